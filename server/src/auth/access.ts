@@ -1,0 +1,55 @@
+import type { CollectiveKind, Member, PrismaClient } from '../generated/prisma/client.js';
+
+/**
+ * Who may see what, for one request. Each answer needs at most one query, made once, so checking
+ * fifty collectives costs the same as checking one.
+ */
+export class Access {
+  #business: Promise<Set<string>> | undefined;
+
+  private constructor(
+    private readonly prisma: PrismaClient,
+    readonly viewer: Member | null,
+    /** Collectives where the viewer has an active membership. */
+    readonly insiderOf: ReadonlySet<string>,
+    /** Collectives the viewer animates or co-animates. */
+    readonly animatorOf: ReadonlySet<string>,
+  ) {}
+
+  /** Loads the viewer's active memberships once (one query), so later checks are synchronous. */
+  static async forViewer(prisma: PrismaClient, viewer: Member | null): Promise<Access> {
+    const rows = viewer
+      ? await prisma.membership.findMany({ where: { memberId: viewer.id, status: 'ACTIVE' }, select: { collectiveId: true, role: true } })
+      : [];
+    return new Access(
+      prisma,
+      viewer,
+      new Set(rows.map((row) => row.collectiveId)),
+      new Set(rows.filter((row) => row.role !== 'MEMBER').map((row) => row.collectiveId)),
+    );
+  }
+
+  get isMember(): boolean {
+    return this.viewer?.situation === 'ACTIVE';
+  }
+
+  get isSupportStaff(): boolean {
+    return this.isMember && this.viewer?.kind === 'SUPPORT_STAFF';
+  }
+
+  /** A business collective's internals are for its members and the support staff; the rest is open to every member. */
+  canSeeInternals(collective: { id: string; kind: CollectiveKind }): boolean {
+    if (!this.isMember) return false;
+    return collective.kind !== 'BUSINESS' || this.isSupportStaff || this.insiderOf.has(collective.id);
+  }
+
+  /** The same answer as `canSeeInternals`, from a collective's ID alone. */
+  async canSeeInternalsOf(collectiveId: string): Promise<boolean> {
+    if (!this.isMember) return false;
+    if (this.isSupportStaff) return true;
+    this.#business ??= this.prisma.collective
+      .findMany({ where: { kind: 'BUSINESS' }, select: { id: true } })
+      .then((rows) => new Set(rows.map((row) => row.id)));
+    return !(await this.#business).has(collectiveId) || this.insiderOf.has(collectiveId);
+  }
+}

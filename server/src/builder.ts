@@ -1,0 +1,65 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ValidationPlugin from '@pothos/plugin-validation';
+import { DateResolver, DateTimeResolver } from 'graphql-scalars';
+import type { Context } from './context.js';
+import type PrismaTypes from './generated/pothos-types.js';
+import { getDatamodel } from './generated/pothos-types.js';
+import type { PrismaClient } from './generated/prisma/client.js';
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: {
+    /** An active member of the cooperative is signed in. */
+    member: boolean;
+    supportStaff: boolean;
+    /** The viewer may see inside this collective (always, unless it is a business one they are not in). */
+    seesCollectiveInternals: string;
+    /** The viewer is this member. */
+    viewerIs: string;
+  };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    Date: { Input: Date; Output: Date };
+  };
+  DefaultFieldNullability: false;
+}>({
+  defaultFieldNullability: false,
+  // Relay first, so that scope checks receive decoded global IDs.
+  plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, PrismaPlugin],
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (context) => ({
+      member: context.access.isMember,
+      supportStaff: context.access.isSupportStaff,
+      seesCollectiveInternals: (collectiveId) => context.access.canSeeInternalsOf(collectiveId),
+      viewerIs: (memberId) => context.access.viewer?.id === memberId,
+    }),
+  },
+  relay: { clientMutationId: 'omit', cursorType: 'String' },
+  errors: { defaultTypes: [], unsafelyHandleInputErrors: true },
+  prisma: {
+    // The client is per request (the context's), so tests and several databases can share one schema.
+    client: (context) => context.prisma as PrismaClient,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver, {});
+builder.addScalarType('Date', DateResolver, {});
+
+builder.queryType({
+  description: 'Everything a member can read. Anonymous callers get nothing here: they sign in first.',
+  authScopes: { member: true },
+});
+builder.mutationType({
+  description: 'Every change. Rules broken come back as typed errors and change nothing.',
+  authScopes: { member: true },
+});

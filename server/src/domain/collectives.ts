@@ -1,0 +1,84 @@
+import type { Prisma } from '../generated/prisma/client.js';
+import type { Member } from '../generated/prisma/client.js';
+import type { BusinessHorizon, CollectiveKind, CollectiveStatus, Openness, Sector } from '../generated/prisma/enums.js';
+import { NotFoundError, RuleViolationError } from '../errors.js';
+import { parisDay } from './calendar.js';
+
+export type Tx = Prisma.TransactionClient;
+
+/** The fields of a collective that the rules constrain together. */
+export interface CollectiveShape {
+  kind: CollectiveKind;
+  horizon: BusinessHorizon | null;
+  openness: Openness;
+  sector: Sector | null;
+  objective: string | null;
+  targetDate: Date | null;
+}
+
+/** Checks a collective's kind-specific rules (DOMAIN.md, "Collectives"); throws the first one broken. */
+export function checkCollectiveShape(shape: CollectiveShape, now: Date, options: { targetDateChanged: boolean }): void {
+  if (shape.kind === 'COMMONS' && shape.openness !== 'OPEN') throw new RuleViolationError('openness', 'COMMONS_MUST_BE_OPEN');
+  if (shape.kind === 'SECTOR' && !shape.sector) throw new RuleViolationError('sector', 'SECTOR_REQUIRED');
+  if (shape.kind !== 'BUSINESS' && shape.horizon) throw new RuleViolationError('horizon', 'HORIZON_ONLY_FOR_BUSINESS');
+  if (shape.kind === 'BUSINESS' && !shape.horizon) throw new RuleViolationError('horizon', 'HORIZON_REQUIRED');
+  if (shape.horizon === 'ONE_OFF') {
+    if (!shape.objective?.trim()) throw new RuleViolationError('objective', 'OBJECTIVE_REQUIRED');
+    if (!shape.targetDate) throw new RuleViolationError('targetDate', 'TARGET_DATE_REQUIRED');
+    if (options.targetDateChanged && shape.targetDate < parisDay(now)) throw new RuleViolationError('targetDate', 'TARGET_DATE_IN_PAST');
+  }
+  if (shape.horizon === 'LONG_TERM' && shape.targetDate) throw new RuleViolationError('targetDate', 'NO_TARGET_DATE_FOR_LONG_TERM');
+}
+
+/** Checks that `member` may animate a collective of this kind. */
+export function checkAnimator(kind: CollectiveKind, member: Member, field: string): void {
+  if (member.situation !== 'ACTIVE') throw new RuleViolationError(field, 'MEMBER_NOT_ACTIVE');
+  if (kind === 'COMMONS' && !(member.kind === 'ENTREPRENEUR' && member.isAssociate)) {
+    throw new RuleViolationError(field, 'COMMONS_ANIMATOR_MUST_BE_ASSOCIATE');
+  }
+}
+
+/** Checks that `member` may co-animate a collective of this kind. */
+export function checkCoAnimator(kind: CollectiveKind, member: Member, field: string): void {
+  if (member.situation !== 'ACTIVE') throw new RuleViolationError(field, 'MEMBER_NOT_ACTIVE');
+  if (kind === 'COMMONS' && member.kind !== 'SUPPORT_STAFF') throw new RuleViolationError(field, 'COMMONS_CO_ANIMATOR_MUST_BE_SUPPORT_STAFF');
+}
+
+const STATUS_CHANGES: Record<CollectiveStatus, CollectiveStatus[]> = {
+  PROPOSED: ['ACTIVE'],
+  ACTIVE: ['DORMANT'],
+  DORMANT: ['ACTIVE'],
+  // Closing has its own mutation, because it ends every membership.
+  CLOSED: [],
+};
+
+export function checkStatusChange(from: CollectiveStatus, to: CollectiveStatus): void {
+  if (from !== to && !STATUS_CHANGES[from].includes(to)) throw new RuleViolationError('status', 'INVALID_STATUS_CHANGE');
+}
+
+/** A URL-safe slug from a French name: `Vie coopérative` → `vie-cooperative`. */
+export function slugify(name: string): string {
+  return name
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80);
+}
+
+/**
+ * Locks a collective's row for the rest of the transaction, so that concurrent membership changes
+ * of one collective run one after the other and the "one animator" rules cannot race.
+ */
+export async function lockCollective(tx: Tx, id: string, field = 'collectiveId') {
+  await tx.$queryRaw`SELECT id FROM "Collective" WHERE id = ${id}::uuid FOR UPDATE`;
+  const collective = await tx.collective.findUnique({ where: { id } });
+  if (!collective) throw new NotFoundError(field, 'No such collective.');
+  return collective;
+}
+
+/** The active membership with the given role, if any. */
+export function activeWithRole(tx: Tx, collectiveId: string, role: 'ANIMATOR' | 'CO_ANIMATOR') {
+  return tx.membership.findFirst({ where: { collectiveId, role, status: 'ACTIVE' } });
+}

@@ -1,0 +1,16 @@
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+
+const config = loadConfig();
+const app = await buildApp(config);
+const url = await app.start();
+process.stdout.write(
+  `Collectifs is running at ${url}/  (GraphiQL: ${url}/graphql)  ` +
+    `database: ${config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`}\n`,
+);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void app.stop().then(() => process.exit(0));
+  });
+}

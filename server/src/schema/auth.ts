@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { verifyPassword } from '../auth/password.js';
+import { openSession } from '../auth/sessions.js';
+import { builder } from '../builder.js';
+import { InvalidCredentialsError } from '../errors.js';
+import { InputValidationError } from '@pothos/plugin-validation';
+
+// Compared against when the email is unknown, so both failures take the same time.
+const DUMMY_HASH = 'scrypt$131072$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+const SignInPayload = builder.objectRef<{ token: string; expiresAt: Date; memberId: string }>('SignInPayload').implement({
+  description: 'A new session.',
+  fields: (t) => ({
+    token: t.exposeString('token', {
+      description: 'Send it as `Authorization: Bearer <token>` (or `authorization` in graphql-ws connection params). Shown once.',
+    }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', description: 'When the session ends unless you sign in again.' }),
+  }),
+});
+
+builder.objectField(SignInPayload, 'member', (t) =>
+  t.prismaField({
+    type: 'Member',
+    description: 'The member signed in.',
+    skipTypeScopes: true,
+    resolve: (query, payload, _args, context) => context.prisma.member.findUniqueOrThrow({ ...query, where: { id: payload.memberId } }),
+  }),
+);
+
+builder.mutationFields((t) => ({
+  signIn: t.field({
+    type: SignInPayload,
+    description: 'Signs in with email and password and opens a session. The only operation open to anonymous callers.',
+    skipTypeScopes: true,
+    errors: { types: [InvalidCredentialsError, InputValidationError] },
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('SignInInput', {
+          description: 'Credentials.',
+          fields: (f) => ({
+            email: f.string({ required: true, description: 'Email address.', validate: z.string().trim().toLowerCase().email('Not an email address.').max(254) }),
+            password: f.string({ required: true, description: 'Password.', validate: z.string().min(1, 'Enter your password.').max(1024) }),
+          }),
+        }),
+      }),
+    },
+    resolve: async (_root, { input }, context) => {
+      const email = input.email.trim().toLowerCase();
+      const member = await context.prisma.member.findUnique({ where: { email } });
+      const valid = await verifyPassword(input.password, member?.passwordHash ?? DUMMY_HASH);
+      if (!member || !valid || member.situation !== 'ACTIVE') throw new InvalidCredentialsError();
+      const { token, session } = await openSession(context.prisma, member.id, context.config.sessionTtlMs);
+      return { token, expiresAt: session.expiresAt, memberId: member.id };
+    },
+  }),
+  signOut: t.boolean({
+    description: 'Ends the current session; its token stops working at once. True if a session was ended.',
+    skipTypeScopes: true,
+    resolve: async (_root, _args, context) => {
+      if (!context.session) return false;
+      await context.prisma.session.update({ where: { id: context.session.sessionId }, data: { revokedAt: new Date() } });
+      return true;
+    },
+  }),
+}));

@@ -1,0 +1,121 @@
+import type { Prisma } from '../generated/prisma/client.js';
+import type { MemberKind, MemberSituation, Sector } from '../generated/prisma/enums.js';
+import { builder } from '../builder.js';
+import type { Context } from '../context.js';
+import { ContractKindEnum, MemberKindEnum, MemberSituationEnum, SectorEnum } from './enums.js';
+
+/** Limits memberships to those the viewer may see: a business collective's only to its members and the support staff. */
+export function visibleMembershipsWhere(context: Context): Prisma.MembershipWhereInput {
+  const { access } = context;
+  if (access.isSupportStaff) return {};
+  const insiderOf = [...access.insiderOf];
+  return { OR: [{ collective: { kind: { not: 'BUSINESS' } } }, { collectiveId: { in: insiderOf } }] };
+}
+
+export const MembershipsScope = builder.enumType('MembershipsScope', {
+  description: 'Which memberships to list.',
+  values: {
+    CURRENT: { description: 'Active memberships and pending requests or invitations.' },
+    PAST: { description: 'Memberships that ended or were declined.' },
+    ALL: { description: 'Every membership, current and past.' },
+  },
+});
+
+/** The statuses a `MembershipsScope` covers. */
+export function statusesOf(scope: 'CURRENT' | 'PAST' | 'ALL' | null | undefined): Prisma.MembershipWhereInput {
+  if (scope === 'CURRENT') return { status: { in: ['ACTIVE', 'PENDING'] } };
+  if (scope === 'PAST') return { status: { in: ['LEFT', 'DECLINED'] } };
+  return {};
+}
+
+export const MemberRef = builder.prismaNode('Member', {
+  description: 'A person of the cooperative: an entrepreneur or a member of the support staff.',
+  id: { field: 'id' },
+  authScopes: { member: true },
+  fields: (t) => ({
+    firstName: t.exposeString('firstName', { description: 'First name.' }),
+    lastName: t.exposeString('lastName', { description: 'Last name.' }),
+    displayName: t.string({
+      description: 'First and last name, as shown to others.',
+      select: { firstName: true, lastName: true },
+      resolve: (member) => `${member.firstName} ${member.lastName}`,
+    }),
+    email: t.exposeString('email', { description: 'Email address, also used to sign in.' }),
+    kind: t.expose('kind', { type: MemberKindEnum, description: 'Entrepreneur or support staff.' }),
+    contract: t.expose('contract', { type: ContractKindEnum, description: 'Contract with the cooperative.' }),
+    isAssociate: t.exposeBoolean('isAssociate', { description: 'Whether the member is an associate (member-owner) of the cooperative.' }),
+    associateSince: t.expose('associateSince', { type: 'Date', nullable: true, description: 'Day the member became an associate.' }),
+    situation: t.expose('situation', { type: MemberSituationEnum, description: 'In the cooperative, or left.' }),
+    trade: t.exposeString('trade', { description: 'The activity the member runs, in their words.' }),
+    sectors: t.expose('sectors', { type: [SectorEnum], description: 'The trades the member works in.' }),
+    joinedCooperativeOn: t.expose('joinedCooperativeOn', { type: 'Date', description: 'Day the member joined the cooperative.' }),
+    leftCooperativeOn: t.expose('leftCooperativeOn', { type: 'Date', nullable: true, description: 'Day the member left, if they did.' }),
+    memberships: t.relatedConnection('memberships', {
+      description: "The member's memberships, current and past (business collectives' only if you may see them), newest first.",
+      cursor: 'id',
+      totalCount: true,
+      args: { scope: t.arg({ type: MembershipsScope, defaultValue: 'ALL', description: 'Current, past or all.' }) },
+      query: (args, context) => ({
+        where: { ...statusesOf(args.scope), ...visibleMembershipsWhere(context) },
+        orderBy: [{ requestedAt: 'desc' }, { id: 'asc' }],
+      }),
+    }),
+  }),
+});
+
+const MemberOrder = builder.enumType('MemberOrder', {
+  description: 'How to sort members.',
+  values: { NAME: { description: 'By last then first name.' }, JOINED: { description: 'Newest in the cooperative first.' } },
+});
+
+builder.queryFields((t) => ({
+  viewer: t.prismaField({
+    type: 'Member',
+    nullable: true,
+    description: 'The signed-in member, or null for an anonymous caller.',
+    skipTypeScopes: true,
+    resolve: (query, _root, _args, context) =>
+      context.session ? context.prisma.member.findUnique({ ...query, where: { id: context.session.member.id } }) : null,
+  }),
+  members: t.prismaConnection({
+    type: 'Member',
+    cursor: 'id',
+    description: 'The directory of the cooperative.',
+    args: {
+      kind: t.arg({ type: MemberKindEnum, description: 'Only entrepreneurs, or only support staff.' }),
+      sector: t.arg({ type: SectorEnum, description: 'Only members working in this trade.' }),
+      situation: t.arg({ type: MemberSituationEnum, defaultValue: 'ACTIVE', description: 'Active members by default.' }),
+      search: t.arg.string({ description: 'Part of a name or of the trade, any case.' }),
+      orderBy: t.arg({ type: MemberOrder, defaultValue: 'NAME', description: 'Sort order.' }),
+    },
+    totalCount: (_parent, args, context) => context.prisma.member.count({ where: membersWhere(args) }),
+    resolve: (query, _root, args, context) =>
+      context.prisma.member.findMany({ ...query, where: membersWhere(args), orderBy: memberOrder(args.orderBy) }),
+  }),
+  member: t.prismaField({
+    type: 'Member',
+    nullable: true,
+    description: 'One member by global ID.',
+    args: { id: t.arg.globalID({ required: true, description: 'Global ID of the member.' }) },
+    resolve: (query, _root, args, context) =>
+      args.id.typename === 'Member' ? context.prisma.member.findUnique({ ...query, where: { id: args.id.id } }) : null,
+  }),
+}));
+
+function membersWhere(args: { kind?: MemberKind | null; sector?: Sector | null; situation?: MemberSituation | null; search?: string | null }) {
+  const where: Prisma.MemberWhereInput = {};
+  if (args.kind) where.kind = args.kind;
+  if (args.sector) where.sectors = { has: args.sector };
+  if (args.situation) where.situation = args.situation;
+  const search = args.search?.trim();
+  if (search) {
+    where.OR = ['firstName', 'lastName', 'trade'].map((field) => ({ [field]: { contains: search, mode: 'insensitive' } }));
+  }
+  return where;
+}
+
+function memberOrder(order: 'NAME' | 'JOINED' | null | undefined): Prisma.MemberOrderByWithRelationInput[] {
+  return order === 'JOINED'
+    ? [{ joinedCooperativeOn: 'desc' }, { id: 'asc' }]
+    : [{ lastName: 'asc' }, { firstName: 'asc' }, { id: 'asc' }];
+}

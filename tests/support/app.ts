@@ -1,0 +1,45 @@
+import { type App, buildApp } from '../../server/src/app.js';
+import { openSession } from '../../server/src/auth/sessions.js';
+import { loadConfig } from '../../server/src/config.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface GraphQLResponse<Data = Record<string, any>> {
+  data?: Data;
+  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+}
+
+export interface TestApp {
+  app: App;
+  db: TestDatabase;
+  /** Runs an operation through Yoga (no socket), as the holder of `token` (anonymous without). */
+  gql<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<Data>>;
+  /** A session token for a member, without going through the password hash. */
+  tokenFor(memberId: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The server wired to a fresh database, without seeding: each suite creates the scenario it needs. */
+export async function createTestApp(options: { onQuery?: (sql: string) => void } = {}): Promise<TestApp> {
+  const db = await createTestDatabase(options);
+  const config = { ...loadConfig({}), port: 0, seedWhenEmpty: false };
+  const app = await buildApp(config, { db });
+  return {
+    app,
+    db,
+    gql: async (query, variables, token) => {
+      const response = await app.fetch(
+        new Request('http://collectifs.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify({ query, variables }),
+        }),
+      );
+      return (await response.json()) as GraphQLResponse<any>;
+    },
+    tokenFor: async (memberId) => (await openSession(db.prisma, memberId, 3_600_000)).token,
+    close: async () => {
+      await app.stop();
+      await db.dispose();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { Prisma, PrismaClient } from '../../server/src/generated/prisma/client.js';
+
+// A precomputed scrypt hash would do, but members made here sign in through tokenFor().
+const NO_PASSWORD = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+/** A Relay global ID, as the server encodes it. */
+export const gid = (typename: string, id: string) => Buffer.from(`${typename}:${id}`).toString('base64');
+
+let counter = 0;
+
+/** Creates a member; defaults to an active associate entrepreneur in writing. */
+export function makeMember(prisma: PrismaClient, data: Partial<Prisma.MemberUncheckedCreateInput> = {}) {
+  counter += 1;
+  return prisma.member.create({
+    data: {
+      email: `member${counter}-${randomUUID().slice(0, 8)}@collectifs.test`,
+      firstName: data.firstName ?? `Prénom${counter}`,
+      lastName: data.lastName ?? `Nom${counter}`,
+      kind: 'ENTREPRENEUR',
+      contract: 'CESA',
+      isAssociate: true,
+      sectors: ['WRITING'],
+      joinedCooperativeOn: new Date('2022-01-01'),
+      passwordHash: NO_PASSWORD,
+      ...data,
+    },
+  });
+}
+
+/** Creates a collective with an active animator (and optionally members), straight in the database. */
+export async function makeCollective(
+  prisma: PrismaClient,
+  data: Partial<Prisma.CollectiveUncheckedCreateInput> & { animatorId: string; memberIds?: string[]; coAnimatorId?: string },
+) {
+  counter += 1;
+  const { animatorId, memberIds = [], coAnimatorId, ...rest } = data;
+  const now = new Date();
+  return prisma.collective.create({
+    data: {
+      slug: `collectif-${counter}-${randomUUID().slice(0, 6)}`,
+      name: rest.name ?? `Collectif ${counter}`,
+      kind: 'COMMONS',
+      status: 'ACTIVE',
+      openness: 'OPEN',
+      purpose: 'Faire vivre la coopérative.',
+      proposedById: animatorId,
+      ...rest,
+      memberships: {
+        create: [
+          { memberId: animatorId, role: 'ANIMATOR', status: 'ACTIVE', origin: 'FOUNDER', joinedAt: now },
+          ...(coAnimatorId ? [{ memberId: coAnimatorId, role: 'CO_ANIMATOR' as const, status: 'ACTIVE' as const, origin: 'JOINED' as const, joinedAt: now }] : []),
+          ...memberIds.map((memberId) => ({ memberId, role: 'MEMBER' as const, status: 'ACTIVE' as const, origin: 'JOINED' as const, joinedAt: now })),
+        ],
+      },
+    },
+  });
+}
+
+/** Every row of the tables a membership rule may touch, to prove a rejected change changed nothing. */
+export async function snapshot(prisma: PrismaClient) {
+  const [members, collectives, memberships, sessions, events] = await Promise.all([
+    prisma.member.findMany({ orderBy: { id: 'asc' } }),
+    prisma.collective.findMany({ orderBy: { id: 'asc' } }),
+    prisma.membership.findMany({ orderBy: { id: 'asc' } }),
+    prisma.session.findMany({ orderBy: { id: 'asc' } }),
+    prisma.eventLog.count(),
+  ]);
+  return { members, collectives, memberships, sessions, events };
+}
