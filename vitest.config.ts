@@ -1,8 +1,15 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+// graphql 16 ships CommonJS (`main`) and ESM (`module`) side by side. Node loads the libraries that
+// vitest leaves external (Pothos, Yoga) through `main`, while vite would give our own sources the
+// ESM copy: two graphql instances that refuse each other's types. Pin every import to `main`.
+const graphqlMain = createRequire(new URL('./server/package.json', import.meta.url)).resolve('graphql');
 
 // Every suite runs on embedded PGlite by default; with DATABASE_URL set, the same suites run on
 // PostgreSQL (each test file gets a database of its own, dropped afterwards).
 export default defineConfig({
+  resolve: { alias: [{ find: /^graphql$/, replacement: graphqlMain }] },
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 30_000,

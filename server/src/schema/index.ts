@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { documentGeneratedTypes } from './documentation.js';
 import './errors.js';
 import './enums.js';
 import './auth.js';
@@ -6,4 +7,4 @@ import './members.js';
 import './collectives.js';
 import './memberships.js';
 
-export const schema = builder.toSchema({ sortSchema: false });
+export const schema = documentGeneratedTypes(builder.toSchema({ sortSchema: false }));

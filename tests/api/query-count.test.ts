@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { makeCollective, makeMember } from '../support/scenario.js';
+
+// CONVENTIONS 12: count the SQL, so an N+1 shows up as a failing test.
+const statements: string[] = [];
+let t: TestApp;
+let token: string;
+
+const NESTED = /* GraphQL */ `
+  query Nested($first: Int!) {
+    collectives(first: $first) {
+      totalCount
+      edges {
+        node {
+          name
+          memberships(first: 50) {
+            totalCount
+            edges { node { role status member { displayName sectors } } }
+          }
+        }
+      }
+    }
+  }
+`;
+
+async function countStatements(first: number): Promise<{ count: number; collectives: number; memberships: number }> {
+  statements.length = 0;
+  const result = await t.gql<{ collectives: { edges: Array<{ node: { memberships: { edges: unknown[] } } }> } }>(NESTED, { first }, token);
+  expect(result.errors).toBeUndefined();
+  const edges = result.data?.collectives.edges ?? [];
+  return {
+    count: statements.length,
+    collectives: edges.length,
+    memberships: edges.reduce((sum, edge) => sum + edge.node.memberships.edges.length, 0),
+  };
+}
+
+beforeAll(async () => {
+  t = await createTestApp({ onQuery: (sql) => statements.push(sql) });
+  const viewer = await makeMember(t.db.prisma);
+  const people = await Promise.all(Array.from({ length: 6 }, () => makeMember(t.db.prisma)));
+  for (let i = 0; i < 50; i += 1) {
+    const [animator, ...others] = [...people.slice(i % 6), ...people.slice(0, i % 6)];
+    await makeCollective(t.db.prisma, { animatorId: animator!.id, memberIds: others.slice(0, 3).map((m) => m.id) });
+  }
+  token = await t.tokenFor(viewer.id);
+});
+afterAll(() => t.close());
+
+describe('Nested lists', () => {
+  it('should load 50 collectives with their memberships and members in a fixed, small number of statements', async () => {
+    const small = await countStatements(2);
+    const large = await countStatements(50);
+    expect(large.collectives).toBe(50);
+    expect(large.memberships).toBe(200);
+    // Session, viewer, viewer memberships, the page, its count, memberships (with counts), members, business IDs.
+    expect(large.count).toBe(small.count);
+    expect(large.count).toBeLessThanOrEqual(8);
+  });
+});
