@@ -20,7 +20,9 @@ export interface ServerContext {
 }
 
 /** Reads the bearer token from the Authorization header or, over WebSocket, the connection params. */
-export function bearerToken(initial: Partial<YogaInitialContext> & { connectionParams?: Record<string, unknown> }): string | null {
+export function bearerToken(
+  initial: Partial<YogaInitialContext> & { connectionParams?: Record<string, unknown> },
+): string | null {
   const header = initial.request?.headers.get('authorization') ?? (initial.connectionParams?.authorization as string | undefined);
   if (!header) return null;
   const match = /^Bearer\s+(\S+)$/i.exec(header);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hashPassword } from '../../server/src/auth/password.js';
 import type { Prisma, PrismaClient } from '../../server/src/generated/prisma/client.js';
 
 // A precomputed scrypt hash would do, but members made here sign in through tokenFor().
@@ -49,8 +50,24 @@ export async function makeCollective(
       memberships: {
         create: [
           { memberId: animatorId, role: 'ANIMATOR', status: 'ACTIVE', origin: 'FOUNDER', joinedAt: now },
-          ...(coAnimatorId ? [{ memberId: coAnimatorId, role: 'CO_ANIMATOR' as const, status: 'ACTIVE' as const, origin: 'JOINED' as const, joinedAt: now }] : []),
-          ...memberIds.map((memberId) => ({ memberId, role: 'MEMBER' as const, status: 'ACTIVE' as const, origin: 'JOINED' as const, joinedAt: now })),
+          ...(coAnimatorId
+            ? [
+                {
+                  memberId: coAnimatorId,
+                  role: 'CO_ANIMATOR' as const,
+                  status: 'ACTIVE' as const,
+                  origin: 'JOINED' as const,
+                  joinedAt: now,
+                },
+              ]
+            : []),
+          ...memberIds.map((memberId) => ({
+            memberId,
+            role: 'MEMBER' as const,
+            status: 'ACTIVE' as const,
+            origin: 'JOINED' as const,
+            joinedAt: now,
+          })),
         ],
       },
     },
@@ -67,4 +84,21 @@ export async function snapshot(prisma: PrismaClient) {
     prisma.eventLog.count(),
   ]);
   return { members, collectives, memberships, sessions, events };
+}
+
+/** A member who signs in with a real password, hashed as the server hashes it. */
+export async function makeMemberWithPassword(
+  prisma: PrismaClient,
+  password: string,
+  data: Partial<Prisma.MemberUncheckedCreateInput> = {},
+) {
+  return makeMember(prisma, { ...data, passwordHash: await hashPassword(password) });
+}
+
+/** Runs `change` and returns its result with the database snapshots taken just before and just after. */
+export async function aroundChange<T>(prisma: PrismaClient, change: () => Promise<T>) {
+  const before = await snapshot(prisma);
+  const result = await change();
+  const after = await snapshot(prisma);
+  return { result, before, after };
 }

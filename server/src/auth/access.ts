@@ -19,7 +19,10 @@ export class Access {
   /** Loads the viewer's active memberships once (one query), so later checks are synchronous. */
   static async forViewer(prisma: PrismaClient, viewer: Member | null): Promise<Access> {
     const rows = viewer
-      ? await prisma.membership.findMany({ where: { memberId: viewer.id, status: 'ACTIVE' }, select: { collectiveId: true, role: true } })
+      ? await prisma.membership.findMany({
+          where: { memberId: viewer.id, status: 'ACTIVE' },
+          select: { collectiveId: true, role: true },
+        })
       : [];
     return new Access(
       prisma,

@@ -68,7 +68,8 @@ export async function migrate(sql: SqlRunner, dir = MIGRATIONS_DIR): Promise<str
     const applied = new Map(rows.map((row) => [row.migration_name, row]));
     const known = new Set(migrations.map((migration) => migration.name));
     for (const row of rows) {
-      if (!row.finished_at) throw new MigrationError(`Migration ${row.migration_name} failed earlier; resolve it before starting.`);
+      if (!row.finished_at)
+        throw new MigrationError(`Migration ${row.migration_name} failed earlier; resolve it before starting.`);
       if (!known.has(row.migration_name)) {
         throw new MigrationError(`The database has migration ${row.migration_name}, which this code does not know.`);
       }

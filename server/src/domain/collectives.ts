@@ -1,7 +1,6 @@
-import type { Prisma } from '../generated/prisma/client.js';
-import type { Member } from '../generated/prisma/client.js';
-import type { BusinessHorizon, CollectiveKind, CollectiveStatus, Openness, Sector } from '../generated/prisma/enums.js';
 import { NotFoundError, RuleViolationError } from '../errors.js';
+import type { Member, Prisma } from '../generated/prisma/client.js';
+import type { BusinessHorizon, CollectiveKind, CollectiveStatus, Openness, Sector } from '../generated/prisma/enums.js';
 import { parisDay } from './calendar.js';
 
 export type Tx = Prisma.TransactionClient;
@@ -25,9 +24,11 @@ export function checkCollectiveShape(shape: CollectiveShape, now: Date, options:
   if (shape.horizon === 'ONE_OFF') {
     if (!shape.objective?.trim()) throw new RuleViolationError('objective', 'OBJECTIVE_REQUIRED');
     if (!shape.targetDate) throw new RuleViolationError('targetDate', 'TARGET_DATE_REQUIRED');
-    if (options.targetDateChanged && shape.targetDate < parisDay(now)) throw new RuleViolationError('targetDate', 'TARGET_DATE_IN_PAST');
+    if (options.targetDateChanged && shape.targetDate < parisDay(now))
+      throw new RuleViolationError('targetDate', 'TARGET_DATE_IN_PAST');
   }
-  if (shape.horizon === 'LONG_TERM' && shape.targetDate) throw new RuleViolationError('targetDate', 'NO_TARGET_DATE_FOR_LONG_TERM');
+  if (shape.horizon === 'LONG_TERM' && shape.targetDate)
+    throw new RuleViolationError('targetDate', 'NO_TARGET_DATE_FOR_LONG_TERM');
 }
 
 /** Checks that `member` may animate a collective of this kind. */
@@ -41,7 +42,8 @@ export function checkAnimator(kind: CollectiveKind, member: Member, field: strin
 /** Checks that `member` may co-animate a collective of this kind. */
 export function checkCoAnimator(kind: CollectiveKind, member: Member, field: string): void {
   if (member.situation !== 'ACTIVE') throw new RuleViolationError(field, 'MEMBER_NOT_ACTIVE');
-  if (kind === 'COMMONS' && member.kind !== 'SUPPORT_STAFF') throw new RuleViolationError(field, 'COMMONS_CO_ANIMATOR_MUST_BE_SUPPORT_STAFF');
+  if (kind === 'COMMONS' && member.kind !== 'SUPPORT_STAFF')
+    throw new RuleViolationError(field, 'COMMONS_CO_ANIMATOR_MUST_BE_SUPPORT_STAFF');
 }
 
 const STATUS_CHANGES: Record<CollectiveStatus, CollectiveStatus[]> = {

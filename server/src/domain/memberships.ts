@@ -10,7 +10,13 @@ export interface Actor {
   isSupportStaff: boolean;
 }
 
-function event(tx: Tx, type: string, membership: Membership, actor: Actor, payload: Record<string, string | boolean | null> = {}) {
+function event(
+  tx: Tx,
+  type: string,
+  membership: Membership,
+  actor: Actor,
+  payload: Record<string, string | boolean | null> = {},
+) {
   return recordEvent(tx, {
     type,
     subject: { typename: 'Membership', id: membership.id },
@@ -24,10 +30,22 @@ async function currentMembership(tx: Tx, collectiveId: string, memberId: string)
   return tx.membership.findFirst({ where: { collectiveId, memberId, status: { in: ['ACTIVE', 'PENDING'] } } });
 }
 
-async function requireLeader(tx: Tx, actor: Actor, collectiveId: string, roles: Array<'ANIMATOR' | 'CO_ANIMATOR'> = ['ANIMATOR', 'CO_ANIMATOR']) {
+async function requireLeader(
+  tx: Tx,
+  actor: Actor,
+  collectiveId: string,
+  roles: Array<'ANIMATOR' | 'CO_ANIMATOR'> = ['ANIMATOR', 'CO_ANIMATOR'],
+) {
   if (actor.isSupportStaff) return;
-  const leader = await tx.membership.findFirst({ where: { collectiveId, memberId: actor.member.id, status: 'ACTIVE', role: { in: roles } } });
-  if (!leader) throw new ForbiddenError(roles.length === 1 ? 'Only the animator and the support staff may do this.' : 'Only the animators and the support staff may do this.');
+  const leader = await tx.membership.findFirst({
+    where: { collectiveId, memberId: actor.member.id, status: 'ACTIVE', role: { in: roles } },
+  });
+  if (!leader)
+    throw new ForbiddenError(
+      roles.length === 1
+        ? 'Only the animator and the support staff may do this.'
+        : 'Only the animators and the support staff may do this.',
+    );
 }
 
 /** Loads a membership the actor may see (a business collective's only for insiders), or throws not-found. */
@@ -50,12 +68,24 @@ export async function join(tx: Tx, actor: Actor, collectiveId: string, now: Date
   if (existing?.status === 'PENDING') throw new RuleViolationError('collectiveId', 'ALREADY_PENDING');
   const openToAll = collective.kind === 'COMMONS' || collective.openness === 'OPEN';
   if (!openToAll && collective.openness === 'CLOSED') throw new RuleViolationError('collectiveId', 'INVITATION_ONLY');
-  if (collective.kind === 'SECTOR' && collective.sector && actor.member.kind === 'ENTREPRENEUR' && !actor.member.sectors.includes(collective.sector)) {
+  if (
+    collective.kind === 'SECTOR' &&
+    collective.sector &&
+    actor.member.kind === 'ENTREPRENEUR' &&
+    !actor.member.sectors.includes(collective.sector)
+  ) {
     throw new RuleViolationError('collectiveId', 'NOT_SAME_SECTOR');
   }
   const membership = await tx.membership.create({
     data: openToAll
-      ? { collectiveId: collective.id, memberId: actor.member.id, status: 'ACTIVE', origin: 'JOINED', requestedAt: now, joinedAt: now }
+      ? {
+          collectiveId: collective.id,
+          memberId: actor.member.id,
+          status: 'ACTIVE',
+          origin: 'JOINED',
+          requestedAt: now,
+          joinedAt: now,
+        }
       : { collectiveId: collective.id, memberId: actor.member.id, status: 'PENDING', origin: 'REQUESTED', requestedAt: now },
   });
   await event(tx, openToAll ? 'membership.joined' : 'membership.requested', membership, actor);
@@ -110,7 +140,14 @@ export async function invite(tx: Tx, actor: Actor, collectiveId: string, memberI
   if (existing?.status === 'ACTIVE') throw new RuleViolationError('memberId', 'ALREADY_MEMBER');
   if (existing?.status === 'PENDING') throw new RuleViolationError('memberId', 'ALREADY_PENDING');
   const membership = await tx.membership.create({
-    data: { collectiveId: collective.id, memberId: invitee.id, status: 'PENDING', origin: 'INVITED', requestedAt: now, invitedById: actor.member.id },
+    data: {
+      collectiveId: collective.id,
+      memberId: invitee.id,
+      status: 'PENDING',
+      origin: 'INVITED',
+      requestedAt: now,
+      invitedById: actor.member.id,
+    },
   });
   await event(tx, 'membership.invited', membership, actor);
   return membership;
@@ -144,11 +181,17 @@ export async function handOver(tx: Tx, actor: Actor, collectiveId: string, membe
   if (collective.status === 'CLOSED') throw new RuleViolationError('collectiveId', 'COLLECTIVE_CLOSED');
   // The animator hands over; the support staff can name one when the collective has lost its own.
   await requireLeader(tx, actor, collective.id, ['ANIMATOR']);
-  const next = await tx.membership.findFirst({ where: { collectiveId: collective.id, memberId, status: 'ACTIVE' }, include: { member: true } });
+  const next = await tx.membership.findFirst({
+    where: { collectiveId: collective.id, memberId, status: 'ACTIVE' },
+    include: { member: true },
+  });
   if (!next) throw new RuleViolationError('memberId', 'NOT_A_MEMBER');
   if (next.role === 'ANIMATOR') throw new RuleViolationError('memberId', 'ALREADY_ANIMATOR');
   checkAnimator(collective.kind, next.member, 'memberId');
-  await tx.membership.updateMany({ where: { collectiveId: collective.id, status: 'ACTIVE', role: 'ANIMATOR' }, data: { role: 'MEMBER' } });
+  await tx.membership.updateMany({
+    where: { collectiveId: collective.id, status: 'ACTIVE', role: 'ANIMATOR' },
+    data: { role: 'MEMBER' },
+  });
   const animator = await tx.membership.update({ where: { id: next.id }, data: { role: 'ANIMATOR' } });
   await tx.collective.update({ where: { id: collective.id }, data: { needsAnimator: false } });
   await event(tx, 'membership.animationHandedOver', animator, actor);
@@ -156,20 +199,36 @@ export async function handOver(tx: Tx, actor: Actor, collectiveId: string, membe
 }
 
 /** Names the co-animator (replacing any previous one), or removes it when `memberId` is null. */
-export async function setCoAnimator(tx: Tx, actor: Actor, collectiveId: string, memberId: string | null): Promise<Membership | null> {
+export async function setCoAnimator(
+  tx: Tx,
+  actor: Actor,
+  collectiveId: string,
+  memberId: string | null,
+): Promise<Membership | null> {
   const collective = await lockCollective(tx, collectiveId);
   if (collective.status === 'CLOSED') throw new RuleViolationError('collectiveId', 'COLLECTIVE_CLOSED');
   await requireLeader(tx, actor, collective.id, ['ANIMATOR']);
   let next = null;
   if (memberId) {
-    next = await tx.membership.findFirst({ where: { collectiveId: collective.id, memberId, status: 'ACTIVE' }, include: { member: true } });
+    next = await tx.membership.findFirst({
+      where: { collectiveId: collective.id, memberId, status: 'ACTIVE' },
+      include: { member: true },
+    });
     if (!next) throw new RuleViolationError('memberId', 'NOT_A_MEMBER');
     if (next.role === 'ANIMATOR') throw new RuleViolationError('memberId', 'ALREADY_ANIMATOR');
     checkCoAnimator(collective.kind, next.member, 'memberId');
   }
-  await tx.membership.updateMany({ where: { collectiveId: collective.id, status: 'ACTIVE', role: 'CO_ANIMATOR' }, data: { role: 'MEMBER' } });
+  await tx.membership.updateMany({
+    where: { collectiveId: collective.id, status: 'ACTIVE', role: 'CO_ANIMATOR' },
+    data: { role: 'MEMBER' },
+  });
   if (!next) {
-    await recordEvent(tx, { type: 'collective.coAnimatorRemoved', subject: { typename: 'Collective', id: collective.id }, collectiveId: collective.id, actorId: actor.member.id });
+    await recordEvent(tx, {
+      type: 'collective.coAnimatorRemoved',
+      subject: { typename: 'Collective', id: collective.id },
+      collectiveId: collective.id,
+      actorId: actor.member.id,
+    });
     return null;
   }
   const coAnimator = await tx.membership.update({ where: { id: next.id }, data: { role: 'CO_ANIMATOR' } });
@@ -182,21 +241,42 @@ export async function setCoAnimator(tx: Tx, actor: Actor, collectiveId: string, 
  * declined, collectives they animated are flagged, and their sessions are revoked.
  */
 export async function leaveCooperative(tx: Tx, actor: Actor, memberId: string, now: Date): Promise<Member> {
-  if (!actor.isSupportStaff && actor.member.id !== memberId) throw new ForbiddenError('Only the support staff record a departure from the cooperative.');
+  if (!actor.isSupportStaff && actor.member.id !== memberId)
+    throw new ForbiddenError('Only the support staff record a departure from the cooperative.');
   await tx.$queryRaw`SELECT id FROM "Member" WHERE id = ${memberId}::uuid FOR UPDATE`;
   const member = await tx.member.findUnique({ where: { id: memberId } });
   if (!member) throw new NotFoundError('memberId', 'No such member.');
   if (member.situation === 'LEFT') throw new RuleViolationError('memberId', 'ALREADY_LEFT_COOPERATIVE');
-  const animated = await tx.membership.findMany({ where: { memberId, status: 'ACTIVE', role: 'ANIMATOR' }, select: { collectiveId: true } });
+  const animated = await tx.membership.findMany({
+    where: { memberId, status: 'ACTIVE', role: 'ANIMATOR' },
+    select: { collectiveId: true },
+  });
   const current = await tx.membership.findMany({ where: { memberId, status: { in: ['ACTIVE', 'PENDING'] } } });
-  await tx.membership.updateMany({ where: { memberId, status: 'ACTIVE' }, data: { status: 'LEFT', leftAt: now, leaveReason: 'LEFT_COOPERATIVE' } });
-  await tx.membership.updateMany({ where: { memberId, status: 'PENDING' }, data: { status: 'DECLINED', decidedAt: now, decidedById: actor.member.id } });
-  await tx.collective.updateMany({ where: { id: { in: animated.map((row) => row.collectiveId) } }, data: { needsAnimator: true } });
+  await tx.membership.updateMany({
+    where: { memberId, status: 'ACTIVE' },
+    data: { status: 'LEFT', leftAt: now, leaveReason: 'LEFT_COOPERATIVE' },
+  });
+  await tx.membership.updateMany({
+    where: { memberId, status: 'PENDING' },
+    data: { status: 'DECLINED', decidedAt: now, decidedById: actor.member.id },
+  });
+  await tx.collective.updateMany({
+    where: { id: { in: animated.map((row) => row.collectiveId) } },
+    data: { needsAnimator: true },
+  });
   await tx.session.updateMany({ where: { memberId, revokedAt: null }, data: { revokedAt: now } });
   const left = await tx.member.update({ where: { id: memberId }, data: { situation: 'LEFT', leftCooperativeOn: parisDay(now) } });
   for (const membership of current) {
-    await event(tx, 'membership.left', { ...membership, status: 'LEFT' }, actor, { reason: 'LEFT_COOPERATIVE', animatorLost: membership.role === 'ANIMATOR' && membership.status === 'ACTIVE' });
+    await event(tx, 'membership.left', { ...membership, status: 'LEFT' }, actor, {
+      reason: 'LEFT_COOPERATIVE',
+      animatorLost: membership.role === 'ANIMATOR' && membership.status === 'ACTIVE',
+    });
   }
-  await recordEvent(tx, { type: 'member.leftCooperative', subject: { typename: 'Member', id: memberId }, actorId: actor.member.id, payload: { day: left.leftCooperativeOn?.toISOString().slice(0, 10) ?? null } });
+  await recordEvent(tx, {
+    type: 'member.leftCooperative',
+    subject: { typename: 'Member', id: memberId },
+    actorId: actor.member.id,
+    payload: { day: left.leftCooperativeOn?.toISOString().slice(0, 10) ?? null },
+  });
   return left;
 }

@@ -1,9 +1,10 @@
+import { InputValidationError } from '@pothos/plugin-validation';
 import { z } from 'zod';
+import { Access } from '../auth/access.js';
 import { verifyPassword } from '../auth/password.js';
 import { openSession } from '../auth/sessions.js';
 import { builder } from '../builder.js';
 import { InvalidCredentialsError } from '../errors.js';
-import { InputValidationError } from '@pothos/plugin-validation';
 
 // Compared against when the email is unknown, so both failures take the same time.
 const DUMMY_HASH = 'scrypt$131072$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
@@ -23,7 +24,8 @@ builder.objectField(SignInPayload, 'member', (t) =>
     type: 'Member',
     description: 'The member signed in.',
     skipTypeScopes: true,
-    resolve: (query, payload, _args, context) => context.prisma.member.findUniqueOrThrow({ ...query, where: { id: payload.memberId } }),
+    resolve: (query, payload, _args, context) =>
+      context.prisma.member.findUniqueOrThrow({ ...query, where: { id: payload.memberId } }),
   }),
 );
 
@@ -39,8 +41,16 @@ builder.mutationFields((t) => ({
         type: builder.inputType('SignInInput', {
           description: 'Credentials.',
           fields: (f) => ({
-            email: f.string({ required: true, description: 'Email address.', validate: z.string().trim().toLowerCase().email('Not an email address.').max(254) }),
-            password: f.string({ required: true, description: 'Password.', validate: z.string().min(1, 'Enter your password.').max(1024) }),
+            email: f.string({
+              required: true,
+              description: 'Email address.',
+              validate: z.string().trim().toLowerCase().email('Not an email address.').max(254),
+            }),
+            password: f.string({
+              required: true,
+              description: 'Password.',
+              validate: z.string().min(1, 'Enter your password.').max(1024),
+            }),
           }),
         }),
       }),
@@ -51,6 +61,9 @@ builder.mutationFields((t) => ({
       const valid = await verifyPassword(input.password, member?.passwordHash ?? DUMMY_HASH);
       if (!member || !valid || member.situation !== 'ACTIVE') throw new InvalidCredentialsError();
       const { token, session } = await openSession(context.prisma, member.id, context.config.sessionTtlMs);
+      // The rest of this request (e.g. the payload's member) is read as the member who just signed in.
+      context.session = { sessionId: session.id, expiresAt: session.expiresAt, member };
+      context.access = await Access.forViewer(context.prisma, member);
       return { token, expiresAt: session.expiresAt, memberId: member.id };
     },
   }),

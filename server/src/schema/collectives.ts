@@ -4,12 +4,12 @@ import type { Context } from '../context.js';
 import { parisDay } from '../domain/calendar.js';
 import { checkAnimator, checkCollectiveShape, checkStatusChange, lockCollective, slugify } from '../domain/collectives.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
-import { idOf } from './ids.js';
 import { recordEvent } from '../events/record.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { CollectiveKind, CollectiveStatus, Openness, Sector } from '../generated/prisma/enums.js';
 import { BusinessHorizonEnum, CollectiveKindEnum, CollectiveStatusEnum, OpennessEnum, SectorEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
+import { idOf } from './ids.js';
 import { MemberRef, MembershipsScope, statusesOf, visibleMembershipsWhere } from './members.js';
 import { MembershipRef } from './memberships.js';
 
@@ -28,14 +28,27 @@ builder.prismaNode('Collective', {
     slug: t.exposeString('slug', { description: 'Unique, URL-safe name, e.g. `vie-cooperative`.' }),
     name: t.exposeString('name', { description: 'Name.' }),
     kind: t.expose('kind', { type: CollectiveKindEnum, description: 'Commons, sector or business.' }),
-    horizon: t.expose('horizon', { type: BusinessHorizonEnum, nullable: true, description: 'One-off or long-term, for business collectives only.' }),
+    horizon: t.expose('horizon', {
+      type: BusinessHorizonEnum,
+      nullable: true,
+      description: 'One-off or long-term, for business collectives only.',
+    }),
     status: t.expose('status', { type: CollectiveStatusEnum, description: 'Proposed, active, dormant or closed.' }),
     openness: t.expose('openness', { type: OpennessEnum, description: 'How members join.' }),
     purpose: t.exposeString('purpose', { description: 'Why the collective exists.' }),
     sector: t.expose('sector', { type: SectorEnum, nullable: true, description: 'The trade of a sector collective.' }),
-    objective: t.exposeString('objective', { nullable: true, description: 'The precise objective of a one-off business collective.' }),
-    targetDate: t.expose('targetDate', { type: 'Date', nullable: true, description: 'The date a one-off business collective aims at.' }),
-    needsAnimator: t.exposeBoolean('needsAnimator', { description: 'True when the collective has lost its animator and needs a new one.' }),
+    objective: t.exposeString('objective', {
+      nullable: true,
+      description: 'The precise objective of a one-off business collective.',
+    }),
+    targetDate: t.expose('targetDate', {
+      type: 'Date',
+      nullable: true,
+      description: 'The date a one-off business collective aims at.',
+    }),
+    needsAnimator: t.exposeBoolean('needsAnimator', {
+      description: 'True when the collective has lost its animator and needs a new one.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was proposed.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
     closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true, description: 'When it was closed.' }),
@@ -56,7 +69,8 @@ builder.prismaNode('Collective', {
     }),
     memberCount: t.relationCount('memberships', { description: 'Number of active members.', where: { status: 'ACTIVE' } }),
     memberships: t.relatedConnection('memberships', {
-      description: "Memberships, current by default. A business collective's are listed only to its members and the support staff.",
+      description:
+        "Memberships, current by default. A business collective's are listed only to its members and the support staff.",
       cursor: 'id',
       totalCount: true,
       args: { scope: t.arg({ type: MembershipsScope, defaultValue: 'CURRENT', description: 'Current, past or all.' }) },
@@ -79,7 +93,11 @@ builder.prismaNode('Collective', {
 
 const CollectiveOrder = builder.enumType('CollectiveOrder', {
   description: 'How to sort collectives.',
-  values: { NAME: { description: 'Alphabetically.' }, NEWEST: { description: 'Newest first.' }, OLDEST: { description: 'Oldest first.' } },
+  values: {
+    NAME: { description: 'Alphabetically.' },
+    NEWEST: { description: 'Newest first.' },
+    OLDEST: { description: 'Oldest first.' },
+  },
 });
 
 builder.queryFields((t) => ({
@@ -148,7 +166,10 @@ const CreateCollectiveInput = builder.inputType('CreateCollectiveInput', {
     kind: t.field({ type: CollectiveKindEnum, required: true, description: 'Commons, sector or business.' }),
     horizon: t.field({ type: BusinessHorizonEnum, description: 'For business collectives: one-off or long-term.' }),
     purpose: t.string({ required: true, description: 'Why it exists.', validate: purpose }),
-    openness: t.field({ type: OpennessEnum, description: 'How members join; commons collectives are always open. Defaults to open.' }),
+    openness: t.field({
+      type: OpennessEnum,
+      description: 'How members join; commons collectives are always open. Defaults to open.',
+    }),
     sector: t.field({ type: SectorEnum, description: 'The trade, for sector collectives.' }),
     objective: t.string({ description: 'The precise objective, for one-off business collectives.', validate: objective }),
     targetDate: t.field({ type: 'Date', description: 'The target date, for one-off business collectives.' }),
@@ -170,7 +191,8 @@ builder.mutationField('createCollective', (t) =>
       const now = new Date();
       const id = await context.prisma.$transaction(async (tx) => {
         const animatorId = input.animatorId ? idOf(input.animatorId, 'Member', 'input.animatorId') : viewer.id;
-        if (animatorId !== viewer.id && !context.access.isSupportStaff) throw new ForbiddenError('Only the support staff may name another animator.');
+        if (animatorId !== viewer.id && !context.access.isSupportStaff)
+          throw new ForbiddenError('Only the support staff may name another animator.');
         const animator = await tx.member.findUnique({ where: { id: animatorId } });
         if (!animator) throw new NotFoundError('input.animatorId', 'No such member.');
         const shape = {
@@ -184,7 +206,8 @@ builder.mutationField('createCollective', (t) =>
         prefixField(() => checkCollectiveShape(shape, now, { targetDateChanged: true }));
         prefixField(() => checkAnimator(input.kind, animator, 'animatorId'));
         const slug = slugify(input.name);
-        if (!slug || (await tx.collective.findUnique({ where: { slug } }))) throw new RuleViolationError('input.name', 'NAME_TAKEN');
+        if (!slug || (await tx.collective.findUnique({ where: { slug } })))
+          throw new RuleViolationError('input.name', 'NAME_TAKEN');
         const opportunityId = input.opportunityId ? idOf(input.opportunityId, 'Opportunity', 'input.opportunityId') : null;
         if (opportunityId && !(await tx.opportunity.findUnique({ where: { id: opportunityId } }))) {
           throw new NotFoundError('input.opportunityId', 'No such opportunity.');
@@ -199,7 +222,14 @@ builder.mutationField('createCollective', (t) =>
             opportunityId,
             proposedById: viewer.id,
             memberships: {
-              create: { memberId: animator.id, role: 'ANIMATOR', status: 'ACTIVE', origin: 'FOUNDER', requestedAt: now, joinedAt: now },
+              create: {
+                memberId: animator.id,
+                role: 'ANIMATOR',
+                status: 'ACTIVE',
+                origin: 'FOUNDER',
+                requestedAt: now,
+                joinedAt: now,
+              },
             },
           },
         });
@@ -227,7 +257,10 @@ const UpdateCollectiveInput = builder.inputType('UpdateCollectiveInput', {
     sector: t.field({ type: SectorEnum, description: 'New trade (sector collectives).' }),
     objective: t.string({ description: 'New objective (one-off business).', validate: objective }),
     targetDate: t.field({ type: 'Date', description: 'New target date (one-off business).' }),
-    status: t.field({ type: CollectiveStatusEnum, description: 'Proposed → active, active ↔ dormant. Use closeCollective to close.' }),
+    status: t.field({
+      type: CollectiveStatusEnum,
+      description: 'Proposed → active, active ↔ dormant. Use closeCollective to close.',
+    }),
   }),
 });
 
@@ -254,7 +287,12 @@ builder.mutationField('updateCollective', (t) =>
         };
         prefixField(() => checkCollectiveShape(next, now, { targetDateChanged: input.targetDate != null }));
         if (input.status) prefixField(() => checkStatusChange(current.status, input.status as CollectiveStatus));
-        const data = { ...next, name: input.name ?? current.name, purpose: input.purpose ?? current.purpose, status: input.status ?? current.status };
+        const data = {
+          ...next,
+          name: input.name ?? current.name,
+          purpose: input.purpose ?? current.purpose,
+          status: input.status ?? current.status,
+        };
         const updated = await tx.collective.update({ where: { id: current.id }, data });
         await recordEvent(tx, {
           type: 'collective.updated',
@@ -290,7 +328,10 @@ builder.mutationField('closeCollective', (t) =>
           where: { collectiveId: current.id, status: 'PENDING' },
           data: { status: 'DECLINED', decidedAt: now, decidedById: viewer.id },
         });
-        await tx.collective.update({ where: { id: current.id }, data: { status: 'CLOSED', closedAt: now, needsAnimator: false } });
+        await tx.collective.update({
+          where: { id: current.id },
+          data: { status: 'CLOSED', closedAt: now, needsAnimator: false },
+        });
         await recordEvent(tx, {
           type: 'collective.closed',
           subject: { typename: 'Collective', id: current.id },
@@ -330,4 +371,3 @@ function prefixField(check: () => void): void {
     throw error;
   }
 }
-

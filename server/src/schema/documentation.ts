@@ -49,7 +49,8 @@ export function documentGeneratedTypes(schema: GraphQLSchema): GraphQLSchema {
         else if (field.name === 'data' && type.name.endsWith('Success')) field.description = 'What the operation returns.';
         else if (field.name === 'id') field.description = 'Global ID (Relay).';
         else if (type.name === 'Query' && field.name === 'node') field.description = 'Any object by its global ID, or null.';
-        else if (type.name === 'Query' && field.name === 'nodes') field.description = 'Several objects by global ID, in the same order.';
+        else if (type.name === 'Query' && field.name === 'nodes')
+          field.description = 'Several objects by global ID, in the same order.';
       }
       if (!('args' in field)) continue;
       for (const arg of field.args) {

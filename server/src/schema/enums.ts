@@ -4,7 +4,9 @@ import { builder } from '../builder.js';
 function documentedEnum<const V extends string>(name: string, description: string, values: Record<V, string>) {
   return builder.enumType(name, {
     description,
-    values: Object.fromEntries(Object.entries(values).map(([value, text]) => [value, { value, description: text as string }])) as {
+    values: Object.fromEntries(
+      Object.entries(values).map(([value, text]) => [value, { value, description: text as string }]),
+    ) as {
       [K in V]: { value: K; description: string };
     },
   });

@@ -48,16 +48,18 @@ builder.objectType(InvalidCredentialsError, {
   interfaces: [ErrorInterface],
 });
 
-const InputIssue = builder.objectRef<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>('InputIssue').implement({
-  description: 'One problem with the input.',
-  fields: (t) => ({
-    message: t.exposeString('message', { description: 'What is wrong.' }),
-    field: t.string({
-      description: 'Dotted path of the input field at fault, e.g. `input.name`.',
-      resolve: (issue) => (issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part)).join('.'),
+const InputIssue = builder
+  .objectRef<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>('InputIssue')
+  .implement({
+    description: 'One problem with the input.',
+    fields: (t) => ({
+      message: t.exposeString('message', { description: 'What is wrong.' }),
+      field: t.string({
+        description: 'Dotted path of the input field at fault, e.g. `input.name`.',
+        resolve: (issue) => (issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part)).join('.'),
+      }),
     }),
-  }),
-});
+  });
 
 builder.objectType(InputValidationError, {
   name: 'InputValidationError',

@@ -1,7 +1,7 @@
-import type { Prisma } from '../generated/prisma/client.js';
-import type { MemberKind, MemberSituation, Sector } from '../generated/prisma/enums.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { MemberKind, MemberSituation, Sector } from '../generated/prisma/enums.js';
 import { ContractKindEnum, MemberKindEnum, MemberSituationEnum, SectorEnum } from './enums.js';
 
 /** Limits memberships to those the viewer may see: a business collective's only to its members and the support staff. */
@@ -31,7 +31,7 @@ export function statusesOf(scope: 'CURRENT' | 'PAST' | 'ALL' | null | undefined)
 export const MemberRef = builder.prismaNode('Member', {
   description: 'A person of the cooperative: an entrepreneur or a member of the support staff.',
   id: { field: 'id' },
-  authScopes: { member: true },
+  authScopes: (member) => ({ $any: { member: true, viewerIs: member.id } }),
   fields: (t) => ({
     firstName: t.exposeString('firstName', { description: 'First name.' }),
     lastName: t.exposeString('lastName', { description: 'Last name.' }),
@@ -43,13 +43,23 @@ export const MemberRef = builder.prismaNode('Member', {
     email: t.exposeString('email', { description: 'Email address, also used to sign in.' }),
     kind: t.expose('kind', { type: MemberKindEnum, description: 'Entrepreneur or support staff.' }),
     contract: t.expose('contract', { type: ContractKindEnum, description: 'Contract with the cooperative.' }),
-    isAssociate: t.exposeBoolean('isAssociate', { description: 'Whether the member is an associate (member-owner) of the cooperative.' }),
-    associateSince: t.expose('associateSince', { type: 'Date', nullable: true, description: 'Day the member became an associate.' }),
+    isAssociate: t.exposeBoolean('isAssociate', {
+      description: 'Whether the member is an associate (member-owner) of the cooperative.',
+    }),
+    associateSince: t.expose('associateSince', {
+      type: 'Date',
+      nullable: true,
+      description: 'Day the member became an associate.',
+    }),
     situation: t.expose('situation', { type: MemberSituationEnum, description: 'In the cooperative, or left.' }),
     trade: t.exposeString('trade', { description: 'The activity the member runs, in their words.' }),
     sectors: t.expose('sectors', { type: [SectorEnum], description: 'The trades the member works in.' }),
     joinedCooperativeOn: t.expose('joinedCooperativeOn', { type: 'Date', description: 'Day the member joined the cooperative.' }),
-    leftCooperativeOn: t.expose('leftCooperativeOn', { type: 'Date', nullable: true, description: 'Day the member left, if they did.' }),
+    leftCooperativeOn: t.expose('leftCooperativeOn', {
+      type: 'Date',
+      nullable: true,
+      description: 'Day the member left, if they did.',
+    }),
     memberships: t.relatedConnection('memberships', {
       description: "The member's memberships, current and past (business collectives' only if you may see them), newest first.",
       cursor: 'id',
@@ -102,7 +112,12 @@ builder.queryFields((t) => ({
   }),
 }));
 
-function membersWhere(args: { kind?: MemberKind | null; sector?: Sector | null; situation?: MemberSituation | null; search?: string | null }) {
+function membersWhere(args: {
+  kind?: MemberKind | null;
+  sector?: Sector | null;
+  situation?: MemberSituation | null;
+  search?: string | null;
+}) {
   const where: Prisma.MemberWhereInput = {};
   if (args.kind) where.kind = args.kind;
   if (args.sector) where.sectors = { has: args.sector };

@@ -20,7 +20,11 @@ export const MembershipRef = builder.prismaNode('Membership', {
     joinedAt: t.expose('joinedAt', { type: 'DateTime', nullable: true, description: 'When the member became active.' }),
     leftAt: t.expose('leftAt', { type: 'DateTime', nullable: true, description: 'When the membership ended.' }),
     leaveReason: t.expose('leaveReason', { type: LeaveReasonEnum, nullable: true, description: 'Why it ended.' }),
-    decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true, description: 'When a request or invitation was approved or declined.' }),
+    decidedAt: t.expose('decidedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When a request or invitation was approved or declined.',
+    }),
     member: t.relation('member', { description: 'The member.' }),
     collective: t.relation('collective', { description: 'The collective.' }),
     invitedBy: t.relation('invitedBy', { nullable: true, description: 'Who sent the invitation, for invitations.' }),
@@ -37,7 +41,11 @@ function actorOf(context: Context): memberships.Actor {
 type MembershipQuery = { include?: Prisma.MembershipInclude; select?: Prisma.MembershipSelect };
 
 /** Runs a membership change in one transaction, then reloads the result with the client's selection. */
-async function change(context: Context, query: MembershipQuery, work: (tx: Prisma.TransactionClient, actor: memberships.Actor, now: Date) => Promise<Membership>) {
+async function change(
+  context: Context,
+  query: MembershipQuery,
+  work: (tx: Prisma.TransactionClient, actor: memberships.Actor, now: Date) => Promise<Membership>,
+) {
   const actor = actorOf(context);
   const membership = await context.prisma.$transaction((tx) => work(tx, actor, new Date()));
   return context.prisma.membership.findUniqueOrThrow({ ...query, where: { id: membership.id } });
@@ -46,7 +54,11 @@ async function change(context: Context, query: MembershipQuery, work: (tx: Prism
 /** Rule checks name bare fields; mutation arguments sit under `input`. */
 function inInput<T>(work: () => Promise<T>): Promise<T> {
   return work().catch((error: unknown) => {
-    if ((error instanceof RuleViolationError || error instanceof NotFoundError) && error.field && !error.field.startsWith('input.')) {
+    if (
+      (error instanceof RuleViolationError || error instanceof NotFoundError) &&
+      error.field &&
+      !error.field.startsWith('input.')
+    ) {
       throw error instanceof RuleViolationError
         ? new RuleViolationError(`input.${error.field}`, error.rule, error.message)
         : new NotFoundError(`input.${error.field}`, error.message);
@@ -76,11 +88,16 @@ const CollectiveMemberInput = builder.inputType('CollectiveMemberInput', {
 builder.mutationFields((t) => ({
   joinCollective: t.prismaField({
     type: 'Membership',
-    description: 'Joins a collective: at once for commons and open ones; a pending request for those on request. Closed ones need an invitation.',
+    description:
+      'Joins a collective: at once for commons and open ones; a pending request for those on request. Closed ones need an invitation.',
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: CollectiveInput, required: true }) },
     resolve: (query, _root, { input }, context) =>
-      inInput(() => change(context, query, (tx, actor, now) => memberships.join(tx, actor, idOf(input.collectiveId, 'Collective', 'input.collectiveId'), now))),
+      inInput(() =>
+        change(context, query, (tx, actor, now) =>
+          memberships.join(tx, actor, idOf(input.collectiveId, 'Collective', 'input.collectiveId'), now),
+        ),
+      ),
   }),
   approveMembership: t.prismaField({
     type: 'Membership',
@@ -88,7 +105,11 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: MembershipInput, required: true }) },
     resolve: (query, _root, { input }, context) =>
-      inInput(() => change(context, query, (tx, actor, now) => memberships.approve(tx, actor, idOf(input.membershipId, 'Membership', 'input.membershipId'), now))),
+      inInput(() =>
+        change(context, query, (tx, actor, now) =>
+          memberships.approve(tx, actor, idOf(input.membershipId, 'Membership', 'input.membershipId'), now),
+        ),
+      ),
   }),
   declineMembership: t.prismaField({
     type: 'Membership',
@@ -96,7 +117,11 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: MembershipInput, required: true }) },
     resolve: (query, _root, { input }, context) =>
-      inInput(() => change(context, query, (tx, actor, now) => memberships.decline(tx, actor, idOf(input.membershipId, 'Membership', 'input.membershipId'), now))),
+      inInput(() =>
+        change(context, query, (tx, actor, now) =>
+          memberships.decline(tx, actor, idOf(input.membershipId, 'Membership', 'input.membershipId'), now),
+        ),
+      ),
   }),
   inviteMember: t.prismaField({
     type: 'Membership',
@@ -104,15 +129,30 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: CollectiveMemberInput, required: true }) },
     resolve: (query, _root, { input }, context) =>
-      inInput(() => change(context, query, (tx, actor, now) => memberships.invite(tx, actor, idOf(input.collectiveId, 'Collective', 'input.collectiveId'), idOf(input.memberId, 'Member', 'input.memberId'), now))),
+      inInput(() =>
+        change(context, query, (tx, actor, now) =>
+          memberships.invite(
+            tx,
+            actor,
+            idOf(input.collectiveId, 'Collective', 'input.collectiveId'),
+            idOf(input.memberId, 'Member', 'input.memberId'),
+            now,
+          ),
+        ),
+      ),
   }),
   leaveCollective: t.prismaField({
     type: 'Membership',
-    description: 'Leaves a collective, or withdraws a pending request. An animator who leaves flags the collective as needing one.',
+    description:
+      'Leaves a collective, or withdraws a pending request. An animator who leaves flags the collective as needing one.',
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: CollectiveInput, required: true }) },
     resolve: (query, _root, { input }, context) =>
-      inInput(() => change(context, query, (tx, actor, now) => memberships.leave(tx, actor, idOf(input.collectiveId, 'Collective', 'input.collectiveId'), now))),
+      inInput(() =>
+        change(context, query, (tx, actor, now) =>
+          memberships.leave(tx, actor, idOf(input.collectiveId, 'Collective', 'input.collectiveId'), now),
+        ),
+      ),
   }),
   handOverAnimation: t.prismaField({
     type: 'Membership',
@@ -121,7 +161,16 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: CollectiveMemberInput, required: true }) },
     resolve: (query, _root, { input }, context) =>
-      inInput(() => change(context, query, (tx, actor) => memberships.handOver(tx, actor, idOf(input.collectiveId, 'Collective', 'input.collectiveId'), idOf(input.memberId, 'Member', 'input.memberId')))),
+      inInput(() =>
+        change(context, query, (tx, actor) =>
+          memberships.handOver(
+            tx,
+            actor,
+            idOf(input.collectiveId, 'Collective', 'input.collectiveId'),
+            idOf(input.memberId, 'Member', 'input.memberId'),
+          ),
+        ),
+      ),
   }),
   setCoAnimator: t.prismaField({
     type: 'Membership',
@@ -145,7 +194,12 @@ builder.mutationFields((t) => ({
       inInput(async () => {
         const actor = actorOf(context);
         const membership = await context.prisma.$transaction((tx) =>
-          memberships.setCoAnimator(tx, actor, idOf(input.collectiveId, 'Collective', 'input.collectiveId'), input.memberId ? idOf(input.memberId, 'Member', 'input.memberId') : null),
+          memberships.setCoAnimator(
+            tx,
+            actor,
+            idOf(input.collectiveId, 'Collective', 'input.collectiveId'),
+            input.memberId ? idOf(input.memberId, 'Member', 'input.memberId') : null,
+          ),
         );
         return membership ? context.prisma.membership.findUniqueOrThrow({ ...query, where: { id: membership.id } }) : null;
       }),
@@ -158,11 +212,21 @@ builder.mutationField('leaveCooperative', (t) =>
     description:
       'Records that a member leaves the cooperative (support staff): every membership ends that day, collectives they animated are flagged, their sessions end.',
     errors: { types: MUTATION_ERRORS },
-    args: { input: t.arg({ type: builder.inputType('LeaveCooperativeInput', { description: 'The member leaving.', fields: (f) => ({ memberId: f.globalID({ required: true, description: 'The member.' }) }) }), required: true }) },
+    args: {
+      input: t.arg({
+        type: builder.inputType('LeaveCooperativeInput', {
+          description: 'The member leaving.',
+          fields: (f) => ({ memberId: f.globalID({ required: true, description: 'The member.' }) }),
+        }),
+        required: true,
+      }),
+    },
     resolve: (query, _root, { input }, context) =>
       inInput(async () => {
         const actor = actorOf(context);
-        const member = await context.prisma.$transaction((tx) => memberships.leaveCooperative(tx, actor, idOf(input.memberId, 'Member', 'input.memberId'), new Date()));
+        const member = await context.prisma.$transaction((tx) =>
+          memberships.leaveCooperative(tx, actor, idOf(input.memberId, 'Member', 'input.memberId'), new Date()),
+        );
         return context.prisma.member.findUniqueOrThrow({ ...query, where: { id: member.id } });
       }),
   }),
