@@ -29,6 +29,12 @@ export const RULES = {
   ALREADY_ANIMATOR: 'Already the animator of this collective.',
   INVALID_STATUS_CHANGE: 'This status change is not allowed.',
   ALREADY_LEFT_COOPERATIVE: 'This person has already left the cooperative.',
+  NOT_CHANGEABLE: 'This can no longer be changed.',
+  // ── Opportunities and deals (add deal rules above this line) ──
+  // ── Tender responses (add tender rules above this line) ──
+  // ── Trade-show stands (add stand rules above this line) ──
+  // ── Brands and products (add brand and product rules above this line) ──
+  // ── Sector tools (add sector-tool rules above this line) ──
 } as const;
 
 export type Rule = keyof typeof RULES;

@@ -1,11 +1,15 @@
 import type { CollectiveKind, Member, PrismaClient } from '../generated/prisma/client.js';
 
+/** A UUID that matches no row, for filters built for a viewer with nothing to match. */
+export const NO_ONE = '00000000-0000-0000-0000-000000000000';
+
 /**
  * Who may see what, for one request. Each answer needs at most one query, made once, so checking
  * fifty collectives costs the same as checking one.
  */
 export class Access {
   #business: Promise<Set<string>> | undefined;
+  #partnerDeals: Promise<Set<string>> | undefined;
 
   private constructor(
     private readonly prisma: PrismaClient,
@@ -44,6 +48,27 @@ export class Access {
   canSeeInternals(collective: { id: string; kind: CollectiveKind }): boolean {
     if (!this.isMember) return false;
     return collective.kind !== 'BUSINESS' || this.isSupportStaff || this.insiderOf.has(collective.id);
+  }
+
+  /** A collective's shared resources are read by its active members and the support staff. */
+  readsResourcesOf(collectiveId: string): boolean {
+    return this.isMember && (this.isSupportStaff || this.insiderOf.has(collectiveId));
+  }
+
+  /** …and changed by its active members only (the support staff read them, nothing more). */
+  changesResourcesOf(collectiveId: string): boolean {
+    return this.isMember && this.insiderOf.has(collectiveId);
+  }
+
+  /** Deals where the viewer is an active partner: a partner sees the deal even from outside its collective. */
+  partnerDeals(): Promise<Set<string>> {
+    const viewer = this.viewer;
+    this.#partnerDeals ??= viewer
+      ? this.prisma.dealPartner
+          .findMany({ where: { memberId: viewer.id, status: 'ACTIVE' }, select: { dealId: true } })
+          .then((rows) => new Set(rows.map((row) => row.dealId)))
+      : Promise.resolve(new Set());
+    return this.#partnerDeals;
   }
 
   /** The same answer as `canSeeInternals`, from a collective's ID alone. */

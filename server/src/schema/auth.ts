@@ -68,8 +68,7 @@ builder.mutationFields((t) => ({
     },
   }),
   signOut: t.boolean({
-    description: 'Ends the current session; its token stops working at once. True if a session was ended.',
-    skipTypeScopes: true,
+    description: 'Ends the current session; its token stops working at once.',
     resolve: async (_root, _args, context) => {
       if (!context.session) return false;
       await context.prisma.session.update({ where: { id: context.session.sessionId }, data: { revokedAt: new Date() } });

@@ -10,11 +10,9 @@ import type { CollectiveKind, CollectiveStatus, Openness, Sector } from '../gene
 import { BusinessHorizonEnum, CollectiveKindEnum, CollectiveStatusEnum, OpennessEnum, SectorEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
-import { MemberRef, MembershipsScope, statusesOf, visibleMembershipsWhere } from './members.js';
+import { MemberRef, MembershipsScope, NO_ONE, statusesOf, visibleMembershipsWhere } from './members.js';
 import { MembershipRef } from './memberships.js';
 
-// Matches no row: an anonymous caller has no membership.
-const NO_ONE = '00000000-0000-0000-0000-000000000000';
 const LEADERS: { where: Prisma.MembershipWhereInput; include: { member: true } } = {
   where: { status: 'ACTIVE', role: { in: ['ANIMATOR', 'CO_ANIMATOR'] } },
   include: { member: true },

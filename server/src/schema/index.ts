@@ -6,5 +6,12 @@ import './auth.js';
 import './members.js';
 import './collectives.js';
 import './memberships.js';
+import './opportunities.js';
+import './deals.js';
+import './tenders.js';
+import './stands.js';
+import './brands.js';
+import './products.js';
+import './sector-tools.js';
 
 export const schema = documentGeneratedTypes(builder.toSchema({ sortSchema: false }));

@@ -1,5 +1,9 @@
+import { NO_ONE } from '../auth/access.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
+
+export { NO_ONE };
+
 import type { Prisma } from '../generated/prisma/client.js';
 import type { MemberKind, MemberSituation, Sector } from '../generated/prisma/enums.js';
 import { ContractKindEnum, MemberKindEnum, MemberSituationEnum, SectorEnum } from './enums.js';

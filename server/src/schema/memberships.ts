@@ -6,10 +6,16 @@ import type { Membership, Prisma } from '../generated/prisma/client.js';
 import { LeaveReasonEnum, MembershipOriginEnum, MembershipRoleEnum, MembershipStatusEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
+import { NO_ONE, visibleMembershipsWhere } from './members.js';
 
 export const MembershipRef = builder.prismaNode('Membership', {
   description: "A member's place in a collective, from request or invitation to departure. Never deleted.",
   id: { field: 'id' },
+  // node(id) finds only what the viewer may see, so a hidden membership looks like a missing one.
+  findUnique: (id, context) => ({
+    id,
+    OR: [visibleMembershipsWhere(context), { memberId: context.access.viewer?.id ?? NO_ONE }],
+  }),
   // A business collective's memberships are for its members, the support staff and the member concerned.
   authScopes: (membership) => ({ $any: { seesCollectiveInternals: membership.collectiveId, viewerIs: membership.memberId } }),
   fields: (t) => ({

@@ -1,0 +1,2 @@
+// Placeholder: this area's node types, queries and mutations land here.
+export {};
