@@ -3,13 +3,17 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
+import { getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.js';
 import { bearerToken, type Context, createContext } from './context.js';
 import { type Database, openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { EventBus } from './events/bus.js';
+import { pruneEventLog } from './events/prune.js';
+import { createEventPubSub } from './events/pubsub.js';
 import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
 
@@ -29,6 +33,7 @@ export interface App {
   /** Yoga's fetch handler, for tests that need no socket. */
   fetch: (request: Request) => Promise<Response>;
   db: Database;
+  events: EventBus;
 }
 
 export interface BuildOptions {
@@ -39,7 +44,14 @@ export interface BuildOptions {
 /** Builds the whole server (database, GraphQL over HTTP, SSE and WebSocket, the web app) without listening. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   const db = options.db ?? (await openMigrated(config));
-  const server = { prisma: db.prisma, config };
+  const { pubsub, close: closePubSub } = createEventPubSub(config.redisUrl);
+  const events = new EventBus(db.prisma, pubsub, { bufferSize: config.subscriberBuffer, pollMs: config.eventPollMs });
+  await events.start();
+  const server = { prisma: db.prisma, config, events };
+  const pruning = setInterval(() => {
+    void pruneEventLog(db.prisma, new Date(Date.now() - config.eventRetentionDays * 86_400_000));
+  }, 3_600_000);
+  pruning.unref();
 
   const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, Context>({
     schema,
@@ -47,6 +59,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     graphiql: { title: 'Collectifs — GraphiQL', subscriptionsProtocol: 'WS' },
     landingPage: false,
     context: (initial) => createContext(server, bearerToken(initial)),
+    plugins: [announceCommittedEvents(events)],
   });
 
   const http = createServer((request, response) => {
@@ -105,11 +118,28 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         });
       }),
     stop: async () => {
+      clearInterval(pruning);
+      events.stop();
       await wsDisposable.dispose();
       wsServer.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+      await closePubSub();
       if (!options.db) await db.close();
+    },
+    events,
+  };
+}
+
+/**
+ * After a mutation has run (its transactions committed), tell every instance the log has grown.
+ * Cheap when nothing was written: each instance just finds no new row.
+ */
+function announceCommittedEvents(events: EventBus): Plugin {
+  return {
+    onExecute: ({ args }) => {
+      if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
+      return { onExecuteDone: () => events.announce() };
     },
   };
 }

@@ -4,7 +4,7 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
-import { DateResolver, DateTimeResolver } from 'graphql-scalars';
+import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Context } from './context.js';
 import type PrismaTypes from './generated/pothos-types.js';
 import { getDatamodel } from './generated/pothos-types.js';
@@ -25,6 +25,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     Date: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
   };
   DefaultFieldNullability: false;
 }>({
@@ -54,9 +55,14 @@ export const builder = new SchemaBuilder<{
 
 builder.addScalarType('DateTime', DateTimeResolver, {});
 builder.addScalarType('Date', DateResolver, {});
+builder.addScalarType('JSON', JSONResolver, {});
 
 builder.queryType({
   description: 'Everything a member can read. Anonymous callers get nothing here: they sign in first.',
+  authScopes: { member: true },
+});
+builder.subscriptionType({
+  description: 'Live updates over graphql-ws (same path) or SSE. Each takes `after` to resume exactly where a client left off.',
   authScopes: { member: true },
 });
 builder.mutationType({

@@ -18,6 +18,12 @@ export interface Config {
   sessionTtlMs: number;
   /** Seed the demo cooperative into an empty database at start. */
   seedWhenEmpty: boolean;
+  /** Events a live subscriber may have waiting before it is told it lags and must resume. */
+  subscriberBuffer: number;
+  /** How often the log is read even without a notification, while someone subscribes. */
+  eventPollMs: number;
+  /** Events older than this are pruned from the log (resuming from before gets a resync). */
+  eventRetentionDays: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -35,5 +41,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || '127.0.0.1',
     sessionTtlMs: (env.SESSION_TTL_HOURS ? Number(env.SESSION_TTL_HOURS) : 24 * 30) * 3_600_000,
     seedWhenEmpty: env.SEED !== 'false',
+    subscriberBuffer: env.SUBSCRIBER_BUFFER ? Number(env.SUBSCRIBER_BUFFER) : 1000,
+    eventPollMs: env.EVENT_POLL_MS ? Number(env.EVENT_POLL_MS) : 1000,
+    eventRetentionDays: env.EVENT_RETENTION_DAYS ? Number(env.EVENT_RETENTION_DAYS) : 90,
   };
 }

@@ -2,12 +2,15 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import { Access } from './auth/access.js';
 import { resolveSession, type SignedIn } from './auth/sessions.js';
 import type { Config } from './config.js';
+import type { EventBus } from './events/bus.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 
 /** What every resolver receives. Built once per request (or per WebSocket operation). */
 export interface Context {
   prisma: PrismaClient;
   config: Config;
+  /** The event log's live delivery on this instance (subscriptions read it). */
+  events: EventBus;
   /** The signed-in member and their session, or null for an anonymous caller. */
   session: SignedIn | null;
   /** Per-request, memoised answers to "may the viewer see this?". */
@@ -17,6 +20,7 @@ export interface Context {
 export interface ServerContext {
   prisma: PrismaClient;
   config: Config;
+  events: EventBus;
 }
 
 /** Reads the bearer token from the Authorization header or, over WebSocket, the connection params. */

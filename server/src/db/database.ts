@@ -38,10 +38,23 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 function prismaClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: string) => void): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter });
-  const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
-  client.$on('query', (event) => onQuery(event.query));
-  return client as unknown as PrismaClient;
+  const client = onQuery
+    ? new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
+    : new PrismaClient({ adapter });
+  if (onQuery) (client as PrismaClient<'query'>).$on('query', (event) => onQuery(event.query));
+  // A GraphQL selection of only `__typename` gives Pothos an empty `select`, which Prisma refuses:
+  // read the ID alone instead.
+  return client.$extends({
+    query: {
+      $allModels: {
+        $allOperations({ args, query }) {
+          const select = (args as { select?: Record<string, unknown> } | undefined)?.select;
+          if (select && Object.keys(select).length === 0) (args as { select: Record<string, unknown> }).select = { id: true };
+          return query(args);
+        },
+      },
+    },
+  }) as unknown as PrismaClient;
 }
 
 async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Promise<Database> {

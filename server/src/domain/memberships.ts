@@ -276,7 +276,7 @@ export async function leaveCooperative(tx: Tx, actor: Actor, memberId: string, n
     type: 'member.leftCooperative',
     subject: { typename: 'Member', id: memberId },
     actorId: actor.member.id,
-    payload: { day: left.leftCooperativeOn?.toISOString().slice(0, 10) ?? null },
+    payload: { memberId, day: left.leftCooperativeOn?.toISOString().slice(0, 10) ?? null },
   });
   return left;
 }

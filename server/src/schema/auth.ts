@@ -5,6 +5,7 @@ import { verifyPassword } from '../auth/password.js';
 import { openSession } from '../auth/sessions.js';
 import { builder } from '../builder.js';
 import { InvalidCredentialsError } from '../errors.js';
+import { recordEvent } from '../events/record.js';
 
 // Compared against when the email is unknown, so both failures take the same time.
 const DUMMY_HASH = 'scrypt$131072$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
@@ -70,8 +71,18 @@ builder.mutationFields((t) => ({
   signOut: t.boolean({
     description: 'Ends the current session; its token stops working at once.',
     resolve: async (_root, _args, context) => {
-      if (!context.session) return false;
-      await context.prisma.session.update({ where: { id: context.session.sessionId }, data: { revokedAt: new Date() } });
+      const session = context.session;
+      if (!session) return false;
+      await context.prisma.$transaction(async (tx) => {
+        await tx.session.update({ where: { id: session.sessionId }, data: { revokedAt: new Date() } });
+        // Live subscriptions opened with this session end when this event reaches them.
+        await recordEvent(tx, {
+          type: 'session.revoked',
+          subject: { typename: 'Member', id: session.member.id },
+          actorId: session.member.id,
+          payload: { sessionId: session.sessionId },
+        });
+      });
       return true;
     },
   }),

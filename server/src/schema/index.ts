@@ -13,5 +13,6 @@ import './stands.js';
 import './brands.js';
 import './products.js';
 import './sector-tools.js';
+import './activity.js';
 
 export const schema = documentGeneratedTypes(builder.toSchema({ sortSchema: false }));

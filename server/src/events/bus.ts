@@ -1,0 +1,252 @@
+import type { PubSub } from 'graphql-yoga';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { DeliveryIndex, type Listener } from './visibility.js';
+
+/** One entry of the event log, as delivered. */
+export interface LogEvent {
+  position: bigint;
+  type: string;
+  subjectId: string;
+  collectiveId: string | null;
+  actorId: string | null;
+  payload: unknown;
+  createdAt: Date;
+}
+
+/** Told to a subscriber instead of an event: what it missed cannot be replayed, so it must re-query. */
+export interface ResyncRequired {
+  kind: 'resync';
+  reason: 'LOG_TRUNCATED' | 'LAGGED';
+  /** Resume from here (as `after`) once re-queried; null when the log no longer reaches back. */
+  position: bigint | null;
+}
+
+/** The last message of a stream the server ends: the client must sign in again. */
+export interface StreamEndedMessage {
+  kind: 'ended';
+  code: StreamEnded['code'];
+  message: string;
+}
+
+export type StreamMessage = ({ kind: 'event' } & LogEvent) | ResyncRequired | StreamEndedMessage;
+
+/** Why a stream was ended by the server. */
+export class StreamEnded extends Error {
+  constructor(
+    readonly code: 'SESSION_REVOKED' | 'SESSION_EXPIRED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The typed topics of the pub/sub shared by every instance (in-process, or through Redis). */
+export type Topics = {
+  /** A transaction that wrote events has committed; the log reaches at least this position. */
+  'eventLog:advanced': [position: string];
+};
+
+export interface StreamOptions {
+  listener: Listener & { sessionId: string; expiresAt: Date };
+  /** Replay the events after this position first; live only when null. */
+  after: bigint | null;
+  /** Which events this subscription is about (its collective, its node, the viewer's own…). */
+  matches: (event: LogEvent) => boolean;
+  signal?: AbortSignal;
+}
+
+interface Subscriber {
+  listener: StreamOptions['listener'];
+  matches: (event: LogEvent) => boolean;
+  queue: LogEvent[];
+  lagged: boolean;
+  /** Set when the stream must finish: an error for the client, or 'stopped' for a quiet end. */
+  ended: StreamEnded | 'stopped' | null;
+  wake: (() => void) | null;
+}
+
+const PAGE = 500;
+
+/**
+ * Delivers the event log to subscribers, in commit order, on this instance. Any instance that commits
+ * events publishes `eventLog:advanced`; every instance then reads the log past what it has delivered, so
+ * nothing depends on a notification arriving: a missed one is caught up by the next, or by the poll.
+ */
+export class EventBus {
+  readonly #subscribers = new Set<Subscriber>();
+  readonly index: DeliveryIndex;
+  #delivered = 0n;
+  #pumping: Promise<void> | null = null;
+  #again = false;
+  #poll: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly pubsub: PubSub<Topics>,
+    private readonly options: { bufferSize: number; pollMs: number },
+  ) {
+    this.index = new DeliveryIndex(prisma);
+  }
+
+  async start(): Promise<void> {
+    await this.index.load();
+    const last = await this.prisma.eventLog.findFirst({ orderBy: { position: 'desc' }, select: { position: true } });
+    this.#delivered = last?.position ?? 0n;
+    const iterator = this.pubsub.subscribe('eventLog:advanced')[Symbol.asyncIterator]();
+    this.#unsubscribe = () => void iterator.return?.();
+    void (async () => {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) this.pump();
+    })();
+    this.#poll = setInterval(() => {
+      if (this.#subscribers.size > 0) this.pump();
+    }, this.options.pollMs);
+    this.#poll.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#poll);
+    this.#unsubscribe?.();
+    for (const subscriber of this.#subscribers) this.#end(subscriber, 'stopped');
+  }
+
+  get subscriberCount(): number {
+    return this.#subscribers.size;
+  }
+
+  /** Tells every instance that the log has grown (call after a transaction that recorded events commits). */
+  announce(): void {
+    this.pubsub.publish('eventLog:advanced', this.#delivered.toString());
+  }
+
+  /** Reads and delivers everything committed past what was delivered; runs one at a time. */
+  pump(): Promise<void> {
+    if (this.#pumping) {
+      this.#again = true;
+      return this.#pumping;
+    }
+    this.#pumping = (async () => {
+      try {
+        do {
+          this.#again = false;
+          let page: LogEvent[];
+          do {
+            page = await this.prisma.eventLog.findMany({
+              where: { position: { gt: this.#delivered } },
+              orderBy: { position: 'asc' },
+              take: PAGE,
+            });
+            for (const event of page) this.#deliver(event);
+          } while (page.length === PAGE);
+        } while (this.#again);
+      } finally {
+        this.#pumping = null;
+      }
+    })();
+    return this.#pumping;
+  }
+
+  #deliver(event: LogEvent): void {
+    this.index.apply(event);
+    this.#delivered = event.position;
+    const payload = event.payload as Record<string, unknown>;
+    for (const subscriber of this.#subscribers) {
+      const { listener } = subscriber;
+      if (event.type === 'session.revoked' && payload.sessionId === listener.sessionId) {
+        this.#end(subscriber, new StreamEnded('SESSION_REVOKED', 'The session was signed out.'));
+        continue;
+      }
+      if (event.type === 'member.leftCooperative' && payload.memberId === listener.memberId) {
+        this.#end(subscriber, new StreamEnded('SESSION_REVOKED', 'The member has left the cooperative.'));
+        continue;
+      }
+      if (subscriber.lagged || !subscriber.matches(event) || !this.index.mayReceive(listener, event)) continue;
+      if (subscriber.queue.length >= this.options.bufferSize) {
+        // Falls behind: keep what it has, tell it to resume from there, and stop holding events for it.
+        subscriber.lagged = true;
+      } else {
+        subscriber.queue.push(event);
+      }
+      subscriber.wake?.();
+    }
+  }
+
+  #end(subscriber: Subscriber, reason: StreamEnded | 'stopped'): void {
+    subscriber.ended = reason;
+    this.#subscribers.delete(subscriber);
+    subscriber.wake?.();
+  }
+
+  /**
+   * A subscriber's stream: first the events after `after` from the log, then live ones, with neither gap
+   * nor duplicate at the seam (live delivery starts exactly past the last position replay may read).
+   */
+  async *stream(options: StreamOptions): AsyncGenerator<StreamMessage> {
+    await this.index.watch(options.listener.memberId);
+    const subscriber: Subscriber = {
+      listener: options.listener,
+      matches: options.matches,
+      queue: [],
+      lagged: false,
+      ended: null,
+      wake: null,
+    };
+    const seam = this.#delivered;
+    this.#subscribers.add(subscriber);
+    const expiry = setTimeout(
+      () => this.#end(subscriber, new StreamEnded('SESSION_EXPIRED', 'The session has expired; sign in again.')),
+      Math.min(Math.max(options.listener.expiresAt.getTime() - Date.now(), 0), 2 ** 31 - 1),
+    );
+    const onAbort = () => this.#end(subscriber, 'stopped');
+    options.signal?.addEventListener('abort', onAbort);
+    let last = options.after ?? seam;
+    try {
+      if (options.after !== null) {
+        const horizon = await this.prisma.eventLogHorizon.findUnique({ where: { id: 1 } });
+        if (horizon && options.after < horizon.prunedThrough) {
+          yield { kind: 'resync', reason: 'LOG_TRUNCATED', position: null };
+          last = seam;
+        } else {
+          for (let page: LogEvent[] = []; ; ) {
+            page = await this.prisma.eventLog.findMany({
+              where: { position: { gt: last, lte: seam } },
+              orderBy: { position: 'asc' },
+              take: PAGE,
+            });
+            for (const event of page) {
+              last = event.position;
+              if (options.matches(event) && this.index.mayReceive(options.listener, event)) yield { kind: 'event', ...event };
+            }
+            if (page.length < PAGE) break;
+          }
+          last = seam;
+        }
+      }
+      while (true) {
+        const event = subscriber.queue.shift();
+        if (event) {
+          last = event.position;
+          yield { kind: 'event', ...event };
+          continue;
+        }
+        if (subscriber.ended === 'stopped') return;
+        if (subscriber.ended) {
+          yield { kind: 'ended', code: subscriber.ended.code, message: subscriber.ended.message };
+          return;
+        }
+        if (subscriber.lagged) {
+          yield { kind: 'resync', reason: 'LAGGED', position: last };
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          subscriber.wake = resolve;
+        });
+        subscriber.wake = null;
+      }
+    } finally {
+      clearTimeout(expiry);
+      options.signal?.removeEventListener('abort', onAbort);
+      this.#subscribers.delete(subscriber);
+    }
+  }
+}
