@@ -7,6 +7,7 @@ import { getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
+import { resolveSession } from './auth/sessions.js';
 import type { Config } from './config.js';
 import { bearerToken, type Context, createContext } from './context.js';
 import { type Database, openDatabase } from './db/database.js';
@@ -18,6 +19,7 @@ import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
 
 export const GRAPHQL_PATH = '/graphql';
+const KEEP_ALIVE_MS = 15_000;
 
 /** graphql-ws receives Yoga's enveloped execute and subscribe through the root value. */
 interface EnvelopedRoot {
@@ -74,6 +76,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const wsServer = new WebSocketServer({ server: http, path: GRAPHQL_PATH });
   const wsDisposable = useServer(
     {
+      // Authenticated in connection_init: a token that names no live session is refused (4403 Forbidden).
+      // Without a token the socket stays anonymous, and every operation but signIn is refused.
+      onConnect: async (ctx) => {
+        const token = bearerToken({ connectionParams: ctx.connectionParams ?? {} });
+        return token === null || (await resolveSession(db.prisma, token)) !== null;
+      },
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
@@ -106,6 +114,24 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     wsServer,
   );
 
+  // Keep-alive: ping every socket; one that has not answered since the last ping is gone.
+  const alive = new WeakMap<object, boolean>();
+  wsServer.on('connection', (socket) => {
+    alive.set(socket, true);
+    socket.on('pong', () => alive.set(socket, true));
+  });
+  const keepAlive = setInterval(() => {
+    for (const socket of wsServer.clients) {
+      if (!alive.get(socket)) {
+        socket.terminate();
+        continue;
+      }
+      alive.set(socket, false);
+      socket.ping();
+    }
+  }, KEEP_ALIVE_MS);
+  keepAlive.unref();
+
   return {
     db,
     fetch: (request) => Promise.resolve(yoga.fetch(request)),
@@ -119,6 +145,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       }),
     stop: async () => {
       clearInterval(pruning);
+      clearInterval(keepAlive);
       events.stop();
       await wsDisposable.dispose();
       wsServer.close();

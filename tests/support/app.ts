@@ -1,6 +1,6 @@
 import { type App, buildApp } from '../../server/src/app.js';
 import { openSession } from '../../server/src/auth/sessions.js';
-import { loadConfig } from '../../server/src/config.js';
+import { type Config, loadConfig } from '../../server/src/config.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 /**
@@ -30,9 +30,11 @@ export interface TestApp {
 }
 
 /** The server wired to a fresh database, without seeding: each suite creates the scenario it needs. */
-export async function createTestApp(options: { onQuery?: (sql: string) => void } = {}): Promise<TestApp> {
+export async function createTestApp(
+  options: { onQuery?: (sql: string) => void; config?: Partial<Config> } = {},
+): Promise<TestApp> {
   const db = await createTestDatabase(options);
-  const config = { ...loadConfig({}), port: 0, seedWhenEmpty: false };
+  const config = { ...loadConfig({}), port: 0, seedWhenEmpty: false, ...options.config };
   const app = await buildApp(config, { db });
   return {
     app,

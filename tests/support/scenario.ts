@@ -102,3 +102,12 @@ export async function aroundChange<T>(prisma: PrismaClient, change: () => Promis
   const after = await snapshot(prisma);
   return { result, before, after };
 }
+
+/** Member presets: a member of the support staff, and an entrepreneur on a trial contract (not an associate). */
+export const SUPPORT_STAFF = {
+  kind: 'SUPPORT_STAFF',
+  contract: 'STAFF',
+  isAssociate: false,
+  sectors: [],
+} satisfies Partial<Prisma.MemberUncheckedCreateInput>;
+export const TRIAL_ENTREPRENEUR = { contract: 'CAPE', isAssociate: false } satisfies Partial<Prisma.MemberUncheckedCreateInput>;

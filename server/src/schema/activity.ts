@@ -7,7 +7,7 @@ import { MemberRef } from './members.js';
 type EventMessage = Extract<StreamMessage, { kind: 'event' }>;
 type ResyncMessage = Extract<StreamMessage, { kind: 'resync' }>;
 
-const ActivityEvent = builder.objectRef<EventMessage>('ActivityEvent').implement({
+export const ActivityEvent = builder.objectRef<EventMessage>('ActivityEvent').implement({
   description: 'One committed change, from the event log, in commit order.',
   fields: (t) => ({
     position: t.string({
@@ -74,7 +74,7 @@ function parsePosition(after: string | null | undefined): bigint | null {
 }
 
 /** Subscribes the viewer to the events `matches` selects, mapping a server-ended stream to a coded error. */
-async function* streamFor(context: Context, after: string | null | undefined, matches: (event: LogEvent) => boolean) {
+export async function* streamFor(context: Context, after: string | null | undefined, matches: (event: LogEvent) => boolean) {
   const session = context.session;
   if (!session) throw createGraphQLError('Sign in first.', { extensions: { code: 'UNAUTHENTICATED' } });
   const stream = context.events.stream({

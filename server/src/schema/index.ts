@@ -14,5 +14,6 @@ import './brands.js';
 import './products.js';
 import './sector-tools.js';
 import './activity.js';
+import './dashboard.js';
 
 export const schema = documentGeneratedTypes(builder.toSchema({ sortSchema: false }));

@@ -1,0 +1,185 @@
+import { builder } from '../builder.js';
+import type { Context } from '../context.js';
+import type { LogEvent } from '../events/bus.js';
+import { ActivityEvent, streamFor } from './activity.js';
+import { CollectiveKindEnum, CollectiveStatusEnum } from './enums.js';
+
+/** Bursts of changes within this window give one recomputation, not one per change. */
+const COALESCE_MS = 100;
+const RECENT = 10;
+
+interface DashboardSnapshot {
+  position: bigint;
+  collectives: Array<{ kind: string; status: string; count: number }>;
+  deals: Array<{ status: string; count: number; totalAmountCents: number }>;
+  deadlines: Array<{ opportunityId: string; title: string; buyer: string; kind: 'QUESTIONS' | 'SUBMISSION'; at: Date }>;
+  recentActivity: Array<LogEvent & { kind: 'event' }>;
+}
+
+const CollectiveCount = builder.objectRef<DashboardSnapshot['collectives'][number]>('CollectiveCount').implement({
+  description: 'How many collectives of a kind are in a status.',
+  fields: (t) => ({
+    kind: t.field({ type: CollectiveKindEnum, description: 'Kind.', resolve: (row) => row.kind as never }),
+    status: t.field({ type: CollectiveStatusEnum, description: 'Status.', resolve: (row) => row.status as never }),
+    count: t.exposeInt('count', { description: 'Number of collectives.' }),
+  }),
+});
+
+const DealTotal = builder.objectRef<DashboardSnapshot['deals'][number]>('DealTotal').implement({
+  description: 'The deals you may see in one status, and what they add up to.',
+  fields: (t) => ({
+    status: t.exposeString('status', { description: 'Deal status (see DealStatus).' }),
+    count: t.exposeInt('count', { description: 'Number of deals.' }),
+    totalAmountCents: t.exposeInt('totalAmountCents', { description: 'Sum of their amounts, in cents excluding VAT.' }),
+  }),
+});
+
+const DeadlineKind = builder.enumType('DeadlineKind', {
+  description: 'Which deadline of an opportunity.',
+  values: {
+    QUESTIONS: { description: 'Last day to ask the buyer questions.' },
+    SUBMISSION: { description: 'Submission deadline.' },
+  },
+});
+
+const Deadline = builder.objectRef<DashboardSnapshot['deadlines'][number]>('Deadline').implement({
+  description: 'An upcoming deadline of an opportunity.',
+  fields: (t) => ({
+    opportunityId: t.id({
+      description: 'Global ID of the opportunity.',
+      resolve: (row) => Buffer.from(`Opportunity:${row.opportunityId}`).toString('base64'),
+    }),
+    title: t.exposeString('title', { description: 'Title of the opportunity.' }),
+    buyer: t.exposeString('buyer', { description: 'Buyer.' }),
+    kind: t.field({ type: DeadlineKind, description: 'Which deadline.', resolve: (row) => row.kind }),
+    at: t.expose('at', { type: 'DateTime', description: 'When (shown in Europe/Paris).' }),
+  }),
+});
+
+const Dashboard = builder.objectRef<DashboardSnapshot>('Dashboard').implement({
+  description: 'The live figures of the cooperative, as the viewer may see them.',
+  fields: (t) => ({
+    position: t.string({ description: 'The log position these figures reflect.', resolve: (row) => row.position.toString() }),
+    collectives: t.field({
+      type: [CollectiveCount],
+      description: 'Collectives by kind and status.',
+      resolve: (row) => row.collectives,
+    }),
+    deals: t.field({ type: [DealTotal], description: 'Deals by status, with their total amounts.', resolve: (row) => row.deals }),
+    upcomingDeadlines: t.field({
+      type: [Deadline],
+      description: 'Deadlines within the window, soonest first.',
+      resolve: (row) => row.deadlines,
+    }),
+    recentActivity: t.field({
+      type: [ActivityEvent],
+      description: 'The latest events you may see, newest first.',
+      resolve: (row) => row.recentActivity,
+    }),
+  }),
+});
+
+async function computeDashboard(context: Context, withinDays: number): Promise<DashboardSnapshot> {
+  const { prisma, access } = context;
+  const now = new Date();
+  const until = new Date(now.getTime() + withinDays * 86_400_000);
+  const dealScope = access.isSupportStaff
+    ? {}
+    : { OR: [{ collectiveId: { in: [...access.insiderOf] } }, { id: { in: [...(await access.partnerDeals())] } }] };
+  const [head, collectives, deals, opportunities, recent] = await Promise.all([
+    prisma.eventLog.findFirst({ orderBy: { position: 'desc' }, select: { position: true } }),
+    prisma.collective.groupBy({ by: ['kind', 'status'], _count: { _all: true }, orderBy: [{ kind: 'asc' }, { status: 'asc' }] }),
+    prisma.deal.groupBy({
+      by: ['status'],
+      where: dealScope,
+      _count: { _all: true },
+      _sum: { totalAmountCents: true },
+      orderBy: { status: 'asc' },
+    }),
+    prisma.opportunity.findMany({
+      where: { OR: [{ questionsDeadline: { gte: now, lte: until } }, { submissionDeadline: { gte: now, lte: until } }] },
+      select: { id: true, title: true, buyer: true, questionsDeadline: true, submissionDeadline: true },
+    }),
+    prisma.eventLog.findMany({ orderBy: { position: 'desc' }, take: RECENT * 10 }),
+  ]);
+  const viewer = access.viewer;
+  const listener = { memberId: viewer?.id ?? '', isSupportStaff: access.isSupportStaff };
+  if (viewer) await context.events.index.watch(viewer.id);
+  const deadlines = opportunities.flatMap((opportunity) =>
+    (
+      [
+        ['QUESTIONS', opportunity.questionsDeadline],
+        ['SUBMISSION', opportunity.submissionDeadline],
+      ] as const
+    )
+      .filter(([, at]) => at && at >= now && at <= until)
+      .map(([kind, at]) => ({
+        opportunityId: opportunity.id,
+        title: opportunity.title,
+        buyer: opportunity.buyer,
+        kind,
+        at: at as Date,
+      })),
+  );
+  return {
+    position: head?.position ?? 0n,
+    collectives: collectives.map((row) => ({ kind: row.kind, status: row.status, count: row._count._all })),
+    deals: deals.map((row) => ({ status: row.status, count: row._count._all, totalAmountCents: row._sum.totalAmountCents ?? 0 })),
+    deadlines: deadlines.sort((a, b) => a.at.getTime() - b.at.getTime()),
+    recentActivity: recent
+      .filter((event) => context.events.index.mayReceive(listener, event))
+      .slice(0, RECENT)
+      .map((event) => ({ kind: 'event' as const, ...event })),
+  };
+}
+
+/** First the figures, then new figures after each burst of changes. */
+async function* dashboardStream(context: Context, withinDays: number): AsyncGenerator<DashboardSnapshot> {
+  // Only "something changed" matters here: a stream that lagged is simply opened again.
+  const open = () => streamFor(context, null, () => true)[Symbol.asyncIterator]();
+  let changes = open();
+  try {
+    yield await computeDashboard(context, withinDays);
+    let next = changes.next();
+    while (true) {
+      const first = await next;
+      if (first.done) return;
+      if (first.value.kind === 'resync') changes = open();
+      next = changes.next();
+      const quiet = Symbol('quiet');
+      const deadline = Date.now() + COALESCE_MS;
+      while (true) {
+        const settled = await Promise.race([
+          next,
+          new Promise<typeof quiet>((resolve) => setTimeout(() => resolve(quiet), deadline - Date.now())),
+        ]);
+        if (settled === quiet) break;
+        if (settled.done) return;
+        if (settled.value.kind === 'resync') changes = open();
+        next = changes.next();
+      }
+      yield await computeDashboard(context, withinDays);
+    }
+  } finally {
+    await changes.return?.(undefined);
+  }
+}
+
+builder.queryField('dashboard', (t) =>
+  t.field({
+    type: Dashboard,
+    description: 'The live figures, once (subscribe to `dashboard` to have them pushed).',
+    args: { withinDays: t.arg.int({ defaultValue: 14, description: 'How far ahead deadlines are listed, in days.' }) },
+    resolve: (_root, args, context) => computeDashboard(context, args.withinDays ?? 14),
+  }),
+);
+
+builder.subscriptionField('dashboard', (t) =>
+  t.field({
+    type: Dashboard,
+    description: 'The live figures: sent at once, then recomputed and pushed after every burst of changes you may see.',
+    args: { withinDays: t.arg.int({ defaultValue: 14, description: 'How far ahead deadlines are listed, in days.' }) },
+    subscribe: (_root, args, context) => dashboardStream(context, args.withinDays ?? 14),
+    resolve: (snapshot) => snapshot,
+  }),
+);
