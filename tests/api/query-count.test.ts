@@ -26,7 +26,11 @@ const NESTED = /* GraphQL */ `
 
 async function countStatements(first: number): Promise<{ count: number; collectives: number; memberships: number }> {
   statements.length = 0;
-  const result = await t.gql<{ collectives: { edges: Array<{ node: { memberships: { edges: unknown[] } } }> } }>(NESTED, { first }, token);
+  const result = await t.gql<{ collectives: { edges: Array<{ node: { memberships: { edges: unknown[] } } }> } }>(
+    NESTED,
+    { first },
+    token,
+  );
   expect(result.errors).toBeUndefined();
   const edges = result.data?.collectives.edges ?? [];
   return {

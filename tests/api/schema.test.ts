@@ -6,7 +6,9 @@ import { schema } from '../../server/src/schema/index.js';
 describe('Schema', () => {
   it('should match the committed schema.graphql', async () => {
     const committed = await readFile(new URL('../../schema.graphql', import.meta.url), 'utf8');
-    expect(committed, 'schema.graphql is stale: run `pnpm schema:print`').toBe(`${printSchema(lexicographicSortSchema(schema))}\n`);
+    expect(committed, 'schema.graphql is stale: run `pnpm schema:print`').toBe(
+      `${printSchema(lexicographicSortSchema(schema))}\n`,
+    );
   });
 
   it('should document every type, field, argument and enum value', () => {
@@ -22,7 +24,8 @@ describe('Schema', () => {
           }
         }
       }
-      if (isEnumType(type)) for (const value of type.getValues()) if (!value.description) undocumented.push(`${type.name}.${value.name}`);
+      if (isEnumType(type))
+        for (const value of type.getValues()) if (!value.description) undocumented.push(`${type.name}.${value.name}`);
     }
     expect(undocumented).toEqual([]);
   });

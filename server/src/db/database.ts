@@ -88,6 +88,8 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
 
 async function openPostgres(connectionString: string, onQuery?: (sql: string) => void): Promise<Database> {
   const pool = new pg.Pool({ connectionString, max: 10 });
+  // An idle connection the server closes (restart, dropped test database) must not crash the process.
+  pool.on('error', () => {});
   const prisma = prismaClient(new PrismaPg(pool), onQuery);
   const onClient = (client: pg.PoolClient | pg.Pool): Omit<SqlRunner, 'transaction'> => ({
     exec: async (script) => {

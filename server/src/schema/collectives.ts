@@ -19,6 +19,8 @@ const LEADERS: { where: Prisma.MembershipWhereInput; include: { member: true } }
 };
 
 builder.prismaNode('Collective', {
+  // node(id) answers null for an ID that names nothing (or nothing the viewer may see).
+  nullable: true,
   description: 'A group of members working together: commons, sector or business.',
   id: { field: 'id' },
   authScopes: { member: true },

@@ -33,6 +33,8 @@ export function statusesOf(scope: 'CURRENT' | 'PAST' | 'ALL' | null | undefined)
 }
 
 export const MemberRef = builder.prismaNode('Member', {
+  // node(id) answers null for an ID that names nothing (or nothing the viewer may see).
+  nullable: true,
   description: 'A person of the cooperative: an entrepreneur or a member of the support staff.',
   id: { field: 'id' },
   authScopes: (member) => ({ $any: { member: true, viewerIs: member.id } }),
@@ -102,9 +104,9 @@ builder.queryFields((t) => ({
       search: t.arg.string({ description: 'Part of a name or of the trade, any case.' }),
       orderBy: t.arg({ type: MemberOrder, defaultValue: 'NAME', description: 'Sort order.' }),
     },
-    totalCount: (_parent, args, context) => context.prisma.member.count({ where: membersWhere(args) }),
-    resolve: (query, _root, args, context) =>
-      context.prisma.member.findMany({ ...query, where: membersWhere(args), orderBy: memberOrder(args.orderBy) }),
+    totalCount: async (_parent, args, context) => context.prisma.member.count({ where: await membersWhere(context, args) }),
+    resolve: async (query, _root, args, context) =>
+      context.prisma.member.findMany({ ...query, where: await membersWhere(context, args), orderBy: memberOrder(args.orderBy) }),
   }),
   member: t.prismaField({
     type: 'Member',
@@ -116,15 +118,19 @@ builder.queryFields((t) => ({
   }),
 }));
 
-function membersWhere(args: {
-  kind?: MemberKind | null;
-  sector?: Sector | null;
-  situation?: MemberSituation | null;
-  search?: string | null;
-}) {
+async function membersWhere(
+  context: Context,
+  args: { kind?: MemberKind | null; sector?: Sector | null; situation?: MemberSituation | null; search?: string | null },
+) {
   const where: Prisma.MemberWhereInput = {};
   if (args.kind) where.kind = args.kind;
-  if (args.sector) where.sectors = { has: args.sector };
+  if (args.sector) {
+    // Prisma's `has` on an enum array reaches PGlite as a malformed array literal; ANY() works on both databases.
+    const rows = await context.prisma.$queryRaw<
+      Array<{ id: string }>
+    >`SELECT id FROM "Member" WHERE ${args.sector}::"Sector" = ANY(sectors)`;
+    where.id = { in: rows.map((row) => row.id) };
+  }
   if (args.situation) where.situation = args.situation;
   const search = args.search?.trim();
   if (search) {

@@ -9,13 +9,15 @@ import { idOf } from './ids.js';
 import { NO_ONE, visibleMembershipsWhere } from './members.js';
 
 export const MembershipRef = builder.prismaNode('Membership', {
+  // node(id) answers null for an ID that names nothing (or nothing the viewer may see).
+  nullable: true,
   description: "A member's place in a collective, from request or invitation to departure. Never deleted.",
   id: { field: 'id' },
   // node(id) finds only what the viewer may see, so a hidden membership looks like a missing one.
-  findUnique: (id, context) => ({
-    id,
-    OR: [visibleMembershipsWhere(context), { memberId: context.access.viewer?.id ?? NO_ONE }],
-  }),
+  findUnique: (id, context) =>
+    context.access.isSupportStaff
+      ? { id }
+      : { id, OR: [visibleMembershipsWhere(context), { memberId: context.access.viewer?.id ?? NO_ONE }] },
   // A business collective's memberships are for its members, the support staff and the member concerned.
   authScopes: (membership) => ({ $any: { seesCollectiveInternals: membership.collectiveId, viewerIs: membership.memberId } }),
   fields: (t) => ({
