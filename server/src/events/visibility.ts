@@ -1,6 +1,8 @@
 import type { CollectiveKind, PrismaClient } from '../generated/prisma/client.js';
 import type { LogEvent } from './bus.js';
 
+const PUBLIC_OUTSIDE_COLLECTIVES = ['opportunity.', 'member.'];
+
 /** Who is listening: enough to decide, event by event, what they may receive. */
 export interface Listener {
   memberId: string;
@@ -54,9 +56,13 @@ export class DeliveryIndex {
    * and the support staff only.
    */
   mayReceive(listener: Listener, event: LogEvent): boolean {
-    if (!event.collectiveId || listener.isSupportStaff) return true;
-    // An event about the listener themselves (their invitation, their approval) is theirs to see.
-    if ((event.payload as Record<string, unknown>).memberId === listener.memberId) return true;
+    if (listener.isSupportStaff) return true;
+    // An event about the listener themselves (their invitation, their approval, a referral to them) is theirs.
+    const payload = event.payload as Record<string, unknown>;
+    if ([payload.memberId, payload.fromMemberId, payload.toMemberId].includes(listener.memberId)) return true;
+    // Outside any collective: the cooperative's shared pipeline and directory are public to members;
+    // anything else (a private referral, a session) is only for those it names.
+    if (!event.collectiveId) return PUBLIC_OUTSIDE_COLLECTIVES.some((prefix) => event.type.startsWith(prefix));
     const insider = this.#insiders.get(listener.memberId)?.has(event.collectiveId) ?? false;
     if (insider) return true;
     const directoryEvent = event.type.startsWith('collective.') || event.type.startsWith('membership.');
