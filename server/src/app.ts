@@ -8,6 +8,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { resolveSession } from './auth/sessions.js';
+import { SectionDocuments } from './collab/documents.js';
+import { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
 import { bearerToken, type Context, createContext } from './context.js';
 import { type Database, openDatabase } from './db/database.js';
@@ -36,6 +38,7 @@ export interface App {
   fetch: (request: Request) => Promise<Response>;
   db: Database;
   events: EventBus;
+  documents: SectionDocuments;
 }
 
 export interface BuildOptions {
@@ -49,7 +52,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const { pubsub, close: closePubSub } = createEventPubSub(config.redisUrl);
   const events = new EventBus(db.prisma, pubsub, { bufferSize: config.subscriberBuffer, pollMs: config.eventPollMs });
   await events.start();
-  const server = { prisma: db.prisma, config, events };
+  const documents = new SectionDocuments(db.prisma, pubsub, { compactAfter: config.compactAfter, idleCapacity: 200 });
+  documents.start();
+  const presence = new PresenceRegistry(pubsub, documents.instanceId);
+  presence.start();
+  const server = { prisma: db.prisma, config, events, documents, presence };
   const pruning = setInterval(() => {
     void pruneEventLog(db.prisma, new Date(Date.now() - config.eventRetentionDays * 86_400_000));
   }, 3_600_000);
@@ -147,6 +154,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       clearInterval(pruning);
       clearInterval(keepAlive);
       events.stop();
+      documents.stop();
+      presence.stop();
       await wsDisposable.dispose();
       wsServer.close();
       http.closeAllConnections();
@@ -155,6 +164,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       if (!options.db) await db.close();
     },
     events,
+    documents,
   };
 }
 

@@ -1,6 +1,8 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import { Access } from './auth/access.js';
 import { resolveSession, type SignedIn } from './auth/sessions.js';
+import type { SectionDocuments } from './collab/documents.js';
+import type { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -11,6 +13,9 @@ export interface Context {
   config: Config;
   /** The event log's live delivery on this instance (subscriptions read it). */
   events: EventBus;
+  /** The sections' co-edited documents and who is in them. */
+  documents: SectionDocuments;
+  presence: PresenceRegistry;
   /** The signed-in member and their session, or null for an anonymous caller. */
   session: SignedIn | null;
   /** Per-request, memoised answers to "may the viewer see this?". */
@@ -21,6 +26,8 @@ export interface ServerContext {
   prisma: PrismaClient;
   config: Config;
   events: EventBus;
+  documents: SectionDocuments;
+  presence: PresenceRegistry;
 }
 
 /** Reads the bearer token from the Authorization header or, over WebSocket, the connection params. */

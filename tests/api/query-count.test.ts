@@ -46,7 +46,7 @@ beforeAll(async () => {
   const people = await Promise.all(Array.from({ length: 6 }, () => makeMember(t.db.prisma)));
   for (let i = 0; i < 50; i += 1) {
     const [animator, ...others] = [...people.slice(i % 6), ...people.slice(0, i % 6)];
-    await makeCollective(t.db.prisma, { animatorId: animator!.id, memberIds: others.slice(0, 3).map((m) => m.id) });
+    await makeCollective(t.db.prisma, { animatorId: (animator ?? viewer).id, memberIds: others.slice(0, 3).map((m) => m.id) });
   }
   token = await t.tokenFor(viewer.id);
 });

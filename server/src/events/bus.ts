@@ -44,6 +44,10 @@ export class StreamEnded extends Error {
 export type Topics = {
   /** A transaction that wrote events has committed; the log reaches at least this position. */
   'eventLog:advanced': [position: string];
+  /** A section's body changed on one instance (base64 Yjs update); the others apply it to their copy. */
+  'section:update': [message: { sectionId: string; update: string; clientId: string | null; origin: string }];
+  /** Someone's presence in a section changed on one instance. */
+  'section:presence': [message: { sectionId: string; key: string; presence: string | null; origin: string }];
 };
 
 export interface StreamOptions {

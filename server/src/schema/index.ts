@@ -15,5 +15,6 @@ import './products.js';
 import './sector-tools.js';
 import './activity.js';
 import './dashboard.js';
+import './collab.js';
 
 export const schema = documentGeneratedTypes(builder.toSchema({ sortSchema: false }));

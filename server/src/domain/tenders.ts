@@ -1,0 +1,492 @@
+import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
+import { recordEvent } from '../events/record.js';
+import type { Member, Prisma, TenderResponse, TenderSection } from '../generated/prisma/client.js';
+import type { DealStatus, OpportunityKind, SectionKind, SectionStatus } from '../generated/prisma/enums.js';
+
+export type Tx = Prisma.TransactionClient;
+
+/** Who is acting: the viewer, whether they are support staff, and the collectives they are an active member of. */
+export interface Actor {
+  member: Member;
+  isSupportStaff: boolean;
+  insiderOf: ReadonlySet<string>;
+}
+
+// ───────────────────────────── Pure rules ─────────────────────────────
+
+/** The title a section of each kind gets when none is given (the documents of a French bid). */
+export const SECTION_TITLES: Record<SectionKind, string> = {
+  CANDIDACY_FORMS: 'Formulaires de candidature (DC1, DC2)',
+  TECHNICAL_PROPOSAL: 'Mémoire technique',
+  PRICE_SCHEDULE: 'Bordereau des prix',
+  PLANNING: 'Planning',
+  REFERENCES: 'Références',
+  CVS: 'CV des intervenants',
+  PROJECT_DESCRIPTION: 'Description du projet',
+  BUDGET: 'Budget et cofinancements',
+  FREE: 'Section libre',
+};
+
+const TENDER_SECTIONS: SectionKind[] = [
+  'CANDIDACY_FORMS',
+  'TECHNICAL_PROPOSAL',
+  'PRICE_SCHEDULE',
+  'PLANNING',
+  'REFERENCES',
+  'CVS',
+];
+const CALL_FOR_PROJECTS_SECTIONS: SectionKind[] = ['PROJECT_DESCRIPTION', 'BUDGET'];
+
+/** The standard sections, in order: a call for projects needs a description and a budget, anything else the tender documents. */
+export function defaultSections(kind: OpportunityKind | null): Array<{ kind: SectionKind; title: string }> {
+  const kinds = kind === 'CALL_FOR_PROJECTS' ? CALL_FOR_PROJECTS_SECTIONS : TENDER_SECTIONS;
+  return kinds.map((section) => ({ kind: section, title: SECTION_TITLES[section] }));
+}
+
+/** A deal at or past submission (in the enum's order) freezes its response. */
+export const LOCKED_DEAL_STATUSES: DealStatus[] = ['SUBMITTED', 'WON', 'LOST', 'UNSUCCESSFUL', 'ABANDONED'];
+
+/** Whether a response is read-only: submitted itself, or its deal is submitted or decided. */
+export function isSubmitted(response: { submittedAt: Date | null; deal: { status: DealStatus } | null }): boolean {
+  return response.submittedAt !== null || (response.deal !== null && LOCKED_DEAL_STATUSES.includes(response.deal.status));
+}
+
+/** Legal moves: TODO → DRAFT → REVIEW → DONE, plus REVIEW → DRAFT (changes requested) and DONE → DRAFT (reopened). */
+export const SECTION_TRANSITIONS: Record<SectionStatus, SectionStatus[]> = {
+  TODO: ['DRAFT'],
+  DRAFT: ['REVIEW'],
+  REVIEW: ['DONE', 'DRAFT'],
+  DONE: ['DRAFT'],
+};
+
+/**
+ * Checks a status change of a section by `actorId`. Going to review needs a reviewer; only the reviewer
+ * marks a section done. A section without a reviewer cannot be done: it reaches DONE only from REVIEW,
+ * which needs one, and the reviewer cannot be removed while the section is in review.
+ */
+export function checkStatusChange(
+  section: { status: SectionStatus; reviewerId: string | null },
+  to: SectionStatus,
+  actorId: string,
+): void {
+  if (!SECTION_TRANSITIONS[section.status].includes(to)) throw new RuleViolationError('input.status', 'INVALID_STATUS_CHANGE');
+  if (to === 'REVIEW' && !section.reviewerId) throw new RuleViolationError('input.status', 'REVIEWER_REQUIRED');
+  if (to === 'DONE' && section.reviewerId !== actorId) throw new RuleViolationError('input.status', 'ONLY_REVIEWER_COMPLETES');
+}
+
+/** A word or character limit is a positive whole number, or absent. */
+export function checkLimit(limit: number | null, field: string): void {
+  if (limit !== null && !(Number.isInteger(limit) && limit > 0)) throw new RuleViolationError(field, 'LIMIT_NOT_POSITIVE');
+}
+
+/** A section is due no later than the opportunity's submission deadline. */
+export function checkDueAt(dueAt: Date | null, deadline: Date | null, field: string): void {
+  if (dueAt && deadline && dueAt.getTime() > deadline.getTime()) throw new RuleViolationError(field, 'DUE_AFTER_DEADLINE');
+}
+
+type Counted = Pick<TenderSection, 'wordCount' | 'characterCount' | 'wordLimit' | 'characterLimit'>;
+
+/** Over its word limit or its character limit (either one, when both are set). */
+export function isOverLimit(section: Counted): boolean {
+  return (
+    (section.wordLimit !== null && section.wordCount > section.wordLimit) ||
+    (section.characterLimit !== null && section.characterCount > section.characterLimit)
+  );
+}
+
+/** The section's own due date, or else the opportunity's submission deadline. */
+export function effectiveDueAt(dueAt: Date | null, deadline: Date | null | undefined): Date | null {
+  return dueAt ?? deadline ?? null;
+}
+
+export interface Checklist {
+  total: number;
+  done: number;
+  inReview: number;
+  overLimit: number;
+  /** done / total, from 0 to 1 (0 for a response without sections). */
+  progress: number;
+}
+
+/** The progress figures of a list of sections. */
+export function checklistOf(sections: Array<Counted & Pick<TenderSection, 'status'>>): Checklist {
+  const total = sections.length;
+  const done = sections.filter((section) => section.status === 'DONE').length;
+  return {
+    total,
+    done,
+    inReview: sections.filter((section) => section.status === 'REVIEW').length,
+    overLimit: sections.filter(isOverLimit).length,
+    progress: total === 0 ? 0 : done / total,
+  };
+}
+
+// ───────────────────────────── Access ─────────────────────────────
+
+const RESPONSE_CONTEXT = {
+  deal: { select: { id: true, status: true, partners: { where: { status: 'ACTIVE' as const } } } },
+  opportunity: { select: { kind: true, submissionDeadline: true } },
+} satisfies Prisma.TenderResponseInclude;
+
+export type LoadedResponse = Prisma.TenderResponseGetPayload<{ include: typeof RESPONSE_CONTEXT }>;
+
+export type Rights = 'change' | 'read' | 'none';
+
+/** A response is changed by its collective's active members and its deal's active member-partners, read by the support staff. */
+function rightsOnResponse(actor: Actor, response: LoadedResponse): Rights {
+  const partner = response.deal?.partners.some((p) => p.memberId === actor.member.id) ?? false;
+  if (actor.member.situation === 'ACTIVE' && (actor.insiderOf.has(response.collectiveId) || partner)) return 'change';
+  return actor.isSupportStaff ? 'read' : 'none';
+}
+
+/** Whether the actor is the member of the lead partner or of this owner partner: those see a restricted section. */
+function seesRestricted(actor: Actor, response: LoadedResponse, ownerPartnerId: string | null): boolean {
+  return (response.deal?.partners ?? []).some((p) => p.memberId === actor.member.id && (p.isLead || p.id === ownerPartnerId));
+}
+
+function rightsOnSection(actor: Actor, response: LoadedResponse, section: TenderSection): Rights {
+  const rights = rightsOnResponse(actor, response);
+  if (!section.restricted || rights === 'none' || seesRestricted(actor, response, section.ownerPartnerId)) return rights;
+  return actor.isSupportStaff ? 'read' : 'none';
+}
+
+function requireRights(rights: Rights, field: string, what: string): void {
+  if (rights === 'change') return;
+  if (rights === 'read')
+    throw new ForbiddenError(`Only the collective's active members and the deal's partners change this ${what}.`);
+  throw new NotFoundError(field, `No such ${what}.`);
+}
+
+/** Locks a response's row for the transaction (section order and status checks run one at a time) and loads what its rules need. */
+async function lockResponse(tx: Tx, responseId: string, field: string): Promise<LoadedResponse> {
+  await tx.$queryRaw`SELECT id FROM "TenderResponse" WHERE id = ${responseId}::uuid FOR UPDATE`;
+  const response = await tx.tenderResponse.findUnique({ where: { id: responseId }, include: RESPONSE_CONTEXT });
+  if (!response) throw new NotFoundError(field, 'No such tender response.');
+  return response;
+}
+
+/** A response the actor may change and that is not submitted yet. */
+async function changeableResponse(tx: Tx, actor: Actor, responseId: string, field: string): Promise<LoadedResponse> {
+  const response = await lockResponse(tx, responseId, field);
+  requireRights(rightsOnResponse(actor, response), field, 'tender response');
+  if (isSubmitted(response)) throw new RuleViolationError(field, 'SUBMITTED_READ_ONLY');
+  return response;
+}
+
+/** A section the actor may see and change, with its locked, not yet submitted response. */
+async function changeableSection(tx: Tx, actor: Actor, sectionId: string, field: string) {
+  const found = await tx.tenderSection.findUnique({ where: { id: sectionId }, select: { responseId: true } });
+  if (!found) throw new NotFoundError(field, 'No such section.');
+  const response = await lockResponse(tx, found.responseId, field);
+  const section = await tx.tenderSection.findUnique({ where: { id: sectionId } });
+  if (!section) throw new NotFoundError(field, 'No such section.');
+  requireRights(rightsOnSection(actor, response, section), field, 'section');
+  if (isSubmitted(response)) throw new RuleViolationError(field, 'SUBMITTED_READ_ONLY');
+  return { response, section };
+}
+
+/** Whether a member works on this response: an active member of its collective or an active member-partner of its deal. */
+async function isContributor(tx: Tx, response: LoadedResponse, memberId: string): Promise<boolean> {
+  const member = await tx.member.findUnique({
+    where: { id: memberId },
+    select: {
+      situation: true,
+      memberships: { where: { collectiveId: response.collectiveId, status: 'ACTIVE' }, select: { id: true }, take: 1 },
+    },
+  });
+  if (member?.situation !== 'ACTIVE') return false;
+  return member.memberships.length > 0 || (response.deal?.partners.some((p) => p.memberId === memberId) ?? false);
+}
+
+// ───────────────────────────── Changes ─────────────────────────────
+
+function event(tx: Tx, type: string, actor: Actor, response: TenderResponse, section: TenderSection | null, payload = {}) {
+  return recordEvent(tx, {
+    type,
+    subject: section ? { typename: 'TenderSection', id: section.id } : { typename: 'TenderResponse', id: response.id },
+    collectiveId: response.collectiveId,
+    actorId: actor.member.id,
+    payload: section
+      ? {
+          responseId: response.id,
+          kind: section.kind,
+          // A restricted section's title is for those who may open it: a screen reloads the node.
+          title: section.restricted ? null : section.title,
+          position: section.position,
+          status: section.status,
+          assigneeId: section.assigneeId,
+          reviewerId: section.reviewerId,
+          dueAt: section.dueAt?.toISOString() ?? null,
+          restricted: section.restricted,
+          ...payload,
+        }
+      : { title: response.title, dealId: response.dealId, opportunityId: response.opportunityId, ...payload },
+  });
+}
+
+export interface CreateResponseInput {
+  dealId: string | null;
+  opportunityId: string | null;
+  collectiveId: string | null;
+  title: string | null;
+  withDefaultSections: boolean;
+}
+
+/**
+ * Creates the response of a deal (collective and opportunity are the deal's; one per deal) or of a call
+ * for projects answered by a collective the actor is an active member of, with the standard sections if asked.
+ */
+export async function createResponse(tx: Tx, actor: Actor, input: CreateResponseInput): Promise<TenderResponse> {
+  let target: { collectiveId: string; dealId: string | null; opportunityId: string; title: string; kind: OpportunityKind };
+  if (input.dealId) {
+    if (input.opportunityId) throw new RuleViolationError('input.opportunityId', 'DEAL_OR_CALL_FOR_PROJECTS');
+    if (input.collectiveId) throw new RuleViolationError('input.collectiveId', 'DEAL_OR_CALL_FOR_PROJECTS');
+    // One response per deal: the deal's row is held so two creations cannot race past the check.
+    await tx.$queryRaw`SELECT id FROM "Deal" WHERE id = ${input.dealId}::uuid FOR UPDATE`;
+    const deal = await tx.deal.findUnique({
+      where: { id: input.dealId },
+      include: {
+        partners: { where: { status: 'ACTIVE' }, select: { memberId: true } },
+        opportunity: { select: { kind: true } },
+        tenderResponse: { select: { id: true } },
+      },
+    });
+    if (!deal) throw new NotFoundError('input.dealId', 'No such deal.');
+    const partner = deal.partners.some((p) => p.memberId === actor.member.id);
+    const insider = actor.insiderOf.has(deal.collectiveId);
+    requireRights(
+      actor.member.situation === 'ACTIVE' && (insider || partner) ? 'change' : actor.isSupportStaff ? 'read' : 'none',
+      'input.dealId',
+      'deal',
+    );
+    if (deal.tenderResponse) throw new RuleViolationError('input.dealId', 'RESPONSE_EXISTS');
+    if (LOCKED_DEAL_STATUSES.includes(deal.status)) throw new RuleViolationError('input.dealId', 'SUBMITTED_READ_ONLY');
+    target = {
+      collectiveId: deal.collectiveId,
+      dealId: deal.id,
+      opportunityId: deal.opportunityId,
+      title: deal.title,
+      kind: deal.opportunity.kind,
+    };
+  } else {
+    if (!input.opportunityId) throw new RuleViolationError('input.dealId', 'REQUIRED');
+    if (!input.collectiveId) throw new RuleViolationError('input.collectiveId', 'REQUIRED');
+    const insider = actor.member.situation === 'ACTIVE' && actor.insiderOf.has(input.collectiveId);
+    requireRights(insider ? 'change' : actor.isSupportStaff ? 'read' : 'none', 'input.collectiveId', 'collective');
+    const opportunity = await tx.opportunity.findUnique({ where: { id: input.opportunityId } });
+    if (!opportunity) throw new NotFoundError('input.opportunityId', 'No such opportunity.');
+    if (opportunity.kind !== 'CALL_FOR_PROJECTS') throw new RuleViolationError('input.opportunityId', 'NOT_A_CALL_FOR_PROJECTS');
+    target = {
+      collectiveId: input.collectiveId,
+      dealId: null,
+      opportunityId: opportunity.id,
+      title: opportunity.title,
+      kind: opportunity.kind,
+    };
+  }
+  const sections = input.withDefaultSections ? defaultSections(target.kind) : [];
+  const response = await tx.tenderResponse.create({
+    data: {
+      collectiveId: target.collectiveId,
+      dealId: target.dealId,
+      opportunityId: target.opportunityId,
+      title: input.title ?? target.title,
+      sections: { create: sections.map((section, index) => ({ ...section, position: index + 1 })) },
+    },
+  });
+  await event(tx, 'tenderResponse.created', actor, response, null, { sections: sections.length });
+  return response;
+}
+
+/** Renames a response. */
+export async function updateResponse(tx: Tx, actor: Actor, responseId: string, title: string): Promise<TenderResponse> {
+  await changeableResponse(tx, actor, responseId, 'input.responseId');
+  const response = await tx.tenderResponse.update({ where: { id: responseId }, data: { title } });
+  await event(tx, 'tenderResponse.updated', actor, response, null);
+  return response;
+}
+
+/** What a section's settings may change to; `undefined` keeps the current value, `null` clears it. */
+export interface SectionSettings {
+  title?: string | null;
+  assigneeId?: string | null;
+  reviewerId?: string | null;
+  dueAt?: Date | null;
+  wordLimit?: number | null;
+  characterLimit?: number | null;
+  restricted?: boolean | null;
+  ownerPartnerId?: string | null;
+}
+
+type Settled = Pick<
+  TenderSection,
+  'title' | 'assigneeId' | 'reviewerId' | 'dueAt' | 'wordLimit' | 'characterLimit' | 'restricted' | 'ownerPartnerId'
+>;
+
+/** Applies `changes` to `current` and checks every settings rule on the result; returns the new settings. */
+async function settle(
+  tx: Tx,
+  actor: Actor,
+  response: LoadedResponse,
+  current: Settled & { status: SectionStatus },
+  changes: SectionSettings,
+): Promise<Settled> {
+  const pick = <K extends keyof Settled>(key: K): Settled[K] =>
+    changes[key] === undefined ? current[key] : (changes[key] as Settled[K]);
+  const next: Settled = {
+    title: changes.title ?? current.title,
+    assigneeId: pick('assigneeId'),
+    reviewerId: pick('reviewerId'),
+    dueAt: pick('dueAt'),
+    wordLimit: pick('wordLimit'),
+    characterLimit: pick('characterLimit'),
+    restricted: changes.restricted ?? current.restricted,
+    ownerPartnerId: pick('ownerPartnerId'),
+  };
+  if (changes.assigneeId && !(await isContributor(tx, response, changes.assigneeId)))
+    throw new RuleViolationError('input.assigneeId', 'NOT_A_CONTRIBUTOR');
+  if (changes.reviewerId && !(await isContributor(tx, response, changes.reviewerId)))
+    throw new RuleViolationError('input.reviewerId', 'NOT_A_CONTRIBUTOR');
+  if (current.status === 'REVIEW' && !next.reviewerId) throw new RuleViolationError('input.reviewerId', 'REVIEWER_REQUIRED');
+  if (changes.dueAt !== undefined) checkDueAt(next.dueAt, response.opportunity?.submissionDeadline ?? null, 'input.dueAt');
+  checkLimit(next.wordLimit, 'input.wordLimit');
+  checkLimit(next.characterLimit, 'input.characterLimit');
+  const partners = response.deal?.partners ?? [];
+  if (changes.ownerPartnerId && !partners.some((p) => p.id === changes.ownerPartnerId))
+    throw new RuleViolationError('input.ownerPartnerId', 'NOT_A_DEAL_PARTNER');
+  if (next.restricted) {
+    if (!next.ownerPartnerId) throw new RuleViolationError('input.ownerPartnerId', 'OWNER_REQUIRED');
+    const restrictionChanged = !current.restricted || next.ownerPartnerId !== current.ownerPartnerId;
+    if (restrictionChanged && !seesRestricted(actor, response, next.ownerPartnerId))
+      throw new RuleViolationError(
+        changes.restricted ? 'input.restricted' : 'input.ownerPartnerId',
+        'RESTRICTED_BY_OWNER_OR_LEAD',
+      );
+    // Whoever works on a restricted section must be able to open it.
+    const opens = (memberId: string) =>
+      partners.some((p) => p.memberId === memberId && (p.isLead || p.id === next.ownerPartnerId));
+    const people: Array<['assigneeId' | 'reviewerId', string | null]> = [
+      ['assigneeId', next.assigneeId],
+      ['reviewerId', next.reviewerId],
+    ];
+    for (const [key, memberId] of people) {
+      if (memberId && (restrictionChanged || changes[key]) && !opens(memberId))
+        throw new RuleViolationError(changes[key] ? `input.${key}` : 'input.restricted', 'RESTRICTED_CONTRIBUTOR');
+    }
+  }
+  return next;
+}
+
+/** Appends a section to a response. A free section needs its title; the others default to their document's. */
+export async function addSection(
+  tx: Tx,
+  actor: Actor,
+  responseId: string,
+  kind: SectionKind,
+  settings: SectionSettings,
+): Promise<TenderSection> {
+  const response = await changeableResponse(tx, actor, responseId, 'input.responseId');
+  if (kind === 'FREE' && !settings.title) throw new RuleViolationError('input.title', 'REQUIRED');
+  const blank: Settled & { status: SectionStatus } = {
+    title: SECTION_TITLES[kind],
+    assigneeId: null,
+    reviewerId: null,
+    dueAt: null,
+    wordLimit: null,
+    characterLimit: null,
+    restricted: false,
+    ownerPartnerId: null,
+    status: 'TODO',
+  };
+  const next = await settle(tx, actor, response, blank, settings);
+  const last = await tx.tenderSection.aggregate({ where: { responseId }, _max: { position: true } });
+  const section = await tx.tenderSection.create({
+    data: { ...next, kind, responseId, position: (last._max.position ?? 0) + 1 },
+  });
+  await event(tx, 'tenderSection.added', actor, response, section);
+  return section;
+}
+
+/** Changes a section's title, people, due date, limits or restriction. */
+export async function updateSection(tx: Tx, actor: Actor, sectionId: string, changes: SectionSettings): Promise<TenderSection> {
+  const { response, section } = await changeableSection(tx, actor, sectionId, 'input.sectionId');
+  const next = await settle(tx, actor, response, section, changes);
+  const updated = await tx.tenderSection.update({ where: { id: section.id }, data: next });
+  await event(tx, 'tenderSection.updated', actor, response, updated);
+  return updated;
+}
+
+/** Gives positions 1…n to the sections in this order (positions are unique, so the rows step aside first). */
+async function renumber(tx: Tx, responseId: string, orderedIds: string[]): Promise<void> {
+  await tx.$executeRaw`UPDATE "TenderSection" SET position = -position - 1 WHERE "responseId" = ${responseId}::uuid`;
+  for (const [index, id] of orderedIds.entries()) {
+    await tx.tenderSection.update({ where: { id }, data: { position: index + 1 } });
+  }
+}
+
+/** Moves a section to `position` (1 is first; positions count every section, restricted ones included). */
+export async function moveSection(tx: Tx, actor: Actor, sectionId: string, position: number): Promise<TenderSection> {
+  const { response, section } = await changeableSection(tx, actor, sectionId, 'input.sectionId');
+  const order = await tx.tenderSection.findMany({
+    where: { responseId: response.id },
+    orderBy: { position: 'asc' },
+    select: { id: true },
+  });
+  if (!Number.isInteger(position) || position < 1 || position > order.length)
+    throw new RuleViolationError('input.position', 'POSITION_OUT_OF_RANGE');
+  const ids = order.map((row) => row.id).filter((id) => id !== section.id);
+  ids.splice(position - 1, 0, section.id);
+  if (section.position !== position) await renumber(tx, response.id, ids);
+  const moved = await tx.tenderSection.findUniqueOrThrow({ where: { id: section.id } });
+  await event(tx, 'tenderSection.moved', actor, response, moved, { from: section.position });
+  return moved;
+}
+
+/** Removes a section still to do and empty; the ones after it move up. Returns its response. */
+export async function removeSection(tx: Tx, actor: Actor, sectionId: string): Promise<TenderResponse> {
+  const { response, section } = await changeableSection(tx, actor, sectionId, 'input.sectionId');
+  if (section.status !== 'TODO' || section.wordCount > 0 || section.characterCount > 0)
+    throw new RuleViolationError('input.sectionId', 'SECTION_STARTED');
+  await tx.tenderSection.delete({ where: { id: section.id } });
+  const rest = await tx.tenderSection.findMany({
+    where: { responseId: response.id },
+    orderBy: { position: 'asc' },
+    select: { id: true },
+  });
+  await renumber(
+    tx,
+    response.id,
+    rest.map((row) => row.id),
+  );
+  await event(tx, 'tenderSection.removed', actor, response, section);
+  return response;
+}
+
+/** Moves a section along TODO → DRAFT → REVIEW → DONE (see `checkStatusChange`). */
+export async function changeSectionStatus(
+  tx: Tx,
+  actor: Actor,
+  sectionId: string,
+  status: SectionStatus,
+): Promise<TenderSection> {
+  const { response, section } = await changeableSection(tx, actor, sectionId, 'input.sectionId');
+  checkStatusChange(section, status, actor.member.id);
+  const updated = await tx.tenderSection.update({ where: { id: section.id }, data: { status } });
+  await event(tx, 'tenderSection.statusChanged', actor, response, updated, { from: section.status });
+  return updated;
+}
+
+// ───────────────────────────── Co-editing ─────────────────────────────
+
+/** What the actor may do with a section's body: `change`, `read` or `none` (then it does not exist for them). */
+export async function sectionBodyAccess(
+  tx: Tx | Prisma.TransactionClient,
+  actor: Actor,
+  sectionId: string,
+): Promise<{ rights: Rights; section: TenderSection; submitted: boolean } | null> {
+  const section = await tx.tenderSection.findUnique({ where: { id: sectionId } });
+  if (!section) return null;
+  const response = await tx.tenderResponse.findUnique({ where: { id: section.responseId }, include: RESPONSE_CONTEXT });
+  if (!response) return null;
+  return { rights: rightsOnSection(actor, response, section), section, submitted: isSubmitted(response) };
+}

@@ -1,0 +1,292 @@
+import * as Y from 'yjs';
+import { z } from 'zod';
+import { builder } from '../builder.js';
+import { checkUpdate, InvalidUpdateError, type SectionUpdateMessage } from '../collab/documents.js';
+import { colourOf, type Presence } from '../collab/presence.js';
+import type { Context } from '../context.js';
+import * as tenders from '../domain/tenders.js';
+import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
+import { MUTATION_ERRORS } from './errors.js';
+import { idOf } from './ids.js';
+import { MemberRef } from './members.js';
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Updates waiting for a slow subscriber are merged into one beyond this many. */
+const MERGE_BEYOND = 256;
+
+function actorOf(context: Context): tenders.Actor {
+  const member = context.access.viewer;
+  if (!member) throw new NotFoundError(null);
+  return { member, isSupportStaff: context.access.isSupportStaff, insiderOf: context.access.insiderOf };
+}
+
+/** The section if the viewer may at least read it; otherwise it does not exist for them. */
+async function readableSection(context: Context, sectionId: string, field: string) {
+  const access = await tenders.sectionBodyAccess(context.prisma, actorOf(context), sectionId);
+  if (!access || access.rights === 'none') throw new NotFoundError(field, 'No such section.');
+  return access;
+}
+
+function decodeBase64(value: string, field: string): Uint8Array {
+  if (value.length % 4 !== 0 || !BASE64.test(value)) throw new RuleViolationError(field, 'MALFORMED_UPDATE', 'Not base64.');
+  return new Uint8Array(Buffer.from(value, 'base64'));
+}
+
+const toBase64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+// ───────────────────────────── Sync ─────────────────────────────
+
+const SyncKind = builder.enumType('SectionSyncKind', {
+  description: 'What a sync message carries.',
+  values: {
+    SYNC: {
+      description: 'First message: everything the client lacks, given the state vector it sent, and the server’s state vector.',
+    },
+    UPDATE: { description: 'A later change made by someone else.' },
+  },
+});
+
+interface SyncMessage {
+  kind: 'SYNC' | 'UPDATE';
+  update: Uint8Array;
+  stateVector: Uint8Array | null;
+}
+
+const SectionSyncMessage = builder.objectRef<SyncMessage>('SectionSyncMessage').implement({
+  description:
+    'A Yjs update for a section’s body. Apply it with `Y.applyUpdate` (base64-decoded); order and repeats do not matter.',
+  fields: (t) => ({
+    kind: t.field({ type: SyncKind, description: 'First sync, or a later change.', resolve: (message) => message.kind }),
+    update: t.string({ description: 'The Yjs update (v1 encoding), base64.', resolve: (message) => toBase64(message.update) }),
+    stateVector: t.string({
+      nullable: true,
+      description:
+        'On the first message, the server’s state vector (base64): send back `Y.encodeStateAsUpdate(doc, it)` with `pushSectionUpdate` so the server gets what only you have (edits made offline).',
+      resolve: (message) => (message.stateVector ? toBase64(message.stateVector) : null),
+    }),
+  }),
+});
+
+async function* syncStream(
+  context: Context,
+  sectionId: string,
+  stateVector: Uint8Array | null,
+  clientId: string | null,
+): AsyncGenerator<SyncMessage> {
+  await readableSection(context, sectionId, 'sectionId');
+  const queue: SectionUpdateMessage[] = [];
+  let wake: (() => void) | null = null;
+  // Listen first, then compute the first message: an update landing in between is sent twice, never lost.
+  const { doc, close } = await context.documents.listen(sectionId, (message) => {
+    if (clientId && message.clientId === clientId) return;
+    queue.push(message);
+    if (queue.length > MERGE_BEYOND)
+      queue.splice(0, queue.length, { ...message, update: Y.mergeUpdates(queue.map((m) => m.update)) });
+    wake?.();
+  });
+  try {
+    yield { kind: 'SYNC', update: Y.encodeStateAsUpdate(doc, stateVector ?? undefined), stateVector: Y.encodeStateVector(doc) };
+    while (true) {
+      const next = queue.shift();
+      if (next) {
+        yield { kind: 'UPDATE', update: next.update, stateVector: null };
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = null;
+    }
+  } finally {
+    close();
+  }
+}
+
+builder.subscriptionField('sectionSync', (t) =>
+  t.field({
+    type: SectionSyncMessage,
+    description:
+      'Co-editing a section: first the difference between the server’s document and the state vector you send, then every update from others. Subscribe before or after loading: the state vector handshake leaves no gap.',
+    args: {
+      sectionId: t.arg.id({ required: true, description: 'Global ID of the TenderSection.' }),
+      stateVector: t.arg.string({
+        description: 'Your document’s state vector (`Y.encodeStateVector`, base64); omit for the whole document.',
+      }),
+      clientId: t.arg.string({ description: 'Your editing client’s ID, so your own updates are not echoed back.' }),
+    },
+    subscribe: (_root, args, context) => {
+      const sectionId = idOf(decode(String(args.sectionId)), 'TenderSection', 'sectionId');
+      const vector = args.stateVector ? decodeBase64(args.stateVector, 'stateVector') : null;
+      return syncStream(context, sectionId, vector, args.clientId ?? null);
+    },
+    resolve: (message) => message,
+  }),
+);
+
+function decode(globalId: string): { typename: string; id: string } {
+  const [typename = '', id = ''] = Buffer.from(globalId, 'base64').toString('utf8').split(':');
+  return { typename, id };
+}
+
+const SectionUpdateAck = builder.objectRef<{ sectionId: string; updateId: bigint }>('SectionUpdateAck').implement({
+  description: 'The update is stored durably: it will survive a restart and reach every editor.',
+  fields: (t) => ({
+    sectionId: t.id({
+      description: 'Global ID of the section.',
+      resolve: (ack) => Buffer.from(`TenderSection:${ack.sectionId}`).toString('base64'),
+    }),
+    updateId: t.string({
+      description: 'Position of the update in the section’s log.',
+      resolve: (ack) => ack.updateId.toString(),
+    }),
+  }),
+});
+
+builder.mutationField('pushSectionUpdate', (t) =>
+  t.field({
+    type: SectionUpdateAck,
+    description:
+      'Sends a Yjs update of a section’s body. Returns once it is stored (the acknowledgement). Refused, changing nothing, when malformed, too large, touching anything but the body, on a done or submitted section, or without the right to edit.',
+    errors: { types: MUTATION_ERRORS },
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('PushSectionUpdateInput', {
+          description: 'A Yjs update for a section.',
+          fields: (f) => ({
+            sectionId: f.globalID({ required: true, description: 'The section.' }),
+            update: f.string({
+              required: true,
+              description: 'The Yjs update (v1 encoding), base64.',
+              validate: z.string().min(1),
+            }),
+            clientId: f.string({
+              description: 'Your editing client’s ID (not echoed back to you).',
+              validate: z.string().max(100),
+            }),
+          }),
+        }),
+      }),
+    },
+    resolve: async (_root, { input }, context) => {
+      const sectionId = idOf(input.sectionId, 'TenderSection', 'input.sectionId');
+      if (input.update.length > Math.ceil((context.config.maxUpdateBytes * 4) / 3) + 4) {
+        throw new RuleViolationError('input.update', 'UPDATE_TOO_LARGE');
+      }
+      const update = decodeBase64(input.update, 'input.update');
+      if (update.byteLength > context.config.maxUpdateBytes) throw new RuleViolationError('input.update', 'UPDATE_TOO_LARGE');
+      const access = await readableSection(context, sectionId, 'input.sectionId');
+      if (access.rights !== 'change')
+        throw new ForbiddenError('Only the collective’s active members and the deal’s partners edit this section.');
+      if (access.submitted) throw new RuleViolationError('input.sectionId', 'SUBMITTED_READ_ONLY');
+      if (access.section.status === 'DONE') throw new RuleViolationError('input.sectionId', 'SECTION_DONE');
+      try {
+        checkUpdate(update);
+      } catch (error) {
+        if (error instanceof InvalidUpdateError) throw new RuleViolationError('input.update', 'MALFORMED_UPDATE', error.message);
+        throw error;
+      }
+      const viewer = actorOf(context).member;
+      const updateId = await context.documents.apply(sectionId, update, viewer.id, input.clientId ?? null);
+      return { sectionId, updateId };
+    },
+  }),
+);
+
+// ───────────────────────────── Presence ─────────────────────────────
+
+const SectionPresence = builder.objectRef<Presence>('SectionPresence').implement({
+  description: 'Someone in a section: who, in which colour, and where their cursor is. Forgotten 30 s after their last renewal.',
+  fields: (t) => ({
+    clientId: t.exposeString('clientId', { description: 'The editing client (a person may have several).' }),
+    member: t.field({
+      type: MemberRef,
+      nullable: true,
+      description: 'The member.',
+      resolve: (presence, _args, context) => context.prisma.member.findUnique({ where: { id: presence.memberId } }),
+    }),
+    name: t.exposeString('name', { description: 'Name to show beside the cursor.' }),
+    colour: t.exposeString('colour', { description: 'Colour of their cursor and selection (CSS).' }),
+    cursor: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'Cursor and selection as the editor encodes them.',
+      resolve: (p) => p.cursor ?? null,
+    }),
+    updatedAt: t.field({ type: 'DateTime', description: 'Last renewal.', resolve: (presence) => new Date(presence.updatedAt) }),
+  }),
+});
+
+async function* presenceStream(context: Context, sectionId: string): AsyncGenerator<Presence[]> {
+  await readableSection(context, sectionId, 'sectionId');
+  let changed = true;
+  let wake: (() => void) | null = null;
+  const stop = context.presence.listen(sectionId, () => {
+    changed = true;
+    wake?.();
+  });
+  try {
+    while (true) {
+      if (changed) {
+        changed = false;
+        yield context.presence.list(sectionId);
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = null;
+    }
+  } finally {
+    stop();
+  }
+}
+
+builder.subscriptionField('sectionPresence', (t) =>
+  t.field({
+    type: [SectionPresence],
+    description: 'Who is in a section, sent at once and on every change.',
+    args: { sectionId: t.arg.id({ required: true, description: 'Global ID of the TenderSection.' }) },
+    subscribe: (_root, args, context) =>
+      presenceStream(context, idOf(decode(String(args.sectionId)), 'TenderSection', 'sectionId')),
+    resolve: (list) => list,
+  }),
+);
+
+const PresenceInput = builder.inputType('UpdatePresenceInput', {
+  description: 'Your presence in a section.',
+  fields: (f) => ({
+    sectionId: f.globalID({ required: true, description: 'The section.' }),
+    clientId: f.string({ required: true, description: 'Your editing client’s ID.', validate: z.string().min(1).max(100) }),
+    cursor: f.field({ type: 'JSON', description: 'Cursor and selection, as your editor encodes them; omit to say you left.' }),
+    leaving: f.boolean({ description: 'True to leave the section now.' }),
+  }),
+});
+
+builder.mutationField('updatePresence', (t) =>
+  t.boolean({
+    description: 'Says you are in a section (renew it at least every 30 s), where your cursor is, or that you leave.',
+    errors: { types: MUTATION_ERRORS },
+    args: { input: t.arg({ type: PresenceInput, required: true }) },
+    resolve: async (_root, { input }, context) => {
+      const sectionId = idOf(input.sectionId, 'TenderSection', 'input.sectionId');
+      await readableSection(context, sectionId, 'input.sectionId');
+      const member = actorOf(context).member;
+      if (JSON.stringify(input.cursor ?? null).length > 4096) throw new RuleViolationError('input.cursor', 'TOO_LONG');
+      context.presence.update(
+        sectionId,
+        input.clientId,
+        input.leaving
+          ? null
+          : {
+              clientId: input.clientId,
+              memberId: member.id,
+              name: `${member.firstName} ${member.lastName}`,
+              colour: colourOf(member.id),
+              cursor: input.cursor ?? null,
+            },
+      );
+      return true;
+    },
+  }),
+);
