@@ -1,0 +1,114 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { CollabClient, sectionScenario } from '../support/collab.js';
+
+// Real editing traces live beside the project (../shared/traces), never in it.
+const TRACE = new URL('../../../shared/traces/friendsforever.json.gz', import.meta.url);
+const available = existsSync(TRACE);
+if (!available) process.stderr.write(`Trace replay skipped: ${TRACE.pathname} is absent (it is in ../shared on CI).\n`);
+
+interface ConcurrentTrace {
+  endContent: string;
+  numAgents: number;
+  txns: Array<{ parents: number[]; agent: number; patches: Array<[number, number, string]> }>;
+}
+
+/** The text of the single paragraph the replay writes into. */
+function textOf(doc: Y.Doc): string {
+  const paragraph = doc.getXmlFragment('body').get(0) as Y.XmlElement | undefined;
+  const text = paragraph?.get(0) as Y.XmlText | undefined;
+  return text ? (text.toDelta() as Array<{ insert: string }>).map((run) => run.insert).join('') : '';
+}
+
+describe.skipIf(!available)('Real trace', () => {
+  let t: TestApp;
+  let url: string;
+  beforeAll(async () => {
+    t = await createTestApp();
+    url = await t.app.start();
+  });
+  afterAll(() => t.close());
+
+  it('should replay friendsforever with two clients through the server and end at exactly its endContent', async () => {
+    const trace = JSON.parse(gunzipSync(readFileSync(TRACE)).toString('utf8')) as ConcurrentTrace;
+    const { members, section } = await sectionScenario(t.db.prisma, { members: 2 });
+    const agents = await Promise.all(
+      Array.from({ length: trace.numAgents }, async (_, agent) => {
+        const member = members[agent % members.length] as { id: string };
+        return new CollabClient(url, await t.tokenFor(member.id), section.id, { applyRemote: false });
+      }),
+    );
+    await Promise.all(agents.map((agent) => agent.connect()));
+
+    // The shared paragraph exists before anyone types: made by agent 0, known to all.
+    const first = agents[0] as CollabClient;
+    const paragraph = new Y.XmlElement('paragraph');
+    first.body.insert(0, [paragraph]);
+    paragraph.insert(0, [new Y.XmlText()]);
+    const setup = Y.encodeStateAsUpdate(first.doc);
+    for (const agent of agents.slice(1)) Y.applyUpdate(agent.doc, setup);
+
+    // A transaction applies to the state of its parents: each agent's document holds exactly the
+    // transactions of the other agents that are ancestors (version vectors count them per agent).
+    const perAgent: number[][] = Array.from({ length: trace.numAgents }, () => []);
+    const versions: number[][] = [];
+    const updates: Uint8Array[] = [];
+    const applied = agents.map(() => new Array<number>(trace.numAgents).fill(0));
+    trace.txns.forEach((txn, index) => {
+      const required = new Array<number>(trace.numAgents).fill(0);
+      for (const parent of txn.parents) {
+        (versions[parent] as number[]).forEach((count, agent) => {
+          required[agent] = Math.max(required[agent] as number, count);
+        });
+      }
+      const client = agents[txn.agent] as CollabClient;
+      const seen = applied[txn.agent] as number[];
+      for (let other = 0; other < trace.numAgents; other += 1) {
+        if (other === txn.agent) continue;
+        if ((seen[other] as number) > (required[other] as number))
+          throw new Error(`Agent ${txn.agent} saw too much before txn ${index}`);
+        for (; (seen[other] as number) < (required[other] as number); seen[other] = (seen[other] as number) + 1) {
+          Y.applyUpdate(
+            client.doc,
+            updates[(perAgent[other] as number[])[seen[other] as number] as number] as Uint8Array,
+            'trace',
+          );
+        }
+      }
+      const text = (client.body.get(0) as Y.XmlElement).get(0) as Y.XmlText;
+      let update: Uint8Array = new Uint8Array();
+      const capture = (u: Uint8Array) => {
+        update = u;
+      };
+      client.doc.on('update', capture);
+      client.doc.transact(() => {
+        for (const [position, deleted, inserted] of txn.patches) {
+          if (deleted > 0) text.delete(position, deleted);
+          if (inserted) text.insert(position, inserted);
+        }
+      });
+      client.doc.off('update', capture);
+      updates[index] = update;
+      (perAgent[txn.agent] as number[]).push(index);
+      seen[txn.agent] = (perAgent[txn.agent] as number[]).length;
+      required[txn.agent] = (perAgent[txn.agent] as number[]).length;
+      versions[index] = required;
+    });
+
+    // Everything each agent typed went to the server; now each takes the others' work from it.
+    await Promise.all(agents.map((agent) => agent.settled()));
+    for (const agent of agents) {
+      await agent.disconnect();
+      await agent.connect();
+    }
+    for (const agent of agents) expect(textOf(agent.doc)).toBe(trace.endContent);
+    const server = new Y.Doc();
+    Y.applyUpdate(server, await t.app.documents.storedState(section.id));
+    expect(textOf(server)).toBe(trace.endContent);
+    expect(agents.flatMap((agent) => agent.rejected)).toEqual([]);
+    await Promise.all(agents.map((agent) => agent.disconnect()));
+  }, 300_000);
+});

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from 'graphql-ws';
+import * as Y from 'yjs';
+import type { PrismaClient } from '../../server/src/generated/prisma/client.js';
+import type { Json } from './app.js';
+import { wsClient } from './live.js';
+import { gid, makeCollective, makeMember } from './scenario.js';
+
+const SYNC = /* GraphQL */ `
+  subscription Sync($sectionId: ID!, $stateVector: String, $clientId: String) {
+    sectionSync(sectionId: $sectionId, stateVector: $stateVector, clientId: $clientId) { kind update stateVector }
+  }
+`;
+const PUSH = /* GraphQL */ `
+  mutation Push($input: PushSectionUpdateInput!) {
+    pushSectionUpdate(input: $input) {
+      __typename
+      ... on MutationPushSectionUpdateSuccess { data { updateId } }
+      ... on Error { message }
+      ... on RuleViolationError { field rule }
+    }
+  }
+`;
+
+const REMOTE = Symbol('remote');
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+/**
+ * A real editor without a screen: a Yjs document kept in sync with a section over graphql-ws, exactly as
+ * the web editor does it (state-vector handshake, push of local updates, acknowledgement awaited).
+ */
+export class CollabClient {
+  readonly doc = new Y.Doc();
+  readonly clientId = randomUUID();
+  #client: Client | null = null;
+  #stop: (() => void) | null = null;
+  #online = false;
+  #synced: Promise<void> = Promise.resolve();
+  #pending = new Set<Promise<unknown>>();
+  /** Responses of refused pushes (a test expects none). */
+  readonly rejected: string[] = [];
+  /** Updates received from the server, for tests that apply them themselves. */
+  readonly received: Uint8Array[] = [];
+  /** Local updates waiting while a push is in flight: sent merged, one push at a time, as an editor debounces. */
+  #queued: Uint8Array[] = [];
+  #inFlight: Promise<void> | null = null;
+
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+    private readonly sectionId: string,
+    /** Apply the server's updates as they come (an editor); false lets a test decide when. */
+    private readonly options: { applyRemote: boolean } = { applyRemote: true },
+  ) {
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === REMOTE || !this.#online) return;
+      this.#queued.push(update);
+      if (!this.#inFlight) this.#track(this.#drain());
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queued.length > 0) {
+      const batch = this.#queued.splice(0);
+      this.#inFlight = this.#push(batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch));
+      await this.#inFlight;
+    }
+    this.#inFlight = null;
+  }
+
+  get body(): Y.XmlFragment {
+    return this.doc.getXmlFragment('body');
+  }
+
+  /** Connects and resolves once the first sync message is applied and what only this client had is sent. */
+  connect(): Promise<void> {
+    this.#client = wsClient(this.url, this.token);
+    this.#online = true;
+    let resolveSynced!: () => void;
+    let rejectSynced!: (error: unknown) => void;
+    this.#synced = new Promise((resolve, reject) => {
+      resolveSynced = resolve;
+      rejectSynced = reject;
+    });
+    this.#stop = this.#client.subscribe<{ sectionSync: { kind: string; update: string; stateVector: string | null } }>(
+      {
+        query: SYNC,
+        variables: {
+          sectionId: gid('TenderSection', this.sectionId),
+          stateVector: b64(Y.encodeStateVector(this.doc)),
+          clientId: this.clientId,
+        },
+      },
+      {
+        next: (result) => {
+          const message = result.data?.sectionSync;
+          if (!message) return rejectSynced(result.errors);
+          const update = Buffer.from(message.update, 'base64');
+          if (message.kind === 'SYNC' || this.options.applyRemote) Y.applyUpdate(this.doc, update, REMOTE);
+          else this.received.push(update);
+          if (message.kind === 'SYNC' && message.stateVector) {
+            const missing = Y.encodeStateAsUpdate(this.doc, Buffer.from(message.stateVector, 'base64'));
+            // An empty update is 2 bytes: nothing the server lacks.
+            if (missing.byteLength > 2) this.#track(this.#push(missing));
+            resolveSynced();
+          }
+        },
+        error: (error) => rejectSynced(error),
+        complete: () => {},
+      },
+    );
+    return this.#synced;
+  }
+
+  /** Goes offline: local edits stay in the document and are sent by the next `connect()`. */
+  async disconnect(): Promise<void> {
+    await this.settled();
+    this.#online = false;
+    this.#stop?.();
+    await this.#client?.dispose();
+    this.#client = null;
+  }
+
+  /** Resolves when every update sent so far is acknowledged by the server. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+
+  #track(promise: Promise<unknown>): void {
+    this.#pending.add(promise);
+    void promise.finally(() => this.#pending.delete(promise));
+  }
+
+  async #push(update: Uint8Array): Promise<void> {
+    const client = this.#client;
+    if (!client) return;
+    const result = await new Promise<Json>((resolve, reject) => {
+      let data: Json = {};
+      client.subscribe(
+        {
+          query: PUSH,
+          variables: { input: { sectionId: gid('TenderSection', this.sectionId), update: b64(update), clientId: this.clientId } },
+        },
+        { next: (value) => (data = value.data ?? { errors: value.errors }), error: reject, complete: () => resolve(data) },
+      );
+    });
+    if (result.pushSectionUpdate?.__typename !== 'MutationPushSectionUpdateSuccess') this.rejected.push(JSON.stringify(result));
+  }
+}
+
+/** Plain text of a section body: every text node, block by block. */
+export function textOf(fragment: Y.XmlFragment): string {
+  return fragment
+    .toArray()
+    .map((node) =>
+      node instanceof Y.XmlElement
+        ? node
+            .toArray()
+            .map((child) => (child instanceof Y.XmlText ? child.toString() : ''))
+            .join('')
+        : '',
+    )
+    .join('\n');
+}
+
+/** A collective with an active animator, a call for projects, and a tender response with one section. */
+export async function sectionScenario(prisma: PrismaClient, options: { members?: number } = {}) {
+  const animator = await makeMember(prisma);
+  const others = await Promise.all(Array.from({ length: (options.members ?? 1) - 1 }, () => makeMember(prisma)));
+  const collective = await makeCollective(prisma, {
+    animatorId: animator.id,
+    memberIds: others.map((m) => m.id),
+    kind: 'BUSINESS',
+    horizon: 'ONE_OFF',
+    openness: 'CLOSED',
+    objective: 'Répondre à l’appel à projets',
+    targetDate: new Date('2027-06-30'),
+  });
+  const opportunity = await prisma.opportunity.create({
+    data: {
+      kind: 'CALL_FOR_PROJECTS',
+      title: 'Appel à projets Tiers-lieux',
+      buyer: 'Région',
+      submissionDeadline: new Date('2027-06-01T10:00:00Z'),
+    },
+  });
+  const response = await prisma.tenderResponse.create({
+    data: { collectiveId: collective.id, opportunityId: opportunity.id, title: 'Réponse Tiers-lieux' },
+  });
+  const section = await prisma.tenderSection.create({
+    data: { responseId: response.id, kind: 'PROJECT_DESCRIPTION', title: 'Description du projet', position: 1 },
+  });
+  return { members: [animator, ...others], collective, response, section };
+}
