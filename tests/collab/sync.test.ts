@@ -104,14 +104,16 @@ describe('Convergence', () => {
 
   it('should send a late subscriber everything, whatever the order of subscribe and load', async () => {
     const { members, section } = await sectionScenario(t.db.prisma, { members: 2 });
-    const [first, second] = await Promise.all(members.map(async (member) => client(await t.tokenFor(member.id), section.id)));
-    await first?.connect();
-    first?.body.insert(0, [new Y.XmlElement('paragraph')]);
-    (first?.body.get(0) as Y.XmlElement).insert(0, [new Y.XmlText('Avant la connexion du second.')]);
-    await first?.settled();
-    await second?.connect();
-    await converged([first?.doc as Y.Doc, second?.doc as Y.Doc]);
-    expect(second?.body.toString()).toContain('Avant la connexion du second.');
+    const [first, second] = (await Promise.all(
+      members.map(async (member) => client(await t.tokenFor(member.id), section.id)),
+    )) as [CollabClient, CollabClient];
+    await first.connect();
+    first.body.insert(0, [new Y.XmlElement('paragraph')]);
+    (first.body.get(0) as Y.XmlElement).insert(0, [new Y.XmlText('Avant la connexion du second.')]);
+    await first.settled();
+    await second.connect();
+    await converged([first.doc, second.doc]);
+    expect(second.body.toString()).toContain('Avant la connexion du second.');
   });
 });
 
