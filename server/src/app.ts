@@ -8,6 +8,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { resolveSession } from './auth/sessions.js';
+import { SectionActivity } from './collab/activity.js';
 import { SectionDocuments } from './collab/documents.js';
 import { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
@@ -54,6 +55,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await events.start();
   const documents = new SectionDocuments(db.prisma, pubsub, { compactAfter: config.compactAfter, idleCapacity: 200 });
   documents.start();
+  const sectionActivity = new SectionActivity(db.prisma, events);
+  documents.onStored = (sectionId, doc, authorId) => sectionActivity.touched(sectionId, doc, authorId);
   const presence = new PresenceRegistry(pubsub, documents.instanceId);
   presence.start();
   const server = { prisma: db.prisma, config, events, documents, presence };
@@ -155,6 +158,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       clearInterval(keepAlive);
       events.stop();
       documents.stop();
+      sectionActivity.stop();
       presence.stop();
       await wsDisposable.dispose();
       wsServer.close();

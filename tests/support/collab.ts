@@ -131,6 +131,17 @@ export class CollabClient {
     void promise.finally(() => this.#pending.delete(promise));
   }
 
+  /** Pushes that got no answer (the server went away): their content is re-sent by the next handshake. */
+  unacknowledged = 0;
+
+  /** Drops the connection without waiting for answers (the server is gone). */
+  async abandon(): Promise<void> {
+    this.#online = false;
+    this.#stop?.();
+    await this.#client?.dispose();
+    this.#client = null;
+  }
+
   async #push(update: Uint8Array): Promise<void> {
     const client = this.#client;
     if (!client) return;
@@ -143,7 +154,11 @@ export class CollabClient {
         },
         { next: (value) => (data = value.data ?? { errors: value.errors }), error: reject, complete: () => resolve(data) },
       );
-    });
+    }).catch(() => null);
+    if (result === null) {
+      this.unacknowledged += 1;
+      return;
+    }
     if (result.pushSectionUpdate?.__typename !== 'MutationPushSectionUpdateSuccess') this.rejected.push(JSON.stringify(result));
   }
 }

@@ -25,6 +25,9 @@ interface OpenDocument {
   closeTimer: NodeJS.Timeout | undefined;
 }
 
+/** Told after an update is stored on this instance (figures, automatic versions). */
+export type OnStored = (sectionId: string, doc: Y.Doc, authorId: string) => void;
+
 export interface DocumentsOptions {
   /** Updates kept in the log before they are folded into the snapshot. */
   compactAfter: number;
@@ -68,6 +71,7 @@ export class SectionDocuments {
   readonly instanceId = randomUUID();
   readonly #open = new Map<string, Promise<OpenDocument>>();
   #unsubscribe: (() => void) | undefined;
+  onStored: OnStored | null = null;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -146,6 +150,7 @@ export class SectionDocuments {
       origin: this.instanceId,
     });
     document.pending += 1;
+    this.onStored?.(sectionId, document.doc, authorId);
     if (document.pending >= this.options.compactAfter) void this.compact(sectionId).catch(() => {});
     return row.id;
   }

@@ -1,4 +1,5 @@
 import { NO_ONE } from '../auth/access.js';
+import { recordSubmission } from '../collab/records.js';
 import type { Context } from '../context.js';
 import { ForbiddenError, NotFoundError, RULES, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
@@ -459,6 +460,8 @@ export async function changeDealStatus(tx: Tx, context: Context, input: ChangeDe
   if (CLOSED_DEAL_STATUSES.includes(input.status)) data.decidedAt = now;
   if (deal.status === 'NO_GO') data.decidedAt = null;
   const updated = await tx.deal.update({ where: { id: deal.id }, data });
+  // The tender response is frozen with the submission: an immutable record of every section.
+  if (input.status === 'SUBMITTED') await recordSubmission(tx, deal.id, now, viewer.id);
   await recordEvent(tx, {
     type: 'deal.statusChanged',
     subject: { typename: 'Deal', id: deal.id },

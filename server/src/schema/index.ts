@@ -16,5 +16,6 @@ import './sector-tools.js';
 import './activity.js';
 import './dashboard.js';
 import './collab.js';
+import './section-history.js';
 
 export const schema = documentGeneratedTypes(builder.toSchema({ sortSchema: false }));
