@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { openSession } from '../../server/src/auth/sessions.js';
 import { type Database, openDatabase } from '../../server/src/db/database.js';
+import { CollabClient, sectionScenario } from '../support/collab.js';
 import { subscribe, wsClient } from '../support/live.js';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
@@ -115,5 +117,46 @@ describe.skipIf(!ready)('Two instances sharing PostgreSQL and Redis', () => {
     });
     const [message] = await seen.inbox.waitFor(1);
     expect(message.collectiveActivity.type).toBe('collective.updated');
+  });
+
+  it('should make editors on both instances converge on one section, with the server’s copy', async () => {
+    const { members, section } = await sectionScenario(db.prisma, { members: 4 });
+    const editors = await Promise.all(
+      members.map(async (member, index) => {
+        const { token } = await openSession(db.prisma, member.id, 3_600_000);
+        return new CollabClient(index % 2 === 0 ? a.url : b.url, token, section.id);
+      }),
+    );
+    await Promise.all(editors.map((editor) => editor.connect()));
+    for (let round = 0; round < 10; round += 1) {
+      for (const [index, editor] of editors.entries()) {
+        const body = editor.body;
+        if (body.length === 0 || round % 4 === 0) {
+          const paragraph = new Y.XmlElement('paragraph');
+          paragraph.insert(0, [new Y.XmlText(`Éditeur ${index}, tour ${round}. `)]);
+          body.insert(body.length, [paragraph]);
+        } else {
+          const text = (body.get(round % body.length) as Y.XmlElement).get(0) as Y.XmlText;
+          text.insert(Math.min(text.length, round), `+${index}`);
+          if (text.length > 4) text.format(0, 3, { bold: {} });
+        }
+      }
+    }
+    await Promise.all(editors.map((editor) => editor.settled()));
+    const deadline = Date.now() + 20_000;
+    const reference = () => Buffer.from(Y.encodeStateAsUpdate((editors[0] as CollabClient).doc));
+    while (!editors.every((editor) => Buffer.from(Y.encodeStateAsUpdate(editor.doc)).equals(reference()))) {
+      if (Date.now() > deadline) throw new Error('Editors on two instances did not converge');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const [snapshot, updates] = await Promise.all([
+      db.prisma.sectionSnapshot.findUnique({ where: { sectionId: section.id } }),
+      db.prisma.sectionUpdate.findMany({ where: { sectionId: section.id }, orderBy: { id: 'asc' } }),
+    ]);
+    const stored = new Y.Doc();
+    for (const part of [...(snapshot ? [snapshot.state] : []), ...updates.map((row) => row.update)]) Y.applyUpdate(stored, part);
+    expect(stored.getXmlFragment('body').toString()).toBe((editors[0] as CollabClient).body.toString());
+    expect(editors.flatMap((editor) => editor.rejected)).toEqual([]);
+    await Promise.all(editors.map((editor) => editor.disconnect()));
   });
 });
