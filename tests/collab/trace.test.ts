@@ -41,6 +41,10 @@ describe.skipIf(!available)('Real trace', () => {
         return new CollabClient(url, await t.tokenFor(member.id), section.id, { applyRemote: false });
       }),
     );
+    // Concurrent inserts at one place are ordered by Yjs client ID, as the recording ordered them by agent.
+    agents.forEach((agent, index) => {
+      agent.doc.clientID = index + 1;
+    });
     await Promise.all(agents.map((agent) => agent.connect()));
 
     // The shared paragraph exists before anyone types: made by agent 0, known to all.
