@@ -167,6 +167,12 @@ describe('Rejections', () => {
       (await makeMember(t.db.prisma, { kind: 'SUPPORT_STAFF', contract: 'STAFF', isAssociate: false })).id,
     );
     expect((await push(token, section.id, validUpdate('Premier jet.')))?.__typename).toBe('MutationPushSectionUpdateSuccess');
+    // The accepted update's figures are recomputed shortly after (an event): let that settle first.
+    const settled = Date.now() + 10_000;
+    while ((await t.db.prisma.tenderSection.findUniqueOrThrow({ where: { id: section.id } })).wordCount !== 2) {
+      if (Date.now() > settled) throw new Error('The figures never settled');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     const before = await t.app.documents.storedState(section.id);
     const rows = await t.db.prisma.sectionUpdate.count({ where: { sectionId: section.id } });
     const state = await snapshot(t.db.prisma);
