@@ -1,5 +1,8 @@
+import { type Cache, cacheExchange, type DataFields, type Variables } from '@urql/exchange-graphcache';
 import { createClient as createWsClient } from 'graphql-ws';
-import { Client, cacheExchange, fetchExchange, subscriptionExchange } from 'urql';
+import { Client, type CombinedError, type Exchange, fetchExchange, makeOperation, mapExchange, subscriptionExchange } from 'urql';
+import { EMBEDDED_TYPES } from './cache-keys';
+import { introspection } from './graphql-introspection';
 
 /** Where the session token is kept between visits. */
 export const TOKEN_KEY = 'collectifs.token';
@@ -21,9 +24,185 @@ export function writeToken(token: string | null): void {
   }
 }
 
-function bearer(): string | null {
-  const token = readToken();
+/** The `Authorization` header value for a token, or null when signed out. */
+export function bearer(token: string | null): string | null {
   return token ? `Bearer ${token}` : null;
+}
+
+const SESSION_CODES = new Set(['UNAUTHENTICATED', 'SESSION_EXPIRED', 'SESSION_REVOKED']);
+
+/** True when an error says the session is gone (expired, revoked, never valid), rather than a transient failure. */
+export function isSessionError(error: CombinedError | undefined): boolean {
+  if (!error) return false;
+  if (error.response && (error.response as { status?: number }).status === 401) return true;
+  return error.graphQLErrors.some(
+    (item) => SESSION_CODES.has(String(item.extensions?.code ?? '')) || /not authori[sz]ed|sign in first/i.test(item.message),
+  );
+}
+
+interface AuthExchangeOptions {
+  getToken(): string | null;
+  /** Called once per failing result when the server no longer accepts the session. */
+  onSessionLost(): void;
+}
+
+/**
+ * Adds `Authorization: Bearer <token>` to every HTTP operation and reports a lost session.
+ * Subscriptions carry the token in graphql-ws's `connection_init` instead (see below).
+ */
+export function authExchange({ getToken, onSessionLost }: AuthExchangeOptions): Exchange {
+  return mapExchange({
+    onOperation(operation) {
+      const authorization = bearer(getToken());
+      if (!authorization) return operation;
+      const previous =
+        typeof operation.context.fetchOptions === 'function'
+          ? operation.context.fetchOptions()
+          : (operation.context.fetchOptions ?? {});
+      return makeOperation(operation.kind, operation, {
+        ...operation.context,
+        fetchOptions: { ...previous, headers: { ...(previous.headers as Record<string, string>), authorization } },
+      });
+    },
+    onResult(result) {
+      if (isSessionError(result.error)) onSessionLost();
+    },
+  });
+}
+
+/** The type named inside a Relay global ID (base64 of `Type:id`), or null if it is not one. */
+export function typenameOfGlobalId(id: string): string | null {
+  try {
+    const decoded = atob(id);
+    const colon = decoded.indexOf(':');
+    return colon > 0 ? decoded.slice(0, colon) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Which list field of a Collective an event's subject lives in, by the event type's prefix. */
+const COLLECTIVE_LISTS: Record<string, string[]> = {
+  membership: ['memberships', 'memberCount', 'viewerMembership', 'animator', 'coAnimator', 'needsAnimator'],
+  deal: ['deals', 'tenderResponses'],
+  stand: ['stands'],
+  brand: ['brands', 'products'],
+  product: ['products'],
+  referral: ['referrals'],
+  service: ['serviceExchanges'],
+  price: ['priceReferences'],
+  supplier: ['supplierRecommendations'],
+  tender: ['tenderResponses'],
+  section: ['tenderResponses'],
+};
+
+function invalidateFields(cache: Cache, entity: { __typename: string; id: string }, names: string[]) {
+  for (const field of cache.inspectFields(entity)) {
+    if (names.includes(field.fieldName)) cache.invalidate(entity, field.fieldName, field.arguments ?? undefined);
+  }
+}
+
+interface LiveEvent {
+  __typename?: string;
+  type?: string;
+  subjectId?: string;
+  collectiveId?: string | null;
+}
+
+/**
+ * Applies one live event to the cache: the changed entity and the lists of its collective are invalidated,
+ * so every screen showing them refreshes just those fields (a ResyncRequired invalidates the whole collective).
+ */
+export function applyLiveEvent(cache: Cache, message: LiveEvent | null | undefined, collectiveId?: string) {
+  if (!message) return;
+  if (message.__typename === 'ResyncRequired') {
+    if (collectiveId) cache.invalidate({ __typename: 'Collective', id: collectiveId });
+    return;
+  }
+  const type = message.type ?? '';
+  const prefix = type.split('.')[0] ?? '';
+  const subject = message.subjectId;
+  const subjectType = subject ? typenameOfGlobalId(subject) : null;
+  if (subject && subjectType) cache.invalidate({ __typename: subjectType, id: subject });
+  const collective = message.collectiveId ?? collectiveId;
+  if (!collective) return;
+  if (prefix === 'collective') cache.invalidate({ __typename: 'Collective', id: collective });
+  else invalidateFields(cache, { __typename: 'Collective', id: collective }, COLLECTIVE_LISTS[prefix] ?? []);
+  // Directory cards show counts and the viewer's membership: refresh the connection that lists collectives.
+  if (prefix === 'membership' || prefix === 'collective')
+    invalidateFields(cache, { __typename: 'Query', id: 'Query' }, ['collectives']);
+}
+
+/** After a membership mutation, the collective's member lists are refetched (a joined member is a new row). */
+function membershipChanged(field: string) {
+  return (result: DataFields, _args: Variables, cache: Cache) => {
+    const payload = result[field] as { data?: { collective?: { id?: string } } } | null;
+    const collectiveId = payload?.data?.collective?.id;
+    if (collectiveId) invalidateFields(cache, { __typename: 'Collective', id: collectiveId }, ['memberships']);
+  };
+}
+
+function liveUpdater(field: string) {
+  return (result: DataFields, args: Variables, cache: Cache) => {
+    const collectiveId = typeof args.collectiveId === 'string' ? args.collectiveId : undefined;
+    applyLiveEvent(cache, result[field] as LiveEvent | null, collectiveId);
+  };
+}
+
+/** Events have no ID but a unique position in the log. */
+function keyByPosition(event: DataFields): string | null {
+  return typeof event.position === 'string' ? event.position : null;
+}
+
+/** The normalised cache: embedded types, abstract types, and how subscription events refresh cached data. */
+export function createCache() {
+  return cacheExchange({
+    keys: {
+      ...Object.fromEntries(EMBEDDED_TYPES.map((name) => [name, () => null])),
+      ActivityEvent: keyByPosition,
+    },
+    // The schema lets graphcache match `... on Error` and the result unions exactly, instead of guessing.
+    schema: introspection,
+    updates: {
+      Subscription: {
+        collectiveActivity: liveUpdater('collectiveActivity'),
+        myFeed: liveUpdater('myFeed'),
+        nodeChanges: liveUpdater('nodeChanges'),
+        // `dashboard` sends a full snapshot each time: nothing to reconcile.
+      },
+      Mutation: {
+        createCollective(_result, _args, cache) {
+          invalidateFields(cache, { __typename: 'Query', id: 'Query' }, ['collectives']);
+        },
+        joinCollective: membershipChanged('joinCollective'),
+        leaveCollective: membershipChanged('leaveCollective'),
+        approveMembership: membershipChanged('approveMembership'),
+        declineMembership: membershipChanged('declineMembership'),
+      },
+    },
+  });
+}
+
+/** Close code the server uses for a `connection_init` whose token names no live session. */
+export const CLOSE_FORBIDDEN = 4403;
+
+/** What graphql-ws hands to `error`: GraphQL errors, an Error, or the CloseEvent of the socket. */
+export function toSubscriptionError(error: unknown): unknown {
+  if (Array.isArray(error) || error instanceof Error) return error;
+  if (error && typeof error === 'object' && 'code' in error) {
+    const { code, reason } = error as { code: number; reason?: string };
+    const sessionLost = code === CLOSE_FORBIDDEN || code === 4401;
+    return [{ message: reason || `Socket closed (${code})`, extensions: sessionLost ? { code: 'UNAUTHENTICATED' } : {} }];
+  }
+  return new Error(String(error));
+}
+
+/** The position to resume a log subscription after: the event's own, or the one a ResyncRequired names. */
+export function resumePosition(data: Record<string, unknown> | null | undefined): string | null {
+  const message = data ? (Object.values(data)[0] as { position?: unknown; resumeAfter?: unknown } | null) : null;
+  if (typeof message?.position === 'string') return message.position;
+  if (typeof message?.resumeAfter === 'string') return message.resumeAfter;
+  return null;
 }
 
 function websocketUrl(): string {
@@ -37,17 +216,23 @@ export interface GraphqlSession {
   dispose(): void;
 }
 
+interface SessionOptions {
+  getToken(): string | null;
+  onSessionLost(): void;
+}
+
 /**
- * Builds the urql client: document cache, then queries and mutations over HTTP (POST, with the bearer token),
+ * Builds the urql client: graphcache, then the bearer token on HTTP, queries and mutations over HTTP (POST),
  * and subscriptions over graphql-ws (the token goes in the connection parameters).
  * Build a new one whenever the token changes, so the cache never mixes two viewers.
  */
-export function createGraphqlSession(): GraphqlSession {
+export function createGraphqlSession({ getToken, onSessionLost }: SessionOptions): GraphqlSession {
   const ws = createWsClient({
     url: websocketUrl(),
     lazy: true,
+    retryAttempts: 5,
     connectionParams: () => {
-      const authorization = bearer();
+      const authorization = bearer(getToken());
       return authorization ? { authorization } : {};
     },
   });
@@ -55,19 +240,28 @@ export function createGraphqlSession(): GraphqlSession {
   const client = new Client({
     url: '/graphql',
     preferGetMethod: false,
-    fetchOptions: () => {
-      const authorization = bearer();
-      return authorization ? { headers: { authorization } } : {};
-    },
     exchanges: [
-      cacheExchange,
+      createCache(),
+      authExchange({ getToken, onSessionLost }),
       fetchExchange,
       subscriptionExchange({
         forwardSubscription(request) {
-          const input = { ...request, query: request.query ?? '' };
+          const variables: Record<string, unknown> = { ...request.variables };
+          const input = { ...request, query: request.query ?? '', variables };
+          const resumes = /\$after\b/.test(input.query);
           return {
             subscribe(sink) {
-              const unsubscribe = ws.subscribe(input, sink);
+              const unsubscribe = ws.subscribe<Record<string, unknown>, Record<string, unknown>>(input, {
+                next: (value) => {
+                  // graphql-ws sends this same payload again when it reconnects: resume after the last event seen.
+                  const position = resumes ? resumePosition(value.data) : null;
+                  if (position) variables.after = position;
+                  sink.next(value);
+                },
+                complete: () => sink.complete(),
+                // graphql-ws reports a closed socket as a CloseEvent: turn it into an error urql can carry.
+                error: (error) => sink.error(toSubscriptionError(error)),
+              });
               return { unsubscribe };
             },
           };
@@ -76,8 +270,5 @@ export function createGraphqlSession(): GraphqlSession {
     ],
   });
 
-  return {
-    client,
-    dispose: () => void ws.dispose(),
-  };
+  return { client, dispose: () => void ws.dispose() };
 }

@@ -56,12 +56,18 @@ export interface StreamOptions {
   after: bigint | null;
   /** Which events this subscription is about (its collective, its node, the viewer's own…). */
   matches: (event: LogEvent) => boolean;
+  /**
+   * Deliver only what the listener may see (the default). A consumer that merely learns "something
+   * changed" and recomputes its own authorised view (the dashboard) may take every event.
+   */
+  authorize?: boolean;
   signal?: AbortSignal;
 }
 
 interface Subscriber {
   listener: StreamOptions['listener'];
   matches: (event: LogEvent) => boolean;
+  authorize: boolean;
   queue: LogEvent[];
   lagged: boolean;
   /** Set when the stream must finish: an error for the client, or 'stopped' for a quiet end. */
@@ -164,7 +170,8 @@ export class EventBus {
         this.#end(subscriber, new StreamEnded('SESSION_REVOKED', 'The member has left the cooperative.'));
         continue;
       }
-      if (subscriber.lagged || !subscriber.matches(event) || !this.index.mayReceive(listener, event)) continue;
+      if (subscriber.lagged || !subscriber.matches(event)) continue;
+      if (subscriber.authorize && !this.index.mayReceive(listener, event)) continue;
       if (subscriber.queue.length >= this.options.bufferSize) {
         // Falls behind: keep what it has, tell it to resume from there, and stop holding events for it.
         subscriber.lagged = true;
@@ -190,6 +197,7 @@ export class EventBus {
     const subscriber: Subscriber = {
       listener: options.listener,
       matches: options.matches,
+      authorize: options.authorize ?? true,
       queue: [],
       lagged: false,
       ended: null,
@@ -219,7 +227,8 @@ export class EventBus {
             });
             for (const event of page) {
               last = event.position;
-              if (options.matches(event) && this.index.mayReceive(options.listener, event)) yield { kind: 'event', ...event };
+              if (options.matches(event) && (!subscriber.authorize || this.index.mayReceive(options.listener, event)))
+                yield { kind: 'event', ...event };
             }
             if (page.length < PAGE) break;
           }

@@ -74,7 +74,12 @@ function parsePosition(after: string | null | undefined): bigint | null {
 }
 
 /** Subscribes the viewer to the events `matches` selects, mapping a server-ended stream to a coded error. */
-export async function* streamFor(context: Context, after: string | null | undefined, matches: (event: LogEvent) => boolean) {
+export async function* streamFor(
+  context: Context,
+  after: string | null | undefined,
+  matches: (event: LogEvent) => boolean,
+  options: { authorize?: boolean } = {},
+) {
   const session = context.session;
   if (!session) throw createGraphQLError('Sign in first.', { extensions: { code: 'UNAUTHENTICATED' } });
   const stream = context.events.stream({
@@ -86,6 +91,7 @@ export async function* streamFor(context: Context, after: string | null | undefi
     },
     after: parsePosition(after),
     matches,
+    authorize: options.authorize ?? true,
   });
   for await (const message of stream) {
     if (message.kind === 'ended') throw createGraphQLError(message.message, { extensions: { code: message.code } });

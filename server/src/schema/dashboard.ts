@@ -136,7 +136,9 @@ async function computeDashboard(context: Context, withinDays: number): Promise<D
 /** First the figures, then new figures after each burst of changes. */
 async function* dashboardStream(context: Context, withinDays: number): AsyncGenerator<DashboardSnapshot> {
   // Only "something changed" matters here: a stream that lagged is simply opened again.
-  const open = () => streamFor(context, null, () => true)[Symbol.asyncIterator]();
+  // Every change may move the figures (the directory counts all collectives); the figures themselves are
+  // computed for the viewer, so a change they may not see only tells them "recompute".
+  const open = () => streamFor(context, null, () => true, { authorize: false })[Symbol.asyncIterator]();
   let changes = open();
   try {
     yield await computeDashboard(context, withinDays);

@@ -1,16 +1,12 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
-import { gql, useMutation } from 'urql';
+import { useMutation } from 'urql';
 import { describeError } from '../../errors';
+import { graphql } from '../../graphql';
 import { fr } from '../../i18n/fr';
 import { FocusHeading } from '../../ui/FocusHeading';
 import { Notice } from '../../ui/Notice';
 
-type SignInResult =
-  | { __typename: 'MutationSignInSuccess'; data: { token: string; member: { id: string; displayName: string } } }
-  | { __typename: 'InvalidCredentialsError'; message: string }
-  | { __typename: string; message?: string };
-
-const SIGN_IN = gql<{ signIn: SignInResult }, { email: string; password: string }>`
+const SIGN_IN = graphql(`
   mutation SignIn($email: String!, $password: String!) {
     signIn(input: { email: $email, password: $password }) {
       __typename
@@ -28,7 +24,7 @@ const SIGN_IN = gql<{ signIn: SignInResult }, { email: string; password: string 
       }
     }
   }
-`;
+`);
 
 interface SignInProps {
   onSignedIn(token: string): void;
@@ -58,12 +54,12 @@ export function SignIn({ onSignedIn, notice, focusOnMount }: SignInProps) {
     setError(null);
     const result = await signIn({ email, password });
     const payload = result.data?.signIn;
-    if (payload && 'data' in payload && payload.__typename === 'MutationSignInSuccess') {
+    if (payload?.__typename === 'MutationSignInSuccess') {
       onSignedIn(payload.data.token);
     } else if (payload?.__typename === 'InvalidCredentialsError') {
       setError(fr.signIn.invalidCredentials);
       emailRef.current?.focus();
-    } else if (payload && 'message' in payload && payload.message) {
+    } else if (payload?.message) {
       setError(payload.message);
     } else {
       setError(result.error ? describeError(result.error) : fr.errors.unexpected);

@@ -1,6 +1,8 @@
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
-import { gql, useMutation, useQuery } from 'urql';
-import { describeError } from '../../errors';
+import { useEffect, useId, useRef, useState } from 'react';
+import { Link } from 'react-router';
+import { useMutation, useQuery } from 'urql';
+import { describeError, messageOf } from '../../errors';
+import { graphql, type ResultOf, type VariablesOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { FocusHeading } from '../../ui/FocusHeading';
 import { Notice } from '../../ui/Notice';
@@ -8,39 +10,14 @@ import { useDebouncedValue } from '../../ui/useDebouncedValue';
 
 const PAGE_SIZE = 24;
 const KINDS = ['COMMONS', 'SECTOR', 'BUSINESS'] as const;
+const STATUSES = ['PROPOSED', 'ACTIVE', 'DORMANT', 'CLOSED'] as const;
 type CollectiveKind = (typeof KINDS)[number];
+type CollectiveStatus = (typeof STATUSES)[number];
+type Sector = VariablesOf<typeof DIRECTORY>['sector'];
 
-interface Membership {
-  id: string;
-  role: string;
-  status: string;
-}
-
-interface Collective {
-  id: string;
-  slug: string;
-  name: string;
-  kind: CollectiveKind;
-  horizon: string | null;
-  status: string;
-  openness: string;
-  purpose: string;
-  sector: string | null;
-  memberCount: number;
-  viewerMembership: Membership | null;
-}
-
-interface DirectoryData {
-  collectives: {
-    totalCount: number;
-    edges: { cursor: string; node: Collective }[];
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  };
-}
-
-const DIRECTORY = gql<DirectoryData, { first: number; kind?: CollectiveKind; search?: string }>`
-  query Directory($first: Int!, $kind: CollectiveKind, $search: String) {
-    collectives(first: $first, kind: $kind, search: $search) {
+const DIRECTORY = graphql(`
+  query Directory($first: Int!, $kind: CollectiveKind, $status: CollectiveStatus, $sector: Sector, $search: String) {
+    collectives(first: $first, kind: $kind, status: $status, sector: $sector, search: $search) {
       totalCount
       edges {
         cursor
@@ -68,14 +45,12 @@ const DIRECTORY = gql<DirectoryData, { first: number; kind?: CollectiveKind; sea
       }
     }
   }
-`;
+`);
 
-type JoinResult =
-  | { __typename: 'MutationJoinCollectiveSuccess'; data: Membership }
-  | { __typename: 'RuleViolationError'; message: string; field: string | null; rule: string }
-  | { __typename: 'NotFoundError'; message: string };
+type Collective = ResultOf<typeof DIRECTORY>['collectives']['edges'][number]['node'];
+type Membership = NonNullable<Collective['viewerMembership']>;
 
-const JOIN_COLLECTIVE = gql<{ joinCollective: JoinResult }, { collectiveId: string }>`
+export const JOIN_COLLECTIVE = graphql(`
   mutation JoinCollective($collectiveId: ID!) {
     joinCollective(input: { collectiveId: $collectiveId }) {
       __typename
@@ -84,6 +59,15 @@ const JOIN_COLLECTIVE = gql<{ joinCollective: JoinResult }, { collectiveId: stri
           id
           role
           status
+          collective {
+            id
+            memberCount
+            viewerMembership {
+              id
+              role
+              status
+            }
+          }
         }
       }
       ... on Error {
@@ -95,7 +79,7 @@ const JOIN_COLLECTIVE = gql<{ joinCollective: JoinResult }, { collectiveId: stri
       }
     }
   }
-`;
+`);
 
 /** The viewer counts as "in" a collective while their membership is active or awaiting approval. */
 function isIn(membership: Membership | null): boolean {
@@ -106,6 +90,12 @@ function isKind(value: string): value is CollectiveKind {
   return (KINDS as readonly string[]).includes(value);
 }
 
+function isStatus(value: string): value is CollectiveStatus {
+  return (STATUSES as readonly string[]).includes(value);
+}
+
+const SECTORS = Object.keys(fr.sectors) as NonNullable<Sector>[];
+
 interface DirectoryProps {
   focusOnMount?: boolean;
 }
@@ -113,6 +103,8 @@ interface DirectoryProps {
 export function Directory({ focusOnMount }: DirectoryProps) {
   const id = useId();
   const [kind, setKind] = useState<CollectiveKind | ''>('');
+  const [status, setStatus] = useState<CollectiveStatus | ''>('');
+  const [sector, setSector] = useState<NonNullable<Sector> | ''>('');
   const [search, setSearch] = useState('');
   const [pages, setPages] = useState(1);
   const debouncedSearch = useDebouncedValue(search.trim());
@@ -121,9 +113,13 @@ export function Directory({ focusOnMount }: DirectoryProps) {
 
   const [{ data, fetching, error }, refetch] = useQuery({
     query: DIRECTORY,
-    variables: { first: PAGE_SIZE * pages, kind: kind || undefined, search: debouncedSearch || undefined },
-    // Joining a collective returns a Membership: refetch the directory so viewerMembership and memberCount follow.
-    context: useMemo(() => ({ additionalTypenames: ['Membership'] }), []),
+    variables: {
+      first: PAGE_SIZE * pages,
+      kind: kind || undefined,
+      status: status || undefined,
+      sector: sector || undefined,
+      search: debouncedSearch || undefined,
+    },
   });
 
   const connection = data?.collectives;
@@ -151,6 +147,7 @@ export function Directory({ focusOnMount }: DirectoryProps) {
           <label htmlFor={`${id}-kind`}>{fr.directory.kind}</label>
           <select
             id={`${id}-kind`}
+            data-testid="directory-filter-kind"
             value={kind}
             onChange={(event) => {
               const value = event.currentTarget.value;
@@ -166,11 +163,52 @@ export function Directory({ focusOnMount }: DirectoryProps) {
             ))}
           </select>
         </div>
+        <div className="field">
+          <label htmlFor={`${id}-status`}>{fr.filters.status}</label>
+          <select
+            id={`${id}-status`}
+            data-testid="directory-filter-status"
+            value={status}
+            onChange={(event) => {
+              const value = event.currentTarget.value;
+              setStatus(isStatus(value) ? value : '');
+              setPages(1);
+            }}
+          >
+            <option value="">{fr.filters.allStatuses}</option>
+            {STATUSES.map((value) => (
+              <option key={value} value={value}>
+                {fr.statuses[value]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-sector`}>{fr.filters.sector}</label>
+          <select
+            id={`${id}-sector`}
+            data-testid="directory-filter-sector"
+            value={sector}
+            onChange={(event) => {
+              const value = event.currentTarget.value;
+              setSector(SECTORS.find((known) => known === value) ?? '');
+              setPages(1);
+            }}
+          >
+            <option value="">{fr.filters.allSectors}</option>
+            {SECTORS.map((value) => (
+              <option key={value} value={value}>
+                {label(fr.sectors, value)}
+              </option>
+            ))}
+          </select>
+        </div>
         <div className="field field--grow">
           <label htmlFor={`${id}-search`}>{fr.directory.search}</label>
           <input
             id={`${id}-search`}
             type="search"
+            data-testid="directory-search"
             value={search}
             placeholder={fr.directory.searchPlaceholder}
             autoComplete="off"
@@ -231,7 +269,7 @@ function CollectiveCard({ collective }: { collective: Collective }) {
   const [{ fetching }, join] = useMutation(JOIN_COLLECTIVE);
   const [feedback, setFeedback] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
   const membership = collective.viewerMembership;
-  const canJoin = collective.kind === 'COMMONS' && !isIn(membership);
+  const canJoin = collective.openness === 'OPEN' && collective.status !== 'CLOSED' && !isIn(membership);
 
   async function handleJoin() {
     if (fetching) return;
@@ -242,10 +280,8 @@ function CollectiveCard({ collective }: { collective: Collective }) {
       setFeedback({ tone: 'success', text: fr.directory.joined(collective.name) });
       // The button goes away once the directory refetches: keep focus inside the card.
       headingRef.current?.focus();
-    } else if (payload && 'message' in payload) {
-      setFeedback({ tone: 'error', text: payload.message });
     } else {
-      setFeedback({ tone: 'error', text: result.error ? describeError(result.error) : fr.errors.unexpected });
+      setFeedback({ tone: 'error', text: messageOf(payload, result.error) });
     }
   }
 
@@ -254,9 +290,9 @@ function CollectiveCard({ collective }: { collective: Collective }) {
     : label(fr.kinds, collective.kind);
 
   return (
-    <article className="collective" aria-labelledby={`${id}-name`}>
+    <article className="collective" aria-labelledby={`${id}-name`} data-testid="collective-card" data-slug={collective.slug}>
       <h3 ref={headingRef} id={`${id}-name`} className="collective__name" tabIndex={-1}>
-        {collective.name}
+        <Link to={`/collectifs/${collective.slug}`}>{collective.name}</Link>
       </h3>
       <p className="badges">
         <span className={`badge badge--${collective.kind.toLowerCase()}`}>{kindText}</span>
@@ -281,13 +317,20 @@ function CollectiveCard({ collective }: { collective: Collective }) {
       </dl>
       <div className="collective__actions">
         {membership?.status === 'ACTIVE' ? (
-          <p className="muted">{fr.directory.yourRole(label(fr.roles, membership.role))}</p>
+          <p className="muted" data-testid="membership-status" data-status="ACTIVE">
+            {fr.directory.yourRole(label(fr.roles, membership.role))}
+          </p>
         ) : null}
-        {membership?.status === 'PENDING' ? <p className="muted">{fr.directory.pending}</p> : null}
+        {membership?.status === 'PENDING' ? (
+          <p className="muted" data-testid="membership-status" data-status="PENDING">
+            {fr.directory.pending}
+          </p>
+        ) : null}
         {canJoin ? (
           <button
             type="button"
             className="button button--primary"
+            data-testid="join-button"
             aria-label={fr.directory.joinNamed(collective.name)}
             aria-disabled={fetching}
             aria-describedby={feedback?.tone === 'error' ? `${id}-feedback` : undefined}

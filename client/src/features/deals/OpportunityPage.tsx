@@ -1,0 +1,239 @@
+import { useId, useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { useQuery } from 'urql';
+import { graphql, type ResultOf } from '../../graphql';
+import { fr, label } from '../../i18n/fr';
+import { formatDateTime, formatEuros, formatRelative } from '../../ui/format';
+import { NotFound, QueryState } from '../../ui/QueryState';
+import { useLatest } from '../../ui/useLatest';
+
+const OPPORTUNITIES = graphql(`
+  query Opportunities($open: Boolean) {
+    opportunities(first: 100, open: $open, orderBy: SUBMISSION_DEADLINE) {
+      totalCount
+      edges {
+        node {
+          id
+          title
+          buyer
+          kind
+          submissionDeadline
+          broughtByCooperative
+        }
+      }
+    }
+  }
+`);
+
+const OPPORTUNITY = graphql(`
+  query OpportunityPage($id: ID!) {
+    node(id: $id) {
+      __typename
+      ... on Opportunity {
+        id
+        title
+        buyer
+        kind
+        reference
+        description
+        url
+        submissionDeadline
+        questionsDeadline
+        broughtByCooperative
+        broughtBy {
+          id
+          displayName
+        }
+        lots {
+          id
+          number
+          title
+          estimatedAmountCents
+        }
+        collectives {
+          id
+          slug
+          name
+        }
+        deals(first: 50) {
+          edges {
+            node {
+              id
+              title
+              status
+              totalAmountCents
+              collective {
+                id
+                name
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export function OpportunitiesPage() {
+  const id = useId();
+  const [openOnly, setOpenOnly] = useState(true);
+  const [{ data, fetching, error }, refetch] = useQuery({ query: OPPORTUNITIES, variables: { open: openOnly ? true : null } });
+  const items = data?.opportunities.edges.map((edge) => edge.node) ?? [];
+  return (
+    <section className="page stack" aria-labelledby={`${id}-title`}>
+      <h1 id={`${id}-title`} tabIndex={-1}>
+        {fr.opportunities.title}
+      </h1>
+      <div className="field field--inline">
+        <input
+          id={`${id}-open`}
+          type="checkbox"
+          checked={openOnly}
+          onChange={(event) => setOpenOnly(event.currentTarget.checked)}
+        />
+        <label htmlFor={`${id}-open`}>{fr.opportunities.openOnly}</label>
+      </div>
+      <QueryState
+        fetching={fetching}
+        error={error}
+        hasData={Boolean(data)}
+        retry={() => refetch({ requestPolicy: 'network-only' })}
+      />
+      {data && items.length === 0 ? <p className="muted">{fr.opportunities.empty}</p> : null}
+      <ul className="card-list" aria-busy={fetching}>
+        {items.map((item) => (
+          <li key={item.id} className="card">
+            <h2 className="card__title">
+              <Link to={`/opportunites/${item.id}`}>{item.title}</Link>
+            </h2>
+            <p className="muted">
+              {label(fr.opportunities.kinds, item.kind)} · {item.buyer}
+            </p>
+            {item.submissionDeadline ? (
+              <p>
+                {fr.opportunities.submissionDeadline}&nbsp;: {formatDateTime(item.submissionDeadline)} (
+                {formatRelative(item.submissionDeadline)})
+              </p>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+type Opportunity = Extract<NonNullable<ResultOf<typeof OPPORTUNITY>['node']>, { __typename: 'Opportunity' }>;
+
+export function OpportunityPage() {
+  const { id = '' } = useParams();
+  const [result, refetch] = useQuery({ query: OPPORTUNITY, variables: { id } });
+  const { fetching, error } = result;
+  const data = useLatest(result, id, 'node');
+  if (!data)
+    return (
+      <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
+    );
+  if (data.node?.__typename !== 'Opportunity') return <NotFound />;
+  return <OpportunityView opportunity={data.node} />;
+}
+
+function OpportunityView({ opportunity }: { opportunity: Opportunity }) {
+  const id = useId();
+  const deals = opportunity.deals.edges.map((edge) => edge.node);
+  return (
+    <article className="page stack" aria-labelledby={`${id}-title`}>
+      <header className="page__header">
+        <p className="muted">
+          <Link to="/opportunites">{fr.opportunities.title}</Link>
+        </p>
+        <h1 id={`${id}-title`} tabIndex={-1}>
+          {opportunity.title}
+        </h1>
+        <p className="badges">
+          <span className="badge">{label(fr.opportunities.kinds, opportunity.kind)}</span>
+        </p>
+      </header>
+      <section className="card">
+        <dl className="facts">
+          <div>
+            <dt>{fr.opportunities.buyer}</dt>
+            <dd>{opportunity.buyer}</dd>
+          </div>
+          {opportunity.reference ? (
+            <div>
+              <dt>{fr.opportunities.reference}</dt>
+              <dd>{opportunity.reference}</dd>
+            </div>
+          ) : null}
+          <div>
+            <dt>{fr.opportunities.submissionDeadline}</dt>
+            <dd>
+              {formatDateTime(opportunity.submissionDeadline)}
+              {opportunity.submissionDeadline ? ` (${formatRelative(opportunity.submissionDeadline)})` : ''}
+            </dd>
+          </div>
+          <div>
+            <dt>{fr.opportunities.questionsDeadline}</dt>
+            <dd>{formatDateTime(opportunity.questionsDeadline)}</dd>
+          </div>
+          <div>
+            <dt>{fr.opportunities.broughtBy}</dt>
+            <dd>
+              {[opportunity.broughtByCooperative ? fr.opportunities.byCooperative : null, opportunity.broughtBy?.displayName]
+                .filter(Boolean)
+                .join(' · ') || '—'}
+            </dd>
+          </div>
+        </dl>
+        {opportunity.description ? <p className="prewrap">{opportunity.description}</p> : null}
+        {opportunity.url ? (
+          <p>
+            <a href={opportunity.url} target="_blank" rel="noreferrer">
+              {fr.opportunities.link}
+            </a>
+          </p>
+        ) : null}
+      </section>
+      {opportunity.lots.length > 0 ? (
+        <section className="card" aria-labelledby={`${id}-lots`}>
+          <h2 id={`${id}-lots`}>{fr.opportunities.lots}</h2>
+          <ul>
+            {opportunity.lots.map((lot) => (
+              <li key={lot.id}>
+                {fr.opportunities.lot(lot.number, lot.title)}
+                {lot.estimatedAmountCents != null ? (
+                  <span className="muted"> — {formatEuros(lot.estimatedAmountCents)}</span>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      <section className="card" aria-labelledby={`${id}-deals`}>
+        <h2 id={`${id}-deals`}>{fr.opportunities.deals}</h2>
+        {deals.length === 0 ? <p className="muted">{fr.opportunities.noDeals}</p> : null}
+        <ul className="links">
+          {deals.map((deal) => (
+            <li key={deal.id}>
+              <Link to={`/affaires/${deal.id}`}>{deal.title}</Link>
+              <span className="muted">
+                {' '}
+                — {deal.collective.name} · {label(fr.deal.statuses, deal.status)} · {formatEuros(deal.totalAmountCents)}
+              </span>
+            </li>
+          ))}
+        </ul>
+        {opportunity.collectives.length > 0 ? (
+          <p>
+            {opportunity.collectives.map((collective, index) => (
+              <span key={collective.id}>
+                {index > 0 ? ', ' : ''}
+                <Link to={`/collectifs/${collective.slug}`}>{collective.name}</Link>
+              </span>
+            ))}
+          </p>
+        ) : null}
+      </section>
+    </article>
+  );
+}

@@ -1,0 +1,119 @@
+import { useEffect, useState } from 'react';
+import { useClient } from 'urql';
+import { bearer, readToken } from '../../client';
+import { CollaborativeEditor } from './CollaborativeEditor';
+import { SectionSidePanels } from './SectionPanels';
+import { type ConnectionState, type PresenceEntry, SectionSync } from './sectionSync';
+import { editorStrings as t } from './strings';
+import type { SectionData } from './TenderResponsePage';
+
+function initials(name: string): string {
+  return name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((part) => part[0]?.toUpperCase() ?? '')
+    .join('');
+}
+
+/** One section: who is there, the connection, the live editor, its status, approval and versions. */
+export function SectionWorkspace({
+  section,
+  viewerId,
+  submitted,
+  onChanged,
+}: {
+  section: SectionData;
+  viewerId: string | null;
+  submitted: boolean;
+  onChanged(): void;
+}) {
+  const client = useClient();
+  const [sync, setSync] = useState<SectionSync | null>(null);
+  const [connection, setConnection] = useState<ConnectionState>('connecting');
+  const [presence, setPresence] = useState<PresenceEntry[]>([]);
+  const [rejection, setRejection] = useState<string | null>(null);
+  // The editor shows once the section's text is loaded (or after a short wait when offline).
+  const [ready, setReady] = useState(false);
+
+  useEffect(() => {
+    const next = new SectionSync(client, section.id, {
+      state: setConnection,
+      presence: setPresence,
+      rejected: (message) => setRejection(message),
+      firstSync: () => setReady(true),
+    });
+    const fallback = setTimeout(() => setReady(true), 4_000);
+    next.start();
+    setSync(next);
+    setConnection(next.state);
+    const onPageHide = () => next.leaveOnUnload(bearer(readToken()));
+    window.addEventListener('pagehide', onPageHide);
+    return () => {
+      window.removeEventListener('pagehide', onPageHide);
+      clearTimeout(fallback);
+      setReady(false);
+      next.destroy();
+      setSync(null);
+      setPresence([]);
+    };
+  }, [client, section.id]);
+
+  // One avatar per person (a person may have several tabs open).
+  const people = new Map<string, PresenceEntry & { self: boolean }>();
+  for (const entry of presence) {
+    const key = entry.member?.id ?? entry.clientId;
+    const self = entry.clientId === sync?.clientId || (!!viewerId && entry.member?.id === viewerId);
+    if (!people.has(key) || self) people.set(key, { ...entry, self });
+  }
+
+  const readOnly = submitted || section.status === 'DONE';
+
+  return (
+    <section className="section-workspace" aria-labelledby="section-title">
+      <div className="section-workspace__bar">
+        <h2 id="section-title">{section.title}</h2>
+        <ul className="presence" aria-label={t.present}>
+          {[...people.values()].map((person) => (
+            <li
+              key={person.member?.id ?? person.clientId}
+              className="presence__avatar"
+              data-testid="presence-avatar"
+              style={{ backgroundColor: person.colour }}
+              title={`${person.name}${person.self ? ` ${t.you}` : ''}`}
+            >
+              <span aria-hidden="true">{initials(person.name)}</span>
+              <span className="visually-hidden">
+                {person.name}
+                {person.self ? ` ${t.you}` : ''}
+              </span>
+            </li>
+          ))}
+        </ul>
+        <p
+          className={`connection connection--${connection}`}
+          data-testid="connection-status"
+          data-state={connection}
+          role="status"
+        >
+          <span className="connection__dot" aria-hidden="true" />
+          {t.connection[connection]}
+        </p>
+      </div>
+      {rejection ? (
+        <p role="alert" className="field-error">
+          {t.rejected(rejection)}
+        </p>
+      ) : null}
+      {readOnly && !submitted ? <p className="tender-editor__notice">{t.readOnlyDone}</p> : null}
+      {sync && ready ? (
+        <CollaborativeEditor sync={sync} title={section.title} editable={!readOnly} />
+      ) : (
+        <p className="editor-frame editor-frame--loading" aria-busy="true">
+          {t.loadingText}
+        </p>
+      )}
+      <SectionSidePanels section={section} viewerId={viewerId} submitted={submitted} onChanged={onChanged} />
+    </section>
+  );
+}

@@ -1,0 +1,178 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { useQuery, useSubscription } from 'urql';
+import { type FragmentOf, readFragment } from '../../graphql';
+import { ExportButtons } from './ExportButtons';
+import './editor.css';
+import { COLLECTIVE_ACTIVITY, SECTION_FIELDS, TENDER_RESPONSE } from './queries';
+import { SectionWorkspace } from './SectionWorkspace';
+import { editorStrings as t } from './strings';
+
+export type EditorSection = FragmentOf<typeof SECTION_FIELDS>;
+export type SectionData = ReturnType<typeof readSection>;
+
+function readSection(section: EditorSection) {
+  return readFragment(SECTION_FIELDS, section);
+}
+
+/** Live figures pushed by `tenderSection.figuresChanged`, applied before the next re-query lands. */
+interface Figures {
+  wordCount: number;
+  characterCount: number;
+  isOverLimit: boolean;
+}
+
+const dateFormat = new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+
+export function formatDate(value: string | null | undefined): string {
+  if (!value) return '';
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : dateFormat.format(date);
+}
+
+/** Words or characters against the section's limit (words when both or neither are set). */
+export function countLabel(section: Pick<SectionData, 'wordCount' | 'characterCount' | 'wordLimit' | 'characterLimit'>) {
+  if (section.characterLimit !== null && section.wordLimit === null)
+    return t.characters(section.characterCount, section.characterLimit);
+  return t.words(section.wordCount, section.wordLimit);
+}
+
+/** The tender response editor: its sections on the side, the chosen one co-edited live. */
+export function TenderResponsePage({ responseId }: { responseId: string }) {
+  const [{ data: latest, fetching, error }, reexecute] = useQuery({
+    query: TENDER_RESPONSE,
+    variables: { id: responseId },
+    requestPolicy: 'cache-and-network',
+  });
+  // A live event may invalidate cached fields and leave the result empty while it is re-fetched: keep showing
+  // the last full result, so the editor (and its live document) is never torn down by a refresh.
+  const lastFull = useRef<typeof latest>(undefined);
+  if (latest?.node) lastFull.current = latest;
+  const data = latest?.node ? latest : (lastFull.current ?? latest);
+  const [selectedId, setSelectedId] = useState<string | null>(() => {
+    const fromHash = window.location.hash.replace(/^#section=/, '');
+    return fromHash && fromHash !== window.location.hash ? decodeURIComponent(fromHash) : null;
+  });
+  const [figures, setFigures] = useState<Record<string, Figures>>({});
+
+  const response = data?.node?.__typename === 'TenderResponse' ? data.node : null;
+  const sections = useMemo(() => (response ? response.sections.map(readSection) : []), [response]);
+  const selected = sections.find((s) => s.id === selectedId) ?? sections[0] ?? null;
+
+  // Re-query (debounced) when the server says something about the response changed.
+  const refetchTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const refetch = useRef(() => {});
+  refetch.current = () => {
+    clearTimeout(refetchTimer.current);
+    refetchTimer.current = setTimeout(() => reexecute({ requestPolicy: 'network-only' }), 400);
+  };
+  useEffect(() => () => clearTimeout(refetchTimer.current), []);
+
+  const collectiveId = response?.collective.id ?? '';
+  useSubscription({ query: COLLECTIVE_ACTIVITY, variables: { collectiveId }, pause: !collectiveId }, (_previous, next) => {
+    const message = next.collectiveActivity;
+    if (message.__typename === 'ResyncRequired') {
+      refetch.current();
+    } else if (message.__typename === 'ActivityEvent' && /^tender(Section|Response)\./.test(message.type)) {
+      const payload = (message.payload ?? {}) as Partial<Figures>;
+      if (message.type === 'tenderSection.figuresChanged' && typeof payload.wordCount === 'number') {
+        setFigures((previous) => ({
+          ...previous,
+          [message.subjectId]: {
+            wordCount: payload.wordCount ?? 0,
+            characterCount: payload.characterCount ?? 0,
+            isOverLimit: payload.isOverLimit ?? false,
+          },
+        }));
+      }
+      refetch.current();
+    }
+    return next;
+  });
+
+  // Figures from the last query win once it is newer than the event.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset on every fresh query result
+  useEffect(() => setFigures({}), [data]);
+
+  if (!data && fetching) return <p aria-busy="true">{t.loading}</p>;
+  if (error && !data) return <p role="alert">{t.loadError}</p>;
+  if (!response) return <p role="alert">{t.notFound}</p>;
+
+  const withFigures = (section: SectionData): SectionData => ({ ...section, ...figures[section.id] });
+
+  return (
+    <div className="tender-editor">
+      <header className="tender-editor__header">
+        <div>
+          <p className="tender-editor__collective">{response.collective.name}</p>
+          <h1>{response.title}</h1>
+          <p className="tender-editor__progress">
+            {t.progress(response.checklist.done, response.checklist.total)}
+            {response.checklist.overLimit > 0 ? ` · ${t.overLimitCount(response.checklist.overLimit)}` : ''}
+          </p>
+          {response.isSubmitted ? <p className="tender-editor__notice">{t.submitted}</p> : null}
+        </div>
+        <ExportButtons responseId={response.id} />
+      </header>
+      <div className="tender-editor__layout">
+        <nav className="tender-editor__sidebar" aria-label={t.sections}>
+          <h2>{t.sections}</h2>
+          {sections.length === 0 ? <p>{t.noSections}</p> : null}
+          <ol>
+            {sections.map((raw) => {
+              const section = withFigures(raw);
+              const current = section.id === selected?.id;
+              return (
+                <li key={section.id}>
+                  <button
+                    type="button"
+                    data-testid="section-item"
+                    data-section-id={section.id}
+                    className={`section-item${current ? ' section-item--current' : ''}`}
+                    aria-current={current ? 'true' : undefined}
+                    onClick={() => {
+                      setSelectedId(section.id);
+                      history.replaceState(null, '', `#section=${encodeURIComponent(section.id)}`);
+                    }}
+                  >
+                    <span className="section-item__title">
+                      {section.position}. {section.title}
+                      {section.restricted ? <span className="editor-badge"> {t.restricted}</span> : null}
+                    </span>
+                    <span className={`status status--${section.status.toLowerCase()}`}>{t.status[section.status]}</span>
+                    <span className="section-item__meta">
+                      {t.assignee} : {section.assignee?.displayName ?? t.nobody} · {t.reviewer} :{' '}
+                      {section.reviewer?.displayName ?? t.nobody}
+                    </span>
+                    <span className="section-item__meta">
+                      {t.due} : {section.effectiveDueAt ? formatDate(section.effectiveDueAt) : t.noDue}
+                    </span>
+                    <span
+                      className={`section-item__count${section.isOverLimit ? ' section-item__count--over' : ''}`}
+                      data-testid="word-count"
+                    >
+                      {countLabel(section)}
+                      {section.isOverLimit ? ` · ${t.overLimit}` : ''}
+                    </span>
+                  </button>
+                </li>
+              );
+            })}
+          </ol>
+        </nav>
+        <div className="tender-editor__main">
+          {selected ? (
+            <SectionWorkspace
+              key={selected.id}
+              section={withFigures(selected)}
+              viewerId={data?.viewer?.id ?? null}
+              submitted={response.isSubmitted}
+              onChanged={() => refetch.current()}
+            />
+          ) : (
+            <p>{t.selectSection}</p>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}

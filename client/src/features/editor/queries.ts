@@ -1,0 +1,200 @@
+import { graphql } from '../../graphql';
+
+export const SECTION_FIELDS = graphql(`
+  fragment EditorSection on TenderSection {
+    id
+    title
+    kind
+    status
+    position
+    restricted
+    dueAt
+    effectiveDueAt
+    wordCount
+    characterCount
+    wordLimit
+    characterLimit
+    isOverLimit
+    assignee {
+      id
+      displayName
+    }
+    reviewer {
+      id
+      displayName
+    }
+    approval {
+      approvedAt
+      isStale
+      contentHash
+      reviewer {
+        id
+        displayName
+      }
+    }
+  }
+`);
+
+export const TENDER_RESPONSE = graphql(
+  `
+  query EditorTenderResponse($id: ID!) {
+    viewer {
+      id
+      displayName
+    }
+    node(id: $id) {
+      __typename
+      id
+      ... on TenderResponse {
+        title
+        isSubmitted
+        collective {
+          id
+          name
+        }
+        checklist {
+          total
+          done
+          inReview
+          overLimit
+          progress
+        }
+        sections {
+          ...EditorSection
+        }
+      }
+    }
+  }
+`,
+  [SECTION_FIELDS],
+);
+
+export const SECTION_VERSIONS = graphql(`
+  query EditorSectionVersions($id: ID!) {
+    node(id: $id) {
+      __typename
+      id
+      ... on TenderSection {
+        versions(first: 30) {
+          totalCount
+          edges {
+            node {
+              id
+              name
+              automatic
+              createdAt
+              author {
+                id
+                displayName
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const COLLECTIVE_ACTIVITY = graphql(`
+  subscription EditorCollectiveActivity($collectiveId: ID!) {
+    collectiveActivity(collectiveId: $collectiveId) {
+      __typename
+      ... on ActivityEvent {
+        position
+        type
+        subjectId
+        payload
+      }
+      ... on ResyncRequired {
+        reason
+      }
+    }
+  }
+`);
+
+export const SAVE_VERSION = graphql(`
+  mutation EditorSaveSectionVersion($input: SaveSectionVersionInput!) {
+    saveSectionVersion(input: $input) {
+      __typename
+      ... on MutationSaveSectionVersionSuccess {
+        data {
+          id
+          name
+        }
+      }
+      ... on Error {
+        message
+      }
+      ... on RuleViolationError {
+        field
+      }
+    }
+  }
+`);
+
+export const RESTORE_VERSION = graphql(
+  `
+  mutation EditorRestoreSectionVersion($input: RestoreSectionVersionInput!) {
+    restoreSectionVersion(input: $input) {
+      __typename
+      ... on MutationRestoreSectionVersionSuccess {
+        data {
+          ...EditorSection
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`,
+  [SECTION_FIELDS],
+);
+
+export const APPROVE_SECTION = graphql(
+  `
+  mutation EditorApproveSection($input: ApproveSectionInput!) {
+    approveSection(input: $input) {
+      __typename
+      ... on MutationApproveSectionSuccess {
+        data {
+          ...EditorSection
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`,
+  [SECTION_FIELDS],
+);
+
+export const CHANGE_STATUS = graphql(
+  `
+  mutation EditorChangeSectionStatus($input: ChangeTenderSectionStatusInput!) {
+    changeTenderSectionStatus(input: $input) {
+      __typename
+      ... on MutationChangeTenderSectionStatusSuccess {
+        data {
+          ...EditorSection
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`,
+  [SECTION_FIELDS],
+);
+
+export const EXPORT_RESPONSE = graphql(`
+  query EditorExportTenderResponse($responseId: ID!, $format: ExportFormat!) {
+    exportTenderResponse(responseId: $responseId, format: $format) {
+      filename
+      mimeType
+      base64
+    }
+  }
+`);

@@ -1,0 +1,410 @@
+import type { Client } from 'urql';
+import { Awareness } from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import { graphql } from '../../graphql';
+
+/** How the section's live connection stands, as the indicator shows it. */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+
+/** Someone in the section, as `sectionPresence` sends them. */
+export interface PresenceEntry {
+  clientId: string;
+  name: string;
+  colour: string;
+  cursor: unknown;
+  member: { id: string; displayName: string } | null;
+}
+
+interface SyncMessage {
+  kind: 'SYNC' | 'UPDATE';
+  update: string;
+  stateVector: string | null;
+}
+
+const SECTION_SYNC = graphql(`
+  subscription SectionSync($sectionId: ID!, $stateVector: String, $clientId: String) {
+    sectionSync(sectionId: $sectionId, stateVector: $stateVector, clientId: $clientId) {
+      kind
+      update
+      stateVector
+    }
+  }
+`);
+
+const PUSH_SECTION_UPDATE = graphql(`
+  mutation PushSectionUpdate($input: PushSectionUpdateInput!) {
+    pushSectionUpdate(input: $input) {
+      __typename
+      ... on MutationPushSectionUpdateSuccess {
+        data {
+          updateId
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+const SECTION_PRESENCE = graphql(`
+  subscription SectionPresence($sectionId: ID!) {
+    sectionPresence(sectionId: $sectionId) {
+      clientId
+      name
+      colour
+      cursor
+      member {
+        id
+        displayName
+      }
+    }
+  }
+`);
+
+const UPDATE_PRESENCE = graphql(`
+  mutation UpdatePresence($input: UpdatePresenceInput!) {
+    updatePresence(input: $input) {
+      __typename
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+/** Origin of the updates that come from the server: they are never pushed back. */
+export const REMOTE_ORIGIN = 'remote';
+/** Presence is forgotten by the server 30 s after its last renewal: renew well before. */
+const PRESENCE_RENEW_MS = 10_000;
+/** An empty Yjs update (nothing the server lacks) is 2 bytes. */
+const EMPTY_UPDATE_BYTES = 2;
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function randomId(): string {
+  return typeof crypto.randomUUID === 'function'
+    ? crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+interface RelativeCursor {
+  anchor: unknown;
+  head: unknown;
+}
+
+function isCursor(value: unknown): value is RelativeCursor {
+  if (!value || typeof value !== 'object') return false;
+  const { anchor, head } = value as Record<string, unknown>;
+  return !!anchor && typeof anchor === 'object' && !!head && typeof head === 'object';
+}
+
+export interface SectionSyncEvents {
+  state(state: ConnectionState): void;
+  presence(entries: PresenceEntry[]): void;
+  /** A push was refused (typed error): the text typed since is not stored. */
+  rejected(message: string): void;
+  /** The first handshake is done: the document holds the section's text. */
+  firstSync(): void;
+}
+
+/**
+ * One section's Yjs document kept in sync with the server over the app's graphql-ws connection, exactly like
+ * the headless client of the tests: the state-vector handshake on (re)subscribing, local updates pushed one at
+ * a time (those typed meanwhile merged into the next push), the server's own updates applied with a remote
+ * origin. Edits made while disconnected stay in the document and go out with the next handshake.
+ * It also carries the presence: the local cursor (Yjs relative positions) and everyone else's, fed into an
+ * awareness instance that the editor's caret plugin draws.
+ */
+export class SectionSync {
+  readonly doc = new Y.Doc();
+  readonly clientId = randomId();
+  readonly awareness = new Awareness(this.doc);
+  state: ConnectionState = 'connecting';
+  presence: PresenceEntry[] = [];
+
+  readonly #client: Client;
+  readonly #sectionId: string;
+  readonly #events: Partial<SectionSyncEvents>;
+  #sync: { unsubscribe(): void } | null = null;
+  #presenceSub: { unsubscribe(): void } | null = null;
+  #synced = false;
+  #queued: Uint8Array[] = [];
+  #inFlight = false;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryDelay = 1_000;
+  #renewTimer: ReturnType<typeof setInterval> | undefined;
+  #presenceTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastCursor: RelativeCursor | null = null;
+  #remoteIds = new Map<string, number>();
+  #nextRemoteId = 1;
+  #destroyed = false;
+  #everSynced = false;
+
+  constructor(client: Client, sectionId: string, events: Partial<SectionSyncEvents> = {}) {
+    this.#client = client;
+    this.#sectionId = sectionId;
+    this.#events = events;
+    // Awareness would otherwise renew and time out states on its own clock; the server handles presence.
+    this.awareness.setLocalState({});
+    this.doc.on('update', this.#onLocalUpdate);
+    this.awareness.on('change', this.#onAwarenessChange);
+    window.addEventListener('online', this.#onOnline);
+    window.addEventListener('offline', this.#onOffline);
+  }
+
+  start(): void {
+    this.#subscribe();
+    this.#presenceSub = this.#client.subscription(SECTION_PRESENCE, { sectionId: this.#sectionId }).subscribe((result) => {
+      const list = result.data?.sectionPresence;
+      if (list) this.#applyPresence(list);
+    });
+    this.#sendPresence();
+    this.#renewTimer = setInterval(() => this.#sendPresence(), PRESENCE_RENEW_MS);
+  }
+
+  /**
+   * Says we leave, in a request that outlives the page (closing the tab): others stop seeing our caret at once
+   * instead of after the server's 30 s.
+   */
+  leaveOnUnload(authorization: string | null): void {
+    const body = JSON.stringify({
+      query: 'mutation Leave($input: UpdatePresenceInput!) { updatePresence(input: $input) { __typename } }',
+      variables: { input: { sectionId: this.#sectionId, clientId: this.clientId, leaving: true } },
+    });
+    void fetch('/graphql', {
+      method: 'POST',
+      keepalive: true,
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      body,
+    }).catch(() => {});
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#presenceTimer);
+    clearInterval(this.#renewTimer);
+    this.#sync?.unsubscribe();
+    this.#presenceSub?.unsubscribe();
+    window.removeEventListener('online', this.#onOnline);
+    window.removeEventListener('offline', this.#onOffline);
+    this.awareness.off('change', this.#onAwarenessChange);
+    void this.#client
+      .mutation(UPDATE_PRESENCE, { input: { sectionId: this.#sectionId, clientId: this.clientId, leaving: true } })
+      .toPromise();
+    this.awareness.destroy();
+    this.doc.off('update', this.#onLocalUpdate);
+    this.doc.destroy();
+  }
+
+  // ───────────── Document sync ─────────────
+
+  #subscribe(): void {
+    if (this.#destroyed) return;
+    this.#sync?.unsubscribe();
+    this.#synced = false;
+    const variables = {
+      sectionId: this.#sectionId,
+      stateVector: toBase64(Y.encodeStateVector(this.doc)),
+      clientId: this.clientId,
+    };
+    this.#sync = this.#client.subscription(SECTION_SYNC, variables).subscribe((result) => {
+      const message = result.data?.sectionSync;
+      if (message) this.#onMessage(message);
+      else if (result.error) this.#lost();
+    });
+  }
+
+  #onMessage(message: SyncMessage): void {
+    Y.applyUpdate(this.doc, fromBase64(message.update), REMOTE_ORIGIN);
+    // A caret may point into text that only just arrived: redraw them now that the editor has it.
+    this.#redrawCarets();
+    if (message.kind !== 'SYNC') return;
+    if (!this.#everSynced) {
+      this.#everSynced = true;
+      this.#events.firstSync?.();
+    }
+    // A first message (also after graphql-ws reconnected by itself): hand over what only we have.
+    this.#synced = true;
+    this.#retryDelay = 1_000;
+    this.#queued = [];
+    if (message.stateVector) {
+      const missing = Y.encodeStateAsUpdate(this.doc, fromBase64(message.stateVector));
+      if (missing.byteLength > EMPTY_UPDATE_BYTES) this.#queued.push(missing);
+    }
+    this.#setState('connected');
+    void this.#drain();
+    this.#sendPresence();
+  }
+
+  readonly #onLocalUpdate = (update: Uint8Array, origin: unknown) => {
+    if (origin === REMOTE_ORIGIN || this.#destroyed) return;
+    // Before the handshake, the document keeps the edit and the handshake sends it.
+    if (!this.#synced) return;
+    this.#queued.push(update);
+    void this.#drain();
+  };
+
+  async #drain(): Promise<void> {
+    if (this.#inFlight) return;
+    this.#inFlight = true;
+    try {
+      while (this.#queued.length > 0 && this.#synced && !this.#destroyed) {
+        const batch = this.#queued.splice(0);
+        const update = batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch);
+        const ok = await this.#push(update);
+        if (!ok) break;
+      }
+    } finally {
+      this.#inFlight = false;
+    }
+  }
+
+  /** Pushes one update and waits for its acknowledgement; false when the connection is lost. */
+  async #push(update: Uint8Array): Promise<boolean> {
+    const result = await this.#client
+      .mutation(
+        PUSH_SECTION_UPDATE,
+        { input: { sectionId: this.#sectionId, update: toBase64(update), clientId: this.clientId } },
+        { requestPolicy: 'network-only' },
+      )
+      .toPromise();
+    const outcome = result.data?.pushSectionUpdate;
+    if (!outcome) {
+      // No answer: the content stays in the document and the next handshake re-sends it.
+      this.#lost();
+      return false;
+    }
+    if (outcome.__typename !== 'MutationPushSectionUpdateSuccess') this.#events.rejected?.(outcome.message ?? outcome.__typename);
+    return true;
+  }
+
+  /** The server did not answer: resubscribe (a fresh handshake) with a growing delay. */
+  #lost(): void {
+    if (this.#destroyed) return;
+    this.#synced = false;
+    this.#setState(navigator.onLine === false ? 'offline' : 'reconnecting');
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.#subscribe(), this.#retryDelay);
+    this.#retryDelay = Math.min(this.#retryDelay * 2, 10_000);
+  }
+
+  readonly #onOnline = () => {
+    if (this.#synced) return;
+    this.#setState('reconnecting');
+    clearTimeout(this.#retryTimer);
+    this.#retryDelay = 1_000;
+    this.#subscribe();
+  };
+
+  readonly #onOffline = () => {
+    this.#synced = false;
+    this.#setState('offline');
+  };
+
+  #setState(state: ConnectionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.#events.state?.(state);
+  }
+
+  // ───────────── Presence ─────────────
+
+  /** The caret plugin writes the local selection into the awareness; send it (throttled). */
+  readonly #onAwarenessChange = (
+    { added, updated }: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ) => {
+    if (origin === REMOTE_ORIGIN) return;
+    const ours = this.doc.clientID;
+    if (!added.includes(ours) && !updated.includes(ours)) return;
+    const cursor = this.awareness.getLocalState()?.cursor;
+    // Keep showing where someone was when their editor loses focus (a click on a button).
+    if (!isCursor(cursor)) return;
+    const next: RelativeCursor = {
+      anchor: Y.relativePositionToJSON(cursor.anchor as Y.RelativePosition),
+      head: Y.relativePositionToJSON(cursor.head as Y.RelativePosition),
+    };
+    if (JSON.stringify(next) === JSON.stringify(this.#lastCursor)) return;
+    this.#lastCursor = next;
+    if (this.#presenceTimer === undefined)
+      this.#presenceTimer = setTimeout(() => {
+        this.#presenceTimer = undefined;
+        this.#sendPresence();
+      }, 120);
+  };
+
+  #sendPresence(): void {
+    if (this.#destroyed) return;
+    void this.#client
+      .mutation(
+        UPDATE_PRESENCE,
+        { input: { sectionId: this.#sectionId, clientId: this.clientId, cursor: this.#lastCursor ?? {} } },
+        { requestPolicy: 'network-only' },
+      )
+      .toPromise()
+      .then((result) => {
+        if (this.#destroyed) return;
+        if (!result.data && result.error?.networkError) this.#lost();
+      });
+  }
+
+  #applyPresence(list: PresenceEntry[]): void {
+    this.presence = list;
+    this.#events.presence?.(list);
+    const added: number[] = [];
+    const updated: number[] = [];
+    const removed: number[] = [];
+    const seen = new Set<number>();
+    for (const entry of list) {
+      if (entry.clientId === this.clientId) continue;
+      let id = this.#remoteIds.get(entry.clientId);
+      if (id === undefined) {
+        if (this.#nextRemoteId === this.doc.clientID) this.#nextRemoteId += 1;
+        id = this.#nextRemoteId++;
+        this.#remoteIds.set(entry.clientId, id);
+      }
+      seen.add(id);
+      const state = {
+        user: { name: entry.name, color: entry.colour },
+        cursor: isCursor(entry.cursor) ? entry.cursor : null,
+      };
+      const had = this.awareness.states.has(id);
+      if (had && JSON.stringify(this.awareness.states.get(id)) === JSON.stringify(state)) continue;
+      this.awareness.states.set(id, state);
+      (had ? updated : added).push(id);
+    }
+    for (const [clientId, id] of this.#remoteIds) {
+      if (seen.has(id)) continue;
+      this.#remoteIds.delete(clientId);
+      this.awareness.states.delete(id);
+      removed.push(id);
+    }
+    if (added.length + updated.length + removed.length > 0) {
+      const changes = { added, updated, removed };
+      this.awareness.emit('change', [changes, REMOTE_ORIGIN]);
+      this.awareness.emit('update', [changes, REMOTE_ORIGIN]);
+    } else {
+      // A renewal: redraw anyway, since a local structural edit hides carets until their owners move.
+      this.#redrawCarets();
+    }
+  }
+
+  #redrawCarets(): void {
+    const updated = [...this.#remoteIds.values()];
+    if (updated.length > 0) this.awareness.emit('change', [{ added: [], updated, removed: [] }, REMOTE_ORIGIN]);
+  }
+}

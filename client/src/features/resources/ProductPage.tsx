@@ -1,0 +1,169 @@
+import { useId } from 'react';
+import { Link, useParams } from 'react-router';
+import { useQuery } from 'urql';
+import { graphql, type ResultOf } from '../../graphql';
+import { fr } from '../../i18n/fr';
+import { formatDay, formatEuros, formatShare } from '../../ui/format';
+import { NotFound, QueryState } from '../../ui/QueryState';
+import { useLatest } from '../../ui/useLatest';
+import { useNodeChanges } from '../../ui/useNodeChanges';
+
+const PRODUCT_PAGE = graphql(`
+  query ProductPage($id: ID!) {
+    node(id: $id) {
+      __typename
+      ... on Product {
+        id
+        name
+        description
+        revenueCents
+        collective {
+          id
+          slug
+          name
+        }
+        brand {
+          id
+          name
+        }
+        owners {
+          id
+          displayName
+        }
+        splitRules {
+          id
+          validFrom
+          validUntil
+          shares {
+            shareBasisPoints
+            member {
+              id
+              displayName
+            }
+          }
+        }
+        revenueByOwner {
+          amountCents
+          saleCount
+          member {
+            id
+            displayName
+          }
+        }
+        sales(first: 50) {
+          totalCount
+          edges {
+            node {
+              id
+              soldOn
+              client
+              amountCents
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+type Product = Extract<NonNullable<ResultOf<typeof PRODUCT_PAGE>['node']>, { __typename: 'Product' }>;
+
+export function ProductPage() {
+  const { id = '' } = useParams();
+  const [result, refetch] = useQuery({ query: PRODUCT_PAGE, variables: { id } });
+  const { fetching, error } = result;
+  const data = useLatest(result, id, 'node');
+  useNodeChanges(id, () => refetch({ requestPolicy: 'network-only' }));
+  if (!data)
+    return (
+      <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
+    );
+  if (data.node?.__typename !== 'Product') return <NotFound />;
+  return <ProductView product={data.node} />;
+}
+
+function ProductView({ product }: { product: Product }) {
+  const id = useId();
+  const sales = product.sales.edges.map((edge) => edge.node);
+  return (
+    <article className="page stack" aria-labelledby={`${id}-title`}>
+      <header className="page__header">
+        <p className="muted">
+          <Link to={`/collectifs/${product.collective.slug}`}>{product.collective.name}</Link>
+        </p>
+        <h1 id={`${id}-title`} tabIndex={-1}>
+          {product.name}
+        </h1>
+        {product.brand ? (
+          <p>
+            {fr.product.brand}&nbsp;: <Link to={`/marques/${product.brand.id}`}>{product.brand.name}</Link>
+          </p>
+        ) : null}
+      </header>
+      <section className="card">
+        <p className="prewrap">{product.description}</p>
+        <h2>{fr.product.owners}</h2>
+        <ul className="people">
+          {product.owners.map((owner) => (
+            <li key={owner.id}>{owner.displayName}</li>
+          ))}
+        </ul>
+      </section>
+      <section className="card" aria-labelledby={`${id}-split`}>
+        <h2 id={`${id}-split`}>{fr.product.splitRules}</h2>
+        {product.splitRules.map((rule) => (
+          <div key={rule.id} className="stack">
+            <h3>
+              {fr.product.from(formatDay(rule.validFrom))}
+              {rule.validUntil ? `, ${fr.product.until(formatDay(rule.validUntil))}` : ''}
+            </h3>
+            <ul>
+              {rule.shares.map((share) => (
+                <li key={share.member.id}>
+                  {share.member.displayName} — {formatShare(share.shareBasisPoints)}
+                </li>
+              ))}
+            </ul>
+          </div>
+        ))}
+      </section>
+      <section className="card" aria-labelledby={`${id}-revenue`}>
+        <h2 id={`${id}-revenue`}>
+          {fr.product.revenue}&nbsp;: {formatEuros(product.revenueCents)}
+        </h2>
+        <h3>{fr.product.revenueByOwner}</h3>
+        <ul>
+          {product.revenueByOwner.map((row) => (
+            <li key={row.member.id}>
+              {row.member.displayName} — {formatEuros(row.amountCents)}
+            </li>
+          ))}
+        </ul>
+        <h3>{fr.product.sales}</h3>
+        {sales.length === 0 ? <p className="muted">{fr.product.noSales}</p> : null}
+        {sales.length > 0 ? (
+          <div className="table-scroll">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">{fr.product.soldOn}</th>
+                  <th scope="col">{fr.product.client}</th>
+                  <th scope="col">{fr.deal.amount}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {sales.map((sale) => (
+                  <tr key={sale.id}>
+                    <td>{formatDay(sale.soldOn)}</td>
+                    <td>{sale.client}</td>
+                    <td className="num">{formatEuros(sale.amountCents)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </section>
+    </article>
+  );
+}
