@@ -12,6 +12,7 @@ import type {
   Sector,
   ServiceExchangeStatus,
 } from '../generated/prisma/enums.js';
+import { seedSectionBodies } from './bodies.js';
 import { PEOPLE } from './people.js';
 import { demoId, emailLocalPart, SeedCalendar, siret, splitByWeights } from './support.js';
 
@@ -106,6 +107,7 @@ export async function seedDemoData(
     prisma.serviceExchange.createMany({ data: data.serviceExchanges, skipDuplicates }),
     prisma.referral.createMany({ data: data.referrals, skipDuplicates }),
   ]);
+  await seedSectionBodies(prisma);
   return { members: data.members.length, collectives: data.collectives.length };
 }
 
