@@ -2,6 +2,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { LogEvent, StreamMessage } from '../events/bus.js';
+import { decodeGlobalId } from './ids.js';
 import { MemberRef } from './members.js';
 
 type EventMessage = Extract<StreamMessage, { kind: 'event' }>;
@@ -99,11 +100,6 @@ export async function* streamFor(
   }
 }
 
-function decodeGlobalId(id: string): { typename: string; id: string } | null {
-  const [typename, raw] = Buffer.from(id, 'base64').toString('utf8').split(':');
-  return typename && raw ? { typename, id: raw } : null;
-}
-
 builder.subscriptionFields((t) => ({
   collectiveActivity: t.field({
     type: ActivityMessage,
@@ -113,7 +109,7 @@ builder.subscriptionFields((t) => ({
       after: t.arg.string({ description: 'Replay the events after this position first.' }),
     },
     subscribe: (_root, args, context) => {
-      const collectiveId = decodeGlobalId(String(args.collectiveId))?.id;
+      const collectiveId = decodeGlobalId(String(args.collectiveId)).id;
       return streamFor(context, args.after, (event) => event.collectiveId === collectiveId);
     },
     resolve: (message) => message,

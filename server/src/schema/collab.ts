@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import * as tenders from '../domain/tenders.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import { MUTATION_ERRORS } from './errors.js';
-import { idOf } from './ids.js';
+import { decodeGlobalId, idOf } from './ids.js';
 import { MemberRef } from './members.js';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -115,18 +115,13 @@ builder.subscriptionField('sectionSync', (t) =>
       clientId: t.arg.string({ description: 'Your editing client’s ID, so your own updates are not echoed back.' }),
     },
     subscribe: (_root, args, context) => {
-      const sectionId = idOf(decode(String(args.sectionId)), 'TenderSection', 'sectionId');
+      const sectionId = idOf(decodeGlobalId(String(args.sectionId)), 'TenderSection', 'sectionId');
       const vector = args.stateVector ? decodeBase64(args.stateVector, 'stateVector') : null;
       return syncStream(context, sectionId, vector, args.clientId ?? null);
     },
     resolve: (message) => message,
   }),
 );
-
-function decode(globalId: string): { typename: string; id: string } {
-  const [typename = '', id = ''] = Buffer.from(globalId, 'base64').toString('utf8').split(':');
-  return { typename, id };
-}
 
 const SectionUpdateAck = builder.objectRef<{ sectionId: string; updateId: bigint }>('SectionUpdateAck').implement({
   description: 'The update is stored durably: it will survive a restart and reach every editor.',
@@ -248,7 +243,7 @@ builder.subscriptionField('sectionPresence', (t) =>
     description: 'Who is in a section, sent at once and on every change.',
     args: { sectionId: t.arg.id({ required: true, description: 'Global ID of the TenderSection.' }) },
     subscribe: (_root, args, context) =>
-      presenceStream(context, idOf(decode(String(args.sectionId)), 'TenderSection', 'sectionId')),
+      presenceStream(context, idOf(decodeGlobalId(String(args.sectionId)), 'TenderSection', 'sectionId')),
     resolve: (list) => list,
   }),
 );

@@ -15,23 +15,13 @@ import {
 } from '../domain/deals.js';
 import type { Deal, Prisma } from '../generated/prisma/client.js';
 import type { DealStatus } from '../generated/prisma/enums.js';
+import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 
 // Co-contracting deals (co-traitance): a business collective's bid for an opportunity, alone or as a
 // temporary group with external companies. Seen by the collective's active members, the support staff
 // and the deal's own active partners; changed by the collective's active members only.
-
-function documentedEnum<const V extends string>(name: string, description: string, values: Record<V, string>) {
-  return builder.enumType(name, {
-    description,
-    values: Object.fromEntries(
-      Object.entries(values).map(([value, text]) => [value, { value, description: text as string }]),
-    ) as {
-      [K in V]: { value: K; description: string };
-    },
-  });
-}
 
 export const GroupFormEnum = documentedEnum('GroupForm', 'How the partners of a deal answer together.', {
   NONE: 'No group: one bidder (the cooperative), whose split between members is internal. At most one lead.',

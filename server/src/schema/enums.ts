@@ -1,7 +1,9 @@
 import { builder } from '../builder.js';
 
 // The closed sets of the data model, as GraphQL enums with their meaning. The values are Prisma's.
-function documentedEnum<const V extends string>(name: string, description: string, values: Record<V, string>) {
+
+/** A GraphQL enum whose every value carries its meaning. */
+export function documentedEnum<const V extends string>(name: string, description: string, values: Record<V, string>) {
   return builder.enumType(name, {
     description,
     values: Object.fromEntries(

@@ -7,3 +7,9 @@ export function idOf(globalId: { typename: string; id: string }, typename: strin
   }
   return globalId.id;
 }
+
+/** Splits a Relay global ID (base64 of `Typename:id`) for arguments typed as plain `ID`. */
+export function decodeGlobalId(globalId: string): { typename: string; id: string } {
+  const [typename = '', id = ''] = Buffer.from(globalId, 'base64').toString('utf8').split(':');
+  return { typename, id };
+}

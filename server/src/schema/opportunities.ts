@@ -5,22 +5,12 @@ import { parisDay } from '../domain/calendar.js';
 import { createOpportunity, dealVisibleWhere, type OpportunityInput, updateOpportunity } from '../domain/deals.js';
 import type { Opportunity, Prisma } from '../generated/prisma/client.js';
 import type { OpportunityKind } from '../generated/prisma/enums.js';
+import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 
 // Opportunities are the cooperative's shared pipeline: every active member sees all of them. Their
 // deadlines are instants (UTC in the API); the cooperative reads and shows them on Paris time.
-
-function documentedEnum<const V extends string>(name: string, description: string, values: Record<V, string>) {
-  return builder.enumType(name, {
-    description,
-    values: Object.fromEntries(
-      Object.entries(values).map(([value, text]) => [value, { value, description: text as string }]),
-    ) as {
-      [K in V]: { value: K; description: string };
-    },
-  });
-}
 
 export const OpportunityKindEnum = documentedEnum('OpportunityKind', 'What kind of opportunity members may answer.', {
   PUBLIC_TENDER: "A public call for tenders (appel d'offres public), under public procurement rules.",

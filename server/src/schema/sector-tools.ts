@@ -7,20 +7,12 @@ import { readableCollectivesWhere } from '../domain/resources.js';
 import * as tools from '../domain/sector-tools.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { PriceUnit, ReferralStatus, ServiceExchangeStatus } from '../generated/prisma/enums.js';
+import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 
 // The tools of a sector collective: price references, supplier recommendations, service exchanges
 // and referrals. The rules live in domain/sector-tools.ts.
-
-function documentedEnum<const V extends string>(name: string, description: string, values: Record<V, string>) {
-  return builder.enumType(name, {
-    description,
-    values: Object.fromEntries(
-      Object.entries(values).map(([value, text]) => [value, { value, description: text as string }]),
-    ) as { [K in V]: { value: K; description: string } },
-  });
-}
 
 export const PriceUnitEnum = documentedEnum('PriceUnit', 'What an observed price is charged for.', {
   HOUR: 'Per hour (à l’heure).',

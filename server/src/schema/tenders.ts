@@ -5,19 +5,11 @@ import type { Context } from '../context.js';
 import * as tenders from '../domain/tenders.js';
 import { NotFoundError } from '../errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
+import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 
 // ───────────────────────────── Enums ─────────────────────────────
-
-function documentedEnum<const V extends string>(name: string, description: string, values: Record<V, string>) {
-  return builder.enumType(name, {
-    description,
-    values: Object.fromEntries(
-      Object.entries(values).map(([value, text]) => [value, { value, description: text as string }]),
-    ) as { [K in V]: { value: K; description: string } },
-  });
-}
 
 export const SectionKindEnum = documentedEnum(
   'SectionKind',
