@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX_LOADER = pathToFileURL(createRequire(`${ROOT}server/package.json`).resolve('tsx/esm')).href;
 
 export interface ServerProcess {
   url: string;
@@ -13,7 +15,9 @@ export interface ServerProcess {
 
 /** Starts `server/src/main.ts` as a real process on a free port and resolves with its URL once it listens. */
 export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(`${ROOT}server/node_modules/.bin/tsx`, ['server/src/main.ts'], {
+  // tsx as a loader inside the server's own process (not tsx's CLI, which runs the script in a child):
+  // a SIGKILL must kill the server itself, or a "killed" server would live on.
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, 'server/src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', SEED: 'false', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,164 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Json } from './app.js';
+import { type ServerProcess, startServerProcess } from './processes.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium, driven by playwright-core; the browser tests skip (and say so) without it. */
+export const chromiumAvailable = existsSync(CHROMIUM);
+if (!chromiumAvailable) console.warn(`Browser tests skipped: ${CHROMIUM} is absent (apt-get install chromium).`);
+
+export const DEMO_PASSWORD = 'collectifs-demo';
+export const CAMILLE = 'camille.martin@collectifs.coop';
+/** A partner of the `ao-metropole-contenus` deal: a second person in its tender response. */
+export const THOMAS = 'thomas.girard@collectifs.coop';
+export const TOKEN_KEY = 'collectifs.token';
+
+const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
+
+function newestMtime(path: string): number {
+  const stats = statSync(path);
+  if (!stats.isDirectory()) return stats.mtimeMs;
+  let newest = stats.mtimeMs;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+/** Builds the web app unless `client/dist` is newer than its sources (one build at a time across workers). */
+export function ensureClientBuilt(): void {
+  const index = join(ROOT, 'client', 'dist', 'index.html');
+  const sources = Math.max(
+    newestMtime(join(ROOT, 'client', 'src')),
+    newestMtime(join(ROOT, 'client', 'index.html')),
+    newestMtime(join(ROOT, 'client', 'vite.config.ts')),
+    newestMtime(join(ROOT, 'schema.graphql')),
+  );
+  const fresh = () => existsSync(index) && statSync(index).mtimeMs >= sources;
+  if (fresh()) return;
+  const lock = join(tmpdir(), 'collectifs-client-build.lock');
+  const started = Date.now();
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // Another worker builds: wait for it, then use its build (or take over a stale lock).
+      if (Date.now() - started > 180_000) rmSync(lock, { recursive: true, force: true });
+      execFileSync('sleep', ['1']);
+      if (fresh()) return;
+    }
+  }
+  try {
+    if (!fresh())
+      execFileSync('pnpm', ['--filter', '@collectifs/client', 'build'], { cwd: ROOT, stdio: 'pipe', timeout: 180_000 });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export interface BrowserApp {
+  url: string;
+  server: ServerProcess;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** The real server on a fresh seeded database (in a temporary folder) and a headless Chromium. */
+export async function startBrowserApp(): Promise<BrowserApp> {
+  ensureClientBuilt();
+  const dataDir = mkdtempSync(join(tmpdir(), 'collectifs-browser-'));
+  // Always the embedded database, seeded afresh: never the shared PostgreSQL of `pnpm test:postgres`.
+  const server = await startServerProcess({
+    DATA_DIR: dataDir,
+    SEED: 'true',
+    HOST: '127.0.0.1',
+    DATABASE_URL: '',
+    REDIS_URL: '',
+  });
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  } catch (error) {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url: server.url,
+    server,
+    browser,
+    async close() {
+      await browser.close().catch(() => {});
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One GraphQL request over HTTP, as the app makes it. */
+export async function graphqlRequest(url: string, query: string, variables: Json = {}, token?: string): Promise<Json> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as Json;
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+/** Signs a demo member in through the API and returns the session token. */
+export async function tokenFor(url: string, email: string): Promise<string> {
+  const data = await graphqlRequest(
+    url,
+    `mutation ($input: SignInInput!) { signIn(input: $input) {
+      __typename ... on MutationSignInSuccess { data { token } } ... on Error { message } } }`,
+    { input: { email, password: DEMO_PASSWORD } },
+  );
+  const token = data.signIn?.data?.token;
+  if (!token) throw new Error(`Sign-in of ${email} failed: ${JSON.stringify(data)}`);
+  return token as string;
+}
+
+export interface SignedIn {
+  context: BrowserContext;
+  token: string;
+}
+
+/** A browser context already signed in (the token in localStorage, as the app keeps it). */
+export async function signedInContext(app: BrowserApp, email: string): Promise<SignedIn> {
+  const token = await tokenFor(app.url, email);
+  const context = await app.browser.newContext({ baseURL: app.url, locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
+  await context.addInitScript(
+    ([key, value]) => {
+      if (!window.localStorage.getItem(key as string)) window.localStorage.setItem(key as string, value as string);
+    },
+    [TOKEN_KEY, token],
+  );
+  return { context, token };
+}
+
+/** Writes `test-results/screenshots/<name>.png` (git-ignored) so the screens can be looked at. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Collects what a page logs as errors, for failure messages. */
+export function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  return errors;
+}
