@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import * as Y from 'yjs';
 import { openSession } from '../../server/src/auth/sessions.js';
 import { type Database, openDatabase } from '../../server/src/db/database.js';
@@ -42,6 +42,12 @@ describe.skipIf(!ready)('Two instances sharing PostgreSQL and Redis', () => {
     db = await openDatabase({ databaseUrl: url });
   }, 120_000);
 
+  // When a test fails, what the two servers printed is the first thing to read.
+  const printServers = () =>
+    onTestFailed(() => {
+      process.stderr.write(`--- instance A\n${a?.output() ?? ''}\n--- instance B\n${b?.output() ?? ''}\n`);
+    });
+
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.dispose()));
     await Promise.all([a?.stop(), b?.stop()]);
@@ -53,6 +59,7 @@ describe.skipIf(!ready)('Two instances sharing PostgreSQL and Redis', () => {
   });
 
   it('should deliver a change made through one instance to subscribers of both, once each, in order', async () => {
+    printServers();
     const animator = await makeMember(db.prisma);
     const collective = await makeCollective(db.prisma, { animatorId: animator.id });
     const { token } = await openSession(db.prisma, animator.id, 3_600_000);
@@ -100,6 +107,7 @@ describe.skipIf(!ready)('Two instances sharing PostgreSQL and Redis', () => {
   });
 
   it('should reach a subscriber of the other instance through Redis (the poll is off)', async () => {
+    printServers();
     const animator = await makeMember(db.prisma);
     const collective = await makeCollective(db.prisma, { animatorId: animator.id });
     const { token } = await openSession(db.prisma, animator.id, 3_600_000);
@@ -120,6 +128,7 @@ describe.skipIf(!ready)('Two instances sharing PostgreSQL and Redis', () => {
   });
 
   it('should make editors on both instances converge on one section, with the server’s copy', async () => {
+    printServers();
     const { members, section } = await sectionScenario(db.prisma, { members: 4 });
     const editors = await Promise.all(
       members.map(async (member, index) => {
