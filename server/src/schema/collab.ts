@@ -9,16 +9,11 @@ import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js'
 import { MUTATION_ERRORS } from './errors.js';
 import { decodeGlobalId, idOf } from './ids.js';
 import { MemberRef } from './members.js';
+import { actorOf } from './tenders.js';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Updates waiting for a slow subscriber are merged into one beyond this many. */
 const MERGE_BEYOND = 256;
-
-function actorOf(context: Context): tenders.Actor {
-  const member = context.access.viewer;
-  if (!member) throw new NotFoundError(null);
-  return { member, isSupportStaff: context.access.isSupportStaff, insiderOf: context.access.insiderOf };
-}
 
 /** The section if the viewer may at least read it; otherwise it does not exist for them. */
 async function readableSection(context: Context, sectionId: string, field: string) {

@@ -11,13 +11,7 @@ import { recordEvent } from '../events/record.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { MemberRef } from './members.js';
-import { readableResponsesWhere, visibleSectionsWhere } from './tenders.js';
-
-function actorOf(context: Context): tenders.Actor {
-  const member = context.access.viewer;
-  if (!member) throw new NotFoundError(null);
-  return { member, isSupportStaff: context.access.isSupportStaff, insiderOf: context.access.insiderOf };
-}
+import { actorOf, readableResponsesWhere, visibleSectionsWhere } from './tenders.js';
 
 /** The section if the viewer may change its body now; the typed error otherwise. */
 async function editableSection(context: Context, sectionId: string, field: string) {

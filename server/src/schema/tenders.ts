@@ -284,7 +284,8 @@ function responsesWhere(
 
 // ───────────────────────────── Mutations ─────────────────────────────
 
-function actorOf(context: Context): tenders.Actor {
+/** The viewer as the tender rules see them (co-editing and history use it too). */
+export function actorOf(context: Context): tenders.Actor {
   const member = context.access.viewer;
   if (!member) throw new NotFoundError(null);
   return { member, isSupportStaff: context.access.isSupportStaff, insiderOf: context.access.insiderOf };
