@@ -76,6 +76,7 @@ interface Subscriber {
 }
 
 const PAGE = 500;
+const LISTEN_TIMEOUT_MS = 10_000;
 
 /**
  * Delivers the event log to subscribers, in commit order, on this instance. Any instance that commits
@@ -105,13 +106,42 @@ export class EventBus {
     this.#delivered = last?.position ?? 0n;
     const iterator = this.pubsub.subscribe('eventLog:advanced')[Symbol.asyncIterator]();
     this.#unsubscribe = () => void iterator.return?.();
+    let heard: () => void = () => {};
+    const listening = new Promise<void>((resolve) => {
+      heard = resolve;
+    });
     void (async () => {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) this.pump();
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        heard();
+        this.pump();
+      }
     })();
     this.#poll = setInterval(() => {
       if (this.#subscribers.size > 0) this.pump();
     }, this.options.pollMs);
     this.#poll.unref();
+    await this.#untilListening(listening);
+  }
+
+  /**
+   * Through Redis, a subscription takes effect only once the server has confirmed it: announce until this
+   * instance hears itself, so it starts serving with notifications flowing (or says why not).
+   */
+  async #untilListening(listening: Promise<void>): Promise<void> {
+    const deadline = Date.now() + LISTEN_TIMEOUT_MS;
+    let done = false;
+    void listening.then(() => {
+      done = true;
+    });
+    while (!done && Date.now() < deadline) {
+      this.announce();
+      await Promise.race([listening, new Promise((resolve) => setTimeout(resolve, 100))]);
+    }
+    if (!done) {
+      process.stderr.write(
+        `Live updates: no notification came back within ${LISTEN_TIMEOUT_MS} ms; delivery falls back to polling the log.\n`,
+      );
+    }
   }
 
   stop(): void {
