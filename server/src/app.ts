@@ -50,7 +50,7 @@ export interface BuildOptions {
 /** Builds the whole server (database, GraphQL over HTTP, SSE and WebSocket, the web app) without listening. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   const db = options.db ?? (await openMigrated(config));
-  const { pubsub, close: closePubSub } = createEventPubSub(config.redisUrl);
+  const { pubsub, close: closePubSub } = await createEventPubSub(config.redisUrl);
   const events = new EventBus(db.prisma, pubsub, { bufferSize: config.subscriberBuffer, pollMs: config.eventPollMs });
   await events.start();
   const documents = new SectionDocuments(db.prisma, pubsub, { compactAfter: config.compactAfter, idleCapacity: 200 });
