@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
-import { gid, makeCollective, makeMember } from '../support/scenario.js';
+import { gid, longTermWorld, makeCollective } from '../support/scenario.js';
 import { expectForbidden, expectRule, FAILURE, mutate, success } from './operations.js';
 
 let t: TestApp;
@@ -21,45 +21,7 @@ const dayFromNow = (days: number) => new Date(Date.now() + days * DAY_MS).toISOS
 const plusDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 const date = (day: string) => new Date(`${day}T00:00:00Z`);
 
-/**
- * A long-term business collective animated by `anna`, with `bruno`, `chloe` and `david` as members;
- * `olga` is an outsider, `sam` support staff, `lou` a former member of the collective.
- */
-async function world() {
-  const prisma = t.db.prisma;
-  const [anna, bruno, chloe, david, olga, lou] = [
-    await makeMember(prisma),
-    await makeMember(prisma),
-    await makeMember(prisma),
-    await makeMember(prisma),
-    await makeMember(prisma),
-    await makeMember(prisma),
-  ];
-  const sam = await makeMember(prisma, { kind: 'SUPPORT_STAFF', contract: 'STAFF', isAssociate: false, sectors: [] });
-  const collective = await makeCollective(prisma, {
-    animatorId: anna.id,
-    memberIds: [bruno.id, chloe.id, david.id],
-    kind: 'BUSINESS',
-    horizon: 'LONG_TERM',
-    openness: 'ON_REQUEST',
-  });
-  await prisma.membership.create({
-    data: {
-      collectiveId: collective.id,
-      memberId: lou.id,
-      status: 'LEFT',
-      origin: 'JOINED',
-      joinedAt: new Date('2024-01-01'),
-      leftAt: new Date('2024-06-01'),
-      leaveReason: 'LEFT_COLLECTIVE',
-    },
-  });
-  const people = { anna, bruno, chloe, david, olga, lou, sam };
-  const tokens = Object.fromEntries(
-    await Promise.all(Object.entries(people).map(async ([name, member]) => [name, await t.tokenFor(member.id)] as const)),
-  ) as Record<keyof typeof people, string>;
-  return { collective, ...people, tokens };
-}
+const world = () => longTermWorld(t);
 
 type World = Awaited<ReturnType<typeof world>>;
 type Share = { memberId: string; shareBasisPoints: number };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hashPassword } from '../../server/src/auth/password.js';
 import type { Prisma, PrismaClient } from '../../server/src/generated/prisma/client.js';
+import type { TestApp } from './app.js';
 
 // A precomputed scrypt hash would do, but members made here sign in through tokenFor().
 const NO_PASSWORD = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
@@ -111,3 +112,43 @@ export const SUPPORT_STAFF = {
   sectors: [],
 } satisfies Partial<Prisma.MemberUncheckedCreateInput>;
 export const TRIAL_ENTREPRENEUR = { contract: 'CAPE', isAssociate: false } satisfies Partial<Prisma.MemberUncheckedCreateInput>;
+
+/**
+ * A long-term business collective animated by `anna`, with `bruno`, `chloe` and `david` as members;
+ * `olga` is an outsider, `sam` support staff, `lou` a former member of the collective.
+ */
+export async function longTermWorld(t: TestApp) {
+  const prisma = t.db.prisma;
+  const [anna, bruno, chloe, david, olga, lou] = [
+    await makeMember(prisma),
+    await makeMember(prisma),
+    await makeMember(prisma),
+    await makeMember(prisma),
+    await makeMember(prisma),
+    await makeMember(prisma),
+  ];
+  const sam = await makeMember(prisma, { kind: 'SUPPORT_STAFF', contract: 'STAFF', isAssociate: false, sectors: [] });
+  const collective = await makeCollective(prisma, {
+    animatorId: anna.id,
+    memberIds: [bruno.id, chloe.id, david.id],
+    kind: 'BUSINESS',
+    horizon: 'LONG_TERM',
+    openness: 'ON_REQUEST',
+  });
+  await prisma.membership.create({
+    data: {
+      collectiveId: collective.id,
+      memberId: lou.id,
+      status: 'LEFT',
+      origin: 'JOINED',
+      joinedAt: new Date('2024-01-01'),
+      leftAt: new Date('2024-06-01'),
+      leaveReason: 'LEFT_COLLECTIVE',
+    },
+  });
+  const people = { anna, bruno, chloe, david, olga, lou, sam };
+  const tokens = Object.fromEntries(
+    await Promise.all(Object.entries(people).map(async ([name, member]) => [name, await t.tokenFor(member.id)] as const)),
+  ) as Record<keyof typeof people, string>;
+  return { collective, ...people, tokens };
+}

@@ -577,6 +577,14 @@ function standEvent(tx: Tx, type: string, stand: { id: string; collectiveId: str
 }
 
 /** The new split, as a screen shows it. */
+/** What an event says of a cost line. */
+const costLinePayload = (line: { id: string; label: string; category: string; amountCents: number }) => ({
+  costLineId: encodeGlobalID('StandCostLine', line.id),
+  label: line.label,
+  category: line.category,
+  amountCents: line.amountCents,
+});
+
 const splitPayload = (split: SplitResult) => ({
   splitMode: split.splitMode,
   totalCostCents: split.totalCostCents,
@@ -832,10 +840,7 @@ builder.mutationFields((t) => ({
         });
         const split = await resplit(tx, stand.id, now);
         await standEvent(tx, 'stand.costLineAdded', stand, actorId, {
-          costLineId: encodeGlobalID('StandCostLine', line.id),
-          label: line.label,
-          category: line.category,
-          amountCents: line.amountCents,
+          ...costLinePayload(line),
           ...splitPayload(split),
         });
       }),
@@ -859,10 +864,7 @@ builder.mutationFields((t) => ({
         });
         const split = await resplit(tx, stand.id, now);
         await standEvent(tx, 'stand.costLineUpdated', stand, actorId, {
-          costLineId: encodeGlobalID('StandCostLine', line.id),
-          label: line.label,
-          category: line.category,
-          amountCents: line.amountCents,
+          ...costLinePayload(line),
           ...splitPayload(split),
         });
       }),
