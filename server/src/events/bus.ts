@@ -1,5 +1,6 @@
 import type { PubSub } from 'graphql-yoga';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { logger } from '../observability/log.js';
 import { DeliveryIndex, type Listener } from './visibility.js';
 
 /** One entry of the event log, as delivered. */
@@ -138,8 +139,9 @@ export class EventBus {
       await Promise.race([listening, new Promise((resolve) => setTimeout(resolve, 100))]);
     }
     if (!done) {
-      process.stderr.write(
-        `Live updates: no notification came back within ${LISTEN_TIMEOUT_MS} ms; delivery falls back to polling the log.\n`,
+      logger.warn(
+        { timeoutMs: LISTEN_TIMEOUT_MS },
+        'Live updates: no notification came back through the pub/sub; delivery falls back to polling the log',
       );
     }
   }
