@@ -1,6 +1,7 @@
 import { type Cache, cacheExchange, type DataFields, type Variables } from '@urql/exchange-graphcache';
 import { createClient as createWsClient } from 'graphql-ws';
 import { Client, type CombinedError, type Exchange, fetchExchange, makeOperation, mapExchange, subscriptionExchange } from 'urql';
+import type { EventFamily } from '../../server/src/events/types.js';
 import { EMBEDDED_TYPES } from './cache-keys';
 import { introspection } from './graphql-introspection';
 
@@ -81,19 +82,23 @@ export function typenameOfGlobalId(id: string): string | null {
   }
 }
 
-/** Which list field of a Collective an event's subject lives in, by the event type's prefix. */
-const COLLECTIVE_LISTS: Record<string, string[]> = {
+/** Which fields of a Collective an event's subject shows in, by the event type's family (from the server's registry). */
+const COLLECTIVE_LISTS: Record<EventFamily, string[]> = {
+  session: [],
+  member: ['memberships', 'memberCount', 'animator', 'coAnimator', 'needsAnimator'],
+  collective: [],
   membership: ['memberships', 'memberCount', 'viewerMembership', 'animator', 'coAnimator', 'needsAnimator'],
+  opportunity: ['deals'],
   deal: ['deals', 'tenderResponses'],
+  tenderResponse: ['tenderResponses', 'deals'],
+  tenderSection: ['tenderResponses', 'deals'],
   stand: ['stands'],
   brand: ['brands', 'products'],
   product: ['products'],
+  priceReference: ['priceReferences'],
+  supplierRecommendation: ['supplierRecommendations'],
+  serviceExchange: ['serviceExchanges'],
   referral: ['referrals'],
-  service: ['serviceExchanges'],
-  price: ['priceReferences'],
-  supplier: ['supplierRecommendations'],
-  tender: ['tenderResponses'],
-  section: ['tenderResponses'],
 };
 
 function invalidateFields(cache: Cache, entity: { __typename: string; id: string }, names: string[]) {
@@ -127,7 +132,7 @@ export function applyLiveEvent(cache: Cache, message: LiveEvent | null | undefin
   const collective = message.collectiveId ?? collectiveId;
   if (!collective) return;
   if (prefix === 'collective') cache.invalidate({ __typename: 'Collective', id: collective });
-  else invalidateFields(cache, { __typename: 'Collective', id: collective }, COLLECTIVE_LISTS[prefix] ?? []);
+  else invalidateFields(cache, { __typename: 'Collective', id: collective }, COLLECTIVE_LISTS[prefix as EventFamily] ?? []);
   // Directory cards show counts and the viewer's membership: refresh the connection that lists collectives.
   if (prefix === 'membership' || prefix === 'collective')
     invalidateFields(cache, { __typename: 'Query', id: 'Query' }, ['collectives']);

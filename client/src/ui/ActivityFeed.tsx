@@ -1,4 +1,5 @@
 import { fr } from '../i18n/fr';
+import { eventLabel } from './events';
 import { formatDateTime } from './format';
 
 /** One event of the log, as every activity subscription and the dashboard send it. */
@@ -13,10 +14,6 @@ export interface FeedEvent {
 export function mergeEvents(current: readonly FeedEvent[], incoming: FeedEvent, limit = 50): FeedEvent[] {
   if (current.some((event) => event.position === incoming.position)) return current as FeedEvent[];
   return [incoming, ...current].slice(0, limit);
-}
-
-export function eventLabel(type: string): string {
-  return fr.events[type] ?? type;
 }
 
 interface ActivityListProps {

@@ -1,5 +1,6 @@
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
+import type { EventTypeOf } from '../events/types.js';
 import type { Member, Membership } from '../generated/prisma/client.js';
 import { parisDay } from './calendar.js';
 import { checkAnimator, checkCoAnimator, lockCollective, type Tx } from './collectives.js';
@@ -12,7 +13,7 @@ export interface Actor {
 
 function event(
   tx: Tx,
-  type: string,
+  type: EventTypeOf<'membership'>,
   membership: Membership,
   actor: Actor,
   payload: Record<string, string | boolean | null> = {},

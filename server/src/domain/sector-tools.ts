@@ -2,6 +2,7 @@ import { NO_ONE } from '../auth/access.js';
 import type { Context } from '../context.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
+import type { EventTypeOf } from '../events/types.js';
 import type {
   Member,
   PriceReference,
@@ -105,7 +106,7 @@ export interface PriceReferenceInput extends PriceFigures {
   unit: PriceUnit;
 }
 
-function priceEvent(tx: Tx, type: string, reference: PriceReference, actorId: string) {
+function priceEvent(tx: Tx, type: EventTypeOf<'priceReference'>, reference: PriceReference, actorId: string) {
   return recordEvent(tx, {
     type,
     subject: { typename: 'PriceReference', id: reference.id },
@@ -233,7 +234,7 @@ export function aggregateRatings(
     );
 }
 
-function recommendationEvent(tx: Tx, type: string, recommendation: SupplierRecommendation) {
+function recommendationEvent(tx: Tx, type: EventTypeOf<'supplierRecommendation'>, recommendation: SupplierRecommendation) {
   return recordEvent(tx, {
     type,
     subject: { typename: 'SupplierRecommendation', id: recommendation.id },
@@ -388,7 +389,7 @@ export function nextServiceStatus(
   }
 }
 
-function serviceEvent(tx: Tx, type: string, exchange: ServiceExchange, actorId: string) {
+function serviceEvent(tx: Tx, type: EventTypeOf<'serviceExchange'>, exchange: ServiceExchange, actorId: string) {
   return recordEvent(tx, {
     type,
     subject: { typename: 'ServiceExchange', id: exchange.id },
@@ -437,7 +438,7 @@ export async function offerService(tx: Tx, context: Context, input: OfferService
   return exchange;
 }
 
-const SERVICE_EVENTS: Record<ServiceAction, string> = {
+const SERVICE_EVENTS: Record<ServiceAction, EventTypeOf<'serviceExchange'>> = {
   ACCEPT: 'serviceExchange.accepted',
   COMPLETE: 'serviceExchange.completed',
   CANCEL: 'serviceExchange.cancelled',
@@ -507,7 +508,13 @@ export function nextReferral(
   return { status: to, amountCents: current.amountCents };
 }
 
-function referralEvent(tx: Tx, type: string, referral: Referral, actorId: string, previousStatus: ReferralStatus | null) {
+function referralEvent(
+  tx: Tx,
+  type: EventTypeOf<'referral'>,
+  referral: Referral,
+  actorId: string,
+  previousStatus: ReferralStatus | null,
+) {
   return recordEvent(tx, {
     type,
     subject: { typename: 'Referral', id: referral.id },

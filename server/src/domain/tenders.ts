@@ -1,5 +1,6 @@
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
+import type { EventTypeOf } from '../events/types.js';
 import type { Member, Prisma, TenderResponse, TenderSection } from '../generated/prisma/client.js';
 import type { DealStatus, OpportunityKind, SectionKind, SectionStatus } from '../generated/prisma/enums.js';
 
@@ -200,7 +201,14 @@ async function isContributor(tx: Tx, response: LoadedResponse, memberId: string)
 
 // ───────────────────────────── Changes ─────────────────────────────
 
-function event(tx: Tx, type: string, actor: Actor, response: TenderResponse, section: TenderSection | null, payload = {}) {
+function event(
+  tx: Tx,
+  type: EventTypeOf<'tenderResponse' | 'tenderSection'>,
+  actor: Actor,
+  response: TenderResponse,
+  section: TenderSection | null,
+  payload = {},
+) {
   return recordEvent(tx, {
     type,
     subject: section ? { typename: 'TenderSection', id: section.id } : { typename: 'TenderResponse', id: response.id },

@@ -16,6 +16,7 @@ import type { Tx } from '../domain/collectives.js';
 import { readableCollectivesWhere, requireChangeable } from '../domain/resources.js';
 import { NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
+import type { EventPayloads, EventSubject, EventTypeOf } from '../events/types.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { BrandLegalKind } from '../generated/prisma/enums.js';
 import { viewerOf } from './collectives.js';
@@ -314,13 +315,13 @@ async function isHolder(tx: Tx, brandId: string, memberId: string): Promise<bool
   return (await tx.brandHolder.count({ where: { brandId, memberId } })) > 0;
 }
 
-function brandEvent(
+function brandEvent<T extends EventTypeOf<'brand'>>(
   tx: Tx,
-  type: string,
-  subject: { typename: string; id: string },
+  type: T,
+  subject: { typename: EventSubject<T>; id: string },
   collectiveId: string,
   actorId: string,
-  payload: Prisma.InputJsonObject,
+  payload: EventPayloads[T],
 ) {
   return recordEvent(tx, { type, subject, collectiveId, actorId, payload });
 }

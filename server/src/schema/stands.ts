@@ -26,6 +26,7 @@ import {
 } from '../domain/stands.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
+import type { EventPayloads, EventTypeOf } from '../events/types.js';
 import type { Prisma, TradeShowStand } from '../generated/prisma/client.js';
 import type { CostSplitMode } from '../generated/prisma/enums.js';
 import { MUTATION_ERRORS } from './errors.js';
@@ -566,13 +567,19 @@ async function checkOpportunity(tx: Tx, opportunityId: string) {
   if (opportunity.kind !== 'TRADE_SHOW') throw new RuleViolationError('opportunityId', 'STAND_OPPORTUNITY_NOT_TRADE_SHOW');
 }
 
-function standEvent(tx: Tx, type: string, stand: { id: string; collectiveId: string }, actorId: string, payload: object) {
+function standEvent<T extends EventTypeOf<'stand'>>(
+  tx: Tx,
+  type: T,
+  stand: { id: string; collectiveId: string },
+  actorId: string,
+  payload: EventPayloads[T],
+) {
   return recordEvent(tx, {
     type,
     subject: { typename: STAND, id: stand.id },
     collectiveId: stand.collectiveId,
     actorId,
-    payload: payload as Prisma.InputJsonValue,
+    payload,
   });
 }
 
