@@ -14,6 +14,7 @@ import { pruneEventLog } from './events/prune.js';
 import { createEventPubSub } from './events/pubsub.js';
 import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
+import { identityBodiesOnly, Router, requestListener, useBadRequestParams } from './transport/http.js';
 import { serveClient } from './transport/static.js';
 import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
 
@@ -31,6 +32,8 @@ export interface App {
 export interface BuildOptions {
   /** An already open (and migrated) database; otherwise the configuration's is opened and migrated. */
   db?: Database;
+  /** The built web app's folder (Vite's `client/dist` unless said). */
+  clientDist?: string;
 }
 
 /** Builds the whole server (database, GraphQL over HTTP, SSE and WebSocket, the web app) without listening. */
@@ -56,17 +59,27 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: { title: 'Collectifs — GraphiQL', subscriptionsProtocol: 'WS' },
     landingPage: false,
+    maxRequestBodySize: config.http.maxBodyBytes,
     context: (initial) => createContext(server, bearerToken(initial)),
-    plugins: [announceCommittedEvents(events)],
+    plugins: [useBadRequestParams(), announceCommittedEvents(events)],
   });
 
-  const http = createServer((request, response) => {
-    if (request.url?.startsWith(GRAPHQL_PATH)) {
-      void yoga.handle(request, response);
-      return;
-    }
-    void serveClient(request, response);
-  });
+  // Routes outside GraphQL and the web app (metrics, health…) are added here, one line each.
+  const router = new Router();
+  const http = createServer(
+    {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      maxHeaderSize: config.http.maxHeaderBytes,
+      // Node checks both timeouts on this period: keep it under the shorter, or slow clients outstay it.
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, config.http.headersTimeoutMs / 2)),
+    },
+    requestListener({
+      router,
+      graphql: { path: GRAPHQL_PATH, handler: identityBodiesOnly((req, res) => yoga.handle(req, res)) },
+      fallback: serveClient(options.clientDist),
+    }),
+  );
 
   const websocket = attachGraphqlWs(http, yoga, db.prisma);
 

@@ -28,6 +28,20 @@ export interface Config {
   maxUpdateBytes: number;
   /** Updates in a section's log before they are folded into its snapshot. */
   compactAfter: number;
+  /** HTTP limits (slow or oversized clients); see `HttpLimits`. */
+  http: HttpLimits;
+}
+
+/** What one HTTP client may hold: Node's own timeouts and sizes, and the body size read before GraphQL. */
+export interface HttpLimits {
+  /** Time to send the request line and headers, in milliseconds (slowloris); Node answers 408 past it. */
+  headersTimeoutMs: number;
+  /** Time to send the whole request (headers and body), in milliseconds; Node answers 408 past it. */
+  requestTimeoutMs: number;
+  /** Largest request head (request line and headers), in bytes; Node answers 431 past it. */
+  maxHeaderBytes: number;
+  /** Largest request body, in bytes (413 past it); keep it above 4/3 × `maxUpdateBytes` (updates travel in base64). */
+  maxBodyBytes: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -50,5 +64,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventRetentionDays: env.EVENT_RETENTION_DAYS ? Number(env.EVENT_RETENTION_DAYS) : 90,
     maxUpdateBytes: env.MAX_UPDATE_BYTES ? Number(env.MAX_UPDATE_BYTES) : 1024 * 1024,
     compactAfter: env.COMPACT_AFTER ? Number(env.COMPACT_AFTER) : 200,
+    http: {
+      headersTimeoutMs: numberFrom(env.HTTP_HEADERS_TIMEOUT_MS, 10_000),
+      requestTimeoutMs: numberFrom(env.HTTP_REQUEST_TIMEOUT_MS, 30_000),
+      maxHeaderBytes: numberFrom(env.HTTP_MAX_HEADER_BYTES, 16 * 1024),
+      maxBodyBytes: numberFrom(env.HTTP_MAX_BODY_BYTES, 2 * 1024 * 1024),
+    },
   };
+}
+
+/** A numeric setting, or its default when unset or empty. */
+function numberFrom(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0) throw new Error(`Not a non-negative number: ${value}`);
+  return number;
 }

@@ -1,5 +1,8 @@
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
+import { logEscapedErrors } from './observability/process.js';
+
+logEscapedErrors();
 
 const config = loadConfig();
 const app = await buildApp(config);

@@ -31,11 +31,11 @@ export interface TestApp {
 
 /** The server wired to a fresh database, without seeding: each suite creates the scenario it needs. */
 export async function createTestApp(
-  options: { onQuery?: (sql: string) => void; config?: Partial<Config> } = {},
+  options: { onQuery?: (sql: string) => void; config?: Partial<Config>; clientDist?: string } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(options);
   const config = { ...loadConfig({}), port: 0, seedWhenEmpty: false, ...options.config };
-  const app = await buildApp(config, { db });
+  const app = await buildApp(config, { db, clientDist: options.clientDist });
   return {
     app,
     db,

@@ -46,6 +46,10 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
       output += chunk.toString();
     });
     child.once('exit', (code) => reject(new Error(`The server exited (${code}) before listening:\n${output}`)));
-    setTimeout(() => reject(new Error(`The server did not start in time:\n${output}`)), 60_000).unref();
+    setTimeout(() => {
+      // Never leave a server behind: a process that did not start in time is ended with the test.
+      child.kill('SIGKILL');
+      reject(new Error(`The server did not start in time:\n${output}`));
+    }, 120_000).unref();
   });
 }

@@ -1,33 +1,86 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import compression from 'compression';
+import serveStatic from 'serve-static';
+import { type RouteHandler, refuse, requestPath } from './http.js';
 
-const CLIENT_DIST = new URL('../../../client/dist/', import.meta.url).pathname;
+/** Where `vite build` writes the web app. */
+export const CLIENT_DIST = fileURLToPath(new URL('../../../client/dist/', import.meta.url));
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
+/** Vite names every file under `assets/` after a hash of its content, so a cached copy never goes stale. */
+const ASSETS_PREFIX = '/assets/';
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** `index.html` names the current assets: always revalidate it, so a new release shows at once. */
+const REVALIDATE = 'no-cache';
 
-/** Serves the built web app; unknown paths get index.html so client-side routes work on reload. */
-export async function serveClient(request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-  for (const candidate of [join(CLIENT_DIST, path), join(CLIENT_DIST, 'index.html')]) {
-    if (!candidate.startsWith(CLIENT_DIST)) continue;
-    const info = await stat(candidate).catch(() => null);
-    if (info?.isFile()) {
-      response.writeHead(200, { 'content-type': CONTENT_TYPES[extname(candidate)] ?? 'application/octet-stream' });
-      createReadStream(candidate).pipe(response);
+type Middleware = (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void;
+
+/** An HTTP error as `send` raises it: a status, and headers to answer with (`Content-Range` for a 416). */
+interface SendError {
+  status?: number;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Runs a connect-style middleware: true once it answered, false when it passed the request on or found no
+ * file (404, or 403 for a folder). Another refusal (416 for an unsatisfiable range, 400…) is answered here.
+ */
+function through(middleware: Middleware, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const answered = () => resolve(true);
+    response.once('close', answered);
+    response.once('finish', answered);
+    middleware(request, response, (error) => {
+      response.off('close', answered);
+      response.off('finish', answered);
+      const { status, headers } = (error ?? {}) as SendError;
+      if (!error || status === 404 || status === 403) resolve(false);
+      else if (status && status < 500) {
+        refuse(response, status, 'Request refused.', headers);
+        resolve(true);
+      } else reject(error);
+    });
+  });
+}
+
+/**
+ * Serves the built web app with serve-static (conditional requests, ranges, safe paths) behind compression
+ * (gzip or brotli, as the client accepts):
+ * - `/assets/…` are content-hashed: cached for a year as immutable; a missing one is a 404, never index.html
+ *   (a browser would run the page as a broken script);
+ * - any other path without an extension is a client route: `index.html`, revalidated at every load;
+ * - other files of `dist/` (icons…) are served revalidated; a missing one is a 404.
+ * Only GET and HEAD: anything else is a 405.
+ */
+export function serveClient(root: string = CLIENT_DIST): RouteHandler {
+  const compress = compression() as Middleware;
+  const files = serveStatic(root, {
+    index: false,
+    // Errors come back to `through`, which tells "no such file" from a request refused.
+    fallthrough: false,
+    redirect: false,
+    dotfiles: 'ignore',
+    setHeaders: (response, path) => {
+      response.setHeader('cache-control', path.includes(`${sep}assets${sep}`) ? IMMUTABLE : REVALIDATE);
+    },
+  }) as Middleware;
+
+  return async (request, response) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      refuse(response, 405, 'Method not allowed.', { allow: 'GET, HEAD' });
       return;
     }
-  }
-  response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-  response.end('The web app is not built: run `pnpm start` (it builds it), or open /graphql for GraphiQL.\n');
+    await through(compress, request, response);
+    if (await through(files, request, response)) return;
+    const path = requestPath(request.url) ?? '/';
+    const last = path.slice(path.lastIndexOf('/') + 1);
+    if (path.startsWith(ASSETS_PREFIX) || last.includes('.')) {
+      refuse(response, 404, 'Not found.');
+      return;
+    }
+    request.url = '/index.html';
+    if (await through(files, request, response)) return;
+    refuse(response, 404, 'The web app is not built: run `pnpm start` (it builds it), or open /graphql for GraphiQL.');
+  };
 }

@@ -1,0 +1,165 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GraphQLError } from 'graphql';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { logger } from '../observability/log.js';
+
+/** Handles one HTTP request. A rejected promise (or a throw) is answered 500 and logged, never left unhandled. */
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
+
+/**
+ * The HTTP routes outside GraphQL and the web app (`/metrics`, `/health`, `/ready`…), matched on the exact
+ * path. A `GET` route answers `HEAD` too; a known path asked with another method gets 405 with `Allow`.
+ *
+ * ```ts
+ * router.get('/health', (request, response) => response.end('ok'));
+ * ```
+ */
+export class Router {
+  readonly #routes = new Map<string, Map<string, RouteHandler>>();
+
+  /** Adds a route; adding the same method and path twice is a programming error. */
+  add(method: string, path: string, handler: RouteHandler): this {
+    const methods = this.#routes.get(path) ?? new Map<string, RouteHandler>();
+    if (methods.has(method)) throw new Error(`Route ${method} ${path} is already defined`);
+    methods.set(method, handler);
+    this.#routes.set(path, methods);
+    return this;
+  }
+
+  get(path: string, handler: RouteHandler): this {
+    return this.add('GET', path, handler);
+  }
+
+  post(path: string, handler: RouteHandler): this {
+    return this.add('POST', path, handler);
+  }
+
+  /** The route's handler; `'method'` when the path is routed for other methods only; null when not routed. */
+  find(method: string, path: string): RouteHandler | 'method' | null {
+    const methods = this.#routes.get(path);
+    if (!methods) return null;
+    return methods.get(method) ?? (method === 'HEAD' ? methods.get('GET') : undefined) ?? 'method';
+  }
+
+  /** The methods a path answers, for `Allow`. */
+  allowed(path: string): string[] {
+    const methods = [...(this.#routes.get(path)?.keys() ?? [])];
+    return methods.includes('GET') ? [...methods, 'HEAD'] : methods;
+  }
+}
+
+/**
+ * The path of a request target, or null when it is not one a server should act on: not parseable, an
+ * invalid percent-encoding (`/%E0%A4%A`, in the path or the query string), or a NUL byte in the path. Origin-form (`/a?b`), absolute-form and `*` parse.
+ */
+export function requestPath(target: string | undefined): string | null {
+  let pathname: string;
+  try {
+    pathname = new URL(target ?? '/', 'http://localhost').pathname;
+  } catch {
+    return null;
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+    // The query string too: GraphQL's parameters travel there, and a bad escape must not become U+FFFD.
+    decodeURIComponent(target ?? '');
+  } catch {
+    return null;
+  }
+  return decoded.includes('\0') ? null : pathname;
+}
+
+/** Answers a short plain-text refusal (4xx), closing the connection when the request body was not read. */
+export function refuse(response: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+  response.end(`${message}\n`);
+}
+
+/**
+ * Runs a handler so that nothing it does can end the process: a throw or a rejection is logged with its
+ * stack and answered 500 (or, if the response had started, the connection is cut).
+ */
+export function runHandler(handler: RouteHandler, request: IncomingMessage, response: ServerResponse): void {
+  const fail = (error: unknown) => {
+    logger.error({ err: error, method: request.method, url: request.url }, 'HTTP request failed');
+    if (response.headersSent) response.destroy();
+    else refuse(response, 500, 'Internal server error.', { connection: 'close' });
+  };
+  try {
+    const result = handler(request, response);
+    if (result) result.catch(fail);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+export interface HttpRouting {
+  router: Router;
+  /** Where GraphQL is served (HTTP and SSE), and its handler. */
+  graphql: { path: string; handler: RouteHandler };
+  /** Everything else: the web app's files. */
+  fallback: RouteHandler;
+}
+
+/** The HTTP server's request listener: a malformed target is a 400, then routes, GraphQL, and the web app. */
+export function requestListener(routing: HttpRouting): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    const path = requestPath(request.url);
+    if (path === null) {
+      refuse(response, 400, 'Malformed request target.', { connection: 'close' });
+      return;
+    }
+    const method = request.method ?? 'GET';
+    const route = routing.router.find(method, path);
+    if (route === 'method') {
+      refuse(response, 405, 'Method not allowed.', { allow: routing.router.allowed(path).join(', ') });
+      return;
+    }
+    if (route) return runHandler(route, request, response);
+    if (path === routing.graphql.path) return runHandler(routing.graphql.handler, request, response);
+    runHandler(routing.fallback, request, response);
+  };
+}
+
+/**
+ * Refuses request bodies in a content coding (415): browsers never compress what they send, and a compressed
+ * body would be measured against the body-size limit before it inflates (a few kilobytes can inflate to
+ * gigabytes). Yoga itself bounds the size of what it reads (`maxRequestBodySize`).
+ */
+export function identityBodiesOnly(handler: RouteHandler): RouteHandler {
+  return (request, response) => {
+    const coding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (coding && coding !== 'identity') {
+      refuse(response, 415, 'Request bodies are accepted without content coding only.', { connection: 'close' });
+      return;
+    }
+    return handler(request, response);
+  };
+}
+
+/**
+ * Yoga plugin: request parameters that do not parse (`variables=` that is not JSON, say) are the client's
+ * fault, a 400 `BAD_REQUEST`; Yoga's own parsers let such a `SyntaxError` through as a 500.
+ */
+export function useBadRequestParams(): Plugin {
+  return {
+    onRequestParse: ({ requestParser, setRequestParser }) => {
+      if (!requestParser) return;
+      setRequestParser(async (request) => {
+        try {
+          return await requestParser(request);
+        } catch (error) {
+          if (error instanceof GraphQLError) throw error;
+          throw createGraphQLError('Malformed GraphQL request parameters.', {
+            extensions: { http: { status: 400 }, code: 'BAD_REQUEST' },
+          });
+        }
+      });
+    },
+  };
+}
