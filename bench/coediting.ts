@@ -1,0 +1,194 @@
+// Co-editing: 20 editors × 5 edits/s in one section through the real GraphQL path (graphql-ws sync, pushes
+// acknowledged once stored, presence on), against a bare `ws` relay of the same Yjs updates; propagation
+// (typed here → received there) and acknowledgement (push sent → acknowledged) p50/p99, and convergence.
+import { rmSync } from 'node:fs';
+import * as Y from 'yjs';
+import type { BenchContext } from './lib/context.js';
+import { gql, signIn } from './lib/gql.js';
+import { type BenchServer, startServer, startWorker, type Worker } from './lib/processes.js';
+import { ratio, type Summary, summarise } from './lib/stats.js';
+
+const CLIENT_PROCESSES = 4;
+
+export interface CoeditingRun {
+  mode: 'graphql' | 'relay';
+  editors: number;
+  editsPerSecond: number;
+  durationMs: number;
+  edits: number;
+  propagation: Summary;
+  acknowledgement: Summary;
+  /** Markers some editor never received. */
+  undelivered: number;
+  converged: boolean;
+  rejected: string[];
+}
+
+export interface CoeditingResults {
+  runs: CoeditingRun[];
+  /** At the largest number of editors. */
+  ratios: {
+    editors: number;
+    propagationP50: number | null;
+    propagationP99: number | null;
+    acknowledgementP50: number | null;
+    acknowledgementP99: number | null;
+  };
+}
+
+/** A draft section of the seeded joint tender response that the demo account may edit. */
+export async function draftSection(url: string, token: string): Promise<string> {
+  const data = await gql(url, '{ tenderResponses(first: 10) { edges { node { sections { id kind status } } } } }', {}, token);
+  for (const { node } of data.tenderResponses.edges)
+    for (const section of node.sections) if (section.status === 'DRAFT') return section.id as string;
+  throw new Error('No draft section in the demo data');
+}
+
+interface Collected {
+  typed: Array<[string, number]>;
+  received: Array<readonly [number, string, number]>;
+  ackMs: number[];
+  typedBy: Record<string, number>;
+  texts: string[];
+  rejected: string[];
+}
+
+async function session(
+  context: BenchContext,
+  mode: CoeditingRun['mode'],
+  target: { url: string; token: string; sectionId: string },
+  editors: number,
+  editsPerSecond: number,
+  durationMs: number,
+  serverText: (() => Promise<string>) | null,
+): Promise<CoeditingRun> {
+  const processes = Math.min(CLIENT_PROCESSES, editors);
+  const workers: Worker[] = await Promise.all(Array.from({ length: processes }, () => startWorker('editors')));
+  try {
+    const numbers = (i: number) => Array.from({ length: editors }, (_, n) => n).filter((n) => n % processes === i);
+    await Promise.all(
+      workers.map((worker, i) => worker.call('open', { mode, ...target, editors: numbers(i), presence: mode === 'graphql' })),
+    );
+    context.log(`coediting ${mode}: ${editors} editors typing for ${durationMs / 1000} s`);
+    await Promise.all(workers.map((worker) => worker.call('start', { ratePerSecond: editsPerSecond })));
+    await new Promise((resolve) => setTimeout(resolve, durationMs));
+    const typedBy = Object.assign(
+      {},
+      ...(await Promise.all(workers.map((worker) => worker.call<Record<string, number>>('stop')))),
+    );
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const done = await Promise.all(workers.map((worker) => worker.call<boolean>('caughtUp', { typedBy })));
+      if (done.every(Boolean)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const collected = await Promise.all(workers.map((worker) => worker.call<Collected>('collect')));
+    const typedAt = new Map(collected.flatMap((c) => c.typed));
+    const propagation: number[] = [];
+    for (const c of collected) for (const [, key, at] of c.received) propagation.push(at - (typedAt.get(key) as number));
+    const edits = typedAt.size;
+    const expected = edits * (editors - 1);
+    const texts = collected.flatMap((c) => c.texts);
+    if (serverText) texts.push(await serverText());
+    return {
+      mode,
+      editors,
+      editsPerSecond,
+      durationMs,
+      edits,
+      propagation: summarise(propagation),
+      acknowledgement: summarise(collected.flatMap((c) => c.ackMs)),
+      undelivered: expected - propagation.length,
+      converged: texts.every((text) => text === texts[0]),
+      rejected: collected.flatMap((c) => c.rejected).slice(0, 5),
+    };
+  } finally {
+    await Promise.all(workers.map((worker) => worker.call('close').catch(() => {})));
+    await Promise.all(workers.map((worker) => worker.stop()));
+  }
+}
+
+/** The section's text as the server has it: what a new editor receives in its first sync. */
+async function storedText(url: string, token: string, sectionId: string): Promise<string> {
+  const { createClient } = await import('graphql-ws');
+  const { default: WebSocket } = await import('ws');
+  const client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+  });
+  try {
+    const update = await new Promise<string>((resolve, reject) => {
+      client.subscribe<{ sectionSync: { update: string } }>(
+        { query: 'subscription($id: ID!) { sectionSync(sectionId: $id) { update } }', variables: { id: sectionId } },
+        {
+          next: (r) => (r.data ? resolve(r.data.sectionSync.update) : reject(new Error(JSON.stringify(r.errors)))),
+          error: reject,
+          complete: () => {},
+        },
+      );
+    });
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Buffer.from(update, 'base64'));
+    return doc.getXmlFragment('body').toString();
+  } finally {
+    await client.dispose();
+  }
+}
+
+export async function runCoeditingBench(context: BenchContext): Promise<CoeditingResults> {
+  const counts = context.smoke ? [3] : [5, 10, 20];
+  const rate = 5;
+  const durationMs = context.smoke ? 2_000 : 12_000;
+  const runs: CoeditingRun[] = [];
+  const relay = await startWorker('bare-ws');
+  try {
+    const { ws } = await relay.call<{ ws: string }>('relay');
+    for (const editors of counts)
+      runs.push(
+        await session(context, 'relay', { url: ws, token: '', sectionId: `section-${editors}` }, editors, rate, durationMs, null),
+      );
+  } finally {
+    await relay.stop();
+  }
+  const dataDir = context.pglite.copy();
+  let server: BenchServer | null = null;
+  try {
+    server = await startServer({ DATA_DIR: dataDir }, { inspect: context.profile });
+    const token = await signIn(server.url);
+    const sectionId = await draftSection(server.url, token);
+    const wsUrl = `${server.url.replace('http', 'ws')}/graphql`;
+    for (const editors of counts) {
+      const profiling = context.profile && editors === counts.at(-1);
+      if (profiling) await server.inspector?.startProfile();
+      runs.push(
+        await session(context, 'graphql', { url: wsUrl, token, sectionId }, editors, rate, durationMs, () =>
+          storedText(wsUrl, token, sectionId),
+        ),
+      );
+      if (profiling) {
+        const { saveProfile } = await import('./lib/profile.js');
+        saveProfile('coediting-graphql', await server.inspector?.stopProfile());
+      }
+    }
+  } finally {
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const most = Math.max(...counts);
+  const [bare, real] = [
+    runs.find((r) => r.mode === 'relay' && r.editors === most),
+    runs.find((r) => r.mode === 'graphql' && r.editors === most),
+  ];
+  return {
+    runs,
+    ratios: {
+      editors: most,
+      propagationP50: ratio(real?.propagation.p50, bare?.propagation.p50),
+      propagationP99: ratio(real?.propagation.p99, bare?.propagation.p99),
+      acknowledgementP50: ratio(real?.acknowledgement.p50, bare?.acknowledgement.p50),
+      acknowledgementP99: ratio(real?.acknowledgement.p99, bare?.acknowledgement.p99),
+    },
+  };
+}

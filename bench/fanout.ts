@@ -1,0 +1,308 @@
+// Fan-out: N graphql-ws subscribers to one collective's activity (spread over several client processes),
+// then changes made one at a time through the API; against a bare `ws` broadcast of the same payload to the
+// same number of sockets from the same client processes. One instance on PGlite, and one and two instances
+// on PostgreSQL through Redis (subscribers split between them, changes made on the first).
+import { rmSync } from 'node:fs';
+import { type Service, startRedis } from '../tests/support/services.js';
+import type { BenchContext } from './lib/context.js';
+import { gql, signIn } from './lib/gql.js';
+import { type BenchServer, cpuMs, startServer, startWorker, type Worker } from './lib/processes.js';
+import { now, ratio, type Summary, summarise } from './lib/stats.js';
+
+export const ACTIVITY = `subscription Activity($id: ID!) { collectiveActivity(collectiveId: $id) { __typename
+  ... on ActivityEvent { position type createdAt subjectId collectiveId payload actor { id displayName } } } }`;
+const RENAME = 'mutation($id: ID!, $n: String!) { updateCollective(input: { id: $id, name: $n }) { __typename } }';
+/** Client processes the subscribers are spread over. */
+const CLIENT_PROCESSES = 4;
+
+export interface FanoutRun {
+  mode: 'bare' | 'one-pglite' | 'one-postgres' | 'two-postgres';
+  subscribers: number;
+  changes: number;
+  /** Subscriptions that received the warm-up (the others never became live within the bound). */
+  established: number;
+  latency: Summary;
+  missed: number;
+  duplicated: number;
+  closedEarly: number;
+  errors: string[];
+  /** Wall time from the first socket to every subscription live, in ms. */
+  subscribeWallMs: number;
+  /** Server CPU spent opening the sockets and subscriptions, per subscriber, in ms. */
+  subscribeCpuMsPerSubscriber: number | null;
+  /** Server heap (after forced collections) per idle subscriber, in KB. */
+  heapKbPerSubscriber: number | null;
+  skipped?: string;
+}
+
+export interface FanoutResults {
+  runs: FanoutRun[];
+  ratios: Array<{ subscribers: number; mode: string; p50: number | null; p99: number | null }>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the server's CPU clock stops moving (its backlog is worked off), up to `maxMs`. */
+async function quiet(pids: number[], maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let last = pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  while (Date.now() < deadline) {
+    await sleep(300);
+    const current = pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+    if (current - last <= 10) return;
+    last = current;
+  }
+}
+
+interface Target {
+  /** Where the subscribers connect. */
+  urls: string[];
+  bare: boolean;
+  /** Makes change `name` happen (a mutation, or a broadcast). */
+  change(name: string): Promise<void>;
+  /** Server processes whose CPU and heap are measured. */
+  pids: number[];
+  heap(): Promise<number | null>;
+  token: string;
+  variables: Record<string, unknown>;
+}
+
+async function measureRun(
+  context: BenchContext,
+  target: Target,
+  mode: FanoutRun['mode'],
+  subscribers: number,
+  changes: number,
+  clients: Worker[],
+): Promise<FanoutRun> {
+  const tag = `Fan-out ${mode} ${subscribers}`;
+  const heapBefore = await target.heap();
+  const cpuBefore = target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const started = performance.now();
+  const share = (i: number) => Math.floor(subscribers / clients.length) + (i < subscribers % clients.length ? 1 : 0);
+  await Promise.all(
+    clients.map((client, i) =>
+      client.call('open', {
+        urls: target.urls,
+        bare: target.bare,
+        count: share(i),
+        token: target.token,
+        query: ACTIVITY,
+        variables: target.variables,
+        tag,
+      }),
+    ),
+  );
+  // Opening is done once the server's CPU settles (every connection_init and subscribe worked off).
+  await quiet(target.pids, context.smoke ? 20_000 : 120_000);
+  const subscribeCpu = target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0) - cpuBefore;
+  // Live once a warm-up change reaches every subscriber (sent again until it does, within a bound).
+  const warmDeadline = Date.now() + (context.smoke ? 20_000 : 60_000);
+  let established = 0;
+  while (Date.now() < warmDeadline) {
+    await target.change(`${tag} warm`);
+    await sleep(200);
+    established = (await Promise.all(clients.map((client) => client.call<number>('warm')))).reduce((a, b) => a + b, 0);
+    if (established === subscribers) break;
+  }
+  const subscribeWallMs = performance.now() - started;
+  await quiet(target.pids, 30_000);
+  const heapIdle = await target.heap();
+  context.log(`fanout ${mode} ${subscribers}: ${established} live after ${(subscribeWallMs / 1000).toFixed(1)} s`);
+  const sentAt: number[] = [];
+  for (let k = 0; k < changes; k += 1) {
+    sentAt[k] = now();
+    await target.change(`${tag} ${k}`);
+    await Promise.all(clients.map((client) => client.call('waitMarker', { k, timeoutMs: 15_000 })));
+    await sleep(context.smoke ? 20 : 100);
+  }
+  const collected = await Promise.all(
+    clients.map((client) =>
+      client.call<{
+        firsts: number[][];
+        missed: number;
+        duplicated: number;
+        closedEarly: number;
+        errors: string[];
+        errorCount: number;
+      }>('collect', { changes }),
+    ),
+  );
+  await Promise.all(clients.map((client) => client.call('close')));
+  const latencies = collected.flatMap((c) => c.firsts.flatMap((times, k) => times.map((at) => at - (sentAt[k] as number))));
+  return {
+    mode,
+    subscribers,
+    changes,
+    established,
+    latency: summarise(latencies),
+    missed: collected.reduce((sum, c) => sum + c.missed, 0),
+    duplicated: collected.reduce((sum, c) => sum + c.duplicated, 0),
+    closedEarly: collected.reduce((sum, c) => sum + c.closedEarly, 0),
+    errors: collected.flatMap((c) => c.errors).slice(0, 5),
+    subscribeWallMs: Math.round(subscribeWallMs),
+    subscribeCpuMsPerSubscriber: Math.round((subscribeCpu / subscribers) * 1000) / 1000,
+    heapKbPerSubscriber:
+      heapBefore !== null && heapIdle !== null ? Math.round(((heapIdle - heapBefore) / 1024 / subscribers) * 10) / 10 : null,
+  };
+}
+
+async function bareRun(context: BenchContext, subscribers: number, changes: number, clients: Worker[], payload: string) {
+  const server = await startWorker('bare-ws', { execArgv: ['--expose-gc'] });
+  try {
+    const { ws, http } = await server.call<{ ws: string; http: string }>('broadcast');
+    return await measureRun(
+      context,
+      {
+        urls: [ws],
+        bare: true,
+        pids: [server.pid],
+        heap: () => server.call<number>('heap'),
+        token: '',
+        variables: {},
+        change: async (name) => {
+          await fetch(http, { method: 'POST', body: payload.replace('__MARKER__', name) });
+        },
+      },
+      'bare',
+      subscribers,
+      changes,
+      clients,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+async function serverRun(
+  context: BenchContext,
+  mode: Exclude<FanoutRun['mode'], 'bare'>,
+  subscribers: number,
+  changes: number,
+  clients: Worker[],
+): Promise<{ run: FanoutRun; payload: string | null }> {
+  const servers: BenchServer[] = [];
+  let dataDir: string | null = null;
+  let redis: Service | null = null;
+  try {
+    if (mode === 'one-pglite') {
+      dataDir = context.pglite.copy();
+      servers.push(await startServer({ DATA_DIR: dataDir }, { inspect: true }));
+    } else {
+      if (!context.postgres) throw new Skip('PostgreSQL did not answer');
+      redis = await startRedis().catch((error: unknown) => {
+        throw new Skip(`redis-server could not be started: ${String(error)}`);
+      });
+      const env = { DATABASE_URL: await context.postgres.copy(), REDIS_URL: redis.url };
+      servers.push(await startServer(env, { inspect: true }));
+      if (mode === 'two-postgres') servers.push(await startServer(env, { inspect: true }));
+    }
+    const first = servers[0] as BenchServer;
+    const token = await signIn(first.url);
+    const found = await gql(first.url, '{ collective(slug: "vie-cooperative") { id } }', {}, token);
+    const collectiveId = found.collective.id as string;
+    const change = async (name: string) => {
+      await gql(first.url, RENAME, { id: collectiveId, n: name }, token);
+    };
+    const run = await measureRun(
+      context,
+      {
+        urls: servers.map((server) => `${server.url.replace('http', 'ws')}/graphql`),
+        bare: false,
+        pids: servers.map((server) => server.pid),
+        heap: async () => {
+          const heaps = await Promise.all(servers.map((server) => server.inspector?.heapAfterGc() ?? Promise.resolve(0)));
+          return heaps.reduce((a, b) => a + b, 0);
+        },
+        token,
+        variables: { id: collectiveId },
+        change,
+      },
+      mode,
+      subscribers,
+      changes,
+      clients,
+    );
+    // The exact message a subscriber receives, for the bare broadcast to send the same bytes.
+    const payload = await capturePayload(first.url, token, collectiveId, change);
+    return { run, payload };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await redis?.dispose();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+class Skip extends Error {}
+
+/** One graphql-ws `next` message as the server sends it, with its marker replaced by `__MARKER__`. */
+async function capturePayload(url: string, token: string, collectiveId: string, change: (name: string) => Promise<void>) {
+  const { default: WebSocket } = await import('ws');
+  const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+  const message = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('No event to capture')), 15_000);
+    socket.on('open', () =>
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })),
+    );
+    socket.on('message', (data) => {
+      const text = data.toString();
+      const parsed = JSON.parse(text) as { type: string };
+      if (parsed.type === 'connection_ack') {
+        socket.send(
+          JSON.stringify({ id: '1', type: 'subscribe', payload: { query: ACTIVITY, variables: { id: collectiveId } } }),
+        );
+        setTimeout(() => void change('capture-marker'), 300);
+      } else if (parsed.type === 'next') {
+        clearTimeout(timer);
+        resolve(text);
+      }
+    });
+  });
+  socket.close();
+  return message.replace('capture-marker', '__MARKER__');
+}
+
+export async function runFanoutBench(context: BenchContext): Promise<FanoutResults> {
+  const sizes = context.smoke ? [40] : [1_000, 5_000, 10_000];
+  const changesFor = (size: number) => (context.smoke ? 3 : size <= 1_000 ? 20 : 10);
+  const twoInstanceSizes = context.smoke ? [40] : [1_000, 10_000];
+  const clients = await Promise.all(
+    Array.from({ length: context.smoke ? 2 : CLIENT_PROCESSES }, () => startWorker('subscribers')),
+  );
+  const runs: FanoutRun[] = [];
+  const attempt = async <T extends FanoutRun>(mode: FanoutRun['mode'], size: number, work: () => Promise<T>) => {
+    try {
+      runs.push(await work());
+    } catch (error) {
+      if (!(error instanceof Skip)) throw error;
+      context.log(`fanout ${mode} ${size}: skipped (${error.message})`);
+    }
+  };
+  try {
+    let payload: string | null = null;
+    for (const size of sizes) {
+      const one = await serverRun(context, 'one-pglite', size, changesFor(size), clients);
+      runs.push(one.run);
+      payload ??= one.payload;
+      await attempt('bare', size, () => bareRun(context, size, changesFor(size), clients, payload as string));
+      if (twoInstanceSizes.includes(size)) {
+        for (const mode of ['one-postgres', 'two-postgres'] as const)
+          await attempt(mode, size, async () => (await serverRun(context, mode, size, changesFor(size), clients)).run);
+      }
+    }
+  } finally {
+    await Promise.all(clients.map((client) => client.stop()));
+  }
+  const ratios = runs
+    .filter((run) => run.mode !== 'bare')
+    .map((run) => {
+      const bare = runs.find((other) => other.mode === 'bare' && other.subscribers === run.subscribers);
+      return {
+        subscribers: run.subscribers,
+        mode: run.mode,
+        p50: ratio(run.latency.p50, bare?.latency.p50),
+        p99: ratio(run.latency.p99, bare?.latency.p99),
+      };
+    });
+  return { runs, ratios };
+}

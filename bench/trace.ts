@@ -1,0 +1,123 @@
+// The `automerge-paper` trace (259,778 edits by one author) replayed as one editor through the server path,
+// against raw Yjs applying the same transactions in one process; the server's final text must equal the
+// trace's `endContent`. Skipped, with a message, when ../shared/traces is absent.
+import { existsSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as Y from 'yjs';
+import { draftSection } from './coediting.js';
+import type { BenchContext } from './lib/context.js';
+import { signIn } from './lib/gql.js';
+import { type BenchServer, startServer, startWorker } from './lib/processes.js';
+import { ratio } from './lib/stats.js';
+
+const TRACE = fileURLToPath(new URL('../../shared/traces/automerge-paper.json.gz', import.meta.url));
+
+export interface TraceResults {
+  skipped?: string;
+  txns?: number;
+  raw?: { elapsedMs: number; editsPerSecond: number };
+  server?: {
+    applied: number;
+    complete: boolean;
+    elapsedMs: number;
+    editsPerSecond: number;
+    pushes: number;
+    acknowledged: number;
+    rejected: string[];
+    /** The server's stored text equals the trace's end (or, for a partial replay, raw Yjs's text at that point). */
+    textMatches: boolean;
+  };
+  /** Server edits/s over raw Yjs edits/s (the target is at least 0.33). */
+  speedRatio?: number | null;
+}
+
+async function storedParagraph(url: string, token: string, sectionId: string): Promise<string> {
+  const { createClient } = await import('graphql-ws');
+  const { default: WebSocket } = await import('ws');
+  const client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+  });
+  try {
+    const update = await new Promise<string>((resolve, reject) => {
+      client.subscribe<{ sectionSync: { update: string } }>(
+        { query: 'subscription($id: ID!) { sectionSync(sectionId: $id) { update } }', variables: { id: sectionId } },
+        {
+          next: (r) => (r.data ? resolve(r.data.sectionSync.update) : reject(new Error(JSON.stringify(r.errors)))),
+          error: reject,
+          complete: () => {},
+        },
+      );
+    });
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Buffer.from(update, 'base64'));
+    const paragraph = doc.getXmlFragment('body').get(0) as Y.XmlElement | undefined;
+    return (paragraph?.get(0) as Y.XmlText | undefined)?.toString() ?? '';
+  } finally {
+    await client.dispose();
+  }
+}
+
+export async function runTraceBench(context: BenchContext): Promise<TraceResults> {
+  if (!existsSync(TRACE)) {
+    const skipped = `${TRACE} is absent (it lives in ../shared/traces beside the repository)`;
+    context.log(`trace: skipped, ${skipped}`);
+    return { skipped };
+  }
+  const limit = context.smoke ? 2_000 : null;
+  const boundMs = context.smoke ? 30_000 : 150_000;
+  const worker = await startWorker('trace');
+  const dataDir = context.pglite.copy();
+  let server: BenchServer | null = null;
+  try {
+    const { txns, endContent } = await worker.call<{ txns: number; endContent: string }>('load', { path: TRACE, limit });
+    const raw = await worker.call<{ elapsedMs: number; text: string }>('raw');
+    context.log(`trace: raw Yjs applied ${txns} edits in ${(raw.elapsedMs / 1000).toFixed(1)} s`);
+    server = await startServer({ DATA_DIR: dataDir }, { inspect: context.profile });
+    const token = await signIn(server.url);
+    const sectionId = await draftSection(server.url, token);
+    const url = `${server.url.replace('http', 'ws')}/graphql`;
+    if (context.profile) await server.inspector?.startProfile();
+    const replay = await worker.call<{
+      applied: number;
+      elapsedMs: number;
+      pushes: number;
+      acknowledged: number;
+      rejected: string[];
+      text: string;
+    }>('server', { url, token, sectionId, boundMs }, boundMs + 120_000);
+    if (context.profile) {
+      const { saveProfile } = await import('./lib/profile.js');
+      saveProfile('trace-server', await server.inspector?.stopProfile());
+    }
+    const complete = replay.applied === txns;
+    const stored = await storedParagraph(url, token, sectionId);
+    const expected = complete ? (limit === null ? endContent : raw.text) : replay.text;
+    const rawSpeed = (txns / raw.elapsedMs) * 1000;
+    const serverSpeed = (replay.applied / replay.elapsedMs) * 1000;
+    context.log(
+      `trace: server path ${replay.applied} edits in ${(replay.elapsedMs / 1000).toFixed(1)} s, ${replay.pushes} pushes`,
+    );
+    return {
+      txns,
+      raw: { elapsedMs: Math.round(raw.elapsedMs), editsPerSecond: Math.round(rawSpeed) },
+      server: {
+        applied: replay.applied,
+        complete,
+        elapsedMs: Math.round(replay.elapsedMs),
+        editsPerSecond: Math.round(serverSpeed),
+        pushes: replay.pushes,
+        acknowledged: replay.acknowledged,
+        rejected: replay.rejected,
+        textMatches: stored === expected && (!complete || limit !== null || stored === endContent),
+      },
+      speedRatio: ratio(serverSpeed, rawSpeed),
+    };
+  } finally {
+    await worker.stop();
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
