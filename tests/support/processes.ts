@@ -23,11 +23,14 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let started: NodeJS.Timeout | undefined;
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /running at (http:\/\/[^/\s]+)\//.exec(output);
       if (match?.[1]) {
+        // Started: the start-up deadline no longer applies (it would SIGKILL a server still in use).
+        clearTimeout(started);
         resolve({
           url: match[1],
           process: child,
@@ -46,7 +49,7 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
       output += chunk.toString();
     });
     child.once('exit', (code) => reject(new Error(`The server exited (${code}) before listening:\n${output}`)));
-    setTimeout(() => {
+    started = setTimeout(() => {
       // Never leave a server behind: a process that did not start in time is ended with the test.
       child.kill('SIGKILL');
       reject(new Error(`The server did not start in time:\n${output}`));
