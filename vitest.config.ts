@@ -12,8 +12,10 @@ export default defineConfig({
   resolve: { alias: [{ find: /^graphql$/, replacement: graphqlMain }] },
   test: {
     include: ['tests/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Safety nets only: every test awaits events, never a clock. A loaded machine (several suites at once)
+    // can take minutes to start a file's embedded database, so the nets are wide.
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
     pool: 'forks',
     maxWorkers: 2,
   },
