@@ -1,17 +1,19 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getOperationAST } from 'graphql';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { SectionActivity } from './collab/activity.js';
 import { SectionDocuments } from './collab/documents.js';
 import { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
-import { bearerToken, type Context, createContext } from './context.js';
+import { type Context, createContext, type InitialContext } from './context.js';
 import { type Database, openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { EventBus } from './events/bus.js';
 import { pruneEventLog } from './events/prune.js';
 import { createEventPubSub } from './events/pubsub.js';
+import { trackRecording } from './events/record.js';
+import { Lifecycle } from './live/lifecycle.js';
 import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
 import { identityBodiesOnly, Router, requestListener, useBadRequestParams } from './transport/http.js';
@@ -26,6 +28,8 @@ export interface App {
   fetch: (request: Request) => Promise<Response>;
   db: Database;
   events: EventBus;
+  /** The stream lifecycle (open streams and connections). */
+  live: Lifecycle;
   documents: SectionDocuments;
 }
 
@@ -48,19 +52,20 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   documents.onStored = (sectionId, doc, authorId) => sectionActivity.touched(sectionId, doc, authorId);
   const presence = new PresenceRegistry(pubsub, documents.instanceId);
   presence.start();
-  const server = { prisma: db.prisma, config, events, documents, presence };
+  const live = new Lifecycle(events);
+  const server = { prisma: db.prisma, config, events, live, documents, presence };
   const pruning = setInterval(() => {
     void pruneEventLog(db.prisma, new Date(Date.now() - config.eventRetentionDays * 86_400_000));
   }, 3_600_000);
   pruning.unref();
 
-  const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, Context>({
+  const yoga = createYoga<Omit<InitialContext, keyof YogaInitialContext>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: { title: 'Collectifs — GraphiQL', subscriptionsProtocol: 'WS' },
     landingPage: false,
     maxRequestBodySize: config.http.maxBodyBytes,
-    context: (initial) => createContext(server, bearerToken(initial)),
+    context: (initial) => createContext(server, initial),
     plugins: [useBadRequestParams(), announceCommittedEvents(events)],
   });
 
@@ -81,7 +86,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     }),
   );
 
-  const websocket = attachGraphqlWs(http, yoga, db.prisma);
+  const websocket = attachGraphqlWs(http, yoga, db.prisma, live);
 
   return {
     db,
@@ -96,6 +101,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       }),
     stop: async () => {
       clearInterval(pruning);
+      live.stop();
       events.stop();
       documents.stop();
       sectionActivity.stop();
@@ -107,19 +113,24 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       if (!options.db) await db.close();
     },
     events,
+    live,
     documents,
   };
 }
 
 /**
- * After a mutation has run (its transactions committed), tell every instance the log has grown.
- * Cheap when nothing was written: each instance just finds no new row.
+ * After a mutation has run (its transactions committed), tell every instance the log has grown, only when
+ * it recorded an event: a mutation that wrote none (a presence update, a pushed edit, a refusal) is silent.
  */
 function announceCommittedEvents(events: EventBus): Plugin {
   return {
-    onExecute: ({ args }) => {
+    onExecute: ({ args, executeFn, setExecuteFn }) => {
       if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
-      return { onExecuteDone: () => events.announce() };
+      setExecuteFn(async (executeArgs) => {
+        const { result, recorded } = await trackRecording(() => executeFn(executeArgs));
+        if (recorded) events.announce();
+        return result;
+      });
     },
   };
 }

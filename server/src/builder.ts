@@ -5,6 +5,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { createGraphQLError } from 'graphql-yoga';
 import type { Context } from './context.js';
 import type PrismaTypes from './generated/pothos-types.js';
 import { getDatamodel } from './generated/pothos-types.js';
@@ -34,6 +35,11 @@ export const builder = new SchemaBuilder<{
   plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, PrismaPlugin],
   scopeAuth: {
     authorizeOnSubscribe: true,
+    // A refusal is a coded error (never masked as an internal one): anonymous callers sign in first.
+    unauthorizedError: (_parent, context, _info, result) =>
+      createGraphQLError(result.message, {
+        extensions: { code: context.access.isMember ? 'FORBIDDEN' : 'UNAUTHENTICATED' },
+      }),
     authScopes: (context) => ({
       member: context.access.isMember,
       supportStaff: context.access.isSupportStaff,

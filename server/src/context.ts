@@ -6,6 +6,8 @@ import type { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { PrismaClient } from './generated/prisma/client.js';
+import { type Connection, LiveConnection } from './live/connection.js';
+import type { Lifecycle } from './live/lifecycle.js';
 
 /** What every resolver receives. Built once per request (or per WebSocket operation). */
 export interface Context {
@@ -13,11 +15,18 @@ export interface Context {
   config: Config;
   /** The event log's live delivery on this instance (subscriptions read it). */
   events: EventBus;
+  /** The lifecycle every long-lived stream runs under (live/lifecycle.ts). */
+  live: Lifecycle;
   /** The sections' co-edited documents and who is in them. */
   documents: SectionDocuments;
   presence: PresenceRegistry;
   /** The signed-in member and their session, or null for an anonymous caller. */
   session: SignedIn | null;
+  /**
+   * Who is connected and how: the graphql-ws socket this operation came on (shared by all its operations),
+   * or the SSE stream or HTTP request itself. Its `signal` aborts when it closes; see live/connection.ts.
+   */
+  connection: Connection;
   /** Per-request, memoised answers to "may the viewer see this?". */
   access: Access;
 }
@@ -26,21 +35,41 @@ export interface ServerContext {
   prisma: PrismaClient;
   config: Config;
   events: EventBus;
+  live: Lifecycle;
   documents: SectionDocuments;
   presence: PresenceRegistry;
 }
 
+/** What Yoga hands the context factory: an HTTP or SSE request, or (over graphql-ws) the socket's connection. */
+export type InitialContext = Partial<YogaInitialContext> & {
+  connectionParams?: Record<string, unknown>;
+  /** Set by the graphql-ws transport: the socket's connection, authenticated once at `connection_init`. */
+  liveConnection?: LiveConnection;
+};
+
 /** Reads the bearer token from the Authorization header or, over WebSocket, the connection params. */
-export function bearerToken(
-  initial: Partial<YogaInitialContext> & { connectionParams?: Record<string, unknown> },
-): string | null {
+export function bearerToken(initial: InitialContext): string | null {
   const header = initial.request?.headers.get('authorization') ?? (initial.connectionParams?.authorization as string | undefined);
   if (!header) return null;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   return match?.[1] ?? null;
 }
 
-export async function createContext(server: ServerContext, token: string | null): Promise<Context> {
-  const session = token ? await resolveSession(server.prisma, token) : null;
-  return { ...server, session, access: await Access.forViewer(server.prisma, session?.member ?? null) };
+/**
+ * Builds an operation's context. Over graphql-ws the socket's session, read once at `connection_init` and
+ * ended by the lifecycle the moment the session ends, is reused; over HTTP and SSE the token is read per
+ * request, and the request is the connection (SSE when it asks for `text/event-stream`).
+ */
+export async function createContext(server: ServerContext, initial: InitialContext): Promise<Context> {
+  let connection = initial.liveConnection;
+  let session: SignedIn | null;
+  if (connection) {
+    session = connection.session();
+  } else {
+    const token = bearerToken(initial);
+    session = token ? await resolveSession(server.prisma, token) : null;
+    const sse = initial.request?.headers.get('accept')?.includes('text/event-stream') ?? false;
+    connection = new LiveConnection(sse ? 'sse' : 'http', session, initial.request?.signal);
+  }
+  return { ...server, session, connection, access: await Access.forViewer(server.prisma, session?.member ?? null) };
 }

@@ -64,13 +64,14 @@ export class Inbox {
 }
 
 /** A real graphql-ws client on the server's /graphql, authenticated in connection_init. */
-export function wsClient(baseUrl: string, token: string | null): Client {
+export function wsClient(baseUrl: string, token: string | null, options: { lazy?: boolean } = {}): Client {
   return createClient({
     url: `${baseUrl.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
-    lazy: true,
+    // Lazy (the default here): the socket opens with the first operation and closes after the last one.
+    lazy: options.lazy ?? true,
   });
 }
 
@@ -90,4 +91,96 @@ export function subscribe(
     },
   );
   return { inbox, stop };
+}
+
+/**
+ * Subscribes over SSE (Yoga's "distinct connections" mode: one POST per subscription, `Accept:
+ * text/event-stream`), filling the same kind of inbox; `stop` aborts the request as a browser closing its
+ * EventSource does.
+ */
+export function sseSubscribe(
+  baseUrl: string,
+  token: string | null,
+  query: string,
+  variables: Record<string, unknown> = {},
+): { inbox: Inbox; stop: () => void } {
+  const inbox = new Inbox();
+  const controller = new AbortController();
+  void (async () => {
+    const response = await fetch(`${baseUrl}/graphql`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event === 'complete') {
+          inbox.complete();
+          return;
+        }
+        if (event === 'next' && data) {
+          const result = JSON.parse(data) as { data?: Json; errors?: unknown[] };
+          if (result.errors) inbox.fail(result.errors);
+          else inbox.push(result.data);
+        }
+      }
+    }
+    inbox.complete();
+  })().catch((error: unknown) => {
+    if (!controller.signal.aborted) inbox.fail(error);
+  });
+  return { inbox, stop: () => controller.abort() };
+}
+
+/** The two transports every stream works over. */
+export type Transport = 'ws' | 'sse';
+
+/**
+ * Opens a subscription on its own connection over `transport` (a graphql-ws socket of its own, or an SSE
+ * request); `stop` closes that connection.
+ */
+export function open(
+  transport: Transport,
+  baseUrl: string,
+  token: string | null,
+  query: string,
+  variables: Record<string, unknown> = {},
+): { inbox: Inbox; stop: () => Promise<void> } {
+  if (transport === 'sse') {
+    const { inbox, stop } = sseSubscribe(baseUrl, token, query, variables);
+    return { inbox, stop: async () => stop() };
+  }
+  const client = wsClient(baseUrl, token);
+  const { inbox, stop } = subscribe(client, query, variables);
+  return {
+    inbox,
+    stop: async () => {
+      stop();
+      await client.dispose();
+    },
+  };
+}
+
+/** The error codes an inbox received (graphql-ws errors, SSE `errors`). */
+export function errorCodes(inbox: Inbox): string[] {
+  return inbox.errors.flatMap((error) =>
+    (Array.isArray(error) ? error : [error]).map(
+      (entry) => (entry as { extensions?: { code?: string } })?.extensions?.code ?? String((entry as { code?: unknown })?.code),
+    ),
+  );
 }

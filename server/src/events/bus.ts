@@ -22,24 +22,7 @@ export interface ResyncRequired {
   position: bigint | null;
 }
 
-/** The last message of a stream the server ends: the client must sign in again. */
-export interface StreamEndedMessage {
-  kind: 'ended';
-  code: StreamEnded['code'];
-  message: string;
-}
-
-export type StreamMessage = ({ kind: 'event' } & LogEvent) | ResyncRequired | StreamEndedMessage;
-
-/** Why a stream was ended by the server. */
-export class StreamEnded extends Error {
-  constructor(
-    readonly code: 'SESSION_REVOKED' | 'SESSION_EXPIRED',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export type StreamMessage = ({ kind: 'event' } & LogEvent) | ResyncRequired;
 
 /** The typed topics of the pub/sub shared by every instance (in-process, or through Redis). */
 export type Topics = {
@@ -52,7 +35,7 @@ export type Topics = {
 };
 
 export interface StreamOptions {
-  listener: Listener & { sessionId: string; expiresAt: Date };
+  listener: Listener;
   /** Replay the events after this position first; live only when null. */
   after: bigint | null;
   /** Which events this subscription is about (its collective, its node, the viewer's own…). */
@@ -71,8 +54,8 @@ interface Subscriber {
   authorize: boolean;
   queue: LogEvent[];
   lagged: boolean;
-  /** Set when the stream must finish: an error for the client, or 'stopped' for a quiet end. */
-  ended: StreamEnded | 'stopped' | null;
+  /** Set when the stream must finish (its signal aborted, or the bus stopped). */
+  ended: boolean;
   wake: (() => void) | null;
 }
 
@@ -86,6 +69,7 @@ const LISTEN_TIMEOUT_MS = 10_000;
  */
 export class EventBus {
   readonly #subscribers = new Set<Subscriber>();
+  readonly #observers = new Set<(event: LogEvent) => void>();
   readonly index: DeliveryIndex;
   #delivered = 0n;
   #pumping: Promise<void> | null = null;
@@ -149,7 +133,7 @@ export class EventBus {
   stop(): void {
     clearInterval(this.#poll);
     this.#unsubscribe?.();
-    for (const subscriber of this.#subscribers) this.#end(subscriber, 'stopped');
+    for (const subscriber of this.#subscribers) this.#end(subscriber);
   }
 
   get subscriberCount(): number {
@@ -188,20 +172,26 @@ export class EventBus {
     return this.#pumping;
   }
 
+  /**
+   * Calls `observer` with every event, in log order, once the delivery index has applied it and before any
+   * subscriber receives it (the stream lifecycle re-checks rights there). Returns the unregister function.
+   */
+  observe(observer: (event: LogEvent) => void): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
+  }
+
+  /** The last position delivered on this instance. */
+  get position(): bigint {
+    return this.#delivered;
+  }
+
   #deliver(event: LogEvent): void {
     this.index.apply(event);
     this.#delivered = event.position;
-    const payload = event.payload as Record<string, unknown>;
+    for (const observer of this.#observers) observer(event);
     for (const subscriber of this.#subscribers) {
       const { listener } = subscriber;
-      if (event.type === 'session.revoked' && payload.sessionId === listener.sessionId) {
-        this.#end(subscriber, new StreamEnded('SESSION_REVOKED', 'The session was signed out.'));
-        continue;
-      }
-      if (event.type === 'member.leftCooperative' && payload.memberId === listener.memberId) {
-        this.#end(subscriber, new StreamEnded('SESSION_REVOKED', 'The member has left the cooperative.'));
-        continue;
-      }
       if (subscriber.lagged || !subscriber.matches(event)) continue;
       if (subscriber.authorize && !this.index.mayReceive(listener, event)) continue;
       if (subscriber.queue.length >= this.options.bufferSize) {
@@ -214,8 +204,16 @@ export class EventBus {
     }
   }
 
-  #end(subscriber: Subscriber, reason: StreamEnded | 'stopped'): void {
-    subscriber.ended = reason;
+  /**
+   * Reads the log up to now and delivers it (one read shared by every caller meanwhile): once it resolves,
+   * every event committed before the call has been applied to the index and shown to the observers.
+   */
+  sync(): Promise<void> {
+    return this.pump();
+  }
+
+  #end(subscriber: Subscriber): void {
+    subscriber.ended = true;
     this.#subscribers.delete(subscriber);
     subscriber.wake?.();
   }
@@ -232,16 +230,13 @@ export class EventBus {
       authorize: options.authorize ?? true,
       queue: [],
       lagged: false,
-      ended: null,
+      ended: false,
       wake: null,
     };
+    if (options.signal?.aborted) return;
     const seam = this.#delivered;
     this.#subscribers.add(subscriber);
-    const expiry = setTimeout(
-      () => this.#end(subscriber, new StreamEnded('SESSION_EXPIRED', 'The session has expired; sign in again.')),
-      Math.min(Math.max(options.listener.expiresAt.getTime() - Date.now(), 0), 2 ** 31 - 1),
-    );
-    const onAbort = () => this.#end(subscriber, 'stopped');
+    const onAbort = () => this.#end(subscriber);
     options.signal?.addEventListener('abort', onAbort);
     let last = options.after ?? seam;
     try {
@@ -257,6 +252,7 @@ export class EventBus {
               orderBy: { position: 'asc' },
               take: PAGE,
             });
+            if (subscriber.ended) return;
             for (const event of page) {
               last = event.position;
               if (options.matches(event) && (!subscriber.authorize || this.index.mayReceive(options.listener, event)))
@@ -274,11 +270,7 @@ export class EventBus {
           yield { kind: 'event', ...event };
           continue;
         }
-        if (subscriber.ended === 'stopped') return;
-        if (subscriber.ended) {
-          yield { kind: 'ended', code: subscriber.ended.code, message: subscriber.ended.message };
-          return;
-        }
+        if (subscriber.ended) return;
         if (subscriber.lagged) {
           yield { kind: 'resync', reason: 'LAGGED', position: last };
           return;
@@ -289,7 +281,6 @@ export class EventBus {
         subscriber.wake = null;
       }
     } finally {
-      clearTimeout(expiry);
       options.signal?.removeEventListener('abort', onAbort);
       this.#subscribers.delete(subscriber);
     }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { EventPayloads, EventSubject, EventType } from './types.js';
@@ -17,8 +18,22 @@ export interface DomainEvent<T extends EventType = EventType> {
   payload?: EventPayloads[T];
 }
 
+const recording = new AsyncLocalStorage<{ recorded: boolean }>();
+
+/**
+ * Runs `operation` and tells whether it recorded any event (committed or not), so that only an operation
+ * that may have grown the log announces it (the "log advanced" notification is then never sent for nothing).
+ */
+export async function trackRecording<T>(operation: () => Promise<T> | T): Promise<{ result: T; recorded: boolean }> {
+  const store = { recorded: false };
+  const result = await recording.run(store, operation);
+  return { result, recorded: store.recorded };
+}
+
 /** Appends an event to the log inside the caller's transaction; it commits or vanishes with the change. */
 export async function recordEvent<T extends EventType>(tx: Prisma.TransactionClient, event: DomainEvent<T>): Promise<void> {
+  const store = recording.getStore();
+  if (store) store.recorded = true;
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK})`;
   await tx.eventLog.create({
     data: {

@@ -1,8 +1,12 @@
+import { execute, type GraphQLSchema, parse } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
+import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
+import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { LogEvent, StreamMessage } from '../events/bus.js';
-import { decodeGlobalId } from './ids.js';
+import { accessChange, type StreamSubject, VIEWER } from '../live/lifecycle.js';
+import { decodeGlobalId, idOf } from './ids.js';
 import { MemberRef } from './members.js';
 
 type EventMessage = Extract<StreamMessage, { kind: 'event' }>;
@@ -67,61 +71,131 @@ const ActivityMessage = builder.unionType('ActivityMessage', {
 });
 
 /** Parses an `after` argument; a malformed one is a client error. */
-function parsePosition(after: string | null | undefined): bigint | null {
+export function parsePosition(after: string | null | undefined): bigint | null {
   if (after == null) return null;
   if (!/^\d{1,19}$/.test(after))
     throw createGraphQLError('`after` must be a position received from this API.', { extensions: { code: 'BAD_USER_INPUT' } });
   return BigInt(after);
 }
 
-/** Subscribes the viewer to the events `matches` selects, mapping a server-ended stream to a coded error. */
-export async function* streamFor(
+/**
+ * The viewer's stream of the events `matches` selects, under the stream lifecycle: `open` checks the right to
+ * open it and names the subject to re-check; each event is delivered only if the viewer may see it at its
+ * position (the delivery index) and the subject is still theirs.
+ */
+export function streamFor(
   context: Context,
   after: string | null | undefined,
   matches: (event: LogEvent) => boolean,
-  options: { authorize?: boolean } = {},
-) {
-  const session = context.session;
-  if (!session) throw createGraphQLError('Sign in first.', { extensions: { code: 'UNAUTHENTICATED' } });
-  const stream = context.events.stream({
-    listener: {
-      memberId: session.member.id,
-      isSupportStaff: context.access.isSupportStaff,
-      sessionId: session.sessionId,
-      expiresAt: session.expiresAt,
+  open: () => Promise<StreamSubject> = async () => VIEWER,
+): AsyncIterableIterator<StreamMessage> {
+  return context.live.stream(
+    context,
+    async () => {
+      parsePosition(after);
+      return open();
     },
-    after: parsePosition(after),
-    matches,
-    authorize: options.authorize ?? true,
+    async function* (live) {
+      const session = context.session as NonNullable<Context['session']>;
+      const stream = context.events.stream({
+        listener: { memberId: session.member.id, isSupportStaff: context.access.isSupportStaff },
+        after: parsePosition(after),
+        matches,
+        signal: live.signal,
+      });
+      for await (const message of stream) {
+        if (!(await live.admit(message.kind === 'event' ? { position: message.position } : {}))) return;
+        yield message;
+      }
+    },
+  );
+}
+
+/** A node the viewer may see (as `node(id:)` answers), or null. */
+async function visibleNode(context: Context, schema: GraphQLSchema, id: string): Promise<string | null> {
+  const result = await execute({
+    schema,
+    document: NODE_QUERY,
+    variableValues: { id },
+    contextValue: context,
   });
-  for await (const message of stream) {
-    if (message.kind === 'ended') throw createGraphQLError(message.message, { extensions: { code: message.code } });
-    yield message;
-  }
+  const node = (result.data as { node: { __typename: string } | null } | null | undefined)?.node;
+  return node?.__typename ?? null;
+}
+
+const NODE_QUERY = parse('query Visible($id: ID!) { node(id: $id) { __typename } }');
+
+/** The viewer's context with their rights read afresh (a stream's own context keeps those it opened with). */
+async function freshContext(context: Context): Promise<Context> {
+  return { ...context, access: await Access.forViewer(context.prisma, context.session?.member ?? null) };
 }
 
 builder.subscriptionFields((t) => ({
   collectiveActivity: t.field({
     type: ActivityMessage,
-    description: "A collective's activity: its changes, memberships and resources, as you may see them.",
+    description:
+      "A collective's activity: its changes, memberships and resources, as you may see them. Refused (`NOT_FOUND`, `FORBIDDEN`) for a collective you may not follow; ends with `ACCESS_REVOKED` when you lose the right, `SESSION_REVOKED` or `SESSION_EXPIRED` when your session ends.",
     args: {
       collectiveId: t.arg.id({ required: true, description: 'Global ID of the collective.' }),
       after: t.arg.string({ description: 'Replay the events after this position first.' }),
     },
     subscribe: (_root, args, context) => {
-      const collectiveId = decodeGlobalId(String(args.collectiveId)).id;
-      return streamFor(context, args.after, (event) => event.collectiveId === collectiveId);
+      let collectiveId = '';
+      const me = context.session?.member.id ?? '';
+      return streamFor(
+        context,
+        args.after,
+        (event) => event.collectiveId === collectiveId,
+        async () => {
+          collectiveId = idOf(decodeGlobalId(String(args.collectiveId)), 'Collective', 'collectiveId');
+          const mayFollow = async (access: Access) => {
+            const found = await context.prisma.collective.findUnique({ where: { id: collectiveId }, select: { id: true } });
+            if (!found) throw new NotFoundError('collectiveId', 'No such collective.');
+            return access.canSeeInternalsOf(collectiveId);
+          };
+          if (!(await mayFollow(context.access)))
+            throw new ForbiddenError("A business collective's activity is for its members and the support staff.");
+          return {
+            affectedBy: (event) => accessChange(event, me, collectiveId),
+            visible: async () => mayFollow((await freshContext(context)).access),
+          };
+        },
+      );
     },
     resolve: (message) => message,
   }),
   nodeChanges: t.field({
     type: ActivityMessage,
-    description: 'The changes to one node (a collective, a membership, a deal…).',
+    description:
+      'The changes to one node (a collective, a membership, a deal…). Refused with `NOT_FOUND` for a node you may not see; ends with `ACCESS_REVOKED` when you lose sight of it.',
     args: {
       id: t.arg.id({ required: true, description: 'Global ID of the node.' }),
       after: t.arg.string({ description: 'Replay the events after this position first.' }),
     },
-    subscribe: (_root, args, context) => streamFor(context, args.after, (event) => event.subjectId === String(args.id)),
+    subscribe: (_root, args, context, info) => {
+      const id = String(args.id);
+      const me = context.session?.member.id ?? '';
+      let collectiveId: string | null = null;
+      return streamFor(
+        context,
+        args.after,
+        (event) => {
+          if (event.subjectId !== id) return false;
+          collectiveId ??= event.collectiveId;
+          return true;
+        },
+        async () => {
+          if (!(await visibleNode(context, info.schema, id))) throw new NotFoundError('id', 'No such node.');
+          // The node's collective, from its own events: only changes there (or to the viewer) are re-checked.
+          const known = await context.prisma.eventLog.findFirst({ where: { subjectId: id }, select: { collectiveId: true } });
+          collectiveId = known?.collectiveId ?? null;
+          return {
+            affectedBy: (event) => event.subjectId === id || accessChange(event, me, collectiveId),
+            visible: async () => (await visibleNode(await freshContext(context), info.schema, id)) !== null,
+          };
+        },
+      );
+    },
     resolve: (message) => message,
   }),
   myFeed: t.field({

@@ -1,11 +1,14 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import * as Y from 'yjs';
 import { z } from 'zod';
+import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
 import { checkUpdate, InvalidUpdateError, type SectionUpdateMessage } from '../collab/documents.js';
 import { colourOf, type Presence } from '../collab/presence.js';
 import type { Context } from '../context.js';
 import * as tenders from '../domain/tenders.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
+import { accessChange, type StreamSubject } from '../live/lifecycle.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { decodeGlobalId, idOf } from './ids.js';
 import { MemberRef } from './members.js';
@@ -62,39 +65,89 @@ const SectionSyncMessage = builder.objectRef<SyncMessage>('SectionSyncMessage').
   }),
 });
 
-async function* syncStream(
-  context: Context,
-  sectionId: string,
-  stateVector: Uint8Array | null,
-  clientId: string | null,
-): AsyncGenerator<SyncMessage> {
-  await readableSection(context, sectionId, 'sectionId');
-  const queue: SectionUpdateMessage[] = [];
-  let wake: (() => void) | null = null;
-  // Listen first, then compute the first message: an update landing in between is sent twice, never lost.
-  const { doc, close } = await context.documents.listen(sectionId, (message) => {
-    if (clientId && message.clientId === clientId) return;
-    queue.push(message);
-    if (queue.length > MERGE_BEYOND)
-      queue.splice(0, queue.length, { ...message, update: Y.mergeUpdates(queue.map((m) => m.update)) });
-    wake?.();
+/**
+ * The subject of a section's streams: the section while the viewer may read it. Re-checked (with the rule
+ * pushes and reads use) when the viewer's membership of the collective changes, the collective closes, the
+ * section is restricted, changes owner or is removed, or the deal's partners change.
+ */
+async function sectionSubject(context: Context, sectionId: string): Promise<StreamSubject> {
+  const { section } = await readableSection(context, sectionId, 'sectionId');
+  const response = await context.prisma.tenderResponse.findUnique({
+    where: { id: section.responseId },
+    select: { collectiveId: true, dealId: true },
   });
-  try {
-    yield { kind: 'SYNC', update: Y.encodeStateAsUpdate(doc, stateVector ?? undefined), stateVector: Y.encodeStateVector(doc) };
-    while (true) {
-      const next = queue.shift();
-      if (next) {
-        yield { kind: 'UPDATE', update: next.update, stateVector: null };
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
+  if (!response) throw new NotFoundError('sectionId', 'No such section.');
+  const me = actorOf(context).member.id;
+  const sectionGid = encodeGlobalID('TenderSection', sectionId);
+  const dealGid = response.dealId ? encodeGlobalID('Deal', response.dealId) : null;
+  return {
+    affectedBy: (event) => {
+      if (event.collectiveId !== response.collectiveId) return false;
+      if (event.type.startsWith('tenderSection.')) return event.subjectId === sectionGid && accessChange(event, me, null);
+      if (event.type.startsWith('deal.')) return event.subjectId === dealGid && accessChange(event, me, null);
+      return accessChange(event, me, null);
+    },
+    visible: async () => {
+      const fresh = { ...context, access: await Access.forViewer(context.prisma, context.session?.member ?? null) };
+      const access = await tenders.sectionBodyAccess(context.prisma, actorOf(fresh), sectionId);
+      return access !== null && access.rights !== 'none';
+    },
+  };
+}
+
+/** Parses the section and state vector of a sync subscription (refusals are typed, see the lifecycle). */
+function syncArgs(args: { sectionId: string | number; stateVector?: string | null }) {
+  const sectionId = idOf(decodeGlobalId(String(args.sectionId)), 'TenderSection', 'sectionId');
+  return { sectionId, vector: args.stateVector ? decodeBase64(args.stateVector, 'stateVector') : null };
+}
+
+function syncStream(
+  context: Context,
+  args: { sectionId: string | number; stateVector?: string | null },
+  clientId: string | null,
+): AsyncIterableIterator<SyncMessage> {
+  let sectionId = '';
+  let stateVector: Uint8Array | null = null;
+  return context.live.stream(
+    context,
+    async () => {
+      ({ sectionId, vector: stateVector } = syncArgs(args));
+      return sectionSubject(context, sectionId);
+    },
+    async function* (live) {
+      const queue: SectionUpdateMessage[] = [];
+      // Listen first, then compute the first message: an update landing in between is sent twice, never lost.
+      const { doc, close } = await context.documents.listen(sectionId, (message) => {
+        if (clientId && message.clientId === clientId) return;
+        queue.push(message);
+        if (queue.length > MERGE_BEYOND)
+          queue.splice(0, queue.length, { ...message, update: Y.mergeUpdates(queue.map((m) => m.update)) });
+        live.notify();
       });
-      wake = null;
-    }
-  } finally {
-    close();
-  }
+      try {
+        if (!(await live.admit())) return;
+        yield {
+          kind: 'SYNC',
+          update: Y.encodeStateAsUpdate(doc, stateVector ?? undefined),
+          stateVector: Y.encodeStateVector(doc),
+        };
+        while (!live.signal.aborted) {
+          if (queue.length === 0) {
+            await live.wait();
+            continue;
+          }
+          // Everything queued so far was stored after any access change committed before the barrier's read.
+          if (!(await live.admit({ barrier: true }))) return;
+          for (const next of queue.splice(0, queue.length)) {
+            if (!(await live.admit())) return;
+            yield { kind: 'UPDATE', update: next.update, stateVector: null };
+          }
+        }
+      } finally {
+        close();
+      }
+    },
+  );
 }
 
 builder.subscriptionField('sectionSync', (t) =>
@@ -109,11 +162,7 @@ builder.subscriptionField('sectionSync', (t) =>
       }),
       clientId: t.arg.string({ description: 'Your editing client’s ID, so your own updates are not echoed back.' }),
     },
-    subscribe: (_root, args, context) => {
-      const sectionId = idOf(decodeGlobalId(String(args.sectionId)), 'TenderSection', 'sectionId');
-      const vector = args.stateVector ? decodeBase64(args.stateVector, 'stateVector') : null;
-      return syncStream(context, sectionId, vector, args.clientId ?? null);
-    },
+    subscribe: (_root, args, context) => syncStream(context, args, args.clientId ?? null),
     resolve: (message) => message,
   }),
 );
@@ -207,29 +256,35 @@ const SectionPresence = builder.objectRef<Presence>('SectionPresence').implement
   }),
 });
 
-async function* presenceStream(context: Context, sectionId: string): AsyncGenerator<Presence[]> {
-  await readableSection(context, sectionId, 'sectionId');
-  let changed = true;
-  let wake: (() => void) | null = null;
-  const stop = context.presence.listen(sectionId, () => {
-    changed = true;
-    wake?.();
-  });
-  try {
-    while (true) {
-      if (changed) {
-        changed = false;
-        yield context.presence.list(sectionId);
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
+function presenceStream(context: Context, sectionGlobalId: string): AsyncIterableIterator<Presence[]> {
+  let sectionId = '';
+  return context.live.stream(
+    context,
+    async () => {
+      sectionId = idOf(decodeGlobalId(sectionGlobalId), 'TenderSection', 'sectionId');
+      return sectionSubject(context, sectionId);
+    },
+    async function* (live) {
+      let changed = true;
+      const stop = context.presence.listen(sectionId, () => {
+        changed = true;
+        live.notify();
       });
-      wake = null;
-    }
-  } finally {
-    stop();
-  }
+      try {
+        while (!live.signal.aborted) {
+          if (changed) {
+            if (!(await live.admit({ barrier: true }))) return;
+            changed = false;
+            yield context.presence.list(sectionId);
+            continue;
+          }
+          await live.wait();
+        }
+      } finally {
+        stop();
+      }
+    },
+  );
 }
 
 builder.subscriptionField('sectionPresence', (t) =>
@@ -237,8 +292,7 @@ builder.subscriptionField('sectionPresence', (t) =>
     type: [SectionPresence],
     description: 'Who is in a section, sent at once and on every change.',
     args: { sectionId: t.arg.id({ required: true, description: 'Global ID of the TenderSection.' }) },
-    subscribe: (_root, args, context) =>
-      presenceStream(context, idOf(decodeGlobalId(String(args.sectionId)), 'TenderSection', 'sectionId')),
+    subscribe: (_root, args, context) => presenceStream(context, String(args.sectionId)),
     resolve: (list) => list,
   }),
 );

@@ -1,7 +1,9 @@
+import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { LogEvent } from '../events/bus.js';
-import { ActivityEvent, streamFor } from './activity.js';
+import { VIEWER } from '../live/lifecycle.js';
+import { ActivityEvent } from './activity.js';
 import { CollectiveKindEnum, CollectiveStatusEnum } from './enums.js';
 
 /** Bursts of changes within this window give one recomputation, not one per change. */
@@ -79,16 +81,30 @@ const Dashboard = builder.objectRef<DashboardSnapshot>('Dashboard').implement({
   }),
 });
 
-async function computeDashboard(context: Context, withinDays: number): Promise<DashboardSnapshot> {
-  const { prisma, access } = context;
+/**
+ * The figures as the viewer may see them now. `access` is read afresh for every push of the live
+ * dashboard, so a collective the viewer has lost access to is no longer counted.
+ */
+async function computeDashboard(context: Context, access: Access, withinDays: number): Promise<DashboardSnapshot> {
+  const { prisma } = context;
   const now = new Date();
   const until = new Date(now.getTime() + withinDays * 86_400_000);
   const dealScope = access.isSupportStaff
     ? {}
     : { OR: [{ collectiveId: { in: [...access.insiderOf] } }, { id: { in: [...(await access.partnerDeals())] } }] };
-  const [head, collectives, deals, opportunities, recent] = await Promise.all([
-    prisma.eventLog.findFirst({ orderBy: { position: 'desc' }, select: { position: true } }),
-    prisma.collective.groupBy({ by: ['kind', 'status'], _count: { _all: true }, orderBy: [{ kind: 'asc' }, { status: 'asc' }] }),
+  // Collectives whose changes the viewer receives: every one but the business collectives they are not in.
+  const collectiveScope = access.isSupportStaff
+    ? {}
+    : { OR: [{ kind: { not: 'BUSINESS' as const } }, { id: { in: [...access.insiderOf] } }] };
+  // The position is read first: the figures read after it reflect at least everything up to it.
+  const head = await prisma.eventLog.findFirst({ orderBy: { position: 'desc' }, select: { position: true } });
+  const [collectives, deals, opportunities, recent] = await Promise.all([
+    prisma.collective.groupBy({
+      by: ['kind', 'status'],
+      where: collectiveScope,
+      _count: { _all: true },
+      orderBy: [{ kind: 'asc' }, { status: 'asc' }],
+    }),
     prisma.deal.groupBy({
       by: ['status'],
       where: dealScope,
@@ -133,38 +149,60 @@ async function computeDashboard(context: Context, withinDays: number): Promise<D
   };
 }
 
-/** First the figures, then new figures after each burst of changes. */
-async function* dashboardStream(context: Context, withinDays: number): AsyncGenerator<DashboardSnapshot> {
-  // Only "something changed" matters here: a stream that lagged is simply opened again.
-  // Every change may move the figures (the directory counts all collectives); the figures themselves are
-  // computed for the viewer, so a change they may not see only tells them "recompute".
-  const open = () => streamFor(context, null, () => true, { authorize: false })[Symbol.asyncIterator]();
-  let changes = open();
-  try {
-    yield await computeDashboard(context, withinDays);
-    let next = changes.next();
-    while (true) {
-      const first = await next;
-      if (first.done) return;
-      if (first.value.kind === 'resync') changes = open();
-      next = changes.next();
-      const quiet = Symbol('quiet');
-      const deadline = Date.now() + COALESCE_MS;
-      while (true) {
-        const settled = await Promise.race([
-          next,
-          new Promise<typeof quiet>((resolve) => setTimeout(() => resolve(quiet), deadline - Date.now())),
-        ]);
-        if (settled === quiet) break;
-        if (settled.done) return;
-        if (settled.value.kind === 'resync') changes = open();
-        next = changes.next();
+/**
+ * First the figures, then new figures after each burst of changes the viewer may see (a change they may
+ * not see cannot move their figures), under the stream lifecycle.
+ */
+function dashboardStream(context: Context, withinDays: number): AsyncIterableIterator<DashboardSnapshot> {
+  return context.live.stream(
+    context,
+    async () => VIEWER,
+    async function* (live) {
+      const session = context.session as NonNullable<Context['session']>;
+      const fresh = () => Access.forViewer(context.prisma, session.member);
+      // Only "something changed" matters here: a stream that lagged is simply opened again.
+      const open = () =>
+        context.events
+          .stream({
+            listener: { memberId: session.member.id, isSupportStaff: context.access.isSupportStaff },
+            after: null,
+            matches: () => true,
+            signal: live.signal,
+          })
+          [Symbol.asyncIterator]();
+      let changes = open();
+      try {
+        yield await computeDashboard(context, context.access, withinDays);
+        let next = changes.next();
+        while (true) {
+          const first = await next;
+          if (first.done || !(await live.admit())) return;
+          if (first.value.kind === 'resync') changes = open();
+          next = changes.next();
+          const quiet = Symbol('quiet');
+          const deadline = Date.now() + COALESCE_MS;
+          while (true) {
+            let timer: NodeJS.Timeout | undefined;
+            const settled = await Promise.race([
+              next,
+              new Promise<typeof quiet>((resolve) => {
+                timer = setTimeout(() => resolve(quiet), deadline - Date.now());
+              }),
+            ]);
+            clearTimeout(timer);
+            if (settled === quiet) break;
+            if (settled.done) return;
+            if (settled.value.kind === 'resync') changes = open();
+            next = changes.next();
+          }
+          if (!(await live.admit())) return;
+          yield await computeDashboard(context, await fresh(), withinDays);
+        }
+      } finally {
+        await changes.return?.(undefined);
       }
-      yield await computeDashboard(context, withinDays);
-    }
-  } finally {
-    await changes.return?.(undefined);
-  }
+    },
+  );
 }
 
 builder.queryField('dashboard', (t) =>
@@ -172,7 +210,7 @@ builder.queryField('dashboard', (t) =>
     type: Dashboard,
     description: 'The live figures, once (subscribe to `dashboard` to have them pushed).',
     args: { withinDays: t.arg.int({ defaultValue: 14, description: 'How far ahead deadlines are listed, in days.' }) },
-    resolve: (_root, args, context) => computeDashboard(context, args.withinDays ?? 14),
+    resolve: (_root, args, context) => computeDashboard(context, context.access, args.withinDays ?? 14),
   }),
 );
 

@@ -1,10 +1,12 @@
 import type { Server } from 'node:http';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import { resolveSession } from '../auth/sessions.js';
 import { bearerToken, type Context } from '../context.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { LiveConnection } from '../live/connection.js';
+import type { Lifecycle } from '../live/lifecycle.js';
 
 /** The GraphQL path, shared by HTTP, SSE and graphql-ws. */
 export const GRAPHQL_PATH = '/graphql';
@@ -32,16 +34,28 @@ export function attachGraphqlWs(
   // biome-ignore lint/suspicious/noExplicitAny: Yoga's server context type is the app's own; only getEnveloped is used.
   yoga: YogaServerInstance<any, Context>,
   prisma: PrismaClient,
+  lifecycle: Lifecycle,
 ): GraphqlWebSocket {
   // graphql-ws on the same port and path: Yoga's envelop runs the operation, so plugins and context apply.
   const wsServer = new WebSocketServer({ server: http, path: GRAPHQL_PATH });
+  // One connection per socket, made once it is authenticated; every operation on the socket shares it.
+  const connections = new WeakMap<object, LiveConnection>();
   const wsDisposable = useServer(
     {
-      // Authenticated in connection_init: a token that names no live session is refused (4403 Forbidden).
-      // Without a token the socket stays anonymous, and every operation but signIn is refused.
+      // Authenticated once, in connection_init: a token that names no live session is refused (4403
+      // Forbidden). Without a token the socket stays anonymous, and every operation but signIn is refused.
+      // The session is kept for the socket's operations; the lifecycle ends it with the session.
       onConnect: async (ctx) => {
         const token = bearerToken({ connectionParams: ctx.connectionParams ?? {} });
-        return token === null || (await resolveSession(prisma, token)) !== null;
+        const session = token === null ? null : await resolveSession(prisma, token);
+        if (token !== null && session === null) return false;
+        const socket = ctx.extra.socket;
+        const connection = new LiveConnection('ws', session);
+        if (socket.readyState !== WebSocket.OPEN) connection.close();
+        else socket.once('close', () => connection.close());
+        connections.set(socket, connection);
+        lifecycle.register(connection);
+        return true;
       },
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
@@ -59,6 +73,7 @@ export function attachGraphqlWs(
           socket: ctx.extra.socket,
           params: payload,
           connectionParams: ctx.connectionParams,
+          liveConnection: connections.get(ctx.extra.socket),
         });
         const args = {
           schema: enveloped,

@@ -1,0 +1,330 @@
+import type { GraphQLError } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
+import type { SignedIn } from '../auth/sessions.js';
+import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
+import type { EventBus, LogEvent } from '../events/bus.js';
+import { logger } from '../observability/log.js';
+import type { Connection, LiveConnection } from './connection.js';
+
+/**
+ * One lifecycle for every long-lived stream (`collectiveActivity`, `nodeChanges`, `myFeed`, `dashboard`,
+ * `sectionSync`, `sectionPresence`, and any added later), over graphql-ws and SSE alike. Modelled on
+ * hocuspocus (`onAuthenticate` on open, re-checked on change, `onDisconnect` releases everything) and
+ * graphql-ws (`onComplete`/`onClose` and the iterator's `return()`): CONVENTIONS.md item 17.
+ *
+ * - Opened: the stream's generator runs inside `Lifecycle.stream`, which refuses with a coded error
+ *   (`NOT_FOUND`, `FORBIDDEN`, `BAD_USER_INPUT`, never an internal error) what the caller may not open.
+ * - Re-checked: every event of the log is shown to every open stream, in log order, before any subscriber
+ *   receives it. Sign-out and leaving the cooperative end the stream with `SESSION_REVOKED`, its expiry
+ *   with `SESSION_EXPIRED`; an event its subject says may change the right (leaving the collective, the
+ *   collective closing, a section restricted or given another owner, the deal's partners changing) holds
+ *   delivery until the right is re-checked with the same rule that let it open, and a subject no longer
+ *   visible ends the stream with `ACCESS_REVOKED`.
+ * - Released: `complete`, a closed or terminated socket and an ended SSE request abort the stream's
+ *   `signal`, which wakes its wait at once; its `finally` releases listeners and documents.
+ */
+
+/** Codes a stream ends with when the server ends it (TEAM.md's error codes). */
+export type EndCode = 'SESSION_REVOKED' | 'SESSION_EXPIRED' | 'ACCESS_REVOKED' | 'UNAVAILABLE';
+
+const END_MESSAGES: Record<EndCode, string> = {
+  SESSION_REVOKED: 'The session has ended (signed out, or left the cooperative); sign in again.',
+  SESSION_EXPIRED: 'The session has expired; sign in again.',
+  ACCESS_REVOKED: 'You may no longer see what this stream is about.',
+  UNAVAILABLE: 'The right to this stream could not be checked; subscribe again shortly.',
+};
+
+/** The coded GraphQL error a stream ends with. */
+export function endError(code: EndCode): GraphQLError {
+  return createGraphQLError(END_MESSAGES[code], { extensions: { code } });
+}
+
+/**
+ * An expected refusal as the coded GraphQL error the caller receives (Yoga neither masks nor logs a
+ * GraphQLError it did not have to mask); anything else is rethrown as it is, to be masked and logged.
+ */
+export function refusal(error: unknown): unknown {
+  if (error instanceof NotFoundError) return createGraphQLError(error.message, { extensions: { code: 'NOT_FOUND' } });
+  if (error instanceof ForbiddenError) return createGraphQLError(error.message, { extensions: { code: 'FORBIDDEN' } });
+  if (error instanceof RuleViolationError)
+    return createGraphQLError(error.message, {
+      extensions: { code: 'BAD_USER_INPUT', rule: error.rule, field: error.field },
+    });
+  return error;
+}
+
+/** What a stream is about, and how its right to deliver is re-checked when something changes. */
+export interface StreamSubject {
+  /**
+   * Whether this event may change the listener's right to see the subject (cheap and synchronous: it is
+   * asked for every event and every open stream). Session ends are handled for every stream already.
+   */
+  affectedBy(event: LogEvent): boolean;
+  /** Re-checks the right from the database, with the rule that let the stream open. */
+  visible(): Promise<boolean>;
+}
+
+/** A stream about the viewer themselves (their feed, their dashboard): only the session can end it. */
+export const VIEWER: StreamSubject = { affectedBy: () => false, visible: async () => true };
+
+/** What the lifecycle needs from a resolver's context. */
+export interface StreamContext {
+  session: SignedIn | null;
+  connection: Connection;
+}
+
+/**
+ * A stream while it runs. Its generator waits with `wait()`, is woken by `notify()`, and asks `admit()`
+ * before each message it yields: `admit` waits for a pending re-check, throws the coded error when the
+ * stream was ended, and answers false when the client left (the generator then returns quietly).
+ */
+export class LiveStream {
+  readonly #controller = new AbortController();
+  #ended: EndCode | null = null;
+  #wake: (() => void) | null = null;
+  #recheck: Promise<void> | null = null;
+  /** The log position of the first event that asked for the pending re-check. */
+  #recheckFrom: bigint | null = null;
+  #expiry: NodeJS.Timeout | undefined;
+  readonly memberId: string;
+  readonly sessionId: string;
+
+  constructor(
+    private readonly lifecycle: Lifecycle,
+    readonly subject: StreamSubject,
+    session: SignedIn,
+  ) {
+    this.memberId = session.member.id;
+    this.sessionId = session.sessionId;
+    const left = Math.min(Math.max(session.expiresAt.getTime() - Date.now(), 0), 2 ** 31 - 1);
+    this.#expiry = setTimeout(() => this.end('SESSION_EXPIRED'), left);
+    this.#expiry.unref();
+  }
+
+  /** Aborted when the stream stops, whether the client left or the server ended it. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get ended(): EndCode | null {
+    return this.#ended;
+  }
+
+  /** Resolves at the next `notify()`, or at once if the stream has stopped. */
+  wait(): Promise<void> {
+    if (this.signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  /** Wakes the generator's `wait()`. */
+  notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  /**
+   * Before yielding a message: false when the client has left; throws the stream's coded end when the
+   * server ended it. A message of the event log at `position` waits only for re-checks asked by earlier
+   * events (what happened before the change is still the listener's); a message without position (a
+   * section's text, presence) first reads the log up to now (`barrier`), so any access change committed
+   * before it was stored is applied, and waits for every pending re-check.
+   */
+  async admit(options: { position?: bigint; barrier?: boolean } = {}): Promise<boolean> {
+    if (options.barrier && !this.signal.aborted) await this.lifecycle.events.sync();
+    while (this.#recheck && (options.position === undefined || options.position > (this.#recheckFrom ?? 0n))) {
+      await this.#recheck;
+    }
+    if (this.#ended) throw endError(this.#ended);
+    return !this.signal.aborted;
+  }
+
+  /** Ends the stream with a coded error (delivered once its generator wakes). */
+  end(code: EndCode): void {
+    if (this.signal.aborted) return;
+    this.#ended = code;
+    this.stop();
+  }
+
+  /** Stops the stream quietly (the client left): wakes its wait and releases it from the lifecycle. */
+  stop(): void {
+    clearTimeout(this.#expiry);
+    this.lifecycle.forget(this);
+    this.#controller.abort();
+    this.notify();
+  }
+
+  /** Holds delivery from `position` on until the subject's right is checked again. */
+  recheck(position: bigint): void {
+    if (this.signal.aborted) return;
+    if (this.#recheckFrom === null || position < this.#recheckFrom) this.#recheckFrom = position;
+    const run = (this.#recheck ?? Promise.resolve())
+      .then(() => this.subject.visible())
+      .then(
+        (visible) => {
+          if (!visible) this.end('ACCESS_REVOKED');
+        },
+        (error: unknown) => {
+          // Fail closed: a right that cannot be checked is not assumed; the client subscribes again.
+          logger.warn({ err: error }, 'Stream right could not be re-checked; ending it');
+          this.end('UNAVAILABLE');
+        },
+      )
+      .finally(() => {
+        if (this.#recheck === run) {
+          this.#recheck = null;
+          this.#recheckFrom = null;
+        }
+        this.notify();
+      });
+    this.#recheck = run;
+  }
+}
+
+/**
+ * The streams and connections of this instance, re-checked by the events of the log as they are applied.
+ * One per server (`buildApp`); resolvers reach it as `context.live`.
+ */
+export class Lifecycle {
+  readonly #streams = new Set<LiveStream>();
+  readonly #connections = new Set<LiveConnection>();
+  readonly #unobserve: () => void;
+
+  constructor(readonly events: EventBus) {
+    this.#unobserve = events.observe((event) => this.#apply(event));
+  }
+
+  /** Open streams on this instance (a closed one leaves at once). */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  /** Open connections registered here (graphql-ws sockets and SSE streams). */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Follows a connection until it closes, so that its cached session ends with the session. */
+  register(connection: LiveConnection): void {
+    if (connection.closed) return;
+    this.#connections.add(connection);
+    connection.onClose(() => this.#connections.delete(connection));
+  }
+
+  /** Called by a stream that stops. */
+  forget(stream: LiveStream): void {
+    this.#streams.delete(stream);
+  }
+
+  /**
+   * Runs a stream's generator under the lifecycle: `open` checks the right to open it (its refusals become
+   * coded errors) and returns the subject to re-check; `body` yields the messages. The iterator returned
+   * aborts the stream's signal on `return()` (graphql-ws `complete`, a closed socket, an ended SSE
+   * request), so the generator leaves its wait at once instead of at the next message.
+   */
+  stream<T>(
+    context: StreamContext,
+    open: () => Promise<StreamSubject>,
+    body: (live: LiveStream) => AsyncGenerator<T>,
+  ): AsyncIterableIterator<T> {
+    let live: LiveStream | null = null;
+    let stopped = false;
+    const lifecycle = this;
+    async function* run(): AsyncGenerator<T> {
+      const session = context.session;
+      if (!session) throw createGraphQLError('Sign in first.', { extensions: { code: 'UNAUTHENTICATED' } });
+      let subject: StreamSubject;
+      try {
+        subject = await open();
+      } catch (error) {
+        throw refusal(error);
+      }
+      if (stopped || context.connection.signal.aborted) return;
+      const stream = new LiveStream(lifecycle, subject, session);
+      live = stream;
+      lifecycle.#streams.add(stream);
+      const unlisten = context.connection.onClose(() => stream.stop());
+      try {
+        // The body admits each message (it knows their positions); this only catches an end meanwhile.
+        for await (const message of body(stream)) {
+          if (stream.ended) break;
+          if (stream.signal.aborted) return;
+          yield message;
+        }
+        if (stream.ended) throw endError(stream.ended);
+      } catch (error) {
+        throw refusal(error);
+      } finally {
+        unlisten();
+        stream.stop();
+      }
+    }
+    const inner = run();
+    return {
+      next: () => inner.next(),
+      return: (value?: unknown) => {
+        stopped = true;
+        (live as LiveStream | null)?.stop();
+        return inner.return(value as T);
+      },
+      throw: (error?: unknown) => {
+        stopped = true;
+        (live as LiveStream | null)?.stop();
+        return inner.throw(error);
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  /** Ends every stream quietly (server shutdown). */
+  stop(): void {
+    this.#unobserve();
+    for (const stream of [...this.#streams]) stream.stop();
+  }
+
+  #apply(event: LogEvent): void {
+    const payload = event.payload as Record<string, unknown>;
+    const revokedSession = event.type === 'session.revoked' ? payload.sessionId : undefined;
+    const leftMember = event.type === 'member.leftCooperative' ? payload.memberId : undefined;
+    if (revokedSession !== undefined || leftMember !== undefined) {
+      for (const connection of this.#connections) {
+        const session = connection.session();
+        if (session && (session.sessionId === revokedSession || session.member.id === leftMember)) connection.endSession();
+      }
+    }
+    for (const stream of this.#streams) {
+      if (stream.sessionId === revokedSession || stream.memberId === leftMember) stream.end('SESSION_REVOKED');
+      else if (stream.subject.affectedBy(event)) stream.recheck(event.position);
+    }
+  }
+}
+
+/**
+ * Events that can change who may see what inside a collective: it closing (every membership ends), a
+ * deal's partners changing, a section becoming restricted, changing owner or being removed, a response
+ * or deal removed. Membership events change the rights of the member they name.
+ */
+const ACCESS_EVENTS = new Set([
+  'collective.closed',
+  'deal.partnersSet',
+  'deal.partnerSubstituted',
+  'deal.removed',
+  'tenderResponse.removed',
+  'tenderSection.updated',
+  'tenderSection.removed',
+]);
+
+/**
+ * Whether `event` may change what `memberId` sees of `collectiveId` (any collective when null): their own
+ * membership changing there, or one of the collective's access events. Cheap and synchronous, for
+ * `StreamSubject.affectedBy`.
+ */
+export function accessChange(event: LogEvent, memberId: string, collectiveId: string | null): boolean {
+  if (collectiveId !== null && event.collectiveId !== collectiveId) return false;
+  if (event.type.startsWith('membership.')) return (event.payload as Record<string, unknown>).memberId === memberId;
+  return ACCESS_EVENTS.has(event.type);
+}

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { Inbox, subscribe, wsClient } from '../support/live.js';
+import { gid, makeCollective, makeMember } from '../support/scenario.js';
+
+// Every SQL statement the server runs, to see what a graphql-ws operation reads.
+const statements: string[] = [];
+let t: TestApp;
+let url: string;
+
+beforeAll(async () => {
+  t = await createTestApp({ onQuery: (sql) => statements.push(sql) });
+  url = await t.app.start();
+});
+afterAll(async () => {
+  await t.close();
+});
+// Each test starts with no connection and no stream left by the one before (sockets close asynchronously).
+beforeEach(async () => {
+  await until(() => t.app.live.connectionCount === 0 && t.app.live.streamCount === 0);
+});
+
+/** Runs one query or mutation over an open graphql-ws client and returns its single result. */
+function over(client: ReturnType<typeof wsClient>, query: string, variables: Record<string, unknown> = {}) {
+  return new Promise<{ data?: Json; errors?: Json[] }>((resolve, reject) => {
+    let result: { data?: Json; errors?: Json[] } = {};
+    client.subscribe(
+      { query, variables },
+      { next: (value) => (result = value as typeof result), error: reject, complete: () => resolve(result) },
+    );
+  });
+}
+
+/** Resolves once `condition()` holds, re-checked at every turn of the event loop (a safety timeout only). */
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('Condition not reached');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('Connect', () => {
+  it('should authenticate a socket once, at connection_init, not at every operation', async () => {
+    const member = await makeMember(t.db.prisma);
+    const client = wsClient(url, await t.tokenFor(member.id), { lazy: false });
+    try {
+      const first = await over(client, '{ viewer { id } }');
+      expect(first.data?.viewer.id).toBe(gid('Member', member.id));
+      statements.length = 0;
+      for (let i = 0; i < 5; i += 1) expect((await over(client, '{ viewer { id } }')).data?.viewer.id).toBeTruthy();
+      // Five operations on an authenticated socket read no session.
+      expect(statements.filter((sql) => sql.includes('"Session"'))).toEqual([]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('should share one connection between the operations of a socket, and forget it when the socket closes', async () => {
+    const member = await makeMember(t.db.prisma);
+    const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
+    const client = wsClient(url, await t.tokenFor(member.id));
+    const query = 'subscription($id: ID!) { collectiveActivity(collectiveId: $id) { __typename } }';
+    subscribe(client, query, { id: gid('Collective', collective.id) });
+    subscribe(client, query, { id: gid('Collective', collective.id) });
+    await until(() => t.app.live.streamCount === 2);
+    expect(t.app.live.connectionCount).toBe(1);
+    await client.dispose();
+    await until(() => t.app.live.connectionCount === 0 && t.app.live.streamCount === 0);
+  });
+});
+
+describe('Session end', () => {
+  it('should end the socket’s session the moment it is signed out elsewhere: later operations are anonymous', async () => {
+    const member = await makeMember(t.db.prisma);
+    const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
+    const token = await t.tokenFor(member.id);
+    const client = wsClient(url, token, { lazy: false });
+    try {
+      const { inbox } = subscribe(client, 'subscription($id: ID!) { collectiveActivity(collectiveId: $id) { __typename } }', {
+        id: gid('Collective', collective.id),
+      });
+      await until(() => t.app.live.streamCount >= 1);
+      expect((await t.gql('mutation { signOut }', {}, token)).data?.signOut).toBe(true);
+      await inbox.waitForEnd();
+      expect(JSON.stringify(inbox.errors)).toContain('SESSION_REVOKED');
+      const after = await over(client, '{ collectives(first: 1) { totalCount } }');
+      expect(after.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
+describe('Announcements', () => {
+  it('should announce "log advanced" after a mutation that recorded an event, and only then', async () => {
+    const member = await makeMember(t.db.prisma);
+    const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
+    const token = await t.tokenFor(member.id);
+    const announced = new Inbox();
+    const original = t.app.events.announce.bind(t.app.events);
+    t.app.events.announce = () => {
+      announced.push(true);
+      original();
+    };
+    try {
+      // A refused mutation and one that writes no event announce nothing.
+      const refused = await t.gql(
+        'mutation($id: ID!) { updateCollective(input: { id: $id, purpose: "" }) { __typename } }',
+        { id: gid('Collective', collective.id) },
+        token,
+      );
+      expect(refused.data?.updateCollective.__typename).not.toBe('MutationUpdateCollectiveSuccess');
+      expect((await t.gql('mutation { signOut }', {}, null)).errors).toBeDefined();
+      expect(announced.received).toHaveLength(0);
+      const changed = await t.gql(
+        'mutation($id: ID!) { updateCollective(input: { id: $id, purpose: "Annoncé" }) { __typename } }',
+        { id: gid('Collective', collective.id) },
+        token,
+      );
+      expect(changed.data?.updateCollective.__typename).toBe('MutationUpdateCollectiveSuccess');
+      await announced.waitFor(1);
+    } finally {
+      t.app.events.announce = original;
+    }
+  });
+});
