@@ -30,6 +30,7 @@ export interface App {
   events: EventBus;
   /** The stream lifecycle (open streams and connections). */
   live: Lifecycle;
+  presence: PresenceRegistry;
   documents: SectionDocuments;
 }
 
@@ -46,7 +47,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const { pubsub, close: closePubSub } = await createEventPubSub(config.redisUrl);
   const events = new EventBus(db.prisma, pubsub, { bufferSize: config.subscriberBuffer, pollMs: config.eventPollMs });
   await events.start();
-  const documents = new SectionDocuments(db.prisma, pubsub, { compactAfter: config.compactAfter, idleCapacity: 200 });
+  const documents = new SectionDocuments(db.prisma, pubsub, { compactAfter: config.compactAfter });
   documents.start();
   const sectionActivity = new SectionActivity(db.prisma, events);
   documents.onStored = (sectionId, doc, authorId) => sectionActivity.touched(sectionId, doc, authorId);
@@ -115,6 +116,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     events,
     live,
     documents,
+    presence,
   };
 }
 

@@ -22,7 +22,6 @@ interface OpenDocument {
   listeners: Set<Listener>;
   /** Updates stored since the last compaction, to decide when to fold them. */
   pending: number;
-  closeTimer: NodeJS.Timeout | undefined;
 }
 
 /** Told after an update is stored on this instance (figures, automatic versions). */
@@ -31,8 +30,6 @@ export type OnStored = (sectionId: string, doc: Y.Doc, authorId: string) => void
 export interface DocumentsOptions {
   /** Updates kept in the log before they are folded into the snapshot. */
   compactAfter: number;
-  /** Documents kept in memory with nobody connected, most recently used first. */
-  idleCapacity: number;
 }
 
 /** Prisma's Bytes wants a Uint8Array over a plain ArrayBuffer. */
@@ -70,6 +67,8 @@ export function checkUpdate(update: Uint8Array): void {
 export class SectionDocuments {
   readonly instanceId = randomUUID();
   readonly #open = new Map<string, Promise<OpenDocument>>();
+  /** The loaded documents of `#open`, for synchronous counts and eviction. */
+  readonly #resolved = new Map<string, OpenDocument>();
   #unsubscribe: (() => void) | undefined;
   onStored: OnStored | null = null;
 
@@ -97,8 +96,8 @@ export class SectionDocuments {
 
   stop(): void {
     this.#unsubscribe?.();
-    for (const open of this.#open.values()) void open.then((document) => clearTimeout(document.closeTimer));
     this.#open.clear();
+    this.#resolved.clear();
   }
 
   get openCount(): number {
@@ -111,14 +110,20 @@ export class SectionDocuments {
     if (!open) {
       open = this.#load(sectionId);
       this.#open.set(sectionId, open);
-      open.catch(() => this.#open.delete(sectionId));
+      const loading = open;
+      open.then(
+        (document) => {
+          if (this.#open.get(sectionId) === loading) this.#resolved.set(sectionId, document);
+        },
+        () => this.#open.delete(sectionId),
+      );
     }
     return open;
   }
 
   async #load(sectionId: string): Promise<OpenDocument> {
     const doc = new Y.Doc({ gc: true });
-    const document: OpenDocument = { doc, listeners: new Set(), pending: 0, closeTimer: undefined };
+    const document: OpenDocument = { doc, listeners: new Set(), pending: 0 };
     // Registered as open before reading, so an update published meanwhile is applied too (twice is harmless).
     const [snapshot, updates] = await Promise.all([
       this.prisma.sectionSnapshot.findUnique({ where: { sectionId } }),
@@ -166,7 +171,6 @@ export class SectionDocuments {
    */
   async listen(sectionId: string, listener: Listener): Promise<{ doc: Y.Doc; close: () => void }> {
     const document = await this.document(sectionId);
-    clearTimeout(document.closeTimer);
     document.listeners.add(listener);
     return {
       doc: document.doc,
@@ -177,16 +181,23 @@ export class SectionDocuments {
     };
   }
 
+  /** Listeners of every open document on this instance (the release test expects 0 once every stream closed). */
+  get listenerCount(): number {
+    let count = 0;
+    for (const open of this.#resolved.values()) count += open.listeners.size;
+    return count;
+  }
+
+  /**
+   * A document nobody listens to is unloaded at once: everything in it is already stored (an update is
+   * acknowledged only once in the log), so the next listener or push reloads it from the database.
+   */
   #scheduleEviction(sectionId: string, document: OpenDocument): void {
-    // Keep a few idle documents warm; beyond that, drop the ones nobody is editing.
-    const idle = [...this.#open.keys()].length;
-    const delay = idle > this.options.idleCapacity ? 0 : 60_000;
-    document.closeTimer = setTimeout(() => {
-      if (document.listeners.size > 0) return;
-      this.#open.delete(sectionId);
-      document.doc.destroy();
-    }, delay);
-    document.closeTimer.unref();
+    if (document.listeners.size > 0) return;
+    if (this.#resolved.get(sectionId) !== document) return;
+    this.#open.delete(sectionId);
+    this.#resolved.delete(sectionId);
+    document.doc.destroy();
   }
 
   /**

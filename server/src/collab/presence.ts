@@ -67,6 +67,13 @@ export class PresenceRegistry {
     });
   }
 
+  /** Listeners of every section on this instance (the release test expects 0 once every stream closed). */
+  get listenerCount(): number {
+    let count = 0;
+    for (const listeners of this.#listeners.values()) count += listeners.size;
+    return count;
+  }
+
   list(sectionId: string): Presence[] {
     const now = Date.now();
     return [...(this.#sections.get(sectionId)?.values() ?? [])].filter((entry) => now - entry.updatedAt < PRESENCE_TTL_MS);

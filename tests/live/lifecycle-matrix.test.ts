@@ -1,0 +1,389 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { openSession } from '../../server/src/auth/sessions.js';
+import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { textOf } from '../support/collab.js';
+import { errorCodes, type Inbox, open, type Transport } from '../support/live.js';
+import { gid, makeCollective, makeMember, SUPPORT_STAFF } from '../support/scenario.js';
+
+/**
+ * Issue 10, item 1: every long-lived stream × every change that can take its right away, over graphql-ws and
+ * SSE. Each cell opens the six streams for one listener, makes the change, and checks the outcome: the
+ * stream ends with its code, or it goes on delivering only what the listener may still see.
+ */
+
+const STREAMS = ['collectiveActivity', 'nodeChanges', 'myFeed', 'dashboard', 'sectionSync', 'sectionPresence'] as const;
+type Stream = (typeof STREAMS)[number];
+
+const CHANGES = [
+  'signOut',
+  'sessionExpiry',
+  'leaveCooperative',
+  'leaveCollective',
+  'collectiveClosed',
+  'sectionRestricted',
+  'sectionOwnerChanged',
+  'dealPartnersChanged',
+] as const;
+type Change = (typeof CHANGES)[number];
+
+/** What a stream does after the change: ends with a code, goes on (without what is no longer visible), or could not be opened. */
+type Outcome = 'SESSION_REVOKED' | 'SESSION_EXPIRED' | 'ACCESS_REVOKED' | 'continues' | 'refused';
+
+const all = (outcome: Outcome) => Object.fromEntries(STREAMS.map((stream) => [stream, outcome])) as Record<Stream, Outcome>;
+const lostSection = { nodeChanges: 'ACCESS_REVOKED', sectionSync: 'ACCESS_REVOKED', sectionPresence: 'ACCESS_REVOKED' } as const;
+
+/** The expected matrix. A partner from outside the collective cannot follow the collective's activity at all. */
+const EXPECTED: Record<Change, Record<Stream, Outcome>> = {
+  signOut: all('SESSION_REVOKED'),
+  sessionExpiry: all('SESSION_EXPIRED'),
+  leaveCooperative: all('SESSION_REVOKED'),
+  leaveCollective: { ...all('continues'), collectiveActivity: 'ACCESS_REVOKED', ...lostSection },
+  collectiveClosed: { ...all('continues'), collectiveActivity: 'ACCESS_REVOKED', ...lostSection },
+  sectionRestricted: { ...all('continues'), ...lostSection },
+  sectionOwnerChanged: { ...all('continues'), collectiveActivity: 'refused', ...lostSection },
+  dealPartnersChanged: { ...all('continues'), collectiveActivity: 'refused', ...lostSection },
+};
+
+/** Who listens: the collective's member, or the member-partner of the deal from outside the collective. */
+const LISTENER: Record<Change, 'insider' | 'partner'> = {
+  signOut: 'insider',
+  sessionExpiry: 'insider',
+  leaveCooperative: 'insider',
+  leaveCollective: 'insider',
+  collectiveClosed: 'insider',
+  sectionRestricted: 'insider',
+  sectionOwnerChanged: 'partner',
+  dealPartnersChanged: 'partner',
+};
+
+const QUERIES: Record<Stream, string> = {
+  collectiveActivity: `subscription($id: ID!) { collectiveActivity(collectiveId: $id) {
+    __typename ... on ActivityEvent { type position payload } } }`,
+  nodeChanges: `subscription($id: ID!) { nodeChanges(id: $id) { __typename ... on ActivityEvent { type position } } }`,
+  myFeed: `subscription { myFeed { __typename ... on ActivityEvent { type position payload } } }`,
+  dashboard: `subscription { dashboard { position deals { status count } collectives { kind status count } } }`,
+  sectionSync: `subscription($id: ID!) { sectionSync(sectionId: $id) { kind update } }`,
+  sectionPresence: `subscription($id: ID!) { sectionPresence(sectionId: $id) { clientId name } }`,
+};
+
+const LA_POSTE_SIRET = '35600000000048';
+const SESSION_TTL_FOR_EXPIRY_MS = 8_000;
+
+let t: TestApp;
+let url: string;
+const results: string[] = [];
+
+beforeAll(async () => {
+  t = await createTestApp();
+  url = await t.app.start();
+});
+afterAll(async () => {
+  // The matrix, as the closing note shows it.
+  console.info(`Stream × change matrix:\n${results.join('\n')}`);
+  await t.close();
+});
+
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('Condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+beforeEach(async () => {
+  await until(() => t.app.live.streamCount === 0);
+});
+
+async function mutate(query: string, variables: Record<string, unknown>, token: string): Promise<Json> {
+  const result = await t.gql(query, variables, token);
+  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+  const data = Object.values(result.data ?? {})[0] as Json;
+  if (data && typeof data === 'object' && '__typename' in data) expect(data.__typename, JSON.stringify(data)).toMatch(/Success$/);
+  return data;
+}
+
+/** A Yjs update adding a paragraph with `text` to a section body. */
+function paragraph(doc: Y.Doc, text: string): string {
+  const before = Y.encodeStateVector(doc);
+  doc.transact(() => {
+    const element = new Y.XmlElement('paragraph');
+    element.insert(0, [new Y.XmlText(text)]);
+    doc.getXmlFragment('body').push([element]);
+  });
+  return Buffer.from(Y.encodeStateAsUpdate(doc, before)).toString('base64');
+}
+
+const PUSH = `mutation($input: PushSectionUpdateInput!) { pushSectionUpdate(input: $input) { __typename ... on Error { message } } }`;
+const PRESENCE = `mutation($input: UpdatePresenceInput!) { updatePresence(input: $input) { __typename ... on Error { message } } }`;
+
+/**
+ * A one-off business collective bidding with a deal: `lead` animates it and leads the deal, `insider` is a
+ * member, `partner` a member-partner from outside the collective, `staff` support staff, `other` animates a
+ * second collective (to send the listener an invitation that their feed shows).
+ */
+async function world(restrictedToPartner: boolean) {
+  const prisma = t.db.prisma;
+  const [lead, insider, partner, other] = await Promise.all([
+    makeMember(prisma),
+    makeMember(prisma),
+    makeMember(prisma),
+    makeMember(prisma),
+  ]);
+  const staff = await makeMember(prisma, SUPPORT_STAFF);
+  const collective = await makeCollective(prisma, {
+    animatorId: lead.id,
+    memberIds: [insider.id],
+    kind: 'BUSINESS',
+    horizon: 'ONE_OFF',
+    openness: 'CLOSED',
+    objective: 'Remporter le marché.',
+    targetDate: new Date(Date.now() + 60 * 86_400_000),
+  });
+  const elsewhere = await makeCollective(prisma, {
+    animatorId: other.id,
+    kind: 'BUSINESS',
+    horizon: 'LONG_TERM',
+    openness: 'CLOSED',
+  });
+  const opportunity = await prisma.opportunity.create({
+    data: {
+      kind: 'PUBLIC_TENDER',
+      title: 'Refonte',
+      buyer: 'Métropole',
+      submissionDeadline: new Date(Date.now() + 30 * 86_400_000),
+    },
+  });
+  const deal = await prisma.deal.create({
+    data: {
+      collectiveId: collective.id,
+      opportunityId: opportunity.id,
+      title: 'Groupement',
+      groupForm: 'SEVERAL',
+      status: 'PREPARING',
+    },
+  });
+  const leadPartner = await prisma.dealPartner.create({
+    data: { dealId: deal.id, memberId: lead.id, isLead: true, shareBasisPoints: 5000 },
+  });
+  const memberPartner = await prisma.dealPartner.create({
+    data: { dealId: deal.id, memberId: partner.id, shareBasisPoints: 5000 },
+  });
+  const response = await prisma.tenderResponse.create({
+    data: { collectiveId: collective.id, dealId: deal.id, opportunityId: opportunity.id, title: 'Réponse' },
+  });
+  const section = await prisma.tenderSection.create({
+    data: {
+      responseId: response.id,
+      kind: 'TECHNICAL_PROPOSAL',
+      title: 'Mémoire technique',
+      position: 1,
+      ...(restrictedToPartner ? { restricted: true, ownerPartnerId: memberPartner.id } : {}),
+    },
+  });
+  const tokens = {
+    lead: await t.tokenFor(lead.id),
+    insider: await t.tokenFor(insider.id),
+    partner: await t.tokenFor(partner.id),
+    staff: await t.tokenFor(staff.id),
+    other: await t.tokenFor(other.id),
+  };
+  return { lead, insider, partner, staff, other, collective, elsewhere, deal, leadPartner, memberPartner, section, tokens };
+}
+type World = Awaited<ReturnType<typeof world>>;
+
+async function change(kind: Change, w: World, listenerToken: string): Promise<void> {
+  const listener = LISTENER[kind] === 'insider' ? w.insider : w.partner;
+  switch (kind) {
+    case 'signOut':
+      expect((await t.gql('mutation { signOut }', {}, listenerToken)).data?.signOut).toBe(true);
+      return;
+    case 'sessionExpiry':
+      return; // the session simply runs out
+    case 'leaveCooperative':
+      await mutate(
+        'mutation($id: ID!) { leaveCooperative(input: { memberId: $id }) { __typename ... on Error { message } } }',
+        { id: gid('Member', listener.id) },
+        w.tokens.staff,
+      );
+      return;
+    case 'leaveCollective':
+      await mutate(
+        'mutation($id: ID!) { leaveCollective(input: { collectiveId: $id }) { __typename ... on Error { message } } }',
+        { id: gid('Collective', w.collective.id) },
+        listenerToken,
+      );
+      return;
+    case 'collectiveClosed':
+      await mutate(
+        'mutation($id: ID!) { closeCollective(id: $id) { __typename ... on Error { message } } }',
+        { id: gid('Collective', w.collective.id) },
+        w.tokens.lead,
+      );
+      return;
+    case 'sectionRestricted':
+      await mutate(
+        'mutation($input: UpdateTenderSectionInput!) { updateTenderSection(input: $input) { __typename ... on Error { message } } }',
+        {
+          input: {
+            sectionId: gid('TenderSection', w.section.id),
+            restricted: true,
+            ownerPartnerId: gid('DealPartner', w.memberPartner.id),
+          },
+        },
+        w.tokens.lead,
+      );
+      return;
+    case 'sectionOwnerChanged':
+      await mutate(
+        'mutation($input: UpdateTenderSectionInput!) { updateTenderSection(input: $input) { __typename ... on Error { message } } }',
+        { input: { sectionId: gid('TenderSection', w.section.id), ownerPartnerId: gid('DealPartner', w.leadPartner.id) } },
+        w.tokens.lead,
+      );
+      return;
+    case 'dealPartnersChanged':
+      await mutate(
+        `mutation($input: SetDealPartnersInput!) { setDealPartners(input: $input) { __typename ... on Error { message }
+          ... on RuleViolationError { rule field } } }`,
+        {
+          input: {
+            dealId: gid('Deal', w.deal.id),
+            partners: [
+              { memberId: gid('Member', w.lead.id), isLead: true, shareBasisPoints: 5000 },
+              { companyName: 'La Poste', siret: LA_POSTE_SIRET, shareBasisPoints: 5000 },
+            ],
+          },
+        },
+        w.tokens.lead,
+      );
+      return;
+  }
+}
+
+/** Resolves with the first message that satisfies `predicate`, from `from` on. */
+async function messageWhere(inbox: Inbox, from: number, predicate: (message: Json) => boolean): Promise<Json> {
+  for (let count = from + 1; ; count += 1) {
+    const messages = await inbox.waitFor(count, 20_000);
+    const message = messages[count - 1];
+    if (predicate(message)) return message;
+  }
+}
+
+const preparing = (message: Json) =>
+  (message.dashboard.deals as Array<{ status: string; count: number }>).find((row) => row.status === 'PREPARING')?.count ?? 0;
+
+for (const transport of ['ws', 'sse'] as Transport[]) {
+  describe(`Every stream × every access change over ${transport}`, () => {
+    for (const kind of CHANGES) {
+      it(`should apply "${kind}" to every stream at once`, async () => {
+        const w = await world(kind === 'sectionOwnerChanged');
+        const listener = LISTENER[kind] === 'insider' ? w.insider : w.partner;
+        const listenerToken =
+          kind === 'sessionExpiry'
+            ? (await openSession(t.db.prisma, listener.id, SESSION_TTL_FOR_EXPIRY_MS)).token
+            : LISTENER[kind] === 'insider'
+              ? w.tokens.insider
+              : w.tokens.partner;
+        const variables: Record<Stream, Record<string, unknown>> = {
+          collectiveActivity: { id: gid('Collective', w.collective.id) },
+          nodeChanges: { id: gid('TenderSection', w.section.id) },
+          myFeed: {},
+          dashboard: {},
+          sectionSync: { id: gid('TenderSection', w.section.id) },
+          sectionPresence: { id: gid('TenderSection', w.section.id) },
+        };
+        const streams = Object.fromEntries(
+          STREAMS.map((stream) => [stream, open(transport, url, listenerToken, QUERIES[stream], variables[stream])]),
+        ) as Record<Stream, ReturnType<typeof open>>;
+        try {
+          // Opened: the refused stream answers a typed error; the others are registered (those with a first
+          // message have sent it).
+          const expected = EXPECTED[kind];
+          const opened = STREAMS.filter((stream) => expected[stream] !== 'refused');
+          for (const stream of STREAMS.filter((s) => expected[s] === 'refused')) {
+            await streams[stream].inbox.waitForEnd();
+            expect(errorCodes(streams[stream].inbox)).toEqual(['FORBIDDEN']);
+          }
+          await streams.dashboard.inbox.waitFor(1);
+          await streams.sectionSync.inbox.waitFor(1);
+          await streams.sectionPresence.inbox.waitFor(1);
+          await until(() => t.app.live.streamCount === opened.length);
+          const dashboardBefore = streams.dashboard.inbox.received.length;
+          expect(preparing(streams.dashboard.inbox.received[0])).toBe(1);
+
+          await change(kind, w, listenerToken);
+          // Right after the change (before any stream has been seen to end), others type and move their cursor.
+          const leadDoc = new Y.Doc();
+          await mutate(
+            PUSH,
+            { input: { sectionId: gid('TenderSection', w.section.id), update: paragraph(leadDoc, 'Après le changement') } },
+            w.tokens.lead,
+          );
+          await mutate(
+            PRESENCE,
+            { input: { sectionId: gid('TenderSection', w.section.id), clientId: 'lead-tab', cursor: { at: 1 } } },
+            w.tokens.lead,
+          );
+
+          const outcomes: Partial<Record<Stream, string>> = {};
+          for (const stream of opened) {
+            const { inbox } = streams[stream];
+            if (expected[stream] === 'continues') continue;
+            await inbox.waitForEnd(30_000);
+            outcomes[stream] = errorCodes(inbox).join(',');
+          }
+          // Nothing typed after the change reached a listener who lost the section.
+          if (expected.sectionSync !== 'continues') {
+            const doc = new Y.Doc();
+            for (const message of streams.sectionSync.inbox.received)
+              Y.applyUpdate(doc, Buffer.from(message.sectionSync.update, 'base64'));
+            expect(textOf(doc.getXmlFragment('body'))).not.toContain('Après le changement');
+            for (const message of streams.sectionPresence.inbox.received)
+              expect(message.sectionPresence.map((p: Json) => p.clientId)).not.toContain('lead-tab');
+          }
+
+          // The streams that go on deliver what the listener may still see.
+          if (expected.myFeed === 'continues') {
+            await mutate(
+              'mutation($c: ID!, $m: ID!) { inviteMember(input: { collectiveId: $c, memberId: $m }) { __typename ... on Error { message } } }',
+              { c: gid('Collective', w.elsewhere.id), m: gid('Member', listener.id) },
+              w.tokens.other,
+            );
+            const invited = await messageWhere(streams.myFeed.inbox, 0, (m) => m.myFeed.type === 'membership.invited');
+            expect(invited.myFeed.payload.memberId).toBe(listener.id);
+            outcomes.myFeed = 'continues';
+          }
+          if (expected.dashboard === 'continues') {
+            // The next push counts the deal only if the listener still takes part in it.
+            const stillPartner = kind === 'sectionRestricted' || kind === 'sectionOwnerChanged';
+            const next = await messageWhere(streams.dashboard.inbox, dashboardBefore, () => true);
+            const settled = stillPartner
+              ? next
+              : preparing(next) === 0
+                ? next
+                : await messageWhere(streams.dashboard.inbox, dashboardBefore, (m) => preparing(m) === 0);
+            expect(preparing(settled)).toBe(stillPartner ? 1 : 0);
+            outcomes.dashboard = 'continues';
+          }
+          if (expected.collectiveActivity === 'continues') {
+            await mutate(
+              'mutation($id: ID!) { updateCollective(input: { id: $id, purpose: "Toujours visible" }) { __typename ... on Error { message } } }',
+              { id: gid('Collective', w.collective.id) },
+              w.tokens.lead,
+            );
+            await messageWhere(streams.collectiveActivity.inbox, 0, (m) => m.collectiveActivity.type === 'collective.updated');
+            outcomes.collectiveActivity = 'continues';
+          }
+          for (const stream of STREAMS) if (expected[stream] === 'refused') outcomes[stream] = 'refused';
+          results.push(`${transport} ${kind.padEnd(20)} ${STREAMS.map((s) => `${s}=${outcomes[s]}`).join(' ')}`);
+          expect(outcomes).toEqual(expected);
+          // The ended streams are released.
+          await until(() => t.app.live.streamCount === STREAMS.filter((s) => expected[s] === 'continues').length);
+        } finally {
+          await Promise.all(Object.values(streams).map((stream) => stream.stop()));
+        }
+      }, 90_000);
+    }
+  });
+}

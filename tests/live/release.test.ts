@@ -1,0 +1,140 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { sectionScenario } from '../support/collab.js';
+import { sseSubscribe } from '../support/live.js';
+import { gid } from '../support/scenario.js';
+
+/**
+ * Issue 10, item 3: `complete`, a closed socket, a terminated socket and an aborted SSE request release a
+ * stream at once, with no event happening: the server's counts of streams, event-log subscribers,
+ * document and presence listeners and open documents return to zero, and the heap stays flat.
+ */
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const STREAMS = {
+  collectiveActivity: 'subscription($c: ID!) { collectiveActivity(collectiveId: $c) { __typename } }',
+  nodeChanges: 'subscription($c: ID!) { nodeChanges(id: $c) { __typename } }',
+  myFeed: 'subscription { myFeed { __typename } }',
+  dashboard: 'subscription { dashboard { position } }',
+  sectionSync: 'subscription($s: ID!) { sectionSync(sectionId: $s) { kind } }',
+  sectionPresence: 'subscription($s: ID!) { sectionPresence(sectionId: $s) { clientId } }',
+} as const;
+type Stream = keyof typeof STREAMS;
+const ENDINGS = ['complete', 'close', 'terminate', 'sse-abort'] as const;
+type Ending = (typeof ENDINGS)[number];
+
+const CYCLES = 25;
+
+let t: TestApp;
+let url: string;
+let token: string;
+let variables: Record<string, string>;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  url = await t.app.start();
+  const scenario = await sectionScenario(t.db.prisma);
+  const animator = scenario.members[0];
+  if (!animator) throw new Error('no animator');
+  token = await t.tokenFor(animator.id);
+  variables = { c: gid('Collective', scenario.collective.id), s: gid('TenderSection', scenario.section.id) };
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** What the server holds for live streams; all zero when nothing is open. */
+function held() {
+  return {
+    streams: t.app.live.streamCount,
+    connections: t.app.live.connectionCount,
+    subscribers: t.app.events.subscriberCount,
+    documentListeners: t.app.documents.listenerCount,
+    openDocuments: t.app.documents.openCount,
+    presenceListeners: t.app.presence.listenerCount,
+  };
+}
+const NOTHING = { streams: 0, connections: 0, subscribers: 0, documentListeners: 0, openDocuments: 0, presenceListeners: 0 };
+
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Not released: ${JSON.stringify(held())}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** A bare graphql-transport-ws client, so a test can complete, close or terminate the very socket. */
+async function rawSocket(): Promise<{ socket: WebSocket; messages: Json[]; next: () => Promise<Json> }> {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  const messages: Json[] = [];
+  const waiters: Array<() => void> = [];
+  socket.on('message', (data) => {
+    messages.push(JSON.parse(String(data)));
+    for (const waiter of waiters.splice(0)) waiter();
+  });
+  let read = 0;
+  const next = async () => {
+    while (messages.length <= read) await new Promise<void>((resolve) => waiters.push(resolve));
+    read += 1;
+    return messages[read - 1];
+  };
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  expect((await next()).type).toBe('connection_ack');
+  return { socket, messages, next };
+}
+
+/** Opens one stream, waits until the server holds it, ends it the given way, waits until it is released. */
+async function cycle(stream: Stream, ending: Ending): Promise<void> {
+  const query = STREAMS[stream];
+  if (ending === 'sse-abort') {
+    const { inbox, stop } = sseSubscribe(url, token, query, variables);
+    await until(() => t.app.live.streamCount === 1 || inbox.errors.length > 0);
+    expect(inbox.errors).toEqual([]);
+    stop();
+  } else {
+    const { socket } = await rawSocket();
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
+    await until(() => t.app.live.streamCount === 1);
+    if (ending === 'complete') {
+      socket.send(JSON.stringify({ id: '1', type: 'complete' }));
+      await until(() => t.app.live.streamCount === 0);
+      socket.close(1000);
+    } else if (ending === 'close') socket.close(1000);
+    else socket.terminate();
+  }
+  await until(() => JSON.stringify(held()) === JSON.stringify(NOTHING));
+}
+
+function heapAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+describe('Release', () => {
+  it('should release every kind of stream at once, however it ends, and keep the heap flat', async () => {
+    // Warm up: the first cycles compile and cache what every later one reuses.
+    for (const stream of Object.keys(STREAMS) as Stream[]) for (const ending of ENDINGS) await cycle(stream, ending);
+    const before = heapAfterGc();
+    for (let i = 0; i < CYCLES; i += 1)
+      for (const stream of Object.keys(STREAMS) as Stream[]) for (const ending of ENDINGS) await cycle(stream, ending);
+    const after = heapAfterGc();
+    const opened = CYCLES * Object.keys(STREAMS).length * ENDINGS.length;
+    console.info(
+      `Release test: ${opened} streams opened and closed; heap after GC ${(before / 1e6).toFixed(1)} MB before, ${(after / 1e6).toFixed(1)} MB after (${((after - before) / 1e3).toFixed(0)} kB, ${((after - before) / opened).toFixed(0)} B per stream)`,
+    );
+    expect(held()).toEqual(NOTHING);
+    // A stream left registered holds its context, listeners and queue (tens of kB); 1 kB each is noise.
+    expect(after - before).toBeLessThan(opened * 1_000);
+  }, 600_000);
+});
