@@ -313,6 +313,8 @@ for (const transport of ['ws', 'sse'] as Transport[]) {
           expect(preparing(streams.dashboard.inbox.received[0])).toBe(1);
 
           await change(kind, w, listenerToken);
+          // An expiry is no mutation: the change happens when the session runs out.
+          if (kind === 'sessionExpiry') await streams.sectionSync.inbox.waitForEnd(30_000);
           // Right after the change (before any stream has been seen to end), others type and move their cursor.
           const leadDoc = new Y.Doc();
           await mutate(

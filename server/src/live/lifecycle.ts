@@ -3,6 +3,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import type { SignedIn } from '../auth/sessions.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import type { EventBus, LogEvent } from '../events/bus.js';
+import type { EventType } from '../events/types.js';
 import { logger } from '../observability/log.js';
 import type { Connection, LiveConnection } from './connection.js';
 
@@ -305,18 +306,16 @@ export class Lifecycle {
 
 /**
  * Events that can change who may see what inside a collective: it closing (every membership ends), a
- * deal's partners changing, a section becoming restricted, changing owner or being removed, a response
- * or deal removed. Membership events change the rights of the member they name.
+ * deal's partners changing, a section becoming restricted, changing owner or being removed. Membership
+ * events change the rights of the member they name.
  */
-const ACCESS_EVENTS = new Set([
+const ACCESS_EVENTS = new Set<string>([
   'collective.closed',
   'deal.partnersSet',
   'deal.partnerSubstituted',
-  'deal.removed',
-  'tenderResponse.removed',
   'tenderSection.updated',
   'tenderSection.removed',
-]);
+] satisfies EventType[]);
 
 /**
  * Whether `event` may change what `memberId` sees of `collectiveId` (any collective when null): their own
