@@ -41,6 +41,29 @@ export function isSessionError(error: CombinedError | undefined): boolean {
   );
 }
 
+/**
+ * Codes that end a stream for good: subscribing again would only be refused again (the stream was never
+ * the caller's, or no longer is). Anything else (a network error, `UNAVAILABLE`) is worth a retry.
+ */
+const FINAL_STREAM_CODES = new Set([
+  'NOT_FOUND',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'ACCESS_REVOKED',
+  'UNAUTHENTICATED',
+  'SESSION_EXPIRED',
+  'SESSION_REVOKED',
+]);
+
+/** The code of a stream's final refusal or end, or null when the error is worth retrying. */
+export function finalStreamCode(error: CombinedError | undefined): string | null {
+  for (const item of error?.graphQLErrors ?? []) {
+    const code = String(item.extensions?.code ?? '');
+    if (FINAL_STREAM_CODES.has(code)) return code;
+  }
+  return null;
+}
+
 interface AuthExchangeOptions {
   getToken(): string | null;
   /** Called once per failing result when the server no longer accepts the session. */

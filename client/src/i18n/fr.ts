@@ -587,6 +587,7 @@ export const fr = {
       connected: 'Connecté',
       reconnecting: 'Reconnexion… vos modifications sont gardées',
       offline: 'Hors ligne : vous pouvez continuer, tout sera envoyé au retour du réseau',
+      closed: 'Vous n’avez plus accès à cette section.',
     } as Record<string, string>,
     present: 'Présents',
     you: '(vous)',

@@ -1,10 +1,11 @@
 import type { Client } from 'urql';
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
+import { finalStreamCode } from '../../client';
 import { graphql } from '../../graphql';
 
 /** How the section's live connection stands, as the indicator shows it. */
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'closed';
 
 /** Someone in the section, as `sectionPresence` sends them. */
 export interface PresenceEntry {
@@ -144,6 +145,8 @@ export class SectionSync {
   #inFlight = false;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #retryDelay = 1_000;
+  /** Refused or ended for good (see `#close`). */
+  #closed = false;
   #renewTimer: ReturnType<typeof setInterval> | undefined;
   #presenceTimer: ReturnType<typeof setTimeout> | undefined;
   #lastCursor: RelativeCursor | null = null;
@@ -224,6 +227,8 @@ export class SectionSync {
     this.#sync = this.#client.subscription(SECTION_SYNC, variables).subscribe((result) => {
       const message = result.data?.sectionSync;
       if (message) this.#onMessage(message);
+      // Refused or ended for good (no such section, access revoked, session over): never resubscribe.
+      else if (finalStreamCode(result.error)) this.#close();
       else if (result.error) this.#lost();
     });
   }
@@ -294,7 +299,7 @@ export class SectionSync {
 
   /** The server did not answer: resubscribe (a fresh handshake) with a growing delay. */
   #lost(): void {
-    if (this.#destroyed) return;
+    if (this.#destroyed || this.#closed) return;
     this.#synced = false;
     this.#setState(navigator.onLine === false ? 'offline' : 'reconnecting');
     clearTimeout(this.#retryTimer);
@@ -302,8 +307,18 @@ export class SectionSync {
     this.#retryDelay = Math.min(this.#retryDelay * 2, 10_000);
   }
 
+  /** The stream was refused or ended for good: stop listening and retrying; the page says so. */
+  #close(): void {
+    this.#closed = true;
+    this.#synced = false;
+    clearTimeout(this.#retryTimer);
+    this.#sync?.unsubscribe();
+    this.#sync = null;
+    this.#setState('closed');
+  }
+
   readonly #onOnline = () => {
-    if (this.#synced) return;
+    if (this.#synced || this.#closed) return;
     this.#setState('reconnecting');
     clearTimeout(this.#retryTimer);
     this.#retryDelay = 1_000;
