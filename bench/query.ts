@@ -54,7 +54,7 @@ async function measure(
   const cpuBefore = cpuMs(pid);
   const result = await load.call<{ latencies: number[]; errors: number; firstError: string | null; elapsedMs: number }>(
     'measure',
-    { durationMs: windows.durationMs },
+    { durationMs: windows.durationMs, minAnswers: concurrency * 2, maxMs: 30_000 },
   );
   const cpu = cpuMs(pid) - cpuBefore;
   if (result.latencies.length === 0) throw new Error(`No answer to ${body.slice(0, 80)}: ${result.firstError}`);

@@ -71,6 +71,7 @@ function start(args: RunArgs) {
   };
   // Timing starts with the next call: the caller reads the server's CPU clock in between.
   return {
+    answered: () => latencies.length,
     begin: () => {
       measuring = true;
       started = performance.now();
@@ -79,16 +80,24 @@ function start(args: RunArgs) {
 }
 
 let begin: (() => void) | null = null;
+let answered: () => number = () => 0;
 
 serveCommands({
   start: (args: RunArgs) => {
-    begin = start(args).begin;
+    const started = start(args);
+    begin = started.begin;
+    answered = started.answered;
     return true;
   },
-  /** Times every answer for `durationMs`, then stops and returns the latencies (ms). */
-  measure: async ({ durationMs }: { durationMs: number }) => {
+  /**
+   * Times every answer for `durationMs` (longer, up to `maxMs`, until `minAnswers` came: a loaded machine must
+   * not leave a window without an answer), then stops and returns the latencies (ms).
+   */
+  measure: async ({ durationMs, minAnswers, maxMs }: { durationMs: number; minAnswers: number; maxMs: number }) => {
     begin?.();
+    const started = Date.now();
     await new Promise((resolve) => setTimeout(resolve, durationMs));
+    while (answered() < minAnswers && Date.now() - started < maxMs) await new Promise((resolve) => setTimeout(resolve, 50));
     const result = await current?.stop();
     current = null;
     return result;

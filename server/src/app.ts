@@ -139,7 +139,7 @@ function announceCommittedEvents(events: EventBus): Plugin {
 
 /** Opens the configured database, applies pending migrations and, when it is empty, seeds the demo cooperative. */
 export async function openMigrated(config: Config): Promise<Database> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgliteThread: config.pgliteThread });
   await migrate(db.sql);
   if (config.seedWhenEmpty && (await db.prisma.member.count()) === 0) await seedDemoData(db.prisma);
   return db;

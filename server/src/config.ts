@@ -28,6 +28,8 @@ export interface Config {
   maxUpdateBytes: number;
   /** Updates in a section's log before they are folded into its snapshot. */
   compactAfter: number;
+  /** Where embedded PGlite runs: the event loop's thread (`main`) or a thread of its own (`worker`). */
+  pgliteThread: 'main' | 'worker';
   /** HTTP limits (slow or oversized clients); see `HttpLimits`. */
   http: HttpLimits;
 }
@@ -64,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventRetentionDays: env.EVENT_RETENTION_DAYS ? Number(env.EVENT_RETENTION_DAYS) : 90,
     maxUpdateBytes: env.MAX_UPDATE_BYTES ? Number(env.MAX_UPDATE_BYTES) : 1024 * 1024,
     compactAfter: env.COMPACT_AFTER ? Number(env.COMPACT_AFTER) : 200,
+    pgliteThread: env.PGLITE_THREAD === 'worker' ? 'worker' : 'main',
     http: {
       headersTimeoutMs: numberFrom(env.HTTP_HEADERS_TIMEOUT_MS, 10_000),
       requestTimeoutMs: numberFrom(env.HTTP_REQUEST_TIMEOUT_MS, 30_000),

@@ -15,7 +15,9 @@ export interface TestDatabase extends Database {
 export async function createTestDatabase(options: { onQuery?: (sql: string) => void } = {}): Promise<TestDatabase> {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
-    const db = await openDatabase({ dataDir: 'memory://', onQuery: options.onQuery });
+    // PGLITE_THREAD=worker runs the suites on PGlite's own thread (see the README's configuration table).
+    const pgliteThread = process.env.PGLITE_THREAD === 'worker' ? 'worker' : 'main';
+    const db = await openDatabase({ dataDir: 'memory://', onQuery: options.onQuery, pgliteThread });
     await migrate(db.sql);
     return { ...db, dispose: () => db.close() };
   }

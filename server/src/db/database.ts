@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
@@ -28,19 +32,33 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** Called with every SQL statement Prisma runs (tests count them). */
   onQuery?: ((sql: string) => void) | undefined;
+  /**
+   * Where embedded PGlite runs: on the event loop's thread (`main`, the default), or on a thread of its own
+   * reached over the PostgreSQL wire protocol (`worker`; setting `PGLITE_THREAD`).
+   */
+  pgliteThread?: 'main' | 'worker' | undefined;
 }
 
 /** Opens the database the configuration names: PostgreSQL when a URL is given, PGlite otherwise. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.databaseUrl
     ? openPostgres(options.databaseUrl, options.onQuery)
-    : openPglite(options.dataDir ?? './data', options.onQuery);
+    : options.pgliteThread === 'worker'
+      ? openPgliteWorker(options.dataDir ?? './data', options.onQuery)
+      : openPglite(options.dataDir ?? './data', options.onQuery);
 }
 
-function prismaClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: string) => void): PrismaClient {
+/**
+ * On the embedded database transactions queue for its one connection: wait for it as long as a burst can take
+ * (Prisma's default, 2 s, is meant for a pool of connections).
+ */
+const PGLITE_TRANSACTIONS = { maxWait: 30_000, timeout: 30_000 };
+
+function prismaClient(adapter: PrismaPg | PrismaPGlite, kind: Database['kind'], onQuery?: (sql: string) => void): PrismaClient {
+  const transactionOptions = kind === 'pglite' ? PGLITE_TRANSACTIONS : undefined;
   const client = onQuery
-    ? new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
-    : new PrismaClient({ adapter });
+    ? new PrismaClient({ adapter, transactionOptions, log: [{ emit: 'event', level: 'query' }] })
+    : new PrismaClient({ adapter, transactionOptions });
   if (onQuery) (client as PrismaClient<'query'>).$on('query', (event) => onQuery(event.query));
   // A GraphQL selection of only `__typename` gives Pothos an empty `select`, which Prisma refuses:
   // read the ID alone instead.
@@ -57,9 +75,10 @@ function prismaClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: string) 
   }) as unknown as PrismaClient;
 }
 
+/** Embedded PGlite on the event loop's thread: every statement runs there. */
 async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Promise<Database> {
   const pglite = await PGlite.create(dataDir);
-  const prisma = prismaClient(new PrismaPGlite(pglite), onQuery);
+  const prisma = prismaClient(new PrismaPGlite(pglite), 'pglite', onQuery);
   const sql: SqlRunner = {
     exec: async (script) => {
       await pglite.exec(script);
@@ -86,11 +105,92 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
   };
 }
 
+/**
+ * One connection to the embedded database. PGlite runs one statement at a time anyway, and pglite-socket
+ * interleaves the extended-protocol messages (Parse, Bind, Execute…) of concurrent connections outside
+ * transactions, which would mix their statements: `pg`'s pool queues callers instead. As with PGlite in-process,
+ * a query outside a transaction waits until the open one ends.
+ */
+const PGLITE_POOL_SIZE = 1;
+/** pg reaches a unix socket as `<host folder>/.s.PGSQL.<port>`. */
+const PGLITE_SOCKET_PORT = 5432;
+
+/**
+ * Embedded PGlite on a thread of its own (`pglite-worker.mjs`), reached over the PostgreSQL wire protocol on a
+ * unix socket: the event loop's thread never runs a query, and the server talks to it through the same `pg`
+ * pool and Prisma adapter as to PostgreSQL. A transaction keeps its connection; the database thread serves the
+ * other connections' statements once it ends (pglite-socket's queue), so transactions stay serialised as in
+ * PGlite itself.
+ */
+async function openPgliteWorker(dataDir: string, onQuery?: (sql: string) => void): Promise<Database> {
+  const socketDir = await mkdtemp(join(tmpdir(), 'collectifs-pglite-'));
+  const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
+    // The thread needs no loader or inspector flag of the main thread (some are refused in workers).
+    execArgv: [],
+    workerData: {
+      dataDir,
+      socketPath: join(socketDir, `.s.PGSQL.${PGLITE_SOCKET_PORT}`),
+      maxConnections: PGLITE_POOL_SIZE + 2,
+    },
+  });
+  /** The worker's next message holding `key` (or its error). */
+  const next = (key: string) =>
+    new Promise<void>((resolve, reject) => {
+      const onMessage = (message: Record<string, unknown>) => {
+        if (!(key in message) && !('error' in message)) return;
+        stopListening();
+        if ('error' in message) reject(new Error(`The embedded database could not be opened in ${dataDir}: ${message.error}`));
+        else resolve();
+      };
+      const onExit = (code: number) => {
+        stopListening();
+        reject(new Error(`The embedded database's thread exited (${code})`));
+      };
+      const stopListening = () => {
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('exit', onExit);
+    });
+  try {
+    await next('ready');
+  } catch (error) {
+    await worker.terminate();
+    await rm(socketDir, { recursive: true, force: true });
+    throw error;
+  }
+  const pool = new pg.Pool({
+    host: socketDir,
+    port: PGLITE_SOCKET_PORT,
+    user: 'postgres',
+    database: 'postgres',
+    max: PGLITE_POOL_SIZE,
+    idleTimeoutMillis: 0,
+  });
+  return fromPool('pglite', pool, onQuery, async () => {
+    const closed = next('closed');
+    worker.postMessage('close');
+    await closed.catch(() => {});
+    await worker.terminate();
+    await rm(socketDir, { recursive: true, force: true });
+  });
+}
+
 async function openPostgres(connectionString: string, onQuery?: (sql: string) => void): Promise<Database> {
-  const pool = new pg.Pool({ connectionString, max: 10 });
+  return fromPool('postgres', new pg.Pool({ connectionString, max: 10 }), onQuery);
+}
+
+/** Prisma and raw SQL over a `pg` pool (PostgreSQL, or the embedded database's socket). */
+function fromPool(
+  kind: Database['kind'],
+  pool: pg.Pool,
+  onQuery?: (sql: string) => void,
+  afterClose?: () => Promise<void>,
+): Database {
   // An idle connection the server closes (restart, dropped test database) must not crash the process.
   pool.on('error', () => {});
-  const prisma = prismaClient(new PrismaPg(pool), onQuery);
+  const prisma = prismaClient(new PrismaPg(pool), kind, onQuery);
   const onClient = (client: pg.PoolClient | pg.Pool): Omit<SqlRunner, 'transaction'> => ({
     exec: async (script) => {
       await client.query(script);
@@ -115,12 +215,13 @@ async function openPostgres(connectionString: string, onQuery?: (sql: string) =>
     },
   };
   return {
-    kind: 'postgres',
+    kind,
     prisma,
     sql,
     close: async () => {
       await prisma.$disconnect();
       await pool.end();
+      await afterClose?.();
     },
   };
 }
