@@ -67,8 +67,11 @@ async function session(
   try {
     const numbers = (i: number) => Array.from({ length: editors }, (_, n) => n).filter((n) => n % processes === i);
     await Promise.all(
-      workers.map((worker, i) => worker.call('open', { mode, ...target, editors: numbers(i), presence: mode === 'graphql' })),
+      workers.map((worker, i) =>
+        worker.call('open', { mode, ...target, editors: numbers(i), presence: mode === 'graphql', run: `r${editors}${mode[0]}` }),
+      ),
     );
+    await Promise.all(workers.map((worker) => worker.call('setup')));
     context.log(`coediting ${mode}: ${editors} editors typing for ${durationMs / 1000} s`);
     await Promise.all(workers.map((worker) => worker.call('start', { ratePerSecond: editsPerSecond })));
     await new Promise((resolve) => setTimeout(resolve, durationMs));

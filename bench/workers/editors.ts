@@ -20,7 +20,6 @@ const UPDATE_PRESENCE = `mutation UpdatePresence($input: UpdatePresenceInput!) {
   ... on Error { message } } }`;
 const PRESENCE_THROTTLE_MS = 120;
 const REMOTE = Symbol('remote');
-const MARKER = /#(\d+):(\d+);/g;
 
 interface OpenArgs {
   mode: 'graphql' | 'relay';
@@ -30,6 +29,8 @@ interface OpenArgs {
   /** Editor numbers handled by this process. */
   editors: number[];
   presence: boolean;
+  /** This session's tag: markers of an earlier session in the same section are not counted. */
+  run: string;
 }
 
 /** Runs a GraphQL operation on a graphql-ws client and resolves with its (single) result. */
@@ -143,7 +144,7 @@ class Editor {
     for (const struct of Y.decodeUpdate(update).structs) {
       const content = (struct as { content?: { str?: string } }).content;
       if (typeof content?.str !== 'string') continue;
-      for (const match of content.str.matchAll(MARKER)) {
+      for (const match of content.str.matchAll(new RegExp(`#${this.args.run}\\.(\\d+):(\\d+);`, 'g'))) {
         const key = `${match[1]}:${match[2]}`;
         if (Number(match[1]) !== this.number && !this.received.has(key)) this.received.set(key, at);
       }
@@ -167,7 +168,7 @@ class Editor {
     this.seq += 1;
     this.typed.set(key, now());
     const text = this.paragraph as Y.XmlText;
-    text.insert(text.length, `#${key};`);
+    text.insert(text.length, `#${this.args.run}.${key};`);
     if (this.args.presence && this.#presenceTimer === undefined) {
       this.#presenceTimer = setTimeout(() => {
         this.#presenceTimer = undefined;
@@ -231,6 +232,10 @@ serveCommands({
   open: async (args: OpenArgs) => {
     editors = args.editors.map((number) => new Editor(number, args));
     await Promise.all(editors.map((editor) => editor.connect()));
+    return true;
+  },
+  /** Each editor adds its paragraph, once every editor of every process is connected (a relay keeps nothing). */
+  setup: async () => {
     for (const editor of editors) editor.setup();
     await Promise.all(editors.map((editor) => editor.settled()));
     return true;
