@@ -33,7 +33,7 @@ type Outcome = 'SESSION_REVOKED' | 'SESSION_EXPIRED' | 'ACCESS_REVOKED' | 'conti
 const all = (outcome: Outcome) => Object.fromEntries(STREAMS.map((stream) => [stream, outcome])) as Record<Stream, Outcome>;
 const lostSection = { nodeChanges: 'ACCESS_REVOKED', sectionSync: 'ACCESS_REVOKED', sectionPresence: 'ACCESS_REVOKED' } as const;
 
-/** The expected matrix. A partner from outside the collective cannot follow the collective's activity at all. */
+/** The expected matrix. A partner from outside the collective follows its activity for their deal's events. */
 const EXPECTED: Record<Change, Record<Stream, Outcome>> = {
   signOut: all('SESSION_REVOKED'),
   sessionExpiry: all('SESSION_EXPIRED'),
@@ -41,8 +41,8 @@ const EXPECTED: Record<Change, Record<Stream, Outcome>> = {
   leaveCollective: { ...all('continues'), collectiveActivity: 'ACCESS_REVOKED', ...lostSection },
   collectiveClosed: { ...all('continues'), collectiveActivity: 'ACCESS_REVOKED', ...lostSection },
   sectionRestricted: { ...all('continues'), ...lostSection },
-  sectionOwnerChanged: { ...all('continues'), collectiveActivity: 'refused', ...lostSection },
-  dealPartnersChanged: { ...all('continues'), collectiveActivity: 'refused', ...lostSection },
+  sectionOwnerChanged: { ...all('continues'), ...lostSection },
+  dealPartnersChanged: { ...all('continues'), collectiveActivity: 'ACCESS_REVOKED', ...lostSection },
 };
 
 /** Who listens: the collective's member, or the member-partner of the deal from outside the collective. */
@@ -374,7 +374,19 @@ for (const transport of ['ws', 'sse'] as Transport[]) {
               { id: gid('Collective', w.collective.id) },
               w.tokens.lead,
             );
-            await messageWhere(streams.collectiveActivity.inbox, 0, (m) => m.collectiveActivity.type === 'collective.updated');
+            if (LISTENER[kind] === 'insider') {
+              await messageWhere(streams.collectiveActivity.inbox, 0, (m) => m.collectiveActivity.type === 'collective.updated');
+            } else {
+              // A partner from outside the collective receives their deal's events, and nothing else of it.
+              await mutate(
+                'mutation($id: ID!) { updateDeal(input: { id: $id, title: "Groupement renommé" }) { __typename ... on Error { message } } }',
+                { id: gid('Deal', w.deal.id) },
+                w.tokens.lead,
+              );
+              await messageWhere(streams.collectiveActivity.inbox, 0, (m) => m.collectiveActivity.type === 'deal.updated');
+              const types = streams.collectiveActivity.inbox.received.map((m) => m.collectiveActivity.type);
+              expect(types).not.toContain('collective.updated');
+            }
             outcomes.collectiveActivity = 'continues';
           }
           for (const stream of STREAMS) if (expected[stream] === 'refused') outcomes[stream] = 'refused';

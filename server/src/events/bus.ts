@@ -162,7 +162,11 @@ export class EventBus {
               orderBy: { position: 'asc' },
               take: PAGE,
             });
-            for (const event of page) this.#deliver(event);
+            for (const event of page) {
+              // What the payload does not carry (a deal's partners, a section's restriction) is read first.
+              if (this.index.needsRefresh(event)) await this.index.refresh(event);
+              this.#deliver(event);
+            }
           } while (page.length === PAGE);
         } while (this.#again);
       } finally {

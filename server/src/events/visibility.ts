@@ -9,27 +9,130 @@ export interface Listener {
   isSupportStaff: boolean;
 }
 
+/** The database ID inside a global ID of the given type, or null. */
+function idIn(globalId: string, typename: string): string | null {
+  const [type, id] = Buffer.from(globalId, 'base64').toString('utf8').split(':');
+  return type === typename && id ? id : null;
+}
+
+/** Events after which a deal's member-partners (or a restricted section's readers) are read again. */
+const REFRESHING = new Set(['deal.created', 'deal.partnersSet', 'deal.partnerSubstituted', 'tenderResponse.created']);
+
 /**
  * What each instance needs to authorise events at delivery, kept current by the events themselves:
- * collectives' kinds and who is an active member where. Since events are applied in log order before
- * they are delivered, a member removed at position n receives nothing of that collective after n.
+ * collectives' kinds, who is an active member where, each deal's active member-partners and which
+ * sections are restricted to whom. Since events are applied in log order before they are delivered, a
+ * member removed at position n receives nothing of that collective (or deal) after n.
  */
 export class DeliveryIndex {
   readonly #kinds = new Map<string, CollectiveKind>();
   readonly #insiders = new Map<string, Set<string>>();
+  /** Deal ID → its active partners' member IDs (external companies have none). */
+  readonly #partners = new Map<string, Set<string>>();
+  /** Tender response ID → its deal's ID. */
+  readonly #responseDeal = new Map<string, string>();
+  /** Restricted section ID → the members who may read it (its owner partner's and the lead's). */
+  readonly #restricted = new Map<string, Set<string>>();
 
   constructor(private readonly prisma: PrismaClient) {}
 
   async load(): Promise<void> {
-    const collectives = await this.prisma.collective.findMany({ select: { id: true, kind: true } });
+    const [collectives, partners, responses, restricted] = await Promise.all([
+      this.prisma.collective.findMany({ select: { id: true, kind: true } }),
+      this.prisma.dealPartner.findMany({
+        where: { status: 'ACTIVE', memberId: { not: null } },
+        select: { dealId: true, memberId: true },
+      }),
+      this.prisma.tenderResponse.findMany({ where: { dealId: { not: null } }, select: { id: true, dealId: true } }),
+      this.prisma.tenderSection.findMany({ where: { restricted: true }, select: { id: true } }),
+    ]);
     for (const collective of collectives) this.#kinds.set(collective.id, collective.kind);
+    for (const row of partners) {
+      const members = this.#partners.get(row.dealId) ?? new Set<string>();
+      if (row.memberId) members.add(row.memberId);
+      this.#partners.set(row.dealId, members);
+    }
+    for (const row of responses) if (row.dealId) this.#responseDeal.set(row.id, row.dealId);
+    await Promise.all(restricted.map((row) => this.#readSection(row.id)));
   }
 
-  /** Loads a listener's active collectives, once, before their subscription starts. */
+  /** Loads a listener's active collectives and deals, once, before their subscription starts. */
   async watch(memberId: string): Promise<void> {
     if (this.#insiders.has(memberId)) return;
-    const rows = await this.prisma.membership.findMany({ where: { memberId, status: 'ACTIVE' }, select: { collectiveId: true } });
+    const [rows, partnerships] = await Promise.all([
+      this.prisma.membership.findMany({ where: { memberId, status: 'ACTIVE' }, select: { collectiveId: true } }),
+      this.prisma.dealPartner.findMany({
+        where: { memberId, status: 'ACTIVE' },
+        select: { dealId: true, deal: { select: { tenderResponse: { select: { id: true } } } } },
+      }),
+    ]);
     this.#insiders.set(memberId, new Set(rows.map((row) => row.collectiveId)));
+    // Their deals too, whatever the index has heard of them so far.
+    for (const { dealId, deal } of partnerships) {
+      const members = this.#partners.get(dealId) ?? new Set<string>();
+      members.add(memberId);
+      this.#partners.set(dealId, members);
+      if (deal.tenderResponse) this.#responseDeal.set(deal.tenderResponse.id, dealId);
+    }
+  }
+
+  /** Whether `refresh` must read the database for this event before it is applied (deal partners, restrictions). */
+  needsRefresh(event: LogEvent): boolean {
+    return (
+      REFRESHING.has(event.type) || (event.type.startsWith('tenderSection.') && event.type !== 'tenderSection.figuresChanged')
+    );
+  }
+
+  /**
+   * Reads what the event's payload does not carry: the deal's active member-partners, a response's deal,
+   * a section's restriction. Runs in log order, before the event is delivered.
+   */
+  async refresh(event: LogEvent): Promise<void> {
+    const payload = event.payload as Record<string, unknown>;
+    if (event.type.startsWith('deal.')) {
+      const dealId = idIn(event.subjectId, 'Deal');
+      if (!dealId) return;
+      const rows = await this.prisma.dealPartner.findMany({
+        where: { dealId, status: 'ACTIVE', memberId: { not: null } },
+        select: { memberId: true },
+      });
+      this.#partners.set(dealId, new Set(rows.flatMap((row) => (row.memberId ? [row.memberId] : []))));
+      // The lead may have changed: restricted sections of this deal are read again.
+      const sections = await this.prisma.tenderSection.findMany({
+        where: { restricted: true, response: { dealId } },
+        select: { id: true },
+      });
+      await Promise.all(sections.map((section) => this.#readSection(section.id)));
+      return;
+    }
+    if (event.type === 'tenderResponse.created') {
+      const responseId = idIn(event.subjectId, 'TenderResponse');
+      if (responseId && typeof payload.dealId === 'string') this.#responseDeal.set(responseId, payload.dealId);
+      return;
+    }
+    const sectionId = idIn(event.subjectId, 'TenderSection');
+    if (sectionId) await this.#readSection(sectionId);
+  }
+
+  async #readSection(sectionId: string): Promise<void> {
+    const section = await this.prisma.tenderSection.findUnique({
+      where: { id: sectionId },
+      select: {
+        restricted: true,
+        ownerPartner: { select: { memberId: true, status: true } },
+        response: {
+          select: { deal: { select: { partners: { where: { status: 'ACTIVE', isLead: true }, select: { memberId: true } } } } },
+        },
+      },
+    });
+    if (!section?.restricted) {
+      this.#restricted.delete(sectionId);
+      return;
+    }
+    const readers = new Set<string>();
+    if (section.ownerPartner?.status === 'ACTIVE' && section.ownerPartner.memberId) readers.add(section.ownerPartner.memberId);
+    for (const lead of section.response.deal?.partners ?? []) if (lead.memberId) readers.add(lead.memberId);
+    this.#restricted.set(sectionId, readers);
   }
 
   /** Applies an event to the index (before it is delivered to anyone). */
@@ -50,10 +153,22 @@ export class DeliveryIndex {
     }
   }
 
+  /** The deal an event belongs to (a deal's, its response's or one of its sections' events), or null. */
+  dealOf(event: LogEvent): string | null {
+    const payload = event.payload as Record<string, unknown>;
+    if (event.type.startsWith('deal.')) return idIn(event.subjectId, 'Deal');
+    if (event.type.startsWith('tenderResponse.')) return typeof payload.dealId === 'string' ? payload.dealId : null;
+    if (event.type.startsWith('tenderSection.') && typeof payload.responseId === 'string')
+      return this.#responseDeal.get(payload.responseId) ?? null;
+    return null;
+  }
+
   /**
    * Collective and membership events follow the directory's rule (a business collective's only to its
    * members and the support staff); the events of shared resources go to the collective's active members
-   * and the support staff only.
+   * and the support staff only, and a deal's (its response's, its sections') also to its active
+   * member-partners from outside the collective (DOMAIN.md: a deal's partners are members or companies).
+   * A restricted section's events reach only its owner partner's member, the lead's and the support staff.
    */
   mayReceive(listener: Listener, event: LogEvent): boolean {
     if (listener.isSupportStaff) return true;
@@ -63,8 +178,15 @@ export class DeliveryIndex {
     // Outside any collective: the cooperative's shared pipeline and directory are public to members;
     // anything else (a private referral, a session) is only for those it names.
     if (!event.collectiveId) return PUBLIC_OUTSIDE_COLLECTIVES.some((prefix) => event.type.startsWith(prefix));
+    if (event.type.startsWith('tenderSection.')) {
+      const sectionId = idIn(event.subjectId, 'TenderSection');
+      const readers = sectionId ? this.#restricted.get(sectionId) : undefined;
+      if (readers) return readers.has(listener.memberId);
+    }
     const insider = this.#insiders.get(listener.memberId)?.has(event.collectiveId) ?? false;
     if (insider) return true;
+    const dealId = this.dealOf(event);
+    if (dealId && this.#partners.get(dealId)?.has(listener.memberId)) return true;
     const directoryEvent = event.type.startsWith('collective.') || event.type.startsWith('membership.');
     if (!directoryEvent) return false;
     const kind = this.#kinds.get(event.collectiveId);

@@ -148,13 +148,22 @@ builder.subscriptionFields((t) => ({
         (event) => event.collectiveId === collectiveId,
         async () => {
           collectiveId = idOf(decodeGlobalId(String(args.collectiveId)), 'Collective', 'collectiveId');
+          // Its members and the support staff follow it; so does an active partner of one of its deals
+          // (who receives that deal's events only).
           const mayFollow = async (access: Access) => {
             const found = await context.prisma.collective.findUnique({ where: { id: collectiveId }, select: { id: true } });
             if (!found) throw new NotFoundError('collectiveId', 'No such collective.');
-            return access.canSeeInternalsOf(collectiveId);
+            if (await access.canSeeInternalsOf(collectiveId)) return true;
+            const partner = await context.prisma.dealPartner.findFirst({
+              where: { memberId: me, status: 'ACTIVE', deal: { collectiveId } },
+              select: { id: true },
+            });
+            return partner !== null;
           };
           if (!(await mayFollow(context.access)))
-            throw new ForbiddenError("A business collective's activity is for its members and the support staff.");
+            throw new ForbiddenError(
+              "A business collective's activity is for its members, its deals' partners and the support staff.",
+            );
           return {
             affectedBy: (event) => accessChange(event, me, collectiveId),
             visible: async () => mayFollow((await freshContext(context)).access),
