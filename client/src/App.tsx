@@ -1,24 +1,33 @@
-import { lazy, Suspense, useEffect, useEffectEvent, useRef, useState } from 'react';
+import { type ComponentType, lazy, Suspense, useEffect, useEffectEvent, useRef, useState } from 'react';
 import { BrowserRouter, NavLink, Route, Routes, useLocation, useParams } from 'react-router';
 import { Provider, useMutation, useQuery } from 'urql';
 import { createGraphqlSession, type GraphqlSession, readToken, TOKEN_KEY, writeToken } from './client';
 import { SignIn } from './features/auth/SignIn';
-import { CollectivePage } from './features/collectives/CollectivePage';
-import { CreateCollective } from './features/collectives/CreateCollective';
 import { Directory } from './features/collectives/Directory';
-import { DealPage } from './features/deals/DealPage';
-import { OpportunitiesPage, OpportunityPage } from './features/deals/OpportunityPage';
-import { MyFeed } from './features/feed/MyFeed';
-import { BrandPage } from './features/resources/BrandPage';
-import { ProductPage } from './features/resources/ProductPage';
-import { StandPage } from './features/resources/StandPage';
-import { SectorTools } from './features/sector/SectorTools';
 import { graphql } from './graphql';
 import { fr } from './i18n/fr';
-import { NotFound } from './ui/QueryState';
+import { NotFoundPage } from './ui/QueryState';
 
-// The heavy screens (charts, the co-editor) load on first visit.
-const Dashboard = lazy(() => import('./features/dashboard/Dashboard').then((module) => ({ default: module.Dashboard })));
+/** A screen loaded on first visit: the directory comes with the app, every other screen is its own chunk. */
+function screen<Name extends string>(load: () => Promise<Record<Name, ComponentType>>, name: Name) {
+  return lazy(() => load().then((module) => ({ default: module[name] })));
+}
+
+const CollectivePage = screen(() => import('./features/collectives/CollectivePage'), 'CollectivePage');
+const CreateCollective = screen(() => import('./features/collectives/CreateCollective'), 'CreateCollective');
+const SectorTools = screen(() => import('./features/sector/SectorTools'), 'SectorTools');
+const OpportunitiesPage = screen(() => import('./features/deals/OpportunityPage'), 'OpportunitiesPage');
+const OpportunityPage = screen(() => import('./features/deals/OpportunityPage'), 'OpportunityPage');
+const CreateOpportunityPage = screen(() => import('./features/deals/OpportunityForms'), 'CreateOpportunityPage');
+const DealPage = screen(() => import('./features/deals/DealPage'), 'DealPage');
+const StandPage = screen(() => import('./features/resources/StandPage'), 'StandPage');
+const BrandPage = screen(() => import('./features/resources/BrandPage'), 'BrandPage');
+const ProductPage = screen(() => import('./features/resources/ProductPage'), 'ProductPage');
+const MyFeed = screen(() => import('./features/feed/MyFeed'), 'MyFeed');
+const Dashboard = screen(() => import('./features/dashboard/Dashboard'), 'Dashboard');
+const MemberDirectory = screen(() => import('./features/members/MemberDirectory'), 'MemberDirectory');
+const MemberPage = screen(() => import('./features/members/MemberPage'), 'MemberPage');
+const NodeRedirect = screen(() => import('./features/nodes/NodeRedirect'), 'NodeRedirect');
 const TenderResponsePage = lazy(() =>
   import('./features/editor/TenderResponsePage').then((module) => ({ default: module.TenderResponsePage })),
 );
@@ -115,6 +124,7 @@ function Session() {
 function MainNav() {
   const links: [string, string][] = [
     ['/', fr.nav.directory],
+    ['/membres', fr.nav.members],
     ['/opportunites', fr.nav.opportunities],
     ['/tableau-de-bord', fr.nav.dashboard],
     ['/fil', fr.nav.feed],
@@ -164,6 +174,10 @@ function AppRoutes({ moveFocus }: { moveFocus: boolean }) {
         <Route path="/collectifs/:slug" element={<CollectivePage />} />
         <Route path="/collectifs/:slug/outils" element={<SectorTools />} />
         <Route path="/opportunites" element={<OpportunitiesPage />} />
+        <Route path="/opportunites/nouvelle" element={<CreateOpportunityPage />} />
+        <Route path="/membres" element={<MemberDirectory />} />
+        <Route path="/membres/:id" element={<MemberPage />} />
+        <Route path="/objet/:id" element={<NodeRedirect />} />
         <Route path="/opportunites/:id" element={<OpportunityPage />} />
         <Route path="/affaires/:id" element={<DealPage />} />
         <Route path="/reponses/:id" element={<TenderResponseRoute />} />
@@ -172,7 +186,7 @@ function AppRoutes({ moveFocus }: { moveFocus: boolean }) {
         <Route path="/produits/:id" element={<ProductPage />} />
         <Route path="/fil" element={<MyFeed />} />
         <Route path="/tableau-de-bord" element={<Dashboard />} />
-        <Route path="*" element={<NotFound />} />
+        <Route path="*" element={<NotFoundPage />} />
       </Routes>
     </Suspense>
   );

@@ -13,6 +13,8 @@ export type EmbeddedTypename = Exclude<ObjectTypes, 'Query' | 'Mutation' | 'Subs
 
 /** Every embedded type, listed so graphcache knows them (the check below fails when the schema adds one). */
 export const EMBEDDED_TYPES = [
+  'ActivityConnection',
+  'ActivityEdge',
   'BrandHolder',
   'BrandUsageRuleApproval',
   'CollectiveBrandsConnection',

@@ -3,6 +3,7 @@ import { createClient as createWsClient } from 'graphql-ws';
 import { Client, type CombinedError, type Exchange, fetchExchange, makeOperation, mapExchange, subscriptionExchange } from 'urql';
 import type { EventFamily } from '../../server/src/events/types.js';
 import { EMBEDDED_TYPES } from './cache-keys';
+import { mutationUpdates } from './cache-updates';
 import { introspection } from './graphql-introspection';
 
 /** Where the session token is kept between visits. */
@@ -161,15 +162,6 @@ export function applyLiveEvent(cache: Cache, message: LiveEvent | null | undefin
     invalidateFields(cache, { __typename: 'Query', id: 'Query' }, ['collectives']);
 }
 
-/** After a membership mutation, the collective's member lists are refetched (a joined member is a new row). */
-function membershipChanged(field: string) {
-  return (result: DataFields, _args: Variables, cache: Cache) => {
-    const payload = result[field] as { data?: { collective?: { id?: string } } } | null;
-    const collectiveId = payload?.data?.collective?.id;
-    if (collectiveId) invalidateFields(cache, { __typename: 'Collective', id: collectiveId }, ['memberships']);
-  };
-}
-
 function liveUpdater(field: string) {
   return (result: DataFields, args: Variables, cache: Cache) => {
     const collectiveId = typeof args.collectiveId === 'string' ? args.collectiveId : undefined;
@@ -198,15 +190,8 @@ export function createCache() {
         nodeChanges: liveUpdater('nodeChanges'),
         // `dashboard` sends a full snapshot each time: nothing to reconcile.
       },
-      Mutation: {
-        createCollective(_result, _args, cache) {
-          invalidateFields(cache, { __typename: 'Query', id: 'Query' }, ['collectives']);
-        },
-        joinCollective: membershipChanged('joinCollective'),
-        leaveCollective: membershipChanged('leaveCollective'),
-        approveMembership: membershipChanged('approveMembership'),
-        declineMembership: membershipChanged('declineMembership'),
-      },
+      // Every mutation refetches the lists its change shows in (see cache-updates.ts).
+      Mutation: mutationUpdates,
     },
   });
 }

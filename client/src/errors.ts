@@ -1,9 +1,39 @@
 import type { CombinedError } from 'urql';
+import { graphql } from './graphql';
 import { fr, label } from './i18n/fr';
+
+/**
+ * What every mutation's typed error union carries, spread as `...MutationError` next to `... on <Name>Success`.
+ * Unmasked: the fields read like the mutation's own.
+ */
+export const MUTATION_ERROR = graphql(`
+  fragment MutationError on Error @_unmask {
+    __typename
+    message
+    ... on RuleViolationError {
+      field
+      rule
+    }
+    ... on NotFoundError {
+      field
+    }
+    ... on InputValidationError {
+      issues {
+        field
+        message
+      }
+    }
+  }
+`);
 
 /** A transport or GraphQL-level error, turned into a sentence for the user (domain errors come as union members). */
 export function describeError(error: CombinedError): string {
-  return error.networkError ? fr.errors.network : fr.errors.unexpected;
+  if (error.networkError) return fr.errors.network;
+  const code = String(error.graphQLErrors[0]?.extensions?.code ?? '');
+  if (code === 'UNAVAILABLE') return fr.errors.unavailable;
+  if (code === 'RATE_LIMITED') return fr.errors.rateLimited;
+  if (code === 'FORBIDDEN' || code === 'ACCESS_REVOKED') return fr.errors.forbidden;
+  return fr.errors.unexpected;
 }
 
 /** What a mutation's typed error union can carry (`... on Error`, `RuleViolationError`, `InputValidationError`). */
@@ -16,7 +46,7 @@ export interface ApiErrorPayload {
 }
 
 export interface FormErrors {
-  /** Messages by input field name (`input.name` → `name`, `input.partners.0.share` → `partners.0.share`). */
+  /** Messages by input field path (`input.name` → `name`, `input.partners[0].share` → `partners.0.share`). */
   fields: Record<string, string>;
   /** A message with no field of the form to sit next to. */
   general: string | null;
@@ -24,38 +54,50 @@ export interface FormErrors {
 
 export const NO_ERRORS: FormErrors = { fields: {}, general: null };
 
-/** `input.openness` → `openness`; other paths are kept as they are. */
+/** `input.openness` → `openness`, `input.partners[2].siret` → `partners.2.siret`; the path a form names its fields by. */
 export function fieldName(path: string): string {
-  return path.replace(/^input\./, '');
+  return path.replace(/^input\./, '').replace(/\[(\d+)\]/g, '.$1');
 }
 
 /**
  * Spreads a typed API error over the form's fields: a rule violation goes to its `field`, a validation error to
  * each issue's field, and anything whose field the form does not show (`known`) becomes the general message.
+ * `known` may be a list of paths or a predicate.
  */
-export function toFormErrors(payload: ApiErrorPayload, known: readonly string[] = []): FormErrors {
+export function toFormErrors(payload: ApiErrorPayload, known: readonly string[] | ((path: string) => boolean) = []): FormErrors {
+  const shows = typeof known === 'function' ? known : (path: string) => known.length === 0 || known.includes(path);
   const fields: Record<string, string> = {};
   const loose: string[] = [];
   const place = (path: string | null | undefined, message: string) => {
     const name = path ? fieldName(path) : '';
-    if (name && (known.length === 0 || known.includes(name))) fields[name] ??= message;
+    if (name && shows(name)) fields[name] ??= message;
     else loose.push(message);
   };
-  if (payload.issues?.length) for (const issue of payload.issues) place(issue.field, issue.message);
+  if (payload.issues?.length) for (const issue of payload.issues) place(issue.field, issueMessage(issue.message));
   else place(payload.field, translated(payload));
-  return { fields, general: loose.length ? loose.join(' ') : null };
+  return { fields, general: loose.length ? [...new Set(loose)].join(' ') : null };
+}
+
+/** A validation issue in French: the server's messages name a kind of problem (too long, required, format). */
+function issueMessage(message: string): string {
+  if (/too big|too long|at most|<=/i.test(message)) return fr.rules.TOO_LONG;
+  if (/required|too small|at least|>=|empty/i.test(message)) return fr.rules.REQUIRED;
+  if (/nul|control|invalid|format|expected/i.test(message)) return fr.errors.invalidValue;
+  return fr.errors.invalidValue;
 }
 
 /** The French sentence for a broken rule when the catalogue has one, else the server's message. */
 function translated(payload: ApiErrorPayload): string {
   if (payload.rule && Object.hasOwn(fr.rules, payload.rule)) return label(fr.rules, payload.rule);
   if (payload.__typename === 'ForbiddenError') return fr.errors.forbidden;
-  if (payload.__typename === 'NotFoundError' && !payload.field) return fr.common.notFound;
+  if (payload.__typename === 'NotFoundError') return payload.field ? fr.errors.notFoundField : fr.common.notFound;
+  if (payload.__typename === 'InputValidationError') return fr.errors.invalidValue;
   return payload.message ?? fr.errors.unexpected;
 }
 
 /** The message of a typed error, or of a transport error, for actions that have no form field. */
 export function messageOf(payload: ApiErrorPayload | null | undefined, error?: CombinedError): string {
+  if (payload?.issues?.length) return issueMessage(payload.issues[0]?.message ?? '');
   if (payload && (payload.message || payload.rule)) return translated(payload);
   return error ? describeError(error) : fr.errors.unexpected;
 }

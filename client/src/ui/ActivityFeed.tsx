@@ -1,12 +1,16 @@
+import { Link } from 'react-router';
 import { fr } from '../i18n/fr';
-import { eventLabel } from './events';
+import { eventLabel, subjectPath } from './events';
 import { formatDateTime } from './format';
+import { Notice } from './Notice';
+import type { ActivityState } from './useActivity';
 
-/** One event of the log, as every activity subscription and the dashboard send it. */
+/** One event of the log, as the history query, every activity subscription and the dashboard send it. */
 export interface FeedEvent {
   position: string;
   type: string;
   createdAt: string;
+  subjectId?: string;
   actor?: { displayName: string } | null;
 }
 
@@ -23,7 +27,7 @@ interface ActivityListProps {
   label: string;
 }
 
-/** A log region listing events; screen readers announce new ones politely. */
+/** A log region listing events, each with its French label and a link to what it is about; new ones are announced. */
 export function ActivityList({ events, empty, testId, label }: ActivityListProps) {
   return (
     <div role="log" aria-label={label} data-testid={testId}>
@@ -31,17 +35,49 @@ export function ActivityList({ events, empty, testId, label }: ActivityListProps
         <p className="muted">{empty}</p>
       ) : (
         <ol className="activity">
-          {events.map((event) => (
-            <li key={event.position} className="activity__item" data-event-type={event.type}>
-              <span className="activity__what">{eventLabel(event.type)}</span>
-              {event.actor ? <span className="activity__who">{fr.feed.by(event.actor.displayName)}</span> : null}
-              <time className="activity__when muted" dateTime={event.createdAt}>
-                {formatDateTime(event.createdAt)}
-              </time>
-            </li>
-          ))}
+          {events.map((event) => {
+            const path = event.subjectId ? subjectPath(event.subjectId) : null;
+            const text = eventLabel(event.type);
+            return (
+              <li key={event.position} className="activity__item" data-event-type={event.type}>
+                <span className="activity__what">{path ? <Link to={path}>{text}</Link> : text}</span>
+                {event.actor ? <span className="activity__who">{fr.feed.by(event.actor.displayName)}</span> : null}
+                <time className="activity__when muted" dateTime={event.createdAt}>
+                  {formatDateTime(event.createdAt)}
+                </time>
+              </li>
+            );
+          })}
         </ol>
       )}
+    </div>
+  );
+}
+
+/** The history then live events of `useActivity`, with « older » paging and what went wrong. */
+export function ActivityPanel({ state, empty, label, testId }: { state: ActivityState } & Omit<ActivityListProps, 'events'>) {
+  if (!state.loaded && !state.error)
+    return (
+      <p className="muted" role="status">
+        {fr.common.loading}
+      </p>
+    );
+  return (
+    <div className="stack">
+      {state.error ? <Notice tone="error">{fr.feed.liveError}</Notice> : null}
+      {state.resynced ? <Notice>{fr.feed.resync}</Notice> : null}
+      <ActivityList events={state.events} empty={empty} label={label} testId={testId} />
+      {state.hasOlder ? (
+        <button
+          type="button"
+          className="button button--small"
+          aria-disabled={state.loadingOlder}
+          data-testid={testId ? `${testId}-older` : undefined}
+          onClick={state.loadOlder}
+        >
+          {state.loadingOlder ? fr.common.loading : fr.feed.older}
+        </button>
+      ) : null}
     </div>
   );
 }

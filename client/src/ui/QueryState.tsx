@@ -1,7 +1,9 @@
+import { Link } from 'react-router';
 import type { CombinedError } from 'urql';
 import { describeError } from '../errors';
 import { fr } from '../i18n/fr';
 import { Notice } from './Notice';
+import { usePageTitle } from './usePageTitle';
 
 interface QueryStateProps {
   fetching: boolean;
@@ -35,7 +37,25 @@ export function QueryState({ fetching, error, hasData, retry }: QueryStateProps)
   return null;
 }
 
-/** The page for an ID or slug the viewer cannot see or that does not exist. */
+/** What a page shows for an ID or slug the viewer cannot see or that does not exist: a real not-found page. */
 export function NotFound() {
-  return <Notice tone="error">{fr.common.notFound}</Notice>;
+  return (
+    <section className="page stack not-found" aria-labelledby="not-found-title" data-testid="not-found">
+      <h1 id="not-found-title" tabIndex={-1}>
+        {fr.notFound.title}
+      </h1>
+      <p>{fr.notFound.body}</p>
+      <p>
+        <Link className="button" to="/">
+          {fr.notFound.home}
+        </Link>
+      </p>
+    </section>
+  );
+}
+
+/** The route for an address the app does not know. */
+export function NotFoundPage() {
+  usePageTitle(fr.notFound.title);
+  return <NotFound />;
 }

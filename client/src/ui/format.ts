@@ -45,3 +45,85 @@ export function formatRelative(value: string, now = Date.now()): string {
   }
   return relative.format(Math.round(seconds), 'second');
 }
+
+const parisParts = new Intl.DateTimeFormat('en-GB', {
+  timeZone: TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** The wall-clock fields of an instant in Paris. */
+function wallClock(instant: number): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number> {
+  const parts = Object.fromEntries(parisParts.formatToParts(instant).map((part) => [part.type, part.value]));
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+  };
+}
+
+/** Paris's offset from UTC at an instant, in milliseconds (+1 h in winter, +2 h in summer). */
+function parisOffset(instant: number): number {
+  const wall = wallClock(instant);
+  return Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second) - Math.floor(instant / 1000) * 1000;
+}
+
+const pad = (value: number) => String(value).padStart(2, '0');
+
+/**
+ * An instant as a `datetime-local` input shows it, in Paris time whatever the browser's zone (`2025-03-01T09:30`).
+ * Empty for null.
+ */
+export function toParisInput(value: string | null | undefined): string {
+  if (!value) return '';
+  const instant = new Date(value).getTime();
+  if (Number.isNaN(instant)) return '';
+  const wall = wallClock(instant);
+  return `${wall.year}-${pad(wall.month)}-${pad(wall.day)}T${pad(wall.hour)}:${pad(wall.minute)}`;
+}
+
+/**
+ * A `datetime-local` value read as Paris time, to an ISO instant; null when empty or malformed. In the hour that
+ * does not exist (spring forward) it moves on by the gap; in the hour that repeats (fall back) it takes the first.
+ */
+export function fromParisInput(value: string): string | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value.trim());
+  if (!match) return null;
+  const [, year, month, day, hour, minute] = match.map(Number) as [number, number, number, number, number, number];
+  const wall = Date.UTC(year, month - 1, day, hour, minute);
+  // Two passes: the offset at the first guess may differ from the offset at the answer around a change of time.
+  let instant = wall - parisOffset(wall);
+  instant = wall - parisOffset(instant);
+  return new Date(instant).toISOString();
+}
+
+/** Today in Paris, as `YYYY-MM-DD`. */
+export function parisToday(now = Date.now()): string {
+  const wall = wallClock(now);
+  return `${wall.year}-${pad(wall.month)}-${pad(wall.day)}`;
+}
+
+/** « 1 234,5 » or « 1234.50 » to a number; NaN when it is not one, null when empty. */
+export function parseDecimalInput(text: string): number | null {
+  const normalised = text.replace(/[\s\u00a0\u202f€%]/g, '').replace(',', '.');
+  if (normalised === '') return null;
+  return /^-?\d+(\.\d+)?$/.test(normalised) ? Number(normalised) : Number.NaN;
+}
+
+/** Cents as a form shows them: « 1234,5 ». */
+export function centsToInput(cents: number | null | undefined): string {
+  return cents == null ? '' : String(cents / 100).replace('.', ',');
+}
+
+/** Basis points as a form shows them, in percent: « 12,5 ». */
+export function basisPointsToInput(points: number | null | undefined): string {
+  return points == null ? '' : String(points / 100).replace('.', ',');
+}

@@ -211,15 +211,147 @@ builder.subscriptionFields((t) => ({
     type: ActivityMessage,
     description: 'What concerns you: invitations, approvals and declines, sections assigned to you or to review, your referrals.',
     args: { after: t.arg.string({ description: 'Replay the events after this position first.' }) },
-    subscribe: (_root, args, context) => {
-      const me = context.session?.member.id;
-      return streamFor(context, args.after, (event) => {
-        const payload = event.payload as Record<string, unknown>;
-        return (
-          event.actorId !== me && [payload.memberId, payload.assigneeId, payload.reviewerId, payload.toMemberId].includes(me)
-        );
-      });
-    },
+    subscribe: (_root, args, context) => streamFor(context, args.after, concerns(context.session?.member.id)),
     resolve: (message) => message,
   }),
 }));
+
+/** The events of someone's own feed: what names them (invitee, assignee, reviewer, referral recipient), done by others. */
+export function concerns(memberId: string | undefined): (event: LogEvent) => boolean {
+  return (event) => {
+    if (!memberId || event.actorId === memberId) return false;
+    const payload = event.payload as Record<string, unknown>;
+    return [payload.memberId, payload.assigneeId, payload.reviewerId, payload.toMemberId].includes(memberId);
+  };
+}
+
+// ───────────────────────────── History ─────────────────────────────
+
+/** How many log rows one history request reads at most before it answers with what it found (and more to come). */
+const HISTORY_SCAN_LIMIT = 5_000;
+const HISTORY_BATCH = 500;
+const HISTORY_DEFAULT_SIZE = 20;
+const HISTORY_MAX_SIZE = 100;
+
+interface HistoryPage {
+  events: LogEvent[];
+  /** Rows past the page (older going forward, newer going backward) may match. */
+  more: boolean;
+  /** The log's last position when the page was read. */
+  livePosition: bigint;
+}
+
+interface HistoryFilter {
+  collectiveId?: string | undefined;
+  subjectId?: string | undefined;
+  concerningMe: boolean;
+}
+
+/**
+ * Reads a page of the log as the viewer may see it (the same rule as live delivery: `DeliveryIndex.mayReceive`),
+ * between two exclusive positions, newest first, or oldest first when reading backward.
+ */
+async function readHistory(
+  context: Context,
+  filter: HistoryFilter,
+  page: { size: number; lower: bigint | null; upper: bigint | null; backward: boolean },
+): Promise<HistoryPage> {
+  const session = context.session;
+  if (!session) throw createGraphQLError('Sign in first.', { extensions: { code: 'UNAUTHENTICATED' } });
+  const listener = { memberId: session.member.id, isSupportStaff: context.access.isSupportStaff };
+  await context.events.index.watch(listener.memberId);
+  // Everything up to this position is in the page's reach; a subscription `after` it continues without a gap.
+  const last = await context.prisma.eventLog.findFirst({ orderBy: { position: 'desc' }, select: { position: true } });
+  const livePosition = last?.position ?? 0n;
+  const matches = filter.concerningMe ? concerns(listener.memberId) : () => true;
+  const events: LogEvent[] = [];
+  let upper = page.upper ?? livePosition + 1n;
+  let lower = page.lower ?? 0n;
+  let scanned = 0;
+  for (;;) {
+    const rows = await context.prisma.eventLog.findMany({
+      where: {
+        position: { gt: lower, lt: upper },
+        ...(filter.collectiveId ? { collectiveId: filter.collectiveId } : {}),
+        ...(filter.subjectId ? { subjectId: filter.subjectId } : {}),
+      },
+      orderBy: { position: page.backward ? 'asc' : 'desc' },
+      take: HISTORY_BATCH,
+    });
+    for (const row of rows) {
+      scanned += 1;
+      if (page.backward) lower = row.position;
+      else upper = row.position;
+      if (!matches(row) || !context.events.index.mayReceive(listener, row)) continue;
+      events.push(row);
+      if (events.length > page.size) return { events: events.slice(0, page.size), more: true, livePosition };
+    }
+    if (rows.length < HISTORY_BATCH) return { events, more: false, livePosition };
+    if (scanned >= HISTORY_SCAN_LIMIT) return { events, more: true, livePosition };
+  }
+}
+
+function cursorPosition(cursor: string | null | undefined, name: string): bigint | null {
+  if (cursor == null) return null;
+  if (!/^\d{1,19}$/.test(cursor))
+    throw createGraphQLError(`\`${name}\` must be a cursor received from this connection.`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  return BigInt(cursor);
+}
+
+builder.queryField('activity', (t) =>
+  t.connection(
+    {
+      type: ActivityEvent,
+      description:
+        "The event log as you may see it, newest first: a collective's activity, one node's changes, or what concerns you. " +
+        'Page back with `first` and `after`; subscribe with `after: livePosition` to continue live without a gap.',
+      args: {
+        collectiveId: t.arg.id({ description: 'Only the events of this collective (its global ID).' }),
+        subjectId: t.arg.id({ description: 'Only the events about this node (its global ID).' }),
+        concerningMe: t.arg.boolean({ description: 'Only what concerns you, done by others (what `myFeed` sends).' }),
+      },
+      resolve: async (_root, args, context) => {
+        if (args.first != null && args.last != null)
+          throw createGraphQLError('Pass `first` or `last`, not both.', { extensions: { code: 'BAD_USER_INPUT' } });
+        const backward = args.last != null;
+        const size = args.first ?? args.last ?? HISTORY_DEFAULT_SIZE;
+        if (size < 0 || size > HISTORY_MAX_SIZE)
+          throw createGraphQLError(`A page holds 0 to ${HISTORY_MAX_SIZE} events.`, { extensions: { code: 'BAD_USER_INPUT' } });
+        const after = cursorPosition(args.after, 'after');
+        const before = cursorPosition(args.before, 'before');
+        const filter: HistoryFilter = {
+          collectiveId: args.collectiveId ? decodeGlobalId(String(args.collectiveId)).id : undefined,
+          subjectId: args.subjectId ? String(args.subjectId) : undefined,
+          concerningMe: args.concerningMe ?? false,
+        };
+        // Newest first: `after` a cursor is older than it, `before` newer.
+        const found = await readHistory(context, filter, { size, lower: before, upper: after, backward });
+        const ordered = backward ? [...found.events].reverse() : found.events;
+        const edges = ordered.map((event) => ({ cursor: event.position.toString(), node: { kind: 'event' as const, ...event } }));
+        return {
+          edges,
+          pageInfo: {
+            hasNextPage: !backward && found.more,
+            hasPreviousPage: backward && found.more,
+            startCursor: edges[0]?.cursor ?? null,
+            endCursor: edges.at(-1)?.cursor ?? null,
+          },
+          livePosition: found.livePosition,
+        };
+      },
+    },
+    {
+      name: 'ActivityConnection',
+      description: 'Events of the log, newest first.',
+      fields: (tc) => ({
+        livePosition: tc.string({
+          description: "The log's last position when this page was read: subscribe with `after` it to continue live.",
+          resolve: (connection) => (connection as unknown as { livePosition: bigint }).livePosition.toString(),
+        }),
+      }),
+    },
+    { name: 'ActivityEdge', description: 'One event and its cursor.' },
+  ),
+);

@@ -1,14 +1,20 @@
-import { useId, useState } from 'react';
+import { useEffect, useEffectEvent, useId } from 'react';
 import { Link, useParams } from 'react-router';
-import { useMutation, useQuery, useSubscription } from 'urql';
-import { messageOf } from '../../errors';
+import { useQuery } from 'urql';
+import { MUTATION_ERROR } from '../../errors';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
-import { ActivityList, type FeedEvent, mergeEvents } from '../../ui/ActivityFeed';
+import { ActivityPanel } from '../../ui/ActivityFeed';
+import { ActionButton } from '../../ui/form/ActionButton';
 import { formatDay, formatEuros } from '../../ui/format';
 import { Notice } from '../../ui/Notice';
 import { NotFound, QueryState } from '../../ui/QueryState';
+import { useActivity } from '../../ui/useActivity';
 import { useLatest } from '../../ui/useLatest';
+import { memberOptions } from '../../ui/useMembers';
+import { usePageTitle } from '../../ui/usePageTitle';
+import { CollectiveAdmin } from './CollectiveAdmin';
+import { CreateResources } from './CreateResources';
 import { JOIN_COLLECTIVE } from './Directory';
 
 const COLLECTIVE_PAGE = graphql(`
@@ -70,14 +76,6 @@ const COLLECTIVE_PAGE = graphql(`
             title
             status
             totalAmountCents
-            tenderResponse {
-              id
-              title
-              checklist {
-                done
-                total
-              }
-            }
           }
         }
       }
@@ -125,129 +123,86 @@ const COLLECTIVE_PAGE = graphql(`
   }
 `);
 
-const COLLECTIVE_ACTIVITY = graphql(`
-  subscription CollectiveActivity($collectiveId: ID!, $after: String) {
-    collectiveActivity(collectiveId: $collectiveId, after: $after) {
-      __typename
-      ... on ActivityEvent {
-        position
-        type
-        createdAt
-        subjectId
-        collectiveId
-        actor {
-          id
-          displayName
-        }
-      }
-      ... on ResyncRequired {
-        reason
-        resumeAfter
+const MEMBERSHIP_RESULT = graphql(`
+  fragment MembershipResult on Membership @_unmask {
+    id
+    role
+    status
+    origin
+    collective {
+      id
+      memberCount
+      needsAnimator
+      viewerMembership {
+        id
+        role
+        status
+        origin
       }
     }
   }
 `);
 
-const LEAVE = graphql(`
+const LEAVE = graphql(
+  `
   mutation LeaveCollective($collectiveId: ID!) {
     leaveCollective(input: { collectiveId: $collectiveId }) {
       __typename
-      ... on Error {
-        message
-      }
-      ... on RuleViolationError {
-        field
-        rule
-      }
       ... on MutationLeaveCollectiveSuccess {
         data {
-          id
-          status
-          collective {
-            id
-            memberCount
-            viewerMembership {
-              id
-              role
-              status
-              origin
-            }
-          }
+          ...MembershipResult
         }
       }
+      ...MutationError
     }
   }
-`);
+`,
+  [MUTATION_ERROR, MEMBERSHIP_RESULT],
+);
 
-const APPROVE = graphql(`
+const APPROVE = graphql(
+  `
   mutation ApproveMembership($membershipId: ID!) {
     approveMembership(input: { membershipId: $membershipId }) {
       __typename
-      ... on Error {
-        message
-      }
-      ... on RuleViolationError {
-        field
-        rule
-      }
       ... on MutationApproveMembershipSuccess {
         data {
-          id
-          status
-          collective {
-            id
-            memberCount
-            viewerMembership {
-              id
-              role
-              status
-              origin
-            }
-          }
+          ...MembershipResult
         }
       }
+      ...MutationError
     }
   }
-`);
+`,
+  [MUTATION_ERROR, MEMBERSHIP_RESULT],
+);
 
-const DECLINE = graphql(`
+const DECLINE = graphql(
+  `
   mutation DeclineMembership($membershipId: ID!) {
     declineMembership(input: { membershipId: $membershipId }) {
       __typename
-      ... on Error {
-        message
-      }
-      ... on RuleViolationError {
-        field
-        rule
-      }
       ... on MutationDeclineMembershipSuccess {
         data {
-          id
-          status
-          collective {
-            id
-            memberCount
-            viewerMembership {
-              id
-              role
-              status
-              origin
-            }
-          }
+          ...MembershipResult
         }
       }
+      ...MutationError
     }
   }
-`);
+`,
+  [MUTATION_ERROR, MEMBERSHIP_RESULT],
+);
 
 type Collective = NonNullable<ResultOf<typeof COLLECTIVE_PAGE>['collective']>;
+type Viewer = ResultOf<typeof COLLECTIVE_PAGE>['viewer'];
 
 export function CollectivePage() {
   const { slug = '' } = useParams();
   const [result, refetch] = useQuery({ query: COLLECTIVE_PAGE, variables: { slug } });
   const { fetching, error } = result;
   const data = useLatest(result, slug, 'collective');
+  usePageTitle(data?.collective?.name ?? (data ? fr.notFound.title : null));
   if (!data)
     return (
       <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
@@ -265,7 +220,7 @@ export function CollectivePage() {
 
 interface ViewProps {
   collective: Collective;
-  viewer: ResultOf<typeof COLLECTIVE_PAGE>['viewer'];
+  viewer: Viewer;
   onResync(): void;
 }
 
@@ -275,8 +230,11 @@ function CollectiveView({ collective, viewer, onResync }: ViewProps) {
   const active = memberships.filter((membership) => membership.status === 'ACTIVE');
   const pending = memberships.filter((membership) => membership.status === 'PENDING');
   const mine = collective.viewerMembership;
-  const canDecide =
-    viewer?.kind === 'SUPPORT_STAFF' || (mine?.status === 'ACTIVE' && (mine.role === 'ANIMATOR' || mine.role === 'CO_ANIMATOR'));
+  const supportStaff = viewer?.kind === 'SUPPORT_STAFF';
+  const insider = mine?.status === 'ACTIVE';
+  const leads = supportStaff || (insider && (mine.role === 'ANIMATOR' || mine.role === 'CO_ANIMATOR'));
+  // A business collective's members and resources are for its members and the support staff only.
+  const hidden = collective.kind === 'BUSINESS' && !insider && !supportStaff;
   const kindText = collective.horizon
     ? `${label(fr.kinds, collective.kind)} ${label(fr.horizons, collective.horizon)}`
     : label(fr.kinds, collective.kind);
@@ -292,7 +250,9 @@ function CollectiveView({ collective, viewer, onResync }: ViewProps) {
         </h1>
         <p className="badges">
           <span className={`badge badge--${collective.kind.toLowerCase()}`}>{kindText}</span>
-          <span className="badge">{label(fr.statuses, collective.status)}</span>
+          <span className="badge" data-testid="collective-status">
+            {label(fr.statuses, collective.status)}
+          </span>
           <span className="badge">{label(fr.openness, collective.openness)}</span>
           {collective.sector ? <span className="badge">{label(fr.sectors, collective.sector)}</span> : null}
         </p>
@@ -302,7 +262,9 @@ function CollectiveView({ collective, viewer, onResync }: ViewProps) {
         <div className="stack">
           <section className="card" aria-labelledby={`${id}-purpose`}>
             <h2 id={`${id}-purpose`}>{fr.collective.purpose}</h2>
-            <p>{collective.purpose}</p>
+            <p className="prewrap" data-testid="collective-purpose">
+              {collective.purpose}
+            </p>
             {collective.objective ? (
               <p>
                 <strong>{fr.collective.objective}&nbsp;: </strong>
@@ -318,12 +280,18 @@ function CollectiveView({ collective, viewer, onResync }: ViewProps) {
             <dl className="facts">
               <div>
                 <dt>{fr.collective.animator}</dt>
-                <dd>{collective.animator?.displayName ?? fr.common.nobody}</dd>
+                <dd data-testid="collective-animator">
+                  {collective.animator ? (
+                    <Link to={`/membres/${encodeURIComponent(collective.animator.id)}`}>{collective.animator.displayName}</Link>
+                  ) : (
+                    fr.common.nobody
+                  )}
+                </dd>
               </div>
               {collective.coAnimator || collective.kind === 'COMMONS' ? (
                 <div>
                   <dt>{fr.collective.coAnimator}</dt>
-                  <dd>{collective.coAnimator?.displayName ?? fr.common.nobody}</dd>
+                  <dd data-testid="collective-co-animator">{collective.coAnimator?.displayName ?? fr.common.nobody}</dd>
                 </div>
               ) : null}
               <div>
@@ -334,208 +302,209 @@ function CollectiveView({ collective, viewer, onResync }: ViewProps) {
             {collective.needsAnimator ? <Notice tone="error">{fr.collective.noAnimator}</Notice> : null}
           </section>
 
-          <MembershipPanel collective={collective} />
+          <MembershipPanel collective={collective} activeCount={active.length} />
+
+          {leads ? (
+            <section className="card" aria-labelledby={`${id}-admin`}>
+              <h2 id={`${id}-admin`}>{fr.collectiveAdmin.title}</h2>
+              <CollectiveAdmin
+                collective={collective}
+                activeMembers={active.map((membership) => membership.member)}
+                pendingMemberIds={pending.map((membership) => membership.member.id)}
+              />
+            </section>
+          ) : null}
 
           <section className="card" aria-labelledby={`${id}-members`}>
             <h2 id={`${id}-members`}>{fr.collective.members}</h2>
-            {active.length === 0 ? <p className="muted">{fr.collective.noMembers}</p> : null}
-            <ul className="people">
-              {active.map((membership) => (
-                <li key={membership.id}>
-                  <span className="people__name">{membership.member.displayName}</span>
-                  <span className="muted"> — {membership.member.trade}</span>{' '}
-                  <span className="badge">{label(fr.roles, membership.role)}</span>
-                </li>
-              ))}
-            </ul>
+            {hidden ? (
+              <p className="muted" data-testid="members-hidden">
+                {fr.collective.membersHidden}
+              </p>
+            ) : active.length === 0 ? (
+              <p className="muted">{fr.collective.noMembers}</p>
+            ) : (
+              <ul className="people" data-testid="collective-members">
+                {active.map((membership) => (
+                  <li key={membership.id}>
+                    <Link className="people__name" to={`/membres/${encodeURIComponent(membership.member.id)}`}>
+                      {membership.member.displayName}
+                    </Link>
+                    <span className="muted"> — {membership.member.trade}</span>{' '}
+                    <span className="badge">{label(fr.roles, membership.role)}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
           </section>
 
-          {canDecide || pending.some((membership) => membership.member.id === viewer?.id) ? (
+          {leads || pending.some((membership) => membership.member.id === viewer?.id) ? (
             <section className="card" aria-labelledby={`${id}-pending`}>
               <h2 id={`${id}-pending`}>{fr.collective.pendingRequests}</h2>
               {pending.length === 0 ? <p className="muted">{fr.collective.noPending}</p> : null}
-              <ul className="people">
+              <ul className="people" data-testid="pending-requests">
                 {pending.map((membership) => (
-                  <PendingRow key={membership.id} membership={membership} canDecide={canDecide} />
+                  <PendingRow key={membership.id} membership={membership} canDecide={leads} />
                 ))}
               </ul>
             </section>
           ) : null}
 
-          <Resources collective={collective} />
+          <Resources collective={collective} hidden={hidden} canCreate={insider || supportStaff} members={active} />
         </div>
 
         <aside className="card" aria-labelledby={`${id}-activity`}>
           <h2 id={`${id}-activity`}>{fr.collective.activity}</h2>
-          <LiveActivity collectiveId={collective.id} onResync={onResync} />
+          <CollectiveActivity collectiveId={collective.id} onResync={onResync} />
         </aside>
       </div>
     </article>
   );
 }
 
-function LiveActivity({ collectiveId, onResync }: { collectiveId: string; onResync(): void }) {
-  const [events, setEvents] = useState<FeedEvent[]>([]);
-  const [{ error }] = useSubscription({ query: COLLECTIVE_ACTIVITY, variables: { collectiveId } }, (_previous, data) => {
-    const message = data.collectiveActivity;
-    if (message.__typename === 'ActivityEvent') setEvents((current) => mergeEvents(current, message));
-    else onResync();
-    return data;
-  });
+function CollectiveActivity({ collectiveId, onResync }: { collectiveId: string; onResync(): void }) {
+  const activity = useActivity({ collectiveId });
+  const resynced = activity.resynced;
+  const resync = useEffectEvent(onResync);
+  useEffect(() => {
+    if (resynced) resync();
+  }, [resynced]);
   return (
-    <>
-      {error ? <Notice tone="error">{messageOf(null, error)}</Notice> : null}
-      <ActivityList events={events} empty={fr.feed.empty} label={fr.collective.activity} testId="collective-activity" />
-    </>
+    <ActivityPanel
+      state={activity}
+      empty={fr.collective.noActivity}
+      label={fr.collective.activity}
+      testId="collective-activity"
+    />
   );
 }
 
 type MembershipNode = Collective['memberships']['edges'][number]['node'];
 
 function PendingRow({ membership, canDecide }: { membership: MembershipNode; canDecide: boolean }) {
-  const [approveState, approve] = useMutation(APPROVE);
-  const [declineState, decline] = useMutation(DECLINE);
-  const [problem, setProblem] = useState<string | null>(null);
-  const busy = approveState.fetching || declineState.fetching;
   const name = membership.member.displayName;
-
-  async function act(kind: 'approve' | 'decline') {
-    if (busy) return;
-    setProblem(null);
-    const result =
-      kind === 'approve' ? await approve({ membershipId: membership.id }) : await decline({ membershipId: membership.id });
-    const payload = result.data ? Object.values(result.data)[0] : null;
-    if (!payload?.__typename.endsWith('Success')) setProblem(messageOf(payload, result.error));
-  }
-
   return (
-    <li>
+    <li data-testid="pending-row">
       <span className="people__name">{name}</span>{' '}
       <span className="muted">
         {membership.origin === 'INVITED' ? fr.collective.invited : fr.collective.requestedOn(formatDay(membership.requestedAt))}
       </span>
       {canDecide && membership.origin !== 'INVITED' ? (
         <span className="row-actions">
-          <button
-            type="button"
-            className="button"
-            aria-disabled={busy}
-            aria-label={fr.collective.approveNamed(name)}
-            onClick={() => act('approve')}
+          <ActionButton
+            mutation={APPROVE}
+            variables={{ membershipId: membership.id }}
+            ariaLabel={fr.collective.approveNamed(name)}
+            testId="approve-request"
           >
             {fr.collective.approve}
-          </button>
-          <button
-            type="button"
-            className="button"
-            aria-disabled={busy}
-            aria-label={fr.collective.declineNamed(name)}
-            onClick={() => act('decline')}
+          </ActionButton>
+          <ActionButton
+            mutation={DECLINE}
+            variables={{ membershipId: membership.id }}
+            ariaLabel={fr.collective.declineNamed(name)}
+            confirm={{ title: fr.collective.declineConfirm(name), confirmLabel: fr.collective.decline, danger: true }}
           >
             {fr.collective.decline}
-          </button>
+          </ActionButton>
         </span>
       ) : null}
-      {problem ? <Notice tone="error">{problem}</Notice> : null}
     </li>
   );
 }
 
-function MembershipPanel({ collective }: { collective: Collective }) {
+function MembershipPanel({ collective, activeCount }: { collective: Collective; activeCount: number }) {
   const id = useId();
-  const [joinState, join] = useMutation(JOIN_COLLECTIVE);
-  const [leaveState, leave] = useMutation(LEAVE);
-  const [approveState, approve] = useMutation(APPROVE);
-  const [declineState, decline] = useMutation(DECLINE);
-  const [feedback, setFeedback] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
-  const busy = joinState.fetching || leaveState.fetching || approveState.fetching || declineState.fetching;
   const mine = collective.viewerMembership;
   const isActive = mine?.status === 'ACTIVE';
   const isPending = mine?.status === 'PENDING';
   const invited = isPending && mine?.origin === 'INVITED';
   const closed = collective.status === 'CLOSED';
-
-  async function run(action: () => Promise<{ data?: object | undefined; error?: import('urql').CombinedError | undefined }>) {
-    if (busy) return;
-    setFeedback(null);
-    const result = await action();
-    const payload = result.data
-      ? (Object.values(result.data)[0] as { __typename: string; message?: string; rule?: string } | null)
-      : null;
-    if (payload?.__typename.endsWith('Success')) return;
-    setFeedback({ tone: 'error', text: messageOf(payload, result.error) });
-  }
+  const onlyAnimator = isActive && mine.role === 'ANIMATOR' && !collective.coAnimator && activeCount >= 1;
 
   let status: string;
-  if (!mine || mine.status === 'LEFT' || mine.status === 'DECLINED') {
-    status = !mine
-      ? fr.collective.membership.none
-      : mine.status === 'LEFT'
-        ? fr.collective.membership.LEFT
-        : fr.collective.membership.DECLINED;
-  } else if (isActive) status = fr.collective.membership.ACTIVE(label(fr.roles, mine.role));
+  if (!mine) status = fr.collective.membership.none;
+  else if (mine.status === 'LEFT') status = fr.collective.membership.LEFT;
+  else if (mine.status === 'DECLINED') status = fr.collective.membership.DECLINED;
+  else if (isActive) status = label(fr.collective.membership.ACTIVE, mine.role);
   else status = invited ? fr.collective.membership.INVITED : fr.collective.membership.PENDING;
 
   return (
     <section className="card" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`} className="visually-hidden">
-        {fr.collective.members}
+        {fr.collective.yourMembership}
       </h2>
       <p data-testid="membership-status" data-status={mine?.status ?? 'NONE'} role="status">
         {status}
       </p>
       <div className="row-actions">
         {!closed && !isActive && !isPending && collective.openness !== 'CLOSED' ? (
-          <button
-            type="button"
-            className="button button--primary"
-            data-testid="join-button"
-            aria-disabled={busy}
-            onClick={() => run(() => join({ collectiveId: collective.id }))}
+          <ActionButton
+            mutation={JOIN_COLLECTIVE}
+            variables={{ collectiveId: collective.id }}
+            tone="primary"
+            testId="join-button"
           >
             {collective.openness === 'ON_REQUEST' ? fr.collective.request : fr.collective.join}
-          </button>
+          </ActionButton>
         ) : null}
         {invited && mine ? (
           <>
-            <button
-              type="button"
-              className="button button--primary"
-              aria-disabled={busy}
-              onClick={() => run(() => approve({ membershipId: mine.id }))}
-            >
+            <ActionButton mutation={APPROVE} variables={{ membershipId: mine.id }} tone="primary" testId="accept-invitation">
               {fr.collective.acceptInvitation}
-            </button>
-            <button
-              type="button"
-              className="button"
-              aria-disabled={busy}
-              onClick={() => run(() => decline({ membershipId: mine.id }))}
+            </ActionButton>
+            <ActionButton
+              mutation={DECLINE}
+              variables={{ membershipId: mine.id }}
+              testId="decline-invitation"
+              confirm={{
+                title: fr.collective.declineInvitationConfirm,
+                confirmLabel: fr.collective.declineInvitation,
+                danger: true,
+              }}
             >
               {fr.collective.declineInvitation}
-            </button>
+            </ActionButton>
           </>
         ) : null}
         {isActive || (isPending && !invited) ? (
-          <button
-            type="button"
-            className="button"
-            data-testid="leave-button"
-            aria-disabled={busy}
-            onClick={() => run(() => leave({ collectiveId: collective.id }))}
+          <ActionButton
+            mutation={LEAVE}
+            variables={{ collectiveId: collective.id }}
+            testId="leave-button"
+            tone="danger"
+            confirm={
+              isActive
+                ? {
+                    title: fr.collectiveAdmin.leaveTitle(collective.name),
+                    body: onlyAnimator ? fr.collectiveAdmin.leaveAsOnlyAnimator : fr.collectiveAdmin.leaveBody,
+                    confirmLabel: fr.collective.leave,
+                    danger: true,
+                  }
+                : { title: fr.collectiveAdmin.withdrawTitle, confirmLabel: fr.collective.withdraw, danger: true }
+            }
           >
             {isActive ? fr.collective.leave : fr.collective.withdraw}
-          </button>
+          </ActionButton>
         ) : null}
       </div>
       {!closed && !mine && collective.openness === 'CLOSED' ? <p className="muted">{fr.collective.invitationOnly}</p> : null}
       {closed ? <p className="muted">{fr.collective.closed}</p> : null}
-      {feedback ? <Notice tone={feedback.tone}>{feedback.text}</Notice> : null}
     </section>
   );
 }
 
-function Resources({ collective }: { collective: Collective }) {
+function Resources({
+  collective,
+  hidden,
+  canCreate,
+  members,
+}: {
+  collective: Collective;
+  hidden: boolean;
+  canCreate: boolean;
+  members: readonly MembershipNode[];
+}) {
   const id = useId();
   const deals = collective.deals.edges.map((edge) => edge.node);
   const responses = collective.tenderResponses.edges.map((edge) => edge.node);
@@ -548,7 +517,7 @@ function Resources({ collective }: { collective: Collective }) {
       title: fr.collective.deals,
       items: deals.map((deal) => ({
         id: deal.id,
-        to: `/affaires/${deal.id}`,
+        to: `/affaires/${encodeURIComponent(deal.id)}`,
         text: deal.title,
         detail: `${label(fr.deal.statuses, deal.status)} · ${formatEuros(deal.totalAmountCents)}`,
       })),
@@ -558,7 +527,7 @@ function Resources({ collective }: { collective: Collective }) {
       title: fr.collective.tenderResponses,
       items: responses.map((response) => ({
         id: response.id,
-        to: `/reponses/${response.id}`,
+        to: `/reponses/${encodeURIComponent(response.id)}`,
         text: response.title,
         detail: fr.collective.checklist(response.checklist.done, response.checklist.total),
       })),
@@ -568,7 +537,7 @@ function Resources({ collective }: { collective: Collective }) {
       title: fr.collective.stands,
       items: stands.map((stand) => ({
         id: stand.id,
-        to: `/stands/${stand.id}`,
+        to: `/stands/${encodeURIComponent(stand.id)}`,
         text: stand.eventName,
         detail: `${stand.venue} · ${formatEuros(stand.totalCostCents)}`,
       })),
@@ -578,7 +547,7 @@ function Resources({ collective }: { collective: Collective }) {
       title: fr.collective.brands,
       items: brands.map((brand) => ({
         id: brand.id,
-        to: `/marques/${brand.id}`,
+        to: `/marques/${encodeURIComponent(brand.id)}`,
         text: brand.name,
         detail: label(fr.brand.legalKinds, brand.legalKind),
       })),
@@ -586,10 +555,15 @@ function Resources({ collective }: { collective: Collective }) {
     {
       key: 'products',
       title: fr.collective.products,
-      items: products.map((product) => ({ id: product.id, to: `/produits/${product.id}`, text: product.name })),
+      items: products.map((product) => ({
+        id: product.id,
+        to: `/produits/${encodeURIComponent(product.id)}`,
+        text: product.name,
+      })),
     },
   ];
   const shown = groups.filter((group) => group.items.length > 0);
+  const closed = collective.status === 'CLOSED';
 
   return (
     <section className="card" aria-labelledby={`${id}-title`}>
@@ -601,9 +575,15 @@ function Resources({ collective }: { collective: Collective }) {
           </Link>
         </p>
       ) : null}
-      {shown.length === 0 && collective.kind !== 'SECTOR' ? <p className="muted">{fr.collective.noResource}</p> : null}
+      {hidden ? (
+        <p className="muted" data-testid="resources-hidden">
+          {fr.collective.resourcesHidden}
+        </p>
+      ) : shown.length === 0 && collective.kind !== 'SECTOR' ? (
+        <p className="muted">{fr.collective.noResource}</p>
+      ) : null}
       {shown.map((group) => (
-        <div key={group.key} className="resource-group">
+        <div key={group.key} className="resource-group" data-testid={`resources-${group.key}`}>
           <h3>{group.title}</h3>
           <ul className="links">
             {group.items.map((item) => (
@@ -615,6 +595,13 @@ function Resources({ collective }: { collective: Collective }) {
           </ul>
         </div>
       ))}
+      {canCreate && !closed ? (
+        <CreateResources
+          collective={collective}
+          members={memberOptions(members.map((membership) => membership.member))}
+          brands={brands.map((brand) => ({ value: brand.id, label: brand.name }))}
+        />
+      ) : null}
     </section>
   );
 }

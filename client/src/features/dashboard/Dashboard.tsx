@@ -34,6 +34,7 @@ const DASHBOARD = graphql(`
         position
         type
         createdAt
+        subjectId
         actor {
           id
           displayName

@@ -3,9 +3,15 @@ import { Link, useParams } from 'react-router';
 import { useQuery } from 'urql';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
+import { Disclosure } from '../../ui/form/Disclosure';
+import type { Option } from '../../ui/form/fields';
 import { formatDateTime, formatEuros, formatRelative } from '../../ui/format';
 import { NotFound, QueryState } from '../../ui/QueryState';
 import { useLatest } from '../../ui/useLatest';
+import { useNodeChanges } from '../../ui/useNodeChanges';
+import { usePageTitle } from '../../ui/usePageTitle';
+import { CreateDealForm } from '../collectives/CreateResources';
+import { EditOpportunityForm } from './OpportunityForms';
 
 const OPPORTUNITIES = graphql(`
   query Opportunities($open: Boolean) {
@@ -27,6 +33,24 @@ const OPPORTUNITIES = graphql(`
 
 const OPPORTUNITY = graphql(`
   query OpportunityPage($id: ID!) {
+    viewer {
+      id
+      kind
+      memberships(first: 100, scope: CURRENT) {
+        edges {
+          node {
+            id
+            status
+            collective {
+              id
+              name
+              kind
+              status
+            }
+          }
+        }
+      }
+    }
     node(id: $id) {
       __typename
       ... on Opportunity {
@@ -76,6 +100,7 @@ const OPPORTUNITY = graphql(`
 
 export function OpportunitiesPage() {
   const id = useId();
+  usePageTitle(fr.opportunities.title);
   const [openOnly, setOpenOnly] = useState(true);
   const [{ data, fetching, error }, refetch] = useQuery({ query: OPPORTUNITIES, variables: { open: openOnly ? true : null } });
   const items = data?.opportunities.edges.map((edge) => edge.node) ?? [];
@@ -84,6 +109,11 @@ export function OpportunitiesPage() {
       <h1 id={`${id}-title`} tabIndex={-1}>
         {fr.opportunities.title}
       </h1>
+      <p>
+        <Link className="button button--primary" to="/opportunites/nouvelle" data-testid="new-opportunity">
+          {fr.opportunityForm.newTitle}
+        </Link>
+      </p>
       <div className="field field--inline">
         <input
           id={`${id}-open`}
@@ -99,8 +129,10 @@ export function OpportunitiesPage() {
         hasData={Boolean(data)}
         retry={() => refetch({ requestPolicy: 'network-only' })}
       />
-      {data && items.length === 0 ? <p className="muted">{fr.opportunities.empty}</p> : null}
-      <ul className="card-list" aria-busy={fetching}>
+      {data && items.length === 0 ? (
+        <p className="muted">{openOnly ? fr.opportunities.emptyOpen : fr.opportunities.empty}</p>
+      ) : null}
+      <ul className="card-list" aria-busy={fetching} data-testid="opportunity-list">
         {items.map((item) => (
           <li key={item.id} className="card">
             <h2 className="card__title">
@@ -129,17 +161,43 @@ export function OpportunityPage() {
   const [result, refetch] = useQuery({ query: OPPORTUNITY, variables: { id } });
   const { fetching, error } = result;
   const data = useLatest(result, id, 'node');
+  useNodeChanges(id, () => refetch({ requestPolicy: 'network-only' }));
+  const node = data?.node?.__typename === 'Opportunity' ? data.node : null;
+  usePageTitle(node?.title ?? (data ? fr.notFound.title : null));
   if (!data)
     return (
       <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
     );
-  if (data.node?.__typename !== 'Opportunity') return <NotFound />;
-  return <OpportunityView opportunity={data.node} />;
+  if (!node) return <NotFound />;
+  const viewer = data.viewer;
+  const mayEdit = viewer?.kind === 'SUPPORT_STAFF' || node.broughtBy?.id === viewer?.id;
+  // The business collectives the viewer is an active member of: where they may start a deal.
+  const collectives = (viewer?.memberships.edges ?? [])
+    .map((edge) => edge.node)
+    .filter(
+      (membership) =>
+        membership.status === 'ACTIVE' && membership.collective.kind === 'BUSINESS' && membership.collective.status !== 'CLOSED',
+    )
+    .map((membership) => ({ value: membership.collective.id, label: membership.collective.name }));
+  return <OpportunityView opportunity={node} mayEdit={mayEdit} collectives={collectives} />;
 }
 
-function OpportunityView({ opportunity }: { opportunity: Opportunity }) {
+function OpportunityView({
+  opportunity,
+  mayEdit,
+  collectives,
+}: {
+  opportunity: Opportunity;
+  mayEdit: boolean;
+  collectives: readonly Option[];
+}) {
   const id = useId();
+  const [editing, setEditing] = useState(false);
   const deals = opportunity.deals.edges.map((edge) => edge.node);
+  // Deals of business collectives are for their members: name the collectives that answer even when their deals are hidden.
+  const hiddenAnswers = opportunity.collectives.filter(
+    (collective) => !deals.some((deal) => deal.collective.id === collective.id),
+  );
   return (
     <article className="page stack" aria-labelledby={`${id}-title`}>
       <header className="page__header">
@@ -193,6 +251,12 @@ function OpportunityView({ opportunity }: { opportunity: Opportunity }) {
             </a>
           </p>
         ) : null}
+        {mayEdit && !editing ? (
+          <button type="button" className="button" data-testid="edit-opportunity" onClick={() => setEditing(true)}>
+            {fr.opportunityForm.edit}
+          </button>
+        ) : null}
+        {editing ? <EditOpportunityForm opportunity={opportunity} onDone={() => setEditing(false)} /> : null}
       </section>
       {opportunity.lots.length > 0 ? (
         <section className="card" aria-labelledby={`${id}-lots`}>
@@ -211,21 +275,24 @@ function OpportunityView({ opportunity }: { opportunity: Opportunity }) {
       ) : null}
       <section className="card" aria-labelledby={`${id}-deals`}>
         <h2 id={`${id}-deals`}>{fr.opportunities.deals}</h2>
-        {deals.length === 0 ? <p className="muted">{fr.opportunities.noDeals}</p> : null}
-        <ul className="links">
-          {deals.map((deal) => (
-            <li key={deal.id}>
-              <Link to={`/affaires/${deal.id}`}>{deal.title}</Link>
-              <span className="muted">
-                {' '}
-                — {deal.collective.name} · {label(fr.deal.statuses, deal.status)} · {formatEuros(deal.totalAmountCents)}
-              </span>
-            </li>
-          ))}
-        </ul>
-        {opportunity.collectives.length > 0 ? (
-          <p>
-            {opportunity.collectives.map((collective, index) => (
+        {deals.length === 0 && hiddenAnswers.length === 0 ? <p className="muted">{fr.opportunities.noDeals}</p> : null}
+        {deals.length > 0 ? (
+          <ul className="links" data-testid="opportunity-deals">
+            {deals.map((deal) => (
+              <li key={deal.id}>
+                <Link to={`/affaires/${encodeURIComponent(deal.id)}`}>{deal.title}</Link>
+                <span className="muted">
+                  {' '}
+                  — {deal.collective.name} · {label(fr.deal.statuses, deal.status)} · {formatEuros(deal.totalAmountCents)}
+                </span>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+        {hiddenAnswers.length > 0 ? (
+          <p className="muted" data-testid="hidden-answers">
+            {fr.opportunities.hiddenAnswers}{' '}
+            {hiddenAnswers.map((collective, index) => (
               <span key={collective.id}>
                 {index > 0 ? ', ' : ''}
                 <Link to={`/collectifs/${collective.slug}`}>{collective.name}</Link>
@@ -233,6 +300,13 @@ function OpportunityView({ opportunity }: { opportunity: Opportunity }) {
             ))}
           </p>
         ) : null}
+        {collectives.length > 0 ? (
+          <Disclosure label={fr.forms.followOpportunity} testId="follow-opportunity">
+            {(close) => <CreateDealForm collectives={collectives} opportunityId={opportunity.id} onCancel={close} />}
+          </Disclosure>
+        ) : (
+          <p className="hint">{fr.opportunities.followHint}</p>
+        )}
       </section>
     </article>
   );

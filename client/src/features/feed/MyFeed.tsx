@@ -1,35 +1,11 @@
-import { useId, useState } from 'react';
+import { useId } from 'react';
 import { Link } from 'react-router';
-import { useQuery, useSubscription } from 'urql';
-import { messageOf } from '../../errors';
+import { useQuery } from 'urql';
 import { graphql } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
-import { ActivityList, type FeedEvent, mergeEvents } from '../../ui/ActivityFeed';
+import { ActivityPanel } from '../../ui/ActivityFeed';
 import { formatDateTime } from '../../ui/format';
-import { Notice } from '../../ui/Notice';
-
-const MY_FEED = graphql(`
-  subscription MyFeed($after: String) {
-    myFeed(after: $after) {
-      __typename
-      ... on ActivityEvent {
-        position
-        type
-        createdAt
-        subjectId
-        collectiveId
-        actor {
-          id
-          displayName
-        }
-      }
-      ... on ResyncRequired {
-        reason
-        resumeAfter
-      }
-    }
-  }
-`);
+import { useActivity } from '../../ui/useActivity';
 
 const ASSIGNED = graphql(`
   query SectionsAssignedToMe {
@@ -49,20 +25,10 @@ const ASSIGNED = graphql(`
 /** The member's own feed: what concerns them, live, plus the sections waiting for them. */
 export function MyFeed() {
   const id = useId();
-  const [events, setEvents] = useState<FeedEvent[]>([]);
-  const [resynced, setResynced] = useState(false);
   const [{ data: assigned }, refetchAssigned] = useQuery({ query: ASSIGNED });
-  const [{ error, data }] = useSubscription({ query: MY_FEED }, (_previous, next) => {
-    const message = next.myFeed;
-    if (message.__typename === 'ActivityEvent') {
-      setEvents((current) => mergeEvents(current, message));
-      if (message.type.startsWith('section') || message.type.startsWith('tender'))
-        refetchAssigned({ requestPolicy: 'network-only' });
-    } else {
-      setResynced(true);
+  const activity = useActivity({ feed: true }, (event) => {
+    if (event.type.startsWith('tenderSection') || event.type.startsWith('tenderResponse'))
       refetchAssigned({ requestPolicy: 'network-only' });
-    }
-    return next;
   });
   const sections = assigned?.sectionsAssignedToMe ?? [];
 
@@ -77,11 +43,9 @@ export function MyFeed() {
       <div className="columns">
         <section className="card" aria-labelledby={`${id}-live`}>
           <h2 id={`${id}-live`}>
-            {fr.feed.live} {data || events.length ? <span className="live-dot" aria-hidden="true" /> : null}
+            {fr.feed.live} {activity.loaded ? <span className="live-dot" aria-hidden="true" /> : null}
           </h2>
-          {error ? <Notice tone="error">{messageOf(null, error)}</Notice> : null}
-          {resynced ? <Notice>{fr.feed.resync}</Notice> : null}
-          <ActivityList events={events} empty={fr.feed.empty} label={fr.feed.title} testId="my-feed" />
+          <ActivityPanel state={activity} empty={fr.feed.empty} label={fr.feed.title} testId="my-feed" />
         </section>
         <section className="card" aria-labelledby={`${id}-assigned`}>
           <h2 id={`${id}-assigned`}>{fr.feed.assigned}</h2>

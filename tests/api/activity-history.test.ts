@@ -1,0 +1,144 @@
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { subscribe, wsClient } from '../support/live.js';
+import { gid, makeCollective, makeMember, SUPPORT_STAFF } from '../support/scenario.js';
+
+// The history of the event log (`activity`), as a page opened after the fact reads it before going live.
+
+const HISTORY = /* GraphQL */ `
+  query History($collectiveId: ID, $concerningMe: Boolean, $first: Int, $after: String, $last: Int, $before: String) {
+    activity(collectiveId: $collectiveId, concerningMe: $concerningMe, first: $first, after: $after, last: $last, before: $before) {
+      livePosition
+      edges { cursor node { position type subjectId collectiveId actor { displayName } } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }
+`;
+const UPDATE = /* GraphQL */ `
+  mutation Update($id: ID!, $purpose: String!) {
+    updateCollective(input: { id: $id, purpose: $purpose }) { __typename }
+  }
+`;
+const INVITE = /* GraphQL */ `
+  mutation Invite($collectiveId: ID!, $memberId: ID!) {
+    inviteMember(input: { collectiveId: $collectiveId, memberId: $memberId }) { __typename ... on Error { message } }
+  }
+`;
+const ACTIVITY = /* GraphQL */ `
+  subscription Activity($collectiveId: ID!, $after: String) {
+    collectiveActivity(collectiveId: $collectiveId, after: $after) { ... on ActivityEvent { position type } }
+  }
+`;
+
+let t: TestApp;
+let url: string;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  t = await createTestApp();
+  url = await t.app.start();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await t.close();
+});
+
+async function history(token: string, variables: Record<string, unknown>): Promise<Json> {
+  const result = await t.gql(HISTORY, variables, token);
+  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+  return result.data?.activity;
+}
+
+describe('Activity history', () => {
+  it('should page through a collective’s past events newest first, then continue live after livePosition', async () => {
+    const animator = await makeMember(t.db.prisma);
+    const collective = await makeCollective(t.db.prisma, { animatorId: animator.id });
+    const token = await t.tokenFor(animator.id);
+    const id = gid('Collective', collective.id);
+    for (let i = 0; i < 7; i += 1) {
+      const result = await t.gql(UPDATE, { id, purpose: `Objet n°${i}` }, token);
+      expect(result.data?.updateCollective.__typename).toBe('MutationUpdateCollectiveSuccess');
+    }
+
+    const first = await history(token, { collectiveId: id, first: 5 });
+    expect(first.edges).toHaveLength(5);
+    const positions = first.edges.map((edge: Json) => BigInt(edge.node.position));
+    expect([...positions].sort((a, b) => (a > b ? -1 : 1))).toEqual(positions);
+    expect(first.edges.every((edge: Json) => edge.node.type === 'collective.updated' && edge.node.collectiveId === id)).toBe(
+      true,
+    );
+    expect(first.edges[0].node.actor.displayName).toContain(animator.lastName);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    expect(BigInt(first.livePosition)).toBeGreaterThanOrEqual(positions[0] as bigint);
+
+    const second = await history(token, { collectiveId: id, first: 5, after: first.pageInfo.endCursor });
+    expect(second.edges).toHaveLength(2);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+    const all = [...first.edges, ...second.edges].map((edge: Json) => edge.node.position);
+    expect(new Set(all).size).toBe(7);
+
+    // Backward from the oldest: the newer ones, nearest first in list order.
+    const newer = await history(token, { collectiveId: id, last: 2, before: second.edges[1].cursor });
+    expect(newer.edges.map((edge: Json) => edge.node.position)).toEqual([
+      first.edges[4].node.position,
+      second.edges[0].node.position,
+    ]);
+    expect(newer.pageInfo.hasPreviousPage).toBe(true);
+
+    // A change after the page was read arrives on the subscription resumed at livePosition, once.
+    const ws = wsClient(url, token);
+    clients.push(ws);
+    const { inbox } = subscribe(ws, ACTIVITY, { collectiveId: id, after: first.livePosition });
+    await t.gql(UPDATE, { id, purpose: 'Après la lecture' }, token);
+    const [message] = await inbox.waitFor(1);
+    expect(BigInt(message.collectiveActivity.position)).toBeGreaterThan(BigInt(first.livePosition));
+    expect(message.collectiveActivity.type).toBe('collective.updated');
+  });
+
+  it('should show an outsider nothing of a business collective, and its members everything', async () => {
+    const animator = await makeMember(t.db.prisma);
+    const outsider = await makeMember(t.db.prisma);
+    const staff = await makeMember(t.db.prisma, SUPPORT_STAFF);
+    const business = await makeCollective(t.db.prisma, {
+      animatorId: animator.id,
+      kind: 'BUSINESS',
+      horizon: 'LONG_TERM',
+      openness: 'CLOSED',
+    });
+    const id = gid('Collective', business.id);
+    const token = await t.tokenFor(animator.id);
+    await t.gql(UPDATE, { id, purpose: 'Une marque commune.' }, token);
+
+    expect((await history(token, { collectiveId: id })).edges.length).toBe(1);
+    expect((await history(await t.tokenFor(outsider.id), { collectiveId: id })).edges).toEqual([]);
+    expect((await history(await t.tokenFor(staff.id), { collectiveId: id })).edges.length).toBe(1);
+  });
+
+  it('should list what concerns me, done by others, as my feed does', async () => {
+    const animator = await makeMember(t.db.prisma);
+    const invitee = await makeMember(t.db.prisma);
+    const collective = await makeCollective(t.db.prisma, { animatorId: animator.id, openness: 'CLOSED' });
+    const result = await t.gql(
+      INVITE,
+      { collectiveId: gid('Collective', collective.id), memberId: gid('Member', invitee.id) },
+      await t.tokenFor(animator.id),
+    );
+    expect(result.data?.inviteMember.__typename).toBe('MutationInviteMemberSuccess');
+    const mine = await history(await t.tokenFor(invitee.id), { concerningMe: true });
+    expect(mine.edges.map((edge: Json) => edge.node.type)).toEqual(['membership.invited']);
+    // The animator did it: it is not in their own feed.
+    expect((await history(await t.tokenFor(animator.id), { concerningMe: true })).edges).toEqual([]);
+  });
+
+  it('should refuse a malformed cursor or page size as bad input', async () => {
+    const member = await makeMember(t.db.prisma);
+    const token = await t.tokenFor(member.id);
+    for (const variables of [{ after: 'abc' }, { first: 1000 }, { first: 2, last: 2 }]) {
+      const result = await t.gql(HISTORY, variables, token);
+      expect(result.errors?.[0]?.extensions?.code, JSON.stringify(variables)).toBe('BAD_USER_INPUT');
+    }
+    const anonymous = await t.gql(HISTORY, {});
+    expect(anonymous.data?.activity ?? null).toBeNull();
+  });
+});

@@ -1,0 +1,231 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BrowserApp,
+  CAMILLE,
+  chromiumAvailable,
+  graphqlRequest,
+  pageErrors,
+  type SignedIn,
+  screenshot,
+  signedInContext,
+  startBrowserApp,
+  THOMAS,
+} from '../support/browser.js';
+import { confirm, fieldError, fill, form, submit } from '../support/forms.js';
+
+// The collective's page in two browsers: what its animators run (details, co-animation, invitations, handover,
+// closing) and what members do (join, request, leave), each change seen live by the other person, and each rule
+// the server keeps shown next to the field it is about. One server and one browser for the file.
+
+const SOPHIE = 'sophie.lefevre@collectifs.coop';
+let app: BrowserApp;
+let camille: SignedIn;
+let thomas: SignedIn;
+let a: Page;
+let b: Page;
+const errors: string[][] = [];
+
+beforeAll(async () => {
+  if (!chromiumAvailable) return;
+  app = await startBrowserApp();
+  camille = await signedInContext(app, CAMILLE);
+  thomas = await signedInContext(app, THOMAS);
+  a = await camille.context.newPage();
+  b = await thomas.context.newPage();
+  errors.push(pageErrors(a), pageErrors(b));
+}, 240_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+/** A member's global ID, found by name through the API. */
+async function memberId(name: string): Promise<string> {
+  const data = await graphqlRequest(
+    app.url,
+    `query ($search: String!) { members(first: 5, search: $search) { edges { node { id displayName } } } }`,
+    { search: name.split(' ').at(-1) },
+    camille.token,
+  );
+  const found = data.members.edges.find((edge: { node: { displayName: string } }) => edge.node.displayName.includes(name));
+  if (!found) throw new Error(`No member named ${name}`);
+  return found.node.id;
+}
+
+/** Runs a step; on failure, screenshots both pages and adds what they logged. */
+async function step(name: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    await screenshot(a, `${name}-camille-failure`).catch(() => {});
+    await screenshot(b, `${name}-thomas-failure`).catch(() => {});
+    throw new Error(`${String(error)}\nPage errors: ${errors.flat().join('\n')}`);
+  }
+}
+
+const open = async (page: Page, path: string) => {
+  await page.goto(path);
+  await page.locator('main h1').first().waitFor({ timeout: 20_000 });
+};
+
+describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
+  it('edits the collective live for others, with the commons rule next to the openness field', async () => {
+    await step('collective-edit', async () => {
+      await open(a, '/collectifs/vie-cooperative');
+      await open(b, '/collectifs/vie-cooperative');
+      expect(await b.title()).toContain('Vie coopérative');
+      await a.locator('[data-testid="edit-collective"]').click();
+      const edit = form(a, 'edit-collective-form');
+      await fill(edit, { openness: 'CLOSED' });
+      await submit(a, 'edit-collective-form');
+      expect(await fieldError(edit, 'openness')).toContain('ouvert à toutes et tous');
+      await screenshot(a, 'collective-edit-error');
+
+      const purpose = `Préparer l’assemblée générale de juin ${Date.now()}`;
+      await fill(edit, { openness: 'OPEN', purpose });
+      await submit(a, 'edit-collective-form');
+      await b.locator('[data-testid="collective-purpose"]', { hasText: purpose }).waitFor({ timeout: 15_000 });
+      // The change also shows in the other person's activity, with a link to the collective.
+      await b
+        .locator('[data-testid="collective-activity"] [data-event-type="collective.updated"] a')
+        .first()
+        .waitFor({ timeout: 15_000 });
+      await screenshot(b, 'collective-page');
+    });
+  }, 120_000);
+
+  it('names a co-animator (support staff in a commons collective) and invites, live on both sides', async () => {
+    await step('collective-coanimator', async () => {
+      const lea = await memberId('Léa Fontaine');
+      const isabelle = await memberId('Isabelle Roche');
+      const thomasId = await memberId('Thomas Girard');
+      await a.locator('[data-testid="co-animator"]').click();
+      const coAnimator = form(a, 'co-animator-form');
+      await fill(coAnimator, { memberId: lea });
+      await submit(a, 'co-animator-form');
+      expect(await fieldError(coAnimator, 'memberId')).toContain('équipe d’appui');
+      await fill(coAnimator, { memberId: isabelle });
+      await submit(a, 'co-animator-form');
+      await b.locator('[data-testid="collective-co-animator"]', { hasText: 'Isabelle Roche' }).waitFor({ timeout: 15_000 });
+
+      // Inviting someone already in the collective is refused by the member field.
+      await a.locator('[data-testid="invite-member"]').click();
+      const invite = form(a, 'invite-member-form');
+      await fill(invite, { memberId: lea });
+      await submit(a, 'invite-member-form');
+      expect(await fieldError(invite, 'memberId')).toContain('déjà membre');
+      await screenshot(a, 'collective-invite-error');
+      await fill(invite, { memberId: thomasId });
+      await submit(a, 'invite-member-form');
+      // Thomas sees the invitation on the page he has open, accepts it, and Camille sees him among the members.
+      await b.locator('[data-testid="membership-status"][data-status="PENDING"]').waitFor({ timeout: 15_000 });
+      await screenshot(b, 'collective-invited');
+      await b.locator('[data-testid="accept-invitation"]').click();
+      await b.locator('[data-testid="membership-status"][data-status="ACTIVE"]').waitFor({ timeout: 15_000 });
+      await a.locator('[data-testid="collective-members"]', { hasText: 'Thomas Girard' }).waitFor({ timeout: 15_000 });
+    });
+  }, 120_000);
+
+  it('hands the animation over (an associate only, in a commons collective) and the new animator closes it', async () => {
+    await step('collective-handover', async () => {
+      const lea = await memberId('Léa Fontaine');
+      const thomasId = await memberId('Thomas Girard');
+      await a.locator('[data-testid="hand-over"]').click();
+      const handOver = form(a, 'hand-over-form');
+      await fill(handOver, { memberId: lea });
+      await submit(a, 'hand-over-form', { confirm: true });
+      expect(await fieldError(handOver, 'memberId')).toContain('associé');
+      await fill(handOver, { memberId: thomasId });
+      await submit(a, 'hand-over-form', { confirm: true });
+      await b.locator('[data-testid="membership-status"]', { hasText: 'Vous animez ce collectif.' }).waitFor({ timeout: 15_000 });
+      await a.locator('[data-testid="collective-animator"]', { hasText: 'Thomas Girard' }).waitFor({ timeout: 15_000 });
+      await a.locator('[data-testid="membership-status"]', { hasText: 'Vous êtes membre de ce collectif.' }).waitFor();
+
+      // The new animator closes the collective after confirming; Camille's page says so at once.
+      await b.locator('[data-testid="close-collective"]').click();
+      await screenshot(b, 'collective-close-confirm');
+      await confirm(b);
+      await a.locator('[data-testid="collective-status"]', { hasText: 'Clos' }).waitFor({ timeout: 15_000 });
+    });
+  }, 120_000);
+
+  it('requests to join, is approved live, then leaves after confirming', async () => {
+    await step('collective-membership', async () => {
+      await open(b, '/collectifs/communication-graphisme');
+      await open(a, '/collectifs/communication-graphisme');
+      await a.locator('[data-testid="join-button"]').click();
+      await a.locator('[data-testid="membership-status"][data-status="PENDING"]').waitFor({ timeout: 15_000 });
+      const request = b.locator('[data-testid="pending-row"]', { hasText: 'Camille Martin' });
+      await request.waitFor({ timeout: 15_000 });
+      await request.locator('[data-testid="approve-request"]').click();
+      await a.locator('[data-testid="membership-status"][data-status="ACTIVE"]').waitFor({ timeout: 15_000 });
+
+      await a.locator('[data-testid="leave-button"]').click();
+      await a.locator('[data-testid="confirm-dialog"]').waitFor();
+      await screenshot(a, 'collective-leave-confirm');
+      await confirm(a);
+      await a.locator('[data-testid="membership-status"][data-status="NONE"]').waitFor({ timeout: 15_000 });
+      await b.locator('[data-testid="collective-members"]').waitFor();
+      await expect
+        .poll(() => b.locator('[data-testid="collective-members"]').textContent(), { timeout: 15_000 })
+        .not.toContain('Camille Martin');
+      // What happened before the page was opened is there on a fresh visit: the history, then live.
+      await open(a, '/collectifs/communication-graphisme');
+      await a
+        .locator('[data-testid="collective-activity"] [data-event-type="membership.left"]')
+        .first()
+        .waitFor({ timeout: 15_000 });
+      await a.locator('[data-testid="collective-activity"] [data-event-type="membership.approved"]').first().waitFor();
+    });
+  }, 120_000);
+
+  it('finds members by name, trade and sector, shows their collectives and roles, and records a departure', async () => {
+    await step('members', async () => {
+      await open(a, '/membres');
+      await a.locator('[data-testid="member-search"]').fill('graphiste');
+      await expect
+        .poll(async () => (await a.locator('[data-testid="member-card"]').allTextContents()).join('|'), { timeout: 15_000 })
+        .toContain('Thomas Girard');
+      await a.locator('[data-testid="member-search"]').fill('');
+      await a.locator('[data-testid="member-sector"]').selectOption('WELLBEING');
+      await expect
+        .poll(async () => (await a.locator('[data-testid="member-card"]').allTextContents()).join('|'), { timeout: 15_000 })
+        .not.toContain('Thomas Girard');
+      await screenshot(a, 'member-directory');
+      await a.locator('[data-testid="member-sector"]').selectOption('');
+      await a.locator('[data-testid="member-search"]').fill('Girard');
+      await a.locator('[data-testid="member-card"] a', { hasText: 'Thomas Girard' }).click();
+      await a
+        .locator('[data-testid="member-collectives"]', { hasText: 'Communication et graphisme' })
+        .waitFor({ timeout: 15_000 });
+      expect(await a.locator('[data-testid="member-collectives"]').textContent()).toContain('Animateur·rice');
+      expect(await a.title()).toContain('Thomas Girard');
+      await screenshot(a, 'member-page');
+
+      // A member of the support staff records that someone leaves the cooperative, after confirming.
+      const sophie = await signedInContext(app, SOPHIE);
+      const page = await sophie.context.newPage();
+      try {
+        const baptiste = await memberId('Baptiste Colin');
+        await open(page, `/membres/${encodeURIComponent(baptiste)}`);
+        await page.locator('[data-testid="leave-cooperative"]').click();
+        await confirm(page);
+        await page.locator('[data-testid="member-left"]').waitFor({ timeout: 15_000 });
+        await screenshot(page, 'member-left');
+      } finally {
+        await sophie.context.close();
+      }
+    });
+  }, 120_000);
+
+  it('shows a real not-found page with its own title', async () => {
+    await step('not-found', async () => {
+      await open(a, '/collectifs/nexiste-pas');
+      await a.locator('[data-testid="not-found"]').waitFor({ timeout: 15_000 });
+      expect(await a.title()).toContain('Page introuvable');
+      await open(a, '/une/adresse/inconnue');
+      await a.locator('[data-testid="not-found"]').waitFor();
+      await screenshot(a, 'not-found');
+    });
+  }, 60_000);
+});
