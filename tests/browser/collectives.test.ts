@@ -59,7 +59,9 @@ async function step(name: string, run: () => Promise<void>): Promise<void> {
   } catch (error) {
     await screenshot(a, `${name}-camille-failure`).catch(() => {});
     await screenshot(b, `${name}-thomas-failure`).catch(() => {});
-    throw new Error(`${String(error)}\nPage errors: ${errors.flat().join('\n')}`);
+    throw new Error(
+      `${String(error)}\nPage errors: ${errors.flat().join('\n')}\nServer (exit ${app.server.process.exitCode} ${app.server.process.signalCode}): ${app.server.output().slice(-3000)}`,
+    );
   }
 }
 
