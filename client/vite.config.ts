@@ -11,6 +11,8 @@ export default defineConfig({
     proxy: {
       // HTTP queries and mutations, plus the graphql-ws WebSocket upgrade for subscriptions.
       '/graphql': { target: apiOrigin, ws: true, changeOrigin: true },
+      // Tender response downloads (a file with its name in Content-Disposition).
+      '/exports': { target: apiOrigin, changeOrigin: true },
     },
   },
   build: {

@@ -17,6 +17,7 @@ import { Lifecycle } from './live/lifecycle.js';
 import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
 import { identityBodiesOnly, Router, requestListener, useBadRequestParams } from './transport/http.js';
+import { EXPORT_PATH, exportRoute } from './transport/exports.js';
 import { serveClient } from './transport/static.js';
 import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
 
@@ -71,7 +72,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   // Routes outside GraphQL and the web app (metrics, health…) are added here, one line each.
-  const router = new Router();
+  const router = new Router().get(EXPORT_PATH, exportRoute(server));
   const http = createServer(
     {
       headersTimeout: config.http.headersTimeoutMs,

@@ -2,16 +2,16 @@ import * as Y from 'yjs';
 import { z } from 'zod';
 import { builder } from '../builder.js';
 import { bodyOf, contentHash, textFigures, toBlocks, toMarkdown, writeBlocks } from '../collab/content.js';
-import { responseToDocx, responseToMarkdown } from '../collab/export.js';
 import { docOf } from '../collab/records.js';
 import type { Context } from '../context.js';
+import { type ExportedFile as ExportedFileShape, exportTenderResponse } from '../domain/exports.js';
 import * as tenders from '../domain/tenders.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { MemberRef } from './members.js';
-import { actorOf, readableResponsesWhere, visibleSectionsWhere } from './tenders.js';
+import { actorOf, visibleSectionsWhere } from './tenders.js';
 
 /** The section if the viewer may change its body now; the typed error otherwise. */
 async function editableSection(context: Context, sectionId: string, field: string) {
@@ -298,10 +298,13 @@ const ExportFormat = builder.enumType('ExportFormat', {
   values: { MARKDOWN: { description: 'Markdown text.' }, DOCX: { description: 'A Word document.' } },
 });
 
-const ExportedFile = builder.objectRef<{ filename: string; mimeType: string; content: Buffer }>('ExportedFile').implement({
+const ExportedFile = builder.objectRef<ExportedFileShape>('ExportedFile').implement({
   description: 'A file to download.',
   fields: (t) => ({
-    filename: t.exposeString('filename', { description: 'Suggested file name.' }),
+    filename: t.exposeString('filename', {
+      description:
+        'Suggested file name, as people read it (accents kept). Over HTTP, `GET /exports/tender-response` sends it as RFC 5987 `filename*`.',
+    }),
     mimeType: t.exposeString('mimeType', { description: 'Media type.' }),
     base64: t.string({ description: 'The file, base64.', resolve: (file) => file.content.toString('base64') }),
   }),
@@ -312,42 +315,14 @@ builder.queryField('exportTenderResponse', (t) =>
     type: ExportedFile,
     nullable: true,
     description:
-      'The whole response in section order, as Markdown or DOCX (headings, lists and emphasis kept); null if you may not see it.',
+      'The whole response in section order, as Markdown or DOCX (a cover page with the tender, its lot and the group; a table of contents; numbered sections; page numbers); null if you may not see it.',
     args: {
       responseId: t.arg.globalID({ required: true, description: 'The tender response.' }),
       format: t.arg({ type: ExportFormat, required: true, description: 'The format.' }),
     },
     resolve: async (_root, args, context) => {
       if (args.responseId.typename !== 'TenderResponse') return null;
-      const response = await context.prisma.tenderResponse.findFirst({
-        where: { AND: [{ id: args.responseId.id }, readableResponsesWhere(context)] },
-        include: { sections: { where: visibleSectionsWhere(context), orderBy: { position: 'asc' } } },
-      });
-      if (!response) return null;
-      const sections = await Promise.all(
-        response.sections.map(async (section) => ({
-          position: section.position,
-          title: section.title,
-          body: bodyOf((await context.documents.document(section.id)).doc),
-        })),
-      );
-      const base =
-        response.title
-          .normalize('NFD')
-          .replace(/[^\w-]+/g, '-')
-          .replace(/^-+|-+$/g, '') || 'reponse';
-      if (args.format === 'MARKDOWN') {
-        return {
-          filename: `${base}.md`,
-          mimeType: 'text/markdown; charset=utf-8',
-          content: Buffer.from(responseToMarkdown({ title: response.title, sections })),
-        };
-      }
-      return {
-        filename: `${base}.docx`,
-        mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-        content: await responseToDocx({ title: response.title, sections }),
-      };
+      return exportTenderResponse(context, args.responseId.id, args.format);
     },
   }),
 );

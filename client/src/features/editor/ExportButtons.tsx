@@ -1,27 +1,36 @@
 import { useState } from 'react';
-import { useClient } from 'urql';
-import { EXPORT_RESPONSE } from './queries';
+import { bearer, readToken } from '../../client';
 import { editorStrings as t } from './strings';
 
-type Format = 'MARKDOWN' | 'DOCX';
+type Format = 'markdown' | 'docx';
 
-function download(file: { filename: string; mimeType: string; base64: string }): void {
-  const binary = atob(file.base64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
-  const url = URL.createObjectURL(new Blob([bytes], { type: file.mimeType }));
+/** The file name a `Content-Disposition` header gives: RFC 5987's `filename*` (accents kept) first, else `filename`. */
+export function filenameOf(disposition: string | null, fallback: string): string {
+  if (!disposition) return fallback;
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition)?.[1];
+  if (extended) {
+    try {
+      return decodeURIComponent(extended.trim());
+    } catch {
+      // A malformed encoding: take the plain name below.
+    }
+  }
+  return /filename\s*=\s*"([^"]*)"/i.exec(disposition)?.[1] ?? fallback;
+}
+
+function save(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
-  link.download = file.filename;
+  link.download = filename;
   document.body.append(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Downloads the whole response, section by section, as Markdown or DOCX. */
+/** Downloads the whole response (cover, contents, numbered sections) as DOCX or Markdown, under its own name. */
 export function ExportButtons({ responseId }: { responseId: string }) {
-  const client = useClient();
   const [busy, setBusy] = useState<Format | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -29,10 +38,17 @@ export function ExportButtons({ responseId }: { responseId: string }) {
     setBusy(format);
     setError(null);
     try {
-      const result = await client.query(EXPORT_RESPONSE, { responseId, format }, { requestPolicy: 'network-only' }).toPromise();
-      const file = result.data?.exportTenderResponse;
-      if (file) download(file);
-      else setError(t.exportError);
+      const authorization = bearer(readToken());
+      const response = await fetch(`/exports/tender-response?id=${encodeURIComponent(responseId)}&format=${format}`, {
+        headers: authorization ? { authorization } : {},
+      });
+      if (!response.ok) {
+        setError(t.exportError);
+        return;
+      }
+      save(await response.blob(), filenameOf(response.headers.get('content-disposition'), `reponse.${format === 'docx' ? 'docx' : 'md'}`));
+    } catch {
+      setError(t.networkError);
     } finally {
       setBusy(null);
     }
@@ -41,11 +57,11 @@ export function ExportButtons({ responseId }: { responseId: string }) {
   return (
     <fieldset className="export-buttons">
       <legend className="visually-hidden">{t.export}</legend>
-      <button type="button" disabled={busy !== null} onClick={() => void run('MARKDOWN')} data-testid="export-markdown">
-        {t.exportMarkdown}
-      </button>
-      <button type="button" disabled={busy !== null} onClick={() => void run('DOCX')} data-testid="export-docx">
+      <button type="button" disabled={busy !== null} onClick={() => void run('docx')} data-testid="export-docx">
         {t.exportDocx}
+      </button>
+      <button type="button" disabled={busy !== null} onClick={() => void run('markdown')} data-testid="export-markdown">
+        {t.exportMarkdown}
       </button>
       {error ? <p role="alert">{error}</p> : null}
     </fieldset>

@@ -188,13 +188,3 @@ export const CHANGE_STATUS = graphql(
 `,
   [SECTION_FIELDS],
 );
-
-export const EXPORT_RESPONSE = graphql(`
-  query EditorExportTenderResponse($responseId: ID!, $format: ExportFormat!) {
-    exportTenderResponse(responseId: $responseId, format: $format) {
-      filename
-      mimeType
-      base64
-    }
-  }
-`);

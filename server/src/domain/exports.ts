@@ -1,0 +1,113 @@
+import { bodyOf } from '../collab/content.js';
+import { type ResponseCover, responseToDocx, responseToMarkdown } from '../collab/export.js';
+import type { Context } from '../context.js';
+import { readableResponsesWhere, visibleSectionsWhere } from '../schema/tenders.js';
+
+export type ExportFormat = 'MARKDOWN' | 'DOCX';
+
+/** A file to download: its name as people read it (accents kept), its media type and bytes. */
+export interface ExportedFile {
+  filename: string;
+  /** The same name in plain ASCII, for clients that cannot read RFC 5987's `filename*`. */
+  asciiFilename: string;
+  mimeType: string;
+  content: Buffer;
+}
+
+const GROUP_FORMS: Record<string, string | null> = {
+  NONE: null,
+  JOINT: 'Groupement conjoint',
+  JOINT_WITH_JOINTLY_LIABLE_LEAD: 'Groupement conjoint avec mandataire solidaire',
+  SEVERAL: 'Groupement solidaire',
+};
+
+/** Characters no file system accepts in a name, and control characters. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+const UNSAFE = /[\u0000-\u001f\u007f/\\:*?"<>|]+/g;
+
+/**
+ * A file name people can read: the response's title with its accents and spaces (« Réponse à l’appel d’offres.docx »),
+ * only what no file system accepts replaced, at most 120 characters; and its ASCII twin for old clients.
+ */
+export function fileNames(title: string, extension: string): { filename: string; asciiFilename: string } {
+  const readable = title.replace(UNSAFE, ' ').replace(/\s+/g, ' ').trim().slice(0, 120).trim() || 'Réponse';
+  const ascii =
+    readable
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/[’‘]/g, "'")
+      .replace(/[^\x20-\x7e]+/g, '-')
+      .trim() || 'reponse';
+  return { filename: `${readable}.${extension}`, asciiFilename: `${ascii}.${extension}` };
+}
+
+/**
+ * A tender response as a file, with what the viewer may see of it (restricted sections only for those allowed),
+ * or null when the response does not exist for them. DOCX gets its cover: the tender, the lot, the group.
+ */
+export async function exportTenderResponse(
+  context: Context,
+  responseId: string,
+  format: ExportFormat,
+): Promise<ExportedFile | null> {
+  const response = await context.prisma.tenderResponse.findFirst({
+    where: { AND: [{ id: responseId }, readableResponsesWhere(context)] },
+    include: {
+      sections: { where: visibleSectionsWhere(context), orderBy: { position: 'asc' } },
+      collective: { select: { name: true } },
+      opportunity: { select: { title: true, buyer: true, reference: true, submissionDeadline: true } },
+      deal: {
+        select: {
+          groupForm: true,
+          opportunity: { select: { title: true, buyer: true, reference: true, submissionDeadline: true } },
+          lot: { select: { number: true, title: true } },
+          partners: {
+            where: { status: 'ACTIVE' },
+            orderBy: { createdAt: 'asc' },
+            select: {
+              isLead: true,
+              companyName: true,
+              scopeOfWork: true,
+              member: { select: { firstName: true, lastName: true } },
+            },
+          },
+        },
+      },
+    },
+  });
+  if (!response) return null;
+  const sections = await Promise.all(
+    response.sections.map(async (section) => ({
+      position: section.position,
+      title: section.title,
+      body: bodyOf((await context.documents.document(section.id)).doc),
+    })),
+  );
+  const opportunity = response.deal?.opportunity ?? response.opportunity;
+  const cover: ResponseCover = {
+    tender: opportunity?.title ?? null,
+    buyer: opportunity?.buyer ?? null,
+    reference: opportunity?.reference ?? null,
+    lot: response.deal?.lot ? `Lot ${response.deal.lot.number} — ${response.deal.lot.title}` : null,
+    deadline: opportunity?.submissionDeadline ?? null,
+    collective: response.collective.name,
+    groupForm: response.deal ? (GROUP_FORMS[response.deal.groupForm] ?? null) : null,
+    partners: (response.deal?.partners ?? []).map((partner) => ({
+      name: partner.member ? `${partner.member.firstName} ${partner.member.lastName}` : (partner.companyName ?? ''),
+      isLead: partner.isLead,
+      scopeOfWork: partner.scopeOfWork,
+    })),
+  };
+  if (format === 'MARKDOWN') {
+    return {
+      ...fileNames(response.title, 'md'),
+      mimeType: 'text/markdown; charset=utf-8',
+      content: Buffer.from(responseToMarkdown({ title: response.title, sections })),
+    };
+  }
+  return {
+    ...fileNames(response.title, 'docx'),
+    mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    content: await responseToDocx({ title: response.title, sections, cover }),
+  };
+}

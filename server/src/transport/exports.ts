@@ -1,0 +1,49 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { create as contentDisposition } from 'content-disposition';
+import { bearerToken, createContext, type ServerContext } from '../context.js';
+import { type ExportFormat, exportTenderResponse } from '../domain/exports.js';
+import { logger } from '../observability/log.js';
+
+/** Where a tender response is downloaded: `GET /exports/tender-response?id=<global ID>&format=docx|markdown`. */
+export const EXPORT_PATH = '/exports/tender-response';
+
+const FORMATS: Record<string, ExportFormat> = { docx: 'DOCX', markdown: 'MARKDOWN', md: 'MARKDOWN' };
+
+function refuse(response: ServerResponse, status: number, message: string): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  response.end(`${message}\n`);
+}
+
+/**
+ * Sends a tender response as a file, for the holder of the `Authorization: Bearer` token: the same content and
+ * rights as the `exportTenderResponse` query, with the name in `Content-Disposition` as RFC 6266 and RFC 5987 say
+ * (`filename*=UTF-8''…` keeps the accents; `filename` is an ASCII fallback). 401 without a live session, 404 for a
+ * response the viewer may not see, 400 for a malformed request.
+ */
+export function exportRoute(server: ServerContext) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
+    const format = FORMATS[(query.get('format') ?? 'docx').toLowerCase()];
+    let responseId: string | null = null;
+    try {
+      const decoded = decodeGlobalID(query.get('id') ?? '');
+      if (decoded.typename === 'TenderResponse') responseId = decoded.id;
+    } catch {
+      responseId = null;
+    }
+    if (!format || !responseId) return refuse(response, 400, 'Expected ?id=<a tender response’s global ID>&format=docx|markdown.');
+    const context = await createContext(server, bearerToken({ connectionParams: { authorization: request.headers.authorization } }));
+    if (!context.session) return refuse(response, 401, 'Sign in first: send Authorization: Bearer <token>.');
+    const file = await exportTenderResponse(context, responseId, format);
+    if (!file) return refuse(response, 404, 'No such tender response that you may see.');
+    logger.info({ responseId, format, bytes: file.content.length }, 'Tender response exported');
+    response.writeHead(200, {
+      'content-type': file.mimeType,
+      'content-length': file.content.length,
+      'content-disposition': contentDisposition(file.filename, { fallback: file.asciiFilename }),
+      'cache-control': 'private, no-store',
+    });
+    response.end(request.method === 'HEAD' ? undefined : file.content);
+  };
+}
