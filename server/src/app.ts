@@ -16,8 +16,8 @@ import { trackRecording } from './events/record.js';
 import { Lifecycle } from './live/lifecycle.js';
 import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
-import { identityBodiesOnly, Router, requestListener, useBadRequestParams } from './transport/http.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
+import { identityBodiesOnly, Router, requestListener, useBadRequestParams } from './transport/http.js';
 import { serveClient } from './transport/static.js';
 import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
 

@@ -446,7 +446,10 @@ export async function responseToDocx(response: ResponseExport): Promise<Buffer> 
     // A readable body (11 pt, airy lines) in a font every office suite has or substitutes.
     styles: {
       default: {
-        document: { run: { font: 'Calibri', size: 22 }, paragraph: { spacing: { after: 120, line: 276, lineRule: LineRuleType.AUTO } } },
+        document: {
+          run: { font: 'Calibri', size: 22 },
+          paragraph: { spacing: { after: 120, line: 276, lineRule: LineRuleType.AUTO } },
+        },
         heading1: { run: { size: 32, bold: true, color: '1F3864' }, paragraph: { spacing: { before: 240, after: 200 } } },
         heading2: { run: { size: 26, bold: true, color: '2F5496' }, paragraph: { spacing: { before: 200, after: 120 } } },
         title: { run: { size: 52, bold: true, color: '1F3864' }, paragraph: { spacing: { after: 360 } } },

@@ -32,8 +32,12 @@ export function exportRoute(server: ServerContext) {
     } catch {
       responseId = null;
     }
-    if (!format || !responseId) return refuse(response, 400, 'Expected ?id=<a tender response’s global ID>&format=docx|markdown.');
-    const context = await createContext(server, bearerToken({ connectionParams: { authorization: request.headers.authorization } }));
+    if (!format || !responseId)
+      return refuse(response, 400, 'Expected ?id=<a tender response’s global ID>&format=docx|markdown.');
+    const context = await createContext(
+      server,
+      bearerToken({ connectionParams: { authorization: request.headers.authorization } }),
+    );
     if (!context.session) return refuse(response, 401, 'Sign in first: send Authorization: Bearer <token>.');
     const file = await exportTenderResponse(context, responseId, format);
     if (!file) return refuse(response, 404, 'No such tender response that you may see.');

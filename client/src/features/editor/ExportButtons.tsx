@@ -46,7 +46,10 @@ export function ExportButtons({ responseId }: { responseId: string }) {
         setError(t.exportError);
         return;
       }
-      save(await response.blob(), filenameOf(response.headers.get('content-disposition'), `reponse.${format === 'docx' ? 'docx' : 'md'}`));
+      save(
+        await response.blob(),
+        filenameOf(response.headers.get('content-disposition'), `reponse.${format === 'docx' ? 'docx' : 'md'}`),
+      );
     } catch {
       setError(t.networkError);
     } finally {
