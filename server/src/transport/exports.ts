@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { create as contentDisposition } from 'content-disposition';
-import { bearerToken, createContext, type ServerContext } from '../context.js';
+import { createContext, type ServerContext } from '../context.js';
 import { type ExportFormat, exportTenderResponse } from '../domain/exports.js';
 import { logger } from '../observability/log.js';
 
@@ -34,10 +34,7 @@ export function exportRoute(server: ServerContext) {
     }
     if (!format || !responseId)
       return refuse(response, 400, 'Expected ?id=<a tender response’s global ID>&format=docx|markdown.');
-    const context = await createContext(
-      server,
-      bearerToken({ connectionParams: { authorization: request.headers.authorization } }),
-    );
+    const context = await createContext(server, { connectionParams: { authorization: request.headers.authorization } });
     if (!context.session) return refuse(response, 401, 'Sign in first: send Authorization: Bearer <token>.');
     const file = await exportTenderResponse(context, responseId, format);
     if (!file) return refuse(response, 404, 'No such tender response that you may see.');
