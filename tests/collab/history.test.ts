@@ -193,12 +193,15 @@ describe('Submission and export', () => {
     );
     const docx = Buffer.from(exported.data?.exportTenderResponse.base64, 'base64');
     const html = (await mammoth.convertToHtml({ buffer: docx })).value;
-    expect(html).toContain('<h2>Mémoire technique</h2>');
-    expect(html).toContain('<h3>Notre approche</h3>');
+    // Each section is a numbered, bookmarked top-level heading (the table of contents links to it);
+    // the section's own headings sit one level below.
+    expect(html).toMatch(/<h1><a id="section_1"><\/a>1\. Mémoire technique<\/h1>/);
+    expect(html).toContain('<a href="#section_1">1. Mémoire technique</a>');
+    expect(html).toContain('<h2>Notre approche</h2>');
     expect(html).toContain('<strong>éprouvée</strong>');
     expect(html).toMatch(/<ul><li>Atelier<\/li><li><em>Restitution<\/em><\/li><\/ul>/);
     expect(html.indexOf('Mémoire technique')).toBeLessThan(html.indexOf('Planning'));
-    expect(await (await JSZip.loadAsync(docx)).file('word/document.xml')?.async('string')).toContain('Heading2');
+    expect(await (await JSZip.loadAsync(docx)).file('word/document.xml')?.async('string')).toContain('Heading1');
     const markdown = await t.gql(
       'query($id: ID!) { exportTenderResponse(responseId: $id, format: MARKDOWN) { base64 } }',
       { id: gid('TenderResponse', response.id) },
