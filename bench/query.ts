@@ -4,7 +4,7 @@
 // statements each request runs.
 import { rmSync } from 'node:fs';
 import { buildApp } from '../server/src/app.js';
-import { loadConfig } from '../server/src/config.js';
+import { GENEROUS_LIMITS_ENV, loadConfig } from '../server/src/config.js';
 import { openDatabase } from '../server/src/db/database.js';
 import type { BenchContext } from './lib/context.js';
 import { gql, signIn } from './lib/gql.js';
@@ -70,7 +70,7 @@ async function measure(
 async function countStatements(target: { dataDir?: string; databaseUrl?: string }) {
   let count = 0;
   const db = await openDatabase({ ...target, onQuery: () => (count += 1) });
-  const app = await buildApp({ ...loadConfig({}), port: 0, seedWhenEmpty: false }, { db });
+  const app = await buildApp({ ...loadConfig({ ...GENEROUS_LIMITS_ENV }), port: 0, seedWhenEmpty: false }, { db });
   try {
     const post = async (query: string, variables: Record<string, unknown>, token?: string) => {
       const response = await app.fetch(

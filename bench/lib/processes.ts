@@ -2,6 +2,7 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { GENEROUS_LIMITS_ENV } from '../../server/src/config.js';
 import { Inspector } from './inspector.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,6 +53,8 @@ export async function startServer(env: Record<string, string>, options: { inspec
         SEED: 'false',
         NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
+        // No limit throttles a benchmark by accident (thousands of subscribers of one member).
+        ...GENEROUS_LIMITS_ENV,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

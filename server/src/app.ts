@@ -13,6 +13,7 @@ import { EventBus } from './events/bus.js';
 import { pruneEventLog } from './events/prune.js';
 import { createEventPubSub } from './events/pubsub.js';
 import { trackRecording } from './events/record.js';
+import { useQueryLimits } from './limits/query.js';
 import { Lifecycle } from './live/lifecycle.js';
 import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
@@ -68,7 +69,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     landingPage: false,
     maxRequestBodySize: config.http.maxBodyBytes,
     context: (initial) => createContext(server, initial),
-    plugins: [useBadRequestParams(), announceCommittedEvents(events)],
+    plugins: [...useQueryLimits(config.limits.query), useBadRequestParams(), announceCommittedEvents(events)],
   });
 
   // Routes outside GraphQL and the web app (metrics, health…) are added here, one line each.
@@ -88,7 +89,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     }),
   );
 
-  const websocket = attachGraphqlWs(http, yoga, db.prisma, live);
+  const websocket = attachGraphqlWs(http, yoga, db.prisma, live, config.limits.ws);
 
   return {
     db,

@@ -32,6 +32,59 @@ export interface Config {
   pgliteThread: 'main' | 'worker';
   /** HTTP limits (slow or oversized clients); see `HttpLimits`. */
   http: HttpLimits;
+  /** What one caller may consume: query shape, sockets, rates (see `Limits` and SECURITY.md). */
+  limits: Limits;
+}
+
+/**
+ * Every other resource bound a caller meets, each with its default and its environment variable (listed in
+ * SECURITY.md). Tests and benchmarks start from `GENEROUS_LIMITS_ENV`, so no limit throttles them by accident.
+ */
+export interface Limits {
+  /** The shape of one GraphQL document (graphql-armor), checked on HTTP, SSE and graphql-ws alike. */
+  query: {
+    /** Deepest field nesting (`GRAPHQL_MAX_DEPTH`, 10; the web app's deepest document is 8). */
+    maxDepth: number;
+    /**
+     * Largest static cost (`GRAPHQL_MAX_COST`, 50 000): graphql-armor's sum of 2 per object field and 1 per
+     * scalar, × 1.5 per level, × `first`/`last`; the web app's dearest document costs about 25 000.
+     */
+    maxCost: number;
+    /** Aliases in one document (`GRAPHQL_MAX_ALIASES`, 15; the web app uses none). */
+    maxAliases: number;
+    /** Lexical tokens in one document (`GRAPHQL_MAX_TOKENS`, 3 000; the web app's largest has about 400). */
+    maxTokens: number;
+    /** Directives in one document (`GRAPHQL_MAX_DIRECTIVES`, 10). */
+    maxDirectives: number;
+  };
+  /** graphql-ws sockets. */
+  ws: {
+    /** Largest message, in bytes (`WS_MAX_PAYLOAD_BYTES`, the HTTP body limit); past it the socket is closed 1009. */
+    maxPayloadBytes: number;
+    /** Operations running at once on one socket (`WS_MAX_OPERATIONS_PER_SOCKET`, 50); past it a `RATE_LIMITED` error. */
+    maxOperationsPerSocket: number;
+    /** Messages one socket may send in a second (`WS_MAX_MESSAGES_PER_SECOND`, 100); past it the socket is closed 4429. */
+    maxMessagesPerSecond: number;
+    /** Open sockets per member, or per address for anonymous ones (`WS_MAX_SOCKETS_PER_USER`, 20); past it 4429. */
+    maxSocketsPerUser: number;
+  };
+  /** SSE streams open at once per member, or per address when anonymous (`SSE_MAX_STREAMS_PER_USER`, 20). */
+  maxSseStreamsPerUser: number;
+  /** Sign-in: failures before a temporary lock, and the password-hashing queue. */
+  signIn: {
+    /** Failed sign-ins per account (email) before it is locked (`SIGN_IN_FAILURES_PER_ACCOUNT`, 10). */
+    failuresPerAccount: number;
+    /** Failed sign-ins per client address before it is locked (`SIGN_IN_FAILURES_PER_ADDRESS`, 100). */
+    failuresPerAddress: number;
+    /** The window failures are counted in, and the lock's length, in ms (`SIGN_IN_LOCK_MS`, 15 min). */
+    lockMs: number;
+    /** Password hashes computed at once (`PASSWORD_HASH_CONCURRENCY`, 2; each scrypt takes 128 MiB). */
+    hashConcurrency: number;
+    /** Sign-ins waiting for a hashing slot before more are refused (`PASSWORD_HASH_QUEUE`, 32). */
+    hashQueue: number;
+  };
+  /** Mutations per member per second (`MUTATIONS_PER_SECOND`, 30; presence and co-editing pushes included). */
+  mutationsPerSecond: number;
 }
 
 /** What one HTTP client may hold: Node's own timeouts and sizes, and the body size read before GraphQL. */
@@ -73,8 +126,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxHeaderBytes: numberFrom(env.HTTP_MAX_HEADER_BYTES, 16 * 1024),
       maxBodyBytes: numberFrom(env.HTTP_MAX_BODY_BYTES, 2 * 1024 * 1024),
     },
+    limits: {
+      query: {
+        maxDepth: numberFrom(env.GRAPHQL_MAX_DEPTH, 10),
+        maxCost: numberFrom(env.GRAPHQL_MAX_COST, 50_000),
+        maxAliases: numberFrom(env.GRAPHQL_MAX_ALIASES, 15),
+        maxTokens: numberFrom(env.GRAPHQL_MAX_TOKENS, 3_000),
+        maxDirectives: numberFrom(env.GRAPHQL_MAX_DIRECTIVES, 10),
+      },
+      ws: {
+        maxPayloadBytes: numberFrom(env.WS_MAX_PAYLOAD_BYTES, numberFrom(env.HTTP_MAX_BODY_BYTES, 2 * 1024 * 1024)),
+        maxOperationsPerSocket: numberFrom(env.WS_MAX_OPERATIONS_PER_SOCKET, 50),
+        maxMessagesPerSecond: numberFrom(env.WS_MAX_MESSAGES_PER_SECOND, 100),
+        maxSocketsPerUser: numberFrom(env.WS_MAX_SOCKETS_PER_USER, 20),
+      },
+      maxSseStreamsPerUser: numberFrom(env.SSE_MAX_STREAMS_PER_USER, 20),
+      signIn: {
+        failuresPerAccount: numberFrom(env.SIGN_IN_FAILURES_PER_ACCOUNT, 10),
+        failuresPerAddress: numberFrom(env.SIGN_IN_FAILURES_PER_ADDRESS, 100),
+        lockMs: numberFrom(env.SIGN_IN_LOCK_MS, 15 * 60_000),
+        hashConcurrency: numberFrom(env.PASSWORD_HASH_CONCURRENCY, 2),
+        hashQueue: numberFrom(env.PASSWORD_HASH_QUEUE, 32),
+      },
+      mutationsPerSecond: numberFrom(env.MUTATIONS_PER_SECOND, 30),
+    },
   };
 }
+
+/**
+ * Settings under which no limit of `Limits` throttles a test or a benchmark by accident (thousands of
+ * subscribers from one member, floods of mutations). Query-shape limits stay at their defaults: the web
+ * app's documents pass them. A test of a limit sets that limit low on top of these.
+ */
+export const GENEROUS_LIMITS_ENV: Readonly<Record<string, string>> = {
+  WS_MAX_OPERATIONS_PER_SOCKET: '100000',
+  WS_MAX_MESSAGES_PER_SECOND: '1000000',
+  WS_MAX_SOCKETS_PER_USER: '100000',
+  SSE_MAX_STREAMS_PER_USER: '100000',
+  SIGN_IN_FAILURES_PER_ACCOUNT: '1000000',
+  SIGN_IN_FAILURES_PER_ADDRESS: '1000000',
+  PASSWORD_HASH_QUEUE: '100000',
+  MUTATIONS_PER_SECOND: '1000000',
+};
 
 /** A numeric setting, or its default when unset or empty. */
 function numberFrom(value: string | undefined, fallback: number): number {

@@ -1,6 +1,6 @@
 import { type App, buildApp } from '../../server/src/app.js';
 import { openSession } from '../../server/src/auth/sessions.js';
-import { type Config, loadConfig } from '../../server/src/config.js';
+import { type Config, GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 /**
@@ -34,7 +34,8 @@ export async function createTestApp(
   options: { onQuery?: (sql: string) => void; config?: Partial<Config>; clientDist?: string } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(options);
-  const config = { ...loadConfig({}), port: 0, seedWhenEmpty: false, ...options.config };
+  // Generous limits: a suite that tests a limit sets it through `config`.
+  const config = { ...loadConfig({ ...GENEROUS_LIMITS_ENV }), port: 0, seedWhenEmpty: false, ...options.config };
   const app = await buildApp(config, { db, clientDist: options.clientDist });
   return {
     app,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { GENEROUS_LIMITS_ENV } from '../../server/src/config.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(`${ROOT}server/package.json`).resolve('tsx/esm')).href;
@@ -19,7 +20,8 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
   // a SIGKILL must kill the server itself, or a "killed" server would live on.
   const child = spawn(process.execPath, ['--import', TSX_LOADER, 'server/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', SEED: 'false', NODE_ENV: 'test', ...env },
+    // Generous limits unless the test sets one: none throttles a test by accident.
+    env: { ...process.env, PORT: '0', SEED: 'false', NODE_ENV: 'test', ...GENEROUS_LIMITS_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,8 +1,10 @@
 import type { Server } from 'node:http';
+import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import WebSocket, { WebSocketServer } from 'ws';
 import { resolveSession } from '../auth/sessions.js';
+import type { Limits } from '../config.js';
 import { bearerToken, type Context } from '../context.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { LiveConnection } from '../live/connection.js';
@@ -35,9 +37,11 @@ export function attachGraphqlWs(
   yoga: YogaServerInstance<any, Context>,
   prisma: PrismaClient,
   lifecycle: Lifecycle,
+  limits: Limits['ws'],
 ): GraphqlWebSocket {
   // graphql-ws on the same port and path: Yoga's envelop runs the operation, so plugins and context apply.
-  const wsServer = new WebSocketServer({ server: http, path: GRAPHQL_PATH });
+  // ws closes a socket whose message is past maxPayload with 1009 (its own default would be 100 MiB).
+  const wsServer = new WebSocketServer({ server: http, path: GRAPHQL_PATH, maxPayload: limits.maxPayloadBytes });
   // One connection per socket, made once it is authenticated; every operation on the socket shares it.
   const connections = new WeakMap<object, LiveConnection>();
   const wsDisposable = useServer(
@@ -75,10 +79,18 @@ export function attachGraphqlWs(
           connectionParams: ctx.connectionParams,
           liveConnection: connections.get(ctx.extra.socket),
         });
+        let document: ReturnType<typeof parse>;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          // A syntax error or a query limit (tokens) answers this operation; thrown, it would close the socket.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const args = {
           schema: enveloped,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
