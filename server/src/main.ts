@@ -5,7 +5,8 @@ import { logEscapedErrors } from './observability/process.js';
 logEscapedErrors();
 
 const config = loadConfig();
-const app = await buildApp(config);
+// CLIENT_DIST: another built web app folder (tests serve a fixture); Vite's client/dist otherwise.
+const app = await buildApp(config, { clientDist: process.env.CLIENT_DIST || undefined });
 const url = await app.start();
 process.stdout.write(
   `Collectifs is running at ${url}/  (GraphiQL: ${url}/graphql)  ` +

@@ -1,15 +1,24 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
 import { rawRequest } from '../support/raw-http.js';
 
 // A real server process: a request that crashed it would end the process, which an in-process app hides.
 let server: ServerProcess;
+// A built web app of its own, so that the file requests (ranges, conditional GETs) meet real files
+// whether or not the client was built.
+let dist: string;
 
 beforeAll(async () => {
+  dist = await mkdtemp(join(tmpdir(), 'collectifs-dist-'));
+  await writeFile(join(dist, 'index.html'), '<!doctype html><html><head></head><body>Collectifs</body></html>\n');
   // Embedded and in memory in both passes: what is tested here is the HTTP layer, not the database.
   server = await startServerProcess({
     DATABASE_URL: '',
     DATA_DIR: 'memory://',
+    CLIENT_DIST: dist,
     HTTP_HEADERS_TIMEOUT_MS: '1000',
     HTTP_REQUEST_TIMEOUT_MS: '2000',
     HTTP_MAX_BODY_BYTES: String(64 * 1024),
@@ -18,6 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
+  await rm(dist, { recursive: true, force: true });
 });
 
 const CRLF = '\r\n';
