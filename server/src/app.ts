@@ -15,11 +15,13 @@ import { createEventPubSub } from './events/pubsub.js';
 import { trackRecording } from './events/record.js';
 import { useQueryLimits } from './limits/query.js';
 import { Lifecycle } from './live/lifecycle.js';
+import { logger } from './observability/log.js';
 import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
 import { identityBodiesOnly, Router, requestListener, useBadRequestParams } from './transport/http.js';
 import { serveClient } from './transport/static.js';
+import { maskUnavailable } from './transport/unavailable.js';
 import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
 
 export interface App {
@@ -58,7 +60,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const live = new Lifecycle(events);
   const server = { prisma: db.prisma, config, events, live, documents, presence };
   const pruning = setInterval(() => {
-    void pruneEventLog(db.prisma, new Date(Date.now() - config.eventRetentionDays * 86_400_000));
+    // Fire and forget: a failure (the database down this hour) is logged; the next hour prunes what is due.
+    pruneEventLog(db.prisma, new Date(Date.now() - config.eventRetentionDays * 86_400_000)).catch((error: unknown) =>
+      logger.warn({ err: error }, 'Event log pruning failed; retried in an hour'),
+    );
   }, 3_600_000);
   pruning.unref();
 
@@ -68,6 +73,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     graphiql: { title: 'Collectifs — GraphiQL', subscriptionsProtocol: 'WS' },
     landingPage: false,
     maxRequestBodySize: config.http.maxBodyBytes,
+    // PostgreSQL or Redis unreachable: UNAVAILABLE (503, retryable) instead of "Unexpected error".
+    maskedErrors: { maskError: maskUnavailable },
     context: (initial) => createContext(server, initial),
     plugins: [...useQueryLimits(config.limits.query), useBadRequestParams(), announceCommittedEvents(events)],
   });

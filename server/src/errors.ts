@@ -191,3 +191,73 @@ export class InvalidCredentialsError extends Error {
     super('Unknown email or wrong password.');
   }
 }
+
+/**
+ * A service the request needs (PostgreSQL, Redis) cannot be reached right now: nothing was decided, the caller
+ * retries later. Answered as `extensions.code: UNAVAILABLE` (HTTP 503); over graphql-ws the socket is closed
+ * with 1013 "try again later" (see `transport/unavailable.ts`).
+ */
+export class UnavailableError extends Error {
+  override name = 'UnavailableError';
+  constructor(message = 'The service is temporarily unavailable; try again shortly.', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * Prisma's codes for a database it cannot reach or lost on the way: can't reach (P1001), timed out (P1002,
+ * P1008), closed the connection (P1017), pool timeout (P2024), too many connections (P2037).
+ */
+const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']);
+/** Prisma driver-adapter error kinds meaning the same (`@prisma/adapter-pg`'s `convertDriverError`). */
+const ADAPTER_UNAVAILABLE = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+/** Socket errors of `pg`, `ioredis` and Node itself. */
+const SOCKET_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+/**
+ * PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01–57P03 (shutting down, crashed, not yet accepting
+ * connections), 53300 (too many connections).
+ */
+const SQLSTATE_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+/** What `pg` and `ioredis` say, without a code, when a connection dies under a query. */
+const MESSAGE_UNAVAILABLE =
+  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed|Can't reach database server|Server has closed the connection/i;
+
+/**
+ * Whether `error` (or anything in its `cause`/`originalError` chain) says a service is unreachable rather than
+ * that the request is wrong: a connection refused, reset or timed out, a server shutting down, Prisma's
+ * connection codes. Such a failure is retryable; the caller gets `UNAVAILABLE`, never "Unexpected error".
+ */
+export function isUnavailable(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 8) return false;
+  if (error instanceof UnavailableError) return true;
+  const candidate = error as {
+    code?: unknown;
+    kind?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    originalError?: unknown;
+    extensions?: { code?: unknown };
+  };
+  // Already answered as such (a GraphQL error Yoga's masking made UNAVAILABLE).
+  if (candidate.extensions?.code === 'UNAVAILABLE') return true;
+  if (typeof candidate.code === 'string') {
+    if (PRISMA_UNAVAILABLE.has(candidate.code) || SOCKET_UNAVAILABLE.has(candidate.code)) return true;
+    if (SQLSTATE_UNAVAILABLE.test(candidate.code)) return true;
+  }
+  if (typeof candidate.kind === 'string') {
+    if (ADAPTER_UNAVAILABLE.has(candidate.kind)) return true;
+    if (candidate.kind === 'postgres' && typeof candidate.code === 'string' && SQLSTATE_UNAVAILABLE.test(candidate.code))
+      return true;
+  }
+  if (typeof candidate.message === 'string' && MESSAGE_UNAVAILABLE.test(candidate.message)) return true;
+  return isUnavailable(candidate.cause, depth + 1) || isUnavailable(candidate.originalError, depth + 1);
+}

@@ -86,9 +86,11 @@ export class SectionDocuments {
         const { sectionId, update, clientId, origin } = next.value;
         if (origin === this.instanceId) continue;
         const open = this.#open.get(sectionId);
+        // A load that fails (the database down) is dropped from `#open` by `document()`; nothing to apply to.
         if (open)
-          void open.then((document) =>
-            this.#applyLocally(document, { sectionId, update: Buffer.from(update, 'base64'), clientId }),
+          void open.then(
+            (document) => this.#applyLocally(document, { sectionId, update: Buffer.from(update, 'base64'), clientId }),
+            () => {},
           );
       }
     })();
@@ -226,7 +228,11 @@ export class SectionDocuments {
       return rows.length;
     });
     const open = this.#open.get(sectionId);
-    if (open) void open.then((document) => (document.pending = Math.max(0, document.pending - folded)));
+    if (open)
+      void open.then(
+        (document) => (document.pending = Math.max(0, document.pending - folded)),
+        () => {},
+      );
     return folded;
   }
 

@@ -74,6 +74,8 @@ export class EventBus {
   #delivered = 0n;
   #pumping: Promise<void> | null = null;
   #again = false;
+  /** The last background read failed (logged once until one succeeds). */
+  #failing = false;
   #poll: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
 
@@ -98,11 +100,11 @@ export class EventBus {
     void (async () => {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         heard();
-        this.pump();
+        void this.#pumpLogged();
       }
-    })();
+    })().catch((error: unknown) => logger.error({ err: error }, 'Live updates: the notification loop ended'));
     this.#poll = setInterval(() => {
-      if (this.#subscribers.size > 0) this.pump();
+      if (this.#subscribers.size > 0) void this.#pumpLogged();
     }, this.options.pollMs);
     this.#poll.unref();
     await this.#untilListening(listening);
@@ -143,6 +145,21 @@ export class EventBus {
   /** Tells every instance that the log has grown (call after a transaction that recorded events commits). */
   announce(): void {
     this.pubsub.publish('eventLog:advanced', this.#delivered.toString());
+  }
+
+  /**
+   * A pump nobody awaits (a notification, the poll): a failure (the database unreachable) is logged, once per
+   * outage, and delivery resumes from the same position at the next notification or poll, so nothing is lost.
+   */
+  async #pumpLogged(): Promise<void> {
+    try {
+      await this.pump();
+      if (this.#failing) logger.info('Live updates: the event log is readable again; delivery resumed');
+      this.#failing = false;
+    } catch (error) {
+      if (!this.#failing) logger.warn({ err: error }, 'Live updates: the event log cannot be read; retrying at the next poll');
+      this.#failing = true;
+    }
   }
 
   /** Reads and delivers everything committed past what was delivered; runs one at a time. */

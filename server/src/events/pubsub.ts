@@ -15,13 +15,45 @@ async function connect(url: string, role: string): Promise<Redis> {
   return client;
 }
 
+/** Failures of fire-and-forget Redis commands, logged at most once per this period. */
+const LOG_EVERY_MS = 10_000;
+
+/**
+ * The Redis client as the event target sees it, with `methods` (whose promises it never awaits: a publish, a
+ * subscribe) catching their own failure, so a Redis outage or a shutdown never leaves a rejection unhandled.
+ * While Redis is down, ioredis queues commands and sends them once reconnected (and resubscribes by itself);
+ * what still fails is dropped: the event log is re-read every `EVENT_POLL_MS`, so no event is lost.
+ */
+function guarded(client: Redis, methods: Array<'publish' | 'subscribe' | 'unsubscribe'>): Redis {
+  let lastLogged = 0;
+  let dropped = 0;
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      if (!methods.includes(property as (typeof methods)[number])) return value.bind(target);
+      return (...args: unknown[]) =>
+        (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((error: unknown) => {
+          dropped += 1;
+          if (Date.now() - lastLogged < LOG_EVERY_MS) return;
+          logger.warn({ err: error, command: String(property), dropped }, 'Redis command failed; dropped');
+          lastLogged = Date.now();
+          dropped = 0;
+        });
+    },
+  });
+}
+
 /** The pub/sub between instances: through Redis when a URL is given, in-process otherwise. */
 export async function createEventPubSub(
   redisUrl: string | undefined,
 ): Promise<{ pubsub: PubSub<Topics>; close(): Promise<void> }> {
   if (!redisUrl) return { pubsub: createPubSub<Topics>(), close: async () => {} };
   const [publishClient, subscribeClient] = await Promise.all([connect(redisUrl, 'publish'), connect(redisUrl, 'subscribe')]);
-  const eventTarget = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient });
+  const eventTarget = createRedisEventTarget<CustomEvent>({
+    publishClient: guarded(publishClient, ['publish']),
+    subscribeClient: guarded(subscribeClient, ['subscribe', 'unsubscribe']),
+  });
   return {
     pubsub: createPubSub<Topics>({ eventTarget }),
     close: async () => {

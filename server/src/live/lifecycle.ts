@@ -1,7 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import type { SignedIn } from '../auth/sessions.js';
-import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
+import { ForbiddenError, isUnavailable, NotFoundError, RuleViolationError } from '../errors.js';
 import type { EventBus, LogEvent } from '../events/bus.js';
 import type { EventType } from '../events/types.js';
 import { logger } from '../observability/log.js';
@@ -32,7 +32,7 @@ const END_MESSAGES: Record<EndCode, string> = {
   SESSION_REVOKED: 'The session has ended (signed out, or left the cooperative); sign in again.',
   SESSION_EXPIRED: 'The session has expired; sign in again.',
   ACCESS_REVOKED: 'You may no longer see what this stream is about.',
-  UNAVAILABLE: 'The right to this stream could not be checked; subscribe again shortly.',
+  UNAVAILABLE: 'The stream could not go on while a service it needs was unavailable; subscribe again shortly.',
 };
 
 /** The coded GraphQL error a stream ends with. */
@@ -42,9 +42,11 @@ export function endError(code: EndCode): GraphQLError {
 
 /**
  * An expected refusal as the coded GraphQL error the caller receives (Yoga neither masks nor logs a
- * GraphQLError it did not have to mask); anything else is rethrown as it is, to be masked and logged.
+ * GraphQLError it did not have to mask), an outage (PostgreSQL or Redis unreachable) as `UNAVAILABLE`;
+ * anything else is rethrown as it is, to be masked and logged.
  */
 export function refusal(error: unknown): unknown {
+  if (isUnavailable(error)) return endError('UNAVAILABLE');
   if (error instanceof NotFoundError) return createGraphQLError(error.message, { extensions: { code: 'NOT_FOUND' } });
   if (error instanceof ForbiddenError) return createGraphQLError(error.message, { extensions: { code: 'FORBIDDEN' } });
   if (error instanceof RuleViolationError)

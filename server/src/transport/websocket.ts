@@ -1,14 +1,17 @@
 import type { Server } from 'node:http';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import WebSocket, { WebSocketServer } from 'ws';
 import { resolveSession } from '../auth/sessions.js';
 import type { Limits } from '../config.js';
 import { bearerToken, type Context } from '../context.js';
+import { isUnavailable } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { LiveConnection } from '../live/connection.js';
 import type { Lifecycle } from '../live/lifecycle.js';
+import { logger } from '../observability/log.js';
+import { CLOSE_TRY_AGAIN_LATER, isUnavailableGraphQLError, unavailableError } from './unavailable.js';
 
 /** The GraphQL path, shared by HTTP, SSE and graphql-ws. */
 export const GRAPHQL_PATH = '/graphql';
@@ -50,10 +53,18 @@ export function attachGraphqlWs(
       // Forbidden). Without a token the socket stays anonymous, and every operation but signIn is refused.
       // The session is kept for the socket's operations; the lifecycle ends it with the session.
       onConnect: async (ctx) => {
-        const token = bearerToken({ connectionParams: ctx.connectionParams ?? {} });
-        const session = token === null ? null : await resolveSession(prisma, token);
-        if (token !== null && session === null) return false;
         const socket = ctx.extra.socket;
+        const token = bearerToken({ connectionParams: ctx.connectionParams ?? {} });
+        let session: Awaited<ReturnType<typeof resolveSession>>;
+        try {
+          session = token === null ? null : await resolveSession(prisma, token);
+        } catch (error) {
+          if (!isUnavailable(error)) throw error;
+          // The session cannot be read now: 1013 (the client retries), not 4500 (final) nor 4403 (not a refusal).
+          tryAgainLater(socket, error);
+          return false;
+        }
+        if (token !== null && session === null) return false;
         const connection = new LiveConnection('ws', session);
         if (socket.readyState !== WebSocket.OPEN) connection.close();
         else socket.once('close', () => connection.close());
@@ -64,39 +75,57 @@ export function attachGraphqlWs(
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
-        const {
-          schema: enveloped,
-          execute,
-          subscribe,
-          contextFactory,
-          parse,
-          validate,
-        } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          connectionParams: ctx.connectionParams,
-          liveConnection: connections.get(ctx.extra.socket),
-        });
-        let document: ReturnType<typeof parse>;
         try {
-          document = parse(payload.query);
+          const {
+            schema: enveloped,
+            execute,
+            subscribe,
+            contextFactory,
+            parse,
+            validate,
+          } = yoga.getEnveloped({
+            ...ctx,
+            req: ctx.extra.request,
+            socket: ctx.extra.socket,
+            params: payload,
+            connectionParams: ctx.connectionParams,
+            liveConnection: connections.get(ctx.extra.socket),
+          });
+          let document: ReturnType<typeof parse>;
+          try {
+            document = parse(payload.query);
+          } catch (error) {
+            // A syntax error or a query limit (tokens) answers this operation; thrown, it would close the socket.
+            if (error instanceof GraphQLError) return [error];
+            throw error;
+          }
+          const args = {
+            schema: enveloped,
+            operationName: payload.operationName,
+            document,
+            variableValues: payload.variables,
+            contextValue: await contextFactory(),
+            rootValue: { execute, subscribe },
+          };
+          const errors = validate(args.schema, args.document);
+          return errors.length > 0 ? errors : args;
         } catch (error) {
-          // A syntax error or a query limit (tokens) answers this operation; thrown, it would close the socket.
-          if (error instanceof GraphQLError) return [error];
-          throw error;
+          if (!isUnavailable(error)) throw error;
+          tryAgainLater(ctx.extra.socket, error);
+          return [unavailableError()];
         }
-        const args = {
-          schema: enveloped,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        return errors.length > 0 ? errors : args;
+      },
+      // An operation that meets an outage (its stream could not open, or stopped) closes the socket with 1013:
+      // the client reconnects and subscribes again from its last position.
+      onError: (ctx, _id, _payload, errors) => {
+        if (errors.some(isUnavailableGraphQLError)) tryAgainLater(ctx.extra.socket, errors[0]);
+      },
+      onNext: (ctx, _id, _payload, args, result) => {
+        if (!('errors' in result) || !result.errors?.some(isUnavailableGraphQLError)) return;
+        // A mutation or query answers UNAVAILABLE and the socket stays; a subscription's event that could not be
+        // resolved is not delivered half: the socket closes and the client resumes from the event before.
+        if (getOperationAST(args.document, args.operationName)?.operation === 'subscription')
+          tryAgainLater(ctx.extra.socket, result.errors[0]);
       },
     },
     wsServer,
@@ -128,4 +157,14 @@ export function attachGraphqlWs(
       wsServer.close();
     },
   };
+}
+
+/** Closes a socket with 1013 "try again later" because a service is down; logged as a warning, not an error. */
+function tryAgainLater(socket: WebSocket, error: unknown): void {
+  if (socket.readyState !== WebSocket.OPEN) return;
+  logger.warn(
+    { reason: String((error as Error | undefined)?.message ?? error).slice(0, 300) },
+    'WebSocket closed 1013: a service is unavailable',
+  );
+  socket.close(CLOSE_TRY_AGAIN_LATER, 'Try again later');
 }

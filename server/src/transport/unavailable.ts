@@ -1,0 +1,36 @@
+import type { GraphQLError } from 'graphql';
+import { createGraphQLError, maskError } from 'graphql-yoga';
+import { isUnavailable } from '../errors.js';
+import { logger } from '../observability/log.js';
+
+/**
+ * WebSocket close code 1013 "Try Again Later" (RFC 6455 §7.4.1, IANA registry): graphql-ws clients reconnect
+ * after it, while 4500 (its "internal server error") is final for them. Sent when `connection_init` or a
+ * `subscribe` meets an outage of PostgreSQL or Redis.
+ */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
+const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable; try again shortly.';
+
+/** The coded, retryable error a caller gets while a service the request needs is down (HTTP 503). */
+export function unavailableError(): GraphQLError {
+  return createGraphQLError(UNAVAILABLE_MESSAGE, { extensions: { code: 'UNAVAILABLE', http: { status: 503 } } });
+}
+
+/** Whether a GraphQL error the caller is about to receive is our UNAVAILABLE. */
+export function isUnavailableGraphQLError(error: { extensions?: Record<string, unknown> } | undefined): boolean {
+  return error?.extensions?.code === 'UNAVAILABLE';
+}
+
+/**
+ * Yoga's `maskError`: a failure to reach PostgreSQL or Redis (errors.ts' `isUnavailable`) becomes `UNAVAILABLE`
+ * with HTTP 503 and is logged as a warning (an outage is not a bug, and one line per request is enough);
+ * anything else is masked by Yoga's own function ("Unexpected error.").
+ */
+export function maskUnavailable(error: unknown, message: string, isDev?: boolean): Error {
+  if (isUnavailable(error)) {
+    logger.warn({ reason: String((error as Error).message ?? error).slice(0, 300) }, 'Request met an outage: UNAVAILABLE');
+    return unavailableError();
+  }
+  return maskError(error, message, isDev);
+}
