@@ -218,6 +218,13 @@ export function resumePosition(data: Record<string, unknown> | null | undefined)
   return null;
 }
 
+/**
+ * Operation context for mutations that go over the page's graphql-ws socket instead of HTTP (section pushes
+ * and presence, as the README says): the server keys presence and echo suppression by that socket, the
+ * socket's close removes the page's presence, and no request is authenticated again per keystroke.
+ */
+export const OVER_SOCKET = { requestPolicy: 'network-only', overSocket: true } as const;
+
 function websocketUrl(): string {
   const { protocol, host } = window.location;
   return `${protocol === 'https:' ? 'wss' : 'ws'}://${host}/graphql`;
@@ -256,8 +263,10 @@ export function createGraphqlSession({ getToken, onSessionLost }: SessionOptions
     exchanges: [
       createCache(),
       authExchange({ getToken, onSessionLost }),
-      fetchExchange,
       subscriptionExchange({
+        // Subscriptions, and the mutations a page sends over its socket (OVER_SOCKET); the rest over HTTP.
+        isSubscriptionOperation: (operation) =>
+          operation.kind === 'subscription' || (operation.kind === 'mutation' && operation.context.overSocket === true),
         forwardSubscription(request) {
           const variables: Record<string, unknown> = { ...request.variables };
           const input = { ...request, query: request.query ?? '', variables };
@@ -280,6 +289,7 @@ export function createGraphqlSession({ getToken, onSessionLost }: SessionOptions
           };
         },
       }),
+      fetchExchange,
     ],
   });
 

@@ -1,3 +1,4 @@
+import { Kind, parse } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { Access } from './auth/access.js';
 import { resolveSession, type SignedIn } from './auth/sessions.js';
@@ -71,5 +72,39 @@ export async function createContext(server: ServerContext, initial: InitialConte
     const sse = initial.request?.headers.get('accept')?.includes('text/event-stream') ?? false;
     connection = new LiveConnection(sse ? 'sse' : 'http', session, initial.request?.signal);
   }
-  return { ...server, session, connection, access: await Access.forViewer(server.prisma, session?.member ?? null) };
+  const viewer = session?.member ?? null;
+  const access = presenceOnly(initial)
+    ? Access.withoutMemberships(server.prisma, viewer)
+    : await Access.forViewer(server.prisma, viewer);
+  return { ...server, session, connection, access };
+}
+
+/** Root fields that read no membership of the viewer's, so their operations skip loading them. */
+const LIGHT_FIELDS = new Set(['updatePresence']);
+
+/**
+ * Whether the operation only updates presence (issue 11: a cursor move costs no SQL statement). A cheap
+ * text test first; only then is the (small) document parsed to check every root field.
+ */
+function presenceOnly(initial: InitialContext): boolean {
+  const params = (initial as { params?: { query?: unknown; operationName?: unknown } }).params;
+  const query = params?.query;
+  if (typeof query !== 'string' || !query.includes('updatePresence') || query.length > 2_000) return false;
+  try {
+    const document = parse(query, { noLocation: true });
+    const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+    return (
+      document.definitions.length === operations.length &&
+      operations.every(
+        (operation) =>
+          operation.operation === 'mutation' &&
+          operation.selectionSet.selections.every(
+            (selection) =>
+              selection.kind === Kind.FIELD && (LIGHT_FIELDS.has(selection.name.value) || selection.name.value === '__typename'),
+          ),
+      )
+    );
+  } catch {
+    return false;
+  }
 }

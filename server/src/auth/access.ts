@@ -36,6 +36,14 @@ export class Access {
     );
   }
 
+  /**
+   * The viewer without their memberships (no query): insider and animator of nothing, so every check that
+   * needs them fails closed. For operations that read none (a presence update, see context.ts).
+   */
+  static withoutMemberships(prisma: PrismaClient, viewer: Member | null): Access {
+    return new Access(prisma, viewer, new Set(), new Set());
+  }
+
   get isMember(): boolean {
     return this.viewer?.situation === 'ACTIVE';
   }

@@ -1,12 +1,17 @@
+import { createHash } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
 import type { Topics } from '../events/bus.js';
+import type { Connection } from '../live/connection.js';
 
-/** Presence is ephemeral: an entry not renewed within this time is dropped. */
+/** Presence is ephemeral: an entry not renewed within this time is dropped (a socket's goes at its close). */
 export const PRESENCE_TTL_MS = 30_000;
 
 /** Who is in a section, where their cursor is, in which colour. */
 export interface Presence {
-  /** The editing client (one person may have several tabs). */
+  /**
+   * The entry's public ID: a hash of the connection that set it (never an ID the client chose, never the
+   * connection's own ID). One person with two tabs has two entries.
+   */
   clientId: string;
   memberId: string;
   name: string;
@@ -25,10 +30,34 @@ export function colourOf(memberId: string): string {
   return PALETTE[hash % PALETTE.length] ?? '#1971c2';
 }
 
-/** The presence of every section on this instance, kept in step with the other instances through the pub/sub. */
+const keys = new WeakMap<Connection, string>();
+
+/**
+ * The presence key of a connection (issue 10 item 4): a graphql-ws socket has its own (two tabs, two
+ * entries), an HTTP request or SSE stream stands for its session. Hashed, so the key can be shown to
+ * others and sent through Redis without revealing a session or connection ID. Null for an anonymous caller.
+ */
+export function presenceKey(connection: Connection): string | null {
+  const known = keys.get(connection);
+  if (known) return known;
+  const source =
+    connection.transport === 'ws' ? `ws:${connection.id}` : connection.sessionId ? `session:${connection.sessionId}` : null;
+  if (!source) return null;
+  const key = createHash('sha256').update(source).digest('base64url').slice(0, 22);
+  keys.set(connection, key);
+  return key;
+}
+
+/**
+ * The presence of every section on this instance, kept in memory (never in the database), in step with
+ * the other instances through the pub/sub. Entries are keyed by connection (`presenceKey`): a caller can
+ * only set or remove their own, and a socket's entries go the moment it closes.
+ */
 export class PresenceRegistry {
   readonly #sections = new Map<string, Map<string, Presence>>();
   readonly #listeners = new Map<string, Set<() => void>>();
+  /** The sections each local connection is present in, so its close removes them all. */
+  readonly #held = new Map<string, Set<string>>();
   #sweep: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
 
@@ -55,22 +84,54 @@ export class PresenceRegistry {
     this.#unsubscribe?.();
   }
 
-  /** Sets (or, with null, removes) a client's presence, here and on every instance. */
-  update(sectionId: string, clientId: string, presence: Omit<Presence, 'updatedAt'> | null): void {
-    const entry = presence ? { ...presence, updatedAt: Date.now() } : null;
-    this.#set(sectionId, clientId, entry);
-    void this.pubsub.publish('section:presence', {
-      sectionId,
-      key: clientId,
-      presence: entry ? JSON.stringify(entry) : null,
-      origin: this.instanceId,
-    });
+  /**
+   * Sets (or, with null, removes) the presence of `connection` in a section, here and on every instance.
+   * The first time a socket is present anywhere, its close is hooked to remove all its entries at once.
+   * Throws when the connection is anonymous (the resolver has refused it before).
+   */
+  update(sectionId: string, connection: Connection, presence: Omit<Presence, 'updatedAt' | 'clientId'> | null): void {
+    const key = presenceKey(connection);
+    if (!key) throw new Error('An anonymous connection has no presence');
+    // A socket that closed meanwhile keeps no entry (its close hook may have run already).
+    const entry = connection.transport === 'ws' && connection.signal.aborted ? null : presence;
+    if (connection.transport === 'ws') {
+      let held = this.#held.get(key);
+      if (!held && entry) {
+        held = new Set();
+        this.#held.set(key, held);
+        connection.onClose(() => this.release(key));
+      }
+      if (entry) held?.add(sectionId);
+      else held?.delete(sectionId);
+    }
+    // HTTP requests close as soon as they are answered: a session's entry lives until the TTL or its removal.
+    this.#write(sectionId, key, entry ? { ...entry, clientId: key, updatedAt: Date.now() } : null);
+  }
+
+  /** Removes every entry of a connection key (its socket closed), here and on every instance. */
+  release(key: string): void {
+    const held = this.#held.get(key);
+    this.#held.delete(key);
+    for (const sectionId of held ?? []) this.#write(sectionId, key, null);
+  }
+
+  /** Removes a connection's entry in one section (its right to the section ended). */
+  remove(sectionId: string, connection: Connection): void {
+    const key = presenceKey(connection);
+    if (key && this.#sections.get(sectionId)?.has(key)) this.update(sectionId, connection, null);
   }
 
   /** Listeners of every section on this instance (the release test expects 0 once every stream closed). */
   get listenerCount(): number {
     let count = 0;
     for (const listeners of this.#listeners.values()) count += listeners.size;
+    return count;
+  }
+
+  /** Entries on this instance, every section together (the presence test expects 0 once every socket closed). */
+  get entryCount(): number {
+    let count = 0;
+    for (const entries of this.#sections.values()) count += entries.size;
     return count;
   }
 
@@ -90,8 +151,19 @@ export class PresenceRegistry {
     };
   }
 
+  #write(sectionId: string, key: string, entry: Presence | null): void {
+    this.#set(sectionId, key, entry);
+    void this.pubsub.publish('section:presence', {
+      sectionId,
+      key,
+      presence: entry ? JSON.stringify(entry) : null,
+      origin: this.instanceId,
+    });
+  }
+
   #set(sectionId: string, key: string, presence: Presence | null): void {
     const entries = this.#sections.get(sectionId) ?? new Map<string, Presence>();
+    if (!presence && !entries.has(key)) return;
     this.#sections.set(sectionId, entries);
     if (presence) entries.set(key, presence);
     else entries.delete(key);
@@ -102,7 +174,11 @@ export class PresenceRegistry {
   #dropExpired(): void {
     const now = Date.now();
     for (const [sectionId, entries] of this.#sections) {
-      for (const [key, entry] of entries) if (now - entry.updatedAt >= PRESENCE_TTL_MS) this.#set(sectionId, key, null);
+      for (const [key, entry] of entries) {
+        if (now - entry.updatedAt < PRESENCE_TTL_MS) continue;
+        this.#set(sectionId, key, null);
+        this.#held.get(key)?.delete(sectionId);
+      }
     }
   }
 }

@@ -65,6 +65,11 @@ export interface StreamSubject {
   affectedBy(event: LogEvent): boolean;
   /** Re-checks the right from the database, with the rule that let the stream open. */
   visible(): Promise<boolean>;
+  /**
+   * Names the subject (`section:<id>`…) so an operation on the same connection can rely on the stream's
+   * right instead of reading it again (`Lifecycle.holds`).
+   */
+  key?: string;
 }
 
 /** A stream about the viewer themselves (their feed, their dashboard): only the session can end it. */
@@ -96,6 +101,8 @@ export class LiveStream {
     private readonly lifecycle: Lifecycle,
     readonly subject: StreamSubject,
     session: SignedIn,
+    /** The connection the stream runs on. */
+    readonly connection: Connection | null = null,
   ) {
     this.memberId = session.member.id;
     this.sessionId = session.sessionId;
@@ -111,6 +118,11 @@ export class LiveStream {
 
   get ended(): EndCode | null {
     return this.#ended;
+  }
+
+  /** Open, and no re-check of its right pending: the right it opened with still holds. */
+  get settled(): boolean {
+    return !this.signal.aborted && this.#recheck === null;
   }
 
   /** Resolves at the next `notify()`, or at once if the stream has stopped. */
@@ -192,6 +204,8 @@ export class LiveStream {
  */
 export class Lifecycle {
   readonly #streams = new Set<LiveStream>();
+  /** Open streams by connection, for `holds`. */
+  readonly #byConnection = new Map<Connection, Set<LiveStream>>();
   readonly #connections = new Set<LiveConnection>();
   readonly #unobserve: () => void;
 
@@ -216,9 +230,25 @@ export class Lifecycle {
     connection.onClose(() => this.#connections.delete(connection));
   }
 
+  /**
+   * Whether `connection` has an open stream about `key` (`StreamSubject.key`) whose right is settled: the
+   * right it was opened with, re-checked at every change since, still holds, so an operation on the same
+   * connection (a presence update) needs no database read to know it. Synchronous, no SQL.
+   */
+  holds(connection: Connection, key: string): boolean {
+    for (const stream of this.#byConnection.get(connection) ?? []) {
+      if (stream.subject.key === key && stream.settled) return true;
+    }
+    return false;
+  }
+
   /** Called by a stream that stops. */
   forget(stream: LiveStream): void {
     this.#streams.delete(stream);
+    const streams = stream.connection && this.#byConnection.get(stream.connection);
+    if (!streams) return;
+    streams.delete(stream);
+    if (streams.size === 0) this.#byConnection.delete(stream.connection as Connection);
   }
 
   /**
@@ -245,9 +275,12 @@ export class Lifecycle {
         throw refusal(error);
       }
       if (stopped || context.connection.signal.aborted) return;
-      const stream = new LiveStream(lifecycle, subject, session);
+      const stream = new LiveStream(lifecycle, subject, session, context.connection);
       live = stream;
       lifecycle.#streams.add(stream);
+      const mine = lifecycle.#byConnection.get(context.connection) ?? new Set<LiveStream>();
+      lifecycle.#byConnection.set(context.connection, mine);
+      mine.add(stream);
       const unlisten = context.connection.onClose(() => stream.stop());
       try {
         // The body admits each message (it knows their positions); this only catches an end meanwhile.

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
 import { checkUpdate, InvalidUpdateError, type SectionUpdateMessage } from '../collab/documents.js';
-import { colourOf, type Presence } from '../collab/presence.js';
+import { colourOf, type Presence, presenceKey } from '../collab/presence.js';
 import type { Context } from '../context.js';
 import * as tenders from '../domain/tenders.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
@@ -234,14 +234,28 @@ builder.mutationField('pushSectionUpdate', (t) =>
 
 // ───────────────────────────── Presence ─────────────────────────────
 
+/** The subject key of a section's presence stream (`Lifecycle.holds`). */
+const presenceSubject = (sectionId: string) => `section:${sectionId}`;
+
 const SectionPresence = builder.objectRef<Presence>('SectionPresence').implement({
-  description: 'Someone in a section: who, in which colour, and where their cursor is. Forgotten 30 s after their last renewal.',
+  description:
+    'Someone in a section: who, in which colour, and where their cursor is. One per connection (a person with two tabs shows twice); gone when that connection closes, or 30 s after its last renewal.',
   fields: (t) => ({
-    clientId: t.exposeString('clientId', { description: 'The editing client (a person may have several).' }),
+    clientId: t.exposeString('clientId', {
+      description: 'The entry’s ID, set by the server from the connection that sent it (stable while that connection lasts).',
+    }),
+    you: t.boolean({
+      description: 'True for the entry your own connection set (over HTTP or SSE: your session).',
+      resolve: (presence, _args, context) => presence.clientId === presenceKey(context.connection),
+    }),
+    memberId: t.id({
+      description: 'Global ID of the member (no database read, unlike `member`): group a person’s tabs by it.',
+      resolve: (presence) => encodeGlobalID('Member', presence.memberId),
+    }),
     member: t.field({
       type: MemberRef,
       nullable: true,
-      description: 'The member.',
+      description: 'The member (read from the database: prefer `memberId`, `name` and `colour` on busy sections).',
       resolve: (presence, _args, context) => context.prisma.member.findUnique({ where: { id: presence.memberId } }),
     }),
     name: t.exposeString('name', { description: 'Name to show beside the cursor.' }),
@@ -262,7 +276,7 @@ function presenceStream(context: Context, sectionGlobalId: string): AsyncIterabl
     context,
     async () => {
       sectionId = idOf(decodeGlobalId(sectionGlobalId), 'TenderSection', 'sectionId');
-      return sectionSubject(context, sectionId);
+      return { ...(await sectionSubject(context, sectionId)), key: presenceSubject(sectionId) };
     },
     async function* (live) {
       let changed = true;
@@ -282,6 +296,8 @@ function presenceStream(context: Context, sectionGlobalId: string): AsyncIterabl
         }
       } finally {
         stop();
+        // The server ended the stream (access or session gone): this connection's cursor leaves with it.
+        if (live.ended) context.presence.remove(sectionId, context.connection);
       }
     },
   );
@@ -290,7 +306,8 @@ function presenceStream(context: Context, sectionGlobalId: string): AsyncIterabl
 builder.subscriptionField('sectionPresence', (t) =>
   t.field({
     type: [SectionPresence],
-    description: 'Who is in a section, sent at once and on every change.',
+    description:
+      'Who is in a section, sent at once and on every change. Keep it open on the socket you update your presence on: the stream’s right, re-checked at every access change, then spares each update a database read.',
     args: { sectionId: t.arg.id({ required: true, description: 'Global ID of the TenderSection.' }) },
     subscribe: (_root, args, context) => presenceStream(context, String(args.sectionId)),
     resolve: (list) => list,
@@ -298,10 +315,15 @@ builder.subscriptionField('sectionPresence', (t) =>
 );
 
 const PresenceInput = builder.inputType('UpdatePresenceInput', {
-  description: 'Your presence in a section.',
+  description: 'Your presence in a section (your connection’s: over graphql-ws your socket, over HTTP your session).',
   fields: (f) => ({
     sectionId: f.globalID({ required: true, description: 'The section.' }),
-    clientId: f.string({ required: true, description: 'Your editing client’s ID.', validate: z.string().min(1).max(100) }),
+    clientId: f.string({
+      required: false,
+      deprecationReason: 'Ignored: presence is keyed by your connection, never by an ID the client chooses.',
+      description: 'Ignored.',
+      validate: z.string().max(100),
+    }),
     cursor: f.field({ type: 'JSON', description: 'Cursor and selection, as your editor encodes them; omit to say you left.' }),
     leaving: f.boolean({ description: 'True to leave the section now.' }),
   }),
@@ -309,27 +331,31 @@ const PresenceInput = builder.inputType('UpdatePresenceInput', {
 
 builder.mutationField('updatePresence', (t) =>
   t.boolean({
-    description: 'Says you are in a section (renew it at least every 30 s), where your cursor is, or that you leave.',
+    description:
+      'Says you are in a section (renew it at least every 30 s), where your cursor is, or that you leave. Sets or removes only your own connection’s entry; a socket’s entry goes when it closes. Kept in memory, never in the database.',
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: PresenceInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       const sectionId = idOf(input.sectionId, 'TenderSection', 'input.sectionId');
-      await readableSection(context, sectionId, 'input.sectionId');
       const member = actorOf(context).member;
+      if (input.leaving) {
+        // Removing one's own entry needs no right.
+        context.presence.update(sectionId, context.connection, null);
+        return true;
+      }
       if (JSON.stringify(input.cursor ?? null).length > 4096) throw new RuleViolationError('input.cursor', 'TOO_LONG');
-      context.presence.update(
-        sectionId,
-        input.clientId,
-        input.leaving
-          ? null
-          : {
-              clientId: input.clientId,
-              memberId: member.id,
-              name: `${member.firstName} ${member.lastName}`,
-              colour: colourOf(member.id),
-              cursor: input.cursor ?? null,
-            },
-      );
+      // A presence stream this socket has open on the section, its right re-checked at every access change,
+      // already says the caller may read it: no database read per cursor move. Otherwise read the right.
+      if (!context.live.holds(context.connection, presenceSubject(sectionId))) {
+        const fresh = { ...context, access: await Access.forViewer(context.prisma, member) };
+        await readableSection(fresh, sectionId, 'input.sectionId');
+      }
+      context.presence.update(sectionId, context.connection, {
+        memberId: member.id,
+        name: `${member.firstName} ${member.lastName}`,
+        colour: colourOf(member.id),
+        cursor: input.cursor ?? null,
+      });
       return true;
     },
   }),

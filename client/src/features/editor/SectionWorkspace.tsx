@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'react';
 import { useClient } from 'urql';
-import { bearer, readToken } from '../../client';
 import { CollaborativeEditor } from './CollaborativeEditor';
 import { SectionSidePanels } from './SectionPanels';
 import { type ConnectionState, type PresenceEntry, SectionSync } from './sectionSync';
@@ -47,10 +46,7 @@ export function SectionWorkspace({
     next.start();
     setSync(next);
     setConnection(next.state);
-    const onPageHide = () => next.leaveOnUnload(bearer(readToken()));
-    window.addEventListener('pagehide', onPageHide);
     return () => {
-      window.removeEventListener('pagehide', onPageHide);
       clearTimeout(fallback);
       setReady(false);
       next.destroy();
@@ -62,8 +58,8 @@ export function SectionWorkspace({
   // One avatar per person (a person may have several tabs open).
   const people = new Map<string, PresenceEntry & { self: boolean }>();
   for (const entry of presence) {
-    const key = entry.member?.id ?? entry.clientId;
-    const self = entry.clientId === sync?.clientId || (!!viewerId && entry.member?.id === viewerId);
+    const key = entry.memberId;
+    const self = entry.you || (!!viewerId && entry.memberId === viewerId);
     if (!people.has(key) || self) people.set(key, { ...entry, self });
   }
 
@@ -76,7 +72,7 @@ export function SectionWorkspace({
         <ul className="presence" aria-label={t.present}>
           {[...people.values()].map((person) => (
             <li
-              key={person.member?.id ?? person.clientId}
+              key={person.memberId}
               className="presence__avatar"
               data-testid="presence-avatar"
               style={{ backgroundColor: person.colour }}

@@ -1,19 +1,21 @@
 import type { Client } from 'urql';
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { finalStreamCode } from '../../client';
+import { finalStreamCode, OVER_SOCKET } from '../../client';
 import { graphql } from '../../graphql';
 
 /** How the section's live connection stands, as the indicator shows it. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'closed';
 
-/** Someone in the section, as `sectionPresence` sends them. */
+/** Someone in the section, as `sectionPresence` sends them (one entry per connection, keyed by the server). */
 export interface PresenceEntry {
   clientId: string;
+  /** True for this page's own entry (the entry of its socket). */
+  you: boolean;
+  memberId: string;
   name: string;
   colour: string;
   cursor: unknown;
-  member: { id: string; displayName: string } | null;
 }
 
 interface SyncMessage {
@@ -52,13 +54,11 @@ const SECTION_PRESENCE = graphql(`
   subscription SectionPresence($sectionId: ID!) {
     sectionPresence(sectionId: $sectionId) {
       clientId
+      you
+      memberId
       name
       colour
       cursor
-      member {
-        id
-        displayName
-      }
     }
   }
 `);
@@ -177,23 +177,6 @@ export class SectionSync {
     this.#renewTimer = setInterval(() => this.#sendPresence(), PRESENCE_RENEW_MS);
   }
 
-  /**
-   * Says we leave, in a request that outlives the page (closing the tab): others stop seeing our caret at once
-   * instead of after the server's 30 s.
-   */
-  leaveOnUnload(authorization: string | null): void {
-    const body = JSON.stringify({
-      query: 'mutation Leave($input: UpdatePresenceInput!) { updatePresence(input: $input) { __typename } }',
-      variables: { input: { sectionId: this.#sectionId, clientId: this.clientId, leaving: true } },
-    });
-    void fetch('/graphql', {
-      method: 'POST',
-      keepalive: true,
-      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
-      body,
-    }).catch(() => {});
-  }
-
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
@@ -205,8 +188,9 @@ export class SectionSync {
     window.removeEventListener('online', this.#onOnline);
     window.removeEventListener('offline', this.#onOffline);
     this.awareness.off('change', this.#onAwarenessChange);
+    // Others stop seeing our caret at once (closing the tab closes the socket, which does the same).
     void this.#client
-      .mutation(UPDATE_PRESENCE, { input: { sectionId: this.#sectionId, clientId: this.clientId, leaving: true } })
+      .mutation(UPDATE_PRESENCE, { input: { sectionId: this.#sectionId, leaving: true } }, OVER_SOCKET)
       .toPromise();
     this.awareness.destroy();
     this.doc.off('update', this.#onLocalUpdate);
@@ -284,7 +268,7 @@ export class SectionSync {
       .mutation(
         PUSH_SECTION_UPDATE,
         { input: { sectionId: this.#sectionId, update: toBase64(update), clientId: this.clientId } },
-        { requestPolicy: 'network-only' },
+        OVER_SOCKET,
       )
       .toPromise();
     const outcome = result.data?.pushSectionUpdate;
@@ -365,11 +349,7 @@ export class SectionSync {
   #sendPresence(): void {
     if (this.#destroyed) return;
     void this.#client
-      .mutation(
-        UPDATE_PRESENCE,
-        { input: { sectionId: this.#sectionId, clientId: this.clientId, cursor: this.#lastCursor ?? {} } },
-        { requestPolicy: 'network-only' },
-      )
+      .mutation(UPDATE_PRESENCE, { input: { sectionId: this.#sectionId, cursor: this.#lastCursor ?? {} } }, OVER_SOCKET)
       .toPromise()
       .then((result) => {
         if (this.#destroyed) return;
@@ -385,7 +365,7 @@ export class SectionSync {
     const removed: number[] = [];
     const seen = new Set<number>();
     for (const entry of list) {
-      if (entry.clientId === this.clientId) continue;
+      if (entry.you) continue;
       let id = this.#remoteIds.get(entry.clientId);
       if (id === undefined) {
         if (this.#nextRemoteId === this.doc.clientID) this.#nextRemoteId += 1;

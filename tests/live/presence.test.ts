@@ -1,0 +1,165 @@
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { sectionScenario } from '../support/collab.js';
+import { type Inbox, subscribe, wsClient } from '../support/live.js';
+import { gid, makeMember } from '../support/scenario.js';
+
+// Issue 10 item 4 and issue 11: presence is keyed by connection (never by a client-chosen ID), kept in
+// memory, gone the moment its socket closes, and a cursor move costs no SQL statement.
+
+const statements: string[] = [];
+let t: TestApp;
+let url: string;
+
+const PRESENCE = 'subscription($s: ID!) { sectionPresence(sectionId: $s) { clientId name cursor you } }';
+const UPDATE = `mutation($input: UpdatePresenceInput!) {
+  updatePresence(input: $input) { __typename ... on Error { message } } }`;
+
+beforeAll(async () => {
+  t = await createTestApp({ onQuery: (sql) => statements.push(sql) });
+  url = await t.app.start();
+});
+afterAll(async () => {
+  await t.close();
+});
+beforeEach(async () => {
+  await until(() => t.app.live.connectionCount === 0 && t.app.presence.entryCount === 0);
+});
+
+/** Resolves once `condition()` holds, re-checked at every turn of the event loop (a safety timeout only). */
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('Condition not reached');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Runs one mutation over an open graphql-ws client and returns its result. */
+function over(client: Client, query: string, variables: Record<string, unknown>) {
+  return new Promise<{ data?: Json; errors?: Json[] }>((resolve, reject) => {
+    let result: { data?: Json; errors?: Json[] } = {};
+    client.subscribe(
+      { query, variables },
+      { next: (value) => (result = value as typeof result), error: reject, complete: () => resolve(result) },
+    );
+  });
+}
+
+/** The first list a presence stream delivers (from message `from` on) that satisfies `predicate`. */
+async function listWhere(inbox: Inbox, predicate: (list: Json[]) => boolean, from = 0): Promise<Json[]> {
+  for (let index = from; ; index += 1) {
+    const list = (await inbox.waitFor(index + 1))[index].sectionPresence as Json[];
+    if (predicate(list)) return list;
+  }
+}
+
+async function twoEditors() {
+  const { members, section } = await sectionScenario(t.db.prisma, { members: 2 });
+  const [a, b] = members as [Json, Json];
+  const sectionId = gid('TenderSection', section.id);
+  const tokens = { a: await t.tokenFor(a.id), b: await t.tokenFor(b.id) };
+  const clients = { a: wsClient(url, tokens.a, { lazy: false }), b: wsClient(url, tokens.b, { lazy: false }) };
+  const streams = { a: subscribe(clients.a, PRESENCE, { s: sectionId }), b: subscribe(clients.b, PRESENCE, { s: sectionId }) };
+  await streams.a.inbox.waitFor(1);
+  await streams.b.inbox.waitFor(1);
+  await until(() => t.app.live.streamCount === 2);
+  const set = async (who: 'a' | 'b', input: Record<string, unknown>) => {
+    const result = await over(clients[who], UPDATE, { input: { sectionId, ...input } });
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.updatePresence.__typename).toBe('MutationUpdatePresenceSuccess');
+  };
+  return {
+    a,
+    b,
+    sectionId,
+    tokens,
+    clients,
+    streams,
+    set,
+    dispose: () => Promise.all([clients.a.dispose(), clients.b.dispose()]),
+  };
+}
+
+describe('Keyed by connection', () => {
+  it('should not let one member move or erase another’s entry, whatever client ID they send', async () => {
+    const w = await twoEditors();
+    try {
+      await w.set('a', { clientId: 'same-tab', cursor: { at: 1 } });
+      await w.set('b', { clientId: 'same-tab', cursor: { at: 2 } });
+      const both = await listWhere(w.streams.a.inbox, (list) => list.length === 2);
+      const mine = both.find((entry) => entry.you);
+      const theirs = both.find((entry) => !entry.you);
+      expect(mine?.cursor).toEqual({ at: 1 });
+      expect(theirs?.cursor).toEqual({ at: 2 });
+      // The client-chosen ID names nothing: entries carry the server's key.
+      expect(both.map((entry) => entry.clientId)).not.toContain('same-tab');
+
+      // B "leaves" under A's entry ID, over the socket and over HTTP: only B's own entries can go.
+      const seen = w.streams.a.inbox.received.length;
+      await w.set('b', { clientId: mine?.clientId, leaving: true });
+      expect(
+        (await t.gql(UPDATE, { input: { sectionId: w.sectionId, clientId: mine?.clientId, leaving: true } }, w.tokens.b)).errors,
+      ).toBeUndefined();
+      const after = await listWhere(w.streams.a.inbox, (list) => list.length === 1, seen);
+      expect(after[0]).toMatchObject({ clientId: mine?.clientId, cursor: { at: 1 }, you: true });
+      expect(t.app.presence.entryCount).toBe(1);
+    } finally {
+      await w.dispose();
+    }
+  });
+
+  it('should refuse presence in a section the caller may not read', async () => {
+    const w = await twoEditors();
+    const outsider = await makeMember(t.db.prisma);
+    try {
+      const result = await t.gql(UPDATE, { input: { sectionId: w.sectionId, cursor: { at: 3 } } }, await t.tokenFor(outsider.id));
+      expect(result.data?.updatePresence.__typename).toBe('NotFoundError');
+    } finally {
+      await w.dispose();
+    }
+  });
+});
+
+describe('Socket close', () => {
+  it('should remove a socket’s entry the moment the socket closes, long before the timeout', async () => {
+    const w = await twoEditors();
+    try {
+      await w.set('a', { cursor: { at: 1 } });
+      await w.set('b', { cursor: { at: 2 } });
+      await listWhere(w.streams.a.inbox, (list) => list.length === 2);
+      const seen = w.streams.a.inbox.received.length;
+      await w.clients.b.dispose();
+      const left = await listWhere(w.streams.a.inbox, (list) => list.length === 1, seen);
+      expect(left[0]).toMatchObject({ you: true, cursor: { at: 1 } });
+      await w.clients.a.dispose();
+      await until(() => t.app.presence.entryCount === 0);
+    } finally {
+      await w.dispose();
+    }
+  });
+});
+
+describe('Cost', () => {
+  it('should set presence over the socket without any SQL statement (in memory, no transaction)', async () => {
+    const w = await twoEditors();
+    try {
+      // The first update may read the right if the stream's registration is not settled yet; later ones never.
+      await w.set('a', { cursor: { at: 0 } });
+      await listWhere(w.streams.b.inbox, (list) => list.length === 1);
+      for (let i = 1; i <= 5; i += 1) {
+        statements.length = 0;
+        const seen = w.streams.b.inbox.received.length;
+        await w.set('a', { cursor: { at: i } });
+        await listWhere(w.streams.b.inbox, (list) => list[0]?.cursor?.at === i, seen);
+        // The only reads are the lifecycle's barrier before delivery (the event log, shared by every
+        // listener of the instance, so an access change committed first always wins): nothing about presence.
+        expect(statements.filter((sql) => !/FROM "public"\."EventLog"/i.test(sql))).toEqual([]);
+        expect(statements.length).toBeLessThanOrEqual(2); // one barrier per listening stream at most
+      }
+    } finally {
+      await w.dispose();
+    }
+  });
+});
