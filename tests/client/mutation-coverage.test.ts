@@ -22,40 +22,6 @@ const API_ONLY: Record<string, string> = {
   // Screen pending (issue 12): deals.
   updateDeal: 'screen pending',
   substituteDealPartner: 'screen pending',
-  // Screen pending (issue 12): trade-show stands.
-  updateStand: 'screen pending',
-  addStandCostLine: 'screen pending',
-  updateStandCostLine: 'screen pending',
-  removeStandCostLine: 'screen pending',
-  setStandOpeningDays: 'screen pending',
-  setStandParticipants: 'screen pending',
-  setStandSplitMode: 'screen pending',
-  addStandShift: 'screen pending',
-  removeStandShift: 'screen pending',
-  // Screen pending (issue 12): brands.
-  updateBrand: 'screen pending',
-  setBrandHolders: 'screen pending',
-  proposeUsageRules: 'screen pending',
-  withdrawUsageRules: 'screen pending',
-  grantBrandUse: 'screen pending',
-  revokeBrandUse: 'screen pending',
-  // Screen pending (issue 12): products.
-  updateProduct: 'screen pending',
-  setProductOwners: 'screen pending',
-  addRevenueSplitRule: 'screen pending',
-  recordSale: 'screen pending',
-  // Screen pending (issue 12): the sector tools.
-  createPriceReference: 'screen pending',
-  updatePriceReference: 'screen pending',
-  removePriceReference: 'screen pending',
-  recommendSupplier: 'screen pending',
-  updateSupplierRecommendation: 'screen pending',
-  offerService: 'screen pending',
-  acceptService: 'screen pending',
-  completeService: 'screen pending',
-  cancelService: 'screen pending',
-  createReferral: 'screen pending',
-  changeReferralStatus: 'screen pending',
 };
 
 /** The `.ts`/`.tsx` files of a folder and its subfolders, generated typings left out. */

@@ -60,7 +60,8 @@ const NODE_PLACE = graphql(`
         }
       }
       ... on Referral {
-        collective {
+        # Nullable here, not elsewhere: an alias keeps the selections mergeable.
+        referralCollective: collective {
           slug
         }
         toMember {
@@ -94,7 +95,7 @@ export function placeOf(node: Node): string | null {
     case 'ServiceExchange':
       return `/collectifs/${node.collective.slug}/outils`;
     case 'Referral':
-      return node.collective ? `/collectifs/${node.collective.slug}/outils` : `/membres/${id(node.toMember.id)}`;
+      return node.referralCollective ? `/collectifs/${node.referralCollective.slug}/outils` : `/membres/${id(node.toMember.id)}`;
     case 'Member':
       return `/membres/${id(node.id)}`;
     case 'Opportunity':

@@ -7,8 +7,11 @@ import { fr, label } from '../../i18n/fr';
 import { formatDateTime, formatDay, formatShare } from '../../ui/format';
 import { Notice } from '../../ui/Notice';
 import { NotFound, QueryState } from '../../ui/QueryState';
+import { useCollectiveChanges } from '../../ui/useCollectiveChanges';
 import { useLatest } from '../../ui/useLatest';
 import { useNodeChanges } from '../../ui/useNodeChanges';
+import { usePageTitle } from '../../ui/usePageTitle';
+import { BrandSettings, GrantUse, ProposeRules, RevokeUse, WithdrawRules } from './BrandForms';
 
 const BRAND_PAGE = graphql(`
   query BrandPage($id: ID!) {
@@ -110,6 +113,8 @@ const APPROVE_RULES = graphql(`
   }
 `);
 
+const BRAND_FAMILIES = ['brand'];
+
 type Brand = Extract<NonNullable<ResultOf<typeof BRAND_PAGE>['node']>, { __typename: 'Brand' }>;
 
 export function BrandPage() {
@@ -117,7 +122,10 @@ export function BrandPage() {
   const [result, refetch] = useQuery({ query: BRAND_PAGE, variables: { id } });
   const { fetching, error } = result;
   const data = useLatest(result, id, 'node');
-  useNodeChanges(id, () => refetch({ requestPolicy: 'network-only' }));
+  const again = () => refetch({ requestPolicy: 'network-only' });
+  useNodeChanges(id, again);
+  // Usage-rule versions and authorised users are subjects of their own: the collective's events name them.
+  useCollectiveChanges(data?.node?.__typename === 'Brand' ? data.node.collective.id : null, BRAND_FAMILIES, again);
   if (!data)
     return (
       <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
@@ -131,6 +139,7 @@ function BrandView({ brand, viewerId }: { brand: Brand; viewerId: string | null 
   const pending = brand.usageRules.find((version) => version.status === 'PENDING');
   const inForce = brand.usageRules.find((version) => version.status === 'IN_FORCE');
   const isHolder = brand.holders.some((holder) => holder.member.id === viewerId);
+  usePageTitle(brand.name);
 
   return (
     <article className="page stack" aria-labelledby={`${id}-title`}>
@@ -164,6 +173,7 @@ function BrandView({ brand, viewerId }: { brand: Brand; viewerId: string | null 
             <dd>{brand.niceClasses.join(', ') || '—'}</dd>
           </div>
         </dl>
+        <BrandSettings brand={brand} />
       </section>
       <section className="card" aria-labelledby={`${id}-holders`}>
         <h2 id={`${id}-holders`}>{fr.brand.holders}</h2>
@@ -191,6 +201,7 @@ function BrandView({ brand, viewerId }: { brand: Brand; viewerId: string | null 
         ) : (
           <p className="muted">{fr.brand.noPending}</p>
         )}
+        {pending ? null : <ProposeRules brandId={brand.id} current={inForce?.text ?? ''} />}
         <h3>{fr.brand.versions}</h3>
         <ol className="versions">
           {brand.usageRules.map((version) => (
@@ -208,10 +219,13 @@ function BrandView({ brand, viewerId }: { brand: Brand; viewerId: string | null 
         <ul className="people">
           {brand.authorisedUsers.map((user) => (
             <li key={user.id}>
-              {user.member.displayName} <span className="muted">— {formatDay(user.grantedAt)}</span>
+              {user.member.displayName} <span className="muted">— {formatDay(user.grantedAt)}</span>{' '}
+              <RevokeUse authorisationId={user.id} name={user.member.displayName} />
             </li>
           ))}
         </ul>
+        {brand.authorisedUsers.length === 0 ? <p className="muted">{fr.manage.noAuthorisedUsers}</p> : null}
+        <GrantUse brandId={brand.id} without={brand.authorisedUsers.map((user) => user.member.id)} />
         {brand.products.length > 0 ? (
           <>
             <h3>{fr.brand.products}</h3>
@@ -264,6 +278,7 @@ function PendingVersion({ version, viewerId, isHolder }: { version: Version; vie
           {fr.brand.approve}
         </button>
       ) : null}
+      <WithdrawRules versionId={version.id} />
       {feedback ? <Notice tone={feedback.tone}>{feedback.text}</Notice> : null}
     </div>
   );

@@ -5,8 +5,11 @@ import { graphql, type ResultOf } from '../../graphql';
 import { fr } from '../../i18n/fr';
 import { formatDay, formatEuros, formatShare } from '../../ui/format';
 import { NotFound, QueryState } from '../../ui/QueryState';
+import { useCollectiveChanges } from '../../ui/useCollectiveChanges';
 import { useLatest } from '../../ui/useLatest';
 import { useNodeChanges } from '../../ui/useNodeChanges';
+import { usePageTitle } from '../../ui/usePageTitle';
+import { ProductSettings } from './ProductForms';
 
 const PRODUCT_PAGE = graphql(`
   query ProductPage($id: ID!) {
@@ -21,6 +24,14 @@ const PRODUCT_PAGE = graphql(`
           id
           slug
           name
+          brands(first: 50) {
+            edges {
+              node {
+                id
+                name
+              }
+            }
+          }
         }
         brand {
           id
@@ -66,6 +77,8 @@ const PRODUCT_PAGE = graphql(`
   }
 `);
 
+const PRODUCT_FAMILIES = ['product'];
+
 type Product = Extract<NonNullable<ResultOf<typeof PRODUCT_PAGE>['node']>, { __typename: 'Product' }>;
 
 export function ProductPage() {
@@ -73,7 +86,10 @@ export function ProductPage() {
   const [result, refetch] = useQuery({ query: PRODUCT_PAGE, variables: { id } });
   const { fetching, error } = result;
   const data = useLatest(result, id, 'node');
-  useNodeChanges(id, () => refetch({ requestPolicy: 'network-only' }));
+  const again = () => refetch({ requestPolicy: 'network-only' });
+  useNodeChanges(id, again);
+  // Split periods and sales are subjects of their own: the collective's events name them.
+  useCollectiveChanges(data?.node?.__typename === 'Product' ? data.node.collective.id : null, PRODUCT_FAMILIES, again);
   if (!data)
     return (
       <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
@@ -85,6 +101,8 @@ export function ProductPage() {
 function ProductView({ product }: { product: Product }) {
   const id = useId();
   const sales = product.sales.edges.map((edge) => edge.node);
+  const brands = product.collective.brands.edges.map((edge) => ({ value: edge.node.id, label: edge.node.name }));
+  usePageTitle(product.name);
   return (
     <article className="page stack" aria-labelledby={`${id}-title`}>
       <header className="page__header">
@@ -108,9 +126,11 @@ function ProductView({ product }: { product: Product }) {
             <li key={owner.id}>{owner.displayName}</li>
           ))}
         </ul>
+        <ProductSettings product={product} brands={brands} />
       </section>
       <section className="card" aria-labelledby={`${id}-split`}>
         <h2 id={`${id}-split`}>{fr.product.splitRules}</h2>
+        {product.splitRules.length === 0 ? <p className="muted">{fr.manage.noSplit}</p> : null}
         {product.splitRules.map((rule) => (
           <div key={rule.id} className="stack">
             <h3>

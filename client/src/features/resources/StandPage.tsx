@@ -9,6 +9,8 @@ import { Notice } from '../../ui/Notice';
 import { NotFound, QueryState } from '../../ui/QueryState';
 import { useLatest } from '../../ui/useLatest';
 import { useNodeChanges } from '../../ui/useNodeChanges';
+import { usePageTitle } from '../../ui/usePageTitle';
+import { AddCostLine, AddShift, CostLineActions, RemoveShift, StandSettings } from './StandForms';
 
 const STAND_PAGE = graphql(`
   query StandPage($id: ID!) {
@@ -153,6 +155,7 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
   const id = useId();
   const isParticipant = stand.participants.some((participant) => participant.member.id === viewerId);
   const days = [...new Set(stand.shifts.map((shift) => dayOf(shift.startsAt)))];
+  usePageTitle(stand.eventName);
 
   return (
     <article className="page stack" aria-labelledby={`${id}-title`}>
@@ -199,6 +202,7 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
             <dd>{formatDateTime(stand.cancellationDeadline)}</dd>
           </div>
         </dl>
+        <StandSettings stand={stand} />
         <h2>{fr.stand.openingDays}</h2>
         <ul>
           {stand.openingDays.map((day) => (
@@ -220,6 +224,9 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
                     {line.label} <span className="muted">({label(fr.stand.categories, line.category)})</span>
                   </th>
                   <td className="num">{formatEuros(line.amountCents)}</td>
+                  <td>
+                    <CostLineActions line={line} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -227,9 +234,12 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
               <tr>
                 <th scope="row">{fr.stand.costTotal}</th>
                 <td className="num">{formatEuros(stand.totalCostCents)}</td>
+                <td />
               </tr>
             </tfoot>
           </table>
+          {stand.costLines.length === 0 ? <p className="muted">{fr.manage.noCosts}</p> : null}
+          <AddCostLine standId={stand.id} />
         </section>
         <section className="card" aria-labelledby={`${id}-split`}>
           <h2 id={`${id}-split`}>
@@ -271,6 +281,7 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
           <p className="notice notice--success">{fr.stand.allCovered}</p>
         )}
         {stand.shifts.length === 0 ? <p className="muted">{fr.stand.noShifts}</p> : null}
+        <AddShift stand={stand} />
         <div className="shift-grid" data-testid="stand-shift-grid">
           {days.map((day) => (
             <div key={day} className="shift-grid__day">
@@ -321,6 +332,10 @@ function ShiftCell({ shift, viewerId, canTake }: { shift: Stand['shifts'][number
           {mine ? fr.stand.release : fr.stand.take}
         </button>
       ) : null}
+      <RemoveShift
+        shiftId={shift.id}
+        when={`${formatDay(shift.startsAt)} ${formatTime(shift.startsAt)} – ${formatTime(shift.endsAt)}`}
+      />
       {problem ? <Notice tone="error">{problem}</Notice> : null}
     </li>
   );

@@ -1,19 +1,62 @@
-import { useId } from 'react';
+import { useEffect, useId } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from 'urql';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { formatDay, formatEuros } from '../../ui/format';
 import { NotFound, QueryState } from '../../ui/QueryState';
+import { useCollectiveChanges } from '../../ui/useCollectiveChanges';
 import { useLatest } from '../../ui/useLatest';
+import { memberOptions } from '../../ui/useMembers';
+import { usePageTitle } from '../../ui/usePageTitle';
+import {
+  AddPrice,
+  CreateReferral,
+  EditRecommendation,
+  OfferService,
+  PriceActions,
+  RecommendSupplier,
+  ReferralStatus,
+  ServiceActions,
+} from './SectorForms';
 
 const SECTOR_TOOLS = graphql(`
   query SectorTools($slug: String!) {
+    viewer {
+      id
+    }
     collective(slug: $slug) {
       id
       slug
       name
       kind
+      memberships(first: 200) {
+        edges {
+          node {
+            id
+            member {
+              id
+              displayName
+              trade
+            }
+          }
+        }
+      }
+      supplierRecommendations(first: 100) {
+        edges {
+          node {
+            id
+            supplierName
+            category
+            rating
+            comment
+            recommendedBy {
+              id
+              displayName
+            }
+          }
+        }
+      }
       priceReferences(first: 100) {
         edges {
           node {
@@ -81,6 +124,8 @@ const RATINGS = graphql(`
   }
 `);
 
+const SECTOR_FAMILIES = ['priceReference', 'supplierRecommendation', 'serviceExchange', 'referral'];
+
 type Collective = NonNullable<ResultOf<typeof SECTOR_TOOLS>['collective']>;
 
 export function SectorTools() {
@@ -93,16 +138,42 @@ export function SectorTools() {
       <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
     );
   if (!data.collective) return <NotFound />;
-  return <SectorToolsView collective={data.collective} />;
+  return (
+    <SectorToolsView
+      collective={data.collective}
+      viewerId={data.viewer?.id ?? null}
+      refetch={() => refetch({ requestPolicy: 'network-only' })}
+    />
+  );
 }
 
-function SectorToolsView({ collective }: { collective: Collective }) {
+function SectorToolsView({
+  collective,
+  viewerId,
+  refetch,
+}: {
+  collective: Collective;
+  viewerId: string | null;
+  refetch: () => void;
+}) {
   const id = useId();
+  usePageTitle(fr.sectorTools.title(collective.name));
+  useCollectiveChanges(collective.id, SECTOR_FAMILIES, refetch);
+  const members = memberOptions(
+    collective.memberships.edges.map((edge) => edge.node.member),
+    viewerId ? [viewerId] : [],
+  );
+  const recommendations = collective.supplierRecommendations.edges.map((edge) => edge.node);
   const prices = collective.priceReferences.edges.map((edge) => edge.node);
   const exchanges = collective.serviceExchanges.edges.map((edge) => edge.node);
   const referrals = collective.referrals.edges.map((edge) => edge.node);
-  const [{ data: ratingsData }] = useQuery({ query: RATINGS, variables: { collectiveId: collective.id } });
+  const [{ data: ratingsData }, refetchRatings] = useQuery({ query: RATINGS, variables: { collectiveId: collective.id } });
   const ratings = ratingsData?.supplierRatings ?? [];
+  // The averages are a root query: read them again whenever the recommendations change.
+  const signature = recommendations.map((one) => `${one.id}:${one.rating}`).join(',');
+  useEffect(() => {
+    if (signature) refetchRatings({ requestPolicy: 'network-only' });
+  }, [signature, refetchRatings]);
 
   return (
     <article className="page stack" aria-labelledby={`${id}-title`}>
@@ -134,6 +205,7 @@ function SectorToolsView({ collective }: { collective: Collective }) {
                   <th scope="col">{fr.sectorTools.max}</th>
                   <th scope="col">{fr.sectorTools.sample}</th>
                   <th scope="col">{fr.sectorTools.period}</th>
+                  <td />
                 </tr>
               </thead>
               <tbody>
@@ -148,12 +220,16 @@ function SectorToolsView({ collective }: { collective: Collective }) {
                     <td>
                       {formatDay(price.periodStart)} – {formatDay(price.periodEnd)}
                     </td>
+                    <td>
+                      <PriceActions price={price} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
         )}
+        <AddPrice collectiveId={collective.id} />
       </section>
 
       <section className="card" aria-labelledby={`${id}-suppliers`}>
@@ -167,34 +243,54 @@ function SectorToolsView({ collective }: { collective: Collective }) {
             </li>
           ))}
         </ul>
+        {recommendations.length > 0 ? (
+          <>
+            <h3>{fr.manage.recommendations}</h3>
+            <ul data-testid="supplier-recommendations">
+              {recommendations.map((one) => (
+                <li key={one.id}>
+                  <strong>{one.supplierName}</strong> ({one.category}) — {fr.manage.stars(one.rating)} ·{' '}
+                  {fr.common.by(one.recommendedBy.displayName)}
+                  {one.comment ? <span className="muted"> — {one.comment}</span> : null}
+                  {one.recommendedBy.id === viewerId ? <EditRecommendation recommendation={one} /> : null}
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : null}
+        <RecommendSupplier collectiveId={collective.id} />
       </section>
 
       <section className="card" aria-labelledby={`${id}-exchanges`}>
         <h2 id={`${id}-exchanges`}>{fr.sectorTools.exchanges}</h2>
         {exchanges.length === 0 ? <p className="muted">{fr.sectorTools.noExchanges}</p> : null}
-        <ul>
+        <ul data-testid="service-exchanges">
           {exchanges.map((exchange) => (
             <li key={exchange.id}>
               {exchange.description} — {fr.sectorTools.hours(exchange.hours)} ·{' '}
               {fr.sectorTools.fromTo(exchange.provider.displayName, exchange.beneficiary?.displayName ?? '…')} ·{' '}
-              <span className="badge">{label(fr.sectorTools.exchangeStatuses, exchange.status)}</span>
+              <span className="badge">{label(fr.sectorTools.exchangeStatuses, exchange.status)}</span>{' '}
+              <ServiceActions exchange={exchange} viewerId={viewerId} />
             </li>
           ))}
         </ul>
+        <OfferService collectiveId={collective.id} members={members} />
       </section>
 
       <section className="card" aria-labelledby={`${id}-referrals`}>
         <h2 id={`${id}-referrals`}>{fr.sectorTools.referrals}</h2>
         {referrals.length === 0 ? <p className="muted">{fr.sectorTools.noReferrals}</p> : null}
-        <ul>
+        <ul data-testid="referrals">
           {referrals.map((referral) => (
             <li key={referral.id}>
               {referral.clientName} — {fr.sectorTools.fromTo(referral.fromMember.displayName, referral.toMember.displayName)} ·{' '}
               <span className="badge">{label(fr.sectorTools.referralStatuses, referral.status)}</span>
               {referral.amountCents != null ? ` · ${formatEuros(referral.amountCents)}` : ''}
+              {referral.toMember.id === viewerId ? <ReferralStatus referral={referral} /> : null}
             </li>
           ))}
         </ul>
+        <CreateReferral collectiveId={collective.id} members={members} />
       </section>
     </article>
   );

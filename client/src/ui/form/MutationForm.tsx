@@ -255,7 +255,13 @@ function Field({ field, value, siblings, onChange, errors, formId, path }: Field
   if (field.kind === 'rows') {
     const rows = Array.isArray(value) ? (value as Values[]) : [];
     return (
-      <fieldset className={`${className} rows`} aria-describedby={describedBy}>
+      <fieldset
+        className={`${className} rows`}
+        name={path}
+        aria-describedby={describedBy}
+        aria-invalid={error ? true : undefined}
+        tabIndex={-1}
+      >
         <legend>{field.label}</legend>
         {hint}
         <FieldError id={errorId} message={error} />

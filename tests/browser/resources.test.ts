@@ -1,0 +1,204 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BrowserApp,
+  CAMILLE,
+  chromiumAvailable,
+  graphqlRequest,
+  pageErrors,
+  type SignedIn,
+  screenshot,
+  signedInContext,
+  startBrowserApp,
+} from '../support/browser.js';
+import { confirm, fieldError, fill, form, submit } from '../support/forms.js';
+
+// The forms of a collective's shared resources in two browsers: a sector's tools, a brand and its product, a
+// trade-show stand. What one person records shows live on the other's open page; each rule the server keeps
+// is said next to the field it is about. One server and one browser for the file.
+
+const MARION = 'marion.robin@collectifs.coop';
+const EMILIE = 'emilie.perrin@collectifs.coop';
+const SEBASTIEN = 'sebastien.andre@collectifs.coop';
+let app: BrowserApp;
+let camille: SignedIn;
+let marion: SignedIn;
+let a: Page;
+let b: Page;
+const errors: string[][] = [];
+
+beforeAll(async () => {
+  if (!chromiumAvailable) return;
+  app = await startBrowserApp();
+  camille = await signedInContext(app, CAMILLE);
+  marion = await signedInContext(app, MARION);
+  a = await camille.context.newPage();
+  b = await marion.context.newPage();
+  errors.push(pageErrors(a), pageErrors(b));
+}, 240_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+/** Runs a step; on failure, screenshots both pages and adds what they logged. */
+async function step(name: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    await screenshot(a, `${name}-a-failure`).catch(() => {});
+    await screenshot(b, `${name}-b-failure`).catch(() => {});
+    throw new Error(`${String(error)}\nPage errors: ${errors.flat().join('\n')}\nServer: ${app.server.output().slice(-3000)}`);
+  }
+}
+
+const open = async (page: Page, path: string) => {
+  await page.goto(path);
+  await page.locator('main h1').first().waitFor({ timeout: 20_000 });
+};
+
+/** The first stand, brand and product of a collective, by slug. */
+async function resourcesOf(slug: string, token: string) {
+  const data = await graphqlRequest(
+    app.url,
+    `query ($slug: String!) { collective(slug: $slug) {
+      stands(first: 1) { edges { node { id } } }
+      brands(first: 1) { edges { node { id } } }
+      products(first: 1) { edges { node { id } } } } }`,
+    { slug },
+    token,
+  );
+  const first = (list: { edges: { node: { id: string } }[] }) => list.edges[0]?.node.id ?? '';
+  return { stand: first(data.collective.stands), brand: first(data.collective.brands), product: first(data.collective.products) };
+}
+
+describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () => {
+  it('feeds the sector tools: prices with their rule by the field, a referral followed live by both', async () => {
+    await step('sector-tools', async () => {
+      await open(a, '/collectifs/redaction-web/outils');
+      await open(b, '/collectifs/redaction-web/outils');
+      await a.locator('[data-testid="add-price"]').click();
+      const price = form(a, 'add-price-form');
+      const service = `Relecture de thèse ${Date.now()}`;
+      await fill(price, {
+        service,
+        unit: 'WORD',
+        sampleSize: '1',
+        minCents: '0,02',
+        medianCents: '0,03',
+        maxCents: '0,05',
+        periodStart: '2026-01-01',
+        periodEnd: '2026-06-30',
+      });
+      await submit(a, 'add-price-form');
+      expect(await fieldError(price, 'sampleSize')).not.toBe('');
+      await screenshot(a, 'sector-price-error');
+      await fill(price, { sampleSize: '6' });
+      await submit(a, 'add-price-form');
+      await b.locator('main table', { hasText: service }).waitFor({ timeout: 15_000 });
+
+      await a.locator('[data-testid="create-referral"]').click();
+      const referral = form(a, 'create-referral-form');
+      const marionId = await referral
+        .locator('[name="toMemberId"] option', { hasText: 'Marion Robin' })
+        .first()
+        .getAttribute('value');
+      const client = `Librairie des Pentes ${Date.now()}`;
+      await fill(referral, { toMemberId: marionId ?? '', clientName: client });
+      await submit(a, 'create-referral-form');
+      const received = b.locator('[data-testid="referrals"] li', { hasText: client });
+      await received.waitFor({ timeout: 15_000 });
+      await received.locator('[data-testid="referral-status"]').click();
+      await fill(received, { status: 'ACCEPTED' });
+      await submit(b, 'referral-status-form');
+      await a.locator('[data-testid="referrals"] li', { hasText: client }).getByText('Acceptée').waitFor({ timeout: 15_000 });
+      await screenshot(b, 'sector-tools');
+    });
+  }, 120_000);
+
+  it('changes a brand’s holders and a product’s split, shares refused by the field, a use and a sale seen live', async () => {
+    await step('brand-product', async () => {
+      const { brand } = await resourcesOf('lettres-vives', camille.token);
+      await open(a, `/marques/${brand}`);
+      await open(b, `/marques/${brand}`);
+      await a.locator('[data-testid="edit-holders"]').click();
+      const holders = form(a, 'holders-form');
+      await fill(holders, { 'holders.0.shareBasisPoints': '10' });
+      await submit(a, 'holders-form');
+      expect(await fieldError(holders, 'holders')).toContain('100');
+      await screenshot(a, 'brand-holders-error');
+      await a.locator('[data-testid="edit-holders"]').click();
+      await a.locator('[data-testid="grant-use"]').click();
+      const grant = form(a, 'grant-use-form');
+      // The first member offered (those already authorised are not).
+      const chosen = grant.locator('[name="memberId"] option').nth(1);
+      const [value, text] = [await chosen.getAttribute('value'), await chosen.textContent()];
+      const name = (text ?? '').split(' — ')[0] ?? '';
+      await fill(grant, { memberId: value ?? '' });
+      await submit(a, 'grant-use-form');
+      await b.locator('main li', { hasText: name }).locator('[data-testid="revoke-use"]').waitFor({ timeout: 15_000 });
+      await screenshot(b, 'brand-page');
+
+      const antoine = await signedInContext(app, 'antoine.mercier@collectifs.coop');
+      const nadia = await signedInContext(app, 'nadia.benali@collectifs.coop');
+      a = await antoine.context.newPage();
+      b = await nadia.context.newPage();
+      errors.push(pageErrors(a), pageErrors(b));
+      const { product } = await resourcesOf('parcours-manager-cooperatif', antoine.token);
+      await open(a, `/produits/${product}`);
+      await open(b, `/produits/${product}`);
+      await a.locator('[data-testid="add-split"]').click();
+      const split = form(a, 'add-split-form');
+      const rows = await split.locator('[data-testid="shares-row"]').count();
+      for (let index = 0; index < rows; index += 1) await fill(split, { [`shares.${index}.shareBasisPoints`]: '10' });
+      // The running total says what is missing before sending; the server's rule comes back by the list.
+      await a.locator('[data-testid="split-total"]', { hasText: '100' }).waitFor();
+      await submit(a, 'add-split-form');
+      expect(await fieldError(split, 'shares')).toContain('100');
+      await screenshot(a, 'product-split-error');
+      await a.locator('[data-testid="add-split"]').click();
+
+      await a.locator('[data-testid="record-sale"]').click();
+      const sale = form(a, 'record-sale-form');
+      const buyer = `Éditions du Rhône ${Date.now()}`;
+      await fill(sale, { amountCents: '1 200', client: buyer });
+      await submit(a, 'record-sale-form');
+      await b.locator('main table', { hasText: buyer }).waitFor({ timeout: 15_000 });
+      await screenshot(b, 'product-page');
+    });
+  }, 120_000);
+
+  it('runs a stand: a cost seen live by a co-exhibitor, a shift outside opening hours refused, a cost removed', async () => {
+    await step('stand', async () => {
+      const emilie = await signedInContext(app, EMILIE);
+      const sebastien = await signedInContext(app, SEBASTIEN);
+      a = await emilie.context.newPage();
+      b = await sebastien.context.newPage();
+      errors.push(pageErrors(a), pageErrors(b));
+      const { stand } = await resourcesOf('salon-made-in-rhone', emilie.token);
+      await open(a, `/stands/${stand}`);
+      await open(b, `/stands/${stand}`);
+
+      await a.locator('[data-testid="add-cost"]').click();
+      const cost = form(a, 'add-cost-form');
+      const label = `Moquette ${Date.now()}`;
+      await fill(cost, { label, category: 'FURNITURE', amountCents: '-5' });
+      await submit(a, 'add-cost-form');
+      expect(await fieldError(cost, 'amountCents')).not.toBe('');
+      await fill(cost, { amountCents: '240' });
+      await submit(a, 'add-cost-form');
+      await b.locator('main table', { hasText: label }).waitFor({ timeout: 15_000 });
+
+      await a.locator('[data-testid="add-shift"]').click();
+      const shift = form(a, 'add-shift-form');
+      await fill(shift, { startsAt: '05:00', endsAt: '06:00' });
+      await submit(a, 'add-shift-form');
+      expect(await fieldError(shift, 'startsAt')).not.toBe('');
+      await screenshot(a, 'stand-shift-error');
+
+      await b.locator('tr', { hasText: label }).locator('[data-testid="remove-cost"]').click();
+      await confirm(b);
+      await expect.poll(() => a.locator('main table').first().textContent(), { timeout: 15_000 }).not.toContain(label);
+      await screenshot(b, 'stand-page');
+    });
+  }, 120_000);
+});
