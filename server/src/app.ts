@@ -15,11 +15,14 @@ import { createEventPubSub } from './events/pubsub.js';
 import { trackRecording } from './events/record.js';
 import { useQueryLimits } from './limits/query.js';
 import { Lifecycle } from './live/lifecycle.js';
-import { logger } from './observability/log.js';
+import { HEALTH_PATH, healthRoute, READY_PATH, type ReadinessCheck, readyRoute } from './observability/health.js';
+import { inRequest, logger, requestIdFrom } from './observability/log.js';
+import { METRICS_PATH, Metrics } from './observability/metrics.js';
+import { useOperationObservability, yogaLogger } from './observability/operations.js';
 import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
-import { identityBodiesOnly, Router, requestListener, useBadRequestParams } from './transport/http.js';
+import { identityBodiesOnly, Router, requestListener, requestPath, useBadRequestParams } from './transport/http.js';
 import { serveClient } from './transport/static.js';
 import { maskUnavailable } from './transport/unavailable.js';
 import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
@@ -36,6 +39,8 @@ export interface App {
   live: Lifecycle;
   presence: PresenceRegistry;
   documents: SectionDocuments;
+  /** The Prometheus registry behind `/metrics`. */
+  metrics: Metrics;
 }
 
 export interface BuildOptions {
@@ -48,7 +53,8 @@ export interface BuildOptions {
 /** Builds the whole server (database, GraphQL over HTTP, SSE and WebSocket, the web app) without listening. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   const db = options.db ?? (await openMigrated(config));
-  const { pubsub, close: closePubSub } = await createEventPubSub(config.redisUrl);
+  const { pubsub, close: closePubSub, ping: pingRedis } = await createEventPubSub(config.redisUrl);
+  const metrics = new Metrics();
   const events = new EventBus(db.prisma, pubsub, { bufferSize: config.subscriberBuffer, pollMs: config.eventPollMs });
   await events.start();
   const documents = new SectionDocuments(db.prisma, pubsub, { compactAfter: config.compactAfter });
@@ -58,6 +64,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const presence = new PresenceRegistry(pubsub, documents.instanceId);
   presence.start();
   const live = new Lifecycle(events);
+  const unobserveLag = events.observe((event) => metrics.delivered(event.createdAt));
+  let draining = false;
   const server = { prisma: db.prisma, config, events, live, documents, presence };
   const pruning = setInterval(() => {
     // Fire and forget: a failure (the database down this hour) is logged; the next hour prunes what is due.
@@ -72,15 +80,40 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: { title: 'Collectifs — GraphiQL', subscriptionsProtocol: 'WS' },
     landingPage: false,
+    logging: yogaLogger,
     maxRequestBodySize: config.http.maxBodyBytes,
     // PostgreSQL or Redis unreachable: UNAVAILABLE (503, retryable) instead of "Unexpected error".
     maskedErrors: { maskError: maskUnavailable },
     context: (initial) => createContext(server, initial),
-    plugins: [...useQueryLimits(config.limits.query), useBadRequestParams(), announceCommittedEvents(events)],
+    plugins: [
+      ...useQueryLimits(config.limits.query),
+      useBadRequestParams(),
+      metrics.graphqlPlugin(),
+      useOperationObservability(metrics),
+      announceCommittedEvents(events),
+    ],
   });
 
+  const readiness: ReadinessCheck[] = [
+    // A real statement on a real connection: the pool's view of itself is not an answer.
+    { name: 'database', check: () => db.sql.query('SELECT 1').then(() => {}) },
+    ...(pingRedis ? [{ name: 'redis', check: pingRedis }] : []),
+  ];
   // Routes outside GraphQL and the web app (metrics, health…) are added here, one line each.
-  const router = new Router().get(EXPORT_PATH, exportRoute(server));
+  const router = new Router()
+    .get(EXPORT_PATH, exportRoute(server))
+    .get(HEALTH_PATH, healthRoute())
+    .get(
+      READY_PATH,
+      readyRoute(readiness, config.readyTimeoutMs, () => draining),
+    )
+    .get(METRICS_PATH, metrics.route());
+  const routes = new Set([EXPORT_PATH, HEALTH_PATH, READY_PATH, METRICS_PATH]);
+  const listener = requestListener({
+    router,
+    graphql: { path: GRAPHQL_PATH, handler: identityBodiesOnly((req, res) => yoga.handle(req, res)) },
+    fallback: serveClient(options.clientDist),
+  });
   const http = createServer(
     {
       headersTimeout: config.http.headersTimeoutMs,
@@ -89,14 +122,33 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // Node checks both timeouts on this period: keep it under the shorter, or slow clients outstay it.
       connectionsCheckingInterval: Math.max(50, Math.min(30_000, config.http.headersTimeoutMs / 2)),
     },
-    requestListener({
-      router,
-      graphql: { path: GRAPHQL_PATH, handler: identityBodiesOnly((req, res) => yoga.handle(req, res)) },
-      fallback: serveClient(options.clientDist),
-    }),
+    (request, response) => {
+      // Every request gets an id (the caller's x-request-id when usable), echoed back and on each log line.
+      const reqId = requestIdFrom(request.headers['x-request-id']);
+      response.setHeader('x-request-id', reqId);
+      const path = requestPath(request.url);
+      const route = path === null ? 'invalid' : path === GRAPHQL_PATH ? 'graphql' : routes.has(path) ? path : 'static';
+      metrics.observeHttp(request, response, route);
+      const started = performance.now();
+      response.once('close', () =>
+        inRequest(reqId, () =>
+          logger.debug(
+            { method: request.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) },
+            'HTTP request',
+          ),
+        ),
+      );
+      inRequest(reqId, () => listener(request, response));
+    },
   );
 
   const websocket = attachGraphqlWs(http, yoga, db.prisma, live, config.limits.ws);
+  metrics.watch({
+    openSockets: () => websocket.server.clients.size,
+    liveConnections: () => live.connectionCount,
+    openDocuments: () => documents.openCount,
+    updateLogRows: async () => (await db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM "SectionUpdate"'))[0]?.n ?? 0,
+  });
 
   return {
     db,
@@ -110,6 +162,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         });
       }),
     stop: async () => {
+      draining = true;
+      unobserveLag();
       clearInterval(pruning);
       live.stop();
       events.stop();
@@ -126,6 +180,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     live,
     documents,
     presence,
+    metrics,
   };
 }
 

@@ -32,6 +32,8 @@ export interface Config {
   pgliteThread: 'main' | 'worker';
   /** HTTP limits (slow or oversized clients); see `HttpLimits`. */
   http: HttpLimits;
+  /** How long `/ready` waits for each dependency (database `SELECT 1`, Redis `PING`), in milliseconds. */
+  readyTimeoutMs: number;
   /** What one caller may consume: query shape, sockets, rates (see `Limits` and SECURITY.md). */
   limits: Limits;
 }
@@ -126,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxHeaderBytes: numberFrom(env.HTTP_MAX_HEADER_BYTES, 16 * 1024),
       maxBodyBytes: numberFrom(env.HTTP_MAX_BODY_BYTES, 2 * 1024 * 1024),
     },
+    readyTimeoutMs: numberFrom(env.READY_TIMEOUT_MS, 1_000),
     limits: {
       query: {
         maxDepth: numberFrom(env.GRAPHQL_MAX_DEPTH, 10),

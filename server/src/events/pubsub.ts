@@ -44,11 +44,17 @@ function guarded(client: Redis, methods: Array<'publish' | 'subscribe' | 'unsubs
   });
 }
 
+/** The pub/sub shared by every instance, how to close it, and (with Redis) a readiness probe. */
+export interface EventPubSub {
+  pubsub: PubSub<Topics>;
+  close(): Promise<void>;
+  /** Resolves when Redis answers PING; rejects when it is unreachable. Null without Redis. */
+  ping: (() => Promise<void>) | null;
+}
+
 /** The pub/sub between instances: through Redis when a URL is given, in-process otherwise. */
-export async function createEventPubSub(
-  redisUrl: string | undefined,
-): Promise<{ pubsub: PubSub<Topics>; close(): Promise<void> }> {
-  if (!redisUrl) return { pubsub: createPubSub<Topics>(), close: async () => {} };
+export async function createEventPubSub(redisUrl: string | undefined): Promise<EventPubSub> {
+  if (!redisUrl) return { pubsub: createPubSub<Topics>(), close: async () => {}, ping: null };
   const [publishClient, subscribeClient] = await Promise.all([connect(redisUrl, 'publish'), connect(redisUrl, 'subscribe')]);
   const eventTarget = createRedisEventTarget<CustomEvent>({
     publishClient: guarded(publishClient, ['publish']),
@@ -58,6 +64,11 @@ export async function createEventPubSub(
     pubsub: createPubSub<Topics>({ eventTarget }),
     close: async () => {
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+    },
+    ping: async () => {
+      // Commands wait in ioredis's queue while it reconnects: a connection that is not ready is an answer already.
+      if (publishClient.status !== 'ready') throw new Error(`Redis connection ${publishClient.status}`);
+      await publishClient.ping();
     },
   };
 }

@@ -10,7 +10,7 @@ import { isUnavailable } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { LiveConnection } from '../live/connection.js';
 import type { Lifecycle } from '../live/lifecycle.js';
-import { logger } from '../observability/log.js';
+import { inRequest, logger, requestIdFrom } from '../observability/log.js';
 import { CLOSE_TRY_AGAIN_LATER, isUnavailableGraphQLError, unavailableError } from './unavailable.js';
 
 /** The GraphQL path, shared by HTTP, SSE and graphql-ws. */
@@ -19,6 +19,8 @@ const KEEP_ALIVE_MS = 15_000;
 
 /** graphql-ws receives Yoga's enveloped execute and subscribe through the root value. */
 interface EnvelopedRoot {
+  /** The operation's request id (the socket's, a dot, the operation's id): its log lines carry it. */
+  reqId: string;
   execute: (args: unknown) => ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>;
   subscribe: (args: unknown) => ReturnType<NonNullable<Parameters<typeof useServer>[0]['subscribe']>>;
 }
@@ -47,6 +49,16 @@ export function attachGraphqlWs(
   const wsServer = new WebSocketServer({ server: http, path: GRAPHQL_PATH, maxPayload: limits.maxPayloadBytes });
   // One connection per socket, made once it is authenticated; every operation on the socket shares it.
   const connections = new WeakMap<object, LiveConnection>();
+  // The socket's request id: its upgrade request's x-request-id when usable, a new one otherwise.
+  const socketIds = new WeakMap<object, string>();
+  const socketId = (ctx: { extra: { socket: object; request: { headers: Record<string, string | string[] | undefined> } } }) => {
+    let id = socketIds.get(ctx.extra.socket);
+    if (!id) {
+      id = requestIdFrom(ctx.extra.request.headers['x-request-id']);
+      socketIds.set(ctx.extra.socket, id);
+    }
+    return id;
+  };
   const wsDisposable = useServer(
     {
       // Authenticated once, in connection_init: a token that names no live session is refused (4403
@@ -72,9 +84,16 @@ export function attachGraphqlWs(
         lifecycle.register(connection);
         return true;
       },
-      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
-      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      onSubscribe: async (ctx, _id, payload) => {
+      execute: (args) => {
+        const root = args.rootValue as EnvelopedRoot;
+        return inRequest(root.reqId, () => root.execute(args));
+      },
+      subscribe: async (args) => {
+        const root = args.rootValue as EnvelopedRoot;
+        return inRequestSteps(root.reqId, await inRequest(root.reqId, () => root.subscribe(args)));
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const reqId = `${socketId(ctx)}.${id}`;
         try {
           const {
             schema: enveloped,
@@ -104,8 +123,8 @@ export function attachGraphqlWs(
             operationName: payload.operationName,
             document,
             variableValues: payload.variables,
-            contextValue: await contextFactory(),
-            rootValue: { execute, subscribe },
+            contextValue: await inRequest(reqId, contextFactory),
+            rootValue: { execute, subscribe, reqId },
           };
           const errors = validate(args.schema, args.document);
           return errors.length > 0 ? errors : args;
@@ -167,4 +186,17 @@ function tryAgainLater(socket: WebSocket, error: unknown): void {
     'WebSocket closed 1013: a service is unavailable',
   );
   socket.close(CLOSE_TRY_AGAIN_LATER, 'Try again later');
+}
+
+/** A subscription's stream whose every step runs (and logs) as part of its operation's request. */
+function inRequestSteps<T>(reqId: string, result: AsyncIterableIterator<T> | T): AsyncIterableIterator<T> | T {
+  if (typeof result !== 'object' || result === null || !(Symbol.asyncIterator in result)) return result;
+  const inner = result;
+  const steps: AsyncIterableIterator<T> = {
+    next: () => inRequest(reqId, () => inner.next()),
+    return: (value) => inRequest(reqId, () => inner.return?.(value) ?? Promise.resolve({ done: true as const, value })),
+    throw: (error) => inRequest(reqId, () => inner.throw?.(error) ?? Promise.reject(error)),
+    [Symbol.asyncIterator]: () => steps,
+  };
+  return steps;
 }

@@ -1,0 +1,104 @@
+import { type DocumentNode, type ExecutionResult, type GraphQLError, getOperationAST, Kind } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { logger } from './log.js';
+import type { Metrics } from './metrics.js';
+
+/** Yoga's own logger, writing through pino (so its lines are JSON and carry the request id). */
+export const yogaLogger = {
+  debug: (...args: unknown[]) => logger.debug(...yogaLine(args)),
+  info: (...args: unknown[]) => logger.info(...yogaLine(args)),
+  warn: (...args: unknown[]) => logger.warn(...yogaLine(args)),
+  // Yoga calls this with the original error of every result it masks: a bug to look at.
+  error: (error: unknown, ...rest: unknown[]) =>
+    logger.error({ err: error, ...(rest.length > 0 ? { yoga: rest } : {}) }, 'Unexpected error in a GraphQL operation'),
+};
+
+/** Yoga's message as the line's message, anything else it passed as a field. */
+function yogaLine(args: unknown[]): [Record<string, unknown>, string] {
+  const [first, ...rest] = args;
+  return typeof first === 'string'
+    ? [rest.length > 0 ? { yoga: rest } : {}, `GraphQL server: ${first}`]
+    : [{ yoga: args }, 'GraphQL server'];
+}
+
+/**
+ * A refusal is an error with a code the API documents (FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, BAD_USER_INPUT,
+ * RATE_LIMITED, ACCESS_REVOKED…): the caller's doing, logged as `info`. An error without one (or
+ * INTERNAL_SERVER_ERROR) is unexpected: Yoga masks it and logs its original at `error` (`yogaLogger`).
+ */
+export function isRefusal(error: Pick<GraphQLError, 'extensions'>): boolean {
+  const code = error.extensions?.code;
+  return typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' && error.extensions?.unexpected !== true;
+}
+
+/** The root fields an operation selects (`sectionSync`, `myFeed`…): a subscription's stream kind. */
+export function rootFields(document: DocumentNode, operationName?: string | null): string {
+  const operation = getOperationAST(document, operationName);
+  const names = (operation?.selectionSet.selections ?? []).flatMap((selection) =>
+    selection.kind === Kind.FIELD ? [selection.name.value] : [],
+  );
+  return names.length > 0 ? names.join(',') : 'unknown';
+}
+
+/**
+ * Envelop plugin (HTTP, SSE and graphql-ws alike): counts every error of a result by code and logs refusals
+ * as `info` with the operation and path; counts open subscriptions per stream kind until each ends (completed,
+ * returned by a closing socket, or failed).
+ */
+export function useOperationObservability(metrics: Metrics): Plugin {
+  const report = (errors: readonly GraphQLError[] | undefined, operation: string) => {
+    for (const error of errors ?? []) {
+      const refused = isRefusal(error);
+      metrics.graphqlError(refused ? String(error.extensions.code) : 'INTERNAL_SERVER_ERROR');
+      if (refused) logger.info({ code: error.extensions.code, operation, path: error.path }, `Refused: ${error.message}`);
+    }
+  };
+  return {
+    onExecute: ({ args }) => ({
+      onExecuteDone: ({ result }) => {
+        if (!(Symbol.asyncIterator in result)) report(result.errors, rootFields(args.document, args.operationName));
+      },
+    }),
+    onSubscribe: ({ args }) => ({
+      onSubscribeResult: ({ result, setResult }) => {
+        const kind = rootFields(args.document, args.operationName);
+        if (!(Symbol.asyncIterator in result)) {
+          report(result.errors, kind);
+          return;
+        }
+        const end = metrics.subscribed(kind);
+        const inner = result[Symbol.asyncIterator]();
+        const wrapped: AsyncIterableIterator<ExecutionResult> = {
+          next: async () => {
+            try {
+              const next = await inner.next();
+              if (next.done) end();
+              else report(next.value.errors, kind);
+              return next;
+            } catch (error) {
+              end();
+              report(
+                [error as GraphQLError].filter((e) => typeof e === 'object' && e !== null && 'extensions' in e),
+                kind,
+              );
+              throw error;
+            }
+          },
+          return: async (value?: unknown) => {
+            end();
+            return (await inner.return?.(value as never)) ?? { done: true, value: undefined };
+          },
+          throw: async (error?: unknown) => {
+            end();
+            if (inner.throw) return inner.throw(error);
+            throw error;
+          },
+          [Symbol.asyncIterator]() {
+            return wrapped;
+          },
+        };
+        setResult(wrapped);
+      },
+    }),
+  };
+}

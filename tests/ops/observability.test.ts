@@ -1,0 +1,160 @@
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { openSession } from '../../server/src/auth/sessions.js';
+import { type Database, openDatabase } from '../../server/src/db/database.js';
+import { subscribe, wsClient } from '../support/live.js';
+import { type ServerProcess, startServerProcess } from '../support/processes.js';
+import { makeMember } from '../support/scenario.js';
+import { type PostgresService, type Service, startPostgres, startRedis } from '../support/services.js';
+
+// A real server process on throwaway PostgreSQL and Redis, so that both can be stopped under it. It brings its
+// own services, so the PostgreSQL pass of the suites (DATABASE_URL set) would only repeat it.
+const repeat = Boolean(process.env.DATABASE_URL);
+let postgres: PostgresService;
+let redis: Service;
+let server: ServerProcess;
+let db: Database;
+let token: string;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  if (repeat) return;
+  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  const databaseUrl = await postgres.createDatabase();
+  server = await startServerProcess({ DATABASE_URL: databaseUrl, REDIS_URL: redis.url, LOG_LEVEL: 'debug' });
+  db = await openDatabase({ databaseUrl });
+  const member = await makeMember(db.prisma);
+  token = (await openSession(db.prisma, member.id, 3_600_000)).token;
+}, 180_000);
+
+afterAll(async () => {
+  for (const client of clients) await client.dispose();
+  await server?.stop();
+  await db?.close();
+  await Promise.all([postgres?.dispose(), redis?.dispose()]);
+});
+
+/** The server's log lines so far, parsed (the start-up banner is not JSON). */
+function logLines(): Array<Record<string, unknown>> {
+  return server
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Asks `/ready` until its answer is `ready` (each answer comes from real checks; the loop only waits for a change). */
+async function readyBecomes(ready: boolean): Promise<{ ready: boolean; checks: Record<string, string> }> {
+  for (const deadline = Date.now() + 60_000; ; ) {
+    const response = await fetch(`${server.url}/ready`);
+    const body = (await response.json()) as { ready: boolean; checks: Record<string, string> };
+    expect(response.status).toBe(body.ready ? 200 : 503);
+    if (body.ready === ready || Date.now() > deadline) return body;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.skipIf(repeat)('Health and readiness', () => {
+  it('should answer /health while the process lives', async () => {
+    const response = await fetch(`${server.url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('should be ready when the database and Redis answer', async () => {
+    const response = await fetch(`${server.url}/ready`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ready: true, checks: { database: 'ok', redis: 'ok' } });
+  });
+
+  it('should turn not ready while PostgreSQL is down, and ready again after', async () => {
+    onTestFailed(() => console.error(server.output().slice(-4000)));
+    await postgres.stop();
+    const down = await readyBecomes(false);
+    expect(down.ready).toBe(false);
+    expect(down.checks.database).not.toBe('ok');
+    expect(down.checks.redis).toBe('ok');
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    await postgres.start();
+    expect((await readyBecomes(true)).ready).toBe(true);
+  }, 120_000);
+
+  it('should turn not ready while Redis is down, and ready again after', async () => {
+    onTestFailed(() => console.error(server.output().slice(-4000)));
+    await redis.stop();
+    const down = await readyBecomes(false);
+    expect(down).toMatchObject({ ready: false, checks: { database: 'ok' } });
+    expect(down.checks.redis).not.toBe('ok');
+    await redis.start();
+    expect((await readyBecomes(true)).ready).toBe(true);
+  }, 120_000);
+});
+
+describe.skipIf(repeat)('Request ids and logs', () => {
+  it('should echo the caller’s x-request-id, or give one', async () => {
+    const given = await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'probe-42' } });
+    expect(given.headers.get('x-request-id')).toBe('probe-42');
+    const made = await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'not a token\u00e9' } });
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('should log a refusal as info, with the request id on every line of the request', async () => {
+    const reqId = `refusal-${Date.now()}`;
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': reqId },
+      body: JSON.stringify({ query: '{ sectionsAssignedToMe { id } }' }),
+    });
+    const body = (await response.json()) as { errors?: Array<{ extensions: { code: string } }> };
+    const code = body.errors?.[0]?.extensions.code;
+    expect(code).toBeDefined();
+    // The access line is written when the response closes: wait for it rather than for time.
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+      if (logLines().some((line) => line.reqId === reqId && line.msg === 'HTTP request')) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Every line of the request carries its id: Yoga's own (debug), the refusal, the access line.
+    const lines = logLines().filter((line) => line.reqId === reqId);
+    expect(lines.filter((line) => !String(line.msg).startsWith('GraphQL server: '))).toMatchObject([
+      { level: 30, code, operation: 'sectionsAssignedToMe', msg: expect.stringMatching(/^Refused: /) },
+      { level: 20, msg: 'HTTP request', method: 'POST', path: '/graphql', status: 200 },
+    ]);
+    expect(lines.length).toBeGreaterThan(2);
+    expect(logLines().filter((line) => (line.level as number) >= 50)).toEqual([]);
+  });
+});
+
+describe.skipIf(repeat)('Metrics', () => {
+  it('should expose requests, latency, sockets, subscribers per stream kind, documents, lag and update-log rows', async () => {
+    const client = wsClient(server.url, token, { lazy: false });
+    clients.push(client);
+    const feed = subscribe(client, 'subscription { myFeed { __typename } }');
+    // The subscription is registered once the server counts it: read /metrics until it does.
+    let text = '';
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      text = await (await fetch(`${server.url}/metrics`)).text();
+      if (/collectifs_subscribers\{kind="myFeed"\} 1/.test(text)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(text).toMatch(/collectifs_subscribers\{kind="myFeed"\} 1/);
+    expect(text).toMatch(/collectifs_websockets_open 1/);
+    expect(text).toMatch(/collectifs_http_requests_total\{method="GET",route="\/health",status="200"\} \d+/);
+    expect(text).toMatch(/collectifs_http_request_duration_seconds_bucket\{le="0\.01",method="POST",route="graphql"\} \d+/);
+    expect(text).toMatch(/collectifs_graphql_errors_total\{code="[A-Z_]+"\} \d+/);
+    expect(text).toMatch(
+      /graphql_envelop_request_duration_bucket\{le="0\.005",operationName="Anonymous",operationType="query"\} \d+/,
+    );
+    expect(text).toMatch(/collectifs_documents_open 0/);
+    expect(text).toMatch(/collectifs_update_log_rows 0/);
+    expect(text).toMatch(/# TYPE collectifs_event_delivery_lag_seconds histogram/);
+    expect(text).toMatch(/process_resident_memory_bytes \d+/);
+
+    feed.stop();
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      text = await (await fetch(`${server.url}/metrics`)).text();
+      if (/collectifs_subscribers\{kind="myFeed"\} 0/.test(text)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(text).toMatch(/collectifs_subscribers\{kind="myFeed"\} 0/);
+  }, 60_000);
+});
