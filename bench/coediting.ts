@@ -141,9 +141,11 @@ async function storedText(url: string, token: string, sectionId: string): Promis
 }
 
 export async function runCoeditingBench(context: BenchContext): Promise<CoeditingResults> {
-  const counts = context.smoke ? [3] : [5, 10, 20];
+  // BENCH_COEDITING_EDITORS=10 BENCH_COEDITING_SECONDS=8: one modest size on a shared machine.
+  const sized = Number(process.env.BENCH_COEDITING_EDITORS) || 0;
+  const counts = sized > 0 ? [sized] : context.smoke ? [3] : [5, 10, 20];
   const rate = 5;
-  const durationMs = context.smoke ? 2_000 : 12_000;
+  const durationMs = (Number(process.env.BENCH_COEDITING_SECONDS) || 0) * 1000 || (context.smoke ? 2_000 : 12_000);
   const runs: CoeditingRun[] = [];
   const relay = await startWorker('bare-ws');
   try {

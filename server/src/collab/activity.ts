@@ -4,30 +4,51 @@ import { recordEvent } from '../events/record.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { bodyOf, contentHash, textFigures } from './content.js';
 
-/** Figures are recomputed once typing pauses this long, not on every keystroke. */
-const SETTLE_MS = 400;
+/**
+ * Figures are recomputed at most this often while a section is written (throttled, not debounced: they never
+ * stay stale for longer than this while someone types). Counting reads the whole body, so never per push.
+ */
+const FIGURES_EVERY_MS = 500;
 /** An automatic version is kept at most this often while a section is being written. */
 export const AUTOMATIC_VERSION_EVERY_MS = 5 * 60_000;
 
 /**
  * What follows a section's edits: its word and character counts (pushed through the live updates, with
- * the over-limit flag) and its automatic versions. Debounced per section.
+ * the over-limit flag) and its automatic versions. Throttled per section: the first change schedules a
+ * recount `FIGURES_EVERY_MS` later, which reads the document as it is then; changes meanwhile ride along.
  */
 export class SectionActivity {
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** The latest document and author per section with a recount scheduled. */
+  readonly #latest = new Map<string, { doc: Y.Doc; authorId: string | null }>();
+  /** Recounts running, so two never overlap for one section. */
+  readonly #running = new Map<string, Promise<void>>();
+  /** When the latest version of each section was kept, as last read (ms since epoch). */
+  readonly #versionAt = new Map<string, number>();
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly events: EventBus,
   ) {}
 
-  /** Called after an update to `sectionId` is stored on this instance. */
-  touched(sectionId: string, doc: Y.Doc, authorId: string): void {
-    clearTimeout(this.#timers.get(sectionId));
+  /** Called after updates to `sectionId` are stored on this instance. */
+  touched(sectionId: string, doc: Y.Doc, authorId: string | null): void {
+    this.#latest.set(sectionId, { doc, authorId });
+    if (this.#timers.has(sectionId)) return;
     const timer = setTimeout(() => {
       this.#timers.delete(sectionId);
-      void this.settle(sectionId, doc, authorId).catch(() => {});
-    }, SETTLE_MS);
+      const latest = this.#latest.get(sectionId);
+      this.#latest.delete(sectionId);
+      if (!latest) return;
+      const previous = this.#running.get(sectionId) ?? Promise.resolve();
+      const run = previous
+        .then(() => this.settle(sectionId, latest.doc, latest.authorId))
+        .catch(() => {})
+        .finally(() => {
+          if (this.#running.get(sectionId) === run) this.#running.delete(sectionId);
+        });
+      this.#running.set(sectionId, run);
+    }, FIGURES_EVERY_MS);
     timer.unref();
     this.#timers.set(sectionId, timer);
   }
@@ -35,6 +56,7 @@ export class SectionActivity {
   stop(): void {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    this.#latest.clear();
   }
 
   /** Recomputes the figures now (and keeps an automatic version if one is due). */
@@ -72,12 +94,16 @@ export class SectionActivity {
   }
 
   async #automaticVersion(sectionId: string, doc: Y.Doc, authorId: string | null): Promise<void> {
+    // Known recent enough on this instance: no query at every recount.
+    if (Date.now() - (this.#versionAt.get(sectionId) ?? 0) < AUTOMATIC_VERSION_EVERY_MS) return;
     const last = await this.prisma.sectionVersion.findFirst({ where: { sectionId }, orderBy: { createdAt: 'desc' } });
+    if (last) this.#versionAt.set(sectionId, last.createdAt.getTime());
     if (last && Date.now() - last.createdAt.getTime() < AUTOMATIC_VERSION_EVERY_MS) return;
     const hash = contentHash(bodyOf(doc));
     if (last?.contentHash === hash) return;
     await this.prisma.sectionVersion.create({
       data: { sectionId, automatic: true, state: new Uint8Array(Y.encodeStateAsUpdate(doc)), contentHash: hash, authorId },
     });
+    this.#versionAt.set(sectionId, Date.now());
   }
 }

@@ -1,76 +1,215 @@
 import { randomUUID } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
 import * as Y from 'yjs';
+import { type Actor, isSubmitted, loadSectionContext, type SectionContext, sectionAccessOf } from '../domain/tenders.js';
+import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import type { Topics } from '../events/bus.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { logger } from '../observability/log.js';
+import { SECTION_FRAGMENT } from './content.js';
+import { InvalidUpdateError, judgeUpdate, PendingStructs } from './updates.js';
+
+export { InvalidUpdateError } from './updates.js';
 
 /** The root type a section's body lives in; an update touching any other root is refused. */
-export const BODY = 'body';
+export const BODY = SECTION_FRAGMENT;
 
 /** An update delivered to a section's subscribers. */
 export interface SectionUpdateMessage {
   sectionId: string;
   update: Uint8Array;
-  /** The client that made it (so it is not echoed back), when it said. */
-  clientId: string | null;
+  /** The connection (`context.connection.id`) that pushed it, so it is not echoed back; null from elsewhere. */
+  connectionId: string | null;
 }
 
 type Listener = (message: SectionUpdateMessage) => void;
 
+/** Who pushes an update: the actor whose rights are checked in the storing transaction (null: the server itself). */
+export interface Pusher {
+  actor: Actor | null;
+  authorId: string | null;
+  /** `context.connection.id`: echo suppression is keyed by it, never by an ID the client chooses. */
+  connectionId: string | null;
+}
+
+interface Push {
+  update: Uint8Array;
+  pusher: Pusher;
+  resolve: (updateId: bigint) => void;
+  reject: (error: unknown) => void;
+  /** When it was first held for missing dependencies (ms since epoch), if it was. */
+  heldSince?: number;
+}
+
 interface OpenDocument {
+  sectionId: string;
   doc: Y.Doc;
   listeners: Set<Listener>;
   /** Updates stored since the last compaction, to decide when to fold them. */
   pending: number;
+  /** Pushes waiting for the next group commit. */
+  queue: Push[];
+  /** Pushes whose dependencies are not known yet: judged again whenever the document advances. */
+  held: Push[];
+  writing: boolean;
+  responseId: string;
+  dealId: string | null;
 }
 
-/** Told after an update is stored on this instance (figures, automatic versions). */
-export type OnStored = (sectionId: string, doc: Y.Doc, authorId: string) => void;
+/** Told after updates are stored on this instance (figures, automatic versions); once per group commit. */
+export type OnStored = (sectionId: string, doc: Y.Doc, authorId: string | null) => void;
 
 export interface DocumentsOptions {
   /** Updates kept in the log before they are folded into the snapshot. */
   compactAfter: number;
 }
 
+/** Pushes stored in one transaction at most (a busy section costs one write per batch, not per keystroke). */
+const MAX_BATCH = 256;
+/** A push whose dependencies never arrive is refused after this long (ms); the client sends its state again. */
+const HOLD_MS = 15_000;
+/** Every instance says how many hints it published this often (ms), so a lost last hint is noticed too. */
+const WATERMARK_MS = 1_000;
+
 /** Prisma's Bytes wants a Uint8Array over a plain ArrayBuffer. */
 function bytes(data: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(data);
 }
 
-/** Why an update is refused before it reaches the document. */
-export class InvalidUpdateError extends Error {}
-
 /**
- * Validates a binary update: it must decode as a Yjs update and write only to the section's body.
- * Decoding is structural only (no document is touched), so a malformed update changes nothing.
+ * Validates a binary update on its own (no document): it must decode as a Yjs update and keep the body's
+ * shape. Pushes are judged again against the section's document when stored (see `judgeUpdate`).
  */
 export function checkUpdate(update: Uint8Array): void {
-  let decoded: ReturnType<typeof Y.decodeUpdate>;
-  try {
-    decoded = Y.decodeUpdate(update);
-  } catch {
-    throw new InvalidUpdateError('Not a Yjs update.');
-  }
-  for (const struct of decoded.structs) {
-    if (struct instanceof Y.Item && typeof struct.parent === 'string' && struct.parent !== BODY) {
-      throw new InvalidUpdateError(`An update may only change the section body, not "${struct.parent}".`);
+  judgeUpdate(new Y.Doc(), update, new PendingStructs());
+}
+
+type Db = PrismaClient | Prisma.TransactionClient;
+type StoredRow = { id: bigint | null; data: Uint8Array };
+
+/**
+ * The section's snapshot and update log, read by ONE statement: a statement sees one snapshot of the database
+ * (even under READ COMMITTED), so a compaction committing meanwhile cannot make it miss rows it folded.
+ */
+export async function readStoredRows(db: Db, sectionId: string): Promise<StoredRow[]> {
+  const rows = await db.$queryRaw<StoredRow[]>`
+    SELECT NULL::bigint AS id, state AS data FROM "SectionSnapshot" WHERE "sectionId" = ${sectionId}::uuid
+    UNION ALL
+    SELECT id, "update" AS data FROM "SectionUpdate" WHERE "sectionId" = ${sectionId}::uuid
+    ORDER BY id NULLS FIRST`;
+  return rows.map((row) => ({ id: row.id === null ? null : BigInt(row.id), data: new Uint8Array(row.data) }));
+}
+
+/** Stored updates that could not be applied at load (kept in the log, logged, counted here). */
+export const setAsideCounter = { count: 0 };
+
+/**
+ * Builds a document from stored rows. Each row is judged before it is applied; rows whose dependencies come
+ * later in the log (IDs are not in commit order on PostgreSQL) are retried until nothing progresses, then
+ * applied as Yjs pending structs. A row that breaks the shape or throws is set aside: kept, logged, counted,
+ * and never makes the section unreadable. Returns the document and the IDs of the rows it holds.
+ */
+export function buildDocument(
+  sectionId: string,
+  rows: readonly StoredRow[],
+): { doc: Y.Doc; folded: bigint[]; setAside: bigint[] } {
+  const excluded = new Set<StoredRow>();
+  for (;;) {
+    const doc = new Y.Doc({ gc: true });
+    doc.getXmlFragment(SECTION_FRAGMENT);
+    const folded: bigint[] = [];
+    const setAside: bigint[] = [];
+    let torn: StoredRow | null = null;
+    const aside = (row: StoredRow, reason: string) => {
+      excluded.add(row);
+      setAsideCounter.count += 1;
+      logger.warn({ sectionId, updateId: row.id?.toString() ?? 'snapshot', reason }, 'Stored section update set aside');
+    };
+    let waiting = rows.filter((row) => !excluded.has(row));
+    for (const row of rows) if (excluded.has(row) && row.id !== null) setAside.push(row.id);
+    let progress = true;
+    while (waiting.length > 0 && progress && !torn) {
+      progress = false;
+      const later: StoredRow[] = [];
+      for (const row of waiting) {
+        let verdict: 'valid' | 'missing';
+        try {
+          verdict = judgeUpdate(doc, row.data, new PendingStructs());
+        } catch (error) {
+          aside(row, error instanceof Error ? error.message : String(error));
+          if (row.id !== null) setAside.push(row.id);
+          continue;
+        }
+        if (verdict === 'missing') {
+          later.push(row);
+          continue;
+        }
+        try {
+          Y.applyUpdate(doc, row.data);
+        } catch (error) {
+          // Judged valid but Yjs threw midway: this document may be torn, so start again without the row.
+          aside(row, error instanceof Error ? error.message : String(error));
+          torn = row;
+          break;
+        }
+        if (row.id !== null) folded.push(row.id);
+        progress = true;
+      }
+      waiting = later;
     }
+    if (torn) {
+      doc.destroy();
+      continue;
+    }
+    // Still waiting for what they build on: Yjs keeps them pending (and in every state it encodes).
+    for (const row of waiting) {
+      Y.applyUpdate(doc, row.data);
+      if (row.id !== null) folded.push(row.id);
+    }
+    return { doc, folded, setAside };
   }
+}
+
+/** The section's full state as one update, read consistently (see `readStoredRows`); for history, export and submission. */
+export async function storedStateIn(db: Db, sectionId: string): Promise<Uint8Array> {
+  const { doc } = buildDocument(sectionId, await readStoredRows(db, sectionId));
+  const state = Y.encodeStateAsUpdate(doc);
+  doc.destroy();
+  return state;
+}
+
+function refusal(error: InvalidUpdateError): RuleViolationError {
+  return new RuleViolationError('input.update', 'MALFORMED_UPDATE', error.message);
 }
 
 /**
  * The sections' Yjs documents on this instance. Every update is appended to the database log before it
- * is acknowledged; the in-memory documents are a cache (bounded, evicted when nobody is connected), and
- * other instances learn of updates through the pub/sub. Updates commute and repeat harmlessly, so the
- * order in which instances see them does not matter.
+ * is acknowledged; the in-memory documents are a cache (evicted when nobody is connected), and other
+ * instances learn of updates through the pub/sub. Updates commute and repeat harmlessly, so the order in
+ * which instances see them does not matter.
+ *
+ * Pushes of one section are group-committed: while a transaction stores a batch, new pushes queue, and the
+ * next transaction takes them all. Each transaction share-locks the deal, then the response (the order
+ * submitting takes them), re-reads what a push depends on (deal not submitted, section not done, its
+ * restriction, the pusher's partnership) and judges every update against the document before inserting it,
+ * so an update is acknowledged only once stored, and pushing and submitting are serialised.
+ *
+ * The pub/sub message is a hint: each carries its instance's sequence number, and each instance publishes
+ * its latest number every second; an instance that sees a gap (a hint lost while Redis was away) reconciles
+ * its open documents with the database by state vector.
  */
 export class SectionDocuments {
   readonly instanceId = randomUUID();
   readonly #open = new Map<string, Promise<OpenDocument>>();
   /** The loaded documents of `#open`, for synchronous counts and eviction. */
   readonly #resolved = new Map<string, OpenDocument>();
-  #unsubscribe: (() => void) | undefined;
+  readonly #unsubscribe: Array<() => void> = [];
+  #seq = 0;
+  readonly #seen = new Map<string, number>();
+  #watermark: NodeJS.Timeout | undefined;
   onStored: OnStored | null = null;
+  /** Reconciliations run with the database (a hint was missed), for tests and metrics. */
+  reconciliations = 0;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -79,31 +218,91 @@ export class SectionDocuments {
   ) {}
 
   start(): void {
-    const iterator = this.pubsub.subscribe('section:update')[Symbol.asyncIterator]();
-    this.#unsubscribe = () => void iterator.return?.();
+    const hints = this.pubsub.subscribe('section:update')[Symbol.asyncIterator]();
+    const marks = this.pubsub.subscribe('section:watermark')[Symbol.asyncIterator]();
+    this.#unsubscribe.push(
+      () => void hints.return?.(),
+      () => void marks.return?.(),
+    );
     void (async () => {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        const { sectionId, update, clientId, origin } = next.value;
+      for (let next = await hints.next(); !next.done; next = await hints.next()) {
+        const { sectionId, update, origin, seq } = next.value;
         if (origin === this.instanceId) continue;
+        this.#sequence(origin, seq);
         const open = this.#open.get(sectionId);
-        // A load that fails (the database down) is dropped from `#open` by `document()`; nothing to apply to.
-        if (open)
-          void open.then(
-            (document) => this.#applyLocally(document, { sectionId, update: Buffer.from(update, 'base64'), clientId }),
-            () => {},
-          );
+        if (open) void open.then((document) => this.#remote(document, Buffer.from(update, 'base64'))).catch(() => {});
       }
     })();
+    void (async () => {
+      for (let next = await marks.next(); !next.done; next = await marks.next())
+        if (next.value.origin !== this.instanceId) this.#sequence(next.value.origin, next.value.seq);
+    })();
+    this.#watermark = setInterval(() => {
+      this.pubsub.publish('section:watermark', { origin: this.instanceId, seq: this.#seq });
+    }, WATERMARK_MS);
+    this.#watermark.unref();
   }
 
   stop(): void {
-    this.#unsubscribe?.();
+    clearInterval(this.#watermark);
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     this.#open.clear();
     this.#resolved.clear();
   }
 
   get openCount(): number {
     return this.#open.size;
+  }
+
+  /** Notes another instance's sequence number; a gap means a hint was lost: reconcile everything open. */
+  #sequence(origin: string, seq: number): void {
+    const last = this.#seen.get(origin);
+    this.#seen.set(origin, Math.max(seq, last ?? 0));
+    if ((last === undefined && seq > 0) || (last !== undefined && seq > last + 1 && seq > last)) {
+      if (last !== undefined || this.#resolved.size > 0) this.reconcileAll();
+    }
+  }
+
+  /** Reconciles every open document with the database (after a lost hint). */
+  reconcileAll(): void {
+    for (const sectionId of this.#resolved.keys()) void this.reconcile(sectionId).catch(() => {});
+  }
+
+  /**
+   * Brings the open document up to date with the database: what is stored and missing here (by state vector)
+   * is applied and sent to its listeners. Costs a read of the section's log: only run when a hint was missed.
+   */
+  async reconcile(sectionId: string): Promise<void> {
+    const document = this.#resolved.get(sectionId);
+    if (!document) return;
+    this.reconciliations += 1;
+    const { doc: stored } = buildDocument(sectionId, await readStoredRows(this.prisma, sectionId));
+    const missing = Y.encodeStateAsUpdate(stored, Y.encodeStateVector(document.doc));
+    stored.destroy();
+    this.#deliver(document, missing, null);
+    this.#retryHeld(document);
+  }
+
+  /** Applies another instance's update (already judged and stored there). */
+  #remote(document: OpenDocument, update: Uint8Array): void {
+    this.#deliver(document, update, null);
+    // It builds on something this instance never received: a hint was lost.
+    if (document.doc.store.pendingStructs || document.doc.store.pendingDs)
+      void this.reconcile(document.sectionId).catch(() => {});
+    this.#retryHeld(document);
+  }
+
+  /** Applies an update known to be stored and sends it to the listeners. */
+  #deliver(document: OpenDocument, update: Uint8Array, connectionId: string | null): void {
+    try {
+      Y.applyUpdate(document.doc, update);
+    } catch (error) {
+      logger.error({ err: error, sectionId: document.sectionId }, 'A stored update failed to apply: reloading the section');
+      this.#forget(document);
+      return;
+    }
+    const message = { sectionId: document.sectionId, update, connectionId };
+    for (const listener of document.listeners) listener(message);
   }
 
   /** The section's current document, loading it (snapshot + every update not yet folded) if needed. */
@@ -117,54 +316,179 @@ export class SectionDocuments {
         (document) => {
           if (this.#open.get(sectionId) === loading) this.#resolved.set(sectionId, document);
         },
-        () => this.#open.delete(sectionId),
+        () => {
+          if (this.#open.get(sectionId) === loading) this.#open.delete(sectionId);
+        },
       );
     }
     return open;
   }
 
   async #load(sectionId: string): Promise<OpenDocument> {
-    const doc = new Y.Doc({ gc: true });
-    const document: OpenDocument = { doc, listeners: new Set(), pending: 0 };
-    // Registered as open before reading, so an update published meanwhile is applied too (twice is harmless).
-    const [snapshot, updates] = await Promise.all([
-      this.prisma.sectionSnapshot.findUnique({ where: { sectionId } }),
-      this.prisma.sectionUpdate.findMany({ where: { sectionId }, orderBy: { id: 'asc' }, select: { update: true } }),
-    ]);
-    Y.transact(doc, () => {
-      if (snapshot) Y.applyUpdate(doc, snapshot.state);
-      for (const row of updates) Y.applyUpdate(doc, row.update);
+    const section = await this.prisma.tenderSection.findUnique({
+      where: { id: sectionId },
+      select: { responseId: true, response: { select: { dealId: true } } },
     });
-    document.pending = updates.length;
-    return document;
+    if (!section) throw new NotFoundError('input.sectionId', 'No such section.');
+    // Registered as open before reading, so an update published meanwhile is applied too (twice is harmless).
+    const rows = await readStoredRows(this.prisma, sectionId);
+    const { doc } = buildDocument(sectionId, rows);
+    return {
+      sectionId,
+      doc,
+      listeners: new Set(),
+      pending: rows.filter((row) => row.id !== null).length,
+      queue: [],
+      held: [],
+      writing: false,
+      responseId: section.responseId,
+      dealId: section.response.dealId,
+    };
   }
 
   /**
-   * Stores an update durably, then applies and broadcasts it. Resolves once it is stored: that is the
-   * acknowledgement. The caller has checked who may write and that the update is valid.
+   * Stores an update durably (group-committed with the section's other pushes), then applies and broadcasts
+   * it. Resolves with its log ID once stored: that is the acknowledgement.
+   *
+   * @throws NotFoundError / ForbiddenError when the pusher may not see / change the section; RuleViolationError
+   *   `SUBMITTED_READ_ONLY`, `SECTION_DONE`, or `MALFORMED_UPDATE` (undecodable, shape broken, or its
+   *   dependencies still unknown after `HOLD_MS`). All checked in the storing transaction.
    */
-  async apply(sectionId: string, update: Uint8Array, authorId: string, clientId: string | null): Promise<bigint> {
-    const row = await this.prisma.sectionUpdate.create({
-      data: { sectionId, update: bytes(update), authorId },
-      select: { id: true },
-    });
+  async push(sectionId: string, update: Uint8Array, pusher: Pusher): Promise<bigint> {
     const document = await this.document(sectionId);
-    this.#applyLocally(document, { sectionId, update, clientId });
-    await this.pubsub.publish('section:update', {
-      sectionId,
-      update: Buffer.from(update).toString('base64'),
-      clientId,
-      origin: this.instanceId,
+    return new Promise<bigint>((resolve, reject) => {
+      document.queue.push({ update, pusher, resolve, reject });
+      if (!document.writing) void this.#write(document);
     });
-    document.pending += 1;
-    this.onStored?.(sectionId, document.doc, authorId);
-    if (document.pending >= this.options.compactAfter) void this.compact(sectionId).catch(() => {});
-    return row.id;
   }
 
-  #applyLocally(document: OpenDocument, message: SectionUpdateMessage): void {
-    Y.applyUpdate(document.doc, message.update);
-    for (const listener of document.listeners) listener(message);
+  /** Stores an update on the server's own behalf (a restored version): rights were checked by the caller. */
+  apply(sectionId: string, update: Uint8Array, authorId: string, connectionId: string | null): Promise<bigint> {
+    return this.push(sectionId, update, { actor: null, authorId, connectionId });
+  }
+
+  /** Group commit: one transaction per batch of queued pushes, until the queue is empty. */
+  async #write(document: OpenDocument): Promise<void> {
+    document.writing = true;
+    try {
+      while (document.queue.length > 0) {
+        const batch = document.queue.splice(0, MAX_BATCH);
+        try {
+          await this.#commit(document, batch);
+        } catch (error) {
+          for (const push of batch) push.reject(error);
+        }
+      }
+    } finally {
+      document.writing = false;
+    }
+    if (document.listeners.size === 0 && document.held.length === 0) this.#evict(document);
+  }
+
+  async #commit(document: OpenDocument, batch: Push[]): Promise<void> {
+    type Outcome = { push: Push; verdict: 'store' | 'hold' | Error };
+    const { outcomes, ids } = await this.prisma.$transaction(
+      async (tx) => {
+        // Deal first, then response: the order a submission locks them in (FOR UPDATE), so neither deadlocks.
+        if (document.dealId) await tx.$queryRaw`SELECT id FROM "Deal" WHERE id = ${document.dealId}::uuid FOR SHARE`;
+        await tx.$queryRaw`SELECT id FROM "TenderResponse" WHERE id = ${document.responseId}::uuid FOR SHARE`;
+        const loaded = await loadSectionContext(tx, document.sectionId);
+        if (loaded && loaded.response.dealId !== document.dealId) {
+          // The response was attached to a deal meanwhile: lock that one instead (rare), then judge again.
+          document.dealId = loaded.response.dealId;
+          return { outcomes: null, ids: [] };
+        }
+        const pending = new PendingStructs();
+        const outcomes: Outcome[] = batch.map((push) => {
+          const refused = loaded ? this.#refusal(push.pusher, loaded) : new NotFoundError('input.sectionId', 'No such section.');
+          if (refused) return { push, verdict: refused };
+          try {
+            return { push, verdict: judgeUpdate(document.doc, push.update, pending) === 'valid' ? 'store' : 'hold' };
+          } catch (error) {
+            if (error instanceof InvalidUpdateError) return { push, verdict: refusal(error) };
+            throw error;
+          }
+        });
+        const stored = outcomes.filter((outcome) => outcome.verdict === 'store');
+        if (stored.length === 0) return { outcomes, ids: [] };
+        const rows = await tx.sectionUpdate.createManyAndReturn({
+          data: stored.map(({ push }) => ({
+            sectionId: document.sectionId,
+            update: bytes(push.update),
+            authorId: push.pusher.authorId,
+          })),
+          select: { id: true },
+        });
+        return { outcomes, ids: rows.map((row) => row.id) };
+      },
+      { maxWait: 30_000, timeout: 60_000 },
+    );
+    if (!outcomes) {
+      document.queue.unshift(...batch);
+      return;
+    }
+    const stored: Uint8Array[] = [];
+    let authorId: string | null = null;
+    let index = 0;
+    for (const { push, verdict } of outcomes) {
+      if (verdict === 'store') {
+        this.#deliver(document, push.update, push.pusher.connectionId);
+        stored.push(push.update);
+        authorId = push.pusher.authorId ?? authorId;
+        push.resolve(ids[index] as bigint);
+        index += 1;
+      } else if (verdict === 'hold') {
+        push.heldSince ??= Date.now();
+        document.held.push(push);
+      } else push.reject(verdict);
+    }
+    if (stored.length > 0) {
+      this.#seq += 1;
+      this.pubsub.publish('section:update', {
+        sectionId: document.sectionId,
+        update: Buffer.from(stored.length === 1 ? (stored[0] as Uint8Array) : Y.mergeUpdates(stored)).toString('base64'),
+        origin: this.instanceId,
+        seq: this.#seq,
+      });
+      document.pending += stored.length;
+      this.onStored?.(document.sectionId, document.doc, authorId);
+      if (document.pending >= this.options.compactAfter) {
+        document.pending = 0;
+        void this.compact(document.sectionId).catch((error: unknown) =>
+          logger.warn({ err: error, sectionId: document.sectionId }, 'Section compaction failed'),
+        );
+      }
+      this.#retryHeld(document);
+    } else if (outcomes.some((outcome) => outcome.verdict === 'hold')) {
+      // Maybe this instance missed what they build on: catch up with the database, which retries them.
+      void this.reconcile(document.sectionId).catch(() => {});
+    }
+  }
+
+  /** Why the pusher may not store into the section now, judged on what the transaction read; null when they may. */
+  #refusal(pusher: Pusher, loaded: SectionContext): Error | null {
+    const access = pusher.actor
+      ? sectionAccessOf(pusher.actor, loaded)
+      : { rights: 'change', section: loaded.section, submitted: isSubmitted(loaded.response) };
+    if (access.rights === 'none') return new NotFoundError('input.sectionId', 'No such section.');
+    if (access.rights !== 'change')
+      return new ForbiddenError('Only the collective’s active members and the deal’s partners edit this section.');
+    if (access.submitted) return new RuleViolationError('input.sectionId', 'SUBMITTED_READ_ONLY');
+    if (access.section.status === 'DONE') return new RuleViolationError('input.sectionId', 'SECTION_DONE');
+    return null;
+  }
+
+  /** Held pushes go back to the queue after the document advanced; those held too long are refused. */
+  #retryHeld(document: OpenDocument): void {
+    if (document.held.length === 0) return;
+    const now = Date.now();
+    const held = document.held.splice(0);
+    for (const push of held) {
+      if (now - (push.heldSince ?? now) > HOLD_MS)
+        push.reject(refusal(new InvalidUpdateError('The update builds on changes the server never received.')));
+      else document.queue.push(push);
+    }
+    if (document.queue.length > 0 && !document.writing) void this.#write(document);
   }
 
   /**
@@ -178,7 +502,7 @@ export class SectionDocuments {
       doc: document.doc,
       close: () => {
         document.listeners.delete(listener);
-        if (document.listeners.size === 0) this.#scheduleEviction(sectionId, document);
+        if (document.listeners.size === 0 && !document.writing && document.held.length === 0) this.#evict(document);
       },
     };
   }
@@ -191,58 +515,57 @@ export class SectionDocuments {
   }
 
   /**
-   * A document nobody listens to is unloaded at once: everything in it is already stored (an update is
-   * acknowledged only once in the log), so the next listener or push reloads it from the database.
+   * A document nobody listens to and nothing waits on is unloaded at once: everything in it is stored (an
+   * update is acknowledged only once in the log), so the next listener or push reloads it from the database.
    */
-  #scheduleEviction(sectionId: string, document: OpenDocument): void {
-    if (document.listeners.size > 0) return;
-    if (this.#resolved.get(sectionId) !== document) return;
-    this.#open.delete(sectionId);
-    this.#resolved.delete(sectionId);
+  #evict(document: OpenDocument): void {
+    if (document.listeners.size > 0 || document.queue.length > 0) return;
+    if (this.#resolved.get(document.sectionId) !== document) return;
+    this.#forget(document);
+  }
+
+  #forget(document: OpenDocument): void {
+    if (this.#resolved.get(document.sectionId) !== document) return;
+    this.#open.delete(document.sectionId);
+    this.#resolved.delete(document.sectionId);
+    for (const push of [...document.queue.splice(0), ...document.held.splice(0)])
+      push.reject(new Error('The section was reloaded: send the update again.'));
     document.doc.destroy();
   }
 
   /**
    * Folds the section's update log into its snapshot. Runs in a transaction that locks the section row, so
-   * two compactions do not interleave; it deletes exactly the rows it folded, so an update stored meanwhile
-   * (whatever its ID) stays in the log and is read on top of the snapshot.
+   * two compactions do not interleave; it reads snapshot and log in one statement and deletes exactly the
+   * rows it folded, so an update stored meanwhile (whatever its ID) stays in the log and is read on top of
+   * the snapshot. Rows set aside stay in the log, kept for inspection.
    */
   async compact(sectionId: string): Promise<number> {
-    const folded = await this.prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM "TenderSection" WHERE id = ${sectionId}::uuid FOR UPDATE`;
-      const snapshot = await tx.sectionSnapshot.findUnique({ where: { sectionId } });
-      const rows = await tx.sectionUpdate.findMany({
-        where: { sectionId },
-        orderBy: { id: 'asc' },
-        select: { id: true, update: true },
-      });
-      if (rows.length === 0) return 0;
-      const state = bytes(Y.mergeUpdates([...(snapshot ? [snapshot.state] : []), ...rows.map((row) => row.update)]));
-      const throughUpdateId = rows.at(-1)?.id ?? 0n;
-      await tx.sectionSnapshot.upsert({
-        where: { sectionId },
-        create: { sectionId, state, throughUpdateId },
-        update: { state, throughUpdateId, updatedAt: new Date() },
-      });
-      await tx.sectionUpdate.deleteMany({ where: { id: { in: rows.map((row) => row.id) } } });
-      return rows.length;
-    });
-    const open = this.#open.get(sectionId);
-    if (open)
-      void open.then(
-        (document) => (document.pending = Math.max(0, document.pending - folded)),
-        () => {},
-      );
-    return folded;
+    return this.prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "TenderSection" WHERE id = ${sectionId}::uuid FOR UPDATE`;
+        const rows = await readStoredRows(tx, sectionId);
+        if (!rows.some((row) => row.id !== null)) return 0;
+        const { doc, folded } = buildDocument(sectionId, rows);
+        if (folded.length === 0) return 0;
+        const state = bytes(Y.encodeStateAsUpdate(doc));
+        doc.destroy();
+        // BigInt IDs: Math.max does not take them.
+        let throughUpdateId = 0n;
+        for (const id of folded) if (id > throughUpdateId) throughUpdateId = id;
+        await tx.sectionSnapshot.upsert({
+          where: { sectionId },
+          create: { sectionId, state, throughUpdateId },
+          update: { state, throughUpdateId, updatedAt: new Date() },
+        });
+        await tx.sectionUpdate.deleteMany({ where: { id: { in: folded } } });
+        return folded.length;
+      },
+      { maxWait: 30_000, timeout: 60_000 },
+    );
   }
 
   /** The section's full state as one update, from the database (for history, export and submission). */
-  async storedState(sectionId: string): Promise<Uint8Array> {
-    const [snapshot, updates] = await Promise.all([
-      this.prisma.sectionSnapshot.findUnique({ where: { sectionId } }),
-      this.prisma.sectionUpdate.findMany({ where: { sectionId }, orderBy: { id: 'asc' }, select: { update: true } }),
-    ]);
-    const parts = [...(snapshot ? [snapshot.state] : []), ...updates.map((row) => row.update)];
-    return parts.length > 0 ? Y.mergeUpdates(parts) : Y.encodeStateAsUpdate(new Y.Doc());
+  storedState(sectionId: string): Promise<Uint8Array> {
+    return storedStateIn(this.prisma, sectionId);
   }
 }

@@ -2,18 +2,9 @@ import { createHash } from 'node:crypto';
 import * as Y from 'yjs';
 import type { Prisma } from '../generated/prisma/client.js';
 import { bodyOf, toMarkdown } from './content.js';
+import { storedStateIn } from './documents.js';
 
 type Tx = Prisma.TransactionClient;
-
-/** A section's full state as one update, read inside a transaction (snapshot + every update not yet folded). */
-export async function storedStateIn(tx: Tx, sectionId: string): Promise<Uint8Array> {
-  const [snapshot, updates] = await Promise.all([
-    tx.sectionSnapshot.findUnique({ where: { sectionId } }),
-    tx.sectionUpdate.findMany({ where: { sectionId }, orderBy: { id: 'asc' }, select: { update: true } }),
-  ]);
-  const parts = [...(snapshot ? [snapshot.state] : []), ...updates.map((row) => row.update)];
-  return parts.length > 0 ? Y.mergeUpdates(parts) : Y.encodeStateAsUpdate(new Y.Doc());
-}
 
 /** A throwaway document holding `state`. */
 export function docOf(state: Uint8Array): Y.Doc {

@@ -492,9 +492,28 @@ export async function sectionBodyAccess(
   actor: Actor,
   sectionId: string,
 ): Promise<{ rights: Rights; section: TenderSection; submitted: boolean } | null> {
+  const loaded = await loadSectionContext(tx, sectionId);
+  return loaded && sectionAccessOf(actor, loaded);
+}
+
+/** A section with its response (deal status and active partners): what `sectionAccessOf` judges. */
+export interface SectionContext {
+  section: TenderSection;
+  response: LoadedResponse;
+}
+
+/** Reads a section and what its rights depend on (2 statements); null when it does not exist. */
+export async function loadSectionContext(tx: Tx | Prisma.TransactionClient, sectionId: string): Promise<SectionContext | null> {
   const section = await tx.tenderSection.findUnique({ where: { id: sectionId } });
   if (!section) return null;
   const response = await tx.tenderResponse.findUnique({ where: { id: section.responseId }, include: RESPONSE_CONTEXT });
-  if (!response) return null;
+  return response && { section, response };
+}
+
+/** The actor's rights on a loaded section (pure: a push batch judges several pushers against one read). */
+export function sectionAccessOf(
+  actor: Actor,
+  { section, response }: SectionContext,
+): { rights: Rights; section: TenderSection; submitted: boolean } {
   return { rights: rightsOnSection(actor, response, section), section, submitted: isSubmitted(response) };
 }

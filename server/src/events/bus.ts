@@ -28,8 +28,13 @@ export type StreamMessage = ({ kind: 'event' } & LogEvent) | ResyncRequired;
 export type Topics = {
   /** A transaction that wrote events has committed; the log reaches at least this position. */
   'eventLog:advanced': [position: string];
-  /** A section's body changed on one instance (base64 Yjs update); the others apply it to their copy. */
-  'section:update': [message: { sectionId: string; update: string; clientId: string | null; origin: string }];
+  /** A section's body changed on one instance (base64 Yjs update, stored already; `seq` counts per origin): a hint. */
+  'section:update': [message: { sectionId: string; update: string; origin: string; seq: number }];
+  /**
+   * An instance's count of `section:update` hints published so far, every second: an instance that sees a gap
+   * (a hint lost while Redis was away) reconciles its open sections with the database.
+   */
+  'section:watermark': [message: { origin: string; seq: number }];
   /** Someone's presence in a section changed on one instance. */
   'section:presence': [message: { sectionId: string; key: string; presence: string | null; origin: string }];
 };

@@ -1,0 +1,211 @@
+import * as Y from 'yjs';
+import { SECTION_FRAGMENT } from './content.js';
+
+// Judging a Yjs update against a section's document without touching it: cost grows with the update (each
+// reference is one lookup in the document's struct store), never with the document. Yjs itself would apply
+// almost anything that decodes, and a map, a stray string or a `<script>` node in the body would then break
+// the editor or the export for good, so the shape is checked here, before the update is stored.
+
+/**
+ * Node types of the editor's ProseMirror schema (Tiptap StarterKit, as y-prosemirror stores them): the only
+ * XmlElement names a section body may hold. Marks (bold, link…) are formatting attributes of text, not nodes.
+ */
+export const BODY_NODE_TYPES: ReadonlySet<string> = new Set([
+  'paragraph',
+  'heading',
+  'bulletList',
+  'orderedList',
+  'listItem',
+  'blockquote',
+  'codeBlock',
+  'hardBreak',
+  'horizontalRule',
+]);
+
+/** Why an update is refused: it does not decode, or would change something other than the body's rich text. */
+export class InvalidUpdateError extends Error {}
+
+/** What a judged update is: applicable now, or waiting for updates it builds on (held, not judged). */
+export type Verdict = 'valid' | 'missing';
+
+type Struct = Y.Item | Y.GC | Y.Skip;
+/** Where an item lives: the body, an element of the schema, a text node, or discarded (Yjs turns it into GC). */
+type Place = { kind: 'body' } | { kind: 'element' } | { kind: 'text' } | { kind: 'discarded' };
+interface Resolved {
+  place: Place;
+  parentSub: string | null;
+}
+
+const BODY: Place = { kind: 'body' };
+const ELEMENT: Place = { kind: 'element' };
+const TEXT: Place = { kind: 'text' };
+const DISCARDED: Place = { kind: 'discarded' };
+
+/** Structs of updates not in the document yet (the one judged, and those accepted before it in a batch), by client. */
+export class PendingStructs {
+  readonly #byClient = new Map<number, Struct[]>();
+
+  add(structs: readonly Struct[]): void {
+    for (const struct of structs) {
+      if (struct instanceof Y.Skip) continue;
+      const list = this.#byClient.get(struct.id.client) ?? [];
+      list.push(struct);
+      this.#byClient.set(struct.id.client, list);
+    }
+  }
+
+  /** The next clock of `client` known here (0 when none). */
+  end(client: number): number {
+    const list = this.#byClient.get(client);
+    const last = list?.at(-1);
+    return last ? last.id.clock + last.length : 0;
+  }
+
+  find(id: Y.ID): Struct | undefined {
+    const list = this.#byClient.get(id.client);
+    if (!list) return undefined;
+    // Lists are short (one update's structs per client): a scan from the end is enough.
+    for (let i = list.length - 1; i >= 0; i -= 1) {
+      const struct = list[i] as Struct;
+      if (struct.id.clock <= id.clock && id.clock < struct.id.clock + struct.length) return struct;
+    }
+    return undefined;
+  }
+}
+
+function placeOfType(type: Y.AbstractType<unknown>): Place {
+  // A root type: only the body is ours (another root never gets anything, see `resolve`).
+  if (type._item === null) return Y.findRootTypeKey(type) === SECTION_FRAGMENT ? BODY : DISCARDED;
+  if (type instanceof Y.XmlElement) return ELEMENT;
+  if (type instanceof Y.XmlText) return TEXT;
+  throw new InvalidUpdateError('The body holds something that is not rich text.');
+}
+
+/** The place children of `struct` get when it is their parent. */
+function placeInside(struct: Struct): Place {
+  if (struct instanceof Y.GC) return DISCARDED;
+  if (struct instanceof Y.Item && struct.content instanceof Y.ContentType) {
+    const type = struct.content.type;
+    if (type instanceof Y.XmlElement) return ELEMENT;
+    if (type instanceof Y.XmlText) return TEXT;
+  }
+  throw new InvalidUpdateError('An update refers to a parent that is not an element or a text.');
+}
+
+/** Checks what an item holds against where it goes. */
+function checkContent(item: Y.Item, { place, parentSub }: Resolved): void {
+  if (place.kind === 'discarded') return;
+  const content = item.content;
+  if (content instanceof Y.ContentDeleted) return;
+  if (parentSub !== null) {
+    // Attributes of elements (a heading's level) and of text; the body itself is not a map.
+    if (place.kind !== 'body' && content instanceof Y.ContentAny) return;
+    throw new InvalidUpdateError('An update may not set keys on the body.');
+  }
+  if (place.kind === 'text') {
+    if (content instanceof Y.ContentString || content instanceof Y.ContentFormat) return;
+    throw new InvalidUpdateError('Text holds only characters and formatting.');
+  }
+  if (content instanceof Y.ContentType) {
+    const type = content.type;
+    if (type instanceof Y.XmlElement && BODY_NODE_TYPES.has(type.nodeName)) return;
+    if (type instanceof Y.XmlText && place.kind === 'element') return;
+    const name = type instanceof Y.XmlElement ? `"${type.nodeName}"` : 'this type';
+    throw new InvalidUpdateError(`The body may not hold ${name}.`);
+  }
+  throw new InvalidUpdateError('Blocks hold elements and text nodes only.');
+}
+
+/**
+ * Judges `update` against `doc` plus `pending` (updates accepted before it in the same batch, not applied to
+ * `doc` yet): `valid` when it decodes, every struct it builds on exists, and it keeps the body an XmlFragment
+ * of schema nodes (no other root, no map keys on the body, no foreign node or type, text only in text nodes);
+ * `missing` when something it builds on is not known yet (it is then held, not judged). On `valid` its structs
+ * are added to `pending`, so the next update of the batch may build on them.
+ *
+ * @throws InvalidUpdateError when it does not decode or breaks the shape.
+ */
+export function judgeUpdate(doc: Y.Doc, update: Uint8Array, pending: PendingStructs): Verdict {
+  let decoded: ReturnType<typeof Y.decodeUpdate>;
+  try {
+    decoded = Y.decodeUpdate(update);
+  } catch {
+    throw new InvalidUpdateError('Not a Yjs update.');
+  }
+  const structs = decoded.structs as Struct[];
+  const own = new PendingStructs();
+  own.add(structs);
+  let missing = false;
+  const store = doc.store;
+  const known = (client: number) => Math.max(Y.getState(store, client), pending.end(client));
+
+  /** The struct containing `id`, from this update, the batch or the document; null when unknown. */
+  const lookup = (id: Y.ID): { struct: Struct; inDoc: boolean } | null => {
+    const local = own.find(id) ?? pending.find(id);
+    if (local) return { struct: local, inDoc: false };
+    if (id.clock < Y.getState(store, id.client)) return { struct: Y.getItem(store, id) as Struct, inDoc: true };
+    return null;
+  };
+
+  const resolved = new Map<Struct, Resolved | null>();
+  /** Where an item goes, following origins as Yjs does when no parent is written; null when unknown yet. */
+  const resolve = (item: Y.Item, depth = 0): Resolved | null => {
+    if (resolved.has(item)) {
+      const known = resolved.get(item);
+      if (known === undefined) throw new InvalidUpdateError('An update refers to itself.');
+      return known;
+    }
+    if (depth > 10_000) throw new InvalidUpdateError('An update refers too deep.');
+    resolved.set(item, undefined as never);
+    let result: Resolved | null;
+    const parent = item.parent as unknown;
+    if (typeof parent === 'string') {
+      if (parent !== SECTION_FRAGMENT)
+        throw new InvalidUpdateError(`An update may only change the section body, not "${parent}".`);
+      result = { place: BODY, parentSub: item.parentSub };
+    } else if (parent instanceof Y.ID) {
+      const found = lookup(parent);
+      result = found && { place: placeInside(found.struct), parentSub: item.parentSub };
+    } else {
+      const neighbour = item.origin ?? item.rightOrigin;
+      if (!neighbour) throw new InvalidUpdateError('An update holds an item with no place.');
+      const found = lookup(neighbour);
+      if (!found) result = null;
+      else if (found.struct instanceof Y.GC) result = { place: DISCARDED, parentSub: null };
+      else if (!(found.struct instanceof Y.Item)) throw new InvalidUpdateError('An update refers to a gap.');
+      else if (found.inDoc)
+        result = found.struct.parent
+          ? { place: placeOfType(found.struct.parent as Y.AbstractType<unknown>), parentSub: found.struct.parentSub }
+          : { place: DISCARDED, parentSub: null };
+      else result = resolve(found.struct, depth + 1);
+    }
+    resolved.set(item, result);
+    return result;
+  };
+
+  for (const struct of structs) {
+    if (struct instanceof Y.Skip) continue;
+    const { client, clock } = struct.id;
+    // A struct starting past what is known of its client needs the ones before it.
+    if (clock > known(client) && !own.find(Y.createID(client, clock - 1))) {
+      missing = true;
+      continue;
+    }
+    if (!(struct instanceof Y.Item)) continue;
+    for (const reference of [struct.origin, struct.rightOrigin]) if (reference && !lookup(reference)) missing = true;
+    const place = resolve(struct);
+    if (place === null) missing = true;
+    else checkContent(struct, place);
+  }
+  // Deleting what is not known yet waits for it too.
+  for (const [client, ranges] of decoded.ds.clients)
+    for (const range of ranges) if (range.clock + range.len > Math.max(known(client), own.end(client))) missing = true;
+  if (missing) return 'missing';
+  pending.add(structs);
+  return 'valid';
+}
+
+/** Judges an update against an empty document: what a section accepts from anyone, before anything else. */
+export function checkUpdateShape(update: Uint8Array): void {
+  judgeUpdate(new Y.Doc(), update, new PendingStructs());
+}
