@@ -13,15 +13,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
  * belongs on a screen. "Screen pending" entries are debts of issue 12, to remove as screens land.
  */
 const API_ONLY: Record<string, string> = {
-  // Screen pending (issue 12): tender responses and their sections.
-  updateTenderResponse: 'screen pending',
-  addTenderSection: 'screen pending',
-  moveTenderSection: 'screen pending',
-  removeTenderSection: 'screen pending',
-  updateTenderSection: 'screen pending',
-  // Screen pending (issue 12): deals.
-  updateDeal: 'screen pending',
-  substituteDealPartner: 'screen pending',
+  // None today: every mutation a member may use has its screen (issue 12).
 };
 
 /** The `.ts`/`.tsx` files of a folder and its subfolders, generated typings left out. */

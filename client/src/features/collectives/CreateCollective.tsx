@@ -7,6 +7,7 @@ import { fr, label } from '../../i18n/fr';
 import { FieldError } from '../../ui/FieldError';
 import { Notice } from '../../ui/Notice';
 import { useDraft } from '../../ui/useDraft';
+import { usePageTitle } from '../../ui/usePageTitle';
 
 const CREATE_COLLECTIVE = graphql(`
   mutation CreateCollective($input: CreateCollectiveInput!) {
@@ -91,6 +92,7 @@ export function toInput(draft: Draft): Input {
 
 export function CreateCollective() {
   const id = useId();
+  usePageTitle(fr.create.title);
   const navigate = useNavigate();
   const [draft, setDraft, clearDraft] = useDraft<Draft>('create-collective', EMPTY);
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);

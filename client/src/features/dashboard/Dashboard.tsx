@@ -8,6 +8,7 @@ import { fr, label } from '../../i18n/fr';
 import { ActivityList } from '../../ui/ActivityFeed';
 import { formatDateTime, formatEuros, formatRelative } from '../../ui/format';
 import { Notice } from '../../ui/Notice';
+import { usePageTitle } from '../../ui/usePageTitle';
 
 const DASHBOARD = graphql(`
   subscription Dashboard($withinDays: Int) {
@@ -51,6 +52,7 @@ const DEAL_ORDER = ['WATCH', 'GO', 'PREPARING', 'SUBMITTED', 'WON', 'LOST', 'UNS
 /** The live dashboard: a subscription sends a full snapshot at once, then after every burst of changes. */
 export function Dashboard() {
   const id = useId();
+  usePageTitle(fr.dashboard.title);
   const [{ data, error, fetching }] = useSubscription({ query: DASHBOARD, variables: { withinDays: 14 } });
   const figures = data?.dashboard;
 

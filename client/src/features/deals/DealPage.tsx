@@ -9,6 +9,8 @@ import { Notice } from '../../ui/Notice';
 import { NotFound, QueryState } from '../../ui/QueryState';
 import { useLatest } from '../../ui/useLatest';
 import { useNodeChanges } from '../../ui/useNodeChanges';
+import { usePageTitle } from '../../ui/usePageTitle';
+import { EditDealForm, SubstitutePartnerForm } from './DealForms';
 import { DealPartnersEditor } from './DealPartnersEditor';
 
 const DEAL_PAGE = graphql(`
@@ -144,6 +146,7 @@ export function DealPage() {
 
 function DealView({ deal }: { deal: Deal }) {
   const id = useId();
+  usePageTitle(deal.title);
   const [editing, setEditing] = useState(false);
   const editable = !deal.isClosed && !deal.submittedAt;
   const shareGap = 10_000 - deal.shareTotal;
@@ -197,6 +200,7 @@ function DealView({ deal }: { deal: Deal }) {
         </dl>
       </section>
 
+      {editable ? <EditDealForm deal={deal} /> : null}
       <StatusChanger deal={deal} />
 
       <section className="card" aria-labelledby={`${id}-partners`}>
@@ -252,6 +256,7 @@ function DealView({ deal }: { deal: Deal }) {
           </p>
         ) : null}
         {editable && editing ? <DealPartnersEditor deal={deal} onDone={() => setEditing(false)} /> : null}
+        {deal.submittedAt && !deal.isClosed ? <SubstitutePartnerForm dealId={deal.id} partners={deal.partners} /> : null}
         {deal.substitutions.length > 0 ? (
           <>
             <h3>{fr.deal.substitutions}</h3>

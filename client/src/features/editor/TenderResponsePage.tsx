@@ -1,11 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { type FragmentOf, readFragment } from '../../graphql';
+import { usePageTitle } from '../../ui/usePageTitle';
 import { ExportButtons } from './ExportButtons';
 import './editor.css';
 import { COLLECTIVE_ACTIVITY, SECTION_FIELDS, TENDER_RESPONSE } from './queries';
 import { SectionWorkspace } from './SectionWorkspace';
 import { editorStrings as t } from './strings';
+import { ResponseSettings, SectionSettings } from './TenderForms';
 
 export type EditorSection = FragmentOf<typeof SECTION_FIELDS>;
 export type SectionData = ReturnType<typeof readSection>;
@@ -21,7 +23,14 @@ interface Figures {
   isOverLimit: boolean;
 }
 
-const dateFormat = new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+// Paris time whatever the browser's zone, as every date of the app.
+const dateFormat = new Intl.DateTimeFormat('fr-FR', {
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZone: 'Europe/Paris',
+});
 
 export function formatDate(value: string | null | undefined): string {
   if (!value) return '';
@@ -57,6 +66,7 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
   const response = data?.node?.__typename === 'TenderResponse' ? data.node : null;
   const sections = useMemo(() => (response ? response.sections.map(readSection) : []), [response]);
   const selected = sections.find((s) => s.id === selectedId) ?? sections[0] ?? null;
+  usePageTitle(response?.title);
 
   // Re-query (debounced) when the server says something about the response changed.
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -113,6 +123,7 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
         </div>
         <ExportButtons responseId={response.id} />
       </header>
+      <ResponseSettings response={response} />
       <div className="tender-editor__layout">
         <nav className="tender-editor__sidebar" aria-label={t.sections}>
           <h2>{t.sections}</h2>
@@ -160,6 +171,15 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
           </ol>
         </nav>
         <div className="tender-editor__main">
+          {selected ? (
+            <SectionSettings
+              key={`settings-${selected.id}`}
+              responseId={response.id}
+              section={selected}
+              count={sections.length}
+              submitted={response.isSubmitted}
+            />
+          ) : null}
           {selected ? (
             <SectionWorkspace
               key={selected.id}

@@ -6,6 +6,7 @@ import { fr, label } from '../../i18n/fr';
 import { ActivityPanel } from '../../ui/ActivityFeed';
 import { formatDateTime } from '../../ui/format';
 import { useActivity } from '../../ui/useActivity';
+import { usePageTitle } from '../../ui/usePageTitle';
 
 const ASSIGNED = graphql(`
   query SectionsAssignedToMe {
@@ -25,6 +26,7 @@ const ASSIGNED = graphql(`
 /** The member's own feed: what concerns them, live, plus the sections waiting for them. */
 export function MyFeed() {
   const id = useId();
+  usePageTitle(fr.feed.title);
   const [{ data: assigned }, refetchAssigned] = useQuery({ query: ASSIGNED });
   const activity = useActivity({ feed: true }, (event) => {
     if (event.type.startsWith('tenderSection') || event.type.startsWith('tenderResponse'))

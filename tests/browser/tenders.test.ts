@@ -1,0 +1,124 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BrowserApp,
+  CAMILLE,
+  chromiumAvailable,
+  graphqlRequest,
+  pageErrors,
+  type SignedIn,
+  screenshot,
+  signedInContext,
+  startBrowserApp,
+  THOMAS,
+} from '../support/browser.js';
+import { confirm, fieldError, fill, form, submit } from '../support/forms.js';
+
+// A deal and its tender response set up from the browser by the lead (Camille) while a partner (Thomas) watches:
+// the deal's terms, sections added, set up and removed, each rule said next to its field. One server for the file.
+
+let app: BrowserApp;
+let camille: SignedIn;
+let thomas: SignedIn;
+let a: Page;
+let b: Page;
+const errors: string[][] = [];
+
+beforeAll(async () => {
+  if (!chromiumAvailable) return;
+  app = await startBrowserApp();
+  camille = await signedInContext(app, CAMILLE);
+  thomas = await signedInContext(app, THOMAS);
+  a = await camille.context.newPage();
+  b = await thomas.context.newPage();
+  errors.push(pageErrors(a), pageErrors(b));
+}, 240_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+async function step(name: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    await screenshot(a, `${name}-camille-failure`).catch(() => {});
+    await screenshot(b, `${name}-thomas-failure`).catch(() => {});
+    throw new Error(`${String(error)}\nPage errors: ${errors.flat().join('\n')}\nServer: ${app.server.output().slice(-3000)}`);
+  }
+}
+
+const open = async (page: Page, path: string) => {
+  await page.goto(path);
+  await page.locator('main h1').first().waitFor({ timeout: 20_000 });
+};
+
+/** The deal and tender response of the `ao-metropole-contenus` collective. */
+async function dealAndResponse(): Promise<{ deal: string; response: string }> {
+  const data = await graphqlRequest(
+    app.url,
+    `{ collective(slug: "ao-metropole-contenus") {
+      deals(first: 1) { edges { node { id } } }
+      tenderResponses(first: 1) { edges { node { id } } } } }`,
+    {},
+    camille.token,
+  );
+  return {
+    deal: data.collective.deals.edges[0].node.id,
+    response: data.collective.tenderResponses.edges[0].node.id,
+  };
+}
+
+describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from the browser', () => {
+  it('changes the deal’s terms live for a partner, a total that breaks the split refused by its field', async () => {
+    await step('deal-edit', async () => {
+      const { deal } = await dealAndResponse();
+      await open(a, `/affaires/${deal}`);
+      await open(b, `/affaires/${deal}`);
+      await a.locator('[data-testid="edit-deal"]').click();
+      const edit = form(a, 'edit-deal-form');
+      await fill(edit, { totalAmountCents: '1' });
+      await submit(a, 'edit-deal-form');
+      expect(await fieldError(edit, 'totalAmountCents')).not.toBe('');
+      await screenshot(a, 'deal-edit-error');
+      const title = `Contenus accessibles — offre commune ${Date.now()}`;
+      await a.locator('[data-testid="edit-deal"]').click();
+      await a.locator('[data-testid="edit-deal"]').click();
+      await fill(form(a, 'edit-deal-form'), { title });
+      await submit(a, 'edit-deal-form');
+      await b.locator('main h1', { hasText: title }).waitFor({ timeout: 15_000 });
+      expect(await b.title()).toContain(title);
+      await screenshot(b, 'deal-page');
+    });
+  }, 120_000);
+
+  it('adds a section with its limit and restriction checked by the server, seen live, then removes it', async () => {
+    await step('tender-sections', async () => {
+      const { response } = await dealAndResponse();
+      await open(a, `/reponses/${response}`);
+      await open(b, `/reponses/${response}`);
+      await a.locator('[data-testid="add-section"]').click();
+      const add = form(a, 'add-section-form');
+      const title = `Annexe RSE ${Date.now()}`;
+      await fill(add, { kind: 'FREE', title, wordLimit: '0' });
+      await submit(a, 'add-section-form');
+      expect(await fieldError(add, 'wordLimit')).not.toBe('');
+      await fill(add, { wordLimit: '800', restricted: true });
+      await submit(a, 'add-section-form');
+      expect(await fieldError(add, 'ownerPartnerId')).not.toBe('');
+      await screenshot(a, 'tender-section-error');
+      await fill(add, { restricted: false });
+      await submit(a, 'add-section-form');
+      const item = b.locator('[data-testid="section-item"]', { hasText: title });
+      await item.waitFor({ timeout: 15_000 });
+      await expect.poll(() => item.textContent(), { timeout: 15_000 }).toContain('800');
+
+      // Camille opens the new section and removes it; Thomas sees it go.
+      await a.locator('[data-testid="section-item"]', { hasText: title }).click();
+      await a.locator('[data-testid="move-section-up"]').waitFor();
+      await screenshot(a, 'tender-response');
+      await a.locator('[data-testid="remove-section"]').click();
+      await confirm(a);
+      await expect.poll(() => b.locator('[data-testid="section-item"]', { hasText: title }).count(), { timeout: 15_000 }).toBe(0);
+    });
+  }, 120_000);
+});
