@@ -10,6 +10,7 @@ import { type Context, createContext, type InitialContext } from './context.js';
 import { type Database, openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { EventBus } from './events/bus.js';
+import { pruneIdempotencyKeys } from './events/idempotency.js';
 import { pruneEventLog } from './events/prune.js';
 import { createEventPubSub } from './events/pubsub.js';
 import { trackRecording } from './events/record.js';
@@ -24,6 +25,7 @@ import { seedDemoData } from './seed/demo.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
 import { identityBodiesOnly, Router, requestListener, requestPath, useBadRequestParams } from './transport/http.js';
 import { serveClient } from './transport/static.js';
+import { useIdempotencyKeys } from './transport/idempotency.js';
 import { maskUnavailable } from './transport/unavailable.js';
 import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
 
@@ -72,6 +74,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     pruneEventLog(db.prisma, new Date(Date.now() - config.eventRetentionDays * 86_400_000)).catch((error: unknown) =>
       logger.warn({ err: error }, 'Event log pruning failed; retried in an hour'),
     );
+    pruneIdempotencyKeys(db.prisma, new Date(Date.now() - config.idempotencyKeyTtlHours * 3_600_000)).catch((error: unknown) =>
+      logger.warn({ err: error }, 'Idempotency key pruning failed; retried in an hour'),
+    );
   }, 3_600_000);
   pruning.unref();
 
@@ -91,6 +96,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       metrics.graphqlPlugin(),
       useOperationObservability(metrics),
       announceCommittedEvents(events),
+      // After (around) the announcement: a replayed answer neither runs nor announces again.
+      useIdempotencyKeys(),
     ],
   });
 

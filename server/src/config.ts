@@ -24,6 +24,8 @@ export interface Config {
   eventPollMs: number;
   /** Events older than this are pruned from the log (resuming from before gets a resync). */
   eventRetentionDays: number;
+  /** How long a mutation's idempotency key (and its stored answer) is kept, in hours (`IDEMPOTENCY_KEY_TTL_HOURS`, 24). */
+  idempotencyKeyTtlHours: number;
   /** Largest co-editing update accepted, in bytes. */
   maxUpdateBytes: number;
   /** Updates in a section's log before they are folded into its snapshot. */
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subscriberBuffer: env.SUBSCRIBER_BUFFER ? Number(env.SUBSCRIBER_BUFFER) : 1000,
     eventPollMs: env.EVENT_POLL_MS ? Number(env.EVENT_POLL_MS) : 1000,
     eventRetentionDays: env.EVENT_RETENTION_DAYS ? Number(env.EVENT_RETENTION_DAYS) : 90,
+    idempotencyKeyTtlHours: numberFrom(env.IDEMPOTENCY_KEY_TTL_HOURS, 24),
     maxUpdateBytes: env.MAX_UPDATE_BYTES ? Number(env.MAX_UPDATE_BYTES) : 1024 * 1024,
     compactAfter: env.COMPACT_AFTER ? Number(env.COMPACT_AFTER) : 200,
     pgliteThread: env.PGLITE_THREAD === 'worker' ? 'worker' : 'main',

@@ -12,6 +12,9 @@ import { alive, logged, observedClient, post, until } from './support.js';
 const ACTIVITY = /* GraphQL */ `
   subscription($id: ID!, $after: String) { collectiveActivity(collectiveId: $id, after: $after) { ... on ActivityEvent { position type } } }
 `;
+const CREATE = /* GraphQL */ `
+  mutation($name: String!) { createCollective(input: { name: $name, kind: COMMONS, purpose: "Tenir bon." }) { __typename } }
+`;
 const UPDATE = /* GraphQL */ `
   mutation($id: ID!, $p: String!) { updateCollective(input: { id: $id, purpose: $p }) { __typename } }
 `;
@@ -99,6 +102,10 @@ describe('PostgreSQL outage', () => {
     expect(refused.code).toBe('UNAVAILABLE');
     expect(JSON.stringify(refused.body)).not.toContain('Unexpected error');
     const firstUnavailableAt = Date.now();
+    // A creation sent with an idempotency key meets it: its outcome is unknown to the caller, who will retry.
+    const key = { 'idempotency-key': 'creation-pendant-la-panne' };
+    const creation = await post(a.url, CREATE, { name: 'Collectif résistant' }, token, key);
+    expect([creation.status, creation.code]).toEqual([503, 'UNAVAILABLE']);
     // A query, on the other instance, too.
     const query = await post(b.url, '{ viewer { id } }', {}, token);
     expect([query.status, query.code]).toEqual([503, 'UNAVAILABLE']);
@@ -146,6 +153,18 @@ describe('PostgreSQL outage', () => {
     );
     expect(recovered.body.data?.updateCollective.__typename).toBe('MutationUpdateCollectiveSuccess');
     const lastUnavailableWindowMs = Date.now() - firstUnavailableAt;
+    // The creation is retried with its key until acknowledged, then once more (its answer "lost"): one collective.
+    const created = await until(
+      async () => {
+        const answer = await post(b.url, CREATE, { name: 'Collectif résistant' }, token, key);
+        return answer.code === 'UNAVAILABLE' ? null : answer;
+      },
+      () => 'the creation to be acknowledged',
+    );
+    expect(created.body.data?.createCollective.__typename).toBe('MutationCreateCollectiveSuccess');
+    const replayed = await post(a.url, CREATE, { name: 'Collectif résistant' }, token, key);
+    expect(replayed.body).toEqual({ ...created.body, extensions: { idempotentReplay: true } });
+    expect(await db.prisma.collective.count({ where: { name: 'Collectif résistant' } })).toBe(1);
     acknowledged += 1;
     for (let i = 1; i < 3; i += 1) {
       const answer = await post(b.url, UPDATE, { id: collectiveId, p: `Après ${i}` }, token);

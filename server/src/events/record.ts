@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Prisma } from '../generated/prisma/client.js';
+import { claimInTransaction } from './idempotency.js';
 import type { EventPayloads, EventSubject, EventType } from './types.js';
 
 // Held until commit, so event positions are handed out in commit order: a reader never sees
@@ -34,6 +35,8 @@ export async function trackRecording<T>(operation: () => Promise<T> | T): Promis
 export async function recordEvent<T extends EventType>(tx: Prisma.TransactionClient, event: DomainEvent<T>): Promise<void> {
   const store = recording.getStore();
   if (store) store.recorded = true;
+  // A mutation sent with an idempotency key claims it here, so the claim commits or vanishes with the change.
+  await claimInTransaction(tx);
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK})`;
   await tx.eventLog.create({
     data: {

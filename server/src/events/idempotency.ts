@@ -1,0 +1,47 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { UnavailableError } from '../errors.js';
+
+/**
+ * Idempotency keys: a mutation sent with a key is applied at most once per member and key, however often it
+ * is retried (after a timeout, a 503, a dropped connection: an unknown outcome). The key is claimed in the
+ * same transaction as the mutation's first recorded event (`claimInTransaction`, called by `recordEvent`), so
+ * the claim exists exactly when the change committed. A mutation that records no event (a pushed Yjs update,
+ * presence, sign-in) is idempotent by nature or harmless to repeat, and claims nothing.
+ */
+export interface IdempotencyClaim {
+  memberId: string;
+  key: string;
+  fingerprint: string;
+  /** Set once a transaction of this mutation inserted the key. */
+  claimed: boolean;
+}
+
+const scope = new AsyncLocalStorage<IdempotencyClaim>();
+
+/** Runs a mutation with its key in scope, so that `recordEvent` claims it inside the mutation's transaction. */
+export function withIdempotencyKey<T>(claim: IdempotencyClaim, operation: () => T): T {
+  return scope.run(claim, operation);
+}
+
+/**
+ * Inserts the mutation's key in the caller's transaction (once per mutation). Raises `UnavailableError` when
+ * another request holding the same key committed meanwhile (two concurrent retries): this transaction rolls
+ * back and the caller, retrying, is answered the stored result.
+ */
+export async function claimInTransaction(tx: Prisma.TransactionClient): Promise<void> {
+  const claim = scope.getStore();
+  if (!claim || claim.claimed) return;
+  const inserted = await tx.$executeRaw`
+    INSERT INTO "IdempotencyKey" ("memberId", "key", "fingerprint")
+    VALUES (${claim.memberId}::uuid, ${claim.key}, ${claim.fingerprint})
+    ON CONFLICT DO NOTHING`;
+  if (inserted === 0) throw new UnavailableError('A request with this idempotency key is being applied; retry shortly.');
+  claim.claimed = true;
+}
+
+/** Deletes keys older than `before` (a retry comes within minutes; a day is plenty). Returns how many. */
+export async function pruneIdempotencyKeys(prisma: PrismaClient, before: Date): Promise<number> {
+  const { count } = await prisma.idempotencyKey.deleteMany({ where: { createdAt: { lt: before } } });
+  return count;
+}
