@@ -24,8 +24,8 @@ import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
 import { identityBodiesOnly, Router, requestListener, requestPath, useBadRequestParams } from './transport/http.js';
-import { serveClient } from './transport/static.js';
 import { useIdempotencyKeys } from './transport/idempotency.js';
+import { serveClient } from './transport/static.js';
 import { maskUnavailable } from './transport/unavailable.js';
 import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
 

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { UnavailableError } from '../errors.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 /**
  * Idempotency keys: a mutation sent with a key is applied at most once per member and key, however often it
