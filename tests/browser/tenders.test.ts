@@ -121,4 +121,42 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
       await expect.poll(() => b.locator('[data-testid="section-item"]', { hasText: title }).count(), { timeout: 15_000 }).toBe(0);
     });
   }, 120_000);
+  it('formats with the toolbar and its shortcuts, the co-author seeing the selection and the result live', async () => {
+    await step('editor-toolbar', async () => {
+      const { response } = await dealAndResponse();
+      await open(a, `/reponses/${response}`);
+      await open(b, `/reponses/${response}`);
+      // The technical proposal (section 2) is being written: both open it.
+      for (const page of [a, b]) {
+        await page.locator('[data-testid="section-item"]').nth(1).click();
+        await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
+      }
+      const editorA = a.locator('[data-testid="editor"] .ProseMirror');
+      await editorA.click();
+      await a.keyboard.press('Control+End');
+      await a.keyboard.press('Enter');
+      await a.keyboard.type('Notre méthode', { delay: 10 });
+      for (let index = 0; index < 'méthode'.length; index += 1) await a.keyboard.press('Shift+ArrowLeft');
+      // Thomas sees Camille's selection, not only her caret; nobody sees their own caret as someone else's.
+      await b.locator('[data-testid="remote-selection"]').first().waitFor({ timeout: 15_000 });
+      expect(await a.locator('[data-testid="remote-caret"]', { hasText: 'Camille' }).count()).toBe(0);
+      await a.locator('[data-testid="toolbar-bold"]').click();
+      await b.locator('[data-testid="editor"] strong', { hasText: 'méthode' }).waitFor({ timeout: 15_000 });
+      await expect.poll(() => a.locator('[data-testid="toolbar-bold"]').getAttribute('aria-pressed')).toBe('true');
+      // Ctrl+Z takes the bold back, the toolbar's redo puts it again; Ctrl+Alt+2 makes the line a heading.
+      await a.keyboard.press('Control+z');
+      await b.locator('[data-testid="editor"] strong', { hasText: 'méthode' }).waitFor({ state: 'detached', timeout: 15_000 });
+      await a.locator('[data-testid="toolbar-redo"]').click();
+      await b.locator('[data-testid="editor"] strong', { hasText: 'méthode' }).waitFor({ timeout: 15_000 });
+      await a.keyboard.press('Control+Alt+2');
+      await b.locator('[data-testid="editor"] h2', { hasText: 'Notre méthode' }).waitFor({ timeout: 15_000 });
+      // Ctrl+K opens the link field for the selection.
+      await a.keyboard.press('Control+k');
+      await a.locator('[data-testid="toolbar-link-href"]').fill('collectifs.coop/methode');
+      await a.locator('[data-testid="toolbar-link-apply"]').click();
+      await b.locator('[data-testid="editor"] a[href="https://collectifs.coop/methode"]').waitFor({ timeout: 15_000 });
+      await screenshot(a, 'editor-toolbar');
+      await screenshot(b, 'editor-remote-selection');
+    });
+  }, 120_000);
 });

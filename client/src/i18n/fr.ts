@@ -951,6 +951,21 @@ export const fr = {
   } satisfies Record<RuleName, string>,
   /** The tender response editor. */
   editor: {
+    toolbar: {
+      label: 'Mise en forme',
+      heading2: 'Titre',
+      heading3: 'Sous-titre',
+      bold: 'Gras',
+      italic: 'Italique',
+      bullets: 'Liste à puces',
+      numbers: 'Liste numérotée',
+      link: 'Lien',
+      linkAddress: 'Adresse du lien',
+      linkApply: 'Appliquer',
+      linkRemove: 'Retirer le lien',
+      undo: 'Annuler',
+      redo: 'Rétablir',
+    },
     loading: 'Chargement de la réponse…',
     loadingText: 'Chargement du texte…',
     notFound: 'Cette réponse n’existe pas ou ne vous est pas accessible.',

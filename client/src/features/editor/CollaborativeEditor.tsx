@@ -1,8 +1,10 @@
+import { Extension } from '@tiptap/core';
 import Collaboration from '@tiptap/extension-collaboration';
 import CollaborationCaret from '@tiptap/extension-collaboration-caret';
 import { EditorContent, useEditor } from '@tiptap/react';
 import StarterKit from '@tiptap/starter-kit';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
+import { EditorToolbar } from './EditorToolbar';
 import type { SectionSync } from './sectionSync';
 import { editorStrings as t } from './strings';
 
@@ -22,16 +24,33 @@ function renderCaret(user: { name?: string | null; color?: string | null }): HTM
 
 /** Tiptap bound to the section's Yjs document (`body` fragment), with everyone else's caret and selection. */
 export function CollaborativeEditor({ sync, title, editable }: { sync: SectionSync; title: string; editable: boolean }) {
+  const [linkRequests, setLinkRequests] = useState(0);
   const editor = useEditor(
     {
       extensions: [
         // Collaboration brings its own (Yjs) undo history.
-        StarterKit.configure({ undoRedo: false }),
+        StarterKit.configure({ undoRedo: false, link: { openOnClick: false, autolink: true } }),
+        // Ctrl/⌘+K asks the toolbar for the link field.
+        Extension.create({
+          name: 'linkShortcut',
+          addKeyboardShortcuts: () => ({
+            'Mod-k': () => {
+              setLinkRequests((count) => count + 1);
+              return true;
+            },
+          }),
+        }),
         Collaboration.configure({ document: sync.doc, field: 'body' }),
         CollaborationCaret.configure({
           provider: { awareness: sync.awareness },
           user: { name: '', color: '' },
           render: renderCaret,
+          // A co-author's selection in their colour, not only their caret.
+          selectionRender: (user) => ({
+            class: 'collaboration-carets__selection',
+            style: `background-color: ${user.color || '#1971c2'}33`,
+            'data-testid': 'remote-selection',
+          }),
         }),
       ],
       editable,
@@ -53,6 +72,7 @@ export function CollaborativeEditor({ sync, title, editable }: { sync: SectionSy
 
   return (
     <div className="editor-frame" data-testid="editor">
+      {editor && editable ? <EditorToolbar editor={editor} linkRequests={linkRequests} /> : null}
       <EditorContent editor={editor} />
     </div>
   );
