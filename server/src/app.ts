@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getOperationAST } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
@@ -22,6 +22,7 @@ import { METRICS_PATH, Metrics } from './observability/metrics.js';
 import { useOperationObservability, yogaLogger } from './observability/operations.js';
 import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
+import { InFlight, useInFlight } from './transport/drain.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
 import { identityBodiesOnly, Router, requestListener, requestPath, useBadRequestParams } from './transport/http.js';
 import { useIdempotencyKeys } from './transport/idempotency.js';
@@ -32,7 +33,16 @@ import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
 export interface App {
   /** Listens on the configured port (0 picks a free one) and returns the base URL. */
   start(): Promise<string>;
+  /** Stops at once: sockets and requests are cut (tests; `shutdown` is the graceful path). */
   stop(): Promise<void>;
+  /**
+   * Graceful shutdown (SIGTERM): stops accepting connections (`/ready` says 503 meanwhile), lets requests and
+   * GraphQL executions in flight finish for up to `shutdownTimeoutMs`, closes graphql-ws sockets with 1001
+   * (going away: clients reconnect elsewhere and resubscribe from their positions), cuts SSE streams and
+   * what is still running, stores what documents hold (pending figures and versions, log compaction), then
+   * closes everything as `stop` does. Logs each step; resolves once done.
+   */
+  shutdown(): Promise<void>;
   /** Yoga's fetch handler, for tests that need no socket. */
   fetch: (request: Request) => Promise<Response>;
   db: Database;
@@ -68,6 +78,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const live = new Lifecycle(events);
   const unobserveLag = events.observe((event) => metrics.delivered(event.createdAt));
   let draining = false;
+  const inFlight = new InFlight();
+  /** Responses being answered, to tell each to close its connection once a shutdown begins. */
+  const answering = new Set<ServerResponse>();
   const server = { prisma: db.prisma, config, events, live, documents, presence };
   const pruning = setInterval(() => {
     // Fire and forget: a failure (the database down this hour) is logged; the next hour prunes what is due.
@@ -95,6 +108,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       useBadRequestParams(),
       metrics.graphqlPlugin(),
       useOperationObservability(metrics),
+      useInFlight(inFlight),
       announceCommittedEvents(events),
       // After (around) the announcement: a replayed answer neither runs nor announces again.
       useIdempotencyKeys(),
@@ -136,6 +150,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       const path = requestPath(request.url);
       const route = path === null ? 'invalid' : path === GRAPHQL_PATH ? 'graphql' : routes.has(path) ? path : 'static';
       metrics.observeHttp(request, response, route);
+      // Requests (not SSE streams, which never end by themselves) are waited for by a graceful shutdown.
+      if (!(request.headers.accept ?? '').includes('text/event-stream')) {
+        const leave = inFlight.enter();
+        answering.add(response);
+        response.once('close', () => {
+          answering.delete(response);
+          leave();
+        });
+      }
+      // Draining: answer what arrives on an open connection, then close it, so the client goes elsewhere.
+      if (draining) response.setHeader('connection', 'close');
       const started = performance.now();
       response.once('close', () =>
         inRequest(reqId, () =>
@@ -157,6 +182,28 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     updateLogRows: async () => (await db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM "SectionUpdate"'))[0]?.n ?? 0,
   });
 
+  let socketsClosed: Promise<void> | null = null;
+  const closeSockets = () => {
+    socketsClosed ??= websocket.close();
+    return socketsClosed;
+  };
+  /** Stops everything at once; `shutdown` drains first. */
+  const stop = async () => {
+    draining = true;
+    unobserveLag();
+    clearInterval(pruning);
+    live.stop();
+    events.stop();
+    documents.stop();
+    sectionActivity.stop();
+    presence.stop();
+    await closeSockets();
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+    await closePubSub();
+    if (!options.db) await db.close();
+  };
+
   return {
     db,
     fetch: (request) => Promise.resolve(yoga.fetch(request)),
@@ -168,21 +215,35 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
           resolve(`http://${config.host}:${port}`);
         });
       }),
-    stop: async () => {
+    shutdown: async () => {
+      const began = performance.now();
+      const elapsed = () => Math.round(performance.now() - began);
       draining = true;
-      unobserveLag();
-      clearInterval(pruning);
-      live.stop();
-      events.stop();
-      documents.stop();
-      sectionActivity.stop();
-      presence.stop();
-      await websocket.close();
+      // No new connection from here on; idle keep-alive ones close now, busy ones once their request is answered.
+      const closed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+      for (const response of answering) if (!response.headersSent) response.setHeader('connection', 'close');
+      logger.info(
+        { inFlight: inFlight.count, sockets: websocket.server.clients.size },
+        'Shutdown: no longer accepting connections',
+      );
+      const finished = await inFlight.idle(config.shutdownTimeoutMs);
+      logger[finished ? 'info' : 'warn'](
+        { ms: elapsed(), cut: inFlight.count },
+        finished ? 'Shutdown: requests in flight finished' : 'Shutdown: requests still in flight are cut',
+      );
+      // While their editors are still connected (a document nobody listens to is unloaded at once).
+      const [settled, compacted] = await Promise.all([sectionActivity.flush(), documents.flush()]);
+      logger.info({ settled, compacted, ms: elapsed() }, 'Shutdown: documents stored');
+      const sockets = websocket.server.clients.size;
+      // 1001 before anything ends the streams: a graphql-ws client told "complete" would not resubscribe.
+      await closeSockets();
       http.closeAllConnections();
-      await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
-      await closePubSub();
-      if (!options.db) await db.close();
+      await closed;
+      logger.info({ sockets, ms: elapsed() }, 'Shutdown: sockets closed with 1001 (going away), SSE streams cut');
+      await stop();
+      logger.info({ ms: elapsed() }, 'Shutdown complete');
     },
+    stop,
     events,
     live,
     documents,

@@ -36,6 +36,8 @@ export interface Config {
   http: HttpLimits;
   /** How long `/ready` waits for each dependency (database `SELECT 1`, Redis `PING`), in milliseconds. */
   readyTimeoutMs: number;
+  /** How long a graceful shutdown (SIGTERM) waits for requests in flight before it cuts them, in milliseconds. */
+  shutdownTimeoutMs: number;
   /** What one caller may consume: query shape, sockets, rates (see `Limits` and SECURITY.md). */
   limits: Limits;
 }
@@ -132,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: numberFrom(env.HTTP_MAX_BODY_BYTES, 2 * 1024 * 1024),
     },
     readyTimeoutMs: numberFrom(env.READY_TIMEOUT_MS, 1_000),
+    shutdownTimeoutMs: numberFrom(env.SHUTDOWN_TIMEOUT_MS, 10_000),
     limits: {
       query: {
         maxDepth: numberFrom(env.GRAPHQL_MAX_DEPTH, 10),

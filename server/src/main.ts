@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
+import { logger } from './observability/log.js';
 import { logEscapedErrors } from './observability/process.js';
 
 logEscapedErrors();
@@ -13,8 +14,20 @@ process.stdout.write(
     `database: ${config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`}\n`,
 );
 
+// SIGTERM (or Ctrl-C): drain and stop gracefully; a second signal meanwhile stops at once.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void app.stop().then(() => process.exit(0));
+    logger.info({ signal }, 'Shutting down gracefully (send it again to stop at once)');
+    process.once(signal, () => {
+      logger.warn({ signal }, 'Stopping at once');
+      process.exit(1);
+    });
+    app.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'Graceful shutdown failed');
+        process.exit(1);
+      },
+    );
   });
 }

@@ -59,6 +59,24 @@ export class SectionActivity {
     this.#latest.clear();
   }
 
+  /**
+   * Recounts, now, every section whose recount is scheduled (graceful shutdown: its figures and automatic
+   * version would otherwise be lost with the timer), after any recount already running. Resolves with how
+   * many were recounted; one that fails is counted out, not thrown.
+   */
+  async flush(): Promise<number> {
+    const waiting = [...this.#latest.entries()];
+    this.stop();
+    const settled = await Promise.allSettled(
+      waiting.map(async ([sectionId, { doc, authorId }]) => {
+        await this.#running.get(sectionId)?.catch(() => {});
+        await this.settle(sectionId, doc, authorId);
+      }),
+    );
+    await Promise.allSettled([...this.#running.values()]);
+    return settled.filter((result) => result.status === 'fulfilled').length;
+  }
+
   /** Recomputes the figures now (and keeps an automatic version if one is due). */
   async settle(sectionId: string, doc: Y.Doc, authorId: string | null): Promise<void> {
     const body = bodyOf(doc);
