@@ -7,7 +7,7 @@ import { type Inbox, sseSubscribe, subscribe, wsClient } from '../support/live.j
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
 import { gid } from '../support/scenario.js';
 import { type PostgresService, type Service, startPostgres, startRedis } from '../support/services.js';
-import { alive, logged, observedClient, post, until } from './support.js';
+import { alive, logged, observedClient, post, readiness, until } from './support.js';
 
 const ACTIVITY = /* GraphQL */ `
   subscription($id: ID!, $after: String) { collectiveActivity(collectiveId: $id, after: $after) { ... on ActivityEvent { position type } } }
@@ -93,8 +93,11 @@ describe('PostgreSQL outage', () => {
     // ── The outage ──
     const fromA = a.output().length;
     const fromB = b.output().length;
+    await readiness([a, b], true);
     await postgres.stop();
     const stoppedAt = Date.now();
+    // Both instances say they cannot serve now (a load balancer stops sending work), while staying alive.
+    await readiness([a, b], false);
 
     // A mutation meets it: a typed, retryable error with 503, never "Unexpected error".
     const refused = await post(a.url, UPDATE, { id: collectiveId, p: 'Pendant' }, token);
@@ -142,6 +145,8 @@ describe('PostgreSQL outage', () => {
     // ── Back ──
     await postgres.start();
     const restartedAt = Date.now();
+    await readiness([a, b], true);
+    const readyAfterMs = Date.now() - restartedAt;
     // Callers retry until it works; then every further mutation is acknowledged.
     const recovered = await until(
       async () => {
@@ -212,7 +217,7 @@ describe('PostgreSQL outage', () => {
     expect(`${a.output()}${b.output()}`).not.toMatch(/Unhandled promise rejection|Uncaught exception/);
     process.stdout.write(
       `PostgreSQL outage: stopped ${restartedAt - stoppedAt} ms; callers saw UNAVAILABLE for ${lastUnavailableWindowMs} ms ` +
-        `(${unavailableAnswers} answers); first success ${Date.now() - restartedAt} ms after pg_isready; lost 0\n`,
+        `(${unavailableAnswers} answers); /ready true ${readyAfterMs} ms after pg_isready; lost 0\n`,
     );
   }, 240_000);
 });

@@ -88,3 +88,23 @@ export function observedClient(baseUrl: string, token: string): { client: Client
 export function alive(server: ServerProcess): boolean {
   return server.process.exitCode === null && server.process.signalCode === null;
 }
+
+/** `GET /ready`'s verdict (true on 200, false on 503); null when the server does not answer at all. */
+export async function ready(baseUrl: string): Promise<boolean | null> {
+  try {
+    const response = await fetch(`${baseUrl}/ready`);
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return null;
+  }
+}
+
+/** Resolves once every server's `/ready` says `expected`. */
+export function readiness(servers: ServerProcess[], expected: boolean, timeoutMs = 60_000): Promise<true> {
+  return until(
+    async () => (await Promise.all(servers.map((server) => ready(server.url)))).every((verdict) => verdict === expected),
+    () => `/ready to turn ${expected}`,
+    timeoutMs,
+  );
+}
