@@ -6,6 +6,7 @@ import { SignIn } from './features/auth/SignIn';
 import { Directory } from './features/collectives/Directory';
 import { graphql } from './graphql';
 import { fr } from './i18n/fr';
+import { wipeOfflineStores } from './ui/offlineIndex';
 import { NotFoundPage } from './ui/QueryState';
 
 /** A screen loaded on first visit: the directory comes with the app, every other screen is its own chunk. */
@@ -82,6 +83,8 @@ function Session() {
   }
 
   function changeToken(next: string | null, message: string | null = null) {
+    // Signing out (or a session over) takes this browser's offline copies of sections with it.
+    if (next === null) void wipeOfflineStores();
     writeToken(next);
     switchSession(next, message);
   }

@@ -159,4 +159,69 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
       await screenshot(b, 'editor-remote-selection');
     });
   }, 120_000);
+  it('keeps an offline edit through a closed tab (asked first) and hands it over on the next visit', async () => {
+    await step('offline-tab', async () => {
+      const { response } = await dealAndResponse();
+      await open(a, `/reponses/${response}`);
+      await open(b, `/reponses/${response}`);
+      for (const page of [a, b]) {
+        await page.locator('[data-testid="section-item"]').nth(1).click();
+        await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
+      }
+      await thomas.context.setOffline(true);
+      await b.locator('[data-testid="connection-status"][data-state="offline"]').waitFor({ timeout: 10_000 });
+      const marker = `Écrit hors ligne, onglet fermé ${Date.now()}.`;
+      await b.locator('[data-testid="editor"] .ProseMirror').click();
+      await b.keyboard.press('Control+End');
+      await b.keyboard.press('Enter');
+      await b.keyboard.insertText(marker);
+      // The edit is in this browser's store (IndexedDB) before the tab closes.
+      await expect
+        .poll(
+          () =>
+            b.evaluate(async (text) => {
+              const decoder = new TextDecoder();
+              for (const { name } of await indexedDB.databases()) {
+                if (!name?.startsWith('collectifs-offline:')) continue;
+                const db = await new Promise<IDBDatabase>((resolve, reject) => {
+                  const request = indexedDB.open(name);
+                  request.onsuccess = () => resolve(request.result);
+                  request.onerror = () => reject(request.error);
+                });
+                const values = await new Promise<unknown[]>((resolve) => {
+                  const request = db.transaction('updates').objectStore('updates').getAll();
+                  request.onsuccess = () => resolve(request.result);
+                  request.onerror = () => resolve([]);
+                });
+                db.close();
+                if (values.some((value) => value instanceof Uint8Array && decoder.decode(value).includes(text))) return true;
+              }
+              return false;
+            }, marker),
+          { timeout: 15_000 },
+        )
+        .toBe(true);
+      // Closing the tab with an edit the server has not acknowledged asks first.
+      const asked = new Promise<string>((resolve) =>
+        b.once('dialog', (dialog) => {
+          resolve(dialog.type());
+          void dialog.accept();
+        }),
+      );
+      const closed = new Promise((resolve) => b.once('close', resolve));
+      await b.close({ runBeforeUnload: true });
+      expect(await asked).toBe('beforeunload');
+      await closed;
+
+      await thomas.context.setOffline(false);
+      b = await thomas.context.newPage();
+      errors.push(pageErrors(b));
+      await open(b, `/reponses/${response}`);
+      await b.locator('[data-testid="section-item"]').nth(1).click();
+      await b.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
+      await b.locator('[data-testid="editor"]', { hasText: marker }).waitFor({ timeout: 15_000 });
+      await a.locator('[data-testid="editor"]', { hasText: marker }).waitFor({ timeout: 15_000 });
+      await screenshot(a, 'editor-offline-edit-arrived');
+    });
+  }, 120_000);
 });

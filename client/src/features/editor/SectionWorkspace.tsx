@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useClient } from 'urql';
 import { CollaborativeEditor } from './CollaborativeEditor';
+import { keepOffline } from './offlineStore';
 import { SectionSidePanels } from './SectionPanels';
 import { type ConnectionState, type PresenceEntry, SectionSync } from './sectionSync';
 import { editorStrings as t } from './strings';
@@ -36,24 +37,50 @@ export function SectionWorkspace({
   const [ready, setReady] = useState(false);
 
   useEffect(() => {
+    let stored: Awaited<ReturnType<typeof keepOffline>> = null;
+    let ended = false;
     const next = new SectionSync(client, section.id, {
-      state: setConnection,
+      state: (state) => {
+        setConnection(state);
+        // Refused or ended for good (access lost, session over): this browser's copy goes too.
+        if (state === 'closed') void stored?.forget();
+      },
       presence: setPresence,
       rejected: (message) => setRejection(message),
       firstSync: () => setReady(true),
     });
     const fallback = setTimeout(() => setReady(true), 4_000);
-    next.start();
+    // What was typed here on an earlier visit (even offline, tab closed) is merged first; the handshake sends it.
+    const begin = viewerId ? keepOffline(next.doc, viewerId, section.id) : Promise.resolve(null);
+    void begin.then((persistence) => {
+      stored = persistence;
+      if (ended) void persistence?.close();
+      else next.start();
+    });
     setSync(next);
     setConnection(next.state);
     return () => {
+      ended = true;
       clearTimeout(fallback);
       setReady(false);
+      void stored?.close();
       next.destroy();
       setSync(null);
       setPresence([]);
     };
-  }, [client, section.id]);
+  }, [client, section.id, viewerId]);
+
+  // Closing the page with edits the server has not acknowledged asks first (they stay in this browser anyway).
+  useEffect(() => {
+    if (!sync) return;
+    const onBeforeUnload = (event: BeforeUnloadEvent) => {
+      if (!sync.hasUnsentEdits) return;
+      event.preventDefault();
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, [sync]);
 
   // One avatar per person (a person may have several tabs open).
   const people = new Map<string, PresenceEntry & { self: boolean }>();

@@ -154,6 +154,13 @@ export class SectionSync {
   #nextRemoteId = 1;
   #destroyed = false;
   #everSynced = false;
+  /** Edits typed here that the server has not acknowledged yet (offline, before the handshake, or in flight). */
+  #unsent = false;
+
+  /** True while some edit typed here is not acknowledged by the server: closing the page would lose it here. */
+  get hasUnsentEdits(): boolean {
+    return this.#unsent;
+  }
 
   constructor(client: Client, sectionId: string, events: Partial<SectionSyncEvents> = {}) {
     this.#client = client;
@@ -241,6 +248,7 @@ export class SectionSync {
 
   readonly #onLocalUpdate = (update: Uint8Array, origin: unknown) => {
     if (origin === REMOTE_ORIGIN || this.#destroyed) return;
+    this.#unsent = true;
     // Before the handshake, the document keeps the edit and the handshake sends it.
     if (!this.#synced) return;
     this.#queued.push(update);
@@ -259,6 +267,7 @@ export class SectionSync {
       }
     } finally {
       this.#inFlight = false;
+      if (this.#synced && this.#queued.length === 0) this.#unsent = false;
     }
   }
 
