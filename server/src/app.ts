@@ -26,6 +26,7 @@ import { InFlight, useInFlight } from './transport/drain.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
 import { identityBodiesOnly, Router, requestListener, requestPath, useBadRequestParams } from './transport/http.js';
 import { useIdempotencyKeys } from './transport/idempotency.js';
+import { corsSetting, offlineGraphiQL, productionPlugins, securityHeaders } from './transport/security.js';
 import { serveClient } from './transport/static.js';
 import { maskUnavailable } from './transport/unavailable.js';
 import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
@@ -79,6 +80,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const unobserveLag = events.observe((event) => metrics.delivered(event.createdAt));
   let draining = false;
   const inFlight = new InFlight();
+  const graphiql = offlineGraphiQL();
+  const headers = securityHeaders(graphiql.scriptHash);
   /** Responses being answered, to tell each to close its connection once a shutdown begins. */
   const answering = new Set<ServerResponse>();
   const server = { prisma: db.prisma, config, events, live, documents, presence };
@@ -97,6 +100,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: { title: 'Collectifs — GraphiQL', subscriptionsProtocol: 'WS' },
+    // Bundled, not from a CDN: GraphiQL works offline, and its CSP can name its one script.
+    renderGraphiQL: graphiql.render,
+    cors: corsSetting(config.security),
     landingPage: false,
     logging: yogaLogger,
     maxRequestBodySize: config.http.maxBodyBytes,
@@ -105,6 +111,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     context: (initial) => createContext(server, initial),
     plugins: [
       ...useQueryLimits(config.limits.query),
+      ...productionPlugins(config.security),
       useBadRequestParams(),
       metrics.graphqlPlugin(),
       useOperationObservability(metrics),
@@ -170,7 +177,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
           ),
         ),
       );
-      inRequest(reqId, () => listener(request, response));
+      // GraphiQL is the GraphQL path's HTML page; everything else gets the web app's policy.
+      const page =
+        path === GRAPHQL_PATH && request.method === 'GET' && (request.headers.accept ?? '').includes('text/html')
+          ? headers.graphiql()
+          : headers.app;
+      page(request, response, () => inRequest(reqId, () => listener(request, response)));
     },
   );
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { IntrospectionPolicy, SecuritySettings } from './transport/security.js';
 
 /** The repository root: the default data folder lives there, whatever the working directory. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,6 +37,8 @@ export interface Config {
   http: HttpLimits;
   /** How long `/ready` waits for each dependency (database `SELECT 1`, Redis `PING`), in milliseconds. */
   readyTimeoutMs: number;
+  /** Production mode, introspection and CORS; see `SecuritySettings`. */
+  security: SecuritySettings;
   /** How long a graceful shutdown (SIGTERM) waits for requests in flight before it cuts them, in milliseconds. */
   shutdownTimeoutMs: number;
   /** What one caller may consume: query shape, sockets, rates (see `Limits` and SECURITY.md). */
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     readyTimeoutMs: numberFrom(env.READY_TIMEOUT_MS, 1_000),
     shutdownTimeoutMs: numberFrom(env.SHUTDOWN_TIMEOUT_MS, 10_000),
+    security: securityFrom(env),
     limits: {
       query: {
         maxDepth: numberFrom(env.GRAPHQL_MAX_DEPTH, 10),
@@ -184,4 +188,24 @@ function numberFrom(value: string | undefined, fallback: number): number {
   const number = Number(value);
   if (!Number.isFinite(number) || number < 0) throw new Error(`Not a non-negative number: ${value}`);
   return number;
+}
+
+/**
+ * `NODE_ENV=production` (what `pnpm start` sets) turns field suggestions off and limits introspection to
+ * signed-in callers; `INTROSPECTION` (`all`, `signed-in`, `none`) overrides that. `CORS_ORIGINS` is a comma-separated
+ * allow-list of origins (`https://app.example.org`); unset, browsers may call the API from its own origin only.
+ */
+function securityFrom(env: NodeJS.ProcessEnv): SecuritySettings {
+  const production = env.NODE_ENV === 'production';
+  const policies: IntrospectionPolicy[] = ['all', 'signed-in', 'none'];
+  const asked = env.INTROSPECTION as IntrospectionPolicy | undefined;
+  if (asked && !policies.includes(asked)) throw new Error(`INTROSPECTION must be one of ${policies.join(', ')}: ${asked}`);
+  const corsOrigins = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (new URL(origin).origin !== origin) throw new Error(`CORS_ORIGINS takes origins (scheme://host[:port]): ${origin}`);
+  }
+  return { production, introspection: asked ?? (production ? 'signed-in' : 'all'), corsOrigins };
 }

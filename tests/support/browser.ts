@@ -68,8 +68,8 @@ export interface BrowserApp {
   close(): Promise<void>;
 }
 
-/** The real server on a fresh seeded database (in a temporary folder) and a headless Chromium. */
-export async function startBrowserApp(): Promise<BrowserApp> {
+/** The real server on a fresh seeded database (in a temporary folder) and a headless Chromium; `env` adds settings. */
+export async function startBrowserApp(env: Record<string, string> = {}): Promise<BrowserApp> {
   ensureClientBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), 'collectifs-browser-'));
   // Always the embedded database, seeded afresh: never the shared PostgreSQL of `pnpm test:postgres`.
@@ -79,6 +79,7 @@ export async function startBrowserApp(): Promise<BrowserApp> {
     HOST: '127.0.0.1',
     DATABASE_URL: '',
     REDIS_URL: '',
+    ...env,
   });
   let browser: Browser;
   try {

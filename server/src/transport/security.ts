@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { type DocumentNode, GraphQLError, Kind, visit } from 'graphql';
+import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
+import helmet from 'helmet';
+import type { Context } from '../context.js';
+
+/** Who may introspect the schema: everyone, signed-in callers only (GraphiQL works once signed in), or nobody. */
+export type IntrospectionPolicy = 'all' | 'signed-in' | 'none';
+
+/** The security settings of `Config` (read from `NODE_ENV`, `INTROSPECTION`, `CORS_ORIGINS`). */
+export interface SecuritySettings {
+  /** `NODE_ENV=production`: field suggestions off, introspection for signed-in callers by default. */
+  production: boolean;
+  introspection: IntrospectionPolicy;
+  /** Origins (scheme, host and port) whose pages may call the API from a browser; empty: same origin only. */
+  corsOrigins: string[];
+}
+
+/** Connect-style middleware: sets headers, then calls `next`. */
+type Middleware = (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void;
+
+/**
+ * GraphiQL as one self-contained page (`@graphql-yoga/render-graphiql`: its script, styles and editor workers
+ * inline), so it works without internet; rendered once. `scriptHash` is the CSP hash of its one inline script.
+ */
+export function offlineGraphiQL(): { render: (options?: GraphiQLOptions) => string; scriptHash: () => string } {
+  const pages = new Map<string, string>();
+  let hash = '';
+  const render = (options?: GraphiQLOptions) => {
+    const key = JSON.stringify(options ?? {});
+    let page = pages.get(key);
+    if (!page) {
+      page = renderGraphiQL(options);
+      pages.set(key, page);
+    }
+    return page;
+  };
+  return {
+    render,
+    scriptHash: () => {
+      if (!hash) {
+        const script = /<script>([\s\S]*?)<\/script>/.exec(
+          render({ title: 'Collectifs — GraphiQL', subscriptionsProtocol: 'WS' }),
+        );
+        hash = `'sha256-${createHash('sha256')
+          .update(script?.[1] ?? '')
+          .digest('base64')}'`;
+      }
+      return hash;
+    },
+  };
+}
+
+/**
+ * Security headers (helmet): nosniff, a strict referrer policy, no framing (`frame-ancestors 'none'`), and a
+ * Content-Security-Policy per kind of page:
+ * - the web app (built by Vite: its scripts and styles are files of its own origin): scripts from `'self'` only;
+ *   inline `style` attributes are allowed (the editor and the charts position elements with them); images from
+ *   itself, `data:` and `blob:`; connections to itself (HTTP and its WebSocket);
+ * - GraphiQL (one inline page): its one inline script by hash, its editor's workers from `blob:`, inline styles.
+ * HSTS is left to the TLS terminator in front (the server itself speaks plain HTTP).
+ */
+export function securityHeaders(graphiqlScriptHash: () => string): { app: Middleware; graphiql: () => Middleware } {
+  const common = {
+    strictTransportSecurity: false,
+    referrerPolicy: { policy: 'strict-origin-when-cross-origin' as const },
+    crossOriginEmbedderPolicy: false,
+  };
+  const base = {
+    'default-src': ["'self'"],
+    'base-uri': ["'self'"],
+    'object-src': ["'none'"],
+    'frame-ancestors': ["'none'"],
+    'form-action': ["'self'"],
+    'connect-src': ["'self'"],
+    'font-src': ["'self'", 'data:'],
+    'img-src': ["'self'", 'data:', 'blob:'],
+    'upgrade-insecure-requests': null,
+  };
+  const app = helmet({
+    ...common,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        ...base,
+        'script-src': ["'self'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'worker-src': ["'self'", 'blob:'],
+      },
+    },
+  }) as Middleware;
+  let graphiql: Middleware | null = null;
+  return {
+    app,
+    graphiql: () => {
+      graphiql ??= helmet({
+        ...common,
+        contentSecurityPolicy: {
+          useDefaults: false,
+          directives: {
+            ...base,
+            'script-src': ["'self'", graphiqlScriptHash()],
+            'style-src': ["'self'", "'unsafe-inline'"],
+            'worker-src': ["'self'", 'blob:'],
+          },
+        },
+      }) as Middleware;
+      return graphiql;
+    },
+  };
+}
+
+/** Whether a document asks for the schema (`__schema` or `__type`; `__typename` is ordinary). */
+export function asksForSchema(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    [Kind.FIELD]: (node) => {
+      if (node.name.value === '__schema' || node.name.value === '__type') {
+        found = true;
+        return false;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/**
+ * Envelop plugin: introspection as the policy says, on every transport. Checked at execution, where the
+ * caller's session is known: an anonymous caller under `signed-in` (or anyone under `none`) gets a typed
+ * `FORBIDDEN` instead of the schema.
+ */
+export function useIntrospectionPolicy(policy: IntrospectionPolicy): Plugin {
+  return {
+    onExecute: ({ args, setResultAndStopExecution }) => {
+      if (policy === 'all' || !asksForSchema(args.document)) return;
+      if (policy === 'signed-in' && (args.contextValue as Partial<Context>).session) return;
+      setResultAndStopExecution({
+        errors: [
+          new GraphQLError(policy === 'none' ? 'Introspection is disabled.' : 'Sign in to introspect the schema.', {
+            extensions: { code: policy === 'none' ? 'FORBIDDEN' : 'UNAUTHENTICATED' },
+          }),
+        ],
+      });
+    },
+  };
+}
+
+/** The GraphQL plugins production mode adds: no field suggestions (they reveal the schema field by field). */
+export function productionPlugins(settings: SecuritySettings): Plugin[] {
+  return [
+    useIntrospectionPolicy(settings.introspection),
+    ...(settings.production ? [blockFieldSuggestionsPlugin({ mask: '' }) as Plugin] : []),
+  ];
+}
+
+/** Yoga's CORS setting: only the configured origins, or none at all (same-origin pages need no CORS). */
+export function corsSetting(settings: SecuritySettings) {
+  if (settings.corsOrigins.length === 0) return false as const;
+  return {
+    origin: settings.corsOrigins,
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'idempotency-key'],
+    exposedHeaders: ['x-request-id'],
+    credentials: false,
+    maxAge: 600,
+  };
+}
