@@ -6,6 +6,7 @@ import { SignIn } from './features/auth/SignIn';
 import { Directory } from './features/collectives/Directory';
 import { graphql } from './graphql';
 import { fr } from './i18n/fr';
+import { LiveStatusNotice } from './ui/LiveStatus';
 import { wipeOfflineStores } from './ui/offlineIndex';
 import { NotFoundPage } from './ui/QueryState';
 
@@ -113,6 +114,7 @@ function Session() {
         </div>
         {token ? <MainNav /> : null}
       </header>
+      {token ? <LiveStatusNotice /> : null}
       <main id="contenu" className="container" tabIndex={-1}>
         {token ? (
           <AppRoutes moveFocus={moveFocus} />

@@ -230,6 +230,81 @@ function websocketUrl(): string {
   return `${protocol === 'https:' ? 'wss' : 'ws'}://${host}/graphql`;
 }
 
+/** How the page's live connection (its graphql-ws socket) stands: every live screen shows `reconnecting`. */
+export type LiveState = 'idle' | 'connecting' | 'connected' | 'reconnecting';
+
+/** The longest wait between two reconnection attempts (the page retries for as long as it is open). */
+export const MAX_RETRY_WAIT_MS = 10_000;
+/** A ping every so often, and a socket whose pong does not come back in time is closed and reopened. */
+const KEEP_ALIVE_MS = 10_000;
+const PONG_TIMEOUT_MS = 5_000;
+
+function compare(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * The page's live connection: its state (for the "reconnecting" notices) and the event-log positions its
+ * answers reflect (each query and mutation answer carries `extensions.livePosition`, read by the server no
+ * later than its data), so a subscription resumes without a gap (issue 10 item 9).
+ */
+export class LiveStatus {
+  state: LiveState = 'idle';
+  /** The first position an answer reflected (the oldest data the page can show). */
+  first: string | null = null;
+  /** The latest position an answer reflected. */
+  latest: string | null = null;
+  readonly #listeners = new Set<(state: LiveState) => void>();
+
+  /** Calls `listener` on every change of state; returns the unsubscribe function. */
+  listen(listener: (state: LiveState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  set(state: LiveState): void {
+    if (this.state === state) return;
+    this.state = state;
+    for (const listener of [...this.#listeners]) listener(state);
+  }
+
+  /** Records the position an answer reflects. */
+  seen(position: unknown): void {
+    if (typeof position !== 'string' || !/^\d+$/.test(position)) return;
+    if (this.first === null) this.first = position;
+    if (this.latest === null || compare(position, this.latest) > 0) this.latest = position;
+  }
+}
+
+const statuses = new WeakMap<Client, LiveStatus>();
+
+/** The live connection of a client made by `createGraphqlSession` (a detached one for any other client). */
+export function liveStatusOf(client: Client): LiveStatus {
+  let status = statuses.get(client);
+  if (!status) {
+    status = new LiveStatus();
+    statuses.set(client, status);
+  }
+  return status;
+}
+
+/** Records the `livePosition` of every answer that reaches the page (HTTP and socket alike). */
+function livePositionExchange(status: LiveStatus): Exchange {
+  return mapExchange({
+    onResult(result) {
+      status.seen(result.extensions?.livePosition);
+    },
+  });
+}
+
+/** Waits before the `retries`-th reconnection: exponential, with jitter, capped (so a page retries for ever). */
+function retryWait(retries: number): Promise<void> {
+  const base = Math.min(MAX_RETRY_WAIT_MS, 500 * 2 ** Math.min(retries, 10));
+  return new Promise((resolve) => setTimeout(resolve, base * (0.75 + Math.random() * 0.5)));
+}
+
 export interface GraphqlSession {
   client: Client;
   /** Closes the WebSocket; call when the session (token) changes. */
@@ -247,13 +322,47 @@ interface SessionOptions {
  * Build a new one whenever the token changes, so the cache never mixes two viewers.
  */
 export function createGraphqlSession({ getToken, onSessionLost }: SessionOptions): GraphqlSession {
+  const status = new LiveStatus();
+  /** Operations running on the socket: without any, a closed socket is idle, not reconnecting. */
+  let active = 0;
+  let socket: WebSocket | null = null;
+  let pongTimer: ReturnType<typeof setTimeout> | undefined;
   const ws = createWsClient({
     url: websocketUrl(),
     lazy: true,
-    retryAttempts: 5,
+    // Pages come and go: keep the socket a moment so that the next page's streams reuse it.
+    lazyCloseTimeout: 3_000,
+    // Issue 10 item 10: retry with backoff for as long as the page is open, unless the session is refused.
+    retryAttempts: Number.POSITIVE_INFINITY,
+    retryWait,
+    shouldRetry: (error) => !(error && typeof error === 'object' && 'code' in error && error.code === CLOSE_FORBIDDEN),
+    keepAlive: KEEP_ALIVE_MS,
     connectionParams: () => {
       const authorization = bearer(getToken());
       return authorization ? { authorization } : {};
+    },
+    on: {
+      connecting: (isRetry) => status.set(isRetry || status.state === 'reconnecting' ? 'reconnecting' : 'connecting'),
+      connected: (opened) => {
+        socket = opened as WebSocket;
+        status.set('connected');
+      },
+      closed: () => {
+        socket = null;
+        clearTimeout(pongTimer);
+        status.set(active > 0 ? 'reconnecting' : 'idle');
+      },
+      // A half-open socket (a cut that sends no reset) is closed when its pong does not come back: then retried.
+      ping: (received) => {
+        if (received) return;
+        clearTimeout(pongTimer);
+        pongTimer = setTimeout(() => {
+          if (socket?.readyState === WebSocket.OPEN) socket.close(4408, 'Keep-alive timeout');
+        }, PONG_TIMEOUT_MS);
+      },
+      pong: (received) => {
+        if (received) clearTimeout(pongTimer);
+      },
     },
   });
 
@@ -263,6 +372,7 @@ export function createGraphqlSession({ getToken, onSessionLost }: SessionOptions
     exchanges: [
       createCache(),
       authExchange({ getToken, onSessionLost }),
+      livePositionExchange(status),
       subscriptionExchange({
         // Subscriptions, and the mutations a page sends over its socket (OVER_SOCKET); the rest over HTTP.
         isSubscriptionOperation: (operation) =>
@@ -271,20 +381,54 @@ export function createGraphqlSession({ getToken, onSessionLost }: SessionOptions
           const variables: Record<string, unknown> = { ...request.variables };
           const input = { ...request, query: request.query ?? '', variables };
           const resumes = /\$after\b/.test(input.query);
+          if (resumes && (variables.after === undefined || variables.after === null)) {
+            // No position given: resume after what the page's data reflects (issue 10 item 9). The latest answer's
+            // position if the page had any before this stream; else, on a first load, read when the socket sends
+            // the subscription (graphql-ws serialises the payload then), the first answer's: no later than any
+            // data the page shows, so a change made before the socket connected is replayed.
+            const known = status.latest;
+            let after: string | null = known;
+            Object.defineProperty(variables, 'after', {
+              enumerable: true,
+              get: () => after ?? status.first,
+              set: (value: string | null) => {
+                after = value;
+              },
+            });
+          }
           return {
             subscribe(sink) {
+              active += 1;
+              let done = false;
+              const finish = () => {
+                if (done) return;
+                done = true;
+                active -= 1;
+              };
               const unsubscribe = ws.subscribe<Record<string, unknown>, Record<string, unknown>>(input, {
                 next: (value) => {
                   // graphql-ws sends this same payload again when it reconnects: resume after the last event seen.
                   const position = resumes ? resumePosition(value.data) : null;
                   if (position) variables.after = position;
+                  status.seen(value.extensions?.livePosition);
                   sink.next(value);
                 },
-                complete: () => sink.complete(),
+                complete: () => {
+                  finish();
+                  sink.complete();
+                },
                 // graphql-ws reports a closed socket as a CloseEvent: turn it into an error urql can carry.
-                error: (error) => sink.error(toSubscriptionError(error)),
+                error: (error) => {
+                  finish();
+                  sink.error(toSubscriptionError(error));
+                },
               });
-              return { unsubscribe };
+              return {
+                unsubscribe: () => {
+                  finish();
+                  unsubscribe();
+                },
+              };
             },
           };
         },
@@ -292,6 +436,13 @@ export function createGraphqlSession({ getToken, onSessionLost }: SessionOptions
       fetchExchange,
     ],
   });
+  statuses.set(client, status);
 
-  return { client, dispose: () => void ws.dispose() };
+  return {
+    client,
+    dispose: () => {
+      clearTimeout(pongTimer);
+      void ws.dispose();
+    },
+  };
 }

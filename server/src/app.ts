@@ -16,6 +16,7 @@ import { createEventPubSub } from './events/pubsub.js';
 import { trackRecording } from './events/record.js';
 import { useQueryLimits } from './limits/query.js';
 import { Lifecycle } from './live/lifecycle.js';
+import { useLivePosition } from './live/position.js';
 import { HEALTH_PATH, healthRoute, READY_PATH, type ReadinessCheck, readyRoute } from './observability/health.js';
 import { inRequest, logger, requestIdFrom } from './observability/log.js';
 import { METRICS_PATH, Metrics } from './observability/metrics.js';
@@ -119,6 +120,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       announceCommittedEvents(events),
       // After (around) the announcement: a replayed answer neither runs nor announces again.
       useIdempotencyKeys(),
+      useLivePosition(events),
     ],
   });
 

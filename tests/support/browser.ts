@@ -136,9 +136,14 @@ export interface SignedIn {
 }
 
 /** A browser context already signed in (the token in localStorage, as the app keeps it). */
-export async function signedInContext(app: BrowserApp, email: string): Promise<SignedIn> {
+export async function signedInContext(app: BrowserApp, email: string, options: { baseURL?: string } = {}): Promise<SignedIn> {
   const token = await tokenFor(app.url, email);
-  const context = await app.browser.newContext({ baseURL: app.url, locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
+  const context = await app.browser.newContext({
+    // Another base URL (a TCP proxy in front of the server) for the pages; the API is still asked directly.
+    baseURL: options.baseURL ?? app.url,
+    locale: 'fr-FR',
+    viewport: { width: 1280, height: 900 },
+  });
   await context.addInitScript(
     ([key, value]) => {
       if (!window.localStorage.getItem(key as string)) window.localStorage.setItem(key as string, value as string);

@@ -22,6 +22,8 @@ export const fr = {
     signOut: 'Se déconnecter',
     signingOut: 'Déconnexion…',
     sessionExpired: 'Votre session a expiré. Merci de vous reconnecter.',
+    /** The live connection dropped: every live screen says so until it is back. */
+    reconnecting: 'Connexion perdue, reconnexion en cours… Les changements faits entre-temps s’afficheront au retour.',
   },
   signIn: {
     title: 'Connexion',

@@ -96,8 +96,8 @@ export const SECTION_VERSIONS = graphql(`
 `);
 
 export const COLLECTIVE_ACTIVITY = graphql(`
-  subscription EditorCollectiveActivity($collectiveId: ID!) {
-    collectiveActivity(collectiveId: $collectiveId) {
+  subscription EditorCollectiveActivity($collectiveId: ID!, $after: String) {
+    collectiveActivity(collectiveId: $collectiveId, after: $after) {
       __typename
       ... on ActivityEvent {
         position
@@ -107,6 +107,7 @@ export const COLLECTIVE_ACTIVITY = graphql(`
       }
       ... on ResyncRequired {
         reason
+        resumeAfter
       }
     }
   }

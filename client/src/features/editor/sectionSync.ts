@@ -1,7 +1,7 @@
 import type { Client } from 'urql';
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { finalStreamCode, OVER_SOCKET } from '../../client';
+import { finalStreamCode, type LiveState, liveStatusOf, OVER_SOCKET } from '../../client';
 import { graphql } from '../../graphql';
 
 /** How the section's live connection stands, as the indicator shows it. */
@@ -161,6 +161,7 @@ export class SectionSync {
   get hasUnsentEdits(): boolean {
     return this.#unsent;
   }
+  #unlistenStatus: (() => void) | null = null;
 
   constructor(client: Client, sectionId: string, events: Partial<SectionSyncEvents> = {}) {
     this.#client = client;
@@ -172,6 +173,7 @@ export class SectionSync {
     this.awareness.on('change', this.#onAwarenessChange);
     window.addEventListener('online', this.#onOnline);
     window.addEventListener('offline', this.#onOffline);
+    this.#unlistenStatus = liveStatusOf(client).listen(this.#onSocketState);
   }
 
   start(): void {
@@ -194,6 +196,7 @@ export class SectionSync {
     this.#presenceSub?.unsubscribe();
     window.removeEventListener('online', this.#onOnline);
     window.removeEventListener('offline', this.#onOffline);
+    this.#unlistenStatus?.();
     this.awareness.off('change', this.#onAwarenessChange);
     // Others stop seeing our caret at once (closing the tab closes the socket, which does the same).
     void this.#client
@@ -316,6 +319,17 @@ export class SectionSync {
     clearTimeout(this.#retryTimer);
     this.#retryDelay = 1_000;
     this.#subscribe();
+  };
+
+  /**
+   * The page's socket dropped: graphql-ws reopens it (with backoff, for as long as the page is open) and sends
+   * this stream's subscription again, whose first message is a new handshake. Until then edits stay in the
+   * document (the handshake hands them over), and the page says it is reconnecting.
+   */
+  readonly #onSocketState = (state: LiveState) => {
+    if (state !== 'reconnecting' || this.#closed || this.#destroyed) return;
+    this.#synced = false;
+    this.#setState(navigator.onLine === false ? 'offline' : 'reconnecting');
   };
 
   readonly #onOffline = () => {

@@ -1,0 +1,241 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import {
+  type BrowserApp,
+  CAMILLE,
+  chromiumAvailable,
+  graphqlRequest,
+  pageErrors,
+  type SignedIn,
+  screenshot,
+  signedInContext,
+  startBrowserApp,
+  THOMAS,
+} from '../support/browser.js';
+import { CollabClient, textOf } from '../support/collab.js';
+import { TcpProxy } from '../support/proxy.js';
+
+// Issue 10 items 9 and 10, in Chromium behind a TCP proxy that can hold the WebSocket or cut the network:
+// no gap between a page's query and its subscription, and every live screen (dashboard, feed, collective
+// activity, editor) recovering by itself from a cut, without reload.
+
+/**
+ * The cuts, in milliseconds (`RECONNECT_CUTS_MS`, comma-separated; 10 s and 60 s by default, as the issue
+ * asks). Bounded settings: the only deliberate waits of the file are these cut lengths.
+ */
+const CUTS_MS = (process.env.RECONNECT_CUTS_MS ?? '10000,60000')
+  .split(',')
+  .map((value) => Number(value.trim()))
+  .filter((value) => Number.isFinite(value) && value >= 0);
+/** The longest a page may take to notice a restored network: the client's backoff cap (10 s) with jitter, and slack. */
+const RECOVERY_MS = 45_000;
+
+let app: BrowserApp;
+let proxy: TcpProxy;
+let thomas: SignedIn;
+let camilleToken: string;
+let target: { responseId: string; sectionId: string; otherSectionId: string };
+
+beforeAll(async () => {
+  if (!chromiumAvailable) return;
+  app = await startBrowserApp();
+  proxy = await TcpProxy.start(app.url);
+  // Thomas's pages go through the proxy; Camille acts on the server directly (she is not cut off).
+  thomas = await signedInContext(app, THOMAS, { baseURL: proxy.url });
+  const camille = await signedInContext(app, CAMILLE);
+  camilleToken = camille.token;
+  await camille.context.close();
+  const data = await graphqlRequest(
+    app.url,
+    `{ tenderResponses(first: 10) { edges { node { id sections { id kind status } } } } }`,
+    {},
+    camilleToken,
+  );
+  for (const { node } of data.tenderResponses.edges) {
+    const section = node.sections.find((s: Json) => s.kind === 'TECHNICAL_PROPOSAL' && s.status === 'DRAFT');
+    const other = node.sections.find((s: Json) => s !== section && s.status !== 'DONE');
+    if (section && other) target = { responseId: node.id, sectionId: section.id, otherSectionId: other.id };
+  }
+  if (!target) throw new Error(`No draft section in ${JSON.stringify(data)}`);
+}, 240_000);
+afterAll(async () => {
+  await thomas?.context.close();
+  await proxy?.close();
+  await app?.close();
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers, read by the assertions.
+type Json = any;
+
+async function api(query: string, variables: Json = {}): Promise<Json> {
+  const data = await graphqlRequest(app.url, query, variables, camilleToken);
+  const outcome = Object.values(data)[0] as Json;
+  if (outcome?.__typename && !/Success$/.test(outcome.__typename)) throw new Error(JSON.stringify(outcome));
+  return outcome;
+}
+
+const EDITOR = '[data-testid="editor"] .ProseMirror';
+const sectionTitles = (page: Page) => page.locator('[data-testid="section-item"]').allTextContents();
+const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1] ?? '';
+
+/** Runs a step; on failure, screenshots the pages and adds what they logged. */
+async function step(name: string, pages: Page[], run: () => Promise<void>): Promise<void> {
+  const errors = pages.map((page) => pageErrors(page));
+  try {
+    await run();
+  } catch (error) {
+    await Promise.all(pages.map((page, i) => screenshot(page, `${name}-${i + 1}-failure`).catch(() => {})));
+    throw new Error(`${String(error)}\nPage errors: ${errors.flat().join('\n')}`);
+  }
+}
+
+describe.skipIf(!chromiumAvailable)('query to subscription', () => {
+  it('shows a change made after the page rendered but before its socket connected', async () => {
+    const page = await thomas.context.newPage();
+    const hold = proxy.holdWebSockets();
+    try {
+      await step('gap', [page], async () => {
+        await page.goto(`/reponses/${encodeURIComponent(target.responseId)}#section=${encodeURIComponent(target.sectionId)}`);
+        await page.locator('[data-testid="section-item"]').first().waitFor({ timeout: 20_000 });
+        // The page has rendered from its query; its socket waits at the proxy.
+        await hold.held;
+        const title = `Moyens humains ${Date.now()}`;
+        await api(
+          `mutation ($input: UpdateTenderSectionInput!) { updateTenderSection(input: $input) { __typename ... on Error { message } } }`,
+          { input: { sectionId: target.otherSectionId, title } },
+        );
+        expect((await sectionTitles(page)).join(' ')).not.toContain(title);
+        hold.release();
+        // The subscription resumes after the position the page's query reflected: the change is replayed.
+        await expect.poll(async () => (await sectionTitles(page)).join(' '), { timeout: 20_000 }).toContain(title);
+      });
+    } finally {
+      hold.release();
+      await page.close();
+    }
+  }, 90_000);
+});
+
+describe.skipIf(!chromiumAvailable)('network cuts', () => {
+  let commons: { id: string; slug: string };
+
+  beforeAll(async () => {
+    const created = await api(
+      `mutation ($input: CreateCollectiveInput!) { createCollective(input: $input) {
+        __typename ... on MutationCreateCollectiveSuccess { data { id slug } } ... on Error { message } } }`,
+      { input: { name: `Atelier coupures ${Date.now()}`, kind: 'COMMONS', purpose: 'Se retrouver après chaque coupure.' } },
+    );
+    commons = created.data;
+  });
+
+  for (const cutMs of CUTS_MS) {
+    it(
+      `recovers every live screen from a ${cutMs / 1000} s cut, without reload`,
+      async () => {
+        const context = thomas.context;
+        const pages = await Promise.all([1, 2, 3, 4].map(() => context.newPage()));
+        const [dashboard, feed, activity, editor] = pages as [Page, Page, Page, Page];
+        const camille = new CollabClient(app.url, camilleToken, rawId(target.sectionId));
+        try {
+          await step(`cut-${cutMs}`, pages, async () => {
+            await dashboard.goto('/tableau-de-bord');
+            await feed.goto('/fil');
+            await activity.goto(`/collectifs/${commons.slug}`);
+            await editor.goto(
+              `/reponses/${encodeURIComponent(target.responseId)}#section=${encodeURIComponent(target.sectionId)}`,
+            );
+            const count = dashboard.locator('[data-testid="dashboard-collectives-count"]');
+            await count.waitFor({ timeout: 20_000 });
+            await feed.locator('[data-testid="my-feed"]').waitFor({ timeout: 20_000 });
+            await activity.locator('[data-testid="collective-activity"]').waitFor({ timeout: 20_000 });
+            await editor.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
+            for (const page of pages) {
+              await page
+                .locator('[data-testid="live-status"][data-state="connected"]')
+                .waitFor({ state: 'attached', timeout: 20_000 });
+              await page.evaluate(() => {
+                (window as unknown as { notReloaded: boolean }).notReloaded = true;
+              });
+            }
+            const before = {
+              collectives: Number(await count.textContent()),
+              invitations: await feed.locator('[data-event-type="membership.invited"]').count(),
+              updates: await activity.locator('[data-event-type="collective.updated"]').count(),
+            };
+            await camille.connect();
+
+            proxy.cut();
+            // Every live screen says it is reconnecting.
+            for (const page of pages)
+              await page.locator('[data-testid="live-status"][data-state="reconnecting"]').waitFor({ timeout: 20_000 });
+            await editor.locator('[data-testid="connection-status"][data-state="reconnecting"]').waitFor({ timeout: 20_000 });
+
+            // Meanwhile: Camille proposes a collective, invites Thomas, changes the open collective and writes;
+            // Thomas writes in his editor.
+            const stamp = `${cutMs}-${Date.now()}`;
+            const created = await api(
+              `mutation ($input: CreateCollectiveInput!) { createCollective(input: $input) {
+              __typename ... on MutationCreateCollectiveSuccess { data { id } } ... on Error { message } } }`,
+              { input: { name: `Pendant la coupure ${stamp}`, kind: 'COMMONS', purpose: 'Créé pendant la coupure réseau.' } },
+            );
+            const thomasId = (await graphqlRequest(app.url, '{ viewer { id } }', {}, thomas.token)).viewer.id;
+            await api(
+              `mutation ($c: ID!, $m: ID!) { inviteMember(input: { collectiveId: $c, memberId: $m }) { __typename ... on Error { message } } }`,
+              { c: created.data.id, m: thomasId },
+            );
+            await api(
+              `mutation ($input: UpdateCollectiveInput!) { updateCollective(input: $input) { __typename ... on Error { message } } }`,
+              { input: { id: commons.id, purpose: `Changé pendant la coupure ${stamp}.` } },
+            );
+            const fromCamille = `Camille pendant la coupure ${stamp}`;
+            await camilleWrites(camille, fromCamille);
+            const fromThomas = `Thomas hors ligne ${stamp}`;
+            await editor.locator(EDITOR).click();
+            await editor.keyboard.press('Control+End');
+            await editor.keyboard.press('Enter');
+            await editor.keyboard.type(fromThomas, { delay: 10 });
+
+            // The deliberate part: the network stays cut for the cut's length.
+            await new Promise((resolve) => setTimeout(resolve, cutMs));
+            expect(proxy.isCut).toBe(true);
+            proxy.restore();
+
+            // Each screen reconnects by itself, resumes from its position and shows what happened meanwhile.
+            for (const page of pages)
+              await page
+                .locator('[data-testid="live-status"][data-state="connected"]')
+                .waitFor({ state: 'attached', timeout: RECOVERY_MS });
+            await expect.poll(async () => Number(await count.textContent()), { timeout: 20_000 }).toBe(before.collectives + 1);
+            await expect
+              .poll(() => feed.locator('[data-event-type="membership.invited"]').count(), { timeout: 20_000 })
+              .toBe(before.invitations + 1);
+            await expect
+              .poll(() => activity.locator('[data-event-type="collective.updated"]').count(), { timeout: 20_000 })
+              .toBe(before.updates + 1);
+            await editor.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
+            await expect.poll(() => editor.locator(EDITOR).textContent(), { timeout: 20_000 }).toContain(fromCamille);
+            // What Thomas typed during the cut reached the server and his co-author.
+            await expect.poll(() => textOf(camille.body), { timeout: 20_000 }).toContain(fromThomas);
+            for (const page of pages)
+              expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+          });
+        } finally {
+          await camille.abandon();
+          await Promise.all(pages.map((page) => page.close()));
+        }
+      },
+      CUTS_MS.reduce((a, b) => Math.max(a, b), 0) + 180_000,
+    );
+  }
+});
+
+/** Camille (a headless editor on the server directly) adds a paragraph and waits for its acknowledgement. */
+async function camilleWrites(camille: CollabClient, text: string): Promise<void> {
+  camille.doc.transact(() => {
+    const paragraph = new Y.XmlElement('paragraph');
+    paragraph.insert(0, [new Y.XmlText(text)]);
+    camille.body.push([paragraph]);
+  });
+  await camille.settled();
+}

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { subscribe, wsClient } from '../support/live.js';
+import { gid, makeCollective, makeMember } from '../support/scenario.js';
+
+// Issue 10 item 9: every query answer tells the log position it reflects (`extensions.livePosition`, read no
+// later than its data), and subscribing with `after` that position misses nothing committed since.
+
+let t: TestApp;
+let url: string;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  url = await t.app.start();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const ACTIVITY = `subscription($id: ID!, $after: String) {
+  collectiveActivity(collectiveId: $id, after: $after) { __typename ... on ActivityEvent { position type } } }`;
+
+describe('Live position', () => {
+  it('should tell the position a query reflects, so a subscription from it replays what came after', async () => {
+    const member = await makeMember(t.db.prisma);
+    const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
+    const token = await t.tokenFor(member.id);
+    const read = await t.gql<{ collective: { purpose: string } }>(
+      'query($slug: String!) { collective(slug: $slug) { purpose } }',
+      { slug: collective.slug },
+      token,
+    );
+    const response = read as typeof read & { extensions?: { livePosition?: string } };
+    const position = response.extensions?.livePosition;
+    expect(position).toMatch(/^\d+$/);
+
+    // A change committed after the query, before anyone subscribed.
+    const changed = await t.gql(
+      'mutation($id: ID!) { updateCollective(input: { id: $id, purpose: "Après la requête" }) { __typename } }',
+      { id: gid('Collective', collective.id) },
+      token,
+    );
+    expect(changed.data?.updateCollective.__typename).toBe('MutationUpdateCollectiveSuccess');
+
+    const client = wsClient(url, token);
+    try {
+      const { inbox } = subscribe(client, ACTIVITY, { id: gid('Collective', collective.id), after: position });
+      const [first] = await inbox.waitFor(1);
+      expect(first.collectiveActivity.type).toBe('collective.updated');
+      expect(BigInt(first.collectiveActivity.position)).toBeGreaterThan(BigInt(position as string));
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('should tell the position on every answer, anonymous ones included, without a statement of its own', async () => {
+    const result = (await t.gql('{ __typename }', {}, null)) as { extensions?: Record<string, unknown> };
+    expect(result.extensions?.livePosition).toBe(t.app.events.position.toString());
+  });
+});
