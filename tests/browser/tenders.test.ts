@@ -224,4 +224,41 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
       await screenshot(a, 'editor-offline-edit-arrived');
     });
   }, 120_000);
+  it('records an opportunity (deadlines in order, by their field), seen live by others, then followed by a collective', async () => {
+    await step('opportunity', async () => {
+      await open(b, '/opportunites');
+      await screenshot(b, 'opportunities');
+      await open(a, '/opportunites/nouvelle');
+      const create = form(a, 'create-opportunity-form');
+      const title = `Refonte du site de la Maison des associations ${Date.now()}`;
+      await fill(create, {
+        title,
+        buyer: 'Ville de Villeurbanne',
+        kind: 'PUBLIC_TENDER',
+        submissionDeadline: '2027-03-01T12:00',
+        questionsDeadline: '2027-03-15T12:00',
+      });
+      await submit(a, 'create-opportunity-form');
+      expect(await fieldError(create, 'questionsDeadline')).not.toBe('');
+      await screenshot(a, 'opportunity-create-error');
+      await fill(create, { questionsDeadline: '2027-02-15T12:00' });
+      await submit(a, 'create-opportunity-form');
+      await a.locator('main h1', { hasText: title }).waitFor({ timeout: 15_000 });
+      await b.locator('[data-testid="opportunity-list"]', { hasText: title }).waitFor({ timeout: 15_000 });
+
+      await a.locator('[data-testid="follow-opportunity"]').click();
+      const follow = form(a, 'create-deal-form');
+      const collective = follow.locator('[name="collectiveId"] option').nth(1);
+      if ((await follow.locator('[name="collectiveId"]').count()) > 0)
+        await fill(follow, { collectiveId: (await collective.getAttribute('value')) ?? '' });
+      await fill(follow, { title: `Réponse commune — ${title}`, groupForm: 'NONE' });
+      await submit(a, 'create-deal-form');
+      // The new deal is listed among the opportunity's answers, and opens.
+      await a.locator('[data-testid="opportunity-deals"] a', { hasText: 'Réponse commune' }).click();
+      await a.locator('[data-testid="deal-status"]').waitFor({ timeout: 15_000 });
+      await screenshot(a, 'deal-created');
+      await open(b, '/fil');
+      await screenshot(b, 'feed');
+    });
+  }, 120_000);
 });

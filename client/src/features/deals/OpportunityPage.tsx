@@ -7,6 +7,7 @@ import { Disclosure } from '../../ui/form/Disclosure';
 import type { Option } from '../../ui/form/fields';
 import { formatDateTime, formatEuros, formatRelative } from '../../ui/format';
 import { NotFound, QueryState } from '../../ui/QueryState';
+import { usePublicChanges } from '../../ui/useCollectiveChanges';
 import { useLatest } from '../../ui/useLatest';
 import { useNodeChanges } from '../../ui/useNodeChanges';
 import { usePageTitle } from '../../ui/usePageTitle';
@@ -98,11 +99,15 @@ const OPPORTUNITY = graphql(`
   }
 `);
 
+const OPPORTUNITY_FAMILIES = ['opportunity'];
+
 export function OpportunitiesPage() {
   const id = useId();
   usePageTitle(fr.opportunities.title);
   const [openOnly, setOpenOnly] = useState(true);
   const [{ data, fetching, error }, refetch] = useQuery({ query: OPPORTUNITIES, variables: { open: openOnly ? true : null } });
+  // New and changed opportunities show as they are recorded.
+  usePublicChanges(OPPORTUNITY_FAMILIES, () => refetch({ requestPolicy: 'network-only' }));
   const items = data?.opportunities.edges.map((edge) => edge.node) ?? [];
   return (
     <section className="page stack" aria-labelledby={`${id}-title`}>
