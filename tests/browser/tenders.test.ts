@@ -244,6 +244,7 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
       await fill(create, { questionsDeadline: '2027-02-15T12:00' });
       await submit(a, 'create-opportunity-form');
       await a.locator('main h1', { hasText: title }).waitFor({ timeout: 15_000 });
+      await screenshot(a, 'opportunity-page');
       await b.locator('[data-testid="opportunity-list"]', { hasText: title }).waitFor({ timeout: 15_000 });
 
       await a.locator('[data-testid="follow-opportunity"]').click();
