@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
+import { DataDirLockedError } from './db/lock.js';
 import { logger } from './observability/log.js';
 import { logEscapedErrors } from './observability/process.js';
 
@@ -7,7 +8,12 @@ logEscapedErrors();
 
 const config = loadConfig();
 // CLIENT_DIST: another built web app folder (tests serve a fixture); Vite's client/dist otherwise.
-const app = await buildApp(config, { clientDist: process.env.CLIENT_DIST || undefined });
+const app = await buildApp(config, { clientDist: process.env.CLIENT_DIST || undefined }).catch((error: unknown) => {
+  // Another process has the embedded database open: say so plainly, without a stack.
+  if (!(error instanceof DataDirLockedError)) throw error;
+  process.stderr.write(`Collectifs cannot start: ${error.message}\n`);
+  process.exit(1);
+});
 const url = await app.start();
 process.stdout.write(
   `Collectifs is running at ${url}/  (GraphiQL: ${url}/graphql)  ` +

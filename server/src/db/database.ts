@@ -7,6 +7,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { lockDataDir } from './lock.js';
 
 /** Raw SQL access beside Prisma, for the migrator, locks and tests. */
 export interface SqlRunner {
@@ -77,7 +78,14 @@ function prismaClient(adapter: PrismaPg | PrismaPGlite, kind: Database['kind'], 
 
 /** Embedded PGlite on the event loop's thread: every statement runs there. */
 async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Promise<Database> {
-  const pglite = await PGlite.create(dataDir);
+  const unlock = lockFolder(dataDir);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dataDir);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const prisma = prismaClient(new PrismaPGlite(pglite), 'pglite', onQuery);
   const sql: SqlRunner = {
     exec: async (script) => {
@@ -101,6 +109,7 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();
+      unlock();
     },
   };
 }
@@ -123,6 +132,7 @@ const PGLITE_SOCKET_PORT = 5432;
  * PGlite itself.
  */
 async function openPgliteWorker(dataDir: string, onQuery?: (sql: string) => void): Promise<Database> {
+  const unlock = lockFolder(dataDir);
   const socketDir = await mkdtemp(join(tmpdir(), 'collectifs-pglite-'));
   const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
     // The thread needs no loader or inspector flag of the main thread (some are refused in workers).
@@ -158,6 +168,7 @@ async function openPgliteWorker(dataDir: string, onQuery?: (sql: string) => void
   } catch (error) {
     await worker.terminate();
     await rm(socketDir, { recursive: true, force: true });
+    unlock();
     throw error;
   }
   const pool = new pg.Pool({
@@ -174,7 +185,13 @@ async function openPgliteWorker(dataDir: string, onQuery?: (sql: string) => void
     await closed.catch(() => {});
     await worker.terminate();
     await rm(socketDir, { recursive: true, force: true });
+    unlock();
   });
+}
+
+/** Locks an embedded database folder for this process (see `lockDataDir`); nothing to lock in memory. */
+function lockFolder(dataDir: string): () => void {
+  return dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
 }
 
 async function openPostgres(connectionString: string, onQuery?: (sql: string) => void): Promise<Database> {

@@ -1,12 +1,16 @@
+import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
+import { DataDirLockedError } from '../db/lock.js';
 import { migrate } from '../db/migrate.js';
 import { DEMO_ACCOUNT, seedDemoData } from './demo.js';
 
 // `pnpm seed`: migrates the configured database and seeds the demo cooperative (idempotent).
-// DATABASE_URL selects PostgreSQL; otherwise PGlite in DATA_DIR (relative to the current directory).
+// The same database as the server's (config.ts): DATABASE_URL selects PostgreSQL, otherwise PGlite in DATA_DIR
+// (default: the repository's data/ folder, wherever the command is typed). Refused while a server has it open.
 
 async function main(): Promise<void> {
-  const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: process.env.DATA_DIR ?? './data' });
+  const config = loadConfig();
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgliteThread: config.pgliteThread });
   try {
     await migrate(db.sql);
     const { members, collectives } = await seedDemoData(db.prisma);
@@ -19,6 +23,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Seeding failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const why =
+    error instanceof DataDirLockedError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`Seeding failed: ${why}\n`);
   process.exitCode = 1;
 });
