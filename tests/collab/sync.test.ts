@@ -117,6 +117,24 @@ describe('Convergence', () => {
   });
 });
 
+describe('Echo suppression', () => {
+  it('should key echo suppression by connection, so a client-chosen clientId hides nobody’s updates', async () => {
+    const { members, section } = await sectionScenario(t.db.prisma, { members: 2 });
+    const [writer, reader] = (await Promise.all(
+      members.map(async (member) => client(await t.tokenFor(member.id), section.id)),
+    )) as [CollabClient, CollabClient];
+    // The reader claims the writer's clientId: it must still receive every update the writer pushes.
+    (reader as unknown as { clientId: string }).clientId = writer.clientId;
+    await Promise.all([writer.connect(), reader.connect()]);
+    const paragraph = new Y.XmlElement('paragraph');
+    paragraph.insert(0, [new Y.XmlText('Visible malgré le même clientId.')]);
+    writer.body.insert(0, [paragraph]);
+    await writer.settled();
+    await converged([writer.doc, reader.doc]);
+    expect(reader.body.toString()).toContain('Visible malgré le même clientId.');
+  });
+});
+
 describe('Compaction', () => {
   it('should fold the log into the snapshot without losing updates stored meanwhile', async () => {
     const { members, section } = await sectionScenario(t.db.prisma, { members: 3 });

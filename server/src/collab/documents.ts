@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
 import * as Y from 'yjs';
-import { type Actor, isSubmitted, loadSectionContext, type SectionContext, sectionAccessOf } from '../domain/tenders.js';
+import { type Actor, isSubmitted, lockSectionForPush, type SectionContext, sectionAccessOf } from '../domain/tenders.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import type { Topics } from '../events/bus.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
@@ -52,6 +52,8 @@ interface OpenDocument {
   /** Pushes whose dependencies are not known yet: judged again whenever the document advances. */
   held: Push[];
   writing: boolean;
+  /** A reconciliation for held pushes is scheduled. */
+  reconciling: boolean;
   responseId: string;
   dealId: string | null;
 }
@@ -67,7 +69,9 @@ export interface DocumentsOptions {
 /** Pushes stored in one transaction at most (a busy section costs one write per batch, not per keystroke). */
 const MAX_BATCH = 256;
 /** A push whose dependencies never arrive is refused after this long (ms); the client sends its state again. */
-const HOLD_MS = 15_000;
+export const HOLD_MS = 15_000;
+/** A push held for missing dependencies makes the instance catch up with the database after this long (ms). */
+const RECONCILE_HELD_AFTER_MS = 200;
 /** Every instance says how many hints it published this often (ms), so a lost last hint is noticed too. */
 const WATERMARK_MS = 1_000;
 
@@ -208,8 +212,11 @@ export class SectionDocuments {
   readonly #seen = new Map<string, number>();
   #watermark: NodeJS.Timeout | undefined;
   onStored: OnStored | null = null;
-  /** Reconciliations run with the database (a hint was missed), for tests and metrics. */
+  /** Reconciliations run with the database, and those that brought something missed (for tests and metrics). */
   reconciliations = 0;
+  caughtUp = 0;
+  /** How long a push waits for what it builds on before it is refused (ms; `HOLD_MS`, tests shorten it). */
+  holdMs = HOLD_MS;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -277,10 +284,16 @@ export class SectionDocuments {
     if (!document) return;
     this.reconciliations += 1;
     const { doc: stored } = buildDocument(sectionId, await readStoredRows(this.prisma, sectionId));
-    const missing = Y.encodeStateAsUpdate(stored, Y.encodeStateVector(document.doc));
+    const before = Y.encodeStateVector(document.doc);
+    const missing = Y.encodeStateAsUpdate(stored, before);
     stored.destroy();
     this.#deliver(document, missing, null);
-    this.#retryHeld(document);
+    // Held pushes are judged again only if the document advanced (else they would loop until their hold ends).
+    if (!Buffer.from(Y.encodeStateVector(document.doc)).equals(Buffer.from(before))) {
+      this.caughtUp += 1;
+      logger.info({ sectionId }, 'Section caught up with the database (a hint was missed)');
+      this.#retryHeld(document);
+    }
   }
 
   /** Applies another instance's update (already judged and stored there). */
@@ -341,6 +354,7 @@ export class SectionDocuments {
       queue: [],
       held: [],
       writing: false,
+      reconciling: false,
       responseId: section.responseId,
       dealId: section.response.dealId,
     };
@@ -390,9 +404,7 @@ export class SectionDocuments {
     const { outcomes, ids } = await this.prisma.$transaction(
       async (tx) => {
         // Deal first, then response: the order a submission locks them in (FOR UPDATE), so neither deadlocks.
-        if (document.dealId) await tx.$queryRaw`SELECT id FROM "Deal" WHERE id = ${document.dealId}::uuid FOR SHARE`;
-        await tx.$queryRaw`SELECT id FROM "TenderResponse" WHERE id = ${document.responseId}::uuid FOR SHARE`;
-        const loaded = await loadSectionContext(tx, document.sectionId);
+        const loaded = await lockSectionForPush(tx, document.sectionId, document.dealId);
         if (loaded && loaded.response.dealId !== document.dealId) {
           // The response was attached to a deal meanwhile: lock that one instead (rare), then judge again.
           document.dealId = loaded.response.dealId;
@@ -430,6 +442,7 @@ export class SectionDocuments {
     const stored: Uint8Array[] = [];
     let authorId: string | null = null;
     let index = 0;
+    let newlyHeld = 0;
     for (const { push, verdict } of outcomes) {
       if (verdict === 'store') {
         this.#deliver(document, push.update, push.pusher.connectionId);
@@ -438,7 +451,12 @@ export class SectionDocuments {
         push.resolve(ids[index] as bigint);
         index += 1;
       } else if (verdict === 'hold') {
-        push.heldSince ??= Date.now();
+        if (push.heldSince === undefined) {
+          newlyHeld += 1;
+          push.heldSince = Date.now();
+          // Judged again when the document advances; refused at the latest once the hold is over.
+          setTimeout(() => this.#retryHeld(document), this.holdMs + 1).unref();
+        }
         document.held.push(push);
       } else push.reject(verdict);
     }
@@ -459,9 +477,15 @@ export class SectionDocuments {
         );
       }
       this.#retryHeld(document);
-    } else if (outcomes.some((outcome) => outcome.verdict === 'hold')) {
-      // Maybe this instance missed what they build on: catch up with the database, which retries them.
-      void this.reconcile(document.sectionId).catch(() => {});
+    }
+    // Maybe this instance missed what they build on: catch up with the database (which retries them if it helps),
+    // shortly, once for all pushes held meanwhile (usually what they need is only a push still on its way).
+    if (newlyHeld > 0 && !document.reconciling) {
+      document.reconciling = true;
+      setTimeout(() => {
+        document.reconciling = false;
+        if (document.held.length > 0) void this.reconcile(document.sectionId).catch(() => {});
+      }, RECONCILE_HELD_AFTER_MS).unref();
     }
   }
 
@@ -484,11 +508,12 @@ export class SectionDocuments {
     const now = Date.now();
     const held = document.held.splice(0);
     for (const push of held) {
-      if (now - (push.heldSince ?? now) > HOLD_MS)
+      if (now - (push.heldSince ?? now) > this.holdMs)
         push.reject(refusal(new InvalidUpdateError('The update builds on changes the server never received.')));
       else document.queue.push(push);
     }
     if (document.queue.length > 0 && !document.writing) void this.#write(document);
+    else if (document.listeners.size === 0 && document.held.length === 0 && !document.writing) this.#evict(document);
   }
 
   /**
