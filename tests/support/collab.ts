@@ -41,31 +41,40 @@ export class CollabClient {
   readonly rejected: string[] = [];
   /** Updates received from the server, for tests that apply them themselves. */
   readonly received: Uint8Array[] = [];
-  /** Local updates waiting while a push is in flight: sent merged, one push at a time, as an editor debounces. */
+  /** Local updates waiting while pushes are in flight: sent merged, at most `maxInFlight` pushes at a time. */
   #queued: Uint8Array[] = [];
-  #inFlight: Promise<void> | null = null;
+  #inFlight = 0;
 
   constructor(
     private readonly url: string,
     private readonly token: string,
     private readonly sectionId: string,
     /** Apply the server's updates as they come (an editor); false lets a test decide when. */
-    private readonly options: { applyRemote: boolean } = { applyRemote: true },
+    /**
+     * `applyRemote`: apply the server's updates as they come (an editor); false lets a test decide when.
+     * `maxInFlight`: pushes awaiting their acknowledgement at once (1 unless said, as the web editor does).
+     */
+    private readonly options: { applyRemote: boolean; maxInFlight?: number } = { applyRemote: true },
   ) {
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === REMOTE || !this.#online) return;
       this.#queued.push(update);
-      if (!this.#inFlight) this.#track(this.#drain());
+      this.#pump();
     });
   }
 
-  async #drain(): Promise<void> {
-    while (this.#queued.length > 0) {
+  /** Sends what is queued, merged into one update, while fewer than `maxInFlight` pushes are unanswered. */
+  #pump(): void {
+    while (this.#queued.length > 0 && this.#inFlight < (this.options.maxInFlight ?? 1)) {
       const batch = this.#queued.splice(0);
-      this.#inFlight = this.#push(batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch));
-      await this.#inFlight;
+      this.#inFlight += 1;
+      this.#track(
+        this.#push(batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch)).finally(() => {
+          this.#inFlight -= 1;
+          this.#pump();
+        }),
+      );
     }
-    this.#inFlight = null;
   }
 
   get body(): Y.XmlFragment {
@@ -133,6 +142,9 @@ export class CollabClient {
 
   /** Pushes that got no answer (the server went away): their content is re-sent by the next handshake. */
   unacknowledged = 0;
+  /** Pushes sent, and pushes the server acknowledged (stored). */
+  pushes = 0;
+  acknowledged = 0;
 
   /** Drops the connection without waiting for answers (the server is gone). */
   async abandon(): Promise<void> {
@@ -145,6 +157,7 @@ export class CollabClient {
   async #push(update: Uint8Array): Promise<void> {
     const client = this.#client;
     if (!client) return;
+    this.pushes += 1;
     const result = await new Promise<Json>((resolve, reject) => {
       let data: Json = {};
       client.subscribe(
@@ -159,7 +172,8 @@ export class CollabClient {
       this.unacknowledged += 1;
       return;
     }
-    if (result.pushSectionUpdate?.__typename !== 'MutationPushSectionUpdateSuccess') this.rejected.push(JSON.stringify(result));
+    if (result.pushSectionUpdate?.__typename === 'MutationPushSectionUpdateSuccess') this.acknowledged += 1;
+    else this.rejected.push(JSON.stringify(result));
   }
 }
 
