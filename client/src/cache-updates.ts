@@ -70,7 +70,15 @@ function afterMutation(field: string) {
     if (!payload || typeof payload !== 'object' || !payload.__typename?.endsWith('Success')) return;
     const found = new Map<string, Entity>();
     containersIn(payload.data, found, 0);
-    for (const entity of found.values()) cache.invalidate({ __typename: entity.__typename, id: entity.id });
+    // Each field but the ID: invalidating the whole entity would also empty this very result as graphcache reads
+    // it back (`data { id collective { id } }` turned null), and the form would not know what it created.
+    for (const { __typename, id } of found.values()) {
+      const entity = { __typename, id };
+      for (const field of cache.inspectFields(entity)) {
+        if (field.fieldName !== 'id' && field.fieldName !== '__typename')
+          cache.invalidate(entity, field.fieldName, field.arguments ?? undefined);
+      }
+    }
     const data = payload.data;
     if (isEntity(data)) invalidateQueryLists(cache, QUERY_LISTS[data.__typename] ?? []);
   };
