@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSchema, Kind, parse } from 'graphql';
+import { buildSchema, type DefinitionNode, type DocumentNode, Kind, parse, validate, visit } from 'graphql';
 import { describe, expect, it } from 'vitest';
 
 // Every mutation of the committed schema is either sent by a document of the web app or named below as
@@ -25,16 +25,24 @@ function sources(folder: string): string[] {
   });
 }
 
+/** Every `graphql(`…`)` document of the web app, parsed (gql.tada's own `@_unmask` directive left out). */
+function clientDocuments(): { file: string; document: DocumentNode }[] {
+  return sources(join(root, 'client/src')).flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/graphql\(\s*`([^`]*)`/g)].map((match) => ({
+      file,
+      document: parse((match[1] ?? '').replaceAll('@_unmask', '')),
+    })),
+  );
+}
+
 /** Root fields of every mutation operation written in a `graphql(`…`)` document of the web app. */
 function clientMutations(): Set<string> {
   const used = new Set<string>();
-  for (const file of sources(join(root, 'client/src'))) {
-    for (const match of readFileSync(file, 'utf8').matchAll(/graphql\(\s*`([^`]*)`/g)) {
-      for (const definition of parse(match[1] ?? '').definitions) {
-        if (definition.kind !== Kind.OPERATION_DEFINITION || definition.operation !== 'mutation') continue;
-        for (const selection of definition.selectionSet.selections) {
-          if (selection.kind === Kind.FIELD) used.add(selection.name.value);
-        }
+  for (const { document } of clientDocuments()) {
+    for (const definition of document.definitions) {
+      if (definition.kind !== Kind.OPERATION_DEFINITION || definition.operation !== 'mutation') continue;
+      for (const selection of definition.selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) used.add(selection.name.value);
       }
     }
   }
@@ -53,6 +61,38 @@ describe('Mutation coverage', () => {
 
   it('should send every mutation from a screen unless it is listed as API-only', () => {
     expect(mutations.filter((name) => !used.has(name) && !Object.hasOwn(API_ONLY, name))).toEqual([]);
+  });
+
+  it('should send only documents the schema accepts (each operation with the fragments it spreads)', () => {
+    const documents = clientDocuments();
+    const fragments = new Map<string, DefinitionNode>();
+    for (const { document } of documents)
+      for (const definition of document.definitions)
+        if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+    const problems: string[] = [];
+    for (const { file, document } of documents) {
+      if (!document.definitions.some((definition) => definition.kind === Kind.OPERATION_DEFINITION)) continue;
+      // The fragments an operation spreads, transitively, as gql.tada sends them.
+      const needed = new Map<string, DefinitionNode>();
+      const collect = (node: DocumentNode | DefinitionNode) =>
+        visit(node, {
+          FragmentSpread(spread) {
+            const fragment = fragments.get(spread.name.value);
+            if (fragment && !needed.has(spread.name.value)) {
+              needed.set(spread.name.value, fragment);
+              collect(fragment);
+            }
+          },
+        });
+      collect(document);
+      const own = new Set(document.definitions.map((definition) => ('name' in definition ? definition.name?.value : '')));
+      const full: DocumentNode = {
+        ...document,
+        definitions: [...document.definitions, ...[...needed].filter(([name]) => !own.has(name)).map(([, node]) => node)],
+      };
+      for (const error of validate(schema, full)) problems.push(`${file.slice(root.length)}: ${error.message}`);
+    }
+    expect(problems).toEqual([]);
   });
 
   it('should list as API-only only mutations the schema has and the web app does not send', () => {
