@@ -76,12 +76,21 @@ function prismaClient(adapter: PrismaPg | PrismaPGlite, kind: Database['kind'], 
   }) as unknown as PrismaClient;
 }
 
+/**
+ * Every session runs in UTC, whatever the database's or server's `timezone` setting: Prisma's driver adapters
+ * send instants as text without an offset, which PostgreSQL reads in the session's zone, so in any other zone
+ * every stored instant (and `now()` default written by Prisma) would move by the zone's offset. Date-only columns
+ * and the SQL that buckets by day then agree with the app too.
+ */
+export const UTC_SESSION = "SET TIME ZONE 'UTC'";
+
 /** Embedded PGlite on the event loop's thread: every statement runs there. */
 async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Promise<Database> {
   const unlock = lockFolder(dataDir);
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(dataDir);
+    await pglite.exec(UTC_SESSION);
   } catch (error) {
     unlock();
     throw error;
@@ -195,7 +204,7 @@ function lockFolder(dataDir: string): () => void {
 }
 
 async function openPostgres(connectionString: string, onQuery?: (sql: string) => void): Promise<Database> {
-  return fromPool('postgres', new pg.Pool({ connectionString, max: 10 }), onQuery);
+  return fromPool('postgres', new pg.Pool({ connectionString, max: 10, options: '-c TimeZone=UTC' }), onQuery);
 }
 
 /** Prisma and raw SQL over a `pg` pool (PostgreSQL, or the embedded database's socket). */

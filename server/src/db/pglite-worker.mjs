@@ -14,6 +14,8 @@ const { dataDir, socketPath, maxConnections } = workerData;
 
 try {
   const db = await PGlite.create(dataDir);
+  // One session shared by every socket connection, in UTC whatever the database's setting (see database.ts).
+  await db.exec("SET TIME ZONE 'UTC'");
   const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections });
   await server.start();
   parentPort.on('message', async (message) => {
