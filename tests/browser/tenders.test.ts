@@ -139,7 +139,20 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
       for (let index = 0; index < 'méthode'.length; index += 1) await a.keyboard.press('Shift+ArrowLeft');
       // Thomas sees Camille's selection, not only her caret; nobody sees their own caret as someone else's.
       await b.locator('[data-testid="remote-selection"]').first().waitFor({ timeout: 15_000 });
+      // A second tab of Camille's: Thomas sees both her carets, Camille's first tab none of her own.
+      const again = await camille.context.newPage();
+      await open(again, `/reponses/${response}`);
+      await again.locator('[data-testid="section-item"]').nth(1).click();
+      await again.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
+      await again.locator('[data-testid="editor"] .ProseMirror').click();
+      await expect
+        .poll(() => b.locator('[data-testid="remote-caret"]', { hasText: 'Camille' }).count(), { timeout: 15_000 })
+        .toBe(2);
       expect(await a.locator('[data-testid="remote-caret"]', { hasText: 'Camille' }).count()).toBe(0);
+      await again.close();
+      await editorA.click();
+      await a.keyboard.press('Control+End');
+      for (let index = 0; index < 'méthode'.length; index += 1) await a.keyboard.press('Shift+ArrowLeft');
       await a.locator('[data-testid="toolbar-bold"]').click();
       await b.locator('[data-testid="editor"] strong', { hasText: 'méthode' }).waitFor({ timeout: 15_000 });
       await expect.poll(() => a.locator('[data-testid="toolbar-bold"]').getAttribute('aria-pressed')).toBe('true');

@@ -8,9 +8,16 @@ import { EditorToolbar } from './EditorToolbar';
 import type { SectionSync } from './sectionSync';
 import { editorStrings as t } from './strings';
 
-/** A remote person's caret: a coloured bar with their name. */
-function renderCaret(user: { name?: string | null; color?: string | null }): HTMLElement {
+/**
+ * A remote person's caret: a coloured bar with their name. The viewer's own other tabs draw nothing: one's own
+ * caret is never shown as someone else's.
+ */
+function renderCaret(
+  user: { name?: string | null; color?: string | null; memberId?: string },
+  viewerId: string | null,
+): HTMLElement {
   const caret = document.createElement('span');
+  if (viewerId && user.memberId === viewerId) return caret;
   caret.classList.add('collaboration-carets__caret');
   caret.dataset.testid = 'remote-caret';
   caret.style.borderColor = user.color ?? '#1971c2';
@@ -23,7 +30,17 @@ function renderCaret(user: { name?: string | null; color?: string | null }): HTM
 }
 
 /** Tiptap bound to the section's Yjs document (`body` fragment), with everyone else's caret and selection. */
-export function CollaborativeEditor({ sync, title, editable }: { sync: SectionSync; title: string; editable: boolean }) {
+export function CollaborativeEditor({
+  sync,
+  title,
+  editable,
+  viewerId = null,
+}: {
+  sync: SectionSync;
+  title: string;
+  editable: boolean;
+  viewerId?: string | null;
+}) {
   const [linkRequests, setLinkRequests] = useState(0);
   const editor = useEditor(
     {
@@ -44,13 +61,16 @@ export function CollaborativeEditor({ sync, title, editable }: { sync: SectionSy
         CollaborationCaret.configure({
           provider: { awareness: sync.awareness },
           user: { name: '', color: '' },
-          render: renderCaret,
+          render: (user) => renderCaret(user, viewerId),
           // A co-author's selection in their colour, not only their caret.
-          selectionRender: (user) => ({
-            class: 'collaboration-carets__selection',
-            style: `background-color: ${user.color || '#1971c2'}33`,
-            'data-testid': 'remote-selection',
-          }),
+          selectionRender: (user) =>
+            viewerId && user.memberId === viewerId
+              ? {}
+              : {
+                  class: 'collaboration-carets__selection',
+                  style: `background-color: ${user.color || '#1971c2'}33`,
+                  'data-testid': 'remote-selection',
+                },
         }),
       ],
       editable,

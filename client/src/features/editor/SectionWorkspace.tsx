@@ -130,7 +130,7 @@ export function SectionWorkspace({
       ) : null}
       {readOnly && !submitted ? <p className="tender-editor__notice">{t.readOnlyDone}</p> : null}
       {sync && ready ? (
-        <CollaborativeEditor sync={sync} title={section.title} editable={!readOnly} />
+        <CollaborativeEditor sync={sync} title={section.title} editable={!readOnly} viewerId={viewerId} />
       ) : (
         <p className="editor-frame editor-frame--loading" aria-busy="true">
           {t.loadingText}

@@ -397,7 +397,7 @@ export class SectionSync {
       }
       seen.add(id);
       const state = {
-        user: { name: entry.name, color: entry.colour },
+        user: { name: entry.name, color: entry.colour, memberId: entry.memberId },
         cursor: isCursor(entry.cursor) ? entry.cursor : null,
       };
       const had = this.awareness.states.has(id);
