@@ -14,6 +14,7 @@ import { pruneIdempotencyKeys } from './events/idempotency.js';
 import { pruneEventLog } from './events/prune.js';
 import { createEventPubSub } from './events/pubsub.js';
 import { trackRecording } from './events/record.js';
+import { SignInGuard, useCallerLimits, useInflightLimit } from './limits/callers.js';
 import { useQueryLimits } from './limits/query.js';
 import { Lifecycle } from './live/lifecycle.js';
 import { useLivePosition } from './live/position.js';
@@ -85,7 +86,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const headers = securityHeaders(graphiql.scriptHash);
   /** Responses being answered, to tell each to close its connection once a shutdown begins. */
   const answering = new Set<ServerResponse>();
-  const server = { prisma: db.prisma, config, events, live, documents, presence };
+  const signInGuard = new SignInGuard(config.limits.signIn);
+  const server = { prisma: db.prisma, config, events, live, documents, presence, signInGuard };
   const pruning = setInterval(() => {
     // Fire and forget: a failure (the database down this hour) is logged; the next hour prunes what is due.
     pruneEventLog(db.prisma, new Date(Date.now() - config.eventRetentionDays * 86_400_000)).catch((error: unknown) =>
@@ -111,8 +113,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maskedErrors: { maskError: maskUnavailable },
     context: (initial) => createContext(server, initial),
     plugins: [
+      useInflightLimit(config.limits.maxInflightPerCaller),
       ...useQueryLimits(config.limits.query),
       ...productionPlugins(config.security),
+      useCallerLimits(config.limits),
       useBadRequestParams(),
       metrics.graphqlPlugin(),
       useOperationObservability(metrics),

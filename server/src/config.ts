@@ -77,6 +77,8 @@ export interface Limits {
     /** Open sockets per member, or per address for anonymous ones (`WS_MAX_SOCKETS_PER_USER`, 20); past it 4429. */
     maxSocketsPerUser: number;
   };
+  /** GraphQL requests one caller (bearer token, or address) has in flight over HTTP (`HTTP_MAX_IN_FLIGHT_PER_CALLER`, 16). */
+  maxInflightPerCaller: number;
   /** SSE streams open at once per member, or per address when anonymous (`SSE_MAX_STREAMS_PER_USER`, 20). */
   maxSseStreamsPerUser: number;
   /** Sign-in: failures before a temporary lock, and the password-hashing queue. */
@@ -153,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         maxMessagesPerSecond: numberFrom(env.WS_MAX_MESSAGES_PER_SECOND, 100),
         maxSocketsPerUser: numberFrom(env.WS_MAX_SOCKETS_PER_USER, 20),
       },
+      maxInflightPerCaller: numberFrom(env.HTTP_MAX_IN_FLIGHT_PER_CALLER, 16),
       maxSseStreamsPerUser: numberFrom(env.SSE_MAX_STREAMS_PER_USER, 20),
       signIn: {
         failuresPerAccount: numberFrom(env.SIGN_IN_FAILURES_PER_ACCOUNT, 10),
@@ -176,6 +179,7 @@ export const GENEROUS_LIMITS_ENV: Readonly<Record<string, string>> = {
   WS_MAX_MESSAGES_PER_SECOND: '1000000',
   WS_MAX_SOCKETS_PER_USER: '100000',
   SSE_MAX_STREAMS_PER_USER: '100000',
+  HTTP_MAX_IN_FLIGHT_PER_CALLER: '100000',
   SIGN_IN_FAILURES_PER_ACCOUNT: '1000000',
   SIGN_IN_FAILURES_PER_ADDRESS: '1000000',
   PASSWORD_HASH_QUEUE: '100000',

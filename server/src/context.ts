@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { Kind, parse } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { Access } from './auth/access.js';
@@ -7,6 +8,7 @@ import type { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { PrismaClient } from './generated/prisma/client.js';
+import { clientAddress, type SignInGuard } from './limits/callers.js';
 import { type Connection, LiveConnection } from './live/connection.js';
 import type { Lifecycle } from './live/lifecycle.js';
 
@@ -30,6 +32,9 @@ export interface Context {
   connection: Connection;
   /** Per-request, memoised answers to "may the viewer see this?". */
   access: Access;
+  signInGuard: SignInGuard;
+  /** The TCP peer's address (the socket's, over graphql-ws): per-address limits count under it. */
+  clientAddress: string;
 }
 
 export interface ServerContext {
@@ -39,6 +44,8 @@ export interface ServerContext {
   live: Lifecycle;
   documents: SectionDocuments;
   presence: PresenceRegistry;
+  /** Sign-in failure counts and the password-hashing queue (limits/callers.ts). */
+  signInGuard: SignInGuard;
 }
 
 /** What Yoga hands the context factory: an HTTP or SSE request, or (over graphql-ws) the socket's connection. */
@@ -46,6 +53,8 @@ export type InitialContext = Partial<YogaInitialContext> & {
   connectionParams?: Record<string, unknown>;
   /** Set by the graphql-ws transport: the socket's connection, authenticated once at `connection_init`. */
   liveConnection?: LiveConnection;
+  /** Node's request: the HTTP request, or the upgrade request of a graphql-ws socket (absent in `yoga.fetch`). */
+  req?: IncomingMessage;
 };
 
 /** Reads the bearer token from the Authorization header or, over WebSocket, the connection params. */
@@ -76,7 +85,7 @@ export async function createContext(server: ServerContext, initial: InitialConte
   const access = presenceOnly(initial)
     ? Access.withoutMemberships(server.prisma, viewer)
     : await Access.forViewer(server.prisma, viewer);
-  return { ...server, session, connection, access };
+  return { ...server, session, connection, access, clientAddress: clientAddress(initial.req) };
 }
 
 /** Root fields that read no membership of the viewer's, so their operations skip loading them. */

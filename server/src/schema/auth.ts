@@ -58,9 +58,16 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { input }, context) => {
       const email = input.email.trim().toLowerCase();
+      // Locked accounts and addresses are refused before any hashing (RATE_LIMITED, limits/callers.ts).
+      const guard = context.signInGuard;
+      await guard.check(email, context.clientAddress);
       const member = await context.prisma.member.findUnique({ where: { email } });
-      const valid = await verifyPassword(input.password, member?.passwordHash ?? DUMMY_HASH);
-      if (!member || !valid || member.situation !== 'ACTIVE') throw new InvalidCredentialsError();
+      const valid = await guard.hash(() => verifyPassword(input.password, member?.passwordHash ?? DUMMY_HASH));
+      if (!member || !valid || member.situation !== 'ACTIVE') {
+        await guard.failed(email, context.clientAddress);
+        throw new InvalidCredentialsError();
+      }
+      await guard.succeeded(email);
       const { token, session } = await openSession(context.prisma, member.id, context.config.sessionTtlMs);
       // The rest of this request (e.g. the payload's member) is read as the member who just signed in.
       context.session = { sessionId: session.id, expiresAt: session.expiresAt, member };

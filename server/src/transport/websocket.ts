@@ -8,6 +8,9 @@ import type { Limits } from '../config.js';
 import { bearerToken, type Context } from '../context.js';
 import { isUnavailable } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { callerKey, clientAddress } from '../limits/callers.js';
+import { rateLimited } from '../limits/refusals.js';
+import { SocketLimits } from '../limits/sockets.js';
 import { LiveConnection } from '../live/connection.js';
 import type { Lifecycle } from '../live/lifecycle.js';
 import { inRequest, logger, requestIdFrom } from '../observability/log.js';
@@ -47,6 +50,9 @@ export function attachGraphqlWs(
   // graphql-ws on the same port and path: Yoga's envelop runs the operation, so plugins and context apply.
   // ws closes a socket whose message is past maxPayload with 1009 (its own default would be 100 MiB).
   const wsServer = new WebSocketServer({ server: http, path: GRAPHQL_PATH, maxPayload: limits.maxPayloadBytes });
+  const socketLimits = new SocketLimits(limits);
+  // Before graphql-ws' own listeners: the message rate is checked ahead of anything graphql-ws does.
+  wsServer.on('connection', (socket, request) => socketLimits.watchMessages(socket, request));
   // One connection per socket, made once it is authenticated; every operation on the socket shares it.
   const connections = new WeakMap<object, LiveConnection>();
   // The socket's request id: its upgrade request's x-request-id when usable, a new one otherwise.
@@ -77,6 +83,8 @@ export function attachGraphqlWs(
           return false;
         }
         if (token !== null && session === null) return false;
+        // Sockets per member (per address when anonymous): past the limit this one is closed 4429.
+        if (!socketLimits.admit(socket, callerKey({ session, clientAddress: clientAddress(ctx.extra.request) }))) return false;
         const connection = new LiveConnection('ws', session);
         if (socket.readyState !== WebSocket.OPEN) connection.close();
         else socket.once('close', () => connection.close());
@@ -93,6 +101,10 @@ export function attachGraphqlWs(
         return inRequestSteps(root.reqId, await inRequest(root.reqId, () => root.subscribe(args)));
       },
       onSubscribe: async (ctx, id, payload) => {
+        // graphql-ws has registered this operation already: more than the limit running on the socket is refused.
+        if (Object.keys(ctx.subscriptions).length > limits.maxOperationsPerSocket) {
+          return [rateLimited('operationsPerSocket', 'Too many operations running on this socket: complete one first.')];
+        }
         const reqId = `${socketId(ctx)}.${id}`;
         try {
           const {

@@ -1,0 +1,212 @@
+import type { IncomingMessage } from 'node:http';
+import { getOperationAST, parse } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import type { Limits } from '../config.js';
+import type { Context } from '../context.js';
+import { rateLimited } from './refusals.js';
+
+/** The address a request or socket came from (the TCP peer: SECURITY.md says why no forwarded header is read). */
+export function clientAddress(request: IncomingMessage | undefined): string {
+  return request?.socket?.remoteAddress ?? 'unknown';
+}
+
+/** The key one caller's limits are counted under: the member when signed in, otherwise the address. */
+export function callerKey(context: Pick<Context, 'session' | 'clientAddress'>): string {
+  return context.session ? `member:${context.session.member.id}` : `address:${context.clientAddress}`;
+}
+
+/**
+ * Sign-in protection (OWASP's authentication cheat sheet): failures are counted per account and per address in
+ * a window of `lockMs`; once either count reaches its limit, sign-ins for it are refused (`RATE_LIMITED`,
+ * `retryAfterMs` until the window ends) before any password is hashed. A success clears its account's count.
+ * Password hashing (scrypt, 128 MiB each) runs at most `hashConcurrency` at once, with at most `hashQueue`
+ * waiting; past that a sign-in is refused at once, so a flood cannot exhaust memory.
+ */
+export class SignInGuard {
+  readonly #byAccount: RateLimiterMemory;
+  readonly #byAddress: RateLimiterMemory;
+  readonly #hashing: LimitFunction;
+
+  constructor(readonly limits: Limits['signIn']) {
+    const duration = Math.max(1, Math.ceil(limits.lockMs / 1000));
+    this.#byAccount = new RateLimiterMemory({ keyPrefix: 'account', points: limits.failuresPerAccount, duration });
+    this.#byAddress = new RateLimiterMemory({ keyPrefix: 'address', points: limits.failuresPerAddress, duration });
+    this.#hashing = pLimit(Math.max(1, limits.hashConcurrency));
+  }
+
+  /** Throws `RATE_LIMITED` when the account or the address has used up its failures. */
+  async check(email: string, address: string): Promise<void> {
+    const [account, fromAddress] = await Promise.all([this.#byAccount.get(email), this.#byAddress.get(address)]);
+    if (account && account.consumedPoints >= this.limits.failuresPerAccount) {
+      throw rateLimited(
+        'signInAccount',
+        'Too many failed sign-ins for this account: try again later.',
+        account.msBeforeNext,
+        email,
+      );
+    }
+    if (fromAddress && fromAddress.consumedPoints >= this.limits.failuresPerAddress) {
+      throw rateLimited(
+        'signInAddress',
+        'Too many failed sign-ins from this address: try again later.',
+        fromAddress.msBeforeNext,
+        address,
+      );
+    }
+  }
+
+  /** Counts a failed sign-in against the account and the address. */
+  async failed(email: string, address: string): Promise<void> {
+    await Promise.all([consumeQuietly(this.#byAccount, email), consumeQuietly(this.#byAddress, address)]);
+  }
+
+  /** A successful sign-in clears its account's failures (not the address's). */
+  async succeeded(email: string): Promise<void> {
+    await this.#byAccount.delete(email);
+  }
+
+  /** Runs a password hash under the concurrency cap; throws `RATE_LIMITED` when the queue is full. */
+  hash<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#hashing.pendingCount >= this.limits.hashQueue) {
+      throw rateLimited('passwordHashQueue', 'The server is busy signing people in: try again in a moment.', 1000);
+    }
+    return this.#hashing(work);
+  }
+}
+
+/** Consumes a point; being over the limit is what `check` reports later, not an error here. */
+async function consumeQuietly(limiter: RateLimiterMemory, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (error) {
+    if (!isLimiterRes(error)) throw error;
+  }
+}
+
+function isLimiterRes(value: unknown): value is RateLimiterRes {
+  return typeof value === 'object' && value !== null && 'msBeforeNext' in value;
+}
+
+/**
+ * Yoga plugin for what each caller may run: mutations per second (a `RATE_LIMITED` error with `retryAfterMs`
+ * past it) and SSE subscriptions open at once per member (or per address when anonymous).
+ *
+ * Over HTTP and SSE, mutations are counted per bearer token as soon as the request's parameters are read,
+ * before any database work (session, access), so a refused flood costs next to nothing; over graphql-ws, whose
+ * messages are rate-limited per socket already, they are counted per member when they execute.
+ */
+export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'maxSseStreamsPerUser' | 'query'>): Plugin {
+  const mutations = new RateLimiterMemory({
+    keyPrefix: 'mutations',
+    points: Math.max(1, limits.mutationsPerSecond),
+    duration: 1,
+  });
+  const sseStreams = new Map<string, number>();
+  const countedEarly = new WeakSet<Request>();
+  return {
+    onParams: async ({ params, request, setResult }) => {
+      const token = request.headers.get('authorization');
+      // Anonymous callers can only sign in, which has limits of its own.
+      if (!token || typeof params.query !== 'string') return;
+      let operation: string | undefined;
+      try {
+        // Bounded like Yoga's own parse (the token limit); a document that does not parse is Yoga's to refuse.
+        operation = getOperationAST(parse(params.query, { maxTokens: limits.query.maxTokens }), params.operationName)?.operation;
+      } catch {
+        return;
+      }
+      if (operation !== 'mutation') return;
+      countedEarly.add(request);
+      try {
+        await mutations.consume(`token:${token}`);
+      } catch (error) {
+        if (!isLimiterRes(error)) throw error;
+        setResult({ errors: [rateLimited('mutationsPerSecond', 'Too many changes at once: slow down.', error.msBeforeNext)] });
+      }
+    },
+    onExecute: async ({ args, setResultAndStopExecution }) => {
+      if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
+      const context = args.contextValue as unknown as Context & { request?: Request };
+      if (!context.session || (context.request && countedEarly.has(context.request))) return;
+      try {
+        await mutations.consume(context.session.member.id);
+      } catch (error) {
+        if (!isLimiterRes(error)) throw error;
+        setResultAndStopExecution({
+          errors: [
+            rateLimited(
+              'mutationsPerSecond',
+              'Too many changes at once: slow down.',
+              error.msBeforeNext,
+              context.session.member.id,
+            ),
+          ],
+        });
+      }
+    },
+    onSubscribe: ({ args, setResultAndStopExecution }) => {
+      const context = args.contextValue as unknown as Context;
+      if (context.connection.transport !== 'sse') return;
+      const key = callerKey(context);
+      const open = sseStreams.get(key) ?? 0;
+      if (open >= limits.maxSseStreamsPerUser) {
+        setResultAndStopExecution({
+          errors: [rateLimited('sseStreamsPerUser', 'Too many live streams open: close one first.', undefined, key)],
+        });
+        return;
+      }
+      sseStreams.set(key, open + 1);
+      context.connection.onClose(() => {
+        const left = (sseStreams.get(key) ?? 1) - 1;
+        if (left > 0) sseStreams.set(key, left);
+        else sseStreams.delete(key);
+      });
+    },
+  };
+}
+
+/**
+ * Yoga plugin bounding the GraphQL requests one caller has in flight over HTTP (SSE included until its stream
+ * starts): keyed by the bearer token, or the address when anonymous, and checked before anything is read from
+ * the database, so a flood of requests waits nowhere near everyone else's (429 `RATE_LIMITED` past it).
+ */
+export function useInflightLimit(maxPerCaller: number): Plugin {
+  const inflight = new Map<string, number>();
+  const counted = new WeakMap<Request, string>();
+  return {
+    onRequest: ({ request, serverContext, endResponse }) => {
+      const token = request.headers.get('authorization');
+      const key = token ? `token:${token}` : `address:${clientAddress((serverContext as { req?: IncomingMessage }).req)}`;
+      const open = inflight.get(key) ?? 0;
+      if (open >= maxPerCaller) {
+        const refusal = rateLimited('requestsInFlight', 'Too many requests at once: wait for the answers.', 100);
+        endResponse(
+          Response.json(
+            {
+              errors: [
+                { message: refusal.message, extensions: { code: 'RATE_LIMITED', limit: 'requestsInFlight', retryAfterMs: 100 } },
+              ],
+            },
+            {
+              status: 429,
+              headers: { 'retry-after': '1' },
+            },
+          ),
+        );
+        return;
+      }
+      inflight.set(key, open + 1);
+      counted.set(request, key);
+    },
+    onResponse: ({ request }) => {
+      const key = counted.get(request);
+      if (key === undefined) return;
+      counted.delete(request);
+      const left = (inflight.get(key) ?? 1) - 1;
+      if (left > 0) inflight.set(key, left);
+      else inflight.delete(key);
+    },
+  };
+}

@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig } from '../../server/src/config.js';
+import { DEMO_ACCOUNT } from '../../server/src/seed/demo.js';
+import { codes, latencyUnderAbuse } from '../support/abuse.js';
+import type { GraphQLResponse, Json } from '../support/app.js';
+import { createTestApp } from '../support/app.js';
+import { subscribe, wsClient } from '../support/live.js';
+import { type ServerProcess, startServerProcess } from '../support/processes.js';
+import { gid } from '../support/scenario.js';
+
+const SMALL = '{ viewer { id displayName } collectives(first: 5) { edges { node { id name memberCount } } } }';
+const SIGN_IN =
+  'mutation($input: SignInInput!) { signIn(input: $input) { __typename ... on MutationSignInSuccess { data { token } } } }';
+
+async function http(server: ServerProcess, token: string | null, query: string, variables: Record<string, unknown> = {}) {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, ...((await response.json()) as GraphQLResponse<Json>) };
+}
+
+async function signIn(server: ServerProcess, input: { email: string; password: string }) {
+  return http(server, null, SIGN_IN, { input });
+}
+
+/** A raw graphql-transport-ws socket, acknowledged (or closed) after connection_init; `closed` resolves with the close. */
+async function rawSocket(server: ServerProcess, token: string) {
+  const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  const acknowledged = await Promise.race([
+    new Promise<boolean>((resolve) =>
+      socket.on('message', (data) => {
+        if ((JSON.parse(data.toString()) as { type: string }).type === 'connection_ack') resolve(true);
+      }),
+    ),
+    closed.then(() => false),
+  ]);
+  return { socket, closed, acknowledged };
+}
+
+describe('Sockets, streams and mutations', () => {
+  let server: ServerProcess;
+  let token: string;
+  // The probe's own session: the in-flight limit counts per token, and the probe is not the abuser.
+  let probeToken: string;
+  const probe = async () => {
+    const small = await http(server, probeToken, SMALL);
+    expect(small.data?.viewer.id).toBeTruthy();
+  };
+
+  beforeAll(async () => {
+    server = await startServerProcess({
+      DATABASE_URL: '',
+      DATA_DIR: 'memory://',
+      SEED: 'true',
+      WS_MAX_PAYLOAD_BYTES: String(64 * 1024),
+      WS_MAX_MESSAGES_PER_SECOND: '50',
+      WS_MAX_SOCKETS_PER_USER: '3',
+      WS_MAX_OPERATIONS_PER_SOCKET: '3',
+      SSE_MAX_STREAMS_PER_USER: '2',
+      MUTATIONS_PER_SECOND: '5',
+      HTTP_MAX_IN_FLIGHT_PER_CALLER: '8',
+    });
+    token = (await signIn(server, DEMO_ACCOUNT)).data?.signIn.data.token;
+    probeToken = (await signIn(server, DEMO_ACCOUNT)).data?.signIn.data.token;
+    expect(token).toBeTruthy();
+  }, 300_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('should close a socket whose message is past the size limit with 1009, and keep answering', async () => {
+    const { socket, closed, acknowledged } = await rawSocket(server, token);
+    expect(acknowledged).toBe(true);
+    socket.send(JSON.stringify({ type: 'ping', payload: { padding: 'x'.repeat(100 * 1024) } }));
+    expect((await closed).code).toBe(1009);
+    await probe();
+  });
+
+  it('should close a socket that sends too many messages a second with 4429, within 10× the unloaded latency', async () => {
+    let closes = 0;
+    const measured = await latencyUnderAbuse(
+      probe,
+      async () => {
+        const { socket, closed, acknowledged } = await rawSocket(server, token);
+        expect(acknowledged).toBe(true);
+        for (let i = 0; i < 500 && socket.readyState === WebSocket.OPEN; i += 1) socket.send('{"type":"ping"}');
+        expect((await closed).code).toBe(4429);
+        closes += 1;
+      },
+      { lanes: 2 },
+    );
+    console.info(`ws message flood: small query ${JSON.stringify(measured)}, ${closes} sockets closed 4429`);
+    expect(measured.rounds).toBeGreaterThan(0);
+    expect(measured.ratio).toBeLessThan(10);
+  });
+
+  it('should refuse a member’s socket past the per-user limit with 4429, and admit one again once a socket closes', async () => {
+    const open = await Promise.all([rawSocket(server, token), rawSocket(server, token), rawSocket(server, token)]);
+    expect(open.map((entry) => entry.acknowledged)).toEqual([true, true, true]);
+    const refused = await rawSocket(server, token);
+    expect(refused.acknowledged).toBe(false);
+    expect((await refused.closed).code).toBe(4429);
+    open[0]?.socket.close(1000);
+    await open[0]?.closed;
+    const again = await rawSocket(server, token);
+    expect(again.acknowledged).toBe(true);
+    for (const entry of [...open, again]) entry.socket.close(1000);
+    await Promise.all([...open, again].map((entry) => entry.closed));
+  });
+
+  it('should refuse an operation past the per-socket limit with RATE_LIMITED, and run one once another completes', async () => {
+    const client = wsClient(server.url, token, { lazy: false });
+    try {
+      const feeds = [1, 2, 3].map(() => subscribe(client, 'subscription { myFeed { __typename } }'));
+      const fourth = subscribe(client, 'subscription { myFeed { __typename } }');
+      await fourth.inbox.waitForEnd();
+      expect((fourth.inbox.errors[0] as Json[])[0]?.extensions).toMatchObject({
+        code: 'RATE_LIMITED',
+        limit: 'operationsPerSocket',
+      });
+      feeds[0]?.stop();
+      const query = subscribe(client, '{ viewer { id } }');
+      await query.inbox.waitFor(1);
+      expect(query.inbox.received[0].viewer.id).toBeTruthy();
+      for (const feed of feeds) feed.stop();
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('should refuse an SSE subscription past the per-user limit with RATE_LIMITED', async () => {
+    const controller = new AbortController();
+    const open = () =>
+      fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        signal: controller.signal,
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: 'subscription { myFeed { __typename } }' }),
+      });
+    try {
+      // Yoga answers an SSE subscription's headers once it has subscribed: both streams count from here.
+      await open();
+      await open();
+      const third = await open();
+      const reader = (third.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      while (!/event: complete/.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      expect(text).toContain('"RATE_LIMITED"');
+      expect(text).toContain('sseStreamsPerUser');
+    } finally {
+      controller.abort();
+    }
+  });
+
+  it('should refuse mutations past the per-member rate with RATE_LIMITED and retryAfterMs, within 10× the unloaded latency', async () => {
+    const join = `mutation($id: ID!) { joinCollective(input: { collectiveId: $id }) { __typename } }`;
+    const limited: Record<string, number> = {};
+    const measured = await latencyUnderAbuse(
+      probe,
+      async () => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => http(server, token, join, { id: gid('Collective', randomUUID()) })),
+        );
+        for (const result of results) {
+          if (result.errors) {
+            expect(codes(result)).toEqual(['RATE_LIMITED']);
+            expect(result.errors[0]?.extensions?.retryAfterMs).toBeGreaterThan(0);
+            expect(result.status).toBe(429);
+            const limit = String(result.errors[0]?.extensions?.limit);
+            limited[limit] = (limited[limit] ?? 0) + 1;
+          } else {
+            expect(result.data?.joinCollective.__typename).toBe('NotFoundError');
+          }
+        }
+      },
+      { lanes: 2 },
+    );
+    console.info(`mutation flood: small query ${JSON.stringify(measured)}, refused ${JSON.stringify(limited)}`);
+    expect(limited.mutationsPerSecond).toBeGreaterThan(0);
+    expect(measured.ratio).toBeLessThan(10);
+  });
+});
+
+describe('Sign-in', () => {
+  let server: ServerProcess;
+  let token: string;
+  const probe = async () => {
+    const small = await http(server, token, SMALL);
+    expect(small.data?.viewer.id).toBeTruthy();
+  };
+
+  beforeAll(async () => {
+    server = await startServerProcess({
+      DATABASE_URL: '',
+      DATA_DIR: 'memory://',
+      SEED: 'true',
+      SIGN_IN_FAILURES_PER_ACCOUNT: '3',
+      SIGN_IN_FAILURES_PER_ADDRESS: '8',
+      PASSWORD_HASH_CONCURRENCY: '2',
+      PASSWORD_HASH_QUEUE: '4',
+    });
+    token = (await signIn(server, DEMO_ACCOUNT)).data?.signIn.data.token;
+    expect(token).toBeTruthy();
+  }, 300_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('should hash at most a few passwords at once and refuse the rest of a flood, within 10× the unloaded latency', async () => {
+    const outcomes: Record<string, number> = {};
+    const measured = await latencyUnderAbuse(
+      probe,
+      async () => {
+        const results = await Promise.all(Array.from({ length: 50 }, () => signIn(server, DEMO_ACCOUNT)));
+        for (const result of results) {
+          const outcome = result.data?.signIn ? result.data.signIn.__typename : codes(result).join();
+          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+          if (!result.data?.signIn)
+            expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'passwordHashQueue' });
+        }
+      },
+      { lanes: 1, samples: 9 },
+    );
+    console.info(`sign-in flood: small query ${JSON.stringify(measured)}, outcomes ${JSON.stringify(outcomes)}`);
+    expect(outcomes.MutationSignInSuccess).toBeGreaterThan(0);
+    expect(outcomes.RATE_LIMITED).toBeGreaterThan(0);
+    expect(measured.ratio).toBeLessThan(10);
+  });
+
+  it('should lock an account after its failures, even for the right password, saying when to retry', async () => {
+    const wrong = { email: DEMO_ACCOUNT.email, password: 'not-the-password' };
+    for (let i = 0; i < 3; i += 1) {
+      expect((await signIn(server, wrong)).data?.signIn.__typename).toBe('InvalidCredentialsError');
+    }
+    const locked = await signIn(server, DEMO_ACCOUNT);
+    expect(locked.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'signInAccount' });
+    expect(locked.errors?.[0]?.extensions?.retryAfterMs).toBeGreaterThan(0);
+    expect(locked.status).toBe(429);
+  });
+
+  it('should lock an address after its failures across accounts', async () => {
+    // Three failures are counted already (the locked account's); five more reach the address limit.
+    for (let i = 0; i < 5; i += 1) {
+      const result = await signIn(server, { email: `nobody-${i}@collectifs.test`, password: 'wrong' });
+      expect(result.data?.signIn.__typename).toBe('InvalidCredentialsError');
+    }
+    const locked = await signIn(server, { email: 'someone-else@collectifs.test', password: 'wrong' });
+    expect(locked.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'signInAddress' });
+  });
+});
+
+describe('Requests in flight', () => {
+  it('should answer 429 RATE_LIMITED to a caller past its requests in flight, before reading the database', async () => {
+    const { limits } = loadConfig({ HTTP_MAX_IN_FLIGHT_PER_CALLER: '2' });
+    const test = await createTestApp({ config: { limits } });
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          test.app.fetch(
+            new Request('http://collectifs.test/graphql', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: 'Bearer same-caller' },
+              body: JSON.stringify({ query: '{ viewer { id } }' }),
+            }),
+          ),
+        ),
+      );
+      const statuses = responses.map((response) => response.status);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(2);
+      const refused = responses[statuses.indexOf(429)] as Response;
+      expect((await refused.json()).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'requestsInFlight' });
+    } finally {
+      await test.close();
+    }
+  });
+});
