@@ -130,7 +130,7 @@ describe.skipIf(repeat)('Graceful shutdown', () => {
     const reply = await answer;
     expect(reply).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
     expect(reply.toLowerCase()).toContain('connection: close');
-    expect(reply).toContain('{"data":{"__typename":"Query"}}');
+    expect(reply).toContain('{"data":{"__typename":"Query"}');
 
     expect(await socketClosed).toBe(1001);
     const [code, signal] = await exited;
