@@ -14134,6 +14134,10 @@ const introspection = {
             "isDeprecated": false
           },
           {
+            "name": "NAME_WITHOUT_LETTERS",
+            "isDeprecated": false
+          },
+          {
             "name": "NICE_CLASSES_REQUIRED",
             "isDeprecated": false
           },

@@ -16,6 +16,7 @@ import { createEventPubSub } from './events/pubsub.js';
 import { trackRecording } from './events/record.js';
 import { SignInGuard, useCallerLimits, useInflightLimit } from './limits/callers.js';
 import { useQueryLimits } from './limits/query.js';
+import { useValidText } from './limits/text.js';
 import { Lifecycle } from './live/lifecycle.js';
 import { useLivePosition } from './live/position.js';
 import { HEALTH_PATH, healthRoute, READY_PATH, type ReadinessCheck, readyRoute } from './observability/health.js';
@@ -117,6 +118,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       ...useQueryLimits(config.limits.query),
       ...productionPlugins(config.security),
       useCallerLimits(config.limits),
+      useValidText(),
       useBadRequestParams(),
       metrics.graphqlPlugin(),
       useOperationObservability(metrics),

@@ -8,6 +8,7 @@ export const RULES = {
   REQUIRED: 'A value is required.',
   TOO_LONG: 'The value is too long.',
   NAME_TAKEN: 'Another collective already has this name.',
+  NAME_WITHOUT_LETTERS: 'A name needs at least one letter or digit: its address on the site is made of them.',
   COMMONS_MUST_BE_OPEN: 'A commons collective is open to every member.',
   SECTOR_REQUIRED: 'A sector collective names its sector.',
   HORIZON_REQUIRED: 'A business collective is one-off or long-term.',

@@ -855,6 +855,7 @@ export const fr = {
     MALFORMED_UPDATE: 'Cette modification du texte n’est pas valide.',
     MEMBER_NOT_ACTIVE: 'Cette personne n’est plus active dans la coopérative.',
     NAME_TAKEN: 'Ce nom est déjà pris.',
+    NAME_WITHOUT_LETTERS: 'Un nom contient au moins une lettre ou un chiffre : l’adresse du collectif en est faite.',
     NICE_CLASSES_REQUIRED: 'Une marque déposée indique au moins une classe de Nice.',
     NICE_CLASS_DUPLICATE: 'Une classe de Nice figure deux fois.',
     NICE_CLASS_OUT_OF_RANGE: 'Les classes de Nice vont de 1 à 45.',

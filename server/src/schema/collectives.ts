@@ -206,8 +206,8 @@ builder.mutationField('createCollective', (t) =>
         prefixField(() => checkCollectiveShape(shape, now, { targetDateChanged: true }));
         prefixField(() => checkAnimator(input.kind, animator, 'animatorId'));
         const slug = slugify(input.name);
-        if (!slug || (await tx.collective.findUnique({ where: { slug } })))
-          throw new RuleViolationError('input.name', 'NAME_TAKEN');
+        if (!slug) throw new RuleViolationError('input.name', 'NAME_WITHOUT_LETTERS');
+        if (await tx.collective.findUnique({ where: { slug } })) throw new RuleViolationError('input.name', 'NAME_TAKEN');
         const opportunityId = input.opportunityId ? idOf(input.opportunityId, 'Opportunity', 'input.opportunityId') : null;
         if (opportunityId && !(await tx.opportunity.findUnique({ where: { id: opportunityId } }))) {
           throw new NotFoundError('input.opportunityId', 'No such opportunity.');
