@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { runBrowserBench } from './browser.js';
 import { runCoeditingBench } from './coediting.js';
 import { runFanoutBench } from './fanout.js';
+import { runFaultBench } from './fault.js';
 import type { BenchContext } from './lib/context.js';
 import { PgliteTemplate, PostgresTemplate, postgresAvailable } from './lib/data.js';
 import { ROOT } from './lib/processes.js';
@@ -24,6 +25,7 @@ const BENCHMARKS: Record<string, (context: BenchContext) => Promise<unknown>> = 
   coediting: runCoeditingBench,
   trace: runTraceBench,
   browser: runBrowserBench,
+  fault: runFaultBench,
 };
 
 const args = process.argv.slice(2);
@@ -33,7 +35,10 @@ const only = args
   .find((arg) => arg.startsWith('--only='))
   ?.slice('--only='.length)
   .split(',');
-const selected = Object.keys(BENCHMARKS).filter((name) => !only || only.includes(name));
+// The load-and-fault run (throwaway PostgreSQL and Redis, restarts) is not yet part of the smoke run: one smoke
+// run hung past its window; `--only=fault` runs it (now bounded), and the full run includes it.
+const SMOKE_SKIPS = ['fault'];
+const selected = Object.keys(BENCHMARKS).filter((name) => (only ? only.includes(name) : !(smoke && SMOKE_SKIPS.includes(name))));
 const results = join(ROOT, 'bench', 'results');
 mkdirSync(results, { recursive: true });
 
