@@ -11,6 +11,8 @@ import type PrismaTypes from './generated/pothos-types.js';
 import { getDatamodel } from './generated/pothos-types.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
@@ -47,7 +49,18 @@ export const builder = new SchemaBuilder<{
       viewerIs: (memberId) => context.access.viewer?.id === memberId,
     }),
   },
-  relay: { clientMutationId: 'omit', cursorType: 'String' },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    // A malformed global ID (not base64 of `Type:uuid`) is the caller's mistake: BAD_USER_INPUT, never a 500.
+    decodeGlobalID: (globalID) => {
+      const [typename = '', id = '', ...rest] = Buffer.from(globalID, 'base64').toString('utf8').split(':');
+      if (!/^[A-Z][A-Za-z]*$/.test(typename) || rest.length > 0 || !UUID.test(id)) {
+        throw createGraphQLError('Malformed global ID.', { extensions: { code: 'BAD_USER_INPUT' } });
+      }
+      return { typename, id };
+    },
+  },
   errors: { defaultTypes: [], unsafelyHandleInputErrors: true },
   prisma: {
     // The client is per request (the context's), so tests and several databases can share one schema.
