@@ -98,6 +98,9 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
 
   it('names a co-animator (support staff in a commons collective) and invites, live on both sides', async () => {
     await step('collective-coanimator', async () => {
+      // Each step opens the pages it works on, so that it depends on no earlier step's page state.
+      await open(a, '/collectifs/vie-cooperative');
+      await open(b, '/collectifs/vie-cooperative');
       const lea = await memberId('Léa Fontaine');
       const isabelle = await memberId('Isabelle Roche');
       const thomasId = await memberId('Thomas Girard');
@@ -130,6 +133,8 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
 
   it('hands the animation over (an associate only, in a commons collective) and the new animator closes it', async () => {
     await step('collective-handover', async () => {
+      await open(a, '/collectifs/vie-cooperative');
+      await open(b, '/collectifs/vie-cooperative');
       const lea = await memberId('Léa Fontaine');
       const thomasId = await memberId('Thomas Girard');
       await a.locator('[data-testid="hand-over"]').click();

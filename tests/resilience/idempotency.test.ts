@@ -53,7 +53,7 @@ describe('Idempotency keys', () => {
       const events = await t.db.prisma.eventLog.count();
       const retry = await send(t, token, input('Collectif idempotent'), { key: 'cle-1' });
       expect(retry.body.data).toEqual(first.body.data);
-      expect(retry.body.extensions).toEqual({ idempotentReplay: true });
+      expect(retry.body.extensions).toMatchObject({ idempotentReplay: true });
       expect(await collectivesNamed('Collectif idempotent')).toBe(1);
       expect(await t.db.prisma.eventLog.count()).toBe(events);
     });
@@ -78,7 +78,7 @@ describe('Idempotency keys', () => {
       const theirs = await send(t, otherToken, input('Collectif de B'), { key: 'partagee' });
       expect(mine.body.data.result.__typename).toBe('MutationCreateCollectiveSuccess');
       expect(theirs.body.data.result.__typename).toBe('MutationCreateCollectiveSuccess');
-      expect(theirs.body.extensions).toBeUndefined();
+      expect(theirs.body.extensions?.idempotentReplay).toBeUndefined();
     });
 
     it('should refuse the same key for another request, and a malformed key, with BAD_USER_INPUT', async () => {

@@ -55,13 +55,18 @@ export function lockDataDir(dataDir: string): () => void {
       const fd = openSync(file, 'wx');
       writeSync(fd, JSON.stringify(mine));
       closeSync(fd);
-      return () => {
+      const release = () => {
+        process.off('exit', release);
         try {
           if ((JSON.parse(readFileSync(file, 'utf8')) as { pid: number }).pid === process.pid) unlinkSync(file);
         } catch {
           // Already gone: nothing to release.
         }
       };
+      // Whatever way the process ends (a failed shutdown, a second signal's exit at once), the lock goes with it;
+      // only a SIGKILL leaves it, and the next process takes that over.
+      process.on('exit', release);
+      return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
