@@ -454,9 +454,10 @@ export class SectionDocuments {
         if (push.heldSince === undefined) {
           newlyHeld += 1;
           push.heldSince = Date.now();
-          // Judged again when the document advances; refused at the latest once the hold is over.
-          setTimeout(() => this.#retryHeld(document), this.holdMs + 1).unref();
         }
+        // Judged again when the document advances; refused at the latest once the hold is over. A timer every
+        // time it is held: a push re-queued and held again after its first timer fired would otherwise wait forever.
+        setTimeout(() => this.#retryHeld(document), Math.max(1, push.heldSince + this.holdMs + 1 - Date.now())).unref();
         document.held.push(push);
       } else push.reject(verdict);
     }
