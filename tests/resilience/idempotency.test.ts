@@ -102,7 +102,7 @@ describe('Idempotency keys', () => {
       const outcomes = [a, b].map((answer) => answer.body.data?.result?.__typename ?? answer.body.errors?.[0]?.extensions?.code);
       expect(outcomes).toContain('MutationCreateCollectiveSuccess');
       for (const outcome of outcomes)
-        expect(['MutationCreateCollectiveSuccess', 'UNAVAILABLE', 'RuleViolationError']).toContain(outcome);
+        expect(['MutationCreateCollectiveSuccess', 'UNAVAILABLE', 'CONFLICT', 'RuleViolationError']).toContain(outcome);
     });
   });
 });

@@ -28,9 +28,28 @@ export function isUnavailableGraphQLError(error: { extensions?: Record<string, u
  * anything else is masked by Yoga's own function ("Unexpected error.").
  */
 export function maskUnavailable(error: unknown, message: string, isDev?: boolean): Error {
+  if (isUniqueConflict(error)) {
+    // A rule checked before writing (a name taken, a key claimed) lost a race with a concurrent request that
+    // committed first: nothing was written, and a retry meets the rule or the stored answer.
+    logger.info({ reason: String((error as Error).message ?? error).slice(0, 300) }, 'Concurrent write conflict: CONFLICT');
+    return createGraphQLError('A concurrent change conflicted with this one; nothing was changed, retry.', {
+      extensions: { code: 'CONFLICT', http: { status: 409 } },
+    });
+  }
   if (isUnavailable(error)) {
     logger.warn({ reason: String((error as Error).message ?? error).slice(0, 300) }, 'Request met an outage: UNAVAILABLE');
     return unavailableError();
   }
   return maskError(error, message, isDev);
+}
+
+/**
+ * Whether an error is a unique-constraint violation (Prisma P2002, the pg adapter's `UniqueConstraintViolation`,
+ * SQLSTATE 23505), looking through `cause` and `originalError`.
+ */
+export function isUniqueConflict(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 8) return false;
+  const candidate = error as { code?: unknown; kind?: unknown; cause?: unknown; originalError?: unknown };
+  if (candidate.code === 'P2002' || candidate.code === '23505' || candidate.kind === 'UniqueConstraintViolation') return true;
+  return isUniqueConflict(candidate.cause, depth + 1) || isUniqueConflict(candidate.originalError, depth + 1);
 }
