@@ -1,5 +1,5 @@
 import { type ComponentType, lazy, Suspense, useEffect, useEffectEvent, useRef, useState } from 'react';
-import { BrowserRouter, NavLink, Route, Routes, useLocation, useParams } from 'react-router';
+import { BrowserRouter, Link, NavLink, Route, Routes, useLocation, useParams } from 'react-router';
 import { Provider, useMutation, useQuery } from 'urql';
 import { createGraphqlSession, type GraphqlSession, readToken, TOKEN_KEY, writeToken } from './client';
 import { SignIn } from './features/auth/SignIn';
@@ -9,6 +9,7 @@ import { fr } from './i18n/fr';
 import { LiveStatusNotice } from './ui/LiveStatus';
 import { wipeOfflineStores } from './ui/offlineIndex';
 import { NotFoundPage } from './ui/QueryState';
+import { SessionContext } from './ui/session';
 
 /** A screen loaded on first visit: the directory comes with the app, every other screen is its own chunk. */
 function screen<Name extends string>(load: () => Promise<Record<Name, ComponentType>>, name: Name) {
@@ -29,6 +30,7 @@ const MyFeed = screen(() => import('./features/feed/MyFeed'), 'MyFeed');
 const Dashboard = screen(() => import('./features/dashboard/Dashboard'), 'Dashboard');
 const MemberDirectory = screen(() => import('./features/members/MemberDirectory'), 'MemberDirectory');
 const MemberPage = screen(() => import('./features/members/MemberPage'), 'MemberPage');
+const MyProfile = screen(() => import('./features/members/MyProfile'), 'MyProfile');
 const NodeRedirect = screen(() => import('./features/nodes/NodeRedirect'), 'NodeRedirect');
 const TenderResponsePage = lazy(() =>
   import('./features/editor/TenderResponsePage').then((module) => ({ default: module.TenderResponsePage })),
@@ -90,6 +92,8 @@ function Session() {
     switchSession(next, message);
   }
 
+  const sessionActions = { endSession: (message?: string) => changeToken(null, message ?? null) };
+
   // Signing in or out in another tab applies here too.
   const onStorage = useEffectEvent((event: StorageEvent) => {
     if (event.key === TOKEN_KEY || event.key === null) switchSession(readToken());
@@ -117,7 +121,9 @@ function Session() {
       {token ? <LiveStatusNotice /> : null}
       <main id="contenu" className="container" tabIndex={-1}>
         {token ? (
-          <AppRoutes moveFocus={moveFocus} />
+          <SessionContext value={sessionActions}>
+            <AppRoutes moveFocus={moveFocus} />
+          </SessionContext>
         ) : (
           <SignIn onSignedIn={(next) => changeToken(next)} notice={notice} focusOnMount={moveFocus} />
         )}
@@ -182,6 +188,7 @@ function AppRoutes({ moveFocus }: { moveFocus: boolean }) {
         <Route path="/opportunites/nouvelle" element={<CreateOpportunityPage />} />
         <Route path="/membres" element={<MemberDirectory />} />
         <Route path="/membres/:id" element={<MemberPage />} />
+        <Route path="/profil" element={<MyProfile />} />
         <Route path="/objet/:id" element={<NodeRedirect />} />
         <Route path="/opportunites/:id" element={<OpportunityPage />} />
         <Route path="/affaires/:id" element={<DealPage />} />
@@ -222,7 +229,11 @@ function ViewerMenu({ onSignedOut }: { onSignedOut(message?: string): void }) {
 
   return (
     <div className="viewer">
-      {data?.viewer ? <span className="viewer__name">{fr.app.signedInAs(data.viewer.displayName)}</span> : null}
+      {data?.viewer ? (
+        <Link className="viewer__name" to="/profil" title={fr.app.myProfile} data-testid="my-profile-link">
+          {fr.app.signedInAs(data.viewer.displayName)}
+        </Link>
+      ) : null}
       <button type="button" className="button" aria-disabled={fetching} onClick={handleSignOut}>
         {fetching ? fr.app.signingOut : fr.app.signOut}
       </button>

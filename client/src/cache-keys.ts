@@ -105,6 +105,7 @@ export const EMBEDDED_TYPES = [
   'MutationUpdateBrandSuccess',
   'MutationUpdateCollectiveSuccess',
   'MutationUpdateDealSuccess',
+  'MutationUpdateMyProfileSuccess',
   'MutationUpdateOpportunitySuccess',
   'MutationUpdatePresenceSuccess',
   'MutationUpdatePriceReferenceSuccess',

@@ -6602,6 +6602,29 @@ const introspection = {
             "isDeprecated": false
           },
           {
+            "name": "updateMyProfile",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "UNION",
+                "name": "MutationUpdateMyProfileResult"
+              }
+            },
+            "args": [
+              {
+                "name": "input",
+                "type": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "kind": "INPUT_OBJECT",
+                    "name": "UpdateMyProfileInput"
+                  }
+                }
+              }
+            ],
+            "isDeprecated": false
+          },
+          {
             "name": "updateOpportunity",
             "type": {
               "kind": "NON_NULL",
@@ -9383,6 +9406,51 @@ const introspection = {
               "ofType": {
                 "kind": "OBJECT",
                 "name": "Deal"
+              }
+            },
+            "args": [],
+            "isDeprecated": false
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "UNION",
+        "name": "MutationUpdateMyProfileResult",
+        "possibleTypes": [
+          {
+            "kind": "OBJECT",
+            "name": "ForbiddenError"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "InputValidationError"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "MutationUpdateMyProfileSuccess"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "NotFoundError"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "RuleViolationError"
+          }
+        ]
+      },
+      {
+        "kind": "OBJECT",
+        "name": "MutationUpdateMyProfileSuccess",
+        "fields": [
+          {
+            "name": "data",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "OBJECT",
+                "name": "Member"
               }
             },
             "args": [],
@@ -14326,6 +14394,10 @@ const introspection = {
             "isDeprecated": false
           },
           {
+            "name": "SECTOR_OF_A_COLLECTIVE",
+            "isDeprecated": false
+          },
+          {
             "name": "SECTOR_REQUIRED",
             "isDeprecated": false
           },
@@ -17602,6 +17674,47 @@ const introspection = {
             "type": {
               "kind": "SCALAR",
               "name": "Int"
+            }
+          }
+        ],
+        "isOneOf": false
+      },
+      {
+        "kind": "INPUT_OBJECT",
+        "name": "UpdateMyProfileInput",
+        "inputFields": [
+          {
+            "name": "firstName",
+            "type": {
+              "kind": "SCALAR",
+              "name": "String"
+            }
+          },
+          {
+            "name": "lastName",
+            "type": {
+              "kind": "SCALAR",
+              "name": "String"
+            }
+          },
+          {
+            "name": "sectors",
+            "type": {
+              "kind": "LIST",
+              "ofType": {
+                "kind": "NON_NULL",
+                "ofType": {
+                  "kind": "ENUM",
+                  "name": "Sector"
+                }
+              }
+            }
+          },
+          {
+            "name": "trade",
+            "type": {
+              "kind": "SCALAR",
+              "name": "String"
             }
           }
         ],

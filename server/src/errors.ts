@@ -30,6 +30,7 @@ export const RULES = {
   ALREADY_ANIMATOR: 'Already the animator of this collective.',
   INVALID_STATUS_CHANGE: 'This status change is not allowed.',
   ALREADY_LEFT_COOPERATIVE: 'This person has already left the cooperative.',
+  SECTOR_OF_A_COLLECTIVE: 'You belong to a sector collective of this trade: leave it before removing the trade.',
   NOT_CHANGEABLE: 'This can no longer be changed.',
   OPPORTUNITY_LOT_NUMBER_TAKEN: 'Two lots of one opportunity never share a number.',
   OPPORTUNITY_LOT_IN_USE: 'A deal answers this lot: it cannot be removed.',

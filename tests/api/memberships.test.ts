@@ -723,6 +723,32 @@ describe('Leave the cooperative', () => {
     await expectRefusedBy(() => leaveCooperative(staff.token, leaver.id), 'ALREADY_LEFT_COOPERATIVE', 'input.memberId');
   });
 
+  it('should let a member leave the cooperative themself, as the only animator of a commons collective', async () => {
+    const leaver = await person({ isAssociate: true });
+    const other = await person();
+    const commons = await makeCollective(t.db.prisma, { animatorId: leaver.id, memberIds: [other.id] });
+    const joined = await makeCollective(t.db.prisma, { animatorId: other.id, memberIds: [leaver.id] });
+
+    const member = success(await leaveCooperative(leaver.token, leaver.id));
+    expect(member).toMatchObject({ id: leaver.gid, situation: 'LEFT' });
+
+    // Every membership ended; the collective they animated alone is flagged as needing an animator (DOMAIN.md).
+    const rows = await t.db.prisma.membership.findMany({ where: { memberId: leaver.id } });
+    expect(rows.map((row) => [row.collectiveId, row.status, row.leaveReason]).sort()).toEqual(
+      [
+        [commons.id, 'LEFT', 'LEFT_COOPERATIVE'],
+        [joined.id, 'LEFT', 'LEFT_COOPERATIVE'],
+      ].sort(),
+    );
+    expect(await t.db.prisma.collective.findUniqueOrThrow({ where: { id: commons.id } })).toMatchObject({ needsAnimator: true });
+    expect(await t.db.prisma.collective.findUniqueOrThrow({ where: { id: joined.id } })).toMatchObject({ needsAnimator: false });
+    // Their own session ended with it; the departure is in the history.
+    expect(await t.gql('{ viewer { id } }', {}, leaver.token)).toEqual({ data: { viewer: null } });
+    expect(
+      await t.db.prisma.eventLog.count({ where: { type: 'member.leftCooperative', subjectId: leaver.gid, actorId: leaver.id } }),
+    ).toBe(1);
+  });
+
   it('should forbid a member who is not support staff to record someone else’s departure', async () => {
     const member = await person();
     const other = await person();

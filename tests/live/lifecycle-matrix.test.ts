@@ -19,6 +19,7 @@ const CHANGES = [
   'signOut',
   'sessionExpiry',
   'leaveCooperative',
+  'leaveCooperativeSelf',
   'leaveCollective',
   'collectiveClosed',
   'sectionRestricted',
@@ -38,6 +39,7 @@ const EXPECTED: Record<Change, Record<Stream, Outcome>> = {
   signOut: all('SESSION_REVOKED'),
   sessionExpiry: all('SESSION_EXPIRED'),
   leaveCooperative: all('SESSION_REVOKED'),
+  leaveCooperativeSelf: all('SESSION_REVOKED'),
   leaveCollective: { ...all('continues'), collectiveActivity: 'ACCESS_REVOKED', ...lostSection },
   collectiveClosed: { ...all('continues'), collectiveActivity: 'ACCESS_REVOKED', ...lostSection },
   sectionRestricted: { ...all('continues'), ...lostSection },
@@ -50,6 +52,7 @@ const LISTENER: Record<Change, 'insider' | 'partner'> = {
   signOut: 'insider',
   sessionExpiry: 'insider',
   leaveCooperative: 'insider',
+  leaveCooperativeSelf: 'insider',
   leaveCollective: 'insider',
   collectiveClosed: 'insider',
   sectionRestricted: 'insider',
@@ -206,6 +209,14 @@ async function change(kind: Change, w: World, listenerToken: string): Promise<vo
         'mutation($id: ID!) { leaveCooperative(input: { memberId: $id }) { __typename ... on Error { message } } }',
         { id: gid('Member', listener.id) },
         w.tokens.staff,
+      );
+      return;
+    case 'leaveCooperativeSelf':
+      // The member leaves on their own, from the web app's profile screen (the same mutation, their own token).
+      await mutate(
+        'mutation($id: ID!) { leaveCooperative(input: { memberId: $id }) { __typename ... on Error { message } } }',
+        { id: gid('Member', listener.id) },
+        listenerToken,
       );
       return;
     case 'leaveCollective':

@@ -19,6 +19,7 @@ export const fr = {
     tagline: 'Les collectifs de la coopérative',
     skipToContent: 'Aller au contenu',
     signedInAs: (name: string) => `Connecté·e en tant que ${name}`,
+    myProfile: 'Mon profil',
     signOut: 'Se déconnecter',
     signingOut: 'Déconnexion…',
     sessionExpired: 'Votre session a expiré. Merci de vous reconnecter.',
@@ -300,6 +301,7 @@ export const fr = {
     empty: 'Aucun membre ne correspond à ces critères.',
     loadMore: 'Afficher plus de membres',
     you: '(vous)',
+    editProfile: 'Modifier mon profil ou quitter la coopérative',
     email: 'Adresse e-mail',
     since: 'Dans la coopérative depuis le',
     left: (day: string) => `A quitté la coopérative le ${day}`,
@@ -316,6 +318,38 @@ export const fr = {
       'Toutes ses adhésions prennent fin aujourd’hui, les collectifs qu’il ou elle animait sont signalés et ses sessions sont fermées.',
     leaveSubmit: 'Enregistrer le départ',
     leaveConfirm: (name: string) => `Enregistrer le départ de ${name}\u202f?`,
+  },
+  profile: {
+    title: 'Mon profil',
+    intro:
+      'Ce que les autres membres voient de vous dans l’annuaire. Votre adresse e-mail, votre contrat et votre statut d’associé·e sont tenus par l’équipe d’appui.',
+    firstName: 'Prénom',
+    lastName: 'Nom',
+    trade: 'Métier',
+    tradeHint: 'Votre activité, avec vos mots (200 caractères au plus).',
+    sectors: 'Secteurs d’activité',
+    sectorsHint: 'Cinq au plus. Les collectifs de secteur rassemblent les personnes de leur métier.',
+    save: 'Enregistrer mon profil',
+    saved: 'Profil enregistré.',
+    email: 'Adresse e-mail',
+    leaveTitle: 'Quitter la coopérative',
+    leaveIntro: 'Si vous quittez la coopérative, vous quittez aujourd’hui tous vos collectifs. Votre historique est conservé.',
+    animated:
+      'Vous animez ces collectifs. Transmettez l’animation avant de partir, sinon chacun sera signalé comme sans animateur·rice :',
+    handOver: (name: string) => `Transmettre l’animation de ${name}`,
+    leaveSubmit: 'Quitter la coopérative',
+    leaveConfirmTitle: 'Quitter la coopérative ?',
+    consequences: 'Ce qui se passera, dès maintenant :',
+    leavesCollectives: (names: string) => `Vous quitterez ces collectifs : ${names}.`,
+    leavesNoCollective: 'Vous n’êtes membre d’aucun collectif.',
+    flagged: (names: string) => `Ces collectifs n’auront plus d’animateur·rice et seront signalés : ${names}.`,
+    pendingDeclined: (count: number) =>
+      count === 1
+        ? 'Votre demande ou invitation en attente sera refusée.'
+        : `Vos ${count} demandes ou invitations en attente seront refusées.`,
+    signedOut: 'Vous serez déconnecté·e partout et ne pourrez plus vous connecter.',
+    cannotUndo: 'Ce départ ne peut pas être annulé depuis l’application.',
+    left: 'Vous avez quitté la coopérative. Merci pour votre participation.',
   },
   opportunityForm: {
     newTitle: 'Nouvelle opportunité',
@@ -806,6 +840,8 @@ export const fr = {
   rules: {
     ALREADY_ANIMATOR: 'Cette personne anime déjà ce collectif.',
     ALREADY_LEFT_COOPERATIVE: 'Cette personne a déjà quitté la coopérative.',
+    SECTOR_OF_A_COLLECTIVE:
+      'Vous êtes membre d’un collectif de secteur de ce métier\xa0: quittez-le avant de retirer ce métier de votre profil.',
     ALREADY_MEMBER: 'Cette personne est déjà membre de ce collectif.',
     ALREADY_PENDING: 'Une demande ou une invitation est déjà en attente.',
     ALREADY_RECOMMENDED: 'Vous recommandez déjà ce fournisseur dans ce collectif\xa0: modifiez plutôt votre recommandation.',

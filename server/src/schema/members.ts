@@ -1,12 +1,15 @@
+import { z } from 'zod';
 import { NO_ONE } from '../auth/access.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 
 export { NO_ONE };
 
+import { ForbiddenError, RuleViolationError } from '../errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { MemberKind, MemberSituation, Sector } from '../generated/prisma/enums.js';
 import { ContractKindEnum, MemberKindEnum, MemberSituationEnum, SectorEnum } from './enums.js';
+import { MUTATION_ERRORS } from './errors.js';
 
 /** Limits memberships to those the viewer may see: a business collective's only to its members and the support staff. */
 export function visibleMembershipsWhere(context: Context): Prisma.MembershipWhereInput {
@@ -144,3 +147,69 @@ function memberOrder(order: 'NAME' | 'JOINED' | null | undefined): Prisma.Member
     ? [{ joinedCooperativeOn: 'desc' }, { id: 'asc' }]
     : [{ lastName: 'asc' }, { firstName: 'asc' }, { id: 'asc' }];
 }
+
+const personName = z.string().trim().min(1, 'Required.').max(80, 'At most 80 characters.');
+
+const UpdateMyProfileInput = builder.inputType('UpdateMyProfileInput', {
+  description: 'Changes to your own profile; omitted fields stay as they are.',
+  fields: (t) => ({
+    firstName: t.string({ description: 'First name (1 to 80 characters, trimmed).', validate: personName }),
+    lastName: t.string({ description: 'Last name (1 to 80 characters, trimmed).', validate: personName }),
+    trade: t.string({
+      description: 'The activity you run, in your words (at most 200 characters, trimmed; empty allowed).',
+      validate: z.string().trim().max(200, 'At most 200 characters.'),
+    }),
+    sectors: t.field({
+      type: [SectorEnum],
+      description: 'The trades you work in (each once, at most 5). Sector collectives gather people of their trade.',
+      validate: z
+        .array(z.string())
+        .max(5, 'At most 5 trades.')
+        .refine((list) => new Set(list).size === list.length, 'Each trade once.'),
+    }),
+  }),
+});
+
+builder.mutationField('updateMyProfile', (t) =>
+  t.prismaField({
+    type: 'Member',
+    description:
+      "Changes the signed-in member's own profile: name, trade and sectors (email, contract and associate status are the support staff's records). " +
+      'Errors: InputValidationError (empty or too long name, too long trade, a trade twice, more than 5 trades); ' +
+      'RuleViolationError SECTOR_OF_A_COLLECTIVE on `input.sectors` when a removed trade is that of a sector collective you are an active member of ' +
+      '(DOMAIN.md: a sector collective gathers people of its trade); ForbiddenError when signed out. Text with control characters is refused before this runs.',
+    errors: { types: MUTATION_ERRORS },
+    args: { input: t.arg({ type: UpdateMyProfileInput, required: true }) },
+    resolve: async (query, _root, { input }, context) => {
+      const viewer = context.access.viewer;
+      if (!viewer) throw new ForbiddenError('Sign in first.');
+      await context.prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "Member" WHERE id = ${viewer.id}::uuid FOR UPDATE`;
+        const current = await tx.member.findUniqueOrThrow({ where: { id: viewer.id } });
+        const sectors = input.sectors ?? current.sectors;
+        const removed = current.sectors.filter((sector) => !sectors.includes(sector));
+        if (removed.length > 0) {
+          const kept = await tx.membership.findFirst({
+            where: {
+              memberId: viewer.id,
+              status: 'ACTIVE',
+              collective: { kind: 'SECTOR', sector: { in: removed }, status: { not: 'CLOSED' } },
+            },
+            select: { id: true },
+          });
+          if (kept) throw new RuleViolationError('input.sectors', 'SECTOR_OF_A_COLLECTIVE');
+        }
+        await tx.member.update({
+          where: { id: viewer.id },
+          data: {
+            firstName: input.firstName ?? current.firstName,
+            lastName: input.lastName ?? current.lastName,
+            trade: input.trade ?? current.trade,
+            sectors,
+          },
+        });
+      });
+      return context.prisma.member.findUniqueOrThrow({ ...query, where: { id: viewer.id } });
+    },
+  }),
+);

@@ -218,7 +218,10 @@ builder.mutationField('leaveCooperative', (t) =>
   t.prismaField({
     type: 'Member',
     description:
-      'Records that a member leaves the cooperative (support staff): every membership ends that day, collectives they animated are flagged, their sessions end.',
+      'A member leaves the cooperative: the member themself, or the support staff recording it. Every active membership ends that (Paris) day and pending ' +
+      'requests or invitations are declined (DOMAIN.md: a member who leaves the cooperative leaves every collective that day); each collective they ' +
+      'animated is flagged as needing an animator (DOMAIN.md: losing its animator flags it; hand animation over first to avoid it); every session of ' +
+      'theirs ends, so their live streams end with SESSION_REVOKED. Errors: ForbiddenError for anyone else; NotFoundError; ALREADY_LEFT_COOPERATIVE.',
     errors: { types: MUTATION_ERRORS },
     args: {
       input: t.arg({

@@ -118,6 +118,13 @@ function MemberView({ member, viewer }: { member: Member; viewer: ResultOf<typeo
           {self ? <span className="muted"> {fr.members.you}</span> : null}
         </h1>
         <p>{member.trade}</p>
+        {self ? (
+          <p>
+            <Link to="/profil" data-testid="edit-my-profile">
+              {fr.members.editProfile}
+            </Link>
+          </p>
+        ) : null}
         <p className="badges">
           <span className="badge">{status}</span>
           {member.sectors.map((sector) => (

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { aroundChange, makeCollective } from '../support/scenario.js';
+import { expectRule, FAILURE, type Json, membershipActions, mutate, success } from './operations.js';
+
+// A member's own profile (issue 12): name, trade and sectors, changed by the member themself.
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+const { person, join } = membershipActions(() => t);
+
+const UPDATE_MY_PROFILE = /* GraphQL */ `
+  mutation ($input: UpdateMyProfileInput!) {
+    result: updateMyProfile(input: $input) {
+      __typename
+      ... on MutationUpdateMyProfileSuccess { data { id firstName lastName displayName trade sectors } }
+      ...Failure
+    }
+  }
+  ${FAILURE}
+`;
+
+const update = (token: string, input: Record<string, unknown>) => mutate(t, UPDATE_MY_PROFILE, { input }, token);
+
+/** Runs a change that must be refused, and checks that nothing changed in the database. */
+async function refusedUnchanged(change: () => Promise<Json>): Promise<Json> {
+  const { result, before, after } = await aroundChange(t.db.prisma, change);
+  expect(after).toEqual(before);
+  return result;
+}
+
+describe('Update my profile', () => {
+  it('should change the name, trade and sectors of the signed-in member, trimmed, and nothing else', async () => {
+    const me = await person({ firstName: 'Alix', lastName: 'Durand', trade: 'Rédaction', sectors: ['WRITING'] });
+    const other = await person({ firstName: 'Basile', lastName: 'Roux' });
+    const data = success(
+      await update(me.token, {
+        firstName: '  Alix-Marie ',
+        lastName: 'Durand',
+        trade: ' Traduction et rédaction ',
+        sectors: ['WRITING', 'TRAINING'],
+      }),
+    );
+    expect(data).toEqual({
+      id: me.gid,
+      firstName: 'Alix-Marie',
+      lastName: 'Durand',
+      displayName: 'Alix-Marie Durand',
+      trade: 'Traduction et rédaction',
+      sectors: ['WRITING', 'TRAINING'],
+    });
+    expect(await t.db.prisma.member.findUniqueOrThrow({ where: { id: me.id } })).toMatchObject({
+      firstName: 'Alix-Marie',
+      trade: 'Traduction et rédaction',
+      sectors: ['WRITING', 'TRAINING'],
+      email: me.email,
+      situation: 'ACTIVE',
+    });
+    expect(await t.db.prisma.member.findUniqueOrThrow({ where: { id: other.id } })).toMatchObject({ firstName: 'Basile' });
+  });
+
+  it('should keep the fields left out', async () => {
+    const me = await person({ firstName: 'Chloé', lastName: 'Petit', trade: 'Graphisme', sectors: ['DESIGN'] });
+    expect(success(await update(me.token, { trade: 'Graphisme et illustration' }))).toMatchObject({
+      firstName: 'Chloé',
+      lastName: 'Petit',
+      trade: 'Graphisme et illustration',
+      sectors: ['DESIGN'],
+    });
+  });
+
+  it('should refuse an empty or too long name, a too long trade and a trade twice, naming each field, changing nothing', async () => {
+    const me = await person();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ firstName: '   ' }, 'input.firstName'],
+      [{ lastName: 'x'.repeat(81) }, 'input.lastName'],
+      [{ trade: 'y'.repeat(201) }, 'input.trade'],
+      [{ sectors: ['WRITING', 'WRITING'] }, 'input.sectors'],
+    ];
+    for (const [input, field] of cases) {
+      const result = await refusedUnchanged(() => update(me.token, input));
+      expect(result.__typename).toBe('InputValidationError');
+      expect(result.issues.map((issue: { field: string }) => issue.field)).toEqual([field]);
+      expect(result.issues[0].message).toEqual(expect.any(String));
+    }
+  });
+
+  it('should refuse text with control characters or broken Unicode as a typed error, changing nothing', async () => {
+    const me = await person();
+    for (const bad of ['Nul\u0000', 'Moitié\ud800']) {
+      const response = await refusedUnchanged(async () => t.gql(UPDATE_MY_PROFILE, { input: { firstName: bad } }, me.token));
+      expect(response.data?.result ?? null).toBeNull();
+      expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it('should refuse removing the trade of a sector collective one belongs to, on the sectors field', async () => {
+    const animator = await person({ sectors: ['DIGITAL'] });
+    const me = await person({ sectors: ['DIGITAL', 'WRITING'] });
+    const collective = await makeCollective(t.db.prisma, {
+      animatorId: animator.id,
+      kind: 'SECTOR',
+      sector: 'DIGITAL',
+      openness: 'OPEN',
+    });
+    success(await join(me.token, collective.id));
+    expectRule(
+      await refusedUnchanged(() => update(me.token, { sectors: ['WRITING'] })),
+      'SECTOR_OF_A_COLLECTIVE',
+      'input.sectors',
+    );
+    // Removing another trade is fine.
+    expect(success(await update(me.token, { sectors: ['DIGITAL'] })).sectors).toEqual(['DIGITAL']);
+  });
+
+  it('should refuse an anonymous caller', async () => {
+    const response = await t.gql(UPDATE_MY_PROFILE, { input: { firstName: 'Personne' } });
+    expect(response.data?.result ?? null).toBeNull();
+    expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
