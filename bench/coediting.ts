@@ -5,13 +5,14 @@ import { rmSync } from 'node:fs';
 import * as Y from 'yjs';
 import type { BenchContext } from './lib/context.js';
 import { gql, signIn } from './lib/gql.js';
-import { type BenchServer, startServer, startWorker, type Worker } from './lib/processes.js';
+import { type BenchServer, cpuMs, startServer, startWorker, type Worker } from './lib/processes.js';
 import { ratio, type Summary, summarise } from './lib/stats.js';
 
 const CLIENT_PROCESSES = 4;
 
 export interface CoeditingRun {
-  mode: 'graphql' | 'relay';
+  /** `graphql-before`: the real path of the checkout `BENCH_BEFORE_ROOT` names (an earlier commit), same run. */
+  mode: 'graphql' | 'relay' | 'graphql-before';
   editors: number;
   editsPerSecond: number;
   durationMs: number;
@@ -22,6 +23,11 @@ export interface CoeditingRun {
   undelivered: number;
   converged: boolean;
   rejected: string[];
+  /**
+   * CPU the server process used from the first keystroke until every editor caught up, per edit typed (ms):
+   * less sensitive to a shared machine's load than latencies. Null for the relay.
+   */
+  serverCpuMsPerEdit: number | null;
 }
 
 export interface CoeditingResults {
@@ -56,7 +62,7 @@ interface Collected {
 async function session(
   context: BenchContext,
   mode: CoeditingRun['mode'],
-  target: { url: string; token: string; sectionId: string },
+  target: { url: string; token: string; sectionId: string; serverPid?: number },
   editors: number,
   editsPerSecond: number,
   durationMs: number,
@@ -68,11 +74,18 @@ async function session(
     const numbers = (i: number) => Array.from({ length: editors }, (_, n) => n).filter((n) => n % processes === i);
     await Promise.all(
       workers.map((worker, i) =>
-        worker.call('open', { mode, ...target, editors: numbers(i), presence: mode === 'graphql', run: `r${editors}${mode[0]}` }),
+        worker.call('open', {
+          mode: mode === 'relay' ? 'relay' : 'graphql',
+          ...target,
+          editors: numbers(i),
+          presence: mode !== 'relay',
+          run: `r${editors}${mode === 'graphql-before' ? 'b' : mode[0]}`,
+        }),
       ),
     );
     await Promise.all(workers.map((worker) => worker.call('setup')));
     context.log(`coediting ${mode}: ${editors} editors typing for ${durationMs / 1000} s`);
+    const cpuBefore = target.serverPid ? cpuMs(target.serverPid) : null;
     await Promise.all(workers.map((worker) => worker.call('start', { ratePerSecond: editsPerSecond })));
     await new Promise((resolve) => setTimeout(resolve, durationMs));
     const typedBy = Object.assign(
@@ -85,6 +98,7 @@ async function session(
       if (done.every(Boolean)) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    const cpuUsed = cpuBefore === null || !target.serverPid ? null : cpuMs(target.serverPid) - cpuBefore;
     const collected = await Promise.all(workers.map((worker) => worker.call<Collected>('collect')));
     const typedAt = new Map(collected.flatMap((c) => c.typed));
     const propagation: number[] = [];
@@ -104,6 +118,7 @@ async function session(
       undelivered: expected - propagation.length,
       converged: texts.every((text) => text === texts[0]),
       rejected: collected.flatMap((c) => c.rejected).slice(0, 5),
+      serverCpuMsPerEdit: cpuUsed === null || edits === 0 ? null : Math.round((cpuUsed / edits) * 100) / 100,
     };
   } finally {
     await Promise.all(workers.map((worker) => worker.call('close').catch(() => {})));
@@ -140,6 +155,42 @@ async function storedText(url: string, token: string, sectionId: string): Promis
   }
 }
 
+/** The real path: a server (of this checkout, or of `root`) on a copy of the seeded data, a session per size. */
+async function realPath(
+  context: BenchContext,
+  mode: 'graphql' | 'graphql-before',
+  root: string | undefined,
+  counts: number[],
+  rate: number,
+  durationMs: number,
+  runs: CoeditingRun[],
+): Promise<void> {
+  const dataDir = context.pglite.copy();
+  let server: BenchServer | null = null;
+  try {
+    server = await startServer({ DATA_DIR: dataDir }, { inspect: context.profile, root });
+    const token = await signIn(server.url);
+    const sectionId = await draftSection(server.url, token);
+    const wsUrl = `${server.url.replace('http', 'ws')}/graphql`;
+    for (const editors of counts) {
+      const profiling = context.profile && editors === counts.at(-1);
+      if (profiling) await server.inspector?.startProfile();
+      runs.push(
+        await session(context, mode, { url: wsUrl, token, sectionId, serverPid: server.pid }, editors, rate, durationMs, () =>
+          storedText(wsUrl, token, sectionId),
+        ),
+      );
+      if (profiling) {
+        const { saveProfile } = await import('./lib/profile.js');
+        saveProfile(mode === 'graphql' ? 'coediting-graphql' : 'coediting-graphql-before', await server.inspector?.stopProfile());
+      }
+    }
+  } finally {
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 export async function runCoeditingBench(context: BenchContext): Promise<CoeditingResults> {
   // BENCH_COEDITING_EDITORS=10 BENCH_COEDITING_SECONDS=8: one modest size on a shared machine.
   const sized = Number(process.env.BENCH_COEDITING_EDITORS) || 0;
@@ -157,29 +208,12 @@ export async function runCoeditingBench(context: BenchContext): Promise<Coeditin
   } finally {
     await relay.stop();
   }
-  const dataDir = context.pglite.copy();
-  let server: BenchServer | null = null;
-  try {
-    server = await startServer({ DATA_DIR: dataDir }, { inspect: context.profile });
-    const token = await signIn(server.url);
-    const sectionId = await draftSection(server.url, token);
-    const wsUrl = `${server.url.replace('http', 'ws')}/graphql`;
-    for (const editors of counts) {
-      const profiling = context.profile && editors === counts.at(-1);
-      if (profiling) await server.inspector?.startProfile();
-      runs.push(
-        await session(context, 'graphql', { url: wsUrl, token, sectionId }, editors, rate, durationMs, () =>
-          storedText(wsUrl, token, sectionId),
-        ),
-      );
-      if (profiling) {
-        const { saveProfile } = await import('./lib/profile.js');
-        saveProfile('coediting-graphql', await server.inspector?.stopProfile());
-      }
-    }
-  } finally {
-    await server?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+  // BENCH_BEFORE_ROOT=<a checkout of an earlier commit>: its server runs the same sessions, alternating with this one.
+  const before = process.env.BENCH_BEFORE_ROOT;
+  const rounds = before ? Math.max(1, Number(process.env.BENCH_ROUNDS) || 1) : 1;
+  for (let round = 0; round < rounds; round += 1) {
+    if (before) await realPath(context, 'graphql-before', before, counts, rate, durationMs, runs);
+    await realPath(context, 'graphql', undefined, counts, rate, durationMs, runs);
   }
   const most = Math.max(...counts);
   const [bare, real] = [

@@ -35,17 +35,22 @@ export interface BenchServer {
 }
 
 /**
- * Starts the real server (`server/src/main.ts`, as `pnpm start` does, through tsx) on a free loopback port.
+ * Starts the real server (`server/src/main.ts`, as `pnpm start` does, through tsx) on a free loopback port, from
+ * this checkout or from `options.root`.
  * With `inspect`, the process listens for the DevTools protocol on a free loopback port too, so the benchmark
  * can force a collection and read the heap, or profile, without any hook in the server's code.
  */
-export async function startServer(env: Record<string, string>, options: { inspect?: boolean } = {}): Promise<BenchServer> {
+export async function startServer(
+  env: Record<string, string>,
+  options: { inspect?: boolean; root?: string } = {},
+): Promise<BenchServer> {
   const started = performance.now();
   const child = spawn(
     process.execPath,
     [...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), '--import', TSX_LOADER, 'server/src/main.ts'],
     {
-      cwd: ROOT,
+      // `root`: another checkout of the project (an earlier commit, `BENCH_BEFORE_ROOT`), to measure before/after.
+      cwd: options.root ?? ROOT,
       env: {
         ...process.env,
         PORT: '0',
