@@ -82,23 +82,28 @@ export async function createContext(server: ServerContext, initial: InitialConte
     connection = new LiveConnection(sse ? 'sse' : 'http', session, initial.request?.signal);
   }
   const viewer = session?.member ?? null;
-  const access = presenceOnly(initial)
+  const access = readsNoMemberships(initial)
     ? Access.withoutMemberships(server.prisma, viewer)
     : await Access.forViewer(server.prisma, viewer);
   return { ...server, session, connection, access, clientAddress: clientAddress(initial.req) };
 }
 
-/** Root fields that read no membership of the viewer's, so their operations skip loading them. */
-const LIGHT_FIELDS = new Set(['updatePresence']);
+/**
+ * Root mutations that read no membership of the viewer's from the context, so their operations skip loading
+ * them: a presence update (its right comes from the socket's presence stream, or is read when it has none) and
+ * a pushed section update (its storing transaction reads the pusher's membership of the section's collective).
+ */
+const LIGHT_FIELDS = ['updatePresence', 'pushSectionUpdate'];
+const LIGHT_FIELD_SET = new Set(LIGHT_FIELDS);
 
 /**
- * Whether the operation only updates presence (issue 11: a cursor move costs no SQL statement). A cheap
- * text test first; only then is the (small) document parsed to check every root field.
+ * Whether every root field of the operation is a light mutation (issue 11: a cursor move or a keystroke costs
+ * no membership read). A cheap text test first; only then is the (small) document parsed to check every root field.
  */
-function presenceOnly(initial: InitialContext): boolean {
+function readsNoMemberships(initial: InitialContext): boolean {
   const params = (initial as { params?: { query?: unknown; operationName?: unknown } }).params;
   const query = params?.query;
-  if (typeof query !== 'string' || !query.includes('updatePresence') || query.length > 2_000) return false;
+  if (typeof query !== 'string' || query.length > 2_000 || !LIGHT_FIELDS.some((field) => query.includes(field))) return false;
   try {
     const document = parse(query, { noLocation: true });
     const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
@@ -109,7 +114,8 @@ function presenceOnly(initial: InitialContext): boolean {
           operation.operation === 'mutation' &&
           operation.selectionSet.selections.every(
             (selection) =>
-              selection.kind === Kind.FIELD && (LIGHT_FIELDS.has(selection.name.value) || selection.name.value === '__typename'),
+              selection.kind === Kind.FIELD &&
+              (LIGHT_FIELD_SET.has(selection.name.value) || selection.name.value === '__typename'),
           ),
       )
     );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
 import * as Y from 'yjs';
-import { type Actor, isSubmitted, lockSectionForPush, type SectionContext, sectionAccessOf } from '../domain/tenders.js';
+import { type Actor, isSubmitted, lockSectionForPush, type PushContext, sectionAccessOf } from '../domain/tenders.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import type { Topics } from '../events/bus.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
@@ -20,11 +20,20 @@ export interface SectionUpdateMessage {
   update: Uint8Array;
   /** The connection (`context.connection.id`) that pushed it, so it is not echoed back; null from elsewhere. */
   connectionId: string | null;
+  /**
+   * The event log's last position seen by the transaction that stored it (access changes committed before it
+   * are at or before it): a listener is sent it once its stream has applied the log that far. Null when not
+   * known (caught up from the database): the listener then reads the log up to now first.
+   */
+  logPosition: bigint | null;
 }
 
 type Listener = (message: SectionUpdateMessage) => void;
 
-/** Who pushes an update: the actor whose rights are checked in the storing transaction (null: the server itself). */
+/**
+ * Who pushes an update: the actor whose rights are checked in the storing transaction (null: the server itself).
+ * The actor's memberships are not used: the transaction reads the pusher's membership of the section's collective.
+ */
 export interface Pusher {
   actor: Actor | null;
   authorId: string | null;
@@ -233,11 +242,12 @@ export class SectionDocuments {
     );
     void (async () => {
       for (let next = await hints.next(); !next.done; next = await hints.next()) {
-        const { sectionId, update, origin, seq } = next.value;
+        const { sectionId, update, origin, seq, logPosition } = next.value;
         if (origin === this.instanceId) continue;
         this.#sequence(origin, seq);
         const open = this.#open.get(sectionId);
-        if (open) void open.then((document) => this.#remote(document, Buffer.from(update, 'base64'))).catch(() => {});
+        const position = logPosition === undefined ? null : BigInt(logPosition);
+        if (open) void open.then((document) => this.#remote(document, Buffer.from(update, 'base64'), position)).catch(() => {});
       }
     })();
     void (async () => {
@@ -287,7 +297,7 @@ export class SectionDocuments {
     const before = Y.encodeStateVector(document.doc);
     const missing = Y.encodeStateAsUpdate(stored, before);
     stored.destroy();
-    this.#deliver(document, missing, null);
+    this.#deliver(document, missing, null, null);
     // Held pushes are judged again only if the document advanced (else they would loop until their hold ends).
     if (!Buffer.from(Y.encodeStateVector(document.doc)).equals(Buffer.from(before))) {
       this.caughtUp += 1;
@@ -297,8 +307,8 @@ export class SectionDocuments {
   }
 
   /** Applies another instance's update (already judged and stored there). */
-  #remote(document: OpenDocument, update: Uint8Array): void {
-    this.#deliver(document, update, null);
+  #remote(document: OpenDocument, update: Uint8Array, logPosition: bigint | null): void {
+    this.#deliver(document, update, null, logPosition);
     // It builds on something this instance never received: a hint was lost.
     if (document.doc.store.pendingStructs || document.doc.store.pendingDs)
       void this.reconcile(document.sectionId).catch(() => {});
@@ -306,7 +316,7 @@ export class SectionDocuments {
   }
 
   /** Applies an update known to be stored and sends it to the listeners. */
-  #deliver(document: OpenDocument, update: Uint8Array, connectionId: string | null): void {
+  #deliver(document: OpenDocument, update: Uint8Array, connectionId: string | null, logPosition: bigint | null): void {
     try {
       Y.applyUpdate(document.doc, update);
     } catch (error) {
@@ -314,7 +324,7 @@ export class SectionDocuments {
       this.#forget(document);
       return;
     }
-    const message = { sectionId: document.sectionId, update, connectionId };
+    const message = { sectionId: document.sectionId, update, connectionId, logPosition };
     for (const listener of document.listeners) listener(message);
   }
 
@@ -401,14 +411,15 @@ export class SectionDocuments {
 
   async #commit(document: OpenDocument, batch: Push[]): Promise<void> {
     type Outcome = { push: Push; verdict: 'store' | 'hold' | Error };
-    const { outcomes, ids } = await this.prisma.$transaction(
+    const memberIds = [...new Set(batch.flatMap((push) => (push.pusher.actor ? [push.pusher.actor.member.id] : [])))];
+    const { outcomes, ids, logPosition } = await this.prisma.$transaction(
       async (tx) => {
         // Deal first, then response: the order a submission locks them in (FOR UPDATE), so neither deadlocks.
-        const loaded = await lockSectionForPush(tx, document.sectionId, document.dealId);
+        const loaded = await lockSectionForPush(tx, document.sectionId, document.dealId, memberIds);
         if (loaded && loaded.response.dealId !== document.dealId) {
           // The response was attached to a deal meanwhile: lock that one instead (rare), then judge again.
           document.dealId = loaded.response.dealId;
-          return { outcomes: null, ids: [] };
+          return { outcomes: null, ids: [], logPosition: null };
         }
         const pending = new PendingStructs();
         const outcomes: Outcome[] = batch.map((push) => {
@@ -422,7 +433,8 @@ export class SectionDocuments {
           }
         });
         const stored = outcomes.filter((outcome) => outcome.verdict === 'store');
-        if (stored.length === 0) return { outcomes, ids: [] };
+        const logPosition = loaded?.logPosition ?? null;
+        if (stored.length === 0) return { outcomes, ids: [], logPosition };
         const rows = await tx.sectionUpdate.createManyAndReturn({
           data: stored.map(({ push }) => ({
             sectionId: document.sectionId,
@@ -431,7 +443,7 @@ export class SectionDocuments {
           })),
           select: { id: true },
         });
-        return { outcomes, ids: rows.map((row) => row.id) };
+        return { outcomes, ids: rows.map((row) => row.id), logPosition };
       },
       { maxWait: 30_000, timeout: 60_000 },
     );
@@ -445,7 +457,7 @@ export class SectionDocuments {
     let newlyHeld = 0;
     for (const { push, verdict } of outcomes) {
       if (verdict === 'store') {
-        this.#deliver(document, push.update, push.pusher.connectionId);
+        this.#deliver(document, push.update, push.pusher.connectionId, logPosition);
         stored.push(push.update);
         authorId = push.pusher.authorId ?? authorId;
         push.resolve(ids[index] as bigint);
@@ -468,6 +480,7 @@ export class SectionDocuments {
         update: Buffer.from(stored.length === 1 ? (stored[0] as Uint8Array) : Y.mergeUpdates(stored)).toString('base64'),
         origin: this.instanceId,
         seq: this.#seq,
+        ...(logPosition === null ? {} : { logPosition: logPosition.toString() }),
       });
       document.pending += stored.length;
       this.onStored?.(document.sectionId, document.doc, authorId);
@@ -491,9 +504,14 @@ export class SectionDocuments {
   }
 
   /** Why the pusher may not store into the section now, judged on what the transaction read; null when they may. */
-  #refusal(pusher: Pusher, loaded: SectionContext): Error | null {
-    const access = pusher.actor
-      ? sectionAccessOf(pusher.actor, loaded)
+  #refusal(pusher: Pusher, loaded: PushContext): Error | null {
+    const actor = pusher.actor && {
+      ...pusher.actor,
+      // Membership of the section's collective as the storing transaction read it (the only one the rule reads).
+      insiderOf: new Set(loaded.insiders.has(pusher.actor.member.id) ? [loaded.response.collectiveId] : []),
+    };
+    const access = actor
+      ? sectionAccessOf(actor, loaded)
       : { rights: 'change', section: loaded.section, submitted: isSubmitted(loaded.response) };
     if (access.rights === 'none') return new NotFoundError('input.sectionId', 'No such section.');
     if (access.rights !== 'change')

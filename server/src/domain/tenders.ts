@@ -512,22 +512,46 @@ export async function loadSectionContext(tx: Tx | Prisma.TransactionClient, sect
 
 const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
 
+/** What a push batch's transaction reads: the section's rights context, its pushers' memberships, the log's reach. */
+export interface PushContext extends SectionContext {
+  /** The pushers (of those asked) with an active membership of the response's collective, read in the transaction. */
+  insiders: ReadonlySet<string>;
+  /**
+   * The event log's last committed position as the statement saw it: every access change committed before the
+   * batch's reading statement began is at or before it, so a listener is sent the batch only once its stream
+   * has applied the log through it (`LiveStream.admit({ through })`), with no read of the log per listener.
+   */
+  logPosition: bigint;
+}
+
 /**
  * For a push's transaction: share-locks what the push depends on, the deal first, then the response (the order
- * a submission locks them FOR UPDATE, so the two never deadlock), and reads section, response, deal status and
- * active partners in the same statement as the response lock: 2 statements (1 without a deal) where
- * `loadSectionContext` takes 4. The rows come back as JSON, with the fields the rights rules read.
+ * a submission locks them FOR UPDATE, so the two never deadlock), and reads section, response, deal status,
+ * active partners, which of `memberIds` are active members of the response's collective, and the event log's
+ * last position, in the same statement as the response lock: 2 statements (1 without a deal) where
+ * `loadSectionContext` and a membership read take 5. The rows come back as JSON, with the fields the rights
+ * rules read.
  */
 export async function lockSectionForPush(
   tx: Tx | Prisma.TransactionClient,
   sectionId: string,
   dealId: string | null,
-): Promise<SectionContext | null> {
+  memberIds: readonly string[],
+): Promise<PushContext | null> {
   if (dealId) await tx.$queryRaw`SELECT id FROM "Deal" WHERE id = ${dealId}::uuid FOR SHARE`;
-  const [row] = await tx.$queryRaw<Array<{ section: unknown; response: unknown; deal: unknown; partners: unknown }>>`
+  // Member IDs travel as one text parameter (a JSON array): the same on PostgreSQL and PGlite adapters.
+  const members = JSON.stringify(memberIds);
+  const [row] = await tx.$queryRaw<
+    Array<{ section: unknown; response: unknown; deal: unknown; partners: unknown; insiders: unknown; logPosition: string }>
+  >`
     SELECT to_jsonb(s) AS section, to_jsonb(r) AS response, to_jsonb(d) AS deal,
       COALESCE((SELECT jsonb_agg(to_jsonb(p)) FROM "DealPartner" p WHERE p."dealId" = r."dealId" AND p.status = 'ACTIVE'),
-               '[]'::jsonb) AS partners
+               '[]'::jsonb) AS partners,
+      COALESCE((SELECT jsonb_agg(m."memberId") FROM "Membership" m
+                WHERE m."collectiveId" = r."collectiveId" AND m.status = 'ACTIVE'
+                  AND m."memberId" IN (SELECT jsonb_array_elements_text(${members}::jsonb)::uuid)),
+               '[]'::jsonb) AS insiders,
+      (SELECT COALESCE(max(e.position), 0)::text FROM "EventLog" e) AS "logPosition"
     FROM "TenderSection" s JOIN "TenderResponse" r ON r.id = s."responseId" LEFT JOIN "Deal" d ON d.id = r."dealId"
     WHERE s.id = ${sectionId}::uuid
     FOR SHARE OF r`;
@@ -542,7 +566,12 @@ export async function lockSectionForPush(
     },
   };
   // Only the fields the rights rules read are used (dates stay ISO strings, which is all a null check needs).
-  return { section: json<TenderSection>(row.section), response: response as unknown as LoadedResponse };
+  return {
+    section: json<TenderSection>(row.section),
+    response: response as unknown as LoadedResponse,
+    insiders: new Set(json<string[]>(row.insiders)),
+    logPosition: BigInt(row.logPosition),
+  };
 }
 
 /** The actor's rights on a loaded section (pure: a push batch judges several pushers against one read). */

@@ -28,8 +28,11 @@ export type StreamMessage = ({ kind: 'event' } & LogEvent) | ResyncRequired;
 export type Topics = {
   /** A transaction that wrote events has committed; the log reaches at least this position. */
   'eventLog:advanced': [position: string];
-  /** A section's body changed on one instance (base64 Yjs update, stored already; `seq` counts per origin): a hint. */
-  'section:update': [message: { sectionId: string; update: string; origin: string; seq: number }];
+  /**
+   * A section's body changed on one instance (base64 Yjs update, stored already; `seq` counts per origin): a hint.
+   * `logPosition`: the event log's last position its storing transaction saw (decimal), when known.
+   */
+  'section:update': [message: { sectionId: string; update: string; origin: string; seq: number; logPosition?: string }];
   /**
    * An instance's count of `section:update` hints published so far, every second: an instance that sees a gap
    * (a hint lost while Redis was away) reconciles its open sections with the database.

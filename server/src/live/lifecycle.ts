@@ -145,11 +145,18 @@ export class LiveStream {
    * server ended it. A message of the event log at `position` waits only for re-checks asked by earlier
    * events (what happened before the change is still the listener's); a message without position (a
    * section's text, presence) first reads the log up to now (`barrier`), so any access change committed
-   * before it was stored is applied, and waits for every pending re-check.
+   * before it was stored is applied, and waits for every pending re-check. A message stored by a transaction
+   * that saw the log up to `through` (a section update) needs no read: it waits until this instance has applied
+   * the log that far (reading it only if it has not), then for the re-checks asked by events up to `through`.
    */
-  async admit(options: { position?: bigint; barrier?: boolean } = {}): Promise<boolean> {
-    if (options.barrier && !this.signal.aborted) await this.lifecycle.events.sync();
-    while (this.#recheck && (options.position === undefined || options.position > (this.#recheckFrom ?? 0n))) {
+  async admit(options: { position?: bigint; barrier?: boolean; through?: bigint } = {}): Promise<boolean> {
+    let position = options.position;
+    if (options.through !== undefined) {
+      if (this.lifecycle.events.position < options.through && !this.signal.aborted) await this.lifecycle.events.sync();
+      // As if it were logged just after `through`: an access change at `through` itself came before it.
+      position = options.through + 1n;
+    } else if (options.barrier && !this.signal.aborted) await this.lifecycle.events.sync();
+    while (this.#recheck && (position === undefined || position > (this.#recheckFrom ?? 0n))) {
       await this.#recheck;
     }
     if (this.#ended) throw endError(this.#ended);

@@ -95,6 +95,16 @@ async function sectionSubject(context: Context, sectionId: string): Promise<Stre
   };
 }
 
+/** How far the log must be applied before `messages` are sent: the furthest they saw, null when one is unknown. */
+function reachOf(messages: readonly SectionUpdateMessage[]): bigint | null {
+  let through = 0n;
+  for (const message of messages) {
+    if (message.logPosition === null) return null;
+    if (message.logPosition > through) through = message.logPosition;
+  }
+  return through;
+}
+
 /** Parses the section and state vector of a sync subscription (refusals are typed, see the lifecycle). */
 function syncArgs(args: { sectionId: string | number; stateVector?: string | null }) {
   const sectionId = idOf(decodeGlobalId(String(args.sectionId)), 'TenderSection', 'sectionId');
@@ -121,7 +131,11 @@ function syncStream(
         if (message.connectionId !== null && message.connectionId === context.connection.id) return;
         queue.push(message);
         if (queue.length > MERGE_BEYOND)
-          queue.splice(0, queue.length, { ...message, update: Y.mergeUpdates(queue.map((m) => m.update)) });
+          queue.splice(0, queue.length, {
+            ...message,
+            update: Y.mergeUpdates(queue.map((m) => m.update)),
+            logPosition: reachOf(queue),
+          });
         live.notify();
       });
       try {
@@ -136,9 +150,11 @@ function syncStream(
             await live.wait();
             continue;
           }
-          // Everything queued so far was stored after any access change committed before the barrier's read.
-          if (!(await live.admit({ barrier: true }))) return;
-          for (const next of queue.splice(0, queue.length)) {
+          // Each update is sent once every access change committed before it was stored is applied here.
+          const batch = queue.splice(0, queue.length);
+          const through = reachOf(batch);
+          if (!(await live.admit(through === null ? { barrier: true } : { through }))) return;
+          for (const next of batch) {
             if (!(await live.admit())) return;
             yield { kind: 'UPDATE', update: next.update, stateVector: null };
           }

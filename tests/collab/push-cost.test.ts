@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { CollabClient, sectionScenario, textOf } from '../support/collab.js';
+
+// Issue 11: a push's cost must not grow with the section's listeners, and it reads nothing outside the
+// transaction that stores it (rights, memberships and the log's reach are read there, in one statement).
+const statements: string[] = [];
+let t: TestApp;
+let url: string;
+const clients: CollabClient[] = [];
+
+beforeAll(async () => {
+  t = await createTestApp({ onQuery: (sql) => statements.push(sql) });
+  url = await t.app.start();
+  // Word counts are recounted on a timer after pushes: their statements are not the push's (and would race it).
+  t.app.documents.onStored = null;
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.disconnect().catch(() => {})));
+  await t.close();
+});
+
+/** Resolves once `check` holds; the editors' documents change as their sockets deliver (no fixed wait). */
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** The paragraph's text node of an editor's body (the scenario's one paragraph). */
+const textNode = (client: CollabClient) => (client.body.get(0) as Y.XmlElement).get(0) as Y.XmlText;
+
+/** Types a character on `writer` and returns the statements run until every editor shows it. */
+async function statementsOfOneKeystroke(writer: CollabClient, editors: CollabClient[]): Promise<string[]> {
+  statements.length = 0;
+  textNode(writer).insert(0, 'y');
+  await writer.settled();
+  const want = textOf(writer.body);
+  await until(() => editors.every((editor) => textOf(editor.body) === want));
+  return [...statements];
+}
+
+describe('What a pushed keystroke costs', () => {
+  it('runs the same three statements whether one or three editors listen, none of them outside its transaction', async () => {
+    const { members, section } = await sectionScenario(t.db.prisma, { members: 3 });
+    const editors: CollabClient[] = [];
+    for (const member of members) {
+      const editor = new CollabClient(url, await t.tokenFor(member.id), section.id);
+      clients.push(editor);
+      editors.push(editor);
+    }
+    const [writer, ...others] = editors as [CollabClient, CollabClient, CollabClient];
+    await writer.connect();
+    const paragraph = new Y.XmlElement('paragraph');
+    paragraph.insert(0, [new Y.XmlText('x')]);
+    writer.body.insert(0, [paragraph]);
+    await writer.settled();
+
+    const alone = await statementsOfOneKeystroke(writer, [writer]);
+    for (const other of others) await other.connect();
+    const together = await statementsOfOneKeystroke(writer, editors);
+
+    // The lock-and-read statement (section, response, deal, partners, memberships, log position), the insert, the commit.
+    expect(together.length, together.join('\n')).toBe(alone.length);
+    expect(together.length, together.join('\n')).toBeLessThanOrEqual(3);
+    expect(together.filter((sql) => /FROM "public"\."(Membership|EventLog|Session|Member)"/.test(sql))).toEqual([]);
+  });
+
+  it('refuses the next push on the same socket once the pusher’s membership ended, read in the storing transaction', async () => {
+    const { members, section, collective } = await sectionScenario(t.db.prisma, { members: 2 });
+    const [, member] = members as [unknown, { id: string }];
+    const editor = new CollabClient(url, await t.tokenFor(member.id), section.id);
+    clients.push(editor);
+    await editor.connect();
+    const paragraph = new Y.XmlElement('paragraph');
+    paragraph.insert(0, [new Y.XmlText('avant')]);
+    editor.body.insert(0, [paragraph]);
+    await editor.settled();
+    expect(editor.rejected).toEqual([]);
+
+    // Ended behind the server's back (no event): only a read in the push's own transaction can know.
+    await t.db.prisma.membership.updateMany({
+      where: { collectiveId: collective.id, memberId: member.id },
+      data: { status: 'LEFT' },
+    });
+    textNode(editor).insert(0, 'après ');
+    await editor.settled();
+    expect(editor.rejected).toHaveLength(1);
+    expect(editor.rejected[0]).toContain('NotFoundError');
+    const stored = new Y.Doc();
+    Y.applyUpdate(stored, await t.app.documents.storedState(section.id));
+    expect(textOf(stored.getXmlFragment('body'))).toBe('avant');
+  });
+});
