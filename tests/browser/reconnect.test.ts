@@ -117,6 +117,91 @@ describe.skipIf(!chromiumAvailable)('query to subscription', () => {
   }, 90_000);
 });
 
+describe.skipIf(!chromiumAvailable)('edits the server refuses', () => {
+  it('marks text typed offline as not saved when the section was marked done meanwhile, keeps it, asks before closing, and stores it once reopened', async () => {
+    const page = await thomas.context.newPage();
+    const stamp = Date.now();
+    const camilleId = (await graphqlRequest(app.url, '{ viewer { id } }', {}, camilleToken)).viewer.id;
+    const added = await api(
+      `mutation ($input: AddTenderSectionInput!) { addTenderSection(input: $input) {
+        __typename ... on MutationAddTenderSectionSuccess { data { id } } ... on Error { message } } }`,
+      { input: { responseId: target.responseId, kind: 'FREE', title: `Note de synthèse ${stamp}`, reviewerId: camilleId } },
+    );
+    const sectionId: string = added.data.id;
+    const setStatus = (status: string) =>
+      api(
+        `mutation ($input: ChangeTenderSectionStatusInput!) { changeTenderSectionStatus(input: $input) {
+          __typename ... on Error { message } } }`,
+        { input: { sectionId, status } },
+      );
+    await setStatus('DRAFT');
+    const stored = async () =>
+      (
+        await graphqlRequest(
+          app.url,
+          'query ($id: ID!) { node(id: $id) { ... on TenderSection { content { markdown } } } }',
+          { id: sectionId },
+          camilleToken,
+        )
+      ).node.content.markdown as string;
+    const saved = `Texte enregistré ${stamp}.`;
+    const refused = `Texte refusé ${stamp}`;
+    try {
+      await step('unsaved', [page], async () => {
+        await page.goto(`/reponses/${encodeURIComponent(target.responseId)}#section=${encodeURIComponent(sectionId)}`);
+        await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
+        await page.locator(EDITOR).click();
+        await page.keyboard.type(saved, { delay: 10 });
+        await expect.poll(stored, { timeout: 20_000 }).toContain(saved);
+
+        // Cut off, Thomas goes on writing; meanwhile Camille, the reviewer, marks the section done.
+        proxy.cut();
+        await page.locator('[data-testid="connection-status"][data-state="reconnecting"]').waitFor({ timeout: 20_000 });
+        await page.keyboard.press('End');
+        await page.keyboard.type(` ${refused}`, { delay: 10 });
+        await setStatus('REVIEW');
+        await setStatus('DONE');
+        proxy.restore();
+
+        // Back online, the server refuses his push: the page says so, and his text stays, marked as not saved.
+        const notice = page.locator('[data-testid="unsaved-notice"]');
+        await notice.waitFor({ timeout: RECOVERY_MS });
+        expect(await notice.textContent()).toContain('La section est terminée');
+        await expect
+          .poll(() => page.locator('[data-testid="unsaved-edit"]').allTextContents(), { timeout: 10_000 })
+          .toEqual([` ${refused}`]);
+        expect(await page.locator(EDITOR).textContent()).toContain(`${saved} ${refused}`);
+        expect(await page.locator('[data-testid="editor"]').getAttribute('data-unsaved')).toBe('true');
+        expect(await stored()).not.toContain(refused);
+        await screenshot(page, 'editor-unsaved-refused');
+
+        // Closing the tab asks first.
+        const asked = new Promise<string>((resolve) =>
+          page.once('dialog', (dialog) => {
+            resolve(dialog.type());
+            void dialog.dismiss();
+          }),
+        );
+        await page.close({ runBeforeUnload: true });
+        expect(await asked).toBe('beforeunload');
+        expect(page.isClosed()).toBe(false);
+
+        // Reopened by Camille, the section is editable again: sending again stores the text and the mark goes.
+        await setStatus('DRAFT');
+        const retry = page.getByRole('button', { name: 'Réessayer l’envoi' });
+        await retry.waitFor({ timeout: 20_000 });
+        await retry.click();
+        await expect.poll(stored, { timeout: 20_000 }).toContain(refused);
+        await notice.waitFor({ state: 'detached', timeout: 20_000 });
+        expect(await page.locator('[data-testid="unsaved-edit"]').count()).toBe(0);
+      });
+    } finally {
+      proxy.restore();
+      if (!page.isClosed()) await page.close();
+    }
+  }, 120_000);
+});
+
 describe.skipIf(!chromiumAvailable)('network cuts', () => {
   let commons: { id: string; slug: string };
 

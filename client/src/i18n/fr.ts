@@ -1050,7 +1050,15 @@ export const fr = {
     } as Record<string, string>,
     present: 'Présents',
     you: '(vous)',
-    rejected: (message: string) => `Modification refusée : ${message}`,
+    rejected: (message: string) => `Modification refusée\u00a0: ${message}`,
+    unsaved: {
+      title: 'Modifications non enregistrées',
+      body: (reason: string) =>
+        `Le serveur a refusé des modifications faites ici\u00a0: ${reason} Elles restent affichées, surlignées, et gardées dans ce navigateur, mais vos coauteur·rices ne les voient pas.`,
+      retry: 'Réessayer l’envoi',
+      mark: 'Non enregistré',
+      leaveWarning: 'Des modifications ne sont pas enregistrées.',
+    },
     versions: 'Versions',
     noVersions: 'Aucune version enregistrée.',
     automatic: 'automatique',

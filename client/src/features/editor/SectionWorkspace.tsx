@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react';
 import { useClient } from 'urql';
+import { fr, label } from '../../i18n/fr';
 import { CollaborativeEditor } from './CollaborativeEditor';
 import { keepOffline } from './offlineStore';
 import { SectionSidePanels } from './SectionPanels';
-import { type ConnectionState, type PresenceEntry, SectionSync } from './sectionSync';
+import { type ConnectionState, type PresenceEntry, type Refusal, SectionSync } from './sectionSync';
 import { editorStrings as t } from './strings';
 import type { SectionData } from './TenderResponsePage';
 
@@ -14,6 +15,12 @@ function initials(name: string): string {
     .slice(0, 2)
     .map((part) => part[0]?.toUpperCase() ?? '')
     .join('');
+}
+
+/** The refusal in French: the rule's sentence when the server named one. */
+function reasonOf(refusal: Refusal | null): string {
+  if (!refusal) return '';
+  return refusal.rule && Object.hasOwn(fr.rules, refusal.rule) ? label(fr.rules, refusal.rule) : refusal.message;
 }
 
 /** One section: who is there, the connection, the live editor, its status, approval and versions. */
@@ -32,7 +39,9 @@ export function SectionWorkspace({
   const [sync, setSync] = useState<SectionSync | null>(null);
   const [connection, setConnection] = useState<ConnectionState>('connecting');
   const [presence, setPresence] = useState<PresenceEntry[]>([]);
-  const [rejection, setRejection] = useState<string | null>(null);
+  const [rejection, setRejection] = useState<Refusal | null>(null);
+  // Some edits typed here were refused and are not stored: the page says so until a later push stores them.
+  const [unsaved, setUnsaved] = useState(false);
   // The editor shows once the section's text is loaded (or after a short wait when offline).
   const [ready, setReady] = useState(false);
 
@@ -46,7 +55,8 @@ export function SectionWorkspace({
         if (state === 'closed') void stored?.forget();
       },
       presence: setPresence,
-      rejected: (message) => setRejection(message),
+      rejected: setRejection,
+      unsavedChanged: () => setUnsaved(next.hasRefusedEdits),
       firstSync: () => setReady(true),
     });
     const fallback = setTimeout(() => setReady(true), 4_000);
@@ -67,6 +77,8 @@ export function SectionWorkspace({
       next.destroy();
       setSync(null);
       setPresence([]);
+      setUnsaved(false);
+      setRejection(null);
     };
   }, [client, section.id, viewerId]);
 
@@ -123,14 +135,26 @@ export function SectionWorkspace({
           {t.connection[connection]}
         </p>
       </div>
-      {rejection ? (
+      {unsaved ? (
+        <div role="alert" className="unsaved-notice" data-testid="unsaved-notice">
+          <p className="unsaved-notice__line">
+            <strong>{t.unsaved.title}</strong>
+          </p>
+          <p className="unsaved-notice__line">{t.unsaved.body(reasonOf(rejection))}</p>
+          {!readOnly ? (
+            <button type="button" className="button button--small" onClick={() => sync?.retryRefused()}>
+              {t.unsaved.retry}
+            </button>
+          ) : null}
+        </div>
+      ) : rejection ? (
         <p role="alert" className="field-error">
-          {t.rejected(rejection)}
+          {t.rejected(reasonOf(rejection))}
         </p>
       ) : null}
       {readOnly && !submitted ? <p className="tender-editor__notice">{t.readOnlyDone}</p> : null}
       {sync && ready ? (
-        <CollaborativeEditor sync={sync} title={section.title} editable={!readOnly} viewerId={viewerId} />
+        <CollaborativeEditor sync={sync} title={section.title} editable={!readOnly} viewerId={viewerId} unsaved={unsaved} />
       ) : (
         <p className="editor-frame editor-frame--loading" aria-busy="true">
           {t.loadingText}

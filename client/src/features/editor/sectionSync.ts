@@ -46,6 +46,9 @@ const PUSH_SECTION_UPDATE = graphql(`
       ... on Error {
         message
       }
+      ... on RuleViolationError {
+        rule
+      }
     }
   }
 `);
@@ -111,11 +114,60 @@ function isCursor(value: unknown): value is RelativeCursor {
   return !!anchor && typeof anchor === 'object' && !!head && typeof head === 'object';
 }
 
+/**
+ * A run of characters typed in this browser that the server refused to store: the Yjs items
+ * `client`:`clock` … `client`:`clock + length - 1` of the section's document (one item per character of text).
+ */
+export interface RefusedRun {
+  client: number;
+  clock: number;
+  length: number;
+}
+
+/** Why the server refused a push: its rule (`SECTION_DONE`, `SUBMITTED_READ_ONLY`…) when it named one, and its message. */
+export interface Refusal {
+  rule: string | null;
+  message: string;
+}
+
+/**
+ * The text runs an update inserts, and whether it carries anything else (formatting, new blocks and, when
+ * `withDeletions`, deletions). A handshake's update always repeats the document's whole delete set, most of it
+ * already on the server, so its deletions are not counted.
+ */
+function contentOf(update: Uint8Array, withDeletions: boolean): { runs: RefusedRun[]; other: boolean } {
+  const { structs, ds } = Y.decodeUpdate(update);
+  const runs: RefusedRun[] = [];
+  let other = withDeletions && ds.clients.size > 0;
+  for (const struct of structs) {
+    if (struct instanceof Y.Item && struct.content instanceof Y.ContentString)
+      runs.push({ client: struct.id.client, clock: struct.id.clock, length: struct.length });
+    else if (struct instanceof Y.Item) other = true;
+  }
+  return { runs, other };
+}
+
+/** The items an update carries, per client, as [from, to) clock intervals. */
+function intervalsOf(update: Uint8Array): Map<number, [number, number][]> {
+  const intervals = new Map<number, [number, number][]>();
+  for (const struct of Y.decodeUpdate(update).structs) {
+    const list = intervals.get(struct.id.client) ?? [];
+    list.push([struct.id.clock, struct.id.clock + struct.length]);
+    intervals.set(struct.id.client, list);
+  }
+  return intervals;
+}
+
 export interface SectionSyncEvents {
   state(state: ConnectionState): void;
   presence(entries: PresenceEntry[]): void;
-  /** A push was refused (typed error): the text typed since is not stored. */
-  rejected(message: string): void;
+  /**
+   * A push was refused (typed error): what it carried is not stored. It stays in this document (and this
+   * browser's offline copy), marked as not saved (`refusedRuns`), until a later push is accepted.
+   */
+  rejected(refusal: Refusal): void;
+  /** The edits marked as not saved changed (some were refused, or a later push stored them). */
+  unsavedChanged(): void;
   /** The first handshake is done: the document holds the section's text. */
   firstSync(): void;
 }
@@ -157,11 +209,53 @@ export class SectionSync {
   /** Edits typed here that the server has not acknowledged yet (offline, before the handshake, or in flight). */
   #unsent = false;
 
-  /** True while some edit typed here is not acknowledged by the server: closing the page would lose it here. */
+  /** Text runs typed here that the server refused, by `client:clock` (see `RefusedRun`). */
+  #refused = new Map<string, RefusedRun>();
+  /** A refused push also carried something other than text (a deletion, formatting, a new block). */
+  #refusedOther = false;
+
+  /**
+   * True while some edit typed here is not stored by the server (not yet acknowledged, or refused): closing the
+   * page would leave it only in this browser.
+   */
   get hasUnsentEdits(): boolean {
-    return this.#unsent;
+    return this.#unsent || this.hasRefusedEdits;
+  }
+
+  readonly #unsavedListeners = new Set<() => void>();
+
+  /** Calls `listener` whenever the edits marked as not saved change; returns how to stop. */
+  onUnsavedChanged(listener: () => void): () => void {
+    this.#unsavedListeners.add(listener);
+    return () => this.#unsavedListeners.delete(listener);
+  }
+
+  #unsavedChanged(): void {
+    this.#events.unsavedChanged?.();
+    for (const listener of this.#unsavedListeners) listener();
+  }
+
+  /** True while some edit typed here was refused by the server and not stored since. */
+  get hasRefusedEdits(): boolean {
+    return this.#refused.size > 0 || this.#refusedOther;
+  }
+
+  /** The text runs the server refused, for the editor to mark as not saved. */
+  get refusedRuns(): readonly RefusedRun[] {
+    return [...this.#refused.values()];
+  }
+
+  /**
+   * Sends again what the server lacks (a fresh handshake), for instance once a section marked done is reopened:
+   * what is stored loses its "not saved" mark, what is refused again keeps it.
+   */
+  retryRefused(): void {
+    if (this.#destroyed || this.#closed) return;
+    this.#subscribe();
   }
   #unlistenStatus: (() => void) | null = null;
+  /** The update a handshake queued (everything the server lacked), while it is not acknowledged. */
+  #handshakePush: Uint8Array | null = null;
 
   constructor(client: Client, sectionId: string, events: Partial<SectionSyncEvents> = {}) {
     this.#client = client;
@@ -189,6 +283,7 @@ export class SectionSync {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    this.#unsavedListeners.clear();
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#presenceTimer);
     clearInterval(this.#renewTimer);
@@ -240,9 +335,18 @@ export class SectionSync {
     this.#synced = true;
     this.#retryDelay = 1_000;
     this.#queued = [];
+    this.#handshakePush = null;
     if (message.stateVector) {
       const missing = Y.encodeStateAsUpdate(this.doc, fromBase64(message.stateVector));
-      if (missing.byteLength > EMPTY_UPDATE_BYTES) this.#queued.push(missing);
+      if (missing.byteLength > EMPTY_UPDATE_BYTES) {
+        this.#queued.push(missing);
+        this.#handshakePush = missing;
+      } else if (this.hasRefusedEdits) {
+        // The server has everything this document holds: nothing is left unsaved.
+        this.#refused.clear();
+        this.#refusedOther = false;
+        this.#unsavedChanged();
+      }
     }
     this.#setState('connected');
     void this.#drain();
@@ -265,6 +369,8 @@ export class SectionSync {
       while (this.#queued.length > 0 && this.#synced && !this.#destroyed) {
         const batch = this.#queued.splice(0);
         const update = batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch);
+        // Merged with later edits, the handshake's update is still everything the server lacked.
+        if (this.#handshakePush && batch.includes(this.#handshakePush)) this.#handshakePush = update;
         const ok = await this.#push(update);
         if (!ok) break;
       }
@@ -289,8 +395,47 @@ export class SectionSync {
       this.#lost();
       return false;
     }
-    if (outcome.__typename !== 'MutationPushSectionUpdateSuccess') this.#events.rejected?.(outcome.message ?? outcome.__typename);
+    if (outcome.__typename === 'MutationPushSectionUpdateSuccess') this.#stored(update);
+    else if (this.#markRefused(update)) {
+      this.#events.rejected?.({
+        rule: 'rule' in outcome && typeof outcome.rule === 'string' ? outcome.rule : null,
+        message: ('message' in outcome ? outcome.message : null) ?? outcome.__typename,
+      });
+    }
     return true;
+  }
+
+  /**
+   * The server refused this update: its text is marked as not saved (kept in the document all the same).
+   * False when it held nothing typed here (a handshake re-sending only known deletions into a done section).
+   */
+  #markRefused(update: Uint8Array): boolean {
+    const { runs, other } = contentOf(update, update !== this.#handshakePush);
+    if (runs.length === 0 && !other) return false;
+    for (const run of runs) {
+      const key = `${run.client}:${run.clock}`;
+      const known = this.#refused.get(key);
+      if (!known || known.length < run.length) this.#refused.set(key, run);
+    }
+    if (other) this.#refusedOther = true;
+    this.#unsavedChanged();
+    return true;
+  }
+
+  /** The server stored this update: what it carried is no longer "not saved". */
+  #stored(update: Uint8Array): void {
+    if (!this.hasRefusedEdits) return;
+    const intervals = intervalsOf(update);
+    for (const [key, run] of this.#refused) {
+      const covered = intervals.get(run.client)?.some(([from, to]) => from <= run.clock && run.clock + run.length <= to);
+      if (covered) this.#refused.delete(key);
+    }
+    // A handshake's update holds everything the server lacked: once stored, nothing refused is left.
+    if (this.#handshakePush === update) {
+      this.#refused.clear();
+      this.#refusedOther = false;
+    }
+    this.#unsavedChanged();
   }
 
   /** The server did not answer: resubscribe (a fresh handshake) with a growing delay. */
