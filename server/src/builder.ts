@@ -4,6 +4,7 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
+import { type GraphQLResolveInfo, isObjectType } from 'graphql';
 import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Context } from './context.js';
@@ -60,6 +61,18 @@ export const builder = new SchemaBuilder<{
       }
       return { typename, id };
     },
+    // A well-formed ID of a type that is not a node (`Nope:<uuid>`) is simply not found: null, as Relay says.
+    nodeQueryOptions: {
+      resolve: (_root, args, _context, info, resolveNode) => (isNodeType(info, args.id.typename) ? resolveNode(args.id) : null),
+    },
+    nodesQueryOptions: {
+      resolve: (_root, args, _context, info, resolveNodes) => {
+        // Pothos resolves `args.ids` itself (the list passed is ignored): entries set to null resolve to null.
+        const ids = args.ids as Array<{ typename: string; id: string } | null>;
+        for (const [index, id] of ids.entries()) if (id && !isNodeType(info, id.typename)) ids[index] = null;
+        return resolveNodes(args.ids);
+      },
+    },
   },
   errors: { defaultTypes: [], unsafelyHandleInputErrors: true },
   prisma: {
@@ -71,6 +84,12 @@ export const builder = new SchemaBuilder<{
     onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
   },
 });
+
+/** Whether `typename` names an object type of the schema that implements `Node` (what `node(id:)` can load). */
+function isNodeType(info: GraphQLResolveInfo, typename: string): boolean {
+  const type = info.schema.getType(typename);
+  return isObjectType(type) && type.getInterfaces().some((implemented) => implemented.name === 'Node');
+}
 
 builder.addScalarType('DateTime', DateTimeResolver, {});
 builder.addScalarType('Date', DateResolver, {});

@@ -1,6 +1,20 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  buildSchema,
+  type GraphQLArgument,
+  type GraphQLField,
+  type GraphQLInputType,
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isScalarType,
+} from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes } from '../support/abuse.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { makeMember } from '../support/scenario.js';
 
 let t: TestApp;
@@ -41,4 +55,137 @@ describe('Malformed global IDs', () => {
       ).toEqual([]);
     }
   });
+});
+
+// ── Every ID argument of every root field, from the printed schema ──────────────────────────────────────────
+
+const SCHEMA = buildSchema(readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8'));
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+/** IDs no caller should be able to turn into a 500: an unknown type, a known type with a bad key, no type, junk. */
+const BAD_IDS = [b64(`Nope:${randomUUID()}`), b64('Collective:not-a-uuid'), b64(`Member:${randomUUID()}`), 'not-base64-!!!', ''];
+
+/** Whether an input type holds an ID somewhere (itself, a list of, or a field of an input object). */
+function holdsId(type: GraphQLInputType, seen = new Set<string>()): boolean {
+  const named = getNamedType(type);
+  if (named.name === 'ID') return true;
+  if (!isInputObjectType(named) || seen.has(named.name)) return false;
+  seen.add(named.name);
+  return Object.values(named.getFields()).some((field) => holdsId(field.type, seen));
+}
+
+/**
+ * A value for an input type with `id` in every ID position (optional ones included), the smallest valid
+ * value elsewhere (required positions only), so the ID is what the server has to judge.
+ */
+function valueFor(type: GraphQLInputType, id: string): unknown {
+  if (isNonNullType(type)) return valueFor(type.ofType, id);
+  if (isListType(type)) return [valueFor(type.ofType, id)];
+  if (isEnumType(type)) return type.getValues()[0]?.name;
+  if (isInputObjectType(type)) {
+    const value: Record<string, unknown> = {};
+    for (const field of Object.values(type.getFields()))
+      if (isNonNullType(field.type) || holdsId(field.type)) value[field.name] = valueFor(field.type, id);
+    return value;
+  }
+  if (isScalarType(type)) {
+    const scalars: Record<string, unknown> = {
+      ID: id,
+      String: 'x',
+      Int: 1,
+      Float: 1,
+      Boolean: false,
+      Date: '2030-01-01',
+      DateTime: '2030-01-01T00:00:00.000Z',
+      JSON: {},
+    };
+    return scalars[type.name] ?? 'x';
+  }
+  return null;
+}
+
+/** `field(arg: $arg…) { __typename }` (or no selection for a scalar) with its variables. */
+function operationFor(kind: 'query' | 'mutation' | 'subscription', field: GraphQLField<unknown, unknown>, id: string) {
+  const args = field.args.filter((arg: GraphQLArgument) => isNonNullType(arg.type) || holdsId(arg.type));
+  const declared = args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
+  const passed = args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+  const selection = isScalarType(getNamedType(field.type)) || isEnumType(getNamedType(field.type)) ? '' : ' { __typename }';
+  return {
+    query: `${kind}${declared ? `(${declared})` : ''} { ${field.name}${passed ? `(${passed})` : ''}${selection} }`,
+    variables: Object.fromEntries(args.map((arg) => [arg.name, valueFor(arg.type, id)])),
+  };
+}
+
+const rootFields = (kind: 'query' | 'mutation' | 'subscription') => {
+  const root = { query: SCHEMA.getQueryType(), mutation: SCHEMA.getMutationType(), subscription: SCHEMA.getSubscriptionType() }[
+    kind
+  ];
+  return Object.values(root?.getFields() ?? {})
+    .filter((field) => field.args.some((arg) => holdsId(arg.type)))
+    .map((field) => [field.name, field] as const);
+};
+
+/** The first result of a subscription over SSE (its error, or its first event), through Yoga without a socket. */
+async function firstOverSse(query: string, variables: Record<string, unknown>): Promise<{ errors?: unknown[] } | 'complete'> {
+  const controller = new AbortController();
+  const response = await t.app.fetch(
+    new Request('http://collectifs.test/graphql', {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    }),
+  );
+  if (!response.headers.get('content-type')?.includes('text/event-stream'))
+    return (await response.json()) as { errors?: unknown[] };
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return 'complete';
+      buffer += decoder.decode(value, { stream: true });
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event === 'complete') return 'complete';
+        if (event === 'next' && data) return JSON.parse(data) as { errors?: unknown[] };
+      }
+    }
+  } finally {
+    controller.abort();
+  }
+}
+
+/** Codes that are not a typed answer: an unexpected error (masked) or an error without a code. */
+const untyped = (result: Json) => codes(result).filter((code) => code === 'INTERNAL_SERVER_ERROR' || code === 'undefined');
+
+describe('Every ID argument', () => {
+  it.each([...rootFields('query'), ...rootFields('mutation')])(
+    'should answer %s with a malformed or unknown global ID with null or a typed error',
+    async (_name, field) => {
+      const kind = SCHEMA.getQueryType()?.getFields()[field.name] === field ? 'query' : 'mutation';
+      for (const id of BAD_IDS) {
+        const { query, variables } = operationFor(kind, field, id);
+        const result = await t.gql(query, variables, token);
+        expect(untyped(result), `${query} ${JSON.stringify(variables)} → ${JSON.stringify(result)}`).toEqual([]);
+      }
+    },
+  );
+
+  it.each(rootFields('subscription'))(
+    'should answer the subscription %s with a malformed or unknown global ID with a typed error',
+    async (_name, field) => {
+      for (const id of BAD_IDS) {
+        const { query, variables } = operationFor('subscription', field, id);
+        const first = await firstOverSse(query, variables);
+        // A stream for something that does not exist must not stay open, silent: it says why it ends.
+        expect(first, `${query} ${JSON.stringify(variables)}`).not.toBe('complete');
+        expect(untyped(first), `${query} ${JSON.stringify(variables)} → ${JSON.stringify(first)}`).toEqual([]);
+        expect((first as { errors?: unknown[] }).errors?.length ?? 0, JSON.stringify(first)).toBeGreaterThan(0);
+      }
+    },
+  );
 });

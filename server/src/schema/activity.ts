@@ -300,6 +300,15 @@ function cursorPosition(cursor: string | null | undefined, name: string): bigint
   return BigInt(cursor);
 }
 
+/** The collective's database ID in a `collectiveId` argument; BAD_USER_INPUT when it is not a collective's global ID. */
+function collectiveIdOf(globalId: string): string {
+  try {
+    return idOf(decodeGlobalId(globalId), 'Collective', 'collectiveId');
+  } catch {
+    throw createGraphQLError('`collectiveId` is not the global ID of a collective.', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+}
+
 builder.queryField('activity', (t) =>
   t.connection(
     {
@@ -322,7 +331,7 @@ builder.queryField('activity', (t) =>
         const after = cursorPosition(args.after, 'after');
         const before = cursorPosition(args.before, 'before');
         const filter: HistoryFilter = {
-          collectiveId: args.collectiveId ? decodeGlobalId(String(args.collectiveId)).id : undefined,
+          collectiveId: args.collectiveId ? collectiveIdOf(String(args.collectiveId)) : undefined,
           subjectId: args.subjectId ? String(args.subjectId) : undefined,
           concerningMe: args.concerningMe ?? false,
         };

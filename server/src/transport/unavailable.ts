@@ -1,4 +1,5 @@
-import type { GraphQLError } from 'graphql';
+import { InputValidationError } from '@pothos/plugin-validation';
+import { GraphQLError } from 'graphql';
 import { createGraphQLError, maskError } from 'graphql-yoga';
 import { isUnavailable } from '../errors.js';
 import { logger } from '../observability/log.js';
@@ -24,10 +25,19 @@ export function isUnavailableGraphQLError(error: { extensions?: Record<string, u
 
 /**
  * Yoga's `maskError`: a failure to reach PostgreSQL or Redis (errors.ts' `isUnavailable`) becomes `UNAVAILABLE`
- * with HTTP 503 and is logged as a warning (an outage is not a bug, and one line per request is enough);
- * anything else is masked by Yoga's own function ("Unexpected error.").
+ * with HTTP 503 and is logged as a warning (an outage is not a bug, and one line per request is enough); an
+ * argument refused by its validation (Pothos' `InputValidationError`, outside a mutation's error union) gets
+ * `code: BAD_USER_INPUT`; anything else is masked by Yoga's own function ("Unexpected error.").
  */
 export function maskUnavailable(error: unknown, message: string, isDev?: boolean): Error {
+  if (error instanceof GraphQLError && error.originalError instanceof InputValidationError && !error.extensions.code) {
+    return createGraphQLError(error.message, {
+      nodes: error.nodes,
+      path: error.path,
+      originalError: error.originalError,
+      extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+    });
+  }
   if (isUniqueConflict(error)) {
     // A rule checked before writing (a name taken, a key claimed) lost a race with a concurrent request that
     // committed first: nothing was written, and a retry meets the rule or the stored answer.
