@@ -87,8 +87,14 @@ export interface Limits {
     failuresPerAccount: number;
     /** Failed sign-ins per client address before it is locked (`SIGN_IN_FAILURES_PER_ADDRESS`, 100). */
     failuresPerAddress: number;
-    /** The window failures are counted in, and the lock's length, in ms (`SIGN_IN_LOCK_MS`, 15 min). */
+    /** The window failures are counted in, and the first lock's length, in ms (`SIGN_IN_LOCK_MS`, 15 min). */
     lockMs: number;
+    /**
+     * The longest lock, in ms (`SIGN_IN_MAX_LOCK_MS`, 24 h): each further lock of an account or address lasts twice
+     * the one before (15 min, 30 min, 1 h…), up to this; the count starts again once this long passes after a lock
+     * ends without a new one.
+     */
+    maxLockMs: number;
     /** Password hashes computed at once (`PASSWORD_HASH_CONCURRENCY`, 2; each scrypt takes 128 MiB). */
     hashConcurrency: number;
     /** Sign-ins waiting for a hashing slot before more are refused (`PASSWORD_HASH_QUEUE`, 32). */
@@ -161,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         failuresPerAccount: numberFrom(env.SIGN_IN_FAILURES_PER_ACCOUNT, 10),
         failuresPerAddress: numberFrom(env.SIGN_IN_FAILURES_PER_ADDRESS, 100),
         lockMs: numberFrom(env.SIGN_IN_LOCK_MS, 15 * 60_000),
+        maxLockMs: numberFrom(env.SIGN_IN_MAX_LOCK_MS, 24 * 3_600_000),
         hashConcurrency: numberFrom(env.PASSWORD_HASH_CONCURRENCY, 2),
         hashQueue: numberFrom(env.PASSWORD_HASH_QUEUE, 32),
       },

@@ -19,24 +19,30 @@ export function callerKey(context: Pick<Context, 'session' | 'clientAddress'>): 
 
 /**
  * Sign-in protection (OWASP's authentication cheat sheet): failures are counted per account and per address in
- * a window of `lockMs`; once either count reaches its limit, sign-ins for it are refused (`RATE_LIMITED`,
- * `retryAfterMs` until the window ends) before any password is hashed. A success clears its account's count.
+ * a window of `lockMs`; the failure that reaches either limit locks that account or address, and sign-ins for it
+ * are refused (`RATE_LIMITED`, `retryAfterMs` until the lock ends) before any password is hashed. Locks grow for
+ * repeated offenders: the n-th lock of a key lasts `lockMs × 2^(n−1)`, at most `maxLockMs`; its count is forgotten
+ * once `maxLockMs` passes after a lock ends without a new one. A success clears its account's failures and locks
+ * (not the address's).
  * Password hashing (scrypt, 128 MiB each) runs at most `hashConcurrency` at once, with at most `hashQueue`
  * waiting; past that a sign-in is refused at once, so a flood cannot exhaust memory.
  */
 export class SignInGuard {
   readonly #byAccount: RateLimiterMemory;
   readonly #byAddress: RateLimiterMemory;
+  /** Locks given so far per key (`account:…`, `address:…`), forgotten `maxLockMs` after the last one ends. */
+  readonly #locks: RateLimiterMemory;
   readonly #hashing: LimitFunction;
 
   constructor(readonly limits: Limits['signIn']) {
-    const duration = Math.max(1, Math.ceil(limits.lockMs / 1000));
+    const duration = seconds(limits.lockMs);
     this.#byAccount = new RateLimiterMemory({ keyPrefix: 'account', points: limits.failuresPerAccount, duration });
     this.#byAddress = new RateLimiterMemory({ keyPrefix: 'address', points: limits.failuresPerAddress, duration });
+    this.#locks = new RateLimiterMemory({ keyPrefix: 'locks', points: Number.MAX_SAFE_INTEGER, duration });
     this.#hashing = pLimit(Math.max(1, limits.hashConcurrency));
   }
 
-  /** Throws `RATE_LIMITED` when the account or the address has used up its failures. */
+  /** Throws `RATE_LIMITED` when the account or the address is locked. */
   async check(email: string, address: string): Promise<void> {
     const [account, fromAddress] = await Promise.all([this.#byAccount.get(email), this.#byAddress.get(address)]);
     if (account && account.consumedPoints >= this.limits.failuresPerAccount) {
@@ -57,14 +63,28 @@ export class SignInGuard {
     }
   }
 
-  /** Counts a failed sign-in against the account and the address. */
+  /** Counts a failed sign-in against the account and the address; the one reaching a limit locks it. */
   async failed(email: string, address: string): Promise<void> {
-    await Promise.all([consumeQuietly(this.#byAccount, email), consumeQuietly(this.#byAddress, address)]);
+    await Promise.all([
+      this.#fail(this.#byAccount, this.limits.failuresPerAccount, email, `account:${email}`),
+      this.#fail(this.#byAddress, this.limits.failuresPerAddress, address, `address:${address}`),
+    ]);
   }
 
-  /** A successful sign-in clears its account's failures (not the address's). */
+  /** A successful sign-in clears its account's failures and past locks (not the address's). */
   async succeeded(email: string): Promise<void> {
-    await this.#byAccount.delete(email);
+    await Promise.all([this.#byAccount.delete(email), this.#locks.delete(`account:${email}`)]);
+  }
+
+  async #fail(limiter: RateLimiterMemory, limit: number, key: string, lockKey: string): Promise<void> {
+    const failures = await limiter.penalty(key);
+    // Exactly at the limit: concurrent failures past it do not lock again (nor lengthen the lock).
+    if (failures.consumedPoints !== limit) return;
+    const longest = Math.max(this.limits.maxLockMs, this.limits.lockMs);
+    const locks = ((await this.#locks.get(lockKey))?.consumedPoints ?? 0) + 1;
+    const lockMs = Math.min(this.limits.lockMs * 2 ** Math.min(locks - 1, 30), longest);
+    await this.#locks.set(lockKey, locks, seconds(lockMs + longest));
+    await limiter.block(key, seconds(lockMs));
   }
 
   /** Runs a password hash under the concurrency cap; throws `RATE_LIMITED` when the queue is full. */
@@ -76,13 +96,9 @@ export class SignInGuard {
   }
 }
 
-/** Consumes a point; being over the limit is what `check` reports later, not an error here. */
-async function consumeQuietly(limiter: RateLimiterMemory, key: string): Promise<void> {
-  try {
-    await limiter.consume(key);
-  } catch (error) {
-    if (!isLimiterRes(error)) throw error;
-  }
+/** A duration in whole seconds, at least one (the rate limiter's unit), from milliseconds. */
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
 }
 
 function isLimiterRes(value: unknown): value is RateLimiterRes {
