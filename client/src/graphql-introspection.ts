@@ -14394,6 +14394,10 @@ const introspection = {
             "isDeprecated": false
           },
           {
+            "name": "SECTION_TOO_LARGE",
+            "isDeprecated": false
+          },
+          {
             "name": "SECTOR_OF_A_COLLECTIVE",
             "isDeprecated": false
           },

@@ -17,6 +17,7 @@ import { trackRecording } from './events/record.js';
 import { SignInGuard, useCallerLimits, useInflightLimit } from './limits/callers.js';
 import { useQueryLimits } from './limits/query.js';
 import { useValidText } from './limits/text.js';
+import { workSlots } from './limits/work.js';
 import { Lifecycle } from './live/lifecycle.js';
 import { useLivePosition } from './live/position.js';
 import { HEALTH_PATH, healthRoute, READY_PATH, type ReadinessCheck, readyRoute } from './observability/health.js';
@@ -73,7 +74,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const metrics = new Metrics();
   const events = new EventBus(db.prisma, pubsub, { bufferSize: config.subscriberBuffer, pollMs: config.eventPollMs });
   await events.start();
-  const documents = new SectionDocuments(db.prisma, pubsub, { compactAfter: config.compactAfter });
+  const documents = new SectionDocuments(db.prisma, pubsub, {
+    compactAfter: config.compactAfter,
+    maxSectionBytes: config.limits.work.maxSectionBytes,
+  });
   documents.start();
   const sectionActivity = new SectionActivity(db.prisma, events);
   documents.onStored = (sectionId, doc, authorId) => sectionActivity.touched(sectionId, doc, authorId);
@@ -88,7 +92,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   /** Responses being answered, to tell each to close its connection once a shutdown begins. */
   const answering = new Set<ServerResponse>();
   const signInGuard = new SignInGuard(config.limits.signIn);
-  const server = { prisma: db.prisma, config, events, live, documents, presence, signInGuard };
+  const work = workSlots(config.limits.work);
+  const server = { prisma: db.prisma, config, events, live, documents, presence, signInGuard, work };
   const pruning = setInterval(() => {
     // Fire and forget: a failure (the database down this hour) is logged; the next hour prunes what is due.
     pruneEventLog(db.prisma, new Date(Date.now() - config.eventRetentionDays * 86_400_000)).catch((error: unknown) =>

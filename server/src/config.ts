@@ -102,6 +102,28 @@ export interface Limits {
   };
   /** Mutations per member per second (`MUTATIONS_PER_SECOND`, 30; presence and co-editing pushes included). */
   mutationsPerSecond: number;
+  /** Work one change or one request may cause. */
+  work: {
+    /**
+     * Largest section, in bytes of its encoded Yjs state (`MAX_SECTION_BYTES`, 4 MiB: hundreds of pages of
+     * text); a push past it is refused (`SECTION_TOO_LARGE`), deletions still pass.
+     */
+    maxSectionBytes: number;
+    /**
+     * Largest export, in bytes of the content read for it (the visible sections' text and structure, as JSON;
+     * `EXPORT_MAX_BYTES`, 16 MiB); past it the export is refused (`EXPORT_TOO_LARGE`, HTTP 413) before the file is built.
+     */
+    maxExportBytes: number;
+    /** Exports built at once on an instance (`EXPORT_CONCURRENCY`, 2); the others wait their turn. */
+    exportConcurrency: number;
+    /**
+     * Shortest time between two recomputations of one live dashboard, in ms (`DASHBOARD_MIN_INTERVAL_MS`, 1 000):
+     * changes meanwhile are folded into the next one.
+     */
+    dashboardMinIntervalMs: number;
+    /** Dashboards recomputed at once on an instance (`DASHBOARD_CONCURRENCY`, 4); the others wait their turn. */
+    dashboardConcurrency: number;
+  };
 }
 
 /** What one HTTP client may hold: Node's own timeouts and sizes, and the body size read before GraphQL. */
@@ -172,6 +194,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         hashQueue: numberFrom(env.PASSWORD_HASH_QUEUE, 32),
       },
       mutationsPerSecond: numberFrom(env.MUTATIONS_PER_SECOND, 30),
+      work: {
+        maxSectionBytes: numberFrom(env.MAX_SECTION_BYTES, 4 * 1024 * 1024),
+        maxExportBytes: numberFrom(env.EXPORT_MAX_BYTES, 16 * 1024 * 1024),
+        exportConcurrency: numberFrom(env.EXPORT_CONCURRENCY, 2),
+        dashboardMinIntervalMs: numberFrom(env.DASHBOARD_MIN_INTERVAL_MS, 1_000),
+        dashboardConcurrency: numberFrom(env.DASHBOARD_CONCURRENCY, 4),
+      },
     },
   };
 }
@@ -191,6 +220,12 @@ export const GENEROUS_LIMITS_ENV: Readonly<Record<string, string>> = {
   SIGN_IN_FAILURES_PER_ADDRESS: '1000000',
   PASSWORD_HASH_QUEUE: '100000',
   MUTATIONS_PER_SECOND: '1000000',
+  MAX_SECTION_BYTES: '1000000000',
+  EXPORT_MAX_BYTES: '1000000000',
+  EXPORT_CONCURRENCY: '1000',
+  // Live dashboards follow every burst of changes at once (tests await each recomputation).
+  DASHBOARD_MIN_INTERVAL_MS: '0',
+  DASHBOARD_CONCURRENCY: '1000',
 };
 
 /** A numeric setting, or its default when unset or empty. */

@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { clientAddress, type SignInGuard } from './limits/callers.js';
+import type { WorkSlots } from './limits/work.js';
 import { type Connection, LiveConnection } from './live/connection.js';
 import type { Lifecycle } from './live/lifecycle.js';
 
@@ -33,6 +34,8 @@ export interface Context {
   /** Per-request, memoised answers to "may the viewer see this?". */
   access: Access;
   signInGuard: SignInGuard;
+  /** Heavy shared work (exports, dashboard recomputations), a few at a time (limits/work.ts). */
+  work: WorkSlots;
   /** The TCP peer's address (the socket's, over graphql-ws): per-address limits count under it. */
   clientAddress: string;
 }
@@ -46,6 +49,8 @@ export interface ServerContext {
   presence: PresenceRegistry;
   /** Sign-in failure counts and the password-hashing queue (limits/callers.ts). */
   signInGuard: SignInGuard;
+  /** Heavy shared work, a few at a time (limits/work.ts). */
+  work: WorkSlots;
 }
 
 /** What Yoga hands the context factory: an HTTP or SSE request, or (over graphql-ws) the socket's connection. */

@@ -71,6 +71,7 @@ export const RULES = {
   SECTION_STARTED: 'Only a section still to do and empty can be removed.',
   POSITION_OUT_OF_RANGE: "The position is outside the response's sections.",
   UPDATE_TOO_LARGE: 'The update is larger than the server accepts.',
+  SECTION_TOO_LARGE: 'The section is as large as the server accepts: shorten it before adding more.',
   MALFORMED_UPDATE: 'The update is not a valid change of this section.',
   SECTION_DONE: 'The section is done: reopen it before editing.',
   // ── Tender responses (add tender rules above this line) ──

@@ -65,6 +65,13 @@ interface OpenDocument {
   reconciling: boolean;
   responseId: string;
   dealId: string | null;
+  /**
+   * An upper bound of the document's encoded size, in bytes: the stored rows at load plus every update applied
+   * since (merging only shrinks them). Measured exactly (and lowered) when a push would take it past the limit.
+   */
+  size: number;
+  /** `size` is exact: nothing was applied since it was measured (a refused push does not measure again). */
+  measured: boolean;
 }
 
 /** Told after updates are stored on this instance (figures, automatic versions); once per group commit. */
@@ -73,6 +80,12 @@ export type OnStored = (sectionId: string, doc: Y.Doc, authorId: string | null) 
 export interface DocumentsOptions {
   /** Updates kept in the log before they are folded into the snapshot. */
   compactAfter: number;
+  /**
+   * Largest a section may grow, in bytes of its encoded Yjs state (what its snapshot holds once the log is
+   * folded; `MAX_SECTION_BYTES`). A push that would take it past this is refused (`SECTION_TOO_LARGE`), unless it
+   * only deletes. Unbounded when absent.
+   */
+  maxSectionBytes?: number;
 }
 
 /** Pushes stored in one transaction at most (a busy section costs one write per batch, not per keystroke). */
@@ -324,6 +337,8 @@ export class SectionDocuments {
       this.#forget(document);
       return;
     }
+    document.size += update.byteLength;
+    document.measured = false;
     const message = { sectionId: document.sectionId, update, connectionId, logPosition };
     for (const listener of document.listeners) listener(message);
   }
@@ -367,6 +382,8 @@ export class SectionDocuments {
       reconciling: false,
       responseId: section.responseId,
       dealId: section.response.dealId,
+      size: rows.reduce((sum, row) => sum + row.data.byteLength, 0),
+      measured: false,
     };
   }
 
@@ -422,11 +439,17 @@ export class SectionDocuments {
           return { outcomes: null, ids: [], logPosition: null };
         }
         const pending = new PendingStructs();
+        let batchBytes = 0;
         const outcomes: Outcome[] = batch.map((push) => {
           const refused = loaded ? this.#refusal(push.pusher, loaded) : new NotFoundError('input.sectionId', 'No such section.');
           if (refused) return { push, verdict: refused };
+          // Before judging: a judged update is counted in `pending`, which later pushes of the batch may build on.
+          if (this.#tooLarge(document, batchBytes, push.update))
+            return { push, verdict: new RuleViolationError('input.update', 'SECTION_TOO_LARGE') };
           try {
-            return { push, verdict: judgeUpdate(document.doc, push.update, pending) === 'valid' ? 'store' : 'hold' };
+            const verdict = judgeUpdate(document.doc, push.update, pending) === 'valid' ? 'store' : 'hold';
+            if (verdict === 'store') batchBytes += push.update.byteLength;
+            return { push, verdict };
           } catch (error) {
             if (error instanceof InvalidUpdateError) return { push, verdict: refusal(error) };
             throw error;
@@ -500,6 +523,27 @@ export class SectionDocuments {
         document.reconciling = false;
         if (document.held.length > 0) void this.reconcile(document.sectionId).catch(() => {});
       }, RECONCILE_HELD_AFTER_MS).unref();
+    }
+  }
+
+  /**
+   * Whether storing `update` (after `batchBytes` already accepted in its batch) would take the section past
+   * `maxSectionBytes`. Cheap while the upper bound stays below the limit; past it the document is measured once
+   * (encoded, as a compaction would) until something else is applied. Past the limit, deletions still pass
+   * (they make the section smaller), so a full section can always be trimmed.
+   */
+  #tooLarge(document: OpenDocument, batchBytes: number, update: Uint8Array): boolean {
+    const max = this.options.maxSectionBytes;
+    if (max === undefined || document.size + batchBytes + update.byteLength <= max) return false;
+    if (!document.measured) {
+      document.size = Y.encodeStateAsUpdate(document.doc).byteLength;
+      document.measured = true;
+      if (document.size + batchBytes + update.byteLength <= max) return false;
+    }
+    try {
+      return Y.decodeUpdate(update).structs.length > 0;
+    } catch {
+      return false; // undecodable: `judgeUpdate` refuses it as malformed
     }
   }
 

@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { bodyOf } from '../collab/content.js';
 import { type ResponseCover, responseToDocx, responseToMarkdown } from '../collab/export.js';
 import type { Context } from '../context.js';
@@ -42,8 +43,23 @@ export function fileNames(title: string, extension: string): { filename: string;
 }
 
 /**
+ * An export past `EXPORT_MAX_BYTES`: `extensions.code` `BAD_USER_INPUT`, `extensions.limit` `exportBytes`,
+ * `extensions.bytes` and `extensions.maxBytes` (the content measured, the limit), HTTP 413. Nothing was built.
+ */
+export function exportTooLarge(bytes: number, maxBytes: number): GraphQLError {
+  return new GraphQLError(`The tender response is too large to export at once (${bytes} bytes, at most ${maxBytes}).`, {
+    extensions: { code: 'BAD_USER_INPUT', limit: 'exportBytes', bytes, maxBytes, http: { status: 413 } },
+  });
+}
+
+/**
  * A tender response as a file, with what the viewer may see of it (restricted sections only for those allowed),
  * or null when the response does not exist for them. DOCX gets its cover: the tender, the lot, the group.
+ *
+ * Bounded (SECURITY.md): the content read for it (the visible sections' blocks, measured as JSON) may hold at most
+ * `EXPORT_MAX_BYTES`, checked before the file is built; files are built `EXPORT_CONCURRENCY` at a time per instance.
+ *
+ * @throws GraphQLError `exportTooLarge` past the size limit.
  */
 export async function exportTenderResponse(
   context: Context,
@@ -83,6 +99,9 @@ export async function exportTenderResponse(
       body: bodyOf((await context.documents.document(section.id)).doc),
     })),
   );
+  const bytes = Buffer.byteLength(JSON.stringify(sections));
+  const maxBytes = context.config.limits.work.maxExportBytes;
+  if (bytes > maxBytes) throw exportTooLarge(bytes, maxBytes);
   const opportunity = response.deal?.opportunity ?? response.opportunity;
   const cover: ResponseCover = {
     tender: opportunity?.title ?? null,
@@ -108,6 +127,6 @@ export async function exportTenderResponse(
   return {
     ...fileNames(response.title, 'docx'),
     mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-    content: await responseToDocx({ title: response.title, sections, cover }),
+    content: await context.work.exports(() => responseToDocx({ title: response.title, sections, cover })),
   };
 }

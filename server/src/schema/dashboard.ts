@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
@@ -9,6 +10,11 @@ import { CollectiveKindEnum, CollectiveStatusEnum } from './enums.js';
 /** Bursts of changes within this window give one recomputation, not one per change. */
 const COALESCE_MS = 100;
 const RECENT = 10;
+/** The longest `withinDays` (a year and a day): the deadlines listed, and the dates computed, stay bounded. */
+const MAX_WITHIN_DAYS = 366;
+
+/** Live dashboard recomputations on this instance since it started (tests read it to check the bound). */
+export const dashboardRecomputations = { count: 0 };
 
 interface DashboardSnapshot {
   position: bigint;
@@ -152,6 +158,11 @@ async function computeDashboard(context: Context, access: Access, withinDays: nu
 /**
  * First the figures, then new figures after each burst of changes the viewer may see (a change they may
  * not see cannot move their figures), under the stream lifecycle.
+ *
+ * Bounded work per event (SECURITY.md): a viewer's figures are recomputed at most once per
+ * `DASHBOARD_MIN_INTERVAL_MS` (changes meanwhile are folded into the next recomputation, never dropped), and at
+ * most `DASHBOARD_CONCURRENCY` recomputations run at once on the instance (the others wait their turn), so a
+ * flood of events costs each open dashboard a bounded number of recomputations whatever its rate.
  */
 function dashboardStream(context: Context, withinDays: number): AsyncIterableIterator<DashboardSnapshot> {
   return context.live.stream(
@@ -170,9 +181,16 @@ function dashboardStream(context: Context, withinDays: number): AsyncIterableIte
             signal: live.signal,
           })
           [Symbol.asyncIterator]();
+      const { dashboardMinIntervalMs } = context.config.limits.work;
+      const recompute = (access: () => Promise<Access>) =>
+        context.work.dashboards(async () => {
+          dashboardRecomputations.count += 1;
+          return computeDashboard(context, await access(), withinDays);
+        });
       let changes = open();
       try {
-        yield await computeDashboard(context, context.access, withinDays);
+        let computedAt = Date.now();
+        yield await recompute(async () => context.access);
         let next = changes.next();
         while (true) {
           const first = await next;
@@ -180,7 +198,8 @@ function dashboardStream(context: Context, withinDays: number): AsyncIterableIte
           if (first.value.kind === 'resync') changes = open();
           next = changes.next();
           const quiet = Symbol('quiet');
-          const deadline = Date.now() + COALESCE_MS;
+          // Fold what follows for a moment, and at least until the viewer's shortest interval has passed.
+          const deadline = Math.max(Date.now() + COALESCE_MS, computedAt + dashboardMinIntervalMs);
           while (true) {
             let timer: NodeJS.Timeout | undefined;
             const settled = await Promise.race([
@@ -196,7 +215,8 @@ function dashboardStream(context: Context, withinDays: number): AsyncIterableIte
             next = changes.next();
           }
           if (!(await live.admit())) return;
-          yield await computeDashboard(context, await fresh(), withinDays);
+          computedAt = Date.now();
+          yield await recompute(fresh);
         }
       } finally {
         await changes.return?.(undefined);
@@ -209,7 +229,13 @@ builder.queryField('dashboard', (t) =>
   t.field({
     type: Dashboard,
     description: 'The live figures, once (subscribe to `dashboard` to have them pushed).',
-    args: { withinDays: t.arg.int({ defaultValue: 14, description: 'How far ahead deadlines are listed, in days.' }) },
+    args: {
+      withinDays: t.arg.int({
+        defaultValue: 14,
+        description: `How far ahead deadlines are listed, in days (0 to ${MAX_WITHIN_DAYS}).`,
+        validate: z.number().int().min(0).max(MAX_WITHIN_DAYS),
+      }),
+    },
     resolve: (_root, args, context) => computeDashboard(context, context.access, args.withinDays ?? 14),
   }),
 );
@@ -218,7 +244,13 @@ builder.subscriptionField('dashboard', (t) =>
   t.field({
     type: Dashboard,
     description: 'The live figures: sent at once, then recomputed and pushed after every burst of changes you may see.',
-    args: { withinDays: t.arg.int({ defaultValue: 14, description: 'How far ahead deadlines are listed, in days.' }) },
+    args: {
+      withinDays: t.arg.int({
+        defaultValue: 14,
+        description: `How far ahead deadlines are listed, in days (0 to ${MAX_WITHIN_DAYS}).`,
+        validate: z.number().int().min(0).max(MAX_WITHIN_DAYS),
+      }),
+    },
     subscribe: (_root, args, context) => dashboardStream(context, args.withinDays ?? 14),
     resolve: (snapshot) => snapshot,
   }),

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { create as contentDisposition } from 'content-disposition';
+import { GraphQLError } from 'graphql';
 import { createContext, type ServerContext } from '../context.js';
 import { type ExportFormat, exportTenderResponse } from '../domain/exports.js';
 import { logger } from '../observability/log.js';
@@ -19,7 +20,7 @@ function refuse(response: ServerResponse, status: number, message: string): void
  * Sends a tender response as a file, for the holder of the `Authorization: Bearer` token: the same content and
  * rights as the `exportTenderResponse` query, with the name in `Content-Disposition` as RFC 6266 and RFC 5987 say
  * (`filename*=UTF-8''…` keeps the accents; `filename` is an ASCII fallback). 401 without a live session, 404 for a
- * response the viewer may not see, 400 for a malformed request.
+ * response the viewer may not see, 400 for a malformed request, 413 for a response past `EXPORT_MAX_BYTES`.
  */
 export function exportRoute(server: ServerContext) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -36,7 +37,13 @@ export function exportRoute(server: ServerContext) {
       return refuse(response, 400, 'Expected ?id=<a tender response’s global ID>&format=docx|markdown.');
     const context = await createContext(server, { connectionParams: { authorization: request.headers.authorization } });
     if (!context.session) return refuse(response, 401, 'Sign in first: send Authorization: Bearer <token>.');
-    const file = await exportTenderResponse(context, responseId, format);
+    let file: Awaited<ReturnType<typeof exportTenderResponse>>;
+    try {
+      file = await exportTenderResponse(context, responseId, format);
+    } catch (error) {
+      if (error instanceof GraphQLError && error.extensions.limit === 'exportBytes') return refuse(response, 413, error.message);
+      throw error;
+    }
     if (!file) return refuse(response, 404, 'No such tender response that you may see.');
     logger.info({ responseId, format, bytes: file.content.length }, 'Tender response exported');
     response.writeHead(200, {
