@@ -225,6 +225,84 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
     });
   }, 120_000);
 
+  it('says « hidden », not « none », for what a business collective keeps to its members; names every page; Paris dates in another time zone', async () => {
+    await step('hidden-titles-dates', async () => {
+      // A business collective Camille is not in: members, resources and activity are said hidden, never empty.
+      const business = await graphqlRequest(
+        app.url,
+        `{ collectives(first: 50, kind: BUSINESS) { edges { node { slug name viewerMembership { status } deals(first: 1) { totalCount } } } } }`,
+        {},
+        camille.token,
+      );
+      // Neither a member nor a partner of one of its deals (a partner follows their deal's events there).
+      type Business = { slug: string; name: string; viewerMembership: unknown; deals: { totalCount: number } };
+      const outside = business.collectives.edges
+        .map((edge: { node: Business }) => edge.node)
+        .find((node: Business) => node.viewerMembership === null && node.deals.totalCount === 0);
+      expect(outside, 'a business collective Camille is not in, with no deal of hers').toBeTruthy();
+      await open(a, `/collectifs/${outside.slug}`);
+      expect(await a.title()).toBe(`${outside.name} — Collectifs`);
+      await a.locator('[data-testid="members-hidden"]').waitFor({ timeout: 15_000 });
+      await a.locator('[data-testid="resources-hidden"]').waitFor({ timeout: 15_000 });
+      await a.locator('[data-testid="collective-activity-hidden"]').waitFor({ timeout: 15_000 });
+      const text = (await a.locator('main').textContent()) ?? '';
+      expect(text).not.toContain('Aucune activité');
+      expect(text).not.toContain('Aucun membre');
+      expect(await a.locator('main .notice--error').count()).toBe(0);
+      await screenshot(a, 'business-collective-hidden');
+
+      // Every page names the tab; an unknown tender response is a real not-found page.
+      for (const [path, title] of [
+        ['/', 'Annuaire des collectifs — Collectifs'],
+        ['/membres', 'Annuaire des membres — Collectifs'],
+        ['/profil', 'Mon profil — Collectifs'],
+        ['/reponses/VGVuZGVyUmVzcG9uc2U6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw', 'Page introuvable — Collectifs'],
+      ] as const) {
+        await open(a, path);
+        await expect.poll(() => a.title(), { timeout: 10_000 }).toBe(title);
+      }
+      await a.locator('[data-testid="not-found"]').waitFor({ timeout: 10_000 });
+      const anonymous = await app.browser.newContext({ baseURL: app.url, locale: 'fr-FR' });
+      const signIn = await anonymous.newPage();
+      await open(signIn, '/');
+      expect(await signIn.title()).toBe('Connexion — Collectifs');
+      await anonymous.close();
+
+      // A browser in New York still reads Paris times: the deadline as Paris's clock shows it, not New York's.
+      const newYork = await app.browser.newContext({ baseURL: app.url, locale: 'fr-FR', timezoneId: 'America/New_York' });
+      await newYork.addInitScript((token) => window.localStorage.setItem('collectifs.token', token as string), camille.token);
+      const page = await newYork.newPage();
+      try {
+        await open(page, '/opportunites');
+        const list = await graphqlRequest(
+          app.url,
+          '{ opportunities(first: 50) { edges { node { title submissionDeadline } } } }',
+          {},
+          camille.token,
+        );
+        const first = page.locator('[data-testid="opportunity-list"] > li', { hasText: 'Date limite de remise' }).first();
+        await first.waitFor({ timeout: 15_000 });
+        const title = ((await first.locator('h2').textContent()) ?? '').trim();
+        const deadline = list.opportunities.edges.find((edge: { node: { title: string } }) => edge.node.title === title)?.node
+          .submissionDeadline as string;
+        expect(deadline, `deadline of ${title}`).toBeTruthy();
+        const [paris, local] = await page.evaluate((iso) => {
+          const options = { dateStyle: 'medium', timeStyle: 'short' } as const;
+          return [
+            new Intl.DateTimeFormat('fr-FR', { ...options, timeZone: 'Europe/Paris' }).format(new Date(iso)),
+            new Intl.DateTimeFormat('fr-FR', options).format(new Date(iso)),
+          ];
+        }, deadline);
+        expect(paris).not.toBe(local);
+        const shown = (await first.textContent()) ?? '';
+        expect(shown).toContain(paris);
+        expect(shown).not.toContain(local);
+      } finally {
+        await newYork.close();
+      }
+    });
+  }, 120_000);
+
   it('shows a real not-found page with its own title', async () => {
     await step('not-found', async () => {
       await open(a, '/collectifs/nexiste-pas');

@@ -163,6 +163,8 @@ export const fr = {
     noMembers: 'Aucun membre pour l’instant.',
     membersHidden: 'La liste des membres d’un collectif business est réservée à ses membres et à l’équipe d’appui.',
     resourcesHidden: 'Les ressources d’un collectif business sont réservées à ses membres et à l’équipe d’appui.',
+    activityHidden:
+      'L’activité d’un collectif business est réservée à ses membres, aux partenaires de ses affaires et à l’équipe d’appui.',
     since: (date: string) => `depuis le ${date}`,
     requestedOn: (date: string) => `demandé le ${date}`,
     invited: 'invitation envoyée',
@@ -1008,7 +1010,6 @@ export const fr = {
     },
     loading: 'Chargement de la réponse…',
     loadingText: 'Chargement du texte…',
-    notFound: 'Cette réponse n’existe pas ou ne vous est pas accessible.',
     loadError: 'La réponse n’a pas pu être chargée.',
     sections: 'Sections',
     noSections: 'Cette réponse n’a encore aucune section.',

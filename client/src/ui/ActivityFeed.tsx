@@ -55,7 +55,22 @@ export function ActivityList({ events, empty, testId, label }: ActivityListProps
 }
 
 /** The history then live events of `useActivity`, with « older » paging and what went wrong. */
-export function ActivityPanel({ state, empty, label, testId }: { state: ActivityState } & Omit<ActivityListProps, 'events'>) {
+export function ActivityPanel({
+  state,
+  empty,
+  label,
+  testId,
+  hidden,
+}: { state: ActivityState /** Said when the viewer may not follow it: hidden, which is not « none ». */; hidden?: string } & Omit<
+  ActivityListProps,
+  'events'
+>) {
+  if (state.forbidden && hidden)
+    return (
+      <p className="muted" data-testid={testId ? `${testId}-hidden` : undefined}>
+        {hidden}
+      </p>
+    );
   if (!state.loaded && !state.error)
     return (
       <p className="muted" role="status">

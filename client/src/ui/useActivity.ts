@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { useClient, useQuery, useSubscription } from 'urql';
+import { type CombinedError, useClient, useQuery, useSubscription } from 'urql';
 import { graphql } from '../graphql';
 import type { FeedEvent } from './ActivityFeed';
 
@@ -86,6 +86,13 @@ export interface ActivityState {
   /** The live stream fell behind or resumed from too far back: the history was read again. */
   resynced: boolean;
   error: boolean;
+  /** The viewer may not follow this activity (a business collective they are not in): hidden, not empty. */
+  forbidden: boolean;
+}
+
+/** Whether an error is the server refusing the viewer this activity (FORBIDDEN), rather than a failure. */
+function isForbidden(error: CombinedError | undefined): boolean {
+  return !!error?.graphQLErrors.some((graphQLError) => graphQLError.extensions?.code === 'FORBIDDEN');
 }
 
 function merge(current: readonly FeedEvent[], incoming: readonly FeedEvent[]): FeedEvent[] {
@@ -184,5 +191,6 @@ export function useActivity(
     loadOlder: () => void loadOlder(),
     resynced,
     error: !!error || !!collectiveStream.error || !!feedStream.error,
+    forbidden: isForbidden(error) || isForbidden(collectiveStream.error),
   };
 }

@@ -5,6 +5,7 @@ import { graphql } from '../../graphql';
 import { fr } from '../../i18n/fr';
 import { FocusHeading } from '../../ui/FocusHeading';
 import { Notice } from '../../ui/Notice';
+import { usePageTitle } from '../../ui/usePageTitle';
 
 const SIGN_IN = graphql(`
   mutation SignIn($email: String!, $password: String!) {
@@ -35,6 +36,7 @@ interface SignInProps {
 
 export function SignIn({ onSignedIn, notice, focusOnMount }: SignInProps) {
   const id = useId();
+  usePageTitle(fr.signIn.title);
   const [{ fetching }, signIn] = useMutation(SIGN_IN);
   const [error, setError] = useState<string | null>(null);
   const emailRef = useRef<HTMLInputElement>(null);

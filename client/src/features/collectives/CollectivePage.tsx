@@ -373,6 +373,7 @@ function CollectiveActivity({ collectiveId, onResync }: { collectiveId: string; 
     <ActivityPanel
       state={activity}
       empty={fr.collective.noActivity}
+      hidden={fr.collective.activityHidden}
       label={fr.collective.activity}
       testId="collective-activity"
     />

@@ -7,6 +7,7 @@ import { fr, label } from '../../i18n/fr';
 import { FocusHeading } from '../../ui/FocusHeading';
 import { Notice } from '../../ui/Notice';
 import { useDebouncedValue } from '../../ui/useDebouncedValue';
+import { usePageTitle } from '../../ui/usePageTitle';
 
 const PAGE_SIZE = 24;
 const KINDS = ['COMMONS', 'SECTOR', 'BUSINESS'] as const;
@@ -102,6 +103,7 @@ interface DirectoryProps {
 
 export function Directory({ focusOnMount }: DirectoryProps) {
   const id = useId();
+  usePageTitle(fr.directory.title);
   const [kind, setKind] = useState<CollectiveKind | ''>('');
   const [status, setStatus] = useState<CollectiveStatus | ''>('');
   const [sector, setSector] = useState<NonNullable<Sector> | ''>('');

@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { type FragmentOf, readFragment } from '../../graphql';
+import { fr } from '../../i18n/fr';
+import { NotFound } from '../../ui/QueryState';
 import { usePageTitle } from '../../ui/usePageTitle';
 import { ExportButtons } from './ExportButtons';
 import './editor.css';
@@ -66,7 +68,7 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
   const response = data?.node?.__typename === 'TenderResponse' ? data.node : null;
   const sections = useMemo(() => (response ? response.sections.map(readSection) : []), [response]);
   const selected = sections.find((s) => s.id === selectedId) ?? sections[0] ?? null;
-  usePageTitle(response?.title);
+  usePageTitle(response?.title ?? (data ? fr.notFound.title : null));
 
   // Re-query (debounced) when the server says something about the response changed.
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -105,7 +107,7 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
 
   if (!data && fetching) return <p aria-busy="true">{t.loading}</p>;
   if (error && !data) return <p role="alert">{t.loadError}</p>;
-  if (!response) return <p role="alert">{t.notFound}</p>;
+  if (!response) return <NotFound />;
 
   const withFigures = (section: SectionData): SectionData => ({ ...section, ...figures[section.id] });
 
