@@ -232,7 +232,7 @@ const SOCKET_UNAVAILABLE = new Set([
 const SQLSTATE_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
 /** What `pg` and `ioredis` say, without a code, when a connection dies under a query. */
 const MESSAGE_UNAVAILABLE =
-  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed|Can't reach database server|Server has closed the connection/i;
+  /Connection terminated|terminating connection due to (unexpected postmaster exit|administrator command|crash of another server process)|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed|Can't reach database server|Server has closed the connection/i;
 
 /**
  * Whether `error` (or anything in its `cause`/`originalError` chain) says a service is unreachable rather than
@@ -249,6 +249,7 @@ export function isUnavailable(error: unknown, depth = 0): boolean {
     cause?: unknown;
     originalError?: unknown;
     extensions?: { code?: unknown };
+    meta?: { driverAdapterError?: unknown };
   };
   // Already answered as such (a GraphQL error Yoga's masking made UNAVAILABLE).
   if (candidate.extensions?.code === 'UNAVAILABLE') return true;
@@ -262,5 +263,12 @@ export function isUnavailable(error: unknown, depth = 0): boolean {
       return true;
   }
   if (typeof candidate.message === 'string' && MESSAGE_UNAVAILABLE.test(candidate.message)) return true;
-  return isUnavailable(candidate.cause, depth + 1) || isUnavailable(candidate.originalError, depth + 1);
+  // Prisma's known request error wrapping the pg adapter's (a server killed under a query: SQLSTATE 57P01 in it).
+  const quoted = typeof candidate.message === 'string' ? /Database error\. Code: `([0-9A-Z]{5})`/.exec(candidate.message) : null;
+  if (quoted?.[1] && SQLSTATE_UNAVAILABLE.test(quoted[1])) return true;
+  return (
+    isUnavailable(candidate.cause, depth + 1) ||
+    isUnavailable(candidate.originalError, depth + 1) ||
+    isUnavailable(candidate.meta?.driverAdapterError, depth + 1)
+  );
 }
