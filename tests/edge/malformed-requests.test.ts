@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -328,4 +329,62 @@ describe('Malformed requests', () => {
     const errors = lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
     expect(errors, seen.join('\n')).toEqual([]);
   }, 240_000);
+});
+
+/**
+ * A slow client that never finishes: it opens a connection, sends `opening`, then one more byte of `drip` every
+ * `gapMs` for as long as the connection stays open (up to `maxMs`, far past the server's timeouts). Resolves
+ * with whether the server ended it, its status line if it answered, and when.
+ */
+function slowClient(opening: string, drip: string, gapMs: number, maxMs = 30_000) {
+  const { port, hostname } = new URL(server.url);
+  const started = Date.now();
+  return new Promise<{ endedByServer: boolean; status: number | null; afterMs: number }>((resolve) => {
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (endedByServer: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
+      resolve({ endedByServer, status: status ? Number(status) : null, afterMs: Date.now() - started });
+    };
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+    });
+    socket.once('close', () => finish(true));
+    socket.once('error', () => finish(true));
+    socket.once('connect', () => {
+      socket.write(opening);
+      let sent = 0;
+      const next = () => {
+        if (socket.destroyed) return;
+        if (Date.now() - started > maxMs) return finish(false);
+        socket.write(drip[sent % drip.length] as string);
+        sent += 1;
+        timer = setTimeout(next, gapMs);
+      };
+      timer = setTimeout(next, gapMs);
+    });
+  });
+}
+
+describe('Slow clients', () => {
+  it('should end clients that send their headers or body too slowly (408 or closed) while answering others', async () => {
+    // Twenty at once of each kind: a header that never ends (slowloris), and a body that never completes.
+    const slow = [
+      ...Array.from({ length: 20 }, () => slowClient(`GET / HTTP/1.1${CRLF}Host: x${CRLF}X-Slow: `, 's', 100)),
+      ...Array.from({ length: 20 }, () =>
+        slowClient(head('POST /graphql HTTP/1.1', ['Content-Type: application/json', 'Content-Length: 1000']), ' ', 100),
+      ),
+    ];
+    // Meanwhile a small query is answered.
+    await stillAnswers();
+    const ended = await Promise.all(slow);
+    // Every one ended by the server (HTTP_HEADERS_TIMEOUT_MS 1 s, HTTP_REQUEST_TIMEOUT_MS 2 s), none by the client's bound.
+    expect(ended.filter((client) => !client.endedByServer)).toEqual([]);
+    expect(ended.filter((client) => client.status !== null && client.status !== 408)).toEqual([]);
+    expect(server.process.exitCode).toBeNull();
+    await stillAnswers();
+  }, 120_000);
 });
