@@ -86,6 +86,25 @@ describe('Activity history', () => {
     ]);
     expect(newer.pageInfo.hasPreviousPage).toBe(true);
 
+    // `first` then `last`, as the Relay spec applies them: the 4th and 5th newest; more follow, and precede.
+    const both = await history(token, { collectiveId: id, first: 5, last: 2 });
+    expect(both.edges.map((edge: Json) => edge.node.position)).toEqual([
+      first.edges[3].node.position,
+      first.edges[4].node.position,
+    ]);
+    expect(both.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
+    // `after` and `before` together: what lies between.
+    const between = await history(token, {
+      collectiveId: id,
+      first: 10,
+      after: first.edges[0].cursor,
+      before: first.edges[3].cursor,
+    });
+    expect(between.edges.map((edge: Json) => edge.node.position)).toEqual([
+      first.edges[1].node.position,
+      first.edges[2].node.position,
+    ]);
+
     // A change after the page was read arrives on the subscription resumed at livePosition, once.
     const ws = wsClient(url, token);
     clients.push(ws);
@@ -134,7 +153,7 @@ describe('Activity history', () => {
   it('should refuse a malformed cursor or page size as bad input', async () => {
     const member = await makeMember(t.db.prisma);
     const token = await t.tokenFor(member.id);
-    for (const variables of [{ after: 'abc' }, { first: 1000 }, { first: 2, last: 2 }]) {
+    for (const variables of [{ after: 'abc' }, { after: '9999999999999999999' }, { first: 1000 }, { last: -1 }]) {
       const result = await t.gql(HISTORY, variables, token);
       expect(result.errors?.[0]?.extensions?.code, JSON.stringify(variables)).toBe('BAD_USER_INPUT');
     }

@@ -297,7 +297,24 @@ function cursorPosition(cursor: string | null | undefined, name: string): bigint
     throw createGraphQLError(`\`${name}\` must be a cursor received from this connection.`, {
       extensions: { code: 'BAD_USER_INPUT' },
     });
-  return BigInt(cursor);
+  const position = BigInt(cursor);
+  if (position > MAX_POSITION)
+    throw createGraphQLError(`\`${name}\` must be a cursor received from this connection.`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  return position;
+}
+
+/** Log positions are PostgreSQL bigints. */
+const MAX_POSITION = 2n ** 63n - 1n;
+
+function pageSize(value: number | null | undefined, name: 'first' | 'last'): number | null {
+  if (value == null) return null;
+  if (value < 0 || value > HISTORY_MAX_SIZE)
+    throw createGraphQLError(`\`${name}\`: a page holds 0 to ${HISTORY_MAX_SIZE} events.`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  return value;
 }
 
 /** The collective's database ID in a `collectiveId` argument; BAD_USER_INPUT when it is not a collective's global ID. */
@@ -322,12 +339,11 @@ builder.queryField('activity', (t) =>
         concerningMe: t.arg.boolean({ description: 'Only what concerns you, done by others (what `myFeed` sends).' }),
       },
       resolve: async (_root, args, context) => {
-        if (args.first != null && args.last != null)
-          throw createGraphQLError('Pass `first` or `last`, not both.', { extensions: { code: 'BAD_USER_INPUT' } });
-        const backward = args.last != null;
-        const size = args.first ?? args.last ?? HISTORY_DEFAULT_SIZE;
-        if (size < 0 || size > HISTORY_MAX_SIZE)
-          throw createGraphQLError(`A page holds 0 to ${HISTORY_MAX_SIZE} events.`, { extensions: { code: 'BAD_USER_INPUT' } });
+        // The Relay spec's EdgesToReturn: the cursors' range, then `first`, then `last` (relay.dev/graphql/connections.htm).
+        const first = pageSize(args.first ?? (args.last == null ? HISTORY_DEFAULT_SIZE : null), 'first');
+        const last = pageSize(args.last, 'last');
+        const backward = first == null;
+        const size = backward ? (last ?? 0) : Math.max(first, last ?? 0);
         const after = cursorPosition(args.after, 'after');
         const before = cursorPosition(args.before, 'before');
         const filter: HistoryFilter = {
@@ -337,13 +353,16 @@ builder.queryField('activity', (t) =>
         };
         // Newest first: `after` a cursor is older than it, `before` newer.
         const found = await readHistory(context, filter, { size, lower: before, upper: after, backward });
-        const ordered = backward ? [...found.events].reverse() : found.events;
+        // More than `n` events in the cursors' range: more were read, or more may follow what was read.
+        const moreThan = (n: number) => found.events.length > n || found.more;
+        let ordered = backward ? [...found.events].reverse() : found.events.slice(0, first);
+        if (!backward && last != null) ordered = last === 0 ? [] : ordered.slice(-last);
         const edges = ordered.map((event) => ({ cursor: event.position.toString(), node: { kind: 'event' as const, ...event } }));
         return {
           edges,
           pageInfo: {
-            hasNextPage: !backward && found.more,
-            hasPreviousPage: backward && found.more,
+            hasNextPage: first != null && moreThan(first),
+            hasPreviousPage: last != null && moreThan(last),
             startCursor: edges[0]?.cursor ?? null,
             endCursor: edges.at(-1)?.cursor ?? null,
           },

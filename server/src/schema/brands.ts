@@ -23,6 +23,7 @@ import { viewerOf } from './collectives.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { MemberRef } from './members.js';
+import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
 
 // Common brands (marques communes) of long-term business collectives: their holders and shares, their
 // INPI filing, their usage rules (règlement d'usage, versioned, in force once every holder approved)
@@ -242,27 +243,26 @@ function brandsWhere(
   };
 }
 
+const BRAND_ORDER: KeysetOrder = [{ name: 'asc' }, { id: 'asc' }];
+
 builder.queryFields((t) => ({
-  brands: t.prismaConnection({
+  brands: keysetConnection(t, {
     type: 'Brand',
-    cursor: 'id',
     description: 'The brands of the collectives you are in (every collective’s for the support staff), by name.',
     args: {
       collectiveId: t.arg.globalID({ description: 'Only this collective’s brands.' }),
       legalKind: t.arg({ type: BrandLegalKindEnum, description: 'Only brands of this legal kind.' }),
     },
-    totalCount: (_parent, args, context) => context.prisma.brand.count({ where: brandsWhere(context, args) }),
-    resolve: (query, _root, args, context) =>
-      context.prisma.brand.findMany({ ...query, where: brandsWhere(context, args), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+    where: (args, context) => brandsWhere(context, args),
+    orderBy: () => BRAND_ORDER,
   }),
 }));
 
 builder.prismaObjectField('Collective', 'brands', (t) =>
-  t.relatedConnection('brands', {
+  relatedKeysetConnection(t, 'brands', {
     description: 'The collective’s common brands, by name; listed only to its members and the support staff.',
-    cursor: 'id',
-    totalCount: true,
-    query: (_args, context) => ({ where: readableCollectivesWhere(context), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+    where: (_args, context) => readableCollectivesWhere(context),
+    orderBy: () => BRAND_ORDER,
   }),
 );
 

@@ -12,6 +12,7 @@ import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { MemberRef, MembershipsScope, NO_ONE, statusesOf, visibleMembershipsWhere } from './members.js';
 import { MembershipRef } from './memberships.js';
+import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
 
 const LEADERS: { where: Prisma.MembershipWhereInput; include: { member: true } } = {
   where: { status: 'ACTIVE', role: { in: ['ANIMATOR', 'CO_ANIMATOR'] } },
@@ -68,16 +69,12 @@ builder.prismaNode('Collective', {
       resolve: (collective) => collective.memberships.find((m) => m.role === 'CO_ANIMATOR')?.member ?? null,
     }),
     memberCount: t.relationCount('memberships', { description: 'Number of active members.', where: { status: 'ACTIVE' } }),
-    memberships: t.relatedConnection('memberships', {
+    memberships: relatedKeysetConnection(t, 'memberships', {
       description:
         "Memberships, current by default. A business collective's are listed only to its members and the support staff.",
-      cursor: 'id',
-      totalCount: true,
       args: { scope: t.arg({ type: MembershipsScope, defaultValue: 'CURRENT', description: 'Current, past or all.' }) },
-      query: (args, context) => ({
-        where: { ...statusesOf(args.scope), ...visibleMembershipsWhere(context) },
-        orderBy: [{ role: 'asc' }, { joinedAt: 'asc' }, { id: 'asc' }],
-      }),
+      where: (args, context) => ({ ...statusesOf(args.scope), ...visibleMembershipsWhere(context) }),
+      orderBy: () => [{ role: 'asc' }, { joinedAt: 'asc' }, { id: 'asc' }],
     }),
     viewerMembership: t.field({
       type: MembershipRef,
@@ -101,11 +98,9 @@ const CollectiveOrder = builder.enumType('CollectiveOrder', {
 });
 
 builder.queryFields((t) => ({
-  collectives: t.prismaConnection({
+  collectives: keysetConnection(t, {
     type: 'Collective',
-    cursor: 'id',
     description: 'The directory of collectives, filtered and sorted.',
-    totalCount: (_parent, args, context) => context.prisma.collective.count({ where: collectivesWhere(args) }),
     args: {
       kind: t.arg({ type: CollectiveKindEnum, description: 'Only this kind.' }),
       status: t.arg({ type: CollectiveStatusEnum, description: 'Only this status.' }),
@@ -114,8 +109,8 @@ builder.queryFields((t) => ({
       search: t.arg.string({ description: 'Words found in the name or the purpose, any case.' }),
       orderBy: t.arg({ type: CollectiveOrder, defaultValue: 'NAME', description: 'Sort order.' }),
     },
-    resolve: (query, _root, args, context) =>
-      context.prisma.collective.findMany({ ...query, where: collectivesWhere(args), orderBy: collectiveOrder(args.orderBy) }),
+    where: (args) => collectivesWhere(args),
+    orderBy: (args) => collectiveOrder(args.orderBy),
   }),
   collective: t.prismaField({
     type: 'Collective',
@@ -147,7 +142,7 @@ function collectivesWhere(args: {
   return where;
 }
 
-function collectiveOrder(order: 'NAME' | 'NEWEST' | 'OLDEST' | null | undefined): Prisma.CollectiveOrderByWithRelationInput[] {
+function collectiveOrder(order: 'NAME' | 'NEWEST' | 'OLDEST' | null | undefined): KeysetOrder {
   if (order === 'NEWEST') return [{ createdAt: 'desc' }, { id: 'asc' }];
   if (order === 'OLDEST') return [{ createdAt: 'asc' }, { id: 'asc' }];
   return [{ name: 'asc' }, { id: 'asc' }];

@@ -18,6 +18,7 @@ import type { DealStatus } from '../generated/prisma/enums.js';
 import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
+import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
 
 // Co-contracting deals (co-traitance): a business collective's bid for an opportunity, alone or as a
 // temporary group with external companies. Seen by the collective's active members, the support staff
@@ -174,36 +175,29 @@ builder.prismaObject('DealSubstitution', {
   }),
 });
 
+/** Newest first. */
+const DEAL_ORDER: KeysetOrder = [{ createdAt: 'desc' }, { id: 'asc' }];
+
 builder.prismaObjectField('Collective', 'deals', (t) =>
-  t.relatedConnection('deals', {
+  relatedKeysetConnection(t, 'deals', {
     description: "The collective's co-contracting deals that you may see, newest first.",
-    cursor: 'id',
-    totalCount: true,
     args: { status: t.arg({ type: DealStatusEnum, description: 'Only this status.' }) },
-    query: (args, context) => ({
-      where: { ...dealVisibleWhere(context), ...(args.status ? { status: args.status } : {}) },
-      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-    }),
+    where: (args, context) => ({ ...dealVisibleWhere(context), ...(args.status ? { status: args.status } : {}) }),
+    orderBy: () => DEAL_ORDER,
   }),
 );
 
 builder.queryFields((t) => ({
-  deals: t.prismaConnection({
+  deals: keysetConnection(t, {
     type: 'Deal',
-    cursor: 'id',
     description: 'The deals you may see (your collectives’, and those you are a partner of), newest first.',
     args: {
       collectiveId: t.arg.globalID({ description: 'Only this collective’s.' }),
       opportunityId: t.arg.globalID({ description: 'Only those answering this opportunity.' }),
       status: t.arg({ type: DealStatusEnum, description: 'Only this status.' }),
     },
-    totalCount: (_parent, args, context) => context.prisma.deal.count({ where: dealsWhere(args, context) }),
-    resolve: (query, _root, args, context) =>
-      context.prisma.deal.findMany({
-        ...query,
-        where: dealsWhere(args, context),
-        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      }),
+    where: (args, context) => dealsWhere(args, context),
+    orderBy: () => DEAL_ORDER,
   }),
 }));
 

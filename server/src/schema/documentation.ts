@@ -1,15 +1,15 @@
 import { type GraphQLSchema, isInputObjectType, isInterfaceType, isObjectType, isUnionType } from 'graphql';
 
 const PAGINATION_ARGS: Record<string, string> = {
-  first: 'Return at most this many items from the start (or after `after`).',
-  after: 'Return items after this cursor.',
+  first: 'Return at most this many items from the start (or after `after`); with `last` too, `first` applies first.',
+  after: 'Return items after this cursor: its place in the order, even if its item was deleted since.',
   last: 'Return at most this many items from the end (or before `before`).',
-  before: 'Return items before this cursor.',
+  before: 'Return items before this cursor: its place in the order, even if its item was deleted since.',
 };
 
 const PAGE_INFO_FIELDS: Record<string, string> = {
-  hasNextPage: 'Whether more items follow this page.',
-  hasPreviousPage: 'Whether items precede this page.',
+  hasNextPage: 'Whether more items follow this page (known when paging with `first`; false with `last` alone).',
+  hasPreviousPage: 'Whether items precede this page (known when paging with `last`; false with `first` alone).',
   startCursor: 'Cursor of the first item of this page.',
   endCursor: 'Cursor of the last item of this page; pass it as `after` for the next page.',
 };

@@ -10,6 +10,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { MemberKind, MemberSituation, Sector } from '../generated/prisma/enums.js';
 import { ContractKindEnum, MemberKindEnum, MemberSituationEnum, SectorEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
+import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
 
 /** Limits memberships to those the viewer may see: a business collective's only to its members and the support staff. */
 export function visibleMembershipsWhere(context: Context): Prisma.MembershipWhereInput {
@@ -69,15 +70,11 @@ export const MemberRef = builder.prismaNode('Member', {
       nullable: true,
       description: 'Day the member left, if they did.',
     }),
-    memberships: t.relatedConnection('memberships', {
+    memberships: relatedKeysetConnection(t, 'memberships', {
       description: "The member's memberships, current and past (business collectives' only if you may see them), newest first.",
-      cursor: 'id',
-      totalCount: true,
       args: { scope: t.arg({ type: MembershipsScope, defaultValue: 'ALL', description: 'Current, past or all.' }) },
-      query: (args, context) => ({
-        where: { ...statusesOf(args.scope), ...visibleMembershipsWhere(context) },
-        orderBy: [{ requestedAt: 'desc' }, { id: 'asc' }],
-      }),
+      where: (args, context) => ({ ...statusesOf(args.scope), ...visibleMembershipsWhere(context) }),
+      orderBy: () => [{ requestedAt: 'desc' }, { id: 'asc' }],
     }),
   }),
 });
@@ -96,9 +93,8 @@ builder.queryFields((t) => ({
     resolve: (query, _root, _args, context) =>
       context.session ? context.prisma.member.findUnique({ ...query, where: { id: context.session.member.id } }) : null,
   }),
-  members: t.prismaConnection({
+  members: keysetConnection(t, {
     type: 'Member',
-    cursor: 'id',
     description: 'The directory of the cooperative.',
     args: {
       kind: t.arg({ type: MemberKindEnum, description: 'Only entrepreneurs, or only support staff.' }),
@@ -107,9 +103,8 @@ builder.queryFields((t) => ({
       search: t.arg.string({ description: 'Part of a name or of the trade, any case.' }),
       orderBy: t.arg({ type: MemberOrder, defaultValue: 'NAME', description: 'Sort order.' }),
     },
-    totalCount: async (_parent, args, context) => context.prisma.member.count({ where: await membersWhere(context, args) }),
-    resolve: async (query, _root, args, context) =>
-      context.prisma.member.findMany({ ...query, where: await membersWhere(context, args), orderBy: memberOrder(args.orderBy) }),
+    where: (args, context) => membersWhere(context, args),
+    orderBy: (args) => memberOrder(args.orderBy),
   }),
   member: t.prismaField({
     type: 'Member',
@@ -142,7 +137,7 @@ async function membersWhere(
   return where;
 }
 
-function memberOrder(order: 'NAME' | 'JOINED' | null | undefined): Prisma.MemberOrderByWithRelationInput[] {
+function memberOrder(order: 'NAME' | 'JOINED' | null | undefined): KeysetOrder {
   return order === 'JOINED'
     ? [{ joinedCooperativeOn: 'desc' }, { id: 'asc' }]
     : [{ lastName: 'asc' }, { firstName: 'asc' }, { id: 'asc' }];

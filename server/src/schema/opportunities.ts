@@ -8,6 +8,7 @@ import type { OpportunityKind } from '../generated/prisma/enums.js';
 import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
+import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
 
 // Opportunities are the cooperative's shared pipeline: every active member sees all of them. Their
 // deadlines are instants (UTC in the API); the cooperative reads and shows them on Paris time.
@@ -69,11 +70,10 @@ export const OpportunityRef = builder.prismaNode('Opportunity', {
       description: 'The collectives formed to answer it, by name.',
       query: { orderBy: [{ name: 'asc' }, { id: 'asc' }] },
     }),
-    deals: t.relatedConnection('deals', {
+    deals: relatedKeysetConnection(t, 'deals', {
       description: 'The co-contracting deals answering it that you may see, newest first.',
-      cursor: 'id',
-      totalCount: true,
-      query: (_args, context) => ({ where: dealVisibleWhere(context), orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] }),
+      where: (_args, context) => dealVisibleWhere(context),
+      orderBy: () => [{ createdAt: 'desc' }, { id: 'asc' }],
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was recorded.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
@@ -121,9 +121,8 @@ const OpportunityDeadlineRef = builder.objectRef<Deadline>('OpportunityDeadline'
 const DAY_MS = 86_400_000;
 
 builder.queryFields((t) => ({
-  opportunities: t.prismaConnection({
+  opportunities: keysetConnection(t, {
     type: 'Opportunity',
-    cursor: 'id',
     description: "The cooperative's opportunities, filtered and sorted. Every active member sees them all.",
     args: {
       kind: t.arg({ type: OpportunityKindEnum, description: 'Only this kind.' }),
@@ -134,13 +133,8 @@ builder.queryFields((t) => ({
       search: t.arg.string({ description: 'Words found in the title, the buyer or the reference, any case.' }),
       orderBy: t.arg({ type: OpportunityOrder, defaultValue: 'NEWEST', description: 'Sort order.' }),
     },
-    totalCount: (_parent, args, context) => context.prisma.opportunity.count({ where: opportunitiesWhere(args, new Date()) }),
-    resolve: (query, _root, args, context) =>
-      context.prisma.opportunity.findMany({
-        ...query,
-        where: opportunitiesWhere(args, new Date()),
-        orderBy: opportunityOrder(args.orderBy),
-      }),
+    where: (args) => opportunitiesWhere(args, new Date()),
+    orderBy: (args) => opportunityOrder(args.orderBy),
   }),
   upcomingDeadlines: t.field({
     type: [OpportunityDeadlineRef],
@@ -204,9 +198,7 @@ function opportunitiesWhere(
   return and.length > 0 ? { AND: and } : {};
 }
 
-function opportunityOrder(
-  order: 'SUBMISSION_DEADLINE' | 'NEWEST' | null | undefined,
-): Prisma.OpportunityOrderByWithRelationInput[] {
+function opportunityOrder(order: 'SUBMISSION_DEADLINE' | 'NEWEST' | null | undefined): KeysetOrder {
   if (order === 'SUBMISSION_DEADLINE') return [{ submissionDeadline: { sort: 'asc', nulls: 'last' } }, { id: 'asc' }];
   return [{ createdAt: 'desc' }, { id: 'asc' }];
 }

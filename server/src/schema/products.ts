@@ -23,6 +23,7 @@ import { viewerOf } from './collectives.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { MemberRef } from './members.js';
+import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
 
 // Products built and sold together by long-term business collectives: co-owners, revenue splits over
 // time and sales split to the cent. Decisions the rules leave open, taken here:
@@ -73,18 +74,14 @@ builder.prismaNode('Product', {
         orderBy: { validFrom: 'asc' },
       }),
     }),
-    sales: t.relatedConnection('sales', {
+    sales: relatedKeysetConnection(t, 'sales', {
       description: 'Sales recorded, latest first, optionally between two days (inclusive).',
-      cursor: 'id',
-      totalCount: true,
       args: {
         from: t.arg({ type: 'Date', description: 'Only sales on or after this day.' }),
         to: t.arg({ type: 'Date', description: 'Only sales on or before this day.' }),
       },
-      query: (args) => ({
-        where: { soldOn: soldOnRange(args) },
-        orderBy: [{ soldOn: 'desc' }, { createdAt: 'desc' }, { id: 'asc' }],
-      }),
+      where: (args) => ({ soldOn: soldOnRange(args) }),
+      orderBy: () => [{ soldOn: 'desc' }, { createdAt: 'desc' }, { id: 'asc' }],
     }),
     revenueByOwner: t.field({
       type: [OwnerRevenueRef],
@@ -248,31 +245,26 @@ function productsWhere(context: Context, args: { collectiveId?: GlobalId | null;
   } satisfies Prisma.ProductWhereInput;
 }
 
+const PRODUCT_ORDER: KeysetOrder = [{ name: 'asc' }, { id: 'asc' }];
+
 builder.queryFields((t) => ({
-  products: t.prismaConnection({
+  products: keysetConnection(t, {
     type: 'Product',
-    cursor: 'id',
     description: 'The products of the collectives you are in (every collective’s for the support staff), by name.',
     args: {
       collectiveId: t.arg.globalID({ description: 'Only this collective’s products.' }),
       brandId: t.arg.globalID({ description: 'Only products sold under this brand.' }),
     },
-    totalCount: (_parent, args, context) => context.prisma.product.count({ where: productsWhere(context, args) }),
-    resolve: (query, _root, args, context) =>
-      context.prisma.product.findMany({
-        ...query,
-        where: productsWhere(context, args),
-        orderBy: [{ name: 'asc' }, { id: 'asc' }],
-      }),
+    where: (args, context) => productsWhere(context, args),
+    orderBy: () => PRODUCT_ORDER,
   }),
 }));
 
 builder.prismaObjectField('Collective', 'products', (t) =>
-  t.relatedConnection('products', {
+  relatedKeysetConnection(t, 'products', {
     description: 'The collective’s products, by name; listed only to its members and the support staff.',
-    cursor: 'id',
-    totalCount: true,
-    query: (_args, context) => ({ where: readableCollectivesWhere(context), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+    where: (_args, context) => readableCollectivesWhere(context),
+    orderBy: () => PRODUCT_ORDER,
   }),
 );
 

@@ -11,6 +11,7 @@ import { recordEvent } from '../events/record.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { MemberRef } from './members.js';
+import { relatedKeysetConnection } from './pagination.js';
 import { actorOf, visibleSectionsWhere } from './tenders.js';
 
 /** The section if the viewer may change its body now; the typed error otherwise. */
@@ -87,11 +88,9 @@ export const SectionVersionRef = builder.prismaNode('SectionVersion', {
 });
 
 builder.prismaObjectField('TenderSection', 'versions', (t) =>
-  t.relatedConnection('versions', {
+  relatedKeysetConnection(t, 'versions', {
     description: 'Saved versions, newest first.',
-    cursor: 'id',
-    totalCount: true,
-    query: () => ({ orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] }),
+    orderBy: () => [{ createdAt: 'desc' }, { id: 'asc' }],
   }),
 );
 

@@ -10,6 +10,7 @@ import type { PriceUnit, ReferralStatus, ServiceExchangeStatus } from '../genera
 import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
+import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
 
 // The tools of a sector collective: price references, supplier recommendations, service exchanges
 // and referrals. The rules live in domain/sector-tools.ts.
@@ -164,15 +165,10 @@ const SupplierRatingRef = builder.objectRef<tools.SupplierRating>('SupplierRatin
 
 // ───────────────────────────── Lists ─────────────────────────────
 
-const PRICE_ORDER: Prisma.PriceReferenceOrderByWithRelationInput[] = [
-  { service: 'asc' },
-  { unit: 'asc' },
-  { periodEnd: 'desc' },
-  { id: 'asc' },
-];
-const RECOMMENDATION_ORDER: Prisma.SupplierRecommendationOrderByWithRelationInput[] = [{ recommendedAt: 'desc' }, { id: 'asc' }];
-const SERVICE_ORDER: Prisma.ServiceExchangeOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'asc' }];
-const REFERRAL_ORDER: Prisma.ReferralOrderByWithRelationInput[] = [{ updatedAt: 'desc' }, { id: 'asc' }];
+const PRICE_ORDER: KeysetOrder = [{ service: 'asc' }, { unit: 'asc' }, { periodEnd: 'desc' }, { id: 'asc' }];
+const RECOMMENDATION_ORDER: KeysetOrder = [{ recommendedAt: 'desc' }, { id: 'asc' }];
+const SERVICE_ORDER: KeysetOrder = [{ createdAt: 'desc' }, { id: 'asc' }];
+const REFERRAL_ORDER: KeysetOrder = [{ updatedAt: 'desc' }, { id: 'asc' }];
 
 /** A collective filter from a global ID; one naming something else matches nothing (no error in a list). */
 function collectiveFilter(globalId: { typename: string; id: string } | null | undefined): { collectiveId?: string } {
@@ -247,9 +243,8 @@ function referralsWhere(
 }
 
 builder.queryFields((t) => ({
-  priceReferences: t.prismaConnection({
+  priceReferences: keysetConnection(t, {
     type: 'PriceReference',
-    cursor: 'id',
     description:
       'Observed, non-binding prices of the sector collectives you belong to (all of them for the support staff), by service.',
     args: {
@@ -257,26 +252,18 @@ builder.queryFields((t) => ({
       service: t.arg.string({ description: 'Words found in the service, any case.' }),
       unit: t.arg({ type: PriceUnitEnum, description: 'Only prices charged in this unit.' }),
     },
-    totalCount: (_parent, args, context) => context.prisma.priceReference.count({ where: priceReferencesWhere(args, context) }),
-    resolve: (query, _root, args, context) =>
-      context.prisma.priceReference.findMany({ ...query, where: priceReferencesWhere(args, context), orderBy: PRICE_ORDER }),
+    where: (args, context) => priceReferencesWhere(args, context),
+    orderBy: () => PRICE_ORDER,
   }),
-  supplierRecommendations: t.prismaConnection({
+  supplierRecommendations: keysetConnection(t, {
     type: 'SupplierRecommendation',
-    cursor: 'id',
     description: 'Supplier recommendations of the sector collectives you belong to (all for the support staff), newest first.',
     args: {
       collectiveId: t.arg.globalID({ description: 'Only this collective’s.' }),
       category: t.arg.string({ description: 'Only this category, any case.' }),
     },
-    totalCount: (_parent, args, context) =>
-      context.prisma.supplierRecommendation.count({ where: recommendationsWhere(args, context) }),
-    resolve: (query, _root, args, context) =>
-      context.prisma.supplierRecommendation.findMany({
-        ...query,
-        where: recommendationsWhere(args, context),
-        orderBy: RECOMMENDATION_ORDER,
-      }),
+    where: (args, context) => recommendationsWhere(args, context),
+    orderBy: () => RECOMMENDATION_ORDER,
   }),
   supplierRatings: t.field({
     type: [SupplierRatingRef],
@@ -294,21 +281,18 @@ builder.queryFields((t) => ({
         }),
       ),
   }),
-  serviceExchanges: t.prismaConnection({
+  serviceExchanges: keysetConnection(t, {
     type: 'ServiceExchange',
-    cursor: 'id',
     description: 'Service exchanges of the sector collectives you belong to (all for the support staff), newest first.',
     args: {
       collectiveId: t.arg.globalID({ description: 'Only this collective’s.' }),
       status: t.arg({ type: ServiceExchangeStatusEnum, description: 'Only this status.' }),
     },
-    totalCount: (_parent, args, context) => context.prisma.serviceExchange.count({ where: servicesWhere(args, context) }),
-    resolve: (query, _root, args, context) =>
-      context.prisma.serviceExchange.findMany({ ...query, where: servicesWhere(args, context), orderBy: SERVICE_ORDER }),
+    where: (args, context) => servicesWhere(args, context),
+    orderBy: () => SERVICE_ORDER,
   }),
-  referrals: t.prismaConnection({
+  referrals: keysetConnection(t, {
     type: 'Referral',
-    cursor: 'id',
     description:
       'Referrals you made or received, and those of the sector collectives you belong to (all for the support staff), ' +
       'most recently changed first.',
@@ -317,47 +301,42 @@ builder.queryFields((t) => ({
       status: t.arg({ type: ReferralStatusEnum, description: 'Only this status.' }),
       direction: t.arg({ type: ReferralDirectionEnum, description: 'Only those you made, or only those made to you.' }),
     },
-    totalCount: (_parent, args, context) => context.prisma.referral.count({ where: referralsWhere(args, context) }),
-    resolve: (query, _root, args, context) =>
-      context.prisma.referral.findMany({ ...query, where: referralsWhere(args, context), orderBy: REFERRAL_ORDER }),
+    where: (args, context) => referralsWhere(args, context),
+    orderBy: () => REFERRAL_ORDER,
   }),
 }));
 
 builder.prismaObjectField('Collective', 'priceReferences', (t) =>
-  t.relatedConnection('priceReferences', {
+  relatedKeysetConnection(t, 'priceReferences', {
     description: 'Observed, non-binding prices (sector collectives; for its active members and the support staff).',
-    cursor: 'id',
-    totalCount: true,
-    query: (_args, context) => ({ where: readableCollectivesWhere(context), orderBy: PRICE_ORDER }),
+    where: (_args, context) => readableCollectivesWhere(context),
+    orderBy: () => PRICE_ORDER,
   }),
 );
 
 builder.prismaObjectField('Collective', 'supplierRecommendations', (t) =>
-  t.relatedConnection('supplierRecs', {
+  relatedKeysetConnection(t, 'supplierRecs', {
     description: 'Supplier recommendations, newest first (sector collectives; for its active members and the support staff).',
-    cursor: 'id',
-    totalCount: true,
-    query: (_args, context) => ({ where: readableCollectivesWhere(context), orderBy: RECOMMENDATION_ORDER }),
+    where: (_args, context) => readableCollectivesWhere(context),
+    orderBy: () => RECOMMENDATION_ORDER,
   }),
 );
 
 builder.prismaObjectField('Collective', 'serviceExchanges', (t) =>
-  t.relatedConnection('serviceExchanges', {
+  relatedKeysetConnection(t, 'serviceExchanges', {
     description: 'Service exchanges, newest first (sector collectives; for its active members and the support staff).',
-    cursor: 'id',
-    totalCount: true,
-    query: (_args, context) => ({ where: readableCollectivesWhere(context), orderBy: SERVICE_ORDER }),
+    where: (_args, context) => readableCollectivesWhere(context),
+    orderBy: () => SERVICE_ORDER,
   }),
 );
 
 builder.prismaObjectField('Collective', 'referrals', (t) =>
-  t.relatedConnection('referrals', {
+  relatedKeysetConnection(t, 'referrals', {
     description:
       'Referrals made in this collective, most recently changed first (for its active members, the two members of each, ' +
       'and the support staff).',
-    cursor: 'id',
-    totalCount: true,
-    query: (_args, context) => ({ where: tools.visibleReferralsWhere(context), orderBy: REFERRAL_ORDER }),
+    where: (_args, context) => tools.visibleReferralsWhere(context),
+    orderBy: () => REFERRAL_ORDER,
   }),
 );
 

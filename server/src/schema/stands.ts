@@ -31,6 +31,7 @@ import type { Prisma, TradeShowStand } from '../generated/prisma/client.js';
 import type { CostSplitMode } from '../generated/prisma/enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
+import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
 
 // Trade-show stands: a business collective's members share a stand, split its costs into shares that
 // sum to the total to the cent, and staff it in shifts. Choices this module makes:
@@ -48,11 +49,7 @@ const STAND = 'TradeShowStand';
 const SHIFT_ORDER: Prisma.StandShiftOrderByWithRelationInput[] = [{ startsAt: 'asc' }, { id: 'asc' }];
 const COST_LINE_ORDER: Prisma.StandCostLineOrderByWithRelationInput[] = [{ category: 'asc' }, { label: 'asc' }, { id: 'asc' }];
 const BY_MEMBER_NAME = [{ member: { lastName: 'asc' } }, { member: { firstName: 'asc' } }, { id: 'asc' }] as const;
-const STAND_ORDER: Prisma.TradeShowStandOrderByWithRelationInput[] = [
-  { setUpStartsAt: { sort: 'asc', nulls: 'last' } },
-  { createdAt: 'asc' },
-  { id: 'asc' },
-];
+const STAND_ORDER: KeysetOrder = [{ setUpStartsAt: { sort: 'asc', nulls: 'last' } }, { createdAt: 'asc' }, { id: 'asc' }];
 
 // ───────────────────────────── Enums ─────────────────────────────
 
@@ -336,31 +333,25 @@ function standsWhere(
 }
 
 builder.queryFields((t) => ({
-  stands: t.prismaConnection({
+  stands: keysetConnection(t, {
     type: STAND,
-    cursor: 'id',
     description:
       'The stands of the collectives you are an active member of (every stand, for the support staff), by set-up date.',
     args: {
       collectiveId: t.arg.globalID({ description: 'Only the stands of this collective.' }),
       upcoming: t.arg(upcomingArg),
     },
-    totalCount: (_parent, args, context) => context.prisma.tradeShowStand.count({ where: standsWhere(args, context) }),
-    resolve: (query, _root, args, context) =>
-      context.prisma.tradeShowStand.findMany({ ...query, where: standsWhere(args, context), orderBy: STAND_ORDER }),
+    where: (args, context) => standsWhere(args, context),
+    orderBy: () => STAND_ORDER,
   }),
 }));
 
 builder.prismaObjectField('Collective', 'stands', (t) =>
-  t.relatedConnection('stands', {
+  relatedKeysetConnection(t, 'stands', {
     description: "The collective's trade-show stands, by set-up date: for its active members and the support staff.",
-    cursor: 'id',
-    totalCount: true,
     args: { upcoming: t.arg(upcomingArg) },
-    query: (args, context) => ({
-      where: { ...readableCollectivesWhere(context), ...upcomingWhere(args.upcoming, new Date()) },
-      orderBy: STAND_ORDER,
-    }),
+    where: (args, context) => ({ ...readableCollectivesWhere(context), ...upcomingWhere(args.upcoming, new Date()) }),
+    orderBy: () => STAND_ORDER,
   }),
 );
 

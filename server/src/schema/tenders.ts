@@ -8,6 +8,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
+import { keysetConnection, relatedKeysetConnection } from './pagination.js';
 
 // ───────────────────────────── Enums ─────────────────────────────
 
@@ -201,11 +202,10 @@ export const TenderSectionRef = builder.prismaNode('TenderSection', {
 });
 
 builder.prismaObjectField('Collective', 'tenderResponses', (t) =>
-  t.relatedConnection('tenderResponses', {
+  relatedKeysetConnection(t, 'tenderResponses', {
     description: 'Its tender responses you may read, newest first.',
-    cursor: 'id',
-    totalCount: true,
-    query: (_args, context) => ({ where: readableResponsesWhere(context), orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] }),
+    where: (_args, context) => readableResponsesWhere(context),
+    orderBy: () => [{ createdAt: 'desc' }, { id: 'asc' }],
   }),
 );
 
@@ -225,21 +225,15 @@ function filterId(globalId: { typename: string; id: string } | null | undefined,
 }
 
 builder.queryFields((t) => ({
-  tenderResponses: t.prismaConnection({
+  tenderResponses: keysetConnection(t, {
     type: 'TenderResponse',
-    cursor: 'id',
     description: 'Tender responses you may read, newest first.',
     args: {
       collectiveId: t.arg.globalID({ description: 'Only those of this collective.' }),
       dealId: t.arg.globalID({ description: 'Only the response of this deal.' }),
     },
-    totalCount: (_parent, args, context) => context.prisma.tenderResponse.count({ where: responsesWhere(context, args) }),
-    resolve: (query, _root, args, context) =>
-      context.prisma.tenderResponse.findMany({
-        ...query,
-        where: responsesWhere(context, args),
-        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      }),
+    where: (args, context) => responsesWhere(context, args),
+    orderBy: () => [{ createdAt: 'desc' }, { id: 'asc' }],
   }),
   sectionsAssignedToMe: t.prismaField({
     type: ['TenderSection'],
