@@ -250,6 +250,15 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
       expect(text).not.toContain('Aucun membre');
       expect(await a.locator('main .notice--error').count()).toBe(0);
       await screenshot(a, 'business-collective-hidden');
+      // One where she is a partner of a deal: that deal shows, and the rest is said hidden (not « reserved » over it).
+      const partnered = business.collectives.edges
+        .map((edge: { node: Business }) => edge.node)
+        .find((node: Business) => node.viewerMembership === null && node.deals.totalCount > 0);
+      expect(partnered, 'a business collective where Camille is only a partner').toBeTruthy();
+      await open(a, `/collectifs/${partnered.slug}`);
+      await a.locator('[data-testid="resources-deals"]').waitFor({ timeout: 15_000 });
+      await a.locator('[data-testid="resources-partly-hidden"]').waitFor({ timeout: 15_000 });
+      expect(await a.locator('[data-testid="resources-hidden"]').count()).toBe(0);
 
       // Every page names the tab; an unknown tender response is a real not-found page.
       for (const [path, title] of [

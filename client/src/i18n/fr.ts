@@ -163,6 +163,8 @@ export const fr = {
     noMembers: 'Aucun membre pour l’instant.',
     membersHidden: 'La liste des membres d’un collectif business est réservée à ses membres et à l’équipe d’appui.',
     resourcesHidden: 'Les ressources d’un collectif business sont réservées à ses membres et à l’équipe d’appui.',
+    resourcesPartlyHidden:
+      'Vous voyez ce qui vous concerne comme partenaire\u00a0; les autres ressources de ce collectif business sont réservées à ses membres et à l’équipe d’appui.',
     activityHidden:
       'L’activité d’un collectif business est réservée à ses membres, aux partenaires de ses affaires et à l’équipe d’appui.',
     since: (date: string) => `depuis le ${date}`,
@@ -1042,7 +1044,7 @@ export const fr = {
     reopen: 'Rouvrir',
     requestChanges: 'Demander des modifications',
     editorLabel: (title: string) => `Texte de la section « ${title} »`,
-    readOnlyDone: 'Section terminée : rouvrez-la pour la modifier.',
+    readOnlyDone: 'Section terminée\u00a0: rouvrez-la pour la modifier.',
     connection: {
       connecting: 'Connexion…',
       connected: 'Connecté',

@@ -577,8 +577,9 @@ function Resources({
         </p>
       ) : null}
       {hidden ? (
-        <p className="muted" data-testid="resources-hidden">
-          {fr.collective.resourcesHidden}
+        // A partner of one of its deals sees that deal: the rest is hidden, which is not « none ».
+        <p className="muted" data-testid={shown.length > 0 ? 'resources-partly-hidden' : 'resources-hidden'}>
+          {shown.length > 0 ? fr.collective.resourcesPartlyHidden : fr.collective.resourcesHidden}
         </p>
       ) : shown.length === 0 && collective.kind !== 'SECTOR' ? (
         <p className="muted">{fr.collective.noResource}</p>
