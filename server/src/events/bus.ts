@@ -82,6 +82,9 @@ export class EventBus {
   #delivered = 0n;
   #pumping: Promise<void> | null = null;
   #again = false;
+  /** Reads of the log started so far (rounds), and the last one completed: see `stamp` and `sync`. */
+  #rounds = 0;
+  #settled = 0;
   /** The last background read failed (logged once until one succeeds). */
   #failing = false;
   #poll: NodeJS.Timeout | undefined;
@@ -180,6 +183,8 @@ export class EventBus {
       try {
         do {
           this.#again = false;
+          this.#rounds += 1;
+          const round = this.#rounds;
           let page: LogEvent[];
           do {
             page = await this.prisma.eventLog.findMany({
@@ -193,6 +198,7 @@ export class EventBus {
               this.#deliver(event);
             }
           } while (page.length === PAGE);
+          this.#settled = round;
         } while (this.#again);
       } finally {
         this.#pumping = null;
@@ -234,10 +240,21 @@ export class EventBus {
   }
 
   /**
-   * Reads the log up to now and delivers it (one read shared by every caller meanwhile): once it resolves,
-   * every event committed before the call has been applied to the index and shown to the observers.
+   * A mark of now for `sync`: a read of the log started after it sees every event committed before it. Take it
+   * when a message is made (a presence change), `sync` it when the message is sent.
    */
-  sync(): Promise<void> {
+  stamp(): number {
+    return this.#rounds;
+  }
+
+  /**
+   * Reads the log and delivers it (one read shared by every caller meanwhile): once it resolves, every event
+   * committed before the call (or before `stamp` was taken, when given) has been applied to the index and shown
+   * to the observers. A read that started after the stamp serves it: many messages made before a read share it.
+   */
+  sync(stamp: number = this.#rounds): Promise<void> {
+    if (this.#settled > stamp) return Promise.resolve();
+    if (this.#pumping && this.#rounds > stamp) return this.#pumping;
     return this.pump();
   }
 

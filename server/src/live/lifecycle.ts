@@ -148,14 +148,17 @@ export class LiveStream {
    * before it was stored is applied, and waits for every pending re-check. A message stored by a transaction
    * that saw the log up to `through` (a section update) needs no read: it waits until this instance has applied
    * the log that far (reading it only if it has not), then for the re-checks asked by events up to `through`.
+   * `barrier` may be a stamp (`EventBus.stamp`) taken when the message was made: a read of the log started
+   * since then serves it, so many messages share one read.
    */
-  async admit(options: { position?: bigint; barrier?: boolean; through?: bigint } = {}): Promise<boolean> {
+  async admit(options: { position?: bigint; barrier?: boolean | number; through?: bigint } = {}): Promise<boolean> {
     let position = options.position;
     if (options.through !== undefined) {
       if (this.lifecycle.events.position < options.through && !this.signal.aborted) await this.lifecycle.events.sync();
       // As if it were logged just after `through`: an access change at `through` itself came before it.
       position = options.through + 1n;
-    } else if (options.barrier && !this.signal.aborted) await this.lifecycle.events.sync();
+    } else if (options.barrier !== undefined && options.barrier !== false && !this.signal.aborted)
+      await this.lifecycle.events.sync(options.barrier === true ? undefined : options.barrier);
     while (this.#recheck && (position === undefined || position > (this.#recheckFrom ?? 0n))) {
       await this.#recheck;
     }

@@ -293,14 +293,17 @@ function presenceStream(context: Context, sectionGlobalId: string): AsyncIterabl
     },
     async function* (live) {
       let changed = true;
+      // When the latest change was made: the log read before sending must have started after it.
+      let stamp = context.events.stamp();
       const stop = context.presence.listen(sectionId, () => {
         changed = true;
+        stamp = context.events.stamp();
         live.notify();
       });
       try {
         while (!live.signal.aborted) {
           if (changed) {
-            if (!(await live.admit({ barrier: true }))) return;
+            if (!(await live.admit({ barrier: stamp }))) return;
             changed = false;
             yield context.presence.list(sectionId);
             continue;
