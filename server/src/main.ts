@@ -14,13 +14,10 @@ const app = await buildApp(config, { clientDist: process.env.CLIENT_DIST || unde
   process.stderr.write(`Collectifs cannot start: ${error.message}\n`);
   process.exit(1);
 });
-const url = await app.start();
-process.stdout.write(
-  `Collectifs is running at ${url}/  (GraphiQL: ${url}/graphql)  ` +
-    `database: ${config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`}\n`,
-);
-
 // SIGTERM (or Ctrl-C): drain and stop gracefully; a second signal meanwhile stops at once.
+// Installed before the server listens and says so: whoever acts on "running at" (a supervisor, a test) may signal
+// at once, and a signal that came before its handler would end the process by default, without a shutdown and
+// without the exit handlers (the embedded database's lock file would stay behind).
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'Shutting down gracefully (send it again to stop at once)');
@@ -37,3 +34,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     );
   });
 }
+
+const url = await app.start();
+process.stdout.write(
+  `Collectifs is running at ${url}/  (GraphiQL: ${url}/graphql)  ` +
+    `database: ${config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`}\n`,
+);
