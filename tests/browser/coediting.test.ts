@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserApp,
   CAMILLE,
+  caretToEnd,
   chromiumAvailable,
+  EDITOR,
   graphqlRequest,
   pageErrors,
   type SignedIn,
@@ -48,7 +50,6 @@ const editorText = (page: Page) =>
     return [...root.querySelectorAll('p, li, h1, h2, h3')].map((block) => block.textContent ?? '').join('\n');
   });
 
-const EDITOR = '[data-testid="editor"] .ProseMirror';
 const CURRENT_COUNT = '[data-testid="section-item"][aria-current="true"] [data-testid="word-count"]';
 
 async function waitForText(page: Page, text: string): Promise<void> {
@@ -113,7 +114,7 @@ describe.skipIf(!chromiumAvailable)('co-editing a tender response section in two
       await pageA.locator(EDITOR).click();
       await pageA.keyboard.press('Control+Home');
       await pageB.locator(EDITOR).click();
-      await pageB.keyboard.press('Control+End');
+      await caretToEnd(pageB);
       await pageB.keyboard.press('Enter');
       await Promise.all([pageA.keyboard.type(`${fromCamille} `, { delay: 25 }), pageB.keyboard.type(fromThomas, { delay: 25 })]);
 

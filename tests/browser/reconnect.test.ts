@@ -4,7 +4,9 @@ import * as Y from 'yjs';
 import {
   type BrowserApp,
   CAMILLE,
+  caretToEnd,
   chromiumAvailable,
+  EDITOR,
   graphqlRequest,
   pageErrors,
   type SignedIn,
@@ -75,7 +77,6 @@ async function api(query: string, variables: Json = {}): Promise<Json> {
   return outcome;
 }
 
-const EDITOR = '[data-testid="editor"] .ProseMirror';
 const sectionTitles = (page: Page) => page.locator('[data-testid="section-item"]').allTextContents();
 const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1] ?? '';
 
@@ -277,7 +278,7 @@ describe.skipIf(!chromiumAvailable)('network cuts', () => {
             await camilleWrites(camille, fromCamille);
             const fromThomas = `Thomas hors ligne ${stamp}`;
             await editor.locator(EDITOR).click();
-            await editor.keyboard.press('Control+End');
+            await caretToEnd(editor);
             await editor.keyboard.press('Enter');
             await editor.keyboard.type(fromThomas, { delay: 10 });
 

@@ -164,7 +164,61 @@ export function pageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String(error)));
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
+    // A failed load ("Failed to load resource: … 404") names no address in its text: its location has it.
+    if (message.type() === 'error') errors.push(`${message.text()} (${message.location().url || 'page'})`);
   });
   return errors;
+}
+
+/** A section's live editor: the element of its ProseMirror view (Tiptap keeps its editor on it). */
+export const EDITOR = '[data-testid="editor"] .ProseMirror';
+
+/**
+ * Resolves once the page's section editor itself (its state, not the page's DOM selection) has its caret at the
+ * end of the text, or `text` selected ending there. The browser moves the caret of a key it handles (Ctrl+End,
+ * Shift+arrows) or of a click at once, but ProseMirror reads it only at the next `selectionchange` event, which a
+ * busy browser may dispatch after the next key: a key the editor handles itself (Enter, a shortcut) or a toolbar
+ * button pressed meanwhile acts where the caret was before. Measured: a click put the caret at the start of a
+ * list item, Ctrl+End moved the page's caret, and the Enter that followed still split the list item.
+ */
+async function editorSelected(page: Page, text: string): Promise<void> {
+  await page.waitForFunction(
+    ({ selector, text }) => {
+      interface Selection {
+        from: number;
+        to: number;
+        head: number;
+        constructor: { atEnd(doc: unknown): { head: number } };
+      }
+      interface State {
+        doc: { textBetween(from: number, to: number): string };
+        selection: Selection;
+      }
+      const state = (document.querySelector(selector) as (Element & { editor?: { state: State } }) | null)?.editor?.state;
+      if (!state) return false;
+      const { selection } = state;
+      return (
+        state.doc.textBetween(selection.from, selection.to) === text &&
+        selection.to === selection.constructor.atEnd(state.doc).head
+      );
+    },
+    { selector: EDITOR, text },
+    { timeout: 15_000 },
+  );
+}
+
+/** Ctrl+End in the focused section editor, resolved once the editor has its caret at the end (see `editorSelected`). */
+export async function caretToEnd(page: Page): Promise<void> {
+  await page.keyboard.press('Control+End');
+  await editorSelected(page, '');
+}
+
+/**
+ * Selects `text`, the end of the focused section editor's text, from the end with Shift+← (one press a UTF-16
+ * unit, as ProseMirror counts), resolved once the editor has exactly that selection (see `editorSelected`).
+ */
+export async function selectEnd(page: Page, text: string): Promise<void> {
+  await caretToEnd(page);
+  for (let index = 0; index < text.length; index += 1) await page.keyboard.press('Shift+ArrowLeft');
+  await editorSelected(page, text);
 }
