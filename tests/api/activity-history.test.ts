@@ -10,7 +10,7 @@ const HISTORY = /* GraphQL */ `
   query History($collectiveId: ID, $concerningMe: Boolean, $first: Int, $after: String, $last: Int, $before: String) {
     activity(collectiveId: $collectiveId, concerningMe: $concerningMe, first: $first, after: $after, last: $last, before: $before) {
       livePosition
-      edges { cursor node { position type subjectId collectiveId actor { displayName } } }
+      edges { cursor node { position type subjectId collectiveId actor { displayName } payload } }
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     }
   }
@@ -146,6 +146,8 @@ describe('Activity history', () => {
     expect(result.data?.inviteMember.__typename).toBe('MutationInviteMemberSuccess');
     const mine = await history(await t.tokenFor(invitee.id), { concerningMe: true });
     expect(mine.edges.map((edge: Json) => edge.node.type)).toEqual(['membership.invited']);
+    // Its payload names the member with a global ID, as subjectId names the membership.
+    expect(mine.edges[0].node.payload.memberId).toBe(gid('Member', invitee.id));
     // The animator did it: it is not in their own feed.
     expect((await history(await t.tokenFor(animator.id), { concerningMe: true })).edges).toEqual([]);
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Prisma } from '../../server/src/generated/prisma/client.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { expectGlobalPayloadIds } from '../support/events.js';
 import { gid, longTermWorld, makeCollective, makeMember } from '../support/scenario.js';
 import { expectForbidden, expectRule, FAILURE, mutate, success } from './operations.js';
 
@@ -919,5 +920,11 @@ describe('Query count', () => {
       return statements.length;
     };
     expect(await count(12)).toBe(await count(2));
+  });
+});
+
+describe('Event payloads', () => {
+  it('should send every ID in the payloads this suite recorded as a global ID, as subjectId is', async () => {
+    await expectGlobalPayloadIds(t);
   });
 });

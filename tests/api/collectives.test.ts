@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { expectGlobalPayloadIds } from '../support/events.js';
 import { aroundChange, gid, makeCollective, makeMember } from '../support/scenario.js';
 import {
   CLOSE_COLLECTIVE,
@@ -847,5 +848,11 @@ describe('Close', () => {
     );
     expectForbidden(result);
     expect(after).toEqual(before);
+  });
+});
+
+describe('Event payloads', () => {
+  it('should send every ID in the payloads this suite recorded as a global ID, as subjectId is', async () => {
+    await expectGlobalPayloadIds(t);
   });
 });

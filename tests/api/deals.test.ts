@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DealStatus, GroupForm } from '../../server/src/generated/prisma/enums.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { expectGlobalPayloadIds } from '../support/events.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
 // Every statement the server runs, to count them (CONVENTIONS 12).
@@ -1438,5 +1439,11 @@ describe('Statements', () => {
     const large = await count();
     expect([small.deals, large.deals]).toEqual([2, 12]);
     expect(large.statements).toBe(small.statements);
+  });
+});
+
+describe('Event payloads', () => {
+  it('should send every ID in the payloads this suite recorded as a global ID, as subjectId is', async () => {
+    await expectGlobalPayloadIds(t);
   });
 });

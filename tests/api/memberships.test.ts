@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { expectGlobalPayloadIds } from '../support/events.js';
 import { aroundChange, gid, makeCollective, makeMember, SUPPORT_STAFF, TRIAL_ENTREPRENEUR } from '../support/scenario.js';
 import { expectForbidden, expectRule, type Json, membershipActions, SET_CO_ANIMATOR, success } from './operations.js';
 
@@ -754,5 +755,11 @@ describe('Leave the cooperative', () => {
     const other = await person();
     await makeCollective(t.db.prisma, { animatorId: other.id, memberIds: [member.id] });
     await expectForbiddenChange(() => leaveCooperative(member.token, other.id));
+  });
+});
+
+describe('Event payloads', () => {
+  it('should send every ID in the payloads this suite recorded as a global ID, as subjectId is', async () => {
+    await expectGlobalPayloadIds(t);
   });
 });

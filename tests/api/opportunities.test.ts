@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Prisma } from '../../server/src/generated/prisma/client.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { expectGlobalPayloadIds } from '../support/events.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
 // Every statement the server runs, to count them (CONVENTIONS 12).
@@ -721,5 +722,11 @@ describe('Upcoming deadlines', () => {
     const large = await count();
     expect(large.deadlines).toBeGreaterThanOrEqual(small.deadlines + 20);
     expect(large.statements).toBe(small.statements);
+  });
+});
+
+describe('Event payloads', () => {
+  it('should send every ID in the payloads this suite recorded as a global ID, as subjectId is', async () => {
+    await expectGlobalPayloadIds(t);
   });
 });

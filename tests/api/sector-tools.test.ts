@@ -4,6 +4,7 @@ import { parisDay } from '../../server/src/domain/calendar.js';
 import type { Prisma, PrismaClient } from '../../server/src/generated/prisma/client.js';
 import type { ReferralStatus, ServiceExchangeStatus } from '../../server/src/generated/prisma/enums.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { expectGlobalPayloadIds } from '../support/events.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
 let t: TestApp;
@@ -1007,5 +1008,11 @@ describe('Authorization', () => {
     const response = await t.gql(`query($id: ID!) { node(id: $id) { id } priceReferences { totalCount } }`, { id });
     expect(response.errors?.length ?? 0).toBeGreaterThan(0);
     expect(response.data ?? null).toBeNull();
+  });
+});
+
+describe('Event payloads', () => {
+  it('should send every ID in the payloads this suite recorded as a global ID, as subjectId is', async () => {
+    await expectGlobalPayloadIds(t);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { expectGlobalPayloadIds } from '../support/events.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 import { expectForbidden, expectRule, FAILURE, mutate, success } from './operations.js';
 
@@ -1455,5 +1456,11 @@ describe('Authorization', () => {
     const response = await t.gql(document('createStand'), { input: baseInput(s) });
     expect(response.errors?.length ?? 0).toBeGreaterThan(0);
     expect(response.data?.result ?? null).toBeNull();
+  });
+});
+
+describe('Event payloads', () => {
+  it('should send every ID in the payloads this suite recorded as a global ID, as subjectId is', async () => {
+    await expectGlobalPayloadIds(t);
   });
 });

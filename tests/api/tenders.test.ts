@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Prisma, SectionStatus } from '../../server/src/generated/prisma/client.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { expectGlobalPayloadIds } from '../support/events.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 import { expectForbidden, expectRule, FAILURE, mutate, success } from './operations.js';
 
@@ -1216,5 +1217,11 @@ describe('Nested lists', () => {
     // Session, viewer's memberships, the page, deal statuses, collectives, sections (shared with the checklist),
     // their responses and opportunities (effective due dates), assignees, reviewers, the count.
     expect(large.statements).toBeLessThanOrEqual(12);
+  });
+});
+
+describe('Event payloads', () => {
+  it('should send every ID in the payloads this suite recorded as a global ID, as subjectId is', async () => {
+    await expectGlobalPayloadIds(t);
   });
 });

@@ -360,7 +360,7 @@ for (const transport of ['ws', 'sse'] as Transport[]) {
               w.tokens.other,
             );
             const invited = await messageWhere(streams.myFeed.inbox, 0, (m) => m.myFeed.type === 'membership.invited');
-            expect(invited.myFeed.payload.memberId).toBe(listener.id);
+            expect(invited.myFeed.payload.memberId).toBe(gid('Member', listener.id));
             outcomes.myFeed = 'continues';
           }
           if (expected.dashboard === 'continues') {

@@ -5,9 +5,57 @@
  *
  * This file imports nothing, so the web app can read its types (and its one constant) without pulling server code.
  * Dates in payloads are ISO strings: `YYYY-MM-DD` for days (Europe/Paris), full ISO instants otherwise. Amounts
- * are integer cents, shares integer basis points (10 000 = 100 %). Member, collective and response IDs are the
- * database's own UUIDs unless a field's name says "global".
+ * are integer cents, shares integer basis points (10 000 = 100 %). The log stores IDs as the database's own UUIDs
+ * (the server's own readers compare them with rows); the API sends every ID field of a payload, at any depth, as a
+ * global ID of the type `PAYLOAD_ID_TYPES` names, as it sends `subjectId`. A new ID field is added there.
  */
+
+/**
+ * The node type each ID field of a payload names, at any depth of the payload (`…Ids` fields hold lists of them).
+ * `Session` is not fetchable with `node(id:)`: its global ID only tells sessions apart.
+ */
+export const PAYLOAD_ID_TYPES = {
+  animatorId: 'Member',
+  assigneeId: 'Member',
+  authorId: 'Member',
+  authorisationId: 'BrandAuthorisedUser',
+  beneficiaryId: 'Member',
+  brandId: 'Brand',
+  broughtById: 'Member',
+  collectiveId: 'Collective',
+  costLineId: 'StandCostLine',
+  createdById: 'Member',
+  dealId: 'Deal',
+  decidedById: 'Member',
+  fromMemberId: 'Member',
+  invitedById: 'Member',
+  lotId: 'OpportunityLot',
+  memberId: 'Member',
+  membershipId: 'Membership',
+  opportunityId: 'Opportunity',
+  ownerIds: 'Member',
+  ownerPartnerId: 'DealPartner',
+  partnerId: 'DealPartner',
+  payerId: 'Member',
+  productId: 'Product',
+  productIds: 'Product',
+  providerId: 'Member',
+  proposedById: 'Member',
+  recommendedById: 'Member',
+  recordedById: 'Member',
+  removedMemberIds: 'Member',
+  replacedPartnerId: 'DealPartner',
+  replacementPartnerId: 'DealPartner',
+  responseId: 'TenderResponse',
+  reviewerId: 'Member',
+  ruleId: 'RevenueSplitRule',
+  sectionId: 'TenderSection',
+  sessionId: 'Session',
+  shiftId: 'StandShift',
+  standId: 'TradeShowStand',
+  toMemberId: 'Member',
+  versionId: 'SectionVersion',
+} as const satisfies Record<string, string>;
 
 /** A JSON value as stored in a payload. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue | undefined };

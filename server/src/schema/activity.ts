@@ -5,6 +5,7 @@ import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { LogEvent, StreamMessage } from '../events/bus.js';
+import { payloadWithGlobalIds } from '../events/payload-ids.js';
 import { accessChange, type StreamSubject, VIEWER } from '../live/lifecycle.js';
 import { decodeGlobalId, idOf } from './ids.js';
 import { MemberRef } from './members.js';
@@ -36,8 +37,9 @@ export const ActivityEvent = builder.objectRef<EventMessage>('ActivityEvent').im
     }),
     payload: t.field({
       type: 'JSON',
-      description: 'The new values a screen needs to update without re-querying.',
-      resolve: (event) => event.payload,
+      description:
+        'The new values a screen needs to update without re-querying. Every ID in it (`memberId`, `responseId`, `ownerIds`…) is a global ID, as `subjectId` is.',
+      resolve: (event) => payloadWithGlobalIds(event.payload),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was committed.' }),
   }),
