@@ -31,6 +31,7 @@ import { EXPORT_PATH, exportRoute } from './transport/exports.js';
 import { identityBodiesOnly, Router, requestListener, requestPath, useBadRequestParams } from './transport/http.js';
 import { useIdempotencyKeys } from './transport/idempotency.js';
 import { corsSetting, offlineGraphiQL, productionPlugins, securityHeaders } from './transport/security.js';
+import { SSE_STREAM_PATH, useSingleConnectionSse } from './transport/sse.js';
 import { serveClient } from './transport/static.js';
 import { maskUnavailable } from './transport/unavailable.js';
 import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
@@ -105,6 +106,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }, 3_600_000);
   pruning.unref();
 
+  const sse = useSingleConnectionSse();
   const yoga = createYoga<Omit<InitialContext, keyof YogaInitialContext>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -119,6 +121,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maskedErrors: { maskError: maskUnavailable },
     context: (initial) => createContext(server, initial),
     plugins: [
+      // First: its result hooks see every later plugin's refusals (transport/sse.ts).
+      sse.operations,
       useInflightLimit(config.limits.maxInflightPerCaller),
       ...useQueryLimits(config.limits.query),
       ...productionPlugins(config.security),
@@ -132,6 +136,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // After (around) the announcement: a replayed answer neither runs nor announces again.
       useIdempotencyKeys(),
       useLivePosition(events),
+      // GraphQL over SSE in the graphql-sse protocol, single-connection mode included, at /graphql/stream.
+      sse.endpoint,
     ],
   });
 
@@ -152,7 +158,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const routes = new Set([EXPORT_PATH, HEALTH_PATH, READY_PATH, METRICS_PATH]);
   const listener = requestListener({
     router,
-    graphql: { path: GRAPHQL_PATH, handler: identityBodiesOnly((req, res) => yoga.handle(req, res)) },
+    graphql: { paths: [GRAPHQL_PATH, SSE_STREAM_PATH], handler: identityBodiesOnly((req, res) => yoga.handle(req, res)) },
     fallback: serveClient(options.clientDist),
   });
   const http = createServer(
@@ -168,7 +174,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       const reqId = requestIdFrom(request.headers['x-request-id']);
       response.setHeader('x-request-id', reqId);
       const path = requestPath(request.url);
-      const route = path === null ? 'invalid' : path === GRAPHQL_PATH ? 'graphql' : routes.has(path) ? path : 'static';
+      const route =
+        path === null
+          ? 'invalid'
+          : path === GRAPHQL_PATH || path === SSE_STREAM_PATH
+            ? 'graphql'
+            : routes.has(path)
+              ? path
+              : 'static';
       metrics.observeHttp(request, response, route);
       // Requests (not SSE streams, which never end by themselves) are waited for by a graceful shutdown.
       if (!(request.headers.accept ?? '').includes('text/event-stream')) {

@@ -12,6 +12,7 @@ import { clientAddress, type SignInGuard } from './limits/callers.js';
 import type { WorkSlots } from './limits/work.js';
 import { type Connection, LiveConnection } from './live/connection.js';
 import type { Lifecycle } from './live/lifecycle.js';
+import type { SseOperationContext } from './transport/sse.js';
 
 /** What every resolver receives. Built once per request (or per WebSocket operation). */
 export interface Context {
@@ -54,13 +55,14 @@ export interface ServerContext {
 }
 
 /** What Yoga hands the context factory: an HTTP or SSE request, or (over graphql-ws) the socket's connection. */
-export type InitialContext = Partial<YogaInitialContext> & {
-  connectionParams?: Record<string, unknown>;
-  /** Set by the graphql-ws transport: the socket's connection, authenticated once at `connection_init`. */
-  liveConnection?: LiveConnection;
-  /** Node's request: the HTTP request, or the upgrade request of a graphql-ws socket (absent in `yoga.fetch`). */
-  req?: IncomingMessage;
-};
+export type InitialContext = Partial<YogaInitialContext> &
+  SseOperationContext & {
+    connectionParams?: Record<string, unknown>;
+    /** Set by the graphql-ws transport: the socket's connection, authenticated once at `connection_init`. */
+    liveConnection?: LiveConnection;
+    /** Node's request: the HTTP request, or the upgrade request of a graphql-ws socket (absent in `yoga.fetch`). */
+    req?: IncomingMessage;
+  };
 
 /** Reads the bearer token from the Authorization header or, over WebSocket, the connection params. */
 export function bearerToken(initial: InitialContext): string | null {
@@ -83,8 +85,10 @@ export async function createContext(server: ServerContext, initial: InitialConte
   } else {
     const token = bearerToken(initial);
     session = token ? await resolveSession(server.prisma, token) : null;
-    const sse = initial.request?.headers.get('accept')?.includes('text/event-stream') ?? false;
-    connection = new LiveConnection(sse ? 'sse' : 'http', session, initial.request?.signal);
+    // An operation posted onto a graphql-sse single-connection stream lives until it ends, not its request.
+    const operation = initial.sseOperation;
+    const sse = operation !== undefined || (initial.request?.headers.get('accept')?.includes('text/event-stream') ?? false);
+    connection = new LiveConnection(sse ? 'sse' : 'http', session, operation?.signal ?? initial.request?.signal);
   }
   const viewer = session?.member ?? null;
   const access = readsNoMemberships(initial)

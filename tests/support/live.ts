@@ -1,3 +1,4 @@
+import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Json } from './app.js';
@@ -147,8 +148,54 @@ export function sseSubscribe(
   return { inbox, stop: () => controller.abort() };
 }
 
-/** The two transports every stream works over. */
-export type Transport = 'ws' | 'sse';
+/**
+ * A real `graphql-sse` client in single-connection mode on the server's /graphql/stream: one event stream carries
+ * every operation (PUT reserves it, each operation is a POST, completing one a DELETE). `streamsOpened` counts the
+ * event-stream requests it made, so a test can check that many operations shared one; `accepted` the operations
+ * the server accepted (the client completes one with a DELETE only once it knows it was accepted).
+ */
+export function sseSingleClient(
+  baseUrl: string,
+  token: string | null,
+): { client: SseClient<true>; streamsOpened: () => number; accepted: () => number } {
+  let streams = 0;
+  let accepted = 0;
+  const client = createSseClient({
+    url: `${baseUrl}/graphql/stream`,
+    singleConnection: true,
+    retryAttempts: 0,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    fetchFn: (input: RequestInfo | URL, init?: RequestInit) => {
+      if (new Headers(init?.headers).get('accept') === 'text/event-stream') streams += 1;
+      return fetch(input, init).then((response) => {
+        if (init?.method === 'POST' && response.status === 202) accepted += 1;
+        return response;
+      });
+    },
+  });
+  return { client, streamsOpened: () => streams, accepted: () => accepted };
+}
+
+/** Subscribes over a `graphql-sse` client, filling an inbox; `stop` completes the operation (a DELETE in single-connection mode). */
+export function sseClientSubscribe(
+  client: SseClient<boolean>,
+  query: string,
+  variables: Record<string, unknown> = {},
+): { inbox: Inbox; stop: () => void } {
+  const inbox = new Inbox();
+  const stop = client.subscribe<Json>(
+    { query, variables },
+    {
+      next: (result) => (result.errors ? inbox.fail(result.errors) : inbox.push(result.data)),
+      error: (error) => inbox.fail(error),
+      complete: () => inbox.complete(),
+    },
+  );
+  return { inbox, stop };
+}
+
+/** The transports every stream works over: graphql-ws, SSE on /graphql, and graphql-sse's single-connection mode. */
+export type Transport = 'ws' | 'sse' | 'sse-single';
 
 /**
  * Opens a subscription on its own connection over `transport` (a graphql-ws socket of its own, or an SSE
@@ -164,6 +211,17 @@ export function open(
   if (transport === 'sse') {
     const { inbox, stop } = sseSubscribe(baseUrl, token, query, variables);
     return { inbox, stop: async () => stop() };
+  }
+  if (transport === 'sse-single') {
+    const { client } = sseSingleClient(baseUrl, token);
+    const { inbox, stop } = sseClientSubscribe(client, query, variables);
+    return {
+      inbox,
+      stop: async () => {
+        stop();
+        client.dispose();
+      },
+    };
   }
   const client = wsClient(baseUrl, token);
   const { inbox, stop } = subscribe(client, query, variables);

@@ -100,8 +100,8 @@ export function runHandler(handler: RouteHandler, request: IncomingMessage, resp
 
 export interface HttpRouting {
   router: Router;
-  /** Where GraphQL is served (HTTP and SSE), and its handler. */
-  graphql: { path: string; handler: RouteHandler };
+  /** Where GraphQL is served (HTTP, SSE and the graphql-sse stream endpoint), and its handler. */
+  graphql: { paths: readonly string[]; handler: RouteHandler };
   /** Everything else: the web app's files. */
   fallback: RouteHandler;
 }
@@ -121,7 +121,7 @@ export function requestListener(routing: HttpRouting): (request: IncomingMessage
       return;
     }
     if (route) return runHandler(route, request, response);
-    if (path === routing.graphql.path) return runHandler(routing.graphql.handler, request, response);
+    if (routing.graphql.paths.includes(path)) return runHandler(routing.graphql.handler, request, response);
     runHandler(routing.fallback, request, response);
   };
 }
