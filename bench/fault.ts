@@ -369,16 +369,18 @@ export async function runFaultBench(
     const writerFailed = new Promise<never>((_, reject) => {
       writer.catch(reject);
     });
-    const step = <T>(promise: Promise<T>, what: string) => {
+    /** Awaits `promise` for at most `ms` (a step by default), failing at once if the writer gave up. */
+    const step = <T>(promise: Promise<T>, what: string, ms = STEP_MS) => {
       phase = what;
-      return Promise.race([writerFailed, within(promise, STEP_MS, what)]);
+      return Promise.race([writerFailed, within(promise, ms, what)]);
     };
     const typing = setInterval(() => {
       for (const [i, editor] of editors.entries()) type(editor, `e${i} `);
     }, 300);
 
     // Faults, spread over the run: Redis, then PostgreSQL (down a few seconds), then instance B killed and started.
-    const pause = (ms: number) => step(new Promise((resolve) => setTimeout(resolve, ms)), 'under load');
+    // A pause is its own timer: bounded by its length (plus a step for a loaded machine), not by one step.
+    const pause = (ms: number) => step(new Promise((resolve) => setTimeout(resolve, ms)), 'under load', ms + STEP_MS);
     const at = (fraction: number) => pause(fraction * durationS * 1000);
     const startedAt = Date.now();
     const now = () => ((Date.now() - startedAt) / 1000).toFixed(1);
