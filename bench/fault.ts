@@ -400,7 +400,8 @@ export async function runFaultBench(
     const exited = new Promise((resolve) => b.process.once('exit', resolve));
     b.process.kill('SIGKILL');
     await step(exited, 'waiting for instance B to exit');
-    b = await step(startServer(env), 'starting instance B again');
+    // startServer has its own 120-second bound (it says why the server did not start).
+    b = await step(startServer(env), 'starting instance B again', 150_000);
     watch(b);
     const left = durationS * 1000 - (Date.now() - startedAt);
     if (left > 0) await pause(left);
