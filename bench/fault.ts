@@ -56,6 +56,8 @@ export interface FaultResults {
   longestUnavailableMs: number;
   unexpectedErrors: string[];
   unaskedExits: number;
+  /** The servers' own `error` log lines (what Yoga masked as "Unexpected error."), first ones, shortened. */
+  serverErrors: string[];
   /**
    * Instance A's heap after a forced collection, with no client connected: before the load and after it (every
    * client closed, and A says so in /metrics). The growth between the two is what issue 9 bounds (10 %).
@@ -226,6 +228,8 @@ export async function runFaultBench(
   const a = (started[0] as PromiseFulfilledResult<BenchServer>).value;
   let b = (started[1] as PromiseFulfilledResult<BenchServer>).value;
   const servers = (): BenchServer[] => [a, b];
+  /** Every instance started (B twice): their logs are read at the end. */
+  const everyServer: BenchServer[] = [a, b];
   const urls = () =>
     servers()
       .filter((server) => server.process.exitCode === null && server.process.signalCode === null)
@@ -402,6 +406,7 @@ export async function runFaultBench(
     await step(exited, 'waiting for instance B to exit');
     // startServer has its own 120-second bound (it says why the server did not start).
     b = await step(startServer(env), 'starting instance B again', 150_000);
+    everyServer.push(b);
     watch(b);
     const left = durationS * 1000 - (Date.now() - startedAt);
     if (left > 0) await pause(left);
@@ -477,6 +482,11 @@ export async function runFaultBench(
       lostEdits,
       longestUnavailableMs,
       unexpectedErrors: unexpectedErrors.slice(0, 20),
+      serverErrors: everyServer
+        .flatMap((server) => server.output().split('\n'))
+        .filter((line) => /^\{.*"level":(50|60)/.test(line))
+        .slice(0, 10)
+        .map((line) => line.slice(0, 1500)),
       unaskedExits,
       heapStartMb: mb(heapStart),
       heapEndMb: mb(heapEnd),
