@@ -1,5 +1,7 @@
 import { type DocumentNode, type ExecutionResult, type GraphQLError, getOperationAST, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { isUnavailable } from '../errors.js';
+import { isUniqueConflict } from '../transport/unavailable.js';
 import { logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
@@ -8,9 +10,12 @@ export const yogaLogger = {
   debug: (...args: unknown[]) => logger.debug(...yogaLine(args)),
   info: (...args: unknown[]) => logger.info(...yogaLine(args)),
   warn: (...args: unknown[]) => logger.warn(...yogaLine(args)),
-  // Yoga calls this with the original error of every result it masks: a bug to look at.
+  // Yoga calls this with the original error of every result it masks: a bug to look at, unless `maskUnavailable`
+  // answered it as an outage (UNAVAILABLE, logged there as a warning) or a lost race (CONFLICT, logged as info).
   error: (error: unknown, ...rest: unknown[]) =>
-    logger.error({ err: error, ...(rest.length > 0 ? { yoga: rest } : {}) }, 'Unexpected error in a GraphQL operation'),
+    isUnavailable(error) || isUniqueConflict(error)
+      ? logger.debug({ err: error }, 'GraphQL operation met an outage or a conflict (answered as such)')
+      : logger.error({ err: error, ...(rest.length > 0 ? { yoga: rest } : {}) }, 'Unexpected error in a GraphQL operation'),
 };
 
 /** Yoga's message as the line's message, anything else it passed as a field. */
