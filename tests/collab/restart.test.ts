@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { DEMO_ACCOUNT } from '../../server/src/seed/demo.js';
 import type { Json } from '../support/app.js';
-import { CollabClient } from '../support/collab.js';
+import { CollabClient, typeInto } from '../support/collab.js';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
 
 async function gql(url: string, query: string, variables: Json = {}, token?: string): Promise<Json> {
@@ -15,15 +15,6 @@ async function gql(url: string, query: string, variables: Json = {}, token?: str
     body: JSON.stringify({ query, variables }),
   });
   return response.json();
-}
-
-function type(client: CollabClient, words: string): void {
-  const body = client.body;
-  if (body.length === 0) body.insert(0, [new Y.XmlElement('paragraph')]);
-  const paragraph = body.get(0) as Y.XmlElement;
-  if (paragraph.length === 0) paragraph.insert(0, [new Y.XmlText()]);
-  const text = paragraph.get(0) as Y.XmlText;
-  text.insert(text.length, words);
 }
 
 /** Every update the `acknowledged` vector counts is in `state`. */
@@ -65,14 +56,14 @@ describe('Restart', () => {
     const alice = new CollabClient(first.url, token, sectionId);
     const bob = new CollabClient(first.url, token, sectionId);
     await Promise.all([alice.connect(), bob.connect()]);
-    for (let i = 0; i < 40; i += 1) type(i % 2 ? alice : bob, `mot${i} `);
+    for (let i = 0; i < 40; i += 1) typeInto(i % 2 ? alice : bob, `mot${i} `);
     await Promise.all([alice.settled(), bob.settled()]);
     const acknowledged = new Map([
       ...Y.decodeStateVector(Y.encodeStateVector(alice.doc)),
       ...Y.decodeStateVector(Y.encodeStateVector(bob.doc)),
     ]);
     // More typing, some of it in flight when the process dies.
-    for (let i = 40; i < 60; i += 1) type(i % 2 ? alice : bob, `après${i} `);
+    for (let i = 40; i < 60; i += 1) typeInto(i % 2 ? alice : bob, `après${i} `);
     await first.stop('SIGKILL');
     await Promise.all([alice.abandon(), bob.abandon()]);
 

@@ -1,81 +1,45 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import * as Y from 'yjs';
-import { openSession } from '../../server/src/auth/sessions.js';
-import { type Database, openDatabase } from '../../server/src/db/database.js';
-import { CollabClient, sectionScenario, textOf } from '../support/collab.js';
-import { type Inbox, sseSubscribe, subscribe, wsClient } from '../support/live.js';
-import { type ServerProcess, startServerProcess } from '../support/processes.js';
-import { gid } from '../support/scenario.js';
-import { type PostgresService, type Service, startPostgres, startRedis } from '../support/services.js';
-import { alive, logged, observedClient, post, readiness, until } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { CollabClient, holdsTyped, textOf, typedBy, typeInto } from '../support/collab.js';
+import { subscribe } from '../support/live.js';
+import {
+  ACTIVITY,
+  activityOnBoth,
+  alive,
+  editorsOnBoth,
+  expectEveryEventOnce,
+  logged,
+  loggedSince,
+  observedClient,
+  post,
+  printOutputOnFailure,
+  readiness,
+  twoInstances,
+  twoMembers,
+  UPDATE,
+  until,
+} from './support.js';
 
-const ACTIVITY = /* GraphQL */ `
-  subscription($id: ID!, $after: String) { collectiveActivity(collectiveId: $id, after: $after) { ... on ActivityEvent { position type } } }
-`;
 const CREATE = /* GraphQL */ `
   mutation($name: String!) { createCollective(input: { name: $name, kind: COMMONS, purpose: "Tenir bon." }) { __typename } }
 `;
-const UPDATE = /* GraphQL */ `
-  mutation($id: ID!, $p: String!) { updateCollective(input: { id: $id, purpose: $p }) { __typename } }
-`;
-
-function type(client: CollabClient, words: string): void {
-  const body = client.body;
-  if (body.length === 0) body.insert(0, [new Y.XmlElement('paragraph')]);
-  const paragraph = body.get(0) as Y.XmlElement;
-  if (paragraph.length === 0) paragraph.insert(0, [new Y.XmlText()]);
-  const text = paragraph.get(0) as Y.XmlText;
-  text.insert(text.length, words);
-}
-
-/** The positions an inbox of `collectiveActivity` received, in order. */
-const positions = (inbox: Inbox): string[] => inbox.received.map((message) => message.collectiveActivity.position as string);
 
 /**
  * PostgreSQL stopped for several seconds, then started again, under two real server processes sharing it and
  * Redis, with subscribers (graphql-ws and SSE), two editors and mutations live.
  */
 describe('PostgreSQL outage', () => {
-  let postgres: PostgresService;
-  let redis: Service;
-  let a: ServerProcess;
-  let b: ServerProcess;
-  let db: Database;
-
-  beforeAll(async () => {
-    [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-    const url = await postgres.createDatabase();
-    // A short poll so that recovery does not wait for a notification; logs at info so the test can await them.
-    const env = { DATABASE_URL: url, REDIS_URL: redis.url, EVENT_POLL_MS: '200', LOG_LEVEL: 'info' };
-    a = await startServerProcess(env);
-    b = await startServerProcess(env);
-    db = await openDatabase({ databaseUrl: url });
-  }, 180_000);
-
-  afterAll(async () => {
-    await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
-    await db?.close();
-    await Promise.all([postgres?.dispose(), redis?.dispose()]);
-  });
+  // A short poll so that recovery does not wait for a notification.
+  const instances = twoInstances({ EVENT_POLL_MS: '200' });
 
   it('should keep every instance up, answer UNAVAILABLE (503) meanwhile, close sockets with 1013, and lose nothing', async () => {
-    onTestFailed(() => {
-      process.stderr.write(`--- A\n${a.output().slice(-8000)}\n--- B\n${b.output().slice(-8000)}\n`);
-    });
-    const { members, collective, section } = await sectionScenario(db.prisma, { members: 2 });
-    const [animator, other] = members as [(typeof members)[0], (typeof members)[0]];
-    const { token } = await openSession(db.prisma, animator.id, 3_600_000);
-    const { token: otherToken } = await openSession(db.prisma, other.id, 3_600_000);
-    const collectiveId = gid('Collective', collective.id);
-    const head = (await db.prisma.eventLog.findFirst({ orderBy: { position: 'desc' } }))?.position ?? 0n;
-
+    const { postgres, a, b, db } = instances;
+    printOutputOnFailure(instances, 8000);
+    const members = await twoMembers(db);
+    const { collective, section, collectiveId, token } = members;
     // Subscribers on both instances and both transports, from the same position.
-    const onB = subscribe(wsClient(b.url, token), ACTIVITY, { id: collectiveId, after: head.toString() });
-    const onA = sseSubscribe(a.url, otherToken, ACTIVITY, { id: collectiveId, after: head.toString() });
+    const { head, onA, onB } = await activityOnBoth(instances, members);
     // Two editors of one section, one per instance.
-    const alice = new CollabClient(a.url, token, section.id);
-    const bob = new CollabClient(b.url, otherToken, section.id);
-    await Promise.all([alice.connect(), bob.connect()]);
+    const { alice, bob } = await editorsOnBoth(instances, members);
     // A socket authenticated before the outage, to subscribe during it.
     const early = observedClient(b.url, token);
     await early.connected;
@@ -86,7 +50,7 @@ describe('PostgreSQL outage', () => {
       expect(answer.body.data?.updateCollective.__typename).toBe('MutationUpdateCollectiveSuccess');
       acknowledged += 1;
     }
-    for (let i = 0; i < 10; i += 1) type(i % 2 ? alice : bob, `avant${i} `);
+    for (let i = 0; i < 10; i += 1) typeInto(i % 2 ? alice : bob, `avant${i} `);
     await Promise.all([alice.settled(), bob.settled(), onA.inbox.waitFor(3, 30_000), onB.inbox.waitFor(3, 30_000)]);
     expect(alice.rejected).toEqual([]);
 
@@ -131,7 +95,7 @@ describe('PostgreSQL outage', () => {
 
     // Both instances notice (their event-log poll fails) and stay up; editors keep typing offline meanwhile.
     await Promise.all([logged(a, /event log cannot be read/, fromA), logged(b, /event log cannot be read/, fromB)]);
-    for (let i = 0; i < 6; i += 1) type(i % 2 ? alice : bob, `pendant${i} `);
+    for (let i = 0; i < 6; i += 1) typeInto(i % 2 ? alice : bob, `pendant${i} `);
     // Several seconds of outage, during which callers keep getting UNAVAILABLE.
     let unavailableAnswers = 1;
     while (Date.now() - stoppedAt < 4_000) {
@@ -180,30 +144,21 @@ describe('PostgreSQL outage', () => {
     await Promise.all([logged(a, /delivery resumed/, fromA), logged(b, /delivery resumed/, fromB)]);
 
     // Subscribers that stayed connected resume where they were: every event once, in order.
-    const logged_ = await db.prisma.eventLog.findMany({
-      where: { collectiveId: collective.id, position: { gt: head } },
-      orderBy: { position: 'asc' },
-    });
+    const logged_ = await loggedSince(db, collective.id, head);
     const expected = logged_.filter((row) => row.type === 'collective.updated').map((row) => row.position.toString());
     expect(expected).toHaveLength(acknowledged);
-    await Promise.all([onA.inbox.waitFor(logged_.length, 30_000), onB.inbox.waitFor(logged_.length, 30_000)]);
-    expect(positions(onA.inbox)).toEqual(logged_.map((row) => row.position.toString()));
-    expect(positions(onB.inbox)).toEqual(logged_.map((row) => row.position.toString()));
-    expect([...onA.inbox.errors, ...onB.inbox.errors]).toEqual([]);
+    await expectEveryEventOnce([onA.inbox, onB.inbox], logged_);
 
     // Editors reconnect (as the web editor does after 1013 or a failed push) and hand over what they typed.
     await Promise.all([alice.abandon(), bob.abandon()]);
     await Promise.all([alice.connect(), bob.connect()]);
     await Promise.all([alice.settled(), bob.settled()]);
     // Everything each editor typed (its own client's clock) is stored: a fresh reader holds it all.
-    const typed = new Map([
-      [alice.doc.clientID, Y.getState(alice.doc.store, alice.doc.clientID)],
-      [bob.doc.clientID, Y.getState(bob.doc.store, bob.doc.clientID)],
-    ]);
+    const typed = typedBy(alice, bob);
     const reader = new CollabClient(b.url, token, section.id);
     await reader.connect();
     await until(
-      () => [...typed].every(([client, clock]) => Y.getState(reader.doc.store, client) >= clock),
+      () => holdsTyped(reader.doc, typed),
       () => `the reader to hold ${JSON.stringify([...typed])}: ${textOf(reader.body)}`,
     );
     for (const word of [

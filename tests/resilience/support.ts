@@ -1,8 +1,15 @@
 import type { Client } from 'graphql-ws';
 import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, expect, onTestFailed } from 'vitest';
 import WebSocket from 'ws';
+import { openSession } from '../../server/src/auth/sessions.js';
+import { type Database, openDatabase } from '../../server/src/db/database.js';
 import type { Json } from '../support/app.js';
-import type { ServerProcess } from '../support/processes.js';
+import { CollabClient, sectionScenario } from '../support/collab.js';
+import { type Inbox, sseSubscribe, subscribe, wsClient } from '../support/live.js';
+import { type ServerProcess, startServerProcess } from '../support/processes.js';
+import { gid } from '../support/scenario.js';
+import { type PostgresService, type Service, startPostgres, startRedis } from '../support/services.js';
 
 /** One GraphQL request over HTTP: its status, body and how long it took. */
 export interface Answer {
@@ -107,4 +114,94 @@ export function readiness(servers: ServerProcess[], expected: boolean, timeoutMs
     () => `/ready to turn ${expected}`,
     timeoutMs,
   );
+}
+
+/** Two real server processes sharing a throwaway PostgreSQL and Redis, and a database connection of the test's own. */
+export interface TwoInstances {
+  postgres: PostgresService;
+  redis: Service;
+  a: ServerProcess;
+  b: ServerProcess;
+  db: Database;
+}
+
+/**
+ * Starts, before the file's tests, a throwaway PostgreSQL and Redis (never the shared ones), two server processes
+ * on them (logging at info, so that tests can await their lines; `env` adds settings) and a database connection;
+ * kills and disposes of everything after. The returned object is filled in once `beforeAll` has run.
+ */
+export function twoInstances(env: Record<string, string> = {}): TwoInstances {
+  const instances = {} as TwoInstances;
+  beforeAll(async () => {
+    [instances.postgres, instances.redis] = await Promise.all([startPostgres(), startRedis()]);
+    const url = await instances.postgres.createDatabase();
+    const settings = { DATABASE_URL: url, REDIS_URL: instances.redis.url, LOG_LEVEL: 'info', ...env };
+    [instances.a, instances.b] = await Promise.all([startServerProcess(settings), startServerProcess(settings)]);
+    instances.db = await openDatabase({ databaseUrl: url });
+  }, 180_000);
+  afterAll(async () => {
+    await Promise.all([instances.a?.stop('SIGKILL'), instances.b?.stop('SIGKILL')]);
+    await instances.db?.close();
+    await Promise.all([instances.postgres?.dispose(), instances.redis?.dispose()]);
+  });
+  return instances;
+}
+
+/** When the running test fails, prints the end (`chars` characters) of both servers' output. */
+export function printOutputOnFailure({ a, b }: TwoInstances, chars: number): void {
+  onTestFailed(() => {
+    process.stderr.write(`--- A\n${a.output().slice(-chars)}\n--- B\n${b.output().slice(-chars)}\n`);
+  });
+}
+
+/** A collective's section with two members (its animator first), each with a session. */
+export async function twoMembers(db: Database) {
+  const { members, collective, section } = await sectionScenario(db.prisma, { members: 2 });
+  const [animator, other] = members as [(typeof members)[0], (typeof members)[0]];
+  const { token } = await openSession(db.prisma, animator.id, 3_600_000);
+  const { token: otherToken } = await openSession(db.prisma, other.id, 3_600_000);
+  return { collective, section, collectiveId: gid('Collective', collective.id), token, otherToken };
+}
+
+export const ACTIVITY = /* GraphQL */ `
+  subscription($id: ID!, $after: String) { collectiveActivity(collectiveId: $id, after: $after) { ... on ActivityEvent { position type } } }
+`;
+export const UPDATE = /* GraphQL */ `
+  mutation($id: ID!, $p: String!) { updateCollective(input: { id: $id, purpose: $p }) { __typename } }
+`;
+
+/**
+ * The collective's activity from the log's head on, subscribed on both instances and both transports: graphql-ws
+ * on B with the first member's session, SSE on A with the other's.
+ */
+export async function activityOnBoth({ a, b, db }: TwoInstances, members: Awaited<ReturnType<typeof twoMembers>>) {
+  const head = (await db.prisma.eventLog.findFirst({ orderBy: { position: 'desc' } }))?.position ?? 0n;
+  const variables = { id: members.collectiveId, after: head.toString() };
+  const onB = subscribe(wsClient(b.url, members.token), ACTIVITY, variables);
+  const onA = sseSubscribe(a.url, members.otherToken, ACTIVITY, variables);
+  return { head, onA, onB };
+}
+
+/** Two editors of the section, connected: alice on A (the first member), bob on B (the other). */
+export async function editorsOnBoth({ a, b }: TwoInstances, members: Awaited<ReturnType<typeof twoMembers>>) {
+  const alice = new CollabClient(a.url, members.token, members.section.id);
+  const bob = new CollabClient(b.url, members.otherToken, members.section.id);
+  await Promise.all([alice.connect(), bob.connect()]);
+  return { alice, bob };
+}
+
+/** The positions an inbox of `collectiveActivity` received, in order. */
+export const positions = (inbox: Inbox): string[] =>
+  inbox.received.map((message) => message.collectiveActivity.position as string);
+
+/** The collective's events logged after `head`, in order. */
+export function loggedSince(db: Database, collectiveId: string, head: bigint) {
+  return db.prisma.eventLog.findMany({ where: { collectiveId, position: { gt: head } }, orderBy: { position: 'asc' } });
+}
+
+/** Every subscriber received every logged event once, in order, and no error. */
+export async function expectEveryEventOnce(inboxes: Inbox[], logged: ReadonlyArray<{ position: bigint }>): Promise<void> {
+  await Promise.all(inboxes.map((inbox) => inbox.waitFor(logged.length, 30_000)));
+  for (const inbox of inboxes) expect(positions(inbox)).toEqual(logged.map((row) => row.position.toString()));
+  expect(inboxes.flatMap((inbox) => inbox.errors)).toEqual([]);
 }

@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { openSession } from '../../server/src/auth/sessions.js';
-import { type Database, openDatabase } from '../../server/src/db/database.js';
-import { post, until } from '../resilience/support.js';
-import { CollabClient, sectionScenario, textOf } from '../support/collab.js';
-import { type ServerProcess, startServerProcess } from '../support/processes.js';
+import { editorsOnBoth, post, printOutputOnFailure, twoInstances, twoMembers, until } from '../resilience/support.js';
+import { textOf, typeInto } from '../support/collab.js';
 import { gid } from '../support/scenario.js';
-import { type PostgresService, type Service, startPostgres, startRedis } from '../support/services.js';
 
 // Issue 10 item 5: the pub/sub message for a section update is a hint. Redis (a throwaway one, never the shared
 // 6379) stops for a few seconds while editors on two instances type; every acknowledged edit is stored meanwhile
@@ -20,59 +16,27 @@ const CATCH_UP_BOUND_MS = 15_000;
 
 const CONTENT = /* GraphQL */ `query($id: ID!) { node(id: $id) { ... on TenderSection { content { markdown } } } }`;
 
-function type(client: CollabClient, words: string): void {
-  const body = client.body;
-  if (body.length === 0) body.insert(0, [new Y.XmlElement('paragraph')]);
-  const paragraph = body.get(0) as Y.XmlElement;
-  if (paragraph.length === 0) paragraph.insert(0, [new Y.XmlText()]);
-  const text = paragraph.get(0) as Y.XmlText;
-  text.insert(text.length, words);
-}
-
 /** Whether `doc` holds everything `other` wrote (its own client's clock). */
 const holds = (doc: Y.Doc, other: Y.Doc) => Y.getState(doc.store, other.clientID) >= Y.getState(other.store, other.clientID);
 
 describe('Cross-instance catch-up', () => {
-  let postgres: PostgresService;
-  let redis: Service;
-  let a: ServerProcess;
-  let b: ServerProcess;
-  let db: Database;
-
-  beforeAll(async () => {
-    [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-    const url = await postgres.createDatabase();
-    const env = { DATABASE_URL: url, REDIS_URL: redis.url, LOG_LEVEL: 'info' };
-    [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
-    db = await openDatabase({ databaseUrl: url });
-  }, 180_000);
-
-  afterAll(async () => {
-    await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
-    await db?.close();
-    await Promise.all([postgres?.dispose(), redis?.dispose()]);
-  });
+  const instances = twoInstances();
 
   it('should bring every acknowledged edit to every editor and content answer after Redis was away', async () => {
-    onTestFailed(() => {
-      process.stderr.write(`--- A\n${a.output().slice(-6000)}\n--- B\n${b.output().slice(-6000)}\n`);
-    });
-    const { members, section } = await sectionScenario(db.prisma, { members: 2 });
-    const [first, second] = members as [(typeof members)[0], (typeof members)[0]];
-    const { token } = await openSession(db.prisma, first.id, 3_600_000);
-    const { token: otherToken } = await openSession(db.prisma, second.id, 3_600_000);
-    const alice = new CollabClient(a.url, token, section.id);
-    const bob = new CollabClient(b.url, otherToken, section.id);
-    await Promise.all([alice.connect(), bob.connect()]);
+    const { redis, a, b, db } = instances;
+    printOutputOnFailure(instances, 6000);
+    const members = await twoMembers(db);
+    const { section, token, otherToken } = members;
+    const { alice, bob } = await editorsOnBoth(instances, members);
 
     // Before: hints flow through Redis.
-    type(alice, 'avant ');
+    typeInto(alice, 'avant ');
     await alice.settled();
     await until(
       () => holds(bob.doc, alice.doc),
       () => 'bob to receive alice’s first words through Redis',
     );
-    type(bob, 'ensemble ');
+    typeInto(bob, 'ensemble ');
     await bob.settled();
     await until(
       () => holds(alice.doc, bob.doc),
@@ -82,8 +46,8 @@ describe('Cross-instance catch-up', () => {
     // Redis away: both keep typing; every push is acknowledged (stored), its hint lost.
     await redis.stop();
     for (let i = 0; i < 8; i += 1) {
-      type(alice, `alice${i} `);
-      type(bob, `bob${i} `);
+      typeInto(alice, `alice${i} `);
+      typeInto(bob, `bob${i} `);
       await Promise.all([alice.settled(), bob.settled()]);
     }
     expect([...alice.rejected, ...bob.rejected]).toEqual([]);

@@ -177,6 +177,26 @@ export class CollabClient {
   }
 }
 
+/** Types `words` at the end of the first paragraph of a CollabClient's body (made if the body is empty). */
+export function typeInto(client: CollabClient, words: string): void {
+  const body = client.body;
+  if (body.length === 0) body.insert(0, [new Y.XmlElement('paragraph')]);
+  const paragraph = body.get(0) as Y.XmlElement;
+  if (paragraph.length === 0) paragraph.insert(0, [new Y.XmlText()]);
+  const text = paragraph.get(0) as Y.XmlText;
+  text.insert(text.length, words);
+}
+
+/** What each editor typed so far, as its own client's clock (Yjs client ID → clock). */
+export function typedBy(...editors: CollabClient[]): Map<number, number> {
+  return new Map(editors.map((editor) => [editor.doc.clientID, Y.getState(editor.doc.store, editor.doc.clientID)]));
+}
+
+/** Whether `doc` holds everything `typed` counts (see `typedBy`). */
+export function holdsTyped(doc: Y.Doc, typed: ReadonlyMap<number, number>): boolean {
+  return [...typed].every(([client, clock]) => Y.getState(doc.store, client) >= clock);
+}
+
 /** Plain text of a section body: every text node, block by block. */
 export function textOf(fragment: Y.XmlFragment): string {
   return fragment
