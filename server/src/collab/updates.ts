@@ -41,33 +41,56 @@ const ELEMENT: Place = { kind: 'element' };
 const TEXT: Place = { kind: 'text' };
 const DISCARDED: Place = { kind: 'discarded' };
 
-/** Structs of updates not in the document yet (the one judged, and those accepted before it in a batch), by client. */
+/** A struct known here, and the first clock it stands for (a later duplicate covers only what is new). */
+interface Entry {
+  from: number;
+  struct: Struct;
+}
+
+/**
+ * Structs of updates not in the document yet (the one judged, and those accepted before it in a batch), by
+ * client. Each client's entries are sorted by clock and never overlap, so a lookup is a binary search (as Yjs's
+ * own `findIndexSS`): judging an update costs O(n log n) in its structs, not O(n²) (9,000 pasted paragraphs).
+ * A struct repeating clocks already known covers only the clocks after them: Yjs keeps the first struct it
+ * integrated for a clock and skips later copies.
+ */
 export class PendingStructs {
-  readonly #byClient = new Map<number, Struct[]>();
+  readonly #byClient = new Map<number, Entry[]>();
 
   add(structs: readonly Struct[]): void {
     for (const struct of structs) {
       if (struct instanceof Y.Skip) continue;
-      const list = this.#byClient.get(struct.id.client) ?? [];
-      list.push(struct);
-      this.#byClient.set(struct.id.client, list);
+      const { client, clock } = struct.id;
+      const list = this.#byClient.get(client);
+      if (!list) {
+        this.#byClient.set(client, [{ from: clock, struct }]);
+        continue;
+      }
+      const end = this.end(client);
+      if (clock >= end) list.push({ from: clock, struct });
+      else if (clock + struct.length > end) list.push({ from: end, struct });
+      // else: every clock of it is known already (a duplicate).
     }
   }
 
   /** The next clock of `client` known here (0 when none). */
   end(client: number): number {
-    const list = this.#byClient.get(client);
-    const last = list?.at(-1);
-    return last ? last.id.clock + last.length : 0;
+    const last = this.#byClient.get(client)?.at(-1);
+    return last ? last.struct.id.clock + last.struct.length : 0;
   }
 
+  /** The struct holding clock `id.clock` of `id.client`, if known here. O(log n). */
   find(id: Y.ID): Struct | undefined {
     const list = this.#byClient.get(id.client);
     if (!list) return undefined;
-    // Lists are short (one update's structs per client): a scan from the end is enough.
-    for (let i = list.length - 1; i >= 0; i -= 1) {
-      const struct = list[i] as Struct;
-      if (struct.id.clock <= id.clock && id.clock < struct.id.clock + struct.length) return struct;
+    let low = 0;
+    let high = list.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const entry = list[middle] as Entry;
+      if (id.clock < entry.from) high = middle - 1;
+      else if (id.clock >= entry.struct.id.clock + entry.struct.length) low = middle + 1;
+      else return entry.struct;
     }
     return undefined;
   }
@@ -133,6 +156,14 @@ export function judgeUpdate(doc: Y.Doc, update: Uint8Array, pending: PendingStru
     throw new InvalidUpdateError('Not a Yjs update.');
   }
   const structs = decoded.structs as Struct[];
+  // Yjs writes each client's structs once, in clock order. Clocks going back mean a client listed twice, whose
+  // last list Yjs alone would apply: refused, so what is judged here is what Yjs applies.
+  const ends = new Map<number, number>();
+  for (const struct of structs) {
+    const { client, clock } = struct.id;
+    if (clock < (ends.get(client) ?? 0)) throw new InvalidUpdateError('An update lists changes of one client out of order.');
+    ends.set(client, clock + struct.length);
+  }
   const own = new PendingStructs();
   own.add(structs);
   let missing = false;
