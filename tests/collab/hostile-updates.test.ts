@@ -3,15 +3,18 @@ import * as Y from 'yjs';
 import { checkUpdate, InvalidUpdateError } from '../../server/src/collab/documents.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { sectionScenario, textOf } from '../support/collab.js';
+import { subscribe, wsClient } from '../support/live.js';
 import { gid } from '../support/scenario.js';
 
-// Attack findings on co-editing (ATTACK.md 2): one large push used to stall the server (judging it scanned a
-// list per lookup: quadratic in its structs); it must be judged and applied whole.
+// Attack findings on co-editing (ATTACK.md 2, 7): one large push used to stall the server (judging it scanned a
+// list per lookup: quadratic in its structs); it must be judged and applied whole. Yjs bytes a client sends
+// that do not decode are its mistake (BAD_USER_INPUT, MALFORMED_UPDATE), never the server's.
 let t: TestApp;
+let url: string;
 
 beforeAll(async () => {
   t = await createTestApp();
-  await t.app.start();
+  url = await t.app.start();
   // Word counts are recounted after pushes on a timer: not what these tests look at.
   t.app.documents.onStored = null;
 });
@@ -79,5 +82,41 @@ describe('Large and crafted updates', () => {
     const token = await t.tokenFor((members[0] as { id: string }).id);
     expect(await push(token, section.id, twice)).toMatchObject({ field: 'input.update', rule: 'MALFORMED_UPDATE' });
     expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId: section.id } })).toBe(0);
+  });
+
+  it('refuses a sync state vector that does not decode as one, as it refuses one that is not base64', async () => {
+    const { members, section } = await sectionScenario(t.db.prisma);
+    const token = await t.tokenFor((members[0] as { id: string }).id);
+    const client = wsClient(url, token);
+    const sync = (stateVector: string) =>
+      subscribe(client, 'subscription($s: ID!, $v: String) { sectionSync(sectionId: $s, stateVector: $v) { kind } }', {
+        s: gid('TenderSection', section.id),
+        v: stateVector,
+      });
+    try {
+      const garbage = [
+        '***', // not base64 (refused before)
+        '////', // base64 of 0xff 0xff 0xff: lib0 "Unexpected end of array"
+        Buffer.from(new Uint8Array(1_000_000).fill(0x81)).toString('base64'), // lib0 "Integer out of Range"
+      ];
+      for (const stateVector of garbage) {
+        const { inbox, stop } = sync(stateVector);
+        await inbox.waitForEnd();
+        stop();
+        expect(inbox.received).toEqual([]);
+        const [error] = inbox.errors.flat() as Array<{ message: string; extensions?: Record<string, unknown> }>;
+        expect(error?.extensions, stateVector.slice(0, 8)).toMatchObject({
+          code: 'BAD_USER_INPUT',
+          rule: 'MALFORMED_UPDATE',
+          field: 'stateVector',
+        });
+      }
+      // A real state vector still syncs.
+      const { inbox, stop } = sync(Buffer.from(Y.encodeStateVector(new Y.Doc())).toString('base64'));
+      expect(await inbox.waitFor(1)).toEqual([{ sectionSync: { kind: 'SYNC' } }]);
+      stop();
+    } finally {
+      await client.dispose();
+    }
   });
 });

@@ -240,3 +240,18 @@ export function judgeUpdate(doc: Y.Doc, update: Uint8Array, pending: PendingStru
 export function checkUpdateShape(update: Uint8Array): void {
   judgeUpdate(new Y.Doc(), update, new PendingStructs());
 }
+
+/**
+ * Reads a state vector a client sent (`Y.encodeStateVector`: a count, then client ID and next clock pairs, lib0
+ * varints): the next clock of each client it knows. Bytes that do not read as one (lib0 throws "Unexpected end
+ * of array" or "Integer out of Range") are the client's mistake, not the server's.
+ *
+ * @throws InvalidUpdateError when `bytes` is not a state vector.
+ */
+export function decodeStateVector(bytes: Uint8Array): Map<number, number> {
+  try {
+    return Y.decodeStateVector(bytes);
+  } catch {
+    throw new InvalidUpdateError('Not a Yjs state vector.');
+  }
+}

@@ -5,6 +5,7 @@ import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
 import type { SectionUpdateMessage } from '../collab/documents.js';
 import { colourOf, type Presence, presenceKey } from '../collab/presence.js';
+import { decodeStateVector, InvalidUpdateError } from '../collab/updates.js';
 import type { Context } from '../context.js';
 import * as tenders from '../domain/tenders.js';
 import { NotFoundError, RuleViolationError } from '../errors.js';
@@ -105,10 +106,22 @@ function reachOf(messages: readonly SectionUpdateMessage[]): bigint | null {
   return through;
 }
 
-/** Parses the section and state vector of a sync subscription (refusals are typed, see the lifecycle). */
+/**
+ * Parses the section and state vector of a sync subscription (refusals are typed, see the lifecycle).
+ *
+ * @throws RuleViolationError `MALFORMED_UPDATE` on `stateVector` when it is not base64 or not a Yjs state vector.
+ */
 function syncArgs(args: { sectionId: string | number; stateVector?: string | null }) {
   const sectionId = idOf(decodeGlobalId(String(args.sectionId)), 'TenderSection', 'sectionId');
-  return { sectionId, vector: args.stateVector ? decodeBase64(args.stateVector, 'stateVector') : null };
+  if (!args.stateVector) return { sectionId, vector: null };
+  const vector = decodeBase64(args.stateVector, 'stateVector');
+  try {
+    decodeStateVector(vector);
+  } catch (error) {
+    if (error instanceof InvalidUpdateError) throw new RuleViolationError('stateVector', 'MALFORMED_UPDATE', error.message);
+    throw error;
+  }
+  return { sectionId, vector };
 }
 
 function syncStream(
