@@ -28,7 +28,7 @@ import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
 import { InFlight, useInFlight } from './transport/drain.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
-import { identityBodiesOnly, Router, requestListener, requestPath, useBadRequestParams } from './transport/http.js';
+import { identityBodiesOnly, Router, requestListener, requestPath, useRequestParsing } from './transport/http.js';
 import { useIdempotencyKeys } from './transport/idempotency.js';
 import { corsSetting, offlineGraphiQL, productionPlugins, securityHeaders } from './transport/security.js';
 import { SSE_STREAM_PATH, useSingleConnectionSse } from './transport/sse.js';
@@ -117,6 +117,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     landingPage: false,
     logging: yogaLogger,
     maxRequestBodySize: config.http.maxBodyBytes,
+    // File uploads are not a feature: a multipart POST is refused 415 (useRequestParsing).
+    multipart: false,
     // PostgreSQL or Redis unreachable: UNAVAILABLE (503, retryable) instead of "Unexpected error".
     maskedErrors: { maskError: maskUnavailable },
     context: (initial) => createContext(server, initial),
@@ -128,7 +130,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       ...productionPlugins(config.security),
       useCallerLimits(config.limits),
       useValidText(),
-      useBadRequestParams(),
+      useRequestParsing({ maxJsonDepth: config.limits.maxJsonDepth }),
       metrics.graphqlPlugin(),
       useOperationObservability(metrics),
       useInFlight(inFlight),
@@ -212,7 +214,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   );
 
-  const websocket = attachGraphqlWs(http, yoga, db.prisma, live, config.limits.ws);
+  const websocket = attachGraphqlWs(http, yoga, db.prisma, live, config.limits.ws, config.limits.maxJsonDepth);
   metrics.watch({
     openSockets: () => websocket.server.clients.size,
     liveConnections: () => live.connectionCount,

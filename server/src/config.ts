@@ -74,9 +74,23 @@ export interface Limits {
     maxOperationsPerSocket: number;
     /** Messages one socket may send in a second (`WS_MAX_MESSAGES_PER_SECOND`, 100); past it the socket is closed 4429. */
     maxMessagesPerSecond: number;
-    /** Open sockets per member, or per address for anonymous ones (`WS_MAX_SOCKETS_PER_USER`, 20); past it 4429. */
+    /**
+     * Open sockets per member, or per address for anonymous ones and for every socket until its connection_init
+     * is accepted (`WS_MAX_SOCKETS_PER_USER`, 20); past it 4429.
+     */
     maxSocketsPerUser: number;
+    /**
+     * Largest message, in bytes, before the socket's connection_init is accepted (`WS_MAX_INIT_PAYLOAD_BYTES`,
+     * 16 KiB: a connection_init carries a token); past it the socket is closed 1009.
+     */
+    maxInitPayloadBytes: number;
   };
+  /**
+   * Deepest nesting of arrays and objects in a JSON request body, query-string parameter or graphql-ws message
+   * (`JSON_MAX_DEPTH`, 64; the web app's deepest, a presence cursor in its variables, is under 10). Past it:
+   * HTTP 400 `BAD_USER_INPUT` (`limit: jsonDepth`), a socket closed 4400, before the JSON is parsed.
+   */
+  maxJsonDepth: number;
   /** GraphQL requests one caller (bearer token, or address) has in flight over HTTP (`HTTP_MAX_IN_FLIGHT_PER_CALLER`, 16). */
   maxInflightPerCaller: number;
   /** SSE streams open at once per member, or per address when anonymous (`SSE_MAX_STREAMS_PER_USER`, 20). */
@@ -182,7 +196,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         maxOperationsPerSocket: numberFrom(env.WS_MAX_OPERATIONS_PER_SOCKET, 50),
         maxMessagesPerSecond: numberFrom(env.WS_MAX_MESSAGES_PER_SECOND, 100),
         maxSocketsPerUser: numberFrom(env.WS_MAX_SOCKETS_PER_USER, 20),
+        maxInitPayloadBytes: numberFrom(env.WS_MAX_INIT_PAYLOAD_BYTES, 16 * 1024),
       },
+      maxJsonDepth: numberFrom(env.JSON_MAX_DEPTH, 64),
       maxInflightPerCaller: numberFrom(env.HTTP_MAX_IN_FLIGHT_PER_CALLER, 16),
       maxSseStreamsPerUser: numberFrom(env.SSE_MAX_STREAMS_PER_USER, 20),
       signIn: {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { createGraphQLError, type GraphQLParams, type Plugin } from 'graphql-yoga';
+import { jsonTooDeep } from '../limits/json.js';
 import { logger } from '../observability/log.js';
 
 /** Handles one HTTP request. A rejected promise (or a throw) is answered 500 and logged, never left unhandled. */
@@ -142,22 +143,84 @@ export function identityBodiesOnly(handler: RouteHandler): RouteHandler {
   };
 }
 
+/** Content types a GraphQL POST may have (the GraphQL-over-HTTP spec's JSON ones); anything else is a 415. */
+const JSON_TYPES = ['application/json', 'application/graphql+json'];
+
+/** The media type of a `Content-Type` header, without parameters, in lower case. */
+function mediaType(request: Request): string {
+  return (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** A 400 for a request whose parameters are not what GraphQL over HTTP expects. */
+function badRequest(message: string): GraphQLError {
+  return createGraphQLError(message, { extensions: { http: { status: 400 }, code: 'BAD_REQUEST' } });
+}
+
+/** A 400 `BAD_USER_INPUT` (`limit: jsonDepth`) for JSON nested past the limit, refused before it is parsed. */
+export function jsonTooDeepError(maxDepth: number): GraphQLError {
+  return createGraphQLError(`The request's JSON is nested more than ${maxDepth} levels deep.`, {
+    extensions: { http: { status: 400 }, code: 'BAD_USER_INPUT', limit: 'jsonDepth', maxDepth },
+  });
+}
+
 /**
- * Yoga plugin: request parameters that do not parse (`variables=` that is not JSON, say) are the client's
- * fault, a 400 `BAD_REQUEST`; Yoga's own parsers let such a `SyntaxError` through as a 500.
+ * Yoga plugin for how GraphQL requests are read (GraphQL over HTTP):
+ * - a POST must be JSON (`application/json`, `application/graphql+json`): form, multipart (file uploads are not a
+ *   feature), `application/graphql` and anything else are answered 415 `BAD_REQUEST`, never executed;
+ * - JSON nested more than `maxJsonDepth` levels (the body, or a GET's `variables`/`extensions`) is refused 400
+ *   `BAD_USER_INPUT` after one linear scan, before `JSON.parse` spends time on it;
+ * - a body or parameters that do not parse are a 400 `BAD_REQUEST` whose error quotes nothing of the request (Yoga's
+ *   own JSON parser echoes the parser's message, body excerpt included, in `extensions.originalError`; its other
+ *   parsers let a `SyntaxError` through as a 500).
+ * Its parser is wrapped afterwards by Yoga's body-size limit (`maxRequestBodySize`).
  */
-export function useBadRequestParams(): Plugin {
+export function useRequestParsing(options: { maxJsonDepth: number }): Plugin {
+  const { maxJsonDepth } = options;
   return {
-    onRequestParse: ({ requestParser, setRequestParser }) => {
+    onRequestParse: ({ request, requestParser, setRequestParser, endResponse }) => {
+      if (request.method === 'POST' && !JSON_TYPES.includes(mediaType(request))) {
+        endResponse(
+          Response.json(
+            {
+              errors: [
+                {
+                  message: 'GraphQL requests are accepted as application/json only.',
+                  extensions: { code: 'BAD_REQUEST' },
+                },
+              ],
+            },
+            { status: 415, headers: { accept: JSON_TYPES.join(', ') } },
+          ),
+        );
+        return;
+      }
+      if (request.method === 'POST') {
+        setRequestParser(async (req) => {
+          const text = await req.text();
+          if (jsonTooDeep(text, maxJsonDepth)) throw jsonTooDeepError(maxJsonDepth);
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            throw badRequest('POST body sent invalid JSON.');
+          }
+          if (typeof body !== 'object' || body === null) throw badRequest('POST body is expected to be a JSON object.');
+          return body as GraphQLParams;
+        });
+        return;
+      }
       if (!requestParser) return;
-      setRequestParser(async (request) => {
+      setRequestParser(async (req) => {
+        const search = new URL(req.url).searchParams;
+        for (const name of ['variables', 'extensions']) {
+          const value = search.get(name);
+          if (value && jsonTooDeep(value, maxJsonDepth)) throw jsonTooDeepError(maxJsonDepth);
+        }
         try {
-          return await requestParser(request);
+          return await requestParser(req);
         } catch (error) {
           if (error instanceof GraphQLError) throw error;
-          throw createGraphQLError('Malformed GraphQL request parameters.', {
-            extensions: { http: { status: 400 }, code: 'BAD_REQUEST' },
-          });
+          throw badRequest('Malformed GraphQL request parameters.');
         }
       });
     },

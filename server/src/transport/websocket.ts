@@ -46,13 +46,17 @@ export function attachGraphqlWs(
   prisma: PrismaClient,
   lifecycle: Lifecycle,
   limits: Limits['ws'],
+  maxJsonDepth: number,
 ): GraphqlWebSocket {
   // graphql-ws on the same port and path: Yoga's envelop runs the operation, so plugins and context apply.
   // ws closes a socket whose message is past maxPayload with 1009 (its own default would be 100 MiB).
   const wsServer = new WebSocketServer({ server: http, path: GRAPHQL_PATH, maxPayload: limits.maxPayloadBytes });
-  const socketLimits = new SocketLimits(limits);
-  // Before graphql-ws' own listeners: the message rate is checked ahead of anything graphql-ws does.
-  wsServer.on('connection', (socket, request) => socketLimits.watchMessages(socket, request));
+  const socketLimits = new SocketLimits(limits, maxJsonDepth);
+  // Before graphql-ws' own listeners: every socket counts against its address from the start, and each message
+  // is checked (rate, size before connection_init, JSON depth) ahead of anything graphql-ws does with it.
+  wsServer.on('connection', (socket, request) => {
+    if (socketLimits.arrive(socket, request)) socketLimits.watchMessages(socket, request);
+  });
   // One connection per socket, made once it is authenticated; every operation on the socket shares it.
   const connections = new WeakMap<object, LiveConnection>();
   // The socket's request id: its upgrade request's x-request-id when usable, a new one otherwise.
