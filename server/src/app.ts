@@ -129,7 +129,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       ...useQueryLimits(config.limits.query),
       ...productionPlugins(config.security),
       useCallerLimits(config.limits),
-      useValidText(),
+      useValidText(config.limits.query),
       useRequestParsing({ maxJsonDepth: config.limits.maxJsonDepth }),
       metrics.graphqlPlugin(),
       useOperationObservability(metrics),

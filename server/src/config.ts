@@ -65,6 +65,13 @@ export interface Limits {
     maxTokens: number;
     /** Directives in one document (`GRAPHQL_MAX_DIRECTIVES`, 10). */
     maxDirectives: number;
+    /**
+     * Most entries in one list argument or list input field, variables and literals alike (`GRAPHQL_MAX_LIST_ITEMS`,
+     * 100: `nodes(ids:)`, product owners, deal partners, lots… the web app never sends more than a few dozen).
+     */
+    maxListItems: number;
+    /** Deepest nesting of arrays and objects in an operation's variables (`GRAPHQL_MAX_INPUT_DEPTH`, 32; the web app's is 4). */
+    maxInputDepth: number;
   };
   /** graphql-ws sockets. */
   ws: {
@@ -190,6 +197,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         maxAliases: numberFrom(env.GRAPHQL_MAX_ALIASES, 15),
         maxTokens: numberFrom(env.GRAPHQL_MAX_TOKENS, 3_000),
         maxDirectives: numberFrom(env.GRAPHQL_MAX_DIRECTIVES, 10),
+        maxListItems: numberFrom(env.GRAPHQL_MAX_LIST_ITEMS, 100),
+        maxInputDepth: numberFrom(env.GRAPHQL_MAX_INPUT_DEPTH, 32),
       },
       ws: {
         maxPayloadBytes: numberFrom(env.WS_MAX_PAYLOAD_BYTES, numberFrom(env.HTTP_MAX_BODY_BYTES, 2 * 1024 * 1024)),

@@ -1,4 +1,18 @@
-import { type DocumentNode, GraphQLError, Kind, visit } from 'graphql';
+import {
+  type DocumentNode,
+  GraphQLError,
+  type GraphQLInputType,
+  type GraphQLSchema,
+  isInputObjectType,
+  isInputType,
+  isListType,
+  isNonNullType,
+  Kind,
+  TypeInfo,
+  typeFromAST,
+  visit,
+  visitWithTypeInfo,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { logger } from '../observability/log.js';
 
@@ -16,24 +30,88 @@ export function isInvalidText(value: string): boolean {
   return INVALID_TEXT.test(value);
 }
 
-/** The path of the first string (or object key) in a JSON value that holds invalid text, or null. */
-function findInvalid(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return isInvalidText(value) ? path : null;
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = findInvalid(item, `${path}.${index}`);
-      if (found) return found;
+/**
+ * The first fault of a JSON value (the operation's variables): the path of a string or object key holding
+ * invalid text (`INVALID_TEXT`), or of a value nested deeper than `maxDepth` arrays/objects. Walked with an
+ * explicit stack, so no nesting depth can overflow the call stack (a recursion did: `RangeError`, a 500).
+ */
+function findInvalid(root: unknown, rootPath: string, maxDepth: number): { path: string; fault: 'text' | 'depth' } | null {
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: root, path: rootPath, depth: 0 }];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const { value, path, depth } = next;
+    if (typeof value === 'string') {
+      if (isInvalidText(value)) return { path, fault: 'text' };
+      continue;
     }
-    return null;
-  }
-  if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (isInvalidText(key)) return `${path}.${key}`;
-      const found = findInvalid(item, `${path}.${key}`);
-      if (found) return found;
+    if (!value || typeof value !== 'object') continue;
+    if (depth >= maxDepth) return { path, fault: 'depth' };
+    // Pushed in reverse, so entries are checked in order.
+    const entries = Array.isArray(value) ? [...value.entries()] : Object.entries(value);
+    for (let index = entries.length - 1; index >= 0; index--) {
+      const [key, item] = entries[index] as [string | number, unknown];
+      if (typeof key === 'string' && isInvalidText(key)) return { path: `${path}.${key}`, fault: 'text' };
+      stack.push({ value: item, path: `${path}.${key}`, depth: depth + 1 });
     }
   }
   return null;
+}
+
+/**
+ * The first list the operation's variables hold, for an argument or input field of a list type, with more than
+ * `maxItems` entries: its path (`variables.input.ownerIds`) and length, or null. Walked by the variables'
+ * declared types (lists and input objects; a `JSON` scalar's own arrays are not lists of the schema).
+ */
+function findLongListInVariables(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  maxItems: number,
+): { where: string; length: number } | null {
+  const stack: Array<{ value: unknown; type: GraphQLInputType; path: string }> = [];
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    for (const variable of definition.variableDefinitions ?? []) {
+      const type = typeFromAST(schema, variable.type);
+      const name = variable.variable.name.value;
+      if (isInputType(type) && name in variables) stack.push({ value: variables[name], type, path: `variables.${name}` });
+    }
+  }
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const { value, path } = next;
+    const type = isNonNullType(next.type) ? next.type.ofType : next.type;
+    if (isListType(type) && Array.isArray(value)) {
+      if (value.length > maxItems) return { where: path, length: value.length };
+      for (const [index, item] of value.entries()) stack.push({ value: item, type: type.ofType, path: `${path}.${index}` });
+    } else if (isInputObjectType(type) && value && typeof value === 'object' && !Array.isArray(value)) {
+      const fields = type.getFields();
+      for (const [key, item] of Object.entries(value)) {
+        const field = fields[key];
+        if (field) stack.push({ value: item, type: field.type, path: `${path}.${key}` });
+      }
+    }
+  }
+  return null;
+}
+
+/** The first list literal of the document with more than `maxItems` entries (its argument's name), or null. */
+function findLongListLiteral(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  maxItems: number,
+): { where: string; length: number } | null {
+  let found: { where: string; length: number } | null = null;
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      ListValue(node) {
+        if (found === null && node.values.length > maxItems) {
+          found = { where: typeInfo.getArgument()?.name ?? 'a list literal', length: node.values.length };
+        }
+      },
+    }),
+  );
+  return found;
 }
 
 /** The first string literal of the document that holds invalid text (its argument's name), or null. */
@@ -59,26 +137,56 @@ function invalidText(where: string): GraphQLError {
   });
 }
 
+function tooDeep(where: string, maxDepth: number): GraphQLError {
+  logger.info({ where: where.slice(0, 200) }, 'Input refused: nested too deeply');
+  return new GraphQLError(`Input nested too deeply: at most ${maxDepth} levels of lists and objects are accepted.`, {
+    extensions: { code: 'BAD_USER_INPUT', field: where.slice(0, 200), limit: 'inputDepth', maxDepth },
+  });
+}
+
+function tooLong(where: string, length: number, maxItems: number): GraphQLError {
+  logger.info({ where, length }, 'Input refused: list too long');
+  return new GraphQLError(`Too many entries in ${where}: ${length} given, at most ${maxItems} accepted in one list.`, {
+    extensions: { code: 'BAD_USER_INPUT', field: where, limit: 'listItems', maxItems },
+  });
+}
+
+/** Bounds on an operation's input, checked by `useValidText` (SECURITY.md). */
+export interface InputLimits {
+  /** Most entries in one list argument or list input field, variables and literals alike (`GRAPHQL_MAX_LIST_ITEMS`, 100). */
+  maxListItems: number;
+  /** Deepest nesting of arrays and objects in the variables, `JSON` values included (`GRAPHQL_MAX_INPUT_DEPTH`, 32). */
+  maxInputDepth: number;
+}
+
 /**
- * Envelop plugin: every string an operation carries, in its variables (keys included) or as a literal in the
- * document, is checked once, centrally, before any resolver runs; invalid text (`INVALID_TEXT`) answers a
- * typed `BAD_USER_INPUT` error instead of reaching the database. Covers queries, mutations and subscriptions
- * over HTTP, SSE and graphql-ws alike.
+ * Envelop plugin: every operation's input is checked once, centrally, before any resolver runs, over HTTP, SSE
+ * and graphql-ws alike. Each string it carries, in its variables (keys included) or as a literal in the
+ * document, must hold valid text (`INVALID_TEXT`); its variables may nest at most `maxInputDepth` levels; each
+ * list argument or list input field (`nodes(ids:)`, `ownerIds`, `lots`…), variable or literal, may hold at most
+ * `maxListItems` entries, so no list multiplies the work of one request past the query cost bound. Each fault
+ * answers a typed `BAD_USER_INPUT` error (`extensions.field` names where) and nothing runs.
  */
-export function useValidText(): Plugin {
-  const check = (document: DocumentNode, variables: unknown): GraphQLError | null => {
-    const inVariables = findInvalid(variables ?? {}, 'variables');
-    if (inVariables) return invalidText(inVariables);
+export function useValidText(limits: InputLimits): Plugin {
+  const check = (schema: GraphQLSchema, document: DocumentNode, variables: unknown): GraphQLError | null => {
+    const inVariables = findInvalid(variables ?? {}, 'variables', limits.maxInputDepth);
+    if (inVariables)
+      return inVariables.fault === 'text' ? invalidText(inVariables.path) : tooDeep(inVariables.path, limits.maxInputDepth);
     const inDocument = findInvalidLiteral(document);
-    return inDocument ? invalidText(inDocument) : null;
+    if (inDocument) return invalidText(inDocument);
+    const long =
+      (variables && typeof variables === 'object'
+        ? findLongListInVariables(schema, document, variables as Record<string, unknown>, limits.maxListItems)
+        : null) ?? findLongListLiteral(schema, document, limits.maxListItems);
+    return long ? tooLong(long.where, long.length, limits.maxListItems) : null;
   };
   return {
     onExecute: ({ args, setResultAndStopExecution }) => {
-      const error = check(args.document, args.variableValues);
+      const error = check(args.schema, args.document, args.variableValues);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
     onSubscribe: ({ args, setResultAndStopExecution }) => {
-      const error = check(args.document, args.variableValues);
+      const error = check(args.schema, args.document, args.variableValues);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
   };
