@@ -98,7 +98,7 @@ export interface Limits {
    * HTTP 400 `BAD_USER_INPUT` (`limit: jsonDepth`), a socket closed 4400, before the JSON is parsed.
    */
   maxJsonDepth: number;
-  /** GraphQL requests one caller (bearer token, or address) has in flight over HTTP (`HTTP_MAX_IN_FLIGHT_PER_CALLER`, 16). */
+  /** GraphQL requests one caller (the member a bearer token names, or the address) has in flight over HTTP (`HTTP_MAX_IN_FLIGHT_PER_CALLER`, 16). */
   maxInflightPerCaller: number;
   /** SSE streams open at once per member, or per address when anonymous (`SSE_MAX_STREAMS_PER_USER`, 20). */
   maxSseStreamsPerUser: number;

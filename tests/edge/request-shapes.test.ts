@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Json } from '../support/app.js';
+import { loadConfig } from '../../server/src/config.js';
+import { createTestApp, type Json } from '../support/app.js';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
+import { makeMember } from '../support/scenario.js';
 
 // A real server process: JSON nested too deep must be refused by the server as deployed, sockets included.
 let server: ServerProcess;
@@ -154,5 +156,38 @@ describe('graphql-ws messages', () => {
     expect(next.opened).toBe(true);
     for (const s of [...waiting.slice(1), next]) s.socket.close();
     await Promise.all([...waiting.slice(1), next].map((s) => s.closed));
+  });
+});
+
+describe('Requests in flight per caller', () => {
+  it('should count requests with tokens that name no session against the address', async () => {
+    const { limits } = loadConfig({ HTTP_MAX_IN_FLIGHT_PER_CALLER: '2' });
+    const test = await createTestApp({ config: { limits } });
+    try {
+      const ask = (authorization: string | null) =>
+        test.app.fetch(
+          new Request('http://collectifs.test/graphql', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+            body: JSON.stringify({ query: '{ viewer { id } }' }),
+          }),
+        );
+      const bogus = await Promise.all(Array.from({ length: 10 }, (_, i) => ask(`Bearer bogus-${i}`)));
+      expect(bogus.filter((response) => response.status === 429)).toHaveLength(8);
+
+      // A live session's token is counted against its member once a request has shown it to be live.
+      const member = await makeMember(test.db.prisma);
+      const token = await test.tokenFor(member.id);
+      expect((await ask(`Bearer ${token}`)).status).toBe(200);
+      const [signedIn, anonymous] = await Promise.all([
+        Promise.all(Array.from({ length: 10 }, () => ask(`Bearer ${token}`))),
+        Promise.all(Array.from({ length: 2 }, () => ask(null))),
+      ]);
+      expect(signedIn.filter((response) => response.status === 200)).toHaveLength(2);
+      expect(signedIn.filter((response) => response.status === 429)).toHaveLength(8);
+      expect(anonymous.map((response) => response.status)).toEqual([200, 200]);
+    } finally {
+      await test.close();
+    }
   });
 });

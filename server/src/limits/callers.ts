@@ -3,6 +3,7 @@ import { getOperationAST, parse } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import { hashToken } from '../auth/sessions.js';
 import type { Limits } from '../config.js';
 import type { Context } from '../context.js';
 import { rateLimited } from './refusals.js';
@@ -185,19 +186,28 @@ export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'max
 
 /**
  * Yoga plugin bounding the GraphQL requests one caller has in flight over HTTP (SSE included until its stream
- * starts): keyed by the bearer token, or the address when anonymous, and checked before anything is read from
- * the database, so a flood of requests waits nowhere near everyone else's (429 `RATE_LIMITED` past it).
+ * starts), checked before anything is read from the database, so a flood of requests waits nowhere near
+ * everyone else's (429 `RATE_LIMITED`, `limit: requestsInFlight`, past `maxPerCaller`).
+ *
+ * The key is the member whose session the bearer token was last seen to name (`member:…`), else the address
+ * (`address:…`): a token is only trusted as a key once a request made with it has resolved a live session, so
+ * inventing a token per request does not escape the address's count. Tokens are remembered by digest, at most
+ * `KNOWN_TOKENS` of them (the oldest forgotten first); a token whose session has since ended still names its
+ * member here, which only decides where its requests are counted (the request itself is refused as usual).
  */
 export function useInflightLimit(maxPerCaller: number): Plugin {
   const inflight = new Map<string, number>();
   const counted = new WeakMap<Request, string>();
+  /** Token digest → the member whose live session it named. */
+  const known = new Map<string, string>();
   return {
     onRequest: ({ request, serverContext, endResponse }) => {
       const token = request.headers.get('authorization');
-      const key = token ? `token:${token}` : `address:${clientAddress((serverContext as { req?: IncomingMessage }).req)}`;
+      const member = token ? known.get(hashToken(token)) : undefined;
+      const key = member ? `member:${member}` : `address:${clientAddress((serverContext as { req?: IncomingMessage }).req)}`;
       const open = inflight.get(key) ?? 0;
       if (open >= maxPerCaller) {
-        const refusal = rateLimited('requestsInFlight', 'Too many requests at once: wait for the answers.', 100);
+        const refusal = rateLimited('requestsInFlight', 'Too many requests at once: wait for the answers.', 100, key);
         endResponse(
           Response.json(
             {
@@ -216,6 +226,18 @@ export function useInflightLimit(maxPerCaller: number): Plugin {
       inflight.set(key, open + 1);
       counted.set(request, key);
     },
+    onContextBuilding:
+      () =>
+      ({ context }) => {
+        const { session, request, connection } = context as unknown as Partial<Context> & { request?: Request };
+        const token = request?.headers.get('authorization');
+        if (!session || !token || connection?.transport === 'ws') return;
+        const digest = hashToken(token);
+        if (known.get(digest) === session.member.id) return;
+        known.delete(digest);
+        known.set(digest, session.member.id);
+        if (known.size > KNOWN_TOKENS) known.delete(known.keys().next().value as string);
+      },
     onResponse: ({ request }) => {
       const key = counted.get(request);
       if (key === undefined) return;
@@ -226,3 +248,6 @@ export function useInflightLimit(maxPerCaller: number): Plugin {
     },
   };
 }
+
+/** Bearer tokens `useInflightLimit` remembers the member of (about 100 bytes each). */
+const KNOWN_TOKENS = 10_000;
