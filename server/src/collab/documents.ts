@@ -432,7 +432,7 @@ export class SectionDocuments {
     const { outcomes, ids, logPosition } = await this.prisma.$transaction(
       async (tx) => {
         // Deal first, then response: the order a submission locks them in (FOR UPDATE), so neither deadlocks.
-        const loaded = await lockSectionForPush(tx, document.sectionId, document.dealId, memberIds);
+        const loaded = await lockSectionForPush(tx, document.sectionId, document.responseId, document.dealId, memberIds);
         if (loaded && loaded.response.dealId !== document.dealId) {
           // The response was attached to a deal meanwhile: lock that one instead (rare), then judge again.
           document.dealId = loaded.response.dealId;
@@ -549,10 +549,17 @@ export class SectionDocuments {
 
   /** Why the pusher may not store into the section now, judged on what the transaction read; null when they may. */
   #refusal(pusher: Pusher, loaded: PushContext): Error | null {
+    // The pusher as the storing transaction read and locked them: their situation in the cooperative, and their
+    // membership of the section's collective (the only one the rule reads), not as their request began.
+    const standing = pusher.actor && loaded.pushers.get(pusher.actor.member.id);
     const actor = pusher.actor && {
-      ...pusher.actor,
-      // Membership of the section's collective as the storing transaction read it (the only one the rule reads).
-      insiderOf: new Set(loaded.insiders.has(pusher.actor.member.id) ? [loaded.response.collectiveId] : []),
+      member: {
+        ...pusher.actor.member,
+        situation: standing?.situation ?? 'LEFT',
+        kind: standing?.kind ?? pusher.actor.member.kind,
+      },
+      isSupportStaff: standing?.situation === 'ACTIVE' && standing.kind === 'SUPPORT_STAFF',
+      insiderOf: new Set(standing?.insider ? [loaded.response.collectiveId] : []),
     };
     const access = actor
       ? sectionAccessOf(actor, loaded)

@@ -512,10 +512,20 @@ export async function loadSectionContext(tx: Tx | Prisma.TransactionClient, sect
 
 const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
 
-/** What a push batch's transaction reads: the section's rights context, its pushers' memberships, the log's reach. */
+/** A pusher as the push's transaction read (and share-locked) them. */
+export interface PusherStanding {
+  situation: Member['situation'];
+  kind: Member['kind'];
+  /** An active member of the response's collective. */
+  insider: boolean;
+}
+
+/** What a push batch's transaction reads: the section's rights context, its pushers' standing, the log's reach. */
 export interface PushContext extends SectionContext {
   /** The pushers (of those asked) with an active membership of the response's collective, read in the transaction. */
   insiders: ReadonlySet<string>;
+  /** Each pusher (of those asked, by member ID) as the transaction read them; absent: no such member. */
+  pushers: ReadonlyMap<string, PusherStanding>;
   /**
    * The event log's last committed position as the statement saw it: every access change committed before the
    * batch's reading statement began is at or before it, so a listener is sent the batch only once its stream
@@ -525,36 +535,57 @@ export interface PushContext extends SectionContext {
 }
 
 /**
- * For a push's transaction: share-locks what the push depends on, the deal first, then the response (the order
- * a submission locks them FOR UPDATE, so the two never deadlock), and reads section, response, deal status,
- * active partners, which of `memberIds` are active members of the response's collective, and the event log's
- * last position, in the same statement as the response lock: 2 statements (1 without a deal) where
- * `loadSectionContext` and a membership read take 5. The rows come back as JSON, with the fields the rights
- * rules read.
+ * For a push's transaction: share-locks everything a push's right depends on, then reads it. Serialised so with
+ * every change that can take the right away, each of which locks one of these rows FOR UPDATE (or updates it)
+ * before it writes: the deal (its status, its partners: `lockDeal`), the response (a section's status,
+ * restriction, owner: `changeableSection`), the pushers' member rows (leaving the cooperative) and their
+ * memberships of the collective (leaving it, being removed, the collective closing). Such a change either waits
+ * for the push's commit, or has committed before the push reads.
+ *
+ * Statements: the deal FOR SHARE (when there is one: first, the order a submission locks in, so the two never
+ * deadlock); then response, members and memberships FOR SHARE in one statement, in the order the changes lock
+ * them (a member before their memberships, as leaving the cooperative does); then section, response, deal status,
+ * active partners and the log's last position, read in a statement of their own. The read must follow the locks:
+ * a statement that waited for a row lock re-reads only the rows it locked, so a section marked done or
+ * restricted by the change it waited for would be judged as it was. 3 statements (2 without a deal). The rows
+ * come back as JSON, with the fields the rights rules read.
  */
 export async function lockSectionForPush(
   tx: Tx | Prisma.TransactionClient,
   sectionId: string,
+  responseId: string,
   dealId: string | null,
   memberIds: readonly string[],
 ): Promise<PushContext | null> {
   if (dealId) await tx.$queryRaw`SELECT id FROM "Deal" WHERE id = ${dealId}::uuid FOR SHARE`;
   // Member IDs travel as one text parameter (a JSON array): the same on PostgreSQL and PGlite adapters.
   const members = JSON.stringify(memberIds);
+  const [locked] = await tx.$queryRaw<Array<{ responses: number; pushers: unknown }>>`
+    WITH response AS (
+      SELECT id, "collectiveId" FROM "TenderResponse" WHERE id = ${responseId}::uuid FOR SHARE
+    ), pusher AS (
+      SELECT id, situation, kind FROM "Member"
+      WHERE id IN (SELECT jsonb_array_elements_text(${members}::jsonb)::uuid) ORDER BY id FOR SHARE
+    ), membership AS (
+      SELECT "memberId" FROM "Membership"
+      WHERE "collectiveId" = (SELECT "collectiveId" FROM response) AND status = 'ACTIVE'
+        AND "memberId" IN (SELECT id FROM pusher)
+      FOR SHARE
+    )
+    SELECT (SELECT count(*) FROM response)::int AS responses,
+      COALESCE((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'situation', p.situation, 'kind', p.kind,
+                  'insider', EXISTS (SELECT 1 FROM membership m WHERE m."memberId" = p.id))) FROM pusher p),
+               '[]'::jsonb) AS pushers`;
+  if (!locked || Number(locked.responses) === 0) return null;
   const [row] = await tx.$queryRaw<
-    Array<{ section: unknown; response: unknown; deal: unknown; partners: unknown; insiders: unknown; logPosition: string }>
+    Array<{ section: unknown; response: unknown; deal: unknown; partners: unknown; logPosition: string }>
   >`
     SELECT to_jsonb(s) AS section, to_jsonb(r) AS response, to_jsonb(d) AS deal,
       COALESCE((SELECT jsonb_agg(to_jsonb(p)) FROM "DealPartner" p WHERE p."dealId" = r."dealId" AND p.status = 'ACTIVE'),
                '[]'::jsonb) AS partners,
-      COALESCE((SELECT jsonb_agg(m."memberId") FROM "Membership" m
-                WHERE m."collectiveId" = r."collectiveId" AND m.status = 'ACTIVE'
-                  AND m."memberId" IN (SELECT jsonb_array_elements_text(${members}::jsonb)::uuid)),
-               '[]'::jsonb) AS insiders,
       (SELECT COALESCE(max(e.position), 0)::text FROM "EventLog" e) AS "logPosition"
     FROM "TenderSection" s JOIN "TenderResponse" r ON r.id = s."responseId" LEFT JOIN "Deal" d ON d.id = r."dealId"
-    WHERE s.id = ${sectionId}::uuid
-    FOR SHARE OF r`;
+    WHERE s.id = ${sectionId}::uuid`;
   if (!row) return null;
   const deal = json<{ id: string; status: DealStatus } | null>(row.deal);
   const response = {
@@ -565,11 +596,15 @@ export async function lockSectionForPush(
       partners: json<NonNullable<LoadedResponse['deal']>['partners']>(row.partners),
     },
   };
+  const pushers = new Map(
+    json<Array<PusherStanding & { id: string }>>(locked.pushers).map(({ id, ...standing }) => [id, standing] as const),
+  );
   // Only the fields the rights rules read are used (dates stay ISO strings, which is all a null check needs).
   return {
     section: json<TenderSection>(row.section),
     response: response as unknown as LoadedResponse,
-    insiders: new Set(json<string[]>(row.insiders)),
+    insiders: new Set([...pushers].filter(([, standing]) => standing.insider).map(([id]) => id)),
+    pushers,
     logPosition: BigInt(row.logPosition),
   };
 }
