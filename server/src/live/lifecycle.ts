@@ -94,6 +94,8 @@ export class LiveStream {
   /** The log position of the first event that asked for the pending re-check. */
   #recheckFrom: bigint | null = null;
   #expiry: NodeJS.Timeout | undefined;
+  /** When the session runs out (ms since epoch): nothing is delivered from then on, whatever the timer says. */
+  readonly #expiresAt: number;
   readonly memberId: string;
   readonly sessionId: string;
 
@@ -106,8 +108,21 @@ export class LiveStream {
   ) {
     this.memberId = session.member.id;
     this.sessionId = session.sessionId;
-    const left = Math.min(Math.max(session.expiresAt.getTime() - Date.now(), 0), 2 ** 31 - 1);
-    this.#expiry = setTimeout(() => this.end('SESSION_EXPIRED'), left);
+    this.#expiresAt = session.expiresAt.getTime();
+    this.#armExpiry();
+  }
+
+  /**
+   * Ends the stream when its session runs out. A Node timer may fire early (its start is the event loop's
+   * cached time, stale after a long turn: by tens of ms under load), so it re-arms until the clock has
+   * passed the expiry: a stream never ends SESSION_EXPIRED while its session is still valid.
+   */
+  #armExpiry(): void {
+    const left = Math.min(Math.max(this.#expiresAt - Date.now(), 0), 2 ** 31 - 1);
+    this.#expiry = setTimeout(() => {
+      if (Date.now() < this.#expiresAt) this.#armExpiry();
+      else this.end('SESSION_EXPIRED');
+    }, left);
     this.#expiry.unref();
   }
 
@@ -150,6 +165,8 @@ export class LiveStream {
    * the log that far (reading it only if it has not), then for the re-checks asked by events up to `through`.
    * `barrier` may be a stamp (`EventBus.stamp`) taken when the message was made: a read of the log started
    * since then serves it, so many messages share one read.
+   * Past the session's expiry it ends the stream `SESSION_EXPIRED` itself, without waiting for the expiry
+   * timer (which may not have run yet on a busy event loop): nothing is delivered once the session has run out.
    */
   async admit(options: { position?: bigint; barrier?: boolean | number; through?: bigint } = {}): Promise<boolean> {
     let position = options.position;
@@ -162,6 +179,7 @@ export class LiveStream {
     while (this.#recheck && (position === undefined || position > (this.#recheckFrom ?? 0n))) {
       await this.#recheck;
     }
+    if (Date.now() >= this.#expiresAt) this.end('SESSION_EXPIRED');
     if (this.#ended) throw endError(this.#ended);
     return !this.signal.aborted;
   }
