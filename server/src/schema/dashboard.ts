@@ -3,6 +3,7 @@ import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { LogEvent } from '../events/bus.js';
+import type { EventType } from '../events/types.js';
 import { VIEWER } from '../live/lifecycle.js';
 import { ActivityEvent } from './activity.js';
 import { CollectiveKindEnum, CollectiveStatusEnum } from './enums.js';
@@ -156,8 +157,33 @@ async function computeDashboard(context: Context, access: Access, withinDays: nu
 }
 
 /**
- * First the figures, then new figures after each burst of changes the viewer may see (a change they may
- * not see cannot move their figures), under the stream lifecycle.
+ * Dashboard work on this process, for tests and diagnosis: `triggers` counts events that asked an open live
+ * dashboard for a recomputation (one per event and stream), `recomputations` the figures computed for a push
+ * after the first. An event the viewer may not see adds to neither.
+ */
+export const dashboardCounters = { triggers: 0, recomputations: 0 };
+
+/** What a viewer's figures were computed over: their collectives and the deals they are a partner of. */
+interface Scope {
+  collectives: ReadonlySet<string>;
+  deals: ReadonlySet<string>;
+}
+
+/** Events after which a viewer may no longer see a collective or a deal their figures counted. */
+const LOSING_ACCESS = new Set<string>(['collective.closed', 'deal.partnersSet', 'deal.partnerSubstituted'] satisfies EventType[]);
+
+async function scopeOf(access: Access): Promise<Scope> {
+  return { collectives: access.insiderOf, deals: await access.partnerDeals() };
+}
+
+/**
+ * First the figures, then new figures after each burst of changes the viewer may see, under the stream
+ * lifecycle. A change counts when the viewer may receive its event now, or when it takes away a collective or
+ * a deal the last figures counted (`LOSING_ACCESS`: the collective closing, the deal's partners changing): losing
+ * access is a change to what they see, so the next push recomputes without it, although its event is no longer
+ * theirs (leaving a collective is theirs: its event names them). Anything else (another business collective's
+ * life, a restricted section of a deal they are not leading) never wakes the dashboard: it cannot move their
+ * figures.
  *
  * Bounded work per event (SECURITY.md): a viewer's figures are recomputed at most once per
  * `DASHBOARD_MIN_INTERVAL_MS` (changes meanwhile are folded into the next recomputation, never dropped), and at
@@ -170,16 +196,28 @@ function dashboardStream(context: Context, withinDays: number): AsyncIterableIte
     async () => VIEWER,
     async function* (live) {
       const session = context.session as NonNullable<Context['session']>;
-      const fresh = () => Access.forViewer(context.prisma, session.member);
-      // Only "something changed" matters here: a stream that lagged is simply opened again.
+      const index = context.events.index;
+      const listener = { memberId: session.member.id, isSupportStaff: context.access.isSupportStaff };
+      let scope = await scopeOf(context.access);
+      const relevant = (event: LogEvent): boolean => {
+        const wakes =
+          index.mayReceive(listener, event) ||
+          (LOSING_ACCESS.has(event.type) &&
+            ((event.collectiveId !== null && scope.collectives.has(event.collectiveId)) ||
+              scope.deals.has(index.dealOf(event) ?? '')));
+        if (wakes) dashboardCounters.triggers += 1;
+        return wakes;
+      };
+      const fresh = async () => {
+        const access = await Access.forViewer(context.prisma, session.member);
+        scope = await scopeOf(access);
+        return access;
+      };
+      // Only "something changed" matters here: a stream that lagged is simply opened again. Authorised by
+      // `relevant` itself (what the viewer may see, or saw at the last push).
       const open = () =>
         context.events
-          .stream({
-            listener: { memberId: session.member.id, isSupportStaff: context.access.isSupportStaff },
-            after: null,
-            matches: () => true,
-            signal: live.signal,
-          })
+          .stream({ listener, after: null, matches: relevant, authorize: false, signal: live.signal })
           [Symbol.asyncIterator]();
       const { dashboardMinIntervalMs } = context.config.limits.work;
       const recompute = (access: () => Promise<Access>) =>
@@ -216,6 +254,7 @@ function dashboardStream(context: Context, withinDays: number): AsyncIterableIte
           }
           if (!(await live.admit())) return;
           computedAt = Date.now();
+          dashboardCounters.recomputations += 1;
           yield await recompute(fresh);
         }
       } finally {
