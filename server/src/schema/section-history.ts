@@ -279,15 +279,26 @@ builder.prismaObjectField('TenderResponse', 'submissions', (t) =>
 );
 
 builder.prismaObject('SubmissionRecord', {
-  description: 'The response as submitted: every section’s text with its hash, and the time. Never changed.',
+  description:
+    'The response as submitted: every section’s text with its hash, and the time. Never changed. Shows the sections you may open: a restricted one only to its owner partner’s member, the lead’s and the support staff.',
   authScopes: { member: true },
   fields: (t) => ({
     submittedAt: t.expose('submittedAt', { type: 'DateTime', description: 'When the deal was marked submitted.' }),
     sections: t.field({
       type: [SubmittedSection],
-      description: 'The sections, in order.',
-      select: { sections: { orderBy: { position: 'asc' } } },
-      resolve: (record) => record.sections,
+      description:
+        'The sections you may open, in order (a restricted section you may not open is left out; positions keep their gaps).',
+      select: { responseId: true, sections: { orderBy: { position: 'asc' } } },
+      resolve: async (record, _args, context) => {
+        // The record keeps every section's text; who reads which is the section's rule (its restriction is
+        // frozen with the submission), read for the viewer as `TenderSection` does.
+        const visible = await context.prisma.tenderSection.findMany({
+          where: { responseId: record.responseId, AND: [visibleSectionsWhere(context)] },
+          select: { id: true },
+        });
+        const ids = new Set(visible.map((section) => section.id));
+        return record.sections.filter((section) => ids.has(section.sectionId));
+      },
     }),
   }),
 });
