@@ -49,12 +49,17 @@ async function push(token: string, sectionId: string, text: string): Promise<Ans
   return answer.data?.pushSectionUpdate as Answer;
 }
 
-/** Resolves once some statement of this database waits for a row lock (the push waiting for the held change). */
-async function someoneWaitsForALock(): Promise<'waiting'> {
+/**
+ * Resolves once a push's locking statement (the only statements with FOR SHARE) waits for a row lock: the push
+ * waiting for the held change. Other waiters (a word recount waiting for the event log's advisory lock, which
+ * the held change holds) do not count.
+ */
+async function aPushWaitsForALock(): Promise<'waiting'> {
   for (;;) {
     const [row] = await t.db.prisma.$queryRaw<Array<{ waiting: number }>>`
       SELECT count(*)::int AS waiting FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event <> 'advisory'
+        AND query ILIKE '%FOR SHARE%'`;
     if ((row?.waiting ?? 0) > 0) return 'waiting';
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -163,9 +168,14 @@ async function pushWaitsThenIsRefused(
 ) {
   const answer = push(token, sectionId, 'Écrit pendant le changement.');
   // The push must wait for the change: answered before it commits, it was judged on what the change replaces.
-  const first = await Promise.race([answer.then((a) => ({ answered: a })), someoneWaitsForALock()]);
+  let first: unknown;
+  try {
+    first = await Promise.race([answer.then((a) => ({ answered: a })), aPushWaitsForALock()]);
+  } finally {
+    // Committed whatever happened: a change left open would hold its locks (and the event log's) for the next tests.
+    await held.commit();
+  }
   expect(first).toBe('waiting');
-  await held.commit();
   expect(await answer).toMatchObject(expected);
   const stored = await t.db.prisma.sectionUpdate.count({ where: { sectionId } });
   expect(stored).toBe(1);
@@ -193,9 +203,13 @@ describe.skipIf(!process.env.DATABASE_URL)('Pushes are serialised with every cha
       { input: { sectionId: gid('TenderSection', section.id), update: typed('Pendant.') } },
       s.tokens.quitter,
     );
-    const first = await Promise.race([answer.then((a) => ({ answered: a })), someoneWaitsForALock()]);
+    let first: unknown;
+    try {
+      first = await Promise.race([answer.then((a) => ({ answered: a })), aPushWaitsForALock()]);
+    } finally {
+      await held.commit();
+    }
     expect(first).toBe('waiting');
-    await held.commit();
     const result = await answer;
     expect(result.data?.pushSectionUpdate?.__typename).not.toBe('MutationPushSectionUpdateSuccess');
     expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId: section.id } })).toBe(1);
