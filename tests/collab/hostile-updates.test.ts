@@ -120,3 +120,67 @@ describe('Large and crafted updates', () => {
     }
   });
 });
+
+// ATTACK.md 8: a document loaded only to be read (an export, the content, a version saved or restored) used to stay
+// loaded for good; it is unloaded once read when no editor has it open, and kept while one does.
+describe('Documents loaded by readers', () => {
+  it('are unloaded after an export, a content read, and a version saved and restored', async () => {
+    const { members, section, response } = await sectionScenario(t.db.prisma);
+    const token = await t.tokenFor((members[0] as { id: string }).id);
+    const editor = new Y.Doc();
+    const paragraph = new Y.XmlElement('paragraph');
+    paragraph.insert(0, [new Y.XmlText('Lu puis déchargé.')]);
+    editor.getXmlFragment('body').insert(0, [paragraph]);
+    expect(await push(token, section.id, Y.encodeStateAsUpdate(editor))).toEqual({
+      __typename: 'MutationPushSectionUpdateSuccess',
+    });
+    const documents = t.app.documents;
+    const before = documents.openCount;
+
+    for (const format of ['MARKDOWN', 'DOCX']) {
+      const exported = await t.gql(
+        'query($id: ID!, $f: ExportFormat!) { exportTenderResponse(responseId: $id, format: $f) { base64 } }',
+        { id: gid('TenderResponse', response.id), f: format },
+        token,
+      );
+      expect(exported.errors).toBeUndefined();
+      expect(documents.openCount, format).toBe(before);
+    }
+    const content = await t.gql(
+      'query($id: ID!) { node(id: $id) { ... on TenderSection { content { markdown words } } } }',
+      { id: gid('TenderSection', section.id) },
+      token,
+    );
+    expect(content.data?.node.content.markdown).toContain('Lu puis déchargé.');
+    expect(documents.openCount).toBe(before);
+    const saved = await t.gql(
+      'mutation($i: SaveSectionVersionInput!) { saveSectionVersion(input: $i) { __typename ... on MutationSaveSectionVersionSuccess { data { id } } } }',
+      { i: { sectionId: gid('TenderSection', section.id), name: 'Avant' } },
+      token,
+    );
+    const versionId = saved.data?.saveSectionVersion.data?.id;
+    expect(versionId, JSON.stringify(saved)).toBeTruthy();
+    expect(documents.openCount).toBe(before);
+    const restored = await t.gql(
+      'mutation($i: RestoreSectionVersionInput!) { restoreSectionVersion(input: $i) { __typename } }',
+      { i: { versionId } },
+      token,
+    );
+    expect(restored.data?.restoreSectionVersion.__typename, JSON.stringify(restored)).toBe(
+      'MutationRestoreSectionVersionSuccess',
+    );
+    expect(documents.openCount).toBe(before);
+
+    // While an editor has it open, a read leaves it loaded; it goes when the editor leaves.
+    const listening = await documents.listen(section.id, () => {});
+    expect(documents.openCount).toBe(before + 1);
+    await documents.read(section.id, (doc) => doc.getXmlFragment('body').length);
+    expect(documents.openCount).toBe(before + 1);
+    const loan = await documents.borrow(section.id);
+    listening.close();
+    expect(documents.openCount).toBe(before + 1);
+    loan.release();
+    loan.release();
+    expect(documents.openCount).toBe(before);
+  });
+});

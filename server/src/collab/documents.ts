@@ -30,6 +30,14 @@ export interface SectionUpdateMessage {
 
 type Listener = (message: SectionUpdateMessage) => void;
 
+/** A section's document lent to a reader (`SectionDocuments.borrow`). */
+export interface Borrowed {
+  /** The live document: read it, never change it (changes go through `push`/`apply`). */
+  doc: Y.Doc;
+  /** Ends the loan (idempotent): the document is unloaded if nobody else holds or listens to it and nothing waits. */
+  release: () => void;
+}
+
 /**
  * Who pushes an update: the actor whose rights are checked in the storing transaction (null: the server itself).
  * The actor's memberships are not used: the transaction reads the pusher's membership of the section's collective.
@@ -61,6 +69,8 @@ interface OpenDocument {
   /** Pushes whose dependencies are not known yet: judged again whenever the document advances. */
   held: Push[];
   writing: boolean;
+  /** Readers holding the document (`borrow`): it is not unloaded while any is. */
+  borrowers: number;
   /** A reconciliation for held pushes is scheduled. */
   reconciling: boolean;
   responseId: string;
@@ -379,6 +389,7 @@ export class SectionDocuments {
       queue: [],
       held: [],
       writing: false,
+      borrowers: 0,
       reconciling: false,
       responseId: section.responseId,
       dealId: section.response.dealId,
@@ -587,6 +598,43 @@ export class SectionDocuments {
   }
 
   /**
+   * Lends the section's document to a reader (an export, the history, a content answer), loading it if needed.
+   * Reference-counted: while any loan is out the document stays loaded; when the last one is released and
+   * nobody listens and no push is queued or held, it is unloaded (everything in it is stored), as after the
+   * last listener. Release once done with `doc` and everything read from it (a body fragment dies with it).
+   *
+   * @throws NotFoundError when the section does not exist.
+   */
+  async borrow(sectionId: string): Promise<Borrowed> {
+    for (;;) {
+      const document = await this.document(sectionId);
+      // Unloaded between its load and this continuation (its last listener left): load it again.
+      if (this.#resolved.get(sectionId) !== document) continue;
+      document.borrowers += 1;
+      let released = false;
+      return {
+        doc: document.doc,
+        release: () => {
+          if (released) return;
+          released = true;
+          document.borrowers -= 1;
+          if (document.listeners.size === 0 && !document.writing && document.held.length === 0) this.#evict(document);
+        },
+      };
+    }
+  }
+
+  /** Runs `read` on the section's document, borrowed for the while (see `borrow`); resolves with what it returns. */
+  async read<T>(sectionId: string, read: (doc: Y.Doc) => T | Promise<T>): Promise<T> {
+    const { doc, release } = await this.borrow(sectionId);
+    try {
+      return await read(doc);
+    } finally {
+      release();
+    }
+  }
+
+  /**
    * Listens to a section's updates. Register before computing the first sync message, so that an update
    * arriving meanwhile is sent too (possibly twice, which Yjs ignores) rather than lost.
    */
@@ -610,11 +658,11 @@ export class SectionDocuments {
   }
 
   /**
-   * A document nobody listens to and nothing waits on is unloaded at once: everything in it is stored (an
+   * A document nobody listens to, holds (`borrow`) or waits on is unloaded at once: everything in it is stored (an
    * update is acknowledged only once in the log), so the next listener or push reloads it from the database.
    */
   #evict(document: OpenDocument): void {
-    if (document.listeners.size > 0 || document.queue.length > 0) return;
+    if (document.listeners.size > 0 || document.queue.length > 0 || document.borrowers > 0) return;
     if (this.#resolved.get(document.sectionId) !== document) return;
     this.#forget(document);
   }

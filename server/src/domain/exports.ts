@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { bodyOf } from '../collab/content.js';
+import type { Borrowed } from '../collab/documents.js';
 import { type ResponseCover, responseToDocx, responseToMarkdown } from '../collab/export.js';
 import type { Context } from '../context.js';
 import { readableResponsesWhere, visibleSectionsWhere } from '../schema/tenders.js';
@@ -92,41 +93,46 @@ export async function exportTenderResponse(
     },
   });
   if (!response) return null;
-  const sections = await Promise.all(
-    response.sections.map(async (section) => ({
-      position: section.position,
-      title: section.title,
-      body: bodyOf((await context.documents.document(section.id)).doc),
-    })),
-  );
-  const bytes = Buffer.byteLength(JSON.stringify(sections));
-  const maxBytes = context.config.limits.work.maxExportBytes;
-  if (bytes > maxBytes) throw exportTooLarge(bytes, maxBytes);
-  const opportunity = response.deal?.opportunity ?? response.opportunity;
-  const cover: ResponseCover = {
-    tender: opportunity?.title ?? null,
-    buyer: opportunity?.buyer ?? null,
-    reference: opportunity?.reference ?? null,
-    lot: response.deal?.lot ? `Lot ${response.deal.lot.number} — ${response.deal.lot.title}` : null,
-    deadline: opportunity?.submissionDeadline ?? null,
-    collective: response.collective.name,
-    groupForm: response.deal ? (GROUP_FORMS[response.deal.groupForm] ?? null) : null,
-    partners: (response.deal?.partners ?? []).map((partner) => ({
-      name: partner.member ? `${partner.member.firstName} ${partner.member.lastName}` : (partner.companyName ?? ''),
-      isLead: partner.isLead,
-      scopeOfWork: partner.scopeOfWork,
-    })),
-  };
-  if (format === 'MARKDOWN') {
-    return {
-      ...fileNames(response.title, 'md'),
-      mimeType: 'text/markdown; charset=utf-8',
-      content: Buffer.from(responseToMarkdown({ title: response.title, sections })),
+  // Each section's document is borrowed until the file is built (its body fragments are read while building), then
+  // released: one no editor has open is unloaded again, as after its last listener (ATTACK.md 8).
+  const loans = await Promise.allSettled(response.sections.map((section) => context.documents.borrow(section.id)));
+  try {
+    const sections = response.sections.map((section, index) => {
+      const loan = loans[index] as PromiseSettledResult<Borrowed>;
+      if (loan.status === 'rejected') throw loan.reason;
+      return { position: section.position, title: section.title, body: bodyOf(loan.value.doc) };
+    });
+    const bytes = Buffer.byteLength(JSON.stringify(sections));
+    const maxBytes = context.config.limits.work.maxExportBytes;
+    if (bytes > maxBytes) throw exportTooLarge(bytes, maxBytes);
+    const opportunity = response.deal?.opportunity ?? response.opportunity;
+    const cover: ResponseCover = {
+      tender: opportunity?.title ?? null,
+      buyer: opportunity?.buyer ?? null,
+      reference: opportunity?.reference ?? null,
+      lot: response.deal?.lot ? `Lot ${response.deal.lot.number} — ${response.deal.lot.title}` : null,
+      deadline: opportunity?.submissionDeadline ?? null,
+      collective: response.collective.name,
+      groupForm: response.deal ? (GROUP_FORMS[response.deal.groupForm] ?? null) : null,
+      partners: (response.deal?.partners ?? []).map((partner) => ({
+        name: partner.member ? `${partner.member.firstName} ${partner.member.lastName}` : (partner.companyName ?? ''),
+        isLead: partner.isLead,
+        scopeOfWork: partner.scopeOfWork,
+      })),
     };
+    if (format === 'MARKDOWN') {
+      return {
+        ...fileNames(response.title, 'md'),
+        mimeType: 'text/markdown; charset=utf-8',
+        content: Buffer.from(responseToMarkdown({ title: response.title, sections })),
+      };
+    }
+    return {
+      ...fileNames(response.title, 'docx'),
+      mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      content: await context.work.exports(() => responseToDocx({ title: response.title, sections, cover })),
+    };
+  } finally {
+    for (const loan of loans) if (loan.status === 'fulfilled') loan.value.release();
   }
-  return {
-    ...fileNames(response.title, 'docx'),
-    mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-    content: await context.work.exports(() => responseToDocx({ title: response.title, sections, cover })),
-  };
 }

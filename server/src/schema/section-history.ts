@@ -44,9 +44,11 @@ const SectionContent = builder.objectRef<Content>('SectionContent').implement({
 });
 
 async function contentOf(context: Context, sectionId: string): Promise<Content> {
-  const body = bodyOf((await context.documents.document(sectionId)).doc);
-  const { words, characters } = textFigures(body);
-  return { markdown: toMarkdown(body), words, characters, hash: contentHash(body) };
+  return context.documents.read(sectionId, (doc) => {
+    const body = bodyOf(doc);
+    const { words, characters } = textFigures(body);
+    return { markdown: toMarkdown(body), words, characters, hash: contentHash(body) };
+  });
 }
 
 builder.prismaObjectFields('TenderSection', (t) => ({
@@ -114,15 +116,12 @@ builder.mutationField('saveSectionVersion', (t) =>
     resolve: async (query, _root, { input }, context) => {
       const sectionId = idOf(input.sectionId, 'TenderSection', 'input.sectionId');
       await editableSection(context, sectionId, 'input.sectionId');
-      const doc = (await context.documents.document(sectionId)).doc;
+      const { state, hash } = await context.documents.read(sectionId, (doc) => ({
+        state: new Uint8Array(Y.encodeStateAsUpdate(doc)),
+        hash: contentHash(bodyOf(doc)),
+      }));
       const version = await context.prisma.sectionVersion.create({
-        data: {
-          sectionId,
-          name: input.name.trim(),
-          state: new Uint8Array(Y.encodeStateAsUpdate(doc)),
-          contentHash: contentHash(bodyOf(doc)),
-          authorId: actorOf(context).member.id,
-        },
+        data: { sectionId, name: input.name.trim(), state, contentHash: hash, authorId: actorOf(context).member.id },
       });
       return context.prisma.sectionVersion.findUniqueOrThrow({ ...query, where: { id: version.id } });
     },
@@ -152,17 +151,19 @@ builder.mutationField('restoreSectionVersion', (t) =>
       if (!version) throw new NotFoundError('input.versionId', 'No such version.');
       const section = await editableSection(context, version.sectionId, 'input.versionId');
       if (section.status === 'DONE') throw new RuleViolationError('input.versionId', 'SECTION_DONE');
-      const current = (await context.documents.document(section.id)).doc;
-      const draft = docOf(Y.encodeStateAsUpdate(current));
-      const target = toBlocks(bodyOf(docOf(version.state)));
-      draft.transact(() => {
-        const body = bodyOf(draft);
-        body.delete(0, body.length);
-        writeBlocks(body, target);
-      });
-      const forward = Y.encodeStateAsUpdate(draft, Y.encodeStateVector(current));
       const actor = actorOf(context).member;
-      await context.documents.apply(section.id, forward, actor.id, null);
+      // Borrowed until the change is stored: the document it was computed against stays loaded meanwhile.
+      await context.documents.read(section.id, async (current) => {
+        const draft = docOf(Y.encodeStateAsUpdate(current));
+        const target = toBlocks(bodyOf(docOf(version.state)));
+        draft.transact(() => {
+          const body = bodyOf(draft);
+          body.delete(0, body.length);
+          writeBlocks(body, target);
+        });
+        const forward = Y.encodeStateAsUpdate(draft, Y.encodeStateVector(current));
+        await context.documents.apply(section.id, forward, actor.id, null);
+      });
       const { collectiveId } = await context.prisma.tenderResponse.findUniqueOrThrow({ where: { id: section.responseId } });
       await context.prisma.$transaction((tx) =>
         recordEvent(tx, {
