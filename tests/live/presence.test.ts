@@ -12,7 +12,8 @@ const statements: string[] = [];
 let t: TestApp;
 let url: string;
 
-const PRESENCE = 'subscription($s: ID!) { sectionPresence(sectionId: $s) { clientId name cursor you } }';
+const PRESENCE =
+  'subscription($s: ID!) { sectionPresence(sectionId: $s) { clientId name cursor you member { id displayName } } }';
 const UPDATE = `mutation($input: UpdatePresenceInput!) {
   updatePresence(input: $input) { __typename ... on Error { message } } }`;
 

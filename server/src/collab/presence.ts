@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
 import type { Topics } from '../events/bus.js';
+import type { Member } from '../generated/prisma/client.js';
 import type { Connection } from '../live/connection.js';
 
 /** Presence is ephemeral: an entry not renewed within this time is dropped (a socket's goes at its close). */
@@ -19,6 +20,11 @@ export interface Presence {
   /** Cursor and selection as the editor encodes them (Yjs relative positions), opaque to the server. */
   cursor: unknown;
   updatedAt: number;
+  /**
+   * The member's row as the session that set the entry had it (the socket's, as for `name`), on the instance
+   * where it was set only (never sent through the pub/sub): `SectionPresence.member` then reads nothing.
+   */
+  member?: Member;
 }
 
 const PALETTE = ['#d9480f', '#2b8a3e', '#1971c2', '#9c36b5', '#c2255c', '#0c8599', '#e67700', '#5f3dc4'];
@@ -156,7 +162,7 @@ export class PresenceRegistry {
     void this.pubsub.publish('section:presence', {
       sectionId,
       key,
-      presence: entry ? JSON.stringify(entry) : null,
+      presence: entry ? JSON.stringify({ ...entry, member: undefined }) : null,
       origin: this.instanceId,
     });
   }

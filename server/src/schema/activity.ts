@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { LogEvent, StreamMessage } from '../events/bus.js';
 import { payloadWithGlobalIds } from '../events/payload-ids.js';
+import type { Member } from '../generated/prisma/client.js';
 import { accessChange, type StreamSubject, VIEWER } from '../live/lifecycle.js';
 import { decodeGlobalId, idOf } from './ids.js';
 import { MemberRef } from './members.js';
@@ -32,8 +33,7 @@ export const ActivityEvent = builder.objectRef<EventMessage>('ActivityEvent').im
       type: MemberRef,
       nullable: true,
       description: 'Who made the change (loaded only when asked for).',
-      resolve: (event, _args, context) =>
-        event.actorId ? context.prisma.member.findUnique({ where: { id: event.actorId } }) : null,
+      resolve: (event, _args, context) => (event.actorId ? actorOfEvent(context, event.position, event.actorId) : null),
     }),
     payload: t.field({
       type: 'JSON',
@@ -44,6 +44,30 @@ export const ActivityEvent = builder.objectRef<EventMessage>('ActivityEvent').im
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was committed.' }),
   }),
 });
+
+/** Events whose actor was read lately, by log position: one read per event, whatever its number of subscribers. */
+const actors = new Map<string, { at: number; member: Promise<Member | null> }>();
+/** Enough for the events delivered at once to every subscriber of a burst; the oldest are forgotten first. */
+const ACTORS_KEPT = 1_024;
+/** How long a read actor serves (ms): long enough for one event's delivery to all, short enough that a renamed member shows soon. */
+const ACTOR_FRESH_MS = 10_000;
+
+/**
+ * The actor of the event at `position`, read once for all the subscribers it is delivered to (issue 11: not
+ * once per subscriber) while fresh (`ACTOR_FRESH_MS`); a failed read is not kept.
+ */
+function actorOfEvent(context: Context, position: bigint, actorId: string): Promise<Member | null> {
+  const key = `${position}:${actorId}`;
+  const now = Date.now();
+  const known = actors.get(key);
+  if (known && now - known.at < ACTOR_FRESH_MS) return known.member;
+  const member = context.prisma.member.findUnique({ where: { id: actorId } });
+  actors.delete(key);
+  actors.set(key, { at: now, member });
+  member.catch(() => actors.delete(key));
+  if (actors.size > ACTORS_KEPT) actors.delete(actors.keys().next().value as string);
+  return member;
+}
 
 const ResyncReason = builder.enumType('ResyncReason', {
   description: 'Why a subscriber must re-query.',

@@ -282,7 +282,9 @@ const SectionPresence = builder.objectRef<Presence>('SectionPresence').implement
       type: MemberRef,
       nullable: true,
       description: 'The member (read from the database: prefer `memberId`, `name` and `colour` on busy sections).',
-      resolve: (presence, _args, context) => context.prisma.member.findUnique({ where: { id: presence.memberId } }),
+      // The member as the setter's session had them when set on this instance (as `name`): no read per listener.
+      resolve: (presence, _args, context) =>
+        presence.member ?? context.prisma.member.findUnique({ where: { id: presence.memberId } }),
     }),
     name: t.exposeString('name', { description: 'Name to show beside the cursor.' }),
     colour: t.exposeString('colour', { description: 'Colour of their cursor and selection (CSS).' }),
@@ -381,6 +383,7 @@ builder.mutationField('updatePresence', (t) =>
       }
       context.presence.update(sectionId, context.connection, {
         memberId: member.id,
+        member,
         name: `${member.firstName} ${member.lastName}`,
         colour: colourOf(member.id),
         cursor: input.cursor ?? null,

@@ -47,7 +47,8 @@ export const MemberRef = builder.prismaNode('Member', {
     lastName: t.exposeString('lastName', { description: 'Last name.' }),
     displayName: t.string({
       description: 'First and last name, as shown to others.',
-      select: { firstName: true, lastName: true },
+      // No `select`: Member is read whole (include mode) wherever Pothos loads it, and a row handed over from
+      // elsewhere (an event's actor, a presence entry's member) already holds both names, so nothing is re-read.
       resolve: (member) => `${member.firstName} ${member.lastName}`,
     }),
     email: t.exposeString('email', { description: 'Email address, also used to sign in.' }),
