@@ -16,7 +16,8 @@ const RENAME = 'mutation($id: ID!, $n: String!) { updateCollective(input: { id: 
 const CLIENT_PROCESSES = 4;
 
 export interface FanoutRun {
-  mode: 'bare' | 'one-pglite' | 'one-postgres' | 'two-postgres';
+  /** `one-pglite-before`: the server of the checkout `BENCH_BEFORE_ROOT` names (an earlier commit), same run. */
+  mode: 'bare' | 'one-pglite' | 'one-pglite-before' | 'one-postgres' | 'two-postgres';
   subscribers: number;
   changes: number;
   /** Subscriptions that received the warm-up (the others never became live within the bound). */
@@ -185,9 +186,10 @@ async function serverRun(
   let dataDir: string | null = null;
   let redis: Service | null = null;
   try {
-    if (mode === 'one-pglite') {
+    if (mode === 'one-pglite' || mode === 'one-pglite-before') {
       dataDir = context.pglite.copy();
-      servers.push(await startServer({ DATA_DIR: dataDir }, { inspect: true }));
+      const root = mode === 'one-pglite-before' ? process.env.BENCH_BEFORE_ROOT : undefined;
+      servers.push(await startServer({ DATA_DIR: dataDir }, { inspect: true, root }));
     } else {
       if (!context.postgres) throw new Skip('PostgreSQL did not answer');
       redis = await startRedis().catch((error: unknown) => {
@@ -263,7 +265,14 @@ async function capturePayload(url: string, token: string, collectiveId: string, 
 }
 
 export async function runFanoutBench(context: BenchContext): Promise<FanoutResults> {
-  const sizes = context.smoke ? [40] : [1_000, 5_000, 10_000];
+  // BENCH_FANOUT_SIZES=1000: some sizes only; BENCH_FANOUT_PGLITE_ONLY=1: no PostgreSQL runs (a modest run on a
+  // shared machine); BENCH_BEFORE_ROOT=<checkout>: its server measured beside this one's at each size.
+  const sized = (process.env.BENCH_FANOUT_SIZES ?? '')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
+  const sizes = sized.length > 0 ? sized : context.smoke ? [40] : [1_000, 5_000, 10_000];
+  const pgliteOnly = process.env.BENCH_FANOUT_PGLITE_ONLY === '1';
   const changesFor = (size: number) => (context.smoke ? 3 : size <= 1_000 ? 20 : 10);
   const twoInstanceSizes = context.smoke ? [40] : [1_000, 10_000];
   const clients = await Promise.all(
@@ -284,8 +293,10 @@ export async function runFanoutBench(context: BenchContext): Promise<FanoutResul
       const one = await serverRun(context, 'one-pglite', size, changesFor(size), clients);
       runs.push(one.run);
       payload ??= one.payload;
+      if (process.env.BENCH_BEFORE_ROOT)
+        runs.push((await serverRun(context, 'one-pglite-before', size, changesFor(size), clients)).run);
       await attempt('bare', size, () => bareRun(context, size, changesFor(size), clients, payload as string));
-      if (twoInstanceSizes.includes(size)) {
+      if (twoInstanceSizes.includes(size) && !pgliteOnly) {
         for (const mode of ['one-postgres', 'two-postgres'] as const)
           await attempt(mode, size, async () => (await serverRun(context, mode, size, changesFor(size), clients)).run);
       }

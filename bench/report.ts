@@ -375,9 +375,17 @@ export async function writeReport(): Promise<void> {
       );
     }
   }
-  writeFileSync(join(BENCH, 'README.md'), `${lines.join('\n')}\n`);
+  // The hand-kept section (before/after figures of changes, measured in paired runs) survives a rewrite.
+  const readme = join(BENCH, 'README.md');
+  const previous = existsSync(readme) ? readFileSync(readme, 'utf8') : '';
+  const kept = previous.indexOf(KEPT_SECTION);
+  if (kept >= 0) lines.push(previous.slice(kept).trimEnd());
+  writeFileSync(readme, `${lines.join('\n')}\n`);
   await renderPngs(charts);
 }
+
+/** The heading of the README's hand-written section, kept as it is when the tables above it are rewritten. */
+const KEPT_SECTION = '## Before and after';
 
 // `tsx report.ts` rewrites the README from the results already there.
 if (import.meta.url === `file://${process.argv[1]}`) await writeReport();
