@@ -278,8 +278,21 @@ export async function runFaultBench(
     // the heap before and after the load are measured in the same state: no client connected.
     phase = 'warming up';
     const before = (await db.prisma.eventLog.findFirst({ orderBy: { position: 'desc' } }))?.position ?? 0n;
-    const warmSubscribers = new Subscriptions(() => [a.url], token, collectiveId, before, PER_SOCKET, 0);
-    warmSubscribers.open();
+    // The warm-up opens as many subscribers as the load will, so what grows once with the number of sockets
+    // (buffers, maps' capacity, compiled code) is counted in the start, not as growth.
+    const warmGroups: Subscriptions[] = [];
+    for (let i = 0; i < subscriberCount; i += PER_SOCKET)
+      warmGroups.push(
+        new Subscriptions(
+          () => [a.url],
+          token,
+          collectiveId,
+          before,
+          Math.min(PER_SOCKET, subscriberCount - i),
+          warmGroups.length,
+        ),
+      );
+    for (const group of warmGroups) group.open();
     const warmEditor = new CollabClient(a.url, token, section.id);
     await within(warmEditor.connect(), STEP_MS, phase);
     for (let i = 0; i < 3; i += 1) {
@@ -295,10 +308,10 @@ export async function runFaultBench(
       if (!response.includes('MutationUpdateCollectiveSuccess')) throw new Error(`fault: warm-up write refused: ${response}`);
       type(warmEditor, 'warm-up ');
     }
-    if (!(await until(() => warmSubscribers.received.every((inbox) => inbox.length >= 3), STEP_MS)))
+    if (!(await until(() => warmGroups.every((group) => group.received.every((inbox) => inbox.length >= 3)), STEP_MS)))
       throw new Error('fault: the warm-up subscribers did not receive the warm-up events');
     await within(warmEditor.settled(), STEP_MS, phase);
-    await within(Promise.all([warmEditor.abandon(), warmSubscribers.close()]), STEP_MS, phase);
+    await within(Promise.all([warmEditor.abandon(), ...warmGroups.map((group) => group.close())]), STEP_MS, phase);
     phase = 'waiting for instance A to be idle after the warm-up';
     if (!(await idle(a))) throw new Error('fault: instance A still holds live connections after the warm-up closed');
     const head = (await db.prisma.eventLog.findFirst({ orderBy: { position: 'desc' } }))?.position ?? 0n;
