@@ -16,10 +16,6 @@ export default defineConfig({
     // can take minutes to start a file's embedded database, so the nets are wide.
     testTimeout: 120_000,
     hookTimeout: 300_000,
-    // Known flaky tests under CI load (closing note of stop 14: the editor toolbar browser test, the stale-lock
-    // takeover; the lifecycle matrix's sessionExpiry row was a server race, fixed): a failure is retried twice
-    // before it counts, until they are fixed. A deterministic failure still fails.
-    retry: 2,
     pool: 'forks',
     maxWorkers: 2,
   },
