@@ -4,13 +4,14 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
-import { type GraphQLResolveInfo, isObjectType } from 'graphql';
+import { type GraphQLResolveInfo, type GraphQLScalarType, isObjectType } from 'graphql';
 import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Context } from './context.js';
 import type PrismaTypes from './generated/pothos-types.js';
 import { getDatamodel } from './generated/pothos-types.js';
 import type { PrismaClient } from './generated/prisma/client.js';
+import { isStorableDate } from './limits/dates.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -91,8 +92,28 @@ function isNodeType(info: GraphQLResolveInfo, typename: string): boolean {
   return isObjectType(type) && type.getInterfaces().some((implemented) => implemented.name === 'Node');
 }
 
-builder.addScalarType('DateTime', DateTimeResolver, {});
-builder.addScalarType('Date', DateResolver, {});
+/**
+ * `scalar`'s config with its input parsers also refusing instants outside years 0001–9999 (`isStorableDate`):
+ * `BAD_USER_INPUT` instead of PostgreSQL's out-of-range error (22008) answered as an internal one.
+ */
+function storableDates(scalar: GraphQLScalarType) {
+  const { parseValue, parseLiteral } = scalar.toConfig();
+  const storable = (date: unknown): Date => {
+    if (date instanceof Date && !isStorableDate(date)) {
+      throw createGraphQLError(`${scalar.name} out of range: years 0001 to 9999 are accepted.`, {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
+    return date as Date;
+  };
+  return {
+    parseValue: (value: unknown) => storable(parseValue?.(value)),
+    parseLiteral: (...args: Parameters<NonNullable<typeof parseLiteral>>) => storable(parseLiteral?.(...args)),
+  };
+}
+
+builder.addScalarType('DateTime', DateTimeResolver, storableDates(DateTimeResolver));
+builder.addScalarType('Date', DateResolver, storableDates(DateResolver));
 builder.addScalarType('JSON', JSONResolver, {});
 
 builder.queryType({

@@ -259,6 +259,30 @@ describe('Malformed cursors', () => {
     expect(failures).toEqual([]);
   });
 
+  it('should refuse a forged cursor whose date PostgreSQL cannot store (year 0000, -271821) with BAD_USER_INPUT', async () => {
+    await collectives('Forged', 'AB');
+    const read = (after: string) =>
+      t.gql(
+        /* GraphQL */ `query($after: String) { collectives(search: "Forged", orderBy: NEWEST, first: 1, after: $after) { edges { cursor } } }`,
+        { after },
+        memberToken,
+      );
+    const first = await t.gql(
+      /* GraphQL */ `query { collectives(search: "Forged", orderBy: NEWEST, first: 1) { pageInfo { endCursor } } }`,
+      {},
+      memberToken,
+    );
+    const real = Buffer.from((first.data as { collectives: Page }).collectives.pageInfo.endCursor as string, 'base64').toString(
+      'utf8',
+    );
+    expect(codes(await read(b64(real)))).toEqual([]);
+    for (const instant of ['0000-01-01T00:00:00.000Z', '-271821-04-20T00:00:00.000Z']) {
+      const forged = real.replace(/"\d{4}-\d{2}-\d{2}T[^"]*Z"/, `"${instant}"`);
+      expect(forged).not.toBe(real);
+      expect(codes(await read(b64(forged)))).toEqual(['BAD_USER_INPUT']);
+    }
+  });
+
   it('should refuse a cursor of another list or order', async () => {
     await collectives('Other', 'AB');
     const byName = await page('Other', { first: 1 });

@@ -122,3 +122,22 @@ describe('Deep input', () => {
     }
   });
 });
+
+describe('Dates PostgreSQL cannot store', () => {
+  it('should refuse dueAt in year 0000 with BAD_USER_INPUT (a variable and a literal), not a database error', async () => {
+    const variable = await t.gql(
+      'mutation($input: UpdateTenderSectionInput!) { updateTenderSection(input: $input) { __typename } }',
+      { input: { sectionId: memberGlobalId, dueAt: '0000-01-01T00:00:00.000Z' } },
+      token,
+    );
+    expect(codes(variable)).toEqual(['BAD_USER_INPUT']);
+    expect(variable.errors?.[0]?.message).toContain('years 0001 to 9999');
+    const literal = await t.gql(
+      `mutation { updateTenderSection(input: { sectionId: "${memberGlobalId}", dueAt: "0000-01-01T00:00:00.000Z" }) { __typename } }`,
+      {},
+      token,
+    );
+    expect(codes(literal)).toEqual(['BAD_USER_INPUT']);
+    expect(literal.errors?.[0]?.message).toContain('years 0001 to 9999');
+  });
+});

@@ -20,6 +20,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import * as Enums from '../generated/prisma/enums.js';
+import { isStorableDate } from '../limits/dates.js';
 import { isInvalidText } from '../limits/text.js';
 
 /** A page holds this many rows when neither `first` nor `last` is given. */
@@ -176,7 +177,7 @@ function decodeCursor(keyset: Keyset, cursor: string, name: 'after' | 'before'):
         break;
       case 'date': {
         const date = typeof value === 'string' ? new Date(value) : null;
-        if (date && !Number.isNaN(date.getTime()) && date.toISOString() === value) return date;
+        if (date && isStorableDate(date) && date.toISOString() === value) return date;
         break;
       }
       case 'int':
