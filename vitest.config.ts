@@ -16,10 +16,6 @@ export default defineConfig({
     // can take minutes to start a file's embedded database, so the nets are wide.
     testTimeout: 120_000,
     hookTimeout: 300_000,
-    // The final fresh-clone run of stop 15 failed once on the browser test of refused edits (a push re-sent by
-    // the socket after a cut was marked "not saved" though the server had it; fixed in sectionSync.ts, not yet
-    // proven over many runs): a failure is retried twice before it counts until it is. A deterministic one fails.
-    retry: 2,
     pool: 'forks',
     maxWorkers: 2,
   },

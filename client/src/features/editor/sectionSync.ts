@@ -256,11 +256,6 @@ export class SectionSync {
   #unlistenStatus: (() => void) | null = null;
   /** The update a handshake queued (everything the server lacked), while it is not acknowledged. */
   #handshakePush: Uint8Array | null = null;
-  /**
-   * What the server held at the last handshake (client id → next clock). A push sent before a cut may be
-   * re-sent by the socket after it and refused, though the server had stored it: that text is saved, not refused.
-   */
-  #serverHeld = new Map<number, number>();
 
   constructor(client: Client, sectionId: string, events: Partial<SectionSyncEvents> = {}) {
     this.#client = client;
@@ -342,7 +337,6 @@ export class SectionSync {
     this.#queued = [];
     this.#handshakePush = null;
     if (message.stateVector) {
-      this.#serverHeld = Y.decodeStateVector(fromBase64(message.stateVector));
       const missing = Y.encodeStateAsUpdate(this.doc, fromBase64(message.stateVector));
       if (missing.byteLength > EMPTY_UPDATE_BYTES) {
         this.#queued.push(missing);
@@ -416,8 +410,7 @@ export class SectionSync {
    * False when it held nothing typed here (a handshake re-sending only known deletions into a done section).
    */
   #markRefused(update: Uint8Array): boolean {
-    const { runs: typed, other } = contentOf(update, update !== this.#handshakePush);
-    const runs = typed.filter((run) => run.clock + run.length > (this.#serverHeld.get(run.client) ?? 0));
+    const { runs, other } = contentOf(update, update !== this.#handshakePush);
     if (runs.length === 0 && !other) return false;
     for (const run of runs) {
       const key = `${run.client}:${run.clock}`;
