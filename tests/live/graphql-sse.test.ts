@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
-import { errorCodes, sseClientSubscribe, sseSingleClient } from '../support/live.js';
+import { errorCodes, sseSingleClient, subscribe } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
 // GraphQL over SSE in the graphql-sse protocol's single-connection mode (issue 10 item 12), with the real
@@ -49,7 +49,7 @@ describe('Single connection mode', () => {
     );
     const { client, streamsOpened } = sseSingleClient(url, token);
     const subscriptions = collectives.map((collective) =>
-      sseClientSubscribe(client, ACTIVITY, { id: gid('Collective', collective.id) }),
+      subscribe(client, ACTIVITY, { id: gid('Collective', collective.id) }),
     );
     await until(() => t.app.live.streamCount === 8, 'eight streams registered');
     for (const [index, collective] of collectives.entries()) {
@@ -73,8 +73,8 @@ describe('Single connection mode', () => {
     const token = await t.tokenFor(member.id);
     const [one, two] = await Promise.all([1, 2].map(() => makeCollective(t.db.prisma, { animatorId: member.id })));
     const { client, accepted } = sseSingleClient(url, token);
-    const first = sseClientSubscribe(client, ACTIVITY, { id: gid('Collective', one?.id as string) });
-    const second = sseClientSubscribe(client, ACTIVITY, { id: gid('Collective', two?.id as string) });
+    const first = subscribe(client, ACTIVITY, { id: gid('Collective', one?.id as string) });
+    const second = subscribe(client, ACTIVITY, { id: gid('Collective', two?.id as string) });
     await until(() => t.app.live.streamCount === 2 && accepted() === 2, 'two streams registered');
     // Completing one (a DELETE) frees it with no event happening; the other goes on.
     first.stop();
@@ -92,14 +92,14 @@ describe('Single connection mode', () => {
     const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
     const variables = { id: gid('Collective', collective.id) };
     const { client, accepted } = sseSingleClient(url, token);
-    const open = Array.from({ length: STREAM_LIMIT }, () => sseClientSubscribe(client, ACTIVITY, variables));
+    const open = Array.from({ length: STREAM_LIMIT }, () => subscribe(client, ACTIVITY, variables));
     await until(() => t.app.live.streamCount === STREAM_LIMIT && accepted() === STREAM_LIMIT, 'the allowed streams registered');
-    const refused = sseClientSubscribe(client, ACTIVITY, variables);
+    const refused = subscribe(client, ACTIVITY, variables);
     await until(() => refused.inbox.errors.length > 0, 'the refusal');
     expect(errorCodes(refused.inbox)).toEqual(['RATE_LIMITED']);
     open[0]?.stop();
     await until(() => t.app.live.streamCount === STREAM_LIMIT - 1, 'one place freed');
-    const again = sseClientSubscribe(client, ACTIVITY, variables);
+    const again = subscribe(client, ACTIVITY, variables);
     await until(() => t.app.live.streamCount === STREAM_LIMIT, 'the new stream registered');
     await t.gql(UPDATE, { ...variables, purpose: 'Place reprise' }, token);
     expect((await again.inbox.waitFor(1))[0].collectiveActivity.type).toBe('collective.updated');
@@ -112,7 +112,7 @@ describe('Single connection mode', () => {
     const token = await t.tokenFor(member.id);
     const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
     const { client } = sseSingleClient(url, token);
-    const { inbox } = sseClientSubscribe(client, ACTIVITY, { id: gid('Collective', collective.id) });
+    const { inbox } = subscribe(client, ACTIVITY, { id: gid('Collective', collective.id) });
     await until(() => t.app.live.streamCount === 1, 'the stream registered');
     const signOut = await t.gql('mutation { signOut }', {}, token);
     expect(signOut.errors).toBeUndefined();
@@ -127,8 +127,8 @@ describe('Single connection mode', () => {
     const token = await t.tokenFor(member.id);
     const { client } = sseSingleClient(url, token);
     // Both on the stream at once (the lazy client closes its stream after its last operation).
-    const viewer = sseClientSubscribe(client, '{ viewer { id } }');
-    const refused = sseClientSubscribe(client, ACTIVITY, { id: gid('Collective', '00000000-0000-4000-8000-000000000000') });
+    const viewer = subscribe(client, '{ viewer { id } }');
+    const refused = subscribe(client, ACTIVITY, { id: gid('Collective', '00000000-0000-4000-8000-000000000000') });
     await viewer.inbox.waitForEnd();
     expect(viewer.inbox.received).toEqual([{ viewer: { id: gid('Member', member.id) } }]);
     await refused.inbox.waitForEnd();

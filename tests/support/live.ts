@@ -76,9 +76,12 @@ export function wsClient(baseUrl: string, token: string | null, options: { lazy?
   });
 }
 
-/** Subscribes and returns the inbox plus a function that unsubscribes. */
+/**
+ * Subscribes over a graphql-ws client or a `graphql-sse` client (both take the same sink), filling an inbox;
+ * `stop` unsubscribes (with graphql-sse in single-connection mode, a DELETE).
+ */
 export function subscribe(
-  client: Client,
+  client: Client | SseClient<boolean>,
   query: string,
   variables: Record<string, unknown> = {},
 ): { inbox: Inbox; stop: () => void } {
@@ -176,24 +179,6 @@ export function sseSingleClient(
   return { client, streamsOpened: () => streams, accepted: () => accepted };
 }
 
-/** Subscribes over a `graphql-sse` client, filling an inbox; `stop` completes the operation (a DELETE in single-connection mode). */
-export function sseClientSubscribe(
-  client: SseClient<boolean>,
-  query: string,
-  variables: Record<string, unknown> = {},
-): { inbox: Inbox; stop: () => void } {
-  const inbox = new Inbox();
-  const stop = client.subscribe<Json>(
-    { query, variables },
-    {
-      next: (result) => (result.errors ? inbox.fail(result.errors) : inbox.push(result.data)),
-      error: (error) => inbox.fail(error),
-      complete: () => inbox.complete(),
-    },
-  );
-  return { inbox, stop };
-}
-
 /** The transports every stream works over: graphql-ws, SSE on /graphql, and graphql-sse's single-connection mode. */
 export type Transport = 'ws' | 'sse' | 'sse-single';
 
@@ -214,7 +199,7 @@ export function open(
   }
   if (transport === 'sse-single') {
     const { client } = sseSingleClient(baseUrl, token);
-    const { inbox, stop } = sseClientSubscribe(client, query, variables);
+    const { inbox, stop } = subscribe(client, query, variables);
     return {
       inbox,
       stop: async () => {
