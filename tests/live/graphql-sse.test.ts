@@ -48,9 +48,7 @@ describe('Single connection mode', () => {
       Array.from({ length: 8 }, () => makeCollective(t.db.prisma, { animatorId: member.id })),
     );
     const { client, streamsOpened } = sseSingleClient(url, token);
-    const subscriptions = collectives.map((collective) =>
-      subscribe(client, ACTIVITY, { id: gid('Collective', collective.id) }),
-    );
+    const subscriptions = collectives.map((collective) => subscribe(client, ACTIVITY, { id: gid('Collective', collective.id) }));
     await until(() => t.app.live.streamCount === 8, 'eight streams registered');
     for (const [index, collective] of collectives.entries()) {
       const result = await t.gql(UPDATE, { id: gid('Collective', collective.id), purpose: `Objet ${index}` }, token);
