@@ -1,14 +1,22 @@
+import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { aroundChange, makeCollective } from '../support/scenario.js';
+import { subscribe, wsClient } from '../support/live.js';
+import { aroundChange, gid, makeCollective } from '../support/scenario.js';
 import { expectRule, FAILURE, type Json, membershipActions, mutate, success } from './operations.js';
 
 // A member's own profile (issue 12): name, trade and sectors, changed by the member themself.
 let t: TestApp;
+let url: string;
+const clients: Client[] = [];
 beforeAll(async () => {
   t = await createTestApp();
+  url = await t.app.start();
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await t.close();
+});
 
 const { person, join } = membershipActions(() => t);
 
@@ -120,5 +128,86 @@ describe('Update my profile', () => {
     const response = await t.gql(UPDATE_MY_PROFILE, { input: { firstName: 'Personne' } });
     expect(response.data?.result ?? null).toBeNull();
     expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+const ACTIVITY = /* GraphQL */ `
+  subscription ($collectiveId: ID!, $after: String) {
+    collectiveActivity(collectiveId: $collectiveId, after: $after) {
+      __typename
+      ... on ActivityEvent { type subjectId collectiveId actor { id } payload }
+    }
+  }
+`;
+const HISTORY = /* GraphQL */ `
+  query ($collectiveId: ID!) {
+    activity(collectiveId: $collectiveId, first: 5) { livePosition edges { node { type subjectId actor { id } } } }
+  }
+`;
+
+describe('Profile change events', () => {
+  const profileEvents = (memberId: string) =>
+    t.db.prisma.eventLog.findMany({
+      where: { type: 'member.profileUpdated', subjectId: gid('Member', memberId) },
+      orderBy: { position: 'asc' },
+    });
+
+  it('should record one event per collective the member is active in, with the new values and what changed', async () => {
+    const me = await person({ firstName: 'Denis', lastName: 'Morel', trade: 'Photo', sectors: ['WRITING'] });
+    const animator = await person();
+    const first = await makeCollective(t.db.prisma, { animatorId: animator.id, memberIds: [me.id] });
+    const second = await makeCollective(t.db.prisma, { animatorId: animator.id, memberIds: [me.id] });
+    const closed = await makeCollective(t.db.prisma, { animatorId: animator.id, memberIds: [me.id], status: 'CLOSED' });
+    await makeCollective(t.db.prisma, { animatorId: animator.id });
+    success(await update(me.token, { trade: 'Photographie', lastName: 'Morel' }));
+    const events = await profileEvents(me.id);
+    expect(events.map((event) => event.collectiveId).sort()).toEqual([first.id, second.id].sort());
+    expect(events.map((event) => event.collectiveId)).not.toContain(closed.id);
+    for (const event of events) {
+      expect(event.actorId).toBe(me.id);
+      expect(event.payload).toEqual({
+        memberId: me.id,
+        firstName: 'Denis',
+        lastName: 'Morel',
+        trade: 'Photographie',
+        sectors: ['WRITING'],
+        changed: ['trade'],
+      });
+    }
+  });
+
+  it('should record one event outside any collective for a member in none, and none when nothing changed', async () => {
+    const me = await person({ firstName: 'Emma', trade: 'Conseil' });
+    success(await update(me.token, { firstName: 'Emma', trade: 'Conseil' }));
+    expect(await profileEvents(me.id)).toEqual([]);
+    success(await update(me.token, { sectors: ['WRITING', 'TRAINING'] }));
+    const events = await profileEvents(me.id);
+    expect(events.map((event) => [event.collectiveId, (event.payload as { changed: string[] }).changed])).toEqual([
+      [null, ['sectors']],
+    ]);
+  });
+
+  it('should reach a co-member subscribed to the collective live, and stay in its history', async () => {
+    const me = await person({ firstName: 'Fanny' });
+    const animator = await person();
+    const collective = await makeCollective(t.db.prisma, { animatorId: animator.id, memberIds: [me.id] });
+    const collectiveId = gid('Collective', collective.id);
+    const client = wsClient(url, animator.token);
+    clients.push(client);
+    const livePosition = (await t.gql(HISTORY, { collectiveId }, animator.token)).data?.activity.livePosition;
+    expect(livePosition).toEqual(expect.any(String));
+    const { inbox } = subscribe(client, ACTIVITY, { collectiveId, after: livePosition });
+    success(await update(me.token, { firstName: 'Fanny-Lou' }));
+    const [message] = await inbox.waitFor(1);
+    expect(message.collectiveActivity).toEqual({
+      __typename: 'ActivityEvent',
+      type: 'member.profileUpdated',
+      subjectId: me.gid,
+      collectiveId,
+      actor: { id: me.gid },
+      payload: expect.objectContaining({ memberId: me.gid, firstName: 'Fanny-Lou', changed: ['firstName'] }),
+    });
+    const history = (await t.gql(HISTORY, { collectiveId }, animator.token)).data?.activity;
+    expect(history.edges[0].node).toEqual({ type: 'member.profileUpdated', subjectId: me.gid, actor: { id: me.gid } });
   });
 });

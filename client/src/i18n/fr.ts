@@ -388,6 +388,7 @@ export const fr = {
   events: {
     'session.revoked': 'Session fermée',
     'member.leftCooperative': 'Départ de la coopérative',
+    'member.profileUpdated': 'Profil mis à jour',
     'collective.proposed': 'Collectif proposé',
     'collective.updated': 'Collectif modifié',
     'collective.closed': 'Collectif clos',

@@ -144,6 +144,16 @@ interface SupplierRecommendationPayload extends JsonObject {
 export interface EventPayloads {
   'session.revoked': { sessionId: string };
   'member.leftCooperative': { memberId: string; day: Day | null };
+  /** Recorded once per collective the member is active in (so each one's activity shows it), or once outside any. */
+  'member.profileUpdated': {
+    memberId: string;
+    firstName: string;
+    lastName: string;
+    trade: string;
+    sectors: string[];
+    /** The fields that changed: `firstName`, `lastName`, `trade`, `sectors`. */
+    changed: string[];
+  };
 
   'collective.proposed': { name: string; kind: string; status: string };
   'collective.updated': { name: string; status: string; openness: string };
@@ -245,6 +255,7 @@ export interface EventTypeInfo {
 export const EVENT_TYPES = {
   'session.revoked': { subject: 'Member' },
   'member.leftCooperative': { subject: 'Member' },
+  'member.profileUpdated': { subject: 'Member' },
 
   'collective.proposed': { subject: 'Collective' },
   'collective.updated': { subject: 'Collective' },

@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 export { NO_ONE };
 
 import { ForbiddenError, RuleViolationError } from '../errors.js';
+import { recordEvent } from '../events/record.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { MemberKind, MemberSituation, Sector } from '../generated/prisma/enums.js';
 import { ContractKindEnum, MemberKindEnum, MemberSituationEnum, SectorEnum } from './enums.js';
@@ -171,6 +172,7 @@ builder.mutationField('updateMyProfile', (t) =>
     type: 'Member',
     description:
       "Changes the signed-in member's own profile: name, trade and sectors (email, contract and associate status are the support staff's records). " +
+      'Records `member.profileUpdated` (when something changed) in each collective you are active in, or outside any. ' +
       'Errors: InputValidationError (empty or too long name, too long trade, a trade twice, more than 5 trades); ' +
       'RuleViolationError SECTOR_OF_A_COLLECTIVE on `input.sectors` when a removed trade is that of a sector collective you are an active member of ' +
       '(DOMAIN.md: a sector collective gathers people of its trade); ForbiddenError when signed out. Text with control characters is refused before this runs.',
@@ -195,15 +197,34 @@ builder.mutationField('updateMyProfile', (t) =>
           });
           if (kept) throw new RuleViolationError('input.sectors', 'SECTOR_OF_A_COLLECTIVE');
         }
-        await tx.member.update({
-          where: { id: viewer.id },
-          data: {
-            firstName: input.firstName ?? current.firstName,
-            lastName: input.lastName ?? current.lastName,
-            trade: input.trade ?? current.trade,
-            sectors,
-          },
+        const next = {
+          firstName: input.firstName ?? current.firstName,
+          lastName: input.lastName ?? current.lastName,
+          trade: input.trade ?? current.trade,
+          sectors,
+        };
+        const changed = (['firstName', 'lastName', 'trade', 'sectors'] as const).filter(
+          (field) => String(next[field]) !== String(current[field]),
+        );
+        if (changed.length === 0) return;
+        await tx.member.update({ where: { id: viewer.id }, data: next });
+        // One event per collective the member is active in, so that each one's activity shows it (as membership
+        // events do); a member in none still gets one, outside any collective (member events there are public).
+        const memberships = await tx.membership.findMany({
+          where: { memberId: viewer.id, status: 'ACTIVE', collective: { status: { not: 'CLOSED' } } },
+          select: { collectiveId: true },
+          orderBy: { collectiveId: 'asc' },
         });
+        const collectiveIds = memberships.length > 0 ? memberships.map((row) => row.collectiveId) : [null];
+        for (const collectiveId of collectiveIds) {
+          await recordEvent(tx, {
+            type: 'member.profileUpdated',
+            subject: { typename: 'Member', id: viewer.id },
+            collectiveId,
+            actorId: viewer.id,
+            payload: { memberId: viewer.id, ...next, changed: [...changed] },
+          });
+        }
       });
       return context.prisma.member.findUniqueOrThrow({ ...query, where: { id: viewer.id } });
     },
