@@ -1,3 +1,4 @@
+import { queryObjects } from 'node:v8';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SignedIn } from '../../server/src/auth/sessions.js';
 import type { EventBus } from '../../server/src/events/bus.js';
@@ -47,5 +48,21 @@ describe('A stream and its session’s expiry', () => {
     vi.advanceTimersByTime(50);
     expect(stream.ended).toBe('SESSION_EXPIRED');
     await expect(stream.admit()).rejects.toMatchObject({ extensions: { code: 'SESSION_EXPIRED' } });
+  });
+
+  it('should leave nothing in Node’s timer lists once its stream stops, whatever its session has left', () => {
+    // Node keeps one list per timer duration; a list of unref'd timers outlives its last timer until that
+    // duration has elapsed. The class is not exported: a probe timer's neighbour is its list.
+    const probe = setTimeout(() => {}, 1);
+    const TimersList = (probe as unknown as { _idlePrev: object })._idlePrev.constructor as new () => object;
+    clearTimeout(probe);
+    const lists = () => queryObjects(TimersList, { format: 'count' }) as number;
+    const bus = lifecycle();
+    const before = lists();
+    // Sessions with an hour or more left, each a few ms apart: as many distinct times left as streams.
+    const now = Date.now();
+    for (let i = 0; i < 200; i += 1) new LiveStream(bus, VIEWER, session(now + 3_600_000 + 7 * i)).stop();
+    // At most the one list the streams share (EXPIRY_STEP_MS) is left; before, one per stream (+200).
+    expect(lists() - before).toBeLessThanOrEqual(1);
   });
 });

@@ -82,6 +82,16 @@ export interface StreamContext {
 }
 
 /**
+ * The longest a stream's expiry timer waits before it re-arms. Node keeps one list per timer duration and,
+ * for an unref'd timer, drops the list only when that duration has elapsed, not when the timer is cleared
+ * (`unenroll` in Node's lib/timers.js). Armed for the exact time left, each stream had a duration of its
+ * own and left a list behind when it stopped, for as long as its session had left (an hour in tests: ~160 B
+ * per stream in tests/live/release.test.ts). Long waits now share this one duration; only a stream in its
+ * session's last minute arms a duration of its own, whose list goes within that minute.
+ */
+const EXPIRY_STEP_MS = 60_000;
+
+/**
  * A stream while it runs. Its generator waits with `wait()`, is woken by `notify()`, and asks `admit()`
  * before each message it yields: `admit` waits for a pending re-check, throws the coded error when the
  * stream was ended, and answers false when the client left (the generator then returns quietly).
@@ -115,10 +125,11 @@ export class LiveStream {
   /**
    * Ends the stream when its session runs out. A Node timer may fire early (its start is the event loop's
    * cached time, stale after a long turn: by tens of ms under load), so it re-arms until the clock has
-   * passed the expiry: a stream never ends SESSION_EXPIRED while its session is still valid.
+   * passed the expiry: a stream never ends SESSION_EXPIRED while its session is still valid. It waits at
+   * most `EXPIRY_STEP_MS` at a time (why: there).
    */
   #armExpiry(): void {
-    const left = Math.min(Math.max(this.#expiresAt - Date.now(), 0), 2 ** 31 - 1);
+    const left = Math.min(Math.max(this.#expiresAt - Date.now(), 0), EXPIRY_STEP_MS);
     this.#expiry = setTimeout(() => {
       if (Date.now() < this.#expiresAt) this.#armExpiry();
       else this.end('SESSION_EXPIRED');
