@@ -70,6 +70,17 @@ export function slugify(name: string): string {
 }
 
 /**
+ * The slug of a collective's name, refusing a name that has none (`!!!`: no letter or digit, so no address on the
+ * site) with `NAME_WITHOUT_LETTERS` on `field`. Every path that sets a name checks it (create and update), so no
+ * collective is ever named what could not have created it.
+ */
+export function slugOfName(name: string, field: string): string {
+  const slug = slugify(name);
+  if (!slug) throw new RuleViolationError(field, 'NAME_WITHOUT_LETTERS');
+  return slug;
+}
+
+/**
  * Locks a collective's row for the rest of the transaction, so that concurrent membership changes
  * of one collective run one after the other and the "one animator" rules cannot race.
  */

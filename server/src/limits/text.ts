@@ -25,22 +25,57 @@ const INVALID_TEXT =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose.
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Whether a string holds text no input may hold (see `INVALID_TEXT`). */
+/**
+ * Invisible format characters (Unicode category Cf): zero-width spaces and joiners (U+200B–U+200D, U+2060), the
+ * bidirectional marks, embeddings, overrides and isolates (U+200E/U+200F, U+202A–U+202E, U+2066–U+2069, U+061C),
+ * U+FEFF, the soft hyphen, tag characters… They show nothing, or reorder what is shown, so `Vie\u200Bcoop` looks
+ * like another collective's name and `\u202E` makes a name read backwards (the "Trojan Source" and spoofing
+ * attacks). The prepended concatenation marks (U+0600–U+0605…) are Cf too but visible, so they are left out.
+ */
+const HIDDEN = /(?![\u0600-\u0605\u06DD\u070F\u0890\u0891\u08E2\u{110BD}\u{110CD}])\p{Cf}/u;
+/** A zero-width joiner inside an emoji sequence (👩‍💻, 🏳️‍🌈): what it is for. */
+const EMOJI_ZWJ = /(?<=\p{Extended_Pictographic}[\uFE0F\p{Emoji_Modifier}]?)\u200D(?=\p{Extended_Pictographic})/gu;
+/**
+ * A zero-width (non-)joiner between letters of a script that joins (Arabic, Persian, the Indic scripts…), where
+ * it changes the spelling; between Latin, Greek or Cyrillic letters it only disguises a word.
+ */
+const SCRIPT_JOINER =
+  /(?<=(?![\p{sc=Latin}\p{sc=Greek}\p{sc=Cyrillic}\p{sc=Common}\p{sc=Inherited}])[\p{L}\p{M}])[\u200C\u200D](?=[\p{L}\p{M}])/gu;
+/** The tag characters of a subdivision flag (🏴 + tags + cancel tag, e.g. Scotland's). */
+const FLAG_TAGS = /(?<=\u{1F3F4})[\u{E0020}-\u{E007E}]+\u{E007F}/gu;
+
+/** What is wrong with a string no input may hold: `control` (see `INVALID_TEXT`), `hidden` (see `HIDDEN`). */
+export type TextFault = 'control' | 'hidden';
+
+/**
+ * What is wrong with `value`, or null when any input may hold it: text no person types (`INVALID_TEXT`), or an
+ * invisible format character (`HIDDEN`) outside the places it belongs (an emoji sequence, a joining script, a
+ * flag). Linear in the string's length; the common case (no Cf character) is one regular-expression scan.
+ */
+export function textFault(value: string): TextFault | null {
+  if (INVALID_TEXT.test(value)) return 'control';
+  if (!HIDDEN.test(value)) return null;
+  const rest = value.replace(FLAG_TAGS, '').replace(EMOJI_ZWJ, '').replace(SCRIPT_JOINER, '');
+  return HIDDEN.test(rest) ? 'hidden' : null;
+}
+
+/** Whether a string holds text no input may hold (see `textFault`). */
 export function isInvalidText(value: string): boolean {
-  return INVALID_TEXT.test(value);
+  return textFault(value) !== null;
 }
 
 /**
  * The first fault of a JSON value (the operation's variables): the path of a string or object key holding
- * invalid text (`INVALID_TEXT`), or of a value nested deeper than `maxDepth` arrays/objects. Walked with an
+ * invalid text (`textFault`), or of a value nested deeper than `maxDepth` arrays/objects. Walked with an
  * explicit stack, so no nesting depth can overflow the call stack (a recursion did: `RangeError`, a 500).
  */
-function findInvalid(root: unknown, rootPath: string, maxDepth: number): { path: string; fault: 'text' | 'depth' } | null {
+function findInvalid(root: unknown, rootPath: string, maxDepth: number): { path: string; fault: TextFault | 'depth' } | null {
   const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: root, path: rootPath, depth: 0 }];
   for (let next = stack.pop(); next; next = stack.pop()) {
     const { value, path, depth } = next;
     if (typeof value === 'string') {
-      if (isInvalidText(value)) return { path, fault: 'text' };
+      const fault = textFault(value);
+      if (fault) return { path, fault };
       continue;
     }
     if (!value || typeof value !== 'object') continue;
@@ -49,7 +84,8 @@ function findInvalid(root: unknown, rootPath: string, maxDepth: number): { path:
     const entries = Array.isArray(value) ? [...value.entries()] : Object.entries(value);
     for (let index = entries.length - 1; index >= 0; index--) {
       const [key, item] = entries[index] as [string | number, unknown];
-      if (typeof key === 'string' && isInvalidText(key)) return { path: `${path}.${key}`, fault: 'text' };
+      const fault = typeof key === 'string' ? textFault(key) : null;
+      if (fault) return { path: `${path}.${key}`, fault };
       stack.push({ value: item, path: `${path}.${key}`, depth: depth + 1 });
     }
   }
@@ -114,26 +150,34 @@ function findLongListLiteral(
   return found;
 }
 
-/** The first string literal of the document that holds invalid text (its argument's name), or null. */
-function findInvalidLiteral(document: DocumentNode): string | null {
-  let found: string | null = null;
+/**
+ * The first string literal of the document that holds invalid text: where it is (the argument and the input
+ * fields leading to it, `input.name`; `$name` for a variable's default) and what is wrong, or null.
+ */
+function findInvalidLiteral(document: DocumentNode): { where: string; fault: TextFault } | null {
+  let found: { where: string; fault: TextFault } | null = null;
+  const path: string[] = [];
+  const leave = () => void path.pop();
   visit(document, {
+    [Kind.VARIABLE_DEFINITION]: { enter: (node) => void path.push(`$${node.variable.name.value}`), leave },
+    [Kind.ARGUMENT]: { enter: (node) => void path.push(node.name.value), leave },
+    [Kind.OBJECT_FIELD]: { enter: (node) => void path.push(node.name.value), leave },
     StringValue(node) {
-      if (found === null && isInvalidText(node.value)) found = 'a string literal';
-    },
-    [Kind.ARGUMENT]: {
-      enter(node) {
-        if (found === null && node.value.kind === Kind.STRING && isInvalidText(node.value.value)) found = node.name.value;
-      },
+      const fault = found === null ? textFault(node.value) : null;
+      if (fault) found = { where: path.length > 0 ? path.join('.') : 'a string literal', fault };
     },
   });
   return found;
 }
 
-function invalidText(where: string): GraphQLError {
-  logger.info({ where }, 'Input refused: invalid text');
-  return new GraphQLError(`Invalid text in ${where}: control characters (such as NUL) and broken Unicode are not accepted.`, {
-    extensions: { code: 'BAD_USER_INPUT', field: where },
+function invalidText(where: string, fault: TextFault): GraphQLError {
+  logger.info({ where, fault }, 'Input refused: invalid text');
+  const what =
+    fault === 'hidden'
+      ? 'invisible characters that hide, join or reorder text (zero-width spaces and joiners, bidirectional controls such as U+202E, U+FEFF) are not accepted'
+      : 'control characters (such as NUL) and broken Unicode are not accepted';
+  return new GraphQLError(`Invalid text in ${where}: ${what}.`, {
+    extensions: { code: 'BAD_USER_INPUT', field: where, reason: fault === 'hidden' ? 'invisibleCharacter' : 'controlCharacter' },
   });
 }
 
@@ -162,7 +206,7 @@ export interface InputLimits {
 /**
  * Envelop plugin: every operation's input is checked once, centrally, before any resolver runs, over HTTP, SSE
  * and graphql-ws alike. Each string it carries, in its variables (keys included) or as a literal in the
- * document, must hold valid text (`INVALID_TEXT`); its variables may nest at most `maxInputDepth` levels; each
+ * document, must hold valid text (`textFault`: no control characters, no invisible format characters); its variables may nest at most `maxInputDepth` levels; each
  * list argument or list input field (`nodes(ids:)`, `ownerIds`, `lots`…), variable or literal, may hold at most
  * `maxListItems` entries, so no list multiplies the work of one request past the query cost bound. Each fault
  * answers a typed `BAD_USER_INPUT` error (`extensions.field` names where) and nothing runs.
@@ -171,9 +215,11 @@ export function useValidText(limits: InputLimits): Plugin {
   const check = (schema: GraphQLSchema, document: DocumentNode, variables: unknown): GraphQLError | null => {
     const inVariables = findInvalid(variables ?? {}, 'variables', limits.maxInputDepth);
     if (inVariables)
-      return inVariables.fault === 'text' ? invalidText(inVariables.path) : tooDeep(inVariables.path, limits.maxInputDepth);
+      return inVariables.fault === 'depth'
+        ? tooDeep(inVariables.path, limits.maxInputDepth)
+        : invalidText(inVariables.path, inVariables.fault);
     const inDocument = findInvalidLiteral(document);
-    if (inDocument) return invalidText(inDocument);
+    if (inDocument) return invalidText(inDocument.where, inDocument.fault);
     const long =
       (variables && typeof variables === 'object'
         ? findLongListInVariables(schema, document, variables as Record<string, unknown>, limits.maxListItems)

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import { parisDay } from '../domain/calendar.js';
-import { checkAnimator, checkCollectiveShape, checkStatusChange, lockCollective, slugify } from '../domain/collectives.js';
+import { checkAnimator, checkCollectiveShape, checkStatusChange, lockCollective, slugOfName } from '../domain/collectives.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -200,8 +200,7 @@ builder.mutationField('createCollective', (t) =>
         };
         prefixField(() => checkCollectiveShape(shape, now, { targetDateChanged: true }));
         prefixField(() => checkAnimator(input.kind, animator, 'animatorId'));
-        const slug = slugify(input.name);
-        if (!slug) throw new RuleViolationError('input.name', 'NAME_WITHOUT_LETTERS');
+        const slug = slugOfName(input.name, 'input.name');
         if (await tx.collective.findUnique({ where: { slug } })) throw new RuleViolationError('input.name', 'NAME_TAKEN');
         const opportunityId = input.opportunityId ? idOf(input.opportunityId, 'Opportunity', 'input.opportunityId') : null;
         if (opportunityId && !(await tx.opportunity.findUnique({ where: { id: opportunityId } }))) {
@@ -272,6 +271,7 @@ builder.mutationField('updateCollective', (t) =>
         const current = await lockCollective(tx, idOf(input.id, 'Collective', 'input.id'), 'input.id');
         requireLeader(context, current.id);
         if (current.status === 'CLOSED') throw new RuleViolationError('input.id', 'COLLECTIVE_CLOSED');
+        if (input.name != null) slugOfName(input.name, 'input.name');
         const next = {
           kind: current.kind,
           horizon: current.horizon,
