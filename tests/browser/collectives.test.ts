@@ -312,6 +312,42 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
     });
   }, 120_000);
 
+  it('pages back through a collective’s history, then shows what happens live on top', async () => {
+    await step('activity-paging', async () => {
+      const gql = (query: string, variables: Record<string, unknown>) => graphqlRequest(app.url, query, variables, camille.token);
+      const created = await gql(
+        `mutation ($input: CreateCollectiveInput!) { createCollective(input: $input) {
+          __typename ... on MutationCreateCollectiveSuccess { data { id slug } } ... on Error { message } } }`,
+        { input: { name: `Atelier archives ${Date.now()}`, kind: 'COMMONS', purpose: 'Garder la mémoire des ateliers.' } },
+      );
+      const { id, slug } = created.createCollective.data;
+      const update = (purpose: string) =>
+        gql(
+          `mutation ($input: UpdateCollectiveInput!) { updateCollective(input: $input) { __typename ... on Error { message } } }`,
+          { input: { id, purpose } },
+        );
+      // 25 changes after its proposal: more than one page (20) of history.
+      for (let i = 1; i <= 25; i += 1)
+        expect((await update(`Changement n°${i} de l’atelier.`)).updateCollective.__typename).toBe(
+          'MutationUpdateCollectiveSuccess',
+        );
+      await open(a, `/collectifs/${slug}`);
+      const items = a.locator('[data-testid="collective-activity"] .activity__item');
+      await expect.poll(() => items.count(), { timeout: 15_000 }).toBe(20);
+      expect(await a.locator('[data-testid="collective-activity"] [data-event-type="collective.proposed"]').count()).toBe(0);
+      await a.locator('[data-testid="collective-activity-older"]').click();
+      await a.locator('[data-testid="collective-activity"] [data-event-type="collective.proposed"]').waitFor({ timeout: 15_000 });
+      expect(await items.count()).toBe(26);
+      expect(await a.locator('[data-testid="collective-activity-older"]').count()).toBe(0);
+      // A change made now comes live on top of the history read so far.
+      await update('Un dernier changement, en direct.');
+      await expect.poll(() => items.count(), { timeout: 15_000 }).toBe(27);
+      expect(await items.first().getAttribute('data-event-type')).toBe('collective.updated');
+      expect(await items.last().getAttribute('data-event-type')).toBe('collective.proposed');
+      await screenshot(a, 'collective-activity-paged');
+    });
+  }, 120_000);
+
   it('shows a real not-found page with its own title', async () => {
     await step('not-found', async () => {
       await open(a, '/collectifs/nexiste-pas');

@@ -84,7 +84,10 @@ describe.skipIf(!chromiumAvailable)('my profile', () => {
         'COMMUNICATION',
       ]);
 
-      // Keeping the trade and adding one is saved; Camille sees it on Aurélie's page.
+      // Keeping the trade and adding one is saved; Camille sees it live in the activity of the collective they share,
+      // and on Aurélie's page.
+      await open(c, '/collectifs/communication-cooperative');
+      await c.locator('[data-testid="live-status"][data-state="connected"]').waitFor({ state: 'attached', timeout: 20_000 });
       const trade = 'Chargée de communication et photographe';
       await profile.locator('[name="sectors"][value="COMMUNICATION"]').check();
       await fill(profile, { trade });
@@ -94,6 +97,10 @@ describe.skipIf(!chromiumAvailable)('my profile', () => {
       const { viewer } = await graphqlRequest(app.url, '{ viewer { id trade sectors } }', {}, aurelie.token);
       expect(viewer.trade).toBe(trade);
       expect([...viewer.sectors].sort()).toEqual(['COMMUNICATION', 'DESIGN']);
+      const change = c.locator('[data-testid="collective-activity"] [data-event-type="member.profileUpdated"]').first();
+      await change.waitFor({ timeout: 15_000 });
+      expect(await change.textContent()).toContain('Profil mis à jour');
+      expect(await change.locator('a').getAttribute('href')).toBe(`/membres/${encodeURIComponent(viewer.id)}`);
       await open(c, `/membres/${encodeURIComponent(viewer.id)}`);
       expect(await c.locator('main header').textContent()).toContain(trade);
       expect(await c.locator('[data-testid="edit-my-profile"]').count()).toBe(0);

@@ -1,23 +1,31 @@
-import { useEffect, useState } from 'react';
-import { type CombinedError, useClient, useQuery, useSubscription } from 'urql';
+import { useEffect, useRef, useState } from 'react';
+import { type CombinedError, useQuery, useSubscription } from 'urql';
 import { graphql } from '../graphql';
 import type { FeedEvent } from './ActivityFeed';
 
-const HISTORY = graphql(`
+/** What a screen shows of an event, read the same way from the history and from both live streams. */
+const EVENT_FIELDS = graphql(`
+  fragment ActivityEventFields on ActivityEvent @_unmask {
+    position
+    type
+    createdAt
+    subjectId
+    collectiveId
+    actor {
+      id
+      displayName
+    }
+  }
+`);
+
+const HISTORY = graphql(
+  `
   query ActivityHistory($collectiveId: ID, $concerningMe: Boolean, $first: Int!, $after: String) {
     activity(collectiveId: $collectiveId, concerningMe: $concerningMe, first: $first, after: $after) {
       livePosition
       edges {
         node {
-          position
-          type
-          createdAt
-          subjectId
-          collectiveId
-          actor {
-            id
-            displayName
-          }
+          ...ActivityEventFields
         }
       }
       pageInfo {
@@ -26,53 +34,41 @@ const HISTORY = graphql(`
       }
     }
   }
-`);
+`,
+  [EVENT_FIELDS],
+);
 
-const COLLECTIVE_LIVE = graphql(`
+const COLLECTIVE_LIVE = graphql(
+  `
   subscription CollectiveActivity($collectiveId: ID!, $after: String) {
     collectiveActivity(collectiveId: $collectiveId, after: $after) {
       __typename
-      ... on ActivityEvent {
-        position
-        type
-        createdAt
-        subjectId
-        collectiveId
-        actor {
-          id
-          displayName
-        }
-      }
+      ...ActivityEventFields
       ... on ResyncRequired {
         reason
         resumeAfter
       }
     }
   }
-`);
+`,
+  [EVENT_FIELDS],
+);
 
-const FEED_LIVE = graphql(`
+const FEED_LIVE = graphql(
+  `
   subscription MyFeed($after: String) {
     myFeed(after: $after) {
       __typename
-      ... on ActivityEvent {
-        position
-        type
-        createdAt
-        subjectId
-        collectiveId
-        actor {
-          id
-          displayName
-        }
-      }
+      ...ActivityEventFields
       ... on ResyncRequired {
         reason
         resumeAfter
       }
     }
   }
-`);
+`,
+  [EVENT_FIELDS],
+);
 
 const PAGE = 20;
 
@@ -110,43 +106,53 @@ export function useActivity(
   source: { collectiveId: string } | { feed: true },
   onEvent?: (event: FeedEvent) => void,
 ): ActivityState {
-  const client = useClient();
   const collectiveId = 'collectiveId' in source ? source.collectiveId : null;
-  const [{ data, error }, reexecute] = useQuery({
+  // One pager: the page asked for (null: the newest, then each older page's cursor), read by one query, each
+  // page read merged into `history`.
+  const [pageAfter, setPageAfter] = useState<string | null>(null);
+  const [{ data, error, fetching, operation }, reexecute] = useQuery({
     query: HISTORY,
-    variables: { collectiveId, concerningMe: collectiveId ? null : true, first: PAGE, after: null },
+    variables: { collectiveId, concerningMe: collectiveId ? null : true, first: PAGE, after: pageAfter },
     requestPolicy: 'network-only',
   });
-  const [older, setOlder] = useState<FeedEvent[]>([]);
+  const [history, setHistory] = useState<FeedEvent[]>([]);
   const [live, setLive] = useState<FeedEvent[]>([]);
   const [cursor, setCursor] = useState<{ endCursor: string | null; hasNextPage: boolean } | null>(null);
-  const [loadingOlder, setLoadingOlder] = useState(false);
   const [resynced, setResynced] = useState(false);
-  const history = data?.activity;
-  // Go live once, from where the first history read stopped: a later re-read (the cache refreshing it) must not
+  // Go live once, from where the newest page's read stopped: a later re-read (the cache refreshing it) must not
   // restart the stream. A resync starts over.
   const [after, setAfter] = useState<string | null>(null);
+  // After a resync the next newest page replaces the history (kept on screen until then) instead of adding to it.
+  const replace = useRef(false);
 
+  // Only the page asked for: the result of the one before may still be there while it is read.
+  const page = operation?.variables.after === pageAfter ? data?.activity : undefined;
   useEffect(() => {
-    if (!history) return;
-    setCursor((current) => current ?? history.pageInfo);
-    setAfter((current) => current ?? history.livePosition);
-  }, [history]);
+    if (!page) return;
+    const events = page.edges.map((edge) => edge.node);
+    if (replace.current) {
+      replace.current = false;
+      setHistory(events);
+    } else setHistory((current) => merge(current, events));
+    setCursor(page.pageInfo);
+    setAfter((current) => current ?? page.livePosition);
+  }, [page]);
 
   const onMessage = (message: { __typename: string } & Partial<FeedEvent>) => {
     if (message.__typename === 'ActivityEvent') {
       const event = message as FeedEvent;
       setLive((current) => merge(current, [event]));
       onEvent?.(event);
-    } else {
-      // Missed events cannot be replayed: read the history again and go live from there.
-      setResynced(true);
-      setLive([]);
-      setOlder([]);
-      setCursor(null);
-      setAfter(null);
-      reexecute({ requestPolicy: 'network-only' });
+      return;
     }
+    // Missed events cannot be replayed: read the newest page again and go live from there.
+    setResynced(true);
+    setLive([]);
+    setCursor(null);
+    setAfter(null);
+    replace.current = true;
+    if (pageAfter === null) reexecute({ requestPolicy: 'network-only' });
+    else setPageAfter(null);
   };
   const pause = after === null;
   const [collectiveStream] = useSubscription(
@@ -164,31 +170,18 @@ export function useActivity(
     },
   );
 
-  async function loadOlder() {
-    if (!cursor?.hasNextPage || loadingOlder) return;
-    setLoadingOlder(true);
-    const result = await client
-      .query(HISTORY, { collectiveId, concerningMe: collectiveId ? null : true, first: PAGE, after: cursor.endCursor })
-      .toPromise();
-    setLoadingOlder(false);
-    const page = result.data?.activity;
-    if (!page) return;
-    setOlder((current) =>
-      merge(
-        current,
-        page.edges.map((edge) => edge.node),
-      ),
-    );
-    setCursor(page.pageInfo);
-  }
-
-  const events = merge(merge(history?.edges.map((edge) => edge.node) ?? [], older), live);
+  const loadingOlder = fetching && pageAfter !== null;
   return {
-    events,
-    loaded: !!history,
+    events: merge(history, live),
+    loaded: after !== null || history.length > 0,
     hasOlder: cursor?.hasNextPage ?? false,
     loadingOlder,
-    loadOlder: () => void loadOlder(),
+    loadOlder: () => {
+      if (!cursor?.hasNextPage || !cursor.endCursor || loadingOlder) return;
+      // The same cursor again: that page's read failed, so it is read again.
+      if (cursor.endCursor === pageAfter) reexecute({ requestPolicy: 'network-only' });
+      else setPageAfter(cursor.endCursor);
+    },
     resynced,
     error: !!error || !!collectiveStream.error || !!feedStream.error,
     forbidden: isForbidden(error) || isForbidden(collectiveStream.error),

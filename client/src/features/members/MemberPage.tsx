@@ -1,7 +1,6 @@
 import { useId } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from 'urql';
-import { MUTATION_ERROR } from '../../errors';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { ActionButton } from '../../ui/form/ActionButton';
@@ -9,6 +8,7 @@ import { formatDay } from '../../ui/format';
 import { NotFound, QueryState } from '../../ui/QueryState';
 import { useLatest } from '../../ui/useLatest';
 import { usePageTitle } from '../../ui/usePageTitle';
+import { LEAVE_COOPERATIVE, MembershipList } from './memberships';
 
 const MEMBER_PAGE = graphql(`
   query MemberPage($id: ID!) {
@@ -52,25 +52,6 @@ const MEMBER_PAGE = graphql(`
     }
   }
 `);
-
-const LEAVE_COOPERATIVE = graphql(
-  `
-  mutation LeaveCooperative($memberId: ID!) {
-    leaveCooperative(input: { memberId: $memberId }) {
-      __typename
-      ... on MutationLeaveCooperativeSuccess {
-        data {
-          id
-          situation
-          leftCooperativeOn
-        }
-      }
-      ...MutationError
-    }
-  }
-`,
-  [MUTATION_ERROR],
-);
 
 type Member = NonNullable<ResultOf<typeof MEMBER_PAGE>['member']>;
 
@@ -160,36 +141,14 @@ function MemberView({ member, viewer }: { member: Member; viewer: ResultOf<typeo
             {member.memberships.totalCount === 0 && !self && !staff ? fr.members.noneVisible : fr.members.noCollective}
           </p>
         ) : (
-          <ul className="links" data-testid="member-collectives">
-            {current.map((membership) => (
-              <li key={membership.id}>
-                <Link to={`/collectifs/${membership.collective.slug}`}>{membership.collective.name}</Link>{' '}
-                <span className="badge">{label(fr.roles, membership.role)}</span>{' '}
-                <span className="muted">
-                  {membership.status === 'PENDING' ? fr.members.pending : fr.collective.since(formatDay(membership.joinedAt))}
-                </span>
-              </li>
-            ))}
-          </ul>
+          <MembershipList memberships={current} testId="member-collectives" />
         )}
         <p className="hint">{fr.members.businessHidden}</p>
       </section>
       {past.length > 0 ? (
         <section className="card" aria-labelledby={`${id}-past`}>
           <h2 id={`${id}-past`}>{fr.members.past}</h2>
-          <ul className="links">
-            {past.map((membership) => (
-              <li key={membership.id}>
-                <Link to={`/collectifs/${membership.collective.slug}`}>{membership.collective.name}</Link>{' '}
-                <span className="muted">
-                  {label(fr.roles, membership.role)} ·{' '}
-                  {membership.status === 'DECLINED'
-                    ? fr.members.declined
-                    : fr.members.period(formatDay(membership.joinedAt), formatDay(membership.leftAt))}
-                </span>
-              </li>
-            ))}
-          </ul>
+          <MembershipList memberships={past} />
         </section>
       ) : null}
       {staff && !self && member.situation === 'ACTIVE' ? (

@@ -10,6 +10,7 @@ import { MutationForm } from '../../ui/form/MutationForm';
 import { QueryState } from '../../ui/QueryState';
 import { useSession } from '../../ui/session';
 import { usePageTitle } from '../../ui/usePageTitle';
+import { LEAVE_COOPERATIVE, MembershipList } from './memberships';
 
 const MY_PROFILE = graphql(`
   query MyProfile {
@@ -52,25 +53,6 @@ const UPDATE_MY_PROFILE = graphql(
           displayName
           trade
           sectors
-        }
-      }
-      ...MutationError
-    }
-  }
-`,
-  [MUTATION_ERROR],
-);
-
-const LEAVE_COOPERATIVE_MYSELF = graphql(
-  `
-  mutation LeaveCooperativeMyself($memberId: ID!) {
-    leaveCooperative(input: { memberId: $memberId }) {
-      __typename
-      ... on MutationLeaveCooperativeSuccess {
-        data {
-          id
-          situation
-          leftCooperativeOn
         }
       }
       ...MutationError
@@ -170,17 +152,15 @@ function LeaveCooperative({ viewer }: { viewer: Viewer }) {
       {animated.length > 0 ? (
         <div>
           <p>{fr.profile.animated}</p>
-          <ul className="links" data-testid="animated-collectives">
-            {animated.map((membership) => (
-              <li key={membership.id}>
-                <Link to={`/collectifs/${membership.collective.slug}`}>{fr.profile.handOver(membership.collective.name)}</Link>
-              </li>
-            ))}
-          </ul>
+          <MembershipList
+            memberships={animated}
+            testId="animated-collectives"
+            linkText={(membership) => fr.profile.handOver(membership.collective.name)}
+          />
         </div>
       ) : null}
       <ActionButton
-        mutation={LEAVE_COOPERATIVE_MYSELF}
+        mutation={LEAVE_COOPERATIVE}
         variables={{ memberId: viewer.id }}
         tone="danger"
         testId="leave-cooperative-myself"
