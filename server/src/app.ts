@@ -28,7 +28,7 @@ import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
 import { InFlight, useInFlight } from './transport/drain.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
-import { identityBodiesOnly, Router, requestListener, requestPath, useRequestParsing } from './transport/http.js';
+import { identityBodiesOnly, Router, requestListener, requestPath, useBodyLimits, useRequestParsing } from './transport/http.js';
 import { useIdempotencyKeys } from './transport/idempotency.js';
 import { corsSetting, offlineGraphiQL, productionPlugins, securityHeaders } from './transport/security.js';
 import { SSE_STREAM_PATH, useSingleConnectionSse } from './transport/sse.js';
@@ -123,7 +123,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maskedErrors: { maskError: maskUnavailable },
     context: (initial) => createContext(server, initial),
     plugins: [
-      // First: its result hooks see every later plugin's refusals (transport/sse.ts).
+      // Before graphql-sse's endpoint reads its requests itself: the body and JSON limits of /graphql apply there too.
+      useBodyLimits({
+        paths: [SSE_STREAM_PATH],
+        maxBodyBytes: config.http.maxBodyBytes,
+        maxJsonDepth: config.limits.maxJsonDepth,
+      }),
+      // First of the rest: its result hooks see every later plugin's refusals (transport/sse.ts).
       sse.operations,
       useInflightLimit(config.limits.maxInflightPerCaller),
       ...useQueryLimits(config.limits.query),

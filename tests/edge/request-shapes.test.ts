@@ -25,8 +25,14 @@ afterAll(async () => {
 
 const nested = (levels: number, inner = '1') => '['.repeat(levels) + inner + ']'.repeat(levels);
 
-async function post(body: string, contentType = 'application/json') {
-  const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': contentType }, body });
+async function post(body: string, contentType = 'application/json', path = '/graphql') {
+  // graphql-sse's endpoint answers its distinct-connection requests as an event stream.
+  const accept = path === '/graphql' ? 'application/json' : 'text/event-stream';
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': contentType, accept },
+    body,
+  });
   const text = await response.text();
   let json: Json = null;
   try {
@@ -42,33 +48,54 @@ async function stillAnswers() {
   expect(answer.json.data).toEqual({ __typename: 'Query' });
 }
 
-describe('JSON nested too deep over HTTP', () => {
+// Every path that accepts a GraphQL request body: /graphql (Yoga's parser) and graphql-sse's endpoint, which
+// reads its requests itself.
+describe.each(['/graphql', '/graphql/stream'])('JSON nested too deep over HTTP, on %s', (path) => {
+  const answered = (answer: { status: number; text: string }) => {
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('"__typename":"Query"');
+  };
+
   it('should refuse a 1.8 MB [[[[…]]]] body with 400 BAD_USER_INPUT before parsing it, and keep answering', async () => {
-    const answer = await post(`{"query":"{ __typename }","variables":{"x":${nested(900_000)}}}`);
+    const answer = await post(`{"query":"{ __typename }","variables":{"x":${nested(900_000)}}}`, undefined, path);
     expect(answer.status).toBe(400);
     expect(answer.json.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'jsonDepth', maxDepth: 64 });
-    const bare = await post(nested(900_000));
+    const bare = await post(nested(900_000), undefined, path);
     expect(bare.status).toBe(400);
+    answered(await post(JSON.stringify({ query: '{ __typename }' }), undefined, path));
     await stillAnswers();
   });
 
   it('should accept nesting up to the limit, and brackets inside strings at any count', async () => {
     // The body is one level, variables a second: 62 more is 64 in all.
-    const deepest = await post(`{"query":"{ __typename }","variables":{"x":${nested(62)}}}`);
-    expect(deepest.status).toBe(200);
-    const oneMore = await post(`{"query":"{ __typename }","variables":{"x":${nested(63)}}}`);
+    // Past the JSON scan it is parsed (GraphQL's own, shallower, input-depth limit then refuses it).
+    const deepest = await post(`{"query":"{ __typename }","variables":{"x":${nested(62)}}}`, undefined, path);
+    expect(deepest.text).not.toContain('jsonDepth');
+    expect(deepest.status).not.toBe(413);
+    const oneMore = await post(`{"query":"{ __typename }","variables":{"x":${nested(63)}}}`, undefined, path);
     expect(oneMore.status).toBe(400);
-    const strings = await post(JSON.stringify({ query: '{ __typename }', variables: { x: `"\\${'[{'.repeat(5000)}` } }));
-    expect(strings.status).toBe(200);
+    const strings = JSON.stringify({ query: '{ __typename }', variables: { x: `"\\${'[{'.repeat(5000)}` } });
+    answered(await post(strings, undefined, path));
   });
 
   it('should refuse deep variables in a GET query string', async () => {
-    const url = new URL(`${server.url}/graphql`);
+    const url = new URL(`${server.url}${path}`);
     url.searchParams.set('query', '{ __typename }');
     url.searchParams.set('variables', `{"x":${nested(100)}}`);
-    const response = await fetch(url, { headers: { accept: 'application/json' } });
+    const accept = path === '/graphql' ? 'application/json' : 'text/event-stream';
+    const response = await fetch(url, { headers: { accept } });
     expect(response.status).toBe(400);
     expect(((await response.json()) as Json).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('should refuse a body over the size limit with 413, and keep answering', async () => {
+    const answer = await post(
+      JSON.stringify({ query: '{ __typename }', variables: { x: 'x'.repeat(3 * 1024 * 1024) } }),
+      undefined,
+      path,
+    );
+    expect(answer.status).toBe(413);
+    await stillAnswers();
   });
 });
 

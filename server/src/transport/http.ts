@@ -226,3 +226,73 @@ export function useRequestParsing(options: { maxJsonDepth: number }): Plugin {
     },
   };
 }
+
+/** A GraphQL-shaped refusal answered from an `onRequest` hook (where Yoga's own error formatting does not run). */
+function refusal(fetchAPI: { Response: typeof Response }, status: number, extensions: Record<string, unknown>, message: string) {
+  return fetchAPI.Response.json({ errors: [{ message, extensions }] }, { status });
+}
+
+/**
+ * The request's body as text, or `'tooLarge'` as soon as more than `maxBytes` arrived (the rest is not read).
+ * A `Content-Length` over the limit is refused before anything is read.
+ */
+async function boundedText(request: Request, maxBytes: number): Promise<string | 'tooLarge'> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) return 'tooLarge';
+  if (!request.body) return '';
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = request.body.getReader();
+  for (let step = await reader.read(); !step.done; step = await reader.read()) {
+    length += step.value.byteLength;
+    if (length > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return 'tooLarge';
+    }
+    chunks.push(step.value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Yoga plugin applying the request limits of `/graphql` (`useRequestParsing` and Yoga's `maxRequestBodySize`) to
+ * paths whose requests Yoga's parser never sees: the graphql-sse endpoint (`/graphql/stream`) reads and parses its
+ * requests itself, in its own `onRequest`, so without this its bodies were unbounded and never depth-scanned.
+ * - a body larger than `maxBodyBytes` is refused 413 `REQUEST_ENTITY_TOO_LARGE`, reading stops there;
+ * - JSON nested deeper than `maxJsonDepth` (the body, or a GET's `variables`/`extensions`) is refused 400
+ *   `BAD_USER_INPUT` (`limit: jsonDepth`) after the same linear scan (`jsonTooDeep`), before anything parses it;
+ * - otherwise the request goes on with its body read once, as text.
+ * Goes before the plugins that handle those paths (their `onRequest` then sees the request it hands on).
+ */
+export function useBodyLimits(options: { paths: readonly string[]; maxBodyBytes: number; maxJsonDepth: number }): Plugin {
+  const { maxBodyBytes, maxJsonDepth } = options;
+  const tooDeep = (fetchAPI: { Response: typeof Response }) =>
+    refusal(
+      fetchAPI,
+      400,
+      { code: 'BAD_USER_INPUT', limit: 'jsonDepth', maxDepth: maxJsonDepth },
+      `The request's JSON is nested more than ${maxJsonDepth} levels deep.`,
+    );
+  return {
+    async onRequest({ request, url, setRequest, endResponse, fetchAPI }) {
+      if (!options.paths.includes(url.pathname)) return;
+      for (const name of ['variables', 'extensions']) {
+        const value = url.searchParams.get(name);
+        if (value && jsonTooDeep(value, maxJsonDepth)) return endResponse(tooDeep(fetchAPI));
+      }
+      if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return;
+      const text = await boundedText(request, maxBodyBytes);
+      if (text === 'tooLarge')
+        return endResponse(refusal(fetchAPI, 413, { code: 'REQUEST_ENTITY_TOO_LARGE' }, 'Request body too large'));
+      if (jsonTooDeep(text, maxJsonDepth)) return endResponse(tooDeep(fetchAPI));
+      setRequest(
+        new fetchAPI.Request(request.url, {
+          method: request.method,
+          headers: request.headers,
+          body: text,
+          signal: request.signal,
+        }),
+      );
+    },
+  };
+}
