@@ -6,7 +6,9 @@ import { rmSync } from 'node:fs';
 import { type Service, startRedis } from '../tests/support/services.js';
 import type { BenchContext } from './lib/context.js';
 import { gql, signIn } from './lib/gql.js';
+import type { Inspector } from './lib/inspector.js';
 import { type BenchServer, cpuMs, startServer, startWorker, type Worker } from './lib/processes.js';
+import { type ProfileSummary, saveProfile } from './lib/profile.js';
 import { now, ratio, type Summary, summarise } from './lib/stats.js';
 
 export const ACTIVITY = `subscription Activity($id: ID!) { collectiveActivity(collectiveId: $id) { __typename
@@ -33,6 +35,10 @@ export interface FanoutRun {
   subscribeCpuMsPerSubscriber: number | null;
   /** Server heap (after forced collections) per idle subscriber, in KB. */
   heapKbPerSubscriber: number | null;
+  /** Server CPU per change while the changes are delivered (the mutation and its fan-out to every subscriber), in ms. */
+  deliveryCpuMsPerChange: number;
+  /** With `--profile`: where the server's CPU went while the changes were delivered. */
+  profile?: ProfileSummary;
   skipped?: string;
 }
 
@@ -66,6 +72,8 @@ interface Target {
   heap(): Promise<number | null>;
   token: string;
   variables: Record<string, unknown>;
+  /** The (first) server's inspector, for `--profile`; null for the bare broadcast. */
+  inspector?: Inspector | null;
 }
 
 async function measureRun(
@@ -104,19 +112,26 @@ async function measureRun(
     await target.change(`${tag} warm`);
     await sleep(200);
     established = (await Promise.all(clients.map((client) => client.call<number>('warm')))).reduce((a, b) => a + b, 0);
-    if (established === subscribers) break;
+    // A socket closed meanwhile (its events count as missed) is not waited for.
+    const settled = (await Promise.all(clients.map((client) => client.call<number>('settled')))).reduce((a, b) => a + b, 0);
+    if (settled === subscribers) break;
   }
   const subscribeWallMs = performance.now() - started;
   await quiet(target.pids, 30_000);
   const heapIdle = await target.heap();
   context.log(`fanout ${mode} ${subscribers}: ${established} live after ${(subscribeWallMs / 1000).toFixed(1)} s`);
   const sentAt: number[] = [];
+  const profiling = context.profile && target.inspector ? target.inspector : null;
+  await profiling?.startProfile();
+  const deliveryCpuBefore = target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
   for (let k = 0; k < changes; k += 1) {
     sentAt[k] = now();
     await target.change(`${tag} ${k}`);
     await Promise.all(clients.map((client) => client.call('waitMarker', { k, timeoutMs: 15_000 })));
     await sleep(context.smoke ? 20 : 100);
   }
+  const deliveryCpu = target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0) - deliveryCpuBefore;
+  const profile = profiling ? saveProfile(`fanout-${mode}-${subscribers}`, await profiling.stopProfile()) : undefined;
   const collected = await Promise.all(
     clients.map((client) =>
       client.call<{
@@ -145,6 +160,8 @@ async function measureRun(
     subscribeCpuMsPerSubscriber: Math.round((subscribeCpu / subscribers) * 1000) / 1000,
     heapKbPerSubscriber:
       heapBefore !== null && heapIdle !== null ? Math.round(((heapIdle - heapBefore) / 1024 / subscribers) * 10) / 10 : null,
+    deliveryCpuMsPerChange: Math.round((deliveryCpu / changes) * 10) / 10,
+    ...(profile ? { profile } : {}),
   };
 }
 
@@ -219,6 +236,7 @@ async function serverRun(
         token,
         variables: { id: collectiveId },
         change,
+        inspector: first.inspector,
       },
       mode,
       subscribers,

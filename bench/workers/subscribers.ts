@@ -23,6 +23,8 @@ interface Subscriber {
   /** Receipt instants per marker number (−1: a warm-up). */
   received: Map<number, number[]>;
   warm: boolean;
+  /** Its socket closed: it can receive nothing more (what it misses counts as missed), so nobody waits for it. */
+  closed: boolean;
 }
 
 let subscribers: Subscriber[] = [];
@@ -58,7 +60,7 @@ async function open(args: OpenArgs): Promise<{ openedMs: number }> {
   closedEarly = 0;
   const opened: Promise<void>[] = [];
   for (let i = 0; i < args.count; i += 1) {
-    const subscriber: Subscriber = { received: new Map(), warm: false };
+    const subscriber: Subscriber = { received: new Map(), warm: false, closed: false };
     subscribers.push(subscriber);
     const url = args.urls[i % args.urls.length] as string;
     if (args.bare) {
@@ -71,7 +73,11 @@ async function open(args: OpenArgs): Promise<{ openedMs: number }> {
         record(subscriber, message.payload?.data?.collectiveActivity?.payload?.name, args.tag);
       });
       socket.on('error', (error) => errors.push(String(error)));
-      socket.on('close', () => (closedEarly += 1));
+      socket.on('close', () => {
+        closedEarly += 1;
+        subscriber.closed = true;
+        for (const wake of waiters) wake();
+      });
       opened.push(
         new Promise<void>((resolve) => {
           socket.once('open', () => resolve());
@@ -94,6 +100,8 @@ async function open(args: OpenArgs): Promise<{ openedMs: number }> {
             closed: (event) => {
               const code = (event as { code?: number }).code;
               if (code !== 1000) closedEarly += 1;
+              subscriber.closed = true;
+              for (const wake of waiters) wake();
               resolve();
             },
           },
@@ -140,9 +148,14 @@ serveCommands({
   open,
   /** How many subscribers have received a warm-up message (their subscription is live). */
   warm: () => subscribers.filter((s) => s.warm).length,
-  /** Resolves when every subscriber here received marker `k` (or after the timeout): the number that did. */
+  /** How many subscribers are warm or closed (nothing more to wait for before measuring). */
+  settled: () => subscribers.filter((s) => s.warm || s.closed).length,
+  /**
+   * Resolves when every subscriber here whose socket is open received marker `k` (or after the timeout): the
+   * number that did. A closed one is not waited for (each change would otherwise last the whole timeout).
+   */
   waitMarker: async ({ k, timeoutMs }: { k: number; timeoutMs: number }) => {
-    await until(() => subscribers.every((s) => s.received.has(k)), timeoutMs);
+    await until(() => subscribers.every((s) => s.received.has(k) || s.closed), timeoutMs);
     return subscribers.filter((s) => s.received.has(k)).length;
   },
   /** For markers 0…changes−1: receipt instants (first receipt per subscriber), missed and duplicated counts. */
