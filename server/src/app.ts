@@ -18,6 +18,7 @@ import { SignInGuard, useCallerLimits, useInflightLimit } from './limits/callers
 import { useQueryLimits } from './limits/query.js';
 import { useValidText } from './limits/text.js';
 import { workSlots } from './limits/work.js';
+import { useSharedFanout } from './live/fanout.js';
 import { Lifecycle } from './live/lifecycle.js';
 import { useLivePosition } from './live/position.js';
 import { HEALTH_PATH, healthRoute, READY_PATH, type ReadinessCheck, readyRoute } from './observability/health.js';
@@ -144,6 +145,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // After (around) the announcement: a replayed answer neither runs nor announces again.
       useIdempotencyKeys(),
       useLivePosition(events),
+      // An event delivered to many subscriptions of one operation is executed once for them all (live/fanout.ts).
+      useSharedFanout(),
       // GraphQL over SSE in the graphql-sse protocol, single-connection mode included, at /graphql/stream.
       sse.endpoint,
     ],

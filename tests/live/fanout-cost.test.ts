@@ -1,5 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fanoutCounts } from '../../server/src/live/fanout.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { type Inbox, subscribe, wsClient } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
@@ -63,6 +64,65 @@ describe('Fan-out', () => {
       expect(perChange(five).length, five.join('\n')).toBe(perChange(one).length);
       // The actor is read once for all of them.
       expect(five.filter((sql) => /FROM "public"\."Member" WHERE/.test(sql)).length, five.join('\n')).toBeLessThanOrEqual(2);
+    } finally {
+      await Promise.all(clients.map((client) => client.dispose()));
+    }
+  });
+
+  it('executes an event once for the subscribers sharing its operation and class, and alone what depends on the viewer', async () => {
+    // Ada acts in a commons collective she animates, and is also in a business collective whose memberships only
+    // its members may see. Bea is in both, Cal in the commons one only.
+    const ada = await makeMember(t.db.prisma, { firstName: 'Ada', lastName: 'Byron' });
+    const bea = await makeMember(t.db.prisma);
+    const cal = await makeMember(t.db.prisma);
+    const commons = await makeCollective(t.db.prisma, { animatorId: ada.id, memberIds: [bea.id, cal.id] });
+    const business = await makeCollective(t.db.prisma, {
+      animatorId: ada.id,
+      memberIds: [bea.id],
+      kind: 'BUSINESS',
+      name: 'Atelier privé',
+    });
+    const token = await t.tokenFor(ada.id);
+    const viewers = [await t.tokenFor(bea.id), await t.tokenFor(cal.id), await t.tokenFor(bea.id)];
+    const MEMBERSHIPS = `subscription($id: ID!) { collectiveActivity(collectiveId: $id) { __typename
+      ... on ActivityEvent { position actor { displayName memberships { edges { node { collective { name } } } } } } } }`;
+    const clients: Client[] = [];
+    const open = async (query: string, tokens: string[]) => {
+      const inboxes = tokens.map((viewer) => {
+        const client = wsClient(url, viewer, { lazy: false });
+        clients.push(client);
+        return subscribe(client, query, { id: gid('Collective', commons.id) }).inbox;
+      });
+      return inboxes;
+    };
+    try {
+      // The previous test's streams are released first (its sockets were disposed).
+      await until(() => t.app.live.streamCount === 0);
+      const shared = await open(ACTIVITY, viewers);
+      const alone = await open(MEMBERSHIPS, viewers);
+      await until(() => t.app.live.streamCount === 6);
+      const before = { ...fanoutCounts };
+      const result = await t.gql(RENAME, { id: gid('Collective', commons.id), n: 'Renommé' }, token);
+      expect(result.errors).toBeUndefined();
+      const sharedMessages = await Promise.all(shared.map((inbox) => inbox.waitFor(1)));
+      const aloneMessages = await Promise.all(alone.map((inbox) => inbox.waitFor(1)));
+      // Three subscribers of one operation (two members, one twice): one execution, two shared results.
+      expect(fanoutCounts.executed - before.executed).toBe(1);
+      expect(fanoutCounts.shared - before.shared).toBe(2);
+      for (const [received] of sharedMessages) {
+        expect(received.collectiveActivity.payload.name).toBe('Renommé');
+        expect(received.collectiveActivity.actor.displayName).toBe('Ada Byron');
+      }
+      // Memberships depend on who looks: executed for each subscriber, so Cal never sees the business collective.
+      const names = aloneMessages.map(([received]) =>
+        received.collectiveActivity.actor.memberships.edges.map(
+          (edge: { node: { collective: { name: string } } }) => edge.node.collective.name,
+        ),
+      );
+      expect(names[0]).toContain(business.name);
+      expect(names[2]).toContain(business.name);
+      expect(names[1]).not.toContain(business.name);
+      expect(names[1]).toContain('Renommé');
     } finally {
       await Promise.all(clients.map((client) => client.dispose()));
     }

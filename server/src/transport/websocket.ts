@@ -12,6 +12,7 @@ import { callerKey, clientAddress } from '../limits/callers.js';
 import { rateLimited } from '../limits/refusals.js';
 import { SocketLimits } from '../limits/sockets.js';
 import { LiveConnection } from '../live/connection.js';
+import { sharedPayload, withSharedPayload } from '../live/fanout.js';
 import type { Lifecycle } from '../live/lifecycle.js';
 import { inRequest, logger, requestIdFrom } from '../observability/log.js';
 import { CLOSE_TRY_AGAIN_LATER, isUnavailableGraphQLError, unavailableError } from './unavailable.js';
@@ -50,7 +51,12 @@ export function attachGraphqlWs(
 ): GraphqlWebSocket {
   // graphql-ws on the same port and path: Yoga's envelop runs the operation, so plugins and context apply.
   // ws closes a socket whose message is past maxPayload with 1009 (its own default would be 100 MiB).
-  const wsServer = new WebSocketServer({ server: http, path: GRAPHQL_PATH, maxPayload: limits.maxPayloadBytes });
+  const wsServer = new WebSocketServer({
+    server: http,
+    path: GRAPHQL_PATH,
+    maxPayload: limits.maxPayloadBytes,
+    WebSocket: FanoutSocket,
+  });
   const socketLimits = new SocketLimits(limits, maxJsonDepth);
   // Before graphql-ws' own listeners: every socket counts against its address from the start, and each message
   // is checked (rate, size before connection_init, JSON depth) ahead of anything graphql-ws does with it.
@@ -156,11 +162,15 @@ export function attachGraphqlWs(
         if (errors.some(isUnavailableGraphQLError)) tryAgainLater(ctx.extra.socket, errors[0]);
       },
       onNext: (ctx, _id, _payload, args, result) => {
-        if (!('errors' in result) || !result.errors?.some(isUnavailableGraphQLError)) return;
+        // An event's result shared by many subscriptions is serialised once (live/fanout.ts, FanoutSocket).
+        const shared = sharedPayload(result);
+        if (shared) return shared as unknown as typeof result;
+        if (!('errors' in result) || !result.errors?.some(isUnavailableGraphQLError)) return undefined;
         // A mutation or query answers UNAVAILABLE and the socket stays; a subscription's event that could not be
         // resolved is not delivered half: the socket closes and the client resumes from the event before.
         if (getOperationAST(args.document, args.operationName)?.operation === 'subscription')
           tryAgainLater(ctx.extra.socket, result.errors[0]);
+        return undefined;
       },
     },
     wsServer,
@@ -192,6 +202,17 @@ export function attachGraphqlWs(
       wsServer.close();
     },
   };
+}
+
+/**
+ * The server's sockets: a message whose payload is a shared result's token (live/fanout.ts `SharedPayload`) is
+ * sent with the result's serialisation in its place; every other message as it is.
+ */
+class FanoutSocket extends WebSocket {
+  override send(data: unknown, options?: unknown, cb?: unknown): void {
+    const message = typeof data === 'string' ? withSharedPayload(data) : data;
+    (super.send as (data: unknown, options?: unknown, cb?: unknown) => void)(message, options, cb);
+  }
 }
 
 /** Closes a socket with 1013 "try again later" because a service is down; logged as a warning, not an error. */

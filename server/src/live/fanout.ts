@@ -1,0 +1,323 @@
+import {
+  createSourceEventStream,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  getNamedType,
+  getOperationAST,
+  isObjectType,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { Context } from '../context.js';
+
+/**
+ * Fan-out without executing per subscriber (issue 11): an event delivered to many subscriptions of the same
+ * operation (same document, operation name and variables) and the same visibility class is executed once,
+ * and every one of them receives the same result object.
+ *
+ * Who receives an event is still decided per subscriber, exactly as before: the event bus asks the delivery
+ * index (`DeliveryIndex.mayReceive`) for each listener and the stream lifecycle admits each message (pending
+ * re-checks, session expiry) before it is yielded. Only the execution of the selection on an admitted event is
+ * shared, and only when that execution cannot differ between the subscribers sharing it:
+ * - the stream is one whose messages are the log's events, viewer-independent (`SHARED_STREAMS`), keyed by position;
+ * - every field the selection reaches is in `VIEWER_NEUTRAL`: fields whose value reads nothing of the viewer but
+ *   the `member` scope (an active member is signed in), which is the visibility class. Any other field (a
+ *   member's memberships, filtered by the viewer's rights), an interface's field, or a viewer who is not an
+ *   active member: the subscription executes its events alone, as before.
+ * A field added to these types later is not shared until listed here, so sharing can only be missed, never wrong.
+ */
+
+/** Root subscription fields whose messages are events of the log, and each message's key (null: not shared). */
+const SHARED_STREAMS: Record<string, (message: unknown) => string | null> = {
+  collectiveActivity: eventKey,
+  nodeChanges: eventKey,
+  myFeed: eventKey,
+};
+
+/** An event message's key: its log position (the same event for everyone); a resync request is the subscriber's own. */
+function eventKey(message: unknown): string | null {
+  const event = message as { kind?: unknown; position?: unknown };
+  return event.kind === 'event' && typeof event.position === 'bigint' ? event.position.toString() : null;
+}
+
+/**
+ * `Type.field` whose value depends on the event alone once the viewer is an active member (`member` scope):
+ * an event's own fields, a resync request's, and a member's profile fields (MemberRef's `$any: member, viewerIs`
+ * scope passes for every active member). Not `Member.memberships`: it is filtered by the viewer's rights.
+ */
+const VIEWER_NEUTRAL = new Set([
+  'Subscription.collectiveActivity',
+  'Subscription.nodeChanges',
+  'Subscription.myFeed',
+  'ActivityEvent.position',
+  'ActivityEvent.type',
+  'ActivityEvent.subjectId',
+  'ActivityEvent.collectiveId',
+  'ActivityEvent.actor',
+  'ActivityEvent.payload',
+  'ActivityEvent.createdAt',
+  'ResyncRequired.reason',
+  'ResyncRequired.resumeAfter',
+  ...[
+    'id',
+    'firstName',
+    'lastName',
+    'displayName',
+    'email',
+    'kind',
+    'contract',
+    'isAssociate',
+    'associateSince',
+    'situation',
+    'trade',
+    'sectors',
+    'joinedCooperativeOn',
+    'leftCooperativeOn',
+  ].map((field) => `Member.${field}`),
+]);
+
+/**
+ * The visibility class of a subscriber, for the fields of `VIEWER_NEUTRAL`: every active member sees them
+ * alike. Null (not shared) for anyone else.
+ */
+function visibilityClass(context: Context): string | null {
+  return context.session && context.access.isMember ? 'member' : null;
+}
+
+/** What an operation shares, or null: its stream's message key (the document and operation are the cache's). */
+type Plan = { key: (message: unknown) => string | null } | null;
+
+const plans = new WeakMap<DocumentNode, Map<string, Plan>>();
+const documentIds = new WeakMap<DocumentNode, number>();
+let nextDocumentId = 1;
+
+/** Whether (and how) the operation's events can be executed once for many subscribers; memoised per document. */
+function planFor(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): Plan {
+  let byName = plans.get(document);
+  if (!byName) {
+    byName = new Map();
+    plans.set(document, byName);
+  }
+  const name = operationName ?? '';
+  if (byName.has(name)) return byName.get(name) ?? null;
+  const plan = makePlan(schema, document, operationName);
+  byName.set(name, plan);
+  return plan;
+}
+
+function makePlan(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): Plan {
+  const operation = getOperationAST(document, operationName);
+  const root = schema.getSubscriptionType();
+  if (operation?.operation !== 'subscription' || !root) return null;
+  const [first, ...others] = operation.selectionSet.selections;
+  if (!first || others.length > 0 || first.kind !== Kind.FIELD) return null;
+  const key = SHARED_STREAMS[first.name.value];
+  if (!key) return null;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  return neutral(schema, root.name, operation.selectionSet, fragments, new Set()) ? { key } : null;
+}
+
+/**
+ * Whether every field `selectionSet` reaches on `typeName` is viewer-neutral. Abstract types (a union, an
+ * interface) allow only `__typename` directly; their members are checked through the type conditions.
+ */
+function neutral(
+  schema: GraphQLSchema,
+  typeName: string,
+  selectionSet: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  visiting: Set<string>,
+): boolean {
+  const type = schema.getType(typeName);
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value === '__typename') continue;
+      if (!isObjectType(type) || !VIEWER_NEUTRAL.has(`${typeName}.${selection.name.value}`)) return false;
+      const field = type.getFields()[selection.name.value];
+      if (!field) return false;
+      if (selection.selectionSet && !neutral(schema, getNamedType(field.type).name, selection.selectionSet, fragments, visiting))
+        return false;
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      const on = selection.typeCondition?.name.value ?? typeName;
+      if (!neutral(schema, on, selection.selectionSet, fragments, visiting)) return false;
+    } else {
+      const fragment = fragments.get(selection.name.value);
+      if (!fragment || visiting.has(fragment.name.value)) return false;
+      visiting.add(fragment.name.value);
+      const ok = neutral(schema, fragment.typeCondition.name.value, fragment.selectionSet, fragments, visiting);
+      visiting.delete(fragment.name.value);
+      if (!ok) return false;
+    }
+  }
+  return true;
+}
+
+/** Results executed lately, by operation, class and message: enough for an event's delivery to every subscriber. */
+const results = new Map<string, { at: number; result: Promise<ExecutionResult> }>();
+/** How many results are kept; the oldest are forgotten first. */
+const RESULTS_KEPT = 2_048;
+/**
+ * How long a result serves (ms): a subscriber that lags behind its peers by more executes again (it gets the
+ * same answer, read afresh).
+ */
+const RESULT_FRESH_MS = 10_000;
+
+/** Counts, for tests and benchmarks: selections executed, and messages answered by a result executed for another. */
+export const fanoutCounts = { executed: 0, shared: 0 };
+
+/** The event's result for this operation and class: executed by the first subscriber to need it, shared by the rest. */
+function sharedResult(key: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+  const now = Date.now();
+  const known = results.get(key);
+  if (known && now - known.at < RESULT_FRESH_MS) {
+    fanoutCounts.shared += 1;
+    return known.result;
+  }
+  fanoutCounts.executed += 1;
+  // Frozen: every subscriber's plugins and transport read the same object.
+  const result = run().then((value) => {
+    const shared = Object.freeze(value);
+    if (!shared.errors) payloads.set(shared, new SharedPayload(JSON.stringify(shared)));
+    return shared;
+  });
+  results.delete(key);
+  results.set(key, { at: now, result });
+  result.catch(() => results.delete(key));
+  if (results.size > RESULTS_KEPT) results.delete(results.keys().next().value as string);
+  return result;
+}
+
+/** Shared results without errors, and their serialisation. */
+const payloads = new WeakMap<ExecutionResult, SharedPayload>();
+/** Serialisations by token, while their result can still be sent (as many as results are kept). */
+const serialised = new Map<string, string>();
+let nextToken = 1;
+/**
+ * A `SharedPayload`'s token begins with a NUL character (which no JSON writer leaves raw), and this is how it
+ * reads in a serialised `next` message, before its number.
+ */
+const NEXT_SUFFIX = ',"type":"next","payload":"\\u0000fanout:';
+
+/**
+ * A shared result's payload, serialised once (`JSON.stringify` of the result, which is what graphql-ws writes as
+ * a `next` payload without errors). It stands in for the payload in the transport's message (its `toJSON` is a
+ * token) and `withSharedPayload` puts the serialisation back in place of the token as the socket sends it, so each
+ * subscriber's message costs a string concatenation instead of a serialisation of the result.
+ */
+export class SharedPayload {
+  readonly #token: string;
+
+  constructor(json: string) {
+    const n = nextToken++;
+    this.#token = `\u0000fanout:${n}`;
+    serialised.set(`${n}`, json);
+    if (serialised.size > RESULTS_KEPT) serialised.delete(serialised.keys().next().value as string);
+  }
+
+  toJSON(): string {
+    return this.#token;
+  }
+}
+
+/** The shared payload standing for `result` in a graphql-ws `next` message, or undefined (serialised as usual). */
+export function sharedPayload(result: ExecutionResult): SharedPayload | undefined {
+  return payloads.get(result);
+}
+
+/**
+ * A graphql-ws message as the socket must send it: a `next` whose payload is a `SharedPayload` token gets the
+ * serialisation in its place; anything else is returned as is. Only a token can make a `next` payload a JSON
+ * string (a real payload is an object), so no client-chosen text is ever replaced.
+ */
+export function withSharedPayload(message: string): string {
+  const at = message.lastIndexOf(NEXT_SUFFIX);
+  if (at < 0 || !message.startsWith('{"id":') || !message.endsWith('"}')) return message;
+  const json = serialised.get(message.slice(at + NEXT_SUFFIX.length, -2));
+  return json === undefined ? message : `${message.slice(0, at)},"type":"next","payload":${json}}`;
+}
+
+/**
+ * Envelop plugin: subscriptions whose events can be shared (see the module's comment) get their source stream
+ * as usual (the field's `subscribe`, under the stream lifecycle) and each admitted event's result from
+ * `sharedResult`; the others are left to the executor. Errors of the source stream reach the transport as
+ * the executor reports them (a GraphQL error located at the operation, its extensions kept).
+ */
+export function useSharedFanout(): Plugin<Context> {
+  return {
+    onSubscribe: ({ args, setSubscribeFn }) => {
+      const context = args.contextValue as Context;
+      const plan = planFor(args.schema, args.document, args.operationName);
+      const viewerClass = plan && visibilityClass(context);
+      if (!plan || !viewerClass) return;
+      let documentId = documentIds.get(args.document);
+      if (documentId === undefined) {
+        documentId = nextDocumentId++;
+        documentIds.set(args.document, documentId);
+      }
+      const prefix = `${documentId}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}|${viewerClass}|`;
+      setSubscribeFn(async (subscribeArgs) => {
+        const source = await createSourceEventStream(subscribeArgs as ExecutionArgs);
+        if (!(Symbol.asyncIterator in source)) return source;
+        const operation = getOperationAST(subscribeArgs.document, subscribeArgs.operationName) as OperationDefinitionNode;
+        const run = (message: unknown) => async () =>
+          (await execute({ ...(subscribeArgs as ExecutionArgs), rootValue: message })) as ExecutionResult;
+        return mapEvents(source[Symbol.asyncIterator](), operation, (message) => {
+          const key = plan.key(message);
+          return key === null ? run(message)() : sharedResult(prefix + key, run(message));
+        });
+      });
+    },
+  };
+}
+
+/**
+ * The source stream's messages mapped to their results, as the executor maps them: an error of the source is
+ * rethrown located at the operation (its extensions kept) after the source is closed; `return` and `throw`
+ * reach the source, so a completed subscription releases its stream at once.
+ */
+function mapEvents(
+  source: AsyncIterator<unknown>,
+  operation: OperationDefinitionNode,
+  map: (message: unknown) => Promise<ExecutionResult>,
+): AsyncIterableIterator<ExecutionResult> {
+  const close = async () => {
+    await source.return?.().catch(() => undefined);
+  };
+  const iterator: AsyncIterableIterator<ExecutionResult> = {
+    next: async () => {
+      let step: IteratorResult<unknown>;
+      try {
+        step = await source.next();
+      } catch (error) {
+        await close();
+        const original = error as Error;
+        throw createGraphQLError(original.message, { originalError: original, nodes: [operation] });
+      }
+      if (step.done) return { done: true, value: undefined };
+      try {
+        return { done: false, value: await map(step.value) };
+      } catch (error) {
+        await close();
+        throw error;
+      }
+    },
+    return: async () => {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    throw: async (error?: unknown) => {
+      await close();
+      throw error;
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
