@@ -217,6 +217,17 @@ describe('Names', () => {
     });
   });
 
+  it.each([
+    ['Chinese', '合作社 数字', '合作社-数字'],
+    ['Arabic', 'التعاونية الرقمية', 'التعاونية-الرقمية'],
+    ['Greek with accents', 'Συνεταιρισμός Ήλιος', 'συνεταιρισμος-ηλιος'],
+  ])('should accept a name in %s, with a slug that finds the collective again', async (_script, name, slug) => {
+    const result = await create(name);
+    expect(result.data?.result).toMatchObject({ __typename: 'MutationCreateCollectiveSuccess' });
+    const found = await t.gql('query($s: String!) { collective(slug: $s) { name slug } }', { s: slug }, token);
+    expect(found.data?.collective).toEqual({ name, slug });
+  });
+
   it('should refuse such a name on update too, keeping the name', async () => {
     const collective = await makeCollective(t.db.prisma, { animatorId: memberId });
     const result = await t.gql(UPDATE_COLLECTIVE, { input: { id: gid('Collective', collective.id), name: '!!!' } }, token);

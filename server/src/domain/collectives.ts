@@ -58,13 +58,18 @@ export function checkStatusChange(from: CollectiveStatus, to: CollectiveStatus):
   if (from !== to && !STATUS_CHANGES[from].includes(to)) throw new RuleViolationError('status', 'INVALID_STATUS_CHANGE');
 }
 
-/** A URL-safe slug from a French name: `Vie coopérative` → `vie-cooperative`. */
+/**
+ * A URL slug from a name: `Vie coopérative` → `vie-cooperative`. Latin accents are dropped, as French addresses
+ * usually do; letters and digits of every other script are kept (`合作社` → `合作社`, percent-encoded in the URL by
+ * the browser), so a name in any script has an address rather than being refused as having no letter.
+ */
 export function slugify(name: string): string {
   return name
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 80);
 }
