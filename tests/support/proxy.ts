@@ -1,5 +1,12 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
+/** A connection through the proxy: the browser's side, the server's side, and whether it is a WebSocket. */
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+  websocket: boolean;
+}
+
 /**
  * A TCP proxy between a browser and the server that can cut the network and restore it (issue 10 item 10:
  * the browser's offline switch leaves WebSockets open, a real cut does not). A cut resets every open
@@ -8,7 +15,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  */
 export class TcpProxy {
   readonly #server: Server;
-  readonly #pairs = new Set<[Socket, Socket]>();
+  readonly #pairs = new Set<Pair>();
   #cut = false;
   /** Connections accepted since the start (each HTTP keep-alive or WebSocket connection counts once). */
   accepted = 0;
@@ -70,6 +77,22 @@ export class TcpProxy {
 
   #holding: { waiting: Array<() => void>; onHeld: () => void } | null = null;
 
+  /**
+   * Holds what the server sends on the WebSocket connections open now, while the browser's messages still reach
+   * it: the server acts on a message (stores a push) and its answer waits here. The returned function lets the
+   * held bytes through; a cut drops them, as a link that fails before the answer arrives.
+   */
+  holdReplies(): () => void {
+    const held = [...this.#pairs].filter((pair) => pair.websocket);
+    for (const { client, upstream } of held) {
+      upstream.unpipe(client);
+      upstream.pause();
+    }
+    return () => {
+      for (const { client, upstream } of held) if (!upstream.destroyed && !client.destroyed) upstream.pipe(client);
+    };
+  }
+
   accept(client: Socket, host: string, port: number): void {
     if (this.#cut) {
       this.refused += 1;
@@ -79,9 +102,10 @@ export class TcpProxy {
     // The first bytes tell a WebSocket upgrade from a plain request (for `holdWebSockets`).
     client.once('data', (first: Buffer) => {
       client.pause();
-      const start = () => this.#forward(client, first, host, port);
+      const websocket = /^upgrade:\s*websocket/im.test(first.toString('latin1'));
+      const start = () => this.#forward(client, first, host, port, websocket);
       const holding = this.#holding;
-      if (holding && /^upgrade:\s*websocket/im.test(first.toString('latin1'))) {
+      if (holding && websocket) {
         holding.waiting.push(start);
         holding.onHeld();
       } else start();
@@ -89,7 +113,7 @@ export class TcpProxy {
     client.on('error', () => client.destroy());
   }
 
-  #forward(client: Socket, first: Buffer, host: string, port: number): void {
+  #forward(client: Socket, first: Buffer, host: string, port: number, websocket: boolean): void {
     if (this.#cut || client.destroyed) {
       client.resetAndDestroy();
       return;
@@ -98,7 +122,7 @@ export class TcpProxy {
     const upstream = connect(port, host);
     upstream.write(first);
     client.resume();
-    const pair: [Socket, Socket] = [client, upstream];
+    const pair: Pair = { client, upstream, websocket };
     this.#pairs.add(pair);
     client.pipe(upstream);
     upstream.pipe(client);
@@ -114,7 +138,7 @@ export class TcpProxy {
   /** Cuts the network: every open connection is reset on both sides, new ones are reset until `restore()`. */
   cut(): void {
     this.#cut = true;
-    for (const [client, upstream] of [...this.#pairs]) {
+    for (const { client, upstream } of [...this.#pairs]) {
       client.resetAndDestroy();
       upstream.resetAndDestroy();
     }
