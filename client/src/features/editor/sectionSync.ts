@@ -256,6 +256,13 @@ export class SectionSync {
   #unlistenStatus: (() => void) | null = null;
   /** The update a handshake queued (everything the server lacked), while it is not acknowledged. */
   #handshakePush: Uint8Array | null = null;
+  /**
+   * How many times the page's socket dropped. graphql-ws sends a push still unanswered at a drop again on the
+   * next socket, where the server judges it afresh: stored before the drop, it may now be refused (the section
+   * marked done meanwhile). Such an answer tells nothing of what the server lacks; the new socket's handshake
+   * does, and hands over (and has judged) whatever it does lack.
+   */
+  #socketDrops = 0;
 
   constructor(client: Client, sectionId: string, events: Partial<SectionSyncEvents> = {}) {
     this.#client = client;
@@ -382,6 +389,7 @@ export class SectionSync {
 
   /** Pushes one update and waits for its acknowledgement; false when the connection is lost. */
   async #push(update: Uint8Array): Promise<boolean> {
+    const drops = this.#socketDrops;
     const result = await this.#client
       .mutation(
         PUSH_SECTION_UPDATE,
@@ -389,6 +397,8 @@ export class SectionSync {
         OVER_SOCKET,
       )
       .toPromise();
+    // Sent again after a drop: the handshake, not this answer, says what is stored (see `#socketDrops`).
+    if (drops !== this.#socketDrops) return true;
     const outcome = result.data?.pushSectionUpdate;
     if (!outcome) {
       // No answer: the content stays in the document and the next handshake re-sends it.
@@ -472,7 +482,9 @@ export class SectionSync {
    * document (the handshake hands them over), and the page says it is reconnecting.
    */
   readonly #onSocketState = (state: LiveState) => {
-    if (state !== 'reconnecting' || this.#closed || this.#destroyed) return;
+    if (state !== 'reconnecting') return;
+    this.#socketDrops += 1;
+    if (this.#closed || this.#destroyed) return;
     this.#synced = false;
     this.#setState(navigator.onLine === false ? 'offline' : 'reconnecting');
   };
