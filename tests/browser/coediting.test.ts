@@ -97,7 +97,7 @@ describe.skipIf(!chromiumAvailable)('co-editing a tender response section in two
     } catch (error) {
       await screenshot(pageA, `${name}-camille-failure`).catch(() => {});
       await screenshot(pageB, `${name}-thomas-failure`).catch(() => {});
-      throw new Error(`${String(error)}\nPage errors: ${errors.flat().join('\n')}`);
+      throw new Error(`${String(error)}\nPage errors: ${errors.flat().join('\n')}\nServer: ${app.server.output().slice(-3000)}`);
     }
   }
 
@@ -167,19 +167,21 @@ describe.skipIf(!chromiumAvailable)('co-editing a tender response section in two
       await pageB.locator('[data-testid="approve-button"]').click();
       await pageA.locator('[data-testid="approval"]', { hasText: 'Approuvée par Thomas Girard' }).waitFor({ timeout: 15_000 });
       await pageA.locator(EDITOR).click();
-      await pageA.keyboard.press('Control+End');
+      await caretToEnd(pageA);
       await pageA.keyboard.type(' Une phrase de plus.', { delay: 10 });
       await pageB.locator('[data-testid="approval-stale"]', { hasText: 'approbation périmée' }).waitFor({ timeout: 15_000 });
 
-      // A named version, more text, then the version restored: both editors come back to it.
+      // A named version, more text, then the version restored: both editors come back to it. The version is the
+      // server's text: saved once Thomas's page shows the whole sentence (the approval goes stale with its first
+      // letters, while the last ones may still be on their way).
+      await waitForText(pageB, 'Une phrase de plus.');
       const saved = await editorText(pageA);
       await pageA.getByLabel('Nom de la version').fill('Avant relecture');
       await pageA.getByRole('button', { name: 'Enregistrer une version' }).click();
       const version = pageA.locator('[data-testid="version-item"]', { hasText: 'Avant relecture' });
       await version.waitFor({ timeout: 10_000 });
-      await pageA.keyboard.press('Control+End');
       await pageA.locator(EDITOR).click();
-      await pageA.keyboard.press('Control+End');
+      await caretToEnd(pageA);
       await pageA.keyboard.type(' À retirer.', { delay: 10 });
       await waitForText(pageB, 'À retirer.');
       pageA.once('dialog', (dialog) => void dialog.accept());
