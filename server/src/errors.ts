@@ -230,6 +230,13 @@ const SOCKET_UNAVAILABLE = new Set([
  * connections), 53300 (too many connections).
  */
 const SQLSTATE_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+/**
+ * Prisma's transaction errors (P2028) that mean the database did not answer in time, measured by its own clocks:
+ * no pooled connection became free within `maxWait` (every connection stuck on a server that went away, or
+ * waiting to reconnect), or the transaction outlived its `timeout`. Nothing was committed either way (Prisma rolls
+ * back), so a retry is safe; the other P2028 messages (a transaction used after it closed) are bugs, left alone.
+ */
+const TRANSACTION_UNAVAILABLE = /Unable to start a transaction in the given time|cannot be executed on an expired transaction/;
 /** What `pg` and `ioredis` say, without a code, when a connection dies under a query. */
 const MESSAGE_UNAVAILABLE =
   /Connection terminated|terminating connection due to (unexpected postmaster exit|administrator command|crash of another server process)|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed|Can't reach database server|Server has closed the connection/i;
@@ -263,6 +270,8 @@ export function isUnavailable(error: unknown, depth = 0): boolean {
       return true;
   }
   if (typeof candidate.message === 'string' && MESSAGE_UNAVAILABLE.test(candidate.message)) return true;
+  if (candidate.code === 'P2028' && typeof candidate.message === 'string' && TRANSACTION_UNAVAILABLE.test(candidate.message))
+    return true;
   // Prisma's known request error wrapping the pg adapter's (a server killed under a query: SQLSTATE 57P01 in it).
   const quoted = typeof candidate.message === 'string' ? /Database error\. Code: `([0-9A-Z]{5})`/.exec(candidate.message) : null;
   if (quoted?.[1] && SQLSTATE_UNAVAILABLE.test(quoted[1])) return true;

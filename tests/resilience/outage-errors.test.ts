@@ -1,0 +1,180 @@
+import { GraphQLError } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../../server/src/db/database.js';
+import { migrate } from '../../server/src/db/migrate.js';
+import { isUnavailable } from '../../server/src/errors.js';
+import { maskUnavailable } from '../../server/src/transport/unavailable.js';
+import { type PostgresService, startPostgres } from '../support/services.js';
+import { until } from './support.js';
+
+/**
+ * Every error shape a stopped, crashed or saturated PostgreSQL gives through the server's own database layer
+ * (Prisma over the pg adapter, and raw SQL), collected from a real throwaway cluster, must be classified as an
+ * outage (`isUnavailable`), so the caller gets UNAVAILABLE (503, retryable) and never INTERNAL_SERVER_ERROR. The
+ * fault bench met one INTERNAL_SERVER_ERROR on a mutation's transaction while PostgreSQL was stopped: Prisma's
+ * P2028 "Unable to start a transaction in the given time" (no pooled connection within `maxWait`) was not one.
+ */
+let postgres: PostgresService;
+let db: Database;
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+  db = await openDatabase({ databaseUrl: await postgres.createDatabase() });
+  await migrate(db.sql);
+  await db.prisma.$executeRawUnsafe('CREATE TABLE kept (value int)');
+}, 120_000);
+
+afterAll(async () => {
+  await db?.close().catch(() => {});
+  await postgres?.dispose();
+});
+
+/** What each way into the database throws now (null when it succeeded), labelled. */
+const OPERATIONS: Record<string, () => Promise<unknown>> = {
+  'raw query': () => db.prisma.$queryRaw`SELECT 1`,
+  'raw statement': () => db.prisma.$executeRawUnsafe('INSERT INTO kept VALUES (1)'),
+  'model query': () => db.prisma.member.findFirst(),
+  transaction: () =>
+    db.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM kept FOR UPDATE`;
+      await tx.$executeRawUnsafe('INSERT INTO kept VALUES (2)');
+    }),
+  'model query in a transaction': () => db.prisma.$transaction((tx) => tx.member.findFirst()),
+  'plain SQL': () => db.sql.query('SELECT 1'),
+};
+
+async function failure(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await run();
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
+
+/** A short description of an error, for a failure message. */
+const described = (error: unknown) => {
+  const e = error as { constructor?: { name?: string }; code?: unknown; message?: unknown };
+  return `${e?.constructor?.name} ${String(e?.code)} ${String(e?.message).replace(/\s+/g, ' ').slice(-160)}`;
+};
+
+/** Every collected error must be an outage, and be answered UNAVAILABLE by Yoga's masking. */
+function expectAllUnavailable(errors: Array<[string, unknown]>) {
+  const thrown = errors.filter(([, error]) => error !== null);
+  expect(thrown.length).toBeGreaterThan(0);
+  const misclassified = thrown
+    .filter(([, error]) => !isUnavailable(error))
+    .map(([label, error]) => `${label}: ${described(error)}`);
+  expect(misclassified).toEqual([]);
+  for (const [, error] of thrown) {
+    const masked = maskUnavailable(new GraphQLError('x', { originalError: error as Error }), 'Unexpected error.');
+    expect((masked as GraphQLError).extensions?.code).toBe('UNAVAILABLE');
+  }
+}
+
+/** Until `count` backends are running the test's `pg_sleep` statements (read from pg_stat_activity). */
+const sleeping = (count: number) =>
+  until(
+    () => postgres.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'").trim() === String(count),
+    () => `${count} backends to run pg_sleep`,
+  );
+
+const everyOperation = async (label: string) =>
+  Promise.all(
+    Object.entries(OPERATIONS).map(async ([name, run]) => [`${label}: ${name}`, await failure(run)] as [string, unknown]),
+  );
+
+describe('Errors of a PostgreSQL outage', () => {
+  it('should classify what a stop gives (under and between queries, in and out of transactions) as UNAVAILABLE', async () => {
+    expect((await everyOperation('warm')).filter(([, error]) => error !== null)).toEqual([]);
+    // Transactions and queries running while PostgreSQL stops (fast shutdown: 57P01 to each backend).
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let inside = 0;
+    let allInside: () => void = () => {};
+    const entered = new Promise<void>((resolve) => {
+      allInside = resolve;
+    });
+    const enter = () => {
+      inside += 1;
+      if (inside === 4) allInside();
+    };
+    const running = [
+      failure(() =>
+        db.prisma.$transaction(
+          async (tx) => {
+            await tx.$queryRaw`SELECT 1`;
+            enter();
+            await held;
+            await tx.$queryRaw`SELECT 2`;
+          },
+          { timeout: 60_000 },
+        ),
+      ),
+      failure(() =>
+        db.prisma.$transaction(
+          async (tx) => {
+            await tx.$executeRawUnsafe('INSERT INTO kept VALUES (3)');
+            enter();
+            await held;
+          },
+          { timeout: 60_000 },
+        ),
+      ),
+      failure(() =>
+        db.prisma.$transaction(
+          async (tx) => {
+            enter();
+            await tx.$queryRaw`SELECT pg_sleep(30)::text`;
+          },
+          { timeout: 60_000 },
+        ),
+      ),
+      (async () => {
+        const query = failure(() => db.prisma.$queryRaw`SELECT pg_sleep(30)::text`);
+        enter();
+        return query;
+      })(),
+    ];
+    await entered;
+    // The sleeping backends are running their statement once pg_stat_activity shows them.
+    await sleeping(2);
+    await postgres.stop();
+    release();
+    const during = (await Promise.all(running)).map((error, index) => [`during the stop ${index}`, error] as [string, unknown]);
+    // While it is down: pooled connections dead, new ones refused.
+    const down = [...(await everyOperation('stopped')), ...(await everyOperation('stopped again'))];
+    expectAllUnavailable([...during, ...down]);
+    await postgres.start();
+  }, 120_000);
+
+  it('should classify what a crash gives as UNAVAILABLE', async () => {
+    expect((await everyOperation('warm')).filter(([, error]) => error !== null)).toEqual([]);
+    const running = failure(() =>
+      db.prisma.$transaction(
+        async (tx) => {
+          await tx.$queryRaw`SELECT pg_sleep(30)::text`;
+        },
+        { timeout: 60_000 },
+      ),
+    );
+    await sleeping(1);
+    await postgres.kill();
+    expectAllUnavailable([['under a query', await running], ...(await everyOperation('crashed'))]);
+    await postgres.start();
+  }, 120_000);
+
+  it('should classify a transaction that finds no free connection in time (P2028) as UNAVAILABLE', async () => {
+    // Every pooled connection held by a statement that does not return: the next transactions wait `maxWait`
+    // (2 s) for one, as they do when connections hang on a server going away.
+    const holders = Array.from({ length: 10 }, () => failure(() => db.prisma.$queryRaw`SELECT pg_sleep(30)::text`));
+    await sleeping(10);
+    const waiting = await failure(() => db.prisma.$transaction((tx) => tx.member.findFirst()));
+    expect(String((waiting as Error)?.message)).toContain('Unable to start a transaction in the given time');
+    expectAllUnavailable([['no connection in time', waiting]]);
+    postgres.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'");
+    expectAllUnavailable((await Promise.all(holders)).map((error, index) => [`terminated ${index}`, error]));
+  }, 120_000);
+});
