@@ -98,6 +98,27 @@ describe.skipIf(!chromiumAvailable)('the web app in a real browser', () => {
     }
   }, 90_000);
 
+  it('shows a new member’s dashboard without repeats: « live » said once, no empty deals table, business collectives not counted said', async () => {
+    const lea = await signedInContext(app, 'lea.fontaine@collectifs.coop');
+    const page = await lea.context.newPage();
+    try {
+      await scenario('dashboard-new-member', [page], async () => {
+        await page.goto('/tableau-de-bord');
+        await page.locator('[data-testid="dashboard-collectives-count"]').waitFor({ timeout: 15_000 });
+        const text = (await page.locator('main').textContent()) ?? '';
+        expect(text.match(/en direct/gi)).toHaveLength(1);
+        expect(text).not.toContain('au total');
+        expect(text).toContain('Les collectifs business ne sont comptés que pour leurs membres');
+        // She sees no deal: said once, with neither an empty chart nor an empty table under it.
+        expect(text.match(/Aucune affaire visible/g)).toHaveLength(1);
+        expect(await page.locator('[data-testid="dashboard-deals"]').isVisible()).toBe(false);
+        await screenshot(page, 'dashboard-new-member');
+      });
+    } finally {
+      await lea.context.close();
+    }
+  }, 90_000);
+
   it('moves the dashboard of one person when another proposes a collective, without reload', async () => {
     const camille = await signedInContext(app, CAMILLE);
     const thomas = await signedInContext(app, THOMAS);

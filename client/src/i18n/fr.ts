@@ -8,6 +8,14 @@ type RuleName = introspection_types['Rule']['enumValues'];
  * The French catalogue: every string the interface shows lives here.
  * Typography: narrow no-break space (U+202F) before « ; ? ! », no-break space (U+00A0) before « : » and inside guillemets.
  */
+/** A tender section's status, the same words on every screen (deal checklist, feed, editor). */
+const SECTION_STATUSES: Record<string, string> = {
+  TODO: 'À faire',
+  DRAFT: 'En rédaction',
+  REVIEW: 'En relecture',
+  DONE: 'Terminée',
+};
+
 export const fr = {
   notFound: {
     title: 'Page introuvable',
@@ -457,9 +465,10 @@ export const fr = {
   } satisfies Record<EventType, string>,
   dashboard: {
     title: 'Tableau de bord',
-    intro: 'Les chiffres de la coopérative, mis à jour en direct à chaque changement.',
+    intro: 'Les chiffres de la coopérative, tels que vous pouvez les voir.',
     collectives: 'Collectifs',
-    collectivesTotal: 'collectifs au total',
+    collectivesTotal: 'collectifs comptés',
+    businessNotCounted: 'Les collectifs business ne sont comptés que pour leurs membres et l’équipe d’appui.',
     byKind: 'Par type',
     byStatus: 'Par statut',
     deals: 'Affaires par statut',
@@ -588,7 +597,7 @@ export const fr = {
     } as Record<string, string>,
   },
   sections: {
-    statuses: { TODO: 'À faire', DRAFT: 'Brouillon', REVIEW: 'En relecture', DONE: 'Terminée' } as Record<string, string>,
+    statuses: SECTION_STATUSES,
   },
   stand: {
     title: 'Stand',
@@ -1031,12 +1040,7 @@ export const fr = {
       limit === null ? `${count} caractère${count > 1 ? 's' : ''}` : `${count} / ${limit} caractères`,
     overLimit: 'au-delà de la limite',
     restricted: 'réservée',
-    status: {
-      TODO: 'À faire',
-      DRAFT: 'En rédaction',
-      REVIEW: 'En relecture',
-      DONE: 'Terminée',
-    } as Record<string, string>,
+    status: SECTION_STATUSES,
     statusActions: {
       DRAFT: 'Passer en rédaction',
       REVIEW: 'Envoyer en relecture',

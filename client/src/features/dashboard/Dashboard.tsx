@@ -99,6 +99,7 @@ function DashboardView({ figures }: { figures: Figures }) {
           <span data-testid="dashboard-collectives-count">{total}</span>{' '}
           <span className="muted">{fr.dashboard.collectivesTotal}</span>
         </p>
+        <p className="hint">{fr.dashboard.businessNotCounted}</p>
         <div className="two-lists">
           <div>
             <h3>{fr.dashboard.byKind}</h3>
@@ -170,7 +171,7 @@ function DashboardView({ figures }: { figures: Figures }) {
             </BarChart>
           </ResponsiveContainer>
         </figure>
-        <table className="table" data-testid="dashboard-deals">
+        <table className="table" data-testid="dashboard-deals" hidden={deals.length === 0}>
           <caption className="visually-hidden">{fr.dashboard.deals}</caption>
           <thead>
             <tr>

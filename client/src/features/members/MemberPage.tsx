@@ -143,7 +143,8 @@ function MemberView({ member, viewer }: { member: Member; viewer: ResultOf<typeo
         ) : (
           <MembershipList memberships={current} testId="member-collectives" />
         )}
-        <p className="hint">{fr.members.businessHidden}</p>
+        {/* Their own page, or the support staff's view, hides nothing. */}
+        {self || staff ? null : <p className="hint">{fr.members.businessHidden}</p>}
       </section>
       {past.length > 0 ? (
         <section className="card" aria-labelledby={`${id}-past`}>
