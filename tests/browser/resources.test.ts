@@ -177,6 +177,11 @@ describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () 
       const { stand } = await resourcesOf('salon-made-in-rhone', emilie.token);
       await open(a, `/stands/${stand}`);
       await open(b, `/stands/${stand}`);
+      // Every opening hour has a shift but the demo's last one lacks a person: said so, never « all covered ».
+      await a
+        .locator('[data-testid="stand-understaffed"]', { hasText: 'un créneau manque de monde' })
+        .waitFor({ timeout: 15_000 });
+      expect(await a.locator('main').textContent()).not.toContain('sont couvertes');
 
       await a.locator('[data-testid="add-cost"]').click();
       const cost = form(a, 'add-cost-form');

@@ -625,6 +625,10 @@ export const fr = {
     understaffed: 'Pas assez de monde',
     uncovered: 'Heures d’ouverture sans personne',
     allCovered: 'Toutes les heures d’ouverture sont couvertes.',
+    coveredButUnderstaffed: (count: number) =>
+      count === 1
+        ? 'Toutes les heures d’ouverture ont un créneau, mais un créneau manque de monde.'
+        : `Toutes les heures d’ouverture ont un créneau, mais ${count} créneaux manquent de monde.`,
     noShifts: 'Aucun créneau pour l’instant.',
     categories: {
       STAND_RENTAL: 'Location du stand',

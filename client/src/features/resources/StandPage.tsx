@@ -155,6 +155,7 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
   const id = useId();
   const isParticipant = stand.participants.some((participant) => participant.member.id === viewerId);
   const days = [...new Set(stand.shifts.map((shift) => dayOf(shift.startsAt)))];
+  const understaffed = stand.shifts.filter((shift) => shift.isUnderstaffed).length;
   usePageTitle(stand.eventName);
 
   return (
@@ -277,6 +278,11 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
               ))}
             </ul>
           </div>
+        ) : understaffed > 0 ? (
+          // Every hour has a shift, but not every shift its people: « covered » alone would contradict their badges.
+          <p className="notice" data-testid="stand-understaffed">
+            {fr.stand.coveredButUnderstaffed(understaffed)}
+          </p>
         ) : (
           <p className="notice notice--success">{fr.stand.allCovered}</p>
         )}
