@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { type DocumentNode, GraphQLError, Kind, visit } from 'graphql';
+import { type DocumentNode, type ExecutionResult, GraphQLError, Kind, visit } from 'graphql';
 import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
 import helmet from 'helmet';
 import type { Context } from '../context.js';
@@ -149,12 +148,84 @@ export function useIntrospectionPolicy(policy: IntrospectionPolicy): Plugin {
   };
 }
 
-/** The GraphQL plugins production mode adds: no field suggestions (they reveal the schema field by field). */
+/**
+ * The GraphQL plugins of the security settings: introspection as the policy says, variable-coercion errors coded
+ * `BAD_USER_INPUT`, and in production no suggestions (they reveal the schema name by name).
+ */
 export function productionPlugins(settings: SecuritySettings): Plugin[] {
   return [
     useIntrospectionPolicy(settings.introspection),
-    ...(settings.production ? [blockFieldSuggestionsPlugin({ mask: '' }) as Plugin] : []),
+    useCoercionErrorCodes(),
+    ...(settings.production ? [useNoSuggestions()] : []),
   ];
+}
+
+/**
+ * graphql-js' suggestion sentences, wherever they end a message: `Did you mean "a" or "b"?` (fields, arguments,
+ * types), `Did you mean the enum value "X"?` (enum literals and variables), `Did you mean to use an inline fragment
+ * on "T"?`. Names hold no `?`, so the sentence ends at the first one.
+ */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+function dropSuggestions(errors: readonly unknown[] | undefined): void {
+  for (const error of errors ?? []) {
+    if (error instanceof GraphQLError && error.message.includes('Did you mean')) {
+      error.message = error.message.replace(SUGGESTION, '');
+    }
+  }
+}
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
+  typeof Object(value)[Symbol.asyncIterator] === 'function';
+
+/**
+ * Hooks on every error a document or an operation can produce, on every transport (HTTP, SSE, graphql-sse and
+ * graphql-ws all run Yoga's envelop): validation errors, and the errors of execution and subscription results
+ * (variable coercion among them), a subscription's events included. `refusedAtExecution`: a result without
+ * `data`, the operation refused before it ran (variable coercion, a plugin's refusal).
+ */
+function onEveryError(fix: (result: ExecutionResult, refusedAtExecution: boolean) => void): Plugin {
+  const fixResult = ({ result }: { result: unknown }) => {
+    if (!isAsyncIterable(result)) fix(result as ExecutionResult, !('data' in (result as object)));
+  };
+  const onNext = ({ result }: { result: ExecutionResult }) => fix(result, false);
+  return {
+    onValidate:
+      () =>
+      ({ result }) =>
+        // Not a request refused at execution: validation errors keep Yoga's GRAPHQL_VALIDATION_FAILED.
+        fix({ errors: result as readonly GraphQLError[] }, false),
+    onExecute: () => ({
+      onExecuteDone: (payload) => (isAsyncIterable(payload.result) ? { onNext } : fixResult(payload)),
+    }),
+    onSubscribe: () => ({
+      onSubscribeResult: (payload) => (isAsyncIterable(payload.result) ? { onNext } : fixResult(payload)),
+    }),
+  };
+}
+
+/**
+ * Production: no "Did you mean…" in any error. graphql-armor's block-field-suggestions (3.0.1, its latest) only
+ * rewrites validation errors whose suggestion is a quoted name list, so enum values (`Did you mean the enum value
+ * "COMMONS"?`) and variable-coercion errors, found at execution, kept theirs.
+ */
+export function useNoSuggestions(): Plugin {
+  return onEveryError((result) => dropSuggestions(result.errors));
+}
+
+/**
+ * A variable whose value does not fit its type (`Variable "$k" got invalid value…`) is refused by graphql-js
+ * before execution, with no code: it gets `BAD_USER_INPUT`, like every other refused input.
+ */
+export function useCoercionErrorCodes(): Plugin {
+  return onEveryError((result, refusedAtExecution) => {
+    if (!refusedAtExecution) return;
+    for (const error of result.errors ?? []) {
+      if (error instanceof GraphQLError && error.extensions.code === undefined && error.message.startsWith('Variable "$')) {
+        (error.extensions as Record<string, unknown>).code = 'BAD_USER_INPUT';
+      }
+    }
+  });
 }
 
 /** Yoga's CORS setting: only the configured origins, or none at all (same-origin pages need no CORS). */
