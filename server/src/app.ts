@@ -2,11 +2,12 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getOperationAST } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
+import { resolveSession } from './auth/sessions.js';
 import { SectionActivity } from './collab/activity.js';
 import { SectionDocuments } from './collab/documents.js';
 import { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
-import { type Context, createContext, type InitialContext } from './context.js';
+import { bearerToken, type Context, createContext, type InitialContext } from './context.js';
 import { type Database, openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { EventBus } from './events/bus.js';
@@ -107,7 +108,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }, 3_600_000);
   pruning.unref();
 
-  const sse = useSingleConnectionSse();
+  const sse = useSingleConnectionSse({
+    reservations: config.limits.sseReservations,
+    maxBodyBytes: config.http.maxBodyBytes,
+    maxJsonDepth: config.limits.maxJsonDepth,
+    memberOf: async (request) => {
+      const token = bearerToken({ request });
+      return token ? ((await resolveSession(db.prisma, token))?.member.id ?? null) : null;
+    },
+  });
   const yoga = createYoga<Omit<InitialContext, keyof YogaInitialContext>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,

@@ -102,6 +102,18 @@ export interface Limits {
   maxInflightPerCaller: number;
   /** SSE streams open at once per member, or per address when anonymous (`SSE_MAX_STREAMS_PER_USER`, 20). */
   maxSseStreamsPerUser: number;
+  /** graphql-sse single-connection streams (`PUT /graphql/stream`): who may reserve them, how many, for how long. */
+  sseReservations: {
+    /** Streams reserved or open at once per member (`SSE_MAX_RESERVED_STREAMS_PER_USER`, 4; a page needs one). */
+    maxPerUser: number;
+    /** How long a reserved stream waits to be opened before it and its operations are dropped, in ms (`SSE_RESERVATION_TTL_MS`, 10 s). */
+    ttlMs: number;
+    /**
+     * Results one graphql-sse stream may hold that its client has not read yet (`SSE_MAX_UNREAD_RESULTS`, 64):
+     * past it the stream's operations wait, and their events wait in their subscriber buffers (`SUBSCRIBER_BUFFER`).
+     */
+    maxUnreadResults: number;
+  };
   /** Sign-in: failures before a temporary lock, and the password-hashing queue. */
   signIn: {
     /** Failed sign-ins per account (email) before it is locked (`SIGN_IN_FAILURES_PER_ACCOUNT`, 10). */
@@ -210,6 +222,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxJsonDepth: numberFrom(env.JSON_MAX_DEPTH, 64),
       maxInflightPerCaller: numberFrom(env.HTTP_MAX_IN_FLIGHT_PER_CALLER, 16),
       maxSseStreamsPerUser: numberFrom(env.SSE_MAX_STREAMS_PER_USER, 20),
+      sseReservations: {
+        maxPerUser: numberFrom(env.SSE_MAX_RESERVED_STREAMS_PER_USER, 4),
+        ttlMs: numberFrom(env.SSE_RESERVATION_TTL_MS, 10_000),
+        maxUnreadResults: numberFrom(env.SSE_MAX_UNREAD_RESULTS, 64),
+      },
       signIn: {
         failuresPerAccount: numberFrom(env.SIGN_IN_FAILURES_PER_ACCOUNT, 10),
         failuresPerAddress: numberFrom(env.SIGN_IN_FAILURES_PER_ADDRESS, 100),
@@ -240,6 +257,7 @@ export const GENEROUS_LIMITS_ENV: Readonly<Record<string, string>> = {
   WS_MAX_MESSAGES_PER_SECOND: '1000000',
   WS_MAX_SOCKETS_PER_USER: '100000',
   SSE_MAX_STREAMS_PER_USER: '100000',
+  SSE_MAX_RESERVED_STREAMS_PER_USER: '100000',
   HTTP_MAX_IN_FLIGHT_PER_CALLER: '100000',
   SIGN_IN_FAILURES_PER_ACCOUNT: '1000000',
   SIGN_IN_FAILURES_PER_ADDRESS: '1000000',

@@ -46,7 +46,11 @@ describe('No suggestions in production', () => {
       const answer = await post('/graphql', { query });
       expect(JSON.parse(answer.text).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     }
-    for (const answer of [variable, await post('/graphql', { query: ENUM_LITERAL }), await post('/graphql', { query: FIELD_TYPO })]) {
+    for (const answer of [
+      variable,
+      await post('/graphql', { query: ENUM_LITERAL }),
+      await post('/graphql', { query: FIELD_TYPO }),
+    ]) {
       expect(answer.text).not.toContain('Did you mean');
       expect(answer.text).not.toContain('COMMONS');
       expect(answer.text).not.toContain('"collectives"');
@@ -72,7 +76,10 @@ describe('No suggestions in production', () => {
   });
 
   it('should give every variable-coercion error BAD_USER_INPUT, a missing required input field included', async () => {
-    const wrongType = await post('/graphql', { query: 'query($n: Int!) { collectives(first: $n) { totalCount } }', variables: { n: 'x' } });
+    const wrongType = await post('/graphql', {
+      query: 'query($n: Int!) { collectives(first: $n) { totalCount } }',
+      variables: { n: 'x' },
+    });
     expect(wrongType.status).toBe(400);
     expect(JSON.parse(wrongType.text).errors.map((error: Json) => error.extensions.code)).toEqual(['BAD_USER_INPUT']);
     const missing = await post('/graphql', {

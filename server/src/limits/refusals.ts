@@ -8,6 +8,7 @@ export type LimitName =
   | 'passwordHashQueue'
   | 'mutationsPerSecond'
   | 'sseStreamsPerUser'
+  | 'sseReservationsPerUser'
   | 'operationsPerSocket'
   | 'requestsInFlight';
 

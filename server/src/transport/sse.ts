@@ -1,7 +1,20 @@
-import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
-import { type ExecutionResult, GraphQLError } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
+import {
+  createHandler,
+  type Request as SseRequest,
+  type Response as SseResponse,
+  TOKEN_HEADER_KEY,
+  TOKEN_QUERY_KEY,
+} from 'graphql-sse';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { Limits } from '../config.js';
+import { isUnavailable } from '../errors.js';
+import { jsonTooDeep } from '../limits/json.js';
+import { rateLimited } from '../limits/refusals.js';
 import { logger } from '../observability/log.js';
+import { jsonTooDeepError } from './http.js';
+import { unavailableError } from './unavailable.js';
 import { GRAPHQL_PATH } from './websocket.js';
 
 /**
@@ -13,8 +26,8 @@ import { GRAPHQL_PATH } from './websocket.js';
  */
 export const SSE_STREAM_PATH = `${GRAPHQL_PATH}/stream`;
 
-/** The header carrying a single-connection stream's token (graphql-sse's `TOKEN_HEADER_KEY`). */
-const TOKEN_HEADER = 'x-graphql-event-stream-token';
+/** The header carrying a single-connection stream's token. */
+const TOKEN_HEADER = TOKEN_HEADER_KEY;
 
 /**
  * What the context factory is handed for an operation posted onto a single-connection stream: its request is
@@ -79,25 +92,168 @@ function releasing(
 const isAsyncIterable = <T>(value: unknown): value is AsyncIterable<T> =>
   typeof Object(value)[Symbol.asyncIterator] === 'function';
 
+/** What `useSingleConnectionSse` needs from the app. */
+export interface SseOptions {
+  reservations: Limits['sseReservations'];
+  /** The largest request body read, in bytes (`HTTP_MAX_BODY_BYTES`, as on /graphql). */
+  maxBodyBytes: number;
+  /** The deepest JSON nesting read (`JSON_MAX_DEPTH`, as on /graphql). */
+  maxJsonDepth: number;
+  /** The member whose live session the request's bearer token names, or null (anonymous, unknown, ended). */
+  memberOf: (request: Request) => Promise<string | null>;
+}
+
+/**
+ * Results a graphql-sse stream has produced and its client has read (the response body pulled them): an
+ * operation waits for room (`room`) before it adds one more, so a client that does not read (or never opens its
+ * reserved stream) holds at most `maxUnreadResults` of them; the rest wait in the operations' own bounded buffers.
+ */
+class Unread {
+  #produced = 0;
+  #read = 0;
+  #closed = false;
+  readonly #waiters = new Set<() => void>();
+
+  /** One result read by the client. */
+  read(): void {
+    this.#read += 1;
+    this.#wake();
+  }
+
+  /** The stream is gone: nobody waits for room any more (what follows is dropped with the stream). */
+  close(): void {
+    this.#closed = true;
+    this.#wake();
+  }
+
+  /** Resolves once one more result fits under `max`, the stream is gone, or `signal` (the operation's) aborts. */
+  async room(max: number, signal: AbortSignal | undefined): Promise<void> {
+    while (!this.#closed && !signal?.aborted && this.#produced - this.#read >= max) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', wake);
+          this.#waiters.delete(wake);
+          resolve();
+        };
+        this.#waiters.add(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
+    }
+    this.#produced += 1;
+  }
+
+  #wake(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+}
+
+/** A single-connection stream reserved by `PUT`: whose it is, until when it may be opened, what it has unread. */
+interface Reservation {
+  token: string;
+  /** `member:…`: reservations and open streams are counted per member. */
+  owner: string;
+  opened: boolean;
+  expiry: NodeJS.Timeout;
+  unread: Unread;
+}
+
+/** The code a graphql-sse refusal of a given status gets (its own errors carry none). */
+const CODE_BY_STATUS: Record<number, string> = { 401: 'UNAUTHENTICATED', 404: 'NOT_FOUND', 409: 'CONFLICT', 429: 'RATE_LIMITED' };
+
+/** What graphql-sse answers with no body, said in words. */
+const MESSAGE_BY_STATUS: Record<number, string> = {
+  404: 'Not found.',
+  405: 'Method not allowed: GET, POST, PUT or DELETE.',
+  406: 'Not acceptable: ask for text/event-stream, or application/json when posting onto a stream.',
+  415: 'GraphQL requests are accepted as application/json only.',
+};
+
+/** A GraphQL error as it is sent: message, locations, path and extensions, without the HTTP hints Yoga reads. */
+function sent(error: GraphQLError | { message: string; extensions?: Record<string, unknown> }) {
+  const { http: _http, ...extensions } = (error.extensions ?? {}) as Record<string, unknown>;
+  const { locations, path } = error as Partial<GraphQLError>;
+  return {
+    message: error.message,
+    ...(locations ? { locations } : {}),
+    ...(path ? { path } : {}),
+    ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
+  };
+}
+
+/** Refusals as they are sent, each with a code (graphql-sse's own carry none: the status says which). */
+function sentErrors(errors: readonly Parameters<typeof sent>[0][], status: number) {
+  return errors.map((error) => {
+    const { extensions, ...rest } = sent(error);
+    const code = extensions?.code ?? CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
+    return { ...rest, extensions: { ...extensions, code } };
+  });
+}
+
+/** A result as it is sent on a stream: its errors without HTTP hints (they are Yoga's, not the caller's). */
+function sentResult<T extends ExecutionResult>(result: T): T {
+  if (!result.errors?.some((error) => error.extensions?.http !== undefined)) return result;
+  return { ...result, errors: result.errors.map(sent) };
+}
+
+/** A JSON refusal `{ errors }` with `status` (and any headers graphql-sse gave it). */
+function refusal(status: number, errors: Parameters<typeof sentErrors>[0], headers: Record<string, string> = {}): Response {
+  return Response.json({ errors: sentErrors(errors, status) }, { status, headers });
+}
+
+/** The status a GraphQL error asks for (Yoga's `extensions.http.status`), else 400. */
+const statusOf = (error: GraphQLError) => (error.extensions.http as { status?: number } | undefined)?.status ?? 400;
+
+/** The body of a POST, at most `max` bytes, or null past it. */
+async function readBody(request: Request, max: number): Promise<string | null> {
+  if (Number(request.headers.get('content-length') ?? 0) > max) return null;
+  const reader = request.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const streamToken = (request: { headers: { get(name: string): string | null | undefined }; url: string }) =>
+  request.headers.get(TOKEN_HEADER) || new URL(request.url, 'http://localhost').searchParams.get(TOKEN_QUERY_KEY) || null;
+
 /**
  * GraphQL over SSE in the `graphql-sse` protocol at `SSE_STREAM_PATH`, single-connection mode included
- * (`@graphql-yoga/plugin-graphql-sse`). Each operation posted onto a stream is a connection of transport `sse` of
- * its own (the session read from its own bearer token, per-member SSE stream limits, the lifecycle's
- * re-authorisation and release), released when it completes, is completed by the client (DELETE), its POST is
- * abandoned before it is answered, or its stream closes.
+ * (graphql-sse's own handler, with the hooks the protocol leaves to the server). Each operation posted onto a
+ * stream is a connection of transport `sse` of its own (the session read from its own bearer token, per-member
+ * SSE stream limits, the lifecycle's re-authorisation and release), released when it completes, is completed by
+ * the client (DELETE), its POST is abandoned before it is answered, or its stream closes or expires.
+ *
+ * Every answer is a GraphQL one, as on /graphql: documents are parsed and validated by Yoga's envelop (its limits,
+ * GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED), refusals at execution (UNAUTHENTICATED introspection,
+ * RATE_LIMITED…) come as results, and graphql-sse's own refusals (no such stream, bad method…) get a code; a
+ * failure is masked ("Unexpected error.", UNAVAILABLE), never a stack.
+ *
+ * Streams (SECURITY.md): only a signed-in member may reserve one (`PUT`, else 401), at most
+ * `reservations.maxPerUser` reserved or open at once (429 `sseReservationsPerUser`); a reservation not opened
+ * within `reservations.ttlMs` is dropped with the operations posted onto it (their SSE stream places freed);
+ * a stream whose client does not read holds at most `reservations.maxUnreadResults` results.
  *
  * `operations` goes first in Yoga's plugins (its result hooks then see the refusals of every later plugin),
  * `endpoint` last (it answers the requests of its path).
  */
-export function useSingleConnectionSse(): { operations: Plugin<SseOperationContext>; endpoint: Plugin } {
+export function useSingleConnectionSse(options: SseOptions): { operations: Plugin<SseOperationContext>; endpoint: Plugin } {
   const answered = new WeakSet<Request>();
   const operations: Plugin<SseOperationContext> = {
     onRequest({ request, serverContext }) {
       if (!new URL(request.url).pathname.endsWith(SSE_STREAM_PATH)) return;
       const accept = request.headers.get('accept') ?? '';
       // An operation posted onto a registered stream (the stream itself asks for text/event-stream).
-      if (!['POST', 'GET'].includes(request.method) || !request.headers.has(TOKEN_HEADER) || accept === 'text/event-stream')
-        return;
+      if (!['POST', 'GET'].includes(request.method) || !streamToken(request) || accept === 'text/event-stream') return;
       const operation = new AbortController();
       (serverContext as SseOperationContext).sseOperation = operation;
       // The client gave up before its 202 (graphql-sse's client then sends no DELETE): nobody will complete it.
@@ -113,8 +269,6 @@ export function useSingleConnectionSse(): { operations: Plugin<SseOperationConte
         onSubscribeResult({ result, setResult }) {
           if (isAsyncIterable(result)) return setResult(releasing(result, operation));
           operation.abort();
-          // graphql-sse reads a result without `data` (a refusal: {errors}) as arguments to execute, and answers 400.
-          if (!('data' in result)) setResult({ data: null, ...result });
         },
       };
     },
@@ -122,12 +276,268 @@ export function useSingleConnectionSse(): { operations: Plugin<SseOperationConte
       const operation = (args.contextValue as SseOperationContext).sseOperation;
       if (!operation) return;
       return {
-        onExecuteDone({ result, setResult }) {
+        onExecuteDone() {
           operation.abort();
-          if (!isAsyncIterable(result) && !('data' in result)) setResult({ data: null, ...result });
         },
       };
     },
   };
-  return { operations, endpoint: useGraphQLSSE({ endpoint: SSE_STREAM_PATH }) };
+
+  const { reservations: limits } = options;
+  /** The server context (node request, SSE operation) of each request handed to graphql-sse. */
+  const serverContexts = new WeakMap<Request, object>();
+  /** The operation context of each request whose operation runs, for its signal. */
+  const contexts = new WeakMap<Request, { connection?: { signal: AbortSignal } }>();
+  /** The token a PUT reserves, chosen here (random, unguessable) before graphql-sse registers it. */
+  const issued = new WeakMap<Request, string>();
+  const reservations = new Map<string, Reservation>();
+  const heldBy = new Map<string, number>();
+  /** Distinct-connection streams (one operation each, no token): what their clients have unread. */
+  const distinct = new WeakMap<Request, Unread>();
+  let yoga: Parameters<NonNullable<Plugin['onYogaInit']>>[0]['yoga'];
+  let handler: ReturnType<typeof createHandler<Request>>;
+
+  const hold = (owner: string, by: number) => {
+    const held = (heldBy.get(owner) ?? 0) + by;
+    if (held > 0) heldBy.set(owner, held);
+    else heldBy.delete(owner);
+  };
+
+  /** Forgets a reservation (expired, or its stream closed): its owner's place is free, its operations stop waiting. */
+  const release = (reservation: Reservation) => {
+    if (reservations.get(reservation.token) !== reservation) return;
+    reservations.delete(reservation.token);
+    clearTimeout(reservation.expiry);
+    hold(reservation.owner, -1);
+    reservation.unread.close();
+  };
+
+  /**
+   * A reservation not opened in time: dropped, and graphql-sse's stream with it. graphql-sse drops a stream only
+   * once its event stream ends, so it is opened here and ended at once, as a client connecting and leaving would:
+   * that completes every operation posted onto it (their connections close, their places are freed).
+   */
+  const expire = async (token: string) => {
+    const reservation = reservations.get(token);
+    if (!reservation || reservation.opened) return;
+    release(reservation);
+    const [body] = await handler({
+      method: 'GET',
+      url: `http://localhost${SSE_STREAM_PATH}`,
+      headers: new Headers({ accept: 'text/event-stream', [TOKEN_HEADER]: token }),
+      body: null,
+      raw: undefined as unknown as Request,
+      context: undefined,
+    });
+    if (body && typeof body !== 'string') await body.return(undefined);
+  };
+
+  /** The event stream's response: each result read counts against `unread`; `end` runs once it ends, however. */
+  const streaming = (request: Request, events: AsyncGenerator<string>, init: ResponseInit, unread: Unread, end: () => void) => {
+    let ended = false;
+    const finish = () => {
+      if (ended) return;
+      ended = true;
+      end();
+    };
+    const encoder = new TextEncoder();
+    const body = new yoga.fetchAPI.ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done, value } = await events.next();
+          if (value != null) {
+            if (value.startsWith('event: next')) unread.read();
+            controller.enqueue(encoder.encode(value));
+          }
+          if (done) {
+            finish();
+            controller.close();
+          }
+        } catch (error) {
+          finish();
+          logger.error({ err: error }, 'A graphql-sse stream failed');
+          controller.error(error);
+        }
+      },
+      async cancel() {
+        finish();
+        await events.return(undefined);
+      },
+    });
+    const leave = () => {
+      finish();
+      void events.return(undefined);
+    };
+    if (request.signal.aborted) leave();
+    else request.signal.addEventListener('abort', leave, { once: true });
+    return new yoga.fetchAPI.Response(body, init);
+  };
+
+  /** graphql-sse's answer as a Response, its refusals coded like every GraphQL refusal. */
+  const answer = (body: string | null, init: ResponseInit): Response => {
+    const status = init.status ?? 200;
+    if (status < 400) return new yoga.fetchAPI.Response(body, init);
+    const headers = Object.fromEntries(new Headers(init.headers).entries());
+    let errors: { message: string }[] = [{ message: MESSAGE_BY_STATUS[status] ?? init.statusText ?? 'Bad request.' }];
+    try {
+      if (body) errors = (JSON.parse(body) as { errors: { message: string }[] }).errors;
+    } catch {}
+    return refusal(status, errors, headers);
+  };
+
+  const reserve = async (request: Request, serverContext: object): Promise<Response> => {
+    const member = await options.memberOf(request);
+    if (!member) return refusal(401, [{ message: 'Sign in to reserve a stream.' }]);
+    const owner = `member:${member}`;
+    if ((heldBy.get(owner) ?? 0) >= limits.maxPerUser) {
+      const error = rateLimited(
+        'sseReservationsPerUser',
+        'Too many streams reserved or open: close one first.',
+        undefined,
+        owner,
+      );
+      return refusal(429, [error]);
+    }
+    const token = randomUUID();
+    issued.set(request, token);
+    hold(owner, 1);
+    const [body, init] = await handler(sseRequest(request, null, serverContext));
+    if (init.status !== 201) {
+      hold(owner, -1);
+      return answer(body as string | null, init);
+    }
+    const expiry = setTimeout(() => {
+      expire(token).catch((error: unknown) => logger.error({ err: error }, 'A graphql-sse reservation could not be dropped'));
+    }, limits.ttlMs);
+    expiry.unref();
+    reservations.set(token, { token, owner, opened: false, expiry, unread: new Unread() });
+    return answer(body as string, init);
+  };
+
+  const sseRequest = (request: Request, body: Record<string, unknown> | null, serverContext: object): SseRequest<Request> => {
+    serverContexts.set(request, serverContext);
+    return { method: request.method, url: request.url, headers: request.headers, body, raw: request, context: undefined };
+  };
+
+  const handle = async (request: Request, serverContext: object): Promise<Response> => {
+    if (request.method === 'PUT') return reserve(request, serverContext);
+    const accept = request.headers.get('accept') ?? '*/*';
+    const token = streamToken(request);
+    let body: Record<string, unknown> | null = null;
+    if (request.method === 'POST') {
+      if ((request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() !== 'application/json')
+        return refusal(415, [{ message: MESSAGE_BY_STATUS[415] as string }], { accept: 'application/json' });
+      const text = await readBody(request, options.maxBodyBytes);
+      if (text === null) return refusal(413, [{ message: `Request bodies are accepted up to ${options.maxBodyBytes} bytes.` }]);
+      if (jsonTooDeep(text, options.maxJsonDepth)) return refusal(400, [jsonTooDeepError(options.maxJsonDepth)]);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return refusal(400, [{ message: 'POST body sent invalid JSON.' }]);
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        return refusal(400, [{ message: 'POST body is expected to be a JSON object.' }]);
+      body = parsed as Record<string, unknown>;
+    } else if (request.method === 'GET') {
+      const search = new URL(request.url).searchParams;
+      for (const name of ['variables', 'extensions']) {
+        const value = search.get(name);
+        if (value && jsonTooDeep(value, options.maxJsonDepth)) return refusal(400, [jsonTooDeepError(options.maxJsonDepth)]);
+      }
+    }
+    const reservation = token ? reservations.get(token) : undefined;
+    if (accept === 'text/event-stream') {
+      if (token && !reservation)
+        return refusal(404, [{ message: `No such stream: reserve one with PUT, and open it within ${limits.ttlMs} ms.` }]);
+      const unread = reservation?.unread ?? new Unread();
+      if (!reservation) distinct.set(request, unread);
+      const [events, init] = await handler(sseRequest(request, body, serverContext));
+      if (!events || typeof events === 'string') return answer(events, init);
+      if (reservation) {
+        reservation.opened = true;
+        clearTimeout(reservation.expiry);
+      }
+      return streaming(request, events, init, unread, () => (reservation ? release(reservation) : unread.close()));
+    }
+    if (!token) return refusal(404, [{ message: 'Ask for text/event-stream, or reserve a stream with PUT and post onto it.' }]);
+    const [result, init] = await handler(sseRequest(request, body, serverContext));
+    // The stream expired or closed while this operation was being prepared: it was accepted onto nothing.
+    if (request.method === 'POST' && init.status === 202 && !reservations.has(token))
+      (serverContext as SseOperationContext).sseOperation?.abort();
+    return answer(result as string | null, init);
+  };
+
+  /** Unexpected failures are masked and logged; an outage is UNAVAILABLE (503), as on /graphql. */
+  const failed = (error: unknown): Response => {
+    if (error instanceof GraphQLError && typeof error.extensions.code === 'string') return refusal(statusOf(error), [error]);
+    if (isUnavailable(error)) {
+      logger.warn({ reason: String((error as Error).message ?? error).slice(0, 300) }, 'Request met an outage: UNAVAILABLE');
+      return refusal(503, [unavailableError()]);
+    }
+    logger.error({ err: error }, 'A graphql-sse request failed');
+    return refusal(500, [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+  };
+
+  const endpoint: Plugin = {
+    onYogaInit({ yoga: instance }) {
+      yoga = instance;
+      handler = createHandler<Request>({
+        // The token a PUT reserves is ours; other requests name theirs (none: distinct-connection mode).
+        authenticate: (req) => issued.get(req.raw) ?? streamToken(req) ?? '',
+        onSubscribe: async (req, params): Promise<SseResponse | ExecutionResult | AsyncIterable<ExecutionResult>> => {
+          const enveloped = yoga.getEnveloped({ ...serverContexts.get(req.raw), request: req.raw, params });
+          const stream = req.headers.get('accept') === 'text/event-stream';
+          // A document refused before it runs answers like /graphql: an event on an event stream, else a 4xx.
+          const refuse = (errors: readonly GraphQLError[]): SseResponse | ExecutionResult =>
+            stream
+              ? sentResult({ data: undefined, errors })
+              : [
+                  JSON.stringify({ errors: sentErrors(errors, statusOf(errors[0] as GraphQLError)) }),
+                  {
+                    status: statusOf(errors[0] as GraphQLError),
+                    statusText: 'Bad Request',
+                    headers: { 'content-type': 'application/json; charset=utf-8' },
+                  },
+                ];
+          let document: ReturnType<typeof enveloped.parse>;
+          try {
+            document = enveloped.parse(params.query);
+          } catch (error) {
+            if (error instanceof GraphQLError) return refuse([error]);
+            throw error;
+          }
+          const errors = enveloped.validate(enveloped.schema, document);
+          if (errors.length > 0) return refuse(errors);
+          const contextValue = await enveloped.contextFactory();
+          contexts.set(req.raw, contextValue as { connection?: { signal: AbortSignal } });
+          const args = {
+            schema: enveloped.schema,
+            document,
+            contextValue,
+            variableValues: params.variables,
+            operationName: params.operationName,
+          };
+          const subscription = getOperationAST(document, params.operationName)?.operation === 'subscription';
+          const result = (await (subscription ? enveloped.subscribe(args) : enveloped.execute(args))) as
+            | ExecutionResult
+            | AsyncGenerator<ExecutionResult>;
+          // A refusal at execution ({ errors }, no data) is a result all the same: graphql-sse would read it as arguments.
+          return isAsyncIterable(result) || 'data' in result ? result : { data: undefined, ...result };
+        },
+        // Room for one more result on the stream, else this operation waits (see `Unread`).
+        onNext: async (_ctx, req, result) => {
+          const token = streamToken(req);
+          const unread = distinct.get(req.raw) ?? (token ? reservations.get(token)?.unread : undefined);
+          await unread?.room(limits.maxUnreadResults, contexts.get(req.raw)?.connection?.signal);
+          return sentResult(result as ExecutionResult);
+        },
+      });
+    },
+    onRequest({ request, endResponse, serverContext }) {
+      if (new URL(request.url).pathname !== SSE_STREAM_PATH) return;
+      return handle(request, serverContext).then(endResponse, (error: unknown) => endResponse(failed(error)));
+    },
+  };
+  return { operations, endpoint };
 }
