@@ -1,7 +1,7 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { useMutation } from 'urql';
-import { type FormErrors, NO_ERRORS, toFormErrors } from '../../errors';
+import { type FormErrors, MUTATION_ERROR, NO_ERRORS, toFormErrors } from '../../errors';
 import { graphql, type VariablesOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { FieldError } from '../../ui/FieldError';
@@ -9,7 +9,8 @@ import { Notice } from '../../ui/Notice';
 import { useDraft } from '../../ui/useDraft';
 import { usePageTitle } from '../../ui/usePageTitle';
 
-const CREATE_COLLECTIVE = graphql(`
+const CREATE_COLLECTIVE = graphql(
+  `
   mutation CreateCollective($input: CreateCollectiveInput!) {
     createCollective(input: $input) {
       __typename
@@ -20,25 +21,12 @@ const CREATE_COLLECTIVE = graphql(`
           name
         }
       }
-      ... on Error {
-        message
-      }
-      ... on RuleViolationError {
-        field
-        rule
-      }
-      ... on NotFoundError {
-        field
-      }
-      ... on InputValidationError {
-        issues {
-          field
-          message
-        }
-      }
+      ...MutationError
     }
   }
-`);
+`,
+  [MUTATION_ERROR],
+);
 
 type Input = VariablesOf<typeof CREATE_COLLECTIVE>['input'];
 type Kind = Input['kind'];

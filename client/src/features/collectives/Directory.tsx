@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { useMutation, useQuery } from 'urql';
-import { describeError, messageOf } from '../../errors';
+import { describeError, MUTATION_ERROR, messageOf } from '../../errors';
 import { graphql, type ResultOf, type VariablesOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { FocusHeading } from '../../ui/FocusHeading';
@@ -51,7 +51,8 @@ const DIRECTORY = graphql(`
 type Collective = ResultOf<typeof DIRECTORY>['collectives']['edges'][number]['node'];
 type Membership = NonNullable<Collective['viewerMembership']>;
 
-export const JOIN_COLLECTIVE = graphql(`
+export const JOIN_COLLECTIVE = graphql(
+  `
   mutation JoinCollective($collectiveId: ID!) {
     joinCollective(input: { collectiveId: $collectiveId }) {
       __typename
@@ -71,16 +72,12 @@ export const JOIN_COLLECTIVE = graphql(`
           }
         }
       }
-      ... on Error {
-        message
-      }
-      ... on RuleViolationError {
-        field
-        rule
-      }
+      ...MutationError
     }
   }
-`);
+`,
+  [MUTATION_ERROR],
+);
 
 /** The viewer counts as "in" a collective while their membership is active or awaiting approval. */
 function isIn(membership: Membership | null): boolean {

@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
-import { messageOf } from '../../errors';
+import { MUTATION_ERROR, messageOf } from '../../errors';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { formatDateTime, formatEuros, formatShare } from '../../ui/format';
@@ -11,9 +11,10 @@ import { useLatest } from '../../ui/useLatest';
 import { useNodeChanges } from '../../ui/useNodeChanges';
 import { usePageTitle } from '../../ui/usePageTitle';
 import { EditDealForm, SubstitutePartnerForm } from './DealForms';
-import { DealPartnersEditor } from './DealPartnersEditor';
+import { DEAL_PARTNERS, DealPartnersEditor } from './DealPartnersEditor';
 
-const DEAL_PAGE = graphql(`
+const DEAL_PAGE = graphql(
+  `
   query DealPage($id: ID!) {
     node(id: $id) {
       __typename
@@ -23,11 +24,8 @@ const DEAL_PAGE = graphql(`
         status
         nextStatuses
         isClosed
-        groupForm
-        totalAmountCents
-        shareTotal
-        amountTotal
         submittedAt
+        ...DealPartners
         collective {
           id
           slug
@@ -43,24 +41,6 @@ const DEAL_PAGE = graphql(`
           id
           number
           title
-        }
-        lead {
-          id
-          displayName
-        }
-        partners {
-          id
-          displayName
-          companyName
-          siret
-          isLead
-          scopeOfWork
-          shareBasisPoints
-          amountCents
-          status
-          member {
-            id
-          }
         }
         substitutions {
           id
@@ -102,9 +82,12 @@ const DEAL_PAGE = graphql(`
       }
     }
   }
-`);
+`,
+  [DEAL_PARTNERS],
+);
 
-const CHANGE_STATUS = graphql(`
+const CHANGE_STATUS = graphql(
+  `
   mutation ChangeDealStatus($dealId: ID!, $status: DealStatus!) {
     changeDealStatus(input: { dealId: $dealId, status: $status }) {
       __typename
@@ -117,16 +100,12 @@ const CHANGE_STATUS = graphql(`
           submittedAt
         }
       }
-      ... on Error {
-        message
-      }
-      ... on RuleViolationError {
-        field
-        rule
-      }
+      ...MutationError
     }
   }
-`);
+`,
+  [MUTATION_ERROR],
+);
 
 type Deal = Extract<NonNullable<ResultOf<typeof DEAL_PAGE>['node']>, { __typename: 'Deal' }>;
 

@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { type FormErrors, NO_ERRORS, toFormErrors } from '../../errors';
+import { type FormErrors, MUTATION_ERROR, NO_ERRORS, toFormErrors } from '../../errors';
 import { graphql, type VariablesOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { FieldError } from '../../ui/FieldError';
@@ -28,56 +28,54 @@ const COLLECTIVE_MEMBERS = graphql(`
   }
 `);
 
-const SET_PARTNERS = graphql(`
+/**
+ * A deal's partners and the totals over them: what the deal page shows and what setting the partners must return
+ * so that the page (through the cache) shows the new rows at once.
+ */
+export const DEAL_PARTNERS = graphql(`
+  fragment DealPartners on Deal @_unmask {
+    groupForm
+    totalAmountCents
+    shareTotal
+    amountTotal
+    lead {
+      id
+      displayName
+    }
+    partners {
+      id
+      displayName
+      companyName
+      siret
+      isLead
+      scopeOfWork
+      shareBasisPoints
+      amountCents
+      status
+      member {
+        id
+      }
+    }
+  }
+`);
+
+const SET_PARTNERS = graphql(
+  `
   mutation SetDealPartners($input: SetDealPartnersInput!) {
     setDealPartners(input: $input) {
       __typename
       ... on MutationSetDealPartnersSuccess {
         data {
           id
-          groupForm
-          totalAmountCents
-          shareTotal
-          amountTotal
-          lead {
-            id
-            displayName
-          }
-          partners {
-            id
-            displayName
-            companyName
-            siret
-            isLead
-            scopeOfWork
-            shareBasisPoints
-            amountCents
-            status
-            member {
-              id
-            }
-          }
+          ...DealPartners
         }
       }
-      ... on Error {
-        message
-      }
-      ... on RuleViolationError {
-        field
-        rule
-      }
-      ... on NotFoundError {
-        field
-      }
-      ... on InputValidationError {
-        issues {
-          field
-          message
-        }
-      }
+      ...MutationError
     }
   }
-`);
+`,
+  [DEAL_PARTNERS, MUTATION_ERROR],
+);
 
 type Input = VariablesOf<typeof SET_PARTNERS>['input'];
 type GroupForm = NonNullable<Input['groupForm']>;

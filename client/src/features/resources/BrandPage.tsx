@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
-import { messageOf } from '../../errors';
+import { MUTATION_ERROR, messageOf } from '../../errors';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { formatDateTime, formatDay, formatShare } from '../../ui/format';
@@ -80,17 +80,12 @@ const BRAND_PAGE = graphql(`
   }
 `);
 
-const APPROVE_RULES = graphql(`
+const APPROVE_RULES = graphql(
+  `
   mutation ApproveUsageRules($versionId: ID!) {
     approveUsageRules(input: { versionId: $versionId }) {
       __typename
-      ... on Error {
-        message
-      }
-      ... on RuleViolationError {
-        field
-        rule
-      }
+      ...MutationError
       ... on MutationApproveUsageRulesSuccess {
         data {
           id
@@ -111,7 +106,9 @@ const APPROVE_RULES = graphql(`
       }
     }
   }
-`);
+`,
+  [MUTATION_ERROR],
+);
 
 const BRAND_FAMILIES = ['brand'];
 

@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
-import { messageOf } from '../../errors';
+import { MUTATION_ERROR, messageOf } from '../../errors';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { formatDateTime, formatDay, formatEuros, formatTime } from '../../ui/format';
@@ -91,17 +91,12 @@ const STAND_PAGE = graphql(`
   }
 `);
 
-const ASSIGN = graphql(`
+const ASSIGN = graphql(
+  `
   mutation AssignShift($shiftId: ID!, $memberId: ID!) {
     assignShift(input: { shiftId: $shiftId, memberId: $memberId }) {
       __typename
-      ... on Error {
-        message
-      }
-      ... on RuleViolationError {
-        field
-        rule
-      }
+      ...MutationError
       ... on MutationAssignShiftSuccess {
         data {
           id
@@ -109,19 +104,16 @@ const ASSIGN = graphql(`
       }
     }
   }
-`);
+`,
+  [MUTATION_ERROR],
+);
 
-const UNASSIGN = graphql(`
+const UNASSIGN = graphql(
+  `
   mutation UnassignShift($shiftId: ID!, $memberId: ID!) {
     unassignShift(input: { shiftId: $shiftId, memberId: $memberId }) {
       __typename
-      ... on Error {
-        message
-      }
-      ... on RuleViolationError {
-        field
-        rule
-      }
+      ...MutationError
       ... on MutationUnassignShiftSuccess {
         data {
           id
@@ -129,7 +121,9 @@ const UNASSIGN = graphql(`
       }
     }
   }
-`);
+`,
+  [MUTATION_ERROR],
+);
 
 type Stand = Extract<NonNullable<ResultOf<typeof STAND_PAGE>['node']>, { __typename: 'TradeShowStand' }>;
 
