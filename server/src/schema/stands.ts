@@ -574,7 +574,6 @@ function standEvent<T extends EventTypeOf<'stand'>>(
   });
 }
 
-/** The new split, as a screen shows it. */
 /** What an event says of a cost line. */
 const costLinePayload = (line: { id: string; label: string; category: string; amountCents: number }) => ({
   costLineId: encodeGlobalID('StandCostLine', line.id),
@@ -583,11 +582,36 @@ const costLinePayload = (line: { id: string; label: string; category: string; am
   amountCents: line.amountCents,
 });
 
+/** The new split, as a screen shows it. */
 const splitPayload = (split: SplitResult) => ({
   splitMode: split.splitMode,
   totalCostCents: split.totalCostCents,
   shares: split.shares,
 });
+
+/**
+ * Splits the stand's costs again (every change to its costs, participants or mode does) and records `type` with
+ * what changed (`payload`) and the new split.
+ */
+async function resplitAndRecord<
+  T extends
+    | 'stand.costLineAdded'
+    | 'stand.costLineUpdated'
+    | 'stand.costLineRemoved'
+    | 'stand.participantsSet'
+    | 'stand.splitModeSet',
+>(
+  tx: Tx,
+  type: T,
+  stand: { id: string; collectiveId: string },
+  actorId: string,
+  now: Date,
+  payload: Omit<EventPayloads[T], keyof ReturnType<typeof splitPayload>>,
+) {
+  const split = await resplit(tx, stand.id, now);
+  // TypeScript cannot rebuild EventPayloads[T] from its two parts for a generic T; each call site checks `payload`.
+  await standEvent(tx, type, stand, actorId, { ...payload, ...splitPayload(split) } as unknown as EventPayloads[T]);
+}
 
 interface StandChange {
   /** Finds the stand the change is about (null when what the input names does not exist). */
@@ -836,11 +860,7 @@ builder.mutationFields((t) => ({
         const line = await tx.standCostLine.create({
           data: { standId: stand.id, label: input.label, category: input.category ?? 'OTHER', amountCents: input.amountCents },
         });
-        const split = await resplit(tx, stand.id, now);
-        await standEvent(tx, 'stand.costLineAdded', stand, actorId, {
-          ...costLinePayload(line),
-          ...splitPayload(split),
-        });
+        await resplitAndRecord(tx, 'stand.costLineAdded', stand, actorId, now, costLinePayload(line));
       }),
   }),
 
@@ -860,11 +880,7 @@ builder.mutationFields((t) => ({
             amountCents: input.amountCents ?? undefined,
           },
         });
-        const split = await resplit(tx, stand.id, now);
-        await standEvent(tx, 'stand.costLineUpdated', stand, actorId, {
-          ...costLinePayload(line),
-          ...splitPayload(split),
-        });
+        await resplitAndRecord(tx, 'stand.costLineUpdated', stand, actorId, now, costLinePayload(line));
       }),
   }),
 
@@ -876,10 +892,8 @@ builder.mutationFields((t) => ({
     resolve: (query, _root, { input }, context) =>
       changeStand(context, query, costLineChange(input.costLineId, input), async (tx, stand, actorId, now) => {
         await tx.standCostLine.delete({ where: { id: input.costLineId.id } });
-        const split = await resplit(tx, stand.id, now);
-        await standEvent(tx, 'stand.costLineRemoved', stand, actorId, {
+        await resplitAndRecord(tx, 'stand.costLineRemoved', stand, actorId, now, {
           costLineId: encodeGlobalID('StandCostLine', input.costLineId.id),
-          ...splitPayload(split),
         });
       }),
   }),
@@ -931,8 +945,7 @@ builder.mutationFields((t) => ({
         await tx.standParticipant.createMany({
           data: participants.map((participant) => ({ ...participant, standId: stand.id })),
         });
-        const split = await resplit(tx, stand.id, now);
-        await standEvent(tx, 'stand.participantsSet', stand, actorId, {
+        await resplitAndRecord(tx, 'stand.participantsSet', stand, actorId, now, {
           participants: participants.map(({ memberId, daysPresent, customShareBasisPoints }) => ({
             memberId,
             daysPresent,
@@ -940,7 +953,6 @@ builder.mutationFields((t) => ({
           })),
           removedMemberIds: removed,
           assignmentsRemoved: unassigned.count,
-          ...splitPayload(split),
         });
       }),
   }),
@@ -953,8 +965,7 @@ builder.mutationFields((t) => ({
     resolve: (query, _root, { input }, context) =>
       changeStand(context, query, standChange(input.standId, input, 'splitMode'), async (tx, stand, actorId, now) => {
         await tx.tradeShowStand.update({ where: { id: stand.id }, data: { splitMode: input.splitMode as CostSplitMode } });
-        const split = await resplit(tx, stand.id, now);
-        await standEvent(tx, 'stand.splitModeSet', stand, actorId, splitPayload(split));
+        await resplitAndRecord(tx, 'stand.splitModeSet', stand, actorId, now, {});
       }),
   }),
 
