@@ -126,8 +126,8 @@ async function session(
   }
 }
 
-/** The section's text as the server has it: what a new editor receives in its first sync. */
-async function storedText(url: string, token: string, sectionId: string): Promise<string> {
+/** The section's document as the server has it: what a new editor receives in its first sync (over graphql-ws at `url`). */
+export async function storedDoc(url: string, token: string, sectionId: string): Promise<Y.Doc> {
   const { createClient } = await import('graphql-ws');
   const { default: WebSocket } = await import('ws');
   const client = createClient({
@@ -149,7 +149,7 @@ async function storedText(url: string, token: string, sectionId: string): Promis
     });
     const doc = new Y.Doc();
     Y.applyUpdate(doc, Buffer.from(update, 'base64'));
-    return doc.getXmlFragment('body').toString();
+    return doc;
   } finally {
     await client.dispose();
   }
@@ -177,7 +177,7 @@ async function realPath(
       if (profiling) await server.inspector?.startProfile();
       runs.push(
         await session(context, mode, { url: wsUrl, token, sectionId, serverPid: server.pid }, editors, rate, durationMs, () =>
-          storedText(wsUrl, token, sectionId),
+          storedDoc(wsUrl, token, sectionId).then((doc) => doc.getXmlFragment('body').toString()),
         ),
       );
       if (profiling) {

@@ -3,8 +3,8 @@
 // trace's `endContent`. Skipped, with a message, when ../shared/traces is absent.
 import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as Y from 'yjs';
-import { draftSection } from './coediting.js';
+import type * as Y from 'yjs';
+import { draftSection, storedDoc } from './coediting.js';
 import type { BenchContext } from './lib/context.js';
 import { signIn } from './lib/gql.js';
 import { type BenchServer, startServer, startWorker } from './lib/processes.js';
@@ -31,33 +31,10 @@ export interface TraceResults {
   speedRatio?: number | null;
 }
 
+/** The text of the section's first paragraph as the server stores it. */
 async function storedParagraph(url: string, token: string, sectionId: string): Promise<string> {
-  const { createClient } = await import('graphql-ws');
-  const { default: WebSocket } = await import('ws');
-  const client = createClient({
-    url,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-  });
-  try {
-    const update = await new Promise<string>((resolve, reject) => {
-      client.subscribe<{ sectionSync: { update: string } }>(
-        { query: 'subscription($id: ID!) { sectionSync(sectionId: $id) { update } }', variables: { id: sectionId } },
-        {
-          next: (r) => (r.data ? resolve(r.data.sectionSync.update) : reject(new Error(JSON.stringify(r.errors)))),
-          error: reject,
-          complete: () => {},
-        },
-      );
-    });
-    const doc = new Y.Doc();
-    Y.applyUpdate(doc, Buffer.from(update, 'base64'));
-    const paragraph = doc.getXmlFragment('body').get(0) as Y.XmlElement | undefined;
-    return (paragraph?.get(0) as Y.XmlText | undefined)?.toString() ?? '';
-  } finally {
-    await client.dispose();
-  }
+  const paragraph = (await storedDoc(url, token, sectionId)).getXmlFragment('body').get(0) as Y.XmlElement | undefined;
+  return (paragraph?.get(0) as Y.XmlText | undefined)?.toString() ?? '';
 }
 
 export async function runTraceBench(context: BenchContext): Promise<TraceResults> {
