@@ -4,6 +4,7 @@ import type { Prisma } from '../../server/src/generated/prisma/client.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { expectGlobalPayloadIds } from '../support/events.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
+import { expectRule, FAILURE, mutate as mutateWith, success } from './operations.js';
 
 // Every statement the server runs, to count them (CONVENTIONS 12).
 const statements: string[] = [];
@@ -17,16 +18,6 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 // ───────────────────────────── Documents ─────────────────────────────
-
-const FAILURE = /* GraphQL */ `
-  fragment Failure on Error {
-    __typename
-    message
-    ... on RuleViolationError { field rule }
-    ... on NotFoundError { field }
-    ... on InputValidationError { issues { field message } }
-  }
-`;
 
 const OPPORTUNITY = /* GraphQL */ `
   fragment OpportunityFields on Opportunity {
@@ -79,21 +70,8 @@ const UPCOMING = /* GraphQL */ `
 
 // ───────────────────────────── Helpers ─────────────────────────────
 
-async function mutate(document: string, input: Record<string, unknown>, token: string): Promise<Json> {
-  const response = await t.gql(document, { input }, token);
-  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-  return response.data?.result;
-}
-
-function success(result: Json): Json {
-  expect(result?.__typename, JSON.stringify(result)).toMatch(/^Mutation.*Success$/);
-  return result.data;
-}
-
-function expectRule(result: Json, rule: string, field: string | null): void {
-  expect(result, JSON.stringify(result)).toMatchObject({ __typename: 'RuleViolationError', rule, field });
-  expect(result.message).toEqual(expect.any(String));
-}
+/** Sends a mutation aliased `result` with this `input`; see operations.ts `mutate`. */
+const mutate = (document: string, input: Record<string, unknown>, token: string) => mutateWith(t, document, { input }, token);
 
 /** Every row an opportunity rule may touch. */
 async function tables() {

@@ -6,6 +6,7 @@ import type { ReferralStatus, ServiceExchangeStatus } from '../../server/src/gen
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { expectGlobalPayloadIds } from '../support/events.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
+import { expectForbidden, expectRule, FAILURE, mutate, success as ok } from './operations.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -14,16 +15,6 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 // ───────────────────────────── Documents ─────────────────────────────
-
-const FAILURE = /* GraphQL */ `
-  fragment Failure on Error {
-    __typename
-    message
-    ... on RuleViolationError { field rule }
-    ... on NotFoundError { field }
-    ... on InputValidationError { issues { field message } }
-  }
-`;
 
 const PRICE =
   'id service unit minCents medianCents maxCents sampleSize periodStart periodEnd notice createdBy { id } collective { id }';
@@ -73,12 +64,8 @@ const NODE = /* GraphQL */ `
 
 // ───────────────────────────── Helpers ─────────────────────────────
 
-/** Sends a mutation aliased `result` and returns that typed result, failing on any GraphQL error. */
-async function run(document: string, input: Record<string, unknown>, token: string): Promise<Json> {
-  const response = await t.gql(document, { input }, token);
-  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-  return response.data?.result;
-}
+/** Sends a mutation aliased `result` with this `input`; see operations.ts `mutate`. */
+const run = (document: string, input: Record<string, unknown>, token: string) => mutate(t, document, { input }, token);
 
 async function query(document: string, variables: Record<string, unknown>, token: string): Promise<Json> {
   const response = await t.gql(document, variables, token);
@@ -86,22 +73,8 @@ async function query(document: string, variables: Record<string, unknown>, token
   return response.data;
 }
 
-function ok(result: Json): Json {
-  expect(result?.__typename, JSON.stringify(result)).toMatch(/^Mutation.*Success$/);
-  return result.data;
-}
-
-function expectRule(result: Json, rule: string, field: string): void {
-  expect(result, JSON.stringify(result)).toMatchObject({ __typename: 'RuleViolationError', rule, field });
-  expect(result.message).toEqual(expect.any(String));
-}
-
 function expectNotFound(result: Json, field: string): void {
   expect(result, JSON.stringify(result)).toMatchObject({ __typename: 'NotFoundError', field });
-}
-
-function expectForbidden(result: Json): void {
-  expect(result?.__typename, JSON.stringify(result)).toBe('ForbiddenError');
 }
 
 /** Every row of the tables the sector tools write, and the event count. */
