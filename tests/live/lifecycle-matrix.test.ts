@@ -75,7 +75,8 @@ const SESSION_TTL_FOR_EXPIRY_MS = 8_000;
 
 let t: TestApp;
 let url: string;
-const results: string[] = [];
+/** The matrix's rows by transport and change: a retried test replaces its row instead of adding one. */
+const results = new Map<string, string>();
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -83,7 +84,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // The matrix, as the closing note shows it.
-  console.info(`Stream × change matrix:\n${results.join('\n')}`);
+  console.info(`Stream × change matrix:\n${[...results.values()].join('\n')}`);
   await t.close();
 });
 
@@ -392,7 +393,10 @@ for (const transport of ['ws', 'sse'] as Transport[]) {
             outcomes.collectiveActivity = 'continues';
           }
           for (const stream of STREAMS) if (expected[stream] === 'refused') outcomes[stream] = 'refused';
-          results.push(`${transport} ${kind.padEnd(20)} ${STREAMS.map((s) => `${s}=${outcomes[s]}`).join(' ')}`);
+          results.set(
+            `${transport} ${kind}`,
+            `${transport} ${kind.padEnd(20)} ${STREAMS.map((s) => `${s}=${outcomes[s]}`).join(' ')}`,
+          );
           expect(outcomes).toEqual(expected);
           // The ended streams are released.
           await until(() => t.app.live.streamCount === STREAMS.filter((s) => expected[s] === 'continues').length);
