@@ -1,4 +1,4 @@
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -11,6 +11,9 @@ import { gid } from '../support/scenario.js';
  * Issue 10, item 3: `complete`, a closed socket, a terminated socket and an aborted SSE request release a
  * stream at once, with no event happening: the server's counts of streams, event-log subscribers,
  * document and presence listeners and open documents return to zero, and the heap stays flat.
+ *
+ * `RELEASE_CYCLES` sets the measured rounds, `RELEASE_TRACE=1` prints the heap after each,
+ * `RELEASE_SNAPSHOT=<path prefix>` writes heap snapshots after the middle and the last (to diff by constructor).
  */
 
 setFlagsFromString('--expose-gc');
@@ -99,25 +102,43 @@ async function cycle(stream: Stream, ending: Ending): Promise<void> {
   const query = STREAMS[stream];
   if (ending === 'sse-abort') {
     const { inbox, stop } = sseSubscribe(url, token, query, variables);
-    await until(() => t.app.live.streamCount === 1 || inbox.errors.length > 0);
-    expect(inbox.errors).toEqual([]);
-    stop();
+    try {
+      await until(() => t.app.live.streamCount === 1 || inbox.errors.length > 0);
+      expect(inbox.errors).toEqual([]);
+    } finally {
+      stop();
+    }
   } else {
     const { socket } = await rawSocket();
-    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
-    await until(() => t.app.live.streamCount === 1);
-    if (ending === 'complete') {
-      socket.send(JSON.stringify({ id: '1', type: 'complete' }));
-      await until(() => t.app.live.streamCount === 0);
-      socket.close(1000);
-    } else if (ending === 'close') socket.close(1000);
-    else socket.terminate();
+    try {
+      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
+      await until(() => t.app.live.streamCount === 1);
+      if (ending === 'complete') {
+        socket.send(JSON.stringify({ id: '1', type: 'complete' }));
+        await until(() => t.app.live.streamCount === 0);
+        socket.close(1000);
+      } else if (ending === 'close') socket.close(1000);
+    } finally {
+      // `terminate` is the ending itself; after a failure it leaves nothing open for the next attempt.
+      socket.terminate();
+    }
   }
   await until(() => JSON.stringify(held()) === JSON.stringify(NOTHING));
 }
 
-/** Old-space and large-object heap after full collections (the JIT's code space is left out: it grows as code warms up). */
+/** One round: every kind of stream, ended every way. */
+async function round(): Promise<void> {
+  for (const stream of Object.keys(STREAMS) as Stream[]) for (const ending of ENDINGS) await cycle(stream, ending);
+}
+const PER_ROUND = Object.keys(STREAMS).length * ENDINGS.length;
+
+/**
+ * Old-space and large-object heap after full collections (the JIT's code space is left out: it grows as code
+ * warms up). This process is also the client: the resource timings its `fetch` (the SSE streams) records
+ * are dropped first, a buffer of up to 250 entries that is not the server's.
+ */
 function heapAfterGc(): number {
+  performance.clearResourceTimings();
   gc();
   gc();
   return getHeapSpaceStatistics()
@@ -125,46 +146,98 @@ function heapAfterGc(): number {
     .reduce((sum, space) => sum + space.space_used_size, 0);
 }
 
-/** Every stream's lifecycle object and context, held weakly: once released, a collection frees them. */
-const opened: Array<WeakRef<object>> = [];
-
-function trackStreams(): void {
-  const live = t.app.live;
-  const original = live.stream.bind(live);
+/**
+ * Holds every stream's lifecycle object and context weakly, from `live.stream` wrapped until `restore()`.
+ * Per test, so a retry starts with nothing counted and wraps the original once.
+ */
+function trackStreams(live: TestApp['app']['live']) {
+  let refs: Array<WeakRef<object>> = [];
+  let released = 0;
+  const original = live.stream;
   live.stream = ((context, open, body) =>
-    original(context, open, (stream) => {
-      opened.push(new WeakRef(stream), new WeakRef(context));
+    original.call(live, context, open, (stream) => {
+      refs.push(new WeakRef(stream), new WeakRef(context));
       return body(stream);
     })) as typeof live.stream;
+  return {
+    /** Streams and contexts seen so far. */
+    get count() {
+      return released + refs.length;
+    },
+    /** Those still reachable (after a collection, the test's own refs aside). */
+    reachable(): number {
+      return refs.filter((ref) => ref.deref() !== undefined).length;
+    },
+    /** Drops the refs already cleared, so that the test's own list does not grow with the rounds it measures. */
+    prune(): void {
+      const kept = refs.filter((ref) => ref.deref() !== undefined);
+      released += refs.length - kept.length;
+      refs = kept;
+    },
+    restore(): void {
+      live.stream = original;
+    },
+  };
+}
+
+/**
+ * V8's compilers, which keep compiling what has run often enough. What they keep (optimized and baseline
+ * code with its deoptimization data and relocation info, inline-cache handlers, code dependencies) is
+ * bounded by the program's code, yet on PostgreSQL it still grew after 1,400 streams: ~850 B per stream
+ * over rounds 0-29 after the warm-up, ~300 B over rounds 30-59 on a quiet machine (heap snapshots: `code
+ * deopt data`, `code relocation info`, `WeakArrayList`, `LoadHandler`); the whole heap grew 3.2 kB per
+ * stream over the first 12 on CI. More than a small leak costs: they are paused for the measured rounds
+ * (the code compiled so far keeps running).
+ */
+const COMPILERS = ['turbofan', 'sparkplug', 'use-ic'];
+function compilers(on: boolean): void {
+  for (const flag of COMPILERS) setFlagsFromString(`--${on ? '' : 'no-'}${flag}`);
 }
 
 describe('Release', () => {
   it('should release every kind of stream at once, however it ends, leaving nothing for the collector to keep', async () => {
-    trackStreams();
-    // Warm up: the first rounds compile and cache what every later one reuses.
-    for (let i = 0; i < WARM_UP; i += 1)
-      for (const stream of Object.keys(STREAMS) as Stream[]) for (const ending of ENDINGS) await cycle(stream, ending);
-    const before = heapAfterGc();
-    for (let i = 0; i < CYCLES; i += 1) {
-      for (const stream of Object.keys(STREAMS) as Stream[]) for (const ending of ENDINGS) await cycle(stream, ending);
-      if (process.env.RELEASE_TRACE) console.info(`round ${i}: ${(heapAfterGc() / 1e6).toFixed(2)} MB`);
+    // Whatever an earlier attempt left open is released first.
+    await until(() => JSON.stringify(held()) === JSON.stringify(NOTHING));
+    const tracked = trackStreams(t.app.live);
+    try {
+      // Warm up: the first rounds compile and cache what every later one reuses.
+      for (let i = 0; i < WARM_UP; i += 1) await round();
+      compilers(false);
+      // Judged from the lowest heap seen: it drops by 40-145 kB in one of the first rounds with the compilers
+      // paused (not explained: code nothing compiles again, it seems), a drop that would hide as much growth.
+      let lowest = { heap: Number.POSITIVE_INFINITY, round: 0 };
+      let after = 0;
+      for (let i = 0; i < CYCLES; i += 1) {
+        await round();
+        after = heapAfterGc();
+        if (after < lowest.heap) lowest = { heap: after, round: i };
+        tracked.prune();
+        if (process.env.RELEASE_TRACE) console.info(`round ${i}: ${(after / 1e6).toFixed(3)} MB`);
+        if (process.env.RELEASE_SNAPSHOT && (i === Math.floor(CYCLES / 2) - 1 || i === CYCLES - 1))
+          writeHeapSnapshot(`${process.env.RELEASE_SNAPSHOT}-${i}.heapsnapshot`);
+      }
+      expect(held()).toEqual(NOTHING);
+      // Not one stream, nor the context it ran with, is still reachable.
+      expect(tracked.count).toBe(2 * (WARM_UP + CYCLES) * PER_ROUND);
+      // A database read started before the last close (over the network on PostgreSQL) may still hold its stream
+      // until it answers: let work in flight settle, collecting between turns, before judging what is kept.
+      for (let turn = 0; turn < 100 && tracked.reachable() > 0; turn += 1) {
+        await new Promise((settled) => setTimeout(settled, 10));
+        heapAfterGc();
+      }
+      expect(tracked.reachable()).toBe(0);
+      const count = (CYCLES - 1 - lowest.round) * PER_ROUND;
+      const growth = after - lowest.heap;
+      console.info(
+        `Release test: ${count} streams opened and closed with no event after the lowest heap (round ${lowest.round}); heap (old space, after GC) ${(lowest.heap / 1e6).toFixed(2)} MB then, ${(after / 1e6).toFixed(2)} MB after (${(growth / 1e3).toFixed(0)} kB, ${(growth / Math.max(count, 1)).toFixed(0)} B per stream)`,
+      );
+      // With the compilers paused, what is left is the interpreter's feedback for code run for the first time,
+      // slowing down over the rounds (100-370 B per stream over 11 rounds on PostgreSQL, none of it data in heap snapshots);
+      // a retained stream, socket or request costs several kB.
+      expect(growth).toBeLessThanOrEqual(count * 1_000);
+    } finally {
+      compilers(true);
+      tracked.restore();
     }
-    const after = heapAfterGc();
-    const count = CYCLES * Object.keys(STREAMS).length * ENDINGS.length;
-    console.info(
-      `Release test: ${count} streams opened and closed with no event; heap (old space, after GC) ${(before / 1e6).toFixed(2)} MB before, ${(after / 1e6).toFixed(2)} MB after (${((after - before) / 1e3).toFixed(0)} kB, ${((after - before) / count).toFixed(0)} B per stream)`,
-    );
-    expect(held()).toEqual(NOTHING);
-    // Not one stream, nor the context it ran with, is still reachable.
-    expect(opened.length).toBe(2 * (WARM_UP + CYCLES) * Object.keys(STREAMS).length * ENDINGS.length);
-    // A database read started before the last close (over the network on PostgreSQL) may still hold its stream
-    // until it answers: let work in flight settle, collecting between turns, before judging what is kept.
-    for (let turn = 0; turn < 100 && opened.some((ref) => ref.deref() !== undefined); turn += 1) {
-      await new Promise((settled) => setTimeout(settled, 10));
-      heapAfterGc();
-    }
-    expect(opened.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
-    // What is left grows only with the JIT's feedback, well under what one retained stream costs.
-    expect(after - before).toBeLessThan(count * 3_000);
   }, 600_000);
 });
