@@ -37,8 +37,13 @@ export function QueryState({ fetching, error, hasData, retry }: QueryStateProps)
   return null;
 }
 
-/** What a page shows for an ID or slug the viewer cannot see or that does not exist: a real not-found page. */
-export function NotFound() {
+/**
+ * What a page shows for an ID or slug the viewer cannot see or that does not exist: a real not-found page. Given the
+ * query's `error`, an empty answer that came with an error (the server unavailable, a timeout) shows that error and
+ * `retry` instead: "not found" is said only when the server said so.
+ */
+export function NotFound({ error, retry }: { error?: CombinedError | undefined; retry?(): void } = {}) {
+  if (error) return <QueryState fetching={false} error={error} hasData={false} retry={retry} />;
   return (
     <section className="page stack not-found" aria-labelledby="not-found-title" data-testid="not-found">
       <h1 id="not-found-title" tabIndex={-1}>

@@ -207,7 +207,7 @@ export function CollectivePage() {
     return (
       <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
     );
-  if (!data.collective) return <NotFound />;
+  if (!data.collective) return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   return (
     <CollectiveView
       key={data.collective.id}

@@ -119,7 +119,8 @@ export function DealPage() {
     return (
       <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
     );
-  if (data.node?.__typename !== 'Deal') return <NotFound />;
+  if (data.node?.__typename !== 'Deal')
+    return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   return <DealView deal={data.node} />;
 }
 

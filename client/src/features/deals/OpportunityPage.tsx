@@ -173,7 +173,7 @@ export function OpportunityPage() {
     return (
       <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
     );
-  if (!node) return <NotFound />;
+  if (!node) return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   const viewer = data.viewer;
   const mayEdit = viewer?.kind === 'SUPPORT_STAFF' || node.broughtBy?.id === viewer?.id;
   // The business collectives the viewer is an active member of: where they may start a deal.

@@ -107,7 +107,7 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
 
   if (!data && fetching) return <p aria-busy="true">{t.loading}</p>;
   if (error && !data) return <p role="alert">{t.loadError}</p>;
-  if (!response) return <NotFound />;
+  if (!response) return <NotFound error={error} retry={() => reexecute({ requestPolicy: 'network-only' })} />;
 
   const withFigures = (section: SectionData): SectionData => ({ ...section, ...figures[section.id] });
 

@@ -59,18 +59,19 @@ type Member = NonNullable<ResultOf<typeof MEMBER_PAGE>['member']>;
 export function MemberPage() {
   const { id = '' } = useParams();
   const [result, refetch] = useQuery({ query: MEMBER_PAGE, variables: { id } });
+  const { error } = result;
   const data = useLatest(result, id, 'member');
   usePageTitle(data?.member?.displayName ?? (data ? fr.notFound.title : null));
   if (!data)
     return (
       <QueryState
         fetching={result.fetching}
-        error={result.error}
+        error={error}
         hasData={false}
         retry={() => refetch({ requestPolicy: 'network-only' })}
       />
     );
-  if (!data.member) return <NotFound />;
+  if (!data.member) return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   return <MemberView member={data.member} viewer={data.viewer} />;
 }
 

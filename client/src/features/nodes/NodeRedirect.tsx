@@ -126,5 +126,5 @@ export function NodeRedirect() {
     if (place) navigate(place, { replace: true });
   }, [place, navigate]);
   if (!data) return <QueryState fetching={fetching} error={error} hasData={false} />;
-  return place ? null : <NotFound />;
+  return place ? null : <NotFound error={error} />;
 }

@@ -127,7 +127,8 @@ export function BrandPage() {
     return (
       <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
     );
-  if (data.node?.__typename !== 'Brand') return <NotFound />;
+  if (data.node?.__typename !== 'Brand')
+    return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   return <BrandView brand={data.node} viewerId={data.viewer?.id ?? null} />;
 }
 

@@ -94,7 +94,8 @@ export function ProductPage() {
     return (
       <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
     );
-  if (data.node?.__typename !== 'Product') return <NotFound />;
+  if (data.node?.__typename !== 'Product')
+    return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   return <ProductView product={data.node} />;
 }
 

@@ -137,7 +137,8 @@ export function StandPage() {
     return (
       <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
     );
-  if (data.node?.__typename !== 'TradeShowStand') return <NotFound />;
+  if (data.node?.__typename !== 'TradeShowStand')
+    return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   return <StandView stand={data.node} viewerId={data.viewer?.id ?? null} />;
 }
 

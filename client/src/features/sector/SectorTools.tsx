@@ -137,7 +137,7 @@ export function SectorTools() {
     return (
       <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
     );
-  if (!data.collective) return <NotFound />;
+  if (!data.collective) return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   return (
     <SectorToolsView
       collective={data.collective}
