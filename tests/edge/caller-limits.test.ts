@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../server/src/config.js';
@@ -8,7 +9,7 @@ import type { GraphQLResponse, Json } from '../support/app.js';
 import { createTestApp } from '../support/app.js';
 import { subscribe, wsClient } from '../support/live.js';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
-import { gid } from '../support/scenario.js';
+import { gid, makeMember } from '../support/scenario.js';
 
 const SMALL = '{ viewer { id displayName } collectives(first: 5) { edges { node { id name memberCount } } } }';
 const SIGN_IN =
@@ -290,6 +291,63 @@ describe('Requests in flight', () => {
       const refused = responses[statuses.indexOf(429)] as Response;
       expect((await refused.json()).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'requestsInFlight' });
     } finally {
+      await test.close();
+    }
+  });
+});
+
+describe('Requests in flight over real sockets', () => {
+  it('should refuse a proven member past the cap while their bodies are held, counting them apart from others at the same address', async () => {
+    const { limits } = loadConfig({ HTTP_MAX_IN_FLIGHT_PER_CALLER: '3' });
+    const test = await createTestApp({ config: { limits } });
+    const sockets: Socket[] = [];
+    try {
+      const url = await test.app.start();
+      const { port } = new URL(url);
+      const [member, other] = await Promise.all([makeMember(test.db.prisma), makeMember(test.db.prisma)]);
+      const [token, otherToken] = await Promise.all([test.tokenFor(member.id), test.tokenFor(other.id)]);
+      const ask = (authorization: string | null) =>
+        fetch(`${url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+          body: JSON.stringify({ query: '{ viewer { id } }' }),
+        });
+      // A request shows the token names a live session: from then on it counts against its member.
+      expect((await ask(`Bearer ${token}`)).status).toBe(200);
+      // Four requests whose bodies are held back: they stay in flight, so the fourth is past the cap of 3.
+      const body = JSON.stringify({ query: '{ viewer { id } }' });
+      const replies = Array.from({ length: 4 }, () => {
+        const socket = connect(Number(port), '127.0.0.1');
+        sockets.push(socket);
+        let text = '';
+        const status = new Promise<string>((resolve) => {
+          socket.on('data', (chunk) => {
+            text += chunk;
+            if (text.includes('\r\n\r\n')) resolve(text.split(' ')[1] ?? '');
+          });
+          socket.on('close', () => resolve(text.split(' ')[1] ?? 'closed'));
+        });
+        socket.write(
+          `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\n` +
+            `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 5)}`,
+        );
+        return { socket, status, text: () => text };
+      });
+      // Exactly one is refused at once (429 RATE_LIMITED); the others wait for their bodies.
+      const first = await Promise.race(replies.map((reply, index) => reply.status.then((status) => ({ status, index }))));
+      expect(first.status).toBe('429');
+      expect(replies[first.index]?.text()).toContain('"limit":"requestsInFlight"');
+      // The same address, another member or nobody, is not this member's count.
+      expect((await ask(`Bearer ${otherToken}`)).status).toBe(200);
+      expect((await ask(null)).status).toBe(200);
+      // The member's further request is refused too, until theirs end.
+      expect((await ask(`Bearer ${token}`)).status).toBe(429);
+      const held = replies.filter((_, index) => index !== first.index);
+      for (const reply of held) reply.socket.write(body.slice(5));
+      expect(await Promise.all(held.map((reply) => reply.status))).toEqual(['200', '200', '200']);
+      expect((await ask(`Bearer ${token}`)).status).toBe(200);
+    } finally {
+      for (const socket of sockets) socket.destroy();
       await test.close();
     }
   });

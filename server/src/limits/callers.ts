@@ -194,6 +194,12 @@ export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'max
  * inventing a token per request does not escape the address's count. Tokens are remembered by digest, at most
  * `KNOWN_TOKENS` of them (the oldest forgotten first); a token whose session has since ended still names its
  * member here, which only decides where its requests are counted (the request itself is refused as usual).
+ *
+ * A request is in flight from its headers to its answer: a caller holding bodies back, or waiting on PostgreSQL,
+ * reaches the cap (measured: 40 concurrent `{ viewer { id } }` with a cap of 4, 32–36 refused on PostgreSQL). On the
+ * embedded database run on the server's own thread, a quick request runs from its headers to its answer without
+ * the event loop reading another (its queries resolve through microtasks), so quick requests never overlap and
+ * the cap is not reached (0 of 40 refused): they queue in the sockets instead, served one at a time.
  */
 export function useInflightLimit(maxPerCaller: number): Plugin {
   const inflight = new Map<string, number>();
