@@ -24,6 +24,12 @@ interface Measure extends Summary {
 }
 
 type Target = 'floor' | 'typename' | 'nested';
+/** The server of the checkout `BENCH_BEFORE_ROOT` names (an earlier commit), measured in the same run. */
+type BeforeTarget = 'typenameBefore' | 'nestedBefore';
+type ByConcurrency = Record<
+  string,
+  Record<Target, Measure> & Partial<Record<BeforeTarget, Measure>> & { ratios: Record<string, number | null> }
+>;
 
 export interface QueryResults {
   durationMs: number;
@@ -32,7 +38,7 @@ export interface QueryResults {
     string,
     {
       skipped?: string;
-      byConcurrency: Record<string, Record<Target, Measure> & { ratios: Record<string, number | null> }>;
+      byConcurrency: ByConcurrency;
       statements: { typename: number; nested: number; nestedFirst5: number };
       profile?: ProfileSummary;
     }
@@ -120,14 +126,19 @@ async function runOn(
   const serverTarget = await targetOf();
   const floorTarget = await targetOf();
   const countTarget = await targetOf();
-  const env: Record<string, string> = serverTarget.dataDir
-    ? { DATA_DIR: serverTarget.dataDir }
-    : { DATABASE_URL: serverTarget.databaseUrl as string };
+  const envOf = (target: { dataDir?: string; databaseUrl?: string }): Record<string, string> =>
+    target.dataDir ? { DATA_DIR: target.dataDir } : { DATABASE_URL: target.databaseUrl as string };
+  const env = envOf(serverTarget);
+  // BENCH_BEFORE_ROOT=<checkout of an earlier commit>: its server answers the same requests beside this one's.
+  const beforeRoot = process.env.BENCH_BEFORE_ROOT;
+  const beforeTarget = beforeRoot ? await targetOf() : null;
+  let before: BenchServer | null = null;
   let server: BenchServer | null = null;
   let floor: Worker | null = null;
   let load: Worker | null = null;
   try {
     server = await startServer(env, { inspect: context.profile });
+    if (beforeRoot && beforeTarget) before = await startServer(envOf(beforeTarget), { root: beforeRoot });
     floor = await startWorker('sql-floor');
     load = await startWorker('load');
     const floorUrl = await floor.call<string>('start', floorTarget);
@@ -135,7 +146,8 @@ async function runOn(
     const check = await gql(server.url, NESTED, { first: 50 }, token);
     if (check.collectives.edges.length !== 50) throw new Error('The nested query did not return 50 collectives');
     const headers = { authorization: `Bearer ${token}` };
-    const byConcurrency: Record<string, Record<Target, Measure> & { ratios: Record<string, number | null> }> = {};
+    const beforeHeaders = before ? { authorization: `Bearer ${await signIn(before.url)}` } : null;
+    const byConcurrency: ByConcurrency = {};
     let profile: ProfileSummary | undefined;
     for (const concurrency of concurrencies) {
       context.log(`query ${kind}: concurrency ${concurrency}`);
@@ -163,10 +175,36 @@ async function runOn(
         windows,
       );
       if (profiling) profile = saveProfile(`query-nested-${kind}-c16`, await server.inspector?.stopProfile());
+      const earlier =
+        before && beforeHeaders
+          ? {
+              typenameBefore: await measure(
+                load,
+                before.pid,
+                `${before.url}/graphql`,
+                JSON.stringify({ query: TYPENAME }),
+                beforeHeaders,
+                concurrency,
+                '"Query"',
+                windows,
+              ),
+              nestedBefore: await measure(
+                load,
+                before.pid,
+                `${before.url}/graphql`,
+                JSON.stringify({ query: NESTED, variables: { first: 50 } }),
+                beforeHeaders,
+                concurrency,
+                '"totalCount"',
+                windows,
+              ),
+            }
+          : {};
       byConcurrency[concurrency] = {
         floor: floorMeasure,
         typename,
         nested,
+        ...earlier,
         ratios: {
           nestedP50OverFloor: ratio(nested.p50, floorMeasure.p50),
           nestedP99OverFloor: ratio(nested.p99, floorMeasure.p99),
@@ -177,22 +215,31 @@ async function runOn(
     }
     await server.stop();
     server = null;
+    await before?.stop();
+    before = null;
     const statements = await countStatements(countTarget);
     return { byConcurrency, statements, ...(profile ? { profile } : {}) };
   } finally {
     await load?.stop();
     await floor?.stop();
     await server?.stop();
-    for (const target of [serverTarget, floorTarget, countTarget])
+    await before?.stop();
+    for (const target of [serverTarget, floorTarget, countTarget, ...(beforeTarget ? [beforeTarget] : [])])
       if (target.dataDir) rmSync(target.dataDir, { recursive: true, force: true });
   }
 }
 
 export async function runQueryBench(context: BenchContext): Promise<QueryResults> {
   const started = performance.now();
-  const concurrencies = context.smoke ? [1, 4] : [1, 16, 64];
+  // BENCH_QUERY_CONCURRENCIES=1,16 and BENCH_QUERY_DATABASES=postgres: a modest run on a shared machine.
+  const sized = (process.env.BENCH_QUERY_CONCURRENCIES ?? '')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
+  const concurrencies = sized.length > 0 ? sized : context.smoke ? [1, 4] : [1, 16, 64];
   const windows = context.smoke ? { warmupMs: 200, durationMs: 500 } : { warmupMs: 1_000, durationMs: 3_000 };
   const databases: QueryResults['databases'] = {};
-  for (const kind of ['pglite', 'postgres'] as const) databases[kind] = await runOn(context, kind, concurrencies, windows);
+  const kinds = (process.env.BENCH_QUERY_DATABASES ?? 'pglite,postgres').split(',') as Array<'pglite' | 'postgres'>;
+  for (const kind of kinds) databases[kind] = await runOn(context, kind, concurrencies, windows);
   return { durationMs: Math.round(performance.now() - started), concurrencies, databases };
 }
