@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Kind, parse } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { Access } from './auth/access.js';
-import { resolveSession, type SignedIn } from './auth/sessions.js';
+import { type ActiveMembership, resolveSignedIn, type SignedIn } from './auth/sessions.js';
 import type { SectionDocuments } from './collab/documents.js';
 import type { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
@@ -75,25 +75,32 @@ export function bearerToken(initial: InitialContext): string | null {
 /**
  * Builds an operation's context. Over graphql-ws the socket's session, read once at `connection_init` and
  * ended by the lifecycle the moment the session ends, is reused; over HTTP and SSE the token is read per
- * request, and the request is the connection (SSE when it asks for `text/event-stream`).
+ * request, with the viewer's memberships in the same statement, and the request is the connection (SSE when
+ * it asks for `text/event-stream`).
  */
 export async function createContext(server: ServerContext, initial: InitialContext): Promise<Context> {
   let connection = initial.liveConnection;
   let session: SignedIn | null;
+  /** Over HTTP and SSE, the viewer's memberships come with their session (one statement). */
+  let memberships: ActiveMembership[] | null = null;
   if (connection) {
     session = connection.session();
   } else {
     const token = bearerToken(initial);
-    session = token ? await resolveSession(server.prisma, token) : null;
+    const signedIn = token ? await resolveSignedIn(server.prisma, token) : null;
+    session = signedIn?.session ?? null;
+    memberships = signedIn?.memberships ?? null;
     // An operation posted onto a graphql-sse single-connection stream lives until it ends, not its request.
     const operation = initial.sseOperation;
     const sse = operation !== undefined || (initial.request?.headers.get('accept')?.includes('text/event-stream') ?? false);
     connection = new LiveConnection(sse ? 'sse' : 'http', session, operation?.signal ?? initial.request?.signal);
   }
   const viewer = session?.member ?? null;
-  const access = readsNoMemberships(initial)
-    ? Access.withoutMemberships(server.prisma, viewer)
-    : await Access.forViewer(server.prisma, viewer);
+  const access = memberships
+    ? Access.withMemberships(server.prisma, viewer, memberships)
+    : readsNoMemberships(initial)
+      ? Access.withoutMemberships(server.prisma, viewer)
+      : await Access.forViewer(server.prisma, viewer);
   return { ...server, session, connection, access, clientAddress: clientAddress(initial.req) };
 }
 

@@ -28,6 +28,15 @@ export class Access {
           select: { collectiveId: true, role: true },
         })
       : [];
+    return Access.withMemberships(prisma, viewer, rows);
+  }
+
+  /** The viewer with active memberships already read (with the session, `resolveSignedIn`): no query. */
+  static withMemberships(
+    prisma: PrismaClient,
+    viewer: Member | null,
+    rows: ReadonlyArray<{ collectiveId: string; role: string }>,
+  ): Access {
     return new Access(
       prisma,
       viewer,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Member, PrismaClient } from '../generated/prisma/client.js';
+import type { ContractKind, MemberKind, MemberSituation, MembershipRole, Sector } from '../generated/prisma/enums.js';
 
 export interface SignedIn {
   sessionId: string;
@@ -26,4 +27,64 @@ export async function resolveSession(prisma: PrismaClient, token: string, now = 
   const session = await prisma.session.findUnique({ where: { tokenHash: hashToken(token) }, include: { member: true } });
   if (!session || session.revokedAt || session.expiresAt <= now || session.member.situation !== 'ACTIVE') return null;
   return { sessionId: session.id, expiresAt: session.expiresAt, member: session.member };
+}
+
+/** An active membership of the signed-in member: what `Access` needs. */
+export interface ActiveMembership {
+  collectiveId: string;
+  role: MembershipRole;
+}
+
+interface SignedInRow {
+  sessionId: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  id: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  kind: MemberKind;
+  contract: ContractKind;
+  isAssociate: boolean;
+  associateSince: Date | null;
+  situation: MemberSituation;
+  trade: string;
+  sectors: Sector[];
+  joinedCooperativeOn: Date;
+  leftCooperativeOn: Date | null;
+  passwordHash: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** `collectiveId:role` of each active membership. */
+  memberships: string[];
+}
+
+/**
+ * `resolveSession` and the member's active memberships in one statement (issue 11: a request's authentication
+ * cost three, the session, its member and their memberships). The member's columns are listed as Prisma reads them
+ * (enums as text); tests/api/auth.test.ts checks the row has every field `prisma.member` returns.
+ */
+export async function resolveSignedIn(
+  prisma: PrismaClient,
+  token: string,
+  now = new Date(),
+): Promise<{ session: SignedIn; memberships: ActiveMembership[] } | null> {
+  const [row] = await prisma.$queryRaw<SignedInRow[]>`
+    SELECT s.id AS "sessionId", s."expiresAt", s."revokedAt",
+      m.id, m.email, m."firstName", m."lastName", m.kind::text AS kind, m.contract::text AS contract, m."isAssociate",
+      m."associateSince", m.situation::text AS situation, m.trade, m.sectors::text[] AS sectors, m."joinedCooperativeOn",
+      m."leftCooperativeOn", m."passwordHash", m."createdAt", m."updatedAt",
+      ARRAY(SELECT ms."collectiveId"::text || ':' || ms.role::text FROM "Membership" ms
+            WHERE ms."memberId" = m.id AND ms.status = 'ACTIVE') AS memberships
+    FROM "Session" s JOIN "Member" m ON m.id = s."memberId"
+    WHERE s."tokenHash" = ${hashToken(token)}`;
+  if (!row || row.revokedAt || row.expiresAt <= now || row.situation !== 'ACTIVE') return null;
+  const { sessionId, expiresAt, revokedAt: _revokedAt, memberships, ...member } = row;
+  return {
+    session: { sessionId, expiresAt, member },
+    memberships: memberships.map((entry) => {
+      const [collectiveId = '', role] = entry.split(':');
+      return { collectiveId, role: role as MembershipRole };
+    }),
+  };
 }
