@@ -13,6 +13,14 @@ export function bodyOf(doc: Y.Doc): Y.XmlFragment {
   return doc.getXmlFragment(SECTION_FRAGMENT);
 }
 
+/**
+ * Deepest element a section body holds, in levels below the body (a paragraph of the body is at 1; each list
+ * level adds 2: the list and its item). The editor's schema never needs more than a few dozen; pushes are
+ * refused past it (`judgeUpdate`), and `toBlocks` flattens what a body stored before that rule holds deeper, so
+ * no reader walks more levels than this.
+ */
+export const MAX_BODY_DEPTH = 100;
+
 /** Formatting of a text run; a mark that is absent is off. */
 export interface Marks {
   bold?: true;
@@ -81,7 +89,16 @@ function readInline(children: ReadonlyArray<unknown>): Inline[] {
     if (last?.type === 'text' && sameMarks(last.marks, marks)) last.text += text;
     else inline.push(marks ? { type: 'text', text, marks } : { type: 'text', text });
   };
-  for (const child of children) {
+  // Depth first with a stack of child lists, not recursion: inline elements may nest as deep as a body was stored.
+  const stack: Array<{ children: ReadonlyArray<unknown>; next: number }> = [{ children, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as { children: ReadonlyArray<unknown>; next: number };
+    if (top.next >= top.children.length) {
+      stack.pop();
+      continue;
+    }
+    const child = top.children[top.next];
+    top.next += 1;
     if (child instanceof Y.XmlText) {
       for (const op of child.toDelta() as Array<{ insert: unknown; attributes?: Record<string, unknown> }>) {
         if (typeof op.insert === 'string') push(op.insert, marksOf(op.attributes));
@@ -90,13 +107,34 @@ function readInline(children: ReadonlyArray<unknown>): Inline[] {
       inline.push({ type: 'hardBreak' });
     } else if (child instanceof Y.XmlElement) {
       // An inline node StarterKit doesn't have (a mention, say): keep its text.
-      for (const run of readInline(child.toArray())) {
-        if (run.type === 'text') push(run.text, run.marks);
-        else inline.push(run);
-      }
+      stack.push({ children: child.toArray(), next: 0 });
     }
   }
   return inline;
+}
+
+/** Elements whose children are inline content: past `MAX_BODY_DEPTH` each becomes one paragraph of its text. */
+const TEXT_BLOCKS = new Set(['paragraph', 'heading', 'codeBlock']);
+
+/**
+ * What a body stored before the depth rule holds past `MAX_BODY_DEPTH`: its text, one paragraph per text block
+ * (or text straight under a container), in document order, with no list or quote structure left. Iterative.
+ */
+function flatten(element: Y.XmlElement): Block[] {
+  const blocks: Block[] = [];
+  const stack: unknown[] = [element];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    let content: Inline[] = [];
+    if (node instanceof Y.XmlText) content = readInline([node]);
+    else if (node instanceof Y.XmlElement && TEXT_BLOCKS.has(node.nodeName)) content = readInline(node.toArray());
+    else if (node instanceof Y.XmlElement) {
+      const children = node.toArray();
+      for (let index = children.length - 1; index >= 0; index -= 1) stack.push(children[index]);
+    }
+    if (content.length > 0) blocks.push({ type: 'paragraph', content });
+  }
+  return blocks;
 }
 
 function headingLevel(value: unknown): HeadingLevel {
@@ -104,7 +142,9 @@ function headingLevel(value: unknown): HeadingLevel {
   return (Number.isFinite(level) ? Math.min(6, Math.max(1, level)) : 1) as HeadingLevel;
 }
 
-function readBlocks(parent: Y.XmlFragment | Y.XmlElement): Block[] {
+// `depth` is the level of the children read (1 for the body's). Each level is a few frames of recursion, and
+// there are at most MAX_BODY_DEPTH of them: deeper elements are flattened.
+function readBlocks(parent: Y.XmlFragment | Y.XmlElement, depth: number): Block[] {
   const blocks: Block[] = [];
   for (const child of parent.toArray()) {
     if (child instanceof Y.XmlText) {
@@ -112,34 +152,46 @@ function readBlocks(parent: Y.XmlFragment | Y.XmlElement): Block[] {
       const content = readInline([child]);
       if (content.length > 0) blocks.push({ type: 'paragraph', content });
     } else if (child instanceof Y.XmlElement) {
-      blocks.push(...readBlock(child));
+      // One at a time: a flattened element may give more blocks than a call takes arguments.
+      for (const block of readBlock(child, depth)) blocks.push(block);
     }
   }
   return blocks;
 }
 
-function readItems(list: Y.XmlElement): ListItem[] {
+function readItems(list: Y.XmlElement, depth: number): ListItem[] {
   return list
     .toArray()
     .filter((child): child is Y.XmlElement => child instanceof Y.XmlElement)
-    .map((item) => ({ content: item.nodeName === 'listItem' ? readBlocks(item) : readBlock(item) }));
+    .map((item) => ({
+      content:
+        depth + 1 > MAX_BODY_DEPTH
+          ? flatten(item)
+          : item.nodeName === 'listItem'
+            ? readBlocks(item, depth + 2)
+            : readBlock(item, depth + 1),
+    }));
 }
 
-function readBlock(element: Y.XmlElement): Block[] {
+/** Reads `element`, at level `depth` of the body. */
+function readBlock(element: Y.XmlElement, depth: number): Block[] {
+  // A list or quote here would hold elements past the bound (a text block's inline content is read iteratively).
+  if (depth >= MAX_BODY_DEPTH && !TEXT_BLOCKS.has(element.nodeName) && element.nodeName !== 'horizontalRule')
+    return flatten(element);
   switch (element.nodeName) {
     case 'paragraph':
       return [{ type: 'paragraph', content: readInline(element.toArray()) }];
     case 'heading':
       return [{ type: 'heading', level: headingLevel(attribute(element, 'level')), content: readInline(element.toArray()) }];
     case 'bulletList':
-      return [{ type: 'bulletList', items: readItems(element) }];
+      return [{ type: 'bulletList', items: readItems(element, depth) }];
     case 'orderedList': {
       const start = Math.trunc(Number(attribute(element, 'start') ?? 1));
-      const items = readItems(element);
+      const items = readItems(element, depth);
       return [Number.isFinite(start) && start !== 1 ? { type: 'orderedList', start, items } : { type: 'orderedList', items }];
     }
     case 'blockquote':
-      return [{ type: 'blockquote', content: readBlocks(element) }];
+      return [{ type: 'blockquote', content: readBlocks(element, depth + 1) }];
     case 'codeBlock': {
       const language = attribute(element, 'language');
       const text = readInline(element.toArray())
@@ -153,13 +205,17 @@ function readBlock(element: Y.XmlElement): Block[] {
       return [{ type: 'horizontalRule' }];
     default:
       // A node StarterKit doesn't have (a table, a task list): keep the blocks inside it.
-      return readBlocks(element);
+      return readBlocks(element, depth + 1);
   }
 }
 
-/** Reads a section body into the block tree. Adjacent runs with the same marks are merged; empty runs dropped. */
+/**
+ * Reads a section body into the block tree. Adjacent runs with the same marks are merged; empty runs dropped.
+ * Lists and quotes deeper than `MAX_BODY_DEPTH` (only in a body stored before pushes were bounded) come out
+ * flattened into paragraphs of their text at that level, so the tree, and every walk over it, stays that shallow.
+ */
 export function toBlocks(fragment: Y.XmlFragment): Block[] {
-  return readBlocks(fragment);
+  return readBlocks(fragment, 1);
 }
 
 function markAttributes(marks: Marks | undefined): Record<string, object> {

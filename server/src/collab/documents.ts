@@ -170,7 +170,8 @@ export function buildDocument(
       for (const row of waiting) {
         let verdict: 'valid' | 'missing';
         try {
-          verdict = judgeUpdate(doc, row.data, new PendingStructs());
+          // Rows stored before the depth bounds are read, not set aside: the body's readers flatten what is deeper.
+          verdict = judgeUpdate(doc, row.data, new PendingStructs(), { bounded: false });
         } catch (error) {
           aside(row, error instanceof Error ? error.message : String(error));
           if (row.id !== null) setAside.push(row.id);

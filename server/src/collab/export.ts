@@ -87,7 +87,9 @@ const titleBlock = (level: Level, title: string): Block => ({
 export function responseToMarkdown(response: ResponseExport): string {
   const blocks: Block[] = [titleBlock(1, response.title)];
   for (const section of inPositionOrder(response.sections)) {
-    blocks.push(titleBlock(2, section.title), ...shiftHeadings(toBlocks(section.body)));
+    blocks.push(titleBlock(2, section.title));
+    // One at a time: a section may hold more blocks than a call takes arguments.
+    for (const block of shiftHeadings(toBlocks(section.body))) blocks.push(block);
   }
   return `${blocksToMarkdown(blocks)}\n`;
 }
@@ -433,7 +435,7 @@ export async function responseToDocx(response: ResponseExport): Promise<Buffer> 
           children: [new TextRun({ text: WORDS.empty, italics: true })],
         }),
       );
-    } else body.push(...writer.blocks(section.blocks, outside));
+    } else for (const paragraph of writer.blocks(section.blocks, outside)) body.push(paragraph);
   });
 
   // The running header names the response and its buyer (once, when the title already does).

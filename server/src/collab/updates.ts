@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { SECTION_FRAGMENT } from './content.js';
+import { MAX_BODY_DEPTH, SECTION_FRAGMENT } from './content.js';
 
 // Judging a Yjs update against a section's document without touching it: cost grows with the update (each
 // reference is one lookup in the document's struct store), never with the document. Yjs itself would apply
@@ -22,6 +22,23 @@ export const BODY_NODE_TYPES: ReadonlySet<string> = new Set([
   'horizontalRule',
 ]);
 
+/**
+ * Deepest nesting of an attribute's value (a link mark's `{ href }` is 1; a heading's `level` 0). The editor's
+ * attributes are flat; Yjs decodes and encodes such values recursively, and so would whoever reads them.
+ */
+export const MAX_ATTRIBUTE_DEPTH = 8;
+
+/** Whether `value` nests arrays and objects deeper than `max` levels; iterative, so any depth is safe to ask about. */
+function nestsDeeper(value: unknown, max: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    if (typeof next.value !== 'object' || next.value === null || next.value instanceof Uint8Array) continue;
+    if (next.depth + 1 > max) return true;
+    for (const child of Object.values(next.value)) stack.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
+}
+
 /** Why an update is refused: it does not decode, or would change something other than the body's rich text. */
 export class InvalidUpdateError extends Error {}
 
@@ -34,6 +51,8 @@ type Place = { kind: 'body' } | { kind: 'element' } | { kind: 'text' } | { kind:
 interface Resolved {
   place: Place;
   parentSub: string | null;
+  /** Nesting level of the item: 1 for a child of the body, its parent's level + 1 below (0 when discarded). */
+  depth: number;
 }
 
 const BODY: Place = { kind: 'body' };
@@ -116,21 +135,34 @@ function placeInside(struct: Struct): Place {
 }
 
 /** Checks what an item holds against where it goes. */
-function checkContent(item: Y.Item, { place, parentSub }: Resolved): void {
+function checkContent(item: Y.Item, { place, parentSub, depth }: Resolved, bounded: boolean): void {
   if (place.kind === 'discarded') return;
   const content = item.content;
   if (content instanceof Y.ContentDeleted) return;
   if (parentSub !== null) {
     // Attributes of elements (a heading's level) and of text; the body itself is not a map.
-    if (place.kind !== 'body' && content instanceof Y.ContentAny) return;
+    if (place.kind !== 'body' && content instanceof Y.ContentAny) {
+      if (bounded && content.arr.some((value) => nestsDeeper(value, MAX_ATTRIBUTE_DEPTH)))
+        throw new InvalidUpdateError(`An attribute's value nests at most ${MAX_ATTRIBUTE_DEPTH} levels deep.`);
+      return;
+    }
     throw new InvalidUpdateError('An update may not set keys on the body.');
   }
   if (place.kind === 'text') {
-    if (content instanceof Y.ContentString || content instanceof Y.ContentFormat) return;
+    if (content instanceof Y.ContentString) return;
+    if (content instanceof Y.ContentFormat) {
+      if (bounded && nestsDeeper(content.value, MAX_ATTRIBUTE_DEPTH))
+        throw new InvalidUpdateError(`A formatting's value nests at most ${MAX_ATTRIBUTE_DEPTH} levels deep.`);
+      return;
+    }
     throw new InvalidUpdateError('Text holds only characters and formatting.');
   }
   if (content instanceof Y.ContentType) {
     const type = content.type;
+    // Every reader of the body (content, exports, the editor) walks it level by level: the schema's lists and
+    // quotes never need this many, and a deeper tree would only exhaust someone's stack.
+    if (bounded && type instanceof Y.XmlElement && depth > MAX_BODY_DEPTH)
+      throw new InvalidUpdateError(`Lists and quotes nest at most ${MAX_BODY_DEPTH} levels deep.`);
     if (type instanceof Y.XmlElement && BODY_NODE_TYPES.has(type.nodeName)) return;
     if (type instanceof Y.XmlText && place.kind === 'element') return;
     const name = type instanceof Y.XmlElement ? `"${type.nodeName}"` : 'this type';
@@ -144,11 +176,18 @@ function checkContent(item: Y.Item, { place, parentSub }: Resolved): void {
  * `doc` yet): `valid` when it decodes, every struct it builds on exists, and it keeps the body an XmlFragment
  * of schema nodes (no other root, no map keys on the body, no foreign node or type, text only in text nodes);
  * `missing` when something it builds on is not known yet (it is then held, not judged). On `valid` its structs
- * are added to `pending`, so the next update of the batch may build on them.
+ * are added to `pending`, so the next update of the batch may build on them. Unless `bounded` is false (rows
+ * stored before these bounds, read at load), no element may sit more than `MAX_BODY_DEPTH` levels below the
+ * body and no attribute or formatting value nest deeper than `MAX_ATTRIBUTE_DEPTH`.
  *
  * @throws InvalidUpdateError when it does not decode or breaks the shape.
  */
-export function judgeUpdate(doc: Y.Doc, update: Uint8Array, pending: PendingStructs): Verdict {
+export function judgeUpdate(
+  doc: Y.Doc,
+  update: Uint8Array,
+  pending: PendingStructs,
+  { bounded = true }: { bounded?: boolean } = {},
+): Verdict {
   let decoded: ReturnType<typeof Y.decodeUpdate>;
   try {
     decoded = Y.decodeUpdate(update);
@@ -178,6 +217,26 @@ export function judgeUpdate(doc: Y.Doc, update: Uint8Array, pending: PendingStru
     return null;
   };
 
+  /** Nesting level of a type of the document (the body is 0), memoised; walks up, never recurses. */
+  const levels = new Map<Y.AbstractType<unknown>, number>();
+  const levelOf = (type: Y.AbstractType<unknown>): number => {
+    const chain: Y.AbstractType<unknown>[] = [];
+    let level = 0;
+    for (let at: Y.AbstractType<unknown> | null = type; at; at = (at._item?.parent as Y.AbstractType<unknown>) ?? null) {
+      const known = levels.get(at);
+      if (known !== undefined) {
+        level = known;
+        break;
+      }
+      chain.push(at);
+    }
+    for (const at of chain.reverse()) {
+      if (at._item) level += 1;
+      levels.set(at, level);
+    }
+    return level;
+  };
+
   const resolved = new Map<Struct, Resolved | null>();
   /** Where an item goes, following origins as Yjs does when no parent is written; null when unknown yet. */
   const resolve = (item: Y.Item, depth = 0): Resolved | null => {
@@ -193,22 +252,34 @@ export function judgeUpdate(doc: Y.Doc, update: Uint8Array, pending: PendingStru
     if (typeof parent === 'string') {
       if (parent !== SECTION_FRAGMENT)
         throw new InvalidUpdateError(`An update may only change the section body, not "${parent}".`);
-      result = { place: BODY, parentSub: item.parentSub };
+      result = { place: BODY, parentSub: item.parentSub, depth: 1 };
     } else if (parent instanceof Y.ID) {
       const found = lookup(parent);
-      result = found && { place: placeInside(found.struct), parentSub: item.parentSub };
+      if (!found) result = null;
+      else {
+        const place = placeInside(found.struct);
+        // The parent's own level: read from the document, or judged like any item of the update or batch.
+        let level = 0;
+        if (place.kind !== 'discarded') {
+          const type = ((found.struct as Y.Item).content as Y.ContentType).type as Y.AbstractType<unknown>;
+          const parentPlace = found.inDoc ? { depth: levelOf(type) } : resolve(found.struct as Y.Item, depth + 1);
+          level = parentPlace === null ? -1 : parentPlace.depth;
+        }
+        result = level < 0 ? null : { place, parentSub: item.parentSub, depth: level + 1 };
+      }
     } else {
       const neighbour = item.origin ?? item.rightOrigin;
       if (!neighbour) throw new InvalidUpdateError('An update holds an item with no place.');
       const found = lookup(neighbour);
       if (!found) result = null;
-      else if (found.struct instanceof Y.GC) result = { place: DISCARDED, parentSub: null };
+      else if (found.struct instanceof Y.GC) result = { place: DISCARDED, parentSub: null, depth: 0 };
       else if (!(found.struct instanceof Y.Item)) throw new InvalidUpdateError('An update refers to a gap.');
-      else if (found.inDoc)
-        result = found.struct.parent
-          ? { place: placeOfType(found.struct.parent as Y.AbstractType<unknown>), parentSub: found.struct.parentSub }
-          : { place: DISCARDED, parentSub: null };
-      else result = resolve(found.struct, depth + 1);
+      else if (found.inDoc) {
+        const parentType = found.struct.parent as Y.AbstractType<unknown> | null;
+        result = parentType
+          ? { place: placeOfType(parentType), parentSub: found.struct.parentSub, depth: levelOf(parentType) + 1 }
+          : { place: DISCARDED, parentSub: null, depth: 0 };
+      } else result = resolve(found.struct, depth + 1);
     }
     resolved.set(item, result);
     return result;
@@ -226,7 +297,7 @@ export function judgeUpdate(doc: Y.Doc, update: Uint8Array, pending: PendingStru
     for (const reference of [struct.origin, struct.rightOrigin]) if (reference && !lookup(reference)) missing = true;
     const place = resolve(struct);
     if (place === null) missing = true;
-    else checkContent(struct, place);
+    else checkContent(struct, place, bounded);
   }
   // Deleting what is not known yet waits for it too.
   for (const [client, ranges] of decoded.ds.clients)

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { bodyOf } from '../collab/content.js';
+import { bodyOf, toBlocks } from '../collab/content.js';
 import type { Borrowed } from '../collab/documents.js';
 import { type ResponseCover, responseToDocx, responseToMarkdown } from '../collab/export.js';
 import type { Context } from '../context.js';
@@ -102,7 +102,11 @@ export async function exportTenderResponse(
       if (loan.status === 'rejected') throw loan.reason;
       return { position: section.position, title: section.title, body: bodyOf(loan.value.doc) };
     });
-    const bytes = Buffer.byteLength(JSON.stringify(sections));
+    // Measured on the block tree, not the Yjs fragments: their own JSON recurses once per level of the body.
+    const bytes = sections.reduce(
+      (sum, section) => sum + Buffer.byteLength(JSON.stringify({ ...section, body: toBlocks(section.body) })),
+      0,
+    );
     const maxBytes = context.config.limits.work.maxExportBytes;
     if (bytes > maxBytes) throw exportTooLarge(bytes, maxBytes);
     const opportunity = response.deal?.opportunity ?? response.opportunity;
