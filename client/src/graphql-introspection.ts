@@ -1031,6 +1031,10 @@ const introspection = {
         ]
       },
       {
+        "kind": "SCALAR",
+        "name": "Cents"
+      },
+      {
         "kind": "INPUT_OBJECT",
         "name": "ChangeDealStatusInput",
         "inputFields": [
@@ -3680,7 +3684,7 @@ const introspection = {
               "kind": "NON_NULL",
               "ofType": {
                 "kind": "SCALAR",
-                "name": "Int"
+                "name": "Cents"
               }
             },
             "args": [],
@@ -4324,7 +4328,7 @@ const introspection = {
               "kind": "NON_NULL",
               "ofType": {
                 "kind": "SCALAR",
-                "name": "Int"
+                "name": "Cents"
               }
             },
             "args": [],
@@ -10653,7 +10657,7 @@ const introspection = {
               "kind": "NON_NULL",
               "ofType": {
                 "kind": "SCALAR",
-                "name": "Int"
+                "name": "Cents"
               }
             },
             "args": [],
@@ -11086,7 +11090,7 @@ const introspection = {
               "kind": "NON_NULL",
               "ofType": {
                 "kind": "SCALAR",
-                "name": "Int"
+                "name": "Cents"
               }
             },
             "args": [

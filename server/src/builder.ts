@@ -4,8 +4,8 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
-import { type GraphQLResolveInfo, type GraphQLScalarType, isObjectType } from 'graphql';
-import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { type GraphQLResolveInfo, GraphQLScalarType, isObjectType } from 'graphql';
+import { DateResolver, DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Context } from './context.js';
 import type PrismaTypes from './generated/pothos-types.js';
@@ -31,6 +31,7 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
     Date: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
+    Cents: { Input: number; Output: number };
   };
   DefaultFieldNullability: false;
 }>({
@@ -115,6 +116,18 @@ function storableDates(scalar: GraphQLScalarType) {
 builder.addScalarType('DateTime', DateTimeResolver, storableDates(DateTimeResolver));
 builder.addScalarType('Date', DateResolver, storableDates(DateResolver));
 builder.addScalarType('JSON', JSONResolver, {});
+// Sums of amounts: each amount is an Int (below 2^31), their sum need not be (two 20 M€ deals). graphql-scalars'
+// SafeInt, renamed for what it holds: a JSON number, exact to 2^53 − 1 as any JavaScript number.
+builder.addScalarType(
+  'Cents',
+  new GraphQLScalarType({
+    ...SafeIntResolver.toConfig(),
+    name: 'Cents',
+    description:
+      'A sum of amounts in euro cents (an integer), e.g. the total of several deals or sales: sent as a JSON number like `Int`, but not limited to 32 bits. Exact up to 2^53 − 1 (9 007 199 254 740 991 cents); a sum of amounts the API accepts stays far below.',
+  }),
+  {},
+);
 
 builder.queryType({
   description: 'Everything a member can read. Anonymous callers get nothing here: they sign in first.',

@@ -39,7 +39,10 @@ const DealTotal = builder.objectRef<DashboardSnapshot['deals'][number]>('DealTot
   fields: (t) => ({
     status: t.exposeString('status', { description: 'Deal status (see DealStatus).' }),
     count: t.exposeInt('count', { description: 'Number of deals.' }),
-    totalAmountCents: t.exposeInt('totalAmountCents', { description: 'Sum of their amounts, in cents excluding VAT.' }),
+    totalAmountCents: t.expose('totalAmountCents', {
+      type: 'Cents',
+      description: 'Sum of their amounts, in cents excluding VAT (may exceed `Int`: see `Cents`).',
+    }),
   }),
 });
 

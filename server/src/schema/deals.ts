@@ -120,8 +120,10 @@ export const DealRef = builder.prismaNode('Deal', {
       resolve: (deal) =>
         deal.partners.reduce((sum, partner) => sum + (partner.status === 'ACTIVE' ? partner.shareBasisPoints : 0), 0),
     }),
-    amountTotal: t.int({
-      description: "Sum of the active partners' amounts, in cents excluding VAT: the total once the split is complete.",
+    amountTotal: t.field({
+      type: 'Cents',
+      description:
+        "Sum of the active partners' amounts, in cents excluding VAT: the total once the split is complete (may exceed `Int` while it is not: see `Cents`).",
       select: { partners: { ...ALL_PARTNERS, select: { status: true, amountCents: true } } },
       resolve: (deal) => deal.partners.reduce((sum, partner) => sum + (partner.status === 'ACTIVE' ? partner.amountCents : 0), 0),
     }),

@@ -93,8 +93,10 @@ builder.prismaNode('Product', {
       },
       resolve: async (product, args, context) => (await revenueOf(context, product.id, args)).byMember,
     }),
-    revenueCents: t.int({
-      description: 'Total of the sales between two days (inclusive; unbounded when omitted), in cents excluding VAT.',
+    revenueCents: t.field({
+      type: 'Cents',
+      description:
+        'Total of the sales between two days (inclusive; unbounded when omitted), in cents excluding VAT (may exceed `Int`: see `Cents`).',
       args: {
         from: t.arg({ type: 'Date', description: 'First day counted.' }),
         to: t.arg({ type: 'Date', description: 'Last day counted.' }),
@@ -112,7 +114,10 @@ const OwnerRevenueRef = builder.objectRef<{ member: Member; amountCents: number;
   description: 'What one member earned from a product over a period.',
   fields: (t) => ({
     member: t.field({ type: MemberRef, description: 'The member.', resolve: (row) => row.member }),
-    amountCents: t.exposeInt('amountCents', { description: 'Sum of their sale shares, in cents excluding VAT.' }),
+    amountCents: t.expose('amountCents', {
+      type: 'Cents',
+      description: 'Sum of their sale shares, in cents excluding VAT (may exceed `Int`: see `Cents`).',
+    }),
     saleCount: t.exposeInt('saleCount', { description: 'Number of sales they had a share of.' }),
   }),
 });
