@@ -5,7 +5,7 @@ import type * as Y from 'yjs';
 import { writeBlocks } from '../../server/src/collab/content.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { CollabClient, sectionScenario } from '../support/collab.js';
-import { gid } from '../support/scenario.js';
+import { gid, makeTenderDeal } from '../support/scenario.js';
 
 let t: TestApp;
 let url: string;
@@ -212,15 +212,10 @@ describe('Submission and export', () => {
     );
 
     // The deal is submitted: a record of every section, with its hash, and the sections become read-only.
-    const opportunity = await t.db.prisma.opportunity.create({
-      data: { kind: 'PUBLIC_TENDER', title: 'Marché', buyer: 'Ville', submissionDeadline: new Date(Date.now() + 86_400_000) },
-    });
-    const deal = await t.db.prisma.deal.create({
-      data: {
-        collectiveId: collective.id,
-        opportunityId: opportunity.id,
-        title: 'Groupement',
-        status: 'PREPARING',
+    const deal = await makeTenderDeal(
+      t.db.prisma,
+      collective.id,
+      {
         groupForm: 'NONE',
         totalAmountCents: 1000,
         partners: {
@@ -230,7 +225,8 @@ describe('Submission and export', () => {
           ],
         },
       },
-    });
+      1,
+    );
     await t.db.prisma.tenderResponse.update({ where: { id: response.id }, data: { dealId: deal.id } });
     const submitted = await t.gql(
       'mutation($input: ChangeDealStatusInput!) { changeDealStatus(input: $input) { __typename ... on Error { message } } }',

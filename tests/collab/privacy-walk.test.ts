@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { errorCodes, type Inbox, open } from '../support/live.js';
-import { gid, makeCollective, makeMember, SUPPORT_STAFF } from '../support/scenario.js';
+import { gid, makeCollective, makeMember, makeTenderDeal, SUPPORT_STAFF } from '../support/scenario.js';
 
 // Issue 10 item 8: a restricted section's text and figures reach only its owner partner's member, the lead's
 // member and the support staff, on every path that can carry them. The walk goes down every such path, as a
@@ -177,24 +177,7 @@ async function world() {
     objective: 'Remporter le marché.',
     targetDate: new Date(Date.now() + 60 * 86_400_000),
   });
-  const opportunity = await prisma.opportunity.create({
-    data: {
-      kind: 'PUBLIC_TENDER',
-      title: 'Refonte',
-      buyer: 'Métropole',
-      submissionDeadline: new Date(Date.now() + 30 * 86_400_000),
-    },
-  });
-  const deal = await prisma.deal.create({
-    data: {
-      collectiveId: collective.id,
-      opportunityId: opportunity.id,
-      title: 'Groupement',
-      groupForm: 'SEVERAL',
-      status: 'PREPARING',
-      totalAmountCents: 1000,
-    },
-  });
+  const deal = await makeTenderDeal(prisma, collective.id, { totalAmountCents: 1000 });
   await prisma.dealPartner.create({
     data: { dealId: deal.id, memberId: lead.id, isLead: true, shareBasisPoints: 4000, amountCents: 400 },
   });

@@ -4,7 +4,7 @@ import * as Y from 'yjs';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { sectionScenario } from '../support/collab.js';
 import { wsClient } from '../support/live.js';
-import { gid } from '../support/scenario.js';
+import { gid, makeTenderDeal } from '../support/scenario.js';
 
 // Issue 10 item 7: every condition a push depends on is checked in the transaction that stores it, so pushing
 // and submitting the deal are serialised: an acknowledged update is in the submission record, or it was refused.
@@ -47,15 +47,10 @@ describe('Submission race', () => {
   it('should put every acknowledged update in the submission record when pushes are in flight while the deal is submitted', async () => {
     const { members, collective, response, section } = await sectionScenario(t.db.prisma, { members: 4 });
     const [lead, partner] = members as unknown as [{ id: string }, { id: string }];
-    const opportunity = await t.db.prisma.opportunity.create({
-      data: { kind: 'PUBLIC_TENDER', title: 'Marché', buyer: 'Ville', submissionDeadline: new Date(Date.now() + 86_400_000) },
-    });
-    const deal = await t.db.prisma.deal.create({
-      data: {
-        collectiveId: collective.id,
-        opportunityId: opportunity.id,
-        title: 'Groupement',
-        status: 'PREPARING',
+    const deal = await makeTenderDeal(
+      t.db.prisma,
+      collective.id,
+      {
         groupForm: 'NONE',
         totalAmountCents: 1000,
         partners: {
@@ -65,7 +60,8 @@ describe('Submission race', () => {
           ],
         },
       },
-    });
+      1,
+    );
     await t.db.prisma.tenderResponse.update({ where: { id: response.id }, data: { dealId: deal.id } });
 
     // The paragraph every editor types into exists first.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardCounters } from '../../server/src/schema/dashboard.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { subscribe, wsClient } from '../support/live.js';
-import { gid, makeCollective, makeMember } from '../support/scenario.js';
+import { gid, makeCollective, makeMember, makeTenderDeal } from '../support/scenario.js';
 
 // Issue 10 item 11: the live dashboard is recomputed only for changes the viewer may see, and once the viewer
 // loses access to a collective (or a deal), the next push no longer counts it. Counted with the server's
@@ -57,18 +57,7 @@ async function collectiveWithDeal(animatorId: string, memberIds: string[], compa
     horizon: 'LONG_TERM',
     openness: 'CLOSED',
   });
-  const opportunity = await prisma.opportunity.create({
-    data: { kind: 'PUBLIC_TENDER', title: 'Marché', buyer: 'Ville', submissionDeadline: new Date(Date.now() + 90 * 86_400_000) },
-  });
-  const deal = await prisma.deal.create({
-    data: {
-      collectiveId: collective.id,
-      opportunityId: opportunity.id,
-      title: 'Groupement',
-      groupForm: 'SEVERAL',
-      status: 'PREPARING',
-    },
-  });
+  const deal = await makeTenderDeal(prisma, collective.id, {}, 90);
   const lead = await prisma.dealPartner.create({
     data: { dealId: deal.id, memberId: animatorId, isLead: true, shareBasisPoints: 5000 },
   });
@@ -76,7 +65,7 @@ async function collectiveWithDeal(animatorId: string, memberIds: string[], compa
   await prisma.dealPartner.create({
     data: { dealId: deal.id, companyName: 'La Poste', siret: LA_POSTE_SIRET, shareBasisPoints: companyShare },
   });
-  return { collective, opportunity, deal, lead };
+  return { collective, deal, lead };
 }
 
 describe('The live dashboard and what its viewer may see', () => {
@@ -91,7 +80,7 @@ describe('The live dashboard and what its viewer may see', () => {
     const x = await collectiveWithDeal(animatorX.id, []);
     // A section of C's deal restricted to its lead: its events are not the viewer's.
     const response = await prisma.tenderResponse.create({
-      data: { collectiveId: c.collective.id, dealId: c.deal.id, opportunityId: c.opportunity.id, title: 'Réponse' },
+      data: { collectiveId: c.collective.id, dealId: c.deal.id, opportunityId: c.deal.opportunityId, title: 'Réponse' },
     });
     const restricted = await prisma.tenderSection.create({
       data: {

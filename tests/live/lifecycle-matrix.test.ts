@@ -4,7 +4,7 @@ import { openSession } from '../../server/src/auth/sessions.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { textOf } from '../support/collab.js';
 import { errorCodes, type Inbox, open, type Transport } from '../support/live.js';
-import { gid, makeCollective, makeMember, SUPPORT_STAFF } from '../support/scenario.js';
+import { gid, makeCollective, makeMember, makeTenderDeal, SUPPORT_STAFF } from '../support/scenario.js';
 
 /**
  * Issue 10, item 1: every long-lived stream × every change that can take its right away, over graphql-ws and
@@ -151,23 +151,7 @@ async function world(restrictedToPartner: boolean) {
     horizon: 'LONG_TERM',
     openness: 'CLOSED',
   });
-  const opportunity = await prisma.opportunity.create({
-    data: {
-      kind: 'PUBLIC_TENDER',
-      title: 'Refonte',
-      buyer: 'Métropole',
-      submissionDeadline: new Date(Date.now() + 30 * 86_400_000),
-    },
-  });
-  const deal = await prisma.deal.create({
-    data: {
-      collectiveId: collective.id,
-      opportunityId: opportunity.id,
-      title: 'Groupement',
-      groupForm: 'SEVERAL',
-      status: 'PREPARING',
-    },
-  });
+  const deal = await makeTenderDeal(prisma, collective.id);
   const leadPartner = await prisma.dealPartner.create({
     data: { dealId: deal.id, memberId: lead.id, isLead: true, shareBasisPoints: 5000 },
   });
@@ -175,7 +159,7 @@ async function world(restrictedToPartner: boolean) {
     data: { dealId: deal.id, memberId: partner.id, shareBasisPoints: 5000 },
   });
   const response = await prisma.tenderResponse.create({
-    data: { collectiveId: collective.id, dealId: deal.id, opportunityId: opportunity.id, title: 'Réponse' },
+    data: { collectiveId: collective.id, dealId: deal.id, opportunityId: deal.opportunityId, title: 'Réponse' },
   });
   const section = await prisma.tenderSection.create({
     data: {

@@ -75,6 +75,36 @@ export async function makeCollective(
   });
 }
 
+/**
+ * A public tender (deadline in `deadlineDays` days) and a deal in preparation on it for the collective, straight in
+ * the database; `deal` overrides the deal's fields (group form, amount, nested partners).
+ */
+export async function makeTenderDeal(
+  prisma: PrismaClient,
+  collectiveId: string,
+  deal: Partial<Prisma.DealUncheckedCreateInput> = {},
+  deadlineDays = 30,
+) {
+  const opportunity = await prisma.opportunity.create({
+    data: {
+      kind: 'PUBLIC_TENDER',
+      title: 'Marché',
+      buyer: 'Ville',
+      submissionDeadline: new Date(Date.now() + deadlineDays * 86_400_000),
+    },
+  });
+  return prisma.deal.create({
+    data: {
+      collectiveId,
+      opportunityId: opportunity.id,
+      title: 'Groupement',
+      groupForm: 'SEVERAL',
+      status: 'PREPARING',
+      ...deal,
+    },
+  });
+}
+
 /** Every row of the tables a membership rule may touch, to prove a rejected change changed nothing. */
 export async function snapshot(prisma: PrismaClient) {
   const [members, collectives, memberships, sessions, events] = await Promise.all([
