@@ -34,7 +34,7 @@ import { identityBodiesOnly, Router, requestListener, requestPath, useBodyLimits
 import { useIdempotencyKeys } from './transport/idempotency.js';
 import { corsSetting, offlineGraphiQL, productionPlugins, securityHeaders } from './transport/security.js';
 import { SSE_STREAM_PATH, useSingleConnectionSse } from './transport/sse.js';
-import { serveClient } from './transport/static.js';
+import { graphiqlDelivery, serveClient } from './transport/static.js';
 import { maskUnavailable } from './transport/unavailable.js';
 import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
 
@@ -92,6 +92,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const inFlight = new InFlight();
   const graphiql = offlineGraphiQL();
   const headers = securityHeaders(graphiql.scriptHash);
+  const graphiqlPage = graphiqlDelivery(graphiql.tag);
   /** Responses being answered, to tell each to close its connection once a shutdown begins. */
   const answering = new Set<ServerResponse>();
   const signInGuard = new SignInGuard(config.limits.signIn);
@@ -224,11 +225,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         ),
       );
       // GraphiQL is the GraphQL path's HTML page; everything else gets the web app's policy.
-      const page =
-        path === GRAPHQL_PATH && request.method === 'GET' && (request.headers.accept ?? '').includes('text/html')
-          ? headers.graphiql()
-          : headers.app;
-      page(request, response, () => inRequest(reqId, () => listener(request, response)));
+      const isGraphiQL =
+        path === GRAPHQL_PATH && request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
+      const page = isGraphiQL ? headers.graphiql() : headers.app;
+      const answer = () => inRequest(reqId, () => listener(request, response));
+      // GraphiQL's 9 MB page: compressed, and revalidated against its ETag (transport/static.ts).
+      page(request, response, isGraphiQL ? () => graphiqlPage(request, response, answer) : answer);
     },
   );
 

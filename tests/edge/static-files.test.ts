@@ -98,3 +98,47 @@ describe('Web app files', () => {
     }
   });
 });
+
+describe('GraphiQL', () => {
+  const page = (headers: Record<string, string>) => fetch(`${url}/graphql`, { headers: { accept: 'text/html', ...headers } });
+
+  it('should serve its page compressed (brotli or gzip), revalidated, and whole without any CDN', async () => {
+    for (const encoding of ['br', 'gzip']) {
+      const response = await page({ 'accept-encoding': encoding });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-encoding')).toBe(encoding);
+      expect(response.headers.get('cache-control')).toBe('no-cache');
+      expect(response.headers.get('etag')).toMatch(/^"sha256-/);
+      expect(response.headers.get('vary')).toMatch(/accept\b.*accept-encoding/i);
+      const html = await response.text();
+      expect(html).toContain('Collectifs — GraphiQL');
+      // Works offline: nothing it loads comes from elsewhere.
+      expect(html).not.toMatch(/<(script|link)\b[^>]*\b(src|href)=["']?(https?:)?\/\//i);
+    }
+  });
+
+  it('should send a third of its size or less compressed, and answer a revalidation with 304', async () => {
+    const plain = await rawRequest(
+      url,
+      ['GET /graphql HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n'],
+      { waitMs: 60_000 },
+    );
+    const compressed = await rawRequest(
+      url,
+      ['GET /graphql HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n'],
+      { waitMs: 60_000 },
+    );
+    expect(plain.status).toBe(200);
+    expect(compressed.status).toBe(200);
+    // The replies read as latin1: one character per byte.
+    const sizes = { plain: plain.text.length, gzip: compressed.text.length };
+    console.info(`GraphiQL page: ${JSON.stringify(sizes)} bytes on the wire`);
+    expect(sizes.gzip * 3).toBeLessThan(sizes.plain);
+    const etag = (await page({})).headers.get('etag');
+    const again = await rawRequest(url, [
+      `GET /graphql HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nIf-None-Match: ${etag}\r\nConnection: close\r\n\r\n`,
+    ]);
+    expect(again.status).toBe(304);
+    expect(again.text.length).toBeLessThan(2000);
+  });
+});

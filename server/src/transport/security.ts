@@ -25,7 +25,12 @@ type Middleware = (request: IncomingMessage, response: ServerResponse, next: (er
  * GraphiQL as one self-contained page (`@graphql-yoga/render-graphiql`: its script, styles and editor workers
  * inline), so it works without internet; rendered once. `scriptHash` is the CSP hash of its one inline script.
  */
-export function offlineGraphiQL(): { render: (options?: GraphiQLOptions) => string; scriptHash: () => string } {
+export function offlineGraphiQL(): {
+  render: (options?: GraphiQLOptions) => string;
+  scriptHash: () => string;
+  /** The page's ETag: a hash of its content (`"sha256-…"`), for revalidation (`graphiqlDelivery`). */
+  tag: () => string;
+} {
   const pages = new Map<string, string>();
   let hash = '';
   const render = (options?: GraphiQLOptions) => {
@@ -37,8 +42,15 @@ export function offlineGraphiQL(): { render: (options?: GraphiQLOptions) => stri
     }
     return page;
   };
+  let tag = '';
   return {
     render,
+    tag: () => {
+      tag ||= `"sha256-${createHash('sha256')
+        .update(render({ title: 'Collectifs — GraphiQL', subscriptionsProtocol: 'WS' }))
+        .digest('base64url')}"`;
+      return tag;
+    },
     scriptHash: () => {
       if (!hash) {
         const script = /<script>([\s\S]*?)<\/script>/.exec(
