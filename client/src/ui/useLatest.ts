@@ -13,7 +13,7 @@ interface QueryLike<T> {
  */
 export function useLatest<T extends object>(result: QueryLike<T>, key: string, root: keyof T): T | undefined {
   const ref = useRef<{ key: string; value: T | undefined }>({ key, value: undefined });
-  const { data, stale } = result;
+  const { data } = result;
   // graphcache was also seen answering a shown entity's root as null from the cache with `stale: false` under load
   // (browser test of a collective's co-animation, 1 run in 3 with three runs side by side): an invalidation racing
   // the refetch. A null root for the same key keeps the last data; only a new key starts afresh.
