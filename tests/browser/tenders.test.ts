@@ -250,6 +250,12 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
       await screenshot(b, 'opportunities');
       await open(a, '/opportunites/nouvelle');
       const create = form(a, 'create-opportunity-form');
+      // The bringer's picker names Camille once: as its default choice « Moi », not again among the members.
+      const bringers = create.locator('[name="broughtById"] option');
+      await expect.poll(() => bringers.count(), { timeout: 15_000 }).toBeGreaterThan(2);
+      const labels = await bringers.allTextContents();
+      expect(labels.filter((label) => label.includes('Camille Martin'))).toEqual(['Moi (Camille Martin)']);
+      expect(labels.filter((label) => label.startsWith('Moi'))).toHaveLength(1);
       const title = `Refonte du site de la Maison des associations ${Date.now()}`;
       await fill(create, {
         title,

@@ -371,6 +371,7 @@ export const fr = {
     url: 'Lien vers l’annonce',
     parisTime: 'Heure de Paris.',
     me: 'Moi',
+    meNamed: (name: string) => `Moi (${name})`,
     byCooperative: 'Apportée par la coopérative (équipe d’appui)',
     addLot: 'Ajouter un lot',
     removeLot: 'Retirer ce lot',

@@ -102,6 +102,7 @@ export function CreateOpportunityPage() {
   const id = useId();
   const navigate = useNavigate();
   const members = useMembers();
+  const viewer = members.find((member) => member.isViewer);
   usePageTitle(fr.opportunityForm.newTitle);
   return (
     <section className="card form-page" aria-labelledby={`${id}-title`}>
@@ -116,8 +117,12 @@ export function CreateOpportunityPage() {
         testId="create-opportunity-form"
         submitLabel={fr.opportunityForm.create}
         initial={{ kind: 'PUBLIC_TENDER' }}
-        fields={opportunityFields(memberOptions(members), fr.opportunityForm.me)}
-        // The lots are sent only when some are given; "me" as bringer is the server's default.
+        // The empty choice is the viewer (the server's default bringer): they are not listed a second time.
+        fields={opportunityFields(
+          memberOptions(members, viewer ? [viewer.id] : []),
+          viewer ? fr.opportunityForm.meNamed(viewer.displayName) : fr.opportunityForm.me,
+        )}
+        // The lots are sent only when some are given.
         variables={(input) => ({ input: withoutEmpty(input) })}
         onSuccess={(payload: Payload | null) => {
           const created = (payload?.data as { id?: string } | undefined)?.id;
