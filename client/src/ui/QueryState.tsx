@@ -3,6 +3,7 @@ import type { CombinedError } from 'urql';
 import { describeError } from '../errors';
 import { fr } from '../i18n/fr';
 import { Notice } from './Notice';
+import type { PageQuery } from './usePageQuery';
 import { usePageTitle } from './usePageTitle';
 
 interface QueryStateProps {
@@ -57,6 +58,15 @@ export function NotFound({ error, retry }: { error?: CombinedError | undefined; 
       </p>
     </section>
   );
+}
+
+/**
+ * What a detail page shows while it has no entity to show: loading or the error while no answer has come, then
+ * `NotFound` once an answer came without it.
+ */
+export function PageState({ data, fetching, error, refetch }: PageQuery<unknown>) {
+  if (!data) return <QueryState fetching={fetching} error={error} hasData={false} retry={refetch} />;
+  return <NotFound error={error} retry={refetch} />;
 }
 
 /** The route for an address the app does not know. */

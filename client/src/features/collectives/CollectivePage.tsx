@@ -1,6 +1,5 @@
 import { useEffect, useEffectEvent, useId } from 'react';
 import { Link, useParams } from 'react-router';
-import { useQuery } from 'urql';
 import { MUTATION_ERROR } from '../../errors';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
@@ -8,10 +7,10 @@ import { ActivityPanel } from '../../ui/ActivityFeed';
 import { ActionButton } from '../../ui/form/ActionButton';
 import { formatDay, formatEuros } from '../../ui/format';
 import { Notice } from '../../ui/Notice';
-import { NotFound, QueryState } from '../../ui/QueryState';
+import { PageState } from '../../ui/QueryState';
 import { useActivity } from '../../ui/useActivity';
-import { useLatest } from '../../ui/useLatest';
 import { memberOptions } from '../../ui/useMembers';
+import { usePageQuery } from '../../ui/usePageQuery';
 import { usePageTitle } from '../../ui/usePageTitle';
 import { CollectiveAdmin } from './CollectiveAdmin';
 import { CreateResources } from './CreateResources';
@@ -199,21 +198,15 @@ type Viewer = ResultOf<typeof COLLECTIVE_PAGE>['viewer'];
 
 export function CollectivePage() {
   const { slug = '' } = useParams();
-  const [result, refetch] = useQuery({ query: COLLECTIVE_PAGE, variables: { slug } });
-  const { fetching, error } = result;
-  const data = useLatest(result, slug, 'collective');
-  usePageTitle(data?.collective?.name ?? (data ? fr.notFound.title : null));
-  if (!data)
-    return (
-      <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
-    );
-  if (!data.collective) return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
+  const page = usePageQuery({ query: COLLECTIVE_PAGE, variables: { slug } }, slug, 'collective');
+  usePageTitle(page.data?.collective?.name ?? (page.data ? fr.notFound.title : null));
+  if (!page.data?.collective) return <PageState {...page} />;
   return (
     <CollectiveView
-      key={data.collective.id}
-      collective={data.collective}
-      viewer={data.viewer}
-      onResync={() => refetch({ requestPolicy: 'network-only' })}
+      key={page.data.collective.id}
+      collective={page.data.collective}
+      viewer={page.data.viewer}
+      onResync={page.refetch}
     />
   );
 }

@@ -1,14 +1,14 @@
 import { useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { useMutation, useQuery } from 'urql';
+import { useMutation } from 'urql';
 import { MUTATION_ERROR, messageOf } from '../../errors';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { formatDateTime, formatEuros, formatShare } from '../../ui/format';
 import { Notice } from '../../ui/Notice';
-import { NotFound, QueryState } from '../../ui/QueryState';
-import { useLatest } from '../../ui/useLatest';
+import { PageState } from '../../ui/QueryState';
 import { useNodeChanges } from '../../ui/useNodeChanges';
+import { usePageQuery } from '../../ui/usePageQuery';
 import { usePageTitle } from '../../ui/usePageTitle';
 import { EditDealForm, SubstitutePartnerForm } from './DealForms';
 import { DEAL_PARTNERS, DealPartnersEditor } from './DealPartnersEditor';
@@ -111,17 +111,10 @@ type Deal = Extract<NonNullable<ResultOf<typeof DEAL_PAGE>['node']>, { __typenam
 
 export function DealPage() {
   const { id = '' } = useParams();
-  const [result, refetch] = useQuery({ query: DEAL_PAGE, variables: { id } });
-  const { fetching, error } = result;
-  const data = useLatest(result, id, 'node');
-  useNodeChanges(id, () => refetch({ requestPolicy: 'network-only' }));
-  if (!data)
-    return (
-      <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
-    );
-  if (data.node?.__typename !== 'Deal')
-    return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
-  return <DealView deal={data.node} />;
+  const page = usePageQuery({ query: DEAL_PAGE, variables: { id } }, id, 'node');
+  useNodeChanges(id, page.refetch);
+  if (page.data?.node?.__typename !== 'Deal') return <PageState {...page} />;
+  return <DealView deal={page.data.node} />;
 }
 
 function DealView({ deal }: { deal: Deal }) {

@@ -6,10 +6,10 @@ import { fr, label } from '../../i18n/fr';
 import { Disclosure } from '../../ui/form/Disclosure';
 import type { Option } from '../../ui/form/fields';
 import { formatDateTime, formatEuros, formatRelative } from '../../ui/format';
-import { NotFound, QueryState } from '../../ui/QueryState';
+import { PageState, QueryState } from '../../ui/QueryState';
 import { usePublicChanges } from '../../ui/useCollectiveChanges';
-import { useLatest } from '../../ui/useLatest';
 import { useNodeChanges } from '../../ui/useNodeChanges';
+import { usePageQuery } from '../../ui/usePageQuery';
 import { usePageTitle } from '../../ui/usePageTitle';
 import { CreateDealForm } from '../collectives/CreateResources';
 import { EditOpportunityForm } from './OpportunityForms';
@@ -163,17 +163,12 @@ type Opportunity = Extract<NonNullable<ResultOf<typeof OPPORTUNITY>['node']>, { 
 
 export function OpportunityPage() {
   const { id = '' } = useParams();
-  const [result, refetch] = useQuery({ query: OPPORTUNITY, variables: { id } });
-  const { fetching, error } = result;
-  const data = useLatest(result, id, 'node');
-  useNodeChanges(id, () => refetch({ requestPolicy: 'network-only' }));
+  const page = usePageQuery({ query: OPPORTUNITY, variables: { id } }, id, 'node');
+  const { data } = page;
+  useNodeChanges(id, page.refetch);
   const node = data?.node?.__typename === 'Opportunity' ? data.node : null;
   usePageTitle(node?.title ?? (data ? fr.notFound.title : null));
-  if (!data)
-    return (
-      <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
-    );
-  if (!node) return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
+  if (!data || !node) return <PageState {...page} />;
   const viewer = data.viewer;
   const mayEdit = viewer?.kind === 'SUPPORT_STAFF' || node.broughtBy?.id === viewer?.id;
   // The business collectives the viewer is an active member of: where they may start a deal.

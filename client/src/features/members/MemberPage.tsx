@@ -1,12 +1,11 @@
 import { useId } from 'react';
 import { Link, useParams } from 'react-router';
-import { useQuery } from 'urql';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { ActionButton } from '../../ui/form/ActionButton';
 import { formatDay } from '../../ui/format';
-import { NotFound, QueryState } from '../../ui/QueryState';
-import { useLatest } from '../../ui/useLatest';
+import { PageState } from '../../ui/QueryState';
+import { usePageQuery } from '../../ui/usePageQuery';
 import { usePageTitle } from '../../ui/usePageTitle';
 import { LEAVE_COOPERATIVE, MembershipList } from './memberships';
 
@@ -58,21 +57,10 @@ type Member = NonNullable<ResultOf<typeof MEMBER_PAGE>['member']>;
 /** A member's page: who they are in the cooperative, their collectives and roles, now and before. */
 export function MemberPage() {
   const { id = '' } = useParams();
-  const [result, refetch] = useQuery({ query: MEMBER_PAGE, variables: { id } });
-  const { error } = result;
-  const data = useLatest(result, id, 'member');
-  usePageTitle(data?.member?.displayName ?? (data ? fr.notFound.title : null));
-  if (!data)
-    return (
-      <QueryState
-        fetching={result.fetching}
-        error={error}
-        hasData={false}
-        retry={() => refetch({ requestPolicy: 'network-only' })}
-      />
-    );
-  if (!data.member) return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
-  return <MemberView member={data.member} viewer={data.viewer} />;
+  const page = usePageQuery({ query: MEMBER_PAGE, variables: { id } }, id, 'member');
+  usePageTitle(page.data?.member?.displayName ?? (page.data ? fr.notFound.title : null));
+  if (!page.data?.member) return <PageState {...page} />;
+  return <MemberView member={page.data.member} viewer={page.data.viewer} />;
 }
 
 function MemberView({ member, viewer }: { member: Member; viewer: ResultOf<typeof MEMBER_PAGE>['viewer'] }) {

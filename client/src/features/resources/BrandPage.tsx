@@ -1,15 +1,15 @@
 import { useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { useMutation, useQuery } from 'urql';
+import { useMutation } from 'urql';
 import { MUTATION_ERROR, messageOf } from '../../errors';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { formatDateTime, formatDay, formatShare } from '../../ui/format';
 import { Notice } from '../../ui/Notice';
-import { NotFound, QueryState } from '../../ui/QueryState';
+import { PageState } from '../../ui/QueryState';
 import { useCollectiveChanges } from '../../ui/useCollectiveChanges';
-import { useLatest } from '../../ui/useLatest';
 import { useNodeChanges } from '../../ui/useNodeChanges';
+import { usePageQuery } from '../../ui/usePageQuery';
 import { usePageTitle } from '../../ui/usePageTitle';
 import { BrandSettings, GrantUse, ProposeRules, RevokeUse, WithdrawRules } from './BrandForms';
 
@@ -116,20 +116,13 @@ type Brand = Extract<NonNullable<ResultOf<typeof BRAND_PAGE>['node']>, { __typen
 
 export function BrandPage() {
   const { id = '' } = useParams();
-  const [result, refetch] = useQuery({ query: BRAND_PAGE, variables: { id } });
-  const { fetching, error } = result;
-  const data = useLatest(result, id, 'node');
-  const again = () => refetch({ requestPolicy: 'network-only' });
-  useNodeChanges(id, again);
+  const page = usePageQuery({ query: BRAND_PAGE, variables: { id } }, id, 'node');
+  const brand = page.data?.node?.__typename === 'Brand' ? page.data.node : null;
+  useNodeChanges(id, page.refetch);
   // Usage-rule versions and authorised users are subjects of their own: the collective's events name them.
-  useCollectiveChanges(data?.node?.__typename === 'Brand' ? data.node.collective.id : null, BRAND_FAMILIES, again);
-  if (!data)
-    return (
-      <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
-    );
-  if (data.node?.__typename !== 'Brand')
-    return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
-  return <BrandView brand={data.node} viewerId={data.viewer?.id ?? null} />;
+  useCollectiveChanges(brand?.collective.id ?? null, BRAND_FAMILIES, page.refetch);
+  if (!brand) return <PageState {...page} />;
+  return <BrandView brand={brand} viewerId={page.data?.viewer?.id ?? null} />;
 }
 
 function BrandView({ brand, viewerId }: { brand: Brand; viewerId: string | null }) {

@@ -1,13 +1,12 @@
 import { useId } from 'react';
 import { Link, useParams } from 'react-router';
-import { useQuery } from 'urql';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr } from '../../i18n/fr';
 import { formatDay, formatEuros, formatShare } from '../../ui/format';
-import { NotFound, QueryState } from '../../ui/QueryState';
+import { PageState } from '../../ui/QueryState';
 import { useCollectiveChanges } from '../../ui/useCollectiveChanges';
-import { useLatest } from '../../ui/useLatest';
 import { useNodeChanges } from '../../ui/useNodeChanges';
+import { usePageQuery } from '../../ui/usePageQuery';
 import { usePageTitle } from '../../ui/usePageTitle';
 import { ProductSettings } from './ProductForms';
 
@@ -83,20 +82,13 @@ type Product = Extract<NonNullable<ResultOf<typeof PRODUCT_PAGE>['node']>, { __t
 
 export function ProductPage() {
   const { id = '' } = useParams();
-  const [result, refetch] = useQuery({ query: PRODUCT_PAGE, variables: { id } });
-  const { fetching, error } = result;
-  const data = useLatest(result, id, 'node');
-  const again = () => refetch({ requestPolicy: 'network-only' });
-  useNodeChanges(id, again);
+  const page = usePageQuery({ query: PRODUCT_PAGE, variables: { id } }, id, 'node');
+  const product = page.data?.node?.__typename === 'Product' ? page.data.node : null;
+  useNodeChanges(id, page.refetch);
   // Split periods and sales are subjects of their own: the collective's events name them.
-  useCollectiveChanges(data?.node?.__typename === 'Product' ? data.node.collective.id : null, PRODUCT_FAMILIES, again);
-  if (!data)
-    return (
-      <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
-    );
-  if (data.node?.__typename !== 'Product')
-    return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
-  return <ProductView product={data.node} />;
+  useCollectiveChanges(product?.collective.id ?? null, PRODUCT_FAMILIES, page.refetch);
+  if (!product) return <PageState {...page} />;
+  return <ProductView product={product} />;
 }
 
 function ProductView({ product }: { product: Product }) {

@@ -1,14 +1,14 @@
 import { useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { useMutation, useQuery } from 'urql';
+import { useMutation } from 'urql';
 import { MUTATION_ERROR, messageOf } from '../../errors';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { formatDateTime, formatDay, formatEuros, formatTime } from '../../ui/format';
 import { Notice } from '../../ui/Notice';
-import { NotFound, QueryState } from '../../ui/QueryState';
-import { useLatest } from '../../ui/useLatest';
+import { PageState } from '../../ui/QueryState';
 import { useNodeChanges } from '../../ui/useNodeChanges';
+import { usePageQuery } from '../../ui/usePageQuery';
 import { usePageTitle } from '../../ui/usePageTitle';
 import { AddCostLine, AddShift, CostLineActions, RemoveShift, StandSettings } from './StandForms';
 
@@ -129,17 +129,10 @@ type Stand = Extract<NonNullable<ResultOf<typeof STAND_PAGE>['node']>, { __typen
 
 export function StandPage() {
   const { id = '' } = useParams();
-  const [result, refetch] = useQuery({ query: STAND_PAGE, variables: { id } });
-  const { fetching, error } = result;
-  const data = useLatest(result, id, 'node');
-  useNodeChanges(id, () => refetch({ requestPolicy: 'network-only' }));
-  if (!data)
-    return (
-      <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
-    );
-  if (data.node?.__typename !== 'TradeShowStand')
-    return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
-  return <StandView stand={data.node} viewerId={data.viewer?.id ?? null} />;
+  const page = usePageQuery({ query: STAND_PAGE, variables: { id } }, id, 'node');
+  useNodeChanges(id, page.refetch);
+  if (page.data?.node?.__typename !== 'TradeShowStand') return <PageState {...page} />;
+  return <StandView stand={page.data.node} viewerId={page.data.viewer?.id ?? null} />;
 }
 
 function dayOf(value: string): string {

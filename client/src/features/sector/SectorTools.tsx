@@ -4,10 +4,10 @@ import { useQuery } from 'urql';
 import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { formatDay, formatEuros } from '../../ui/format';
-import { NotFound, QueryState } from '../../ui/QueryState';
+import { PageState } from '../../ui/QueryState';
 import { useCollectiveChanges } from '../../ui/useCollectiveChanges';
-import { useLatest } from '../../ui/useLatest';
 import { memberOptions } from '../../ui/useMembers';
+import { usePageQuery } from '../../ui/usePageQuery';
 import { usePageTitle } from '../../ui/usePageTitle';
 import {
   AddPrice,
@@ -130,21 +130,9 @@ type Collective = NonNullable<ResultOf<typeof SECTOR_TOOLS>['collective']>;
 
 export function SectorTools() {
   const { slug = '' } = useParams();
-  const [result, refetch] = useQuery({ query: SECTOR_TOOLS, variables: { slug } });
-  const { fetching, error } = result;
-  const data = useLatest(result, slug, 'collective');
-  if (!data)
-    return (
-      <QueryState fetching={fetching} error={error} hasData={false} retry={() => refetch({ requestPolicy: 'network-only' })} />
-    );
-  if (!data.collective) return <NotFound error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
-  return (
-    <SectorToolsView
-      collective={data.collective}
-      viewerId={data.viewer?.id ?? null}
-      refetch={() => refetch({ requestPolicy: 'network-only' })}
-    />
-  );
+  const page = usePageQuery({ query: SECTOR_TOOLS, variables: { slug } }, slug, 'collective');
+  if (!page.data?.collective) return <PageState {...page} />;
+  return <SectorToolsView collective={page.data.collective} viewerId={page.data.viewer?.id ?? null} refetch={page.refetch} />;
 }
 
 function SectorToolsView({
