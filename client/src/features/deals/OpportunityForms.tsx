@@ -27,6 +27,35 @@ const CREATE_OPPORTUNITY = graphql(
   [MUTATION_ERROR],
 );
 
+/**
+ * An opportunity's own fields: what its page shows and what editing it returns, so that the page (through the cache)
+ * shows the change at once.
+ */
+export const OPPORTUNITY_FIELDS = graphql(`
+  fragment OpportunityFields on Opportunity @_unmask {
+    id
+    title
+    buyer
+    kind
+    reference
+    description
+    url
+    submissionDeadline
+    questionsDeadline
+    broughtByCooperative
+    broughtBy {
+      id
+      displayName
+    }
+    lots {
+      id
+      number
+      title
+      estimatedAmountCents
+    }
+  }
+`);
+
 const UPDATE_OPPORTUNITY = graphql(
   `
   mutation UpdateOpportunity($input: UpdateOpportunityInput!) {
@@ -34,33 +63,14 @@ const UPDATE_OPPORTUNITY = graphql(
       __typename
       ... on MutationUpdateOpportunitySuccess {
         data {
-          id
-          title
-          buyer
-          kind
-          reference
-          description
-          url
-          submissionDeadline
-          questionsDeadline
-          broughtByCooperative
-          broughtBy {
-            id
-            displayName
-          }
-          lots {
-            id
-            number
-            title
-            estimatedAmountCents
-          }
+          ...OpportunityFields
         }
       }
       ...MutationError
     }
   }
 `,
-  [MUTATION_ERROR],
+  [OPPORTUNITY_FIELDS, MUTATION_ERROR],
 );
 
 /** What an opportunity is made of, as both forms ask it. */

@@ -12,7 +12,7 @@ import { useNodeChanges } from '../../ui/useNodeChanges';
 import { usePageQuery } from '../../ui/usePageQuery';
 import { usePageTitle } from '../../ui/usePageTitle';
 import { CreateDealForm } from '../collectives/CreateResources';
-import { EditOpportunityForm } from './OpportunityForms';
+import { EditOpportunityForm, OPPORTUNITY_FIELDS } from './OpportunityForms';
 
 const OPPORTUNITIES = graphql(`
   query Opportunities($open: Boolean) {
@@ -32,7 +32,8 @@ const OPPORTUNITIES = graphql(`
   }
 `);
 
-const OPPORTUNITY = graphql(`
+const OPPORTUNITY = graphql(
+  `
   query OpportunityPage($id: ID!) {
     viewer {
       id
@@ -55,26 +56,7 @@ const OPPORTUNITY = graphql(`
     node(id: $id) {
       __typename
       ... on Opportunity {
-        id
-        title
-        buyer
-        kind
-        reference
-        description
-        url
-        submissionDeadline
-        questionsDeadline
-        broughtByCooperative
-        broughtBy {
-          id
-          displayName
-        }
-        lots {
-          id
-          number
-          title
-          estimatedAmountCents
-        }
+        ...OpportunityFields
         collectives {
           id
           slug
@@ -97,7 +79,9 @@ const OPPORTUNITY = graphql(`
       }
     }
   }
-`);
+`,
+  [OPPORTUNITY_FIELDS],
+);
 
 const OPPORTUNITY_FAMILIES = ['opportunity'];
 
