@@ -2,9 +2,10 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 import { describeError, MUTATION_ERROR, messageOf } from '../../errors';
-import { graphql, type ResultOf, type VariablesOf } from '../../graphql';
+import { graphql, type ResultOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { FocusHeading } from '../../ui/FocusHeading';
+import { SearchField, type Sector, SectorFilter } from '../../ui/filters';
 import { Notice } from '../../ui/Notice';
 import { useDebouncedValue } from '../../ui/useDebouncedValue';
 import { usePageTitle } from '../../ui/usePageTitle';
@@ -14,7 +15,6 @@ const KINDS = ['COMMONS', 'SECTOR', 'BUSINESS'] as const;
 const STATUSES = ['PROPOSED', 'ACTIVE', 'DORMANT', 'CLOSED'] as const;
 type CollectiveKind = (typeof KINDS)[number];
 type CollectiveStatus = (typeof STATUSES)[number];
-type Sector = VariablesOf<typeof DIRECTORY>['sector'];
 
 const DIRECTORY = graphql(`
   query Directory($first: Int!, $kind: CollectiveKind, $status: CollectiveStatus, $sector: Sector, $search: String) {
@@ -92,8 +92,6 @@ function isStatus(value: string): value is CollectiveStatus {
   return (STATUSES as readonly string[]).includes(value);
 }
 
-const SECTORS = Object.keys(fr.sectors) as NonNullable<Sector>[];
-
 interface DirectoryProps {
   focusOnMount?: boolean;
 }
@@ -103,7 +101,7 @@ export function Directory({ focusOnMount }: DirectoryProps) {
   usePageTitle(fr.directory.title);
   const [kind, setKind] = useState<CollectiveKind | ''>('');
   const [status, setStatus] = useState<CollectiveStatus | ''>('');
-  const [sector, setSector] = useState<NonNullable<Sector> | ''>('');
+  const [sector, setSector] = useState<Sector | ''>('');
   const [search, setSearch] = useState('');
   const [pages, setPages] = useState(1);
   const debouncedSearch = useDebouncedValue(search.trim());
@@ -182,41 +180,26 @@ export function Directory({ focusOnMount }: DirectoryProps) {
             ))}
           </select>
         </div>
-        <div className="field">
-          <label htmlFor={`${id}-sector`}>{fr.filters.sector}</label>
-          <select
-            id={`${id}-sector`}
-            data-testid="directory-filter-sector"
-            value={sector}
-            onChange={(event) => {
-              const value = event.currentTarget.value;
-              setSector(SECTORS.find((known) => known === value) ?? '');
-              setPages(1);
-            }}
-          >
-            <option value="">{fr.filters.allSectors}</option>
-            {SECTORS.map((value) => (
-              <option key={value} value={value}>
-                {label(fr.sectors, value)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field field--grow">
-          <label htmlFor={`${id}-search`}>{fr.directory.search}</label>
-          <input
-            id={`${id}-search`}
-            type="search"
-            data-testid="directory-search"
-            value={search}
-            placeholder={fr.directory.searchPlaceholder}
-            autoComplete="off"
-            onChange={(event) => {
-              setSearch(event.currentTarget.value);
-              setPages(1);
-            }}
-          />
-        </div>
+        <SectorFilter
+          id={`${id}-sector`}
+          testId="directory-filter-sector"
+          value={sector}
+          onChange={(value) => {
+            setSector(value);
+            setPages(1);
+          }}
+        />
+        <SearchField
+          id={`${id}-search`}
+          label={fr.directory.search}
+          placeholder={fr.directory.searchPlaceholder}
+          testId="directory-search"
+          value={search}
+          onChange={(value) => {
+            setSearch(value);
+            setPages(1);
+          }}
+        />
       </search>
 
       <p className="muted" role="status">

@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { useQuery } from 'urql';
 import { graphql, type VariablesOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
+import { SearchField, type Sector, SectorFilter } from '../../ui/filters';
 import { QueryState } from '../../ui/QueryState';
 import { useDebouncedValue } from '../../ui/useDebouncedValue';
 import { usePageTitle } from '../../ui/usePageTitle';
@@ -30,9 +31,7 @@ const MEMBERS = graphql(`
   }
 `);
 
-type Sector = NonNullable<VariablesOf<typeof MEMBERS>['sector']>;
 type Kind = NonNullable<VariablesOf<typeof MEMBERS>['kind']>;
-const SECTORS = Object.keys(fr.sectors) as Sector[];
 
 /** The cooperative's people: searched by name or trade, filtered by sector and kind. */
 export function MemberDirectory() {
@@ -56,37 +55,18 @@ export function MemberDirectory() {
         {fr.members.title}
       </h1>
       <search className="filters" aria-label={fr.members.filters}>
-        <div className="field field--grow">
-          <label htmlFor={`${id}-search`}>{fr.members.search}</label>
-          <input
-            id={`${id}-search`}
-            type="search"
-            data-testid="member-search"
-            value={search}
-            placeholder={fr.members.searchPlaceholder}
-            autoComplete="off"
-            onChange={(event) => {
-              setSearch(event.currentTarget.value);
-              setPages(1);
-            }}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-sector`}>{fr.filters.sector}</label>
-          <select
-            id={`${id}-sector`}
-            data-testid="member-sector"
-            value={sector}
-            onChange={(event) => setSector(SECTORS.find((value) => value === event.currentTarget.value) ?? '')}
-          >
-            <option value="">{fr.filters.allSectors}</option>
-            {SECTORS.map((value) => (
-              <option key={value} value={value}>
-                {label(fr.sectors, value)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SearchField
+          id={`${id}-search`}
+          label={fr.members.search}
+          placeholder={fr.members.searchPlaceholder}
+          testId="member-search"
+          value={search}
+          onChange={(value) => {
+            setSearch(value);
+            setPages(1);
+          }}
+        />
+        <SectorFilter id={`${id}-sector`} testId="member-sector" value={sector} onChange={setSector} />
         <div className="field">
           <label htmlFor={`${id}-kind`}>{fr.members.kind}</label>
           <select
