@@ -4,7 +4,7 @@ import { MAX_BODY_DEPTH, toBlocks, toMarkdown } from '../../server/src/collab/co
 import { checkUpdate, InvalidUpdateError } from '../../server/src/collab/documents.js';
 import { MAX_ATTRIBUTE_DEPTH } from '../../server/src/collab/updates.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { sectionScenario } from '../support/collab.js';
+import { pushOverHttp, sectionScenario } from '../support/collab.js';
 import { gid } from '../support/scenario.js';
 
 // ATTACK.md (second run) 5: one accepted push of lists nested 3,000 deep made the section's content, the response's
@@ -45,14 +45,7 @@ function nestedLists(levels: number, text: string): Y.Doc {
   return doc;
 }
 
-async function push(token: string, sectionId: string, update: Uint8Array) {
-  const result = await t.gql(
-    `mutation($input: PushSectionUpdateInput!) { pushSectionUpdate(input: $input) { __typename ... on RuleViolationError { field rule message } } }`,
-    { input: { sectionId: gid('TenderSection', sectionId), update: Buffer.from(update).toString('base64') } },
-    token,
-  );
-  return result.data?.pushSectionUpdate;
-}
+const push = (token: string, sectionId: string, update: Uint8Array) => pushOverHttp(t, token, sectionId, update);
 
 describe('Nesting in pushed updates', () => {
   it('refuses lists nested past the bound, whole and changing nothing, and accepts them up to it', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { checkUpdate, InvalidUpdateError } from '../../server/src/collab/documents.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { sectionScenario, textOf } from '../support/collab.js';
+import { pushOverHttp, sectionScenario, textOf } from '../support/collab.js';
 import { subscribe, wsClient } from '../support/live.js';
 import { gid } from '../support/scenario.js';
 
@@ -22,14 +22,7 @@ afterAll(async () => {
   await t.close();
 });
 
-async function push(token: string, sectionId: string, update: Uint8Array) {
-  const result = await t.gql(
-    `mutation($input: PushSectionUpdateInput!) { pushSectionUpdate(input: $input) { __typename ... on RuleViolationError { field rule message } } }`,
-    { input: { sectionId: gid('TenderSection', sectionId), update: Buffer.from(update).toString('base64') } },
-    token,
-  );
-  return result.data?.pushSectionUpdate;
-}
+const push = (token: string, sectionId: string, update: Uint8Array) => pushOverHttp(t, token, sectionId, update);
 
 describe('Large and crafted updates', () => {
   it('stores and applies one push of 9,000 paragraphs whole', async () => {

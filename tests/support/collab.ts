@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import * as Y from 'yjs';
 import type { PrismaClient } from '../../server/src/generated/prisma/client.js';
-import type { Json } from './app.js';
+import type { Json, TestApp } from './app.js';
 import { wsClient } from './live.js';
 import { gid, makeCollective, makeMember } from './scenario.js';
 
@@ -175,6 +175,19 @@ export class CollabClient {
     if (result.pushSectionUpdate?.__typename === 'MutationPushSectionUpdateSuccess') this.acknowledged += 1;
     else this.rejected.push(JSON.stringify(result));
   }
+}
+
+/**
+ * One `pushSectionUpdate` over HTTP as the holder of `token`, `update` being Yjs bytes: the mutation's answer
+ * (`__typename`, and `field`, `rule`, `message` when it is a RuleViolationError).
+ */
+export async function pushOverHttp(t: TestApp, token: string, sectionId: string, update: Uint8Array): Promise<Json> {
+  const result = await t.gql(
+    `mutation($input: PushSectionUpdateInput!) { pushSectionUpdate(input: $input) { __typename ... on RuleViolationError { field rule message } } }`,
+    { input: { sectionId: gid('TenderSection', sectionId), update: b64(update) } },
+    token,
+  );
+  return result.data?.pushSectionUpdate;
 }
 
 /** Types `words` at the end of the first paragraph of a CollabClient's body (made if the body is empty). */
