@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Prisma, SectionStatus } from '../../server/src/generated/prisma/client.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { expectGlobalPayloadIds } from '../support/events.js';
-import { gid, makeCollective, makeMember } from '../support/scenario.js';
+import { gid, makeBiddingCollective, makeCollective, makeMember } from '../support/scenario.js';
 import { expectForbidden, expectRule, FAILURE, mutate, success } from './operations.js';
 
 let t: TestApp;
@@ -106,15 +106,7 @@ async function scene(options: { deadline?: Date | null; opportunityKind?: 'PUBLI
     person({ kind: 'SUPPORT_STAFF', contract: 'STAFF', isAssociate: false }),
     person(),
   ]);
-  const collective = await makeCollective(t.db.prisma, {
-    animatorId: lead.id,
-    memberIds: [colleague.id],
-    kind: 'BUSINESS',
-    horizon: 'ONE_OFF',
-    openness: 'CLOSED',
-    objective: 'Remporter le marché.',
-    targetDate: new Date(Date.now() + 60 * DAY),
-  });
+  const collective = await makeBiddingCollective(t.db.prisma, lead.id, [colleague.id]);
   const deadline = options.deadline === undefined ? new Date(Date.now() + 30 * DAY) : options.deadline;
   const opportunity = await t.db.prisma.opportunity.create({
     data: {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { errorCodes, type Inbox, open } from '../support/live.js';
-import { gid, makeCollective, makeMember, makeTenderDeal, SUPPORT_STAFF } from '../support/scenario.js';
+import { gid, makeBiddingCollective, makeMember, makeTenderDeal, SUPPORT_STAFF } from '../support/scenario.js';
 
 // Issue 10 item 8: a restricted section's text and figures reach only its owner partner's member, the lead's
 // member and the support staff, on every path that can carry them. The walk goes down every such path, as a
@@ -168,15 +168,7 @@ async function world() {
   const [lead, owner, walker, insider] = await Promise.all([1, 2, 3, 4].map(() => makeMember(prisma)));
   if (!lead || !owner || !walker || !insider) throw new Error('members');
   const staff = await makeMember(prisma, SUPPORT_STAFF);
-  const collective = await makeCollective(prisma, {
-    animatorId: lead.id,
-    memberIds: [insider.id],
-    kind: 'BUSINESS',
-    horizon: 'ONE_OFF',
-    openness: 'CLOSED',
-    objective: 'Remporter le marché.',
-    targetDate: new Date(Date.now() + 60 * 86_400_000),
-  });
+  const collective = await makeBiddingCollective(prisma, lead.id, [insider.id]);
   const deal = await makeTenderDeal(prisma, collective.id, { totalAmountCents: 1000 });
   await prisma.dealPartner.create({
     data: { dealId: deal.id, memberId: lead.id, isLead: true, shareBasisPoints: 4000, amountCents: 400 },

@@ -4,7 +4,7 @@ import { openSession } from '../../server/src/auth/sessions.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { textOf } from '../support/collab.js';
 import { errorCodes, type Inbox, open, type Transport } from '../support/live.js';
-import { gid, makeCollective, makeMember, makeTenderDeal, SUPPORT_STAFF } from '../support/scenario.js';
+import { gid, makeBiddingCollective, makeCollective, makeMember, makeTenderDeal, SUPPORT_STAFF } from '../support/scenario.js';
 
 /**
  * Issue 10, item 1: every long-lived stream × every change that can take its right away, over graphql-ws and
@@ -136,15 +136,7 @@ async function world(restrictedToPartner: boolean) {
     makeMember(prisma),
   ]);
   const staff = await makeMember(prisma, SUPPORT_STAFF);
-  const collective = await makeCollective(prisma, {
-    animatorId: lead.id,
-    memberIds: [insider.id],
-    kind: 'BUSINESS',
-    horizon: 'ONE_OFF',
-    openness: 'CLOSED',
-    objective: 'Remporter le marché.',
-    targetDate: new Date(Date.now() + 60 * 86_400_000),
-  });
+  const collective = await makeBiddingCollective(prisma, lead.id, [insider.id]);
   const elsewhere = await makeCollective(prisma, {
     animatorId: other.id,
     kind: 'BUSINESS',

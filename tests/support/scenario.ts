@@ -76,6 +76,22 @@ export async function makeCollective(
 }
 
 /**
+ * A one-off, closed business collective formed to win a tender (target date in 60 days), animated by `animatorId`
+ * with `memberIds` as members: the collective of the tender and co-editing scenarios.
+ */
+export function makeBiddingCollective(prisma: PrismaClient, animatorId: string, memberIds: string[] = []) {
+  return makeCollective(prisma, {
+    animatorId,
+    memberIds,
+    kind: 'BUSINESS',
+    horizon: 'ONE_OFF',
+    openness: 'CLOSED',
+    objective: 'Remporter le marché.',
+    targetDate: new Date(Date.now() + 60 * 86_400_000),
+  });
+}
+
+/**
  * A public tender (deadline in `deadlineDays` days) and a deal in preparation on it for the collective, straight in
  * the database; `deal` overrides the deal's fields (group form, amount, nested partners).
  */
