@@ -159,6 +159,30 @@ async function scenario() {
   return { lead, stayer, leaver, quitter, outsider, collective, deal, response, section, tokens };
 }
 
+/**
+ * What came first while `held` was open, `answer` (as `{ answered }`) or a push waiting for a lock ('waiting');
+ * `held` is committed either way.
+ */
+async function firstWhileHeld(held: { commit: () => Promise<void> }, answer: Promise<unknown>): Promise<unknown> {
+  try {
+    return await Promise.race([answer.then((a) => ({ answered: a })), aPushWaitsForALock()]);
+  } finally {
+    // Committed whatever happened: a change left open would hold its locks (and the event log's) for the next tests.
+    await held.commit();
+  }
+}
+
+/** A fresh scenario and a section of it (with `data`), in which `author` has pushed once, acknowledged. */
+async function afterOnePush(
+  author: 'leaver' | 'quitter' | 'outsider' | 'stayer',
+  data?: (s: Awaited<ReturnType<typeof scenario>>) => Partial<Prisma.TenderSectionUncheckedCreateInput>,
+) {
+  const s = await scenario();
+  const section = await s.section(data?.(s));
+  expect((await push(s.tokens[author], section.id, 'Avant.')).__typename).toBe('MutationPushSectionUpdateSuccess');
+  return { s, section };
+}
+
 /** A push made while `held` is open waits for it, and is refused as `expected` once it commits. */
 async function pushWaitsThenIsRefused(
   held: { commit: () => Promise<void> },
@@ -168,14 +192,7 @@ async function pushWaitsThenIsRefused(
 ) {
   const answer = push(token, sectionId, 'Écrit pendant le changement.');
   // The push must wait for the change: answered before it commits, it was judged on what the change replaces.
-  let first: unknown;
-  try {
-    first = await Promise.race([answer.then((a) => ({ answered: a })), aPushWaitsForALock()]);
-  } finally {
-    // Committed whatever happened: a change left open would hold its locks (and the event log's) for the next tests.
-    await held.commit();
-  }
-  expect(first).toBe('waiting');
+  expect(await firstWhileHeld(held, answer)).toBe('waiting');
   expect(await answer).toMatchObject(expected);
   const stored = await t.db.prisma.sectionUpdate.count({ where: { sectionId } });
   expect(stored).toBe(1);
@@ -183,17 +200,13 @@ async function pushWaitsThenIsRefused(
 
 describe.skipIf(!process.env.DATABASE_URL)('Pushes are serialised with every change that can refuse them', () => {
   it('should refuse a push waiting on a member leaving the collective, once they left', async () => {
-    const s = await scenario();
-    const section = await s.section();
-    expect((await push(s.tokens.leaver, section.id, 'Avant.')).__typename).toBe('MutationPushSectionUpdateSuccess');
+    const { s, section } = await afterOnePush('leaver');
     const held = await holdOpen((tx) => leave(tx, { member: s.leaver, isSupportStaff: false }, s.collective.id, new Date()));
     await pushWaitsThenIsRefused(held, s.tokens.leaver, section.id, { __typename: 'NotFoundError' });
   });
 
   it('should refuse a push waiting on its author leaving the cooperative, once they left', async () => {
-    const s = await scenario();
-    const section = await s.section();
-    expect((await push(s.tokens.quitter, section.id, 'Avant.')).__typename).toBe('MutationPushSectionUpdateSuccess');
+    const { s, section } = await afterOnePush('quitter');
     const held = await holdOpen((tx) =>
       leaveCooperative(tx, { member: s.quitter, isSupportStaff: false }, s.quitter.id, new Date()),
     );
@@ -203,22 +216,14 @@ describe.skipIf(!process.env.DATABASE_URL)('Pushes are serialised with every cha
       { input: { sectionId: gid('TenderSection', section.id), update: typed('Pendant.') } },
       s.tokens.quitter,
     );
-    let first: unknown;
-    try {
-      first = await Promise.race([answer.then((a) => ({ answered: a })), aPushWaitsForALock()]);
-    } finally {
-      await held.commit();
-    }
-    expect(first).toBe('waiting');
+    expect(await firstWhileHeld(held, answer)).toBe('waiting');
     const result = await answer;
     expect(result.data?.pushSectionUpdate?.__typename).not.toBe('MutationPushSectionUpdateSuccess');
     expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId: section.id } })).toBe(1);
   });
 
   it('should refuse a push waiting on its author being removed from the deal’s partners, once removed', async () => {
-    const s = await scenario();
-    const section = await s.section();
-    expect((await push(s.tokens.outsider, section.id, 'Avant.')).__typename).toBe('MutationPushSectionUpdateSuccess');
+    const { s, section } = await afterOnePush('outsider');
     const access = await Access.forViewer(t.db.prisma, s.lead);
     const held = await holdOpen((tx) =>
       setDealPartners(
@@ -237,9 +242,7 @@ describe.skipIf(!process.env.DATABASE_URL)('Pushes are serialised with every cha
   });
 
   it('should refuse a push waiting on the section being marked done, once done', async () => {
-    const s = await scenario();
-    const section = await s.section({ status: 'REVIEW', reviewerId: s.lead.id });
-    expect((await push(s.tokens.stayer, section.id, 'Avant.')).__typename).toBe('MutationPushSectionUpdateSuccess');
+    const { s, section } = await afterOnePush('stayer', (s) => ({ status: 'REVIEW', reviewerId: s.lead.id }));
     const held = await holdOpen((tx) => changeSectionStatus(tx, tendersActor(s.lead, [s.collective.id]), section.id, 'DONE'));
     await pushWaitsThenIsRefused(held, s.tokens.stayer, section.id, {
       __typename: 'RuleViolationError',
@@ -248,9 +251,7 @@ describe.skipIf(!process.env.DATABASE_URL)('Pushes are serialised with every cha
   });
 
   it('should refuse a push waiting on the section being restricted to another owner, once restricted', async () => {
-    const s = await scenario();
-    const section = await s.section();
-    expect((await push(s.tokens.stayer, section.id, 'Avant.')).__typename).toBe('MutationPushSectionUpdateSuccess');
+    const { s, section } = await afterOnePush('stayer');
     const leadPartner = s.deal.partners.find((p) => p.isLead);
     const held = await holdOpen((tx) =>
       updateSection(tx, tendersActor(s.lead, [s.collective.id]), section.id, {
