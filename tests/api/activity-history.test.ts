@@ -1,5 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_ACCOUNT } from '../../server/src/seed/demo.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { subscribe, wsClient } from '../support/live.js';
 import { gid, makeCollective, makeMember, SUPPORT_STAFF } from '../support/scenario.js';
@@ -161,5 +162,56 @@ describe('Activity history', () => {
     }
     const anonymous = await t.gql(HISTORY, {});
     expect(anonymous.data?.activity ?? null).toBeNull();
+  });
+});
+
+describe('The demo cooperative’s history', () => {
+  let demo: TestApp;
+  let demoUrl: string;
+  beforeAll(async () => {
+    // Seeded before the server starts, as SEED=true does on an empty database.
+    demo = await createTestApp({ demo: true });
+    demoUrl = await demo.app.start();
+  });
+  afterAll(async () => {
+    await demo?.close();
+  });
+
+  const DASHBOARD = /* GraphQL */ `{ dashboard { position recentActivity { position type createdAt } } }`;
+
+  it('should show a new member a past on a collective’s page, the feed and the dashboard, then go live past it without replaying it', async () => {
+    const camille = await demo.db.prisma.member.findUniqueOrThrow({ where: { email: DEMO_ACCOUNT.email } });
+    const token = await demo.tokenFor(camille.id);
+    const last = await demo.db.prisma.eventLog.findFirstOrThrow({ orderBy: { position: 'desc' } });
+    // The server went live from the end of the history: it was never delivered as news.
+    expect(demo.app.events.position).toBe(last.position);
+    expect((await demo.post('{ __typename }', {}, token)).extensions.livePosition).toBe(last.position.toString());
+
+    const commons = await demo.db.prisma.collective.findUniqueOrThrow({ where: { slug: 'vie-cooperative' } });
+    const id = gid('Collective', commons.id);
+    const page = await (async () => {
+      const result = await demo.gql(HISTORY, { collectiveId: id, first: 5 }, token);
+      expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+      return result.data?.activity;
+    })();
+    expect(page.edges.length).toBeGreaterThan(0);
+    expect(page.livePosition).toBe(last.position.toString());
+    const positions = page.edges.map((edge: Json) => BigInt(edge.node.position));
+    expect([...positions].sort((a, b) => (a > b ? -1 : 1))).toEqual(positions);
+    const feed = await demo.gql(HISTORY, { concerningMe: true, first: 5 }, token);
+    expect(feed.data?.activity.edges.length).toBeGreaterThan(0);
+    const dashboard = (await demo.gql(DASHBOARD, {}, token)).data?.dashboard;
+    expect(dashboard.recentActivity.length).toBeGreaterThan(0);
+    const times = dashboard.recentActivity.map((event: Json) => Date.parse(event.createdAt));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+
+    // Subscribed after the page's position: the first thing that arrives is the change made now.
+    const ws = wsClient(demoUrl, token);
+    clients.push(ws);
+    const { inbox } = subscribe(ws, ACTIVITY, { collectiveId: id, after: page.livePosition });
+    const updated = await demo.gql(UPDATE, { id, purpose: 'Préparer l’assemblée générale de juin.' }, token);
+    expect(updated.data?.updateCollective.__typename).toBe('MutationUpdateCollectiveSuccess');
+    const [message] = await inbox.waitFor(1);
+    expect(message.collectiveActivity).toEqual({ position: (last.position + 1n).toString(), type: 'collective.updated' });
   });
 });

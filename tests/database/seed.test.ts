@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../server/src/auth/password.js';
+import { payloadWithGlobalIds } from '../../server/src/events/payload-ids.js';
+import { EVENT_TYPES, isEventType } from '../../server/src/events/types.js';
 import { DEMO_ACCOUNT, seedDemoData } from '../../server/src/seed/demo.js';
+import { HISTORY_DAYS } from '../../server/src/seed/history.js';
 import { isLuhnValid } from '../../server/src/seed/support.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { notGlobalId, payloadIdFields } from '../support/events.js';
 
 // The demo seed: idempotent, and a cooperative that keeps the domain's rules (DOMAIN.md).
 
@@ -36,16 +40,17 @@ describe('demo seed', () => {
   let first: Record<string, TableState>;
   let second: Record<string, TableState>;
   let third: Record<string, TableState>;
-  let result: { members: number; collectives: number };
+  let result: { members: number; collectives: number; events: number };
+  const again: number[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase();
     result = await seedDemoData(db.prisma, { now: NOW });
     first = await snapshot(db);
-    await seedDemoData(db.prisma, { now: NOW });
+    again.push((await seedDemoData(db.prisma, { now: NOW })).events);
     second = await snapshot(db);
     // Later, on another day: still nothing new.
-    await seedDemoData(db.prisma, { now: new Date(NOW.getTime() + 3 * DAY) });
+    again.push((await seedDemoData(db.prisma, { now: new Date(NOW.getTime() + 3 * DAY) })).events);
     third = await snapshot(db);
   });
 
@@ -59,7 +64,10 @@ describe('demo seed', () => {
     expect(third).toEqual(first);
     expect(first.Member?.rows).toBe(result.members);
     expect(first.Collective?.rows).toBe(result.collectives);
+    expect(first.EventLog?.rows).toBe(result.events);
+    expect(again).toEqual([0, 0]);
     for (const table of [
+      'EventLog',
       'Membership',
       'Opportunity',
       'Deal',
@@ -385,5 +393,127 @@ describe('demo seed', () => {
     const referrals = await db.prisma.referral.findMany();
     expect(new Set(referrals.map((r) => r.status)).size).toBeGreaterThanOrEqual(4);
     for (const r of referrals) expect(r.fromMemberId).not.toBe(r.toMemberId);
+  });
+  describe('history in the event log', () => {
+    type Row = {
+      position: bigint;
+      type: string;
+      subjectId: string;
+      collectiveId: string | null;
+      actorId: string | null;
+      payload: unknown;
+      createdAt: Date;
+    };
+    let events: Row[];
+    beforeAll(async () => {
+      events = await db.prisma.eventLog.findMany({ orderBy: { position: 'asc' } });
+    });
+
+    it('tells the last weeks of every collective with registered event types, in positions that follow time', async () => {
+      expect(events.length).toBeGreaterThan(50);
+      for (const event of events) {
+        expect(isEventType(event.type), event.type).toBe(true);
+        expect(event.createdAt.getTime(), event.type).toBeLessThan(NOW.getTime());
+        expect(event.createdAt.getTime(), event.type).toBeGreaterThanOrEqual(NOW.getTime() - HISTORY_DAYS * DAY);
+      }
+      // Readers page the log by position, newest first, and a subscription resumes from one: positions run
+      // 1, 2, 3… in the order of the events' times, so "newest first" by position is newest first by date.
+      expect(events.map((event) => event.position)).toEqual(events.map((_, index) => BigInt(index + 1)));
+      for (let i = 1; i < events.length; i++) {
+        expect((events[i] as Row).createdAt.getTime()).toBeGreaterThanOrEqual((events[i - 1] as Row).createdAt.getTime());
+      }
+      // Spread over the weeks, not bunched on one day.
+      const weeks = new Set(events.map((event) => Math.floor((NOW.getTime() - event.createdAt.getTime()) / (7 * DAY))));
+      expect(weeks.size).toBeGreaterThanOrEqual(HISTORY_DAYS / 7 - 1);
+      const collectives = await db.prisma.collective.findMany({ select: { id: true, slug: true } });
+      for (const c of collectives)
+        expect(events.filter((event) => event.collectiveId === c.id).length, c.slug).toBeGreaterThan(0);
+      // Of many kinds: memberships, deals, tender sections, stands, brands, products, sector tools.
+      const families = new Set(events.map((event) => event.type.split('.')[0]));
+      for (const family of [
+        'collective',
+        'membership',
+        'opportunity',
+        'deal',
+        'tenderResponse',
+        'tenderSection',
+        'stand',
+        'brand',
+        'product',
+        'priceReference',
+        'serviceExchange',
+        'referral',
+      ])
+        expect(families, family).toContain(family);
+    });
+
+    it('is about rows that exist: subjects of the registry’s type, collectives, actors and payload IDs', async () => {
+      const tables: Record<string, string> = {
+        TradeShowStand: 'TradeShowStand',
+        BrandUsageRuleVersion: 'BrandUsageRuleVersion',
+        BrandAuthorisedUser: 'BrandAuthorisedUser',
+      };
+      const exists = async (table: string, id: string) =>
+        (await db.sql.query<{ found: number }>(`SELECT count(*)::int AS found FROM "${table}" WHERE id = $1`, [id]))[0]?.found ===
+        1;
+      const problems: string[] = [];
+      for (const event of events) {
+        const [typename, id] = Buffer.from(event.subjectId, 'base64').toString('utf8').split(':');
+        const expected = EVENT_TYPES[event.type as keyof typeof EVENT_TYPES].subject;
+        if (typename !== expected) problems.push(`${event.type}: subject ${typename}, not ${expected}`);
+        else if (!(await exists(tables[typename] ?? typename, id ?? ''))) problems.push(`${event.type}: no ${typename} ${id}`);
+        if (event.collectiveId && !(await exists('Collective', event.collectiveId)))
+          problems.push(`${event.type}: no collective`);
+        if (event.actorId === null || !(await exists('Member', event.actorId)))
+          problems.push(`${event.type}: actor ${event.actorId}`);
+        for (const { path, key, value } of payloadIdFields(payloadWithGlobalIds(event.payload))) {
+          const problem = notGlobalId(key, value);
+          if (problem) problems.push(`${event.type} ${path}: ${problem}`);
+        }
+      }
+      expect([...new Set(problems)]).toEqual([]);
+    });
+
+    it('agrees with the rows: memberships joined, requested and decided, the deal, the response, the closed collective', async () => {
+      const since = new Date(NOW.getTime() - HISTORY_DAYS * DAY);
+      const memberships = await db.prisma.membership.findMany({ where: { joinedAt: { gte: since }, origin: 'JOINED' } });
+      expect(memberships.length).toBeGreaterThan(3);
+      for (const m of memberships) {
+        const joined = events.find(
+          (event) =>
+            event.type === 'membership.joined' &&
+            event.collectiveId === m.collectiveId &&
+            (event.payload as { memberId: string }).memberId === m.memberId,
+        );
+        expect(joined?.createdAt).toEqual(m.joinedAt);
+        expect(joined?.actorId).toBe(m.memberId);
+      }
+      const pending = await db.prisma.membership.findMany({ where: { status: 'PENDING', requestedAt: { gte: since } } });
+      expect(pending.length).toBeGreaterThan(0);
+      for (const m of pending) {
+        const mine = events.filter((event) => event.subjectId === Buffer.from(`Membership:${m.id}`).toString('base64'));
+        expect(mine.map((event) => [event.type, (event.payload as { status: string }).status])).toEqual([
+          ['membership.requested', 'PENDING'],
+        ]);
+      }
+      const deal = await db.prisma.deal.findFirstOrThrow({ where: { status: 'PREPARING' } });
+      const dealEvents = events.filter((event) => event.subjectId === Buffer.from(`Deal:${deal.id}`).toString('base64'));
+      expect(dealEvents.map((event) => event.type)).toEqual(['deal.created', 'deal.statusChanged', 'deal.statusChanged']);
+      expect(dealEvents.at(-1)?.payload).toMatchObject({ from: 'GO', status: 'PREPARING' });
+      expect(dealEvents[0]?.createdAt).toEqual(deal.createdAt);
+      const closed = await db.prisma.collective.findFirstOrThrow({ where: { status: 'CLOSED' } });
+      expect(events.find((event) => event.type === 'collective.closed')).toMatchObject({
+        collectiveId: closed.id,
+        createdAt: closed.closedAt,
+      });
+      const sections = await db.prisma.tenderSection.findMany({ where: { status: { in: ['REVIEW', 'DONE'] } } });
+      for (const section of sections) {
+        const last = events
+          .filter((event) => event.subjectId === Buffer.from(`TenderSection:${section.id}`).toString('base64'))
+          .at(-1);
+        // (The section's own updatedAt moved when the seed wrote its body.)
+        expect(last).toMatchObject({ type: 'tenderSection.statusChanged', payload: { status: section.status } });
+      }
+    });
   });
 });

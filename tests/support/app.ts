@@ -1,6 +1,7 @@
 import { type App, buildApp } from '../../server/src/app.js';
 import { openSession } from '../../server/src/auth/sessions.js';
 import { type Config, GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
+import { seedDemoData } from '../../server/src/seed/demo.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 /**
@@ -34,11 +35,15 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The server wired to a fresh database, without seeding: each suite creates the scenario it needs. */
+/**
+ * The server wired to a fresh database, without seeding: each suite creates the scenario it needs. `demo` seeds
+ * the demo cooperative first, as the server does at start with SEED=true (its event history included).
+ */
 export async function createTestApp(
-  options: { onQuery?: (sql: string) => void; config?: Partial<Config>; clientDist?: string } = {},
+  options: { onQuery?: (sql: string) => void; config?: Partial<Config>; clientDist?: string; demo?: boolean } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(options);
+  if (options.demo) await seedDemoData(db.prisma);
   // Generous limits: a suite that tests a limit sets it through `config`.
   const config = { ...loadConfig({ ...GENEROUS_LIMITS_ENV }), port: 0, seedWhenEmpty: false, ...options.config };
   const app = await buildApp(config, { db, clientDist: options.clientDist });

@@ -38,13 +38,42 @@ export async function recordEvent<T extends EventType>(tx: Prisma.TransactionCli
   // A mutation sent with an idempotency key claims it here, so the claim commits or vanishes with the change.
   await claimInTransaction(tx);
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK})`;
-  await tx.eventLog.create({
-    data: {
-      type: event.type,
-      subjectId: encodeGlobalID(event.subject.typename, event.subject.id),
-      collectiveId: event.collectiveId ?? null,
-      actorId: event.actorId ?? null,
-      payload: (event.payload ?? {}) as Prisma.InputJsonValue,
-    },
-  });
+  await tx.eventLog.create({ data: logRow(event) });
+}
+
+/** The log row of an event (its position and, unless given, its time are the database's). */
+function logRow(event: DomainEvent, createdAt?: Date): Prisma.EventLogCreateManyInput {
+  return {
+    type: event.type,
+    subjectId: encodeGlobalID(event.subject.typename, event.subject.id),
+    collectiveId: event.collectiveId ?? null,
+    actorId: event.actorId ?? null,
+    payload: (event.payload ?? {}) as Prisma.InputJsonValue,
+    ...(createdAt ? { createdAt } : {}),
+  };
+}
+
+/** An event that happened before it is recorded: `at` is when. */
+export type PastEvent<T extends EventType = EventType> = DomainEvent<T> & { at: Date };
+
+/**
+ * Writes a history of past events (the demo seed's) in one statement, in the order of their times, each with its
+ * own `createdAt`. Only into a log that never held an event (none there, never pruned): readers page the log by
+ * position, newest first, so positions must follow time, and events dated before some already in the log would
+ * break that. Returns how many were written (0 when the log is not virgin: writing a history is done once).
+ *
+ * Nothing is announced: a history is no news. A server that starts after it delivers live from past its end.
+ */
+export async function recordHistory(tx: Prisma.TransactionClient, events: readonly PastEvent[]): Promise<number> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK})`;
+  const [held, pruned] = await Promise.all([
+    tx.eventLog.findFirst({ select: { position: true } }),
+    tx.eventLogHorizon.findUnique({ where: { id: 1 }, select: { id: true } }),
+  ]);
+  if (held || pruned || events.length === 0) return 0;
+  // A stable sort: events of the same instant keep the order given (a request before its approval).
+  const ordered = [...events].sort((a, b) => a.at.getTime() - b.at.getTime());
+  // One INSERT of many rows: PostgreSQL draws their positions from the sequence in the order of the rows.
+  const { count } = await tx.eventLog.createMany({ data: ordered.map((event) => logRow(event, event.at)) });
+  return count;
 }

@@ -1,4 +1,5 @@
 import { hashPassword } from '../auth/password.js';
+import { recordHistory } from '../events/record.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type {
   BusinessHorizon,
@@ -13,6 +14,11 @@ import type {
   ServiceExchangeStatus,
 } from '../generated/prisma/enums.js';
 import { seedSectionBodies } from './bodies.js';
+import { demoHistory } from './history.js';
+import type { DemoData } from './rows.js';
+
+export type { DemoData } from './rows.js';
+
 import { PEOPLE } from './people.js';
 import { demoId, emailLocalPart, SeedCalendar, siret, splitByWeights } from './support.js';
 
@@ -27,52 +33,20 @@ export const DEMO_ACCOUNT = { email: 'camille.martin@collectifs.coop', password:
 
 const EMAIL_DOMAIN = 'collectifs.coop';
 
-/** The rows of the demo, per table, in an order that respects foreign keys. */
-export interface DemoData {
-  members: Prisma.MemberCreateManyInput[];
-  opportunities: Prisma.OpportunityCreateManyInput[];
-  opportunityLots: Prisma.OpportunityLotCreateManyInput[];
-  collectives: Prisma.CollectiveCreateManyInput[];
-  memberships: Prisma.MembershipCreateManyInput[];
-  deals: Prisma.DealCreateManyInput[];
-  dealPartners: Prisma.DealPartnerCreateManyInput[];
-  tenderResponses: Prisma.TenderResponseCreateManyInput[];
-  tenderSections: Prisma.TenderSectionCreateManyInput[];
-  stands: Prisma.TradeShowStandCreateManyInput[];
-  standOpeningDays: Prisma.StandOpeningDayCreateManyInput[];
-  standCostLines: Prisma.StandCostLineCreateManyInput[];
-  standParticipants: Prisma.StandParticipantCreateManyInput[];
-  standCostShares: Prisma.StandCostShareCreateManyInput[];
-  standShifts: Prisma.StandShiftCreateManyInput[];
-  standShiftAssignments: Prisma.StandShiftAssignmentCreateManyInput[];
-  brands: Prisma.BrandCreateManyInput[];
-  brandHolders: Prisma.BrandHolderCreateManyInput[];
-  brandUsageRuleVersions: Prisma.BrandUsageRuleVersionCreateManyInput[];
-  brandUsageRuleApprovals: Prisma.BrandUsageRuleApprovalCreateManyInput[];
-  brandAuthorisedUsers: Prisma.BrandAuthorisedUserCreateManyInput[];
-  products: Prisma.ProductCreateManyInput[];
-  productOwners: Prisma.ProductOwnerCreateManyInput[];
-  revenueSplitRules: Prisma.RevenueSplitRuleCreateManyInput[];
-  revenueSplitShares: Prisma.RevenueSplitShareCreateManyInput[];
-  productSales: Prisma.ProductSaleCreateManyInput[];
-  productSaleShares: Prisma.ProductSaleShareCreateManyInput[];
-  priceReferences: Prisma.PriceReferenceCreateManyInput[];
-  supplierRecommendations: Prisma.SupplierRecommendationCreateManyInput[];
-  serviceExchanges: Prisma.ServiceExchangeCreateManyInput[];
-  referrals: Prisma.ReferralCreateManyInput[];
-}
-
 /**
  * Seeds the demo cooperative. Idempotent: identifiers are derived from stable keys and rows are
- * inserted with `skipDuplicates` in one transaction, so a second run leaves the rows as they are.
+ * inserted with `skipDuplicates` in one transaction, so a second run leaves the rows as they are; the history of
+ * the last weeks (`seed/history.ts`) goes into the event log only while the log has never held an event.
+ * Returns how many members and collectives the demo has and how many events this run wrote.
  */
 export async function seedDemoData(
   prisma: PrismaClient,
   options: { now?: Date } = {},
-): Promise<{ members: number; collectives: number }> {
+): Promise<{ members: number; collectives: number; events: number }> {
   // scrypt is deliberately slow: hash once, and give every demo member the same hash.
   const passwordHash = await hashPassword(DEMO_ACCOUNT.password);
-  const data = buildDemoData(options.now ?? new Date(), passwordHash);
+  const now = options.now ?? new Date();
+  const data = buildDemoData(now, passwordHash);
   const skipDuplicates = true;
   await prisma.$transaction([
     prisma.member.createMany({ data: data.members, skipDuplicates }),
@@ -108,7 +82,11 @@ export async function seedDemoData(
     prisma.referral.createMany({ data: data.referrals, skipDuplicates }),
   ]);
   await seedSectionBodies(prisma);
-  return { members: data.members.length, collectives: data.collectives.length };
+  // What happened lately, as the event log tells it, so the activity of every collective, the feed and the
+  // dashboard show a past; written once, into a log that never held anything (see recordHistory).
+  const history = demoHistory(data, now);
+  const events = await prisma.$transaction((tx) => recordHistory(tx, history));
+  return { members: data.members.length, collectives: data.collectives.length, events };
 }
 
 // ───────────────────────────── Collectives ─────────────────────────────
@@ -381,7 +359,8 @@ const COLLECTIVES: readonly CollectiveSpec[] = [
     objective: 'Remporter la consultation pour la refonte du livret d’accueil et des supports adhérents.',
     target: -241,
     opportunity: 'mutuelle-confluence',
-    closed: -150,
+    // Closed once the work was delivered and invoiced, a few weeks ago (its closing is in the demo's history).
+    closed: -34,
     memberships: [founder('marion-robin', -300), requests('camille-martin', -296, -295), requests('thomas-girard', -291, -290)],
   },
   // Long-term business: a brand, a product.
