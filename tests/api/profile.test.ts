@@ -139,6 +139,17 @@ const ACTIVITY = /* GraphQL */ `
     }
   }
 `;
+const NODE_CHANGES = /* GraphQL */ `
+  subscription ($id: ID!, $after: String) {
+    nodeChanges(id: $id, after: $after) { ... on ActivityEvent { type collectiveId payload } }
+  }
+`;
+const MERGED_HISTORY = /* GraphQL */ `
+  query ($subjectId: ID) {
+    activity(subjectId: $subjectId, first: 50) { edges { node { type subjectId collectiveId payload } } }
+  }
+`;
+const DASHBOARD = /* GraphQL */ `{ dashboard { recentActivity { type subjectId payload } } }`;
 const HISTORY = /* GraphQL */ `
   query ($collectiveId: ID!) {
     activity(collectiveId: $collectiveId, first: 5) { livePosition edges { node { type subjectId actor { id } } } }
@@ -152,7 +163,7 @@ describe('Profile change events', () => {
       orderBy: { position: 'asc' },
     });
 
-  it('should record one event per collective the member is active in, with the new values and what changed', async () => {
+  it('should record the change once outside any collective and a copy per collective the member is active in, with the new values and what changed', async () => {
     const me = await person({ firstName: 'Denis', lastName: 'Morel', trade: 'Photo', sectors: ['WRITING'] });
     const animator = await person();
     const first = await makeCollective(t.db.prisma, { animatorId: animator.id, memberIds: [me.id] });
@@ -161,7 +172,9 @@ describe('Profile change events', () => {
     await makeCollective(t.db.prisma, { animatorId: animator.id });
     success(await update(me.token, { trade: 'Photographie', lastName: 'Morel' }));
     const events = await profileEvents(me.id);
-    expect(events.map((event) => event.collectiveId).sort()).toEqual([first.id, second.id].sort());
+    // The change itself first, then its copies for the collectives' activity.
+    expect(events[0]?.collectiveId).toBeNull();
+    expect(events.slice(1).map((event) => event.collectiveId)).toEqual([first.id, second.id].sort());
     expect(events.map((event) => event.collectiveId)).not.toContain(closed.id);
     for (const event of events) {
       expect(event.actorId).toBe(me.id);
@@ -176,7 +189,7 @@ describe('Profile change events', () => {
     }
   });
 
-  it('should record one event outside any collective for a member in none, and none when nothing changed', async () => {
+  it('should record only the change itself, outside any collective, for a member in none, and nothing when nothing changed', async () => {
     const me = await person({ firstName: 'Emma', trade: 'Conseil' });
     success(await update(me.token, { firstName: 'Emma', trade: 'Conseil' }));
     expect(await profileEvents(me.id)).toEqual([]);
@@ -209,5 +222,47 @@ describe('Profile change events', () => {
     });
     const history = (await t.gql(HISTORY, { collectiveId }, animator.token)).data?.activity;
     expect(history.edges[0].node).toEqual({ type: 'member.profileUpdated', subjectId: me.gid, actor: { id: me.gid } });
+  });
+  it('should show one entry per change where collectives merge (history, node changes, dashboard), and one in each collective', async () => {
+    const me = await person({ firstName: 'Gaspard' });
+    const co = await person();
+    const outsider = await person();
+    const first = await makeCollective(t.db.prisma, { animatorId: co.id, memberIds: [me.id] });
+    const second = await makeCollective(t.db.prisma, { animatorId: co.id, memberIds: [me.id] });
+    // Subscribed from the log's position before the changes: whatever the subscriptions' timing, they replay from there.
+    const after = (await t.post('{ __typename }', {}, co.token)).extensions.livePosition;
+    const coClient = wsClient(url, co.token);
+    const myClient = wsClient(url, me.token);
+    clients.push(coClient, myClient);
+    const live = subscribe(coClient, NODE_CHANGES, { id: me.gid, after });
+    const mine = subscribe(myClient, NODE_CHANGES, { id: me.gid, after });
+    success(await update(me.token, { trade: 'Menuiserie' }));
+    success(await update(me.token, { trade: 'Ébénisterie' }));
+    for (const stream of [live, mine]) {
+      const messages = await stream.inbox.waitFor(2);
+      expect(messages.map((message: Json) => [message.nodeChanges.collectiveId, message.nodeChanges.payload.trade])).toEqual([
+        [null, 'Menuiserie'],
+        [null, 'Ébénisterie'],
+      ]);
+    }
+    for (const viewer of [me, co, outsider]) {
+      // The log by subject, and unfiltered: each change once.
+      const bySubject = await t.gql(MERGED_HISTORY, { subjectId: me.gid }, viewer.token);
+      expect(bySubject.data?.activity.edges.map((edge: Json) => edge.node.payload.trade)).toEqual(['Ébénisterie', 'Menuiserie']);
+      const all = await t.gql(MERGED_HISTORY, {}, viewer.token);
+      const changes = all.data?.activity.edges.filter((edge: Json) => edge.node.subjectId === me.gid);
+      expect(changes.map((edge: Json) => edge.node.collectiveId)).toEqual([null, null]);
+      const dashboard = await t.gql(DASHBOARD, {}, viewer.token);
+      const shown = dashboard.data?.dashboard.recentActivity.filter((event: Json) => event.subjectId === me.gid);
+      expect(shown.map((event: Json) => event.payload.trade)).toEqual(['Ébénisterie', 'Menuiserie']);
+    }
+    // Each collective's activity still shows both, to its members.
+    for (const collective of [first, second]) {
+      const history = await t.gql(HISTORY, { collectiveId: gid('Collective', collective.id) }, co.token);
+      const profile = history.data?.activity.edges.filter((edge: Json) => edge.node.type === 'member.profileUpdated');
+      expect(profile).toHaveLength(2);
+    }
+    live.stop();
+    mine.stop();
   });
 });

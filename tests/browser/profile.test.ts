@@ -85,9 +85,14 @@ describe.skipIf(!chromiumAvailable)('my profile', () => {
       ]);
 
       // Keeping the trade and adding one is saved; Camille sees it live in the activity of the collective they share,
-      // and on Aurélie's page.
+      // and on Aurélie's page. Aurélie's own dashboard, open meanwhile, shows it once although it is in the activity
+      // of both her collectives.
       await open(c, '/collectifs/communication-cooperative');
       await c.locator('[data-testid="live-status"][data-state="connected"]').waitFor({ state: 'attached', timeout: 20_000 });
+      const dashboard = await aurelie.context.newPage();
+      errors.push(pageErrors(dashboard));
+      await open(dashboard, '/tableau-de-bord');
+      await dashboard.locator('[data-testid="dashboard-activity"]').waitFor({ timeout: 20_000 });
       const trade = 'Chargée de communication et photographe';
       await profile.locator('[name="sectors"][value="COMMUNICATION"]').check();
       await fill(profile, { trade });
@@ -101,6 +106,12 @@ describe.skipIf(!chromiumAvailable)('my profile', () => {
       await change.waitFor({ timeout: 15_000 });
       expect(await change.textContent()).toContain('Profil mis à jour');
       expect(await change.locator('a').getAttribute('href')).toBe(`/membres/${encodeURIComponent(viewer.id)}`);
+      // One snapshot brings the dashboard's whole list: once the change is there, every entry of it is.
+      const onDashboard = dashboard.locator('[data-testid="dashboard-activity"] [data-event-type="member.profileUpdated"]');
+      await onDashboard.first().waitFor({ timeout: 15_000 });
+      expect(await onDashboard.count()).toBe(1);
+      await screenshot(dashboard, 'profile-edit-dashboard-aurelie');
+      await dashboard.close();
       await open(c, `/membres/${encodeURIComponent(viewer.id)}`);
       expect(await c.locator('main header').textContent()).toContain(trade);
       expect(await c.locator('[data-testid="edit-my-profile"]').count()).toBe(0);

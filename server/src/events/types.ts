@@ -3,7 +3,7 @@
  * `recordEvent` takes its types from here, the web app's French labels are keyed by `EventType` (a missing label
  * fails the client's typecheck) and `tests/client/event-labels.test.ts` checks both sides at run time.
  *
- * This file imports nothing, so the web app can read its types (and its one constant) without pulling server code.
+ * This file imports nothing, so the web app can read its types (and its constants) without pulling server code.
  * Dates in payloads are ISO strings: `YYYY-MM-DD` for days (Europe/Paris), full ISO instants otherwise. Amounts
  * are integer cents, shares integer basis points (10 000 = 100 %). The log stores IDs as the database's own UUIDs
  * (the server's own readers compare them with rows); the API sends every ID field of a payload, at any depth, as a
@@ -144,7 +144,10 @@ interface SupplierRecommendationPayload extends JsonObject {
 export interface EventPayloads {
   'session.revoked': { sessionId: string };
   'member.leftCooperative': { memberId: string; day: Day | null };
-  /** Recorded once per collective the member is active in (so each one's activity shows it), or once outside any. */
+  /**
+   * Recorded once outside any collective (the change, public to members as the directory is) and once more in each
+   * collective the member is active in, so each one's activity shows it (`collectiveCopies` below).
+   */
   'member.profileUpdated': {
     memberId: string;
     firstName: string;
@@ -249,13 +252,20 @@ export type EventType = keyof EventPayloads;
 /** What the registry says of one type: the GraphQL type of its subject (the node `subjectId` names). */
 export interface EventTypeInfo {
   subject: string;
+  /**
+   * One change, several entries: the event is recorded once outside any collective (the change itself) and once
+   * more in each collective it concerns, so that each collective's activity shows it. Views that merge collectives
+   * (the log unfiltered or by subject, the feed, a node's changes, the dashboard) keep the change itself only
+   * (`isCollectiveCopy`), so a viewer sees one entry per change there.
+   */
+  collectiveCopies?: true;
 }
 
 /** Every event type with its subject's type; a type missing here (or here and not in `EventPayloads`) does not compile. */
 export const EVENT_TYPES = {
   'session.revoked': { subject: 'Member' },
   'member.leftCooperative': { subject: 'Member' },
-  'member.profileUpdated': { subject: 'Member' },
+  'member.profileUpdated': { subject: 'Member', collectiveCopies: true },
 
   'collective.proposed': { subject: 'Collective' },
   'collective.updated': { subject: 'Collective' },
@@ -334,6 +344,19 @@ export const EVENT_TYPES = {
 
 /** The subject type an event type names. */
 export type EventSubject<T extends EventType> = (typeof EVENT_TYPES)[T]['subject'];
+
+/** The event types recorded with collective copies (`EventTypeInfo.collectiveCopies`). */
+export const COPIED_TO_COLLECTIVES: readonly EventType[] = (Object.keys(EVENT_TYPES) as EventType[]).filter(
+  (type) => (EVENT_TYPES[type] as EventTypeInfo).collectiveCopies === true,
+);
+
+/**
+ * True for an event that is a collective's copy of a change recorded once outside any collective: its collective's
+ * activity shows it; views that merge collectives leave it out (they show the change itself).
+ */
+export function isCollectiveCopy(event: { type: string; collectiveId: string | null }): boolean {
+  return event.collectiveId !== null && (COPIED_TO_COLLECTIVES as readonly string[]).includes(event.type);
+}
 
 /** True for a string that names a registered event type. */
 export function isEventType(type: string): type is EventType {

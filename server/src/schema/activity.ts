@@ -6,7 +6,8 @@ import type { Context } from '../context.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { LogEvent, StreamMessage } from '../events/bus.js';
 import { payloadWithGlobalIds } from '../events/payload-ids.js';
-import type { Member } from '../generated/prisma/client.js';
+import { COPIED_TO_COLLECTIVES, isCollectiveCopy } from '../events/types.js';
+import type { Member, Prisma } from '../generated/prisma/client.js';
 import { accessChange, type StreamSubject, VIEWER } from '../live/lifecycle.js';
 import { decodeGlobalId, idOf } from './ids.js';
 import { MemberRef } from './members.js';
@@ -215,14 +216,18 @@ builder.subscriptionFields((t) => ({
         context,
         args.after,
         (event) => {
-          if (event.subjectId !== id) return false;
+          // A change recorded with collective copies arrives once: the change itself (events/types.ts).
+          if (event.subjectId !== id || isCollectiveCopy(event)) return false;
           collectiveId ??= event.collectiveId;
           return true;
         },
         async () => {
           if (!(await visibleNode(context, info.schema, id))) throw new NotFoundError('id', 'No such node.');
           // The node's collective, from its own events: only changes there (or to the viewer) are re-checked.
-          const known = await context.prisma.eventLog.findFirst({ where: { subjectId: id }, select: { collectiveId: true } });
+          const known = await context.prisma.eventLog.findFirst({
+            where: { subjectId: id, ...NOT_A_COLLECTIVE_COPY },
+            select: { collectiveId: true },
+          });
           collectiveId = known?.collectiveId ?? null;
           return {
             affectedBy: (event) => event.subjectId === id || accessChange(event, me, collectiveId),
@@ -242,10 +247,18 @@ builder.subscriptionFields((t) => ({
   }),
 }));
 
+/**
+ * The rows of the log a view that merges collectives reads: a change recorded with collective copies once, as the
+ * change itself (events/types.ts, `collectiveCopies`).
+ */
+export const NOT_A_COLLECTIVE_COPY = {
+  NOT: { type: { in: [...COPIED_TO_COLLECTIVES] }, collectiveId: { not: null } },
+} satisfies Prisma.EventLogWhereInput;
+
 /** The events of someone's own feed: what names them (invitee, assignee, reviewer, referral recipient), done by others. */
 export function concerns(memberId: string | undefined): (event: LogEvent) => boolean {
   return (event) => {
-    if (!memberId || event.actorId === memberId) return false;
+    if (!memberId || event.actorId === memberId || isCollectiveCopy(event)) return false;
     const payload = event.payload as Record<string, unknown>;
     return [payload.memberId, payload.assigneeId, payload.reviewerId, payload.toMemberId].includes(memberId);
   };
@@ -298,7 +311,8 @@ async function readHistory(
     const rows = await context.prisma.eventLog.findMany({
       where: {
         position: { gt: lower, lt: upper },
-        ...(filter.collectiveId ? { collectiveId: filter.collectiveId } : {}),
+        // A collective's activity shows its copies of a change; any other view, the change once.
+        ...(filter.collectiveId ? { collectiveId: filter.collectiveId } : NOT_A_COLLECTIVE_COPY),
         ...(filter.subjectId ? { subjectId: filter.subjectId } : {}),
       },
       orderBy: { position: page.backward ? 'asc' : 'desc' },

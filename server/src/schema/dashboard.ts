@@ -3,9 +3,9 @@ import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { LogEvent } from '../events/bus.js';
-import type { EventType } from '../events/types.js';
+import { type EventType, isCollectiveCopy } from '../events/types.js';
 import { VIEWER } from '../live/lifecycle.js';
-import { ActivityEvent } from './activity.js';
+import { ActivityEvent, NOT_A_COLLECTIVE_COPY } from './activity.js';
 import { CollectiveKindEnum, CollectiveStatusEnum } from './enums.js';
 
 /** Bursts of changes within this window give one recomputation, not one per change. */
@@ -126,7 +126,8 @@ async function computeDashboard(context: Context, access: Access, withinDays: nu
       where: { OR: [{ questionsDeadline: { gte: now, lte: until } }, { submissionDeadline: { gte: now, lte: until } }] },
       select: { id: true, title: true, buyer: true, questionsDeadline: true, submissionDeadline: true },
     }),
-    prisma.eventLog.findMany({ orderBy: { position: 'desc' }, take: RECENT * 10 }),
+    // Merged over the viewer's collectives: a change recorded with collective copies shows once.
+    prisma.eventLog.findMany({ where: NOT_A_COLLECTIVE_COPY, orderBy: { position: 'desc' }, take: RECENT * 10 }),
   ]);
   const viewer = access.viewer;
   const listener = { memberId: viewer?.id ?? '', isSupportStaff: access.isSupportStaff };
@@ -203,6 +204,8 @@ function dashboardStream(context: Context, withinDays: number): AsyncIterableIte
       const listener = { memberId: session.member.id, isSupportStaff: context.access.isSupportStaff };
       let scope = await scopeOf(context.access);
       const relevant = (event: LogEvent): boolean => {
+        // A collective's copy of a change adds nothing: the change itself (outside any collective) wakes it.
+        if (isCollectiveCopy(event)) return false;
         const wakes =
           index.mayReceive(listener, event) ||
           (LOSING_ACCESS.has(event.type) &&

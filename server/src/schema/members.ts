@@ -172,7 +172,8 @@ builder.mutationField('updateMyProfile', (t) =>
     type: 'Member',
     description:
       "Changes the signed-in member's own profile: name, trade and sectors (email, contract and associate status are the support staff's records). " +
-      'Records `member.profileUpdated` (when something changed) in each collective you are active in, or outside any. ' +
+      'Records `member.profileUpdated` (when something changed) once outside any collective, seen by every member as the directory is, ' +
+      "and a copy in each collective you are active in for that collective's activity (views that merge collectives show the change once). " +
       'Errors: InputValidationError (empty or too long name, too long trade, a trade twice, more than 5 trades); ' +
       'RuleViolationError SECTOR_OF_A_COLLECTIVE on `input.sectors` when a removed trade is that of a sector collective you are an active member of ' +
       '(DOMAIN.md: a sector collective gathers people of its trade); ForbiddenError when signed out. Text with control characters is refused before this runs.',
@@ -208,15 +209,15 @@ builder.mutationField('updateMyProfile', (t) =>
         );
         if (changed.length === 0) return;
         await tx.member.update({ where: { id: viewer.id }, data: next });
-        // One event per collective the member is active in, so that each one's activity shows it (as membership
-        // events do); a member in none still gets one, outside any collective (member events there are public).
+        // The change once, outside any collective (member events there are public, as the directory is): views
+        // that merge collectives show it once. Then a copy in each collective the member is active in, so each
+        // one's activity shows it, as membership events do (events/types.ts, `collectiveCopies`).
         const memberships = await tx.membership.findMany({
           where: { memberId: viewer.id, status: 'ACTIVE', collective: { status: { not: 'CLOSED' } } },
           select: { collectiveId: true },
           orderBy: { collectiveId: 'asc' },
         });
-        const collectiveIds = memberships.length > 0 ? memberships.map((row) => row.collectiveId) : [null];
-        for (const collectiveId of collectiveIds) {
+        for (const collectiveId of [null, ...memberships.map((row) => row.collectiveId)]) {
           await recordEvent(tx, {
             type: 'member.profileUpdated',
             subject: { typename: 'Member', id: viewer.id },
