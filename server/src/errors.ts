@@ -169,12 +169,62 @@ export class RuleViolationError extends Error {
   }
 }
 
-/** The thing does not exist, or the viewer may not know it exists. */
+/**
+ * The kinds of things an ID names, by GraphQL type name: the English noun the server's own messages use for it
+ * and its French name, which a not-found answer shows (the web app prints it as is).
+ */
+export const KINDS = {
+  Brand: ['brand', 'Marque'],
+  BrandAuthorisedUser: ['authorisation', 'Autorisation d’usage de la marque'],
+  BrandUsageRuleVersion: ['version of the usage rules', 'Version du règlement d’usage'],
+  Collective: ['collective', 'Collectif'],
+  Deal: ['deal', 'Affaire'],
+  DealPartner: ['partner in this deal', 'Partenaire de l’affaire'],
+  Member: ['member', 'Membre'],
+  Membership: ['membership', 'Adhésion au collectif'],
+  Opportunity: ['opportunity', 'Opportunité'],
+  OpportunityLot: ['lot', 'Lot'],
+  PriceReference: ['price reference', 'Prix de référence'],
+  Product: ['product', 'Produit'],
+  ProductSale: ['sale', 'Vente'],
+  Referral: ['referral', 'Prescription'],
+  RevenueSplitRule: ['revenue split', 'Répartition des revenus'],
+  SectionVersion: ['version', 'Version de section'],
+  ServiceExchange: ['service exchange', 'Échange de services'],
+  StandCostLine: ['cost line', 'Ligne de frais'],
+  StandShift: ['shift', 'Créneau'],
+  SupplierRecommendation: ['supplier recommendation', 'Recommandation de fournisseur'],
+  TenderResponse: ['tender response', 'Réponse à l’appel d’offres'],
+  TenderSection: ['section', 'Section de réponse'],
+  TradeShowStand: ['stand', 'Stand de salon'],
+  Resource: ['resource', 'Ressource'],
+  Node: ['node', 'Élément'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+export type Kind = keyof typeof KINDS;
+
+/**
+ * The French sentence for "no `kind` by this ID that you may see": `kind` is a GraphQL type name (`TenderSection`)
+ * or the English noun of one (`section`); anything else gives a generic sentence.
+ */
+export function notFoundMessage(kind: string | null | undefined): string {
+  if (!kind) return 'Introuvable.';
+  const entry = Object.hasOwn(KINDS, kind)
+    ? KINDS[kind as Kind]
+    : Object.values(KINDS).find(([noun]) => noun === kind.toLowerCase());
+  return entry ? `${entry[1]} introuvable.` : 'Introuvable.';
+}
+
+/**
+ * The thing does not exist, or the viewer may not know it exists. `kind` names what was looked for (a GraphQL type
+ * name or its English noun, see `KINDS`); the message is French and names it (`Section de réponse introuvable.`).
+ */
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
   constructor(
     readonly field: string | null,
-    message = 'Not found.',
+    readonly kind: string | null = null,
+    message = notFoundMessage(kind),
   ) {
     super(message);
   }

@@ -6,24 +6,36 @@ import {
   type GraphQLField,
   type GraphQLInputType,
   getNamedType,
+  isAbstractType,
   isEnumType,
   isInputObjectType,
   isListType,
   isNonNullType,
   isScalarType,
 } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { codes } from '../support/abuse.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
-import { makeMember } from '../support/scenario.js';
+import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
 let t: TestApp;
 let token: string;
+/** Global IDs of things that exist and the viewer may see: one of each of two types, to pass where the other is expected. */
+let existing: { collective: string; member: string };
 
 beforeAll(async () => {
   t = await createTestApp();
-  token = await t.tokenFor((await makeMember(t.db.prisma)).id);
+  const viewer = await makeMember(t.db.prisma);
+  token = await t.tokenFor(viewer.id);
+  const collective = await makeCollective(t.db.prisma, { animatorId: viewer.id });
+  existing = { collective: gid('Collective', collective.id), member: gid('Member', viewer.id) };
 }, 300_000);
+
+// A fresh signed-in member for each case: `signOut` and `leaveCooperative`, walked below, end the viewer's session,
+// and every later case would otherwise be answered UNAUTHENTICATED without judging its IDs.
+beforeEach(async () => {
+  token = await t.tokenFor((await makeMember(t.db.prisma)).id);
+});
 
 afterAll(async () => {
   await t?.close();
@@ -108,7 +120,12 @@ function operationFor(kind: 'query' | 'mutation' | 'subscription', field: GraphQ
   const args = field.args.filter((arg: GraphQLArgument) => isNonNullType(arg.type) || holdsId(arg.type));
   const declared = args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
   const passed = args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
-  const selection = isScalarType(getNamedType(field.type)) || isEnumType(getNamedType(field.type)) ? '' : ' { __typename }';
+  const named = getNamedType(field.type);
+  // A typed error's message is read too: a refusal is in French and names what was expected.
+  const errorMember =
+    isAbstractType(named) && SCHEMA.getPossibleTypes(named).some((type) => type.getInterfaces().some((i) => i.name === 'Error'));
+  const selection =
+    isScalarType(named) || isEnumType(named) ? '' : errorMember ? ' { __typename ... on Error { message } }' : ' { __typename }';
   return {
     query: `${kind}${declared ? `(${declared})` : ''} { ${field.name}${passed ? `(${passed})` : ''}${selection} }`,
     variables: Object.fromEntries(args.map((arg) => [arg.name, valueFor(arg.type, id)])),
@@ -159,8 +176,12 @@ async function firstOverSse(query: string, variables: Record<string, unknown>): 
   }
 }
 
-/** Codes that are not a typed answer: an unexpected error (masked) or an error without a code. */
-const untyped = (result: Json) => codes(result).filter((code) => code === 'INTERNAL_SERVER_ERROR' || code === 'undefined');
+/**
+ * Codes that are not a typed answer: an unexpected error (masked) or an error without a code; and UNAUTHENTICATED,
+ * which would mean the case never reached the IDs (every case runs signed in).
+ */
+const untyped = (result: Json) =>
+  codes(result).filter((code) => code === 'INTERNAL_SERVER_ERROR' || code === 'undefined' || code === 'UNAUTHENTICATED');
 
 describe('Every ID argument', () => {
   it.each([...rootFields('query'), ...rootFields('mutation')])(
@@ -186,6 +207,67 @@ describe('Every ID argument', () => {
         expect(untyped(first), `${query} ${JSON.stringify(variables)} → ${JSON.stringify(first)}`).toEqual([]);
         expect((first as { errors?: unknown[] }).errors?.length ?? 0, JSON.stringify(first)).toBeGreaterThan(0);
       }
+    },
+  );
+});
+
+/** Every message of a not-found refusal in an answer: top-level `NOT_FOUND` errors and `NotFoundError` payloads. */
+function notFoundMessages(result: Json): string[] {
+  const messages: string[] = [];
+  for (const error of result?.errors ?? []) if (error.extensions?.code === 'NOT_FOUND') messages.push(error.message);
+  const walk = (value: Json) => {
+    if (!value || typeof value !== 'object') return;
+    if (value.__typename === 'NotFoundError') messages.push(value.message);
+    for (const child of Object.values(value)) walk(child);
+  };
+  walk(result?.data);
+  return messages;
+}
+
+/** Messages of refusals that are not in French or leak the server's wording (`No such tendersection.`). */
+const english = (result: Json) =>
+  [...(result?.errors ?? []).map((error: Json) => String(error.message)), ...notFoundMessages(result)].filter((message) =>
+    /No such|is not of type|Not found/i.test(message),
+  );
+
+describe('Every ID argument given an existing thing of another type', () => {
+  // A Collective's ID where a member, a section… is expected, and a Member's where a collective is: at least one
+  // of the two is of the wrong type for every argument (`node` takes both and answers them).
+  it.each([...rootFields('query'), ...rootFields('mutation')])(
+    'should answer %s with a typed refusal in French naming the expected kind',
+    async (_name, field) => {
+      const kind = SCHEMA.getQueryType()?.getFields()[field.name] === field ? 'query' : 'mutation';
+      for (const id of [existing.collective, existing.member]) {
+        const { query, variables } = operationFor(kind, field, id);
+        const result = await t.gql(query, variables, token);
+        const context = `${query} ${JSON.stringify(variables)} → ${JSON.stringify(result)}`;
+        expect(untyped(result), context).toEqual([]);
+        expect(english(result), context).toEqual([]);
+        for (const message of notFoundMessages(result)) expect(message, context).toMatch(/^[A-ZÉ][^.]* introuvable\.$/);
+      }
+    },
+  );
+
+  it('should refuse a Collective passed as a section with NOT_FOUND « Section de réponse introuvable. »', async () => {
+    // The attacker's example: it answered `No such tendersection.`.
+    const first = await firstOverSse('subscription($id: ID!) { sectionSync(sectionId: $id) { __typename } }', {
+      id: existing.collective,
+    });
+    expect(first).toMatchObject({ errors: [{ message: 'Section de réponse introuvable.', extensions: { code: 'NOT_FOUND' } }] });
+  });
+
+  // A Member's ID: no subscription but `nodeChanges` (which follows any node, a member included) takes one, and a
+  // stream of the right type would stay open, silent.
+  it.each(rootFields('subscription').filter(([name]) => name !== 'nodeChanges'))(
+    'should answer the subscription %s with a typed refusal in French',
+    async (_name, field) => {
+      const { query, variables } = operationFor('subscription', field, existing.member);
+      const first = await firstOverSse(query, variables);
+      const context = `${query} ${JSON.stringify(variables)} → ${JSON.stringify(first)}`;
+      expect(first, context).not.toBe('complete');
+      expect(untyped(first), context).toEqual([]);
+      expect(english(first), context).toEqual([]);
+      for (const message of notFoundMessages(first)) expect(message, context).toMatch(/^[A-ZÉ][^.]* introuvable\.$/);
     },
   );
 });

@@ -378,7 +378,7 @@ export class SectionDocuments {
       where: { id: sectionId },
       select: { responseId: true, response: { select: { dealId: true } } },
     });
-    if (!section) throw new NotFoundError('input.sectionId', 'No such section.');
+    if (!section) throw new NotFoundError('input.sectionId', 'TenderSection');
     // Registered as open before reading, so an update published meanwhile is applied too (twice is harmless).
     const rows = await readStoredRows(this.prisma, sectionId);
     const { doc } = buildDocument(sectionId, rows);
@@ -453,7 +453,7 @@ export class SectionDocuments {
         const pending = new PendingStructs();
         let batchBytes = 0;
         const outcomes: Outcome[] = batch.map((push) => {
-          const refused = loaded ? this.#refusal(push.pusher, loaded) : new NotFoundError('input.sectionId', 'No such section.');
+          const refused = loaded ? this.#refusal(push.pusher, loaded) : new NotFoundError('input.sectionId', 'TenderSection');
           if (refused) return { push, verdict: refused };
           // Before judging: a judged update is counted in `pending`, which later pushes of the batch may build on.
           if (this.#tooLarge(document, batchBytes, push.update))
@@ -576,7 +576,7 @@ export class SectionDocuments {
     const access = actor
       ? sectionAccessOf(actor, loaded)
       : { rights: 'change', section: loaded.section, submitted: isSubmitted(loaded.response) };
-    if (access.rights === 'none') return new NotFoundError('input.sectionId', 'No such section.');
+    if (access.rights === 'none') return new NotFoundError('input.sectionId', 'TenderSection');
     if (access.rights !== 'change')
       return new ForbiddenError('Only the collective’s active members and the deal’s partners edit this section.');
     if (access.submitted) return new RuleViolationError('input.sectionId', 'SUBMITTED_READ_ONLY');

@@ -124,7 +124,7 @@ export async function holdCollective(tx: Tx, collectiveId: string): Promise<void
 export async function lockBrand(tx: Tx, brandId: string, field: string) {
   await tx.$queryRaw`SELECT id FROM "Brand" WHERE id = ${brandId}::uuid FOR UPDATE`;
   const brand = await tx.brand.findUnique({ where: { id: brandId } });
-  if (!brand) throw new NotFoundError(field, 'No such brand.');
+  if (!brand) throw new NotFoundError(field, 'Brand');
   return brand;
 }
 

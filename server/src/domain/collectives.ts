@@ -92,7 +92,7 @@ export function slugOfName(name: string, field: string): string {
 export async function lockCollective(tx: Tx, id: string, field = 'collectiveId') {
   await tx.$queryRaw`SELECT id FROM "Collective" WHERE id = ${id}::uuid FOR UPDATE`;
   const collective = await tx.collective.findUnique({ where: { id } });
-  if (!collective) throw new NotFoundError(field, 'No such collective.');
+  if (!collective) throw new NotFoundError(field, 'Collective');
   return collective;
 }
 

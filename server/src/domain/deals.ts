@@ -174,8 +174,7 @@ async function draftsOf(tx: Tx, partners: readonly PartnerInput[], field: (index
     : [];
   const situations = new Map(members.map((member) => [member.id, member.situation]));
   return partners.map((partner, index) => {
-    if (partner.memberId && !situations.has(partner.memberId))
-      throw new NotFoundError(`${field(index)}.memberId`, 'No such member.');
+    if (partner.memberId && !situations.has(partner.memberId)) throw new NotFoundError(`${field(index)}.memberId`, 'Member');
     const siret = blankToNull(partner.siret);
     return {
       memberId: partner.memberId ?? null,
@@ -241,7 +240,7 @@ async function lockDeal(tx: Tx, context: Context, dealId: string, field: string)
     where: { id: dealId, AND: [dealVisibleWhere(context)] },
     include: { opportunity: true, partners: ACTIVE_PARTNERS },
   });
-  if (!deal) throw new NotFoundError(field, 'No such deal.');
+  if (!deal) throw new NotFoundError(field, 'Deal');
   if (!context.access.changesResourcesOf(deal.collectiveId)) {
     throw new ForbiddenError('Only the active members of its collective change this deal.');
   }
@@ -250,7 +249,7 @@ async function lockDeal(tx: Tx, context: Context, dealId: string, field: string)
 
 async function checkLot(tx: Tx, lotId: string, opportunityId: string, field: string): Promise<void> {
   const lot = await tx.opportunityLot.findUnique({ where: { id: lotId }, select: { opportunityId: true } });
-  if (!lot) throw new NotFoundError(field, 'No such lot.');
+  if (!lot) throw new NotFoundError(field, 'OpportunityLot');
   if (lot.opportunityId !== opportunityId) throw new RuleViolationError(field, 'DEAL_LOT_OF_OTHER_OPPORTUNITY');
 }
 
@@ -283,11 +282,11 @@ export async function createDeal(tx: Tx, context: Context, input: CreateDealInpu
   const viewer = viewerOf(context);
   requireChangeable(context, input.collectiveId, 'input.collectiveId', 'collective');
   const collective = await tx.collective.findUnique({ where: { id: input.collectiveId } });
-  if (!collective) throw new NotFoundError('input.collectiveId', 'No such collective.');
+  if (!collective) throw new NotFoundError('input.collectiveId', 'Collective');
   if (collective.kind !== 'BUSINESS') throw new RuleViolationError('input.collectiveId', 'DEAL_NEEDS_BUSINESS_COLLECTIVE');
   if (collective.status === 'CLOSED') throw new RuleViolationError('input.collectiveId', 'COLLECTIVE_CLOSED');
   const opportunity = await tx.opportunity.findUnique({ where: { id: input.opportunityId }, select: { id: true } });
-  if (!opportunity) throw new NotFoundError('input.opportunityId', 'No such opportunity.');
+  if (!opportunity) throw new NotFoundError('input.opportunityId', 'Opportunity');
   if (input.lotId) await checkLot(tx, input.lotId, opportunity.id, 'input.lotId');
   const drafts = await draftsOf(tx, input.partners, (index) => `input.partners[${index}]`);
   renamed(
@@ -503,7 +502,7 @@ export async function substituteDealPartner(
   if (index < 0) {
     const substituted = await tx.dealPartner.findFirst({ where: { id: input.partnerId, dealId: deal.id } });
     if (substituted) throw new RuleViolationError('input.partnerId', 'DEAL_PARTNER_SUBSTITUTED');
-    throw new NotFoundError('input.partnerId', 'No such partner in this deal.');
+    throw new NotFoundError('input.partnerId', 'DealPartner');
   }
   const replaced = deal.partners[index] as (typeof deal.partners)[number];
   const [fresh] = await draftsOf(
@@ -628,7 +627,7 @@ function opportunityPayload(opportunity: Opportunity, lots: readonly LotInput[] 
 async function bringerOf(tx: Tx, memberId: string | null) {
   if (!memberId) return null;
   const member = await tx.member.findUnique({ where: { id: memberId }, select: { kind: true, situation: true } });
-  if (!member) throw new NotFoundError('input.broughtById', 'No such member.');
+  if (!member) throw new NotFoundError('input.broughtById', 'Member');
   return member;
 }
 
@@ -689,7 +688,7 @@ export async function updateOpportunity(tx: Tx, context: Context, id: string, in
     where: { id },
     include: { lots: { include: { _count: { select: { deals: true } } } } },
   });
-  if (!current) throw new NotFoundError('input.id', 'No such opportunity.');
+  if (!current) throw new NotFoundError('input.id', 'Opportunity');
   if (!context.access.isSupportStaff && current.broughtById !== viewer.id) {
     throw new ForbiddenError('Only the member who brought this opportunity and the support staff change it.');
   }

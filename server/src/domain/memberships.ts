@@ -52,10 +52,10 @@ async function requireLeader(
 /** Loads a membership the actor may see (a business collective's only for insiders), or throws not-found. */
 async function visibleMembership(tx: Tx, actor: Actor, membershipId: string, field: string) {
   const membership = await tx.membership.findUnique({ where: { id: membershipId }, include: { collective: true } });
-  if (!membership) throw new NotFoundError(field, 'No such membership.');
+  if (!membership) throw new NotFoundError(field, 'Membership');
   if (membership.collective.kind === 'BUSINESS' && !actor.isSupportStaff && membership.memberId !== actor.member.id) {
     const insider = await currentMembership(tx, membership.collectiveId, actor.member.id);
-    if (insider?.status !== 'ACTIVE') throw new NotFoundError(field, 'No such membership.');
+    if (insider?.status !== 'ACTIVE') throw new NotFoundError(field, 'Membership');
   }
   return membership;
 }
@@ -135,7 +135,7 @@ export async function invite(tx: Tx, actor: Actor, collectiveId: string, memberI
   await requireLeader(tx, actor, collective.id);
   if (collective.status === 'CLOSED') throw new RuleViolationError('collectiveId', 'COLLECTIVE_CLOSED');
   const invitee = await tx.member.findUnique({ where: { id: memberId } });
-  if (!invitee) throw new NotFoundError('memberId', 'No such member.');
+  if (!invitee) throw new NotFoundError('memberId', 'Member');
   if (invitee.situation !== 'ACTIVE') throw new RuleViolationError('memberId', 'MEMBER_NOT_ACTIVE');
   const existing = await currentMembership(tx, collective.id, invitee.id);
   if (existing?.status === 'ACTIVE') throw new RuleViolationError('memberId', 'ALREADY_MEMBER');
@@ -246,7 +246,7 @@ export async function leaveCooperative(tx: Tx, actor: Actor, memberId: string, n
     throw new ForbiddenError('Only the support staff record a departure from the cooperative.');
   await tx.$queryRaw`SELECT id FROM "Member" WHERE id = ${memberId}::uuid FOR UPDATE`;
   const member = await tx.member.findUnique({ where: { id: memberId } });
-  if (!member) throw new NotFoundError('memberId', 'No such member.');
+  if (!member) throw new NotFoundError('memberId', 'Member');
   if (member.situation === 'LEFT') throw new RuleViolationError('memberId', 'ALREADY_LEFT_COOPERATIVE');
   const animated = await tx.membership.findMany({
     where: { memberId, status: 'ACTIVE', role: 'ANIMATOR' },

@@ -135,6 +135,6 @@ export async function revenueByMember(
 export async function lockProduct(tx: Tx, productId: string, field: string) {
   await tx.$queryRaw`SELECT id FROM "Product" WHERE id = ${productId}::uuid FOR UPDATE`;
   const product = await tx.product.findUnique({ where: { id: productId } });
-  if (!product) throw new NotFoundError(field, 'No such product.');
+  if (!product) throw new NotFoundError(field, 'Product');
   return product;
 }

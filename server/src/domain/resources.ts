@@ -21,5 +21,5 @@ export function requireChangeable(context: Context, collectiveId: string, field:
   if (context.access.changesResourcesOf(collectiveId)) return;
   if (context.access.readsResourcesOf(collectiveId))
     throw new ForbiddenError(`Only the active members of its collective change this ${what}.`);
-  throw new NotFoundError(field, `No such ${what}.`);
+  throw new NotFoundError(field, what);
 }

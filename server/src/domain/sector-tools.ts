@@ -36,7 +36,7 @@ async function sectorCollectiveForChange(tx: Tx, context: Context, collectiveId:
   const collective = options.lock
     ? await lockCollective(tx, collectiveId, field)
     : await tx.collective.findUnique({ where: { id: collectiveId } });
-  if (!collective) throw new NotFoundError(field, 'No such collective.');
+  if (!collective) throw new NotFoundError(field, 'Collective');
   requireChangeable(context, collective.id, field, 'collective');
   if (collective.kind !== 'SECTOR') throw new RuleViolationError(field, 'NOT_A_SECTOR_COLLECTIVE');
   return collective;
@@ -129,7 +129,7 @@ function priceEvent(tx: Tx, type: EventTypeOf<'priceReference'>, reference: Pric
 async function priceReferenceForChange(tx: Tx, context: Context, id: string) {
   await lockRow.priceReference(tx, id);
   const reference = await tx.priceReference.findFirst({ where: { id, ...readableCollectivesWhere(context) } });
-  if (!reference) throw new NotFoundError('input.id', 'No such price reference.');
+  if (!reference) throw new NotFoundError('input.id', 'PriceReference');
   requireChangeable(context, reference.collectiveId, 'input.id', 'price reference');
   return reference;
 }
@@ -311,7 +311,7 @@ export async function updateSupplierRecommendation(
 ) {
   const viewer = viewerOf(context);
   const found = await tx.supplierRecommendation.findFirst({ where: { id, ...readableCollectivesWhere(context) } });
-  if (!found) throw new NotFoundError('input.id', 'No such supplier recommendation.');
+  if (!found) throw new NotFoundError('input.id', 'SupplierRecommendation');
   requireChangeable(context, found.collectiveId, 'input.id', 'supplier recommendation');
   if (found.recommendedById !== viewer.id) throw new ForbiddenError('Only its author changes a recommendation.');
   await lockCollective(tx, found.collectiveId);
@@ -449,7 +449,7 @@ export async function changeService(tx: Tx, context: Context, id: string, action
   const viewer = viewerOf(context);
   await lockRow.serviceExchange(tx, id);
   const current = await tx.serviceExchange.findFirst({ where: { id, ...readableCollectivesWhere(context) } });
-  if (!current) throw new NotFoundError('input.id', 'No such service exchange.');
+  if (!current) throw new NotFoundError('input.id', 'ServiceExchange');
   requireChangeable(context, current.collectiveId, 'input.id', 'service exchange');
   const status = nextServiceStatus(current, action, viewer.id);
   const exchange = await tx.serviceExchange.update({
@@ -547,7 +547,7 @@ export async function createReferral(tx: Tx, context: Context, input: CreateRefe
   const collective = input.collectiveId ? await sectorCollectiveForChange(tx, context, input.collectiveId) : null;
   if (input.toMemberId === viewer.id) throw new RuleViolationError('input.toMemberId', 'REFERRAL_TO_SELF');
   const recipient = await tx.member.findUnique({ where: { id: input.toMemberId } });
-  if (!recipient) throw new NotFoundError('input.toMemberId', 'No such member.');
+  if (!recipient) throw new NotFoundError('input.toMemberId', 'Member');
   if (recipient.situation !== 'ACTIVE') throw new RuleViolationError('input.toMemberId', 'MEMBER_NOT_ACTIVE');
   if (collective) {
     const membership = await tx.membership.findFirst({
@@ -580,7 +580,7 @@ export async function changeReferralStatus(
   const viewer = viewerOf(context);
   await lockRow.referral(tx, id);
   const current = await tx.referral.findFirst({ where: { id, ...visibleReferralsWhere(context) } });
-  if (!current) throw new NotFoundError('input.id', 'No such referral.');
+  if (!current) throw new NotFoundError('input.id', 'Referral');
   if (current.toMemberId !== viewer.id) throw new ForbiddenError('Only the member the client was referred to moves it on.');
   const next = nextReferral(current, to, amountCents);
   const referral = await tx.referral.update({ where: { id: current.id }, data: next });

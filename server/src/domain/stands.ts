@@ -198,7 +198,7 @@ export async function lockStand(tx: Tx, id: string) {
 export async function lockMember(tx: Tx, id: string, field: string) {
   await tx.$queryRaw`SELECT id FROM "Member" WHERE id = ${id}::uuid FOR UPDATE`;
   const member = await tx.member.findUnique({ where: { id } });
-  if (!member) throw new NotFoundError(field, 'No such member.');
+  if (!member) throw new NotFoundError(field, 'Member');
   return member;
 }
 

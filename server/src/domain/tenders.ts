@@ -155,14 +155,14 @@ function requireRights(rights: Rights, field: string, what: string): void {
   if (rights === 'change') return;
   if (rights === 'read')
     throw new ForbiddenError(`Only the collective's active members and the deal's partners change this ${what}.`);
-  throw new NotFoundError(field, `No such ${what}.`);
+  throw new NotFoundError(field, what);
 }
 
 /** Locks a response's row for the transaction (section order and status checks run one at a time) and loads what its rules need. */
 async function lockResponse(tx: Tx, responseId: string, field: string): Promise<LoadedResponse> {
   await tx.$queryRaw`SELECT id FROM "TenderResponse" WHERE id = ${responseId}::uuid FOR UPDATE`;
   const response = await tx.tenderResponse.findUnique({ where: { id: responseId }, include: RESPONSE_CONTEXT });
-  if (!response) throw new NotFoundError(field, 'No such tender response.');
+  if (!response) throw new NotFoundError(field, 'TenderResponse');
   return response;
 }
 
@@ -177,10 +177,10 @@ async function changeableResponse(tx: Tx, actor: Actor, responseId: string, fiel
 /** A section the actor may see and change, with its locked, not yet submitted response. */
 async function changeableSection(tx: Tx, actor: Actor, sectionId: string, field: string) {
   const found = await tx.tenderSection.findUnique({ where: { id: sectionId }, select: { responseId: true } });
-  if (!found) throw new NotFoundError(field, 'No such section.');
+  if (!found) throw new NotFoundError(field, 'TenderSection');
   const response = await lockResponse(tx, found.responseId, field);
   const section = await tx.tenderSection.findUnique({ where: { id: sectionId } });
-  if (!section) throw new NotFoundError(field, 'No such section.');
+  if (!section) throw new NotFoundError(field, 'TenderSection');
   requireRights(rightsOnSection(actor, response, section), field, 'section');
   if (isSubmitted(response)) throw new RuleViolationError(field, 'SUBMITTED_READ_ONLY');
   return { response, section };
@@ -259,7 +259,7 @@ export async function createResponse(tx: Tx, actor: Actor, input: CreateResponse
         tenderResponse: { select: { id: true } },
       },
     });
-    if (!deal) throw new NotFoundError('input.dealId', 'No such deal.');
+    if (!deal) throw new NotFoundError('input.dealId', 'Deal');
     const partner = deal.partners.some((p) => p.memberId === actor.member.id);
     const insider = actor.insiderOf.has(deal.collectiveId);
     requireRights(
@@ -282,7 +282,7 @@ export async function createResponse(tx: Tx, actor: Actor, input: CreateResponse
     const insider = actor.member.situation === 'ACTIVE' && actor.insiderOf.has(input.collectiveId);
     requireRights(insider ? 'change' : actor.isSupportStaff ? 'read' : 'none', 'input.collectiveId', 'collective');
     const opportunity = await tx.opportunity.findUnique({ where: { id: input.opportunityId } });
-    if (!opportunity) throw new NotFoundError('input.opportunityId', 'No such opportunity.');
+    if (!opportunity) throw new NotFoundError('input.opportunityId', 'Opportunity');
     if (opportunity.kind !== 'CALL_FOR_PROJECTS') throw new RuleViolationError('input.opportunityId', 'NOT_A_CALL_FOR_PROJECTS');
     target = {
       collectiveId: input.collectiveId,

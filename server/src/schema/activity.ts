@@ -179,7 +179,7 @@ builder.subscriptionFields((t) => ({
           // (who receives that deal's events only).
           const mayFollow = async (access: Access) => {
             const found = await context.prisma.collective.findUnique({ where: { id: collectiveId }, select: { id: true } });
-            if (!found) throw new NotFoundError('collectiveId', 'No such collective.');
+            if (!found) throw new NotFoundError('collectiveId', 'Collective');
             if (await access.canSeeInternalsOf(collectiveId)) return true;
             const partner = await context.prisma.dealPartner.findFirst({
               where: { memberId: me, status: 'ACTIVE', deal: { collectiveId } },
@@ -222,7 +222,7 @@ builder.subscriptionFields((t) => ({
           return true;
         },
         async () => {
-          if (!(await visibleNode(context, info.schema, id))) throw new NotFoundError('id', 'No such node.');
+          if (!(await visibleNode(context, info.schema, id))) throw new NotFoundError('id', 'Node');
           // The node's collective, from its own events: only changes there (or to the viewer) are re-checked.
           const known = await context.prisma.eventLog.findFirst({
             where: { subjectId: id, ...NOT_A_COLLECTIVE_COPY },

@@ -293,7 +293,7 @@ function holdersOf(holders: readonly HolderInput[], field = 'input.holders') {
 async function changeableBrand(tx: Tx, context: Context, globalId: { typename: string; id: string }, field: string) {
   const id = idOf(globalId, 'Brand', field);
   const found = await tx.brand.findUnique({ where: { id }, select: { collectiveId: true } });
-  if (!found) throw new NotFoundError(field, 'No such brand.');
+  if (!found) throw new NotFoundError(field, 'Brand');
   requireChangeable(context, found.collectiveId, field, 'brand');
   return lockBrand(tx, id, field);
 }
@@ -305,7 +305,7 @@ async function changeableVersion(tx: Tx, context: Context, globalId: { typename:
     where: { id },
     select: { brand: { select: { id: true, collectiveId: true } } },
   });
-  if (!found) throw new NotFoundError(field, 'No such version of the usage rules.');
+  if (!found) throw new NotFoundError(field, 'BrandUsageRuleVersion');
   requireChangeable(context, found.brand.collectiveId, field, 'brand');
   const brand = await lockBrand(tx, found.brand.id, field);
   return { brand, version: await tx.brandUsageRuleVersion.findUniqueOrThrow({ where: { id } }) };
@@ -370,7 +370,7 @@ builder.mutationFields((t) => ({
         requireChangeable(context, collectiveId, 'input.collectiveId', 'collective');
         await holdCollective(tx, collectiveId);
         const collective = await tx.collective.findUnique({ where: { id: collectiveId } });
-        if (!collective) throw new NotFoundError('input.collectiveId', 'No such collective.');
+        if (!collective) throw new NotFoundError('input.collectiveId', 'Collective');
         if (collective.kind !== 'BUSINESS' || collective.horizon !== 'LONG_TERM')
           throw new RuleViolationError('input.collectiveId', 'LONG_TERM_BUSINESS_ONLY');
         const filing = checkFiling(
@@ -637,7 +637,7 @@ builder.mutationFields((t) => ({
       const id = await context.prisma.$transaction(async (tx) => {
         const brand = await changeableBrand(tx, context, input.brandId, 'input.brandId');
         const member = await tx.member.findUnique({ where: { id: idOf(input.memberId, 'Member', 'input.memberId') } });
-        if (!member) throw new NotFoundError('input.memberId', 'No such member.');
+        if (!member) throw new NotFoundError('input.memberId', 'Member');
         if (member.situation !== 'ACTIVE') throw new RuleViolationError('input.memberId', 'MEMBER_NOT_ACTIVE');
         if (await tx.brandAuthorisedUser.count({ where: { brandId: brand.id, memberId: member.id, revokedAt: null } }))
           throw new RuleViolationError('input.memberId', 'BRAND_USE_ALREADY_GRANTED');
@@ -680,7 +680,7 @@ builder.mutationFields((t) => ({
           where: { id: authorisationId },
           select: { brand: { select: { id: true, collectiveId: true } } },
         });
-        if (!found) throw new NotFoundError('input.authorisationId', 'No such authorisation.');
+        if (!found) throw new NotFoundError('input.authorisationId', 'BrandAuthorisedUser');
         requireChangeable(context, found.brand.collectiveId, 'input.authorisationId', 'brand');
         const brand = await lockBrand(tx, found.brand.id, 'input.authorisationId');
         const authorisation = await tx.brandAuthorisedUser.findUniqueOrThrow({ where: { id: authorisationId } });

@@ -22,7 +22,7 @@ const MERGE_BEYOND = 256;
 /** The section if the viewer may at least read it; otherwise it does not exist for them. */
 async function readableSection(context: Context, sectionId: string, field: string) {
   const access = await tenders.sectionBodyAccess(context.prisma, actorOf(context), sectionId);
-  if (!access || access.rights === 'none') throw new NotFoundError(field, 'No such section.');
+  if (!access || access.rights === 'none') throw new NotFoundError(field, 'TenderSection');
   return access;
 }
 
@@ -77,7 +77,7 @@ async function sectionSubject(context: Context, sectionId: string): Promise<Stre
     where: { id: section.responseId },
     select: { collectiveId: true, dealId: true },
   });
-  if (!response) throw new NotFoundError('sectionId', 'No such section.');
+  if (!response) throw new NotFoundError('sectionId', 'TenderSection');
   const me = actorOf(context).member.id;
   const sectionGid = encodeGlobalID('TenderSection', sectionId);
   const dealGid = response.dealId ? encodeGlobalID('Deal', response.dealId) : null;

@@ -189,7 +189,7 @@ builder.mutationField('createCollective', (t) =>
         if (animatorId !== viewer.id && !context.access.isSupportStaff)
           throw new ForbiddenError('Only the support staff may name another animator.');
         const animator = await tx.member.findUnique({ where: { id: animatorId } });
-        if (!animator) throw new NotFoundError('input.animatorId', 'No such member.');
+        if (!animator) throw new NotFoundError('input.animatorId', 'Member');
         const shape = {
           kind: input.kind,
           horizon: input.horizon ?? null,
@@ -204,7 +204,7 @@ builder.mutationField('createCollective', (t) =>
         if (await tx.collective.findUnique({ where: { slug } })) throw new RuleViolationError('input.name', 'NAME_TAKEN');
         const opportunityId = input.opportunityId ? idOf(input.opportunityId, 'Opportunity', 'input.opportunityId') : null;
         if (opportunityId && !(await tx.opportunity.findUnique({ where: { id: opportunityId } }))) {
-          throw new NotFoundError('input.opportunityId', 'No such opportunity.');
+          throw new NotFoundError('input.opportunityId', 'Opportunity');
         }
         const collective = await tx.collective.create({
           data: {

@@ -69,7 +69,7 @@ function inInput<T>(work: () => Promise<T>): Promise<T> {
     ) {
       throw error instanceof RuleViolationError
         ? new RuleViolationError(`input.${error.field}`, error.rule, error.message)
-        : new NotFoundError(`input.${error.field}`, error.message);
+        : new NotFoundError(`input.${error.field}`, error.kind, error.message);
     }
     throw error;
   });

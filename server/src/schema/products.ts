@@ -290,7 +290,7 @@ const clientName = z.string().trim().max(200, 'At most 200 characters.');
 async function changeableProduct(tx: Tx, context: Context, globalId: GlobalId, field: string) {
   const id = idOf(globalId, 'Product', field);
   const found = await tx.product.findUnique({ where: { id }, select: { collectiveId: true } });
-  if (!found) throw new NotFoundError(field, 'No such product.');
+  if (!found) throw new NotFoundError(field, 'Product');
   requireChangeable(context, found.collectiveId, field, 'product');
   return lockProduct(tx, id, field);
 }
@@ -299,7 +299,7 @@ async function changeableProduct(tx: Tx, context: Context, globalId: GlobalId, f
 async function brandFor(tx: Tx, context: Context, globalId: GlobalId, collectiveId: string, field: string): Promise<string> {
   const id = idOf(globalId, 'Brand', field);
   const brand = await tx.brand.findFirst({ where: { id, ...readableCollectivesWhere(context) }, select: { collectiveId: true } });
-  if (!brand) throw new NotFoundError(field, 'No such brand.');
+  if (!brand) throw new NotFoundError(field, 'Brand');
   if (brand.collectiveId !== collectiveId) throw new RuleViolationError(field, 'BRAND_OF_ANOTHER_COLLECTIVE');
   return id;
 }
@@ -342,7 +342,7 @@ builder.mutationFields((t) => ({
         const collectiveId = idOf(input.collectiveId, 'Collective', 'input.collectiveId');
         requireChangeable(context, collectiveId, 'input.collectiveId', 'collective');
         const collective = await tx.collective.findUnique({ where: { id: collectiveId } });
-        if (!collective) throw new NotFoundError('input.collectiveId', 'No such collective.');
+        if (!collective) throw new NotFoundError('input.collectiveId', 'Collective');
         if (collective.kind !== 'BUSINESS' || collective.horizon !== 'LONG_TERM')
           throw new RuleViolationError('input.collectiveId', 'LONG_TERM_BUSINESS_ONLY');
         const brandId = input.brandId ? await brandFor(tx, context, input.brandId, collectiveId, 'input.brandId') : null;

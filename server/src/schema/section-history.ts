@@ -17,7 +17,7 @@ import { actorOf, visibleSectionsWhere } from './tenders.js';
 /** The section if the viewer may change its body now; the typed error otherwise. */
 async function editableSection(context: Context, sectionId: string, field: string) {
   const access = await tenders.sectionBodyAccess(context.prisma, actorOf(context), sectionId);
-  if (!access || access.rights === 'none') throw new NotFoundError(field, 'No such section.');
+  if (!access || access.rights === 'none') throw new NotFoundError(field, 'TenderSection');
   if (access.rights !== 'change')
     throw new ForbiddenError('Only the collective’s active members and the deal’s partners edit this section.');
   if (access.submitted) throw new RuleViolationError(field, 'SUBMITTED_READ_ONLY');
@@ -148,7 +148,7 @@ builder.mutationField('restoreSectionVersion', (t) =>
       const version = await context.prisma.sectionVersion.findFirst({
         where: { id: versionId, section: visibleSectionsWhere(context) },
       });
-      if (!version) throw new NotFoundError('input.versionId', 'No such version.');
+      if (!version) throw new NotFoundError('input.versionId', 'SectionVersion');
       const section = await editableSection(context, version.sectionId, 'input.versionId');
       if (section.status === 'DONE') throw new RuleViolationError('input.versionId', 'SECTION_DONE');
       const actor = actorOf(context).member;

@@ -535,7 +535,7 @@ async function inInput<T>(given: readonly string[], fallback: string, work: () =
       const field = `input.${given.includes(root) ? error.field : fallback}`;
       throw error instanceof RuleViolationError
         ? new RuleViolationError(field, error.rule, error.message)
-        : new NotFoundError(field, error.message);
+        : new NotFoundError(field, error.kind, error.message);
     }
     throw error;
   }
@@ -554,7 +554,7 @@ function openingDaysOf(days: ReadonlyArray<{ day: Date; opensAt: Date; closesAt:
 
 async function checkOpportunity(tx: Tx, opportunityId: string) {
   const opportunity = await tx.opportunity.findUnique({ where: { id: opportunityId }, select: { kind: true } });
-  if (!opportunity) throw new NotFoundError('opportunityId', 'No such opportunity.');
+  if (!opportunity) throw new NotFoundError('opportunityId', 'Opportunity');
   if (opportunity.kind !== 'TRADE_SHOW') throw new RuleViolationError('opportunityId', 'STAND_OPPORTUNITY_NOT_TRADE_SHOW');
 }
 
@@ -641,7 +641,7 @@ async function changeStand(
     context.prisma.$transaction(async (tx) => {
       const id = await change.locate(tx);
       const stand = id ? await lockStand(tx, id) : null;
-      if (!stand) throw new NotFoundError(change.field, `No such ${change.what}.`);
+      if (!stand) throw new NotFoundError(change.field, change.what);
       requireChangeable(context, stand.collectiveId, change.field, change.what);
       if (stand.collective.status === 'CLOSED') throw new RuleViolationError(change.field, 'COLLECTIVE_CLOSED');
       await work(tx, stand, viewer.id, now);
