@@ -21,6 +21,8 @@ export const MUTATION_ERROR = graphql(`
       issues {
         field
         message
+        reason
+        limit
       }
     }
   }
@@ -42,7 +44,15 @@ export interface ApiErrorPayload {
   message?: string;
   field?: string | null;
   rule?: string;
-  issues?: readonly { field: string; message: string }[];
+  issues?: readonly InputIssue[];
+}
+
+/** One problem the server found with one input value (`InputIssue`): what is wrong, and the bound crossed. */
+export interface InputIssue {
+  field: string;
+  message: string;
+  reason?: string | null;
+  limit?: number | null;
 }
 
 export interface FormErrors {
@@ -73,16 +83,27 @@ export function toFormErrors(payload: ApiErrorPayload, known: readonly string[] 
     if (name && shows(name)) fields[name] ??= message;
     else loose.push(message);
   };
-  if (payload.issues?.length) for (const issue of payload.issues) place(issue.field, issueMessage(issue.message));
+  if (payload.issues?.length) for (const issue of payload.issues) place(issue.field, issueMessage(issue));
   else place(payload.field, translated(payload));
   return { fields, general: loose.length ? [...new Set(loose)].join(' ') : null };
 }
 
-/** A validation issue in French: the server's messages name a kind of problem (too long, required, format). */
-function issueMessage(message: string): string {
-  if (/too big|too long|at most|<=/i.test(message)) return fr.rules.TOO_LONG;
-  if (/required|too small|at least|>=|empty/i.test(message)) return fr.rules.REQUIRED;
-  if (/nul|control|invalid|format|expected/i.test(message)) return fr.errors.invalidValue;
+/**
+ * A validation issue in French, from its `reason` and `limit` (empty, too short with the least length, too long
+ * with the most…): never "obligatoire" for a value that is there but too short.
+ */
+export function issueMessage(issue: InputIssue): string {
+  const { reason, limit } = issue;
+  if (reason === 'REQUIRED') return fr.issues.REQUIRED;
+  if (reason === 'INVALID_FORMAT') return fr.issues.INVALID_FORMAT;
+  if (typeof limit === 'number') {
+    if (reason === 'TOO_SHORT') return fr.issues.TOO_SHORT(limit);
+    if (reason === 'TOO_LONG') return fr.issues.TOO_LONG(limit);
+    if (reason === 'TOO_FEW') return fr.issues.TOO_FEW(limit);
+    if (reason === 'TOO_MANY') return fr.issues.TOO_MANY(limit);
+    if (reason === 'TOO_SMALL') return fr.issues.TOO_SMALL(limit);
+    if (reason === 'TOO_LARGE') return fr.issues.TOO_LARGE(limit);
+  }
   return fr.errors.invalidValue;
 }
 
@@ -97,7 +118,7 @@ function translated(payload: ApiErrorPayload): string {
 
 /** The message of a typed error, or of a transport error, for actions that have no form field. */
 export function messageOf(payload: ApiErrorPayload | null | undefined, error?: CombinedError): string {
-  if (payload?.issues?.length) return issueMessage(payload.issues[0]?.message ?? '');
+  if (payload?.issues?.length) return payload.issues[0] ? issueMessage(payload.issues[0]) : fr.errors.invalidValue;
   if (payload && (payload.message || payload.rule)) return translated(payload);
   return error ? describeError(error) : fr.errors.unexpected;
 }

@@ -4533,6 +4533,15 @@ const introspection = {
             "isDeprecated": false
           },
           {
+            "name": "limit",
+            "type": {
+              "kind": "SCALAR",
+              "name": "Int"
+            },
+            "args": [],
+            "isDeprecated": false
+          },
+          {
             "name": "message",
             "type": {
               "kind": "NON_NULL",
@@ -4543,9 +4552,63 @@ const introspection = {
             },
             "args": [],
             "isDeprecated": false
+          },
+          {
+            "name": "reason",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "ENUM",
+                "name": "InputIssueReason"
+              }
+            },
+            "args": [],
+            "isDeprecated": false
           }
         ],
         "interfaces": []
+      },
+      {
+        "kind": "ENUM",
+        "name": "InputIssueReason",
+        "enumValues": [
+          {
+            "name": "INVALID",
+            "isDeprecated": false
+          },
+          {
+            "name": "INVALID_FORMAT",
+            "isDeprecated": false
+          },
+          {
+            "name": "REQUIRED",
+            "isDeprecated": false
+          },
+          {
+            "name": "TOO_FEW",
+            "isDeprecated": false
+          },
+          {
+            "name": "TOO_LARGE",
+            "isDeprecated": false
+          },
+          {
+            "name": "TOO_LONG",
+            "isDeprecated": false
+          },
+          {
+            "name": "TOO_MANY",
+            "isDeprecated": false
+          },
+          {
+            "name": "TOO_SHORT",
+            "isDeprecated": false
+          },
+          {
+            "name": "TOO_SMALL",
+            "isDeprecated": false
+          }
+        ]
       },
       {
         "kind": "OBJECT",

@@ -111,7 +111,7 @@ describe('Sign in', () => {
   it('should refuse a malformed email with the path of the field', async () => {
     const { result, before, after } = await aroundChange(t.db.prisma, () => signIn('not-an-email', PASSWORD));
     expect(result.__typename).toBe('InputValidationError');
-    expect(result.issues).toEqual([{ field: 'input.email', message: expect.any(String) }]);
+    expect(result.issues).toEqual([{ field: 'input.email', message: expect.any(String), reason: 'INVALID_FORMAT', limit: null }]);
     expect(after).toEqual(before);
   });
 
@@ -119,7 +119,7 @@ describe('Sign in', () => {
     const member = await makeMemberWithPassword(t.db.prisma, PASSWORD);
     const { result, before, after } = await aroundChange(t.db.prisma, () => signIn(member.email, ''));
     expect(result.__typename).toBe('InputValidationError');
-    expect(result.issues).toEqual([{ field: 'input.password', message: expect.any(String) }]);
+    expect(result.issues).toEqual([{ field: 'input.password', message: expect.any(String), reason: 'REQUIRED', limit: 1 }]);
     expect(after).toEqual(before);
   });
 

@@ -623,9 +623,11 @@ describe('Create', () => {
 
   it('should refuse input that is too long, naming the field at fault', async () => {
     const { token } = await viewer();
-    const cases: Array<[Record<string, unknown>, string]> = [
-      [{ name: 'N'.repeat(121), kind: 'COMMONS', purpose: 'P.' }, 'input.name'],
-      [{ name: `Commons ${tag()}`, kind: 'COMMONS', purpose: 'P'.repeat(4001) }, 'input.purpose'],
+    // Each refusal says what is wrong: too long with the maximum, too short with the minimum (a one-letter name
+    // was once told « Ce champ est obligatoire. »), empty.
+    const cases: Array<[Record<string, unknown>, string, string, number | null]> = [
+      [{ name: 'N'.repeat(121), kind: 'COMMONS', purpose: 'P.' }, 'input.name', 'TOO_LONG', 120],
+      [{ name: `Commons ${tag()}`, kind: 'COMMONS', purpose: 'P'.repeat(4001) }, 'input.purpose', 'TOO_LONG', 4000],
       [
         {
           name: `Affaire ${tag()}`,
@@ -636,14 +638,18 @@ describe('Create', () => {
           purpose: 'P.',
         },
         'input.objective',
+        'TOO_LONG',
+        1000,
       ],
-      [{ name: 'N', kind: 'COMMONS', purpose: 'P.' }, 'input.name'],
-      [{ name: `Commons ${tag()}`, kind: 'COMMONS', purpose: '   ' }, 'input.purpose'],
+      [{ name: 'N', kind: 'COMMONS', purpose: 'P.' }, 'input.name', 'TOO_SHORT', 2],
+      [{ name: ' N ', kind: 'COMMONS', purpose: 'P.' }, 'input.name', 'TOO_SHORT', 2],
+      [{ name: '  ', kind: 'COMMONS', purpose: 'P.' }, 'input.name', 'REQUIRED', 1],
+      [{ name: `Commons ${tag()}`, kind: 'COMMONS', purpose: '   ' }, 'input.purpose', 'REQUIRED', 1],
     ];
-    for (const [input, field] of cases) {
+    for (const [input, field, reason, limit] of cases) {
       const { result, before, after } = await aroundChange(t.db.prisma, () => create(token, input));
       expect(result.__typename, field).toBe('InputValidationError');
-      expect(result.issues, field).toEqual([{ field, message: expect.any(String) }]);
+      expect(result.issues, field).toEqual([{ field, message: expect.any(String), reason, limit }]);
       expect(after, field).toEqual(before);
     }
   });

@@ -11,7 +11,7 @@ export const FAILURE = /* GraphQL */ `
     message
     ... on RuleViolationError { field rule }
     ... on NotFoundError { field }
-    ... on InputValidationError { issues { field message } }
+    ... on InputValidationError { issues { field message reason limit } }
   }
 `;
 

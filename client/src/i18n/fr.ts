@@ -118,6 +118,17 @@ export const fr = {
     notANumber: 'Saisissez un nombre (par exemple 1\u00a0250,50).',
     notAWholeNumber: 'Saisissez un nombre entier.',
   },
+  /** What is wrong with one value, by the server's `InputIssue.reason`, with its `limit` when it has one. */
+  issues: {
+    REQUIRED: 'Ce champ est obligatoire.',
+    TOO_SHORT: (limit: number) => `Trop court\u00a0: au moins ${limit}\u00a0caractères.`,
+    TOO_LONG: (limit: number) => `Trop long\u00a0: au plus ${limit.toLocaleString('fr-FR')}\u00a0caractères.`,
+    TOO_FEW: (limit: number) => `Pas assez d’éléments\u00a0: au moins ${limit}.`,
+    TOO_MANY: (limit: number) => `Trop d’éléments\u00a0: au plus ${limit}.`,
+    TOO_SMALL: (limit: number) => `Trop petit\u00a0: au moins ${limit.toLocaleString('fr-FR')}.`,
+    TOO_LARGE: (limit: number) => `Trop grand\u00a0: au plus ${limit.toLocaleString('fr-FR')}.`,
+    INVALID_FORMAT: 'Ce format n’est pas reconnu.',
+  },
   common: {
     loading: 'Chargement…',
     retry: 'Réessayer',

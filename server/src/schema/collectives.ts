@@ -13,6 +13,7 @@ import { idOf } from './ids.js';
 import { MemberRef, MembershipsScope, NO_ONE, statusesOf, visibleMembershipsWhere } from './members.js';
 import { MembershipRef } from './memberships.js';
 import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
+import { text } from './validation.js';
 
 const LEADERS: { where: Prisma.MembershipWhereInput; include: { member: true } } = {
   where: { status: 'ACTIVE', role: { in: ['ANIMATOR', 'CO_ANIMATOR'] } },
@@ -150,7 +151,7 @@ function collectiveOrder(order: 'NAME' | 'NEWEST' | 'OLDEST' | null | undefined)
 
 // ───────────────────────────── Mutations ─────────────────────────────
 
-const name = z.string().trim().min(2, 'At least 2 characters.').max(120, 'At most 120 characters.');
+const name = text(2, 120);
 const purpose = z.string().trim().min(1, 'Say what the collective is for.').max(4000, 'At most 4000 characters.');
 const objective = z.string().trim().max(1000, 'At most 1000 characters.');
 

@@ -1,6 +1,7 @@
 import { InputValidationError } from '@pothos/plugin-validation';
 import { builder } from '../builder.js';
 import { ForbiddenError, InvalidCredentialsError, NotFoundError, RULES, RuleViolationError } from '../errors.js';
+import { ISSUE_REASONS, issueReason, type ValidationIssue } from './validation.js';
 
 const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   description: 'An expected failure: the request was understood and refused, and nothing changed.',
@@ -48,12 +49,31 @@ builder.objectType(InvalidCredentialsError, {
   interfaces: [ErrorInterface],
 });
 
+const IssueReasonEnum = builder.enumType('InputIssueReason', {
+  description: 'What is wrong with one input value.',
+  values: Object.fromEntries(Object.entries(ISSUE_REASONS).map(([name, description]) => [name, { description }])) as Record<
+    keyof typeof ISSUE_REASONS,
+    { description: string }
+  >,
+});
+
 const InputIssue = builder
-  .objectRef<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>('InputIssue')
+  .objectRef<ValidationIssue & { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>('InputIssue')
   .implement({
     description: 'One problem with the input.',
     fields: (t) => ({
       message: t.exposeString('message', { description: 'What is wrong.' }),
+      reason: t.field({
+        type: IssueReasonEnum,
+        description: 'What is wrong, for a client to say in its own words: empty, too short, too long…',
+        resolve: (issue) => issueReason(issue).reason,
+      }),
+      limit: t.int({
+        nullable: true,
+        description:
+          'The bound crossed, when there is one: the least number of characters (TOO_SHORT) or entries (TOO_FEW), the most (TOO_LONG, TOO_MANY), the smallest or largest number.',
+        resolve: (issue) => issueReason(issue).limit,
+      }),
       field: t.string({
         description: 'Dotted path of the input field at fault, e.g. `input.name`.',
         resolve: (issue) => (issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part)).join('.'),

@@ -11,6 +11,7 @@ import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
+import { text } from './validation.js';
 
 // The tools of a sector collective: price references, supplier recommendations, service exchanges
 // and referrals. The rules live in domain/sector-tools.ts.
@@ -342,7 +343,7 @@ builder.prismaObjectField('Collective', 'referrals', (t) =>
 
 // ───────────────────────────── Mutations ─────────────────────────────
 
-const service = z.string().trim().min(2, 'At least 2 characters.').max(120, 'At most 120 characters.');
+const service = text(2, 120);
 const shortName = z.string().trim().min(1, 'Required.').max(120, 'At most 120 characters.');
 const category = z.string().trim().min(1, 'Required.').max(80, 'At most 80 characters.');
 const longText = (max: number) => z.string().trim().max(max, `At most ${max} characters.`);

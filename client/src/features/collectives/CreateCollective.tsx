@@ -9,6 +9,9 @@ import { Notice } from '../../ui/Notice';
 import { useDraft } from '../../ui/useDraft';
 import { usePageTitle } from '../../ui/usePageTitle';
 
+/** A collective's name has 2 to 120 characters once trimmed (the server's `CreateCollectiveInput.name`). */
+const NAME_MIN_LENGTH = 2;
+
 const CREATE_COLLECTIVE = graphql(
   `
   mutation CreateCollective($input: CreateCollectiveInput!) {
@@ -104,7 +107,9 @@ export function CreateCollective() {
     event.preventDefault();
     if (fetching) return;
     const missing: Record<string, string> = {};
+    // The server's bounds (schema/collectives.ts): a name of one letter is too short, not missing.
     if (!draft.name.trim()) missing.name = fr.create.required;
+    else if (draft.name.trim().length < NAME_MIN_LENGTH) missing.name = fr.issues.TOO_SHORT(NAME_MIN_LENGTH);
     if (!draft.purpose.trim()) missing.purpose = fr.create.required;
     if (Object.keys(missing).length > 0) {
       const next = { fields: missing, general: null };
@@ -146,6 +151,7 @@ export function CreateCollective() {
             id={fieldId('name')}
             name="name"
             required
+            minLength={NAME_MIN_LENGTH}
             maxLength={120}
             value={draft.name}
             onChange={(event) => set('name', event.currentTarget.value)}

@@ -24,7 +24,13 @@ interface Base {
 
 /** What a form field is and how its text becomes the API's value. */
 export type FieldSpec =
-  | (Base & { kind: 'text' | 'textarea' | 'url' | 'email'; maxLength?: number; placeholder?: string })
+  | (Base & {
+      kind: 'text' | 'textarea' | 'url' | 'email';
+      /** The least number of characters once trimmed, when the server asks for more than one. */
+      minLength?: number;
+      maxLength?: number;
+      placeholder?: string;
+    })
   | (Base & { kind: 'select'; options: readonly Option[] | ((values: Values) => readonly Option[]); empty?: string })
   | (Base & { kind: 'date' | 'datetime' })
   /** A time of day in Paris, sent as the instant it is on the day held by the field `on` (`HH:MM` typed). */
@@ -92,6 +98,8 @@ export function toInput(fields: readonly FieldSpec[], values: Values, prefix = '
       case 'url':
       case 'email':
         if (!text) missing();
+        else if (field.minLength && text.length < field.minLength) errors[path] = fr.issues.TOO_SHORT(field.minLength);
+        else if (field.maxLength && text.length > field.maxLength) errors[path] = fr.issues.TOO_LONG(field.maxLength);
         input[field.name] = text || (field.required ? '' : null);
         break;
       case 'select':

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * A trimmed text input of `min` to `max` characters (counted after trimming). An empty one is refused as
+ * "Required." alone (the shorter-than-`min` check does not run on it), so that the issue tells empty from too
+ * short: `too_small` with `minimum` 1 means empty, a larger `minimum` means too short (see `issueReason`).
+ */
+export function text(min: number, max: number) {
+  let schema = z.string().trim();
+  if (min >= 1) schema = schema.min(1, { error: 'Required.', abort: true });
+  if (min > 1) schema = schema.min(min, `At least ${min} characters.`);
+  return schema.max(max, `At most ${max} characters.`);
+}
+
+/** What is wrong with one input value, for a client to say it in its own words (`InputIssue.reason`). */
+export const ISSUE_REASONS = {
+  REQUIRED: 'The value is empty (or only spaces) and one is required.',
+  TOO_SHORT: 'The text is shorter than `limit` characters (after trimming spaces).',
+  TOO_LONG: 'The text is longer than `limit` characters.',
+  TOO_FEW: 'The list has fewer than `limit` entries.',
+  TOO_MANY: 'The list has more than `limit` entries.',
+  TOO_SMALL: 'The number is below `limit`.',
+  TOO_LARGE: 'The number is above `limit`.',
+  INVALID_FORMAT: 'The text does not have the expected format (an email address, a URL…).',
+  INVALID: 'The value is refused for another reason, said by `message`.',
+} as const;
+
+export type IssueReason = keyof typeof ISSUE_REASONS;
+
+/** A validation issue as the validation plugin passes it on: zod's (standard schema) issue, with its details. */
+export interface ValidationIssue {
+  message: string;
+  code?: string;
+  origin?: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+}
+
+/**
+ * The reason and limit of a zod issue: a string `too_small` of minimum 1 (or `min(1)` on a list) is empty,
+ * above 1 it is too short; `too_big` is too long (text), too many (list) or too large (number).
+ */
+export function issueReason(issue: ValidationIssue): { reason: IssueReason; limit: number | null } {
+  const limit = (value: number | bigint | undefined) => (value === undefined ? null : Number(value));
+  const list = issue.origin === 'array' || issue.origin === 'set';
+  const text = issue.origin === 'string';
+  if (issue.code === 'too_small') {
+    const minimum = limit(issue.minimum);
+    if (text) return { reason: minimum !== null && minimum <= 1 ? 'REQUIRED' : 'TOO_SHORT', limit: minimum };
+    if (list) return { reason: minimum !== null && minimum <= 1 ? 'REQUIRED' : 'TOO_FEW', limit: minimum };
+    return { reason: 'TOO_SMALL', limit: minimum };
+  }
+  if (issue.code === 'too_big') {
+    const maximum = limit(issue.maximum);
+    return { reason: text ? 'TOO_LONG' : list ? 'TOO_MANY' : 'TOO_LARGE', limit: maximum };
+  }
+  if (issue.code === 'invalid_format') return { reason: 'INVALID_FORMAT', limit: null };
+  return { reason: 'INVALID', limit: null };
+}

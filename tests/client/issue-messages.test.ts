@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { issueMessage, toFormErrors } from '../../client/src/errors.js';
+import { fr } from '../../client/src/i18n/fr.js';
+import { toInput } from '../../client/src/ui/form/fields.js';
+
+// What the web app says of a value the server refused: what is actually wrong, with the bound crossed.
+describe('Input issues in French', () => {
+  it('should say a one-letter name is too short, with the minimum, not that it is missing', () => {
+    const errors = toFormErrors(
+      {
+        __typename: 'InputValidationError',
+        issues: [{ field: 'input.name', message: 'At least 2 characters.', reason: 'TOO_SHORT', limit: 2 }],
+      },
+      ['name'],
+    );
+    expect(errors.fields.name).toBe('Trop court\u00a0: au moins 2\u00a0caractères.');
+    expect(errors.fields.name).not.toBe(fr.rules.REQUIRED);
+  });
+
+  it('should say too long with the maximum, empty as required, and a bad format as such', () => {
+    expect(issueMessage({ field: 'input.purpose', message: '', reason: 'TOO_LONG', limit: 4000 })).toBe(
+      'Trop long\u00a0: au plus 4\u202f000\u00a0caractères.',
+    );
+    expect(issueMessage({ field: 'input.name', message: '', reason: 'REQUIRED', limit: 1 })).toBe(fr.issues.REQUIRED);
+    expect(issueMessage({ field: 'input.email', message: '', reason: 'INVALID_FORMAT', limit: null })).toBe(
+      fr.issues.INVALID_FORMAT,
+    );
+    expect(issueMessage({ field: 'input.partners', message: '', reason: 'TOO_MANY', limit: 50 })).toBe(
+      'Trop d’éléments\u00a0: au plus 50.',
+    );
+    // An issue of an unknown kind is never told "required".
+    expect(issueMessage({ field: 'input.x', message: 'At least 2 characters.' })).toBe(fr.errors.invalidValue);
+  });
+
+  it('should refuse a too short text before sending, and leave an empty one to "required"', () => {
+    const fields = [{ name: 'name', label: 'Nom', kind: 'text', required: true, minLength: 2, maxLength: 120 }] as const;
+    expect(toInput(fields, { name: ' a ' }).errors).toEqual({ name: fr.issues.TOO_SHORT(2) });
+    expect(toInput(fields, { name: '  ' }).errors).toEqual({ name: fr.rules.REQUIRED });
+    expect(toInput(fields, { name: 'ab' }).errors).toEqual({});
+  });
+});
