@@ -52,8 +52,21 @@ describe('Live position', () => {
     }
   });
 
-  it('should tell the position on every answer, anonymous ones included, without a statement of its own', async () => {
-    const result = await t.post('{ __typename }', {}, null);
+  it('should tell the position on every signed-in answer', async () => {
+    const member = await makeMember(t.db.prisma);
+    const result = await t.post('{ __typename }', {}, await t.tokenFor(member.id));
     expect(result.extensions?.livePosition).toBe(t.app.events.position.toString());
+  });
+
+  it("should not tell an anonymous caller the position (it would show anyone the cooperative's activity rate)", async () => {
+    const query = await t.post('{ __typename }', {}, null);
+    expect(query.data).toEqual({ __typename: 'Query' });
+    expect(query.extensions?.livePosition).toBeUndefined();
+    const signIn = await t.post(
+      'mutation { signIn(input: { email: "personne@collectifs.coop", password: "x" }) { __typename } }',
+      {},
+      null,
+    );
+    expect(signIn.extensions?.livePosition).toBeUndefined();
   });
 });

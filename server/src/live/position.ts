@@ -1,5 +1,6 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../context.js';
 import type { EventBus } from '../events/bus.js';
 
 /** The response extension that tells a query's log position (issue 10 item 9). */
@@ -11,10 +12,13 @@ export const LIVE_POSITION = 'livePosition';
  * data, from memory (no SQL), and every event up to it was committed before, so the data reflects at least
  * that position: a client that subscribes with `after: livePosition` misses nothing between its query and
  * its subscription (it may see again an event the data already shows, which an event-driven cache absorbs).
+ * Only signed-in callers get it: polled anonymously, the position would tell anyone the cooperative's activity
+ * rate, business collectives' included, and an anonymous caller can subscribe to nothing.
  */
 export function useLivePosition(events: EventBus): Plugin {
   return {
     onExecute: ({ args }) => {
+      if (!(args.contextValue as Partial<Context>).session) return;
       if (getOperationAST(args.document, args.operationName)?.operation === 'subscription') return;
       const position = events.position.toString();
       return {
