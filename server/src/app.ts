@@ -28,6 +28,7 @@ import { METRICS_PATH, Metrics } from './observability/metrics.js';
 import { useOperationObservability, yogaLogger } from './observability/operations.js';
 import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
+import { capConnectionsPerAddress } from './transport/connections.js';
 import { InFlight, useInFlight } from './transport/drain.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
 import { identityBodiesOnly, Router, requestListener, requestPath, useBodyLimits, useRequestParsing } from './transport/http.js';
@@ -219,7 +220,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       response.once('close', () =>
         inRequest(reqId, () =>
           logger.debug(
-            { method: request.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) },
+            {
+              method: request.method,
+              path,
+              // Nothing sent: the client went away (or the connection was cut) before the answer.
+              status: response.headersSent ? response.statusCode : 'aborted',
+              ms: Math.round(performance.now() - started),
+            },
             'HTTP request',
           ),
         ),
@@ -234,11 +241,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   );
 
+  // A connection past its address's cap is closed on arrival, before a byte of it is read (transport/connections.ts).
+  const connections = capConnectionsPerAddress(http, config.http.maxConnectionsPerAddress);
   const websocket = attachGraphqlWs(http, yoga, db.prisma, live, config.limits.ws, config.limits.maxJsonDepth);
   metrics.watch({
     openSockets: () => websocket.server.clients.size,
     liveConnections: () => live.connectionCount,
     openDocuments: () => documents.openCount,
+    connections,
     updateLogRows: async () => (await db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM "SectionUpdate"'))[0]?.n ?? 0,
   });
 

@@ -169,6 +169,12 @@ export interface HttpLimits {
   maxHeaderBytes: number;
   /** Largest request body, in bytes (413 past it); keep it above 4/3 × `maxUpdateBytes` (updates travel in base64). */
   maxBodyBytes: number;
+  /**
+   * TCP connections one address may hold open at once, WebSockets and SSE streams included
+   * (`HTTP_MAX_CONNECTIONS_PER_ADDRESS`, 128: a browser opens at most six per origin plus its sockets, so a
+   * few dozen people behind one NAT fit); past it a new connection is closed as soon as it is accepted.
+   */
+  maxConnectionsPerAddress: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -198,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: numberFrom(env.HTTP_REQUEST_TIMEOUT_MS, 30_000),
       maxHeaderBytes: numberFrom(env.HTTP_MAX_HEADER_BYTES, 16 * 1024),
       maxBodyBytes: numberFrom(env.HTTP_MAX_BODY_BYTES, 2 * 1024 * 1024),
+      maxConnectionsPerAddress: numberFrom(env.HTTP_MAX_CONNECTIONS_PER_ADDRESS, 128),
     },
     readyTimeoutMs: numberFrom(env.READY_TIMEOUT_MS, 1_000),
     shutdownTimeoutMs: numberFrom(env.SHUTDOWN_TIMEOUT_MS, 10_000),
@@ -259,6 +266,7 @@ export const GENEROUS_LIMITS_ENV: Readonly<Record<string, string>> = {
   SSE_MAX_STREAMS_PER_USER: '100000',
   SSE_MAX_RESERVED_STREAMS_PER_USER: '100000',
   HTTP_MAX_IN_FLIGHT_PER_CALLER: '100000',
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS: '100000',
   SIGN_IN_FAILURES_PER_ACCOUNT: '1000000',
   SIGN_IN_FAILURES_PER_ADDRESS: '1000000',
   PASSWORD_HASH_QUEUE: '100000',

@@ -299,6 +299,8 @@ const MESSAGE_UNAVAILABLE =
 export function isUnavailable(error: unknown, depth = 0): boolean {
   if (!error || typeof error !== 'object' || depth > 8) return false;
   if (error instanceof UnavailableError) return true;
+  // Node's ECONNRESET for a client hanging up is the caller leaving, not a service down.
+  if (depth === 0 && isClientGone(error)) return false;
   const candidate = error as {
     code?: unknown;
     kind?: unknown;
@@ -330,4 +332,17 @@ export function isUnavailable(error: unknown, depth = 0): boolean {
     isUnavailable(candidate.originalError, depth + 1) ||
     isUnavailable(candidate.meta?.driverAdapterError, depth + 1)
   );
+}
+
+/**
+ * Whether `error` (or anything in its `cause`/`originalError` chain) is the client going away mid-request: Node's
+ * `aborted` error (code `ECONNRESET`) on a request whose connection closed before its body arrived. Not a fault and not an outage: nobody is left to answer, it is logged at `debug` and
+ * counted as an aborted request (`status="aborted"`), never as a 5xx.
+ */
+export function isClientGone(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 8) return false;
+  const candidate = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; originalError?: unknown };
+  // node:_http_server's connResetException('aborted'), emitted by an IncomingMessage whose socket closed early.
+  if (candidate.code === 'ECONNRESET' && candidate.message === 'aborted') return true;
+  return isClientGone(candidate.cause, depth + 1) || isClientGone(candidate.originalError, depth + 1);
 }

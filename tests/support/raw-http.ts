@@ -11,17 +11,18 @@ export interface RawReply {
 /**
  * Sends bytes as they are over TCP (no HTTP client in between, so malformed requests stay malformed) and
  * collects the reply until the server closes the connection, a full response arrived, or `waitMs` passed.
- * `chunks` are written one after the other, `gapMs` apart.
+ * `chunks` are written one after the other, `gapMs` apart. `localAddress` sends from another loopback address
+ * (`127.0.0.2`: Linux routes all of 127.0.0.0/8 to the loopback interface), for limits counted per address.
  */
 export function rawRequest(
   url: string,
   chunks: Array<string | Buffer>,
-  options: { waitMs?: number; gapMs?: number } = {},
+  options: { waitMs?: number; gapMs?: number; localAddress?: string } = {},
 ): Promise<RawReply> {
   const { port, hostname } = new URL(url);
   const waitMs = options.waitMs ?? 5_000;
   return new Promise((resolve) => {
-    const socket = connect(Number(port), hostname);
+    const socket = connect({ port: Number(port), host: hostname, localAddress: options.localAddress });
     const received: Buffer[] = [];
     let done = false;
     const finish = (closedByServer: boolean) => {

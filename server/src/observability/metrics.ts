@@ -25,6 +25,8 @@ export interface MetricSources {
   openDocuments(): number;
   /** Rows in the co-editing update log (not yet folded into snapshots). */
   updateLogRows(): Promise<number>;
+  /** Open TCP connections of the HTTP server, and those refused so far for their address's cap (transport/connections.ts). */
+  connections: { readonly open: number; readonly refused: number };
 }
 
 /**
@@ -102,6 +104,24 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.openDocuments());
+      },
+    });
+    new Gauge({
+      name: 'collectifs_http_connections_open',
+      help: 'Open TCP connections of the HTTP server (requests, keep-alive, SSE streams, WebSockets).',
+      registers,
+      collect() {
+        this.set(sources.connections.open);
+      },
+    });
+    let refusedSeen = 0;
+    new Counter({
+      name: 'collectifs_http_connections_refused_total',
+      help: 'TCP connections closed on arrival because their address had HTTP_MAX_CONNECTIONS_PER_ADDRESS open.',
+      registers,
+      collect() {
+        this.inc(sources.connections.refused - refusedSeen);
+        refusedSeen = sources.connections.refused;
       },
     });
     new Gauge({

@@ -1,6 +1,6 @@
 import { type DocumentNode, type ExecutionResult, type GraphQLError, getOperationAST, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { isUnavailable } from '../errors.js';
+import { isClientGone, isUnavailable } from '../errors.js';
 import { isUniqueConflict } from '../transport/unavailable.js';
 import { logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -11,11 +11,14 @@ export const yogaLogger = {
   info: (...args: unknown[]) => logger.info(...yogaLine(args)),
   warn: (...args: unknown[]) => logger.warn(...yogaLine(args)),
   // Yoga calls this with the original error of every result it masks: a bug to look at, unless `maskUnavailable`
-  // answered it as an outage (UNAVAILABLE, logged there as a warning) or a lost race (CONFLICT, logged as info).
+  // answered it as an outage (UNAVAILABLE, logged there as a warning) or a lost race (CONFLICT, logged as info),
+  // or the client hung up (CLIENT_CLOSED_REQUEST, debug).
   error: (error: unknown, ...rest: unknown[]) =>
-    isUnavailable(error) || isUniqueConflict(error)
-      ? logger.debug({ err: error }, 'GraphQL operation met an outage or a conflict (answered as such)')
-      : logger.error({ err: error, ...(rest.length > 0 ? { yoga: rest } : {}) }, 'Unexpected error in a GraphQL operation'),
+    isClientGone(error)
+      ? logger.debug('GraphQL request ended by its client going away')
+      : isUnavailable(error) || isUniqueConflict(error)
+        ? logger.debug({ err: error }, 'GraphQL operation met an outage or a conflict (answered as such)')
+        : logger.error({ err: error, ...(rest.length > 0 ? { yoga: rest } : {}) }, 'Unexpected error in a GraphQL operation'),
 };
 
 /** Yoga's message as the line's message, anything else it passed as a field. */

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type GraphQLParams, type Plugin } from 'graphql-yoga';
+import { isClientGone } from '../errors.js';
 import { jsonTooDeep } from '../limits/json.js';
 import { logger } from '../observability/log.js';
+import { clientGoneError } from './unavailable.js';
 
 /** Handles one HTTP request. A rejected promise (or a throw) is answered 500 and logged, never left unhandled. */
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
@@ -261,6 +263,7 @@ async function boundedText(request: Request, maxBytes: number): Promise<string |
  * - a body larger than `maxBodyBytes` is refused 413 `REQUEST_ENTITY_TOO_LARGE`, reading stops there;
  * - JSON nested deeper than `maxJsonDepth` (the body, or a GET's `variables`/`extensions`) is refused 400
  *   `BAD_USER_INPUT` (`limit: jsonDepth`) after the same linear scan (`jsonTooDeep`), before anything parses it;
+ * - a client hanging up mid-body is `CLIENT_CLOSED_REQUEST` (logged at debug: `clientGoneError`);
  * - otherwise the request goes on with its body read once, as text.
  * Goes before the plugins that handle those paths (their `onRequest` then sees the request it hands on).
  */
@@ -273,6 +276,10 @@ export function useBodyLimits(options: { paths: readonly string[]; maxBodyBytes:
       { code: 'BAD_USER_INPUT', limit: 'jsonDepth', maxDepth: maxJsonDepth },
       `The request's JSON is nested more than ${maxJsonDepth} levels deep.`,
     );
+  const clientGone = (fetchAPI: { Response: typeof Response }) => {
+    const error = clientGoneError();
+    return refusal(fetchAPI, 499, { code: error.extensions.code }, error.message);
+  };
   return {
     async onRequest({ request, url, setRequest, endResponse, fetchAPI }) {
       if (!options.paths.includes(url.pathname)) return;
@@ -281,7 +288,15 @@ export function useBodyLimits(options: { paths: readonly string[]; maxBodyBytes:
         if (value && jsonTooDeep(value, maxJsonDepth)) return endResponse(tooDeep(fetchAPI));
       }
       if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return;
-      const text = await boundedText(request, maxBodyBytes);
+      let text: string | 'tooLarge';
+      try {
+        text = await boundedText(request, maxBodyBytes);
+      } catch (error) {
+        if (!isClientGone(error)) throw error;
+        return endResponse(clientGone(fetchAPI));
+      }
+      // The client hung up mid-body: what arrived is cut short, and nobody is left to answer.
+      if (request.signal.aborted) return endResponse(clientGone(fetchAPI));
       if (text === 'tooLarge')
         return endResponse(refusal(fetchAPI, 413, { code: 'REQUEST_ENTITY_TOO_LARGE' }, 'Request body too large'));
       if (jsonTooDeep(text, maxJsonDepth)) return endResponse(tooDeep(fetchAPI));

@@ -9,12 +9,12 @@ import {
 } from 'graphql-sse';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.js';
-import { isUnavailable } from '../errors.js';
+import { isClientGone, isUnavailable } from '../errors.js';
 import { jsonTooDeep } from '../limits/json.js';
 import { rateLimited } from '../limits/refusals.js';
 import { logger } from '../observability/log.js';
 import { jsonTooDeepError } from './http.js';
-import { unavailableError } from './unavailable.js';
+import { clientGoneError, unavailableError } from './unavailable.js';
 import { GRAPHQL_PATH } from './websocket.js';
 
 /**
@@ -468,9 +468,10 @@ export function useSingleConnectionSse(options: SseOptions): { operations: Plugi
     return answer(result as string | null, init);
   };
 
-  /** Unexpected failures are masked and logged; an outage is UNAVAILABLE (503), as on /graphql. */
+  /** Unexpected failures are masked and logged; an outage is UNAVAILABLE (503), a client gone CLIENT_CLOSED_REQUEST, as on /graphql. */
   const failed = (error: unknown): Response => {
     if (error instanceof GraphQLError && typeof error.extensions.code === 'string') return refusal(statusOf(error), [error]);
+    if (isClientGone(error)) return refusal(499, [clientGoneError()]);
     if (isUnavailable(error)) {
       logger.warn({ reason: String((error as Error).message ?? error).slice(0, 300) }, 'Request met an outage: UNAVAILABLE');
       return refusal(503, [unavailableError()]);

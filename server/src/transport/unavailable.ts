@@ -1,7 +1,7 @@
 import { InputValidationError } from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, maskError } from 'graphql-yoga';
-import { isUnavailable } from '../errors.js';
+import { isClientGone, isUnavailable } from '../errors.js';
 import { logger } from '../observability/log.js';
 
 /**
@@ -27,7 +27,7 @@ export function isUnavailableGraphQLError(error: { extensions?: Record<string, u
  * Yoga's `maskError`: a failure to reach PostgreSQL or Redis (errors.ts' `isUnavailable`) becomes `UNAVAILABLE`
  * with HTTP 503 and is logged as a warning (an outage is not a bug, and one line per request is enough); an
  * argument refused by its validation (Pothos' `InputValidationError`, outside a mutation's error union) gets
- * `code: BAD_USER_INPUT`; anything else is masked by Yoga's own function ("Unexpected error.").
+ * `code: BAD_USER_INPUT`; a client hanging up mid-request is `CLIENT_CLOSED_REQUEST`, logged at debug (`clientGoneError`); anything else is masked by Yoga's own function ("Unexpected error.").
  */
 export function maskUnavailable(error: unknown, message: string, isDev?: boolean): Error {
   if (error instanceof GraphQLError && error.originalError instanceof InputValidationError && !error.extensions.code) {
@@ -46,11 +46,23 @@ export function maskUnavailable(error: unknown, message: string, isDev?: boolean
       extensions: { code: 'CONFLICT', http: { status: 409 } },
     });
   }
+  if (isClientGone(error)) return clientGoneError();
   if (isUnavailable(error)) {
     logger.warn({ reason: String((error as Error).message ?? error).slice(0, 300) }, 'Request met an outage: UNAVAILABLE');
     return unavailableError();
   }
   return maskError(error, message, isDev);
+}
+
+/**
+ * What a request whose client hung up mid-request is "answered" (nobody reads it): `CLIENT_CLOSED_REQUEST`, the
+ * status nginx logs for it (499), logged at `debug`. The HTTP metrics count it as `status="aborted"`.
+ */
+export function clientGoneError(): GraphQLError {
+  logger.debug('Client went away mid-request');
+  return createGraphQLError('The client closed the connection before the request was read.', {
+    extensions: { code: 'CLIENT_CLOSED_REQUEST', http: { status: 499 } },
+  });
 }
 
 /**
