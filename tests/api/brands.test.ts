@@ -476,6 +476,35 @@ describe('Holders', () => {
     expect(await lastEvent()).toMatchObject({ type: 'brand.holdersSet', subjectId: data.id });
   });
 
+  it('should refuse new holders from a member of the collective who is not a holder, changing nothing', async () => {
+    const w = await world();
+    const brand = await makeBrand(w.collective.id, threeHolders(w));
+    const result = await refused(() =>
+      run(
+        SET_HOLDERS,
+        { brandId: gid('Brand', brand.id), holders: holdersInput([{ memberId: w.david.id, shareBasisPoints: 10_000 }]) },
+        w.tokens.david,
+      ),
+    );
+    expectRule(result, 'NOT_A_BRAND_HOLDER', 'input.brandId');
+  });
+
+  it('should tell each viewer what they may do: a holder, a member who is not one, the support staff', async () => {
+    const w = await world();
+    const brand = await makeBrand(w.collective.id, threeHolders(w));
+    const read = async (token: string) =>
+      (
+        await t.gql(
+          `query($id: ID!) { node(id: $id) { ... on Brand { viewerCanChange viewerIsHolder } } }`,
+          { id: gid('Brand', brand.id) },
+          token,
+        )
+      ).data?.node;
+    expect(await read(w.tokens.anna)).toEqual({ viewerCanChange: true, viewerIsHolder: true });
+    expect(await read(w.tokens.david)).toEqual({ viewerCanChange: true, viewerIsHolder: false });
+    expect(await read(w.tokens.sam)).toEqual({ viewerCanChange: false, viewerIsHolder: false });
+  });
+
   it.each([
     ['no holder', () => [], 'BRAND_HOLDERS_REQUIRED', 'input.holders'],
     [

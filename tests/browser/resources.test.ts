@@ -206,4 +206,78 @@ describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () 
       await screenshot(b, 'stand-page');
     });
   }, 120_000);
+  it('offers no button the server would refuse: a brand’s non-holder, the support staff on every resource page', async () => {
+    await step('who-may', async () => {
+      const lea = await signedInContext(app, 'lea.fontaine@collectifs.coop');
+      const sophie = await signedInContext(app, 'sophie.lefevre@collectifs.coop');
+      a = await lea.context.newPage();
+      b = await sophie.context.newPage();
+      errors.push(pageErrors(a), pageErrors(b));
+      const count = (page: Page, testId: string) => page.locator(`[data-testid="${testId}"]`).count();
+
+      // Léa is a member of Lettres Vives, not a holder of its brand: she renames it or grants its use, but
+      // neither changes its holders nor withdraws the version Camille proposed (the server refuses both).
+      const { brand } = await resourcesOf('lettres-vives', lea.token);
+      await open(a, `/marques/${brand}`);
+      await a.locator('[data-testid="brand-pending-rules"]').waitFor({ timeout: 15_000 });
+      expect(await count(a, 'edit-brand')).toBe(1);
+      expect(await count(a, 'grant-use')).toBe(1);
+      expect(await count(a, 'edit-holders')).toBe(0);
+      expect(await count(a, 'withdraw-rules')).toBe(0);
+      expect(await a.locator('[data-testid="brand-pending-rules"] button').count()).toBe(0);
+      await screenshot(a, 'brand-page-non-holder');
+
+      // Sophie (support staff) reads every resource and changes none: no form, no action button.
+      const { stand } = await resourcesOf('salon-made-in-rhone', sophie.token);
+      const { product } = await resourcesOf('parcours-manager-cooperatif', sophie.token);
+      const { deal, response } = await (async () => {
+        const data = await graphqlRequest(
+          app.url,
+          `{ collective(slug: "ao-metropole-contenus") {
+            deals(first: 1) { edges { node { id } } } tenderResponses(first: 1) { edges { node { id } } } } }`,
+          {},
+          sophie.token,
+        );
+        return { deal: data.collective.deals.edges[0].node.id, response: data.collective.tenderResponses.edges[0].node.id };
+      })();
+      const pages: Array<[string, string, string[]]> = [
+        [
+          `/marques/${brand}`,
+          'brand-pending-rules',
+          ['brand-settings', 'propose-rules', 'withdraw-rules', 'grant-use', 'revoke-use'],
+        ],
+        [`/produits/${product}`, 'main h2', ['edit-product', 'edit-owners', 'add-split', 'record-sale']],
+        [
+          `/stands/${stand}`,
+          'stand-shift-grid',
+          ['edit-stand', 'add-cost', 'edit-cost', 'remove-cost', 'add-shift', 'remove-shift'],
+        ],
+        [`/affaires/${deal}`, 'deal-partners', ['edit-deal', 'deal-next-statuses', 'substitute-partner']],
+        [
+          `/collectifs/redaction-web/outils`,
+          'price-notice',
+          ['add-price', 'edit-price', 'remove-price', 'recommend-supplier', 'offer-service', 'create-referral'],
+        ],
+      ];
+      for (const [path, shown, hidden] of pages) {
+        await open(b, path);
+        await b
+          .locator(shown.startsWith('main') ? shown : `[data-testid="${shown}"]`)
+          .first()
+          .waitFor({ timeout: 15_000 });
+        for (const testId of hidden) expect(await count(b, testId), `${path}: ${testId}`).toBe(0);
+        expect(await b.locator('main button:not([data-testid="section-item"])').count(), path).toBe(0);
+      }
+      await screenshot(b, 'stand-page-support-staff');
+      await open(b, `/reponses/${response}`);
+      await b.locator('[data-testid="editor"]').waitFor({ timeout: 20_000 });
+      await b.getByText('sans pouvoir la modifier').waitFor();
+      for (const testId of ['rename-response', 'add-section', 'edit-section', 'move-section-down', 'remove-section'])
+        expect(await count(b, testId), testId).toBe(0);
+      expect(await b.locator('[data-testid="editor"] [contenteditable="true"]').count()).toBe(0);
+      await screenshot(b, 'tender-response-support-staff');
+      await lea.context.close();
+      await sophie.context.close();
+    });
+  }, 120_000);
 });

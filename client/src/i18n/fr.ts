@@ -1066,6 +1066,7 @@ export const fr = {
     requestChanges: 'Demander des modifications',
     editorLabel: (title: string) => `Texte de la section « ${title} »`,
     readOnlyDone: 'Section terminée\u00a0: rouvrez-la pour la modifier.',
+    readOnlyViewer: 'Vous lisez cette réponse sans pouvoir la modifier (réservée aux membres du collectif et aux partenaires).',
     connection: {
       connecting: 'Connexion…',
       connected: 'Connecté',

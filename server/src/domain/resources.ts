@@ -13,6 +13,10 @@ export function readableCollectivesWhere(context: Context): { collectiveId?: { i
   return { collectiveId: { in: ids.length > 0 ? ids : [NO_ONE] } };
 }
 
+/** Description of the `viewerCanChange` field of a collective's resources (brands, products, stands, deals). */
+export const VIEWER_CAN_CHANGE =
+  'Whether the viewer may change it: an active member of its collective. The support staff read it only; the web app hides what the viewer cannot do.';
+
 /**
  * Before changing a resource of `collectiveId`: outsiders get not-found (no existence leak), the support
  * staff (who may read) get forbidden, active members pass.

@@ -13,7 +13,7 @@ import {
 } from '../domain/brands.js';
 import { parisDay } from '../domain/calendar.js';
 import type { Tx } from '../domain/collectives.js';
-import { readableCollectivesWhere, requireChangeable } from '../domain/resources.js';
+import { readableCollectivesWhere, requireChangeable, VIEWER_CAN_CHANGE } from '../domain/resources.js';
 import { NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { EventPayloads, EventSubject, EventTypeOf } from '../events/types.js';
@@ -107,6 +107,18 @@ builder.prismaNode('Brand', {
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
+    viewerCanChange: t.boolean({
+      description: `${VIEWER_CAN_CHANGE} Its holders and the approval of its usage rules are the holders’ alone.`,
+      select: { collectiveId: true },
+      resolve: (brand, _args, context) => context.access.changesResourcesOf(brand.collectiveId),
+    }),
+    viewerIsHolder: t.boolean({
+      description: 'Whether the viewer is one of its holders: only they change the holders and approve or withdraw usage rules.',
+      select: { collectiveId: true, holders: { select: { memberId: true } } },
+      resolve: (brand, _args, context) =>
+        context.access.changesResourcesOf(brand.collectiveId) &&
+        brand.holders.some((holder) => holder.memberId === context.access.viewer?.id),
+    }),
     collective: t.relation('collective', { description: 'The collective that holds the brand.' }),
     holders: t.relation('holders', {
       description: 'The co-owners and their shares, largest first; the shares sum to 10 000 basis points.',
@@ -459,7 +471,7 @@ builder.mutationFields((t) => ({
   setBrandHolders: t.prismaField({
     type: 'Brand',
     description:
-      'Replaces a brand’s holders and shares. A pending version of the usage rules is re-evaluated: approvals of former holders no longer count, new holders must approve, and it goes in force if every current holder already has.',
+      'Replaces a brand’s holders and shares (its holders only: NOT_A_BRAND_HOLDER otherwise). A pending version of the usage rules is re-evaluated: approvals of former holders no longer count, new holders must approve, and it goes in force if every current holder already has.',
     errors: { types: MUTATION_ERRORS },
     args: {
       input: t.arg({
@@ -482,6 +494,8 @@ builder.mutationFields((t) => ({
       const now = new Date();
       const id = await context.prisma.$transaction(async (tx) => {
         const brand = await changeableBrand(tx, context, input.brandId, 'input.brandId');
+        // The holders own the brand: another member of the collective could otherwise make themselves its owner.
+        if (!(await isHolder(tx, brand.id, viewer.id))) throw new RuleViolationError('input.brandId', 'NOT_A_BRAND_HOLDER');
         const holders = holdersOf(input.holders);
         checkHolders(holders);
         await holdCollective(tx, brand.collectiveId);

@@ -13,6 +13,7 @@ import {
   substituteDealPartner,
   updateDeal,
 } from '../domain/deals.js';
+import { VIEWER_CAN_CHANGE } from '../domain/resources.js';
 import type { Deal, Prisma } from '../generated/prisma/client.js';
 import type { DealStatus } from '../generated/prisma/enums.js';
 import { documentedEnum } from './enums.js';
@@ -64,6 +65,11 @@ export const DealRef = builder.prismaNode('Deal', {
   nullable: true,
   authScopes: { member: true },
   fields: (t) => ({
+    viewerCanChange: t.boolean({
+      description: `${VIEWER_CAN_CHANGE} A partner from outside the collective reads it only.`,
+      select: { collectiveId: true },
+      resolve: (deal, _args, context) => context.access.changesResourcesOf(deal.collectiveId),
+    }),
     title: t.exposeString('title', { description: 'Title of the bid.' }),
     groupForm: t.expose('groupForm', { type: GroupFormEnum, description: 'How the partners answer together.' }),
     status: t.expose('status', { type: DealStatusEnum, description: 'Where the deal stands.' }),

@@ -15,7 +15,7 @@ import {
   revenueByMember,
   splitSale,
 } from '../domain/products.js';
-import { readableCollectivesWhere, requireChangeable } from '../domain/resources.js';
+import { readableCollectivesWhere, requireChangeable, VIEWER_CAN_CHANGE } from '../domain/resources.js';
 import { NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { Member, Prisma } from '../generated/prisma/client.js';
@@ -55,6 +55,11 @@ builder.prismaNode('Product', {
     description: t.exposeString('description', { description: 'What it is, for whom.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
+    viewerCanChange: t.boolean({
+      description: VIEWER_CAN_CHANGE,
+      select: { collectiveId: true },
+      resolve: (product, _args, context) => context.access.changesResourcesOf(product.collectiveId),
+    }),
     collective: t.relation('collective', { description: 'The collective that builds and sells it.' }),
     brand: t.relation('brand', { nullable: true, description: 'The common brand it is sold under, if any.' }),
     owners: t.field({

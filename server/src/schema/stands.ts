@@ -4,7 +4,7 @@ import { NO_ONE } from '../auth/access.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import { lockCollective, type Tx } from '../domain/collectives.js';
-import { readableCollectivesWhere, requireChangeable } from '../domain/resources.js';
+import { readableCollectivesWhere, requireChangeable, VIEWER_CAN_CHANGE } from '../domain/resources.js';
 import {
   checkArea,
   checkCost,
@@ -130,6 +130,11 @@ builder.prismaNode('TradeShowStand', {
   authScopes: { member: true },
   findUnique: (id, context) => ({ id, ...readableCollectivesWhere(context) }),
   fields: (t) => ({
+    viewerCanChange: t.boolean({
+      description: VIEWER_CAN_CHANGE,
+      select: { collectiveId: true },
+      resolve: (stand, _args, context) => context.access.changesResourcesOf(stand.collectiveId),
+    }),
     eventName: t.exposeString('eventName', { description: 'The trade show.' }),
     organiser: t.exposeString('organiser', { description: 'Who organises the show and rents the stand.' }),
     venue: t.exposeString('venue', { description: 'Where the show takes place.' }),

@@ -111,6 +111,19 @@ export const TenderResponseRef = builder.prismaNode('TenderResponse', {
   nullable: true,
   findUnique: (id, context) => ({ id, AND: [readableResponsesWhere(context)] }),
   fields: (t) => ({
+    viewerCanChange: t.boolean({
+      description:
+        'Whether the viewer may change it and its sections: an active member of its collective or an active partner of its deal (the support staff read it only). Restricted sections stay their owner’s and the lead’s.',
+      select: { collectiveId: true, deal: { select: { partners: { where: { status: 'ACTIVE' }, select: { memberId: true } } } } },
+      resolve: (response, _args, context) => {
+        const viewer = context.access.viewer;
+        if (!viewer || !context.access.isMember) return false;
+        return (
+          context.access.insiderOf.has(response.collectiveId) ||
+          (response.deal?.partners.some((partner) => partner.memberId === viewer.id) ?? false)
+        );
+      },
+    }),
     title: t.exposeString('title', { description: 'Title, by default the deal’s or the call’s.' }),
     submittedAt: t.expose('submittedAt', {
       type: 'DateTime',

@@ -343,7 +343,8 @@ function CollectiveView({ collective, viewer, onResync }: ViewProps) {
             </section>
           ) : null}
 
-          <Resources collective={collective} hidden={hidden} canCreate={insider || supportStaff} members={active} />
+          {/* Its active members create its resources; the support staff read them (the server refuses them the rest). */}
+          <Resources collective={collective} hidden={hidden} canCreate={insider} members={active} />
         </div>
 
         <aside className="card" aria-labelledby={`${id}-activity`}>

@@ -20,6 +20,7 @@ const DEAL_PAGE = graphql(
       __typename
       ... on Deal {
         id
+        viewerCanChange
         title
         status
         nextStatuses
@@ -121,7 +122,9 @@ function DealView({ deal }: { deal: Deal }) {
   const id = useId();
   usePageTitle(deal.title);
   const [editing, setEditing] = useState(false);
-  const editable = !deal.isClosed && !deal.submittedAt;
+  // The support staff and partners from outside the collective read a deal only: its forms are not offered them.
+  const canChange = deal.viewerCanChange;
+  const editable = canChange && !deal.isClosed && !deal.submittedAt;
   const shareGap = 10_000 - deal.shareTotal;
   const groupNeedsLead = deal.groupForm !== 'NONE';
 
@@ -174,7 +177,7 @@ function DealView({ deal }: { deal: Deal }) {
       </section>
 
       {editable ? <EditDealForm deal={deal} /> : null}
-      <StatusChanger deal={deal} />
+      {canChange ? <StatusChanger deal={deal} /> : null}
 
       <section className="card" aria-labelledby={`${id}-partners`}>
         <h2 id={`${id}-partners`}>{fr.deal.partners}</h2>
@@ -229,7 +232,9 @@ function DealView({ deal }: { deal: Deal }) {
           </p>
         ) : null}
         {editable && editing ? <DealPartnersEditor deal={deal} onDone={() => setEditing(false)} /> : null}
-        {deal.submittedAt && !deal.isClosed ? <SubstitutePartnerForm dealId={deal.id} partners={deal.partners} /> : null}
+        {canChange && deal.submittedAt && !deal.isClosed ? (
+          <SubstitutePartnerForm dealId={deal.id} partners={deal.partners} />
+        ) : null}
         {deal.substitutions.length > 0 ? (
           <>
             <h3>{fr.deal.substitutions}</h3>

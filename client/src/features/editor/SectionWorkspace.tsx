@@ -28,11 +28,14 @@ export function SectionWorkspace({
   section,
   viewerId,
   submitted,
+  canChange = true,
   onChanged,
 }: {
   section: SectionData;
   viewerId: string | null;
   submitted: boolean;
+  /** False for a reader only (the support staff): no editing, no status or approval buttons. */
+  canChange?: boolean;
   onChanged(): void;
 }) {
   const client = useClient();
@@ -102,7 +105,7 @@ export function SectionWorkspace({
     if (!people.has(key) || self) people.set(key, { ...entry, self });
   }
 
-  const readOnly = submitted || section.status === 'DONE';
+  const readOnly = !canChange || submitted || section.status === 'DONE';
 
   return (
     <section className="section-workspace" aria-labelledby="section-title">
@@ -152,7 +155,11 @@ export function SectionWorkspace({
           {t.rejected(reasonOf(rejection))}
         </p>
       ) : null}
-      {readOnly && !submitted ? <p className="tender-editor__notice">{t.readOnlyDone}</p> : null}
+      {!canChange ? (
+        <p className="tender-editor__notice">{t.readOnlyViewer}</p>
+      ) : readOnly && !submitted ? (
+        <p className="tender-editor__notice">{t.readOnlyDone}</p>
+      ) : null}
       {sync && ready ? (
         <CollaborativeEditor sync={sync} title={section.title} editable={!readOnly} viewerId={viewerId} unsaved={unsaved} />
       ) : (
@@ -160,7 +167,7 @@ export function SectionWorkspace({
           {t.loadingText}
         </p>
       )}
-      <SectionSidePanels section={section} viewerId={viewerId} submitted={submitted} onChanged={onChanged} />
+      <SectionSidePanels section={section} viewerId={viewerId} submitted={submitted || !canChange} onChanged={onChanged} />
     </section>
   );
 }

@@ -125,7 +125,8 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
         </div>
         <ExportButtons responseId={response.id} />
       </header>
-      <ResponseSettings response={response} />
+      {/* The support staff read a response only: its settings and the editor are not offered them. */}
+      {response.viewerCanChange ? <ResponseSettings response={response} /> : null}
       <div className="tender-editor__layout">
         <nav className="tender-editor__sidebar" aria-label={t.sections}>
           <h2>{t.sections}</h2>
@@ -173,7 +174,7 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
           </ol>
         </nav>
         <div className="tender-editor__main">
-          {selected ? (
+          {selected && response.viewerCanChange ? (
             <SectionSettings
               key={`settings-${selected.id}`}
               responseId={response.id}
@@ -188,6 +189,7 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
               section={withFigures(selected)}
               viewerId={data?.viewer?.id ?? null}
               submitted={response.isSubmitted}
+              canChange={response.viewerCanChange}
               onChanged={() => refetch.current()}
             />
           ) : (

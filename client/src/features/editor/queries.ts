@@ -48,6 +48,7 @@ export const TENDER_RESPONSE = graphql(
       ... on TenderResponse {
         title
         isSubmitted
+        viewerCanChange
         collective {
           id
           name

@@ -126,8 +126,8 @@ export interface ManagedBrand {
   holders: readonly { shareBasisPoints: number; member: { id: string } }[];
 }
 
-/** The brand's name and filing, and its holders, each in a form opened in place. */
-export function BrandSettings({ brand }: { brand: ManagedBrand }) {
+/** The brand's name and filing, and (for its holders) its holders, each in a form opened in place. */
+export function BrandSettings({ brand, isHolder }: { brand: ManagedBrand; isHolder: boolean }) {
   const people = memberOptions(useMembers());
   return (
     <div className="row-actions row-actions--wrap" data-testid="brand-settings">
@@ -155,27 +155,29 @@ export function BrandSettings({ brand }: { brand: ManagedBrand }) {
           />
         )}
       </Disclosure>
-      <Disclosure label={fr.manage.editHolders} testId="edit-holders">
-        {(close) => (
-          <MutationForm
-            mutation={SET_HOLDERS}
-            testId="holders-form"
-            submitLabel={fr.common.save}
-            fixed={{ brandId: brand.id }}
-            keepValues
-            onSuccess={close}
-            onCancel={close}
-            intro={<p className="hint">{fr.manage.holdersHint}</p>}
-            initial={{
-              holders: brand.holders.map((holder) => ({
-                memberId: holder.member.id,
-                shareBasisPoints: basisPointsToInput(holder.shareBasisPoints),
-              })),
-            }}
-            fields={[holdersField(people)]}
-          />
-        )}
-      </Disclosure>
+      {isHolder ? (
+        <Disclosure label={fr.manage.editHolders} testId="edit-holders">
+          {(close) => (
+            <MutationForm
+              mutation={SET_HOLDERS}
+              testId="holders-form"
+              submitLabel={fr.common.save}
+              fixed={{ brandId: brand.id }}
+              keepValues
+              onSuccess={close}
+              onCancel={close}
+              intro={<p className="hint">{fr.manage.holdersHint}</p>}
+              initial={{
+                holders: brand.holders.map((holder) => ({
+                  memberId: holder.member.id,
+                  shareBasisPoints: basisPointsToInput(holder.shareBasisPoints),
+                })),
+              }}
+              fields={[holdersField(people)]}
+            />
+          )}
+        </Disclosure>
+      ) : null}
     </div>
   );
 }

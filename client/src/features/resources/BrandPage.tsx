@@ -28,6 +28,8 @@ const BRAND_PAGE = graphql(`
         filedOn
         renewalDate
         niceClasses
+        viewerCanChange
+        viewerIsHolder
         collective {
           id
           slug
@@ -129,7 +131,9 @@ function BrandView({ brand, viewerId }: { brand: Brand; viewerId: string | null 
   const id = useId();
   const pending = brand.usageRules.find((version) => version.status === 'PENDING');
   const inForce = brand.usageRules.find((version) => version.status === 'IN_FORCE');
-  const isHolder = brand.holders.some((holder) => holder.member.id === viewerId);
+  // What the server would refuse is not offered: the support staff read only, the holders alone own the brand.
+  const canChange = brand.viewerCanChange;
+  const isHolder = brand.viewerIsHolder;
   usePageTitle(brand.name);
 
   return (
@@ -164,7 +168,7 @@ function BrandView({ brand, viewerId }: { brand: Brand; viewerId: string | null 
             <dd>{brand.niceClasses.join(', ') || '—'}</dd>
           </div>
         </dl>
-        <BrandSettings brand={brand} />
+        {canChange ? <BrandSettings brand={brand} isHolder={isHolder} /> : null}
       </section>
       <section className="card" aria-labelledby={`${id}-holders`}>
         <h2 id={`${id}-holders`}>{fr.brand.holders}</h2>
@@ -188,11 +192,11 @@ function BrandView({ brand, viewerId }: { brand: Brand; viewerId: string | null 
         ) : null}
         <h3>{fr.brand.pending}</h3>
         {pending ? (
-          <PendingVersion version={pending} viewerId={viewerId} isHolder={isHolder} />
+          <PendingVersion version={pending} viewerId={viewerId} isHolder={isHolder} canChange={canChange} />
         ) : (
           <p className="muted">{fr.brand.noPending}</p>
         )}
-        {pending ? null : <ProposeRules brandId={brand.id} current={inForce?.text ?? ''} />}
+        {pending || !canChange ? null : <ProposeRules brandId={brand.id} current={inForce?.text ?? ''} />}
         <h3>{fr.brand.versions}</h3>
         <ol className="versions">
           {brand.usageRules.map((version) => (
@@ -211,12 +215,12 @@ function BrandView({ brand, viewerId }: { brand: Brand; viewerId: string | null 
           {brand.authorisedUsers.map((user) => (
             <li key={user.id}>
               {user.member.displayName} <span className="muted">— {formatDay(user.grantedAt)}</span>{' '}
-              <RevokeUse authorisationId={user.id} name={user.member.displayName} />
+              {canChange ? <RevokeUse authorisationId={user.id} name={user.member.displayName} /> : null}
             </li>
           ))}
         </ul>
         {brand.authorisedUsers.length === 0 ? <p className="muted">{fr.manage.noAuthorisedUsers}</p> : null}
-        <GrantUse brandId={brand.id} without={brand.authorisedUsers.map((user) => user.member.id)} />
+        {canChange ? <GrantUse brandId={brand.id} without={brand.authorisedUsers.map((user) => user.member.id)} /> : null}
         {brand.products.length > 0 ? (
           <>
             <h3>{fr.brand.products}</h3>
@@ -236,7 +240,17 @@ function BrandView({ brand, viewerId }: { brand: Brand; viewerId: string | null 
 
 type Version = Brand['usageRules'][number];
 
-function PendingVersion({ version, viewerId, isHolder }: { version: Version; viewerId: string | null; isHolder: boolean }) {
+function PendingVersion({
+  version,
+  viewerId,
+  isHolder,
+  canChange,
+}: {
+  version: Version;
+  viewerId: string | null;
+  isHolder: boolean;
+  canChange: boolean;
+}) {
   const [{ fetching }, approve] = useMutation(APPROVE_RULES);
   const [feedback, setFeedback] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
   const waitingForMe = version.missingApprovals.some((member) => member.id === viewerId);
@@ -269,7 +283,8 @@ function PendingVersion({ version, viewerId, isHolder }: { version: Version; vie
           {fr.brand.approve}
         </button>
       ) : null}
-      <WithdrawRules versionId={version.id} />
+      {/* Its proposer or a holder withdraws it. */}
+      {canChange && (isHolder || version.proposedBy.id === viewerId) ? <WithdrawRules versionId={version.id} /> : null}
       {feedback ? <Notice tone={feedback.tone}>{feedback.text}</Notice> : null}
     </div>
   );

@@ -16,6 +16,7 @@ const PRODUCT_PAGE = graphql(`
       __typename
       ... on Product {
         id
+        viewerCanChange
         name
         description
         revenueCents
@@ -119,7 +120,8 @@ function ProductView({ product }: { product: Product }) {
             <li key={owner.id}>{owner.displayName}</li>
           ))}
         </ul>
-        <ProductSettings product={product} brands={brands} />
+        {/* The support staff read a product only: its forms are for its collective's members. */}
+        {product.viewerCanChange ? <ProductSettings product={product} brands={brands} /> : null}
       </section>
       <section className="card" aria-labelledby={`${id}-split`}>
         <h2 id={`${id}-split`}>{fr.product.splitRules}</h2>

@@ -21,6 +21,7 @@ const STAND_PAGE = graphql(`
       __typename
       ... on TradeShowStand {
         id
+        viewerCanChange
         eventName
         organiser
         venue
@@ -141,7 +142,9 @@ function dayOf(value: string): string {
 
 function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null }) {
   const id = useId();
-  const isParticipant = stand.participants.some((participant) => participant.member.id === viewerId);
+  // The support staff read a stand only: what the server would refuse them is not offered.
+  const canChange = stand.viewerCanChange;
+  const isParticipant = canChange && stand.participants.some((participant) => participant.member.id === viewerId);
   const days = [...new Set(stand.shifts.map((shift) => dayOf(shift.startsAt)))];
   const understaffed = stand.shifts.filter((shift) => shift.isUnderstaffed).length;
   usePageTitle(stand.eventName);
@@ -191,7 +194,7 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
             <dd>{formatDateTime(stand.cancellationDeadline)}</dd>
           </div>
         </dl>
-        <StandSettings stand={stand} />
+        {canChange ? <StandSettings stand={stand} /> : null}
         <h2>{fr.stand.openingDays}</h2>
         <ul>
           {stand.openingDays.map((day) => (
@@ -213,9 +216,7 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
                     {line.label} <span className="muted">({label(fr.stand.categories, line.category)})</span>
                   </th>
                   <td className="num">{formatEuros(line.amountCents)}</td>
-                  <td>
-                    <CostLineActions line={line} />
-                  </td>
+                  <td>{canChange ? <CostLineActions line={line} /> : null}</td>
                 </tr>
               ))}
             </tbody>
@@ -228,7 +229,7 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
             </tfoot>
           </table>
           {stand.costLines.length === 0 ? <p className="muted">{fr.manage.noCosts}</p> : null}
-          <AddCostLine standId={stand.id} />
+          {canChange ? <AddCostLine standId={stand.id} /> : null}
         </section>
         <section className="card" aria-labelledby={`${id}-split`}>
           <h2 id={`${id}-split`}>
@@ -275,7 +276,7 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
           <p className="notice notice--success">{fr.stand.allCovered}</p>
         )}
         {stand.shifts.length === 0 ? <p className="muted">{fr.stand.noShifts}</p> : null}
-        <AddShift stand={stand} />
+        {canChange ? <AddShift stand={stand} /> : null}
         <div className="shift-grid" data-testid="stand-shift-grid">
           {days.map((day) => (
             <div key={day} className="shift-grid__day">
@@ -284,7 +285,7 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
                 {stand.shifts
                   .filter((shift) => dayOf(shift.startsAt) === day)
                   .map((shift) => (
-                    <ShiftCell key={shift.id} shift={shift} viewerId={viewerId} canTake={isParticipant} />
+                    <ShiftCell key={shift.id} shift={shift} viewerId={viewerId} canTake={isParticipant} canChange={canChange} />
                   ))}
               </ul>
             </div>
@@ -295,7 +296,17 @@ function StandView({ stand, viewerId }: { stand: Stand; viewerId: string | null 
   );
 }
 
-function ShiftCell({ shift, viewerId, canTake }: { shift: Stand['shifts'][number]; viewerId: string | null; canTake: boolean }) {
+function ShiftCell({
+  shift,
+  viewerId,
+  canTake,
+  canChange,
+}: {
+  shift: Stand['shifts'][number];
+  viewerId: string | null;
+  canTake: boolean;
+  canChange: boolean;
+}) {
   const [assignState, assign] = useMutation(ASSIGN);
   const [unassignState, unassign] = useMutation(UNASSIGN);
   const [problem, setProblem] = useState<string | null>(null);
@@ -326,10 +337,12 @@ function ShiftCell({ shift, viewerId, canTake }: { shift: Stand['shifts'][number
           {mine ? fr.stand.release : fr.stand.take}
         </button>
       ) : null}
-      <RemoveShift
-        shiftId={shift.id}
-        when={`${formatDay(shift.startsAt)} ${formatTime(shift.startsAt)} – ${formatTime(shift.endsAt)}`}
-      />
+      {canChange ? (
+        <RemoveShift
+          shiftId={shift.id}
+          when={`${formatDay(shift.startsAt)} ${formatTime(shift.startsAt)} – ${formatTime(shift.endsAt)}`}
+        />
+      ) : null}
       {problem ? <Notice tone="error">{problem}</Notice> : null}
     </li>
   );

@@ -30,6 +30,10 @@ const SECTOR_TOOLS = graphql(`
       slug
       name
       kind
+      viewerMembership {
+        id
+        status
+      }
       memberships(first: 200) {
         edges {
           node {
@@ -151,6 +155,8 @@ function SectorToolsView({
     collective.memberships.edges.map((edge) => edge.node.member),
     viewerId ? [viewerId] : [],
   );
+  // The support staff read the tools of every sector; only its active members feed them.
+  const canChange = collective.viewerMembership?.status === 'ACTIVE';
   const recommendations = collective.supplierRecommendations.edges.map((edge) => edge.node);
   const prices = collective.priceReferences.edges.map((edge) => edge.node);
   const exchanges = collective.serviceExchanges.edges.map((edge) => edge.node);
@@ -208,16 +214,14 @@ function SectorToolsView({
                     <td>
                       {formatDay(price.periodStart)} – {formatDay(price.periodEnd)}
                     </td>
-                    <td>
-                      <PriceActions price={price} />
-                    </td>
+                    <td>{canChange ? <PriceActions price={price} /> : null}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
         )}
-        <AddPrice collectiveId={collective.id} />
+        {canChange ? <AddPrice collectiveId={collective.id} /> : null}
       </section>
 
       <section className="card" aria-labelledby={`${id}-suppliers`}>
@@ -240,13 +244,13 @@ function SectorToolsView({
                   <strong>{one.supplierName}</strong> ({one.category}) — {fr.manage.stars(one.rating)} ·{' '}
                   {fr.common.by(one.recommendedBy.displayName)}
                   {one.comment ? <span className="muted"> — {one.comment}</span> : null}
-                  {one.recommendedBy.id === viewerId ? <EditRecommendation recommendation={one} /> : null}
+                  {canChange && one.recommendedBy.id === viewerId ? <EditRecommendation recommendation={one} /> : null}
                 </li>
               ))}
             </ul>
           </>
         ) : null}
-        <RecommendSupplier collectiveId={collective.id} />
+        {canChange ? <RecommendSupplier collectiveId={collective.id} /> : null}
       </section>
 
       <section className="card" aria-labelledby={`${id}-exchanges`}>
@@ -258,11 +262,11 @@ function SectorToolsView({
               {exchange.description} — {fr.sectorTools.hours(exchange.hours)} ·{' '}
               {fr.sectorTools.fromTo(exchange.provider.displayName, exchange.beneficiary?.displayName ?? '…')} ·{' '}
               <span className="badge">{label(fr.sectorTools.exchangeStatuses, exchange.status)}</span>{' '}
-              <ServiceActions exchange={exchange} viewerId={viewerId} />
+              {canChange ? <ServiceActions exchange={exchange} viewerId={viewerId} /> : null}
             </li>
           ))}
         </ul>
-        <OfferService collectiveId={collective.id} members={members} />
+        {canChange ? <OfferService collectiveId={collective.id} members={members} /> : null}
       </section>
 
       <section className="card" aria-labelledby={`${id}-referrals`}>
@@ -274,11 +278,11 @@ function SectorToolsView({
               {referral.clientName} — {fr.sectorTools.fromTo(referral.fromMember.displayName, referral.toMember.displayName)} ·{' '}
               <span className="badge">{label(fr.sectorTools.referralStatuses, referral.status)}</span>
               {referral.amountCents != null ? ` · ${formatEuros(referral.amountCents)}` : ''}
-              {referral.toMember.id === viewerId ? <ReferralStatus referral={referral} /> : null}
+              {canChange && referral.toMember.id === viewerId ? <ReferralStatus referral={referral} /> : null}
             </li>
           ))}
         </ul>
-        <CreateReferral collectiveId={collective.id} members={members} />
+        {canChange ? <CreateReferral collectiveId={collective.id} members={members} /> : null}
       </section>
     </article>
   );
