@@ -288,4 +288,37 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
       await screenshot(b, 'feed');
     });
   }, 120_000);
+  it('draws the response’s buttons like the rest of the app: exports, « Rouvrir » and the other status actions, versions', async () => {
+    await step('button-styles', async () => {
+      const { response } = await dealAndResponse();
+      await open(a, `/reponses/${response}`);
+      // The first demo section is done: its one status action is « Rouvrir ».
+      await a.locator('[data-testid="section-item"]').first().click();
+      const reopen = a.locator('[data-testid="section-status-action"]', { hasText: 'Rouvrir' });
+      await reopen.waitFor({ timeout: 15_000 });
+      const look = (locator: ReturnType<Page['locator']>) =>
+        locator.evaluate((element) => {
+          const style = getComputedStyle(element);
+          return {
+            border: style.borderTopColor,
+            radius: style.borderTopLeftRadius,
+            background: style.backgroundColor,
+            cursor: style.cursor,
+          };
+        });
+      // A plain button of the app's own (a Disclosure) is the reference.
+      const reference = await look(a.locator('[data-testid="rename-response"]'));
+      expect(reference.cursor).toBe('pointer');
+      for (const button of [
+        a.locator('[data-testid="export-docx"]'),
+        a.locator('[data-testid="export-markdown"]'),
+        reopen,
+        a.locator('[data-testid="versions"] button[type="submit"]'),
+      ]) {
+        const seen = await look(button);
+        expect({ ...seen, cursor: seen.cursor === 'not-allowed' ? 'pointer' : seen.cursor }).toEqual(reference);
+      }
+      await screenshot(a, 'tender-response-buttons');
+    });
+  }, 120_000);
 });

@@ -60,10 +60,22 @@ export function ExportButtons({ responseId }: { responseId: string }) {
   return (
     <fieldset className="export-buttons">
       <legend className="visually-hidden">{t.export}</legend>
-      <button type="button" disabled={busy !== null} onClick={() => void run('docx')} data-testid="export-docx">
+      <button
+        type="button"
+        className="button button--small"
+        disabled={busy !== null}
+        onClick={() => void run('docx')}
+        data-testid="export-docx"
+      >
         {t.exportDocx}
       </button>
-      <button type="button" disabled={busy !== null} onClick={() => void run('markdown')} data-testid="export-markdown">
+      <button
+        type="button"
+        className="button button--small"
+        disabled={busy !== null}
+        onClick={() => void run('markdown')}
+        data-testid="export-markdown"
+      >
         {t.exportMarkdown}
       </button>
       {error ? <p role="alert">{error}</p> : null}

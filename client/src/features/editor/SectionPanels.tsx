@@ -71,7 +71,14 @@ function StatusPanel({ section, viewerId, submitted, onChanged }: Parameters<typ
       {submitted ? null : (
         <div className="panel__actions">
           {targets.map((to) => (
-            <button key={to} type="button" disabled={fetching} onClick={() => void go(to)}>
+            <button
+              key={to}
+              type="button"
+              className="button button--small"
+              data-testid="section-status-action"
+              disabled={fetching}
+              onClick={() => void go(to)}
+            >
               {statusAction(section.status, to)}
             </button>
           ))}
@@ -123,7 +130,13 @@ function ApprovalPanel({ section, viewerId, submitted, onChanged }: Parameters<t
       )}
       {!section.reviewer ? <p>{t.noReviewer}</p> : null}
       {isReviewer && !submitted && (!approval || approval.isStale) ? (
-        <button type="button" disabled={fetching} onClick={() => void onApprove()} data-testid="approve-button">
+        <button
+          type="button"
+          className="button button--small button--primary"
+          disabled={fetching}
+          onClick={() => void onApprove()}
+          data-testid="approve-button"
+        >
           {t.approve}
         </button>
       ) : null}
@@ -192,7 +205,7 @@ function VersionsPanel({ section, submitted, onChanged }: { section: SectionData
               {fieldError}
             </p>
           ) : null}
-          <button type="submit" disabled={saving || !name.trim()}>
+          <button type="submit" className="button button--small" disabled={saving || !name.trim()}>
             {t.saveVersion}
           </button>
         </form>
@@ -213,7 +226,12 @@ function VersionsPanel({ section, submitted, onChanged }: { section: SectionData
                 {version.author ? ` · ${t.by(version.author.displayName)}` : ''}
               </span>
               {submitted ? null : (
-                <button type="button" disabled={restoring} onClick={() => void onRestore(version.id, label)}>
+                <button
+                  type="button"
+                  className="button button--small"
+                  disabled={restoring}
+                  onClick={() => void onRestore(version.id, label)}
+                >
                   {t.restore}
                 </button>
               )}
