@@ -196,6 +196,64 @@ export function createCache() {
   });
 }
 
+/** True when `read` has a null (or nothing) where `sent` has a value: graphcache read back less than the server sent. */
+function lostInCache(sent: unknown, read: unknown): boolean {
+  if (sent === null || sent === undefined || typeof sent !== 'object') return false;
+  if (read === null || read === undefined || typeof read !== 'object') return true;
+  if (Array.isArray(sent)) {
+    const items = read as unknown[];
+    return !Array.isArray(read) || sent.some((item, index) => lostInCache(item, items[index]));
+  }
+  const fields = read as Record<string, unknown>;
+  return Object.entries(sent).some(([name, value]) => lostInCache(value, fields[name]));
+}
+
+/** Consecutive refetches of a query whose answers the cache keeps reading back short, before giving up. */
+const MAX_SHORT_READS = 3;
+
+/**
+ * Sends a query again when graphcache answers it with less than the server sent: `below` (between the cache and the
+ * network) keeps each query's answer as sent, `above` (before the cache) compares it with what the cache returns.
+ *
+ * Why: graphcache writes a query's answer under the layers of what happened while the query was in flight. A live
+ * event's (or a mutation's) `cache.invalidate` made during that time stays on top of the answer, so the answer is read
+ * back with the invalidated fields missing, and schema awareness turns them into a null up to the nearest nullable
+ * field (`collective(slug:)` itself): « Page introuvable » with `stale: false`. graphcache means to refetch a query an
+ * invalidation hits while in flight (it re-dispatches it `cache-first` to defer a refetch), but the urql client drops
+ * a `cache-first` re-dispatch of a query already in flight, so nothing is refetched. Such an answer is passed on with
+ * `stale: true` (the page keeps what it shows) and the query is sent again, `network-only`.
+ */
+export function refetchShortReads(): { above: Exchange; below: Exchange } {
+  const sent = new Map<number, unknown>();
+  const shortReads = new Map<number, number>();
+  const below = mapExchange({
+    onResult(result) {
+      if (result.operation.kind === 'query' && result.data) sent.set(result.operation.key, result.data);
+    },
+  });
+  const above: Exchange = (input) =>
+    mapExchange({
+      onResult(result) {
+        const { key } = result.operation;
+        if (result.operation.kind !== 'query' || !sent.has(key)) return result;
+        const answer = sent.get(key);
+        sent.delete(key);
+        if (!lostInCache(answer, result.data)) {
+          shortReads.delete(key);
+          return result;
+        }
+        const count = (shortReads.get(key) ?? 0) + 1;
+        shortReads.set(key, count);
+        if (count > MAX_SHORT_READS) return result;
+        input.client.reexecuteOperation(
+          makeOperation('query', result.operation, { ...result.operation.context, requestPolicy: 'network-only' }),
+        );
+        return { ...result, stale: true };
+      },
+    })(input);
+  return { above, below };
+}
+
 /** Close code the server uses for a `connection_init` whose token names no live session. */
 export const CLOSE_FORBIDDEN = 4403;
 
@@ -366,11 +424,14 @@ export function createGraphqlSession({ getToken, onSessionLost }: SessionOptions
     },
   });
 
+  const shortReads = refetchShortReads();
   const client = new Client({
     url: '/graphql',
     preferGetMethod: false,
     exchanges: [
+      shortReads.above,
       createCache(),
+      shortReads.below,
       authExchange({ getToken, onSessionLost }),
       livePositionExchange(status),
       subscriptionExchange({
