@@ -11,6 +11,7 @@ import {
   pageErrors,
   type SignedIn,
   screenshot,
+  selectEnd,
   signedInContext,
   startBrowserApp,
   THOMAS,
@@ -223,6 +224,85 @@ describe.skipIf(!chromiumAvailable)('edits the server refuses', () => {
         await expect.poll(stored, { timeout: 20_000 }).toContain(refused);
         await notice.waitFor({ state: 'detached', timeout: 20_000 });
         expect(await page.locator('[data-testid="unsaved-edit"]').count()).toBe(0);
+      });
+    } finally {
+      proxy.restore();
+      if (!page.isClosed()) await page.close();
+    }
+  }, 120_000);
+});
+
+describe.skipIf(!chromiumAvailable)('refused edits with no text to highlight', () => {
+  it('lists a refused deletion and formatting change in the notice, and discards them on request back to the stored text', async () => {
+    const page = await thomas.context.newPage();
+    const stamp = Date.now();
+    const camilleId = (await graphqlRequest(app.url, '{ viewer { id } }', {}, camilleToken)).viewer.id;
+    const added = await api(
+      `mutation ($input: AddTenderSectionInput!) { addTenderSection(input: $input) {
+        __typename ... on MutationAddTenderSectionSuccess { data { id } } ... on Error { message } } }`,
+      { input: { responseId: target.responseId, kind: 'FREE', title: `Annexe ${stamp}`, reviewerId: camilleId } },
+    );
+    const sectionId: string = added.data.id;
+    const setStatus = (status: string) =>
+      api(
+        `mutation ($input: ChangeTenderSectionStatusInput!) { changeTenderSectionStatus(input: $input) {
+          __typename ... on Error { message } } }`,
+        { input: { sectionId, status } },
+      );
+    await setStatus('DRAFT');
+    const stored = async () =>
+      (
+        await graphqlRequest(
+          app.url,
+          'query ($id: ID!) { node(id: $id) { ... on TenderSection { content { markdown } } } }',
+          { id: sectionId },
+          camilleToken,
+        )
+      ).node.content.markdown as string;
+    const text = `Premier point ${stamp}, second point`;
+    try {
+      await step('refused-deletion', [page], async () => {
+        const pushes = unansweredPushes(page);
+        await page.goto(`/reponses/${encodeURIComponent(target.responseId)}#section=${encodeURIComponent(sectionId)}`);
+        await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
+        await page.locator(EDITOR).click();
+        await page.keyboard.type(text, { delay: 10 });
+        await expect.poll(stored, { timeout: 20_000 }).toContain(text);
+        await expect.poll(() => pushes.size, { timeout: 20_000 }).toBe(0);
+
+        // Cut off, Thomas types nothing: he bolds « point » and deletes a character, while Camille marks the
+        // section done.
+        proxy.cut();
+        await page.locator('[data-testid="connection-status"][data-state="reconnecting"]').waitFor({ timeout: 20_000 });
+        await selectEnd(page, 'point');
+        await page.keyboard.press('Control+b');
+        await expect.poll(() => page.locator(`${EDITOR} strong`).count(), { timeout: 10_000 }).toBe(1);
+        await caretToEnd(page);
+        await page.keyboard.press('Backspace');
+        expect(await page.locator(EDITOR).textContent()).toContain('second poin');
+        await setStatus('REVIEW');
+        await setStatus('DONE');
+        proxy.restore();
+
+        // Refused, with nothing typed to highlight: the notice lists what is not saved.
+        const notice = page.locator('[data-testid="unsaved-notice"]');
+        await notice.waitFor({ timeout: RECOVERY_MS });
+        const kinds = page.locator('[data-testid="unsaved-list"] li');
+        await expect
+          .poll(() => kinds.evaluateAll((items) => items.map((item) => item.getAttribute('data-kind'))), { timeout: 10_000 })
+          .toEqual(['deletions', 'formatting']);
+        expect(await page.locator('[data-testid="unsaved-edit"]').count()).toBe(0);
+        expect(await stored()).toContain(text);
+        await screenshot(page, 'editor-unsaved-deletion-listed');
+
+        // Discarded after asking: the editor shows the stored text again, and the notice goes.
+        await page.locator('[data-testid="discard-unsaved"]').click();
+        await page.locator('[data-testid="confirm-dialog"] [data-testid="confirm-yes"]').click();
+        await notice.waitFor({ state: 'detached', timeout: 20_000 });
+        await page.locator('[data-testid="unsaved-discarded"]').waitFor({ timeout: 10_000 });
+        await page.locator(EDITOR, { hasText: text }).waitFor({ timeout: 20_000 });
+        expect(await page.locator(`${EDITOR} strong`).count()).toBe(0);
+        await screenshot(page, 'editor-unsaved-discarded');
       });
     } finally {
       proxy.restore();

@@ -1080,9 +1080,20 @@ export const fr = {
     unsaved: {
       title: 'Modifications non enregistrées',
       body: (reason: string) =>
-        `Le serveur a refusé des modifications faites ici\u00a0: ${reason} Elles restent affichées, surlignées, et gardées dans ce navigateur, mais vos coauteur·rices ne les voient pas.`,
+        `Le serveur a refusé des modifications faites ici\u00a0: ${reason} Elles restent affichées et gardées dans ce navigateur, mais vos coauteur·rices ne les voient pas.`,
       retry: 'Réessayer l’envoi',
       mark: 'Non enregistré',
+      listTitle: 'Non enregistré\u00a0:',
+      typed: (count: number) =>
+        `${count} caractère${count > 1 ? 's' : ''} saisi${count > 1 ? 's' : ''} (surligné${count > 1 ? 's' : ''} dans le texte)`,
+      deletions: 'des suppressions (le texte supprimé ici est encore enregistré sur le serveur)',
+      formatting: 'des changements de mise en forme (gras, italique, liens…)',
+      blocks: 'des paragraphes, titres ou listes ajoutés ou changés',
+      discard: 'Abandonner ces modifications',
+      discardTitle: 'Abandonner les modifications non enregistrées\u00a0?',
+      discardBody:
+        'Le texte revient à la version enregistrée sur le serveur, celle que voient vos coauteur·rices. Les modifications refusées sont effacées de ce navigateur.',
+      discarded: 'Modifications abandonnées\u00a0: le texte est celui enregistré sur le serveur.',
       leaveWarning: 'Des modifications ne sont pas enregistrées.',
     },
     versions: 'Versions',

@@ -1,10 +1,11 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useClient } from 'urql';
 import { fr, label } from '../../i18n/fr';
+import { useConfirm } from '../../ui/form/ConfirmDialog';
 import { CollaborativeEditor } from './CollaborativeEditor';
 import { keepOffline } from './offlineStore';
 import { SectionSidePanels } from './SectionPanels';
-import { type ConnectionState, type PresenceEntry, type Refusal, SectionSync } from './sectionSync';
+import { type ConnectionState, type PresenceEntry, type Refusal, type RefusedKinds, SectionSync } from './sectionSync';
 import { editorStrings as t } from './strings';
 import type { SectionData } from './TenderResponsePage';
 
@@ -45,9 +46,17 @@ export function SectionWorkspace({
   const [rejection, setRejection] = useState<Refusal | null>(null);
   // Some edits typed here were refused and are not stored: the page says so until a later push stores them.
   const [unsaved, setUnsaved] = useState(false);
+  // What they are, listed in the notice (a snapshot taken at each change).
+  const [refused, setRefused] = useState<{ typed: number; kinds: RefusedKinds } | null>(null);
   // The editor shows once the section's text is loaded (or after a short wait when offline).
   const [ready, setReady] = useState(false);
+  // Bumped to start again from the server's text (refused edits discarded): a fresh document and editor.
+  const [generation, setGeneration] = useState(0);
+  const [discarded, setDiscarded] = useState(false);
+  const offlineCopy = useRef<Awaited<ReturnType<typeof keepOffline>>>(null);
+  const { ask, dialog } = useConfirm();
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new generation starts a fresh document on purpose
   useEffect(() => {
     let stored: Awaited<ReturnType<typeof keepOffline>> = null;
     let ended = false;
@@ -59,7 +68,11 @@ export function SectionWorkspace({
       },
       presence: setPresence,
       rejected: setRejection,
-      unsavedChanged: () => setUnsaved(next.hasRefusedEdits),
+      unsavedChanged: () => {
+        setUnsaved(next.hasRefusedEdits);
+        setRefused({ typed: next.refusedCharacters, kinds: next.refusedKinds });
+        if (next.hasRefusedEdits) setDiscarded(false);
+      },
       firstSync: () => setReady(true),
     });
     const fallback = setTimeout(() => setReady(true), 4_000);
@@ -67,6 +80,7 @@ export function SectionWorkspace({
     const begin = viewerId ? keepOffline(next.doc, viewerId, section.id) : Promise.resolve(null);
     void begin.then((persistence) => {
       stored = persistence;
+      offlineCopy.current = persistence;
       if (ended) void persistence?.close();
       else next.start();
     });
@@ -74,6 +88,7 @@ export function SectionWorkspace({
     setConnection(next.state);
     return () => {
       ended = true;
+      offlineCopy.current = null;
       clearTimeout(fallback);
       setReady(false);
       void stored?.close();
@@ -81,9 +96,26 @@ export function SectionWorkspace({
       setSync(null);
       setPresence([]);
       setUnsaved(false);
+      setRefused(null);
       setRejection(null);
     };
-  }, [client, section.id, viewerId]);
+  }, [client, section.id, viewerId, generation]);
+
+  /** Drops the refused edits after asking: this browser's copy goes, and the document starts again from the server's. */
+  async function discardRefused() {
+    const ok = await ask({
+      title: t.unsaved.discardTitle,
+      body: <p>{t.unsaved.discardBody}</p>,
+      confirmLabel: t.unsaved.discard,
+      danger: true,
+    });
+    if (!ok) return;
+    await offlineCopy.current?.forget();
+    setDiscarded(true);
+    setGeneration((current) => current + 1);
+  }
+  const kinds = refused?.kinds;
+  const typed = refused?.typed ?? 0;
 
   // Closing the page with edits the server has not acknowledged asks first (they stay in this browser anyway).
   useEffect(() => {
@@ -144,12 +176,35 @@ export function SectionWorkspace({
             <strong>{t.unsaved.title}</strong>
           </p>
           <p className="unsaved-notice__line">{t.unsaved.body(reasonOf(rejection))}</p>
-          {!readOnly ? (
-            <button type="button" className="button button--small" onClick={() => sync?.retryRefused()}>
-              {t.unsaved.retry}
+          {/* A deletion or a formatting change leaves nothing to highlight: the notice says what is not saved. */}
+          <p className="unsaved-notice__line">{t.unsaved.listTitle}</p>
+          <ul className="unsaved-notice__list" data-testid="unsaved-list">
+            {typed > 0 ? <li data-kind="typed">{t.unsaved.typed(typed)}</li> : null}
+            {kinds?.deletions ? <li data-kind="deletions">{t.unsaved.deletions}</li> : null}
+            {kinds?.formatting ? <li data-kind="formatting">{t.unsaved.formatting}</li> : null}
+            {kinds?.blocks ? <li data-kind="blocks">{t.unsaved.blocks}</li> : null}
+          </ul>
+          <div className="row-actions">
+            {!readOnly ? (
+              <button type="button" className="button button--small" onClick={() => sync?.retryRefused()}>
+                {t.unsaved.retry}
+              </button>
+            ) : null}
+            <button
+              type="button"
+              className="button button--small button--danger"
+              data-testid="discard-unsaved"
+              onClick={() => void discardRefused()}
+            >
+              {t.unsaved.discard}
             </button>
-          ) : null}
+          </div>
+          {dialog}
         </div>
+      ) : discarded ? (
+        <p role="status" className="tender-editor__notice" data-testid="unsaved-discarded">
+          {t.unsaved.discarded}
+        </p>
       ) : rejection ? (
         <p role="alert" className="field-error">
           {t.rejected(reasonOf(rejection))}

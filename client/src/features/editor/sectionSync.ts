@@ -131,21 +131,40 @@ export interface Refusal {
 }
 
 /**
- * The text runs an update inserts, and whether it carries anything else (formatting, new blocks and, when
- * `withDeletions`, deletions). A handshake's update always repeats the document's whole delete set, most of it
- * already on the server, so its deletions are not counted.
+ * What refused edits changed besides typed text, which the editor cannot highlight (a deletion leaves nothing to
+ * mark): the page lists them in its notice instead.
  */
-function contentOf(update: Uint8Array, withDeletions: boolean): { runs: RefusedRun[]; other: boolean } {
+export interface RefusedKinds {
+  /** Something was deleted. */
+  deletions: boolean;
+  /** Formatting changed (bold, italic, a link…). */
+  formatting: boolean;
+  /** Blocks were added or changed (paragraphs, headings, list items). */
+  blocks: boolean;
+}
+
+const NO_REFUSED_KINDS: RefusedKinds = { deletions: false, formatting: false, blocks: false };
+
+/**
+ * The text runs an update inserts, and what else it carries (formatting, new blocks and, when `withDeletions`,
+ * deletions). A handshake's update always repeats the document's whole delete set, most of it already on the
+ * server, so its deletions are not counted.
+ */
+function contentOf(update: Uint8Array, withDeletions: boolean): { runs: RefusedRun[]; kinds: RefusedKinds } {
   const { structs, ds } = Y.decodeUpdate(update);
   const runs: RefusedRun[] = [];
-  let other = withDeletions && ds.clients.size > 0;
+  const kinds = { ...NO_REFUSED_KINDS, deletions: withDeletions && ds.clients.size > 0 };
   for (const struct of structs) {
-    if (struct instanceof Y.Item && struct.content instanceof Y.ContentString)
+    if (!(struct instanceof Y.Item)) continue;
+    if (struct.content instanceof Y.ContentString)
       runs.push({ client: struct.id.client, clock: struct.id.clock, length: struct.length });
-    else if (struct instanceof Y.Item) other = true;
+    else if (struct.content instanceof Y.ContentFormat) kinds.formatting = true;
+    else kinds.blocks = true;
   }
-  return { runs, other };
+  return { runs, kinds };
 }
+
+const anyKind = (kinds: RefusedKinds) => kinds.deletions || kinds.formatting || kinds.blocks;
 
 /** The items an update carries, per client, as [from, to) clock intervals. */
 function intervalsOf(update: Uint8Array): Map<number, [number, number][]> {
@@ -208,11 +227,16 @@ export class SectionSync {
   #everSynced = false;
   /** Edits typed here that the server has not acknowledged yet (offline, before the handshake, or in flight). */
   #unsent = false;
+  /**
+   * Some edit made here since the server last stored a push deleted something. A handshake's update cannot tell
+   * (it repeats the whole delete set), so a refused handshake lists deletions from this.
+   */
+  #unackedDeletes = false;
 
   /** Text runs typed here that the server refused, by `client:clock` (see `RefusedRun`). */
   #refused = new Map<string, RefusedRun>();
-  /** A refused push also carried something other than text (a deletion, formatting, a new block). */
-  #refusedOther = false;
+  /** What refused pushes carried besides text (deletions, formatting, blocks). */
+  #refusedKinds: RefusedKinds = NO_REFUSED_KINDS;
 
   /**
    * True while some edit typed here is not stored by the server (not yet acknowledged, or refused): closing the
@@ -237,7 +261,24 @@ export class SectionSync {
 
   /** True while some edit typed here was refused by the server and not stored since. */
   get hasRefusedEdits(): boolean {
-    return this.#refused.size > 0 || this.#refusedOther;
+    return this.#refused.size > 0 || anyKind(this.#refusedKinds);
+  }
+
+  /** What the refused edits changed besides typed text (nothing to highlight: the page lists it). */
+  get refusedKinds(): RefusedKinds {
+    return this.#refusedKinds;
+  }
+
+  /** How many typed characters the server refused (those the editor highlights). */
+  get refusedCharacters(): number {
+    let count = 0;
+    for (const run of this.#refused.values()) count += run.length;
+    return count;
+  }
+
+  #clearRefused(): void {
+    this.#refused.clear();
+    this.#refusedKinds = NO_REFUSED_KINDS;
   }
 
   /** The text runs the server refused, for the editor to mark as not saved. */
@@ -350,8 +391,7 @@ export class SectionSync {
         this.#handshakePush = missing;
       } else if (this.hasRefusedEdits) {
         // The server has everything this document holds: nothing is left unsaved.
-        this.#refused.clear();
-        this.#refusedOther = false;
+        this.#clearRefused();
         this.#unsavedChanged();
       }
     }
@@ -363,6 +403,7 @@ export class SectionSync {
   readonly #onLocalUpdate = (update: Uint8Array, origin: unknown) => {
     if (origin === REMOTE_ORIGIN || this.#destroyed) return;
     this.#unsent = true;
+    if (!this.#unackedDeletes && Y.decodeUpdate(update).ds.clients.size > 0) this.#unackedDeletes = true;
     // Before the handshake, the document keeps the edit and the handshake sends it.
     if (!this.#synced) return;
     this.#queued.push(update);
@@ -420,20 +461,27 @@ export class SectionSync {
    * False when it held nothing typed here (a handshake re-sending only known deletions into a done section).
    */
   #markRefused(update: Uint8Array): boolean {
-    const { runs, other } = contentOf(update, update !== this.#handshakePush);
-    if (runs.length === 0 && !other) return false;
+    const handshake = update === this.#handshakePush;
+    const { runs, kinds } = contentOf(update, !handshake);
+    if (handshake && this.#unackedDeletes) kinds.deletions = true;
+    if (runs.length === 0 && !anyKind(kinds)) return false;
     for (const run of runs) {
       const key = `${run.client}:${run.clock}`;
       const known = this.#refused.get(key);
       if (!known || known.length < run.length) this.#refused.set(key, run);
     }
-    if (other) this.#refusedOther = true;
+    this.#refusedKinds = {
+      deletions: this.#refusedKinds.deletions || kinds.deletions,
+      formatting: this.#refusedKinds.formatting || kinds.formatting,
+      blocks: this.#refusedKinds.blocks || kinds.blocks,
+    };
     this.#unsavedChanged();
     return true;
   }
 
   /** The server stored this update: what it carried is no longer "not saved". */
   #stored(update: Uint8Array): void {
+    if (this.#handshakePush === update || this.#queued.length === 0) this.#unackedDeletes = false;
     if (!this.hasRefusedEdits) return;
     const intervals = intervalsOf(update);
     for (const [key, run] of this.#refused) {
@@ -441,10 +489,7 @@ export class SectionSync {
       if (covered) this.#refused.delete(key);
     }
     // A handshake's update holds everything the server lacked: once stored, nothing refused is left.
-    if (this.#handshakePush === update) {
-      this.#refused.clear();
-      this.#refusedOther = false;
-    }
+    if (this.#handshakePush === update) this.#clearRefused();
     this.#unsavedChanged();
   }
 
