@@ -199,6 +199,80 @@ describe('Sockets, streams and mutations', () => {
     expect(limited.mutationsPerSecond).toBeGreaterThan(0);
     expect(measured.ratio).toBeLessThan(10);
   });
+
+  // Attack finding (issue 9): 8 requests × 15 aliased updateMyProfile applied all 120 with a limit of 30 a second,
+  // because each request counted once, under its token.
+  const profile = (aliases: number, tag: string) =>
+    `mutation { ${Array.from({ length: aliases }, (_, k) => `m${k}: updateMyProfile(input: { trade: "${tag}-${k}" }) { __typename }`).join(' ')} }`;
+  const trade = async (memberToken: string) =>
+    (await http(server, memberToken, '{ viewer { trade } }')).data?.viewer.trade as string | null;
+
+  it('should count each aliased mutation, refusing a request of more than the allowance whole over HTTP and graphql-ws', async () => {
+    const lea = (await signIn(server, { email: 'lea.fontaine@collectifs.coop', password: DEMO_ACCOUNT.password })).data?.signIn
+      .data.token as string;
+    const before = await trade(lea);
+    const refused = await http(server, lea, profile(6, 'too-many'));
+    expect(refused.status).toBe(429);
+    expect(refused.data ?? null).toBeNull();
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'mutationsPerSecond' });
+    const client = wsClient(server.url, lea, { lazy: false });
+    try {
+      const overWs = subscribe(client, profile(6, 'too-many-ws'));
+      await overWs.inbox.waitForEnd();
+      expect((overWs.inbox.errors[0] as Json[])[0]?.extensions).toMatchObject({
+        code: 'RATE_LIMITED',
+        limit: 'mutationsPerSecond',
+      });
+    } finally {
+      await client.dispose();
+    }
+    expect(await trade(lea)).toBe(before);
+  });
+
+  it('should apply or refuse each request’s mutations whole, counting them all (8 requests × 3 aliases, 5 a second)', async () => {
+    const emma = (await signIn(server, { email: 'marion.robin@collectifs.coop', password: DEMO_ACCOUNT.password })).data?.signIn
+      .data.token as string;
+    expect(emma).toBeTruthy();
+    const started = performance.now();
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => http(server, emma, profile(3, `burst${i}`))));
+    const seconds = Math.ceil((performance.now() - started) / 1000);
+    let applied = 0;
+    for (const result of results) {
+      if (result.errors) {
+        expect(result.errors[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'mutationsPerSecond' });
+        expect(result.errors[0]?.extensions?.retryAfterMs).toBeGreaterThan(0);
+        expect(result.data ?? null).toBeNull();
+      } else {
+        expect(Object.values(result.data ?? {}).map((entry) => (entry as { __typename: string }).__typename)).toEqual(
+          Array(3).fill('MutationUpdateMyProfileSuccess'),
+        );
+        applied += 3;
+      }
+    }
+    // At most one request of 3 fits in each window of 5 (the windows the burst spanned, plus the one it began in).
+    expect(applied).toBeGreaterThan(0);
+    expect(applied).toBeLessThanOrEqual(3 * (seconds + 1));
+    expect(applied).toBeLessThan(24);
+  });
+
+  it('should count a member’s mutations across their sessions (a new sign-in gets no new allowance)', async () => {
+    const credentials = { email: 'nadia.benali@collectifs.coop', password: DEMO_ACCOUNT.password };
+    const first = (await signIn(server, credentials)).data?.signIn.data.token as string;
+    const second = (await signIn(server, credentials)).data?.signIn.data.token as string;
+    expect(first).not.toBe(second);
+    // The second session's mutation must be refused when it lands in the first's window; on a machine slow enough
+    // for the window to pass between the two, try again.
+    for (let attempt = 0; ; attempt += 1) {
+      const started = performance.now();
+      const full = await http(server, first, profile(5, `first${attempt}`));
+      const more = await http(server, second, profile(1, `second${attempt}`));
+      if (performance.now() - started >= 1000 && attempt < 5) continue;
+      expect(full.errors).toBeUndefined();
+      expect(more.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'mutationsPerSecond' });
+      expect(await trade(second)).toBe(`first${attempt}-4`);
+      break;
+    }
+  });
 });
 
 describe('Sign-in', () => {

@@ -1,5 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import { getOperationAST, parse } from 'graphql';
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  getOperationAST,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  type SelectionNode,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
@@ -107,26 +115,58 @@ function isLimiterRes(value: unknown): value is RateLimiterRes {
 }
 
 /**
- * Yoga plugin for what each caller may run: mutations per second (a `RATE_LIMITED` error with `retryAfterMs`
- * past it) and SSE subscriptions open at once per member (or per address when anonymous).
+ * The mutations one operation asks for: its root fields, each alias apart, fragments on the root type expanded
+ * (`__typename` aside). `@skip`/`@include` are not read: a field they would leave out still counts, so the count
+ * never falls short. Validation has already refused unknown fragments and cycles.
+ */
+export function rootFieldCount(document: DocumentNode, operation: OperationDefinitionNode): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const count = (selections: readonly SelectionNode[], seen: Set<string>): number => {
+    let total = 0;
+    for (const selection of selections) {
+      if (selection.kind === Kind.FIELD) total += selection.name.value === '__typename' ? 0 : 1;
+      else if (selection.kind === Kind.INLINE_FRAGMENT) total += count(selection.selectionSet.selections, seen);
+      else if (!seen.has(selection.name.value)) {
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) total += count(fragment.selectionSet.selections, new Set([...seen, selection.name.value]));
+      }
+    }
+    return total;
+  };
+  return count(operation.selectionSet.selections, new Set());
+}
+
+/**
+ * Yoga plugin for what each caller may run: mutations per second per member (a `RATE_LIMITED` error with
+ * `retryAfterMs` past it) and SSE subscriptions open at once per member (or per address when anonymous).
  *
- * Over HTTP and SSE, mutations are counted per bearer token as soon as the request's parameters are read,
- * before any database work (session, access), so a refused flood costs next to nothing; over graphql-ws, whose
- * messages are rate-limited per socket already, they are counted per member when they execute.
+ * Each mutation counts, not each request: an operation of n root mutation fields (aliases included) takes n
+ * points from its member's allowance, over HTTP, SSE and graphql-ws alike, keyed by the session's member so a new
+ * sign-in (another token) gets no new allowance. An operation that would go past the allowance is refused whole,
+ * before any resolver runs, and its points are given back; one asking more than the allowance itself can never
+ * run and says so. While a member has nothing left, their next requests (by a token seen running a mutation) are
+ * refused as soon as their parameters are read, before any database work, so a refused flood costs little.
+ * Anonymous callers can only sign in, which has limits of its own (`SignInGuard`); a flood of
+ * requests is bounded before this by `useInflightLimit`.
  */
 export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'maxSseStreamsPerUser' | 'query'>): Plugin {
-  const mutations = new RateLimiterMemory({
-    keyPrefix: 'mutations',
-    points: Math.max(1, limits.mutationsPerSecond),
-    duration: 1,
-  });
+  const perSecond = Math.max(1, limits.mutationsPerSecond);
+  const mutations = new RateLimiterMemory({ keyPrefix: 'mutations', points: perSecond, duration: 1 });
   const sseStreams = new Map<string, number>();
-  const countedEarly = new WeakSet<Request>();
+  /** Token digest → the member whose session it named when one of its mutations ran (the oldest forgotten first). */
+  const known = new Map<string, string>();
   return {
+    // A flood's requests are refused here, before the session is read, while their member has nothing left:
+    // nothing is consumed here (a member's token is only trusted once it has run a mutation), onExecute counts.
     onParams: async ({ params, request, setResult }) => {
       const token = request.headers.get('authorization');
-      // Anonymous callers can only sign in, which has limits of its own.
-      if (!token || typeof params.query !== 'string') return;
+      const member = token ? known.get(hashToken(token)) : undefined;
+      if (!member || typeof params.query !== 'string') return;
+      const state = await mutations.get(member);
+      if (!state || state.consumedPoints < perSecond) return;
       let operation: string | undefined;
       try {
         // Bounded like Yoga's own parse (the token limit); a document that does not parse is Yoga's to refuse.
@@ -135,31 +175,46 @@ export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'max
         return;
       }
       if (operation !== 'mutation') return;
-      countedEarly.add(request);
-      try {
-        await mutations.consume(`token:${token}`);
-      } catch (error) {
-        if (!isLimiterRes(error)) throw error;
-        setResult({ errors: [rateLimited('mutationsPerSecond', 'Too many changes at once: slow down.', error.msBeforeNext)] });
-      }
+      setResult({
+        errors: [rateLimited('mutationsPerSecond', 'Too many changes at once: slow down.', state.msBeforeNext, member)],
+      });
     },
     onExecute: async ({ args, setResultAndStopExecution }) => {
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
-      const context = args.contextValue as unknown as Context & { request?: Request };
-      if (!context.session || (context.request && countedEarly.has(context.request))) return;
-      try {
-        await mutations.consume(context.session.member.id);
-      } catch (error) {
-        if (!isLimiterRes(error)) throw error;
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation !== 'mutation') return;
+      const context = args.contextValue as unknown as Context;
+      if (!context.session) return;
+      const member = context.session.member.id;
+      const token = (context as { request?: Request }).request?.headers.get('authorization');
+      if (token && context.connection.transport !== 'ws') {
+        const digest = hashToken(token);
+        known.delete(digest);
+        known.set(digest, member);
+        if (known.size > KNOWN_TOKENS) known.delete(known.keys().next().value as string);
+      }
+      const asked = rootFieldCount(args.document, operation);
+      if (asked === 0) return;
+      if (asked > perSecond) {
         setResultAndStopExecution({
           errors: [
             rateLimited(
               'mutationsPerSecond',
-              'Too many changes at once: slow down.',
-              error.msBeforeNext,
-              context.session.member.id,
+              `Too many changes in one request: at most ${perSecond} a second.`,
+              undefined,
+              member,
             ),
           ],
+        });
+        return;
+      }
+      try {
+        await mutations.consume(member, asked);
+      } catch (error) {
+        if (!isLimiterRes(error)) throw error;
+        // consume counted the refused points too: give them back, the operation runs none of its mutations.
+        await mutations.reward(member, asked);
+        setResultAndStopExecution({
+          errors: [rateLimited('mutationsPerSecond', 'Too many changes at once: slow down.', error.msBeforeNext, member)],
         });
       }
     },
