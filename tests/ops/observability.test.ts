@@ -122,6 +122,47 @@ describe.skipIf(repeat)('Request ids and logs', () => {
     expect(lines.length).toBeGreaterThan(2);
     expect(logLines().filter((line) => (line.level as number) >= 50)).toEqual([]);
   });
+
+  it('should answer an argument its validation refuses as BAD_USER_INPUT, logged as a refusal, on HTTP and graphql-ws alike', async () => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ dashboard(withinDays: 9999) { __typename } }' }),
+    });
+    const body = (await response.json()) as { errors?: Array<{ extensions: { code: string } }> };
+    expect(body.errors?.map((error) => error.extensions.code)).toEqual(['BAD_USER_INPUT']);
+
+    // Over graphql-ws the refused subscription is an `error` message, like every other refusal, not `next` then `complete`.
+    const client = wsClient(server.url, token, { lazy: false });
+    clients.push(client);
+    const answer = await new Promise<{ kind: string; codes: unknown[] }>((resolve) => {
+      client.subscribe(
+        { query: 'subscription { dashboard(withinDays: 2147483647) { __typename } }' },
+        {
+          next: (result) => resolve({ kind: 'next', codes: (result.errors ?? []).map((error) => error.extensions?.code) }),
+          error: (error) =>
+            resolve({
+              kind: 'error',
+              codes: (Array.isArray(error) ? error : [error]).map(
+                (e) => (e as { extensions?: { code?: unknown } }).extensions?.code,
+              ),
+            }),
+          complete: () => resolve({ kind: 'complete', codes: [] }),
+        },
+      );
+    });
+    expect(answer).toEqual({ kind: 'error', codes: ['BAD_USER_INPUT'] });
+    await client.dispose();
+
+    // The lines are written before the answers are sent, but reach this process through another pipe.
+    const refusalLines = () => logLines().filter((line) => line.operation === 'dashboard' && line.code === 'BAD_USER_INPUT');
+    for (const deadline = Date.now() + 10_000; refusalLines().length < 2 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const refusals = refusalLines();
+    expect(refusals.map((line) => line.level)).toEqual([30, 30]);
+    expect(logLines().filter((line) => (line.level as number) >= 50)).toEqual([]);
+  });
 });
 
 describe.skipIf(repeat)('Metrics', () => {

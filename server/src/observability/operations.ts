@@ -1,7 +1,7 @@
 import { type DocumentNode, type ExecutionResult, type GraphQLError, getOperationAST, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { isClientGone, isUnavailable } from '../errors.js';
-import { isUniqueConflict } from '../transport/unavailable.js';
+import { isArgumentRefusal, isUniqueConflict } from '../transport/unavailable.js';
 import { logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
@@ -11,13 +11,14 @@ export const yogaLogger = {
   info: (...args: unknown[]) => logger.info(...yogaLine(args)),
   warn: (...args: unknown[]) => logger.warn(...yogaLine(args)),
   // Yoga calls this with the original error of every result it masks: a bug to look at, unless `maskUnavailable`
-  // answered it as an outage (UNAVAILABLE, logged there as a warning) or a lost race (CONFLICT, logged as info),
-  // or the client hung up (CLIENT_CLOSED_REQUEST, debug).
+  // answered it as an outage (UNAVAILABLE, logged there as a warning), a lost race (CONFLICT, logged as info)
+  // or an argument its validation refused (BAD_USER_INPUT, logged as a refusal by the plugin below), or the client
+  // hung up (CLIENT_CLOSED_REQUEST, debug).
   error: (error: unknown, ...rest: unknown[]) =>
     isClientGone(error)
       ? logger.debug('GraphQL request ended by its client going away')
-      : isUnavailable(error) || isUniqueConflict(error)
-        ? logger.debug({ err: error }, 'GraphQL operation met an outage or a conflict (answered as such)')
+      : isUnavailable(error) || isUniqueConflict(error) || isArgumentRefusal(error)
+        ? logger.debug({ err: error }, 'GraphQL operation met an outage, a conflict or a refused argument (answered as such)')
         : logger.error({ err: error, ...(rest.length > 0 ? { yoga: rest } : {}) }, 'Unexpected error in a GraphQL operation'),
 };
 
@@ -39,6 +40,19 @@ export function isRefusal(error: Pick<GraphQLError, 'extensions'>): boolean {
   return typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' && error.extensions?.unexpected !== true;
 }
 
+/**
+ * The code a caller receives for an error of a result, read before Yoga's masking has run (this plugin sees
+ * results first): what `maskUnavailable` will answer for the errors it codes itself (a refused argument, a
+ * lost race, an outage), else the error's own code.
+ */
+function answeredCode(error: GraphQLError): unknown {
+  if (error.extensions?.code) return error.extensions.code;
+  if (isArgumentRefusal(error)) return 'BAD_USER_INPUT';
+  if (isUniqueConflict(error)) return 'CONFLICT';
+  if (isUnavailable(error.originalError ?? error)) return 'UNAVAILABLE';
+  return undefined;
+}
+
 /** The root fields an operation selects (`sectionSync`, `myFeed`…): a subscription's stream kind. */
 export function rootFields(document: DocumentNode, operationName?: string | null): string {
   const operation = getOperationAST(document, operationName);
@@ -56,9 +70,12 @@ export function rootFields(document: DocumentNode, operationName?: string | null
 export function useOperationObservability(metrics: Metrics): Plugin {
   const report = (errors: readonly GraphQLError[] | undefined, operation: string) => {
     for (const error of errors ?? []) {
-      const refused = isRefusal(error);
-      metrics.graphqlError(refused ? String(error.extensions.code) : 'INTERNAL_SERVER_ERROR');
-      if (refused) logger.info({ code: error.extensions.code, operation, path: error.path }, `Refused: ${error.message}`);
+      const code = answeredCode(error);
+      const refused = isRefusal({ extensions: { ...error.extensions, code } });
+      metrics.graphqlError(refused ? String(code) : 'INTERNAL_SERVER_ERROR');
+      // An outage or a lost race is logged once, by `maskUnavailable`, which codes it.
+      if (refused && (error.extensions?.code || isArgumentRefusal(error)))
+        logger.info({ code, operation, path: error.path }, `Refused: ${error.message}`);
     }
   };
   return {

@@ -30,7 +30,7 @@ export function isUnavailableGraphQLError(error: { extensions?: Record<string, u
  * `code: BAD_USER_INPUT`; a client hanging up mid-request is `CLIENT_CLOSED_REQUEST`, logged at debug (`clientGoneError`); anything else is masked by Yoga's own function ("Unexpected error.").
  */
 export function maskUnavailable(error: unknown, message: string, isDev?: boolean): Error {
-  if (error instanceof GraphQLError && error.originalError instanceof InputValidationError && !error.extensions.code) {
+  if (isArgumentRefusal(error) && !error.extensions.code) {
     return createGraphQLError(error.message, {
       nodes: error.nodes,
       path: error.path,
@@ -52,6 +52,11 @@ export function maskUnavailable(error: unknown, message: string, isDev?: boolean
     return unavailableError();
   }
   return maskError(error, message, isDev);
+}
+
+/** Whether an error is an argument refused by its validation (answered `BAD_USER_INPUT` by `maskUnavailable`). */
+export function isArgumentRefusal(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError && error.originalError instanceof InputValidationError;
 }
 
 /**

@@ -108,7 +108,7 @@ export function attachGraphqlWs(
       },
       subscribe: async (args) => {
         const root = args.rootValue as EnvelopedRoot;
-        return inRequestSteps(root.reqId, await inRequest(root.reqId, () => root.subscribe(args)));
+        return inRequestSteps(root.reqId, refusedAsError(await inRequest(root.reqId, () => root.subscribe(args))));
       },
       onSubscribe: async (ctx, id, payload) => {
         // graphql-ws has registered this operation already: more than the limit running on the socket is refused.
@@ -226,6 +226,24 @@ function tryAgainLater(socket: WebSocket, error: unknown): void {
     'WebSocket closed 1013: a service is unavailable',
   );
   socket.close(CLOSE_TRY_AGAIN_LATER, 'Try again later');
+}
+
+/**
+ * A subscription refused before its stream opened (an argument its validation refused, a subject not found)
+ * is an ExecutionResult with errors and no data: graphql-ws would send it as `next` then `complete`, while a
+ * refusal in `onSubscribe` (syntax, limits, rates) is an `error` message. A stream whose first step fails is
+ * what graphql-ws answers with `error` (carrying the error's extensions), so every refusal arrives alike.
+ */
+function refusedAsError<T>(result: AsyncIterableIterator<T> | T): AsyncIterableIterator<T> | T {
+  if (typeof result !== 'object' || result === null || Symbol.asyncIterator in result) return result;
+  const { data, errors } = result as { data?: unknown; errors?: readonly GraphQLError[] };
+  if (data != null || !errors?.length) return result;
+  const refused: AsyncIterableIterator<T> = {
+    next: () => Promise.reject(errors[0]),
+    return: (value) => Promise.resolve({ done: true as const, value }),
+    [Symbol.asyncIterator]: () => refused,
+  };
+  return refused;
 }
 
 /** A subscription's stream whose every step runs (and logs) as part of its operation's request. */
