@@ -47,9 +47,9 @@ export function isRefusal(error: Pick<GraphQLError, 'extensions'>): boolean {
  */
 function answeredCode(error: GraphQLError): unknown {
   if (error.extensions?.code) return error.extensions.code;
-  if (isArgumentRefusal(error)) return 'BAD_USER_INPUT';
-  if (isUniqueConflict(error)) return 'CONFLICT';
   if (isUnavailable(error.originalError ?? error)) return 'UNAVAILABLE';
+  if (isUniqueConflict(error)) return 'CONFLICT';
+  if (isArgumentRefusal(error)) return 'BAD_USER_INPUT';
   return undefined;
 }
 
