@@ -31,7 +31,15 @@ import { seedDemoData } from './seed/demo.js';
 import { capConnectionsPerAddress } from './transport/connections.js';
 import { InFlight, useInFlight } from './transport/drain.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
-import { identityBodiesOnly, Router, requestListener, requestPath, useBodyLimits, useRequestParsing } from './transport/http.js';
+import {
+  answerClientError,
+  identityBodiesOnly,
+  Router,
+  requestListener,
+  requestPath,
+  useBodyLimits,
+  useRequestParsing,
+} from './transport/http.js';
 import { useIdempotencyKeys } from './transport/idempotency.js';
 import { corsSetting, offlineGraphiQL, productionPlugins, securityHeaders } from './transport/security.js';
 import { SSE_STREAM_PATH, useSingleConnectionSse } from './transport/sse.js';
@@ -188,6 +196,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       headersTimeout: config.http.headersTimeoutMs,
       requestTimeout: config.http.requestTimeoutMs,
       maxHeaderSize: config.http.maxHeaderBytes,
+      // A request without Host is refused by requestListener, coded like every refusal (Node's own has no body).
+      requireHostHeader: false,
       // Node checks both timeouts on this period: keep it under the shorter, or slow clients outstay it.
       connectionsCheckingInterval: Math.max(50, Math.min(30_000, config.http.headersTimeoutMs / 2)),
     },
@@ -241,6 +251,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   );
 
+  // Node's own refusals (malformed request line or header, head too large, too slow) get a typed body too.
+  http.on('clientError', answerClientError);
   // A connection past its address's cap is closed on arrival, before a byte of it is read (transport/connections.ts).
   const connections = capConnectionsPerAddress(http, config.http.maxConnectionsPerAddress);
   const websocket = attachGraphqlWs(http, yoga, db.prisma, live, config.limits.ws, config.limits.maxJsonDepth);

@@ -206,6 +206,28 @@ const CASES: Case[] = [
   },
   { name: 'unsupported content type', chunks: post('{ __typename }', ['Content-Type: text/plain']), expect: [400, 415, 200] },
   {
+    name: 'content type that merely contains application/json',
+    chunks: post('{"query":"{ __typename }"}', ['Content-Type: text/plain; x=application/json']),
+    expect: [415],
+  },
+  {
+    name: 'content type that merely contains application/json, on the graphql-sse path',
+    chunks: [
+      head('POST /graphql/stream HTTP/1.1', [
+        'Content-Type: text/plain; x=application/json',
+        'Accept: text/event-stream',
+        'Content-Length: 26',
+      ]),
+      '{"query":"{ __typename }"}',
+    ],
+    expect: [415],
+  },
+  {
+    name: 'two media types in one content type',
+    chunks: post('{"query":"{ __typename }"}', ['Content-Type: application/json, text/plain']),
+    expect: [415],
+  },
+  {
     name: 'content type with an unknown charset',
     chunks: post('{"query":"{ __typename }"}', ['Content-Type: application/json; charset=ebcdic']),
     expect: [200, 400, 415],
@@ -302,6 +324,48 @@ const CASES: Case[] = [
   },
 ];
 
+/**
+ * Messages of the libraries underneath, still in English (Yoga's parameter checks and body limit on /graphql):
+ * coded, but not ours to word. Known gap.
+ */
+const UPSTREAM_MESSAGES = /^(Batching is not supported|Expected "\w+" param|Request body too large)/;
+
+/**
+ * Whether a raw reply's body is a refusal shaped like the API's (`{ errors: [{ message, extensions: { code } }] }`,
+ * a French message): 'typed', or what is wrong with it.
+ */
+function typedRefusal(text: string): string {
+  const headEnd = text.indexOf('\r\n\r\n');
+  let body = text.slice(headEnd + 4);
+  // A chunked body, de-chunked: size line, data, CRLF, until the empty chunk.
+  if (/\r\ntransfer-encoding: *chunked/i.test(text.slice(0, headEnd))) {
+    let plain = '';
+    for (let rest = body; ; ) {
+      const line = rest.indexOf('\r\n');
+      const size = Number.parseInt(rest.slice(0, line), 16);
+      if (!(size > 0)) break;
+      plain += rest.slice(line + 2, line + 2 + size);
+      rest = rest.slice(line + 4 + size);
+    }
+    body = plain;
+  }
+  // rawRequest reads bytes as latin1: the body back as UTF-8.
+  body = Buffer.from(body, 'latin1').toString('utf8');
+  let parsed: { errors?: Array<{ message?: unknown; extensions?: { code?: unknown } }> };
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return 'with a body that is not JSON';
+  }
+  const error = parsed.errors?.[0];
+  if (typeof error?.extensions?.code !== 'string') return 'without extensions.code';
+  if (typeof error.message !== 'string') return 'without a message';
+  // French: an accented letter or French punctuation (« : », « ’ »); every message of ours has one.
+  if (!UPSTREAM_MESSAGES.test(error.message) && !/[àâçéèêëîïôûùœ’]| :/i.test(error.message))
+    return `in English: ${error.message}`;
+  return 'typed';
+}
+
 async function stillAnswers(): Promise<void> {
   const response = await fetch(`${server.url}/graphql?query=${encodeURIComponent('{ __typename }')}`);
   expect(response.status).toBe(200);
@@ -312,15 +376,22 @@ describe('Malformed requests', () => {
   it(`should answer each of ${CASES.length} malformed requests with a refusal and keep answering`, async () => {
     const seen: string[] = [];
     const mismatches: string[] = [];
+    const untyped: string[] = [];
     for (const testCase of CASES) {
       const reply = await rawRequest(server.url, testCase.chunks, { gapMs: testCase.gapMs, waitMs: 8_000 });
       seen.push(`${testCase.name}: ${reply.status ?? 'closed'}`);
       if (!testCase.expect.includes(reply.status))
         mismatches.push(`${testCase.name} answered ${reply.status}:\n${reply.text.slice(0, 300)}`);
+      const refusal = typedRefusal(reply.text);
+      // The WebSocket handshake's refusals are the ws library's (text/html): known gap.
+      if (reply.status !== null && reply.status >= 400 && refusal !== 'typed' && !testCase.name.startsWith('WebSocket'))
+        untyped.push(`${testCase.name} answered ${reply.status} ${refusal}:\n${reply.text.slice(0, 300)}`);
       expect(server.process.exitCode, `${testCase.name} ended the server:\n${server.output()}`).toBeNull();
       await stillAnswers();
     }
     expect(mismatches).toEqual([]);
+    // Every refusal is coded like the API's GraphQL ones, its message in French as theirs are.
+    expect(untyped).toEqual([]);
     // Nothing slipped through to the process-level handlers, and no refusal was logged as an error.
     const lines = server
       .output()

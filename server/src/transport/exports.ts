@@ -5,15 +5,16 @@ import { GraphQLError } from 'graphql';
 import { createContext, type ServerContext } from '../context.js';
 import { type ExportFormat, exportTenderResponse } from '../domain/exports.js';
 import { logger } from '../observability/log.js';
+import { refuse as refuseCoded } from './http.js';
 
 /** Where a tender response is downloaded: `GET /exports/tender-response?id=<global ID>&format=docx|markdown`. */
 export const EXPORT_PATH = '/exports/tender-response';
 
 const FORMATS: Record<string, ExportFormat> = { docx: 'DOCX', markdown: 'MARKDOWN', md: 'MARKDOWN' };
 
-function refuse(response: ServerResponse, status: number, message: string): void {
-  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
-  response.end(`${message}\n`);
+/** A refusal coded like the API's (`transport/http.ts`' `refuse`), never cached. */
+function refuse(response: ServerResponse, status: number, message: string, extensions: Record<string, unknown> = {}): void {
+  refuseCoded(response, status, message, { 'cache-control': 'no-store' }, extensions);
 }
 
 /**
@@ -34,17 +35,18 @@ export function exportRoute(server: ServerContext) {
       responseId = null;
     }
     if (!format || !responseId)
-      return refuse(response, 400, 'Expected ?id=<a tender response’s global ID>&format=docx|markdown.');
+      return refuse(response, 400, 'Attendu : ?id=<ID global d’une réponse à appel d’offres>&format=docx|markdown.');
     const context = await createContext(server, { connectionParams: { authorization: request.headers.authorization } });
-    if (!context.session) return refuse(response, 401, 'Sign in first: send Authorization: Bearer <token>.');
+    if (!context.session) return refuse(response, 401, 'Connectez-vous d’abord : envoyez Authorization: Bearer <jeton>.');
     let file: Awaited<ReturnType<typeof exportTenderResponse>>;
     try {
       file = await exportTenderResponse(context, responseId, format);
     } catch (error) {
-      if (error instanceof GraphQLError && error.extensions.limit === 'exportBytes') return refuse(response, 413, error.message);
+      if (error instanceof GraphQLError && error.extensions.limit === 'exportBytes')
+        return refuse(response, 413, error.message, { code: error.extensions.code, limit: 'exportBytes' });
       throw error;
     }
-    if (!file) return refuse(response, 404, 'No such tender response that you may see.');
+    if (!file) return refuse(response, 404, 'Réponse à appel d’offres introuvable.');
     logger.info({ responseId, format, bytes: file.content.length }, 'Tender response exported');
     response.writeHead(200, {
       'content-type': file.mimeType,

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type GraphQLParams, type Plugin } from 'graphql-yoga';
 import { isClientGone } from '../errors.js';
@@ -73,14 +74,83 @@ export function requestPath(target: string | undefined): string | null {
   return decoded.includes('\0') ? null : pathname;
 }
 
-/** Answers a short plain-text refusal (4xx), closing the connection when the request body was not read. */
-export function refuse(response: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+/**
+ * The `extensions.code` of a refusal by its HTTP status, as graphql-sse's are coded (transport/sse.ts): the API's
+ * codes where one fits, `BAD_REQUEST` for another 4xx, `INTERNAL_SERVER_ERROR` for a 5xx.
+ */
+export function codeForStatus(status: number): string {
+  return CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
+}
+
+const CODE_BY_STATUS: Record<number, string> = {
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  408: 'REQUEST_TIMEOUT',
+  413: 'REQUEST_ENTITY_TOO_LARGE',
+  429: 'RATE_LIMITED',
+  431: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
+};
+
+/** A refusal's body: `{ errors: [{ message, extensions: { code } }] }`, as every GraphQL refusal of the API. */
+function refusalBody(status: number, message: string, extensions: Record<string, unknown>): string {
+  return JSON.stringify({ errors: [{ message, extensions: { code: codeForStatus(status), ...extensions } }] });
+}
+
+/**
+ * Answers a refusal (4xx, or a 500) shaped like the API's GraphQL ones: JSON `{ errors: [{ message, extensions }] }`,
+ * `extensions.code` from the status (`codeForStatus`) unless `extensions` names one, the message in French as the
+ * API's are. A response already started is cut instead.
+ */
+export function refuse(
+  response: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+  extensions: Record<string, unknown> = {},
+): void {
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
-  response.end(`${message}\n`);
+  const body = refusalBody(status, message, extensions);
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    ...headers,
+  });
+  response.end(body);
+}
+
+/** What Node's HTTP parser refuses before a request exists, by its error code: the status and the French message. */
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'En-têtes de requête trop volumineux.'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Extensions de bloc trop volumineuses.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Requête trop lente : le délai pour l’envoyer est dépassé.'],
+};
+
+/**
+ * The HTTP server's `clientError` listener: what Node's parser refuses (a malformed request line or header, a
+ * head past `HTTP_MAX_HEADER_BYTES`, a request slower than its timeouts) is answered as Node would (400, 431, 413
+ * or 408, then the connection is closed) but with a typed body like every refusal of the API. A client that
+ * already hung up (`ECONNRESET`) is just let go. Logged at debug: these are the caller's doing.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex & { _httpMessage?: ServerResponse | null }) {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Requête HTTP mal formée.'];
+  logger.debug({ code: error.code, status }, 'HTTP request refused by the parser');
+  // Only when nothing of a response has gone out on this connection (Node's own rule), or the peer would be misled.
+  if (!socket._httpMessage?.headersSent) {
+    const body = refusalBody(status, message, {});
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /**
@@ -91,7 +161,7 @@ export function runHandler(handler: RouteHandler, request: IncomingMessage, resp
   const fail = (error: unknown) => {
     logger.error({ err: error, method: request.method, url: request.url }, 'HTTP request failed');
     if (response.headersSent) response.destroy();
-    else refuse(response, 500, 'Internal server error.', { connection: 'close' });
+    else refuse(response, 500, 'Erreur inattendue du serveur.', { connection: 'close' });
   };
   try {
     const result = handler(request, response);
@@ -109,22 +179,37 @@ export interface HttpRouting {
   fallback: RouteHandler;
 }
 
+/** Methods GraphQL answers over HTTP (OPTIONS: CORS preflights, answered by Yoga). */
+const GRAPHQL_METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS'];
+
 /** The HTTP server's request listener: a malformed target is a 400, then routes, GraphQL, and the web app. */
 export function requestListener(routing: HttpRouting): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     const path = requestPath(request.url);
     if (path === null) {
-      refuse(response, 400, 'Malformed request target.', { connection: 'close' });
+      refuse(response, 400, 'Adresse de requête mal formée.', { connection: 'close' });
+      return;
+    }
+    // Node's own check (`requireHostHeader`) answers without a body: this one is coded like every refusal.
+    if (request.httpVersion === '1.1' && request.headers.host === undefined) {
+      refuse(response, 400, 'En-tête Host manquant.', { connection: 'close' });
       return;
     }
     const method = request.method ?? 'GET';
     const route = routing.router.find(method, path);
     if (route === 'method') {
-      refuse(response, 405, 'Method not allowed.', { allow: routing.router.allowed(path).join(', ') });
+      refuse(response, 405, 'Méthode non acceptée à cette adresse.', { allow: routing.router.allowed(path).join(', ') });
       return;
     }
     if (route) return runHandler(route, request, response);
-    if (routing.graphql.paths.includes(path)) return runHandler(routing.graphql.handler, request, response);
+    if (routing.graphql.paths.includes(path)) {
+      // Yoga's own 405 is in English and uncoded; graphql-sse's path also takes PUT and DELETE.
+      if (!GRAPHQL_METHODS.includes(method) && !(path !== routing.graphql.paths[0] && ['PUT', 'DELETE'].includes(method))) {
+        refuse(response, 405, 'Méthode non acceptée : GET ou POST seulement.', { allow: 'GET, POST' });
+        return;
+      }
+      return runHandler(routing.graphql.handler, request, response);
+    }
     runHandler(routing.fallback, request, response);
   };
 }
@@ -138,7 +223,9 @@ export function identityBodiesOnly(handler: RouteHandler): RouteHandler {
   return (request, response) => {
     const coding = request.headers['content-encoding']?.trim().toLowerCase();
     if (coding && coding !== 'identity') {
-      refuse(response, 415, 'Request bodies are accepted without content coding only.', { connection: 'close' });
+      refuse(response, 415, 'Le corps de la requête est accepté sans compression (Content-Encoding) seulement.', {
+        connection: 'close',
+      });
       return;
     }
     return handler(request, response);
@@ -148,8 +235,12 @@ export function identityBodiesOnly(handler: RouteHandler): RouteHandler {
 /** Content types a GraphQL POST may have (the GraphQL-over-HTTP spec's JSON ones); anything else is a 415. */
 const JSON_TYPES = ['application/json', 'application/graphql+json'];
 
-/** The media type of a `Content-Type` header, without parameters, in lower case. */
-function mediaType(request: Request): string {
+/**
+ * The media type of a request's `Content-Type` (RFC 9110 §8.3.1: `type/subtype` before any `;` parameter), in lower
+ * case; a header that merely contains a type among its parameters (`text/plain; x=application/json`) is not that type.
+ * Used by `/graphql` and `/graphql/stream` alike.
+ */
+export function mediaType(request: Request): string {
   return (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
@@ -160,7 +251,7 @@ function badRequest(message: string): GraphQLError {
 
 /** A 400 `BAD_USER_INPUT` (`limit: jsonDepth`) for JSON nested past the limit, refused before it is parsed. */
 export function jsonTooDeepError(maxDepth: number): GraphQLError {
-  return createGraphQLError(`The request's JSON is nested more than ${maxDepth} levels deep.`, {
+  return createGraphQLError(`Le JSON de la requête est imbriqué sur plus de ${maxDepth} niveaux.`, {
     extensions: { http: { status: 400 }, code: 'BAD_USER_INPUT', limit: 'jsonDepth', maxDepth },
   });
 }
@@ -186,7 +277,7 @@ export function useRequestParsing(options: { maxJsonDepth: number }): Plugin {
             {
               errors: [
                 {
-                  message: 'GraphQL requests are accepted as application/json only.',
+                  message: 'Les requêtes GraphQL sont acceptées en application/json seulement.',
                   extensions: { code: 'BAD_REQUEST' },
                 },
               ],
@@ -204,9 +295,9 @@ export function useRequestParsing(options: { maxJsonDepth: number }): Plugin {
           try {
             body = JSON.parse(text);
           } catch {
-            throw badRequest('POST body sent invalid JSON.');
+            throw badRequest('Le corps de la requête n’est pas du JSON valide.');
           }
-          if (typeof body !== 'object' || body === null) throw badRequest('POST body is expected to be a JSON object.');
+          if (typeof body !== 'object' || body === null) throw badRequest('Le corps de la requête doit être un objet JSON.');
           return body as GraphQLParams;
         });
         return;
@@ -222,7 +313,7 @@ export function useRequestParsing(options: { maxJsonDepth: number }): Plugin {
           return await requestParser(req);
         } catch (error) {
           if (error instanceof GraphQLError) throw error;
-          throw badRequest('Malformed GraphQL request parameters.');
+          throw badRequest('Paramètres de requête GraphQL mal formés.');
         }
       });
     },
@@ -274,7 +365,7 @@ export function useBodyLimits(options: { paths: readonly string[]; maxBodyBytes:
       fetchAPI,
       400,
       { code: 'BAD_USER_INPUT', limit: 'jsonDepth', maxDepth: maxJsonDepth },
-      `The request's JSON is nested more than ${maxJsonDepth} levels deep.`,
+      `Le JSON de la requête est imbriqué sur plus de ${maxJsonDepth} niveaux.`,
     );
   const clientGone = (fetchAPI: { Response: typeof Response }) => {
     const error = clientGoneError();
@@ -298,7 +389,7 @@ export function useBodyLimits(options: { paths: readonly string[]; maxBodyBytes:
       // The client hung up mid-body: what arrived is cut short, and nobody is left to answer.
       if (request.signal.aborted) return endResponse(clientGone(fetchAPI));
       if (text === 'tooLarge')
-        return endResponse(refusal(fetchAPI, 413, { code: 'REQUEST_ENTITY_TOO_LARGE' }, 'Request body too large'));
+        return endResponse(refusal(fetchAPI, 413, { code: 'REQUEST_ENTITY_TOO_LARGE' }, 'Corps de requête trop volumineux.'));
       if (jsonTooDeep(text, maxJsonDepth)) return endResponse(tooDeep(fetchAPI));
       setRequest(
         new fetchAPI.Request(request.url, {

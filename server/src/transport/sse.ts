@@ -13,7 +13,7 @@ import { isClientGone, isUnavailable } from '../errors.js';
 import { jsonTooDeep } from '../limits/json.js';
 import { rateLimited } from '../limits/refusals.js';
 import { logger } from '../observability/log.js';
-import { jsonTooDeepError } from './http.js';
+import { jsonTooDeepError, mediaType } from './http.js';
 import { clientGoneError, unavailableError } from './unavailable.js';
 import { GRAPHQL_PATH } from './websocket.js';
 
@@ -165,7 +165,7 @@ const MESSAGE_BY_STATUS: Record<number, string> = {
   404: 'Not found.',
   405: 'Method not allowed: GET, POST, PUT or DELETE.',
   406: 'Not acceptable: ask for text/event-stream, or application/json when posting onto a stream.',
-  415: 'GraphQL requests are accepted as application/json only.',
+  415: 'Les requêtes GraphQL sont acceptées en application/json seulement.',
 };
 
 /** A GraphQL error as it is sent: message, locations, path and extensions, without the HTTP hints Yoga reads. */
@@ -425,7 +425,7 @@ export function useSingleConnectionSse(options: SseOptions): { operations: Plugi
     const token = streamToken(request);
     let body: Record<string, unknown> | null = null;
     if (request.method === 'POST') {
-      if ((request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() !== 'application/json')
+      if (mediaType(request) !== 'application/json')
         return refusal(415, [{ message: MESSAGE_BY_STATUS[415] as string }], { accept: 'application/json' });
       const text = await readBody(request, options.maxBodyBytes);
       if (text === null) return refusal(413, [{ message: `Request bodies are accepted up to ${options.maxBodyBytes} bytes.` }]);
@@ -434,10 +434,10 @@ export function useSingleConnectionSse(options: SseOptions): { operations: Plugi
       try {
         parsed = JSON.parse(text);
       } catch {
-        return refusal(400, [{ message: 'POST body sent invalid JSON.' }]);
+        return refusal(400, [{ message: 'Le corps de la requête n’est pas du JSON valide.' }]);
       }
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        return refusal(400, [{ message: 'POST body is expected to be a JSON object.' }]);
+        return refusal(400, [{ message: 'Le corps de la requête doit être un objet JSON.' }]);
       body = parsed as Record<string, unknown>;
     } else if (request.method === 'GET') {
       const search = new URL(request.url).searchParams;

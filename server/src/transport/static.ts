@@ -38,7 +38,7 @@ function through(middleware: Middleware, request: IncomingMessage, response: Ser
       const { status, headers } = (error ?? {}) as SendError;
       if (!error || status === 404 || status === 403) resolve(false);
       else if (status && status < 500) {
-        refuse(response, status, 'Request refused.', headers);
+        refuse(response, status, 'Requête refusée.', headers);
         resolve(true);
       } else reject(error);
     });
@@ -69,7 +69,7 @@ export function serveClient(root: string = CLIENT_DIST): RouteHandler {
 
   return async (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      refuse(response, 405, 'Method not allowed.', { allow: 'GET, HEAD' });
+      refuse(response, 405, 'Méthode non acceptée : GET ou HEAD seulement.', { allow: 'GET, HEAD' });
       return;
     }
     await through(compress, request, response);
@@ -77,12 +77,16 @@ export function serveClient(root: string = CLIENT_DIST): RouteHandler {
     const path = requestPath(request.url) ?? '/';
     const last = path.slice(path.lastIndexOf('/') + 1);
     if (path.startsWith(ASSETS_PREFIX) || last.includes('.')) {
-      refuse(response, 404, 'Not found.');
+      refuse(response, 404, 'Aucun fichier à cette adresse.');
       return;
     }
     request.url = '/index.html';
     if (await through(files, request, response)) return;
-    refuse(response, 404, 'The web app is not built: run `pnpm start` (it builds it), or open /graphql for GraphiQL.');
+    refuse(
+      response,
+      404,
+      'L’application web n’est pas construite : lancez `pnpm start` (qui la construit), ou ouvrez /graphql pour GraphiQL.',
+    );
   };
 }
 
