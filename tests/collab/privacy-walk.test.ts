@@ -276,7 +276,7 @@ function openStreams(w: World, token: string): Record<StreamName, { inbox: Inbox
 /** Resolves with the first message of `inbox` that satisfies `predicate`. */
 async function until(inbox: Inbox, predicate: (message: Json) => boolean): Promise<void> {
   for (let count = 1; ; count += 1) {
-    const messages = await inbox.waitFor(count, 30_000);
+    const messages = await inbox.waitFor(count);
     if (predicate(messages[count - 1])) return;
   }
 }
@@ -299,7 +299,7 @@ describe('Privacy walk: a restricted section on every path', () => {
           await streams[name].inbox.waitForEnd(30_000);
           expect(errorCodes(streams[name].inbox)).toEqual(['NOT_FOUND']);
         }
-        await streams.dashboard.inbox.waitFor(1, 30_000);
+        await streams.dashboard.inbox.waitFor(1);
       }
 
       // The owner writes the restricted section and names a version; the lead writes the open one.

@@ -201,7 +201,7 @@ describe('Dashboard recomputations', () => {
       const changes = 30;
       for (let i = 0; i < changes; i += 1) await t.gql(CREATE, { name: `Commun compté ${i}` }, token);
       // Every change ends up in the figures (folded, never dropped)…
-      while (commons(inbox.received.at(-1)) !== before + changes) await inbox.waitFor(inbox.received.length + 1, 30_000);
+      while (commons(inbox.received.at(-1)) !== before + changes) await inbox.waitFor(inbox.received.length + 1);
       const elapsed = performance.now() - started;
       // …in at most one recomputation per interval (plus the one a change right at the start may open).
       const recomputed = dashboardRecomputations.count - recomputedBefore;

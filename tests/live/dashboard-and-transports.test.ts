@@ -1,7 +1,7 @@
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
-import { subscribe, wsClient } from '../support/live.js';
+import { INBOX_TIMEOUT_MS, subscribe, wsClient } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
 let t: TestApp;
@@ -45,7 +45,7 @@ describe('Dashboard', () => {
       ),
     );
     // Figures converge to the new count; far fewer pushes than changes.
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + INBOX_TIMEOUT_MS;
     while (count(inbox.received.at(-1), 'COMMONS', 'PROPOSED') !== proposedBefore + burst) {
       if (Date.now() > deadline) throw new Error('The dashboard never showed the new collectives');
       await inbox.waitFor(inbox.received.length + 1, deadline - Date.now());

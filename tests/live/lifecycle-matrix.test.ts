@@ -252,7 +252,7 @@ async function change(kind: Change, w: World, listenerToken: string): Promise<vo
 /** Resolves with the first message that satisfies `predicate`, from `from` on. */
 async function messageWhere(inbox: Inbox, from: number, predicate: (message: Json) => boolean): Promise<Json> {
   for (let count = from + 1; ; count += 1) {
-    const messages = await inbox.waitFor(count, 20_000);
+    const messages = await inbox.waitFor(count);
     const message = messages[count - 1];
     if (predicate(message)) return message;
   }

@@ -51,7 +51,7 @@ describe('PostgreSQL outage', () => {
       acknowledged += 1;
     }
     for (let i = 0; i < 10; i += 1) typeInto(i % 2 ? alice : bob, `avant${i} `);
-    await Promise.all([alice.settled(), bob.settled(), onA.inbox.waitFor(3, 30_000), onB.inbox.waitFor(3, 30_000)]);
+    await Promise.all([alice.settled(), bob.settled(), onA.inbox.waitFor(3), onB.inbox.waitFor(3)]);
     expect(alice.rejected).toEqual([]);
 
     // ── The outage ──

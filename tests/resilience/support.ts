@@ -201,7 +201,7 @@ export function loggedSince(db: Database, collectiveId: string, head: bigint) {
 
 /** Every subscriber received every logged event once, in order, and no error. */
 export async function expectEveryEventOnce(inboxes: Inbox[], logged: ReadonlyArray<{ position: bigint }>): Promise<void> {
-  await Promise.all(inboxes.map((inbox) => inbox.waitFor(logged.length, 30_000)));
+  await Promise.all(inboxes.map((inbox) => inbox.waitFor(logged.length)));
   for (const inbox of inboxes) expect(positions(inbox)).toEqual(logged.map((row) => row.position.toString()));
   expect(inboxes.flatMap((inbox) => inbox.errors)).toEqual([]);
 }

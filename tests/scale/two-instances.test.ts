@@ -86,7 +86,7 @@ describe.skipIf(!ready)('Two instances sharing PostgreSQL and Redis', () => {
     const logged = await db.prisma.eventLog.findMany({ where: { collectiveId: collective.id }, orderBy: { position: 'asc' } });
     expect(logged).toHaveLength(changes);
     for (const inbox of [seenOnA.inbox, seenOnB.inbox]) {
-      const received = await inbox.waitFor(changes, 20_000);
+      const received = await inbox.waitFor(changes);
       expect(received.map((message) => message.collectiveActivity.position)).toEqual(
         logged.map((row) => row.position.toString()),
       );

@@ -3,6 +3,13 @@ import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Json } from './app.js';
 
+/**
+ * How long a wait for messages lasts before it fails (ms). Only a safety net, never a pace: every wait returns
+ * as soon as the messages arrive, and a loaded machine (CI, or tests side by side) can take tens of seconds to
+ * deliver what takes milliseconds when quiet. Under the tests' own 120 s timeout.
+ */
+export const INBOX_TIMEOUT_MS = 60_000;
+
 /** Collects what a subscription delivers and lets a test await the next messages, without sleeping. */
 export class Inbox {
   readonly received: Json[] = [];
@@ -26,7 +33,7 @@ export class Inbox {
   }
 
   /** Resolves once at least `count` messages arrived (or fails after `timeoutMs`). */
-  async waitFor(count: number, timeoutMs = 10_000): Promise<Json[]> {
+  async waitFor(count: number, timeoutMs = INBOX_TIMEOUT_MS): Promise<Json[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.received.length < count) {
       if (this.errors.length > 0) throw new Error(`Subscription failed: ${JSON.stringify(this.errors)}`);
@@ -44,7 +51,7 @@ export class Inbox {
   }
 
   /** Resolves when the subscription ends, by completion or error. */
-  async waitForEnd(timeoutMs = 10_000): Promise<void> {
+  async waitForEnd(timeoutMs = INBOX_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.completed && this.errors.length === 0) {
       const left = deadline - Date.now();
