@@ -39,6 +39,8 @@ export interface FanoutRun {
   deliveryCpuMsPerChange: number;
   /** With `--profile`: where the server's CPU went while the changes were delivered. */
   profile?: ProfileSummary;
+  /** With `--profile`: where the server's CPU went while the subscribers connected and subscribed. */
+  subscribeProfile?: ProfileSummary;
   skipped?: string;
 }
 
@@ -86,6 +88,8 @@ async function measureRun(
 ): Promise<FanoutRun> {
   const tag = `Fan-out ${mode} ${subscribers}`;
   const heapBefore = await target.heap();
+  const profiling = context.profile && target.inspector ? target.inspector : null;
+  await profiling?.startProfile();
   const cpuBefore = target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
   const started = performance.now();
   const share = (i: number) => Math.floor(subscribers / clients.length) + (i < subscribers % clients.length ? 1 : 0);
@@ -105,6 +109,9 @@ async function measureRun(
   // Opening is done once the server's CPU settles (every connection_init and subscribe worked off).
   await quiet(target.pids, context.smoke ? 20_000 : 120_000);
   const subscribeCpu = target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0) - cpuBefore;
+  const subscribeProfile = profiling
+    ? saveProfile(`fanout-${mode}-${subscribers}-subscribe`, await profiling.stopProfile())
+    : undefined;
   // Live once a warm-up change reaches every subscriber (sent again until it does, within a bound).
   const warmDeadline = Date.now() + (context.smoke ? 20_000 : 60_000);
   let established = 0;
@@ -121,7 +128,6 @@ async function measureRun(
   const heapIdle = await target.heap();
   context.log(`fanout ${mode} ${subscribers}: ${established} live after ${(subscribeWallMs / 1000).toFixed(1)} s`);
   const sentAt: number[] = [];
-  const profiling = context.profile && target.inspector ? target.inspector : null;
   await profiling?.startProfile();
   const deliveryCpuBefore = target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
   for (let k = 0; k < changes; k += 1) {
@@ -162,6 +168,7 @@ async function measureRun(
       heapBefore !== null && heapIdle !== null ? Math.round(((heapIdle - heapBefore) / 1024 / subscribers) * 10) / 10 : null,
     deliveryCpuMsPerChange: Math.round((deliveryCpu / changes) * 10) / 10,
     ...(profile ? { profile } : {}),
+    ...(subscribeProfile ? { subscribeProfile } : {}),
   };
 }
 

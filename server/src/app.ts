@@ -19,6 +19,7 @@ import { SignInGuard, useCallerLimits, useInflightLimit } from './limits/callers
 import { useQueryLimits } from './limits/query.js';
 import { useValidText } from './limits/text.js';
 import { workSlots } from './limits/work.js';
+import { LiveConnection } from './live/connection.js';
 import { useSharedFanout } from './live/fanout.js';
 import { Lifecycle } from './live/lifecycle.js';
 import { useLivePosition } from './live/position.js';
@@ -337,6 +338,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 /**
  * After a mutation has run (its transactions committed), tell every instance the log has grown, only when
  * it recorded an event: a mutation that wrote none (a presence update, a pushed edit, a refusal) is silent.
+ * A socket that recorded events drops its viewer's kept memberships too: their next operation on it sees what
+ * they just changed, before this instance has applied the events (live/lifecycle.ts `memberships`).
  */
 function announceCommittedEvents(events: EventBus): Plugin {
   return {
@@ -344,7 +347,11 @@ function announceCommittedEvents(events: EventBus): Plugin {
       if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
       setExecuteFn(async (executeArgs) => {
         const { result, recorded } = await trackRecording(() => executeFn(executeArgs));
-        if (recorded) events.announce();
+        if (recorded) {
+          const { connection } = args.contextValue as Partial<Context>;
+          if (connection instanceof LiveConnection) connection.forgetMemberships();
+          events.announce();
+        }
         return result;
       });
     },

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Kind, parse } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
-import { Access } from './auth/access.js';
+import { Access, activeMemberships } from './auth/access.js';
 import { type ActiveMembership, resolveSignedIn, type SignedIn } from './auth/sessions.js';
 import type { SectionDocuments } from './collab/documents.js';
 import type { PresenceRegistry } from './collab/presence.js';
@@ -60,6 +60,8 @@ export type InitialContext = Partial<YogaInitialContext> &
     connectionParams?: Record<string, unknown>;
     /** Set by the graphql-ws transport: the socket's connection, authenticated once at `connection_init`. */
     liveConnection?: LiveConnection;
+    /** Set by the graphql-ws transport once the operation is parsed: its kind (a mutation reads its rights afresh). */
+    operationKind?: 'query' | 'mutation' | 'subscription';
     /** Node's request: the HTTP request, or the upgrade request of a graphql-ws socket (absent in `yoga.fetch`). */
     req?: IncomingMessage;
   };
@@ -74,17 +76,27 @@ export function bearerToken(initial: InitialContext): string | null {
 
 /**
  * Builds an operation's context. Over graphql-ws the socket's session, read once at `connection_init` and
- * ended by the lifecycle the moment the session ends, is reused; over HTTP and SSE the token is read per
+ * ended by the lifecycle the moment the session ends, is reused, and so are the viewer's memberships for queries
+ * and subscriptions (`Lifecycle.memberships`); over HTTP and SSE the token is read per
  * request, with the viewer's memberships in the same statement, and the request is the connection (SSE when
  * it asks for `text/event-stream`).
  */
 export async function createContext(server: ServerContext, initial: InitialContext): Promise<Context> {
   let connection = initial.liveConnection;
   let session: SignedIn | null;
-  /** Over HTTP and SSE, the viewer's memberships come with their session (one statement). */
-  let memberships: ActiveMembership[] | null = null;
+  /** The viewer's memberships: with their session over HTTP and SSE (one statement), from the socket over graphql-ws. */
+  let memberships: readonly ActiveMembership[] | null = null;
+  const light = readsNoMemberships(initial);
   if (connection) {
     session = connection.session();
+    // Over graphql-ws the viewer's memberships are kept on the socket for its queries and subscriptions; a mutation
+    // reads them afresh (live/lifecycle.ts `memberships`).
+    const member = session?.member;
+    if (member && !light)
+      memberships = await server.live.memberships(connection, () => activeMemberships(server.prisma, member.id), {
+        // Unknown kind: read as for a mutation.
+        fresh: initial.operationKind !== 'query' && initial.operationKind !== 'subscription',
+      });
   } else {
     const token = bearerToken(initial);
     const signedIn = token ? await resolveSignedIn(server.prisma, token) : null;
@@ -98,7 +110,7 @@ export async function createContext(server: ServerContext, initial: InitialConte
   const viewer = session?.member ?? null;
   const access = memberships
     ? Access.withMemberships(server.prisma, viewer, memberships)
-    : readsNoMemberships(initial)
+    : light
       ? Access.withoutMemberships(server.prisma, viewer)
       : await Access.forViewer(server.prisma, viewer);
   return { ...server, session, connection, access, clientAddress: clientAddress(initial.req) };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
-import { Inbox, subscribe, wsClient } from '../support/live.js';
+import { errorCodes, Inbox, subscribe, wsClient } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
 // Every SQL statement the server runs, to see what a graphql-ws operation reads.
@@ -122,6 +122,94 @@ describe('Announcements', () => {
       await announced.waitFor(1);
     } finally {
       t.app.events.announce = original;
+    }
+  });
+});
+
+describe('Memberships kept on the socket', () => {
+  const ACTIVITY = 'subscription($id: ID!) { collectiveActivity(collectiveId: $id) { __typename } }';
+  const membershipReads = () => statements.filter((sql) => /FROM "public"\."Membership"/.test(sql)).length;
+  /** Opens the collective's activity on the client: 'open' once the stream runs, or the refusal's code. */
+  const follow = async (client: ReturnType<typeof wsClient>, collectiveId: string) => {
+    const before = t.app.live.streamCount;
+    const { inbox } = subscribe(client, ACTIVITY, { id: gid('Collective', collectiveId) });
+    await until(() => t.app.live.streamCount > before || inbox.errors.length > 0);
+    return { outcome: inbox.errors.length > 0 ? errorCodes(inbox).join(',') : 'open', inbox };
+  };
+
+  it('should read the viewer’s memberships once per socket, and again after any change of memberships is applied or their own mutation', async () => {
+    const prisma = t.db.prisma;
+    const [animator, viewer, other] = await Promise.all([makeMember(prisma), makeMember(prisma), makeMember(prisma)]);
+    const business = await makeCollective(prisma, {
+      animatorId: animator.id,
+      memberIds: [other.id],
+      kind: 'BUSINESS',
+      horizon: 'LONG_TERM',
+      openness: 'CLOSED',
+    });
+    // The viewer co-animates another collective; handing that role to someone else names only the new co-animator.
+    const led = await makeCollective(prisma, {
+      animatorId: animator.id,
+      coAnimatorId: viewer.id,
+      memberIds: [other.id],
+      kind: 'BUSINESS',
+      horizon: 'LONG_TERM',
+    });
+    const animatorToken = await t.tokenFor(animator.id);
+    const client = wsClient(url, await t.tokenFor(viewer.id), { lazy: false });
+    try {
+      expect((await over(client, '{ viewer { id } }')).data?.viewer.id).toBe(gid('Member', viewer.id));
+      statements.length = 0;
+      for (let i = 0; i < 3; i += 1) await over(client, '{ viewer { id } }');
+      // Kept since connection_init: queries and subscriptions read none.
+      expect((await follow(client, business.id)).outcome).toBe('FORBIDDEN');
+      expect(membershipReads(), statements.join('\n')).toBe(0);
+
+      // Invited over HTTP, the viewer accepts on this socket: their own mutation drops what the socket kept.
+      const invited = await t.gql(
+        'mutation($c: ID!, $m: ID!) { inviteMember(input: { collectiveId: $c, memberId: $m }) { __typename ... on MutationInviteMemberSuccess { data { id } } } }',
+        { c: gid('Collective', business.id), m: gid('Member', viewer.id) },
+        animatorToken,
+      );
+      const membershipId = invited.data?.inviteMember.data.id;
+      expect(membershipId, JSON.stringify(invited)).toBeTruthy();
+      const accepted = await over(
+        client,
+        'mutation($id: ID!) { approveMembership(input: { membershipId: $id }) { __typename } }',
+        { id: membershipId },
+      );
+      expect(accepted.data?.approveMembership.__typename).toBe('MutationApproveMembershipSuccess');
+      const following = await follow(client, business.id);
+      expect(following.outcome).toBe('open');
+
+      // Leaving elsewhere (over HTTP): once this instance applies the event (the stream ends), the socket reads again.
+      const left = await t.gql(
+        'mutation($id: ID!) { leaveCollective(input: { collectiveId: $id }) { __typename } }',
+        { id: gid('Collective', business.id) },
+        await t.tokenFor(viewer.id),
+      );
+      expect(left.data?.leaveCollective.__typename).toBe('MutationLeaveCollectiveSuccess');
+      await following.inbox.waitForEnd();
+      expect(JSON.stringify(following.inbox.errors)).toContain('ACCESS_REVOKED');
+      expect((await follow(client, business.id)).outcome).toBe('FORBIDDEN');
+
+      // A change that does not name the viewer (the co-animator role handed to another member) counts too.
+      statements.length = 0;
+      await over(client, '{ viewer { id } }');
+      expect(membershipReads(), statements.join('\n')).toBe(0);
+      const handed = await t.gql(
+        'mutation($c: ID!, $m: ID!) { setCoAnimator(input: { collectiveId: $c, memberId: $m }) { __typename ... on Error { message } } }',
+        { c: gid('Collective', led.id), m: gid('Member', other.id) },
+        animatorToken,
+      );
+      expect(handed.data?.setCoAnimator.__typename, JSON.stringify(handed)).toBe('MutationSetCoAnimatorSuccess');
+      await t.app.events.sync();
+      statements.length = 0;
+      await over(client, '{ viewer { id } }');
+      await over(client, '{ viewer { id } }');
+      expect(membershipReads(), statements.join('\n')).toBe(1);
+    } finally {
+      await client.dispose();
     }
   });
 });

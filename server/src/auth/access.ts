@@ -1,7 +1,13 @@
 import type { CollectiveKind, Member, PrismaClient } from '../generated/prisma/client.js';
+import type { ActiveMembership } from './sessions.js';
 
 /** A UUID that matches no row, for filters built for a viewer with nothing to match. */
 export const NO_ONE = '00000000-0000-0000-0000-000000000000';
+
+/** A member's active memberships (one query): what `Access` is built from. */
+export function activeMemberships(prisma: PrismaClient, memberId: string): Promise<ActiveMembership[]> {
+  return prisma.membership.findMany({ where: { memberId, status: 'ACTIVE' }, select: { collectiveId: true, role: true } });
+}
 
 /**
  * Who may see what, for one request. Each answer needs at most one query, made once, so checking
@@ -22,13 +28,7 @@ export class Access {
 
   /** Loads the viewer's active memberships once (one query), so later checks are synchronous. */
   static async forViewer(prisma: PrismaClient, viewer: Member | null): Promise<Access> {
-    const rows = viewer
-      ? await prisma.membership.findMany({
-          where: { memberId: viewer.id, status: 'ACTIVE' },
-          select: { collectiveId: true, role: true },
-        })
-      : [];
-    return Access.withMemberships(prisma, viewer, rows);
+    return Access.withMemberships(prisma, viewer, viewer ? await activeMemberships(prisma, viewer.id) : []);
   }
 
   /** The viewer with active memberships already read (with the session, `resolveSignedIn`): no query. */

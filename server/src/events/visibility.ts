@@ -76,6 +76,15 @@ export class DeliveryIndex {
     }
   }
 
+  /**
+   * A collective's kind, when this instance knows the collective (loaded at start, then from `collective.proposed`):
+   * a collective is never deleted and its kind never changes, so a known kind needs no read. Undefined for a
+   * collective not known here (made behind the log's back, or no such collective).
+   */
+  kindOf(collectiveId: string): CollectiveKind | undefined {
+    return this.#kinds.get(collectiveId);
+  }
+
   /** Whether `refresh` must read the database for this event before it is applied (deal partners, restrictions). */
   needsRefresh(event: LogEvent): boolean {
     return (

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SignedIn } from '../auth/sessions.js';
+import type { ActiveMembership, SignedIn } from '../auth/sessions.js';
 
 /** How a caller reaches the server. */
 export type Transport = 'ws' | 'sse' | 'http';
@@ -28,12 +28,18 @@ export interface Connection {
  * The server side of a connection: the `Connection` resolvers see, plus what the transport keeps.
  * Over graphql-ws the socket is authenticated once, at `connection_init`: every operation on it reuses
  * `session` instead of re-reading it, and the lifecycle clears it the moment the session ends
- * (sign-out, expiry, leaving the cooperative), so the cache never outlives the right.
+ * (sign-out, expiry, leaving the cooperative), so the cache never outlives the right. It also keeps the viewer's
+ * active memberships for queries and subscriptions (`Lifecycle.memberships`: dropped when a change of memberships
+ * is applied, when the viewer's own mutation recorded an event, and with the session).
  */
 export class LiveConnection implements Connection {
   readonly id = randomUUID();
   readonly #controller = new AbortController();
   #session: SignedIn | null;
+  /** The viewer's active memberships as read at `epoch` (see `Lifecycle.memberships`), or null: read them. */
+  #memberships: { rows: readonly ActiveMembership[]; epoch: number } | null = null;
+  /** Bumped by `forgetMemberships`: a read started before it is not kept. */
+  #membershipsGeneration = 0;
 
   constructor(
     readonly transport: Transport,
@@ -69,6 +75,33 @@ export class LiveConnection implements Connection {
   /** Forgets the session: every later operation on this connection is anonymous. */
   endSession(): void {
     this.#session = null;
+    this.forgetMemberships();
+  }
+
+  /**
+   * The viewer's active memberships kept on this connection, if they were read at access epoch `epoch` (no
+   * change of anyone's memberships applied since) and the session is still live; null otherwise.
+   */
+  cachedMemberships(epoch: number): readonly ActiveMembership[] | null {
+    const cached = this.#memberships;
+    if (!cached || cached.epoch !== epoch || !this.session()) return null;
+    return cached.rows;
+  }
+
+  /** Where a read of the memberships starts from: pass it back to `rememberMemberships`. */
+  get membershipsGeneration(): number {
+    return this.#membershipsGeneration;
+  }
+
+  /** Keeps memberships read at `epoch`, unless they were forgotten since the read began (`generation`). */
+  rememberMemberships(rows: readonly ActiveMembership[], epoch: number, generation: number): void {
+    if (generation === this.#membershipsGeneration && this.#session) this.#memberships = { rows, epoch };
+  }
+
+  /** Drops the kept memberships (the viewer changed something): the next operation reads them again. */
+  forgetMemberships(): void {
+    this.#memberships = null;
+    this.#membershipsGeneration += 1;
   }
 
   onClose(listener: () => void): () => void {

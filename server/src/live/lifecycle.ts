@@ -1,6 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
-import type { SignedIn } from '../auth/sessions.js';
+import type { ActiveMembership, SignedIn } from '../auth/sessions.js';
 import { ForbiddenError, isUnavailable, NotFoundError, RuleViolationError } from '../errors.js';
 import type { EventBus, LogEvent } from '../events/bus.js';
 import type { EventType } from '../events/types.js';
@@ -247,6 +247,8 @@ export class Lifecycle {
   readonly #byConnection = new Map<Connection, Set<LiveStream>>();
   readonly #connections = new Set<LiveConnection>();
   readonly #unobserve: () => void;
+  /** Bumped by every applied event that may change someone's active memberships (`MEMBERSHIP_CHANGES`). */
+  #accessEpoch = 0;
 
   constructor(readonly events: EventBus) {
     this.#unobserve = events.observe((event) => this.#apply(event));
@@ -279,6 +281,49 @@ export class Lifecycle {
       if (stream.subject.key === key && stream.settled) return true;
     }
     return false;
+  }
+
+  /** The access epoch now: memberships read from here on are kept under it (`remember`). */
+  get accessEpoch(): number {
+    return this.#accessEpoch;
+  }
+
+  /**
+   * The viewer's active memberships for an operation on `connection` (issue 11: no statement per operation over
+   * graphql-ws): those the connection keeps, when no change of anyone's memberships has been applied since they
+   * were read and the session is still live; otherwise `read()`, kept for the next operations unless such a change
+   * was applied meanwhile. `fresh` always reads (a mutation's rights are read as it runs).
+   *
+   * Fresh as the streams' own re-authorisation: a change counts from the moment this instance applies its event
+   * (in log order, before any subscriber receives it), and the viewer's own mutations drop the cache at once
+   * (`LiveConnection.forgetMemberships`, app.ts). A change made behind the log's back (SQL by hand) is seen by new
+   * connections and HTTP requests, not by a socket that kept its viewer's memberships.
+   */
+  async memberships(
+    connection: LiveConnection,
+    read: () => Promise<ActiveMembership[]>,
+    options: { fresh?: boolean } = {},
+  ): Promise<readonly ActiveMembership[]> {
+    const epoch = this.#accessEpoch;
+    const cached = options.fresh ? null : connection.cachedMemberships(epoch);
+    if (cached) return cached;
+    const generation = connection.membershipsGeneration;
+    const rows = await read();
+    this.remember(connection, rows, epoch, generation);
+    return rows;
+  }
+
+  /**
+   * Keeps memberships read on `connection` from access epoch `epoch` on (taken before the read), unless a change of
+   * memberships was applied since: then the next operation reads them again.
+   */
+  remember(
+    connection: LiveConnection,
+    rows: readonly ActiveMembership[],
+    epoch: number,
+    generation = connection.membershipsGeneration,
+  ): void {
+    if (epoch === this.#accessEpoch) connection.rememberMemberships(rows, epoch, generation);
   }
 
   /** Called by a stream that stops. */
@@ -363,6 +408,7 @@ export class Lifecycle {
 
   #apply(event: LogEvent): void {
     const payload = event.payload as Record<string, unknown>;
+    if (changesMemberships(event)) this.#accessEpoch += 1;
     const revokedSession = event.type === 'session.revoked' ? payload.sessionId : undefined;
     const leftMember = event.type === 'member.leftCooperative' ? payload.memberId : undefined;
     if (revokedSession !== undefined || leftMember !== undefined) {
@@ -377,6 +423,22 @@ export class Lifecycle {
     }
   }
 }
+
+/**
+ * Whether an event may change someone's active memberships (joining, leaving, a role handed over or removed, a
+ * collective proposed with its founder or closed, a member leaving the cooperative): connections then read their
+ * viewer's memberships again (`Lifecycle.memberships`).
+ */
+function changesMemberships(event: LogEvent): boolean {
+  return event.type.startsWith('membership.') || MEMBERSHIP_CHANGES.has(event.type);
+}
+
+const MEMBERSHIP_CHANGES = new Set<string>([
+  'collective.proposed',
+  'collective.closed',
+  'collective.coAnimatorRemoved',
+  'member.leftCooperative',
+] satisfies EventType[]);
 
 /**
  * Events that can change who may see what inside a collective: it closing (every membership ends), a

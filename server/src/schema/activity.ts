@@ -177,10 +177,13 @@ builder.subscriptionFields((t) => ({
           collectiveId = idOf(decodeGlobalId(String(args.collectiveId)), 'Collective', 'collectiveId');
           // Its members and the support staff follow it; so does an active partner of one of its deals
           // (who receives that deal's events only).
+          // The collective's kind from the delivery index when it knows it (no statement to open a stream).
           const mayFollow = async (access: Access) => {
-            const found = await context.prisma.collective.findUnique({ where: { id: collectiveId }, select: { id: true } });
-            if (!found) throw new NotFoundError('collectiveId', 'Collective');
-            if (await access.canSeeInternalsOf(collectiveId)) return true;
+            const kind =
+              context.events.index.kindOf(collectiveId) ??
+              (await context.prisma.collective.findUnique({ where: { id: collectiveId }, select: { kind: true } }))?.kind;
+            if (!kind) throw new NotFoundError('collectiveId', 'Collective');
+            if (access.canSeeInternals({ id: collectiveId, kind })) return true;
             const partner = await context.prisma.dealPartner.findFirst({
               where: { memberId: me, status: 'ACTIVE', deal: { collectiveId } },
               select: { id: true },

@@ -3,9 +3,9 @@ import { GraphQLError, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import WebSocket, { WebSocketServer } from 'ws';
-import { resolveSession } from '../auth/sessions.js';
+import { resolveSignedIn } from '../auth/sessions.js';
 import type { Limits } from '../config.js';
-import { bearerToken, type Context } from '../context.js';
+import { bearerToken, type Context, type InitialContext } from '../context.js';
 import { isUnavailable } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { callerKey, clientAddress } from '../limits/callers.js';
@@ -83,15 +83,19 @@ export function attachGraphqlWs(
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         const token = bearerToken({ connectionParams: ctx.connectionParams ?? {} });
-        let session: Awaited<ReturnType<typeof resolveSession>>;
+        // The session and the viewer's memberships in one statement; the memberships are kept for the socket's
+        // queries and subscriptions unless a change of memberships is applied meanwhile (`epoch`, taken before).
+        const epoch = lifecycle.accessEpoch;
+        let signedIn: Awaited<ReturnType<typeof resolveSignedIn>>;
         try {
-          session = token === null ? null : await resolveSession(prisma, token);
+          signedIn = token === null ? null : await resolveSignedIn(prisma, token);
         } catch (error) {
           if (!isUnavailable(error)) throw error;
           // The session cannot be read now: 1013 (the client retries), not 4500 (final) nor 4403 (not a refusal).
           tryAgainLater(socket, error);
           return false;
         }
+        const session = signedIn?.session ?? null;
         if (token !== null && session === null) return false;
         // Sockets per member (per address when anonymous): past the limit this one is closed 4429.
         if (!socketLimits.admit(socket, callerKey({ session, clientAddress: clientAddress(ctx.extra.request) }))) return false;
@@ -100,6 +104,7 @@ export function attachGraphqlWs(
         else socket.once('close', () => connection.close());
         connections.set(socket, connection);
         lifecycle.register(connection);
+        if (signedIn) lifecycle.remember(connection, signedIn.memberships, epoch);
         return true;
       },
       execute: (args) => {
@@ -117,21 +122,15 @@ export function attachGraphqlWs(
         }
         const reqId = `${socketId(ctx)}.${id}`;
         try {
-          const {
-            schema: enveloped,
-            execute,
-            subscribe,
-            contextFactory,
-            parse,
-            validate,
-          } = yoga.getEnveloped({
+          const initial: Pick<InitialContext, 'operationKind'> & Record<string, unknown> = {
             ...ctx,
             req: ctx.extra.request,
             socket: ctx.extra.socket,
             params: payload,
             connectionParams: ctx.connectionParams,
             liveConnection: connections.get(ctx.extra.socket),
-          });
+          };
+          const { schema: enveloped, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(initial);
           let document: ReturnType<typeof parse>;
           try {
             document = parse(payload.query);
@@ -140,6 +139,8 @@ export function attachGraphqlWs(
             if (error instanceof GraphQLError) return [error];
             throw error;
           }
+          // Read by the context factory (the same object): queries and subscriptions reuse the socket's memberships.
+          initial.operationKind = getOperationAST(document, payload.operationName)?.operation;
           const args = {
             schema: enveloped,
             operationName: payload.operationName,
