@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core';
 import { CHROMIUM } from '../tests/support/browser.js';
 import type { BrowserResults } from './browser.js';
 import type { CoeditingResults } from './coediting.js';
+import type { DashboardResults } from './dashboard.js';
 import type { FanoutResults } from './fanout.js';
 import { ROOT } from './lib/processes.js';
 import type { QueryResults } from './query.js';
@@ -113,6 +114,7 @@ export async function writeReport(): Promise<void> {
   const startup = read<StartupResults>('startup');
   const query = read<QueryResults>('query');
   const fanout = read<FanoutResults>('fanout');
+  const dashboard = read<DashboardResults>('dashboard');
   const coediting = read<CoeditingResults>('coediting');
   const trace = read<TraceResults>('trace');
   const browser = read<BrowserResults>('browser');
@@ -134,7 +136,7 @@ export async function writeReport(): Promise<void> {
     'section gives the load average (1 min) before and after it ran.',
     '',
   ];
-  if ([startup, query, fanout, coediting, trace, browser].some((record) => record?.smoke))
+  if ([startup, query, fanout, dashboard, coediting, trace, browser].some((record) => record?.smoke))
     lines.push('**Some figures below come from a smoke run (tiny sizes): run `pnpm bench` for real ones.**', '');
 
   if (startup) {
@@ -271,6 +273,32 @@ export async function writeReport(): Promise<void> {
       });
     }
     charts.push({ file: 'fanout-latency.png', svg: lineChart('Fan-out: delivery latency', 'subscribers', series) });
+  }
+
+  if (dashboard) {
+    lines.push(
+      `## Live dashboards of one member${loadOf(dashboard)}`,
+      '',
+      'One member’s `dashboard` subscriptions (20 sockets × 50: inside every default limit) on one server (PGlite,',
+      'production dashboard settings); changes they may see made one at a time, each waited for until every dashboard',
+      'has its push. Small query: another member’s, alone before the dashboards opened and while the changes were pushed.',
+      '',
+      row(['server', 'dashboards', 'CPU / change', 'wall / change', 'CPU / opened dashboard', 'small query p50 alone · loaded']),
+      row(['---', '---', '---', '---', '---', '---']),
+    );
+    for (const run of dashboard.result.runs) {
+      lines.push(
+        row([
+          run.mode === 'before' ? 'before (`BENCH_BEFORE_ROOT`)' : 'this checkout',
+          run.dashboards,
+          ms(run.cpuMsPerChange),
+          ms(run.wallMsPerChange),
+          ms(run.openCpuMsPerDashboard),
+          `${ms(run.smallAlone.p50)} · ${ms(run.smallLoaded.p50)}`,
+        ]),
+      );
+    }
+    lines.push('');
   }
 
   if (coediting) {

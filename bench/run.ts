@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { runBrowserBench } from './browser.js';
 import { runCoeditingBench } from './coediting.js';
+import { runDashboardBench } from './dashboard.js';
 import { runFanoutBench } from './fanout.js';
 import { runFaultBench } from './fault.js';
 import type { BenchContext } from './lib/context.js';
@@ -22,6 +23,7 @@ const BENCHMARKS: Record<string, (context: BenchContext) => Promise<unknown>> = 
   startup: runStartupBench,
   query: runQueryBench,
   fanout: runFanoutBench,
+  dashboard: runDashboardBench,
   coediting: runCoeditingBench,
   trace: runTraceBench,
   browser: runBrowserBench,

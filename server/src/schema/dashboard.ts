@@ -162,8 +162,9 @@ async function computeDashboard(context: Context, access: Access, withinDays: nu
 
 /**
  * Dashboard work on this process, for tests and diagnosis: `triggers` counts events that asked an open live
- * dashboard for a recomputation (one per event and stream), `recomputations` the figures computed for a push
- * after the first. An event the viewer may not see adds to neither.
+ * dashboard for new figures (one per event and stream), `recomputations` the pushes after the first (each served by
+ * a computation shared by the viewer's dashboards: `dashboardRecomputations` counts those). An event the viewer may
+ * not see adds to neither.
  */
 export const dashboardCounters = { triggers: 0, recomputations: 0 };
 
@@ -180,6 +181,83 @@ async function scopeOf(access: Access): Promise<Scope> {
   return { collectives: access.insiderOf, deals: await access.partnerDeals() };
 }
 
+/** Figures computed for a viewer, with the scope they were computed over. */
+interface Figures {
+  snapshot: DashboardSnapshot;
+  scope: Scope;
+}
+
+/**
+ * The figures one viewer's live dashboards share (attack finding 10 of issue 9: a thousand dashboards of one member
+ * recomputed each on every event stalled the instance). A computation records `from`, the log position this
+ * instance had applied when it was asked for: it reads the viewer's rights and figures after that, so it reflects
+ * every event up to `from`, and serves any dashboard of the viewer that needs figures reflecting the events up to a
+ * position at or before it. Dashboards woken by the same events therefore share one computation, whichever asks
+ * first; one that saw a later event starts a new one.
+ */
+class DashboardShare {
+  #last: { from: bigint; figures: Promise<Figures> } | null = null;
+  /** Open dashboards sharing this (the share is dropped with the last). */
+  users = 0;
+
+  constructor(
+    private readonly context: Context,
+    private readonly member: NonNullable<Context['session']>['member'],
+    private readonly withinDays: number,
+  ) {}
+
+  /** Figures reflecting at least every event up to `need`: the last computation's if it does, a new one otherwise. */
+  figures(need: bigint): Promise<Figures> {
+    const last = this.#last;
+    if (last && last.from >= need) return last.figures;
+    const { context, member, withinDays } = this;
+    const from = context.events.position;
+    // Rights read afresh: a collective or deal the viewer has lost since is no longer counted.
+    const figures = context.work.dashboards(async () => {
+      dashboardRecomputations.count += 1;
+      const access = await Access.forViewer(context.prisma, member);
+      const [snapshot, scope] = await Promise.all([computeDashboard(context, access, withinDays), scopeOf(access)]);
+      return { snapshot, scope };
+    });
+    const current = { from, figures };
+    this.#last = current;
+    // A failed computation (the database unreachable) is not kept: the next dashboard to ask computes again.
+    figures.catch(() => {
+      if (this.#last === current) this.#last = null;
+    });
+    return figures;
+  }
+}
+
+/** The shares of each instance (its event bus), by viewer, kind of viewer and window. */
+const shares = new WeakMap<Context['events'], Map<string, DashboardShare>>();
+
+/** Joins the share of the viewer's dashboards with this window; `leave` when the dashboard stops. */
+function joinShare(context: Context, withinDays: number): { share: DashboardShare; leave: () => void } {
+  const member = (context.session as NonNullable<Context['session']>).member;
+  let byKey = shares.get(context.events);
+  if (!byKey) {
+    byKey = new Map();
+    shares.set(context.events, byKey);
+  }
+  const key = `${member.id}|${member.kind}|${member.situation}|${withinDays}`;
+  let share = byKey.get(key);
+  if (!share) {
+    share = new DashboardShare(context, member, withinDays);
+    byKey.set(key, share);
+  }
+  share.users += 1;
+  const joined = share;
+  const map = byKey;
+  return {
+    share,
+    leave: () => {
+      joined.users -= 1;
+      if (joined.users === 0 && map.get(key) === joined) map.delete(key);
+    },
+  };
+}
+
 /**
  * First the figures, then new figures after each burst of changes the viewer may see, under the stream
  * lifecycle. A change counts when the viewer may receive its event now, or when it takes away a collective or
@@ -189,10 +267,11 @@ async function scopeOf(access: Access): Promise<Scope> {
  * life, a restricted section of a deal they are not leading) never wakes the dashboard: it cannot move their
  * figures.
  *
- * Bounded work per event (SECURITY.md): a viewer's figures are recomputed at most once per
- * `DASHBOARD_MIN_INTERVAL_MS` (changes meanwhile are folded into the next recomputation, never dropped), and at
- * most `DASHBOARD_CONCURRENCY` recomputations run at once on the instance (the others wait their turn), so a
- * flood of events costs each open dashboard a bounded number of recomputations whatever its rate.
+ * Bounded work per event (SECURITY.md, and attack finding 10 of issue 9): the viewer's dashboards share their
+ * computations (`DashboardShare`), so an event costs one computation per distinct viewer and window however many
+ * dashboards they hold open; a dashboard asks for new figures at most once per `DASHBOARD_MIN_INTERVAL_MS`
+ * (changes meanwhile are folded into the next push, never dropped), and at most `DASHBOARD_CONCURRENCY`
+ * computations run at once on the instance (the others wait their turn).
  */
 function dashboardStream(context: Context, withinDays: number): AsyncIterableIterator<DashboardSnapshot> {
   return context.live.stream(
@@ -200,74 +279,80 @@ function dashboardStream(context: Context, withinDays: number): AsyncIterableIte
     async () => VIEWER,
     async function* (live) {
       const session = context.session as NonNullable<Context['session']>;
-      const index = context.events.index;
+      const { events } = context;
+      const index = events.index;
       const listener = { memberId: session.member.id, isSupportStaff: context.access.isSupportStaff };
-      let scope = await scopeOf(context.access);
+      await index.watch(listener.memberId);
+      /** What the last figures were computed over; null until the first arrive (every access loss counts meanwhile). */
+      let scope: Scope | null = null;
       const relevant = (event: LogEvent): boolean => {
         // A collective's copy of a change adds nothing: the change itself (outside any collective) wakes it.
         if (isCollectiveCopy(event)) return false;
         const wakes =
           index.mayReceive(listener, event) ||
           (LOSING_ACCESS.has(event.type) &&
-            ((event.collectiveId !== null && scope.collectives.has(event.collectiveId)) ||
+            (scope === null ||
+              (event.collectiveId !== null && scope.collectives.has(event.collectiveId)) ||
               scope.deals.has(index.dealOf(event) ?? '')));
         if (wakes) dashboardCounters.triggers += 1;
         return wakes;
       };
-      const fresh = async () => {
-        const access = await Access.forViewer(context.prisma, session.member);
-        scope = await scopeOf(access);
-        return access;
-      };
-      // Only "something changed" matters here: a stream that lagged is simply opened again. Authorised by
-      // `relevant` itself (what the viewer may see, or saw at the last push).
-      const open = () =>
-        context.events
-          .stream({ listener, after: null, matches: relevant, authorize: false, signal: live.signal })
-          [Symbol.asyncIterator]();
-      const { dashboardMinIntervalMs } = context.config.limits.work;
-      const recompute = (access: () => Promise<Access>) =>
-        context.work.dashboards(async () => {
-          dashboardRecomputations.count += 1;
-          return computeDashboard(context, await access(), withinDays);
-        });
-      let changes = open();
+      /** The position of the last event that asked for new figures, and whether it is not pushed yet. */
+      let seen = 0n;
+      let changed = false;
+      // Only "something changed" matters here, so the dashboard observes the log as the lifecycle does (after the
+      // delivery index and the lifecycle's own re-checks, in log order), with no queue of its own to fall behind.
+      const unobserve = events.observe((event) => {
+        if (live.signal.aborted || !relevant(event)) return;
+        seen = event.position;
+        changed = true;
+        live.notify();
+      });
+      const { share, leave } = joinShare(context, withinDays);
       try {
+        // Observed from here on: the first figures reflect at least everything applied until now.
+        let figures = await share.figures(events.position);
+        scope = figures.scope;
         let computedAt = Date.now();
-        yield await recompute(async () => context.access);
-        let next = changes.next();
+        if (!(await live.admit())) return;
+        yield figures.snapshot;
+        const { dashboardMinIntervalMs } = context.config.limits.work;
         while (true) {
-          const first = await next;
-          if (first.done || !(await live.admit())) return;
-          if (first.value.kind === 'resync') changes = open();
-          next = changes.next();
-          const quiet = Symbol('quiet');
-          // Fold what follows for a moment, and at least until the viewer's shortest interval has passed.
-          const deadline = Math.max(Date.now() + COALESCE_MS, computedAt + dashboardMinIntervalMs);
-          while (true) {
-            let timer: NodeJS.Timeout | undefined;
-            const settled = await Promise.race([
-              next,
-              new Promise<typeof quiet>((resolve) => {
-                timer = setTimeout(() => resolve(quiet), deadline - Date.now());
-              }),
-            ]);
-            clearTimeout(timer);
-            if (settled === quiet) break;
-            if (settled.done) return;
-            if (settled.value.kind === 'resync') changes = open();
-            next = changes.next();
+          while (!changed) {
+            await live.wait();
+            if (live.signal.aborted) return;
           }
+          // Fold what follows for a moment, and at least until the viewer's shortest interval has passed.
+          await pause(Math.max(COALESCE_MS, computedAt + dashboardMinIntervalMs - Date.now()), live.signal);
           if (!(await live.admit())) return;
+          changed = false;
           computedAt = Date.now();
           dashboardCounters.recomputations += 1;
-          yield await recompute(fresh);
+          figures = await share.figures(seen);
+          scope = figures.scope;
+          if (!(await live.admit())) return;
+          yield figures.snapshot;
         }
       } finally {
-        await changes.return?.(undefined);
+        unobserve();
+        leave();
       }
     },
   );
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 builder.queryField('dashboard', (t) =>
