@@ -290,7 +290,7 @@ export async function writeReport(): Promise<void> {
       lines.push(
         row([
           run.mode === 'before' ? 'before (`BENCH_BEFORE_ROOT`)' : 'this checkout',
-          run.dashboards,
+          run.closed > 0 ? `${run.dashboards} (${run.closed} closed by the server)` : run.dashboards,
           ms(run.cpuMsPerChange),
           ms(run.wallMsPerChange),
           ms(run.openCpuMsPerDashboard),
