@@ -1,5 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fanoutCounts } from '../../server/src/live/fanout.js';
 import { dashboardRecomputations } from '../../server/src/schema/dashboard.js';
 import { latencyUnderAbuse } from '../support/abuse.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
@@ -9,7 +10,8 @@ import { makeCollective, makeMember } from '../support/scenario.js';
 // Attack finding 10 of issue 9: one member holding many live dashboards (sockets × subscriptions, inside every
 // limit) made every event recompute each of them, which stalled the embedded database for everyone. The viewer's
 // dashboards now share their computations: an event costs one per distinct viewer, counted here with the server's
-// `dashboardRecomputations` (no timing), and a small query from someone else keeps being answered meanwhile.
+// `dashboardRecomputations` (no timing), their selection is executed once per viewer (`fanoutCounts`), and a small
+// query from someone else keeps being answered meanwhile.
 
 const SOCKETS = 10;
 const PER_SOCKET = 20;
@@ -78,11 +80,14 @@ describe('Many live dashboards of one member', () => {
 
     // One change both may see: one computation each, and every dashboard shows it.
     const beforeChange = dashboardRecomputations.count;
+    const executedBefore = fanoutCounts.executed;
     const created = await http(CREATE, { name: 'Commun partagé' }, viewerToken);
     expect(created.data?.createCollective.__typename).toBe('MutationCreateCollectiveSuccess');
     const [, otherSecond] = await otherInbox.waitFor(2, 60_000);
     const second = await Promise.all(inboxes.map(async (inbox) => (await inbox.waitFor(2, 60_000))[1]));
     expect(dashboardRecomputations.count - beforeChange).toBe(2);
+    // …and the subscription's selection is executed once per viewer too (live/fanout.ts), not once per dashboard.
+    expect(fanoutCounts.executed - executedBefore).toBe(2);
     for (const message of second) expect(message).toEqual(second[0]);
     expect(count(second[0], 'COMMONS')).toBe(count(opened[0]?.[0], 'COMMONS') + 1);
     expect(count(second[0], 'BUSINESS')).toBe(business);

@@ -25,7 +25,8 @@ import type { Context } from '../context.js';
  * index (`DeliveryIndex.mayReceive`) for each listener and the stream lifecycle admits each message (pending
  * re-checks, session expiry) before it is yielded. Only the execution of the selection on an admitted event is
  * shared, and only when that execution cannot differ between the subscribers sharing it:
- * - the stream is one whose messages are the log's events, viewer-independent (`SHARED_STREAMS`), keyed by position;
+ * - the stream is one whose messages are the log's events, viewer-independent (`SHARED_STREAMS`), keyed by position,
+ *   or figures computed once for one viewer and handed to each of their subscriptions (the dashboard), keyed by identity;
  * - every field the selection reaches is in `VIEWER_NEUTRAL`: fields whose value reads nothing of the viewer but
  *   the `member` scope (an active member is signed in), which is the visibility class. Any other field (a
  *   member's memberships, filtered by the viewer's rights), an interface's field, or a viewer who is not an
@@ -38,7 +39,26 @@ const SHARED_STREAMS: Record<string, (message: unknown) => string | null> = {
   collectiveActivity: eventKey,
   nodeChanges: eventKey,
   myFeed: eventKey,
+  dashboard: identityKey,
 };
+
+const identities = new WeakMap<object, number>();
+let nextIdentity = 1;
+
+/**
+ * A message handed by reference to several subscriptions (one viewer's dashboard figures, computed once for all of
+ * their dashboards: schema/dashboard.ts): its identity. Figures are the viewer's own, so only the subscriptions that
+ * received this very object share its result.
+ */
+function identityKey(message: unknown): string | null {
+  if (typeof message !== 'object' || message === null) return null;
+  let id = identities.get(message);
+  if (id === undefined) {
+    id = nextIdentity++;
+    identities.set(message, id);
+  }
+  return `#${id}`;
+}
 
 /** An event message's key: its log position (the same event for everyone); a resync request is the subscriber's own. */
 function eventKey(message: unknown): string | null {
@@ -55,6 +75,12 @@ const VIEWER_NEUTRAL = new Set([
   'Subscription.collectiveActivity',
   'Subscription.nodeChanges',
   'Subscription.myFeed',
+  // The dashboard's figures are computed for the viewer already; their fields only read them.
+  'Subscription.dashboard',
+  ...['position', 'collectives', 'deals', 'upcomingDeadlines', 'recentActivity'].map((field) => `Dashboard.${field}`),
+  ...['kind', 'status', 'count'].map((field) => `CollectiveCount.${field}`),
+  ...['status', 'count', 'totalAmountCents'].map((field) => `DealTotal.${field}`),
+  ...['opportunityId', 'title', 'buyer', 'kind', 'at'].map((field) => `Deadline.${field}`),
   'ActivityEvent.position',
   'ActivityEvent.type',
   'ActivityEvent.subjectId',
