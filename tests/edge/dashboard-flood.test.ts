@@ -65,11 +65,11 @@ describe('Many live dashboards of one member', () => {
     clients.push(otherClient);
     const otherInbox = subscribe(otherClient, DASHBOARD).inbox;
     const inboxes: Inbox[] = [];
-    for (let s = 0; s < SOCKETS; s += 1) {
-      const client = wsClient(url, viewerToken, { lazy: false });
-      clients.push(client);
-      for (let i = 0; i < PER_SOCKET; i += 1) inboxes.push(subscribe(client, DASHBOARD).inbox);
-    }
+    const sockets = Array.from({ length: SOCKETS }, () => wsClient(url, viewerToken, { lazy: false }));
+    clients.push(...sockets);
+    // Every socket authenticated before the subscriptions flood in (none waits for its connection_init behind them).
+    while (t.app.live.connectionCount < SOCKETS + 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (const client of sockets) for (let i = 0; i < PER_SOCKET; i += 1) inboxes.push(subscribe(client, DASHBOARD).inbox);
     const [first] = await otherInbox.waitFor(1, 60_000);
     const opened = await Promise.all(inboxes.map((inbox) => inbox.waitFor(1, 60_000)));
     // No event meanwhile: the 200 dashboards of the viewer share one computation, the other viewer has their own.
