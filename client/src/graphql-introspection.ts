@@ -14677,6 +14677,10 @@ const introspection = {
             "isDeprecated": false
           },
           {
+            "name": "TOO_MANY_VERSIONS",
+            "isDeprecated": false
+          },
+          {
             "name": "UPDATE_TOO_LARGE",
             "isDeprecated": false
           },

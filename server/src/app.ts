@@ -92,7 +92,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maxSectionBytes: config.limits.work.maxSectionBytes,
   });
   documents.start();
-  const sectionActivity = new SectionActivity(db.prisma, events);
+  const sectionActivity = new SectionActivity(db.prisma, events, config.limits.work);
   documents.onStored = (sectionId, doc, authorId) => sectionActivity.touched(sectionId, doc, authorId);
   const presence = new PresenceRegistry(pubsub, documents.instanceId);
   presence.start();

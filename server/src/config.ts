@@ -72,6 +72,13 @@ export interface Limits {
     maxListItems: number;
     /** Deepest nesting of arrays and objects in an operation's variables (`GRAPHQL_MAX_INPUT_DEPTH`, 32; the web app's is 4). */
     maxInputDepth: number;
+    /**
+     * Weight of heavy fields one operation may ask (`GRAPHQL_MAX_HEAVY_WEIGHT`, 3): fields marked `heavy` in the
+     * schema (an export or saving or restoring a version weighs 2, a version's text 1), each counted once per row it
+     * may be asked for (`first`/`last`, list length, else the page or list maximum). So one export or one save (with
+     * its text) per operation: aliases cannot multiply them.
+     */
+    maxHeavyWeight: number;
   };
   /** graphql-ws sockets. */
   ws: {
@@ -150,6 +157,25 @@ export interface Limits {
     /** Exports built at once on an instance (`EXPORT_CONCURRENCY`, 2); the others wait their turn. */
     exportConcurrency: number;
     /**
+     * Exports waiting for their turn on an instance (`EXPORT_QUEUE`, 8): past it an export is refused
+     * (`RATE_LIMITED`, `exportQueue`) rather than held with its request.
+     */
+    exportQueue: number;
+    /**
+     * Exports one caller (member, else address) may have in flight, building or waiting (`EXPORTS_PER_CALLER`,
+     * 1); past it `RATE_LIMITED` (`exportsPerCaller`).
+     */
+    exportsPerCaller: number;
+    /** Named versions a section keeps (`SECTION_MAX_VERSIONS`, 50); saving past it is refused (`TOO_MANY_VERSIONS`). */
+    maxNamedVersionsPerSection: number;
+    /** Automatic versions a section keeps (`SECTION_MAX_AUTOMATIC_VERSIONS`, 50); the oldest give way to a new one. */
+    maxAutomaticVersionsPerSection: number;
+    /**
+     * Bytes of Yjs states a section's versions hold in all (`SECTION_MAX_VERSION_BYTES`, 64 MiB): the oldest
+     * automatic versions give way to a new version; a named one that still does not fit is refused (`TOO_MANY_VERSIONS`).
+     */
+    maxVersionBytesPerSection: number;
+    /**
      * Shortest time between two recomputations of one live dashboard, in ms (`DASHBOARD_MIN_INTERVAL_MS`, 1 000):
      * changes meanwhile are folded into the next one.
      */
@@ -218,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         maxDirectives: numberFrom(env.GRAPHQL_MAX_DIRECTIVES, 10),
         maxListItems: numberFrom(env.GRAPHQL_MAX_LIST_ITEMS, 100),
         maxInputDepth: numberFrom(env.GRAPHQL_MAX_INPUT_DEPTH, 32),
+        maxHeavyWeight: numberFrom(env.GRAPHQL_MAX_HEAVY_WEIGHT, 3),
       },
       ws: {
         maxPayloadBytes: numberFrom(env.WS_MAX_PAYLOAD_BYTES, numberFrom(env.HTTP_MAX_BODY_BYTES, 2 * 1024 * 1024)),
@@ -247,6 +274,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         maxSectionBytes: numberFrom(env.MAX_SECTION_BYTES, 4 * 1024 * 1024),
         maxExportBytes: numberFrom(env.EXPORT_MAX_BYTES, 16 * 1024 * 1024),
         exportConcurrency: numberFrom(env.EXPORT_CONCURRENCY, 2),
+        exportQueue: numberFrom(env.EXPORT_QUEUE, 8),
+        exportsPerCaller: numberFrom(env.EXPORTS_PER_CALLER, 1),
+        maxNamedVersionsPerSection: numberFrom(env.SECTION_MAX_VERSIONS, 50),
+        maxAutomaticVersionsPerSection: numberFrom(env.SECTION_MAX_AUTOMATIC_VERSIONS, 50),
+        maxVersionBytesPerSection: numberFrom(env.SECTION_MAX_VERSION_BYTES, 64 * 1024 * 1024),
         dashboardMinIntervalMs: numberFrom(env.DASHBOARD_MIN_INTERVAL_MS, 1_000),
         dashboardConcurrency: numberFrom(env.DASHBOARD_CONCURRENCY, 4),
       },
@@ -274,6 +306,11 @@ export const GENEROUS_LIMITS_ENV: Readonly<Record<string, string>> = {
   MAX_SECTION_BYTES: '1000000000',
   EXPORT_MAX_BYTES: '1000000000',
   EXPORT_CONCURRENCY: '1000',
+  EXPORT_QUEUE: '100000',
+  EXPORTS_PER_CALLER: '100000',
+  SECTION_MAX_VERSIONS: '100000',
+  SECTION_MAX_AUTOMATIC_VERSIONS: '100000',
+  SECTION_MAX_VERSION_BYTES: '100000000000',
   // Live dashboards follow every burst of changes at once (tests await each recomputation).
   DASHBOARD_MIN_INTERVAL_MS: '0',
   DASHBOARD_CONCURRENCY: '1000',

@@ -74,6 +74,8 @@ export const RULES = {
   SECTION_TOO_LARGE: 'The section is as large as the server accepts: shorten it before adding more.',
   MALFORMED_UPDATE: 'The update is not a valid change of this section.',
   SECTION_DONE: 'The section is done: reopen it before editing.',
+  TOO_MANY_VERSIONS:
+    'The section keeps as many named versions as the server allows (SECTION_MAX_VERSIONS, SECTION_MAX_VERSION_BYTES).',
   // ── Tender responses (add tender rules above this line) ──
   STAND_NEEDS_BUSINESS_COLLECTIVE: 'Trade-show stands belong to business collectives (one-off or long-term).',
   STAND_OPENS_AFTER_CLOSES: 'An opening day opens before it closes.',

@@ -38,7 +38,7 @@ const SECTION = /* GraphQL */ `
         wordCount characterCount isOverLimit
         content { markdown words characters contentHash }
         approval { isStale contentHash reviewer { id } }
-        versions(first: 10) { totalCount edges { node { id name automatic markdown author { id } } } }
+        versions(first: 10) { totalCount edges { node { id name automatic author { id } } } }
       }
     }
   }

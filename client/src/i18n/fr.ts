@@ -1015,6 +1015,7 @@ export const fr = {
     TOO_LONG: 'Ce texte est trop long.',
     UPDATE_TOO_LARGE: 'Cette modification est trop volumineuse pour le serveur.',
     SECTION_TOO_LARGE: 'Cette section a atteint la taille maximale : raccourcissez-la avant d’en ajouter.',
+    TOO_MANY_VERSIONS: 'Cette section garde déjà autant de versions nommées que le serveur le permet.',
     USAGE_RULES_ALREADY_APPROVED: 'Vous avez déjà approuvé cette version.',
     USAGE_RULES_ALREADY_PENDING: 'Une autre version du règlement d’usage attend déjà son approbation.',
     USAGE_RULES_NOT_PENDING: 'Cette version n’attend plus d’approbation.',

@@ -3,6 +3,7 @@ import type { EventBus } from '../events/bus.js';
 import { recordEvent } from '../events/record.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { bodyOf, contentHash, textFigures } from './content.js';
+import { keepVersion, type VersionLimits } from './versions.js';
 
 /**
  * Figures are recomputed at most this often while a section is written (throttled, not debounced: they never
@@ -29,6 +30,7 @@ export class SectionActivity {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly events: EventBus,
+    private readonly versionLimits: VersionLimits,
   ) {}
 
   /** Called after updates to `sectionId` are stored on this instance. */
@@ -114,13 +116,22 @@ export class SectionActivity {
   async #automaticVersion(sectionId: string, doc: Y.Doc, authorId: string | null): Promise<void> {
     // Known recent enough on this instance: no query at every recount.
     if (Date.now() - (this.#versionAt.get(sectionId) ?? 0) < AUTOMATIC_VERSION_EVERY_MS) return;
-    const last = await this.prisma.sectionVersion.findFirst({ where: { sectionId }, orderBy: { createdAt: 'desc' } });
+    const last = await this.prisma.sectionVersion.findFirst({
+      where: { sectionId },
+      orderBy: { createdAt: 'desc' },
+      select: { createdAt: true, contentHash: true },
+    });
     if (last) this.#versionAt.set(sectionId, last.createdAt.getTime());
     if (last && Date.now() - last.createdAt.getTime() < AUTOMATIC_VERSION_EVERY_MS) return;
     const hash = contentHash(bodyOf(doc));
     if (last?.contentHash === hash) return;
-    await this.prisma.sectionVersion.create({
-      data: { sectionId, automatic: true, state: new Uint8Array(Y.encodeStateAsUpdate(doc)), contentHash: hash, authorId },
+    // Within the section's history bounds: the oldest automatic versions give way (collab/versions.ts).
+    await keepVersion(this.prisma, this.versionLimits, {
+      sectionId,
+      name: null,
+      state: new Uint8Array(Y.encodeStateAsUpdate(doc)),
+      contentHash: hash,
+      authorId,
     });
     this.#versionAt.set(sectionId, Date.now());
   }

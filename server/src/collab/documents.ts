@@ -700,6 +700,8 @@ export class SectionDocuments {
           where: { sectionId },
           create: { sectionId, state, throughUpdateId },
           update: { state, throughUpdateId, updatedAt: new Date() },
+          // Not the state back: it is what was just written (up to MAX_SECTION_BYTES).
+          select: { sectionId: true },
         });
         await tx.sectionUpdate.deleteMany({ where: { id: { in: folded } } });
         return folded.length;

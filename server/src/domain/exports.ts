@@ -3,6 +3,7 @@ import { bodyOf, toBlocks } from '../collab/content.js';
 import type { Borrowed } from '../collab/documents.js';
 import { type ResponseCover, responseToDocx, responseToMarkdown } from '../collab/export.js';
 import type { Context } from '../context.js';
+import { callerKey } from '../limits/callers.js';
 import { readableResponsesWhere, visibleSectionsWhere } from '../schema/tenders.js';
 
 export type ExportFormat = 'MARKDOWN' | 'DOCX';
@@ -58,15 +59,17 @@ export function exportTooLarge(bytes: number, maxBytes: number): GraphQLError {
  * or null when the response does not exist for them. DOCX gets its cover: the tender, the lot, the group.
  *
  * Bounded (SECURITY.md): the content read for it (the visible sections' blocks, measured as JSON) may hold at most
- * `EXPORT_MAX_BYTES`, checked before the file is built; files are built `EXPORT_CONCURRENCY` at a time per instance.
+ * `EXPORT_MAX_BYTES`, checked before the file is built; exports run `EXPORT_CONCURRENCY` at a time per instance,
+ * with at most `EXPORT_QUEUE` waiting and `EXPORTS_PER_CALLER` in flight per caller (limits/work.ts).
  *
- * @throws GraphQLError `exportTooLarge` past the size limit.
+ * @throws GraphQLError `exportTooLarge` past the size limit; `RATE_LIMITED` past the queue or per-caller bound.
  */
-export async function exportTenderResponse(
-  context: Context,
-  responseId: string,
-  format: ExportFormat,
-): Promise<ExportedFile | null> {
+export function exportTenderResponse(context: Context, responseId: string, format: ExportFormat): Promise<ExportedFile | null> {
+  // The whole export in its slot: reading and measuring the sections costs as much as building the file.
+  return context.work.exports.run(callerKey(context), () => buildExport(context, responseId, format));
+}
+
+async function buildExport(context: Context, responseId: string, format: ExportFormat): Promise<ExportedFile | null> {
   const response = await context.prisma.tenderResponse.findFirst({
     where: { AND: [{ id: responseId }, readableResponsesWhere(context)] },
     include: {
@@ -134,7 +137,7 @@ export async function exportTenderResponse(
     return {
       ...fileNames(response.title, 'docx'),
       mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-      content: await context.work.exports(() => responseToDocx({ title: response.title, sections, cover })),
+      content: await responseToDocx({ title: response.title, sections, cover }),
     };
   } finally {
     for (const loan of loans) if (loan.status === 'fulfilled') loan.value.release();

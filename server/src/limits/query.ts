@@ -3,7 +3,22 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  type ASTVisitor,
+  type FieldNode,
+  GraphQLError,
+  type GraphQLField,
+  type GraphQLOutputType,
+  getNamedType,
+  getNullableType,
+  isCompositeType,
+  isListType,
+  Kind,
+  type SelectionSetNode,
+  typeFromAST,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.js';
 import { logger } from '../observability/log.js';
@@ -50,7 +65,104 @@ export function queryLimitRules(limits: Limits['query']): ValidationRule[] {
     costLimitRule({ maxCost: limits.maxCost, ...rejection }),
     maxAliasesRule({ n: limits.maxAliases, ...rejection }),
     maxDirectivesRule({ n: limits.maxDirectives, ...rejection }),
+    maxHeavyWeightRule(limits),
   ] as unknown as ValidationRule[];
+}
+
+/** The largest page a connection returns (`MAX_PAGE_SIZE` in schema/pagination.ts, the Relay plugin's too). */
+const PAGE_MAX = 100;
+
+/**
+ * The weight of a field as its schema marks it (`extensions: { heavy: n }` on the field): work far above an
+ * ordinary field's (building an export, encoding and storing a section's state, decoding a version), which the
+ * static cost cannot see.
+ */
+export function heavyWeightOf(field: GraphQLField<unknown, unknown>): number {
+  const heavy = (field.extensions as { heavy?: unknown } | undefined)?.heavy;
+  return typeof heavy === 'number' && heavy > 0 ? heavy : 0;
+}
+
+/**
+ * Refuses an operation whose heavy fields (see `heavyWeightOf`) weigh more than `maxHeavyWeight` in all (`BAD_REQUEST`):
+ * each counts its weight times the rows it may be asked for: a field with a literal `first`/`last` multiplies what is
+ * below it by that number (at most a page), one without by a page; a list field by its literal list argument's
+ * length, else by `maxListItems`; a connection's `edges`/`nodes` add nothing to their connection's page. Fragments
+ * are counted where they are spread, so aliases, fragments and repeated spreads all add up. Issue 9: fifteen aliased
+ * exports in one request answered 281 MB; fifteen aliased version saves took seconds each.
+ */
+function maxHeavyWeightRule(limits: Limits['query']): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
+    const schema = context.getSchema();
+    const literalCount = (field: FieldNode, names: readonly string[]): number | null => {
+      for (const argument of field.arguments ?? []) {
+        if (!names.includes(argument.name.value)) continue;
+        if (argument.value.kind === Kind.INT) return Math.max(0, Number(argument.value.value));
+        if (argument.value.kind === Kind.LIST) return argument.value.values.length;
+      }
+      return null;
+    };
+    /** Rows `field` may return for each of its parent's, as far as the document says. */
+    const rowsOf = (field: FieldNode, definition: GraphQLField<unknown, unknown>, parentName: string): number => {
+      const paged = definition.args.some((argument) => argument.name === 'first' || argument.name === 'last');
+      if (paged) return Math.min(literalCount(field, ['first', 'last']) ?? PAGE_MAX, PAGE_MAX);
+      if (!isListType(getNullableType(definition.type))) return 1;
+      if (parentName.endsWith('Connection') && (definition.name === 'edges' || definition.name === 'nodes')) return 1;
+      const listArgument = field.arguments?.find((argument) => argument.value.kind === Kind.LIST);
+      if (listArgument?.value.kind === Kind.LIST) return listArgument.value.values.length;
+      return limits.maxListItems;
+    };
+    const weigh = (
+      selectionSet: SelectionSetNode,
+      type: GraphQLOutputType,
+      multiplier: number,
+      spreading: ReadonlySet<string>,
+    ): number => {
+      const named = getNamedType(type);
+      if (!isCompositeType(named)) return 0;
+      let total = 0;
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) {
+          // Abstract types have no fields of their own but __typename: their fields are read in inline fragments.
+          const definition = 'getFields' in named ? named.getFields()[selection.name.value] : undefined;
+          if (!definition) continue;
+          const rows = multiplier * rowsOf(selection, definition, named.name);
+          total += heavyWeightOf(definition) * rows;
+          if (selection.selectionSet) total += weigh(selection.selectionSet, definition.type, rows, spreading);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          const condition = selection.typeCondition ? typeFromAST(schema, selection.typeCondition) : named;
+          if (condition) total += weigh(selection.selectionSet, condition as GraphQLOutputType, multiplier, spreading);
+        } else {
+          const name = selection.name.value;
+          const fragment = context.getFragment(name);
+          // A cycle is refused by its own rule; here it only stops the walk.
+          if (!fragment || spreading.has(name)) continue;
+          const condition = typeFromAST(schema, fragment.typeCondition);
+          if (condition)
+            total += weigh(fragment.selectionSet, condition as GraphQLOutputType, multiplier, new Set([...spreading, name]));
+        }
+      }
+      return total;
+    };
+    return {
+      OperationDefinition(operation) {
+        const root =
+          operation.operation === 'query'
+            ? schema.getQueryType()
+            : operation.operation === 'mutation'
+              ? schema.getMutationType()
+              : schema.getSubscriptionType();
+        if (!root) return;
+        const weight = weigh(operation.selectionSet, root, 1, new Set());
+        if (weight > limits.maxHeavyWeight)
+          reportRejection(
+            context,
+            new GraphQLError(
+              `Heavy fields weigh ${weight} in this operation, at most ${limits.maxHeavyWeight}: one export, version save or restore per operation (see SECURITY.md).`,
+            ),
+          );
+      },
+    };
+  };
 }
 
 /** Codes the token limit's parse error like the other limits' (`BAD_REQUEST`), once the parser gave up. */

@@ -10,7 +10,9 @@ export type LimitName =
   | 'sseStreamsPerUser'
   | 'sseReservationsPerUser'
   | 'operationsPerSocket'
-  | 'requestsInFlight';
+  | 'requestsInFlight'
+  | 'exportsPerCaller'
+  | 'exportQueue';
 
 /**
  * A refusal for a caller past one of its limits: `extensions.code` is `RATE_LIMITED`, `extensions.limit` names

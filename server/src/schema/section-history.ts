@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { builder } from '../builder.js';
 import { bodyOf, contentHash, textFigures, toBlocks, toMarkdown, writeBlocks } from '../collab/content.js';
 import { docOf } from '../collab/records.js';
+import { keepVersion } from '../collab/versions.js';
 import type { Context } from '../context.js';
 import { type ExportedFile as ExportedFileShape, exportTenderResponse } from '../domain/exports.js';
 import * as tenders from '../domain/tenders.js';
@@ -64,6 +65,9 @@ builder.prismaObjectFields('TenderSection', (t) => ({
 export const SectionVersionRef = builder.prismaNode('SectionVersion', {
   description: 'A saved state of a section’s body: named by someone, or kept automatically every few minutes of writing.',
   id: { field: 'id' },
+  // Select mode: a version's state (up to MAX_SECTION_BYTES) is read only for the field that needs it
+  // (`markdown`), never for a list of names; include mode would load every column of every row.
+  select: { id: true },
   nullable: true,
   authScopes: { member: true },
   findUnique: (id, context) => ({ id, section: visibleSectionsWhere(context) }),
@@ -82,6 +86,8 @@ export const SectionVersionRef = builder.prismaNode('SectionVersion', {
     }),
     markdown: t.string({
       description: 'Its text as Markdown.',
+      // Decodes a whole saved state: counted by the heavy-field limit (limits/query.ts).
+      extensions: { heavy: 1 },
       select: { state: true },
       resolve: (version) => toMarkdown(bodyOf(docOf(version.state))),
     }),
@@ -100,6 +106,7 @@ builder.mutationField('saveSectionVersion', (t) =>
   t.prismaField({
     type: 'SectionVersion',
     description: 'Saves the section’s current body as a named version.',
+    extensions: { heavy: 2 },
     errors: { types: MUTATION_ERRORS },
     args: {
       input: t.arg({
@@ -120,10 +127,15 @@ builder.mutationField('saveSectionVersion', (t) =>
         state: new Uint8Array(Y.encodeStateAsUpdate(doc)),
         hash: contentHash(bodyOf(doc)),
       }));
-      const version = await context.prisma.sectionVersion.create({
-        data: { sectionId, name: input.name.trim(), state, contentHash: hash, authorId: actorOf(context).member.id },
+      // Within the section's history bounds (TOO_MANY_VERSIONS past them; collab/versions.ts).
+      const id = await keepVersion(context.prisma, context.config.limits.work, {
+        sectionId,
+        name: input.name.trim(),
+        state,
+        contentHash: hash,
+        authorId: actorOf(context).member.id,
       });
-      return context.prisma.sectionVersion.findUniqueOrThrow({ ...query, where: { id: version.id } });
+      return context.prisma.sectionVersion.findUniqueOrThrow({ ...query, where: { id: id as string } });
     },
   }),
 );
@@ -133,6 +145,7 @@ builder.mutationField('restoreSectionVersion', (t) =>
     type: 'TenderSection',
     description:
       'Brings a section back to a version, as a new change on top of the current text (nothing is rewritten): every editor converges to it, and the history keeps both.',
+    extensions: { heavy: 2 },
     errors: { types: MUTATION_ERRORS },
     args: {
       input: t.arg({
@@ -147,6 +160,7 @@ builder.mutationField('restoreSectionVersion', (t) =>
       const versionId = idOf(input.versionId, 'SectionVersion', 'input.versionId');
       const version = await context.prisma.sectionVersion.findFirst({
         where: { id: versionId, section: visibleSectionsWhere(context) },
+        select: { id: true, sectionId: true, name: true, state: true },
       });
       if (!version) throw new NotFoundError('input.versionId', 'SectionVersion');
       const section = await editableSection(context, version.sectionId, 'input.versionId');
@@ -327,6 +341,7 @@ builder.queryField('exportTenderResponse', (t) =>
     nullable: true,
     description:
       'The whole response in section order, as Markdown or DOCX (a cover page with the tender, its lot and the group; a table of contents; numbered sections; page numbers); null if you may not see it.',
+    extensions: { heavy: 2 },
     args: {
       responseId: t.arg.globalID({ required: true, description: 'The tender response.' }),
       format: t.arg({ type: ExportFormat, required: true, description: 'The format.' }),

@@ -21,7 +21,8 @@ function refuse(response: ServerResponse, status: number, message: string, exten
  * Sends a tender response as a file, for the holder of the `Authorization: Bearer` token: the same content and
  * rights as the `exportTenderResponse` query, with the name in `Content-Disposition` as RFC 6266 and RFC 5987 say
  * (`filename*=UTF-8''…` keeps the accents; `filename` is an ASCII fallback). 401 without a live session, 404 for a
- * response the viewer may not see, 400 for a malformed request, 413 for a response past `EXPORT_MAX_BYTES`.
+ * response the viewer may not see, 400 for a malformed request, 413 for a response past `EXPORT_MAX_BYTES`, 429 past
+ * the export queue or the caller's exports in flight.
  */
 export function exportRoute(server: ServerContext) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -44,6 +45,9 @@ export function exportRoute(server: ServerContext) {
     } catch (error) {
       if (error instanceof GraphQLError && error.extensions.limit === 'exportBytes')
         return refuse(response, 413, error.message, { code: error.extensions.code, limit: 'exportBytes' });
+      // Past the export queue or the caller's exports in flight (limits/work.ts).
+      if (error instanceof GraphQLError && error.extensions.code === 'RATE_LIMITED')
+        return refuse(response, 429, error.message, { code: 'RATE_LIMITED', limit: error.extensions.limit });
       throw error;
     }
     if (!file) return refuse(response, 404, 'Réponse à appel d’offres introuvable.');
