@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { errorCodes, type Inbox, open } from '../support/live.js';
 import { gid, makeBiddingCollective, makeMember, makeTenderDeal, SUPPORT_STAFF } from '../support/scenario.js';
@@ -17,7 +18,9 @@ import { gid, makeBiddingCollective, makeMember, makeTenderDeal, SUPPORT_STAFF }
 let t: TestApp;
 let url: string;
 beforeAll(async () => {
-  t = await createTestApp();
+  // The walk reads every version's text of a section in one operation: past the heavy-field limit on purpose.
+  const limits = loadConfig({ ...GENEROUS_LIMITS_ENV }).limits;
+  t = await createTestApp({ config: { limits: { ...limits, query: { ...limits.query, maxHeavyWeight: 1_000_000 } } } });
   url = await t.app.start();
 });
 afterAll(() => t?.close());
