@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -331,6 +332,29 @@ describe('Sign-in', () => {
     expect(locked.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'signInAccount' });
     expect(locked.errors?.[0]?.extensions?.retryAfterMs).toBeGreaterThan(0);
     expect(locked.status).toBe(429);
+  });
+
+  it('should let the owner sign in from another address while the attacker’s address is locked out of the account', async () => {
+    // The server reads the socket's peer address: this request comes from 127.0.0.2 (the lock above is 127.0.0.1's).
+    const body = JSON.stringify({ query: SIGN_IN, variables: { input: DEMO_ACCOUNT } });
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const request = httpRequest(
+        `${server.url}/graphql`,
+        { method: 'POST', localAddress: '127.0.0.2', headers: { 'content-type': 'application/json' } },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text).data.signIn.__typename).toBe('MutationSignInSuccess');
   });
 
   it('should lock an address after its failures across accounts', async () => {

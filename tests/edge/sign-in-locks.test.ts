@@ -76,7 +76,7 @@ describe('Sign-in locks', () => {
     const signIn = guard();
     await failTimes(signIn, 3, 'owner@collectifs.test');
     vi.advanceTimersByTime(LOCK_MS);
-    await signIn.succeeded('owner@collectifs.test');
+    await signIn.succeeded('owner@collectifs.test', '203.0.113.7');
     await failTimes(signIn, 3, 'owner@collectifs.test');
     expect((await refusal(signIn, 'owner@collectifs.test'))?.retryAfterMs).toBe(LOCK_MS);
   });
@@ -104,5 +104,33 @@ describe('Sign-in locks', () => {
       expect(refused).toMatchObject({ code: 'RATE_LIMITED', limit: 'signInAddress', retryAfterMs: expected });
       vi.advanceTimersByTime(expected);
     }
+  });
+});
+
+// Attack finding (issue 9, lockout.mjs): 10 wrong passwords from an anonymous caller locked jerome.meyer out for
+// 15 minutes, the right password from anywhere refused. Only the attacker's address is locked out of the account now.
+describe('Sign-in locks a third party cannot turn on the owner', () => {
+  it('should lock the account from the attacker’s address only, the owner signing in from another', async () => {
+    const signIn = guard();
+    await failTimes(signIn, 3, 'lead@collectifs.test', '203.0.113.66');
+    expect(await refusal(signIn, 'lead@collectifs.test', '203.0.113.66')).toMatchObject({
+      code: 'RATE_LIMITED',
+      limit: 'signInAccount',
+      retryAfterMs: LOCK_MS,
+    });
+    expect(await refusal(signIn, 'lead@collectifs.test', '198.51.100.1')).toBeNull();
+  });
+
+  it('should slow failures for the account across addresses (growing delays, capped), never lock it', async () => {
+    const signIn = guard();
+    const delays: number[] = [];
+    for (let i = 0; i < 10; i += 1) delays.push(await signIn.failed('lead@collectifs.test', `203.0.113.${i}`));
+    expect(delays).toEqual([0, 0, 0, 1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000]);
+    expect(await refusal(signIn, 'lead@collectifs.test', '198.51.100.1')).toBeNull();
+    // The owner's success clears the slowing; an attacker's lock on the account from its own address stays.
+    await failTimes(signIn, 3, 'lead@collectifs.test', '203.0.113.66');
+    await signIn.succeeded('lead@collectifs.test', '198.51.100.1');
+    expect(await signIn.failed('lead@collectifs.test', '203.0.113.0')).toBe(0);
+    expect(await refusal(signIn, 'lead@collectifs.test', '203.0.113.66')).toMatchObject({ limit: 'signInAccount' });
   });
 });

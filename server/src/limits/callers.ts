@@ -27,38 +27,48 @@ export function callerKey(context: Pick<Context, 'session' | 'clientAddress'>): 
 }
 
 /**
- * Sign-in protection (OWASP's authentication cheat sheet): failures are counted per account and per address in
- * a window of `lockMs`; the failure that reaches either limit locks that account or address, and sign-ins for it
- * are refused (`RATE_LIMITED`, `retryAfterMs` until the lock ends) before any password is hashed. Locks grow for
- * repeated offenders: the n-th lock of a key lasts `lockMs × 2^(n−1)`, at most `maxLockMs`; its count is forgotten
- * once `maxLockMs` passes after a lock ends without a new one. A success clears its account's failures and locks
- * (not the address's).
+ * Sign-in protection (OWASP's authentication cheat sheet), so that guessing is slow and nobody else can lock a
+ * member out:
+ * - per (account, address) pair: `failuresPerAccount` failures in `lockMs` lock that pair (`signInAccount`);
+ * - per address: `failuresPerAddress` failures across accounts lock the address (`signInAddress`);
+ * - per account across all addresses: no lock, which a third party knowing the email could trigger; instead each
+ *   failure past `failuresPerAccount` is answered after a growing delay (`failed` returns it: 1 s doubling, at
+ *   most `SLOWEST_FAILURE_MS`), so distributed guessing slows down while the owner, from any address not itself
+ *   locked, still signs in at once with the right password.
+ * While locked, sign-ins are refused (`RATE_LIMITED`, `retryAfterMs` until the lock ends) before any password is
+ * hashed. Locks grow for repeated offenders: the n-th lock of a key lasts `lockMs × 2^(n−1)`, at most `maxLockMs`;
+ * its count is forgotten once `maxLockMs` passes after a lock ends without a new one. A success clears the
+ * account's slowing and its own pair's failures and locks (not another address's, nor the address's own count).
  * Password hashing (scrypt, 128 MiB each) runs at most `hashConcurrency` at once, with at most `hashQueue`
  * waiting; past that a sign-in is refused at once, so a flood cannot exhaust memory.
  */
 export class SignInGuard {
-  readonly #byAccount: RateLimiterMemory;
+  /** Failures per `email address` pair. */
+  readonly #byPair: RateLimiterMemory;
   readonly #byAddress: RateLimiterMemory;
-  /** Locks given so far per key (`account:…`, `address:…`), forgotten `maxLockMs` after the last one ends. */
+  /** Failures per account from any address: only slows failures down, never locks. */
+  readonly #byAccount: RateLimiterMemory;
+  /** Locks given so far per key (`pair:…`, `address:…`), forgotten `maxLockMs` after the last one ends. */
   readonly #locks: RateLimiterMemory;
   readonly #hashing: LimitFunction;
 
   constructor(readonly limits: Limits['signIn']) {
     const duration = seconds(limits.lockMs);
-    this.#byAccount = new RateLimiterMemory({ keyPrefix: 'account', points: limits.failuresPerAccount, duration });
+    this.#byPair = new RateLimiterMemory({ keyPrefix: 'pair', points: limits.failuresPerAccount, duration });
     this.#byAddress = new RateLimiterMemory({ keyPrefix: 'address', points: limits.failuresPerAddress, duration });
+    this.#byAccount = new RateLimiterMemory({ keyPrefix: 'account', points: Number.MAX_SAFE_INTEGER, duration });
     this.#locks = new RateLimiterMemory({ keyPrefix: 'locks', points: Number.MAX_SAFE_INTEGER, duration });
     this.#hashing = pLimit(Math.max(1, limits.hashConcurrency));
   }
 
-  /** Throws `RATE_LIMITED` when the account or the address is locked. */
+  /** Throws `RATE_LIMITED` when this account is locked from this address, or the address is. */
   async check(email: string, address: string): Promise<void> {
-    const [account, fromAddress] = await Promise.all([this.#byAccount.get(email), this.#byAddress.get(address)]);
-    if (account && account.consumedPoints >= this.limits.failuresPerAccount) {
+    const [pair, fromAddress] = await Promise.all([this.#byPair.get(pairKey(email, address)), this.#byAddress.get(address)]);
+    if (pair && pair.consumedPoints >= this.limits.failuresPerAccount) {
       throw rateLimited(
         'signInAccount',
-        'Too many failed sign-ins for this account: try again later.',
-        account.msBeforeNext,
+        'Too many failed sign-ins for this account from this address: try again later.',
+        pair.msBeforeNext,
         email,
       );
     }
@@ -72,17 +82,30 @@ export class SignInGuard {
     }
   }
 
-  /** Counts a failed sign-in against the account and the address; the one reaching a limit locks it. */
-  async failed(email: string, address: string): Promise<void> {
-    await Promise.all([
-      this.#fail(this.#byAccount, this.limits.failuresPerAccount, email, `account:${email}`),
+  /**
+   * Counts a failed sign-in against the pair, the address and the account; the one reaching a pair's or the
+   * address's limit locks it. Returns how long (ms) to wait before answering this failure: 0 until the account's
+   * failures from all addresses pass `failuresPerAccount`, then 1 s doubling per failure, at most
+   * `SLOWEST_FAILURE_MS`.
+   */
+  async failed(email: string, address: string): Promise<number> {
+    const pair = pairKey(email, address);
+    const [, , account] = await Promise.all([
+      this.#fail(this.#byPair, this.limits.failuresPerAccount, pair, `pair:${pair}`),
       this.#fail(this.#byAddress, this.limits.failuresPerAddress, address, `address:${address}`),
+      this.#byAccount.penalty(email),
     ]);
+    const past = account.consumedPoints - this.limits.failuresPerAccount;
+    return past <= 0 ? 0 : Math.min(1000 * 2 ** Math.min(past - 1, 30), SLOWEST_FAILURE_MS);
   }
 
-  /** A successful sign-in clears its account's failures and past locks (not the address's). */
-  async succeeded(email: string): Promise<void> {
-    await Promise.all([this.#byAccount.delete(email), this.#locks.delete(`account:${email}`)]);
+  /**
+   * A successful sign-in clears the account's slowing and its own address's failures and locks for the account;
+   * another address's lock on the account stays (an attacker gets no fresh guesses from the owner's success).
+   */
+  async succeeded(email: string, address: string): Promise<void> {
+    const pair = pairKey(email, address);
+    await Promise.all([this.#byAccount.delete(email), this.#byPair.delete(pair), this.#locks.delete(`pair:${pair}`)]);
   }
 
   async #fail(limiter: RateLimiterMemory, limit: number, key: string, lockKey: string): Promise<void> {
@@ -103,6 +126,14 @@ export class SignInGuard {
     }
     return this.#hashing(work);
   }
+}
+
+/** The longest a failed sign-in's answer is held back for its account's failures across addresses (ms). */
+export const SLOWEST_FAILURE_MS = 8_000;
+
+/** The key of one account tried from one address. */
+function pairKey(email: string, address: string): string {
+  return `${email} ${address}`;
 }
 
 /** A duration in whole seconds, at least one (the rate limiter's unit), from milliseconds. */

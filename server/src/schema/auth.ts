@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InputValidationError } from '@pothos/plugin-validation';
 import { z } from 'zod';
 import { Access } from '../auth/access.js';
@@ -64,10 +65,12 @@ builder.mutationFields((t) => ({
       const member = await context.prisma.member.findUnique({ where: { email } });
       const valid = await guard.hash(() => verifyPassword(input.password, member?.passwordHash ?? DUMMY_HASH));
       if (!member || !valid || member.situation !== 'ACTIVE') {
-        await guard.failed(email, context.clientAddress);
+        // Past its account's failures across addresses, a failure is answered late (slowing, not locking).
+        const delayMs = await guard.failed(email, context.clientAddress);
+        if (delayMs > 0) await sleep(delayMs);
         throw new InvalidCredentialsError();
       }
-      await guard.succeeded(email);
+      await guard.succeeded(email, context.clientAddress);
       const { token, session } = await openSession(context.prisma, member.id, context.config.sessionTtlMs);
       // The rest of this request (e.g. the payload's member) is read as the member who just signed in.
       context.session = { sessionId: session.id, expiresAt: session.expiresAt, member };
