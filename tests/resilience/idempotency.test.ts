@@ -8,7 +8,7 @@ async function send(
   t: TestApp,
   token: string,
   variables: Json,
-  options: { key?: string; extensions?: Json } = {},
+  options: { key?: string; extensions?: Json; query?: string } = {},
 ): Promise<{ status: number; body: Json }> {
   const response = await t.app.fetch(
     new Request('http://collectifs.test/graphql', {
@@ -19,7 +19,7 @@ async function send(
         ...(options.key ? { 'idempotency-key': options.key } : {}),
       },
       body: JSON.stringify({
-        query: CREATE_COLLECTIVE,
+        query: options.query ?? CREATE_COLLECTIVE,
         variables,
         ...(options.extensions ? { extensions: options.extensions } : {}),
       }),
@@ -69,6 +69,33 @@ describe('Idempotency keys', () => {
       const taken = await send(t, token, input('Collectif idempotent'), { key: 'cle-2' });
       expect(taken.body.data.result.__typename).toBe('RuleViolationError');
       expect(await t.db.prisma.idempotencyKey.count({ where: { key: 'cle-2' } })).toBe(0);
+    });
+  });
+
+  describe('Replayed errors', () => {
+    // A creation that commits while a field of its answer is refused (a page of -1 rows): the caller got
+    // BAD_USER_INPUT for that field, and so must a retry, not the INTERNAL_SERVER_ERROR replays once gave for
+    // any error a resolver threw (graphql-js wraps it, so it has an original error).
+    const PARTLY_REFUSED = /* GraphQL */ `
+      mutation($input: CreateCollectiveInput!) {
+        result: createCollective(input: $input) {
+          __typename
+          ... on MutationCreateCollectiveSuccess { data { name memberships(first: -1) { totalCount } } }
+        }
+      }
+    `;
+
+    it('should replay each error with the code, message and path the first answer had', async () => {
+      const first = await send(t, token, input('Collectif à moitié refusé'), { key: 'cle-erreur', query: PARTLY_REFUSED });
+      expect(first.body.errors?.map((error: Json) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+      expect(await collectivesNamed('Collectif à moitié refusé')).toBe(1);
+      const retry = await send(t, token, input('Collectif à moitié refusé'), { key: 'cle-erreur', query: PARTLY_REFUSED });
+      expect(retry.body.extensions).toMatchObject({ idempotentReplay: true });
+      const shown = (body: Json) =>
+        body.errors.map((error: Json) => ({ message: error.message, path: error.path, code: error.extensions?.code }));
+      expect(shown(retry.body)).toEqual(shown(first.body));
+      expect(retry.body.data).toEqual(first.body.data);
+      expect(await collectivesNamed('Collectif à moitié refusé')).toBe(1);
     });
   });
 

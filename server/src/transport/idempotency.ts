@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import { type IdempotencyClaim, withIdempotencyKey } from '../events/idempotency.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { logger } from '../observability/log.js';
+import { maskedError } from './unavailable.js';
 
 /** The HTTP header carrying a mutation's idempotency key (as in the IETF draft and Stripe's API). */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -30,15 +31,15 @@ function fingerprintOf(context: OperationContext): string {
 }
 
 /**
- * What is stored to replay: the data, and each error as the caller saw it (a coded error keeps its message and
- * code; anything else is stored as Yoga masks it).
+ * What is stored to replay: the data, and each error exactly as the caller was sent it (`maskedError`, the
+ * masking Yoga applies): its message, path and code, or no code when it had none. A coded error thrown by a
+ * resolver (wrapped by graphql-js, so with an original error) keeps its code; a masked one is "Unexpected error."
  */
 function storable(result: ExecutionResult): Prisma.InputJsonValue {
   const errors = result.errors?.map((error) => {
-    const coded = error instanceof GraphQLError && !error.originalError && typeof error.extensions?.code === 'string';
-    return coded
-      ? { message: error.message, path: error.path, extensions: { code: error.extensions.code } }
-      : { message: 'Unexpected error.', path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    const sent = maskedError(error, 'Unexpected error.') as GraphQLError;
+    const code = sent.extensions?.code;
+    return { message: sent.message, path: error.path, ...(typeof code === 'string' ? { extensions: { code } } : {}) };
   });
   return JSON.parse(JSON.stringify({ data: result.data ?? null, ...(errors ? { errors } : {}) }));
 }

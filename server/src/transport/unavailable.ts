@@ -27,9 +27,27 @@ export function isUnavailableGraphQLError(error: { extensions?: Record<string, u
  * Yoga's `maskError`: a failure to reach PostgreSQL or Redis (errors.ts' `isUnavailable`) becomes `UNAVAILABLE`
  * with HTTP 503 and is logged as a warning (an outage is not a bug, and one line per request is enough); an
  * argument refused by its validation (Pothos' `InputValidationError`, outside a mutation's error union) gets
- * `code: BAD_USER_INPUT`; a client hanging up mid-request is `CLIENT_CLOSED_REQUEST`, logged at debug (`clientGoneError`); anything else is masked by Yoga's own function ("Unexpected error.").
+ * `code: BAD_USER_INPUT`; a client hanging up mid-request is `CLIENT_CLOSED_REQUEST`, logged at debug
+ * (`clientGoneError`); anything else is masked by Yoga's own function ("Unexpected error."). What the caller
+ * gets is `maskedError`'s; this adds the log lines.
  */
 export function maskUnavailable(error: unknown, message: string, isDev?: boolean): Error {
+  const masked = maskedError(error, message, isDev);
+  const code = masked instanceof GraphQLError ? masked.extensions.code : undefined;
+  const reason = () => String((error as Error)?.message ?? error).slice(0, 300);
+  // A rule checked before writing (a name taken, a key claimed) lost a race with a concurrent request that
+  // committed first: nothing was written, and a retry meets the rule or the stored answer.
+  if (code === 'CONFLICT' && masked !== error) logger.info({ reason: reason() }, 'Concurrent write conflict: CONFLICT');
+  if (code === 'UNAVAILABLE' && masked !== error) logger.warn({ reason: reason() }, 'Request met an outage: UNAVAILABLE');
+  return masked;
+}
+
+/**
+ * The error a caller is sent for `error` (see `maskUnavailable`), without logging: also what a replayed answer
+ * (transport/idempotency.ts) must repeat. A GraphQL error of our own (coded, or with no original error other than
+ * a GraphQL one) is sent as is.
+ */
+export function maskedError(error: unknown, message: string, isDev?: boolean): Error {
   if (isArgumentRefusal(error) && !error.extensions.code) {
     return createGraphQLError(error.message, {
       nodes: error.nodes,
@@ -39,18 +57,12 @@ export function maskUnavailable(error: unknown, message: string, isDev?: boolean
     });
   }
   if (isUniqueConflict(error)) {
-    // A rule checked before writing (a name taken, a key claimed) lost a race with a concurrent request that
-    // committed first: nothing was written, and a retry meets the rule or the stored answer.
-    logger.info({ reason: String((error as Error).message ?? error).slice(0, 300) }, 'Concurrent write conflict: CONFLICT');
     return createGraphQLError('A concurrent change conflicted with this one; nothing was changed, retry.', {
       extensions: { code: 'CONFLICT', http: { status: 409 } },
     });
   }
   if (isClientGone(error)) return clientGoneError();
-  if (isUnavailable(error)) {
-    logger.warn({ reason: String((error as Error).message ?? error).slice(0, 300) }, 'Request met an outage: UNAVAILABLE');
-    return unavailableError();
-  }
+  if (isUnavailable(error)) return unavailableError();
   return maskError(error, message, isDev);
 }
 
