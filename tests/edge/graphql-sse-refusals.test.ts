@@ -209,4 +209,47 @@ describe('Reserving single-connection streams', () => {
     controller.abort();
     await until(() => t.app.live.streamCount === 0, 'the new stream released');
   });
+
+  it('should keep a stream to the member who reserved it: its token from anyone else opens, posts and completes nothing', async () => {
+    const [owner, other] = [await makeMember(t.db.prisma), await makeMember(t.db.prisma)];
+    const [ownerToken, otherToken] = [await t.tokenFor(owner.id), await t.tokenFor(other.id)];
+    const collective = await makeCollective(t.db.prisma, { animatorId: owner.id, memberIds: [other.id] });
+    const variables = { id: gid('Collective', collective.id) };
+    const stream = (await reserve(ownerToken)).text;
+    const as = (token: string | null) => (token ? { authorization: `Bearer ${token}` } : {});
+    const post = (token: string | null) =>
+      request({
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [TOKEN]: stream, ...as(token) },
+        body: JSON.stringify({ query: ACTIVITY, variables, extensions: { operationId: 'intrus' } }),
+      });
+    for (const [token, status, code] of [
+      [null, 401, 'UNAUTHENTICATED'],
+      [otherToken, 404, 'NOT_FOUND'],
+      ['not-a-session', 401, 'UNAUTHENTICATED'],
+    ] as const) {
+      const opened = await request({ headers: { accept: 'text/event-stream', [TOKEN]: stream, ...as(token) } });
+      expect([opened.status, opened.json.errors[0].extensions.code], `open as ${token}`).toEqual([status, code]);
+      const posted = await post(token);
+      expect([posted.status, posted.json.errors[0].extensions.code], `post as ${token}`).toEqual([status, code]);
+      const completed = await request({
+        method: 'DELETE',
+        path: `${STREAM}?operationId=x`,
+        headers: { [TOKEN]: stream, ...as(token) },
+      });
+      expect([completed.status, completed.json.errors[0].extensions.code], `delete as ${token}`).toEqual([status, code]);
+    }
+    // Nothing of theirs ran, and the stream is still its owner's to open.
+    expect(t.app.live.streamCount).toBe(0);
+    const controller = new AbortController();
+    const opened = await fetch(`${url}${STREAM}`, {
+      signal: controller.signal,
+      headers: { accept: 'text/event-stream', [TOKEN]: stream, ...as(ownerToken) },
+    });
+    expect(opened.status).toBe(200);
+    expect((await post(ownerToken)).status).toBe(202);
+    await until(() => t.app.live.streamCount === 1, 'the owner’s operation registered');
+    controller.abort();
+    await until(() => t.app.live.streamCount === 0, 'the owner’s stream released');
+  });
 });

@@ -14,7 +14,7 @@ import { jsonTooDeep } from '../limits/json.js';
 import { rateLimited } from '../limits/refusals.js';
 import { logger } from '../observability/log.js';
 import { jsonTooDeepError, mediaType } from './http.js';
-import { clientGoneError, unavailableError } from './unavailable.js';
+import { clientGoneError, maskUnavailable, unavailableError } from './unavailable.js';
 import { GRAPHQL_PATH } from './websocket.js';
 
 /**
@@ -67,11 +67,11 @@ function releasing(
         return done;
       } catch (error) {
         release();
-        if (!(error instanceof GraphQLError)) logger.error({ err: error }, 'A stream over graphql-sse failed');
-        const reported =
-          error instanceof GraphQLError
-            ? error
-            : createGraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+        // Masked as on /graphql (`maskUnavailable`): an outage met mid-stream (PostgreSQL stopped while the stream
+        // reloads or re-authorises) is UNAVAILABLE, a lost race CONFLICT; only the rest is an unexpected error.
+        const coded = error instanceof GraphQLError && typeof error.extensions.code === 'string';
+        if (!coded && !isUnavailable(error)) logger.error({ err: error }, 'A stream over graphql-sse failed');
+        const reported = coded ? error : (maskUnavailable(error, 'Unexpected error.') as GraphQLError);
         return { done: false, value: { data: null, errors: [reported] } };
       }
     },
@@ -238,7 +238,8 @@ const streamToken = (request: { headers: { get(name: string): string | null | un
  * RATE_LIMITED…) come as results, and graphql-sse's own refusals (no such stream, bad method…) get a code; a
  * failure is masked ("Unexpected error.", UNAVAILABLE), never a stack.
  *
- * Streams (SECURITY.md): only a signed-in member may reserve one (`PUT`, else 401), at most
+ * Streams (SECURITY.md): only a signed-in member may reserve one (`PUT`, else 401) and only they may use it (its
+ * token from anyone else: 401 anonymous, 404 another member), at most
  * `reservations.maxPerUser` reserved or open at once (429 `sseReservationsPerUser`); a reservation not opened
  * within `reservations.ttlMs` is dropped with the operations posted onto it (their SSE stream places freed);
  * a stream whose client does not read holds at most `reservations.maxUnreadResults` results.
@@ -446,10 +447,18 @@ export function useSingleConnectionSse(options: SseOptions): { operations: Plugi
         if (value && jsonTooDeep(value, options.maxJsonDepth)) return refusal(400, [jsonTooDeepError(options.maxJsonDepth)]);
       }
     }
+    const noSuchStream = `No such stream: reserve one with PUT, and open it within ${limits.ttlMs} ms.`;
     const reservation = token ? reservations.get(token) : undefined;
+    // A stream is its reserver's: opening it, posting onto it or completing its operations takes the same member's
+    // session (a token seen by someone else, in a log or a proxy, reads nothing). Anonymous: 401; another member:
+    // 404, as for a token never issued, so a token's existence is not told to others either.
+    if (reservation) {
+      const member = await options.memberOf(request);
+      if (!member) return refusal(401, [{ message: 'Sign in as the member who reserved this stream.' }]);
+      if (`member:${member}` !== reservation.owner) return refusal(404, [{ message: noSuchStream }]);
+    }
     if (accept === 'text/event-stream') {
-      if (token && !reservation)
-        return refusal(404, [{ message: `No such stream: reserve one with PUT, and open it within ${limits.ttlMs} ms.` }]);
+      if (token && !reservation) return refusal(404, [{ message: noSuchStream }]);
       const unread = reservation?.unread ?? new Unread();
       if (!reservation) distinct.set(request, unread);
       const [events, init] = await handler(sseRequest(request, body, serverContext));
