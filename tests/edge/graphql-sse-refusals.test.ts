@@ -216,7 +216,7 @@ describe('Reserving single-connection streams', () => {
     const collective = await makeCollective(t.db.prisma, { animatorId: owner.id, memberIds: [other.id] });
     const variables = { id: gid('Collective', collective.id) };
     const stream = (await reserve(ownerToken)).text;
-    const as = (token: string | null) => (token ? { authorization: `Bearer ${token}` } : {});
+    const as = (token: string | null): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
     const post = (token: string | null) =>
       request({
         method: 'POST',

@@ -1033,6 +1033,7 @@ export const fr = {
       link: 'Lien',
       linkAddress: 'Adresse du lien',
       linkApply: 'Appliquer',
+      linkRefused: 'Un lien mène à une adresse web (http ou https) ou e-mail (mailto).',
       linkRemove: 'Retirer le lien',
       undo: 'Annuler',
       redo: 'Rétablir',

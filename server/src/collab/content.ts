@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as Y from 'yjs';
+import { isSafeLink } from '../limits/urls.js';
 
 // A section body is the Y.XmlFragment that y-prosemirror binds to a Tiptap (StarterKit) editor. This module
 // reads it into a small typed tree, and renders that tree as plain text (for counts) and Markdown (for export
@@ -70,7 +71,9 @@ function marksOf(attributes: Record<string, unknown> | undefined): Marks | undef
     if (!isOn(value)) continue;
     if (name === 'link') {
       const href = typeof value === 'object' && value !== null ? (value as { href?: unknown }).href : undefined;
-      if (typeof href === 'string' && href !== '') marks.link = { href };
+      // An unsafe address (`javascript:`, stored before pushes were checked) is no link: its text stays, plain,
+      // in every reader (Markdown, DOCX, counts), so no export ever carries it.
+      if (typeof href === 'string' && isSafeLink(href)) marks.link = { href };
     } else if ((SIMPLE_MARKS as readonly string[]).includes(name ?? '')) {
       marks[name as SimpleMark] = true;
     }

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { isSafeLink } from '../limits/urls.js';
 import { MAX_BODY_DEPTH, SECTION_FRAGMENT } from './content.js';
 
 // Judging a Yjs update against a section's document without touching it: cost grows with the update (each
@@ -37,6 +38,13 @@ function nestsDeeper(value: unknown, max: number): boolean {
     for (const child of Object.values(next.value)) stack.push({ value: child, depth: next.depth + 1 });
   }
   return false;
+}
+
+/** Whether a link mark's value may be stored: removed (null, false), or `{ href }` with a safe address. */
+function linkAllowed(value: unknown): boolean {
+  if (value === null || value === undefined || value === false) return true;
+  if (typeof value !== 'object') return false;
+  return isSafeLink((value as { href?: unknown }).href);
 }
 
 /** Why an update is refused: it does not decode, or would change something other than the body's rich text. */
@@ -153,6 +161,10 @@ function checkContent(item: Y.Item, { place, parentSub, depth }: Resolved, bound
     if (content instanceof Y.ContentFormat) {
       if (bounded && nestsDeeper(content.value, MAX_ATTRIBUTE_DEPTH))
         throw new InvalidUpdateError(`A formatting's value nests at most ${MAX_ATTRIBUTE_DEPTH} levels deep.`);
+      // A link mark (`link`, or `link--<hash>` as y-prosemirror names overlapping ones) goes to the web or an
+      // e-mail address: a `javascript:` one would run in the browser of whoever follows it, here or in an export.
+      if (bounded && content.key.split('--')[0] === 'link' && !linkAllowed(content.value))
+        throw new InvalidUpdateError('A link goes to an http, https or mailto address.');
       return;
     }
     throw new InvalidUpdateError('Text holds only characters and formatting.');

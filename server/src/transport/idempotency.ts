@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
+import { type ExecutionResult, type GraphQLError, getOperationAST } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import { type IdempotencyClaim, withIdempotencyKey } from '../events/idempotency.js';

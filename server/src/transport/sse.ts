@@ -7,7 +7,7 @@ import {
   TOKEN_HEADER_KEY,
   TOKEN_QUERY_KEY,
 } from 'graphql-sse';
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.js';
 import { isClientGone, isUnavailable } from '../errors.js';
 import { jsonTooDeep } from '../limits/json.js';

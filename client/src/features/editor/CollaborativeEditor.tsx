@@ -9,6 +9,7 @@ import { relativePositionToAbsolutePosition, ySyncPluginKey } from '@tiptap/y-ti
 import { useEffect, useState } from 'react';
 import * as Y from 'yjs';
 import { EditorToolbar } from './EditorToolbar';
+import { isSafeLink } from './links';
 import type { SectionSync } from './sectionSync';
 import { editorStrings as t } from './strings';
 
@@ -86,7 +87,16 @@ export function CollaborativeEditor({
     {
       extensions: [
         // Collaboration brings its own (Yjs) undo history.
-        StarterKit.configure({ undoRedo: false, link: { openOnClick: false, autolink: true } }),
+        StarterKit.configure({
+          undoRedo: false,
+          // Only web and e-mail links, as the server keeps (links.ts): checked when a link is set, pasted,
+          // auto-linked or rendered.
+          link: {
+            openOnClick: false,
+            autolink: true,
+            isAllowedUri: (url, { defaultValidate }) => isSafeLink(url) && defaultValidate(url),
+          },
+        }),
         // Ctrl/⌘+K asks the toolbar for the link field.
         Extension.create({
           name: 'linkShortcut',

@@ -1,6 +1,7 @@
 import type { Editor } from '@tiptap/core';
 import { useEditorState } from '@tiptap/react';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { isSafeLink } from './links';
 import { editorStrings as t } from './strings';
 
 /** What the toolbar shows as pressed or possible, re-read on every transaction. */
@@ -28,6 +29,7 @@ export function EditorToolbar({ editor, linkRequests }: { editor: Editor; linkRe
   const state = useEditorState({ editor, selector: toolbarState });
   const [linking, setLinking] = useState(false);
   const [href, setHref] = useState('');
+  const [refused, setRefused] = useState(false);
   const input = useRef<HTMLInputElement>(null);
 
   // Ctrl/⌘+K in the text asks for the link field.
@@ -63,11 +65,14 @@ export function EditorToolbar({ editor, linkRequests }: { editor: Editor; linkRe
   function applyLink(event: FormEvent) {
     event.preventDefault();
     const url = href.trim();
-    if (url)
-      chain()
-        .extendMarkRange('link')
-        .setLink({ href: /^[a-z]+:/i.test(url) ? url : `https://${url}` })
-        .run();
+    const target = /^[a-z][a-z0-9+.-]*:/i.test(url) ? url : `https://${url}`;
+    // A `javascript:` address (or any but web and e-mail) is said, not silently dropped by the editor.
+    if (url && !isSafeLink(target)) {
+      setRefused(true);
+      return;
+    }
+    setRefused(false);
+    if (url) chain().extendMarkRange('link').setLink({ href: target }).run();
     else chain().extendMarkRange('link').unsetLink().run();
     setLinking(false);
   }
@@ -97,7 +102,12 @@ export function EditorToolbar({ editor, linkRequests }: { editor: Editor; linkRe
             inputMode="url"
             value={href}
             placeholder="https://"
-            onChange={(event) => setHref(event.currentTarget.value)}
+            aria-invalid={refused || undefined}
+            aria-describedby={refused ? `${id}-href-error` : undefined}
+            onChange={(event) => {
+              setHref(event.currentTarget.value);
+              setRefused(false);
+            }}
             onKeyDown={(event) => {
               if (event.key === 'Escape') {
                 setLinking(false);
@@ -108,6 +118,11 @@ export function EditorToolbar({ editor, linkRequests }: { editor: Editor; linkRe
           <button type="submit" className="editor-toolbar__button" data-testid="toolbar-link-apply">
             {href.trim() ? t.toolbar.linkApply : t.toolbar.linkRemove}
           </button>
+          {refused ? (
+            <span id={`${id}-href-error`} role="alert" className="field-error" data-testid="toolbar-link-refused">
+              {t.toolbar.linkRefused}
+            </span>
+          ) : null}
         </form>
       ) : null}
     </div>
