@@ -23,6 +23,9 @@ beforeAll(async () => {
     HTTP_HEADERS_TIMEOUT_MS: '1000',
     HTTP_REQUEST_TIMEOUT_MS: '2000',
     HTTP_MAX_BODY_BYTES: String(64 * 1024),
+    // A server started under vitest logs nothing unless told: the check below that nothing is logged as an error
+    // needs its lines.
+    LOG_LEVEL: 'debug',
   });
 }, 120_000);
 
@@ -397,6 +400,7 @@ describe('Malformed requests', () => {
       .output()
       .split('\n')
       .filter((line) => line.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(0);
     const errors = lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
     expect(errors, seen.join('\n')).toEqual([]);
   }, 240_000);
