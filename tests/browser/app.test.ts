@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type BrowserApp,
+  browserAppForFile,
   CAMILLE,
   chromiumAvailable,
   DEMO_PASSWORD,
@@ -9,19 +9,11 @@ import {
   pageErrors,
   screenshot,
   signedInContext,
-  startBrowserApp,
   THOMAS,
   TOKEN_KEY,
 } from '../support/browser.js';
 
-let app: BrowserApp;
-
-beforeAll(async () => {
-  if (chromiumAvailable) app = await startBrowserApp();
-}, 240_000);
-afterAll(async () => {
-  await app?.close();
-});
+const app = browserAppForFile();
 
 /** Runs a scenario; on failure, screenshots the pages and adds what they logged to the error. */
 async function scenario(name: string, pages: Page[], run: () => Promise<void>): Promise<void> {

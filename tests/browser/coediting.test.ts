@@ -1,28 +1,21 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type BrowserApp,
+  browserAppForFile,
   CAMILLE,
   caretToEnd,
   chromiumAvailable,
   EDITOR,
   graphqlRequest,
   pageErrors,
+  runStep,
   type SignedIn,
   screenshot,
   signedInContext,
-  startBrowserApp,
   THOMAS,
 } from '../support/browser.js';
 
-let app: BrowserApp;
-
-beforeAll(async () => {
-  if (chromiumAvailable) app = await startBrowserApp();
-}, 240_000);
-afterAll(async () => {
-  await app?.close();
-});
+const app = browserAppForFile();
 
 /** The seeded joint deal's tender response and its technical proposal (a draft both partners write). */
 async function seededSection(token: string): Promise<{ responseId: string; sectionId: string; title: string }> {
@@ -68,7 +61,6 @@ describe.skipIf(!chromiumAvailable)('co-editing a tender response section in two
   let thomas: SignedIn;
   let pageA: Page;
   let pageB: Page;
-  let errors: string[][] = [];
   let target: { responseId: string; sectionId: string; title: string };
 
   beforeAll(async () => {
@@ -77,7 +69,8 @@ describe.skipIf(!chromiumAvailable)('co-editing a tender response section in two
     target = await seededSection(camille.token);
     pageA = await camille.context.newPage();
     pageB = await thomas.context.newPage();
-    errors = [pageErrors(pageA), pageErrors(pageB)];
+    pageErrors(pageA);
+    pageErrors(pageB);
     await Promise.all([
       openSection(pageA, target.responseId, target.sectionId),
       openSection(pageB, target.responseId, target.sectionId),
@@ -89,17 +82,8 @@ describe.skipIf(!chromiumAvailable)('co-editing a tender response section in two
   });
 
   /** Screenshots of both screens when a step fails, with what the pages logged. */
-  async function step(name: string, run: () => Promise<void>): Promise<void> {
-    try {
-      await run();
-      await screenshot(pageA, `${name}-camille`);
-      await screenshot(pageB, `${name}-thomas`);
-    } catch (error) {
-      await screenshot(pageA, `${name}-camille-failure`).catch(() => {});
-      await screenshot(pageB, `${name}-thomas-failure`).catch(() => {});
-      throw new Error(`${String(error)}\nPage errors: ${errors.flat().join('\n')}\nServer: ${app.server.output().slice(-3000)}`);
-    }
-  }
+  const step = (name: string, run: () => Promise<void>) =>
+    runStep(app, () => ({ camille: pageA, thomas: pageB }), name, run, { screenshots: true });
 
   it('each person sees the other’s text and cursor while both type', async () => {
     await step('coediting', async () => {

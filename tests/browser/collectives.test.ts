@@ -1,15 +1,16 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  type BrowserApp,
+  browserAppForFile,
   CAMILLE,
   chromiumAvailable,
   graphqlRequest,
-  pageErrors,
+  openAt,
+  runStep,
   type SignedIn,
   screenshot,
   signedInContext,
-  startBrowserApp,
+  signedInPages,
   THOMAS,
 } from '../support/browser.js';
 import { confirm, fieldError, fill, form, submit } from '../support/forms.js';
@@ -19,25 +20,18 @@ import { confirm, fieldError, fill, form, submit } from '../support/forms.js';
 // the server keeps shown next to the field it is about. One server and one browser for the file.
 
 const SOPHIE = 'sophie.lefevre@collectifs.coop';
-let app: BrowserApp;
+const app = browserAppForFile();
 let camille: SignedIn;
-let thomas: SignedIn;
 let a: Page;
 let b: Page;
-const errors: string[][] = [];
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
-  app = await startBrowserApp();
-  camille = await signedInContext(app, CAMILLE);
-  thomas = await signedInContext(app, THOMAS);
-  a = await camille.context.newPage();
-  b = await thomas.context.newPage();
-  errors.push(pageErrors(a), pageErrors(b));
+  ({
+    people: [camille],
+    pages: [a, b],
+  } = await signedInPages(app, [CAMILLE, THOMAS]));
 }, 240_000);
-afterAll(async () => {
-  await app?.close();
-});
 
 /** A member's global ID, found by name through the API. */
 async function memberId(name: string): Promise<string> {
@@ -53,28 +47,13 @@ async function memberId(name: string): Promise<string> {
 }
 
 /** Runs a step; on failure, screenshots both pages and adds what they logged. */
-async function step(name: string, run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    await screenshot(a, `${name}-camille-failure`).catch(() => {});
-    await screenshot(b, `${name}-thomas-failure`).catch(() => {});
-    throw new Error(
-      `${String(error)}\nPage errors: ${errors.flat().join('\n')}\nServer (exit ${app.server.process.exitCode} ${app.server.process.signalCode}): ${app.server.output().slice(-3000)}`,
-    );
-  }
-}
-
-const open = async (page: Page, path: string) => {
-  await page.goto(path);
-  await page.locator('main h1').first().waitFor({ timeout: 20_000 });
-};
+const step = (name: string, run: () => Promise<void>) => runStep(app, () => ({ camille: a, thomas: b }), name, run);
 
 describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
   it('edits the collective live for others, with the commons rule next to the openness field', async () => {
     await step('collective-edit', async () => {
-      await open(a, '/collectifs/vie-cooperative');
-      await open(b, '/collectifs/vie-cooperative');
+      await openAt(a, '/collectifs/vie-cooperative');
+      await openAt(b, '/collectifs/vie-cooperative');
       expect(await b.title()).toContain('Vie coopérative');
       await a.locator('[data-testid="edit-collective"]').click();
       const edit = form(a, 'edit-collective-form');
@@ -99,8 +78,8 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
   it('names a co-animator (support staff in a commons collective) and invites, live on both sides', async () => {
     await step('collective-coanimator', async () => {
       // Each step opens the pages it works on, so that it depends on no earlier step's page state.
-      await open(a, '/collectifs/vie-cooperative');
-      await open(b, '/collectifs/vie-cooperative');
+      await openAt(a, '/collectifs/vie-cooperative');
+      await openAt(b, '/collectifs/vie-cooperative');
       const lea = await memberId('Léa Fontaine');
       const isabelle = await memberId('Isabelle Roche');
       const thomasId = await memberId('Thomas Girard');
@@ -133,8 +112,8 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
 
   it('hands the animation over (an associate only, in a commons collective) and the new animator closes it', async () => {
     await step('collective-handover', async () => {
-      await open(a, '/collectifs/vie-cooperative');
-      await open(b, '/collectifs/vie-cooperative');
+      await openAt(a, '/collectifs/vie-cooperative');
+      await openAt(b, '/collectifs/vie-cooperative');
       const lea = await memberId('Léa Fontaine');
       const thomasId = await memberId('Thomas Girard');
       await a.locator('[data-testid="hand-over"]').click();
@@ -158,8 +137,8 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
 
   it('requests to join, is approved live, then leaves after confirming', async () => {
     await step('collective-membership', async () => {
-      await open(b, '/collectifs/communication-graphisme');
-      await open(a, '/collectifs/communication-graphisme');
+      await openAt(b, '/collectifs/communication-graphisme');
+      await openAt(a, '/collectifs/communication-graphisme');
       await a.locator('[data-testid="join-button"]').click();
       await a.locator('[data-testid="membership-status"][data-status="PENDING"]').waitFor({ timeout: 15_000 });
       const request = b.locator('[data-testid="pending-row"]', { hasText: 'Camille Martin' });
@@ -177,7 +156,7 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
         .poll(() => b.locator('[data-testid="collective-members"]').textContent(), { timeout: 15_000 })
         .not.toContain('Camille Martin');
       // What happened before the page was opened is there on a fresh visit: the history, then live.
-      await open(a, '/collectifs/communication-graphisme');
+      await openAt(a, '/collectifs/communication-graphisme');
       await a
         .locator('[data-testid="collective-activity"] [data-event-type="membership.left"]')
         .first()
@@ -188,7 +167,7 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
 
   it('finds members by name, trade and sector, shows their collectives and roles, and records a departure', async () => {
     await step('members', async () => {
-      await open(a, '/membres');
+      await openAt(a, '/membres');
       await a.locator('[data-testid="member-search"]').fill('graphiste');
       await expect
         .poll(async () => (await a.locator('[data-testid="member-card"]').allTextContents()).join('|'), { timeout: 15_000 })
@@ -214,7 +193,7 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
       const page = await sophie.context.newPage();
       try {
         const baptiste = await memberId('Baptiste Colin');
-        await open(page, `/membres/${encodeURIComponent(baptiste)}`);
+        await openAt(page, `/membres/${encodeURIComponent(baptiste)}`);
         await page.locator('[data-testid="leave-cooperative"]').click();
         await confirm(page);
         await page.locator('[data-testid="member-left"]').waitFor({ timeout: 15_000 });
@@ -240,7 +219,7 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
         .map((edge: { node: Business }) => edge.node)
         .find((node: Business) => node.viewerMembership === null && node.deals.totalCount === 0);
       expect(outside, 'a business collective Camille is not in, with no deal of hers').toBeTruthy();
-      await open(a, `/collectifs/${outside.slug}`);
+      await openAt(a, `/collectifs/${outside.slug}`);
       expect(await a.title()).toBe(`${outside.name} — Collectifs`);
       await a.locator('[data-testid="members-hidden"]').waitFor({ timeout: 15_000 });
       await a.locator('[data-testid="resources-hidden"]').waitFor({ timeout: 15_000 });
@@ -255,7 +234,7 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
         .map((edge: { node: Business }) => edge.node)
         .find((node: Business) => node.viewerMembership === null && node.deals.totalCount > 0);
       expect(partnered, 'a business collective where Camille is only a partner').toBeTruthy();
-      await open(a, `/collectifs/${partnered.slug}`);
+      await openAt(a, `/collectifs/${partnered.slug}`);
       await a.locator('[data-testid="resources-deals"]').waitFor({ timeout: 15_000 });
       await a.locator('[data-testid="resources-partly-hidden"]').waitFor({ timeout: 15_000 });
       expect(await a.locator('[data-testid="resources-hidden"]').count()).toBe(0);
@@ -267,13 +246,13 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
         ['/profil', 'Mon profil — Collectifs'],
         ['/reponses/VGVuZGVyUmVzcG9uc2U6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw', 'Page introuvable — Collectifs'],
       ] as const) {
-        await open(a, path);
+        await openAt(a, path);
         await expect.poll(() => a.title(), { timeout: 10_000 }).toBe(title);
       }
       await a.locator('[data-testid="not-found"]').waitFor({ timeout: 10_000 });
       const anonymous = await app.browser.newContext({ baseURL: app.url, locale: 'fr-FR' });
       const signIn = await anonymous.newPage();
-      await open(signIn, '/');
+      await openAt(signIn, '/');
       expect(await signIn.title()).toBe('Connexion — Collectifs');
       await anonymous.close();
 
@@ -282,7 +261,7 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
       await newYork.addInitScript((token) => window.localStorage.setItem('collectifs.token', token as string), camille.token);
       const page = await newYork.newPage();
       try {
-        await open(page, '/opportunites');
+        await openAt(page, '/opportunites');
         const list = await graphqlRequest(
           app.url,
           '{ opportunities(first: 50) { edges { node { title submissionDeadline } } } }',
@@ -331,7 +310,7 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
         expect((await update(`Changement n°${i} de l’atelier.`)).updateCollective.__typename).toBe(
           'MutationUpdateCollectiveSuccess',
         );
-      await open(a, `/collectifs/${slug}`);
+      await openAt(a, `/collectifs/${slug}`);
       const items = a.locator('[data-testid="collective-activity"] .activity__item');
       await expect.poll(() => items.count(), { timeout: 15_000 }).toBe(20);
       expect(await a.locator('[data-testid="collective-activity"] [data-event-type="collective.proposed"]').count()).toBe(0);
@@ -350,10 +329,10 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
 
   it('shows a real not-found page with its own title', async () => {
     await step('not-found', async () => {
-      await open(a, '/collectifs/nexiste-pas');
+      await openAt(a, '/collectifs/nexiste-pas');
       await a.locator('[data-testid="not-found"]').waitFor({ timeout: 15_000 });
       expect(await a.title()).toContain('Page introuvable');
-      await open(a, '/une/adresse/inconnue');
+      await openAt(a, '/une/adresse/inconnue');
       await a.locator('[data-testid="not-found"]').waitFor();
       await screenshot(a, 'not-found');
     });

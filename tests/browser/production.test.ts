@@ -1,27 +1,19 @@
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type BrowserApp,
+  browserAppForFile,
   CAMILLE,
   chromiumAvailable,
   graphqlRequest,
   pageErrors,
   screenshot,
   signedInContext,
-  startBrowserApp,
   tokenFor,
 } from '../support/browser.js';
 
 // Production mode (what `pnpm start` runs), in Chromium, with every request beyond loopback refused: GraphiQL
 // must render from its bundled copy, and no page may report a Content-Security-Policy violation.
-let app: BrowserApp;
-
-beforeAll(async () => {
-  if (chromiumAvailable) app = await startBrowserApp({ NODE_ENV: 'production' });
-}, 240_000);
-afterAll(async () => {
-  await app?.close();
-});
+const app = browserAppForFile({ NODE_ENV: 'production' });
 
 /** What a context's pages asked beyond loopback (refused), and the CSP violations they reported. */
 interface Watch {

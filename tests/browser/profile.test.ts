@@ -1,15 +1,16 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  type BrowserApp,
+  browserAppForFile,
   CAMILLE,
   chromiumAvailable,
   graphqlRequest,
+  openAt,
   pageErrors,
+  runStep,
   type SignedIn,
   screenshot,
-  signedInContext,
-  startBrowserApp,
+  signedInPages,
 } from '../support/browser.js';
 import { confirm, fieldError, fill, form, submit } from '../support/forms.js';
 
@@ -18,48 +19,27 @@ import { confirm, fieldError, fill, form, submit } from '../support/forms.js';
 // edits her profile and then leaves; Camille, a member of the commons collective, watches it lose its animator.
 
 const AURELIE = 'aurelie.blanc@collectifs.coop';
-let app: BrowserApp;
+const app = browserAppForFile();
 let aurelie: SignedIn;
-let camille: SignedIn;
 let a: Page;
 let c: Page;
-const errors: string[][] = [];
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
-  app = await startBrowserApp();
-  aurelie = await signedInContext(app, AURELIE);
-  camille = await signedInContext(app, CAMILLE);
-  a = await aurelie.context.newPage();
-  c = await camille.context.newPage();
-  errors.push(pageErrors(a), pageErrors(c));
+  ({
+    people: [aurelie],
+    pages: [a, c],
+  } = await signedInPages(app, [AURELIE, CAMILLE]));
 }, 240_000);
-afterAll(async () => {
-  await app?.close();
-});
 
 /** Runs a step; on failure, screenshots both pages and adds what they logged. */
-async function step(name: string, run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-    await screenshot(a, `${name}-aurelie`);
-    await screenshot(c, `${name}-camille`);
-  } catch (error) {
-    await screenshot(a, `${name}-aurelie-failure`).catch(() => {});
-    await screenshot(c, `${name}-camille-failure`).catch(() => {});
-    throw new Error(`${String(error)}\nPage errors: ${errors.flat().join('\n')}\nServer: ${app.server.output().slice(-3000)}`);
-  }
-}
-
-const open = async (page: Page, path: string) => {
-  await page.goto(path);
-  await page.locator('main h1').first().waitFor({ timeout: 20_000 });
-};
+const step = (name: string, run: () => Promise<void>) =>
+  runStep(app, () => ({ aurelie: a, camille: c }), name, run, { screenshots: true });
 
 describe.skipIf(!chromiumAvailable)('my profile', () => {
   it('edits one’s own profile, with the server’s rules next to their field', async () => {
     await step('profile-edit', async () => {
-      await open(a, '/');
+      await openAt(a, '/');
       await a.locator('[data-testid="my-profile-link"]').click();
       await a.locator('[data-testid="profile-form"]').waitFor({ timeout: 20_000 });
       expect(await a.title()).toBe('Mon profil — Collectifs');
@@ -87,11 +67,11 @@ describe.skipIf(!chromiumAvailable)('my profile', () => {
       // Keeping the trade and adding one is saved; Camille sees it live in the activity of the collective they share,
       // and on Aurélie's page. Aurélie's own dashboard, open meanwhile, shows it once although it is in the activity
       // of both her collectives.
-      await open(c, '/collectifs/communication-cooperative');
+      await openAt(c, '/collectifs/communication-cooperative');
       await c.locator('[data-testid="live-status"][data-state="connected"]').waitFor({ state: 'attached', timeout: 20_000 });
       const dashboard = await aurelie.context.newPage();
-      errors.push(pageErrors(dashboard));
-      await open(dashboard, '/tableau-de-bord');
+      pageErrors(dashboard);
+      await openAt(dashboard, '/tableau-de-bord');
       await dashboard.locator('[data-testid="dashboard-activity"]').waitFor({ timeout: 20_000 });
       const trade = 'Chargée de communication et photographe';
       await profile.locator('[name="sectors"][value="COMMUNICATION"]').check();
@@ -112,7 +92,7 @@ describe.skipIf(!chromiumAvailable)('my profile', () => {
       expect(await onDashboard.count()).toBe(1);
       await screenshot(dashboard, 'profile-edit-dashboard-aurelie');
       await dashboard.close();
-      await open(c, `/membres/${encodeURIComponent(viewer.id)}`);
+      await openAt(c, `/membres/${encodeURIComponent(viewer.id)}`);
       expect(await c.locator('main header').textContent()).toContain(trade);
       expect(await c.locator('[data-testid="edit-my-profile"]').count()).toBe(0);
     });
@@ -120,11 +100,11 @@ describe.skipIf(!chromiumAvailable)('my profile', () => {
 
   it('leaves the cooperative after a confirmation naming what follows; the collective she animated is flagged live', async () => {
     await step('leave-cooperative', async () => {
-      await open(c, '/collectifs/communication-cooperative');
+      await openAt(c, '/collectifs/communication-cooperative');
       await c.locator('[data-testid="live-status"][data-state="connected"]').waitFor({ state: 'attached', timeout: 20_000 });
       expect(await c.locator('main').textContent()).not.toContain('cherche une personne pour l’animer');
 
-      await open(a, '/profil');
+      await openAt(a, '/profil');
       const animated = a.locator('[data-testid="animated-collectives"]');
       expect(await animated.textContent()).toContain('Communication de la coopérative');
 

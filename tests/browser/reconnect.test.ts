@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
-  type BrowserApp,
+  browserAppForFile,
   CAMILLE,
   caretToEnd,
   chromiumAvailable,
@@ -13,7 +13,6 @@ import {
   screenshot,
   selectEnd,
   signedInContext,
-  startBrowserApp,
   THOMAS,
 } from '../support/browser.js';
 import { CollabClient } from '../support/collab.js';
@@ -34,7 +33,7 @@ const CUTS_MS = (process.env.RECONNECT_CUTS_MS ?? '10000,60000')
 /** The longest a page may take to notice a restored network: the client's backoff cap (10 s) with jitter, and slack. */
 const RECOVERY_MS = 45_000;
 
-let app: BrowserApp;
+const app = browserAppForFile();
 let proxy: TcpProxy;
 let thomas: SignedIn;
 let camilleToken: string;
@@ -42,7 +41,6 @@ let target: { responseId: string; sectionId: string; otherSectionId: string };
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
-  app = await startBrowserApp();
   proxy = await TcpProxy.start(app.url);
   // Thomas's pages go through the proxy; Camille acts on the server directly (she is not cut off).
   thomas = await signedInContext(app, THOMAS, { baseURL: proxy.url });
@@ -65,7 +63,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await thomas?.context.close();
   await proxy?.close();
-  await app?.close();
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers, read by the assertions.

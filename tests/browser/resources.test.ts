@@ -1,15 +1,17 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  type BrowserApp,
+  browserAppForFile,
   CAMILLE,
   chromiumAvailable,
   graphqlRequest,
+  openAt,
   pageErrors,
+  runStep,
   type SignedIn,
   screenshot,
   signedInContext,
-  startBrowserApp,
+  signedInPages,
 } from '../support/browser.js';
 import { confirm, fieldError, fill, form, submit } from '../support/forms.js';
 
@@ -20,41 +22,21 @@ import { confirm, fieldError, fill, form, submit } from '../support/forms.js';
 const MARION = 'marion.robin@collectifs.coop';
 const EMILIE = 'emilie.perrin@collectifs.coop';
 const SEBASTIEN = 'sebastien.andre@collectifs.coop';
-let app: BrowserApp;
+const app = browserAppForFile();
 let camille: SignedIn;
-let marion: SignedIn;
 let a: Page;
 let b: Page;
-const errors: string[][] = [];
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
-  app = await startBrowserApp();
-  camille = await signedInContext(app, CAMILLE);
-  marion = await signedInContext(app, MARION);
-  a = await camille.context.newPage();
-  b = await marion.context.newPage();
-  errors.push(pageErrors(a), pageErrors(b));
+  ({
+    people: [camille],
+    pages: [a, b],
+  } = await signedInPages(app, [CAMILLE, MARION]));
 }, 240_000);
-afterAll(async () => {
-  await app?.close();
-});
 
 /** Runs a step; on failure, screenshots both pages and adds what they logged. */
-async function step(name: string, run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    await screenshot(a, `${name}-a-failure`).catch(() => {});
-    await screenshot(b, `${name}-b-failure`).catch(() => {});
-    throw new Error(`${String(error)}\nPage errors: ${errors.flat().join('\n')}\nServer: ${app.server.output().slice(-3000)}`);
-  }
-}
-
-const open = async (page: Page, path: string) => {
-  await page.goto(path);
-  await page.locator('main h1').first().waitFor({ timeout: 20_000 });
-};
+const step = (name: string, run: () => Promise<void>) => runStep(app, () => ({ a: a, b: b }), name, run);
 
 /** The first stand, brand and product of a collective, by slug. */
 async function resourcesOf(slug: string, token: string) {
@@ -74,8 +56,8 @@ async function resourcesOf(slug: string, token: string) {
 describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () => {
   it('feeds the sector tools: prices with their rule by the field, a referral followed live by both', async () => {
     await step('sector-tools', async () => {
-      await open(a, '/collectifs/redaction-web/outils');
-      await open(b, '/collectifs/redaction-web/outils');
+      await openAt(a, '/collectifs/redaction-web/outils');
+      await openAt(b, '/collectifs/redaction-web/outils');
       await a.locator('[data-testid="add-price"]').click();
       const price = form(a, 'add-price-form');
       const service = `Relecture de thèse ${Date.now()}`;
@@ -118,8 +100,8 @@ describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () 
   it('changes a brand’s holders and a product’s split, shares refused by the field, a use and a sale seen live', async () => {
     await step('brand-product', async () => {
       const { brand } = await resourcesOf('lettres-vives', camille.token);
-      await open(a, `/marques/${brand}`);
-      await open(b, `/marques/${brand}`);
+      await openAt(a, `/marques/${brand}`);
+      await openAt(b, `/marques/${brand}`);
       await a.locator('[data-testid="edit-holders"]').click();
       const holders = form(a, 'holders-form');
       await fill(holders, { 'holders.0.shareBasisPoints': '10' });
@@ -142,10 +124,11 @@ describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () 
       const nadia = await signedInContext(app, 'nadia.benali@collectifs.coop');
       a = await antoine.context.newPage();
       b = await nadia.context.newPage();
-      errors.push(pageErrors(a), pageErrors(b));
+      pageErrors(a);
+      pageErrors(b);
       const { product } = await resourcesOf('parcours-manager-cooperatif', antoine.token);
-      await open(a, `/produits/${product}`);
-      await open(b, `/produits/${product}`);
+      await openAt(a, `/produits/${product}`);
+      await openAt(b, `/produits/${product}`);
       await a.locator('[data-testid="add-split"]').click();
       const split = form(a, 'add-split-form');
       const rows = await split.locator('[data-testid="shares-row"]').count();
@@ -173,10 +156,11 @@ describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () 
       const sebastien = await signedInContext(app, SEBASTIEN);
       a = await emilie.context.newPage();
       b = await sebastien.context.newPage();
-      errors.push(pageErrors(a), pageErrors(b));
+      pageErrors(a);
+      pageErrors(b);
       const { stand } = await resourcesOf('salon-made-in-rhone', emilie.token);
-      await open(a, `/stands/${stand}`);
-      await open(b, `/stands/${stand}`);
+      await openAt(a, `/stands/${stand}`);
+      await openAt(b, `/stands/${stand}`);
       // Every opening hour has a shift but the demo's last one lacks a person: said so, never « all covered ».
       await a
         .locator('[data-testid="stand-understaffed"]', { hasText: 'un créneau manque de monde' })
@@ -212,13 +196,14 @@ describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () 
       const sophie = await signedInContext(app, 'sophie.lefevre@collectifs.coop');
       a = await lea.context.newPage();
       b = await sophie.context.newPage();
-      errors.push(pageErrors(a), pageErrors(b));
+      pageErrors(a);
+      pageErrors(b);
       const count = (page: Page, testId: string) => page.locator(`[data-testid="${testId}"]`).count();
 
       // Léa is a member of Lettres Vives, not a holder of its brand: she renames it or grants its use, but
       // neither changes its holders nor withdraws the version Camille proposed (the server refuses both).
       const { brand } = await resourcesOf('lettres-vives', lea.token);
-      await open(a, `/marques/${brand}`);
+      await openAt(a, `/marques/${brand}`);
       await a.locator('[data-testid="brand-pending-rules"]').waitFor({ timeout: 15_000 });
       expect(await count(a, 'edit-brand')).toBe(1);
       expect(await count(a, 'grant-use')).toBe(1);
@@ -260,7 +245,7 @@ describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () 
         ],
       ];
       for (const [path, shown, hidden] of pages) {
-        await open(b, path);
+        await openAt(b, path);
         await b
           .locator(shown.startsWith('main') ? shown : `[data-testid="${shown}"]`)
           .first()
@@ -269,7 +254,7 @@ describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () 
         expect(await b.locator('main button:not([data-testid="section-item"])').count(), path).toBe(0);
       }
       await screenshot(b, 'stand-page-support-staff');
-      await open(b, `/reponses/${response}`);
+      await openAt(b, `/reponses/${response}`);
       await b.locator('[data-testid="editor"]').waitFor({ timeout: 20_000 });
       await b.getByText('sans pouvoir la modifier').waitFor();
       for (const testId of ['rename-response', 'add-section', 'edit-section', 'move-section-down', 'remove-section'])

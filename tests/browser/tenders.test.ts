@@ -1,17 +1,18 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  type BrowserApp,
+  browserAppForFile,
   CAMILLE,
   caretToEnd,
   chromiumAvailable,
   graphqlRequest,
+  openAt,
   pageErrors,
+  runStep,
   type SignedIn,
   screenshot,
   selectEnd,
-  signedInContext,
-  startBrowserApp,
+  signedInPages,
   THOMAS,
 } from '../support/browser.js';
 import { confirm, fieldError, fill, form, submit } from '../support/forms.js';
@@ -19,40 +20,22 @@ import { confirm, fieldError, fill, form, submit } from '../support/forms.js';
 // A deal and its tender response set up from the browser by the lead (Camille) while a partner (Thomas) watches:
 // the deal's terms, sections added, set up and removed, each rule said next to its field. One server for the file.
 
-let app: BrowserApp;
+const app = browserAppForFile();
 let camille: SignedIn;
 let thomas: SignedIn;
 let a: Page;
 let b: Page;
-const errors: string[][] = [];
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
-  app = await startBrowserApp();
-  camille = await signedInContext(app, CAMILLE);
-  thomas = await signedInContext(app, THOMAS);
-  a = await camille.context.newPage();
-  b = await thomas.context.newPage();
-  errors.push(pageErrors(a), pageErrors(b));
+  ({
+    people: [camille, thomas],
+    pages: [a, b],
+  } = await signedInPages(app, [CAMILLE, THOMAS]));
 }, 240_000);
-afterAll(async () => {
-  await app?.close();
-});
 
-async function step(name: string, run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    await screenshot(a, `${name}-camille-failure`).catch(() => {});
-    await screenshot(b, `${name}-thomas-failure`).catch(() => {});
-    throw new Error(`${String(error)}\nPage errors: ${errors.flat().join('\n')}\nServer: ${app.server.output().slice(-3000)}`);
-  }
-}
-
-const open = async (page: Page, path: string) => {
-  await page.goto(path);
-  await page.locator('main h1').first().waitFor({ timeout: 20_000 });
-};
+/** Runs a step; on failure, screenshots both pages and adds what they logged. */
+const step = (name: string, run: () => Promise<void>) => runStep(app, () => ({ camille: a, thomas: b }), name, run);
 
 /** The deal and tender response of the `ao-metropole-contenus` collective. */
 async function dealAndResponse(): Promise<{ deal: string; response: string }> {
@@ -74,8 +57,8 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
   it('changes the deal’s terms live for a partner, a total that breaks the split refused by its field', async () => {
     await step('deal-edit', async () => {
       const { deal } = await dealAndResponse();
-      await open(a, `/affaires/${deal}`);
-      await open(b, `/affaires/${deal}`);
+      await openAt(a, `/affaires/${deal}`);
+      await openAt(b, `/affaires/${deal}`);
       await a.locator('[data-testid="edit-deal"]').click();
       const edit = form(a, 'edit-deal-form');
       await fill(edit, { totalAmountCents: '1' });
@@ -96,8 +79,8 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
   it('adds a section with its limit and restriction checked by the server, seen live, then removes it', async () => {
     await step('tender-sections', async () => {
       const { response } = await dealAndResponse();
-      await open(a, `/reponses/${response}`);
-      await open(b, `/reponses/${response}`);
+      await openAt(a, `/reponses/${response}`);
+      await openAt(b, `/reponses/${response}`);
       await a.locator('[data-testid="add-section"]').click();
       const add = form(a, 'add-section-form');
       const title = `Annexe RSE ${Date.now()}`;
@@ -126,8 +109,8 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
   it('formats with the toolbar and its shortcuts, the co-author seeing the selection and the result live', async () => {
     await step('editor-toolbar', async () => {
       const { response } = await dealAndResponse();
-      await open(a, `/reponses/${response}`);
-      await open(b, `/reponses/${response}`);
+      await openAt(a, `/reponses/${response}`);
+      await openAt(b, `/reponses/${response}`);
       // The technical proposal (section 2) is being written: both open it.
       for (const page of [a, b]) {
         await page.locator('[data-testid="section-item"]').nth(1).click();
@@ -143,7 +126,7 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
       await b.locator('[data-testid="remote-selection"]').first().waitFor({ timeout: 15_000 });
       // A second tab of Camille's: Thomas sees both her carets, Camille's first tab none of her own.
       const again = await camille.context.newPage();
-      await open(again, `/reponses/${response}`);
+      await openAt(again, `/reponses/${response}`);
       await again.locator('[data-testid="section-item"]').nth(1).click();
       await again.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
       await again.locator('[data-testid="editor"] .ProseMirror').click();
@@ -182,8 +165,8 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
   it('keeps an offline edit through a closed tab (asked first) and hands it over on the next visit', async () => {
     await step('offline-tab', async () => {
       const { response } = await dealAndResponse();
-      await open(a, `/reponses/${response}`);
-      await open(b, `/reponses/${response}`);
+      await openAt(a, `/reponses/${response}`);
+      await openAt(b, `/reponses/${response}`);
       for (const page of [a, b]) {
         await page.locator('[data-testid="section-item"]').nth(1).click();
         await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
@@ -235,8 +218,8 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
 
       await thomas.context.setOffline(false);
       b = await thomas.context.newPage();
-      errors.push(pageErrors(b));
-      await open(b, `/reponses/${response}`);
+      pageErrors(b);
+      await openAt(b, `/reponses/${response}`);
       await b.locator('[data-testid="section-item"]').nth(1).click();
       await b.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
       await b.locator('[data-testid="editor"]', { hasText: marker }).waitFor({ timeout: 15_000 });
@@ -246,9 +229,9 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
   }, 120_000);
   it('records an opportunity (deadlines in order, by their field), seen live by others, then followed by a collective', async () => {
     await step('opportunity', async () => {
-      await open(b, '/opportunites');
+      await openAt(b, '/opportunites');
       await screenshot(b, 'opportunities');
-      await open(a, '/opportunites/nouvelle');
+      await openAt(a, '/opportunites/nouvelle');
       const create = form(a, 'create-opportunity-form');
       // The bringer's picker names Camille once: as its default choice « Moi », not again among the members.
       const bringers = create.locator('[name="broughtById"] option');
@@ -284,14 +267,14 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
       await a.locator('[data-testid="deal-status"]').waitFor({ timeout: 15_000 });
       expect(await a.locator('main h1').textContent()).toContain('Réponse commune');
       await screenshot(a, 'deal-created');
-      await open(b, '/fil');
+      await openAt(b, '/fil');
       await screenshot(b, 'feed');
     });
   }, 120_000);
   it('draws the response’s buttons like the rest of the app: exports, « Rouvrir » and the other status actions, versions', async () => {
     await step('button-styles', async () => {
       const { response } = await dealAndResponse();
-      await open(a, `/reponses/${response}`);
+      await openAt(a, `/reponses/${response}`);
       // The first demo section is done: its one status action is « Rouvrir ».
       await a.locator('[data-testid="section-item"]').first().click();
       const reopen = a.locator('[data-testid="section-status-action"]', { hasText: 'Rouvrir' });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import type { Json } from './app.js';
 import { type ServerProcess, startServerProcess } from './processes.js';
 
@@ -105,6 +106,36 @@ export async function startBrowserApp(env: Record<string, string> = {}): Promise
   };
 }
 
+/**
+ * The calling file's app (`startBrowserApp(env)`): started before its tests when Chromium is there, closed after
+ * them. Its members read the running app, so they are read inside tests and hooks only.
+ */
+export function browserAppForFile(env: Record<string, string> = {}): BrowserApp {
+  let current: BrowserApp | undefined;
+  beforeAll(async () => {
+    if (chromiumAvailable) current = await startBrowserApp(env);
+  }, 240_000);
+  afterAll(async () => {
+    await current?.close();
+  });
+  const running = (): BrowserApp => {
+    if (!current) throw new Error('The browser app is not running (Chromium absent, or read outside a test).');
+    return current;
+  };
+  return {
+    get url() {
+      return running().url;
+    },
+    get server() {
+      return running().server;
+    },
+    get browser() {
+      return running().browser;
+    },
+    close: () => running().close(),
+  };
+}
+
 /** One GraphQL request over HTTP, as the app makes it. */
 export async function graphqlRequest(url: string, query: string, variables: Json = {}, token?: string): Promise<Json> {
   const response = await fetch(`${url}/graphql`, {
@@ -159,15 +190,67 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
+/** What the pages watched by `pageErrors` logged, each page's list (the file's: vitest isolates each test file). */
+const watched: string[][] = [];
+
 /** Collects what a page logs as errors, for failure messages. */
 export function pageErrors(page: Page): string[] {
   const errors: string[] = [];
+  watched.push(errors);
   page.on('pageerror', (error) => errors.push(String(error)));
   page.on('console', (message) => {
     // A failed load ("Failed to load resource: … 404") names no address in its text: its location has it.
     if (message.type() === 'error') errors.push(`${message.text()} (${message.location().url || 'page'})`);
   });
   return errors;
+}
+
+/** Signs each of `emails` in, in a context of their own, and opens a page for each, its errors collected. */
+export async function signedInPages<const Emails extends readonly string[]>(
+  app: BrowserApp,
+  emails: Emails,
+): Promise<{ people: { [K in keyof Emails]: SignedIn }; pages: { [K in keyof Emails]: Page } }> {
+  const people: SignedIn[] = [];
+  for (const email of emails) people.push(await signedInContext(app, email));
+  const pages: Page[] = [];
+  for (const person of people) {
+    const page = await person.context.newPage();
+    pageErrors(page);
+    pages.push(page);
+  }
+  return { people, pages } as { people: { [K in keyof Emails]: SignedIn }; pages: { [K in keyof Emails]: Page } };
+}
+
+/**
+ * Runs a step of a scenario on the pages `screens` names (read when the step ends: a step may open new ones), each
+ * under the name its screenshots take. On failure, screenshots every page (`<step>-<name>-failure.png`) and throws
+ * the error with what the file's pages logged (see `pageErrors`) and the end of the server's output; with
+ * `screenshots`, a step that passes is screenshotted too (`<step>-<name>.png`).
+ */
+export async function runStep(
+  app: BrowserApp,
+  screens: () => Record<string, Page>,
+  step: string,
+  run: () => Promise<void>,
+  options: { screenshots?: boolean } = {},
+): Promise<void> {
+  try {
+    await run();
+    if (options.screenshots) for (const [name, page] of Object.entries(screens())) await screenshot(page, `${step}-${name}`);
+  } catch (error) {
+    for (const [name, page] of Object.entries(screens())) await screenshot(page, `${step}-${name}-failure`).catch(() => {});
+    const errors = watched.flat();
+    const { exitCode, signalCode } = app.server.process;
+    throw new Error(
+      `${String(error)}\nPage errors: ${errors.join('\n')}\nServer (exit ${exitCode} ${signalCode}): ${app.server.output().slice(-3000)}`,
+    );
+  }
+}
+
+/** Goes to `path` and resolves once the page shows its title (its first `main h1`). */
+export async function openAt(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  await page.locator('main h1').first().waitFor({ timeout: 20_000 });
 }
 
 /** A section's live editor: the element of its ProseMirror view (Tiptap keeps its editor on it). */
