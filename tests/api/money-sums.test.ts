@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testAppForFile } from '../support/app.js';
 import { sectionScenario } from '../support/collab.js';
 import { subscribe, wsClient } from '../support/live.js';
 import { gid } from '../support/scenario.js';
@@ -7,16 +7,7 @@ import { gid } from '../support/scenario.js';
 // ATTACK.md (second run) 7: every amount is an Int, but their sums were too (GraphQL Int is 32 bits): two deals
 // of 20 M€ made the dashboard (query and subscription) fail, two maximal sales a product's revenue. Sums are now
 // `Cents`: a JSON number exact to 2^53 − 1.
-let t: TestApp;
-let url: string;
-
-beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = testAppForFile();
 
 const INT_MAX = 2_147_483_647;
 
@@ -45,7 +36,7 @@ describe('Sums of amounts past GraphQL Int', () => {
     expect(dashboard.errors).toBeUndefined();
     expect(dashboard.data?.dashboard.deals).toContainEqual({ status: 'WATCH', count: 2, totalAmountCents: 4_000_000_000 });
 
-    const client = wsClient(url, token);
+    const client = wsClient(t.url, token);
     try {
       const { inbox, stop } = subscribe(client, 'subscription { dashboard { deals { status totalAmountCents } } }', {});
       const [first] = await inbox.waitFor(1);

@@ -1,23 +1,16 @@
 import { Client, fetchExchange } from 'urql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { authExchange, isSessionError } from '../../client/src/client.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { testAppForFile } from '../support/app.js';
 import { makeMember } from '../support/scenario.js';
 
 // The web app's auth exchange against the real server: it adds the bearer token to every operation and
 // reports a session the server no longer accepts, so the app can send the person back to sign in.
-let t: TestApp;
-let url: string;
-
-beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
-});
-afterAll(() => t.close());
+const t = testAppForFile();
 
 function clientWith(token: () => string | null, onSessionLost: () => void): Client {
   return new Client({
-    url: `${url}/graphql`,
+    url: `${t.url}/graphql`,
     exchanges: [authExchange({ getToken: token, onSessionLost }), fetchExchange],
     preferGetMethod: false,
   });

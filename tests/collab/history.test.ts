@@ -1,20 +1,13 @@
 import JSZip from 'jszip';
 import mammoth from 'mammoth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
 import { writeBlocks } from '../../server/src/collab/content.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { testAppForFile } from '../support/app.js';
 import { CollabClient, sectionScenario } from '../support/collab.js';
 import { gid, makeTenderDeal } from '../support/scenario.js';
 
-let t: TestApp;
-let url: string;
-
-beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
-});
-afterAll(() => t.close());
+const t = testAppForFile();
 
 function two<T>(list: readonly T[]): [T, T] {
   const [first, second] = list;
@@ -24,7 +17,7 @@ function two<T>(list: readonly T[]): [T, T] {
 
 /** Writes rich text through a real editor connection and waits for the server's acknowledgement. */
 async function write(token: string, sectionId: string, edit: (body: Y.XmlFragment) => void): Promise<CollabClient> {
-  const editor = new CollabClient(url, token, sectionId);
+  const editor = new CollabClient(t.url, token, sectionId);
   await editor.connect();
   editor.doc.transact(() => edit(editor.body));
   await editor.settled();
@@ -93,7 +86,7 @@ describe('History', () => {
     );
     const version = saved.data?.saveSectionVersion.data;
     expect(version).toMatchObject({ name: 'Premier jet', markdown: '# Méthodologie' });
-    const watcher = new CollabClient(url, await t.tokenFor(bob.id), section.id);
+    const watcher = new CollabClient(t.url, await t.tokenFor(bob.id), section.id);
     await watcher.connect();
     first.doc.transact(() => writeBlocks(first.body, [{ type: 'paragraph', content: [{ type: 'text', text: 'À jeter.' }] }]));
     await first.settled();

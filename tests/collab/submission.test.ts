@@ -1,7 +1,7 @@
 import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { testAppForFile } from '../support/app.js';
 import { sectionScenario } from '../support/collab.js';
 import { wsClient } from '../support/live.js';
 import { gid, makeTenderDeal } from '../support/scenario.js';
@@ -16,13 +16,7 @@ const PUSH = /* GraphQL */ `
   }
 `;
 
-let t: TestApp;
-let url: string;
-beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
-});
-afterAll(() => t.close());
+const t = testAppForFile();
 
 function push(client: Client, sectionId: string, update: Uint8Array): Promise<{ __typename: string; rule?: string }> {
   return new Promise((resolve, reject) => {
@@ -70,7 +64,7 @@ describe('Submission race', () => {
     base.getXmlFragment('body').insert(0, [paragraph]);
     paragraph.insert(0, [new Y.XmlText('Début.')]);
     const tokens = await Promise.all(members.map((member) => t.tokenFor(member.id)));
-    const first = wsClient(url, tokens[0] as string, { lazy: false });
+    const first = wsClient(t.url, tokens[0] as string, { lazy: false });
     expect((await push(first, section.id, Y.encodeStateAsUpdate(base))).__typename).toBe('MutationPushSectionUpdateSuccess');
     await first.dispose();
 
@@ -82,7 +76,7 @@ describe('Submission race', () => {
     });
     // Each editor types markers one push after another until the submission refuses it.
     const editors = tokens.map(async (token, index) => {
-      const client = wsClient(url, token, { lazy: false });
+      const client = wsClient(t.url, token, { lazy: false });
       const doc = new Y.Doc();
       Y.applyUpdate(doc, Y.encodeStateAsUpdate(base));
       const text = (doc.getXmlFragment('body').get(0) as Y.XmlElement).get(0) as Y.XmlText;

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { testAppForFile } from '../support/app.js';
 import { CollabClient, sectionScenario } from '../support/collab.js';
 
 // Real editing traces live beside the project (../shared/traces), never in it.
@@ -27,13 +27,7 @@ function textOf(doc: Y.Doc): string {
 }
 
 describe.skipIf(!available)('Real trace', () => {
-  let t: TestApp;
-  let url: string;
-  beforeAll(async () => {
-    t = await createTestApp();
-    url = await t.app.start();
-  });
-  afterAll(() => t.close());
+  const t = testAppForFile();
 
   it('should replay friendsforever with two clients through the server and end at exactly its endContent', async () => {
     const trace = JSON.parse(gunzipSync(readFileSync(TRACE)).toString('utf8')) as ConcurrentTrace;
@@ -41,7 +35,7 @@ describe.skipIf(!available)('Real trace', () => {
     const agents = await Promise.all(
       Array.from({ length: trace.numAgents }, async (_, agent) => {
         const member = members[agent % members.length] as { id: string };
-        return new CollabClient(url, await t.tokenFor(member.id), section.id, { applyRemote: false, maxInFlight: 4 });
+        return new CollabClient(t.url, await t.tokenFor(member.id), section.id, { applyRemote: false, maxInFlight: 4 });
       }),
     );
     // Concurrent inserts at one place are ordered by Yjs client ID, as the recording ordered them by agent.

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dashboardCounters } from '../../server/src/schema/dashboard.js';
-import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { type Json, testAppForFile } from '../support/app.js';
 import { subscribe, wsClient } from '../support/live.js';
 import { gid, makeCollective, makeMember, makeTenderDeal } from '../support/scenario.js';
 
@@ -9,13 +9,7 @@ import { gid, makeCollective, makeMember, makeTenderDeal } from '../support/scen
 // `dashboardCounters`: `triggers` grows once per event that wakes a dashboard, synchronously as the bus delivers
 // it, so after `events.sync()` the count is final, with no waiting for a push that should not come.
 
-let t: TestApp;
-let url: string;
-beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
-});
-afterAll(() => t.close());
+const t = testAppForFile();
 
 const DASHBOARD = /* GraphQL */ `subscription { dashboard { position deals { status count } } }`;
 const LA_POSTE_SIRET = '35600000000048';
@@ -99,7 +93,7 @@ describe('The live dashboard and what its viewer may see', () => {
       x: await t.tokenFor(animatorX.id),
     };
 
-    const client = wsClient(url, tokens.viewer);
+    const client = wsClient(t.url, tokens.viewer);
     try {
       const { inbox } = subscribe(client, DASHBOARD);
       const [first] = await inbox.waitFor(1);

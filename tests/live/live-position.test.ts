@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { testAppForFile } from '../support/app.js';
 import { subscribe, wsClient } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
 // Issue 10 item 9: every query answer tells the log position it reflects (`extensions.livePosition`, read no
 // later than its data), and subscribing with `after` that position misses nothing committed since.
 
-let t: TestApp;
-let url: string;
-
-beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = testAppForFile();
 
 const ACTIVITY = `subscription($id: ID!, $after: String) {
   collectiveActivity(collectiveId: $id, after: $after) { __typename ... on ActivityEvent { position type } } }`;
@@ -41,7 +32,7 @@ describe('Live position', () => {
     );
     expect(changed.data?.updateCollective.__typename).toBe('MutationUpdateCollectiveSuccess');
 
-    const client = wsClient(url, token);
+    const client = wsClient(t.url, token);
     try {
       const { inbox } = subscribe(client, ACTIVITY, { id: gid('Collective', collective.id), after: position });
       const [first] = await inbox.waitFor(1);

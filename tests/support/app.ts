@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { type App, buildApp } from '../../server/src/app.js';
 import { openSession } from '../../server/src/auth/sessions.js';
 import { type Config, GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
@@ -67,6 +68,46 @@ export async function createTestApp(
       await app.stop();
       await db.dispose();
     },
+  };
+}
+
+/** A TestApp listening on a free port, at `url`. */
+export interface StartedTestApp extends TestApp {
+  readonly url: string;
+}
+
+/**
+ * The calling file's (or describe block's) app: created (`createTestApp(options)`) and started on a free port
+ * before its tests, closed after them. Its members read the running app, so they are read inside tests and hooks.
+ */
+export function testAppForFile(options: Parameters<typeof createTestApp>[0] = {}): StartedTestApp {
+  let current: { t: TestApp; url: string } | undefined;
+  beforeAll(async () => {
+    const t = await createTestApp(options);
+    current = { t, url: await t.app.start() };
+  });
+  afterAll(async () => {
+    await current?.t.close();
+  });
+  const running = (): TestApp => {
+    if (!current) throw new Error('The test app is not running (read outside a test or hook).');
+    return current.t;
+  };
+  return {
+    get app() {
+      return running().app;
+    },
+    get db() {
+      return running().db;
+    },
+    get url() {
+      running();
+      return (current as { url: string }).url;
+    },
+    gql: (query, variables, token) => running().gql(query, variables, token),
+    post: (query, variables, token) => running().post(query, variables, token),
+    tokenFor: (memberId) => running().tokenFor(memberId),
+    close: () => running().close(),
   };
 }
 
