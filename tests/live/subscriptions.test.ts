@@ -186,6 +186,30 @@ describe('Authorization', () => {
     expect(inbox.received).toHaveLength(2);
   });
 
+  it('should deliver a new business collective’s events to its founder, whose streams were already open', async () => {
+    const founder = await makeMember(t.db.prisma);
+    const token = await t.tokenFor(founder.id);
+    const socket = client(token);
+    // A stream open before the collective exists: this instance has read the founder's collectives already.
+    const earlier = await makeCollective(t.db.prisma, { animatorId: founder.id });
+    const before = subscribe(socket, ACTIVITY, { collectiveId: gid('Collective', earlier.id), after: await head() });
+    await change(token, earlier.id, 'Avant');
+    await before.inbox.waitFor(1);
+
+    const created = await t.gql(
+      `mutation { createCollective(input: { name: "Affaire ${founder.id.slice(0, 8)}", kind: BUSINESS, horizon: LONG_TERM,
+        openness: ON_REQUEST, purpose: "Répondre ensemble." }) { __typename ... on MutationCreateCollectiveSuccess { data { id } } } }`,
+      {},
+      token,
+    );
+    const id = created.data?.createCollective.data?.id;
+    expect(id).toEqual(expect.any(String));
+    const { inbox } = subscribe(socket, ACTIVITY, { collectiveId: id, after: await head() });
+    await t.gql(UPDATE, { id, purpose: 'Première nouvelle' }, token);
+    const [first] = events(await inbox.waitFor(1));
+    expect(first.type).toBe('collective.updated');
+  });
+
   it('should end a subscription with SESSION_REVOKED when its session signs out', async () => {
     const member = await makeMember(t.db.prisma);
     const collective = await makeCollective(t.db.prisma, { animatorId: member.id });

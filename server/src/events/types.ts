@@ -158,7 +158,8 @@ export interface EventPayloads {
     changed: string[];
   };
 
-  'collective.proposed': { name: string; kind: string; status: string };
+  /** `animatorId`: the founder, made its active animator with no membership event of their own (absent before it was recorded). */
+  'collective.proposed': { name: string; kind: string; status: string; animatorId?: string };
   'collective.updated': { name: string; status: string; openness: string };
   'collective.closed': { status: 'CLOSED'; closedAt: Instant; day: Day };
   'collective.coAnimatorRemoved': JsonObject;

@@ -149,6 +149,8 @@ export class DeliveryIndex {
     const payload = event.payload as Record<string, unknown>;
     if (event.type === 'collective.proposed' && event.collectiveId && typeof payload.kind === 'string') {
       this.#kinds.set(event.collectiveId, payload.kind as CollectiveKind);
+      // Its founder is an active member from the start, with no membership event to say so.
+      if (typeof payload.animatorId === 'string') this.#insiders.get(payload.animatorId)?.add(event.collectiveId);
     }
     if (event.type.startsWith('membership.') && event.collectiveId && typeof payload.memberId === 'string') {
       const collectives = this.#insiders.get(payload.memberId);

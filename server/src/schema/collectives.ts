@@ -233,7 +233,7 @@ builder.mutationField('createCollective', (t) =>
           subject: { typename: 'Collective', id: collective.id },
           collectiveId: collective.id,
           actorId: viewer.id,
-          payload: { name: collective.name, kind: collective.kind, status: collective.status },
+          payload: { name: collective.name, kind: collective.kind, status: collective.status, animatorId: animator.id },
         });
         return collective.id;
       });
