@@ -4572,7 +4572,7 @@ const introspection = {
             "name": "limit",
             "type": {
               "kind": "SCALAR",
-              "name": "Int"
+              "name": "Float"
             },
             "args": [],
             "isDeprecated": false

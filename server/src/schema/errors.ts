@@ -68,10 +68,10 @@ const InputIssue = builder
         description: 'What is wrong, for a client to say in its own words: empty, too short, too long…',
         resolve: (issue) => issueReason(issue).reason,
       }),
-      limit: t.int({
+      limit: t.float({
         nullable: true,
         description:
-          'The bound crossed, when there is one: the least number of characters (TOO_SHORT) or entries (TOO_FEW), the most (TOO_LONG, TOO_MANY), the smallest or largest number.',
+          'The bound crossed, when there is one: the least number of characters (TOO_SHORT) or entries (TOO_FEW), the most (TOO_LONG, TOO_MANY), the smallest or largest number (which may have decimals: an area of at most 99 999.99 m²).',
         resolve: (issue) => issueReason(issue).limit,
       }),
       field: t.string({
