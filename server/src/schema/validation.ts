@@ -41,7 +41,8 @@ export interface ValidationIssue {
  * above 1 it is too short; `too_big` is too long (text), too many (list) or too large (number).
  */
 export function issueReason(issue: ValidationIssue): { reason: IssueReason; limit: number | null } {
-  const limit = (value: number | bigint | undefined) => (value === undefined || !Number.isFinite(Number(value)) ? null : Number(value));
+  const limit = (value: number | bigint | undefined) =>
+    value === undefined || !Number.isFinite(Number(value)) ? null : Number(value);
   const list = issue.origin === 'array' || issue.origin === 'set';
   const text = issue.origin === 'string';
   if (issue.code === 'too_small') {
