@@ -81,7 +81,9 @@ describe('Many live dashboards of one member', () => {
     // One change both may see: one computation each, and every dashboard shows it.
     const beforeChange = dashboardRecomputations.count;
     const executedBefore = fanoutCounts.executed;
-    const created = await http(CREATE, { name: 'Commun partagé' }, viewerToken);
+    // Names unique to this attempt: a retried test meets the collectives its first attempt created.
+    const tag = viewer.id.slice(0, 8);
+    const created = await http(CREATE, { name: `Commun partagé ${tag}` }, viewerToken);
     expect(created.data?.createCollective.__typename).toBe('MutationCreateCollectiveSuccess');
     const [, otherSecond] = await otherInbox.waitFor(2, 60_000);
     const second = await Promise.all(inboxes.map(async (inbox) => (await inbox.waitFor(2, 60_000))[1]));
@@ -106,7 +108,7 @@ describe('Many live dashboards of one member', () => {
       async () => {
         rounds += 1;
         const expected = inboxes.map((inbox) => inbox.received.length + 1);
-        const result = await http(CREATE, { name: `Commun ${rounds}` }, viewerToken);
+        const result = await http(CREATE, { name: `Commun ${tag} ${rounds}` }, viewerToken);
         expect(result.data?.createCollective.__typename).toBe('MutationCreateCollectiveSuccess');
         await Promise.all(inboxes.map((inbox, i) => inbox.waitFor(expected[i] as number, 60_000)));
       },
@@ -116,7 +118,10 @@ describe('Many live dashboards of one member', () => {
     console.info(
       `dashboard flood: ${inboxes.length} dashboards of one member, ${rounds} changes, ${computed} computations; small query ${JSON.stringify(measured)}`,
     );
-    expect(measured.rounds).toBeGreaterThan(0);
+    // The changes ran throughout the measurement: the first one finished before it began, and each next one starts
+    // as the last ends until the measurement is over, so at least a second was under way. (How many finished during
+    // it depends on the machine's speed: a quick probe can be measured within one round of 200 dashboards.)
+    expect(rounds).toBeGreaterThanOrEqual(2);
     expect(computed).toBeLessThanOrEqual(2 * rounds);
     expect(measured.ratio).toBeLessThan(10);
   }, 300_000);
