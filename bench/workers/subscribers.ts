@@ -34,6 +34,16 @@ let closedEarly = 0;
 let errors: string[] = [];
 const waiters = new Set<() => void>();
 
+/** How long a socket may wait for `connection_ack` (ms): opening 10,000 on a busy embedded database takes a minute. */
+const ACK_WAIT_MS = 180_000;
+
+/** A short description of a socket failure (an Error, a CloseEvent or an ErrorEvent). */
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  const event = error as { code?: number; reason?: string; message?: string };
+  return event.code !== undefined ? `closed ${event.code} ${event.reason ?? ''}`.trim() : String(event.message ?? error);
+}
+
 function markerOf(name: unknown, tag: string): number | null {
   if (typeof name !== 'string' || !name.startsWith(`${tag} `)) return null;
   const rest = name.slice(tag.length + 1);
@@ -94,6 +104,10 @@ async function open(args: OpenArgs): Promise<{ openedMs: number }> {
           connectionParams: { authorization: `Bearer ${args.token}` },
           lazy: false,
           retryAttempts: 0,
+          // A socket the server never acknowledges counts as closed (4504) instead of holding the run forever.
+          connectionAckWaitTimeout: ACK_WAIT_MS,
+          // The default prints every failed socket's whole event; the run reports a count and the first few.
+          onNonLazyError: (error) => errors.push(describe(error)),
           // The benchmark counts every loss: nothing must reconnect behind its back.
           on: {
             connected: () => resolve(),
@@ -114,7 +128,7 @@ async function open(args: OpenArgs): Promise<{ openedMs: number }> {
               if (result.errors) errors.push(JSON.stringify(result.errors));
               record(subscriber, result.data?.collectiveActivity?.payload?.name, args.tag);
             },
-            error: (error) => errors.push(error instanceof Error ? error.message : JSON.stringify(error)),
+            error: (error) => errors.push(describe(error)),
             complete: () => {},
           },
         );
