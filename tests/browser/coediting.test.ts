@@ -168,9 +168,23 @@ describe.skipIf(!chromiumAvailable)('co-editing a tender response section in two
       await caretToEnd(pageA);
       await pageA.keyboard.type(' À retirer.', { delay: 10 });
       await waitForText(pageB, 'À retirer.');
-      pageA.once('dialog', (dialog) => void dialog.accept());
+      // Restoring asks first in the app's own dialog, never the browser's: cancelled, nothing changes.
+      const native: string[] = [];
+      pageA.on('dialog', (dialog) => {
+        native.push(dialog.type());
+        void dialog.dismiss();
+      });
+      const confirm = pageA.locator('[data-testid="confirm-dialog"]');
       await version.getByRole('button', { name: 'Restaurer' }).click();
+      await confirm.getByRole('heading', { name: /Restaurer la version.*Avant relecture/ }).waitFor({ timeout: 10_000 });
+      await screenshot(pageA, 'section-restore-confirm');
+      await confirm.locator('[data-testid="confirm-no"]').click();
+      await confirm.waitFor({ state: 'detached' });
+      expect(await editorText(pageA)).toContain('À retirer.');
+      await version.getByRole('button', { name: 'Restaurer' }).click();
+      await confirm.locator('[data-testid="confirm-yes"]').click();
       for (const page of [pageA, pageB]) await expect.poll(() => editorText(page), { timeout: 15_000 }).toBe(saved);
+      expect(native).toEqual([]);
 
       // Exports download the whole response.
       const [markdown] = await Promise.all([

@@ -1105,7 +1105,9 @@ export const fr = {
     saveVersion: 'Enregistrer une version',
     versionSaved: 'Version enregistrée.',
     restore: 'Restaurer',
-    restoreConfirm: (name: string) => `Restaurer la version « ${name} » ? Le texte actuel reste dans l’historique.`,
+    restoreTitle: (name: string) => `Restaurer la version «\u00a0${name}\u00a0»\u00a0?`,
+    restoreBody:
+      'Le texte de la section redevient celui de cette version, pour vous et vos coauteur·rices. Le texte actuel reste dans l’historique.',
     restored: 'Version restaurée.',
     unnamed: 'Version sans nom',
     automaticVersion: 'Version automatique',

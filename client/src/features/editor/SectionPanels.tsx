@@ -1,5 +1,6 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
+import { useConfirm } from '../../ui/form/ConfirmDialog';
 import { APPROVE_SECTION, CHANGE_STATUS, RESTORE_VERSION, SAVE_VERSION, SECTION_VERSIONS } from './queries';
 import { editorStrings as t } from './strings';
 import { formatDate, type SectionData } from './TenderResponsePage';
@@ -163,6 +164,8 @@ function VersionsPanel({ section, submitted, onChanged }: { section: SectionData
   const inputId = useId();
   const errorId = useId();
   const versions = data?.node?.__typename === 'TenderSection' ? data.node.versions.edges.map((edge) => edge.node) : [];
+  // Restoring replaces everyone's text: asked in the app's own dialog (French, styled, testable), not window.confirm.
+  const { ask, dialog } = useConfirm();
 
   async function onSave(event: FormEvent) {
     event.preventDefault();
@@ -176,7 +179,8 @@ function VersionsPanel({ section, submitted, onChanged }: { section: SectionData
   }
 
   async function onRestore(id: string, label: string) {
-    if (!window.confirm(t.restoreConfirm(label))) return;
+    const ok = await ask({ title: t.restoreTitle(label), body: <p>{t.restoreBody}</p>, confirmLabel: t.restore });
+    if (!ok) return;
     const result = await restore({ input: { versionId: id } });
     const failure = failureOf(result.data?.restoreSectionVersion, !!result.error);
     setNotice(failure ?? t.restored);
@@ -239,6 +243,7 @@ function VersionsPanel({ section, submitted, onChanged }: { section: SectionData
           );
         })}
       </ul>
+      {dialog}
     </div>
   );
 }
