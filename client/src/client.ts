@@ -1,6 +1,16 @@
 import { type Cache, cacheExchange, type DataFields, type Variables } from '@urql/exchange-graphcache';
 import { createClient as createWsClient } from 'graphql-ws';
-import { Client, type CombinedError, type Exchange, fetchExchange, makeOperation, mapExchange, subscriptionExchange } from 'urql';
+import {
+  Client,
+  type CombinedError,
+  composeExchanges,
+  type Exchange,
+  fetchExchange,
+  makeOperation,
+  mapExchange,
+  type Operation,
+  subscriptionExchange,
+} from 'urql';
 import type { EventFamily } from '../../server/src/events/types.js';
 import { EMBEDDED_TYPES } from './cache-keys';
 import { mutationUpdates } from './cache-updates';
@@ -212,46 +222,84 @@ function lostInCache(sent: unknown, read: unknown): boolean {
 const MAX_SHORT_READS = 3;
 
 /**
- * Sends a query again when graphcache answers it with less than the server sent: `below` (between the cache and the
- * network) keeps each query's answer as sent, `above` (before the cache) compares it with what the cache returns.
+ * graphcache, kept honest about queries in flight: a query is sent again, `network-only`, when its answer may show
+ * less, or older, than the cache knows. Wrap the cache with it (`refetchingCache(createCache())`).
  *
- * Why: graphcache writes a query's answer under the layers of what happened while the query was in flight. A live
- * event's (or a mutation's) `cache.invalidate` made during that time stays on top of the answer, so the answer is read
- * back with the invalidated fields missing, and schema awareness turns them into a null up to the nearest nullable
- * field (`collective(slug:)` itself): « Page introuvable » with `stale: false`. graphcache means to refetch a query an
- * invalidation hits while in flight (it re-dispatches it `cache-first` to defer a refetch), but the urql client drops
- * a `cache-first` re-dispatch of a query already in flight, so nothing is refetched. Such an answer is passed on with
- * `stale: true` (the page keeps what it shows) and the query is sent again, `network-only`.
+ * Why: graphcache writes a query's answer in a layer reserved when the query was sent, and what happens while it is in
+ * flight goes around that layer. Two cases, the same cause underneath:
+ * - A mutation's `cache.invalidate` made meanwhile stays on top of the answer, so the answer is read back with the
+ *   invalidated fields missing, and schema awareness turns them into a null up to the nearest nullable field
+ *   (`collective(slug:)` itself): « Page introuvable » with `stale: false`. Caught by comparing what the cache returns
+ *   with what the server sent.
+ * - A live event's writes go under the layer of a query in flight, so its late answer, read by the server before the
+ *   change, reads back whole over the event's invalidation: the page keeps the text from before the change.
+ * graphcache means to refetch a query an invalidation hits while in flight (it re-dispatches it `cache-first`, to send
+ * it again once its answer is in), but the urql client drops a `cache-first` re-dispatch of a query already in flight,
+ * so nothing was refetched. The cache is given a client that notes those re-dispatches made while it applies a
+ * subscription's event. Either answer is passed on with `stale: true` (the page keeps what it shows) and the query is
+ * sent again, `network-only`.
  */
-export function refetchShortReads(): { above: Exchange; below: Exchange } {
-  const sent = new Map<number, unknown>();
-  const shortReads = new Map<number, number>();
-  const below = mapExchange({
-    onResult(result) {
-      if (result.operation.kind === 'query' && result.data) sent.set(result.operation.key, result.data);
-    },
-  });
-  const above: Exchange = (input) =>
-    mapExchange({
+export function refetchingCache(cache: Exchange): Exchange {
+  return (input) => {
+    /** The network's answer to each query, as sent, until the cache has answered it. */
+    const sent = new Map<number, unknown>();
+    const shortReads = new Map<number, number>();
+    /** Queries sent to the network and not answered yet. */
+    const inFlight = new Set<number>();
+    /** Queries in flight whose answer predates a live event that changed what they show. */
+    const outdated = new Set<number>();
+    /** The kind of operation whose result the cache is applying now (set below it, cleared above it). */
+    let applying: Operation['kind'] | null = null;
+    const client: Client = Object.create(input.client);
+    client.reexecuteOperation = (operation) => {
+      if (
+        applying === 'subscription' &&
+        operation.kind === 'query' &&
+        operation.context.requestPolicy !== 'network-only' &&
+        inFlight.has(operation.key)
+      )
+        outdated.add(operation.key);
+      input.client.reexecuteOperation(operation);
+    };
+    const below = mapExchange({
+      onOperation(operation) {
+        if (operation.kind !== 'query') return;
+        inFlight.add(operation.key);
+        // Sent now, the answer follows whatever came before.
+        outdated.delete(operation.key);
+      },
       onResult(result) {
+        applying = result.operation.kind;
+        if (result.operation.kind !== 'query') return;
+        if (!result.hasNext) inFlight.delete(result.operation.key);
+        if (result.data) sent.set(result.operation.key, result.data);
+      },
+    });
+    const above = mapExchange({
+      onResult(result) {
+        applying = null;
         const { key } = result.operation;
         if (result.operation.kind !== 'query' || !sent.has(key)) return result;
         const answer = sent.get(key);
         sent.delete(key);
-        if (!lostInCache(answer, result.data)) {
+        const older = outdated.delete(key);
+        const short = lostInCache(answer, result.data);
+        if (short) {
+          const count = (shortReads.get(key) ?? 0) + 1;
+          shortReads.set(key, count);
+          if (count > MAX_SHORT_READS) return result;
+        } else {
           shortReads.delete(key);
-          return result;
+          if (!older) return result;
         }
-        const count = (shortReads.get(key) ?? 0) + 1;
-        shortReads.set(key, count);
-        if (count > MAX_SHORT_READS) return result;
         input.client.reexecuteOperation(
           makeOperation('query', result.operation, { ...result.operation.context, requestPolicy: 'network-only' }),
         );
         return { ...result, stale: true };
       },
-    })(input);
-  return { above, below };
+    });
+    return composeExchanges([above, cache, below])({ ...input, client });
+  };
 }
 
 /** Close code the server uses for a `connection_init` whose token names no live session. */
@@ -424,14 +472,11 @@ export function createGraphqlSession({ getToken, onSessionLost }: SessionOptions
     },
   });
 
-  const shortReads = refetchShortReads();
   const client = new Client({
     url: '/graphql',
     preferGetMethod: false,
     exchanges: [
-      shortReads.above,
-      createCache(),
-      shortReads.below,
+      refetchingCache(createCache()),
       authExchange({ getToken, onSessionLost }),
       livePositionExchange(status),
       subscriptionExchange({

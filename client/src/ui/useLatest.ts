@@ -10,7 +10,7 @@ interface QueryLike<T> {
  * answers from the cache with the page's root field (`root`) as null and `stale: true` until the network replies.
  * That null means "being refetched", not "not found": keep showing the last data (and keep the page's state).
  * A new key (another ID or slug) starts afresh. A network answer that graphcache reads back short is passed on as
- * stale and sent again (`refetchShortReads` in client.ts), so a null root with `stale: false` is a real « not found ».
+ * stale and sent again (`refetchingCache` in client.ts), so a null root with `stale: false` is a real « not found ».
  */
 export function useLatest<T extends object>(result: QueryLike<T>, key: string, root: keyof T): T | undefined {
   const ref = useRef<{ key: string; value: T | undefined }>({ key, value: undefined });
