@@ -796,6 +796,22 @@ describe('Authorization', () => {
     }
   });
 
+  it('should forbid a member who is no co-owner to replace the co-owners or add a split, changing nothing', async () => {
+    // David is an active member of the collective, not a co-owner: he could otherwise make himself one, or give
+    // himself the revenue. He still changes the product's details and records its sales.
+    const s = await scene();
+    const changes = everyChange(s);
+    for (const [name, document, input] of changes.filter(([name]) =>
+      ['setProductOwners', 'addRevenueSplitRule'].includes(name),
+    )) {
+      const changesOwners =
+        name === 'setProductOwners' ? { ...input, ownerIds: memberIds(s.w.anna, s.w.bruno, s.w.chloe, s.w.david) } : input;
+      expectForbidden(await refused(() => run(document, changesOwners, s.w.tokens.david)));
+    }
+    for (const [name, document, input] of changes.filter(([name]) => ['updateProduct', 'recordSale'].includes(name)))
+      expect((await run(document, input, s.w.tokens.david)).__typename, name).toMatch(/^Mutation.*Success$/);
+  });
+
   it('should answer not-found to outsiders for every change, changing nothing', async () => {
     const s = await scene();
     for (const token of [s.w.tokens.olga, s.w.tokens.lou]) {

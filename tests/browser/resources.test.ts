@@ -147,6 +147,43 @@ describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () 
       await submit(a, 'record-sale-form');
       await b.locator('main table', { hasText: buyer }).waitFor({ timeout: 15_000 });
       await screenshot(b, 'product-page');
+
+      // Mathieu, once a member but no co-owner, changes the product's details and records its sales; who owns it and
+      // how its revenue is split are the co-owners' to decide (the server refuses him): those forms are not offered.
+      const requests = await graphqlRequest(
+        app.url,
+        `{ collective(slug: "parcours-manager-cooperatif") {
+          memberships(first: 50, scope: ALL) { edges { node { id status member { displayName } } } } } }`,
+        {},
+        antoine.token,
+      );
+      const request = requests.collective.memberships.edges
+        .map((edge: { node: { id: string; status: string; member: { displayName: string } } }) => edge.node)
+        .find(
+          (node: { status: string; member: { displayName: string } }) =>
+            node.status === 'PENDING' && node.member.displayName === 'Mathieu Roux',
+        );
+      const approved = await graphqlRequest(
+        app.url,
+        `mutation ($input: MembershipRefInput!) { approveMembership(input: $input) { __typename } }`,
+        { input: { membershipId: request.id } },
+        antoine.token,
+      );
+      expect(approved.approveMembership.__typename).toBe('MutationApproveMembershipSuccess');
+      const mathieu = await signedInContext(app, 'mathieu.roux@collectifs.coop');
+      const m = await mathieu.context.newPage();
+      pageErrors(m);
+      await openAt(m, `/produits/${product}`);
+      await m.locator('[data-testid="owners-decide"]').waitFor({ timeout: 15_000 });
+      for (const [testId, shown] of [
+        ['edit-product', 1],
+        ['record-sale', 1],
+        ['edit-owners', 0],
+        ['add-split', 0],
+      ] as const)
+        expect(await m.locator(`[data-testid="${testId}"]`).count(), testId).toBe(shown);
+      await screenshot(m, 'product-page-non-owner');
+      await mathieu.context.close();
     });
   }, 120_000);
 

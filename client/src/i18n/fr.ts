@@ -697,6 +697,7 @@ export const fr = {
     noSales: 'Aucune vente enregistrée.',
     client: 'Client',
     soldOn: 'Date',
+    ownersDecide: 'Les copropriétaires décident qui possède le produit et comment ses revenus sont répartis.',
   },
   sectorTools: {
     title: (name: string) => `Outils du secteur — ${name}`,

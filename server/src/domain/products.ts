@@ -1,4 +1,4 @@
-import { NotFoundError, RuleViolationError } from '../errors.js';
+import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Tx } from './collectives.js';
 import { splitCents, WHOLE_SHARE } from './money.js';
@@ -137,4 +137,42 @@ export async function lockProduct(tx: Tx, productId: string, field: string) {
   const product = await tx.product.findUnique({ where: { id: productId } });
   if (!product) throw new NotFoundError(field, 'Product');
   return product;
+}
+
+/**
+ * Whether `memberId` decides who owns a product and how its revenue is split: one of its co-owners, as a brand's
+ * holders alone change its holders (DOMAIN.md, "Product" and "Common brand"; another member of the collective could
+ * otherwise make themselves a co-owner and take the revenue). When no co-owner is an active member of the collective
+ * any more, any active member of it decides, or no one ever could again. The caller has checked that `memberId` is an
+ * active member of `collectiveId` (`requireChangeable`).
+ */
+export async function decidesOwnership(
+  prisma: PrismaClient | Tx,
+  product: { id: string; collectiveId: string },
+  memberId: string,
+  ownerIds?: readonly string[],
+): Promise<boolean> {
+  const owners =
+    ownerIds ??
+    (await prisma.productOwner.findMany({ where: { productId: product.id }, select: { memberId: true } })).map(
+      (owner) => owner.memberId,
+    );
+  if (owners.includes(memberId)) return true;
+  const activeOwners = await prisma.membership.count({
+    where: { collectiveId: product.collectiveId, memberId: { in: [...owners] }, status: 'ACTIVE' },
+  });
+  return activeOwners === 0;
+}
+
+/**
+ * Before replacing a product's co-owners or adding a revenue split (see `decidesOwnership`).
+ * @throws ForbiddenError (`FORBIDDEN`) when `memberId` is not one of its co-owners while one of them is still active.
+ */
+export async function requireOwnershipDecision(
+  tx: Tx,
+  product: { id: string; collectiveId: string },
+  memberId: string,
+): Promise<void> {
+  if (!(await decidesOwnership(tx, product, memberId)))
+    throw new ForbiddenError('Only the co-owners of the product change its co-owners and its revenue split.');
 }

@@ -9,9 +9,11 @@ import {
   checkOwners,
   checkSplitShares,
   covers,
+  decidesOwnership,
   lockProduct,
   orderShares,
   planSplitPeriod,
+  requireOwnershipDecision,
   revenueByMember,
   splitSale,
 } from '../domain/products.js';
@@ -28,7 +30,9 @@ import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './p
 // Products built and sold together by long-term business collectives: co-owners, revenue splits over
 // time and sales split to the cent. Decisions the rules leave open, taken here:
 // - Only long-term business collectives have products (LONG_TERM_BUSINESS_ONLY), and any active member
-//   of the collective creates and changes them.
+//   of the collective creates them, changes their details and records their sales; only the co-owners replace
+//   the co-owners and add revenue splits (FORBIDDEN otherwise), as a brand's holders alone change its holders,
+//   unless no co-owner is an active member of the collective any more (then any active member does).
 // - Split rules are never edited or deleted. A new rule may not overlap another, except that one
 //   starting after the start of the open-ended rule closes it the day before; that is refused when
 //   sales on or after that day were already split by it (SPLIT_PERIOD_HAS_SALES). Days no rule covers
@@ -59,6 +63,17 @@ builder.prismaNode('Product', {
       description: VIEWER_CAN_CHANGE,
       select: { collectiveId: true },
       resolve: (product, _args, context) => context.access.changesResourcesOf(product.collectiveId),
+    }),
+    viewerCanChangeOwners: t.boolean({
+      description:
+        'Whether the viewer may replace its co-owners and add revenue splits: one of its co-owners, or any active member of its collective once no co-owner still is one (`setProductOwners` and `addRevenueSplitRule` answer FORBIDDEN otherwise).',
+      select: { id: true, collectiveId: true, owners: { select: { memberId: true } } },
+      resolve: async (product, _args, context) => {
+        const viewer = context.access.viewer;
+        if (!viewer || !context.access.changesResourcesOf(product.collectiveId)) return false;
+        const owners = product.owners.map((owner) => owner.memberId);
+        return decidesOwnership(context.prisma, product, viewer.id, owners);
+      },
     }),
     collective: t.relation('collective', { description: 'The collective that builds and sells it.' }),
     brand: t.relation('brand', { nullable: true, description: 'The common brand it is sold under, if any.' }),
@@ -421,7 +436,7 @@ builder.mutationFields((t) => ({
   setProductOwners: t.prismaField({
     type: 'Product',
     description:
-      'Replaces a product’s co-owners. One who still has a share in a split in effect today or later cannot be removed: add a split without them first.',
+      'Replaces a product’s co-owners (its co-owners only, see `Product.viewerCanChangeOwners`: FORBIDDEN otherwise). One who still has a share in a split in effect today or later cannot be removed: add a split without them first.',
     errors: { types: MUTATION_ERRORS },
     args: {
       input: t.arg({
@@ -443,6 +458,7 @@ builder.mutationFields((t) => ({
       const today = parisDay(new Date());
       const id = await context.prisma.$transaction(async (tx) => {
         const product = await changeableProduct(tx, context, input.productId, 'input.productId');
+        await requireOwnershipDecision(tx, product, viewer.id);
         const ownerIds = ownersOf(input.ownerIds);
         checkOwners(ownerIds);
         await requireOwnersActive(tx, product.collectiveId, ownerIds);
@@ -476,7 +492,7 @@ builder.mutationFields((t) => ({
   addRevenueSplitRule: t.prismaField({
     type: 'RevenueSplitRule',
     description:
-      'Adds a revenue split for a period. Periods never overlap, except that a split starting after the start of the open-ended one closes it the day before (refused if sales from that day on were already split by it).',
+      'Adds a revenue split for a period (its co-owners only, see `Product.viewerCanChangeOwners`: FORBIDDEN otherwise). Periods never overlap, except that a split starting after the start of the open-ended one closes it the day before (refused if sales from that day on were already split by it).',
     errors: { types: MUTATION_ERRORS },
     args: {
       input: t.arg({
@@ -508,6 +524,7 @@ builder.mutationFields((t) => ({
       const viewer = viewerOf(context);
       const id = await context.prisma.$transaction(async (tx) => {
         const product = await changeableProduct(tx, context, input.productId, 'input.productId');
+        await requireOwnershipDecision(tx, product, viewer.id);
         const shares = input.shares.map((share, index) => ({
           memberId: idOf(share.memberId, 'Member', `input.shares.${index}.memberId`),
           shareBasisPoints: share.shareBasisPoints,

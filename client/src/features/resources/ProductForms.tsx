@@ -100,8 +100,19 @@ function shareTotal(values: Values) {
   );
 }
 
-/** The product's details and co-owners, its split periods and its sales, each in a form opened in place. */
-export function ProductSettings({ product, brands }: { product: ManagedProduct; brands: readonly Option[] }) {
+/**
+ * The product's details and co-owners, its split periods and its sales, each in a form opened in place. The co-owners
+ * and split forms only when `canChangeOwners` (`Product.viewerCanChangeOwners`: its co-owners decide them).
+ */
+export function ProductSettings({
+  product,
+  brands,
+  canChangeOwners,
+}: {
+  product: ManagedProduct;
+  brands: readonly Option[];
+  canChangeOwners: boolean;
+}) {
   const people = memberOptions(useMembers());
   const owners = memberOptions(product.owners);
   return (
@@ -125,56 +136,60 @@ export function ProductSettings({ product, brands }: { product: ManagedProduct; 
           />
         )}
       </Disclosure>
-      <Disclosure label={fr.manage.editOwners} testId="edit-owners">
-        {(close) => (
-          <MutationForm
-            mutation={SET_OWNERS}
-            testId="owners-form"
-            submitLabel={fr.common.save}
-            fixed={{ productId: product.id }}
-            keepValues
-            onSuccess={close}
-            onCancel={close}
-            initial={{ ownerIds: product.owners.map((owner) => owner.id) }}
-            fields={[{ name: 'ownerIds', label: fr.product.owners, kind: 'checkboxes', required: true, options: people }]}
-          />
-        )}
-      </Disclosure>
-      <Disclosure label={fr.manage.addSplit} testId="add-split">
-        {(close) => (
-          <MutationForm
-            mutation={ADD_SPLIT}
-            testId="add-split-form"
-            submitLabel={fr.common.add}
-            fixed={{ productId: product.id }}
-            onSuccess={close}
-            onCancel={close}
-            intro={<p className="hint">{fr.manage.splitHint}</p>}
-            initial={{
-              validFrom: parisToday(),
-              shares: product.owners.map((owner) => ({ memberId: owner.id, shareBasisPoints: '' })),
-            }}
-            footer={shareTotal}
-            fields={[
-              { name: 'validFrom', label: fr.manage.validFrom, kind: 'date', required: true },
-              { name: 'validUntil', label: fr.manage.validUntil, kind: 'date' },
-              {
-                name: 'shares',
-                label: fr.manage.shares,
-                kind: 'rows',
-                required: true,
-                addLabel: fr.manage.addShare,
-                removeLabel: fr.common.remove,
-                blank: { memberId: '', shareBasisPoints: '' },
-                fields: [
-                  { name: 'memberId', label: fr.manage.member, kind: 'select', required: true, options: owners },
-                  { name: 'shareBasisPoints', label: fr.forms.sharePercent, kind: 'percent', required: true },
-                ],
-              },
-            ]}
-          />
-        )}
-      </Disclosure>
+      {canChangeOwners ? (
+        <>
+          <Disclosure label={fr.manage.editOwners} testId="edit-owners">
+            {(close) => (
+              <MutationForm
+                mutation={SET_OWNERS}
+                testId="owners-form"
+                submitLabel={fr.common.save}
+                fixed={{ productId: product.id }}
+                keepValues
+                onSuccess={close}
+                onCancel={close}
+                initial={{ ownerIds: product.owners.map((owner) => owner.id) }}
+                fields={[{ name: 'ownerIds', label: fr.product.owners, kind: 'checkboxes', required: true, options: people }]}
+              />
+            )}
+          </Disclosure>
+          <Disclosure label={fr.manage.addSplit} testId="add-split">
+            {(close) => (
+              <MutationForm
+                mutation={ADD_SPLIT}
+                testId="add-split-form"
+                submitLabel={fr.common.add}
+                fixed={{ productId: product.id }}
+                onSuccess={close}
+                onCancel={close}
+                intro={<p className="hint">{fr.manage.splitHint}</p>}
+                initial={{
+                  validFrom: parisToday(),
+                  shares: product.owners.map((owner) => ({ memberId: owner.id, shareBasisPoints: '' })),
+                }}
+                footer={shareTotal}
+                fields={[
+                  { name: 'validFrom', label: fr.manage.validFrom, kind: 'date', required: true },
+                  { name: 'validUntil', label: fr.manage.validUntil, kind: 'date' },
+                  {
+                    name: 'shares',
+                    label: fr.manage.shares,
+                    kind: 'rows',
+                    required: true,
+                    addLabel: fr.manage.addShare,
+                    removeLabel: fr.common.remove,
+                    blank: { memberId: '', shareBasisPoints: '' },
+                    fields: [
+                      { name: 'memberId', label: fr.manage.member, kind: 'select', required: true, options: owners },
+                      { name: 'shareBasisPoints', label: fr.forms.sharePercent, kind: 'percent', required: true },
+                    ],
+                  },
+                ]}
+              />
+            )}
+          </Disclosure>
+        </>
+      ) : null}
       <Disclosure label={fr.manage.recordSale} testId="record-sale">
         {(close) => (
           <MutationForm

@@ -17,6 +17,7 @@ const PRODUCT_PAGE = graphql(`
       ... on Product {
         id
         viewerCanChange
+        viewerCanChangeOwners
         name
         description
         revenueCents
@@ -120,8 +121,16 @@ function ProductView({ product }: { product: Product }) {
             <li key={owner.id}>{owner.displayName}</li>
           ))}
         </ul>
-        {/* The support staff read a product only: its forms are for its collective's members. */}
-        {product.viewerCanChange ? <ProductSettings product={product} brands={brands} /> : null}
+        {/* The support staff read a product only: its forms are for its collective's members, and who owns it and how
+            its revenue is split are its co-owners' to decide (the server refuses the others). */}
+        {product.viewerCanChange ? (
+          <ProductSettings product={product} brands={brands} canChangeOwners={product.viewerCanChangeOwners} />
+        ) : null}
+        {product.viewerCanChange && !product.viewerCanChangeOwners ? (
+          <p className="hint" data-testid="owners-decide">
+            {fr.product.ownersDecide}
+          </p>
+        ) : null}
       </section>
       <section className="card" aria-labelledby={`${id}-split`}>
         <h2 id={`${id}-split`}>{fr.product.splitRules}</h2>
