@@ -12,8 +12,7 @@ import type PrismaTypes from './generated/pothos-types.js';
 import { getDatamodel } from './generated/pothos-types.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { isStorableDate } from './limits/dates.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { parseGlobalId } from './schema/ids.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -56,13 +55,7 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     // A malformed global ID (not base64 of `Type:uuid`) is the caller's mistake: BAD_USER_INPUT, never a 500.
-    decodeGlobalID: (globalID) => {
-      const [typename = '', id = '', ...rest] = Buffer.from(globalID, 'base64').toString('utf8').split(':');
-      if (!/^[A-Z][A-Za-z]*$/.test(typename) || rest.length > 0 || !UUID.test(id)) {
-        throw createGraphQLError('Malformed global ID.', { extensions: { code: 'BAD_USER_INPUT' } });
-      }
-      return { typename, id };
-    },
+    decodeGlobalID: parseGlobalId,
     // A well-formed ID of a type that is not a node (`Nope:<uuid>`) is simply not found: null, as Relay says.
     nodeQueryOptions: {
       resolve: (_root, args, _context, info, resolveNode) => (isNodeType(info, args.id.typename) ? resolveNode(args.id) : null),

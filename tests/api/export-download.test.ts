@@ -67,4 +67,21 @@ describe('Tender response download', () => {
     expect((await download('id=nonsense&format=docx', token)).status).toBe(400);
     expect((await download(`id=${encodeURIComponent(responseId)}&format=pdf`, token)).status).toBe(400);
   });
+
+  // Found by an attacker: IDs of the right type whose inside is not a UUID reached the database and answered 500
+  // (logged as a server error); the route now reads IDs exactly as the schema does.
+  it('should answer 400 BAD_REQUEST, never 500, for a TenderResponse ID whose inside is malformed', async () => {
+    const token = await tokenOf('camille.martin@collectifs.coop');
+    const inner = responseId && Buffer.from(responseId, 'base64').toString('utf8').split(':')[1];
+    const malformed = ['TenderResponse:not-a-uuid', `TenderResponse:${inner}:x`, `TenderResponse:${inner}'`, 'TenderResponse:'];
+    for (const raw of malformed) {
+      for (const format of ['docx', 'markdown']) {
+        const answer = await download(`id=${encodeURIComponent(Buffer.from(raw).toString('base64'))}&format=${format}`, token);
+        expect({ raw, format, status: answer.status }).toEqual({ raw, format, status: 400 });
+        expect((await answer.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
+      }
+    }
+    // The well-formed ID still downloads.
+    expect((await download(`id=${encodeURIComponent(responseId)}&format=markdown`, token)).status).toBe(200);
+  });
 });

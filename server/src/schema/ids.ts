@@ -1,8 +1,25 @@
+import { createGraphQLError } from 'graphql-yoga';
 import { NotFoundError } from '../errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Reads a Relay global ID (base64 of `Typename:uuid`, every node's ID) as the schema's `ID!` arguments and the HTTP
+ * routes (exports) must: `{ typename, id }`. Throws `BAD_USER_INPUT` for anything else (not base64 of that shape,
+ * an ID that is not a UUID): the caller's mistake, never a database error. A well-formed ID of the wrong type is
+ * for the caller to refuse as not found.
+ */
+export function parseGlobalId(globalId: string): { typename: string; id: string } {
+  const [typename = '', id = '', ...rest] = Buffer.from(globalId, 'base64').toString('utf8').split(':');
+  if (!/^[A-Z][A-Za-z]*$/.test(typename) || rest.length > 0 || !UUID.test(id)) {
+    throw createGraphQLError('Identifiant global mal formé.', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return { typename, id };
+}
 
 /** The database ID inside a global ID, checking it names the expected type (a wrong one is simply not found). */
 export function idOf(globalId: { typename: string; id: string }, typename: string, field: string): string {
-  if (globalId.typename !== typename || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(globalId.id)) {
+  if (globalId.typename !== typename || !UUID.test(globalId.id)) {
     throw new NotFoundError(field, typename);
   }
   return globalId.id;

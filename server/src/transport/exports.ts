@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeGlobalID } from '@pothos/plugin-relay';
 import { create as contentDisposition } from 'content-disposition';
 import { GraphQLError } from 'graphql';
 import { createContext, type ServerContext } from '../context.js';
 import { type ExportFormat, exportTenderResponse } from '../domain/exports.js';
 import { logger } from '../observability/log.js';
+import { parseGlobalId } from '../schema/ids.js';
 import { refuse as refuseCoded } from './http.js';
 
 /** Where a tender response is downloaded: `GET /exports/tender-response?id=<global ID>&format=docx|markdown`. */
@@ -30,7 +30,9 @@ export function exportRoute(server: ServerContext) {
     const format = FORMATS[(query.get('format') ?? 'docx').toLowerCase()];
     let responseId: string | null = null;
     try {
-      const decoded = decodeGlobalID(query.get('id') ?? '');
+      // The schema's own reading: an ID that is not base64 of `TenderResponse:<uuid>` is refused here (it reached
+      // the database as a malformed UUID and answered 500 with Pothos' default decoder).
+      const decoded = parseGlobalId(query.get('id') ?? '');
       if (decoded.typename === 'TenderResponse') responseId = decoded.id;
     } catch {
       responseId = null;
