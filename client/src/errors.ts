@@ -1,4 +1,5 @@
 import type { CombinedError } from 'urql';
+import { formatBounded } from '../../server/src/limits/numbers.js';
 import { graphql } from './graphql';
 import { fr, label } from './i18n/fr';
 
@@ -101,10 +102,20 @@ export function issueMessage(issue: InputIssue): string {
     if (reason === 'TOO_LONG') return fr.issues.TOO_LONG(limit);
     if (reason === 'TOO_FEW') return fr.issues.TOO_FEW(limit);
     if (reason === 'TOO_MANY') return fr.issues.TOO_MANY(limit);
-    if (reason === 'TOO_SMALL') return fr.issues.TOO_SMALL(limit);
-    if (reason === 'TOO_LARGE') return fr.issues.TOO_LARGE(limit);
+    if (reason === 'TOO_SMALL') return fr.issues.TOO_SMALL(formatLimit(issue.field, limit));
+    if (reason === 'TOO_LARGE') return fr.issues.TOO_LARGE(formatLimit(issue.field, limit));
   }
   return fr.errors.invalidValue;
+}
+
+/**
+ * A number's bound as the person typed it: amounts (`…Cents`) in euros, shares (`…BasisPoints`) in percent, as the
+ * forms take them; anything else as a French number.
+ */
+export function formatLimit(field: string, limit: number): string {
+  if (field.endsWith('Cents')) return formatBounded('cents', limit);
+  if (field.endsWith('BasisPoints')) return formatBounded('basisPoints', limit);
+  return limit.toLocaleString('fr-FR');
 }
 
 /** The French sentence for a broken rule when the catalogue has one, else the server's message. */

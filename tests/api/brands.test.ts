@@ -4,7 +4,7 @@ import type { Prisma } from '../../server/src/generated/prisma/client.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { expectGlobalPayloadIds } from '../support/events.js';
 import { gid, longTermWorld, makeCollective, makeMember } from '../support/scenario.js';
-import { expectForbidden, expectRule, FAILURE, mutate, success } from './operations.js';
+import { expectForbidden, expectRefusal, expectRule, FAILURE, mutate, success } from './operations.js';
 
 let t: TestApp;
 /** Every SQL statement run, to count them (CONVENTIONS 12: an N+1 shows up as a failing test). */
@@ -230,7 +230,7 @@ describe('Create', () => {
           { memberId: w.bruno.id, shareBasisPoints: 10_000 },
         ]),
       }),
-      'BRAND_HOLDER_SHARE_OUT_OF_RANGE',
+      'TOO_SMALL',
       'input.holders.0.shareBasisPoints',
     ],
     [
@@ -241,8 +241,8 @@ describe('Create', () => {
           { memberId: w.bruno.id, shareBasisPoints: -1000 },
         ]),
       }),
-      'BRAND_HOLDER_SHARE_OUT_OF_RANGE',
-      'input.holders.0.shareBasisPoints',
+      'TOO_SMALL',
+      'input.holders.1.shareBasisPoints',
     ],
     [
       'shares summing to 99.99 %',
@@ -291,8 +291,8 @@ describe('Create', () => {
     ['a filed brand with no filing date', () => ({ filedOn: null }), 'FILED_ON_REQUIRED', 'input.filedOn'],
     ['a filing date in the future', () => ({ filedOn: dayFromNow(3) }), 'FILED_ON_IN_FUTURE', 'input.filedOn'],
     ['a filed brand with no Nice class', () => ({ niceClasses: [] }), 'NICE_CLASSES_REQUIRED', 'input.niceClasses'],
-    ['Nice class 0', () => ({ niceClasses: [35, 0] }), 'NICE_CLASS_OUT_OF_RANGE', 'input.niceClasses.1'],
-    ['Nice class 46', () => ({ niceClasses: [46] }), 'NICE_CLASS_OUT_OF_RANGE', 'input.niceClasses.0'],
+    ['Nice class 0', () => ({ niceClasses: [35, 0] }), 'TOO_SMALL', 'input.niceClasses.1'],
+    ['Nice class 46', () => ({ niceClasses: [46] }), 'TOO_LARGE', 'input.niceClasses.0'],
     ['a Nice class twice', () => ({ niceClasses: [35, 41, 35] }), 'NICE_CLASS_DUPLICATE', 'input.niceClasses.2'],
     [
       'an INPI number on a brand not filed',
@@ -310,7 +310,7 @@ describe('Create', () => {
 
   it.each(refusals)('should refuse %s, changing nothing', async (_case, input, rule, field) => {
     const w = await world();
-    expectRule(await refused(() => run(CREATE, createInput(w, input(w)), w.tokens.anna)), rule, field);
+    expectRefusal(await refused(() => run(CREATE, createInput(w, input(w)), w.tokens.anna)), rule, field);
   });
 
   it.each([
@@ -429,7 +429,7 @@ describe('Update', () => {
       'input.inpiNumber',
     ],
     ['a malformed INPI number', { inpiNumber: '50-38-642' }, 'INPI_NUMBER_INVALID', 'input.inpiNumber'],
-    ['a Nice class out of range', { niceClasses: [35, 99] }, 'NICE_CLASS_OUT_OF_RANGE', 'input.niceClasses.1'],
+    ['a Nice class out of range', { niceClasses: [35, 99] }, 'TOO_LARGE', 'input.niceClasses.1'],
     ['a filing date in the future', { filedOn: dayFromNow(2) }, 'FILED_ON_IN_FUTURE', 'input.filedOn'],
   ])('should refuse %s, changing nothing', async (_case, input, rule, field) => {
     const w = await world();
@@ -439,7 +439,7 @@ describe('Update', () => {
       filedOn: new Date('2021-03-15'),
       niceClasses: [35],
     });
-    expectRule(await refused(() => run(UPDATE, { id: gid('Brand', brand.id), ...input }, w.tokens.anna)), rule, field);
+    expectRefusal(await refused(() => run(UPDATE, { id: gid('Brand', brand.id), ...input }, w.tokens.anna)), rule, field);
   });
 
   it('should answer not-found for an unknown brand or an ID of another type', async () => {
@@ -525,7 +525,7 @@ describe('Holders', () => {
     [
       'a share above 100 %',
       (w: World) => [{ memberId: w.bruno.id, shareBasisPoints: 10_001 }],
-      'BRAND_HOLDER_SHARE_OUT_OF_RANGE',
+      'TOO_LARGE',
       'input.holders.0.shareBasisPoints',
     ],
     [
@@ -546,7 +546,7 @@ describe('Holders', () => {
     const result = await refused(() =>
       run(SET_HOLDERS, { brandId: gid('Brand', brand.id), holders: holdersInput([...holders(w)]) }, w.tokens.anna),
     );
-    expectRule(result, rule, field);
+    expectRefusal(result, rule, field);
   });
 });
 

@@ -128,6 +128,19 @@ export function expectRule(result: Json | null | undefined, rule: string, field:
   expect(result?.message).toEqual(expect.any(String));
 }
 
+/**
+ * Checks a result refuses `field`: with this rule (`expectRule`), or, for `TOO_SMALL` or `TOO_LARGE`, as a number
+ * outside its bound (server/src/limits/numbers.ts): an `InputValidationError` whose issue names the field.
+ */
+export function expectRefusal(result: Json | null | undefined, expected: string, field: string): void {
+  if (expected !== 'TOO_SMALL' && expected !== 'TOO_LARGE') expectRule(result, expected, field);
+  else
+    expect(result, JSON.stringify(result)).toMatchObject({
+      __typename: 'InputValidationError',
+      issues: expect.arrayContaining([expect.objectContaining({ field, reason: expected, limit: expect.any(Number) })]),
+    });
+}
+
 /** Checks a result is a `ForbiddenError`. */
 export function expectForbidden(result: Json | null | undefined): void {
   expect(result?.__typename, JSON.stringify(result)).toBe('ForbiddenError');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { expectGlobalPayloadIds } from '../support/events.js';
 import { gid, longTermWorld, makeCollective } from '../support/scenario.js';
-import { expectForbidden, expectRule, FAILURE, mutate, success } from './operations.js';
+import { expectForbidden, expectRefusal, expectRule, FAILURE, mutate, success } from './operations.js';
 
 let t: TestApp;
 /** Every SQL statement run, to count them (CONVENTIONS 12: an N+1 shows up as a failing test). */
@@ -375,13 +375,13 @@ describe('Revenue split', () => {
         { memberId: w.anna.id, shareBasisPoints: 10_000 },
         { memberId: w.bruno.id, shareBasisPoints: 0 },
       ],
-      'SPLIT_SHARE_OUT_OF_RANGE',
+      'TOO_SMALL',
       'input.shares.1.shareBasisPoints',
     ],
   ])('should refuse %s, changing nothing', async (_case, shares, rule, field) => {
     const w = await world();
     const product = await makeProduct(w);
-    expectRule(await refused(() => addRule(product.id, '2024-01-01', null, shares(w), w.tokens.anna)), rule, field);
+    expectRefusal(await refused(() => addRule(product.id, '2024-01-01', null, shares(w), w.tokens.anna)), rule, field);
   });
 
   it('should refuse a period that ends before it starts, changing nothing', async () => {
@@ -652,9 +652,9 @@ describe('Sales', () => {
     const w = await world();
     const product = await makeProduct(w);
     await makeRule(product.id, '2024-01-01', null, thirds(w));
-    expectRule(
+    expectRefusal(
       await refused(() => recordSale(product.id, '2024-02-01', amountCents, w.tokens.anna)),
-      'SALE_AMOUNT_NOT_POSITIVE',
+      'TOO_SMALL',
       'input.amountCents',
     );
   });

@@ -97,6 +97,19 @@ async function expectRefused(name: MutationName, input: Record<string, unknown>,
   expectRule(await refused(name, input, token), rule, field);
 }
 
+/** Checks a number outside its bound (server/src/limits/numbers.ts) is refused as malformed input, changing nothing. */
+async function expectOutOfBound(
+  name: MutationName,
+  input: Record<string, unknown>,
+  token: string,
+  field: string,
+  reason: 'TOO_SMALL' | 'TOO_LARGE',
+  limit: number,
+) {
+  const result = await refused(name, input, token);
+  expect(result).toMatchObject({ __typename: 'InputValidationError', issues: [{ field, reason, limit }] });
+}
+
 // ───────────────────────────── Scenario ─────────────────────────────
 
 /** A show day in June 2030 (Paris is UTC+2), 09:00–18:00 Paris by default. */
@@ -377,12 +390,13 @@ describe('Create', () => {
   it('should refuse an area of zero or less, and accept a small one', async () => {
     const s = await scene();
     for (const area of [0, -4]) {
-      await expectRefused(
+      await expectOutOfBound(
         'createStand',
         { ...baseInput(s), areaSquareMeters: area },
         s.anne.token,
-        'STAND_AREA_NOT_POSITIVE',
         'input.areaSquareMeters',
+        'TOO_SMALL',
+        0.01,
       );
     }
     expect((await createStand(s, { areaSquareMeters: 0.01 })).areaSquareMeters).toBe(0.01);
@@ -396,14 +410,23 @@ describe('Create', () => {
     }
   });
 
-  it('should refuse a default minimum staff below one', async () => {
+  it('should refuse a default minimum staff below one or above 100', async () => {
     const s = await scene();
-    await expectRefused(
+    await expectOutOfBound(
       'createStand',
       { ...baseInput(s), minimumStaff: 0 },
       s.anne.token,
-      'STAND_MINIMUM_STAFF_BELOW_ONE',
       'input.minimumStaff',
+      'TOO_SMALL',
+      1,
+    );
+    await expectOutOfBound(
+      'createStand',
+      { ...baseInput(s), minimumStaff: 101 },
+      s.anne.token,
+      'input.minimumStaff',
+      'TOO_LARGE',
+      100,
     );
   });
 
@@ -522,19 +545,21 @@ describe('Update', () => {
     const s = await scene();
     const stand = await createStand(s);
     const order = await t.db.prisma.opportunity.create({ data: { kind: 'ORDER', title: 'Commande', buyer: 'Client' } });
-    await expectRefused(
+    await expectOutOfBound(
       'updateStand',
       { standId: stand.id, areaSquareMeters: 0 },
       s.anne.token,
-      'STAND_AREA_NOT_POSITIVE',
       'input.areaSquareMeters',
+      'TOO_SMALL',
+      0.01,
     );
-    await expectRefused(
+    await expectOutOfBound(
       'updateStand',
       { standId: stand.id, minimumStaff: 0 },
       s.anne.token,
-      'STAND_MINIMUM_STAFF_BELOW_ONE',
       'input.minimumStaff',
+      'TOO_SMALL',
+      1,
     );
     await expectRefused(
       'updateStand',
@@ -788,21 +813,32 @@ describe('Split', () => {
     const s = await scene();
     const stand = await sharedStand(s);
     for (const amountCents of [0, -100]) {
-      await expectRefused(
+      await expectOutOfBound(
         'addStandCostLine',
         { standId: stand.id, label: 'Rien', amountCents },
         s.anne.token,
-        'STAND_COST_NOT_POSITIVE',
         'input.amountCents',
+        'TOO_SMALL',
+        1,
       );
-      await expectRefused(
+      await expectOutOfBound(
         'updateStandCostLine',
         { costLineId: stand.costLines[0].id, amountCents },
         s.anne.token,
-        'STAND_COST_NOT_POSITIVE',
         'input.amountCents',
+        'TOO_SMALL',
+        1,
       );
     }
+    // 20 M€ at most (the amounts' bound), far below what a 32-bit Int allows.
+    await expectOutOfBound(
+      'addStandCostLine',
+      { standId: stand.id, label: 'Tout', amountCents: 2_000_000_001 },
+      s.anne.token,
+      'input.amountCents',
+      'TOO_LARGE',
+      2_000_000_000,
+    );
   });
 
   it('should refuse costs adding up beyond what a 32-bit integer holds', async () => {
@@ -1069,7 +1105,7 @@ describe('Shifts', () => {
     });
   });
 
-  it('should refuse a shift that ends before it starts, needs no one, or leaves the opening hours of one day', async () => {
+  it('should refuse a shift that ends before it starts, needs no one or more than 100, or leaves the opening hours of one day', async () => {
     const s = await scene();
     const stand = await createStand(s);
     const shift = (startsAt: string, endsAt: string, more: Record<string, unknown> = {}) => ({
@@ -1092,13 +1128,33 @@ describe('Shifts', () => {
       'SHIFT_ENDS_BEFORE_START',
       'input.endsAt',
     );
-    await expectRefused(
+    await expectOutOfBound(
       'addStandShift',
       shift(iso('2030-06-12', '09:00'), iso('2030-06-12', '11:00'), { minimumStaff: 0 }),
       s.anne.token,
-      'STAND_MINIMUM_STAFF_BELOW_ONE',
       'input.minimumStaff',
+      'TOO_SMALL',
+      1,
     );
+    // The attacker's shift of a million people (issue 9); 100 is the bound, and accepted.
+    for (const minimumStaff of [101, 1_000_000, 2 ** 31 - 1])
+      await expectOutOfBound(
+        'addStandShift',
+        shift(iso('2030-06-12', '09:00'), iso('2030-06-12', '11:00'), { minimumStaff }),
+        s.anne.token,
+        'input.minimumStaff',
+        'TOO_LARGE',
+        100,
+      );
+    expect(
+      success(
+        await run(
+          'addStandShift',
+          shift(iso('2030-06-12', '09:00'), iso('2030-06-12', '09:30'), { minimumStaff: 100 }),
+          s.anne.token,
+        ),
+      ).shifts,
+    ).toContainEqual(expect.objectContaining({ minimumStaff: 100 }));
     await expectRefused(
       'addStandShift',
       shift(iso('2030-06-12', '06:00'), iso('2030-06-12', '09:00')),

@@ -4,7 +4,7 @@ import type { Prisma, SectionStatus } from '../../server/src/generated/prisma/cl
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { expectGlobalPayloadIds } from '../support/events.js';
 import { gid, makeBiddingCollective, makeCollective, makeMember } from '../support/scenario.js';
-import { expectForbidden, expectRule, FAILURE, mutate, success } from './operations.js';
+import { expectForbidden, expectRefusal, FAILURE, mutate, success } from './operations.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -165,11 +165,11 @@ async function tenderSnapshot() {
   return { responses, sections, events };
 }
 
-/** Runs a mutation that must fail with this rule on this field, and checks nothing changed. */
+/** Runs a mutation that must fail with this rule (or bound: `expectRefusal`) on this field, and checks nothing changed. */
 async function expectRejected(document: string, input: Record<string, unknown>, token: string, rule: string, field: string) {
   const before = await tenderSnapshot();
   const result = await mutate(t, document, { input }, token);
-  expectRule(result, rule, field);
+  expectRefusal(result, rule, field);
   expect(await tenderSnapshot()).toEqual(before);
 }
 
@@ -420,9 +420,11 @@ describe('Order', () => {
     const s = await scene();
     const response = await responseFor(s, [{}, {}, {}]);
     const id = sectionId(at(response.sections, 1).id);
-    for (const position of [0, -1, 4]) {
-      await expectRejected(MOVE, { sectionId: id, position }, s.lead.token, 'POSITION_OUT_OF_RANGE', 'input.position');
-    }
+    await expectRejected(MOVE, { sectionId: id, position: 4 }, s.lead.token, 'POSITION_OUT_OF_RANGE', 'input.position');
+    // Below 1 (and past 1 000) is outside the bound of any position (server/src/limits/numbers.ts).
+    for (const position of [0, -1])
+      await expectRejected(MOVE, { sectionId: id, position }, s.lead.token, 'TOO_SMALL', 'input.position');
+    await expectRejected(MOVE, { sectionId: id, position: 1_001 }, s.lead.token, 'TOO_LARGE', 'input.position');
   });
 
   it('should remove a section still to do and empty, the next ones moving up', async () => {
@@ -633,24 +635,27 @@ describe('Limits', () => {
     });
   });
 
-  it('should refuse a limit that is not positive', async () => {
+  it('should refuse a limit that is not positive, or past its bound', async () => {
     const s = await scene();
     const response = await responseFor(s, [{}]);
     const id = sectionId(at(response.sections, 0).id);
-    await expectRejected(UPDATE, { sectionId: id, wordLimit: 0 }, s.lead.token, 'LIMIT_NOT_POSITIVE', 'input.wordLimit');
-    await expectRejected(
-      UPDATE,
-      { sectionId: id, characterLimit: -5 },
-      s.lead.token,
-      'LIMIT_NOT_POSITIVE',
-      'input.characterLimit',
-    );
+    await expectRejected(UPDATE, { sectionId: id, wordLimit: 0 }, s.lead.token, 'TOO_SMALL', 'input.wordLimit');
+    await expectRejected(UPDATE, { sectionId: id, characterLimit: -5 }, s.lead.token, 'TOO_SMALL', 'input.characterLimit');
     await expectRejected(
       ADD,
       { responseId: responseId(response.id), kind: 'CVS', wordLimit: 0 },
       s.lead.token,
-      'LIMIT_NOT_POSITIVE',
+      'TOO_SMALL',
       'input.wordLimit',
+    );
+    // At most 200 000 words and 1 000 000 characters (server/src/limits/numbers.ts).
+    await expectRejected(UPDATE, { sectionId: id, wordLimit: 200_001 }, s.lead.token, 'TOO_LARGE', 'input.wordLimit');
+    await expectRejected(
+      UPDATE,
+      { sectionId: id, characterLimit: 2 ** 31 - 1 },
+      s.lead.token,
+      'TOO_LARGE',
+      'input.characterLimit',
     );
   });
 });

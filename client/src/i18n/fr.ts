@@ -125,8 +125,11 @@ export const fr = {
     TOO_LONG: (limit: number) => `Trop long\u00a0: au plus ${limit.toLocaleString('fr-FR')}\u00a0caractères.`,
     TOO_FEW: (limit: number) => `Pas assez d’éléments\u00a0: au moins ${limit}.`,
     TOO_MANY: (limit: number) => `Trop d’éléments\u00a0: au plus ${limit}.`,
-    TOO_SMALL: (limit: number) => `Trop petit\u00a0: au moins ${limit.toLocaleString('fr-FR')}.`,
-    TOO_LARGE: (limit: number) => `Trop grand\u00a0: au plus ${limit.toLocaleString('fr-FR')}.`,
+    /** `limit` as `formatLimit` writes it: « 1\u00a0personne », « 20\u202f000\u202f000,00\u00a0€ », « 100\u00a0% ». */
+    TOO_SMALL: (limit: string) => `Trop petit\u00a0: au moins ${limit}.`,
+    TOO_LARGE: (limit: string) => `Trop grand\u00a0: au plus ${limit}.`,
+    /** A bounded number's range, shown under its field. */
+    RANGE: (min: string, max: string) => `De ${min} à ${max}.`,
     INVALID_FORMAT: 'Ce format n’est pas reconnu.',
   },
   common: {

@@ -1,5 +1,6 @@
 import { NotFoundError, RuleViolationError } from '../errors.js';
 import type { BrandLegalKind } from '../generated/prisma/enums.js';
+import { NUMBER_BOUNDS } from '../limits/numbers.js';
 import type { Tx } from './collectives.js';
 import { WHOLE_SHARE } from './money.js';
 
@@ -10,8 +11,8 @@ import { WHOLE_SHARE } from './money.js';
 export const PROTECTION_YEARS = 10;
 
 /** Nice classification: 34 classes of goods and 11 of services. */
-export const NICE_CLASS_MIN = 1;
-export const NICE_CLASS_MAX = 45;
+export const NICE_CLASS_MIN = NUMBER_BOUNDS.niceClass.min;
+export const NICE_CLASS_MAX = NUMBER_BOUNDS.niceClass.max;
 
 /**
  * The day a filed brand must be renewed: its filing date plus ten years, the same day of the month

@@ -12,6 +12,7 @@ import type {
   SupplierRecommendation,
 } from '../generated/prisma/client.js';
 import type { PriceUnit, ReferralStatus, ServiceExchangeStatus } from '../generated/prisma/enums.js';
+import { NUMBER_BOUNDS } from '../limits/numbers.js';
 import { parisDay } from './calendar.js';
 import { lockCollective, type Tx } from './collectives.js';
 import { readableCollectivesWhere, requireChangeable } from './resources.js';
@@ -68,7 +69,7 @@ const isoDay = (day: Date) => day.toISOString().slice(0, 10);
  * someone's own prices and a member who knows theirs can tell the other's; from three on, the figures
  * describe a group. Kept low because sector collectives are small.
  */
-export const MIN_PRICE_SAMPLE = 3;
+export const MIN_PRICE_SAMPLE = NUMBER_BOUNDS.priceSample.min;
 
 /** Shown with every price reference: observed prices inform, they never bind. */
 export const PRICE_NOTICE = 'Prix observés, donnés à titre indicatif et non contraignant : chacun fixe librement ses tarifs.';
@@ -343,7 +344,7 @@ export async function updateSupplierRecommendation(
 
 // ───────────────────────────── Service exchanges ─────────────────────────────
 
-export const MAX_SERVICE_HOURS = 100;
+export const MAX_SERVICE_HOURS = NUMBER_BOUNDS.serviceHours.max;
 
 /** More than 0, at most 100, in quarter-hours (exact in binary floating point, so `hours * 4` is too). */
 export function checkHours(hours: number): void {

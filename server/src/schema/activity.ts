@@ -355,7 +355,12 @@ function pageSize(value: number | null | undefined, name: 'first' | 'last'): num
   if (value == null) return null;
   if (value < 0 || value > HISTORY_MAX_SIZE)
     throw createGraphQLError(`\`${name}\`: a page holds 0 to ${HISTORY_MAX_SIZE} events.`, {
-      extensions: { code: 'BAD_USER_INPUT' },
+      // As a validated argument says it (transport/unavailable.ts): the field, the reason and the bound.
+      extensions: {
+        code: 'BAD_USER_INPUT',
+        field: name,
+        ...(value < 0 ? { reason: 'TOO_SMALL', limit: 0 } : { reason: 'TOO_LARGE', limit: HISTORY_MAX_SIZE }),
+      },
     });
   return value;
 }

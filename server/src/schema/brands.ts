@@ -24,6 +24,7 @@ import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { MemberRef } from './members.js';
 import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
+import { bounded } from './validation.js';
 
 // Common brands (marques communes) of long-term business collectives: their holders and shares, their
 // INPI filing, their usage rules (règlement d'usage, versioned, in force once every holder approved)
@@ -282,13 +283,19 @@ builder.prismaObjectField('Collective', 'brands', (t) =>
 
 const brandName = z.string().trim().min(1, 'Name the brand.').max(120, 'At most 120 characters.');
 const inpiNumber = z.string().trim().max(20, 'At most 20 characters.');
+/** Each class of the Nice classification; the list's length is bounded for every list (GRAPHQL_MAX_LIST_ITEMS). */
+const niceClasses = z.array(bounded('niceClass'));
 const rulesText = z.string().trim().min(1, 'Write the rules.').max(50_000, 'At most 50 000 characters.');
 
 const BrandHolderInput = builder.inputType('BrandHolderInput', {
   description: 'A holder of a brand and their share.',
   fields: (t) => ({
     memberId: t.globalID({ required: true, description: 'The holder, an active member of the collective.' }),
-    shareBasisPoints: t.int({ required: true, description: 'Their share in basis points (1–10 000); all sum to 10 000.' }),
+    shareBasisPoints: t.int({
+      required: true,
+      description: 'Their share in basis points (1 to 10 000); all sum to 10 000.',
+      validate: bounded('positiveBasisPoints'),
+    }),
   }),
 });
 
@@ -364,7 +371,10 @@ builder.mutationFields((t) => ({
               validate: inpiNumber,
             }),
             filedOn: f.field({ type: 'Date', description: 'Filing day, required once filed; not in the future.' }),
-            niceClasses: f.intList({ description: 'Nice classes (1–45, each once); at least one once filed.' }),
+            niceClasses: f.intList({
+              description: 'Nice classes (1 to 45, each once); at least one once filed.',
+              validate: niceClasses,
+            }),
             holders: f.field({
               type: [BrandHolderInput],
               required: true,
@@ -435,7 +445,10 @@ builder.mutationFields((t) => ({
             legalKind: f.field({ type: BrandLegalKindEnum, description: 'New legal kind.' }),
             inpiNumber: f.string({ description: 'New INPI national number; null clears it.', validate: inpiNumber }),
             filedOn: f.field({ type: 'Date', description: 'New filing day; null clears it.' }),
-            niceClasses: f.intList({ description: 'New Nice classes (replace the old ones).' }),
+            niceClasses: f.intList({
+              description: 'New Nice classes (1 to 45, each once), replacing the old ones.',
+              validate: niceClasses,
+            }),
           }),
         }),
       }),

@@ -1,18 +1,17 @@
-import { z } from 'zod';
 import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { LogEvent } from '../events/bus.js';
 import { type EventType, isCollectiveCopy } from '../events/types.js';
+import { NUMBER_BOUNDS as BOUNDS, describeBound } from '../limits/numbers.js';
 import { VIEWER } from '../live/lifecycle.js';
 import { ActivityEvent, NOT_A_COLLECTIVE_COPY } from './activity.js';
 import { CollectiveKindEnum, CollectiveStatusEnum } from './enums.js';
+import { bounded } from './validation.js';
 
 /** Bursts of changes within this window give one recomputation, not one per change. */
 const COALESCE_MS = 100;
 const RECENT = 10;
-/** The longest `withinDays` (a year and a day): the deadlines listed, and the dates computed, stay bounded. */
-const MAX_WITHIN_DAYS = 366;
 
 /** Live dashboard recomputations on this instance since it started (tests read it to check the bound). */
 export const dashboardRecomputations = { count: 0 };
@@ -362,8 +361,8 @@ builder.queryField('dashboard', (t) =>
     args: {
       withinDays: t.arg.int({
         defaultValue: 14,
-        description: `How far ahead deadlines are listed, in days (0 to ${MAX_WITHIN_DAYS}).`,
-        validate: z.number().int().min(0).max(MAX_WITHIN_DAYS),
+        description: `How far ahead deadlines are listed, in days (${describeBound(BOUNDS.withinDays)}).`,
+        validate: bounded('withinDays'),
       }),
     },
     resolve: (_root, args, context) => computeDashboard(context, context.access, args.withinDays ?? 14),
@@ -377,8 +376,8 @@ builder.subscriptionField('dashboard', (t) =>
     args: {
       withinDays: t.arg.int({
         defaultValue: 14,
-        description: `How far ahead deadlines are listed, in days (0 to ${MAX_WITHIN_DAYS}).`,
-        validate: z.number().int().min(0).max(MAX_WITHIN_DAYS),
+        description: `How far ahead deadlines are listed, in days (${describeBound(BOUNDS.withinDays)}).`,
+        validate: bounded('withinDays'),
       }),
     },
     subscribe: (_root, args, context) => dashboardStream(context, args.withinDays ?? 14),

@@ -16,10 +16,12 @@ import {
 import { VIEWER_CAN_CHANGE } from '../domain/resources.js';
 import type { Deal, Prisma } from '../generated/prisma/client.js';
 import type { DealStatus } from '../generated/prisma/enums.js';
+import { NUMBER_BOUNDS as BOUNDS, describeBound } from '../limits/numbers.js';
 import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
+import { bounded } from './validation.js';
 
 // Co-contracting deals (co-traitance): a business collective's bid for an opportunity, alone or as a
 // temporary group with external companies. Seen by the collective's active members, the support staff
@@ -227,8 +229,10 @@ function dealsWhere(
 // ───────────────────────────── Mutations ─────────────────────────────
 
 const title = z.string().trim().min(1, 'A title is required.').max(300, 'At most 300 characters.');
-const cents = z.number().int().min(0, 'Not negative.');
-const share = z.number().int().min(0, 'Not negative.').max(10_000, 'At most 10 000 basis points.');
+const cents = bounded('amountCents');
+const share = bounded('basisPoints');
+/** The range of an amount, for descriptions. */
+const CENTS = `in cents excluding VAT, ${describeBound(BOUNDS.amountCents)}`;
 const companyName = z.string().max(300, 'At most 300 characters.');
 const siret = z.string().max(40, 'Too long for a SIRET.');
 const scopeOfWork = z.string().max(4000, 'At most 4000 characters.');
@@ -243,10 +247,13 @@ const DealPartnerInput = builder.inputType('DealPartnerInput', {
     isLead: t.boolean({ description: 'Whether it is the lead (mandataire). Defaults to false.' }),
     scopeOfWork: t.string({ description: 'Its part of the work (required in joint groups).', validate: scopeOfWork }),
     amountCents: t.int({
-      description: 'Its amount in cents excluding VAT (above 0 in joint groups). Defaults to 0.',
+      description: `Its amount ${CENTS} (above 0 in joint groups). Defaults to 0.`,
       validate: cents,
     }),
-    shareBasisPoints: t.int({ description: 'Its share in basis points; shares sum to 10 000. Defaults to 0.', validate: share }),
+    shareBasisPoints: t.int({
+      description: 'Its share in basis points (0 to 10 000); shares sum to 10 000. Defaults to 0.',
+      validate: share,
+    }),
   }),
 });
 
@@ -270,7 +277,7 @@ const CreateDealInput = builder.inputType('CreateDealInput', {
     lotId: t.globalID({ description: 'The lot answered, one of the opportunity’s.' }),
     title: t.string({ required: true, description: 'Title of the bid.', validate: title }),
     groupForm: t.field({ type: GroupFormEnum, description: 'How the partners answer together. Defaults to none.' }),
-    totalAmountCents: t.int({ description: 'Total in cents excluding VAT. Defaults to 0.', validate: cents }),
+    totalAmountCents: t.int({ description: `Total ${CENTS}. Defaults to 0.`, validate: cents }),
     partners: t.field({ type: [DealPartnerInput], description: 'Its partners, if known yet.', validate: partnersField }),
   }),
 });

@@ -1,7 +1,7 @@
 import { InputValidationError } from '@pothos/plugin-validation';
 import { builder } from '../builder.js';
 import { ForbiddenError, InvalidCredentialsError, NotFoundError, RULES, RuleViolationError } from '../errors.js';
-import { ISSUE_REASONS, issueReason, type ValidationIssue } from './validation.js';
+import { ISSUE_REASONS, issueField, issueReason, type ValidationIssue } from './validation.js';
 
 const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   description: 'An expected failure: the request was understood and refused, and nothing changed.',
@@ -57,29 +57,27 @@ const IssueReasonEnum = builder.enumType('InputIssueReason', {
   >,
 });
 
-const InputIssue = builder
-  .objectRef<ValidationIssue & { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>('InputIssue')
-  .implement({
-    description: 'One problem with the input.',
-    fields: (t) => ({
-      message: t.exposeString('message', { description: 'What is wrong.' }),
-      reason: t.field({
-        type: IssueReasonEnum,
-        description: 'What is wrong, for a client to say in its own words: empty, too short, too long…',
-        resolve: (issue) => issueReason(issue).reason,
-      }),
-      limit: t.float({
-        nullable: true,
-        description:
-          'The bound crossed, when there is one: the least number of characters (TOO_SHORT) or entries (TOO_FEW), the most (TOO_LONG, TOO_MANY), the smallest or largest number (which may have decimals: an area of at most 99 999.99 m²).',
-        resolve: (issue) => issueReason(issue).limit,
-      }),
-      field: t.string({
-        description: 'Dotted path of the input field at fault, e.g. `input.name`.',
-        resolve: (issue) => (issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part)).join('.'),
-      }),
+const InputIssue = builder.objectRef<ValidationIssue>('InputIssue').implement({
+  description: 'One problem with the input.',
+  fields: (t) => ({
+    message: t.exposeString('message', { description: 'What is wrong.' }),
+    reason: t.field({
+      type: IssueReasonEnum,
+      description: 'What is wrong, for a client to say in its own words: empty, too short, too long…',
+      resolve: (issue) => issueReason(issue).reason,
     }),
-  });
+    limit: t.float({
+      nullable: true,
+      description:
+        'The bound crossed, when there is one: the least number of characters (TOO_SHORT) or entries (TOO_FEW), the most (TOO_LONG, TOO_MANY), the smallest or largest number (which may have decimals: an area of at most 99 999.99 m²).',
+      resolve: (issue) => issueReason(issue).limit,
+    }),
+    field: t.string({
+      description: 'Dotted path of the input field at fault, e.g. `input.name`.',
+      resolve: issueField,
+    }),
+  }),
+});
 
 builder.objectType(InputValidationError, {
   name: 'InputValidationError',

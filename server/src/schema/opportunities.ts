@@ -5,10 +5,12 @@ import { parisDay } from '../domain/calendar.js';
 import { createOpportunity, dealVisibleWhere, type OpportunityInput, updateOpportunity } from '../domain/deals.js';
 import type { Opportunity, Prisma } from '../generated/prisma/client.js';
 import type { OpportunityKind } from '../generated/prisma/enums.js';
+import { NUMBER_BOUNDS as BOUNDS, describeBound } from '../limits/numbers.js';
 import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
+import { bounded } from './validation.js';
 
 // Opportunities are the cooperative's shared pipeline: every active member sees all of them. Their
 // deadlines are instants (UTC in the API); the cooperative reads and shows them on Paris time.
@@ -143,8 +145,8 @@ builder.queryFields((t) => ({
     args: {
       withinDays: t.arg.int({
         defaultValue: 30,
-        description: 'How many days ahead to look (0 to 366).',
-        validate: z.number().int().min(0).max(366),
+        description: `How many days ahead to look (${describeBound(BOUNDS.withinDays)}).`,
+        validate: bounded('withinDays'),
       }),
     },
     resolve: async (_root, args, context, info) => {
@@ -216,13 +218,13 @@ const OpportunityLotInput = builder.inputType('OpportunityLotInput', {
   fields: (t) => ({
     number: t.int({
       required: true,
-      description: 'Its number, unique within the opportunity (1 or more).',
-      validate: z.number().int().min(1, 'Lots are numbered from 1.').max(9999),
+      description: `Its number, unique within the opportunity (${describeBound(BOUNDS.lotNumber)}).`,
+      validate: bounded('lotNumber'),
     }),
     title: t.string({ required: true, description: 'What the lot covers.', validate: title }),
     estimatedAmountCents: t.int({
-      description: "The buyer's estimate, in cents excluding VAT.",
-      validate: z.number().int().min(0, 'Not negative.'),
+      description: `The buyer's estimate, in cents excluding VAT (${describeBound(BOUNDS.amountCents)}).`,
+      validate: bounded('amountCents'),
     }),
   }),
 });

@@ -253,7 +253,8 @@ function pageSize(value: number | null | undefined, name: 'first' | 'last'): num
   if (value == null) return null;
   if (!Number.isInteger(value) || value < 0)
     throw createGraphQLError(`\`${name}\` is a number of rows, 0 or more.`, {
-      extensions: { code: 'BAD_USER_INPUT', argumentName: name },
+      // As a validated argument says it (transport/unavailable.ts): the field, the reason and the bound.
+      extensions: { code: 'BAD_USER_INPUT', argumentName: name, field: name, reason: 'TOO_SMALL', limit: 0 },
     });
   return Math.min(value, MAX_PAGE_SIZE);
 }

@@ -21,11 +21,13 @@ import { readableCollectivesWhere, requireChangeable, VIEWER_CAN_CHANGE } from '
 import { NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { Member, Prisma } from '../generated/prisma/client.js';
+import { NUMBER_BOUNDS as BOUNDS, describeBound } from '../limits/numbers.js';
 import { viewerOf } from './collectives.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { MemberRef } from './members.js';
 import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
+import { bounded } from './validation.js';
 
 // Products built and sold together by long-term business collectives: co-owners, revenue splits over
 // time and sales split to the cent. Decisions the rules leave open, taken here:
@@ -509,7 +511,11 @@ builder.mutationFields((t) => ({
                   description: 'A co-owner’s share of the revenue.',
                   fields: (g) => ({
                     memberId: g.globalID({ required: true, description: 'A co-owner of the product.' }),
-                    shareBasisPoints: g.int({ required: true, description: 'Their share in basis points (1–10 000).' }),
+                    shareBasisPoints: g.int({
+                      required: true,
+                      description: 'Their share in basis points (1 to 10 000).',
+                      validate: bounded('positiveBasisPoints'),
+                    }),
                   }),
                 }),
               ],
@@ -578,7 +584,11 @@ builder.mutationFields((t) => ({
               required: true,
               description: 'Day of the sale; not in the future, and covered by a split.',
             }),
-            amountCents: f.int({ required: true, description: 'Amount in cents, excluding VAT; at least 1.' }),
+            amountCents: f.int({
+              required: true,
+              description: `Amount in cents, excluding VAT (${describeBound(BOUNDS.positiveAmountCents)}).`,
+              validate: bounded('positiveAmountCents'),
+            }),
             client: f.string({ description: 'Who bought it.', validate: clientName }),
           }),
         }),

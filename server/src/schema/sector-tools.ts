@@ -7,11 +7,12 @@ import { readableCollectivesWhere } from '../domain/resources.js';
 import * as tools from '../domain/sector-tools.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { PriceUnit, ReferralStatus, ServiceExchangeStatus } from '../generated/prisma/enums.js';
+import { NUMBER_BOUNDS as BOUNDS, describeBound } from '../limits/numbers.js';
 import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
-import { text } from './validation.js';
+import { bounded, text } from './validation.js';
 
 // The tools of a sector collective: price references, supplier recommendations, service exchanges
 // and referrals. The rules live in domain/sector-tools.ts.
@@ -355,16 +356,22 @@ const IdInput = (name: string, what: string) =>
     fields: (t) => ({ id: t.globalID({ required: true, description: `The ${what}.` }) }),
   });
 
+const price = bounded('positiveAmountCents');
+const PRICE = `in cents excluding VAT (${describeBound(BOUNDS.positiveAmountCents)})`;
+const sample = bounded('priceSample');
+const SAMPLE = describeBound(BOUNDS.priceSample);
+const rating = bounded('rating');
+
 const CreatePriceReferenceInput = builder.inputType('CreatePriceReferenceInput', {
   description: `Prices observed in a sector collective: min ≤ median ≤ max, over at least ${tools.MIN_PRICE_SAMPLE} observations and a past period.`,
   fields: (t) => ({
     collectiveId: t.globalID({ required: true, description: 'The sector collective.' }),
     service: t.string({ required: true, description: 'The service the prices are for.', validate: service }),
     unit: t.field({ type: PriceUnitEnum, required: true, description: 'Hour, day, word or flat fee.' }),
-    minCents: t.int({ required: true, description: 'Lowest observed price, in cents excluding VAT (more than 0).' }),
-    medianCents: t.int({ required: true, description: 'Median observed price, in cents excluding VAT.' }),
-    maxCents: t.int({ required: true, description: 'Highest observed price, in cents excluding VAT.' }),
-    sampleSize: t.int({ required: true, description: `How many prices were observed (at least ${tools.MIN_PRICE_SAMPLE}).` }),
+    minCents: t.int({ required: true, description: `Lowest observed price, ${PRICE}.`, validate: price }),
+    medianCents: t.int({ required: true, description: `Median observed price, ${PRICE}.`, validate: price }),
+    maxCents: t.int({ required: true, description: `Highest observed price, ${PRICE}.`, validate: price }),
+    sampleSize: t.int({ required: true, description: `How many prices were observed (${SAMPLE}).`, validate: sample }),
     periodStart: t.field({ type: 'Date', required: true, description: 'First day of the observation period.' }),
     periodEnd: t.field({ type: 'Date', required: true, description: 'Last day of the observation period, today at the latest.' }),
   }),
@@ -376,10 +383,10 @@ const UpdatePriceReferenceInput = builder.inputType('UpdatePriceReferenceInput',
     id: t.globalID({ required: true, description: 'The price reference.' }),
     service: t.string({ description: 'New service.', validate: service }),
     unit: t.field({ type: PriceUnitEnum, description: 'New unit.' }),
-    minCents: t.int({ description: 'New lowest price, in cents.' }),
-    medianCents: t.int({ description: 'New median price, in cents.' }),
-    maxCents: t.int({ description: 'New highest price, in cents.' }),
-    sampleSize: t.int({ description: 'New number of observations.' }),
+    minCents: t.int({ description: `New lowest price, ${PRICE}.`, validate: price }),
+    medianCents: t.int({ description: `New median price, ${PRICE}.`, validate: price }),
+    maxCents: t.int({ description: `New highest price, ${PRICE}.`, validate: price }),
+    sampleSize: t.int({ description: `New number of observations (${SAMPLE}).`, validate: sample }),
     periodStart: t.field({ type: 'Date', description: 'New first day.' }),
     periodEnd: t.field({ type: 'Date', description: 'New last day.' }),
   }),
@@ -391,7 +398,7 @@ const RecommendSupplierInput = builder.inputType('RecommendSupplierInput', {
     collectiveId: t.globalID({ required: true, description: 'The sector collective.' }),
     supplierName: t.string({ required: true, description: 'The supplier.', validate: shortName }),
     category: t.string({ required: true, description: 'What it provides, e.g. `Impression`.', validate: category }),
-    rating: t.int({ required: true, description: 'From 1 (avoid) to 5 (excellent).' }),
+    rating: t.int({ required: true, description: 'From 1 (avoid) to 5 (excellent).', validate: rating }),
     comment: t.string({ description: 'Why (optional).', validate: longText(2000) }),
   }),
 });
@@ -401,7 +408,7 @@ const UpdateSupplierRecommendationInput = builder.inputType('UpdateSupplierRecom
   fields: (t) => ({
     id: t.globalID({ required: true, description: 'The recommendation.' }),
     category: t.string({ description: 'New category.', validate: category }),
-    rating: t.int({ description: 'New rating, from 1 to 5.' }),
+    rating: t.int({ description: 'New rating, from 1 to 5.', validate: rating }),
     comment: t.string({ description: 'New comment.', validate: longText(2000) }),
   }),
 });
@@ -411,7 +418,11 @@ const OfferServiceInput = builder.inputType('OfferServiceInput', {
   fields: (t) => ({
     collectiveId: t.globalID({ required: true, description: 'The sector collective.' }),
     description: t.string({ required: true, description: 'What the service is.', validate: description }),
-    hours: t.float({ required: true, description: 'How long it takes: more than 0, at most 100, in quarter-hours (0.25).' }),
+    hours: t.float({
+      required: true,
+      description: `How long it takes (${describeBound(BOUNDS.serviceHours)}), in quarter-hours (0.25).`,
+      validate: bounded('serviceHours'),
+    }),
     beneficiaryId: t.globalID({
       description: 'The one active member of the collective it is for; omit to offer it to every member.',
     }),
@@ -445,7 +456,8 @@ const ChangeReferralStatusInput = builder.inputType('ChangeReferralStatusInput',
     id: t.globalID({ required: true, description: 'The referral.' }),
     status: t.field({ type: ReferralStatusEnum, required: true, description: 'The new status.' }),
     amountCents: t.int({
-      description: 'In cents excluding VAT, more than 0: required for QUOTED, optional for SIGNED, refused otherwise.',
+      description: `In cents excluding VAT (${describeBound(BOUNDS.positiveAmountCents)}): required for QUOTED, optional for SIGNED, refused otherwise.`,
+      validate: bounded('positiveAmountCents'),
     }),
   }),
 });

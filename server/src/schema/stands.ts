@@ -29,9 +29,11 @@ import { recordEvent } from '../events/record.js';
 import type { EventPayloads, EventTypeOf } from '../events/types.js';
 import type { Prisma, TradeShowStand } from '../generated/prisma/client.js';
 import type { CostSplitMode } from '../generated/prisma/enums.js';
+import { NUMBER_BOUNDS as BOUNDS, describeBound } from '../limits/numbers.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { type KeysetOrder, keysetConnection, relatedKeysetConnection } from './pagination.js';
+import { bounded } from './validation.js';
 
 // Trade-show stands: a business collective's members share a stand, split its costs into shares that
 // sum to the total to the cent, and staff it in shifts. Choices this module makes:
@@ -363,11 +365,14 @@ builder.prismaObjectField('Collective', 'stands', (t) =>
 // ───────────────────────────── Inputs ─────────────────────────────
 
 const text = (max: number) => z.string().trim().min(1, 'Required.').max(max, `At most ${max} characters.`);
-const area = z
-  .number()
-  .max(99_999.99, 'At most 99 999.99 m².')
-  .refine((value) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-6, 'At most two decimals.');
-const basisPoints = z.number().int().min(0, 'At least 0.').max(10_000, 'At most 10 000.');
+const area = bounded('standArea').refine(
+  (value) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-6,
+  'Au plus deux décimales.',
+);
+const staff = bounded('shiftStaff');
+const AREA = `Area in square metres (${describeBound(BOUNDS.standArea)}), up to two decimals.`;
+const STAFF = `people, ${describeBound(BOUNDS.shiftStaff)}`;
+const COST = `Amount in cents excluding VAT (${describeBound(BOUNDS.positiveAmountCents)}).`;
 
 const OpeningDayInput = builder.inputType('StandOpeningDayInput', {
   description: 'A day the show is open, with its hours. Both instants fall on that day, Paris time.',
@@ -386,14 +391,14 @@ const CreateStandInput = builder.inputType('CreateStandInput', {
     organiser: t.string({ required: true, description: 'Who organises the show.', validate: text(200) }),
     venue: t.string({ required: true, description: 'Where it takes place.', validate: text(200) }),
     standNumber: t.string({ description: 'The stand number.', validate: text(40) }),
-    areaSquareMeters: t.float({ description: 'Area in square metres, positive, up to two decimals.', validate: area }),
+    areaSquareMeters: t.float({ description: AREA, validate: area }),
     setUpStartsAt: t.field({ type: 'DateTime', description: 'When set-up starts.' }),
     tearDownEndsAt: t.field({ type: 'DateTime', description: 'When tear-down ends.' }),
     registrationDeadline: t.field({ type: 'DateTime', description: 'Last moment to register.' }),
     cancellationDeadline: t.field({ type: 'DateTime', description: 'Last moment to withdraw without paying.' }),
     payerId: t.globalID({ description: 'Who signs with and pays the organiser: an active member of the collective.' }),
     splitMode: t.field({ type: CostSplitModeEnum, description: 'How costs are split; equal parts by default.' }),
-    minimumStaff: t.int({ description: 'Default minimum staff of a shift; 1 by default.' }),
+    minimumStaff: t.int({ description: `Default minimum staff of a shift (${STAFF}); 1 by default.`, validate: staff }),
     opportunityId: t.globalID({ description: 'The trade-show opportunity the stand answers.' }),
     openingDays: t.field({ type: [OpeningDayInput], description: 'The opening days, if already known.' }),
   }),
@@ -407,13 +412,16 @@ const UpdateStandInput = builder.inputType('UpdateStandInput', {
     organiser: t.string({ description: 'Who organises the show.', validate: text(200) }),
     venue: t.string({ description: 'Where it takes place.', validate: text(200) }),
     standNumber: t.string({ description: 'The stand number.', validate: text(40) }),
-    areaSquareMeters: t.float({ description: 'Area in square metres, positive, up to two decimals.', validate: area }),
+    areaSquareMeters: t.float({ description: AREA, validate: area }),
     setUpStartsAt: t.field({ type: 'DateTime', description: 'When set-up starts.' }),
     tearDownEndsAt: t.field({ type: 'DateTime', description: 'When tear-down ends.' }),
     registrationDeadline: t.field({ type: 'DateTime', description: 'Last moment to register.' }),
     cancellationDeadline: t.field({ type: 'DateTime', description: 'Last moment to withdraw without paying.' }),
     payerId: t.globalID({ description: 'Who pays the organiser: an active member and, once there are some, a participant.' }),
-    minimumStaff: t.int({ description: 'Default minimum staff of new shifts (existing shifts keep theirs).' }),
+    minimumStaff: t.int({
+      description: `Default minimum staff of new shifts (${STAFF}); existing shifts keep theirs.`,
+      validate: staff,
+    }),
     opportunityId: t.globalID({ description: 'The trade-show opportunity the stand answers.' }),
   }),
 });
@@ -436,7 +444,7 @@ const AddCostLineInput = builder.inputType('AddStandCostLineInput', {
     standId: t.globalID({ required: true, description: 'The stand.' }),
     label: t.string({ required: true, description: 'What it is.', validate: text(200) }),
     category: t.field({ type: CostCategoryEnum, description: 'What kind of cost; other by default.' }),
-    amountCents: t.int({ required: true, description: 'Amount in cents excluding VAT; positive.' }),
+    amountCents: t.int({ required: true, description: COST, validate: bounded('positiveAmountCents') }),
   }),
 });
 
@@ -446,7 +454,7 @@ const UpdateCostLineInput = builder.inputType('UpdateStandCostLineInput', {
     costLineId: t.globalID({ required: true, description: 'The cost line.' }),
     label: t.string({ description: 'What it is.', validate: text(200) }),
     category: t.field({ type: CostCategoryEnum, description: 'What kind of cost.' }),
-    amountCents: t.int({ description: 'Amount in cents excluding VAT; positive.' }),
+    amountCents: t.int({ description: COST, validate: bounded('positiveAmountCents') }),
   }),
 });
 
@@ -462,10 +470,11 @@ const ParticipantInput = builder.inputType('StandParticipantInput', {
     daysPresent: t.int({
       defaultValue: 0,
       description: 'Days present, up to the number of opening days; at least 1 for a pro rata split.',
+      validate: bounded('daysPresent'),
     }),
     customShareBasisPoints: t.int({
       description: 'Share in basis points, for a custom split (all participants sum to 10 000).',
-      validate: basisPoints,
+      validate: bounded('basisPoints'),
     }),
   }),
 });
@@ -492,7 +501,10 @@ const AddShiftInput = builder.inputType('AddStandShiftInput', {
     standId: t.globalID({ required: true, description: 'The stand.' }),
     startsAt: t.field({ type: 'DateTime', required: true, description: 'Start.' }),
     endsAt: t.field({ type: 'DateTime', required: true, description: 'End; after the start.' }),
-    minimumStaff: t.int({ description: "How many people it needs; the stand's default if omitted." }),
+    minimumStaff: t.int({
+      description: `How many people it needs (${describeBound(BOUNDS.shiftStaff)}); the stand's default if omitted.`,
+      validate: staff,
+    }),
   }),
 });
 

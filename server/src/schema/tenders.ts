@@ -5,10 +5,12 @@ import type { Context } from '../context.js';
 import * as tenders from '../domain/tenders.js';
 import { NotFoundError } from '../errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
+import { NUMBER_BOUNDS as BOUNDS, describeBound } from '../limits/numbers.js';
 import { documentedEnum } from './enums.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { idOf } from './ids.js';
 import { keysetConnection, relatedKeysetConnection } from './pagination.js';
+import { bounded } from './validation.js';
 
 // ───────────────────────────── Enums ─────────────────────────────
 
@@ -355,6 +357,9 @@ const UpdateTenderResponseInput = builder.inputType('UpdateTenderResponseInput',
   }),
 });
 
+const words = bounded('wordLimit');
+const characters = bounded('characterLimit');
+
 const AddTenderSectionInput = builder.inputType('AddTenderSectionInput', {
   description: 'A new section, added after the others.',
   fields: (t) => ({
@@ -371,8 +376,11 @@ const AddTenderSectionInput = builder.inputType('AddTenderSectionInput', {
       type: 'DateTime',
       description: "When it is due, no later than the opportunity's submission deadline (which applies when omitted).",
     }),
-    wordLimit: t.int({ description: 'Most words allowed (positive).' }),
-    characterLimit: t.int({ description: 'Most characters allowed (positive).' }),
+    wordLimit: t.int({ description: `Most words allowed (${describeBound(BOUNDS.wordLimit)}).`, validate: words }),
+    characterLimit: t.int({
+      description: `Most characters allowed (${describeBound(BOUNDS.characterLimit)}).`,
+      validate: characters,
+    }),
     restricted: t.boolean({
       description: "Open only to its owner partner's member and the lead's member; needs ownerPartnerId.",
     }),
@@ -391,8 +399,14 @@ const UpdateTenderSectionInput = builder.inputType('UpdateTenderSectionInput', {
       type: 'DateTime',
       description: 'New due date, no later than the submission deadline; null to follow the deadline.',
     }),
-    wordLimit: t.int({ description: 'New word limit (positive), or null for none.' }),
-    characterLimit: t.int({ description: 'New character limit (positive), or null for none.' }),
+    wordLimit: t.int({
+      description: `New word limit (${describeBound(BOUNDS.wordLimit)}), or null for none.`,
+      validate: words,
+    }),
+    characterLimit: t.int({
+      description: `New character limit (${describeBound(BOUNDS.characterLimit)}), or null for none.`,
+      validate: characters,
+    }),
     restricted: t.boolean({ description: "Whether it is open only to its owner partner's member and the lead's member." }),
     ownerPartnerId: t.globalID({ description: 'The deal partner (DealPartner) that owns it, or null (not while restricted).' }),
   }),
@@ -402,7 +416,11 @@ const MoveTenderSectionInput = builder.inputType('MoveTenderSectionInput', {
   description: 'A section and where it goes.',
   fields: (t) => ({
     sectionId: t.globalID({ required: true, description: 'The section.' }),
-    position: t.int({ required: true, description: 'Its new position, from 1 to the number of sections; the others close up.' }),
+    position: t.int({
+      required: true,
+      description: 'Its new position, from 1 to the number of sections; the others close up.',
+      validate: bounded('sectionPosition'),
+    }),
   }),
 });
 

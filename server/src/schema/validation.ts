@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatBounded, NUMBER_BOUNDS, type NumberBoundName } from '../limits/numbers.js';
 
 /**
  * A trimmed text input of `min` to `max` characters (counted after trimming). An empty one is refused as
@@ -10,6 +11,19 @@ export function text(min: number, max: number) {
   if (min >= 1) schema = schema.min(1, { error: 'Required.', abort: true });
   if (min > 1) schema = schema.min(min, `At least ${min} characters.`);
   return schema.max(max, `At most ${max} characters.`);
+}
+
+/**
+ * A number held to its bound (limits/numbers.ts), with a French message: below it is `too_small` (`TOO_SMALL`, the
+ * least value as `limit`), above it `too_big` (`TOO_LARGE`, the greatest). Integers need no check here: GraphQL's
+ * `Int` refuses anything else before validation.
+ */
+export function bounded(name: NumberBoundName) {
+  const { min, max, unit } = NUMBER_BOUNDS[name];
+  return z
+    .number()
+    .min(min, `Au moins ${formatBounded(unit, min)}.`)
+    .max(max, `Au plus ${formatBounded(unit, max)}.`);
 }
 
 /** What is wrong with one input value, for a client to say it in its own words (`InputIssue.reason`). */
@@ -34,6 +48,13 @@ export interface ValidationIssue {
   origin?: string;
   minimum?: number | bigint;
   maximum?: number | bigint;
+  /** Where the value is, from the argument down: `['input', 'partners', 0, 'amountCents']`. */
+  path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
+}
+
+/** An issue's dotted path, as `InputIssue.field` and `extensions.field` give it: `input.partners.0.amountCents`. */
+export function issueField(issue: ValidationIssue): string {
+  return (issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part)).join('.');
 }
 
 /**

@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { createGraphQLError, maskError } from 'graphql-yoga';
 import { isClientGone, isUnavailable } from '../errors.js';
 import { logger } from '../observability/log.js';
+import { issueField, issueReason, type ValidationIssue } from '../schema/validation.js';
 
 /**
  * WebSocket close code 1013 "Try Again Later" (RFC 6455 §7.4.1, IANA registry): graphql-ws clients reconnect
@@ -27,7 +28,7 @@ export function isUnavailableGraphQLError(error: { extensions?: Record<string, u
  * Yoga's `maskError`: a failure to reach PostgreSQL or Redis (errors.ts' `isUnavailable`) becomes `UNAVAILABLE`
  * with HTTP 503 and is logged as a warning (an outage is not a bug, and one line per request is enough); an
  * argument refused by its validation (Pothos' `InputValidationError`, outside a mutation's error union) gets
- * `code: BAD_USER_INPUT`; a client hanging up mid-request is `CLIENT_CLOSED_REQUEST`, logged at debug
+ * `code: BAD_USER_INPUT` with its first issue's `field`, `reason` and `limit` (as `InputIssue` has them); a client hanging up mid-request is `CLIENT_CLOSED_REQUEST`, logged at debug
  * (`clientGoneError`); anything else is masked by Yoga's own function ("Unexpected error."). What the caller
  * gets is `maskedError`'s; this adds the log lines.
  */
@@ -49,11 +50,16 @@ export function maskUnavailable(error: unknown, message: string, isDev?: boolean
  */
 export function maskedError(error: unknown, message: string, isDev?: boolean): Error {
   if (isArgumentRefusal(error) && !error.extensions.code) {
+    const [issue] = (error.originalError as InputValidationError).issues as ReadonlyArray<ValidationIssue>;
     return createGraphQLError(error.message, {
       nodes: error.nodes,
       path: error.path,
       originalError: error.originalError,
-      extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+      extensions: {
+        ...error.extensions,
+        code: 'BAD_USER_INPUT',
+        ...(issue ? { field: issueField(issue), ...issueReason(issue) } : {}),
+      },
     });
   }
   if (isUniqueConflict(error)) {

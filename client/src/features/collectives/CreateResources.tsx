@@ -3,7 +3,7 @@ import { MUTATION_ERROR } from '../../errors';
 import { graphql } from '../../graphql';
 import { fr } from '../../i18n/fr';
 import { Disclosure } from '../../ui/form/Disclosure';
-import { enumOptions, type Option } from '../../ui/form/fields';
+import { enumOptions, NUMBER_BOUNDS, type Option } from '../../ui/form/fields';
 import { MutationForm, type Payload } from '../../ui/form/MutationForm';
 import { opportunityOptions, useOpportunities } from '../../ui/useOpportunities';
 
@@ -184,7 +184,7 @@ export function CreateDealForm({
           show: (values) => lotsOf(opportunityId ?? values.opportunityId).length > 0,
         },
         { name: 'groupForm', label: fr.deal.groupForm, kind: 'select', required: true, options: enumOptions(fr.deal.groupForms) },
-        { name: 'totalAmountCents', label: fr.deal.total, kind: 'money' },
+        { name: 'totalAmountCents', label: fr.deal.total, kind: 'money', bound: NUMBER_BOUNDS.amountCents },
       ]}
       initial={{ groupForm: 'NONE' }}
     />
@@ -216,9 +216,9 @@ export function CreateStandForm({ collectiveId, onCancel }: { collectiveId: stri
           options: opportunityOptions(opportunities, ['TRADE_SHOW']),
         },
         { name: 'standNumber', label: fr.stand.standNumber, kind: 'text', maxLength: 40 },
-        { name: 'areaSquareMeters', label: fr.forms.areaM2, kind: 'decimal' },
+        { name: 'areaSquareMeters', label: fr.forms.areaM2, kind: 'decimal', bound: NUMBER_BOUNDS.standArea },
         { name: 'splitMode', label: fr.stand.split, kind: 'select', required: true, options: enumOptions(fr.stand.splitModes) },
-        { name: 'minimumStaff', label: fr.forms.minimumStaff, kind: 'int' },
+        { name: 'minimumStaff', label: fr.forms.minimumStaff, kind: 'int', bound: NUMBER_BOUNDS.shiftStaff },
         { name: 'registrationDeadline', label: fr.stand.registration, kind: 'datetime' },
         { name: 'cancellationDeadline', label: fr.stand.cancellation, kind: 'datetime' },
         { name: 'setUpStartsAt', label: fr.forms.setUp, kind: 'datetime' },
@@ -256,7 +256,13 @@ export function holdersField(members: readonly Option[]) {
     blank: { memberId: '', shareBasisPoints: '' },
     fields: [
       { name: 'memberId', label: fr.forms.holder, kind: 'select', required: true, options: members },
-      { name: 'shareBasisPoints', label: fr.forms.sharePercent, kind: 'percent', required: true },
+      {
+        name: 'shareBasisPoints',
+        label: fr.forms.sharePercent,
+        kind: 'percent',
+        required: true,
+        bound: NUMBER_BOUNDS.positiveBasisPoints,
+      },
     ],
   } as const;
 }

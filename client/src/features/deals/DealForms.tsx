@@ -2,7 +2,7 @@ import { MUTATION_ERROR } from '../../errors';
 import { graphql } from '../../graphql';
 import { fr } from '../../i18n/fr';
 import { Disclosure } from '../../ui/form/Disclosure';
-import { enumOptions } from '../../ui/form/fields';
+import { enumOptions, NUMBER_BOUNDS } from '../../ui/form/fields';
 import { MutationForm } from '../../ui/form/MutationForm';
 import { centsToInput } from '../../ui/format';
 import { memberOptions, useMembers } from '../../ui/useMembers';
@@ -78,7 +78,7 @@ export function EditDealForm({
               required: true,
               options: enumOptions(fr.deal.groupForms),
             },
-            { name: 'totalAmountCents', label: fr.deal.total, kind: 'money' },
+            { name: 'totalAmountCents', label: fr.deal.total, kind: 'money', bound: NUMBER_BOUNDS.amountCents },
           ]}
         />
       )}

@@ -3,7 +3,7 @@ import { Link, useNavigate } from 'react-router';
 import { MUTATION_ERROR } from '../../errors';
 import { graphql } from '../../graphql';
 import { fr } from '../../i18n/fr';
-import { enumOptions, type FieldSpec, type Values } from '../../ui/form/fields';
+import { enumOptions, type FieldSpec, NUMBER_BOUNDS, type Values } from '../../ui/form/fields';
 import { MutationForm, type Payload } from '../../ui/form/MutationForm';
 import { centsToInput, toParisInput } from '../../ui/format';
 import { memberOptions, useMembers } from '../../ui/useMembers';
@@ -99,9 +99,9 @@ function opportunityFields(bringers: ReturnType<typeof memberOptions>, nobody: s
       removeLabel: fr.opportunityForm.removeLot,
       blank: { number: '', title: '', estimatedAmountCents: '' },
       fields: [
-        { name: 'number', label: fr.opportunityForm.lotNumber, kind: 'int', required: true },
+        { name: 'number', label: fr.opportunityForm.lotNumber, kind: 'int', required: true, bound: NUMBER_BOUNDS.lotNumber },
         { name: 'title', label: fr.opportunityForm.lotTitle, kind: 'text', required: true, maxLength: 200 },
-        { name: 'estimatedAmountCents', label: fr.opportunityForm.estimate, kind: 'money' },
+        { name: 'estimatedAmountCents', label: fr.opportunityForm.estimate, kind: 'money', bound: NUMBER_BOUNDS.amountCents },
       ],
     },
   ];

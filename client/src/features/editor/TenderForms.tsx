@@ -4,7 +4,7 @@ import { graphql } from '../../graphql';
 import { fr } from '../../i18n/fr';
 import { ActionButton } from '../../ui/form/ActionButton';
 import { Disclosure } from '../../ui/form/Disclosure';
-import { enumOptions, type FieldSpec, type Option } from '../../ui/form/fields';
+import { enumOptions, type FieldSpec, NUMBER_BOUNDS, type Option } from '../../ui/form/fields';
 import { MutationForm } from '../../ui/form/MutationForm';
 import { toParisInput } from '../../ui/format';
 
@@ -177,8 +177,8 @@ function sectionFields(choices: Choices): FieldSpec[] {
     { name: 'assigneeId', label: fr.tenderForms.assignee, kind: 'select', empty: fr.common.nobody, options: choices.people },
     { name: 'reviewerId', label: fr.tenderForms.reviewer, kind: 'select', empty: fr.common.nobody, options: choices.people },
     { name: 'dueAt', label: fr.tenderForms.dueAt, kind: 'datetime', hint: fr.opportunityForm.parisTime },
-    { name: 'wordLimit', label: fr.tenderForms.wordLimit, kind: 'int' },
-    { name: 'characterLimit', label: fr.tenderForms.characterLimit, kind: 'int' },
+    { name: 'wordLimit', label: fr.tenderForms.wordLimit, kind: 'int', bound: NUMBER_BOUNDS.wordLimit },
+    { name: 'characterLimit', label: fr.tenderForms.characterLimit, kind: 'int', bound: NUMBER_BOUNDS.characterLimit },
     ...(choices.partners.length
       ? ([
           { name: 'restricted', label: fr.tenderForms.restricted, kind: 'checkbox', hint: fr.tenderForms.restrictedHint },

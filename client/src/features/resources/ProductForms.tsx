@@ -2,7 +2,7 @@ import { MUTATION_ERROR } from '../../errors';
 import { graphql } from '../../graphql';
 import { fr } from '../../i18n/fr';
 import { Disclosure } from '../../ui/form/Disclosure';
-import type { Option, Values } from '../../ui/form/fields';
+import { NUMBER_BOUNDS, type Option, type Values } from '../../ui/form/fields';
 import { MutationForm } from '../../ui/form/MutationForm';
 import { formatShare, parisToday, parseDecimalInput } from '../../ui/format';
 import { memberOptions, useMembers } from '../../ui/useMembers';
@@ -181,7 +181,13 @@ export function ProductSettings({
                     blank: { memberId: '', shareBasisPoints: '' },
                     fields: [
                       { name: 'memberId', label: fr.manage.member, kind: 'select', required: true, options: owners },
-                      { name: 'shareBasisPoints', label: fr.forms.sharePercent, kind: 'percent', required: true },
+                      {
+                        name: 'shareBasisPoints',
+                        label: fr.forms.sharePercent,
+                        kind: 'percent',
+                        required: true,
+                        bound: NUMBER_BOUNDS.positiveBasisPoints,
+                      },
                     ],
                   },
                 ]}
@@ -202,7 +208,13 @@ export function ProductSettings({
             initial={{ soldOn: parisToday() }}
             fields={[
               { name: 'soldOn', label: fr.product.soldOn, kind: 'date', required: true },
-              { name: 'amountCents', label: fr.manage.amount, kind: 'money', required: true },
+              {
+                name: 'amountCents',
+                label: fr.manage.amount,
+                kind: 'money',
+                required: true,
+                bound: NUMBER_BOUNDS.positiveAmountCents,
+              },
               { name: 'client', label: fr.product.client, kind: 'text', maxLength: 200 },
             ]}
           />

@@ -3,7 +3,7 @@ import { graphql } from '../../graphql';
 import { fr } from '../../i18n/fr';
 import { ActionButton } from '../../ui/form/ActionButton';
 import { Disclosure } from '../../ui/form/Disclosure';
-import { enumOptions, type FieldSpec } from '../../ui/form/fields';
+import { enumOptions, type FieldSpec, NUMBER_BOUNDS } from '../../ui/form/fields';
 import { MutationForm } from '../../ui/form/MutationForm';
 import { basisPointsToInput, centsToInput, formatDay, toParisInput } from '../../ui/format';
 import { memberOptions, useMembers } from '../../ui/useMembers';
@@ -191,7 +191,7 @@ const timeOf = (instant: string) => toParisInput(instant).slice(11);
 const COST_FIELDS: FieldSpec[] = [
   { name: 'label', label: fr.manage.costLabel, kind: 'text', required: true, maxLength: 200 },
   { name: 'category', label: fr.manage.costCategory, kind: 'select', required: true, options: enumOptions(fr.stand.categories) },
-  { name: 'amountCents', label: fr.manage.amount, kind: 'money', required: true },
+  { name: 'amountCents', label: fr.manage.amount, kind: 'money', required: true, bound: NUMBER_BOUNDS.positiveAmountCents },
 ];
 
 /** The stand's details, opening days, split and participants, each in a form opened in place. */
@@ -229,8 +229,14 @@ export function StandSettings({ stand }: { stand: ManagedStand }) {
               { name: 'organiser', label: fr.stand.organiser, kind: 'text', required: true, maxLength: 200 },
               { name: 'venue', label: fr.stand.venue, kind: 'text', required: true, maxLength: 200 },
               { name: 'standNumber', label: fr.stand.standNumber, kind: 'text', maxLength: 40 },
-              { name: 'areaSquareMeters', label: fr.forms.areaM2, kind: 'decimal' },
-              { name: 'minimumStaff', label: fr.forms.minimumStaff, kind: 'int', required: true },
+              { name: 'areaSquareMeters', label: fr.forms.areaM2, kind: 'decimal', bound: NUMBER_BOUNDS.standArea },
+              {
+                name: 'minimumStaff',
+                label: fr.forms.minimumStaff,
+                kind: 'int',
+                required: true,
+                bound: NUMBER_BOUNDS.shiftStaff,
+              },
               { name: 'payerId', label: fr.stand.payer, kind: 'select', empty: fr.common.nobody, options: people },
               { name: 'registrationDeadline', label: fr.stand.registration, kind: 'datetime' },
               { name: 'cancellationDeadline', label: fr.stand.cancellation, kind: 'datetime' },
@@ -313,11 +319,12 @@ export function StandSettings({ stand }: { stand: ManagedStand }) {
                 blank: { memberId: '', daysPresent: '0', customShareBasisPoints: '' },
                 fields: [
                   { name: 'memberId', label: fr.manage.participant, kind: 'select', required: true, options: people },
-                  { name: 'daysPresent', label: fr.manage.daysPresent, kind: 'int' },
+                  { name: 'daysPresent', label: fr.manage.daysPresent, kind: 'int', bound: NUMBER_BOUNDS.daysPresent },
                   {
                     name: 'customShareBasisPoints',
                     label: fr.forms.sharePercent,
                     kind: 'percent',
+                    bound: NUMBER_BOUNDS.basisPoints,
                     show: () => stand.splitMode === 'CUSTOM',
                   },
                 ],
@@ -409,7 +416,7 @@ export function AddShift({ stand }: { stand: ManagedStand }) {
             },
             { name: 'startsAt', label: fr.manage.startsAt, kind: 'time', on: 'day', required: true },
             { name: 'endsAt', label: fr.manage.endsAt, kind: 'time', on: 'day', required: true },
-            { name: 'minimumStaff', label: fr.forms.minimumStaff, kind: 'int' },
+            { name: 'minimumStaff', label: fr.forms.minimumStaff, kind: 'int', bound: NUMBER_BOUNDS.shiftStaff },
           ]}
         />
       )}

@@ -3,7 +3,7 @@ import { graphql } from '../../graphql';
 import { fr } from '../../i18n/fr';
 import { ActionButton } from '../../ui/form/ActionButton';
 import { Disclosure } from '../../ui/form/Disclosure';
-import { enumOptions, type FieldSpec, type Option } from '../../ui/form/fields';
+import { enumOptions, type FieldSpec, NUMBER_BOUNDS, type Option } from '../../ui/form/fields';
 import { MutationForm } from '../../ui/form/MutationForm';
 import { centsToInput, parisToday } from '../../ui/format';
 
@@ -233,10 +233,10 @@ const CHANGE_REFERRAL = graphql(
 const PRICE_FIELDS: FieldSpec[] = [
   { name: 'service', label: fr.sectorTools.service, kind: 'text', required: true, maxLength: 200, wide: true },
   { name: 'unit', label: fr.sectorTools.unit, kind: 'select', required: true, options: enumOptions(fr.sectorTools.units) },
-  { name: 'sampleSize', label: fr.manage.sampleSize, kind: 'int', required: true },
-  { name: 'minCents', label: fr.manage.minPrice, kind: 'money', required: true },
-  { name: 'medianCents', label: fr.manage.medianPrice, kind: 'money', required: true },
-  { name: 'maxCents', label: fr.manage.maxPrice, kind: 'money', required: true },
+  { name: 'sampleSize', label: fr.manage.sampleSize, kind: 'int', required: true, bound: NUMBER_BOUNDS.priceSample },
+  { name: 'minCents', label: fr.manage.minPrice, kind: 'money', required: true, bound: NUMBER_BOUNDS.positiveAmountCents },
+  { name: 'medianCents', label: fr.manage.medianPrice, kind: 'money', required: true, bound: NUMBER_BOUNDS.positiveAmountCents },
+  { name: 'maxCents', label: fr.manage.maxPrice, kind: 'money', required: true, bound: NUMBER_BOUNDS.positiveAmountCents },
   { name: 'periodStart', label: fr.manage.periodStart, kind: 'date', required: true },
   { name: 'periodEnd', label: fr.manage.periodEnd, kind: 'date', required: true },
 ];
@@ -391,7 +391,14 @@ export function OfferService({ collectiveId, members }: { collectiveId: string; 
           onCancel={close}
           fields={[
             { name: 'description', label: fr.forms.description, kind: 'textarea', required: true },
-            { name: 'hours', label: fr.manage.hours, kind: 'decimal', required: true, hint: fr.manage.hoursHint },
+            {
+              name: 'hours',
+              label: fr.manage.hours,
+              kind: 'decimal',
+              required: true,
+              hint: fr.manage.hoursHint,
+              bound: NUMBER_BOUNDS.serviceHours,
+            },
             { name: 'beneficiaryId', label: fr.manage.beneficiary, kind: 'select', empty: fr.manage.toAll, options: members },
           ]}
         />
@@ -495,6 +502,7 @@ export function ReferralStatus({ referral }: { referral: { id: string; status: s
               name: 'amountCents',
               label: fr.manage.amount,
               kind: 'money',
+              bound: NUMBER_BOUNDS.positiveAmountCents,
               show: (values) => values.status === 'QUOTED' || values.status === 'SIGNED',
             },
           ]}

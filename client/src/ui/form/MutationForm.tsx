@@ -6,6 +6,7 @@ import { FieldError } from '../FieldError';
 import { Notice } from '../Notice';
 import { type ConfirmOptions, useConfirm } from './ConfirmDialog';
 import {
+  boundHint,
   emptyValue,
   type FieldSpec,
   fieldPaths,
@@ -194,7 +195,8 @@ function Field({ field, value, siblings, onChange, errors, formId, path }: Field
   const errorId = `${inputId}-error`;
   const hintId = `${inputId}-hint`;
   const error = errors[path];
-  const describedBy = [field.hint ? hintId : null, error ? errorId : null].filter(Boolean).join(' ') || undefined;
+  const hintText = field.hint ?? boundHint(field);
+  const describedBy = [hintText ? hintId : null, error ? errorId : null].filter(Boolean).join(' ') || undefined;
   const common = {
     id: inputId,
     name: path,
@@ -204,9 +206,9 @@ function Field({ field, value, siblings, onChange, errors, formId, path }: Field
   };
   const text = typeof value === 'string' ? value : '';
   const className = `field${field.wide || field.kind === 'textarea' || field.kind === 'rows' ? ' field--wide' : ''}`;
-  const hint = field.hint ? (
+  const hint = hintText ? (
     <p id={hintId} className="hint">
-      {field.hint}
+      {hintText}
     </p>
   ) : null;
 

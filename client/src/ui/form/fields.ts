@@ -1,4 +1,9 @@
+import { formatBounded, type NumberBound } from '../../../../server/src/limits/numbers.js';
 import { fr } from '../../i18n/fr';
+
+/** The server's bounds of numeric inputs, for forms' `bound` (one source: server/src/limits/numbers.ts). */
+export { NUMBER_BOUNDS } from '../../../../server/src/limits/numbers.js';
+
 import { fromParisInput, parseDecimalInput } from '../format';
 
 /** A form's values: strings as inputs hold them, booleans for checkboxes, lists for multi-choices and rows. */
@@ -35,11 +40,12 @@ export type FieldSpec =
   | (Base & { kind: 'date' | 'datetime' })
   /** A time of day in Paris, sent as the instant it is on the day held by the field `on` (`HH:MM` typed). */
   | (Base & { kind: 'time'; on: string })
-  /** Euros typed, cents sent. */
-  | (Base & { kind: 'money' })
-  /** Percent typed, basis points sent (10 000 = 100 %). */
-  | (Base & { kind: 'percent' })
-  | (Base & { kind: 'int' | 'decimal' })
+  /**
+   * A number: euros typed and cents sent (`money`), percent typed and basis points sent (`percent`, 10 000 =
+   * 100 %), or as typed. `bound` is the server's (`NUMBER_BOUNDS`, in the API's unit): a value outside is refused
+   * before sending, and a count's range is shown under the field.
+   */
+  | (Base & { kind: 'money' | 'percent' | 'int' | 'decimal'; bound?: NumberBound })
   | (Base & { kind: 'checkbox' })
   | (Base & { kind: 'checkboxes'; options: readonly Option[] })
   /** Whole numbers separated by commas or spaces (Nice classes). */
@@ -130,15 +136,20 @@ export function toInput(fields: readonly FieldSpec[], values: Values, prefix = '
       case 'int':
       case 'decimal': {
         const number = parseDecimalInput(text);
-        if (number === null) missing();
-        else if (Number.isNaN(number)) errors[path] = fr.errors.notANumber;
-        else if (field.kind === 'int' && !Number.isInteger(number)) errors[path] = fr.errors.notAWholeNumber;
-        input[field.name] =
+        const value =
           number === null || Number.isNaN(number)
             ? null
             : field.kind === 'money' || field.kind === 'percent'
               ? Math.round(number * 100)
               : number;
+        if (number === null) missing();
+        else if (Number.isNaN(number)) errors[path] = fr.errors.notANumber;
+        else if (field.kind === 'int' && !Number.isInteger(number)) errors[path] = fr.errors.notAWholeNumber;
+        else if (value !== null && field.bound) {
+          const fault = outOfBound(field.bound, value);
+          if (fault) errors[path] = fault;
+        }
+        input[field.name] = value;
         break;
       }
       case 'checkbox':
@@ -170,6 +181,20 @@ export function toInput(fields: readonly FieldSpec[], values: Values, prefix = '
     }
   }
   return { input, errors };
+}
+
+/** What is wrong with `value` against `bound` (in the API's unit), as the server would say it, or null. */
+function outOfBound(bound: NumberBound, value: number): string | null {
+  if (value < bound.min) return fr.issues.TOO_SMALL(formatBounded(bound.unit, bound.min));
+  if (value > bound.max) return fr.issues.TOO_LARGE(formatBounded(bound.unit, bound.max));
+  return null;
+}
+
+/** The range of a field's bound, shown under it, for counts (amounts and shares speak for themselves). */
+export function boundHint(field: FieldSpec): string | undefined {
+  if (!('bound' in field) || !field.bound || typeof field.bound.unit === 'string') return undefined;
+  const { min, max, unit } = field.bound;
+  return fr.issues.RANGE(formatBounded(unit, min), formatBounded(unit, max));
 }
 
 /** Every path a form shows an error at: each field, each row and each row's fields (for the rows present). */
