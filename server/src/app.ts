@@ -338,8 +338,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 /**
  * After a mutation has run (its transactions committed), tell every instance the log has grown, only when
  * it recorded an event: a mutation that wrote none (a presence update, a pushed edit, a refusal) is silent.
- * A socket that recorded events drops its viewer's kept memberships too: their next operation on it sees what
- * they just changed, before this instance has applied the events (live/lifecycle.ts `memberships`).
+ * A socket that recorded events drops its viewer's kept memberships too, and the viewer's sessions kept for new
+ * sockets are forgotten: their next operation sees what they just changed, before this instance has applied the
+ * events (live/lifecycle.ts `memberships`, `authenticate`).
  */
 function announceCommittedEvents(events: EventBus): Plugin {
   return {
@@ -348,8 +349,10 @@ function announceCommittedEvents(events: EventBus): Plugin {
       setExecuteFn(async (executeArgs) => {
         const { result, recorded } = await trackRecording(() => executeFn(executeArgs));
         if (recorded) {
-          const { connection } = args.contextValue as Partial<Context>;
+          const { connection, session, live } = args.contextValue as Partial<Context>;
           if (connection instanceof LiveConnection) connection.forgetMemberships();
+          // Their next socket reads what they just changed too (Lifecycle.authenticate).
+          if (session) live?.forgetViewer(session.member.id);
           events.announce();
         }
         return result;

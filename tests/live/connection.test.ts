@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { errorCodes, Inbox, subscribe, wsClient } from '../support/live.js';
-import { gid, makeCollective, makeMember } from '../support/scenario.js';
+import { gid, makeCollective, makeMember, SUPPORT_STAFF } from '../support/scenario.js';
 
 // Every SQL statement the server runs, to see what a graphql-ws operation reads.
 const statements: string[] = [];
@@ -67,6 +68,103 @@ describe('Connect', () => {
     expect(t.app.live.connectionCount).toBe(1);
     await client.dispose();
     await until(() => t.app.live.connectionCount === 0 && t.app.live.streamCount === 0);
+  });
+});
+
+/**
+ * Opens a raw graphql-transport-ws socket and sends connection_init with `token`: 'ack' once acknowledged (the socket
+ * is returned to close), or the close code the server answered with.
+ */
+function connect(token: string): Promise<{ outcome: 'ack' | number; socket: WebSocket }> {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('open', () =>
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })),
+    );
+    socket.on('message', (data) => {
+      if ((JSON.parse(data.toString()) as { type: string }).type === 'connection_ack') resolve({ outcome: 'ack', socket });
+    });
+    socket.once('close', (code) => resolve({ outcome: code, socket }));
+  });
+}
+
+describe('Sessions shared by the sockets of one token', () => {
+  // resolveSignedIn's statement (a socket's connection_init, or an HTTP request's authentication).
+  const sessionReads = () => statements.filter((sql) => /FROM "Session" s JOIN "Member"/.test(sql)).length;
+
+  it('should read a token’s session once for the sockets it opens at once, and refuse the next socket once it is signed out', async () => {
+    const member = await makeMember(t.db.prisma);
+    const token = await t.tokenFor(member.id);
+    statements.length = 0;
+    const opened = await Promise.all(Array.from({ length: 20 }, () => connect(token)));
+    try {
+      expect(opened.map((o) => o.outcome)).toEqual(Array(20).fill('ack'));
+      expect(sessionReads(), statements.join('\n')).toBe(1);
+      // A socket opened later still is served by the same read.
+      const later = await connect(token);
+      opened.push(later);
+      expect(later.outcome).toBe('ack');
+      expect(sessionReads()).toBe(1);
+
+      // Signed out over HTTP: once this instance applies the event, the kept session is not served again.
+      expect((await t.gql('mutation { signOut }', {}, token)).data?.signOut).toBe(true);
+      await t.app.events.sync();
+      const refused = await connect(token);
+      opened.push(refused);
+      expect(refused.outcome).toBe(4403);
+      // The sign-out request's own, and the refused socket's.
+      expect(sessionReads()).toBe(3);
+    } finally {
+      for (const { socket } of opened) socket.close();
+    }
+  });
+
+  it('should refuse the next socket of a member whose departure the support staff recorded, though their session was kept', async () => {
+    const [leaver, staff] = await Promise.all([makeMember(t.db.prisma), makeMember(t.db.prisma, SUPPORT_STAFF)]);
+    const token = await t.tokenFor(leaver.id);
+    const first = await connect(token);
+    first.socket.close();
+    expect(first.outcome).toBe('ack');
+    const left = await t.gql(
+      'mutation($id: ID!) { leaveCooperative(input: { memberId: $id }) { __typename } }',
+      { id: gid('Member', leaver.id) },
+      await t.tokenFor(staff.id),
+    );
+    expect(left.data?.leaveCooperative.__typename, JSON.stringify(left)).toBe('MutationLeaveCooperativeSuccess');
+    await t.app.events.sync();
+    const next = await connect(token);
+    next.socket.close();
+    expect(next.outcome).toBe(4403);
+  });
+
+  it('should not serve a kept session to another token, nor keep an unknown token', async () => {
+    const [one, two] = await Promise.all([makeMember(t.db.prisma), makeMember(t.db.prisma)]);
+    const [first, second] = await Promise.all([t.tokenFor(one.id), t.tokenFor(two.id)]);
+    const a = wsClient(url, first, { lazy: false });
+    const b = wsClient(url, second, { lazy: false });
+    try {
+      expect((await over(a, '{ viewer { id } }')).data?.viewer.id).toBe(gid('Member', one.id));
+      expect((await over(b, '{ viewer { id } }')).data?.viewer.id).toBe(gid('Member', two.id));
+      statements.length = 0;
+      for (let i = 0; i < 2; i += 1) {
+        const unknown = await connect('never-issued');
+        unknown.socket.close();
+        expect(unknown.outcome).toBe(4403);
+      }
+      // An unknown token is not kept: each socket reads it.
+      expect(sessionReads()).toBe(2);
+      // Each token is served its own session.
+      const [c, d] = await Promise.all([wsClient(url, first, { lazy: false }), wsClient(url, second, { lazy: false })]);
+      try {
+        expect((await over(c, '{ viewer { id } }')).data?.viewer.id).toBe(gid('Member', one.id));
+        expect((await over(d, '{ viewer { id } }')).data?.viewer.id).toBe(gid('Member', two.id));
+      } finally {
+        await Promise.all([c.dispose(), d.dispose()]);
+      }
+    } finally {
+      await Promise.all([a.dispose(), b.dispose()]);
+    }
   });
 });
 

@@ -59,6 +59,12 @@ interface SignedInRow {
   memberships: string[];
 }
 
+/** A live session and its member's active memberships, as `resolveSignedIn` reads them. */
+export interface Authenticated {
+  session: SignedIn;
+  memberships: ActiveMembership[];
+}
+
 /**
  * `resolveSession` and the member's active memberships in one statement (issue 11: a request's authentication
  * cost three, the session, its member and their memberships). The member's columns are listed as Prisma reads them
@@ -68,7 +74,7 @@ export async function resolveSignedIn(
   prisma: PrismaClient,
   token: string,
   now = new Date(),
-): Promise<{ session: SignedIn; memberships: ActiveMembership[] } | null> {
+): Promise<Authenticated | null> {
   const [row] = await prisma.$queryRaw<SignedInRow[]>`
     SELECT s.id AS "sessionId", s."expiresAt", s."revokedAt",
       m.id, m.email, m."firstName", m."lastName", m.kind::text AS kind, m.contract::text AS contract, m."isAssociate",

@@ -1,6 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
-import type { ActiveMembership, SignedIn } from '../auth/sessions.js';
+import { type ActiveMembership, type Authenticated, hashToken, type SignedIn } from '../auth/sessions.js';
 import { ForbiddenError, isUnavailable, NotFoundError, RuleViolationError } from '../errors.js';
 import type { EventBus, LogEvent } from '../events/bus.js';
 import type { EventType } from '../events/types.js';
@@ -238,6 +238,27 @@ export class LiveStream {
 }
 
 /**
+ * How long a token's session, read at a socket's `connection_init`, serves the next sockets of the same token (ms),
+ * unless an event that may end a session or change memberships is applied first (`Lifecycle.authenticate`). Bounds
+ * how long a change made behind the log's back (SQL by hand) goes unseen by new sockets.
+ */
+const AUTHENTICATED_FRESH_MS = 10_000;
+/** Tokens whose session is kept at most (the oldest are forgotten first). */
+const AUTHENTICATED_KEPT = 10_000;
+
+/** A token's session and memberships, read (or being read) for sockets' `connection_init`. */
+interface KeptAuthentication {
+  /** When the read began (ms since epoch). */
+  at: number;
+  /** The access and session epochs when the read began: the entry serves only while both are unchanged. */
+  accessEpoch: number;
+  sessionEpoch: number;
+  read: Promise<Authenticated | null>;
+  /** The member the token names, once read (`forgetViewer`). */
+  memberId?: string;
+}
+
+/**
  * The streams and connections of this instance, re-checked by the events of the log as they are applied.
  * One per server (`buildApp`); resolvers reach it as `context.live`.
  */
@@ -249,6 +270,10 @@ export class Lifecycle {
   readonly #unobserve: () => void;
   /** Bumped by every applied event that may change someone's active memberships (`MEMBERSHIP_CHANGES`). */
   #accessEpoch = 0;
+  /** Bumped by every applied event that may end a session or change a member's row (`SESSION_CHANGES`). */
+  #sessionEpoch = 0;
+  /** Sessions read for sockets' `connection_init`, by token digest (`authenticate`). */
+  readonly #authenticated = new Map<string, KeptAuthentication>();
 
   constructor(readonly events: EventBus) {
     this.#unobserve = events.observe((event) => this.#apply(event));
@@ -324,6 +349,71 @@ export class Lifecycle {
     generation = connection.membershipsGeneration,
   ): void {
     if (epoch === this.#accessEpoch) connection.rememberMemberships(rows, epoch, generation);
+  }
+
+  /**
+   * The live session `token` names and its viewer's active memberships, for a socket's `connection_init` (issue 11:
+   * a thousand sockets of one member opened at once cost one statement, not a thousand). `read` (resolveSignedIn)
+   * runs once for all the sockets of a token that authenticate meanwhile, and its answer serves the next ones for
+   * `AUTHENTICATED_FRESH_MS` while nothing could have changed it: no event that ends a session or changes a member
+   * (sign-out, leaving the cooperative, a profile change) and none that changes memberships has been applied since
+   * the read began, and the viewer recorded no event since (`forgetViewer`). A session that ends later ends every
+   * socket holding it, as before (`#apply`), so a kept answer never outlives the right: the same "at once" as the
+   * sockets' own sessions. A session ended while it was read is read again; an unknown token is never kept.
+   * Returns the answer (null: no live session) and the access epoch its memberships were read at, for `remember`.
+   * Throws what `read` throws (the database unreachable).
+   */
+  async authenticate(
+    token: string,
+    read: () => Promise<Authenticated | null>,
+  ): Promise<{ signedIn: Authenticated | null; epoch: number }> {
+    const key = hashToken(token);
+    for (;;) {
+      const now = Date.now();
+      let entry = this.#authenticated.get(key);
+      if (
+        !entry ||
+        now - entry.at >= AUTHENTICATED_FRESH_MS ||
+        entry.accessEpoch !== this.#accessEpoch ||
+        entry.sessionEpoch !== this.#sessionEpoch
+      ) {
+        entry = { at: now, accessEpoch: this.#accessEpoch, sessionEpoch: this.#sessionEpoch, read: read() };
+        this.#keepAuthentication(key, entry);
+      }
+      let signedIn: Authenticated | null;
+      try {
+        signedIn = await entry.read;
+      } catch (error) {
+        if (this.#authenticated.get(key) === entry) this.#authenticated.delete(key);
+        throw error;
+      }
+      // A session may have ended while it was read (the read may predate the commit): read it again.
+      if (entry.sessionEpoch !== this.#sessionEpoch) continue;
+      if (!signedIn || signedIn.session.expiresAt.getTime() <= Date.now()) {
+        if (this.#authenticated.get(key) === entry) this.#authenticated.delete(key);
+        return { signedIn: null, epoch: entry.accessEpoch };
+      }
+      entry.memberId = signedIn.session.member.id;
+      return { signedIn, epoch: entry.accessEpoch };
+    }
+  }
+
+  #keepAuthentication(key: string, entry: KeptAuthentication): void {
+    this.#authenticated.delete(key);
+    this.#authenticated.set(key, entry);
+    // Oldest first: drop those past their freshness, and any beyond the bound.
+    for (const [oldest, kept] of this.#authenticated) {
+      if (this.#authenticated.size <= AUTHENTICATED_KEPT && entry.at - kept.at < AUTHENTICATED_FRESH_MS) break;
+      this.#authenticated.delete(oldest);
+    }
+  }
+
+  /**
+   * Forgets the kept sessions of `memberId` (`authenticate`): they recorded an event, so their next socket reads what
+   * they just changed, before this instance has applied it.
+   */
+  forgetViewer(memberId: string): void {
+    for (const [key, kept] of this.#authenticated) if (kept.memberId === memberId) this.#authenticated.delete(key);
   }
 
   /** Called by a stream that stops. */
@@ -409,6 +499,7 @@ export class Lifecycle {
   #apply(event: LogEvent): void {
     const payload = event.payload as Record<string, unknown>;
     if (changesMemberships(event)) this.#accessEpoch += 1;
+    if (SESSION_CHANGES.some((prefix) => event.type.startsWith(prefix))) this.#sessionEpoch += 1;
     const revokedSession = event.type === 'session.revoked' ? payload.sessionId : undefined;
     const leftMember = event.type === 'member.leftCooperative' ? payload.memberId : undefined;
     if (revokedSession !== undefined || leftMember !== undefined) {
@@ -439,6 +530,12 @@ const MEMBERSHIP_CHANGES = new Set<string>([
   'collective.coAnimatorRemoved',
   'member.leftCooperative',
 ] satisfies EventType[]);
+
+/**
+ * Events that may end a session or change what a session's member row says (`session.revoked`,
+ * `member.leftCooperative`, `member.profileUpdated`): sessions kept for new sockets are read again (`authenticate`).
+ */
+const SESSION_CHANGES = ['session.', 'member.'];
 
 /**
  * Events that can change who may see what inside a collective: it closing (every membership ends), a

@@ -3,7 +3,7 @@ import { GraphQLError, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import WebSocket, { WebSocketServer } from 'ws';
-import { resolveSignedIn } from '../auth/sessions.js';
+import { type Authenticated, resolveSignedIn } from '../auth/sessions.js';
 import type { Limits } from '../config.js';
 import { bearerToken, type Context, type InitialContext } from '../context.js';
 import { isUnavailable } from '../errors.js';
@@ -83,12 +83,13 @@ export function attachGraphqlWs(
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         const token = bearerToken({ connectionParams: ctx.connectionParams ?? {} });
-        // The session and the viewer's memberships in one statement; the memberships are kept for the socket's
-        // queries and subscriptions unless a change of memberships is applied meanwhile (`epoch`, taken before).
-        const epoch = lifecycle.accessEpoch;
-        let signedIn: Awaited<ReturnType<typeof resolveSignedIn>>;
+        // The session and the viewer's memberships in one statement, shared by the sockets of the same token that
+        // authenticate meanwhile or soon after (Lifecycle.authenticate); the memberships are kept for the socket's
+        // queries and subscriptions unless a change of memberships is applied meanwhile (`epoch`, taken before the read).
+        let epoch = lifecycle.accessEpoch;
+        let signedIn: Authenticated | null = null;
         try {
-          signedIn = token === null ? null : await resolveSignedIn(prisma, token);
+          if (token !== null) ({ signedIn, epoch } = await lifecycle.authenticate(token, () => resolveSignedIn(prisma, token)));
         } catch (error) {
           if (!isUnavailable(error)) throw error;
           // The session cannot be read now: 1013 (the client retries), not 4500 (final) nor 4403 (not a refusal).
