@@ -130,12 +130,11 @@ function findLongListInVariables(
 }
 
 /** The first list literal of the document with more than `maxItems` entries (its argument's name), or null. */
-function findLongListLiteral(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  maxItems: number,
-): { where: string; length: number } | null {
-  let found: { where: string; length: number } | null = null;
+/** A list past the limit: where (the argument or variable path) and its length. */
+type LongList = { where: string; length: number };
+
+function findLongListLiteral(schema: GraphQLSchema, document: DocumentNode, maxItems: number): LongList | null {
+  let found: LongList | null = null;
   const typeInfo = new TypeInfo(schema);
   visit(
     document,
@@ -154,8 +153,11 @@ function findLongListLiteral(
  * The first string literal of the document that holds invalid text: where it is (the argument and the input
  * fields leading to it, `input.name`; `$name` for a variable's default) and what is wrong, or null.
  */
-function findInvalidLiteral(document: DocumentNode): { where: string; fault: TextFault } | null {
-  let found: { where: string; fault: TextFault } | null = null;
+/** A string literal holding invalid text: where it is and what is wrong. */
+type TextFinding = { where: string; fault: TextFault };
+
+function findInvalidLiteral(document: DocumentNode): TextFinding | null {
+  let found: TextFinding | null = null;
   const path: string[] = [];
   const leave = () => void path.pop();
   visit(document, {
@@ -212,18 +214,29 @@ export interface InputLimits {
  * answers a typed `BAD_USER_INPUT` error (`extensions.field` names where) and nothing runs.
  */
 export function useValidText(limits: InputLimits): Plugin {
+  // What a document's own literals hold, found once per parsed document (Yoga's parser cache hands the same
+  // object for the same text): issue 11, walking it twice per operation was a tenth of a subscription's opening.
+  const literals = new WeakMap<DocumentNode, { schema: GraphQLSchema; text: TextFinding | null; long: LongList | null }>();
+  const literalsOf = (schema: GraphQLSchema, document: DocumentNode) => {
+    let found = literals.get(document);
+    if (found?.schema !== schema) {
+      found = { schema, text: findInvalidLiteral(document), long: findLongListLiteral(schema, document, limits.maxListItems) };
+      literals.set(document, found);
+    }
+    return found;
+  };
   const check = (schema: GraphQLSchema, document: DocumentNode, variables: unknown): GraphQLError | null => {
     const inVariables = findInvalid(variables ?? {}, 'variables', limits.maxInputDepth);
     if (inVariables)
       return inVariables.fault === 'depth'
         ? tooDeep(inVariables.path, limits.maxInputDepth)
         : invalidText(inVariables.path, inVariables.fault);
-    const inDocument = findInvalidLiteral(document);
-    if (inDocument) return invalidText(inDocument.where, inDocument.fault);
+    const inDocument = literalsOf(schema, document);
+    if (inDocument.text) return invalidText(inDocument.text.where, inDocument.text.fault);
     const long =
       (variables && typeof variables === 'object'
         ? findLongListInVariables(schema, document, variables as Record<string, unknown>, limits.maxListItems)
-        : null) ?? findLongListLiteral(schema, document, limits.maxListItems);
+        : null) ?? inDocument.long;
     return long ? tooLong(long.where, long.length, limits.maxListItems) : null;
   };
   return {
