@@ -1,4 +1,4 @@
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,8 +34,26 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/** Checkouts whose server was compiled by this run (`builtServer`). */
+const built = new Set<string>();
+
 /**
- * Starts the real server (`server/src/main.ts`, as `pnpm start` does, through tsx) on a free loopback port, from
+ * The server as production runs it (`pnpm start`: `node server/dist/main.js`), compiled once per run and checkout
+ * by the server's own build (esbuild, about a second). Not through tsx: tsx compiles with esbuild's `keepNames`,
+ * which defines a `name` on every function it creates, so each closure a subscription keeps carried a property
+ * store of its own (≈ 6 KB per idle subscriber of 44, in a heap snapshot) and cost a `defineProperty` to make,
+ * which production never pays. `BENCH_TSX=1` runs `server/src/main.ts` through tsx instead.
+ */
+function builtServer(root: string): string {
+  if (!built.has(root)) {
+    execFileSync(process.execPath, ['server/scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
+    built.add(root);
+  }
+  return 'server/dist/main.js';
+}
+
+/**
+ * Starts the real server (compiled, as `pnpm start` runs it: `builtServer`) on a free loopback port, from
  * this checkout or from `options.root`.
  * With `inspect`, the process listens for the DevTools protocol on a free loopback port too, so the benchmark
  * can force a collection and read the heap, or profile, without any hook in the server's code.
@@ -44,27 +62,25 @@ export async function startServer(
   env: Record<string, string>,
   options: { inspect?: boolean; root?: string } = {},
 ): Promise<BenchServer> {
+  const cwd = options.root ?? ROOT;
+  const entry = process.env.BENCH_TSX === '1' ? ['--import', TSX_LOADER, 'server/src/main.ts'] : [builtServer(cwd)];
   const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), '--import', TSX_LOADER, 'server/src/main.ts'],
-    {
-      // `root`: another checkout of the project (an earlier commit, `BENCH_BEFORE_ROOT`), to measure before/after.
-      cwd: options.root ?? ROOT,
-      env: {
-        ...process.env,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        SEED: 'false',
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        // No limit throttles a benchmark by accident (thousands of subscribers of one member).
-        ...GENEROUS_LIMITS_ENV,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, [...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...entry], {
+    // `root`: another checkout of the project (an earlier commit, `BENCH_BEFORE_ROOT`), to measure before/after.
+    cwd,
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SEED: 'false',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      // No limit throttles a benchmark by accident (thousands of subscribers of one member).
+      ...GENEROUS_LIMITS_ENV,
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`The server did not start within 120 s:\n${output}`)), 120_000);
