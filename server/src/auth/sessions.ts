@@ -70,11 +70,7 @@ export interface Authenticated {
  * cost three, the session, its member and their memberships). The member's columns are listed as Prisma reads them
  * (enums as text); tests/api/auth.test.ts checks the row has every field `prisma.member` returns.
  */
-export async function resolveSignedIn(
-  prisma: PrismaClient,
-  token: string,
-  now = new Date(),
-): Promise<Authenticated | null> {
+export async function resolveSignedIn(prisma: PrismaClient, token: string, now = new Date()): Promise<Authenticated | null> {
   const [row] = await prisma.$queryRaw<SignedInRow[]>`
     SELECT s.id AS "sessionId", s."expiresAt", s."revokedAt",
       m.id, m.email, m."firstName", m."lastName", m.kind::text AS kind, m.contract::text AS contract, m."isAssociate",
