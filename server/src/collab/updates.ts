@@ -1,27 +1,14 @@
 import * as Y from 'yjs';
-import { isSafeLink } from '../limits/urls.js';
 import { MAX_BODY_DEPTH, SECTION_FRAGMENT } from './content.js';
+import { BODY_NODE_TYPES, formatAllowed, markNameOf, nodeAttributeAllowed } from './editorSchema.js';
 
 // Judging a Yjs update against a section's document without touching it: cost grows with the update (each
 // reference is one lookup in the document's struct store), never with the document. Yjs itself would apply
 // almost anything that decodes, and a map, a stray string or a `<script>` node in the body would then break
 // the editor or the export for good, so the shape is checked here, before the update is stored.
 
-/**
- * Node types of the editor's ProseMirror schema (Tiptap StarterKit, as y-prosemirror stores them): the only
- * XmlElement names a section body may hold. Marks (bold, link…) are formatting attributes of text, not nodes.
- */
-export const BODY_NODE_TYPES: ReadonlySet<string> = new Set([
-  'paragraph',
-  'heading',
-  'bulletList',
-  'orderedList',
-  'listItem',
-  'blockquote',
-  'codeBlock',
-  'hardBreak',
-  'horizontalRule',
-]);
+/** Node types a body may hold: see `BODY_NODES` (editorSchema.ts), the editor's schema shared with the client. */
+export { BODY_NODE_TYPES } from './editorSchema.js';
 
 /**
  * Deepest nesting of an attribute's value (a link mark's `{ href }` is 1; a heading's `level` 0). The editor's
@@ -40,13 +27,6 @@ function nestsDeeper(value: unknown, max: number): boolean {
   return false;
 }
 
-/** Whether a link mark's value may be stored: removed (null, false), or `{ href }` with a safe address. */
-function linkAllowed(value: unknown): boolean {
-  if (value === null || value === undefined || value === false) return true;
-  if (typeof value !== 'object') return false;
-  return isSafeLink((value as { href?: unknown }).href);
-}
-
 /** Why an update is refused: it does not decode, or would change something other than the body's rich text. */
 export class InvalidUpdateError extends Error {}
 
@@ -55,7 +35,7 @@ export type Verdict = 'valid' | 'missing';
 
 type Struct = Y.Item | Y.GC | Y.Skip;
 /** Where an item lives: the body, an element of the schema, a text node, or discarded (Yjs turns it into GC). */
-type Place = { kind: 'body' } | { kind: 'element' } | { kind: 'text' } | { kind: 'discarded' };
+type Place = { kind: 'body' } | { kind: 'element'; nodeName: string } | { kind: 'text' } | { kind: 'discarded' };
 interface Resolved {
   place: Place;
   parentSub: string | null;
@@ -64,7 +44,6 @@ interface Resolved {
 }
 
 const BODY: Place = { kind: 'body' };
-const ELEMENT: Place = { kind: 'element' };
 const TEXT: Place = { kind: 'text' };
 const DISCARDED: Place = { kind: 'discarded' };
 
@@ -126,7 +105,7 @@ export class PendingStructs {
 function placeOfType(type: Y.AbstractType<unknown>): Place {
   // A root type: only the body is ours (another root never gets anything, see `resolve`).
   if (type._item === null) return Y.findRootTypeKey(type) === SECTION_FRAGMENT ? BODY : DISCARDED;
-  if (type instanceof Y.XmlElement) return ELEMENT;
+  if (type instanceof Y.XmlElement) return { kind: 'element', nodeName: type.nodeName };
   if (type instanceof Y.XmlText) return TEXT;
   throw new InvalidUpdateError('The body holds something that is not rich text.');
 }
@@ -136,7 +115,7 @@ function placeInside(struct: Struct): Place {
   if (struct instanceof Y.GC) return DISCARDED;
   if (struct instanceof Y.Item && struct.content instanceof Y.ContentType) {
     const type = struct.content.type;
-    if (type instanceof Y.XmlElement) return ELEMENT;
+    if (type instanceof Y.XmlElement) return { kind: 'element', nodeName: type.nodeName };
     if (type instanceof Y.XmlText) return TEXT;
   }
   throw new InvalidUpdateError('An update refers to a parent that is not an element or a text.');
@@ -152,6 +131,13 @@ function checkContent(item: Y.Item, { place, parentSub, depth }: Resolved, bound
     if (place.kind !== 'body' && content instanceof Y.ContentAny) {
       if (bounded && content.arr.some((value) => nestsDeeper(value, MAX_ATTRIBUTE_DEPTH)))
         throw new InvalidUpdateError(`An attribute's value nests at most ${MAX_ATTRIBUTE_DEPTH} levels deep.`);
+      // The editor renders only its schema's attributes, of their shapes (a heading's level 1 to 6).
+      if (
+        bounded &&
+        place.kind === 'element' &&
+        !content.arr.every((value) => nodeAttributeAllowed(place.nodeName, parentSub, value))
+      )
+        throw new InvalidUpdateError(`The editor knows no attribute "${parentSub}" of this value on "${place.nodeName}".`);
       return;
     }
     throw new InvalidUpdateError('An update may not set keys on the body.');
@@ -161,10 +147,14 @@ function checkContent(item: Y.Item, { place, parentSub, depth }: Resolved, bound
     if (content instanceof Y.ContentFormat) {
       if (bounded && nestsDeeper(content.value, MAX_ATTRIBUTE_DEPTH))
         throw new InvalidUpdateError(`A formatting's value nests at most ${MAX_ATTRIBUTE_DEPTH} levels deep.`);
-      // A link mark (`link`, or `link--<hash>` as y-prosemirror names overlapping ones) goes to the web or an
-      // e-mail address: a `javascript:` one would run in the browser of whoever follows it, here or in an export.
-      if (bounded && content.key.split('--')[0] === 'link' && !linkAllowed(content.value))
-        throw new InvalidUpdateError('A link goes to an http, https or mailto address.');
+      // A mark the editor does not know makes y-tiptap delete the whole text node for everyone; a link goes to
+      // the web or an e-mail address (a `javascript:` one would run in the browser of whoever follows it).
+      if (bounded && !formatAllowed(content.key, content.value))
+        throw new InvalidUpdateError(
+          markNameOf(content.key) === 'link'
+            ? 'A link goes to an http, https or mailto address.'
+            : `The editor knows no formatting "${content.key}" of this value (bold, italic, underline, strike, code, link).`,
+        );
       return;
     }
     throw new InvalidUpdateError('Text holds only characters and formatting.');

@@ -4,12 +4,11 @@ import CollaborationCaret from '@tiptap/extension-collaboration-caret';
 import { type EditorState, Plugin, PluginKey } from '@tiptap/pm/state';
 import { Decoration, DecorationSet } from '@tiptap/pm/view';
 import { EditorContent, useEditor } from '@tiptap/react';
-import StarterKit from '@tiptap/starter-kit';
 import { relativePositionToAbsolutePosition, ySyncPluginKey } from '@tiptap/y-tiptap';
 import { useEffect, useState } from 'react';
 import * as Y from 'yjs';
 import { EditorToolbar } from './EditorToolbar';
-import { isSafeLink } from './links';
+import { schemaExtensions } from './editorSchema';
 import type { SectionSync } from './sectionSync';
 import { editorStrings as t } from './strings';
 
@@ -86,17 +85,8 @@ export function CollaborativeEditor({
   const editor = useEditor(
     {
       extensions: [
-        // Collaboration brings its own (Yjs) undo history.
-        StarterKit.configure({
-          undoRedo: false,
-          // Only web and e-mail links, as the server keeps (links.ts): checked when a link is set, pasted,
-          // auto-linked or rendered.
-          link: {
-            openOnClick: false,
-            autolink: true,
-            isAllowedUri: (url, { defaultValidate }) => isSafeLink(url) && defaultValidate(url),
-          },
-        }),
+        // The schema the server judges pushes against (editorSchema.ts).
+        ...schemaExtensions(),
         // Ctrl/⌘+K asks the toolbar for the link field.
         Extension.create({
           name: 'linkShortcut',

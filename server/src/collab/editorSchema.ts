@@ -1,0 +1,96 @@
+import { isSafeLink } from '../limits/urls.js';
+
+// What the web editor's ProseMirror schema knows (Tiptap StarterKit as configured in
+// client/src/features/editor/editorSchema.ts), as y-tiptap stores it in Yjs: nodes are XmlElements named after
+// their type with their attributes as element attributes; marks are formatting attributes of text whose value is
+// the mark's attributes. y-tiptap cannot build a node or a mark it does not know, and then deletes the whole text
+// node or element for everyone (`createTextNodesFromYText`): what is not listed here is refused before it is
+// stored. tests/collab/editor-schema.test.ts compares these lists with the client's schema so they cannot drift.
+
+/** Whether one attribute's value is one the editor renders: its type and range. */
+export type AttributeCheck = (value: unknown) => boolean;
+
+const optionalString: AttributeCheck = (value) => value === null || (typeof value === 'string' && value.length <= 2_048);
+const integerIn =
+  (min: number, max: number): AttributeCheck =>
+  (value) =>
+    Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+
+/**
+ * Node types of the editor's schema that a section body may hold (ProseMirror names), each with the attributes
+ * it has and their shapes: `heading.level` 1 to 6, `orderedList.start` an integer, strings or null otherwise.
+ * `doc` and `text` are not listed: the body is the doc, and text is a Y.XmlText.
+ */
+export const BODY_NODES: Readonly<Record<string, Readonly<Record<string, AttributeCheck>>>> = {
+  paragraph: {},
+  heading: { level: integerIn(1, 6) },
+  bulletList: {},
+  orderedList: { start: integerIn(-(2 ** 31), 2 ** 31 - 1), type: optionalString },
+  listItem: {},
+  blockquote: {},
+  codeBlock: { language: optionalString },
+  hardBreak: {},
+  horizontalRule: {},
+};
+
+/** Node types a body may hold (the keys of `BODY_NODES`). */
+export const BODY_NODE_TYPES: ReadonlySet<string> = new Set(Object.keys(BODY_NODES));
+
+/**
+ * Mark types of the editor's schema, each with its attributes and their shapes. A link goes to a web or e-mail
+ * address (a `javascript:` one would run in the browser of whoever follows it, here or in an export).
+ */
+export const BODY_MARKS: Readonly<Record<string, Readonly<Record<string, AttributeCheck>>>> = {
+  bold: {},
+  code: {},
+  italic: {},
+  strike: {},
+  underline: {},
+  link: {
+    href: (value) => isSafeLink(value),
+    target: optionalString,
+    rel: optionalString,
+    class: optionalString,
+    title: optionalString,
+  },
+};
+
+/**
+ * The mark a text formatting key stands for: y-tiptap names a mark that may overlap itself `<name>--<8 chars of
+ * hash>` (its `yattr2markname`).
+ */
+export function markNameOf(key: string): string {
+  return /(.*)(--[a-zA-Z0-9+/=]{8})$/.exec(key)?.[1] ?? key;
+}
+
+function attributesAllowed(attributes: Readonly<Record<string, AttributeCheck>>, value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) return false;
+  return Object.entries(value).every(([name, given]) => {
+    const check = Object.hasOwn(attributes, name) ? attributes[name] : undefined;
+    return check !== undefined && (given === undefined || check(given));
+  });
+}
+
+/**
+ * Whether formatting text with `key` = `value` (a Yjs format) gives marks the editor knows: `null` removes a
+ * mark; a mark without attributes may be set with any object of no keys or `true`/`false` (as `{ bold: true }`
+ * written by other Yjs editors); otherwise the value holds only the mark's attributes, each of its shape (a
+ * link's `href` is required and safe).
+ */
+export function formatAllowed(key: string, value: unknown): boolean {
+  const name = markNameOf(key);
+  const attributes = Object.hasOwn(BODY_MARKS, name) ? BODY_MARKS[name] : undefined;
+  if (attributes === undefined) return false;
+  if (value === null) return true;
+  const named = Object.keys(attributes).length > 0;
+  if (typeof value === 'boolean') return !named;
+  if (!attributesAllowed(attributes, value)) return false;
+  return name !== 'link' || isSafeLink((value as { href?: unknown }).href);
+}
+
+/** Whether element `nodeName` may carry attribute `name` = `value` (a value the editor renders). */
+export function nodeAttributeAllowed(nodeName: string, name: string, value: unknown): boolean {
+  const attributes = Object.hasOwn(BODY_NODES, nodeName) ? BODY_NODES[nodeName] : undefined;
+  const check = attributes && Object.hasOwn(attributes, name) ? attributes[name] : undefined;
+  return check !== undefined && check(value);
+}

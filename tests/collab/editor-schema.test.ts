@@ -1,0 +1,159 @@
+import { yXmlFragmentToProseMirrorRootNode } from '@tiptap/y-tiptap';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { editorSchema } from '../../client/src/features/editor/editorSchema.js';
+import { BODY_MARKS, BODY_NODES } from '../../server/src/collab/editorSchema.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { pushOverHttp, sectionScenario } from '../support/collab.js';
+
+// Attack finding (issue 10, items 4 and 6): a partner formatted three characters with a mark the editor does
+// not know (`surligne`); y-tiptap could not build it and deleted the whole text node in every co-author's page,
+// whose client then sent that deletion as its own edit (48 words → 15). The server now accepts only the nodes,
+// marks and attributes of the editor's schema, which these tests compare with the client's own.
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  await t.app.start();
+  t.app.documents.onStored = null;
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const schema = editorSchema();
+const WORDS = 'Notre coopérative répond avec trois partenaires du territoire et un calendrier précis.';
+
+describe("The server's list of nodes and marks", () => {
+  it('is the client editor schema: same node and mark types, same attributes, defaults accepted', () => {
+    const nodes = Object.keys(schema.nodes).filter((name) => name !== 'doc' && name !== 'text');
+    expect(Object.keys(BODY_NODES).sort()).toEqual(nodes.sort());
+    expect(Object.keys(BODY_MARKS).sort()).toEqual(Object.keys(schema.marks).sort());
+    for (const [name, type] of [...Object.entries(schema.nodes), ...Object.entries(schema.marks)]) {
+      const server = BODY_NODES[name] ?? BODY_MARKS[name];
+      if (!server) continue;
+      expect(Object.keys(server).sort(), name).toEqual(Object.keys(type.spec.attrs ?? {}).sort());
+      for (const [attribute, spec] of Object.entries(type.spec.attrs ?? {}))
+        if (!(name === 'link' && attribute === 'href'))
+          expect(server[attribute]?.((spec as { default: unknown }).default), `${name}.${attribute}`).toBe(true);
+    }
+  });
+});
+
+/** A section holding one paragraph of `WORDS`, stored by a first push; the doc the partner then reads. */
+async function sectionWithText() {
+  const { members, section } = await sectionScenario(t.db.prisma);
+  const token = await t.tokenFor((members[0] as { id: string }).id);
+  const doc = new Y.Doc();
+  const paragraph = new Y.XmlElement('paragraph');
+  paragraph.insert(0, [new Y.XmlText(WORDS)]);
+  doc.getXmlFragment('body').insert(0, [paragraph]);
+  expect(await pushOverHttp(t, token, section.id, Y.encodeStateAsUpdate(doc))).toEqual({
+    __typename: 'MutationPushSectionUpdateSuccess',
+  });
+  return { token, sectionId: section.id, doc };
+}
+
+/** Applies `change` to a copy of `doc` and returns only that change, as a partner would push it. */
+function changeOf(doc: Y.Doc, change: (body: Y.XmlFragment) => void): Uint8Array {
+  const copy = new Y.Doc();
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+  const before = Y.encodeStateVector(copy);
+  change(copy.getXmlFragment('body'));
+  return Y.encodeStateAsUpdate(copy, before);
+}
+
+const firstText = (body: Y.XmlFragment) => (body.get(0) as Y.XmlElement).get(0) as Y.XmlText;
+
+/** What a co-author's editor shows of the stored section: y-tiptap builds its ProseMirror document (and deletes what it cannot build). */
+async function rendered(sectionId: string): Promise<{ text: string; deletedByEditor: boolean }> {
+  const stored = new Y.Doc();
+  Y.applyUpdate(stored, await t.app.documents.storedState(sectionId));
+  const before = Y.encodeStateVector(stored);
+  const node = yXmlFragmentToProseMirrorRootNode(stored.getXmlFragment('body'), schema);
+  return { text: node.textContent, deletedByEditor: Y.encodeStateAsUpdate(stored, before).byteLength > 2 };
+}
+
+describe('Formatting and attributes the editor does not know', () => {
+  const refusals: Array<[string, (body: Y.XmlFragment) => void]> = [
+    ['an unknown mark (the attack)', (body) => firstText(body).format(0, 3, { surligne: true })],
+    ['an unknown mark named as an overlapping one', (body) => firstText(body).format(0, 3, { 'surligne--abcdefgh': {} })],
+    ['a known mark with an unknown attribute', (body) => firstText(body).format(0, 3, { bold: { onclick: 'x' } })],
+    ['a known mark with a value of no shape', (body) => firstText(body).format(0, 3, { italic: 'oui' })],
+    [
+      'a link with an attribute of the wrong type',
+      (body) => firstText(body).format(0, 3, { link: { href: 'https://a.fr', title: 3 } }),
+    ],
+    ['an unknown node attribute', (body) => (body.get(0) as Y.XmlElement).setAttribute('onclick', 'alert(1)')],
+    [
+      'a heading level out of range',
+      (body) => {
+        const heading = new Y.XmlElement('heading');
+        heading.setAttribute('level', 'x' as never);
+        heading.insert(0, [new Y.XmlText('Titre')]);
+        body.insert(0, [heading]);
+      },
+    ],
+  ];
+
+  for (const [what, change] of refusals)
+    it(`refuses ${what} with MALFORMED_UPDATE, storing nothing, the text intact in the editor`, async () => {
+      const { token, sectionId, doc } = await sectionWithText();
+      const stored = await t.db.prisma.sectionUpdate.count({ where: { sectionId } });
+      expect(await pushOverHttp(t, token, sectionId, changeOf(doc, change))).toMatchObject({
+        __typename: 'RuleViolationError',
+        field: 'input.update',
+        rule: 'MALFORMED_UPDATE',
+      });
+      expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId } })).toBe(stored);
+      expect(await rendered(sectionId)).toEqual({ text: WORDS, deletedByEditor: false });
+    });
+
+  const accepted: Array<[string, Record<string, unknown>]> = [
+    ['bold: true', { bold: true }],
+    ['italic: true', { italic: true }],
+    ['bold as y-tiptap writes it', { bold: {} }],
+    ['underline, strike and code', { underline: {}, strike: {}, code: {} }],
+    [
+      'a link as y-tiptap writes it',
+      { link: { href: 'https://example.fr', target: '_blank', rel: null, class: null, title: null } },
+    ],
+  ];
+  for (const [what, attributes] of accepted)
+    it(`accepts ${what}, and the editor shows every word`, async () => {
+      const { token, sectionId, doc } = await sectionWithText();
+      expect(
+        await pushOverHttp(
+          t,
+          token,
+          sectionId,
+          changeOf(doc, (body) => firstText(body).format(0, 3, attributes)),
+        ),
+      ).toEqual({
+        __typename: 'MutationPushSectionUpdateSuccess',
+      });
+      expect(await rendered(sectionId)).toEqual({ text: WORDS, deletedByEditor: false });
+    });
+
+  it('accepts node attributes the editor writes (heading level, ordered list start, code language)', async () => {
+    const { token, sectionId, doc } = await sectionWithText();
+    const update = changeOf(doc, (body) => {
+      const heading = new Y.XmlElement('heading');
+      heading.setAttribute('level', 2 as never);
+      heading.insert(0, [new Y.XmlText('Titre')]);
+      const list = new Y.XmlElement('orderedList');
+      list.setAttribute('start', 3 as never);
+      const item = new Y.XmlElement('listItem');
+      const line = new Y.XmlElement('paragraph');
+      line.insert(0, [new Y.XmlText('Point')]);
+      item.insert(0, [line]);
+      list.insert(0, [item]);
+      const code = new Y.XmlElement('codeBlock');
+      code.setAttribute('language', 'ts');
+      code.insert(0, [new Y.XmlText('x')]);
+      body.insert(0, [heading, list, code]);
+    });
+    expect(await pushOverHttp(t, token, sectionId, update)).toEqual({ __typename: 'MutationPushSectionUpdateSuccess' });
+    expect((await rendered(sectionId)).deletedByEditor).toBe(false);
+  });
+});
