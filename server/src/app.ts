@@ -4,7 +4,7 @@ import { getOperationAST } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { resolveSession } from './auth/sessions.js';
 import { SectionActivity } from './collab/activity.js';
-import { SectionDocuments } from './collab/documents.js';
+import { deepSectionsRewritten, SectionDocuments } from './collab/documents.js';
 import { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
 import { bearerToken, type Context, createContext, type InitialContext } from './context.js';
@@ -29,7 +29,7 @@ import { METRICS_PATH, Metrics } from './observability/metrics.js';
 import { useOperationObservability, yogaLogger } from './observability/operations.js';
 import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
-import { capConnectionsPerAddress } from './transport/connections.js';
+import { capConnections } from './transport/connections.js';
 import { InFlight, useInFlight } from './transport/drain.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
 import {
@@ -254,13 +254,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   // Node's own refusals (malformed request line or header, head too large, too slow) get a typed body too.
   http.on('clientError', answerClientError);
-  // A connection past its address's cap is closed on arrival, before a byte of it is read (transport/connections.ts).
-  const connections = capConnectionsPerAddress(http, config.http.maxConnectionsPerAddress);
+  // A connection past its address's cap or the server's is closed on arrival, before a byte of it is read
+  // (transport/connections.ts).
+  const connections = capConnections(http, {
+    maxPerAddress: config.http.maxConnectionsPerAddress,
+    max: config.http.maxConnections,
+  });
   const websocket = attachGraphqlWs(http, yoga, db.prisma, live, config.limits.ws, config.limits.maxJsonDepth);
   metrics.watch({
     openSockets: () => websocket.server.clients.size,
     liveConnections: () => live.connectionCount,
     openDocuments: () => documents.openCount,
+    sectionsRewritten: () => deepSectionsRewritten.count,
     connections,
     updateLogRows: async () => (await db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM "SectionUpdate"'))[0]?.n ?? 0,
   });

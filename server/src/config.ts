@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IntrospectionPolicy, SecuritySettings } from './transport/security.js';
@@ -201,6 +202,12 @@ export interface HttpLimits {
    * few dozen people behind one NAT fit); past it a new connection is closed as soon as it is accepted.
    */
   maxConnectionsPerAddress: number;
+  /**
+   * TCP connections all addresses together may hold open at once (`HTTP_MAX_CONNECTIONS`; by default three quarters
+   * of the process's open-file limit, between 64 and 10 000: `defaultMaxConnections`), so that many addresses cannot
+   * take the descriptors the database, files and logs need; past it a new connection is closed as it is accepted.
+   */
+  maxConnections: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -231,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxHeaderBytes: numberFrom(env.HTTP_MAX_HEADER_BYTES, 16 * 1024),
       maxBodyBytes: numberFrom(env.HTTP_MAX_BODY_BYTES, 2 * 1024 * 1024),
       maxConnectionsPerAddress: numberFrom(env.HTTP_MAX_CONNECTIONS_PER_ADDRESS, 128),
+      maxConnections: numberFrom(env.HTTP_MAX_CONNECTIONS, defaultMaxConnections()),
     },
     readyTimeoutMs: numberFrom(env.READY_TIMEOUT_MS, 1_000),
     shutdownTimeoutMs: numberFrom(env.SHUTDOWN_TIMEOUT_MS, 10_000),
@@ -299,6 +307,7 @@ export const GENEROUS_LIMITS_ENV: Readonly<Record<string, string>> = {
   SSE_MAX_RESERVED_STREAMS_PER_USER: '100000',
   HTTP_MAX_IN_FLIGHT_PER_CALLER: '100000',
   HTTP_MAX_CONNECTIONS_PER_ADDRESS: '100000',
+  HTTP_MAX_CONNECTIONS: '100000',
   SIGN_IN_FAILURES_PER_ACCOUNT: '1000000',
   SIGN_IN_FAILURES_PER_ADDRESS: '1000000',
   PASSWORD_HASH_QUEUE: '100000',
@@ -315,6 +324,33 @@ export const GENEROUS_LIMITS_ENV: Readonly<Record<string, string>> = {
   DASHBOARD_MIN_INTERVAL_MS: '0',
   DASHBOARD_CONCURRENCY: '1000',
 };
+
+/**
+ * The process's open-file limit (its soft `RLIMIT_NOFILE`, which Node raises to the hard limit at start), read from
+ * `/proc/self/limits`; null where that file does not exist (not Linux) or says `unlimited`.
+ */
+export function openFileLimit(): number | null {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((candidate) => candidate.startsWith('Max open files'));
+    const soft = Number(line?.slice('Max open files'.length).trim().split(/\s+/)[0]);
+    return Number.isFinite(soft) && soft > 0 ? soft : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The default of `HTTP_MAX_CONNECTIONS`: three quarters of the open-file limit, so that the database pool, Redis,
+ * PGlite's files, static files being sent and logs keep a quarter of the descriptors whatever the clients hold; at
+ * most 10 000 (a small server's memory: each open connection holds tens of KiB in the kernel and in Node) and at
+ * least 64. 10 000 where the limit cannot be read.
+ */
+export function defaultMaxConnections(fileLimit: number | null = openFileLimit()): number {
+  if (fileLimit === null) return 10_000;
+  return Math.max(64, Math.min(10_000, Math.floor(fileLimit * 0.75)));
+}
 
 /** A numeric setting, or its default when unset or empty. */
 function numberFrom(value: string | undefined, fallback: number): number {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { MAX_BODY_DEPTH, toBlocks, toMarkdown } from '../../server/src/collab/content.js';
-import { checkUpdate, InvalidUpdateError } from '../../server/src/collab/documents.js';
+import { checkUpdate, deepSectionsRewritten, InvalidUpdateError } from '../../server/src/collab/documents.js';
 import { MAX_ATTRIBUTE_DEPTH } from '../../server/src/collab/updates.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { pushOverHttp, sectionScenario } from '../support/collab.js';
@@ -214,5 +214,122 @@ describe('A body stored deeper than the bound (before it existed)', () => {
     expect(markdown.indexOf('Titre profond')).toBeGreaterThan(-1);
     expect(markdown.indexOf('Titre profond')).toBeLessThan(markdown.indexOf('mot du fond'));
     expect(markdown.indexOf('mot du fond')).toBeLessThan(markdown.indexOf('texte nu'));
+  });
+});
+
+/** The deepest level of elements under a body, read iteratively (a paragraph of the body is at 1). */
+function nestingOf(fragment: Y.XmlFragment): number {
+  const elements = (nodes: unknown[]) => nodes.filter((node): node is Y.XmlElement => node instanceof Y.XmlElement);
+  let depth = 0;
+  for (let level = elements(fragment.toArray()); level.length > 0; depth += 1)
+    level = level.flatMap((node) => elements(node.toArray()));
+  return depth;
+}
+
+/**
+ * A co-author's deletion of the deep list of `nestedLists`, made by a client holding the stored document: deleted
+ * from its deepest level up, a level per transaction, so that this test's own Yjs does not overflow making it.
+ */
+function deletionOfDeepList(stored: Uint8Array): Uint8Array {
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, stored);
+  const before = Y.encodeStateVector(doc);
+  const chain: Y.XmlElement[] = [];
+  for (let node = doc.getXmlFragment('body').get(0); node instanceof Y.XmlElement; node = node.get(0)) chain.push(node);
+  for (const element of chain.reverse()) doc.transact(() => element.delete(0, element.length));
+  doc.transact(() => doc.getXmlFragment('body').delete(0, 1));
+  return Y.encodeStateAsUpdate(doc, before);
+}
+
+describe('A body stored deeper than the bound, rewritten at load', () => {
+  /** The attack's shape: deleting 3,000 levels at once overflows Yjs's recursion in Node's stack. */
+  const LEVELS = 3_000;
+  const CONTENT = 'query($id: ID!) { node(id: $id) { ... on TenderSection { content { markdown } } } }';
+
+  it('takes a version restored onto it, keeps its text flattened, and stores none of the old nesting', async () => {
+    const { members, section } = await sectionScenario(t.db.prisma);
+    const token = await t.tokenFor((members[0] as { id: string }).id);
+    const deep = Y.encodeStateAsUpdate(nestedLists(LEVELS, 'Tout au fond.'));
+    await t.db.prisma.sectionUpdate.create({ data: { sectionId: section.id, update: new Uint8Array(deep) } });
+    const clean = new Y.Doc();
+    clean.getXmlFragment('body').insert(0, [new Y.XmlElement('paragraph')]);
+    (clean.getXmlFragment('body').get(0) as Y.XmlElement).insert(0, [new Y.XmlText('Version propre.')]);
+    const version = await t.db.prisma.sectionVersion.create({
+      data: { sectionId: section.id, name: 'Propre', state: new Uint8Array(Y.encodeStateAsUpdate(clean)), contentHash: 'h' },
+    });
+    const rewrittenBefore = deepSectionsRewritten.count;
+
+    // Read first: the load rewrites it, keeping every word.
+    const read = await t.gql(CONTENT, { id: gid('TenderSection', section.id) }, token);
+    expect(read.errors).toBeUndefined();
+    expect(read.data?.node.content.markdown).toContain('Tout au fond.');
+    expect(read.data?.node.content.markdown).toContain('Après la liste.');
+    expect(deepSectionsRewritten.count).toBe(rewrittenBefore + 1);
+    // What is stored now: one snapshot, no element past the bound, the same text.
+    const stored = new Y.Doc();
+    Y.applyUpdate(stored, await t.app.documents.storedState(section.id));
+    expect(nestingOf(stored.getXmlFragment('body'))).toBeLessThanOrEqual(MAX_BODY_DEPTH);
+    expect(toMarkdown(stored.getXmlFragment('body'))).toBe(read.data?.node.content.markdown);
+    expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId: section.id } })).toBe(0);
+
+    const restored = await t.gql(
+      'mutation($i: RestoreSectionVersionInput!) { restoreSectionVersion(input: $i) { __typename ... on MutationRestoreSectionVersionSuccess { data { content { markdown } } } } }',
+      { i: { versionId: gid('SectionVersion', version.id) } },
+      token,
+    );
+    expect(restored.errors).toBeUndefined();
+    expect(restored.data?.restoreSectionVersion.data.content.markdown).toBe('Version propre.');
+    // Loaded again from the database (nobody holds it): not rewritten twice.
+    await t.app.documents.compact(section.id);
+    expect((await t.gql(CONTENT, { id: gid('TenderSection', section.id) }, token)).data?.node.content.markdown).toBe(
+      'Version propre.',
+    );
+    expect(deepSectionsRewritten.count).toBe(rewrittenBefore + 1);
+  });
+
+  it('takes a co-author’s deletion of the deep part and stays editable and exportable', async () => {
+    const { members, section, response } = await sectionScenario(t.db.prisma);
+    const token = await t.tokenFor((members[0] as { id: string }).id);
+    const deep = Y.encodeStateAsUpdate(nestedLists(LEVELS, 'Tout au fond.'));
+    await t.db.prisma.sectionUpdate.create({ data: { sectionId: section.id, update: new Uint8Array(deep) } });
+
+    // A co-author whose client held the stored document deletes the deep list: taken (the load rewrote it meanwhile,
+    // so its flattened copy, which that client never saw, stays: nothing of the text is lost).
+    expect(await push(token, section.id, deletionOfDeepList(deep))).toEqual({ __typename: 'MutationPushSectionUpdateSuccess' });
+    const kept = await t.gql(CONTENT, { id: gid('TenderSection', section.id) }, token);
+    expect(kept.errors).toBeUndefined();
+    expect(kept.data?.node.content.markdown).toContain('Tout au fond.');
+    // A co-author with the document as it is now deletes it: gone.
+    const current = new Y.Doc();
+    Y.applyUpdate(current, await t.app.documents.storedState(section.id));
+    const before = Y.encodeStateVector(current);
+    current.getXmlFragment('body').delete(0, 1);
+    expect(await push(token, section.id, Y.encodeStateAsUpdate(current, before))).toEqual({
+      __typename: 'MutationPushSectionUpdateSuccess',
+    });
+    const after = await t.gql(CONTENT, { id: gid('TenderSection', section.id) }, token);
+    expect(after.errors).toBeUndefined();
+    expect(after.data?.node.content.markdown).toBe('Après la liste.');
+
+    // Still editable: a paragraph typed on the stored document is taken.
+    const editor = new Y.Doc();
+    Y.applyUpdate(editor, await t.app.documents.storedState(section.id));
+    const vector = Y.encodeStateVector(editor);
+    const paragraph = new Y.XmlElement('paragraph');
+    paragraph.insert(0, [new Y.XmlText('Écrit ensuite.')]);
+    editor.getXmlFragment('body').insert(1, [paragraph]);
+    expect(await push(token, section.id, Y.encodeStateAsUpdate(editor, vector))).toEqual({
+      __typename: 'MutationPushSectionUpdateSuccess',
+    });
+    const exported = await t.gql(
+      'query($id: ID!) { exportTenderResponse(responseId: $id, format: MARKDOWN) { base64 } }',
+      { id: gid('TenderResponse', response.id) },
+      token,
+    );
+    expect(exported.errors).toBeUndefined();
+    const markdown = Buffer.from(exported.data?.exportTenderResponse.base64, 'base64').toString('utf8');
+    expect(markdown).toContain('Après la liste.');
+    expect(markdown).toContain('Écrit ensuite.');
+    expect(markdown).not.toContain('Tout au fond.');
   });
 });

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../resilience/support.js';
 import { latencyUnderAbuse } from '../support/abuse.js';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
 import { rawRequest } from '../support/raw-http.js';
@@ -32,7 +33,7 @@ afterAll(async () => {
 });
 
 /** The server process's open file descriptors (sockets, files, pipes). */
-const openFds = () => readdirSync(`/proc/${server.process.pid}/fd`).length;
+const openFds = (of: ServerProcess = server) => readdirSync(`/proc/${of.process.pid}/fd`).length;
 
 /** A small query from the other address, on a connection of its own; resolves once it is answered. */
 async function fromOtherAddress(): Promise<void> {
@@ -52,10 +53,10 @@ interface Attacker {
   closed: Promise<{ status: number | null; byServer: boolean }>;
 }
 
-/** A connection from 127.0.0.1 that sends `opening` (nothing when empty) and then nothing more. */
-function attacker(opening: string): Attacker {
-  const { port } = new URL(server.url);
-  const socket = connect({ port: Number(port), host: '127.0.0.1' });
+/** A connection from `localAddress` (127.0.0.1) to `to` that sends `opening` (nothing when empty) and then nothing more. */
+function attacker(opening: string, localAddress = '127.0.0.1', to: ServerProcess = server): Attacker {
+  const { port } = new URL(to.url);
+  const socket = connect({ port: Number(port), host: '127.0.0.1', localAddress });
   let text = '';
   // The server ended the connection (FIN) or reset it; a close without either is the client's own.
   let byServer = false;
@@ -92,8 +93,8 @@ async function metric(line: RegExp): Promise<number> {
 }
 
 /** The server's JSON log lines written so far. */
-function logLines(): Array<{ level: number; msg: string }> {
-  return server
+function logLines(of: ServerProcess = server): Array<{ level: number; msg: string }> {
+  return of
     .output()
     .split('\n')
     .filter((line) => line.startsWith('{'))
@@ -150,7 +151,7 @@ describe('Connections per address', () => {
         await fromOtherAddress();
         peak = Math.max(peak, openFds());
       }
-      const refused = await metric(/^collectifs_http_connections_refused_total /);
+      const refused = await metric(/^collectifs_http_connections_refused_total\{limit="perAddress"\} /);
       console.info(
         `10 000 idle sockets: server fds ${baseline} before, at most ${peak} meanwhile; ${refused} refused on arrival`,
       );
@@ -202,5 +203,155 @@ describe('Connections per address', () => {
     } finally {
       for (const connection of held) connection.socket.destroy();
     }
+  }, 240_000);
+});
+
+/** A response's body once it has fully arrived after its `head` (Content-Length or chunked), and its length on the wire. */
+function bodyOf(head: string, rest: Buffer): { text: string; length: number } | null {
+  const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+  if (length) {
+    const size = Number(length[1]);
+    return rest.length >= size ? { text: rest.subarray(0, size).toString('utf8'), length: size } : null;
+  }
+  const chunks: Buffer[] = [];
+  for (let at = 0; ; ) {
+    const line = rest.indexOf(CRLF, at);
+    if (line < 0) return null;
+    const size = Number.parseInt(rest.subarray(at, line).toString('latin1'), 16);
+    if (rest.length < line + 2 + size + 2) return null;
+    if (size === 0) return { text: Buffer.concat(chunks).toString('utf8'), length: line + 4 };
+    chunks.push(rest.subarray(line + 2, line + 2 + size));
+    at = line + 2 + size + 2;
+  }
+}
+
+/**
+ * One keep-alive connection from `localAddress`, opened before a flood: `ask` sends a GET on it and resolves with
+ * the answer (status and body), so a test can read the server while no new connection is let in.
+ */
+function keptAlive(to: ServerProcess, localAddress: string) {
+  const { port } = new URL(to.url);
+  const socket = connect({ port: Number(port), host: '127.0.0.1', localAddress });
+  let received = Buffer.alloc(0);
+  let waiting: (() => void) | null = null;
+  socket.on('data', (chunk) => {
+    received = Buffer.concat([received, chunk]);
+    waiting?.();
+  });
+  socket.on('close', () => waiting?.());
+  const connected = new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const ask = async (path: string): Promise<{ status: number; body: string }> => {
+    await connected;
+    socket.write(`GET ${path} HTTP/1.1${CRLF}Host: x${CRLF}Connection: keep-alive${CRLF}${CRLF}`);
+    for (;;) {
+      const text = received.toString('latin1');
+      const end = text.indexOf(`${CRLF}${CRLF}`);
+      const body = end >= 0 ? bodyOf(text.slice(0, end), received.subarray(end + 4)) : null;
+      if (body) {
+        received = received.subarray(end + 4 + body.length);
+        return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), body: body.text };
+      }
+      if (socket.destroyed) throw new Error(`The kept-alive connection was closed: ${text.slice(0, 300)}`);
+      await new Promise<void>((resolve) => {
+        waiting = resolve;
+      });
+      waiting = null;
+    }
+  };
+  return { socket, ask };
+}
+
+describe('Connections in all', () => {
+  /** HTTP_MAX_CONNECTIONS for this server; each address may hold more than a third of it. */
+  const TOTAL = 40;
+  const PER_ADDRESS = 16;
+  let capped: ServerProcess;
+
+  beforeAll(async () => {
+    capped = await startServerProcess({
+      DATABASE_URL: '',
+      DATA_DIR: 'memory://',
+      LOG_LEVEL: 'info',
+      HTTP_MAX_CONNECTIONS: String(TOTAL),
+      HTTP_MAX_CONNECTIONS_PER_ADDRESS: String(PER_ADDRESS),
+      // Idle connections stay for the test's length: the cap, not a timeout, is what holds them back.
+      HTTP_HEADERS_TIMEOUT_MS: '600000',
+      HTTP_REQUEST_TIMEOUT_MS: '600000',
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await capped?.stop();
+  });
+
+  it(`should hold at most ${TOTAL} connections from 20 addresses together, keep serving those open, and let new ones in once they close`, async () => {
+    // A client connected before the flood (a member's keep-alive connection): it must go on being served.
+    const member = keptAlive(capped, '127.0.0.200');
+    expect((await member.ask('/health')).status).toBe(200);
+    const sample = async (line: RegExp) => {
+      const { body } = await member.ask('/metrics');
+      const found = body.split('\n').find((candidate) => line.test(candidate));
+      return found ? Number(found.split(' ').at(-1)) : 0;
+    };
+    const refusedInAll = /^collectifs_http_connections_refused_total\{limit="total"\} /;
+    const baseline = openFds(capped);
+    let peak = baseline;
+    const flood: Attacker[] = [];
+    try {
+      // 20 addresses × 10 idle connections: none past its own cap, 200 in all.
+      for (let address = 10; address < 30; address += 1) {
+        const batch = Array.from({ length: 10 }, () => attacker('', `127.0.0.${address}`, capped));
+        flood.push(...batch);
+        await Promise.all(batch.map((connection) => connection.settled));
+        peak = Math.max(peak, openFds(capped));
+        // Asked between batches, so its connection is never idle for Node's keep-alive timeout.
+        expect((await member.ask('/health')).status).toBe(200);
+      }
+      // Every connection of the flood is accepted or refused once the server counts 200 of them.
+      await until(
+        async () => (await sample(/^collectifs_http_connections_open /)) - 1 + (await sample(refusedInAll)) >= flood.length,
+        () => 'the server to accept or refuse the whole flood',
+      );
+      peak = Math.max(peak, openFds(capped));
+      const open = await sample(/^collectifs_http_connections_open /);
+      const refused = await sample(refusedInAll);
+      console.info(
+        `200 idle connections from 20 addresses: ${open} open, ${refused} refused on arrival; server fds ${baseline} before, at most ${peak}`,
+      );
+      expect(open).toBe(TOTAL);
+      expect(refused).toBe(flood.length - (TOTAL - 1));
+      expect(await sample(/^collectifs_http_connections_refused_total\{limit="perAddress"\} /)).toBe(0);
+      // The cap, and a few files or pipes opened meanwhile: never the whole flood.
+      expect(peak - baseline).toBeLessThanOrEqual(TOTAL + 16);
+      // The refused connections were closed by the server, with nothing answered; the others are still open.
+      await until(
+        () => flood.filter((connection) => connection.socket.destroyed).length >= refused,
+        () => `the ${refused} refused connections to be closed`,
+      );
+      const closed = flood.filter((connection) => connection.socket.destroyed);
+      expect(closed).toHaveLength(refused);
+      const ends = await Promise.all(closed.map((connection) => connection.closed));
+      expect(ends.filter((end) => !end.byServer || end.status !== null)).toEqual([]);
+      // The member connected before is still served, while the server is full.
+      expect((await member.ask('/health')).status).toBe(200);
+      // Logged once for the whole flood, as a warning.
+      const full = logLines(capped).filter((line) => /HTTP_MAX_CONNECTIONS open/.test(line.msg));
+      expect(full.map((line) => line.level)).toEqual([40]);
+    } finally {
+      for (const connection of flood) connection.socket.destroy();
+    }
+    // Once the flood is gone, a new connection from anywhere is answered again.
+    const answered = await until(
+      async () => {
+        const reply = await rawRequest(capped.url, [`GET /health HTTP/1.1${CRLF}Host: x${CRLF}Connection: close${CRLF}${CRLF}`], {
+          localAddress: '127.0.0.201',
+          waitMs: 60_000,
+        });
+        return reply.status === 200 ? reply : null;
+      },
+      () => 'a new connection to be answered after the flood',
+    );
+    expect(answered.status).toBe(200);
+    member.socket.destroy();
   }, 240_000);
 });

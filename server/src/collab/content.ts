@@ -181,6 +181,9 @@ function readBlock(element: Y.XmlElement, depth: number): Block[] {
   // A list or quote here would hold elements past the bound (a text block's inline content is read iteratively).
   if (depth >= MAX_BODY_DEPTH && !TEXT_BLOCKS.has(element.nodeName) && element.nodeName !== 'horizontalRule')
     return flatten(element);
+  // A list this deep would hold its items' blocks past the bound (an item is one level, its blocks the next).
+  if (depth + 2 > MAX_BODY_DEPTH && (element.nodeName === 'bulletList' || element.nodeName === 'orderedList'))
+    return flatten(element);
   switch (element.nodeName) {
     case 'paragraph':
       return [{ type: 'paragraph', content: readInline(element.toArray()) }];
@@ -245,9 +248,9 @@ function writeInline(element: Y.XmlElement, content: readonly Inline[]) {
   }
 }
 
-function writeBlock(parent: Y.XmlFragment | Y.XmlElement, block: Block) {
+function writeBlock(parent: Y.XmlFragment | Y.XmlElement, block: Block, index = parent.length) {
   const element = new Y.XmlElement<{ [key: string]: string | number }>(block.type);
-  parent.insert(parent.length, [element as Y.XmlElement]);
+  parent.insert(index, [element as Y.XmlElement]);
   switch (block.type) {
     case 'paragraph':
       writeInline(element as Y.XmlElement, block.content);
@@ -294,6 +297,62 @@ export function writeBlocks(fragment: Y.XmlFragment, blocks: readonly Block[]): 
   if (fragment.doc) fragment.doc.transact(write);
   else write();
   return fragment;
+}
+
+/**
+ * Levels of nesting whose deletion one transaction takes when a deep body is rewritten: Yjs deletes a type's children,
+ * and collects them (gc) at the end of the transaction, recursively, a few stack frames per level, so a body nested
+ * thousands deep deleted at once overflows the stack. Deleted from the deepest level up, a chunk at a time, each
+ * transaction recurses at most this many levels.
+ */
+const DELETED_LEVELS_PER_TRANSACTION = 50;
+
+/** The elements under `element` (itself first), level by level, read iteratively: `[[element], its children, …]`. */
+function levelsOf(element: Y.XmlElement): Y.XmlElement[][] {
+  const levels: Y.XmlElement[][] = [];
+  for (let level = [element]; level.length > 0; ) {
+    levels.push(level);
+    level = level.flatMap((parent) => parent.toArray().filter((child): child is Y.XmlElement => child instanceof Y.XmlElement));
+  }
+  return levels;
+}
+
+/** Whether a body holds an element deeper than `MAX_BODY_DEPTH` (one stored before pushes were bounded). Iterative. */
+export function nestsTooDeep(fragment: Y.XmlFragment): boolean {
+  return fragment.toArray().some((child) => child instanceof Y.XmlElement && levelsOf(child).length > MAX_BODY_DEPTH);
+}
+
+/**
+ * Rewrites each block of a body that nests deeper than `MAX_BODY_DEPTH` (stored before pushes were bounded) as
+ * `toBlocks` reads it: the same block, its part past the bound flattened into paragraphs of its text, in order. The
+ * old block is deleted from its deepest level up, `DELETED_LEVELS_PER_TRANSACTION` levels per transaction, so Yjs
+ * never recurses through the whole depth (which overflows the stack, as a restore or a co-author's deletion of it
+ * would); the doc must collect deleted content (`gc`, the default), so that what it encodes holds none of the old
+ * nesting. Returns how many blocks were rewritten (0: nothing was that deep, nothing changed).
+ */
+export function rewriteDeepBlocks(doc: Y.Doc): number {
+  const body = bodyOf(doc);
+  const children = body.toArray();
+  let rewritten = 0;
+  for (let index = children.length - 1; index >= 0; index -= 1) {
+    const child = children[index];
+    if (!(child instanceof Y.XmlElement)) continue;
+    const levels = levelsOf(child);
+    if (levels.length <= MAX_BODY_DEPTH) continue;
+    const blocks = readBlock(child, 1);
+    for (let level = levels.length - 1; level >= 0; level -= DELETED_LEVELS_PER_TRANSACTION) {
+      doc.transact(() => {
+        for (let emptied = level; emptied > level - DELETED_LEVELS_PER_TRANSACTION && emptied >= 0; emptied -= 1)
+          for (const element of levels[emptied] ?? []) if (element.length > 0) element.delete(0, element.length);
+      });
+    }
+    doc.transact(() => {
+      body.delete(index, 1);
+      for (const [offset, block] of blocks.entries()) writeBlock(body, block, index + offset);
+    });
+    rewritten += 1;
+  }
+  return rewritten;
 }
 
 const inlineText = (content: readonly Inline[]) => content.map((run) => (run.type === 'text' ? run.text : '\n')).join('');

@@ -6,7 +6,7 @@ import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js'
 import type { Topics } from '../events/bus.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { logger } from '../observability/log.js';
-import { SECTION_FRAGMENT } from './content.js';
+import { bodyOf, nestsTooDeep, rewriteDeepBlocks, SECTION_FRAGMENT } from './content.js';
 import { InvalidUpdateError, judgeUpdate, PendingStructs } from './updates.js';
 
 export { InvalidUpdateError } from './updates.js';
@@ -136,6 +136,9 @@ export async function readStoredRows(db: Db, sectionId: string): Promise<StoredR
   return rows.map((row) => ({ id: row.id === null ? null : BigInt(row.id), data: new Uint8Array(row.data) }));
 }
 
+/** Sections rewritten because their body nested deeper than `MAX_BODY_DEPTH` (`SectionDocuments.rewriteDeep`). */
+export const deepSectionsRewritten = { count: 0 };
+
 /** Stored updates that could not be applied at load (kept in the log, logged, counted here). */
 export const setAsideCounter = { count: 0 };
 
@@ -213,6 +216,26 @@ export async function storedStateIn(db: Db, sectionId: string): Promise<Uint8Arr
   const state = Y.encodeStateAsUpdate(doc);
   doc.destroy();
   return state;
+}
+
+/**
+ * Stores `doc` as the section's snapshot and deletes the log rows it folded (`folded`), in the caller's transaction
+ * (which locks the section). Resolves with the snapshot's size in bytes.
+ */
+async function storeSnapshot(tx: Prisma.TransactionClient, sectionId: string, doc: Y.Doc, folded: readonly bigint[]) {
+  const state = bytes(Y.encodeStateAsUpdate(doc));
+  // BigInt IDs: Math.max does not take them. Informative: which log rows the snapshot folded.
+  let throughUpdateId = 0n;
+  for (const id of folded) if (id > throughUpdateId) throughUpdateId = id;
+  await tx.sectionSnapshot.upsert({
+    where: { sectionId },
+    create: { sectionId, state, throughUpdateId },
+    update: { state, throughUpdateId, updatedAt: new Date() },
+    // Not the state back: it is what was just written (up to MAX_SECTION_BYTES).
+    select: { sectionId: true },
+  });
+  await tx.sectionUpdate.deleteMany({ where: { id: { in: [...folded] } } });
+  return state.byteLength;
 }
 
 function refusal(error: InvalidUpdateError): RuleViolationError {
@@ -381,12 +404,25 @@ export class SectionDocuments {
     if (!section) throw new NotFoundError('input.sectionId', 'TenderSection');
     // Registered as open before reading, so an update published meanwhile is applied too (twice is harmless).
     const rows = await readStoredRows(this.prisma, sectionId);
-    const { doc } = buildDocument(sectionId, rows);
+    let { doc } = buildDocument(sectionId, rows);
+    let pending = rows.filter((row) => row.id !== null).length;
+    if (nestsTooDeep(bodyOf(doc))) {
+      const rewritten = await this.rewriteDeep(sectionId).catch((error: unknown) => {
+        // Readers flatten it still; the rewrite is tried again at the next load.
+        logger.warn({ err: error, sectionId }, 'A section nested too deep could not be rewritten');
+        return null;
+      });
+      if (rewritten) {
+        doc.destroy();
+        doc = rewritten;
+        pending = 0;
+      }
+    }
     return {
       sectionId,
       doc,
       listeners: new Set(),
-      pending: rows.filter((row) => row.id !== null).length,
+      pending,
       queue: [],
       held: [],
       writing: false,
@@ -691,20 +727,41 @@ export class SectionDocuments {
         if (!rows.some((row) => row.id !== null)) return 0;
         const { doc, folded } = buildDocument(sectionId, rows);
         if (folded.length === 0) return 0;
-        const state = bytes(Y.encodeStateAsUpdate(doc));
+        await storeSnapshot(tx, sectionId, doc, folded);
         doc.destroy();
-        // BigInt IDs: Math.max does not take them.
-        let throughUpdateId = 0n;
-        for (const id of folded) if (id > throughUpdateId) throughUpdateId = id;
-        await tx.sectionSnapshot.upsert({
-          where: { sectionId },
-          create: { sectionId, state, throughUpdateId },
-          update: { state, throughUpdateId, updatedAt: new Date() },
-          // Not the state back: it is what was just written (up to MAX_SECTION_BYTES).
-          select: { sectionId: true },
-        });
-        await tx.sectionUpdate.deleteMany({ where: { id: { in: folded } } });
         return folded.length;
+      },
+      { maxWait: 30_000, timeout: 60_000 },
+    );
+  }
+
+  /**
+   * Maintenance of a section whose body nests deeper than `MAX_BODY_DEPTH` (stored before pushes were bounded):
+   * every reader flattens it, but Yjs deletes and collects nested content recursively, so deleting that part (a
+   * restore, a co-author's edit) would overflow the stack. Its deep blocks are rewritten as they read
+   * (`rewriteDeepBlocks`: the text kept, the part past the bound flattened into paragraphs), as a change on top of
+   * the same document (editors holding it converge), and folded with the log into its snapshot, in a transaction
+   * locking the section as a compaction does: what is stored then holds none of the old nesting. Logged and counted
+   * (`deepSectionsRewritten`). Resolves with the rewritten document, or null when it is no longer too deep.
+   */
+  async rewriteDeep(sectionId: string): Promise<Y.Doc | null> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "TenderSection" WHERE id = ${sectionId}::uuid FOR UPDATE`;
+        const rows = await readStoredRows(tx, sectionId);
+        const { doc, folded } = buildDocument(sectionId, rows);
+        const blocks = rewriteDeepBlocks(doc);
+        if (blocks === 0) {
+          doc.destroy();
+          return null;
+        }
+        const size = await storeSnapshot(tx, sectionId, doc, folded);
+        deepSectionsRewritten.count += 1;
+        logger.warn(
+          { sectionId, blocks, bytes: size },
+          'Section nested deeper than MAX_BODY_DEPTH rewritten with its deep part flattened (text kept)',
+        );
+        return doc;
       },
       { maxWait: 30_000, timeout: 60_000 },
     );

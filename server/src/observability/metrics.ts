@@ -25,8 +25,10 @@ export interface MetricSources {
   openDocuments(): number;
   /** Rows in the co-editing update log (not yet folded into snapshots). */
   updateLogRows(): Promise<number>;
-  /** Open TCP connections of the HTTP server, and those refused so far for their address's cap (transport/connections.ts). */
-  connections: { readonly open: number; readonly refused: number };
+  /** Sections rewritten so far because their body nested deeper than `MAX_BODY_DEPTH` (collab/documents.ts). */
+  sectionsRewritten(): number;
+  /** Open TCP connections of the HTTP server, and those refused so far for their address's cap or the server's (transport/connections.ts). */
+  connections: { readonly open: number; readonly refused: number; readonly refusedTotal: number };
 }
 
 /**
@@ -106,6 +108,16 @@ export class Metrics {
         this.set(sources.openDocuments());
       },
     });
+    let rewrittenSeen = 0;
+    new Counter({
+      name: 'collectifs_sections_rewritten_total',
+      help: 'Sections whose body nested deeper than MAX_BODY_DEPTH (stored before pushes were bounded), rewritten at load with that part flattened.',
+      registers,
+      collect() {
+        this.inc(sources.sectionsRewritten() - rewrittenSeen);
+        rewrittenSeen = sources.sectionsRewritten();
+      },
+    });
     new Gauge({
       name: 'collectifs_http_connections_open',
       help: 'Open TCP connections of the HTTP server (requests, keep-alive, SSE streams, WebSockets).',
@@ -114,14 +126,18 @@ export class Metrics {
         this.set(sources.connections.open);
       },
     });
-    let refusedSeen = 0;
+    const refusedSeen = { perAddress: 0, total: 0 };
     new Counter({
       name: 'collectifs_http_connections_refused_total',
-      help: 'TCP connections closed on arrival because their address had HTTP_MAX_CONNECTIONS_PER_ADDRESS open.',
+      help: 'TCP connections closed on arrival: their address had HTTP_MAX_CONNECTIONS_PER_ADDRESS open (limit="perAddress"), or the server HTTP_MAX_CONNECTIONS (limit="total").',
+      labelNames: ['limit'],
       registers,
       collect() {
-        this.inc(sources.connections.refused - refusedSeen);
-        refusedSeen = sources.connections.refused;
+        const { refused, refusedTotal } = sources.connections;
+        this.inc({ limit: 'perAddress' }, refused - refusedSeen.perAddress);
+        this.inc({ limit: 'total' }, refusedTotal - refusedSeen.total);
+        refusedSeen.perAddress = refused;
+        refusedSeen.total = refusedTotal;
       },
     });
     new Gauge({
