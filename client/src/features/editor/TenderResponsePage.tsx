@@ -7,6 +7,7 @@ import { usePageTitle } from '../../ui/usePageTitle';
 import { ExportButtons } from './ExportButtons';
 import './editor.css';
 import { COLLECTIVE_ACTIVITY, SECTION_FIELDS, TENDER_RESPONSE } from './queries';
+import { SectionErrorBoundary } from './SectionErrorBoundary';
 import { SectionWorkspace } from './SectionWorkspace';
 import { editorStrings as t } from './strings';
 import { ResponseSettings, SectionSettings } from './TenderForms';
@@ -184,14 +185,16 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
             />
           ) : null}
           {selected ? (
-            <SectionWorkspace
-              key={selected.id}
-              section={withFigures(selected)}
-              viewerId={data?.viewer?.id ?? null}
-              submitted={response.isSubmitted}
-              canChange={response.viewerCanChange}
-              onChanged={() => refetch.current()}
-            />
+            // A section the editor cannot show leaves the rest of the page standing.
+            <SectionErrorBoundary key={selected.id} sectionId={selected.id}>
+              <SectionWorkspace
+                section={withFigures(selected)}
+                viewerId={data?.viewer?.id ?? null}
+                submitted={response.isSubmitted}
+                canChange={response.viewerCanChange}
+                onChanged={() => refetch.current()}
+              />
+            </SectionErrorBoundary>
           ) : (
             <p>{t.selectSection}</p>
           )}
