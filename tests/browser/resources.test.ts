@@ -187,7 +187,7 @@ describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () 
     });
   }, 120_000);
 
-  it('runs a stand: a cost seen live by a co-exhibitor, a shift outside opening hours refused, a cost removed', async () => {
+  it('runs a stand: a cost seen live by a co-exhibitor, a shift outside opening hours or of a million people refused, a cost removed', async () => {
     await step('stand', async () => {
       const emilie = await signedInContext(app, EMILIE);
       const sebastien = await signedInContext(app, SEBASTIEN);
@@ -220,6 +220,10 @@ describe.skipIf(!chromiumAvailable)('shared resources run from the browser', () 
       await submit(a, 'add-shift-form');
       expect(await fieldError(shift, 'startsAt')).not.toBe('');
       await screenshot(a, 'stand-shift-error');
+      // A shift of a million people (issue 9): the form holds it to the server's bound (1 to 100) before sending.
+      await fill(shift, { startsAt: '09:00', endsAt: '10:00', minimumStaff: '1000000' });
+      await submit(a, 'add-shift-form');
+      expect(await fieldError(shift, 'minimumStaff')).toBe('Trop grand\u00a0: au plus 100\u00a0personnes.');
 
       await b.locator('tr', { hasText: label }).locator('[data-testid="remove-cost"]').click();
       await confirm(b);
