@@ -335,6 +335,13 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
       await openAt(a, '/une/adresse/inconnue');
       await a.locator('[data-testid="not-found"]').waitFor();
       await screenshot(a, 'not-found');
+      // Found by an attacker: a malformed ID in the address showed « Une erreur inattendue » (the server's
+      // BAD_USER_INPUT) and left the tab untitled, where a well-formed unknown ID said « Page introuvable ».
+      for (const path of ['/affaires/xyz', '/stands/xyz', '/produits/xyz', '/objet/nonsense', '/membres/xyz', '/reponses/xyz']) {
+        await openAt(a, path);
+        await a.locator('[data-testid="not-found"]').waitFor({ timeout: 15_000 });
+        expect({ path, title: await a.title() }).toEqual({ path, title: 'Page introuvable — Collectifs' });
+      }
     });
   }, 60_000);
 });

@@ -44,7 +44,25 @@ export function QueryState({ fetching, error, hasData, retry }: QueryStateProps)
  * `retry` instead: "not found" is said only when the server said so.
  */
 export function NotFound({ error, retry }: { error?: CombinedError | undefined; retry?(): void } = {}) {
-  if (error) return <QueryState fetching={false} error={error} hasData={false} retry={retry} />;
+  if (error && !isMalformedAddress(error)) return <QueryState fetching={false} error={error} hasData={false} retry={retry} />;
+  return <NotFoundSection />;
+}
+
+/**
+ * An address whose ID the server refused as malformed (`BAD_USER_INPUT` on every error, nothing else wrong): to
+ * whoever typed or followed it, that page does not exist, as for a well-formed ID of nothing.
+ */
+function isMalformedAddress(error: CombinedError): boolean {
+  return (
+    !error.networkError &&
+    error.graphQLErrors.length > 0 &&
+    error.graphQLErrors.every((graphQLError) => graphQLError.extensions?.code === 'BAD_USER_INPUT')
+  );
+}
+
+/** The not-found page itself, which names the tab. */
+function NotFoundSection() {
+  usePageTitle(fr.notFound.title);
   return (
     <section className="page stack not-found" aria-labelledby="not-found-title" data-testid="not-found">
       <h1 id="not-found-title" tabIndex={-1}>
@@ -65,12 +83,12 @@ export function NotFound({ error, retry }: { error?: CombinedError | undefined; 
  * `NotFound` once an answer came without it.
  */
 export function PageState({ data, fetching, error, refetch }: PageQuery<unknown>) {
-  if (!data) return <QueryState fetching={fetching} error={error} hasData={false} retry={refetch} />;
+  if (!data && !(error && isMalformedAddress(error)))
+    return <QueryState fetching={fetching} error={error} hasData={false} retry={refetch} />;
   return <NotFound error={error} retry={refetch} />;
 }
 
 /** The route for an address the app does not know. */
 export function NotFoundPage() {
-  usePageTitle(fr.notFound.title);
   return <NotFound />;
 }

@@ -125,6 +125,6 @@ export function NodeRedirect() {
   useEffect(() => {
     if (place) navigate(place, { replace: true });
   }, [place, navigate]);
-  if (!data) return <QueryState fetching={fetching} error={error} hasData={false} />;
+  if (!data) return error ? <NotFound error={error} /> : <QueryState fetching={fetching} hasData={false} />;
   return place ? null : <NotFound error={error} />;
 }
