@@ -153,6 +153,60 @@ describe('Activity history', () => {
     expect((await history(await t.tokenFor(animator.id), { concerningMe: true })).edges).toEqual([]);
   });
 
+  // Found by an attacker: past 5,000 log rows the viewer may not see, a page came back empty with hasNextPage true
+  // and endCursor null, so the feed never reached anything older (and the web app's « plus anciens » did nothing).
+  it('should page on past a long run of events the viewer may not see, forward and backward', async () => {
+    const animator = await makeMember(t.db.prisma);
+    const invitee = await makeMember(t.db.prisma);
+    const collective = await makeCollective(t.db.prisma, { animatorId: animator.id, openness: 'CLOSED' });
+    const invited = await t.gql(
+      INVITE,
+      { collectiveId: gid('Collective', collective.id), memberId: gid('Member', invitee.id) },
+      await t.tokenFor(animator.id),
+    );
+    expect(invited.data?.inviteMember.__typename).toBe('MutationInviteMemberSuccess');
+    // 5,200 changes of a business collective the invitee is not in, after the invitation.
+    const business = await makeCollective(t.db.prisma, { animatorId: animator.id, kind: 'BUSINESS', openness: 'CLOSED' });
+    await t.db.prisma.eventLog.createMany({
+      data: Array.from({ length: 5_200 }, (_, i) => ({
+        type: 'collective.updated',
+        subjectId: gid('Collective', business.id),
+        collectiveId: business.id,
+        actorId: animator.id,
+        payload: { purpose: `Secret ${i}` },
+      })),
+    });
+    const token = await t.tokenFor(invitee.id);
+    const found: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 5; page += 1) {
+      const read: Json = await history(token, { concerningMe: true, first: 20, after });
+      found.push(...read.edges.map((edge: Json) => edge.node.type));
+      if (!read.pageInfo.hasNextPage) break;
+      expect(read.pageInfo.endCursor).not.toBeNull();
+      after = read.pageInfo.endCursor;
+    }
+    expect(found).toEqual(['membership.invited']);
+    // Backward from the invitation (`before` reads newer events): through the hidden run to the top of the log,
+    // where nothing concerns the invitee; every page that says more may come names where to go on from.
+    const invitation = await t.db.prisma.eventLog.findFirstOrThrow({
+      where: { type: 'membership.invited', actorId: animator.id },
+      select: { position: true },
+    });
+    let before: string | null = invitation.position.toString();
+    const newer: string[] = [];
+    let pages = 0;
+    for (; pages < 5 && before !== null; pages += 1) {
+      const read: Json = await history(token, { concerningMe: true, last: 20, before });
+      newer.push(...read.edges.map((edge: Json) => edge.node.type));
+      before = read.pageInfo.hasPreviousPage ? read.pageInfo.startCursor : null;
+      if (read.pageInfo.hasPreviousPage) expect(read.pageInfo.startCursor).not.toBeNull();
+    }
+    expect(before).toBeNull();
+    expect(pages).toBeGreaterThan(1);
+    expect(newer).toEqual([]);
+  });
+
   it('should refuse a malformed cursor or page size as bad input', async () => {
     const member = await makeMember(t.db.prisma);
     const token = await t.tokenFor(member.id);

@@ -71,6 +71,8 @@ const FEED_LIVE = graphql(
 );
 
 const PAGE = 20;
+/** Empty pages the history reads on by itself before waiting for « plus anciens » (each reads up to 5,000 log rows). */
+const MAX_EMPTY_READS = 10;
 
 export interface ActivityState {
   events: FeedEvent[];
@@ -127,6 +129,8 @@ export function useActivity(
 
   // Only the page asked for: the result of the one before may still be there while it is read.
   const page = operation?.variables.after === pageAfter ? data?.activity : undefined;
+  // Pages read in a row that held nothing for this viewer (see below).
+  const emptyReads = useRef(0);
   useEffect(() => {
     if (!page) return;
     const events = page.edges.map((edge) => edge.node);
@@ -136,6 +140,11 @@ export function useActivity(
     } else setHistory((current) => merge(current, events));
     setCursor(page.pageInfo);
     setAfter((current) => current ?? page.livePosition);
+    // The server reads a bounded stretch of the log per page: past a long run of events this viewer may not see, a
+    // page comes back empty with a cursor to go on from. Go on by itself (a few times) rather than show nothing.
+    emptyReads.current = events.length === 0 ? emptyReads.current + 1 : 0;
+    const { hasNextPage, endCursor } = page.pageInfo;
+    if (events.length === 0 && hasNextPage && endCursor && emptyReads.current <= MAX_EMPTY_READS) setPageAfter(endCursor);
   }, [page]);
 
   const onMessage = (message: { __typename: string } & Partial<FeedEvent>) => {

@@ -279,6 +279,12 @@ interface HistoryPage {
   events: LogEvent[];
   /** Rows past the page (older going forward, newer going backward) may match. */
   more: boolean;
+  /**
+   * Where the read stopped when it hit `HISTORY_SCAN_LIMIT` before filling the page (the last row it read, going
+   * the page's way): the next page continues from there, not from the last event shown, else a long run of rows the
+   * viewer may not see ends the list for good. Null when the read stopped for another reason.
+   */
+  scannedTo: bigint | null;
   /** The log's last position when the page was read. */
   livePosition: bigint;
 }
@@ -327,10 +333,10 @@ async function readHistory(
       else upper = row.position;
       if (!matches(row) || !context.events.index.mayReceive(listener, row)) continue;
       events.push(row);
-      if (events.length > page.size) return { events: events.slice(0, page.size), more: true, livePosition };
+      if (events.length > page.size) return { events: events.slice(0, page.size), more: true, scannedTo: null, livePosition };
     }
-    if (rows.length < HISTORY_BATCH) return { events, more: false, livePosition };
-    if (scanned >= HISTORY_SCAN_LIMIT) return { events, more: true, livePosition };
+    if (rows.length < HISTORY_BATCH) return { events, more: false, scannedTo: null, livePosition };
+    if (scanned >= HISTORY_SCAN_LIMIT) return { events, more: true, scannedTo: page.backward ? lower : upper, livePosition };
   }
 }
 
@@ -406,13 +412,20 @@ builder.queryField('activity', (t) =>
         let ordered = backward ? [...found.events].reverse() : found.events.slice(0, first);
         if (!backward && last != null) ordered = last === 0 ? [] : ordered.slice(-last);
         const edges = ordered.map((event) => ({ cursor: event.position.toString(), node: { kind: 'event' as const, ...event } }));
+        // A cursor is a log position to continue from. When the read stopped at HISTORY_SCAN_LIMIT, every row between
+        // the page's far edge and where it stopped is one the viewer may not see: the far edge's cursor (or the page's,
+        // with no edge) is where the read stopped, so paging on continues past them instead of ending the list.
+        // (A position tells nothing `livePosition` does not.)
+        const scannedTo = found.scannedTo?.toString() ?? null;
+        const farEdge = backward ? edges[0] : edges.at(-1);
+        if (scannedTo && farEdge) farEdge.cursor = scannedTo;
         return {
           edges,
           pageInfo: {
             hasNextPage: first != null && moreThan(first),
             hasPreviousPage: last != null && moreThan(last),
-            startCursor: edges[0]?.cursor ?? null,
-            endCursor: edges.at(-1)?.cursor ?? null,
+            startCursor: edges[0]?.cursor ?? (backward ? scannedTo : null),
+            endCursor: edges.at(-1)?.cursor ?? (backward ? null : scannedTo),
           },
           livePosition: found.livePosition,
         };
