@@ -291,6 +291,64 @@ describe('Privacy walk: a restricted section on every path', () => {
     expect(carrierPaths()).toEqual(WALKED);
   });
 
+  // Found by an attacker: removing a restricted section dropped its restriction before the `removed` event was
+  // delivered, so every partner received it live, and the section's whole history (kind, position, due date) then
+  // read as unrestricted.
+  it('should keep a removed restricted section’s events from a partner who is neither owner nor lead', async () => {
+    const w = await world();
+    const id = gid('Collective', w.collective.id);
+    // From the log's position now: nothing after it can be missed, however late the subscriptions start.
+    const after = (await gql('{ activity(first: 1) { livePosition } }', {}, w.tokens.lead)).activity.livePosition;
+    const stream = `subscription($id: ID!, $after: String) { collectiveActivity(collectiveId: $id, after: $after) {
+      __typename ... on ActivityEvent { type subjectId payload } } }`;
+    const walker = open('ws', url, w.tokens.walker, stream, { id, after });
+    const owner = open('ws', url, w.tokens.owner, stream, { id, after });
+    try {
+      const added = await mutate(
+        `mutation($input: AddTenderSectionInput!) { addTenderSection(input: $input) { __typename ... on Error { message }
+          ... on MutationAddTenderSectionSuccess { data { id } } } }`,
+        {
+          input: {
+            responseId: w.responseId,
+            kind: 'PRICE_SCHEDULE',
+            title: 'Annexe SECRETTITRE',
+            restricted: true,
+            ownerPartnerId: gid(
+              'DealPartner',
+              (await t.db.prisma.dealPartner.findFirstOrThrow({ where: { memberId: w.owner.id } })).id,
+            ),
+          },
+        },
+        w.tokens.lead,
+      );
+      const removedId = added.data.id as string;
+      await mutate(
+        `mutation($input: RemoveTenderSectionInput!) { removeTenderSection(input: $input) { __typename ... on Error { message } } }`,
+        { input: { sectionId: removedId } },
+        w.tokens.lead,
+      );
+      // A change everyone may see, after the removal: once the walker has it, they had everything before it.
+      await mutate(UPDATE_SECTION, { input: { sectionId: w.openSection, title: 'Mémoire technique (suite)' } }, w.tokens.lead);
+      await until(walker.inbox, (message) => eventOf(message)?.subjectId === w.openSection);
+      await until(owner.inbox, (message) => eventOf(message)?.subjectId === w.openSection);
+      const about = (inbox: Inbox) =>
+        inbox.received
+          .map(eventOf)
+          .filter((event) => event?.subjectId === removedId)
+          .map((e) => e.type);
+      expect(about(walker.inbox)).toEqual([]);
+      expect(about(owner.inbox)).toEqual(['tenderSection.added', 'tenderSection.removed']);
+      // History reads the same rule.
+      const history = async (token: string) =>
+        (await gql(ACTIVITY, { subjectId: removedId }, token)).activity.edges.map((edge: Json) => edge.node.type);
+      expect(await history(w.tokens.walker)).toEqual([]);
+      expect(await history(w.tokens.insider)).toEqual([]);
+      expect((await history(w.tokens.owner)).sort()).toEqual(['tenderSection.added', 'tenderSection.removed']);
+    } finally {
+      await Promise.all([walker.stop(), owner.stop()]);
+    }
+  });
+
   it('should keep a restricted section’s text and figures from a partner who is neither owner nor lead, before and after submission', async () => {
     const w = await world();
     const walkers = { walker: openStreams(w, w.tokens.walker), insider: openStreams(w, w.tokens.insider) };

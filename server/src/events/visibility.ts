@@ -134,7 +134,9 @@ export class DeliveryIndex {
         },
       },
     });
-    if (!section?.restricted) {
+    // A removed section keeps its readers: its `removed` event (and its history) stays theirs.
+    if (!section) return;
+    if (!section.restricted) {
       this.#restricted.delete(sectionId);
       return;
     }
@@ -193,6 +195,9 @@ export class DeliveryIndex {
       const sectionId = idIn(event.subjectId, 'TenderSection');
       const readers = sectionId ? this.#restricted.get(sectionId) : undefined;
       if (readers) return readers.has(listener.memberId);
+      // Restricted when it happened, and its readers unknown here (the section was removed before this instance
+      // loaded the index): only whoever did it (and the support staff, above) may see it.
+      if (payload.restricted === true) return event.actorId === listener.memberId;
     }
     const insider = this.#insiders.get(listener.memberId)?.has(event.collectiveId) ?? false;
     if (insider) return true;
