@@ -243,3 +243,36 @@ describe('Submission and export', () => {
     await Promise.all([editor.disconnect(), planning.disconnect()]);
   });
 });
+
+describe('Concurrent restores', () => {
+  // Attack finding: two restores of one version at once each deleted the text they had read and both wrote the
+  // version's (48 → 96 → 192 words on PostgreSQL). Each is now computed in the section's storing transaction.
+  it('should leave exactly the version after any number of concurrent restores', async () => {
+    const { members, section } = await sectionScenario(t.db.prisma);
+    const token = await t.tokenFor((members[0] as { id: string }).id);
+    const editor = await write(token, section.id, (body) =>
+      writeBlocks(body, [{ type: 'paragraph', content: [{ type: 'text', text: 'Version retenue du mémoire technique.' }] }]),
+    );
+    const saved = await t.gql(
+      'mutation($input: SaveSectionVersionInput!) { saveSectionVersion(input: $input) { ... on MutationSaveSectionVersionSuccess { data { id } } } }',
+      { input: { sectionId: gid('TenderSection', section.id), name: 'Retenue' } },
+      token,
+    );
+    editor.doc.transact(() => writeBlocks(editor.body, [{ type: 'paragraph', content: [{ type: 'text', text: 'Brouillon.' }] }]));
+    await editor.settled();
+    await editor.disconnect();
+    const restores = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        t.gql(
+          'mutation($input: RestoreSectionVersionInput!) { restoreSectionVersion(input: $input) { __typename ... on MutationRestoreSectionVersionSuccess { data { content { markdown } } } } }',
+          { input: { versionId: saved.data?.saveSectionVersion.data.id } },
+          token,
+        ),
+      ),
+    );
+    for (const restored of restores)
+      expect(restored.data?.restoreSectionVersion.data.content.markdown).toBe('Version retenue du mémoire technique.');
+    const now = await t.gql(SECTION, { id: gid('TenderSection', section.id) }, token);
+    expect(now.data?.node.content.markdown).toBe('Version retenue du mémoire technique.');
+  });
+});

@@ -166,18 +166,21 @@ builder.mutationField('restoreSectionVersion', (t) =>
       const section = await editableSection(context, version.sectionId, 'input.versionId');
       if (section.status === 'DONE') throw new RuleViolationError('input.versionId', 'SECTION_DONE');
       const actor = actorOf(context).member;
-      // Borrowed until the change is stored: the document it was computed against stays loaded meanwhile.
-      await context.documents.read(section.id, async (current) => {
-        const draft = docOf(Y.encodeStateAsUpdate(current));
-        const target = toBlocks(bodyOf(docOf(version.state)));
-        draft.transact(() => {
-          const body = bodyOf(draft);
-          body.delete(0, body.length);
-          writeBlocks(body, target);
-        });
-        const forward = Y.encodeStateAsUpdate(draft, Y.encodeStateVector(current));
-        await context.documents.apply(section.id, forward, actor.id, null);
-      });
+      const target = toBlocks(bodyOf(docOf(version.state)));
+      // Computed in the section's storing transaction, after every earlier push: concurrent restores each leave V.
+      await context.documents.applyComputed(
+        section.id,
+        (current) => {
+          const draft = docOf(Y.encodeStateAsUpdate(current));
+          draft.transact(() => {
+            const body = bodyOf(draft);
+            body.delete(0, body.length);
+            writeBlocks(body, target);
+          });
+          return Y.encodeStateAsUpdate(draft, Y.encodeStateVector(current));
+        },
+        actor.id,
+      );
       const { collectiveId } = await context.prisma.tenderResponse.findUniqueOrThrow({ where: { id: section.responseId } });
       await context.prisma.$transaction((tx) =>
         recordEvent(tx, {
