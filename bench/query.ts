@@ -41,6 +41,8 @@ export interface QueryResults {
       byConcurrency: ByConcurrency;
       statements: { typename: number; nested: number; nestedFirst5: number };
       profile?: ProfileSummary;
+      /** `{ __typename }` at concurrency 16, profiled as the nested query is (with `--profile`). */
+      typenameProfile?: ProfileSummary;
     }
   >;
 }
@@ -149,9 +151,12 @@ async function runOn(
     const beforeHeaders = before ? { authorization: `Bearer ${await signIn(before.url)}` } : null;
     const byConcurrency: ByConcurrency = {};
     let profile: ProfileSummary | undefined;
+    let typenameProfile: ProfileSummary | undefined;
     for (const concurrency of concurrencies) {
       context.log(`query ${kind}: concurrency ${concurrency}`);
       const floorMeasure = await measure(load, floor.pid, floorUrl, '{}', {}, concurrency, '"collectives"', windows);
+      const profiling = context.profile && concurrency === 16 && server.inspector;
+      if (profiling) await server.inspector?.startProfile();
       const typename = await measure(
         load,
         server.pid,
@@ -162,8 +167,10 @@ async function runOn(
         '"Query"',
         windows,
       );
-      const profiling = context.profile && concurrency === 16 && server.inspector;
-      if (profiling) await server.inspector?.startProfile();
+      if (profiling) {
+        typenameProfile = saveProfile(`query-typename-${kind}-c16`, await server.inspector?.stopProfile());
+        await server.inspector?.startProfile();
+      }
       const nested = await measure(
         load,
         server.pid,
@@ -218,7 +225,7 @@ async function runOn(
     await before?.stop();
     before = null;
     const statements = await countStatements(countTarget);
-    return { byConcurrency, statements, ...(profile ? { profile } : {}) };
+    return { byConcurrency, statements, ...(profile ? { profile } : {}), ...(typenameProfile ? { typenameProfile } : {}) };
   } finally {
     await load?.stop();
     await floor?.stop();
