@@ -1,8 +1,7 @@
-import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_ACCOUNT } from '../../server/src/seed/demo.js';
-import { createTestApp, type Json, type TestApp } from '../support/app.js';
-import { subscribe, wsClient } from '../support/live.js';
+import { type Json, testAppForFile } from '../support/app.js';
+import { subscribe } from '../support/live.js';
 import { gid, makeCollective, makeMember, SUPPORT_STAFF } from '../support/scenario.js';
 
 // The history of the event log (`activity`), as a page opened after the fact reads it before going live.
@@ -32,18 +31,7 @@ const ACTIVITY = /* GraphQL */ `
   }
 `;
 
-let t: TestApp;
-let url: string;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
-  await t.close();
-});
+const t = testAppForFile();
 
 async function history(token: string, variables: Record<string, unknown>): Promise<Json> {
   const result = await t.gql(HISTORY, variables, token);
@@ -107,8 +95,7 @@ describe('Activity history', () => {
     ]);
 
     // A change after the page was read arrives on the subscription resumed at livePosition, once.
-    const ws = wsClient(url, token);
-    clients.push(ws);
+    const ws = t.ws(token);
     const { inbox } = subscribe(ws, ACTIVITY, { collectiveId: id, after: first.livePosition });
     await t.gql(UPDATE, { id, purpose: 'Après la lecture' }, token);
     const [message] = await inbox.waitFor(1);
@@ -220,16 +207,8 @@ describe('Activity history', () => {
 });
 
 describe('The demo cooperative’s history', () => {
-  let demo: TestApp;
-  let demoUrl: string;
-  beforeAll(async () => {
-    // Seeded before the server starts, as SEED=true does on an empty database.
-    demo = await createTestApp({ demo: true });
-    demoUrl = await demo.app.start();
-  });
-  afterAll(async () => {
-    await demo?.close();
-  });
+  // Seeded before the server starts, as SEED=true does on an empty database.
+  const demo = testAppForFile({ demo: true });
 
   const DASHBOARD = /* GraphQL */ `{ dashboard { position recentActivity { position type createdAt } } }`;
 
@@ -260,8 +239,7 @@ describe('The demo cooperative’s history', () => {
     expect([...times].sort((a, b) => b - a)).toEqual(times);
 
     // Subscribed after the page's position: the first thing that arrives is the change made now.
-    const ws = wsClient(demoUrl, token);
-    clients.push(ws);
+    const ws = demo.ws(token);
     const { inbox } = subscribe(ws, ACTIVITY, { collectiveId: id, after: page.livePosition });
     const updated = await demo.gql(UPDATE, { id, purpose: 'Préparer l’assemblée générale de juin.' }, token);
     expect(updated.data?.updateCollective.__typename).toBe('MutationUpdateCollectiveSuccess');

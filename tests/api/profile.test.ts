@@ -1,22 +1,11 @@
-import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { subscribe, wsClient } from '../support/live.js';
+import { describe, expect, it } from 'vitest';
+import { testAppForFile } from '../support/app.js';
+import { subscribe } from '../support/live.js';
 import { aroundChange, gid, makeCollective } from '../support/scenario.js';
 import { expectRule, FAILURE, type Json, membershipActions, mutate, success } from './operations.js';
 
 // A member's own profile (issue 12): name, trade and sectors, changed by the member themself.
-let t: TestApp;
-let url: string;
-const clients: Client[] = [];
-beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
-  await t.close();
-});
+const t = testAppForFile();
 
 const { person, join } = membershipActions(() => t);
 
@@ -205,8 +194,7 @@ describe('Profile change events', () => {
     const animator = await person();
     const collective = await makeCollective(t.db.prisma, { animatorId: animator.id, memberIds: [me.id] });
     const collectiveId = gid('Collective', collective.id);
-    const client = wsClient(url, animator.token);
-    clients.push(client);
+    const client = t.ws(animator.token);
     const livePosition = (await t.gql(HISTORY, { collectiveId }, animator.token)).data?.activity.livePosition;
     expect(livePosition).toEqual(expect.any(String));
     const { inbox } = subscribe(client, ACTIVITY, { collectiveId, after: livePosition });
@@ -231,9 +219,8 @@ describe('Profile change events', () => {
     const second = await makeCollective(t.db.prisma, { animatorId: co.id, memberIds: [me.id] });
     // Subscribed from the log's position before the changes: whatever the subscriptions' timing, they replay from there.
     const after = (await t.post('{ __typename }', {}, co.token)).extensions.livePosition;
-    const coClient = wsClient(url, co.token);
-    const myClient = wsClient(url, me.token);
-    clients.push(coClient, myClient);
+    const coClient = t.ws(co.token);
+    const myClient = t.ws(me.token);
     const live = subscribe(coClient, NODE_CHANGES, { id: me.gid, after });
     const mine = subscribe(myClient, NODE_CHANGES, { id: me.gid, after });
     success(await update(me.token, { trade: 'Menuiserie' }));

@@ -1,26 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { MAX_BODY_DEPTH, toBlocks, toMarkdown } from '../../server/src/collab/content.js';
 import { checkUpdate, deepSectionsRewritten, InvalidUpdateError } from '../../server/src/collab/documents.js';
 import { MAX_ATTRIBUTE_DEPTH } from '../../server/src/collab/updates.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { testAppForFile } from '../support/app.js';
 import { pushOverHttp, sectionScenario } from '../support/collab.js';
 import { gid } from '../support/scenario.js';
 
 // ATTACK.md (second run) 5: one accepted push of lists nested 3,000 deep made the section's content, the response's
 // exports and its versions fail for everyone (every reader recursed once per level and ran out of stack). Pushes
 // are now refused past MAX_BODY_DEPTH levels; a body stored that deep before still reads, flattened past the bound.
-let t: TestApp;
-let url: string;
-
-beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
+const t = testAppForFile();
+beforeAll(() => {
   // Word counts are recounted after pushes on a timer: not what these tests look at.
   t.app.documents.onStored = null;
-});
-afterAll(async () => {
-  await t.close();
 });
 
 /** A body of `levels` bullet lists, each in the one item of the list above, the deepest holding `text`. */
@@ -157,7 +150,7 @@ describe('A body stored deeper than the bound (before it existed)', () => {
       expect(exported.data?.exportTenderResponse.base64.length, format).toBeGreaterThan(0);
     }
     const download = await fetch(
-      `${url}/exports/tender-response?id=${encodeURIComponent(gid('TenderResponse', response.id))}&format=docx`,
+      `${t.url}/exports/tender-response?id=${encodeURIComponent(gid('TenderResponse', response.id))}&format=docx`,
       {
         headers: { authorization: `Bearer ${token}` },
       },

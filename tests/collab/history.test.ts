@@ -6,6 +6,7 @@ import { writeBlocks } from '../../server/src/collab/content.js';
 import { testAppForFile } from '../support/app.js';
 import { CollabClient, sectionScenario } from '../support/collab.js';
 import { gid, makeTenderDeal } from '../support/scenario.js';
+import { until } from '../support/waits.js';
 
 const t = testAppForFile();
 
@@ -46,19 +47,17 @@ describe('Figures', () => {
     const editor = await write(token, section.id, (body) =>
       writeBlocks(body, [{ type: 'paragraph', content: [{ type: 'text', text: 'Notre offre répond au cahier des charges.' }] }]),
     );
-    const deadline = Date.now() + 10_000;
-    let event = null;
-    while (!event) {
-      if (Date.now() > deadline) throw new Error('No figures event');
-      event = await t.db.prisma.eventLog.findFirst({
-        where: {
-          type: 'tenderSection.figuresChanged',
-          subjectId: gid('TenderSection', section.id),
-          position: { gt: head?.position ?? 0n },
-        },
-      });
-      if (!event) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const event = await until(
+      () =>
+        t.db.prisma.eventLog.findFirst({
+          where: {
+            type: 'tenderSection.figuresChanged',
+            subjectId: gid('TenderSection', section.id),
+            position: { gt: head?.position ?? 0n },
+          },
+        }),
+      'the figures event',
+    );
     expect(event.payload).toMatchObject({ wordCount: 7, isOverLimit: true, wordLimit: 3 });
     const result = await t.gql(SECTION, { id: gid('TenderSection', section.id) }, token);
     expect(result.data?.node).toMatchObject({
@@ -97,11 +96,10 @@ describe('History', () => {
       aliceToken,
     );
     expect(restored.data?.restoreSectionVersion.data.content.markdown).toBe('# Méthodologie');
-    const deadline = Date.now() + 10_000;
-    while (watcher.body.toString() !== first.body.toString() || first.body.toString().includes('À jeter')) {
-      if (Date.now() > deadline) throw new Error('The editors did not converge to the restored version');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(
+      () => watcher.body.toString() === first.body.toString() && !first.body.toString().includes('À jeter'),
+      'the editors to converge to the restored version',
+    );
     const listed = await t.gql(SECTION, { id: gid('TenderSection', section.id) }, aliceToken);
     expect(
       listed.data?.node.versions.edges.map((edge: { node: { name: string | null; author: { id: string } } }) => edge.node),

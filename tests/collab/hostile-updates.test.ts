@@ -1,25 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { checkUpdate, InvalidUpdateError } from '../../server/src/collab/documents.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { testAppForFile } from '../support/app.js';
 import { pushOverHttp, sectionScenario, textOf } from '../support/collab.js';
-import { subscribe, wsClient } from '../support/live.js';
+import { subscribe } from '../support/live.js';
 import { gid } from '../support/scenario.js';
 
 // Attack findings on co-editing (ATTACK.md 2, 7): one large push used to stall the server (judging it scanned a
 // list per lookup: quadratic in its structs); it must be judged and applied whole. Yjs bytes a client sends
 // that do not decode are its mistake (BAD_USER_INPUT, MALFORMED_UPDATE), never the server's.
-let t: TestApp;
-let url: string;
-
-beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
+const t = testAppForFile();
+beforeAll(() => {
   // Word counts are recounted after pushes on a timer: not what these tests look at.
   t.app.documents.onStored = null;
-});
-afterAll(async () => {
-  await t.close();
 });
 
 const push = (token: string, sectionId: string, update: Uint8Array) => pushOverHttp(t, token, sectionId, update);
@@ -80,7 +73,7 @@ describe('Large and crafted updates', () => {
   it('refuses a sync state vector that does not decode as one, as it refuses one that is not base64', async () => {
     const { members, section } = await sectionScenario(t.db.prisma);
     const token = await t.tokenFor((members[0] as { id: string }).id);
-    const client = wsClient(url, token);
+    const client = t.ws(token);
     const sync = (stateVector: string) =>
       subscribe(client, 'subscription($s: ID!, $v: String) { sectionSync(sectionId: $s, stateVector: $v) { kind } }', {
         s: gid('TenderSection', section.id),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { CollabClient, sectionScenario, textOf } from '../support/collab.js';
+import { until } from '../support/waits.js';
 
 // Issue 11: a push's cost must not grow with the section's listeners, and it reads nothing outside the
 // transaction that stores it (rights, memberships and the log's reach are read there, in one statement).
@@ -20,11 +21,6 @@ afterAll(async () => {
   await Promise.all(clients.map((client) => client.disconnect().catch(() => {})));
   await t.close();
 });
-
-/** Resolves once `check` holds; the editors' documents change as their sockets deliver (no fixed wait). */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 /** The paragraph's text node of an editor's body (the scenario's one paragraph). */
 const textNode = (client: CollabClient) => (client.body.get(0) as Y.XmlElement).get(0) as Y.XmlText;

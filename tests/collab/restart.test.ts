@@ -7,6 +7,7 @@ import { DEMO_ACCOUNT } from '../../server/src/seed/demo.js';
 import type { Json } from '../support/app.js';
 import { CollabClient, typeInto } from '../support/collab.js';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
+import { until } from '../support/waits.js';
 
 async function gql(url: string, query: string, variables: Json = {}, token?: string): Promise<Json> {
   const response = await fetch(`${url}/graphql`, {
@@ -79,12 +80,8 @@ describe('Restart', () => {
       await client.connect();
     }
     await Promise.all([alice.settled(), bob.settled()]);
-    const deadline = Date.now() + 20_000;
     const same = (a: Y.Doc, b: Y.Doc) => Buffer.from(Y.encodeStateAsUpdate(a)).equals(Buffer.from(Y.encodeStateAsUpdate(b)));
-    while (!(same(alice.doc, bob.doc) && same(alice.doc, fresh.doc))) {
-      if (Date.now() > deadline) throw new Error('The clients did not converge after the restart');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(() => same(alice.doc, bob.doc) && same(alice.doc, fresh.doc), 'the clients to converge after the restart');
     const text = fresh.body.toString();
     for (let i = 0; i < 60; i += 1) expect(text).toContain(i < 40 ? `mot${i} ` : `après${i} `);
     await Promise.all([alice.disconnect(), bob.disconnect(), fresh.disconnect()]);

@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { CollabClient, sectionScenario } from '../support/collab.js';
 import { gid, makeMember, snapshot } from '../support/scenario.js';
+import { until } from '../support/waits.js';
 
 let t: TestApp;
 let url: string;
@@ -61,14 +62,10 @@ function randomEdit(doc: Y.Doc, next: () => number): void {
 }
 
 /** Waits until every document holds the same state (updates arrive asynchronously). */
-async function converged(docs: Y.Doc[], timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+async function converged(docs: Y.Doc[]): Promise<void> {
   const same = () =>
     docs.every((doc) => Buffer.from(Y.encodeStateVector(doc)).equals(Buffer.from(Y.encodeStateVector(docs[0] as Y.Doc))));
-  while (!same()) {
-    if (Date.now() > deadline) throw new Error('The documents did not converge');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await until(same, 'the documents to converge');
 }
 
 async function serverDoc(sectionId: string): Promise<Y.Doc> {
@@ -186,11 +183,10 @@ describe('Rejections', () => {
     );
     expect((await push(token, section.id, validUpdate('Premier jet.')))?.__typename).toBe('MutationPushSectionUpdateSuccess');
     // The accepted update's figures are recomputed shortly after (an event): let that settle first.
-    const settled = Date.now() + 10_000;
-    while ((await t.db.prisma.tenderSection.findUniqueOrThrow({ where: { id: section.id } })).wordCount !== 2) {
-      if (Date.now() > settled) throw new Error('The figures never settled');
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await until(
+      async () => (await t.db.prisma.tenderSection.findUniqueOrThrow({ where: { id: section.id } })).wordCount === 2,
+      'the figures to settle',
+    );
     const before = await t.app.documents.storedState(section.id);
     const rows = await t.db.prisma.sectionUpdate.count({ where: { sectionId: section.id } });
     const state = await snapshot(t.db.prisma);

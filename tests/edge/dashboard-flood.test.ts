@@ -1,10 +1,9 @@
-import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fanoutCounts } from '../../server/src/live/fanout.js';
 import { dashboardRecomputations } from '../../server/src/schema/dashboard.js';
 import { latencyUnderAbuse } from '../support/abuse.js';
-import { createTestApp, type Json, type TestApp } from '../support/app.js';
-import { type Inbox, subscribe, wsClient } from '../support/live.js';
+import { type Json, testAppForFile } from '../support/app.js';
+import { connected, type Inbox, subscribe } from '../support/live.js';
 import { makeCollective, makeMember } from '../support/scenario.js';
 
 // Attack finding 10 of issue 9: one member holding many live dashboards (sockets × subscriptions, inside every
@@ -21,22 +20,11 @@ const CREATE =
   'mutation($name: String!) { createCollective(input: { name: $name, kind: COMMONS, purpose: "Essai" }) { __typename } }';
 const SMALL = '{ viewer { id displayName } collectives(first: 5) { edges { node { id name memberCount } } } }';
 
-let t: TestApp;
-let url: string;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
-  await t.close();
-});
+const t = testAppForFile();
 
 /** A request over the server's real HTTP port, as a browser sends it. */
 async function http(query: string, variables: Record<string, unknown>, token: string): Promise<Json> {
-  const response = await fetch(`${url}/graphql`, {
+  const response = await fetch(`${t.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
@@ -61,14 +49,12 @@ describe('Many live dashboards of one member', () => {
     const proberToken = await t.tokenFor(prober.id);
 
     const computedBefore = dashboardRecomputations.count;
-    const otherClient = wsClient(url, otherToken, { lazy: false });
-    clients.push(otherClient);
+    const otherClient = t.ws(otherToken, { lazy: false });
     const otherInbox = subscribe(otherClient, DASHBOARD).inbox;
     const inboxes: Inbox[] = [];
-    const sockets = Array.from({ length: SOCKETS }, () => wsClient(url, viewerToken, { lazy: false }));
-    clients.push(...sockets);
+    const sockets = Array.from({ length: SOCKETS }, () => t.ws(viewerToken, { lazy: false }));
     // Every socket authenticated before the subscriptions flood in (none waits for its connection_init behind them).
-    while (t.app.live.connectionCount < SOCKETS + 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    await Promise.all(sockets.map(connected));
     for (const client of sockets) for (let i = 0; i < PER_SOCKET; i += 1) inboxes.push(subscribe(client, DASHBOARD).inbox);
     const [first] = await otherInbox.waitFor(1, 60_000);
     const opened = await Promise.all(inboxes.map((inbox) => inbox.waitFor(1, 60_000)));

@@ -13,32 +13,27 @@ import {
   isNonNullType,
   isScalarType,
 } from 'graphql';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { codes } from '../support/abuse.js';
-import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { type Json, testAppForFile } from '../support/app.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
-let t: TestApp;
+const t = testAppForFile();
 let token: string;
 /** Global IDs of things that exist and the viewer may see: one of each of two types, to pass where the other is expected. */
 let existing: { collective: string; member: string };
 
 beforeAll(async () => {
-  t = await createTestApp();
   const viewer = await makeMember(t.db.prisma);
   token = await t.tokenFor(viewer.id);
   const collective = await makeCollective(t.db.prisma, { animatorId: viewer.id });
   existing = { collective: gid('Collective', collective.id), member: gid('Member', viewer.id) };
-}, 300_000);
+});
 
 // A fresh signed-in member for each case: `signOut` and `leaveCooperative`, walked below, end the viewer's session,
 // and every later case would otherwise be answered UNAUTHENTICATED without judging its IDs.
 beforeEach(async () => {
   token = await t.tokenFor((await makeMember(t.db.prisma)).id);
-});
-
-afterAll(async () => {
-  await t?.close();
 });
 
 const MALFORMED = [

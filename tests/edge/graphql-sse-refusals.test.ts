@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
+import { until } from '../support/waits.js';
 
 // /graphql/stream (graphql-sse) over a real socket, in production mode: every refusal is a coded GraphQL error
 // as on /graphql, never a stack; reserving a stream takes a signed-in member, a few at a time, and a reservation
@@ -64,14 +65,6 @@ function eventErrors(text: string): Json[] {
 }
 
 const reserve = (token: string | null) => request({ method: 'PUT', headers: token ? { authorization: `Bearer ${token}` } : {} });
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 describe('Documents refused on /graphql/stream, as on /graphql', () => {
   it('should answer a syntax error, an unknown field, a query limit and anonymous introspection with their codes', async () => {

@@ -7,28 +7,20 @@ import {
   isNonNullType,
   isScalarType,
 } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../server/src/schema/index.js';
 import { CREATE_COLLECTIVE, UPDATE_COLLECTIVE } from '../api/operations.js';
 import { codes } from '../support/abuse.js';
-import { createTestApp, type Json, type TestApp } from '../support/app.js';
-import { wsClient } from '../support/live.js';
+import { type Json, testAppForFile } from '../support/app.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
-let t: TestApp;
+const t = testAppForFile();
 let token: string;
-let url: string;
 let memberId: string;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
   memberId = (await makeMember(t.db.prisma)).id;
   token = await t.tokenFor(memberId);
-}, 300_000);
-
-afterAll(async () => {
-  await t?.close();
 });
 
 const create = (name: string) =>
@@ -71,7 +63,7 @@ describe('Invalid text', () => {
   });
 
   it('should refuse it over graphql-ws too, keeping the socket', async () => {
-    const client = wsClient(url, token);
+    const client = t.ws(token);
     try {
       const run = (query: string, variables: Record<string, unknown>) =>
         new Promise<Json>((resolve) => {

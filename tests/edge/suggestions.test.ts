@@ -1,26 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type Json, type TestApp } from '../support/app.js';
-import { errorCodes, subscribe, wsClient } from '../support/live.js';
+import { describe, expect, it } from 'vitest';
+import { type Json, testAppForFile } from '../support/app.js';
+import { errorCodes, subscribe } from '../support/live.js';
 
 // Production mode suggests nothing ("Did you mean…" reveals the schema name by name to anonymous callers), on
 // every transport, enum values and variables included; a variable that does not fit its type is BAD_USER_INPUT.
-let t: TestApp;
-let url: string;
-
-beforeAll(async () => {
-  t = await createTestApp({ config: { security: { production: true, introspection: 'signed-in', corsOrigins: [] } } });
-  url = await t.app.start();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = testAppForFile({ config: { security: { production: true, introspection: 'signed-in', corsOrigins: [] } } });
 
 const ENUM_VARIABLE = 'query($k: CollectiveKind) { collectives(kind: $k, first: 1) { totalCount } }';
 const ENUM_LITERAL = '{ collectives(kind: COMMON, first: 1) { totalCount } }';
 const FIELD_TYPO = '{ collectivez(first: 1) { totalCount } }';
 
 async function post(path: string, body: Json, accept = 'application/json') {
-  const response = await fetch(`${url}${path}`, {
+  const response = await fetch(`${t.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept },
     body: JSON.stringify(body),
@@ -65,7 +56,7 @@ describe('No suggestions in production', () => {
       expect(nextEvent(literal.text).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
       for (const answer of [variable, literal]) expect(answer.text).not.toMatch(/Did you mean|COMMONS/);
     }
-    const client = wsClient(url, null);
+    const client = t.ws(null);
     const variable = subscribe(client, ENUM_VARIABLE, { k: 'COMMON' });
     const literal = subscribe(client, ENUM_LITERAL);
     await variable.inbox.waitForEnd();

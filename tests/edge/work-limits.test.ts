@@ -6,9 +6,9 @@ import { ExportGate } from '../../server/src/limits/work.js';
 import { dashboardRecomputations } from '../../server/src/schema/dashboard.js';
 import { DEMO_ACCOUNT } from '../../server/src/seed/demo.js';
 import { codes, latencyUnderAbuse } from '../support/abuse.js';
-import { createTestApp, type GraphQLResponse, type Json, type TestApp } from '../support/app.js';
+import { type GraphQLResponse, type Json, testAppForFile } from '../support/app.js';
 import { sectionScenario, textOf } from '../support/collab.js';
-import { subscribe, wsClient } from '../support/live.js';
+import { subscribe } from '../support/live.js';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
 import { gid } from '../support/scenario.js';
 
@@ -26,36 +26,26 @@ const MAX_VERSION_BYTES = 40_000;
 const statements: string[] = [];
 let recording = false;
 
-let t: TestApp;
-let url: string;
-
-beforeAll(async () => {
-  const limits = loadConfig({ ...GENEROUS_LIMITS_ENV }).limits;
-  t = await createTestApp({
-    onQuery: (sql) => {
-      if (recording) statements.push(sql);
-    },
-    config: {
-      limits: {
-        ...limits,
-        work: {
-          ...limits.work,
-          maxSectionBytes: MAX_SECTION_BYTES,
-          maxExportBytes: MAX_EXPORT_BYTES,
-          dashboardMinIntervalMs: DASHBOARD_MIN_INTERVAL_MS,
-          dashboardConcurrency: 2,
-          maxNamedVersionsPerSection: MAX_NAMED_VERSIONS,
-          maxAutomaticVersionsPerSection: MAX_AUTOMATIC_VERSIONS,
-          maxVersionBytesPerSection: MAX_VERSION_BYTES,
-        },
+const limits = loadConfig({ ...GENEROUS_LIMITS_ENV }).limits;
+const t = testAppForFile({
+  onQuery: (sql) => {
+    if (recording) statements.push(sql);
+  },
+  config: {
+    limits: {
+      ...limits,
+      work: {
+        ...limits.work,
+        maxSectionBytes: MAX_SECTION_BYTES,
+        maxExportBytes: MAX_EXPORT_BYTES,
+        dashboardMinIntervalMs: DASHBOARD_MIN_INTERVAL_MS,
+        dashboardConcurrency: 2,
+        maxNamedVersionsPerSection: MAX_NAMED_VERSIONS,
+        maxAutomaticVersionsPerSection: MAX_AUTOMATIC_VERSIONS,
+        maxVersionBytesPerSection: MAX_VERSION_BYTES,
       },
     },
-  });
-  url = await t.app.start();
-}, 300_000);
-
-afterAll(async () => {
-  await t?.close();
+  },
 });
 
 const PUSH = /* GraphQL */ `
@@ -188,7 +178,7 @@ describe('Export size', () => {
       expect(fine.data?.exportTenderResponse?.filename).toMatch(/Tiers-lieux/);
     }
     const overHttp = await fetch(
-      `${url}/exports/tender-response?id=${encodeURIComponent(gid('TenderResponse', large.response.id))}&format=docx`,
+      `${t.url}/exports/tender-response?id=${encodeURIComponent(gid('TenderResponse', large.response.id))}&format=docx`,
       { headers: { authorization: `Bearer ${largeToken}` } },
     );
     expect(overHttp.status).toBe(413);
@@ -429,7 +419,7 @@ describe('Dashboard recomputations', () => {
   it('should recompute a viewer’s dashboard at most once per DASHBOARD_MIN_INTERVAL_MS however many events, and show the last', async () => {
     const { members } = await sectionScenario(t.db.prisma);
     const token = await t.tokenFor((members[0] as { id: string }).id);
-    const client = wsClient(url, token);
+    const client = t.ws(token);
     try {
       const { inbox } = subscribe(client, DASHBOARD);
       const [initial] = await inbox.waitFor(1);

@@ -1,50 +1,23 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Client } from 'graphql-ws';
+import { beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createTestApp, type Json, type TestApp } from '../support/app.js';
-import { errorCodes, Inbox, subscribe, wsClient } from '../support/live.js';
+import { testAppForFile } from '../support/app.js';
+import { errorCodes, Inbox, runOnSocket as over, subscribe } from '../support/live.js';
 import { gid, makeCollective, makeMember, SUPPORT_STAFF } from '../support/scenario.js';
+import { until } from '../support/waits.js';
 
 // Every SQL statement the server runs, to see what a graphql-ws operation reads.
 const statements: string[] = [];
-let t: TestApp;
-let url: string;
-
-beforeAll(async () => {
-  t = await createTestApp({ onQuery: (sql) => statements.push(sql) });
-  url = await t.app.start();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = testAppForFile({ onQuery: (sql) => statements.push(sql) });
 // Each test starts with no connection and no stream left by the one before (sockets close asynchronously).
 beforeEach(async () => {
-  await until(() => t.app.live.connectionCount === 0 && t.app.live.streamCount === 0);
+  await until(() => t.app.live.connectionCount === 0 && t.app.live.streamCount === 0, 'no socket and no stream left');
 });
-
-/** Runs one query or mutation over an open graphql-ws client and returns its single result. */
-function over(client: ReturnType<typeof wsClient>, query: string, variables: Record<string, unknown> = {}) {
-  return new Promise<{ data?: Json; errors?: Json[] }>((resolve, reject) => {
-    let result: { data?: Json; errors?: Json[] } = {};
-    client.subscribe(
-      { query, variables },
-      { next: (value) => (result = value as typeof result), error: reject, complete: () => resolve(result) },
-    );
-  });
-}
-
-/** Resolves once `condition()` holds, re-checked at every turn of the event loop (a safety timeout only). */
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('Condition not reached');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 describe('Connect', () => {
   it('should authenticate a socket once, at connection_init, not at every operation', async () => {
     const member = await makeMember(t.db.prisma);
-    const client = wsClient(url, await t.tokenFor(member.id), { lazy: false });
+    const client = t.ws(await t.tokenFor(member.id), { lazy: false });
     try {
       const first = await over(client, '{ viewer { id } }');
       expect(first.data?.viewer.id).toBe(gid('Member', member.id));
@@ -60,7 +33,7 @@ describe('Connect', () => {
   it('should share one connection between the operations of a socket, and forget it when the socket closes', async () => {
     const member = await makeMember(t.db.prisma);
     const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
-    const client = wsClient(url, await t.tokenFor(member.id));
+    const client = t.ws(await t.tokenFor(member.id));
     const query = 'subscription($id: ID!) { collectiveActivity(collectiveId: $id) { __typename } }';
     subscribe(client, query, { id: gid('Collective', collective.id) });
     subscribe(client, query, { id: gid('Collective', collective.id) });
@@ -76,7 +49,7 @@ describe('Connect', () => {
  * is returned to close), or the close code the server answered with.
  */
 function connect(token: string): Promise<{ outcome: 'ack' | number; socket: WebSocket }> {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  const socket = new WebSocket(`${t.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.once('open', () =>
@@ -141,8 +114,8 @@ describe('Sessions shared by the sockets of one token', () => {
   it('should not serve a kept session to another token, nor keep an unknown token', async () => {
     const [one, two] = await Promise.all([makeMember(t.db.prisma), makeMember(t.db.prisma)]);
     const [first, second] = await Promise.all([t.tokenFor(one.id), t.tokenFor(two.id)]);
-    const a = wsClient(url, first, { lazy: false });
-    const b = wsClient(url, second, { lazy: false });
+    const a = t.ws(first, { lazy: false });
+    const b = t.ws(second, { lazy: false });
     try {
       expect((await over(a, '{ viewer { id } }')).data?.viewer.id).toBe(gid('Member', one.id));
       expect((await over(b, '{ viewer { id } }')).data?.viewer.id).toBe(gid('Member', two.id));
@@ -155,7 +128,7 @@ describe('Sessions shared by the sockets of one token', () => {
       // An unknown token is not kept: each socket reads it.
       expect(sessionReads()).toBe(2);
       // Each token is served its own session.
-      const [c, d] = await Promise.all([wsClient(url, first, { lazy: false }), wsClient(url, second, { lazy: false })]);
+      const [c, d] = await Promise.all([t.ws(first, { lazy: false }), t.ws(second, { lazy: false })]);
       try {
         expect((await over(c, '{ viewer { id } }')).data?.viewer.id).toBe(gid('Member', one.id));
         expect((await over(d, '{ viewer { id } }')).data?.viewer.id).toBe(gid('Member', two.id));
@@ -173,7 +146,7 @@ describe('Session end', () => {
     const member = await makeMember(t.db.prisma);
     const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
     const token = await t.tokenFor(member.id);
-    const client = wsClient(url, token, { lazy: false });
+    const client = t.ws(token, { lazy: false });
     try {
       const { inbox } = subscribe(client, 'subscription($id: ID!) { collectiveActivity(collectiveId: $id) { __typename } }', {
         id: gid('Collective', collective.id),
@@ -228,7 +201,7 @@ describe('Memberships kept on the socket', () => {
   const ACTIVITY = 'subscription($id: ID!) { collectiveActivity(collectiveId: $id) { __typename } }';
   const membershipReads = () => statements.filter((sql) => /FROM "public"\."Membership"/.test(sql)).length;
   /** Opens the collective's activity on the client: 'open' once the stream runs, or the refusal's code. */
-  const follow = async (client: ReturnType<typeof wsClient>, collectiveId: string) => {
+  const follow = async (client: Client, collectiveId: string) => {
     const before = t.app.live.streamCount;
     const { inbox } = subscribe(client, ACTIVITY, { id: gid('Collective', collectiveId) });
     await until(() => t.app.live.streamCount > before || inbox.errors.length > 0);
@@ -254,7 +227,7 @@ describe('Memberships kept on the socket', () => {
       horizon: 'LONG_TERM',
     });
     const animatorToken = await t.tokenFor(animator.id);
-    const client = wsClient(url, await t.tokenFor(viewer.id), { lazy: false });
+    const client = t.ws(await t.tokenFor(viewer.id), { lazy: false });
     try {
       expect((await over(client, '{ viewer { id } }')).data?.viewer.id).toBe(gid('Member', viewer.id));
       statements.length = 0;

@@ -1,21 +1,9 @@
-import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type Json, type TestApp } from '../support/app.js';
-import { INBOX_TIMEOUT_MS, subscribe, wsClient } from '../support/live.js';
+import { describe, expect, it } from 'vitest';
+import { type Json, testAppForFile } from '../support/app.js';
+import { INBOX_TIMEOUT_MS, subscribe } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
-let t: TestApp;
-let url: string;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  t = await createTestApp({ config: { subscriberBuffer: 5 } });
-  url = await t.app.start();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
-  await t.close();
-});
+const t = testAppForFile({ config: { subscriberBuffer: 5 } });
 
 const DASHBOARD = /* GraphQL */ `
   subscription { dashboard(withinDays: 30) { position collectives { kind status count } recentActivity { type } } }
@@ -29,8 +17,7 @@ describe('Dashboard', () => {
   it('should push new figures after a change, coalescing a burst into few updates', async () => {
     const founder = await makeMember(t.db.prisma);
     const token = await t.tokenFor(founder.id);
-    const client = wsClient(url, token);
-    clients.push(client);
+    const client = t.ws(token);
     const { inbox } = subscribe(client, DASHBOARD);
     const [initial] = await inbox.waitFor(1);
     const proposedBefore = count(initial, 'COMMONS', 'PROPOSED');
@@ -62,7 +49,7 @@ describe('Server-sent events', () => {
     const token = await t.tokenFor(member.id);
     const last = await t.db.prisma.eventLog.findFirst({ orderBy: { position: 'desc' } });
     const controller = new AbortController();
-    const response = await fetch(`${url}/graphql`, {
+    const response = await fetch(`${t.url}/graphql`, {
       method: 'POST',
       signal: controller.signal,
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
@@ -92,8 +79,7 @@ describe('Server-sent events', () => {
 
 describe('graphql-ws', () => {
   it('should close a connection whose connection_init carries an unknown token with 4403', async () => {
-    const client = wsClient(url, 'not-a-session');
-    clients.push(client);
+    const client = t.ws('not-a-session');
     const { inbox } = subscribe(client, 'subscription { myFeed { __typename } }');
     await inbox.waitForEnd();
     expect((inbox.errors[0] as { code?: number }).code).toBe(4403);

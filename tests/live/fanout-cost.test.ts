@@ -1,29 +1,19 @@
 import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fanoutCounts } from '../../server/src/live/fanout.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { type Inbox, subscribe, wsClient } from '../support/live.js';
+import { testAppForFile } from '../support/app.js';
+import { type Inbox, subscribe } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
+import { until } from '../support/waits.js';
 
 // Issue 11: an event is loaded for its subscribers once, not once per subscriber: the statements a change
 // costs, delivered with its actor (the web app's selection), are the same for one subscriber and for five.
 const statements: string[] = [];
-let t: TestApp;
-let url: string;
+const t = testAppForFile({ onQuery: (sql) => statements.push(sql) });
 
 const ACTIVITY = `subscription($id: ID!) { collectiveActivity(collectiveId: $id) { __typename
   ... on ActivityEvent { position type payload actor { id displayName } } } }`;
 const RENAME = `mutation($id: ID!, $n: String!) { updateCollective(input: { id: $id, name: $n }) { __typename } }`;
-
-beforeAll(async () => {
-  t = await createTestApp({ onQuery: (sql) => statements.push(sql) });
-  url = await t.app.start();
-});
-afterAll(() => t.close());
-
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setImmediate(resolve));
-}
 
 describe('Fan-out', () => {
   it('runs the same statements for a change whether one or five sockets follow the collective', async () => {
@@ -33,10 +23,13 @@ describe('Fan-out', () => {
     const clients: Client[] = [];
     const inboxes: Inbox[] = [];
     const follow = async () => {
-      const client = wsClient(url, token, { lazy: false });
+      const client = t.ws(token, { lazy: false });
       clients.push(client);
       inboxes.push(subscribe(client, ACTIVITY, { id: gid('Collective', collective.id) }).inbox);
-      await until(() => t.app.live.streamCount === inboxes.length);
+      await until(
+        () => t.app.live.streamCount === inboxes.length,
+        () => `${inboxes.length} streams`,
+      );
     };
     /** Renames the collective and returns the statements run until every subscriber has the event. */
     const rename = async (name: string) => {
@@ -89,7 +82,7 @@ describe('Fan-out', () => {
     const clients: Client[] = [];
     const open = async (query: string, tokens: string[]) => {
       const inboxes = tokens.map((viewer) => {
-        const client = wsClient(url, viewer, { lazy: false });
+        const client = t.ws(viewer, { lazy: false });
         clients.push(client);
         return subscribe(client, query, { id: gid('Collective', commons.id) }).inbox;
       });
@@ -97,10 +90,13 @@ describe('Fan-out', () => {
     };
     try {
       // The previous test's streams are released first (its sockets were disposed).
-      await until(() => t.app.live.streamCount === 0);
+      await until(() => t.app.live.streamCount === 0, 'the previous test’s streams to end');
       const shared = await open(ACTIVITY, viewers);
       const alone = await open(MEMBERSHIPS, viewers);
-      await until(() => t.app.live.streamCount === 6);
+      await until(
+        () => t.app.live.streamCount === 6,
+        () => `6 streams (${t.app.live.streamCount})`,
+      );
       const before = { ...fanoutCounts };
       const result = await t.gql(RENAME, { id: gid('Collective', commons.id), n: 'Renommé' }, token);
       expect(result.errors).toBeUndefined();

@@ -3,6 +3,7 @@ import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { errorCodes, sseSingleClient, subscribe } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
+import { until as waitUntil } from '../support/waits.js';
 
 // GraphQL over SSE in the graphql-sse protocol's single-connection mode (issue 10 item 12), with the real
 // `graphql-sse` client: browsers hold at most six HTTP/1.1 connections per origin, so a page with more live
@@ -29,16 +30,12 @@ const UPDATE = /* GraphQL */ `
   mutation($id: ID!, $purpose: String!) { updateCollective(input: { id: $id, purpose: $purpose }) { __typename } }
 `;
 
-async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `Timed out waiting for ${what}: ${JSON.stringify({ streams: t.app.live.streamCount, connections: t.app.live.connectionCount, subscribers: t.app.events.subscriberCount })}`,
-      );
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+const until = (condition: () => boolean, what: string) =>
+  waitUntil(
+    condition,
+    () =>
+      `${what}: ${JSON.stringify({ streams: t.app.live.streamCount, connections: t.app.live.connectionCount, subscribers: t.app.events.subscriberCount })}`,
+  );
 
 describe('Single connection mode', () => {
   it('should deliver more than six subscriptions over one event stream, each its own events', async () => {

@@ -5,6 +5,7 @@ import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { textOf } from '../support/collab.js';
 import { errorCodes, type Inbox, open, type Transport } from '../support/live.js';
 import { gid, makeBiddingCollective, makeCollective, makeMember, makeTenderDeal, SUPPORT_STAFF } from '../support/scenario.js';
+import { until } from '../support/waits.js';
 
 /**
  * Issue 10, item 1: every long-lived stream × every change that can take its right away, over graphql-ws and
@@ -87,14 +88,6 @@ afterAll(async () => {
   console.info(`Stream × change matrix:\n${[...results.values()].join('\n')}`);
   await t.close();
 });
-
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('Condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 beforeEach(async () => {
   await until(() => t.app.live.streamCount === 0);

@@ -1,52 +1,24 @@
-import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type Json, testAppForFile } from '../support/app.js';
 import { sectionScenario } from '../support/collab.js';
-import { type Inbox, subscribe, wsClient } from '../support/live.js';
+import { type Inbox, runOnSocket as over, subscribe } from '../support/live.js';
 import { gid, makeMember } from '../support/scenario.js';
+import { until } from '../support/waits.js';
 
 // Issue 10 item 4 and issue 11: presence is keyed by connection (never by a client-chosen ID), kept in
 // memory, gone the moment its socket closes, and a cursor move costs no SQL statement.
 
 const statements: string[] = [];
-let t: TestApp;
-let url: string;
+const t = testAppForFile({ onQuery: (sql) => statements.push(sql) });
 
 const PRESENCE =
   'subscription($s: ID!) { sectionPresence(sectionId: $s) { clientId name cursor you member { id displayName } } }';
 const UPDATE = `mutation($input: UpdatePresenceInput!) {
   updatePresence(input: $input) { __typename ... on Error { message } } }`;
 
-beforeAll(async () => {
-  t = await createTestApp({ onQuery: (sql) => statements.push(sql) });
-  url = await t.app.start();
-});
-afterAll(async () => {
-  await t.close();
-});
 beforeEach(async () => {
-  await until(() => t.app.live.connectionCount === 0 && t.app.presence.entryCount === 0);
+  await until(() => t.app.live.connectionCount === 0 && t.app.presence.entryCount === 0, 'no socket and no presence left');
 });
-
-/** Resolves once `condition()` holds, re-checked at every turn of the event loop (a safety timeout only). */
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('Condition not reached');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-/** Runs one mutation over an open graphql-ws client and returns its result. */
-function over(client: Client, query: string, variables: Record<string, unknown>) {
-  return new Promise<{ data?: Json; errors?: Json[] }>((resolve, reject) => {
-    let result: { data?: Json; errors?: Json[] } = {};
-    client.subscribe(
-      { query, variables },
-      { next: (value) => (result = value as typeof result), error: reject, complete: () => resolve(result) },
-    );
-  });
-}
 
 /** The first list a presence stream delivers (from message `from` on) that satisfies `predicate`. */
 async function listWhere(inbox: Inbox, predicate: (list: Json[]) => boolean, from = 0): Promise<Json[]> {
@@ -61,7 +33,7 @@ async function twoEditors() {
   const [a, b] = members as [Json, Json];
   const sectionId = gid('TenderSection', section.id);
   const tokens = { a: await t.tokenFor(a.id), b: await t.tokenFor(b.id) };
-  const clients = { a: wsClient(url, tokens.a, { lazy: false }), b: wsClient(url, tokens.b, { lazy: false }) };
+  const clients = { a: t.ws(tokens.a, { lazy: false }), b: t.ws(tokens.b, { lazy: false }) };
   const streams = { a: subscribe(clients.a, PRESENCE, { s: sectionId }), b: subscribe(clients.b, PRESENCE, { s: sectionId }) };
   await streams.a.inbox.waitFor(1);
   await streams.b.inbox.waitFor(1);

@@ -6,6 +6,7 @@ import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { sectionScenario } from '../support/collab.js';
 import { sseSubscribe } from '../support/live.js';
 import { gid } from '../support/scenario.js';
+import { until as waitUntil } from '../support/waits.js';
 
 /**
  * Issue 10, item 3: `complete`, a closed socket, a terminated socket and an aborted SSE request release a
@@ -65,13 +66,7 @@ function held() {
 }
 const NOTHING = { streams: 0, connections: 0, subscribers: 0, documentListeners: 0, openDocuments: 0, presenceListeners: 0 };
 
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Not released: ${JSON.stringify(held())}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+const until = (condition: () => boolean) => waitUntil(condition, () => `the release: ${JSON.stringify(held())}`);
 
 /** A bare graphql-transport-ws client, so a test can complete, close or terminate the very socket. */
 async function rawSocket(): Promise<{ socket: WebSocket; messages: Json[]; next: () => Promise<Json> }> {

@@ -1,7 +1,6 @@
-import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type Json, type TestApp } from '../support/app.js';
-import { subscribe, wsClient } from '../support/live.js';
+import { describe, expect, it } from 'vitest';
+import { type Json, testAppForFile } from '../support/app.js';
+import { subscribe } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
 const ACTIVITY = /* GraphQL */ `
@@ -19,15 +18,8 @@ const UPDATE = /* GraphQL */ `
   }
 `;
 
-let t: TestApp;
-let url: string;
-const clients: Client[] = [];
-
-function client(token: string | null): Client {
-  const created = wsClient(url, token);
-  clients.push(created);
-  return created;
-}
+const t = testAppForFile();
+const client = (token: string | null) => t.ws(token);
 
 async function change(token: string, collectiveId: string, purpose: string): Promise<void> {
   const result = await t.gql(UPDATE, { id: gid('Collective', collectiveId), purpose }, token);
@@ -41,15 +33,6 @@ async function head(): Promise<string> {
 }
 
 const events = (messages: Json[]) => messages.map((message) => message.collectiveActivity);
-
-beforeAll(async () => {
-  t = await createTestApp();
-  url = await t.app.start();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
-  await t.close();
-});
 
 describe('Delivery', () => {
   it('should deliver every change of a collective in commit order', async () => {

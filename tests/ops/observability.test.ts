@@ -6,6 +6,7 @@ import { subscribe, wsClient } from '../support/live.js';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
 import { makeMember } from '../support/scenario.js';
 import { type PostgresService, type Service, startPostgres, startRedis } from '../support/services.js';
+import { until } from '../support/waits.js';
 
 // A real server process on throwaway PostgreSQL and Redis, so that both can be stopped under it. It brings its
 // own services, so the PostgreSQL pass of the suites (DATABASE_URL set) would only repeat it.
@@ -45,13 +46,24 @@ function logLines(): Array<Record<string, unknown>> {
 
 /** Asks `/ready` until its answer is `ready` (each answer comes from real checks; the loop only waits for a change). */
 async function readyBecomes(ready: boolean): Promise<{ ready: boolean; checks: Record<string, string> }> {
-  for (const deadline = Date.now() + 60_000; ; ) {
-    const response = await fetch(`${server.url}/ready`);
-    const body = (await response.json()) as { ready: boolean; checks: Record<string, string> };
-    expect(response.status).toBe(body.ready ? 200 : 503);
-    if (body.ready === ready || Date.now() > deadline) return body;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return until(
+    async () => {
+      const response = await fetch(`${server.url}/ready`);
+      const body = (await response.json()) as { ready: boolean; checks: Record<string, string> };
+      expect(response.status).toBe(body.ready ? 200 : 503);
+      return body.ready === ready && body;
+    },
+    `/ready to answer ready: ${ready}`,
+    { everyMs: 50 },
+  );
+}
+
+/** `/metrics` once its text matches `pattern` (a count the server updates as sockets and streams come and go). */
+async function metricsWhere(pattern: RegExp): Promise<string> {
+  return until(async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return pattern.test(text) && text;
+  }, `/metrics to show ${pattern}`);
 }
 
 describe.skipIf(repeat)('Health and readiness', () => {
@@ -109,10 +121,7 @@ describe.skipIf(repeat)('Request ids and logs', () => {
     const code = body.errors?.[0]?.extensions.code;
     expect(code).toBeDefined();
     // The access line is written when the response closes: wait for it rather than for time.
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
-      if (logLines().some((line) => line.reqId === reqId && line.msg === 'HTTP request')) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(() => logLines().some((line) => line.reqId === reqId && line.msg === 'HTTP request'), 'the access line');
     // Every line of the request carries its id: Yoga's own (debug), the refusal, the access line.
     const lines = logLines().filter((line) => line.reqId === reqId);
     expect(lines.filter((line) => !String(line.msg).startsWith('GraphQL server: '))).toMatchObject([
@@ -156,9 +165,10 @@ describe.skipIf(repeat)('Request ids and logs', () => {
 
     // The lines are written before the answers are sent, but reach this process through another pipe.
     const refusalLines = () => logLines().filter((line) => line.operation === 'dashboard' && line.code === 'BAD_USER_INPUT');
-    for (const deadline = Date.now() + 10_000; refusalLines().length < 2 && Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(
+      () => refusalLines().length >= 2,
+      () => `two refusal lines: ${JSON.stringify(refusalLines())}`,
+    );
     const refusals = refusalLines();
     expect(refusals.map((line) => line.level)).toEqual([30, 30]);
     expect(logLines().filter((line) => (line.level as number) >= 50)).toEqual([]);
@@ -171,12 +181,7 @@ describe.skipIf(repeat)('Metrics', () => {
     clients.push(client);
     const feed = subscribe(client, 'subscription { myFeed { __typename } }');
     // The subscription is registered once the server counts it: read /metrics until it does.
-    let text = '';
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-      text = await (await fetch(`${server.url}/metrics`)).text();
-      if (/collectifs_subscribers\{kind="myFeed"\} 1/.test(text)) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    let text = await metricsWhere(/collectifs_subscribers\{kind="myFeed"\} 1/);
     expect(text).toMatch(/collectifs_subscribers\{kind="myFeed"\} 1/);
     expect(text).toMatch(/collectifs_websockets_open 1/);
     expect(text).toMatch(/collectifs_http_requests_total\{method="GET",route="\/health",status="200"\} \d+/);
@@ -191,11 +196,7 @@ describe.skipIf(repeat)('Metrics', () => {
     expect(text).toMatch(/process_resident_memory_bytes \d+/);
 
     feed.stop();
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-      text = await (await fetch(`${server.url}/metrics`)).text();
-      if (/collectifs_subscribers\{kind="myFeed"\} 0/.test(text)) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    text = await metricsWhere(/collectifs_subscribers\{kind="myFeed"\} 0/);
     expect(text).toMatch(/collectifs_subscribers\{kind="myFeed"\} 0/);
   }, 60_000);
 });

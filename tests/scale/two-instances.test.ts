@@ -9,6 +9,7 @@ import { CollabClient, sectionScenario } from '../support/collab.js';
 import { subscribe, wsClient } from '../support/live.js';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
+import { until } from '../support/waits.js';
 
 // Scale-out needs the real services: PostgreSQL shared by both instances, Redis between them.
 const { DATABASE_URL, REDIS_URL } = process.env;
@@ -152,12 +153,11 @@ describe.skipIf(!ready)('Two instances sharing PostgreSQL and Redis', () => {
       }
     }
     await Promise.all(editors.map((editor) => editor.settled()));
-    const deadline = Date.now() + 20_000;
     const reference = () => Buffer.from(Y.encodeStateAsUpdate((editors[0] as CollabClient).doc));
-    while (!editors.every((editor) => Buffer.from(Y.encodeStateAsUpdate(editor.doc)).equals(reference()))) {
-      if (Date.now() > deadline) throw new Error('Editors on two instances did not converge');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(
+      () => editors.every((editor) => Buffer.from(Y.encodeStateAsUpdate(editor.doc)).equals(reference())),
+      'the editors on two instances to converge',
+    );
     const [snapshot, updates] = await Promise.all([
       db.prisma.sectionSnapshot.findUnique({ where: { sectionId: section.id } }),
       db.prisma.sectionUpdate.findMany({ where: { sectionId: section.id }, orderBy: { id: 'asc' } }),

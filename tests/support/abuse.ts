@@ -1,4 +1,4 @@
-import type { Json } from './app.js';
+import type { Json } from './json.js';
 
 /** The median of some numbers (the middle one, or the mean of the two middle ones). */
 export function median(values: number[]): number {

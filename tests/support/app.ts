@@ -1,16 +1,15 @@
+import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll } from 'vitest';
 import { type App, buildApp } from '../../server/src/app.js';
 import { openSession } from '../../server/src/auth/sessions.js';
 import { type Config, GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
 import { seedDemoData } from '../../server/src/seed/demo.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import type { Json } from './json.js';
+import { wsClient } from './live.js';
 
-/**
- * A GraphQL result's JSON as tests read it: shapes vary per operation and every value read is
- * asserted, so a typed tree would only add casts.
- */
-// biome-ignore lint/suspicious/noExplicitAny: dynamic JSON, checked by the assertions that read it.
-export type Json = any;
+// Where suites have always read it from.
+export type { Json };
 
 export interface GraphQLResponse<Data = Record<string, Json>> {
   data?: Data;
@@ -74,19 +73,28 @@ export async function createTestApp(
 /** A TestApp listening on a free port, at `url`. */
 export interface StartedTestApp extends TestApp {
   readonly url: string;
+  /**
+   * A real graphql-ws client on the app (`wsClient`: lazy unless `lazy: false`), authenticated as the holder of
+   * `token` (anonymous with null). Disposed with the app after the file's tests, so a test that fails midway
+   * leaves no socket behind; a test may dispose it earlier (disposing twice is harmless).
+   */
+  ws(token: string | null, options?: { lazy?: boolean }): Client;
 }
 
 /**
  * The calling file's (or describe block's) app: created (`createTestApp(options)`) and started on a free port
- * before its tests, closed after them. Its members read the running app, so they are read inside tests and hooks.
+ * before its tests, closed after them, with the graphql-ws clients its tests opened (`ws`) disposed first. Its
+ * members read the running app, so they are read inside tests and hooks.
  */
 export function testAppForFile(options: Parameters<typeof createTestApp>[0] = {}): StartedTestApp {
   let current: { t: TestApp; url: string } | undefined;
+  const clients: Client[] = [];
   beforeAll(async () => {
     const t = await createTestApp(options);
     current = { t, url: await t.app.start() };
   });
   afterAll(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.dispose()));
     await current?.t.close();
   });
   const running = (): TestApp => {
@@ -107,6 +115,12 @@ export function testAppForFile(options: Parameters<typeof createTestApp>[0] = {}
     gql: (query, variables, token) => running().gql(query, variables, token),
     post: (query, variables, token) => running().post(query, variables, token),
     tokenFor: (memberId) => running().tokenFor(memberId),
+    ws: (token, wsOptions) => {
+      running();
+      const client = wsClient((current as { url: string }).url, token, wsOptions);
+      clients.push(client);
+      return client;
+    },
     close: () => running().close(),
   };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import type { Json } from './app.js';
+import type { Json } from './json.js';
 import { type ServerProcess, startServerProcess } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

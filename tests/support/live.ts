@@ -1,7 +1,7 @@
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { Json } from './app.js';
+import type { Json } from './json.js';
 
 /**
  * How long a wait for messages lasts before it fails (ms). Only a safety net, never a pace: every wait returns
@@ -80,6 +80,43 @@ export function wsClient(baseUrl: string, token: string | null, options: { lazy?
     retryAttempts: 0,
     // Lazy (the default here): the socket opens with the first operation and closes after the last one.
     lazy: options.lazy ?? true,
+  });
+}
+
+/**
+ * Resolves when a graphql-ws client created just before (`lazy: false`) has its connection acknowledged: the
+ * server has authenticated it and counts it. Rejects if the socket closes first.
+ */
+export function connected(client: Client): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stops = [
+      client.on('connected', () => {
+        for (const stop of stops) stop();
+        resolve();
+      }),
+      client.on('closed', (event) => {
+        for (const stop of stops) stop();
+        reject(new Error(`The socket closed before it was acknowledged: ${JSON.stringify(event)}`));
+      }),
+    ];
+  });
+}
+
+/**
+ * Runs one query or mutation over a graphql-ws client and resolves with its single result (its `errors`
+ * included); rejects with what the server sent as an `error` message (a refusal before execution).
+ */
+export function runOnSocket(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<{ data?: Json; errors?: Json[] }> {
+  return new Promise((resolve, reject) => {
+    let result: { data?: Json; errors?: Json[] } = {};
+    client.subscribe(
+      { query, variables },
+      { next: (value) => (result = value as typeof result), error: reject, complete: () => resolve(result) },
+    );
   });
 }
 
