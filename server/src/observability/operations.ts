@@ -1,7 +1,6 @@
 import { type DocumentNode, type ExecutionResult, type GraphQLError, getOperationAST, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { isClientGone, isUnavailable } from '../errors.js';
-import { isArgumentRefusal, isUniqueConflict } from '../transport/unavailable.js';
+import { isArgumentRefusal, maskedCode } from '../transport/unavailable.js';
 import { logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
@@ -14,12 +13,13 @@ export const yogaLogger = {
   // answered it as an outage (UNAVAILABLE, logged there as a warning), a lost race (CONFLICT, logged as info)
   // or an argument its validation refused (BAD_USER_INPUT, logged as a refusal by the plugin below), or the client
   // hung up (CLIENT_CLOSED_REQUEST, debug).
-  error: (error: unknown, ...rest: unknown[]) =>
-    isClientGone(error)
-      ? logger.debug('GraphQL request ended by its client going away')
-      : isUnavailable(error) || isUniqueConflict(error) || isArgumentRefusal(error)
-        ? logger.debug({ err: error }, 'GraphQL operation met an outage, a conflict or a refused argument (answered as such)')
-        : logger.error({ err: error, ...(rest.length > 0 ? { yoga: rest } : {}) }, 'Unexpected error in a GraphQL operation'),
+  error: (error: unknown, ...rest: unknown[]) => {
+    const code = maskedCode(error);
+    if (code === 'CLIENT_CLOSED_REQUEST') logger.debug('GraphQL request ended by its client going away');
+    else if (code)
+      logger.debug({ err: error }, 'GraphQL operation met an outage, a conflict or a refused argument (answered as such)');
+    else logger.error({ err: error, ...(rest.length > 0 ? { yoga: rest } : {}) }, 'Unexpected error in a GraphQL operation');
+  },
 };
 
 /** Yoga's message as the line's message, anything else it passed as a field. */
@@ -42,15 +42,10 @@ export function isRefusal(error: Pick<GraphQLError, 'extensions'>): boolean {
 
 /**
  * The code a caller receives for an error of a result, read before Yoga's masking has run (this plugin sees
- * results first): what `maskUnavailable` will answer for the errors it codes itself (a refused argument, a
- * lost race, an outage), else the error's own code.
+ * results first): the error's own code, else what `maskedError` will code it (transport/unavailable.ts).
  */
 function answeredCode(error: GraphQLError): unknown {
-  if (error.extensions?.code) return error.extensions.code;
-  if (isUnavailable(error.originalError ?? error)) return 'UNAVAILABLE';
-  if (isUniqueConflict(error)) return 'CONFLICT';
-  if (isArgumentRefusal(error)) return 'BAD_USER_INPUT';
-  return undefined;
+  return error.extensions?.code ?? maskedCode(error);
 }
 
 /** The root fields an operation selects (`sectionSync`, `myFeed`…): a subscription's stream kind. */

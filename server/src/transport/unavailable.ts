@@ -43,33 +43,56 @@ export function maskUnavailable(error: unknown, message: string, isDev?: boolean
   return masked;
 }
 
+/** The codes `maskedError` gives errors it codes itself (see `maskedCode`). */
+export type MaskedCode = 'BAD_USER_INPUT' | 'CONFLICT' | 'CLIENT_CLOSED_REQUEST' | 'UNAVAILABLE';
+
+/**
+ * The code `maskedError` answers `error` with when it codes it itself: an argument refused by its validation
+ * without a code of its own (`BAD_USER_INPUT`), a write that lost a race on a unique constraint (`CONFLICT`), a
+ * client gone mid-request (`CLIENT_CLOSED_REQUEST`), an outage of PostgreSQL or Redis (`UNAVAILABLE`), checked in
+ * that order; undefined for any other error (sent as is when it is a GraphQL error of our own, else masked by
+ * Yoga). The one place these checks are made: the metrics and Yoga's logger read the answer from here too.
+ */
+export function maskedCode(error: unknown): MaskedCode | undefined {
+  if (isArgumentRefusal(error) && !error.extensions.code) return 'BAD_USER_INPUT';
+  if (isUniqueConflict(error)) return 'CONFLICT';
+  if (isClientGone(error)) return 'CLIENT_CLOSED_REQUEST';
+  if (isUnavailable(error)) return 'UNAVAILABLE';
+  return undefined;
+}
+
 /**
  * The error a caller is sent for `error` (see `maskUnavailable`), without logging: also what a replayed answer
  * (transport/idempotency.ts) must repeat. A GraphQL error of our own (coded, or with no original error other than
  * a GraphQL one) is sent as is.
  */
 export function maskedError(error: unknown, message: string, isDev?: boolean): Error {
-  if (isArgumentRefusal(error) && !error.extensions.code) {
-    const [issue] = (error.originalError as InputValidationError).issues as ReadonlyArray<ValidationIssue>;
-    return createGraphQLError(error.message, {
-      nodes: error.nodes,
-      path: error.path,
-      originalError: error.originalError,
-      extensions: {
-        ...error.extensions,
-        code: 'BAD_USER_INPUT',
-        ...(issue ? { field: issueField(issue), ...issueReason(issue) } : {}),
-      },
-    });
+  switch (maskedCode(error)) {
+    case 'BAD_USER_INPUT': {
+      const refused = error as GraphQLError;
+      const [issue] = (refused.originalError as InputValidationError).issues as ReadonlyArray<ValidationIssue>;
+      return createGraphQLError(refused.message, {
+        nodes: refused.nodes,
+        path: refused.path,
+        originalError: refused.originalError,
+        extensions: {
+          ...refused.extensions,
+          code: 'BAD_USER_INPUT',
+          ...(issue ? { field: issueField(issue), ...issueReason(issue) } : {}),
+        },
+      });
+    }
+    case 'CONFLICT':
+      return createGraphQLError('A concurrent change conflicted with this one; nothing was changed, retry.', {
+        extensions: { code: 'CONFLICT', http: { status: 409 } },
+      });
+    case 'CLIENT_CLOSED_REQUEST':
+      return clientGoneError();
+    case 'UNAVAILABLE':
+      return unavailableError();
+    default:
+      return maskError(error, message, isDev);
   }
-  if (isUniqueConflict(error)) {
-    return createGraphQLError('A concurrent change conflicted with this one; nothing was changed, retry.', {
-      extensions: { code: 'CONFLICT', http: { status: 409 } },
-    });
-  }
-  if (isClientGone(error)) return clientGoneError();
-  if (isUnavailable(error)) return unavailableError();
-  return maskError(error, message, isDev);
 }
 
 /** Whether an error is an argument refused by its validation (answered `BAD_USER_INPUT` by `maskUnavailable`). */
