@@ -16,10 +16,15 @@ export default defineConfig({
     // can take minutes to start a file's embedded database, so the nets are wide.
     testTimeout: 120_000,
     hookTimeout: 300_000,
-    // The final fresh-clone runs of stop 15 failed once on the browser test of refused edits (text stored before
-    // a cut marked "not saved" after it) and once, three times in a row, on the co-editing approval test after a
-    // first fix to the former, which was reverted: both pass alone. A failure is retried twice before it counts
-    // until their causes are found (closing note of stop 15). A deterministic failure still fails.
+    // A failure is retried twice before it counts, until the last known flaky test is fixed by its cause:
+    // - the GraphiQL production test (fixed): the schema refusal GraphiQL writes into the response pane could land
+    //   after the query's answer and replace it; the test now waits for it first.
+    // - the co-editing approval test (not fixed; 1 failure in 11 runs under load, both pages showing the approval as
+    //   current after the text changed). Likely cause, read in graphcache's source and not yet confirmed by a run:
+    //   the tender response page re-fetches its query after each live event, graphcache writes every answer of one
+    //   query into the same layer, so an answer computed before the change that arrives after a newer one wins.
+    //   A retry does not save that test (its next attempt finds the approval the failed one left); set this to 0
+    //   once the page keeps the newest answer.
     retry: 2,
     pool: 'forks',
     maxWorkers: 2,

@@ -77,11 +77,17 @@ describe.skipIf(!chromiumAvailable)('Production mode in a real browser', () => {
       // The editors are up (Monaco, whose workers come from blob: URLs), and a query typed there runs.
       const query = page.locator('.graphiql-query-editor .monaco-editor').first();
       await query.waitFor({ timeout: 30_000 });
+      // The response pane's text (Monaco draws spaces as no-break spaces).
+      const shown = async () => ((await page.locator('.graphiql-response').first().textContent()) ?? '').replace(/\s+/g, ' ');
+      // GraphiQL asks for the schema as it opens, which an anonymous caller is refused, and writes the refusal into
+      // the response pane whenever it arrives: awaited first, or on a loaded machine it lands after the query's
+      // answer and replaces it.
+      await expect.poll(shown, { timeout: 30_000 }).toContain('Sign in to introspect the schema.');
       await query.click();
       await page.keyboard.press('ControlOrMeta+A');
       await page.keyboard.type('{ __typename');
       await page.locator('.graphiql-execute-button').first().click();
-      await expect.poll(() => page.locator('.graphiql-response').first().innerText(), { timeout: 15_000 }).toContain('"Query"');
+      await expect.poll(shown, { timeout: 15_000 }).toContain('"Query"');
       await screenshot(page, 'production-graphiql');
     });
     expect(seen.outside).toEqual([]);
