@@ -16,16 +16,10 @@ export default defineConfig({
     // can take minutes to start a file's embedded database, so the nets are wide.
     testTimeout: 120_000,
     hookTimeout: 300_000,
-    // A failure is retried twice before it counts, until the last known flaky test is fixed by its cause:
-    // - the GraphiQL production test (fixed): the schema refusal GraphiQL writes into the response pane could land
-    //   after the query's answer and replace it; the test now waits for it first.
-    // - the co-editing approval test (not fixed; 1 failure in 11 runs under load, both pages showing the approval as
-    //   current after the text changed). Likely cause, read in graphcache's source and not yet confirmed by a run:
-    //   the tender response page re-fetches its query after each live event, graphcache writes every answer of one
-    //   query into the same layer, so an answer computed before the change that arrives after a newer one wins.
-    //   A retry does not save that test (its next attempt finds the approval the failed one left); set this to 0
-    //   once the page keeps the newest answer.
-    retry: 2,
+    // No retry: a test that fails once fails the run, so a flaky test shows (retries hid two: the GraphiQL
+    // production test, whose query answer the schema refusal could replace, and the co-editing approval test, whose
+    // page could keep an answer read before the text changed, fixed by the client cache's refetch of 5a32c48).
+    retry: 0,
     pool: 'forks',
     maxWorkers: 2,
   },
