@@ -15,6 +15,7 @@ import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { openSession } from '../server/src/auth/sessions.js';
+import { HOLD_MS } from '../server/src/collab/documents.js';
 import { openDatabase } from '../server/src/db/database.js';
 import { CollabClient, sectionScenario } from '../tests/support/collab.js';
 import { gid } from '../tests/support/scenario.js';
@@ -319,6 +320,9 @@ export async function runFaultBench(
     phase = 'measuring the heap before the load';
     await within(a.inspector?.heapAfterGc() ?? Promise.resolve(0), STEP_MS, phase);
     const heapStart = a.inspector ? await within(a.inspector.heapAfterGc(), STEP_MS, phase) : null;
+    // BENCH_HEAP_SNAPSHOTS=<folder>: instance A's heap snapshots at the start and the end, to compare what grew.
+    const snapshots = process.env.BENCH_HEAP_SNAPSHOTS;
+    if (snapshots && a.inspector) await a.inspector.writeHeapSnapshot(join(snapshots, 'fault-start.heapsnapshot'));
 
     const groups: Subscriptions[] = [];
     for (let i = 0; i < subscriberCount; i += PER_SOCKET)
@@ -477,8 +481,13 @@ export async function runFaultBench(
     phase = 'waiting for instance A to close every client';
     if (!(await idle(a)))
       unexpectedErrors.push(`instance A still holds live connections ${STEP_MS / 1000} s after the clients closed`);
+    // A push held for what it builds on keeps its document (closed, no longer counted) until its hold ends: a heap
+    // snapshot diff of a 120-s run showed the section's whole Yjs document still there, held by that timer.
+    phase = 'waiting for held pushes to end';
+    await new Promise((resolve) => setTimeout(resolve, HOLD_MS + 1_000));
     phase = 'measuring the heap at the end';
     const heapEnd = a.inspector ? await within(a.inspector.heapAfterGc(), STEP_MS, phase) : null;
+    if (snapshots && a.inspector) await a.inspector.writeHeapSnapshot(join(snapshots, 'fault-end.heapsnapshot'));
     const mb = (bytes: number | null) => (bytes === null ? null : Math.round((bytes / 1_048_576) * 10) / 10);
     const result: FaultResults = {
       durationS,

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 
 /**
@@ -8,9 +9,19 @@ export class Inspector {
   #nextId = 1;
   readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
 
+  /** Chunks of the heap snapshot being taken (`HeapProfiler.addHeapSnapshotChunk` events). */
+  #snapshotChunks: string[] = [];
+
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as { id?: number; result?: unknown; error?: { message: string } };
+      const message = JSON.parse(data.toString()) as {
+        id?: number;
+        method?: string;
+        params?: { chunk?: string };
+        result?: unknown;
+        error?: { message: string };
+      };
+      if (message.method === 'HeapProfiler.addHeapSnapshotChunk') this.#snapshotChunks.push(message.params?.chunk ?? '');
       if (message.id === undefined) return;
       const pending = this.#pending.get(message.id);
       this.#pending.delete(message.id);
@@ -43,6 +54,18 @@ export class Inspector {
     await this.send('HeapProfiler.collectGarbage');
     const usage = await this.send<{ usedSize: number }>('Runtime.getHeapUsage');
     return usage.usedSize;
+  }
+
+  /**
+   * Writes a heap snapshot (`.heapsnapshot`, open it in Chromium's DevTools Memory tab to compare two) to `file`,
+   * after a forced collection.
+   */
+  async writeHeapSnapshot(file: string): Promise<void> {
+    await this.send('HeapProfiler.collectGarbage');
+    this.#snapshotChunks = [];
+    await this.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    writeFileSync(file, this.#snapshotChunks.join(''));
+    this.#snapshotChunks = [];
   }
 
   async startProfile(): Promise<void> {

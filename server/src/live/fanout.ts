@@ -218,6 +218,12 @@ function sharedResult(key: string, run: () => Promise<ExecutionResult>): Promise
   results.set(key, { at: now, result });
   result.catch(() => results.delete(key));
   if (results.size > RESULTS_KEPT) results.delete(results.keys().next().value as string);
+  // Results past RESULT_FRESH_MS serve nobody: forget them (oldest first, in the map's order), so a quiet server
+  // does not keep the last 2,048 events' results (a few MB) for good.
+  for (const [oldKey, entry] of results) {
+    if (now - entry.at < RESULT_FRESH_MS) break;
+    results.delete(oldKey);
+  }
   return result;
 }
 
