@@ -4,7 +4,7 @@ import { getOperationAST } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { resolveSession } from './auth/sessions.js';
 import { SectionActivity } from './collab/activity.js';
-import { deepSectionsRewritten, SectionDocuments } from './collab/documents.js';
+import { deepSectionsRewritten, SectionDocuments, syncBacklog } from './collab/documents.js';
 import { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
 import { bearerToken, type Context, createContext, type InitialContext } from './context.js';
@@ -265,6 +265,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     openSockets: () => websocket.server.clients.size,
     liveConnections: () => live.connectionCount,
     openDocuments: () => documents.openCount,
+    sseUnreadResults: sse.unreadResults,
+    syncBacklogBytes: () => syncBacklog.bytes,
     sectionsRewritten: () => deepSectionsRewritten.count,
     connections,
     updateLogRows: async () => (await db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM "SectionUpdate"'))[0]?.n ?? 0,

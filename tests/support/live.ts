@@ -1,3 +1,4 @@
+import { get, type IncomingMessage } from 'node:http';
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -270,4 +271,59 @@ export function errorCodes(inbox: Inbox): string[] {
       (entry) => (entry as { extensions?: { code?: string } })?.extensions?.code ?? String((entry as { code?: unknown })?.code),
     ),
   );
+}
+
+/** A `next` event of a graphql-sse single-connection stream: its operation and its result. */
+export interface StreamResult {
+  id: string;
+  payload: { data?: Json; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+}
+
+/**
+ * A graphql-sse single-connection stream (`/graphql/stream`) reserved (`PUT`) and opened by the holder of `token`
+ * with Node's HTTP client, which does not read it until `read` is called: Node stops reading the socket once the
+ * unread body fills its buffer, then the kernel's buffers fill and the server meets back-pressure, as with a browser
+ * tab that stopped reading. `post` sends an operation onto it (its answer: 202 once accepted); `read` hands every
+ * `next` event to `onResult` from then on.
+ */
+export async function singleStream(baseUrl: string, token: string) {
+  const authorization = `Bearer ${token}`;
+  const reserved = await fetch(`${baseUrl}/graphql/stream`, { method: 'PUT', headers: { authorization } });
+  if (reserved.status !== 201) throw new Error(`Reserving a stream: ${reserved.status} ${await reserved.text()}`);
+  const streamToken = await reserved.text();
+  const tokenHeader = { 'x-graphql-event-stream-token': streamToken };
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const request = get(`${baseUrl}/graphql/stream`, { headers: { accept: 'text/event-stream', authorization, ...tokenHeader } });
+    request.once('response', resolve);
+    request.once('error', reject);
+  });
+  if (response.statusCode !== 200) throw new Error(`Opening a stream: ${response.statusCode}`);
+  response.pause();
+  return {
+    /** Posts an operation (`id` its operationId) onto the stream: the answer's status and JSON body, if any. */
+    post: async (id: string, query: string, variables: Record<string, unknown> = {}) => {
+      const answer = await fetch(`${baseUrl}/graphql/stream`, {
+        method: 'POST',
+        headers: { authorization, ...tokenHeader, 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables, extensions: { operationId: id } }),
+      });
+      const text = await answer.text();
+      return { status: answer.status, body: (text ? JSON.parse(text) : null) as Json };
+    },
+    read: (onResult: (result: StreamResult) => void) => {
+      let buffer = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        buffer += chunk;
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (/^event: next$/m.test(block) && data) onResult(JSON.parse(data) as StreamResult);
+        }
+      });
+      response.resume();
+    },
+    close: () => response.destroy(),
+  };
 }

@@ -138,6 +138,13 @@ export async function readStoredRows(db: Db, sectionId: string): Promise<StoredR
   return rows.map((row) => ({ id: row.id === null ? null : BigInt(row.id), data: new Uint8Array(row.data) }));
 }
 
+/**
+ * Co-editing updates waiting on this instance for sync subscribers that do not read (`sectionSync`): the bytes held
+ * now (each subscriber holds at most `MAX_UPDATE_BYTES`), and how many times a subscriber's backlog was dropped for the
+ * difference from the document instead (`/metrics`).
+ */
+export const syncBacklog = { bytes: 0, dropped: 0 };
+
 /** Sections rewritten because their body nested deeper than `MAX_BODY_DEPTH` (`SectionDocuments.rewriteDeep`). */
 export const deepSectionsRewritten = { count: 0 };
 

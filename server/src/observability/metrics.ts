@@ -25,6 +25,10 @@ export interface MetricSources {
   openDocuments(): number;
   /** Rows in the co-editing update log (not yet folded into snapshots). */
   updateLogRows(): Promise<number>;
+  /** Results graphql-sse streams hold that their clients have not read (at most `SSE_MAX_UNREAD_RESULTS` each). */
+  sseUnreadResults(): number;
+  /** Bytes of co-editing updates waiting for sync subscribers that do not read (at most `MAX_UPDATE_BYTES` each). */
+  syncBacklogBytes(): number;
   /** Sections rewritten so far because their body nested deeper than `MAX_BODY_DEPTH` (collab/documents.ts). */
   sectionsRewritten(): number;
   /** Open TCP connections of the HTTP server, and those refused so far for their address's cap or the server's (transport/connections.ts). */
@@ -106,6 +110,22 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.openDocuments());
+      },
+    });
+    new Gauge({
+      name: 'collectifs_sse_unread_results',
+      help: 'Results graphql-sse streams hold that their clients have not read yet (at most SSE_MAX_UNREAD_RESULTS per stream).',
+      registers,
+      collect() {
+        this.set(sources.sseUnreadResults());
+      },
+    });
+    new Gauge({
+      name: 'collectifs_sync_backlog_bytes',
+      help: 'Bytes of co-editing updates waiting for sectionSync subscribers that do not read (at most MAX_UPDATE_BYTES each).',
+      registers,
+      collect() {
+        this.set(sources.syncBacklogBytes());
       },
     });
     let rewrittenSeen = 0;

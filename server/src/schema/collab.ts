@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import { z } from 'zod';
 import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
-import type { SectionUpdateMessage } from '../collab/documents.js';
+import { type SectionUpdateMessage, syncBacklog } from '../collab/documents.js';
 import { colourOf, type Presence, presenceKey } from '../collab/presence.js';
 import { decodeStateVector, InvalidUpdateError } from '../collab/updates.js';
 import type { Context } from '../context.js';
@@ -138,33 +138,69 @@ function syncStream(
     },
     async function* (live) {
       const queue: SectionUpdateMessage[] = [];
+      /** Bytes in `queue`, counted in `syncBacklog` too. */
+      let queued = 0;
+      // A subscriber that does not read (its client stopped reading, its socket is full) holds at most
+      // `maxUpdateBytes` of updates: past it they are dropped, and once it reads again it is sent the difference
+      // between the document and what it was last handed (`handed`), bounded by the section's size however much was
+      // written and deleted meanwhile (merged updates keep deleted text: a backlog of them grows without end).
+      const maxQueued = context.config.maxUpdateBytes;
+      let behind = false;
+      let handed: Uint8Array = new Uint8Array();
+      const take = (): SectionUpdateMessage[] => {
+        syncBacklog.bytes -= queued;
+        queued = 0;
+        return queue.splice(0, queue.length);
+      };
       // Listen first, then compute the first message: an update landing in between is sent twice, never lost.
       const { doc, close } = await context.documents.listen(sectionId, (message) => {
         // Echo suppression by connection: what this socket pushed it has; a client-chosen ID hides nothing.
         if (message.connectionId !== null && message.connectionId === context.connection.id) return;
-        queue.push(message);
-        if (queue.length > MERGE_BEYOND)
-          queue.splice(0, queue.length, {
-            ...message,
-            update: Y.mergeUpdates(queue.map((m) => m.update)),
-            logPosition: reachOf(queue),
-          });
+        if (!behind) {
+          queue.push(message);
+          queued += message.update.byteLength;
+          syncBacklog.bytes += message.update.byteLength;
+          if (queued > maxQueued) {
+            take();
+            behind = true;
+            syncBacklog.dropped += 1;
+          } else if (queue.length > MERGE_BEYOND) {
+            const waiting = take();
+            const merged = { ...message, update: Y.mergeUpdates(waiting.map((m) => m.update)), logPosition: reachOf(waiting) };
+            queue.push(merged);
+            queued = merged.update.byteLength;
+            syncBacklog.bytes += queued;
+          }
+        }
         live.notify();
       });
       try {
         if (!(await live.admit())) return;
+        handed = Y.encodeStateVector(doc);
         yield {
           kind: 'SYNC',
           update: Y.encodeStateAsUpdate(doc, stateVector ?? undefined),
-          stateVector: Y.encodeStateVector(doc),
+          stateVector: handed,
         };
         while (!live.signal.aborted) {
+          if (behind) {
+            // What was dropped, and anything else since: the document is read now, once the subscriber reads again.
+            behind = false;
+            take();
+            if (!(await live.admit({ barrier: true }))) return;
+            const update = Y.encodeStateAsUpdate(doc, handed);
+            handed = Y.encodeStateVector(doc);
+            yield { kind: 'UPDATE', update, stateVector: null };
+            continue;
+          }
           if (queue.length === 0) {
             await live.wait();
             continue;
           }
           // Each update is sent once every access change committed before it was stored is applied here.
-          const batch = queue.splice(0, queue.length);
+          const batch = take();
+          // The document now holds what the subscriber was handed and this batch (and its own pushes).
+          handed = Y.encodeStateVector(doc);
           const through = reachOf(batch);
           if (!(await live.admit(through === null ? { barrier: true } : { through }))) return;
           for (const next of batch) {
@@ -173,6 +209,7 @@ function syncStream(
           }
         }
       } finally {
+        take();
         close();
       }
     },

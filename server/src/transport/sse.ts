@@ -114,14 +114,19 @@ class Unread {
   #closed = false;
   readonly #waiters = new Set<() => void>();
 
+  /** `held`: the results every stream of the endpoint holds unread, kept up to date by each (`/metrics`). */
+  constructor(private readonly held: { results: number }) {}
+
   /** One result read by the client. */
   read(): void {
     this.#read += 1;
+    if (!this.#closed && this.#read <= this.#produced) this.held.results -= 1;
     this.#wake();
   }
 
   /** The stream is gone: nobody waits for room any more (what follows is dropped with the stream). */
   close(): void {
+    if (!this.#closed) this.held.results -= Math.max(0, this.#produced - this.#read);
     this.#closed = true;
     this.#wake();
   }
@@ -140,6 +145,7 @@ class Unread {
       });
     }
     this.#produced += 1;
+    if (!this.#closed) this.held.results += 1;
   }
 
   #wake(): void {
@@ -247,7 +253,12 @@ const streamToken = (request: { headers: { get(name: string): string | null | un
  * `operations` goes first in Yoga's plugins (its result hooks then see the refusals of every later plugin),
  * `endpoint` last (it answers the requests of its path).
  */
-export function useSingleConnectionSse(options: SseOptions): { operations: Plugin<SseOperationContext>; endpoint: Plugin } {
+export function useSingleConnectionSse(options: SseOptions): {
+  operations: Plugin<SseOperationContext>;
+  endpoint: Plugin;
+  /** Results the endpoint's streams hold that their clients have not read, all streams together (`/metrics`). */
+  unreadResults: () => number;
+} {
   const answered = new WeakSet<Request>();
   const operations: Plugin<SseOperationContext> = {
     onRequest({ request, serverContext }) {
@@ -295,6 +306,7 @@ export function useSingleConnectionSse(options: SseOptions): { operations: Plugi
   const heldBy = new Map<string, number>();
   /** Distinct-connection streams (one operation each, no token): what their clients have unread. */
   const distinct = new WeakMap<Request, Unread>();
+  const held = { results: 0 };
   let yoga: Parameters<NonNullable<Plugin['onYogaInit']>>[0]['yoga'];
   let handler: ReturnType<typeof createHandler<Request>>;
 
@@ -411,7 +423,7 @@ export function useSingleConnectionSse(options: SseOptions): { operations: Plugi
       expire(token).catch((error: unknown) => logger.error({ err: error }, 'A graphql-sse reservation could not be dropped'));
     }, limits.ttlMs);
     expiry.unref();
-    reservations.set(token, { token, owner, opened: false, expiry, unread: new Unread() });
+    reservations.set(token, { token, owner, opened: false, expiry, unread: new Unread(held) });
     return answer(body as string, init);
   };
 
@@ -459,7 +471,7 @@ export function useSingleConnectionSse(options: SseOptions): { operations: Plugi
     }
     if (accept === 'text/event-stream') {
       if (token && !reservation) return refusal(404, [{ message: noSuchStream }]);
-      const unread = reservation?.unread ?? new Unread();
+      const unread = reservation?.unread ?? new Unread(held);
       if (!reservation) distinct.set(request, unread);
       const [events, init] = await handler(sseRequest(request, body, serverContext));
       if (!events || typeof events === 'string') return answer(events, init);
@@ -549,5 +561,5 @@ export function useSingleConnectionSse(options: SseOptions): { operations: Plugi
       return handle(request, serverContext).then(endResponse, (error: unknown) => endResponse(failed(error)));
     },
   };
-  return { operations, endpoint };
+  return { operations, endpoint, unreadResults: () => held.results };
 }
