@@ -2,7 +2,7 @@ import { yXmlFragmentToProseMirrorRootNode } from '@tiptap/y-tiptap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { editorSchema } from '../../client/src/features/editor/editorSchema.js';
-import { BODY_MARKS, BODY_NODES } from '../../server/src/collab/editorSchema.js';
+import { BODY_CONTENT, BODY_MARKS, BODY_NODES, marksAllowedIn } from '../../server/src/collab/editorSchema.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { pushOverHttp, sectionScenario } from '../support/collab.js';
 
@@ -36,6 +36,30 @@ describe("The server's list of nodes and marks", () => {
       for (const [attribute, spec] of Object.entries(type.spec.attrs ?? {}))
         if (!(name === 'link' && attribute === 'href'))
           expect(server[attribute]?.((spec as { default: unknown }).default), `${name}.${attribute}`).toBe(true);
+    }
+  });
+});
+
+describe("The server's table of which node holds which", () => {
+  it('is what the client schema content automata allow: every child type, and marks only where allowed', () => {
+    const nodes = Object.entries(schema.nodes).filter(([name]) => name !== 'text');
+    expect(Object.keys(BODY_CONTENT).sort()).toEqual(nodes.map(([name]) => name).sort());
+    for (const [name, type] of nodes) {
+      // Every child type that some state of the node's ContentMatch automaton accepts.
+      const children = new Set<string>();
+      const seen = new Set([type.contentMatch]);
+      const states = [type.contentMatch];
+      for (let state = states.pop(); state; state = states.pop())
+        for (let i = 0; i < state.edgeCount; i += 1) {
+          const edge = state.edge(i);
+          children.add(edge.type.name);
+          if (!seen.has(edge.next)) {
+            seen.add(edge.next);
+            states.push(edge.next);
+          }
+        }
+      expect([...(BODY_CONTENT[name]?.children ?? [])].sort(), name).toEqual([...children].sort());
+      if (type.inlineContent) expect(marksAllowedIn(name), name).toBe(type.markSet === null || type.markSet.length > 0);
     }
   });
 });
@@ -83,6 +107,52 @@ describe('Formatting and attributes the editor does not know', () => {
     [
       'a link with an attribute of the wrong type',
       (body) => firstText(body).format(0, 3, { link: { href: 'https://a.fr', title: 3 } }),
+    ],
+    [
+      'a paragraph inside the paragraph',
+      (body) => {
+        const inner = new Y.XmlElement('paragraph');
+        inner.insert(0, [new Y.XmlText('dedans')]);
+        (body.get(0) as Y.XmlElement).insert(1, [inner]);
+      },
+    ],
+    [
+      'a paragraph inside a code block',
+      (body) => {
+        const inner = new Y.XmlElement('paragraph');
+        inner.insert(0, [new Y.XmlText('dedans')]);
+        const code = new Y.XmlElement('codeBlock');
+        code.insert(0, [new Y.XmlText('x = 1'), inner]);
+        body.insert(1, [code]);
+      },
+    ],
+    [
+      'bold text in a code block',
+      (body) => {
+        const code = new Y.XmlElement('codeBlock');
+        const text = new Y.XmlText('x = 1');
+        code.insert(0, [text]);
+        body.insert(1, [code]);
+        text.format(0, 1, { bold: {} });
+      },
+    ],
+    [
+      'a list item at the top level',
+      (body) => {
+        const item = new Y.XmlElement('listItem');
+        const line = new Y.XmlElement('paragraph');
+        line.insert(0, [new Y.XmlText('point')]);
+        item.insert(0, [line]);
+        body.insert(1, [item]);
+      },
+    ],
+    [
+      'text directly in a list',
+      (body) => {
+        const list = new Y.XmlElement('bulletList');
+        list.insert(0, [new Y.XmlText('point')]);
+        body.insert(1, [list]);
+      },
     ],
     ['an unknown node attribute', (body) => (body.get(0) as Y.XmlElement).setAttribute('onclick', 'alert(1)')],
     [

@@ -16,7 +16,8 @@ import { gid } from '../support/scenario.js';
 // Issue 10 item 6, "never poisoned, never torn": thousands of mutated valid updates (bit flips, truncations,
 // splices, concatenations) go through the storing path; each is refused (MALFORMED_UPDATE) or applied, and after a
 // restart the section still loads (nothing set aside), syncs to a fresh editor and exports. Among them, edits
-// the editor cannot show (a mark or a node attribute its schema does not know, which y-tiptap answers by deleting
+// the editor cannot show (a mark or a node attribute its schema does not know, or a node where the schema does not
+// place it, which y-tiptap answers by deleting
 // the whole text node or element for everyone) are always refused, and the web editor renders what is stored
 // without deleting anything.
 
@@ -81,9 +82,41 @@ const concat = (...parts: Uint8Array[]) => {
   return out;
 };
 
-/** Edits on top of `history` that the web editor cannot show: unknown marks, attributes and attribute shapes. */
+const paragraphOf = (words: string) => {
+  const paragraph = new Y.XmlElement('paragraph');
+  paragraph.insert(0, [new Y.XmlText(words)]);
+  return paragraph;
+};
+
+/**
+ * Edits on top of `history` that the web editor cannot show: unknown marks, attributes and attribute shapes, and
+ * nodes where its schema does not place them (y-tiptap deletes the element holding them, with its text).
+ */
 function unknownToEditor(history: readonly Uint8Array[]): Uint8Array[] {
-  const edits: Array<(text: Y.XmlText, block: Y.XmlElement) => void> = [
+  const edits: Array<(text: Y.XmlText, block: Y.XmlElement, body: Y.XmlFragment) => void> = [
+    (_text, block) => block.insert(block.length, [paragraphOf('Paragraphe dans un paragraphe.')]),
+    (_text, _block, body) => {
+      const code = new Y.XmlElement('codeBlock');
+      code.insert(0, [new Y.XmlText('const x = 1;'), paragraphOf('Paragraphe dans du code.')]);
+      body.insert(0, [code]);
+    },
+    (_text, _block, body) => {
+      const code = new Y.XmlElement('codeBlock');
+      const text = new Y.XmlText('const x = 1;');
+      code.insert(0, [text]);
+      body.insert(0, [code]);
+      text.format(0, 5, { bold: {} });
+    },
+    (_text, _block, body) => {
+      const item = new Y.XmlElement('listItem');
+      item.insert(0, [paragraphOf('Point hors liste.')]);
+      body.insert(0, [item]);
+    },
+    (_text, _block, body) => {
+      const list = new Y.XmlElement('bulletList');
+      list.insert(0, [new Y.XmlText('Texte dans la liste.')]);
+      body.insert(0, [list]);
+    },
     (text) => text.format(0, 1, { surligne: true }),
     (text) => text.format(0, 1, { 'couleur--abcdefgh': { valeur: 'rouge' } }),
     (text) => text.format(0, 1, { bold: { poids: 900 } }),
@@ -99,7 +132,7 @@ function unknownToEditor(history: readonly Uint8Array[]): Uint8Array[] {
       .getXmlFragment('body')
       .toArray()
       .find((node) => node instanceof Y.XmlElement && (node.get(0) as Y.XmlText | undefined)?.length) as Y.XmlElement;
-    edit(block.get(0) as Y.XmlText, block);
+    edit(block.get(0) as Y.XmlText, block, doc.getXmlFragment('body'));
     const update = Y.encodeStateAsUpdate(doc, before);
     expect(update.byteLength).toBeGreaterThan(2);
     return update;

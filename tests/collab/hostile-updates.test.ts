@@ -51,6 +51,33 @@ describe('Large and crafted updates', () => {
     expect(textOf(again.getXmlFragment('body')).split('\n').at(-1)).toBe('Fin : Paragraphe 8999.');
   });
 
+  it('refuses a paragraph inside a paragraph (the editor would delete both), storing nothing', async () => {
+    const { members, section } = await sectionScenario(t.db.prisma);
+    const token = await t.tokenFor((members[0] as { id: string }).id);
+    const editor = new Y.Doc();
+    const outer = new Y.XmlElement('paragraph');
+    outer.insert(0, [new Y.XmlText('Notre offre. ')]);
+    editor.getXmlFragment('body').insert(0, [outer]);
+    expect(await push(token, section.id, Y.encodeStateAsUpdate(editor))).toEqual({
+      __typename: 'MutationPushSectionUpdateSuccess',
+    });
+    const before = Y.encodeStateVector(editor);
+    const inner = new Y.XmlElement('paragraph');
+    inner.insert(0, [new Y.XmlText('Dedans.')]);
+    outer.insert(1, [inner]);
+    const stored = await t.db.prisma.sectionUpdate.count({ where: { sectionId: section.id } });
+
+    expect(await push(token, section.id, Y.encodeStateAsUpdate(editor, before))).toMatchObject({
+      __typename: 'RuleViolationError',
+      field: 'input.update',
+      rule: 'MALFORMED_UPDATE',
+    });
+    expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId: section.id } })).toBe(stored);
+    const after = new Y.Doc();
+    Y.applyUpdate(after, await t.app.documents.storedState(section.id));
+    expect(after.getXmlFragment('body').toString()).toBe('<paragraph>Notre offre. </paragraph>');
+  });
+
   it('refuses an update listing one client twice (Yjs would apply only the second list)', async () => {
     const doc = new Y.Doc();
     const paragraph = new Y.XmlElement('paragraph');

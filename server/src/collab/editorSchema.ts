@@ -55,6 +55,49 @@ export const BODY_MARKS: Readonly<Record<string, Readonly<Record<string, Attribu
   },
 };
 
+const BLOCK = ['paragraph', 'heading', 'bulletList', 'orderedList', 'blockquote', 'codeBlock', 'horizontalRule'];
+const INLINE = ['text', 'hardBreak'];
+
+/** What one node type may hold: its children's types (`text` for a Y.XmlText) and whether their text has marks. */
+export interface NodeContent {
+  children: ReadonlySet<string>;
+  marks: boolean;
+}
+
+const content = (children: readonly string[], marks = true): NodeContent => ({ children: new Set(children), marks });
+
+/**
+ * Which child types each node type may hold, from the ProseMirror content expressions of StarterKit (`doc`
+ * `block+`, paragraph and heading `inline*`, codeBlock `text*` without marks, lists `listItem+`, listItem
+ * `paragraph block*`, blockquote `block+`; hardBreak and horizontalRule are leaves). y-tiptap builds each node
+ * with `createChecked` and deletes, for everyone, an element whose children it rejects (with all their text),
+ * or a text node whose marks it cannot build. `doc` stands for the body. The order inside a node (a listItem
+ * starting with a paragraph) is not checked here. tests/collab/editor-schema.test.ts walks the client schema's
+ * content automata and compares.
+ */
+export const BODY_CONTENT: Readonly<Record<string, NodeContent>> = {
+  doc: content(BLOCK),
+  paragraph: content(INLINE),
+  heading: content(INLINE),
+  bulletList: content(['listItem']),
+  orderedList: content(['listItem']),
+  listItem: content(BLOCK),
+  blockquote: content(BLOCK),
+  codeBlock: content(['text'], false),
+  hardBreak: content([]),
+  horizontalRule: content([]),
+};
+
+/** Whether a node of type `parent` (`doc` for the body) may hold a child of type `child` (`text` for text). */
+export function childAllowed(parent: string, child: string): boolean {
+  return Object.hasOwn(BODY_CONTENT, parent) && (BODY_CONTENT[parent] as NodeContent).children.has(child);
+}
+
+/** Whether text inside a node of type `parent` may carry marks (a code block's may not). */
+export function marksAllowedIn(parent: string): boolean {
+  return Object.hasOwn(BODY_CONTENT, parent) && (BODY_CONTENT[parent] as NodeContent).marks;
+}
+
 /**
  * The mark a text formatting key stands for: y-tiptap names a mark that may overlap itself `<name>--<8 chars of
  * hash>` (its `yattr2markname`).

@@ -1,6 +1,13 @@
 import * as Y from 'yjs';
 import { MAX_BODY_DEPTH, SECTION_FRAGMENT } from './content.js';
-import { BODY_NODE_TYPES, formatAllowed, markNameOf, nodeAttributeAllowed } from './editorSchema.js';
+import {
+  BODY_NODE_TYPES,
+  childAllowed,
+  formatAllowed,
+  marksAllowedIn,
+  markNameOf,
+  nodeAttributeAllowed,
+} from './editorSchema.js';
 
 // Judging a Yjs update against a section's document without touching it: cost grows with the update (each
 // reference is one lookup in the document's struct store), never with the document. Yjs itself would apply
@@ -34,8 +41,11 @@ export class InvalidUpdateError extends Error {}
 export type Verdict = 'valid' | 'missing';
 
 type Struct = Y.Item | Y.GC | Y.Skip;
-/** Where an item lives: the body, an element of the schema, a text node, or discarded (Yjs turns it into GC). */
-type Place = { kind: 'body' } | { kind: 'element'; nodeName: string } | { kind: 'text' } | { kind: 'discarded' };
+/**
+ * Where an item lives: the body, an element of the schema, a text node (in an element named `within`, `doc` for
+ * the body), or discarded (Yjs turns it into GC).
+ */
+type Place = { kind: 'body' } | { kind: 'element'; nodeName: string } | { kind: 'text'; within: string } | { kind: 'discarded' };
 interface Resolved {
   place: Place;
   parentSub: string | null;
@@ -44,7 +54,6 @@ interface Resolved {
 }
 
 const BODY: Place = { kind: 'body' };
-const TEXT: Place = { kind: 'text' };
 const DISCARDED: Place = { kind: 'discarded' };
 
 /** A struct known here, and the first clock it stands for (a later duplicate covers only what is new). */
@@ -106,17 +115,28 @@ function placeOfType(type: Y.AbstractType<unknown>): Place {
   // A root type: only the body is ours (another root never gets anything, see `resolve`).
   if (type._item === null) return Y.findRootTypeKey(type) === SECTION_FRAGMENT ? BODY : DISCARDED;
   if (type instanceof Y.XmlElement) return { kind: 'element', nodeName: type.nodeName };
-  if (type instanceof Y.XmlText) return TEXT;
+  if (type instanceof Y.XmlText) return { kind: 'text', within: nameOf(type._item.parent) };
   throw new InvalidUpdateError('The body holds something that is not rich text.');
 }
 
-/** The place children of `struct` get when it is their parent. */
-function placeInside(struct: Struct): Place {
+/** The node type a parent of the document stands for: `doc` for the body (or another root). */
+function nameOf(parent: unknown): string {
+  return parent instanceof Y.XmlElement ? parent.nodeName : 'doc';
+}
+
+/**
+ * The place children of `struct` get when it is their parent; `container` is where `struct` itself lives
+ * (needed for a text node's element), or null when `struct` is in the document.
+ */
+function placeInside(struct: Struct, container: Place | null): Place {
   if (struct instanceof Y.GC) return DISCARDED;
   if (struct instanceof Y.Item && struct.content instanceof Y.ContentType) {
     const type = struct.content.type;
     if (type instanceof Y.XmlElement) return { kind: 'element', nodeName: type.nodeName };
-    if (type instanceof Y.XmlText) return TEXT;
+    if (type instanceof Y.XmlText) {
+      if (container === null) return { kind: 'text', within: nameOf(struct.parent) };
+      return { kind: 'text', within: container.kind === 'element' ? container.nodeName : 'doc' };
+    }
   }
   throw new InvalidUpdateError('An update refers to a parent that is not an element or a text.');
 }
@@ -147,6 +167,8 @@ function checkContent(item: Y.Item, { place, parentSub, depth }: Resolved, bound
     if (content instanceof Y.ContentFormat) {
       if (bounded && nestsDeeper(content.value, MAX_ATTRIBUTE_DEPTH))
         throw new InvalidUpdateError(`A formatting's value nests at most ${MAX_ATTRIBUTE_DEPTH} levels deep.`);
+      if (bounded && content.value !== null && !marksAllowedIn(place.within))
+        throw new InvalidUpdateError(`The editor keeps no formatting in "${place.within}" (plain text only).`);
       // A mark the editor does not know makes y-tiptap delete the whole text node for everyone; a link goes to
       // the web or an e-mail address (a `javascript:` one would run in the browser of whoever follows it).
       if (bounded && !formatAllowed(content.key, content.value))
@@ -165,10 +187,22 @@ function checkContent(item: Y.Item, { place, parentSub, depth }: Resolved, bound
     // quotes never need this many, and a deeper tree would only exhaust someone's stack.
     if (bounded && type instanceof Y.XmlElement && depth > MAX_BODY_DEPTH)
       throw new InvalidUpdateError(`Lists and quotes nest at most ${MAX_BODY_DEPTH} levels deep.`);
-    if (type instanceof Y.XmlElement && BODY_NODE_TYPES.has(type.nodeName)) return;
-    if (type instanceof Y.XmlText && place.kind === 'element') return;
-    const name = type instanceof Y.XmlElement ? `"${type.nodeName}"` : 'this type';
-    throw new InvalidUpdateError(`The body may not hold ${name}.`);
+    const known = (type instanceof Y.XmlElement && BODY_NODE_TYPES.has(type.nodeName)) || type instanceof Y.XmlText;
+    if (!known) {
+      const name = type instanceof Y.XmlElement ? `"${type.nodeName}"` : 'this type';
+      throw new InvalidUpdateError(`The body may not hold ${name}.`);
+    }
+    // Where it goes: y-tiptap deletes, with all its text, an element holding a child the schema puts elsewhere
+    // (a paragraph in a paragraph or in a code block, a list item outside a list). The existing children were
+    // judged when they came, so checking each inserted child against its parent keeps the whole body valid.
+    const parent = place.kind === 'element' ? place.nodeName : 'doc';
+    const child = type instanceof Y.XmlElement ? type.nodeName : 'text';
+    // Rows stored before this rule (read at load, unbounded) only keep text out of the body, as they always did.
+    if ((bounded || (parent === 'doc' && child === 'text')) && !childAllowed(parent, child))
+      throw new InvalidUpdateError(
+        child === 'text' ? `"${parent}" holds no text directly.` : `"${parent}" may not hold "${child}".`,
+      );
+    return;
   }
   throw new InvalidUpdateError('Blocks hold elements and text nodes only.');
 }
@@ -259,13 +293,15 @@ export function judgeUpdate(
       const found = lookup(parent);
       if (!found) result = null;
       else {
-        const place = placeInside(found.struct);
         // The parent's own level: read from the document, or judged like any item of the update or batch.
         let level = 0;
+        let place = placeInside(found.struct, null);
         if (place.kind !== 'discarded') {
           const type = ((found.struct as Y.Item).content as Y.ContentType).type as Y.AbstractType<unknown>;
           const parentPlace = found.inDoc ? { depth: levelOf(type) } : resolve(found.struct as Y.Item, depth + 1);
           level = parentPlace === null ? -1 : parentPlace.depth;
+          if (!found.inDoc && parentPlace !== null && 'place' in parentPlace)
+            place = placeInside(found.struct, parentPlace.place);
         }
         result = level < 0 ? null : { place, parentSub: item.parentSub, depth: level + 1 };
       }
