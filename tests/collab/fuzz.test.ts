@@ -17,9 +17,8 @@ import { gid } from '../support/scenario.js';
 // splices, concatenations) go through the storing path; each is refused (MALFORMED_UPDATE) or applied, and after a
 // restart the section still loads (nothing set aside), syncs to a fresh editor and exports. Among them, edits
 // the editor cannot show (a mark or a node attribute its schema does not know, or a node where the schema does not
-// place it, which y-tiptap answers by deleting
-// the whole text node or element for everyone) are always refused, and the web editor renders what is stored
-// without deleting anything.
+// place it, which y-tiptap answers by deleting the whole text node or element for everyone) are always refused,
+// and the web editor renders what is stored without deleting anything.
 
 const RUNS = 2_000;
 
