@@ -4,8 +4,8 @@ import {
   BODY_NODE_TYPES,
   childAllowed,
   formatAllowed,
-  marksAllowedIn,
   markNameOf,
+  marksAllowedIn,
   nodeAttributeAllowed,
 } from './editorSchema.js';
 
