@@ -137,7 +137,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     cors: corsSetting(config.security),
     landingPage: false,
     logging: yogaLogger,
-    maxRequestBodySize: config.http.maxBodyBytes,
+    // Bounded by useRequestParsing as it reads (Yoga's limit piped every body through a TransformStream).
+    maxRequestBodySize: false,
     // File uploads are not a feature: a multipart POST is refused 415 (useRequestParsing).
     multipart: false,
     // PostgreSQL or Redis unreachable: UNAVAILABLE (503, retryable) instead of "Unexpected error".
@@ -157,7 +158,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       ...productionPlugins(config.security),
       useCallerLimits(config.limits),
       useValidText(config.limits.query),
-      useRequestParsing({ maxJsonDepth: config.limits.maxJsonDepth }),
+      useRequestParsing({ maxJsonDepth: config.limits.maxJsonDepth, maxBodyBytes: config.http.maxBodyBytes }),
       metrics.graphqlPlugin(),
       useOperationObservability(metrics),
       useInFlight(inFlight),
@@ -228,20 +229,22 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // Draining: answer what arrives on an open connection, then close it, so the client goes elsewhere.
       if (draining) response.setHeader('connection', 'close');
       const started = performance.now();
-      response.once('close', () =>
-        inRequest(reqId, () =>
-          logger.debug(
-            {
-              method: request.method,
-              path,
-              // Nothing sent: the client went away (or the connection was cut) before the answer.
-              status: response.headersSent ? response.statusCode : 'aborted',
-              ms: Math.round(performance.now() - started),
-            },
-            'HTTP request',
+      // Only when debug lines are written: otherwise a listener, a scope and a line object per request for nothing.
+      if (logger.isLevelEnabled('debug'))
+        response.once('close', () =>
+          inRequest(reqId, () =>
+            logger.debug(
+              {
+                method: request.method,
+                path,
+                // Nothing sent: the client went away (or the connection was cut) before the answer.
+                status: response.headersSent ? response.statusCode : 'aborted',
+                ms: Math.round(performance.now() - started),
+              },
+              'HTTP request',
+            ),
           ),
-        ),
-      );
+        );
       // GraphiQL is the GraphQL path's HTML page; everything else gets the web app's policy.
       const isGraphiQL =
         path === GRAPHQL_PATH && request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');

@@ -261,8 +261,8 @@ export function useSingleConnectionSse(options: SseOptions): {
 } {
   const answered = new WeakSet<Request>();
   const operations: Plugin<SseOperationContext> = {
-    onRequest({ request, serverContext }) {
-      if (!new URL(request.url).pathname.endsWith(SSE_STREAM_PATH)) return;
+    onRequest({ request, url, serverContext }) {
+      if (!url.pathname.endsWith(SSE_STREAM_PATH)) return;
       const accept = request.headers.get('accept') ?? '';
       // An operation posted onto a registered stream (the stream itself asks for text/event-stream).
       if (!['POST', 'GET'].includes(request.method) || !streamToken(request) || accept === 'text/event-stream') return;
@@ -556,8 +556,8 @@ export function useSingleConnectionSse(options: SseOptions): {
         },
       });
     },
-    onRequest({ request, endResponse, serverContext }) {
-      if (new URL(request.url).pathname !== SSE_STREAM_PATH) return;
+    onRequest({ request, url, endResponse, serverContext }) {
+      if (url.pathname !== SSE_STREAM_PATH) return;
       return handle(request, serverContext).then(endResponse, (error: unknown) => endResponse(failed(error)));
     },
   };
