@@ -29,6 +29,7 @@ import { METRICS_PATH, Metrics } from './observability/metrics.js';
 import { useOperationObservability, yogaLogger } from './observability/operations.js';
 import { schema } from './schema/index.js';
 import { seedDemoData } from './seed/demo.js';
+import { useCancelWhenGone } from './transport/cancellation.js';
 import { capConnections } from './transport/connections.js';
 import { InFlight, useInFlight } from './transport/drain.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
@@ -162,6 +163,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       metrics.graphqlPlugin(),
       useOperationObservability(metrics),
       useInFlight(inFlight),
+      // A query whose caller has gone resolves no further field (transport/cancellation.ts).
+      useCancelWhenGone(),
       announceCommittedEvents(events),
       // After (around) the announcement: a replayed answer neither runs nor announces again.
       useIdempotencyKeys(),
