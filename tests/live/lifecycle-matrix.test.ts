@@ -303,7 +303,16 @@ for (const transport of ['ws', 'sse'] as Transport[]) {
             { input: { sectionId: gid('TenderSection', w.section.id), update: paragraph(leadDoc, 'Après le changement') } },
             w.tokens.lead,
           );
-          await mutate(PRESENCE, { input: { sectionId: gid('TenderSection', w.section.id), cursor: { at: 1 } } }, w.tokens.lead);
+          await mutate(
+            PRESENCE,
+            {
+              input: {
+                sectionId: gid('TenderSection', w.section.id),
+                cursor: { anchor: { item: { client: 1, clock: 0 } }, head: { item: { client: 1, clock: 0 } } },
+              },
+            },
+            w.tokens.lead,
+          );
 
           const outcomes: Partial<Record<Stream, string>> = {};
           for (const stream of opened) {

@@ -16,6 +16,12 @@ const PRESENCE =
 const UPDATE = `mutation($input: UpdatePresenceInput!) {
   updatePresence(input: $input) { __typename ... on Error { message } } }`;
 
+/** A cursor as the web editor sends it: anchor and head, Yjs RelativePosition JSON at item 1:`clock`. */
+function at(clock: number) {
+  const position = { type: null, tname: null, item: { client: 1, clock }, assoc: 0 };
+  return { anchor: position, head: position };
+}
+
 beforeEach(async () => {
   await until(() => t.app.live.connectionCount === 0 && t.app.presence.entryCount === 0, 'no socket and no presence left');
 });
@@ -59,13 +65,13 @@ describe('Keyed by connection', () => {
   it('should not let one member move or erase another’s entry, whatever client ID they send', async () => {
     const w = await twoEditors();
     try {
-      await w.set('a', { clientId: 'same-tab', cursor: { at: 1 } });
-      await w.set('b', { clientId: 'same-tab', cursor: { at: 2 } });
+      await w.set('a', { clientId: 'same-tab', cursor: at(1) });
+      await w.set('b', { clientId: 'same-tab', cursor: at(2) });
       const both = await listWhere(w.streams.a.inbox, (list) => list.length === 2);
       const mine = both.find((entry) => entry.you);
       const theirs = both.find((entry) => !entry.you);
-      expect(mine?.cursor).toEqual({ at: 1 });
-      expect(theirs?.cursor).toEqual({ at: 2 });
+      expect(mine?.cursor).toEqual(at(1));
+      expect(theirs?.cursor).toEqual(at(2));
       // The client-chosen ID names nothing: entries carry the server's key.
       expect(both.map((entry) => entry.clientId)).not.toContain('same-tab');
 
@@ -76,7 +82,7 @@ describe('Keyed by connection', () => {
         (await t.gql(UPDATE, { input: { sectionId: w.sectionId, clientId: mine?.clientId, leaving: true } }, w.tokens.b)).errors,
       ).toBeUndefined();
       const after = await listWhere(w.streams.a.inbox, (list) => list.length === 1, seen);
-      expect(after[0]).toMatchObject({ clientId: mine?.clientId, cursor: { at: 1 }, you: true });
+      expect(after[0]).toMatchObject({ clientId: mine?.clientId, cursor: at(1), you: true });
       expect(t.app.presence.entryCount).toBe(1);
     } finally {
       await w.dispose();
@@ -87,8 +93,44 @@ describe('Keyed by connection', () => {
     const w = await twoEditors();
     const outsider = await makeMember(t.db.prisma);
     try {
-      const result = await t.gql(UPDATE, { input: { sectionId: w.sectionId, cursor: { at: 3 } } }, await t.tokenFor(outsider.id));
+      const result = await t.gql(UPDATE, { input: { sectionId: w.sectionId, cursor: at(3) } }, await t.tokenFor(outsider.id));
       expect(result.data?.updatePresence.__typename).toBe('NotFoundError');
+    } finally {
+      await w.dispose();
+    }
+  });
+});
+
+describe('Cursor shape', () => {
+  // Attack: `{"anchor":{},"head":{}}` made Yjs throw "Unexpected case" in every co-author's page (11 per move).
+  it('should refuse a cursor that is not two Yjs relative positions, storing and sending nothing', async () => {
+    const w = await twoEditors();
+    try {
+      await w.set('a', { cursor: at(1) });
+      await listWhere(w.streams.b.inbox, (list) => list.length === 1);
+      const seen = w.streams.b.inbox.received.length;
+      const malformed = [
+        { anchor: {}, head: {} },
+        { anchor: { item: null }, head: { item: null } },
+        { anchor: { item: { client: 'x', clock: 1 } }, head: { item: { client: 1, clock: 1 } } },
+        { anchor: at(1).anchor },
+        { at: 1 },
+        'caret',
+        [at(1)],
+      ];
+      for (const cursor of malformed) {
+        const result = await over(w.clients.a, UPDATE, { input: { sectionId: w.sectionId, cursor } });
+        expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+        expect(result.errors?.[0]?.message).toMatch(/Curseur mal formé/);
+      }
+      // Nothing stored: B's stream got nothing from those, and the next list it receives still has A's last good cursor.
+      expect(w.streams.b.inbox.received.length).toBe(seen);
+      await w.set('a', { cursor: at(2) });
+      const next = await listWhere(w.streams.b.inbox, () => true, seen);
+      expect(next[0]?.cursor).toEqual(at(2));
+      expect(w.streams.b.inbox.received.length).toBe(seen + 1);
+      // What the editor sends before its first caret stays accepted.
+      await w.set('a', { cursor: {} });
     } finally {
       await w.dispose();
     }
@@ -99,13 +141,13 @@ describe('Socket close', () => {
   it('should remove a socket’s entry the moment the socket closes, long before the timeout', async () => {
     const w = await twoEditors();
     try {
-      await w.set('a', { cursor: { at: 1 } });
-      await w.set('b', { cursor: { at: 2 } });
+      await w.set('a', { cursor: at(1) });
+      await w.set('b', { cursor: at(2) });
       await listWhere(w.streams.a.inbox, (list) => list.length === 2);
       const seen = w.streams.a.inbox.received.length;
       await w.clients.b.dispose();
       const left = await listWhere(w.streams.a.inbox, (list) => list.length === 1, seen);
-      expect(left[0]).toMatchObject({ you: true, cursor: { at: 1 } });
+      expect(left[0]).toMatchObject({ you: true, cursor: at(1) });
       await w.clients.a.dispose();
       await until(() => t.app.presence.entryCount === 0);
     } finally {
@@ -119,13 +161,13 @@ describe('Cost', () => {
     const w = await twoEditors();
     try {
       // The first update may read the right if the stream's registration is not settled yet; later ones never.
-      await w.set('a', { cursor: { at: 0 } });
+      await w.set('a', { cursor: at(0) });
       await listWhere(w.streams.b.inbox, (list) => list.length === 1);
       for (let i = 1; i <= 5; i += 1) {
         statements.length = 0;
         const seen = w.streams.b.inbox.received.length;
-        await w.set('a', { cursor: { at: i } });
-        await listWhere(w.streams.b.inbox, (list) => list[0]?.cursor?.at === i, seen);
+        await w.set('a', { cursor: at(i) });
+        await listWhere(w.streams.b.inbox, (list) => list[0]?.cursor?.anchor?.item?.clock === i, seen);
         // The only read is the lifecycle's barrier before delivery (the event log, so an access change committed
         // first always wins), one shared by every listening stream: nothing about presence, not even the member.
         expect(statements.filter((sql) => !/FROM "public"\."EventLog"/i.test(sql))).toEqual([]);

@@ -1,4 +1,5 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { createGraphQLError } from 'graphql-yoga';
 import * as Y from 'yjs';
 import { z } from 'zod';
 import { Access } from '../auth/access.js';
@@ -382,6 +383,31 @@ builder.subscriptionField('sectionPresence', (t) =>
   }),
 );
 
+const YjsId = z.strictObject({ client: z.number().int().nonnegative(), clock: z.number().int().nonnegative() });
+
+/**
+ * A Yjs RelativePosition as `Y.relativePositionToJSON` writes it: `{ type?: ID|null, tname?: string|null,
+ * item?: ID|null, assoc?: integer }`, with at least one of item, tname or type set — with none,
+ * `Y.createAbsolutePositionFromRelativePosition` throws "Unexpected case" (yjs src/utils/RelativePosition.js).
+ */
+const RelativePositionJson = z
+  .strictObject({
+    type: YjsId.nullish(),
+    tname: z.string().max(100).nullish(),
+    item: YjsId.nullish(),
+    assoc: z.number().int().optional(),
+  })
+  .refine((position) => position.item != null || position.tname != null || position.type != null);
+
+/**
+ * A presence cursor as the web editor sends it: `{}` before its first caret, else `{ anchor, head }`, two
+ * RelativePosition JSON objects (@tiptap/y-tiptap's cursor plugin). Anything else is refused (BAD_USER_INPUT).
+ */
+const PresenceCursor = z.union([
+  z.strictObject({}),
+  z.strictObject({ anchor: RelativePositionJson, head: RelativePositionJson }),
+]);
+
 const PresenceInput = builder.inputType('UpdatePresenceInput', {
   description: 'Your presence in a section (your connection’s: over graphql-ws your socket, over HTTP your session).',
   fields: (f) => ({
@@ -412,6 +438,11 @@ builder.mutationField('updatePresence', (t) =>
         return true;
       }
       if (JSON.stringify(input.cursor ?? null).length > 4096) throw new RuleViolationError('input.cursor', 'TOO_LONG');
+      // Co-authors' editors decode the cursor as is: a shape Yjs cannot resolve would throw in each of their pages.
+      if (input.cursor != null && !PresenceCursor.safeParse(input.cursor).success)
+        throw createGraphQLError('Curseur mal formé : attendu { anchor, head }, deux positions relatives Yjs.', {
+          extensions: { code: 'BAD_USER_INPUT', field: 'input.cursor' },
+        });
       // A presence stream this socket has open on the section, its right re-checked at every access change,
       // already says the caller may read it: no database read per cursor move. Otherwise read the right.
       if (!context.live.holds(context.connection, presenceSubject(sectionId))) {

@@ -108,10 +108,30 @@ interface RelativeCursor {
   head: unknown;
 }
 
+function isYjsId(value: unknown): boolean {
+  if (value == null) return true;
+  const { client, clock } = value as Record<string, unknown>;
+  return Number.isSafeInteger(client) && Number.isSafeInteger(clock);
+}
+
+/**
+ * Whether `value` is a Yjs RelativePosition (JSON or decoded) that Yjs can resolve: item, tname or type set
+ * (with none, the caret plugin's `createAbsolutePositionFromRelativePosition` throws "Unexpected case").
+ */
+function isRelativePosition(value: unknown): boolean {
+  if (!value || typeof value !== 'object') return false;
+  const { type, tname, item, assoc } = value as Record<string, unknown>;
+  if (!isYjsId(type) || !isYjsId(item)) return false;
+  if (tname != null && typeof tname !== 'string') return false;
+  if (assoc != null && !Number.isSafeInteger(assoc)) return false;
+  return item != null || tname != null || type != null;
+}
+
+/** Whether `value` is a cursor `{ anchor, head }` of two resolvable relative positions; a remote one that is not is ignored. */
 function isCursor(value: unknown): value is RelativeCursor {
   if (!value || typeof value !== 'object') return false;
   const { anchor, head } = value as Record<string, unknown>;
-  return !!anchor && typeof anchor === 'object' && !!head && typeof head === 'object';
+  return isRelativePosition(anchor) && isRelativePosition(head);
 }
 
 /**
