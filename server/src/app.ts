@@ -33,6 +33,7 @@ import { useCancelWhenGone } from './transport/cancellation.js';
 import { capConnections } from './transport/connections.js';
 import { InFlight, useInFlight } from './transport/drain.js';
 import { EXPORT_PATH, exportRoute } from './transport/exports.js';
+import { useFrenchMessages } from './transport/french.js';
 import {
   answerClientError,
   identityBodiesOnly,
@@ -46,7 +47,7 @@ import { useIdempotencyKeys } from './transport/idempotency.js';
 import { corsSetting, offlineGraphiQL, productionPlugins, securityHeaders } from './transport/security.js';
 import { SSE_STREAM_PATH, useSingleConnectionSse } from './transport/sse.js';
 import { graphiqlDelivery, serveClient } from './transport/static.js';
-import { maskUnavailable } from './transport/unavailable.js';
+import { maskUnavailable, UNEXPECTED_MESSAGE } from './transport/unavailable.js';
 import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
 
 export interface App {
@@ -143,7 +144,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // File uploads are not a feature: a multipart POST is refused 415 (useRequestParsing).
     multipart: false,
     // PostgreSQL or Redis unreachable: UNAVAILABLE (503, retryable) instead of "Unexpected error".
-    maskedErrors: { maskError: maskUnavailable },
+    maskedErrors: { maskError: maskUnavailable, errorMessage: UNEXPECTED_MESSAGE },
     context: (initial) => createContext(server, initial),
     plugins: [
       // Before graphql-sse's endpoint reads its requests itself: the body and JSON limits of /graphql apply there too.
@@ -173,6 +174,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       useSharedFanout(),
       // GraphQL over SSE in the graphql-sse protocol, single-connection mode included, at /graphql/stream.
       sse.endpoint,
+      // Yoga's own refusals (parameter checks, body limit, mutation over GET) in French, as every other.
+      useFrenchMessages(),
     ],
   });
 

@@ -13,6 +13,7 @@ import { getDatamodel } from './generated/pothos-types.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { isStorableDate } from './limits/dates.js';
 import { parseGlobalId } from './schema/ids.js';
+import { validationError } from './schema/validation.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -40,10 +41,11 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     authorizeOnSubscribe: true,
     // A refusal is a coded error (never masked as an internal one): anonymous callers sign in first.
-    unauthorizedError: (_parent, context, _info, result) =>
-      createGraphQLError(result.message, {
-        extensions: { code: context.access.isMember ? 'FORBIDDEN' : 'UNAUTHENTICATED' },
-      }),
+    // Pothos' own message ("Not authorized to resolve…") is English and names the schema: ours says what to do.
+    unauthorizedError: (_parent, context) =>
+      context.access.isMember
+        ? createGraphQLError('Vous n’avez pas le droit de faire cela.', { extensions: { code: 'FORBIDDEN' } })
+        : createGraphQLError('Connectez-vous d’abord.', { extensions: { code: 'UNAUTHENTICATED' } }),
     authScopes: (context) => ({
       member: context.access.isMember,
       supportStaff: context.access.isSupportStaff,
@@ -70,6 +72,8 @@ export const builder = new SchemaBuilder<{
     },
   },
   errors: { defaultTypes: [], unsafelyHandleInputErrors: true },
+  // Each issue said in French from its reason and limit (schema/validation.ts).
+  validation: { validationError },
   prisma: {
     // The client is per request (the context's), so tests and several databases can share one schema.
     client: (context) => context.prisma as PrismaClient,
@@ -94,7 +98,7 @@ function storableDates(scalar: GraphQLScalarType) {
   const { parseValue, parseLiteral } = scalar.toConfig();
   const storable = (date: unknown): Date => {
     if (date instanceof Date && !isStorableDate(date)) {
-      throw createGraphQLError(`${scalar.name} out of range: years 0001 to 9999 are accepted.`, {
+      throw createGraphQLError(`${scalar.name} hors limites : années 0001 à 9999 seulement.`, {
         extensions: { code: 'BAD_USER_INPUT' },
       });
     }

@@ -159,13 +159,172 @@ export const RULES = {
 
 export type Rule = keyof typeof RULES;
 
+/**
+ * What each rule says to a person, in French: the message of a `RuleViolationError`, and the web app's sentence for
+ * the rule (its catalogue reads this one, client/src/i18n/fr.ts). `RULES` holds the English description of the
+ * schema's `Rule` enum, for developers.
+ */
+export const RULE_MESSAGES = {
+  ALREADY_ANIMATOR: 'Cette personne anime déjà ce collectif.',
+  ALREADY_LEFT_COOPERATIVE: 'Cette personne a déjà quitté la coopérative.',
+  SECTOR_OF_A_COLLECTIVE:
+    'Vous êtes membre d’un collectif de secteur de ce métier\xa0: quittez-le avant de retirer ce métier de votre profil.',
+  ALREADY_MEMBER: 'Cette personne est déjà membre de ce collectif.',
+  ALREADY_PENDING: 'Une demande ou une invitation est déjà en attente.',
+  ALREADY_RECOMMENDED: 'Vous recommandez déjà ce fournisseur dans ce collectif\xa0: modifiez plutôt votre recommandation.',
+  BRAND_HOLDERS_REQUIRED: 'Une marque a au moins un·e titulaire.',
+  BRAND_HOLDER_DUPLICATE: 'Cette personne figure deux fois parmi les titulaires.',
+  BRAND_HOLDER_SHARES_NOT_100: 'Les parts des titulaires doivent faire 100\xa0%.',
+  BRAND_HOLDER_SHARE_OUT_OF_RANGE: 'Une part est comprise entre 0,01\xa0% et 100\xa0%.',
+  BRAND_OF_ANOTHER_COLLECTIVE: 'Cette marque appartient à un autre collectif.',
+  BRAND_USE_ALREADY_GRANTED: 'Cette personne est déjà autorisée à utiliser la marque.',
+  BRAND_USE_ALREADY_REVOKED: 'Cette autorisation a déjà été révoquée.',
+  COLLECTIVE_CLOSED: 'Ce collectif est clos.',
+  COMMONS_ANIMATOR_MUST_BE_ASSOCIATE: 'L’animation d’un collectif biens communs revient à un·e entrepreneur·e associé·e.',
+  COMMONS_CO_ANIMATOR_MUST_BE_SUPPORT_STAFF: 'La co-animation d’un collectif biens communs revient à l’équipe d’appui.',
+  COMMONS_MUST_BE_OPEN: 'Un collectif biens communs est ouvert à toutes et tous\xa0: choisissez «\xa0Ouvert à tous\xa0».',
+  DEAL_AMOUNTS_NOT_TOTAL: 'Les montants des partenaires doivent faire le montant total.',
+  DEAL_AMOUNT_REQUIRED: 'Dans un groupement conjoint, chaque partenaire a un montant supérieur à zéro.',
+  DEAL_CLOSED: 'Cette affaire est close.',
+  DEAL_DUPLICATE_PARTNER: 'Ce partenaire figure deux fois.',
+  DEAL_FROZEN:
+    'L’offre est remise\xa0: sa forme, son montant, son lot et ses partenaires sont figés (un partenaire se remplace par substitution).',
+  DEAL_GROUP_NEEDS_TWO_PARTIES: 'Un groupement réunit au moins deux parties distinctes.',
+  DEAL_LEAD_REQUIRED: 'Un groupement a besoin d’un mandataire\xa0: désignez-le.',
+  DEAL_LOT_OF_OTHER_OPPORTUNITY: 'Ce lot appartient à une autre opportunité.',
+  DEAL_NEEDS_BUSINESS_COLLECTIVE: 'Les affaires en co-traitance appartiennent aux collectifs business.',
+  DEAL_NOT_SUBMITTED:
+    'Un partenaire se remplace par substitution seulement une fois l’offre remise\xa0; avant, modifiez les partenaires.',
+  DEAL_ONE_LEAD: 'Un groupement a un seul mandataire.',
+  DEAL_OR_CALL_FOR_PROJECTS: 'Une réponse porte soit sur une affaire, soit sur un appel à projets, pas les deux.',
+  DEAL_PARTNERS_REQUIRED: 'Ajoutez les partenaires avant de remettre l’offre.',
+  DEAL_PARTNER_MEMBER_OR_COMPANY: 'Un partenaire est soit un membre, soit une entreprise extérieure (raison sociale et SIRET).',
+  DEAL_PARTNER_SIRET_INVALID: 'Ce numéro SIRET n’est pas valide (14 chiffres et une clé de contrôle).',
+  DEAL_PARTNER_SUBSTITUTED: 'Ce partenaire a déjà été remplacé.',
+  DEAL_SCOPE_OF_WORK_REQUIRED: 'Dans un groupement conjoint, chaque partenaire a sa part de travail.',
+  DEAL_SHARES_NOT_100: 'Les parts des partenaires doivent faire 100\xa0%.',
+  DEAL_SUBMISSION_DEADLINE_PASSED: 'La date limite de remise est passée\xa0: l’offre ne peut plus être marquée remise.',
+  DUE_AFTER_DEADLINE: 'L’échéance d’une section tombe au plus tard à la date limite de remise.',
+  FILED_ON_IN_FUTURE: 'La date de dépôt ne peut pas être dans le futur.',
+  FILED_ON_REQUIRED: 'Une marque déposée a sa date de dépôt.',
+  HORIZON_ONLY_FOR_BUSINESS: 'Seul un collectif business a un horizon.',
+  HORIZON_REQUIRED: 'Choisissez l’horizon du collectif business\xa0: ponctuel ou long terme.',
+  INPI_NUMBER_INVALID: 'Un numéro national INPI compte 6 à 9 chiffres, suivis éventuellement d’une lettre.',
+  INPI_NUMBER_REQUIRED: 'Une marque déposée a son numéro national INPI.',
+  INVALID_STATUS_CHANGE: 'Ce changement de statut n’est pas permis.',
+  INVITATION_ONLY: 'Ce collectif est sur invitation uniquement.',
+  LIMIT_NOT_POSITIVE: 'Une limite de mots ou de caractères est un nombre entier positif.',
+  LONG_TERM_BUSINESS_ONLY: 'Marques et produits appartiennent aux collectifs business long terme.',
+  MALFORMED_UPDATE: 'Cette modification du texte n’est pas valide.',
+  MEMBER_NOT_ACTIVE: 'Cette personne n’est plus active dans la coopérative.',
+  NAME_TAKEN: 'Ce nom est déjà pris.',
+  NAME_WITHOUT_LETTERS: 'Un nom contient au moins une lettre ou un chiffre : l’adresse du collectif en est faite.',
+  NICE_CLASSES_REQUIRED: 'Une marque déposée indique au moins une classe de Nice.',
+  NICE_CLASS_DUPLICATE: 'Une classe de Nice figure deux fois.',
+  NICE_CLASS_OUT_OF_RANGE: 'Les classes de Nice vont de 1 à 45.',
+  NOT_A_BRAND_HOLDER: 'Seuls les titulaires de la marque peuvent faire cela.',
+  NOT_A_CALL_FOR_PROJECTS: 'Sans affaire, une réponse porte sur un appel à projets.',
+  NOT_A_CONTRIBUTOR: 'Cette personne n’est ni membre active du collectif, ni partenaire de l’affaire.',
+  NOT_A_DEAL_PARTNER: 'Cette personne n’est pas partenaire de l’affaire.',
+  NOT_A_MEMBER: 'Cette personne n’est pas membre active de ce collectif.',
+  NOT_A_SECTOR_COLLECTIVE:
+    'Les outils du secteur (prix, fournisseurs, échanges, prescriptions) vivent dans les collectifs de secteur.',
+  NOT_CHANGEABLE: 'Cela ne peut plus être modifié.',
+  NOT_FILED_WITHOUT_FILING_DETAILS: 'Une marque non déposée n’a ni numéro INPI ni date de dépôt.',
+  NOT_PENDING: 'Cette demande n’est plus en attente.',
+  NOT_SAME_SECTOR: 'Un collectif de secteur réunit des personnes de ce métier.',
+  NO_REVENUE_SPLIT_ON_DATE: 'Aucune répartition des revenus ne couvre ce jour\xa0: ajoutez-en une d’abord.',
+  NO_TARGET_DATE_FOR_LONG_TERM: 'Un collectif business long terme n’a pas de date cible.',
+  OBJECTIVE_REQUIRED: 'Un collectif business ponctuel a besoin d’un objectif précis.',
+  ONLY_REVIEWER_COMPLETES: 'Seule la personne qui relit la section la marque terminée.',
+  OPPORTUNITY_COOPERATIVE_BRINGER: 'Une opportunité apportée par la coopérative l’est par un membre de l’équipe d’appui.',
+  OPPORTUNITY_DEADLINES_ORDER: 'La date limite des questions tombe avant la date limite de remise.',
+  OPPORTUNITY_LOT_IN_USE: 'Une affaire répond à ce lot\xa0: il ne peut pas être retiré.',
+  OPPORTUNITY_LOT_NUMBER_TAKEN: 'Deux lots n’ont jamais le même numéro.',
+  OWNER_HAS_REVENUE_SHARE:
+    'Cette personne a une part dans une répartition en cours ou à venir\xa0: ajoutez d’abord une répartition sans elle.',
+  OWNER_REQUIRED: 'Une section réservée indique le partenaire à qui elle revient.',
+  OWN_SERVICE: 'On ne se rend pas un service à soi-même.',
+  POSITION_OUT_OF_RANGE: 'Cette position est hors des sections de la réponse.',
+  PRICE_MAX_BELOW_MEDIAN: 'Le prix maximum est au moins égal au prix médian.',
+  PRICE_MEDIAN_BELOW_MIN: 'Le prix médian est au moins égal au prix minimum.',
+  PRICE_NOT_POSITIVE: 'Un prix observé est supérieur à zéro.',
+  PRICE_PERIOD_ENDS_BEFORE_START: 'La période d’observation finit le jour où elle commence ou après.',
+  PRICE_PERIOD_IN_FUTURE: 'Les prix sont observés, pas prévus\xa0: la période finit aujourd’hui au plus tard.',
+  PRICE_SAMPLE_TOO_SMALL: 'Un prix de référence résume au moins 3 observations, pour que les prix de chacun·e restent privés.',
+  PRODUCT_OWNERS_REQUIRED: 'Un produit a au moins un·e copropriétaire.',
+  PRODUCT_OWNER_DUPLICATE: 'Cette personne figure deux fois parmi les copropriétaires.',
+  RATING_OUT_OF_RANGE: 'Une note est un nombre entier de 1 à 5.',
+  REFERRAL_AMOUNT_NOT_EXPECTED: 'Un montant n’accompagne qu’un devis ou une signature.',
+  REFERRAL_AMOUNT_NOT_POSITIVE: 'Le montant d’un devis ou d’une signature est supérieur à zéro.',
+  REFERRAL_AMOUNT_REQUIRED: 'Un devis a besoin de son montant.',
+  REFERRAL_TO_SELF: 'On prescrit un client à une autre personne que soi.',
+  REQUIRED: 'Ce champ est obligatoire.',
+  RESPONSE_EXISTS: 'Cette affaire a déjà sa réponse.',
+  RESTRICTED_BY_OWNER_OR_LEAD: 'Seul le partenaire concerné ou le mandataire réserve une section à ce partenaire.',
+  RESTRICTED_CONTRIBUTOR: 'Une section réservée est rédigée et relue par le partenaire concerné ou par le mandataire.',
+  REVIEWER_REQUIRED: 'Une section part en relecture avec une personne désignée pour la relire.',
+  SALE_AMOUNT_NOT_POSITIVE: 'Une vente vaut au moins un centime.',
+  SALE_DATE_IN_FUTURE: 'Une vente ne peut pas être datée dans le futur.',
+  SECTION_DONE: 'La section est terminée\xa0: rouvrez-la pour la modifier.',
+  SECTION_STARTED: 'Seule une section à faire et vide peut être supprimée.',
+  SECTOR_REQUIRED: 'Un collectif de secteur d’activité a besoin d’un secteur.',
+  SERVICE_HOURS_NOT_QUARTER: 'Les heures se comptent par quarts d’heure (0,25\xa0h).',
+  SERVICE_HOURS_OUT_OF_RANGE: 'Un échange de services dure plus de 0 et au plus 100\xa0heures.',
+  SHIFT_ALREADY_ASSIGNED: 'Cette personne est déjà sur ce créneau.',
+  SHIFT_ENDS_BEFORE_START: 'Un créneau finit après son début.',
+  SHIFT_NOT_ASSIGNED: 'Cette personne n’est pas sur ce créneau.',
+  SHIFT_OUTSIDE_OPENING_HOURS: 'Un créneau tient dans les horaires d’ouverture d’un jour d’ouverture.',
+  SHIFT_OVERLAP: 'Cette personne est déjà sur un créneau qui chevauche celui-ci (de ce stand ou d’un autre).',
+  SPLIT_PERIOD_HAS_SALES:
+    'Des ventes ont déjà été réparties à partir de ce jour\xa0: la répartition ne peut plus changer sous elles.',
+  SPLIT_PERIOD_INVALID: 'Une période de validité finit le jour où elle commence ou après.',
+  SPLIT_PERIOD_OVERLAP: 'Deux répartitions d’un même produit ne couvrent jamais le même jour.',
+  SPLIT_SHARES_NOT_100: 'Les parts d’une répartition doivent faire 100\xa0%.',
+  SPLIT_SHARES_REQUIRED: 'Une répartition a au moins une part.',
+  SPLIT_SHARE_DUPLICATE: 'Cette personne figure deux fois dans la répartition.',
+  SPLIT_SHARE_NOT_AN_OWNER: 'Seuls les copropriétaires du produit ont une part de ses revenus.',
+  SPLIT_SHARE_OUT_OF_RANGE: 'Une part est comprise entre 0,01\xa0% et 100\xa0%.',
+  STAND_AREA_NOT_POSITIVE: 'La surface d’un stand est supérieure à zéro.',
+  STAND_CANCELLATION_BEFORE_REGISTRATION: 'La date limite d’annulation ne tombe pas avant celle d’inscription.',
+  STAND_COST_NOT_POSITIVE: 'Un frais est un montant supérieur à zéro.',
+  STAND_CUSTOM_SHARES_NOT_100: 'Les parts personnalisées doivent faire 100\xa0%.',
+  STAND_CUSTOM_SHARE_REQUIRED: 'Une répartition personnalisée donne une part à chaque participant·e.',
+  STAND_DAYS_PRESENT_OUT_OF_RANGE:
+    'Les jours de présence vont au plus jusqu’au nombre de jours d’ouverture, et au moins 1 au prorata.',
+  STAND_DEADLINE_AFTER_OPENING: 'Les dates limites d’inscription et d’annulation tombent avant le premier jour d’ouverture.',
+  STAND_DUPLICATE_OPENING_DAY: 'Chaque jour d’ouverture figure une seule fois.',
+  STAND_DUPLICATE_PARTICIPANT: 'Cette personne figure deux fois parmi les participant·es.',
+  STAND_HOURS_OFF_DAY: 'Les horaires d’un jour d’ouverture tombent ce jour-là, heure de Paris.',
+  STAND_MINIMUM_STAFF_BELOW_ONE: 'Un créneau a besoin d’au moins une personne.',
+  STAND_NEEDS_BUSINESS_COLLECTIVE: 'Les stands appartiennent aux collectifs business.',
+  STAND_NOT_A_PARTICIPANT: 'Cette personne ne participe pas à ce stand.',
+  STAND_OPENS_AFTER_CLOSES: 'Un jour d’ouverture ouvre avant de fermer.',
+  STAND_OPPORTUNITY_NOT_TRADE_SHOW: 'Un stand répond à une opportunité de type salon.',
+  STAND_PAYER_NOT_PARTICIPANT: 'La personne qui paie l’organisateur participe au stand.',
+  STAND_SET_UP_AFTER_OPENING: 'Le montage commence au plus tard à la première ouverture.',
+  STAND_TEAR_DOWN_BEFORE_CLOSING: 'Le démontage finit au plus tôt à la dernière fermeture.',
+  STAND_TEAR_DOWN_BEFORE_SET_UP: 'Le démontage finit après le début du montage.',
+  STAND_TOTAL_TOO_LARGE: 'Le total des frais du stand est trop élevé.',
+  SUBMITTED_READ_ONLY: 'La réponse est remise\xa0: elle est en lecture seule.',
+  TARGET_DATE_IN_PAST: 'La date cible est déjà passée.',
+  TARGET_DATE_REQUIRED: 'Un collectif business ponctuel a besoin d’une date cible.',
+  TOO_LONG: 'Ce texte est trop long.',
+  UPDATE_TOO_LARGE: 'Cette modification est trop volumineuse pour le serveur.',
+  SECTION_TOO_LARGE: 'Cette section a atteint la taille maximale : raccourcissez-la avant d’en ajouter.',
+  TOO_MANY_VERSIONS: 'Cette section garde déjà autant de versions nommées que le serveur le permet.',
+  USAGE_RULES_ALREADY_APPROVED: 'Vous avez déjà approuvé cette version.',
+  USAGE_RULES_ALREADY_PENDING: 'Une autre version du règlement d’usage attend déjà son approbation.',
+  USAGE_RULES_NOT_PENDING: 'Cette version n’attend plus d’approbation.',
+} as const satisfies Record<Rule, string>;
+
 /** A cooperative rule the request would break. `field` names the input field at fault. */
 export class RuleViolationError extends Error {
   override name = 'RuleViolationError';
   constructor(
     readonly field: string | null,
     readonly rule: Rule,
-    message: string = RULES[rule],
+    message: string = RULE_MESSAGES[rule],
   ) {
     super(message);
   }
@@ -235,7 +394,7 @@ export class NotFoundError extends Error {
 /** The viewer may see the thing but not do this to it. */
 export class ForbiddenError extends Error {
   override name = 'ForbiddenError';
-  constructor(message = 'You are not allowed to do this.') {
+  constructor(message = 'Vous n’avez pas le droit de faire cela.') {
     super(message);
   }
 }
@@ -243,7 +402,7 @@ export class ForbiddenError extends Error {
 export class InvalidCredentialsError extends Error {
   override name = 'InvalidCredentialsError';
   constructor() {
-    super('Unknown email or wrong password.');
+    super('Adresse e-mail inconnue ou mot de passe erroné.');
   }
 }
 
@@ -254,7 +413,7 @@ export class InvalidCredentialsError extends Error {
  */
 export class UnavailableError extends Error {
   override name = 'UnavailableError';
-  constructor(message = 'The service is temporarily unavailable; try again shortly.', options?: { cause?: unknown }) {
+  constructor(message = 'Service momentanément indisponible : réessayez dans un instant.', options?: { cause?: unknown }) {
     super(message, options);
   }
 }

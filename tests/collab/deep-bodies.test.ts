@@ -50,7 +50,7 @@ describe('Nesting in pushed updates', () => {
       __typename: 'RuleViolationError',
       field: 'input.update',
       rule: 'MALFORMED_UPDATE',
-      message: `Lists and quotes nest at most ${MAX_BODY_DEPTH} levels deep.`,
+      message: `Les listes et citations s’imbriquent sur ${MAX_BODY_DEPTH} niveaux au plus.`,
     });
     expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId: section.id } })).toBe(0);
 
@@ -75,7 +75,7 @@ describe('Nesting in pushed updates', () => {
     list.insert(0, [listItem]);
     expect(await push(token, section.id, Y.encodeStateAsUpdate(editor, vector))).toMatchObject({
       rule: 'MALFORMED_UPDATE',
-      message: `Lists and quotes nest at most ${MAX_BODY_DEPTH} levels deep.`,
+      message: `Les listes et citations s’imbriquent sur ${MAX_BODY_DEPTH} niveaux au plus.`,
     });
     expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId: section.id } })).toBe(2);
     const content = await t.gql(

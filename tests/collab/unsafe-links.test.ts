@@ -52,7 +52,7 @@ describe('Links pushed into a section', () => {
         __typename: 'RuleViolationError',
         field: 'input.update',
         rule: 'MALFORMED_UPDATE',
-        message: 'A link goes to an http, https or mailto address.',
+        message: 'Un lien mène à une adresse http, https ou mailto.',
       });
     }
     expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId: section.id } })).toBe(0);

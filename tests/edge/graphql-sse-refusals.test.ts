@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { frenchProblems } from '../support/french.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 import { until } from '../support/waits.js';
 
@@ -47,6 +48,8 @@ async function request(init: RequestInit & { path?: string } = {}) {
   } catch {}
   // Whatever the answer, it shows no stack and no file of the server.
   expect(text).not.toMatch(/\n\s+at |node_modules|\/work\/|\.ts:\d/);
+  // And every refusal is coded and worded in French (graphql-js' document errors aside: tests/support/french.ts).
+  if (json?.errors) expect(frenchProblems(`${init.method ?? 'GET'} ${init.path ?? STREAM}`, json.errors)).toEqual([]);
   return { status: response.status, text, json };
 }
 
@@ -57,11 +60,13 @@ const eventStream = (body: unknown, headers: Record<string, string> = {}) =>
     body: JSON.stringify(body),
   });
 
-/** The `errors` of the one `next` event of an SSE answer. */
+/** The `errors` of the one `next` event of an SSE answer, each coded and French (but graphql-js' document errors). */
 function eventErrors(text: string): Json[] {
   const data = /event: next\ndata: (.*)\n/.exec(text)?.[1];
   if (!data) throw new Error(`No next event in ${text}`);
-  return JSON.parse(data).errors;
+  const { errors } = JSON.parse(data);
+  expect(frenchProblems('an event', errors)).toEqual([]);
+  return errors;
 }
 
 const reserve = (token: string | null) => request({ method: 'PUT', headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -71,9 +76,13 @@ describe('Documents refused on /graphql/stream, as on /graphql', () => {
     const cases: [string, string, RegExp][] = [
       ['{', 'GRAPHQL_PARSE_FAILED', /Syntax Error/],
       ['{ nope }', 'GRAPHQL_VALIDATION_FAILED', /Cannot query field "nope"/],
-      [`{ ${Array.from({ length: 20 }, (_, i) => `a${i}: viewer { id }`).join(' ')} }`, 'BAD_REQUEST', /Aliases limit of 15/],
-      [NESTED, 'BAD_REQUEST', /depth/i],
-      ['{ __schema { types { name } } }', 'UNAUTHENTICATED', /Sign in to introspect/],
+      [
+        `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: viewer { id }`).join(' ')} }`,
+        'BAD_REQUEST',
+        /alias au-delà de la limite de 15/,
+      ],
+      [NESTED, 'BAD_REQUEST', /profondeur/],
+      ['{ __schema { types { name } } }', 'UNAUTHENTICATED', /Connectez-vous pour consulter le schéma/],
     ];
     for (const [query, code, message] of cases) {
       const answer = await eventStream({ query });

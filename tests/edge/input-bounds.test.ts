@@ -131,13 +131,13 @@ describe('Dates PostgreSQL cannot store', () => {
       token,
     );
     expect(codes(variable)).toEqual(['BAD_USER_INPUT']);
-    expect(variable.errors?.[0]?.message).toContain('years 0001 to 9999');
+    expect(variable.errors?.[0]?.message).toContain('années 0001 à 9999');
     const literal = await t.gql(
       `mutation { updateTenderSection(input: { sectionId: "${memberGlobalId}", dueAt: "0000-01-01T00:00:00.000Z" }) { __typename } }`,
       {},
       token,
     );
     expect(codes(literal)).toEqual(['BAD_USER_INPUT']);
-    expect(literal.errors?.[0]?.message).toContain('years 0001 to 9999');
+    expect(literal.errors?.[0]?.message).toContain('années 0001 à 9999');
   });
 });

@@ -93,7 +93,7 @@ describe('Query limits', () => {
       const refused = await run(NESTED);
       expect(refused.data ?? null).toBeNull();
       expect(codes(refused)).toContain('BAD_REQUEST');
-      expect(refused.errors?.map((error) => error.message).join(' ')).toMatch(/depth/i);
+      expect(refused.errors?.map((error) => error.message).join(' ')).toMatch(/profondeur/);
       // The same connection (the socket, for graphql-ws) still answers.
       const small = await run(SMALL);
       expect(small.errors ?? []).toEqual([]);
@@ -109,10 +109,10 @@ describe('Query limits', () => {
   });
 
   it.each([
-    ['cost', COSTLY, /cost/i],
+    ['cost', COSTLY, /coût/],
     ['aliases', ALIASES, /alias/i],
     ['directives', DIRECTIVES, /directive/i],
-    ['tokens', TOKENS, /token/i],
+    ['tokens', TOKENS, /jetons/],
   ])('should refuse a document past the %s limit on every transport', async (_limit, query, message) => {
     for (const run of Object.values(TRANSPORTS)) {
       const refused = await run(query);

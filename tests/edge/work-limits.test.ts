@@ -182,7 +182,7 @@ describe('Export size', () => {
       { headers: { authorization: `Bearer ${largeToken}` } },
     );
     expect(overHttp.status).toBe(413);
-    expect(await overHttp.text()).toMatch(/too large to export/);
+    expect(await overHttp.text()).toMatch(/trop volumineuse pour être exportée/);
   });
 });
 
@@ -318,7 +318,7 @@ describe('Version history', () => {
 describe('Heavy fields per operation', () => {
   const refusedAsHeavy = (result: Json) => {
     expect(codes(result), JSON.stringify(result)).toEqual(['BAD_REQUEST']);
-    expect(result.errors[0].message).toMatch(/Heavy fields weigh/);
+    expect(result.errors[0].message).toMatch(/champs lourds de poids/);
   };
 
   it('should refuse aliased exports, version saves and version texts past GRAPHQL_MAX_HEAVY_WEIGHT before running any', async () => {

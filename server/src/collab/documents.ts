@@ -642,7 +642,7 @@ export class SectionDocuments {
       : { rights: 'change', section: loaded.section, submitted: isSubmitted(loaded.response) };
     if (access.rights === 'none') return new NotFoundError('input.sectionId', 'TenderSection');
     if (access.rights !== 'change')
-      return new ForbiddenError('Only the collective’s active members and the deal’s partners edit this section.');
+      return new ForbiddenError('Seuls les membres actifs du collectif et les partenaires de l’affaire modifient cette section.');
     if (access.submitted) return new RuleViolationError('input.sectionId', 'SUBMITTED_READ_ONLY');
     if (access.section.status === 'DONE') return new RuleViolationError('input.sectionId', 'SECTION_DONE');
     return null;
@@ -655,7 +655,9 @@ export class SectionDocuments {
     const held = document.held.splice(0);
     for (const push of held) {
       if (now - (push.heldSince ?? now) > this.holdMs)
-        push.reject(refusal(new InvalidUpdateError('The update builds on changes the server never received.')));
+        push.reject(
+          refusal(new InvalidUpdateError('La modification s’appuie sur des changements que le serveur n’a jamais reçus.')),
+        );
       else document.queue.push(push);
     }
     if (document.queue.length > 0 && !document.writing) void this.#write(document);

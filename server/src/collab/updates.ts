@@ -116,7 +116,7 @@ function placeOfType(type: Y.AbstractType<unknown>): Place {
   if (type._item === null) return Y.findRootTypeKey(type) === SECTION_FRAGMENT ? BODY : DISCARDED;
   if (type instanceof Y.XmlElement) return { kind: 'element', nodeName: type.nodeName };
   if (type instanceof Y.XmlText) return { kind: 'text', within: nameOf(type._item.parent) };
-  throw new InvalidUpdateError('The body holds something that is not rich text.');
+  throw new InvalidUpdateError('Le corps contient autre chose que du texte riche.');
 }
 
 /** The node type a parent of the document stands for: `doc` for the body (or another root). */
@@ -138,7 +138,7 @@ function placeInside(struct: Struct, container: Place | null): Place {
       return { kind: 'text', within: container.kind === 'element' ? container.nodeName : 'doc' };
     }
   }
-  throw new InvalidUpdateError('An update refers to a parent that is not an element or a text.');
+  throw new InvalidUpdateError('La modification désigne un parent qui n’est ni un élément ni un texte.');
 }
 
 /** Checks what an item holds against where it goes. */
@@ -150,47 +150,47 @@ function checkContent(item: Y.Item, { place, parentSub, depth }: Resolved, bound
     // Attributes of elements (a heading's level) and of text; the body itself is not a map.
     if (place.kind !== 'body' && content instanceof Y.ContentAny) {
       if (bounded && content.arr.some((value) => nestsDeeper(value, MAX_ATTRIBUTE_DEPTH)))
-        throw new InvalidUpdateError(`An attribute's value nests at most ${MAX_ATTRIBUTE_DEPTH} levels deep.`);
+        throw new InvalidUpdateError(`La valeur d’un attribut s’imbrique sur ${MAX_ATTRIBUTE_DEPTH} niveaux au plus.`);
       // The editor renders only its schema's attributes, of their shapes (a heading's level 1 to 6).
       if (
         bounded &&
         place.kind === 'element' &&
         !content.arr.every((value) => nodeAttributeAllowed(place.nodeName, parentSub, value))
       )
-        throw new InvalidUpdateError(`The editor knows no attribute "${parentSub}" of this value on "${place.nodeName}".`);
+        throw new InvalidUpdateError(`L’éditeur ne connaît pas l’attribut « ${parentSub} » de cette valeur sur « ${place.nodeName} ».`);
       return;
     }
-    throw new InvalidUpdateError('An update may not set keys on the body.');
+    throw new InvalidUpdateError('Une modification ne pose pas de clés sur le corps.');
   }
   if (place.kind === 'text') {
     if (content instanceof Y.ContentString) return;
     if (content instanceof Y.ContentFormat) {
       if (bounded && nestsDeeper(content.value, MAX_ATTRIBUTE_DEPTH))
-        throw new InvalidUpdateError(`A formatting's value nests at most ${MAX_ATTRIBUTE_DEPTH} levels deep.`);
+        throw new InvalidUpdateError(`La valeur d’une mise en forme s’imbrique sur ${MAX_ATTRIBUTE_DEPTH} niveaux au plus.`);
       if (bounded && content.value !== null && !marksAllowedIn(place.within))
-        throw new InvalidUpdateError(`The editor keeps no formatting in "${place.within}" (plain text only).`);
+        throw new InvalidUpdateError(`L’éditeur ne garde aucune mise en forme dans « ${place.within} » (texte seul).`);
       // A mark the editor does not know makes y-tiptap delete the whole text node for everyone; a link goes to
       // the web or an e-mail address (a `javascript:` one would run in the browser of whoever follows it).
       if (bounded && !formatAllowed(content.key, content.value))
         throw new InvalidUpdateError(
           markNameOf(content.key) === 'link'
-            ? 'A link goes to an http, https or mailto address.'
-            : `The editor knows no formatting "${content.key}" of this value (bold, italic, underline, strike, code, link).`,
+            ? 'Un lien mène à une adresse http, https ou mailto.'
+            : `L’éditeur ne connaît pas la mise en forme « ${content.key} » de cette valeur (gras, italique, souligné, barré, code, lien).`,
         );
       return;
     }
-    throw new InvalidUpdateError('Text holds only characters and formatting.');
+    throw new InvalidUpdateError('Un texte ne contient que des caractères et leur mise en forme.');
   }
   if (content instanceof Y.ContentType) {
     const type = content.type;
     // Every reader of the body (content, exports, the editor) walks it level by level: the schema's lists and
     // quotes never need this many, and a deeper tree would only exhaust someone's stack.
     if (bounded && type instanceof Y.XmlElement && depth > MAX_BODY_DEPTH)
-      throw new InvalidUpdateError(`Lists and quotes nest at most ${MAX_BODY_DEPTH} levels deep.`);
+      throw new InvalidUpdateError(`Les listes et citations s’imbriquent sur ${MAX_BODY_DEPTH} niveaux au plus.`);
     const known = (type instanceof Y.XmlElement && BODY_NODE_TYPES.has(type.nodeName)) || type instanceof Y.XmlText;
     if (!known) {
-      const name = type instanceof Y.XmlElement ? `"${type.nodeName}"` : 'this type';
-      throw new InvalidUpdateError(`The body may not hold ${name}.`);
+      const name = type instanceof Y.XmlElement ? `« ${type.nodeName} »` : 'ce type';
+      throw new InvalidUpdateError(`Le corps ne peut pas contenir ${name}.`);
     }
     // Where it goes: y-tiptap deletes, with all its text, an element holding a child the schema puts elsewhere
     // (a paragraph in a paragraph or in a code block, a list item outside a list). The existing children were
@@ -200,11 +200,11 @@ function checkContent(item: Y.Item, { place, parentSub, depth }: Resolved, bound
     // Rows stored before this rule (read at load, unbounded) only keep text out of the body, as they always did.
     if ((bounded || (parent === 'doc' && child === 'text')) && !childAllowed(parent, child))
       throw new InvalidUpdateError(
-        child === 'text' ? `"${parent}" holds no text directly.` : `"${parent}" may not hold "${child}".`,
+        child === 'text' ? `« ${parent} » ne contient pas de texte directement.` : `« ${parent} » ne peut pas contenir « ${child} ».`,
       );
     return;
   }
-  throw new InvalidUpdateError('Blocks hold elements and text nodes only.');
+  throw new InvalidUpdateError('Un bloc ne contient que des éléments et des nœuds de texte.');
 }
 
 /**
@@ -228,7 +228,7 @@ export function judgeUpdate(
   try {
     decoded = Y.decodeUpdate(update);
   } catch {
-    throw new InvalidUpdateError('Not a Yjs update.');
+    throw new InvalidUpdateError('Ce n’est pas une modification Yjs.');
   }
   const structs = decoded.structs as Struct[];
   // Yjs writes each client's structs once, in clock order. Clocks going back mean a client listed twice, whose
@@ -236,7 +236,8 @@ export function judgeUpdate(
   const ends = new Map<number, number>();
   for (const struct of structs) {
     const { client, clock } = struct.id;
-    if (clock < (ends.get(client) ?? 0)) throw new InvalidUpdateError('An update lists changes of one client out of order.');
+    if (clock < (ends.get(client) ?? 0))
+      throw new InvalidUpdateError('La modification range dans le désordre les changements d’un même client.');
     ends.set(client, clock + struct.length);
   }
   const own = new PendingStructs();
@@ -278,16 +279,16 @@ export function judgeUpdate(
   const resolve = (item: Y.Item, depth = 0): Resolved | null => {
     if (resolved.has(item)) {
       const known = resolved.get(item);
-      if (known === undefined) throw new InvalidUpdateError('An update refers to itself.');
+      if (known === undefined) throw new InvalidUpdateError('La modification se désigne elle-même.');
       return known;
     }
-    if (depth > 10_000) throw new InvalidUpdateError('An update refers too deep.');
+    if (depth > 10_000) throw new InvalidUpdateError('La modification enchaîne trop de références.');
     resolved.set(item, undefined as never);
     let result: Resolved | null;
     const parent = item.parent as unknown;
     if (typeof parent === 'string') {
       if (parent !== SECTION_FRAGMENT)
-        throw new InvalidUpdateError(`An update may only change the section body, not "${parent}".`);
+        throw new InvalidUpdateError(`Une modification ne change que le corps de la section, pas « ${parent} ».`);
       result = { place: BODY, parentSub: item.parentSub, depth: 1 };
     } else if (parent instanceof Y.ID) {
       const found = lookup(parent);
@@ -307,11 +308,11 @@ export function judgeUpdate(
       }
     } else {
       const neighbour = item.origin ?? item.rightOrigin;
-      if (!neighbour) throw new InvalidUpdateError('An update holds an item with no place.');
+      if (!neighbour) throw new InvalidUpdateError('La modification contient un élément sans place.');
       const found = lookup(neighbour);
       if (!found) result = null;
       else if (found.struct instanceof Y.GC) result = { place: DISCARDED, parentSub: null, depth: 0 };
-      else if (!(found.struct instanceof Y.Item)) throw new InvalidUpdateError('An update refers to a gap.');
+      else if (!(found.struct instanceof Y.Item)) throw new InvalidUpdateError('La modification désigne un trou.');
       else if (found.inDoc) {
         const parentType = found.struct.parent as Y.AbstractType<unknown> | null;
         result = parentType
@@ -361,6 +362,6 @@ export function decodeStateVector(bytes: Uint8Array): Map<number, number> {
   try {
     return Y.decodeStateVector(bytes);
   } catch {
-    throw new InvalidUpdateError('Not a Yjs state vector.');
+    throw new InvalidUpdateError('Ce n’est pas un vecteur d’état Yjs.');
   }
 }

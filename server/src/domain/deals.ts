@@ -1,7 +1,7 @@
 import { NO_ONE } from '../auth/access.js';
 import { recordSubmission } from '../collab/records.js';
 import type { Context } from '../context.js';
-import { ForbiddenError, NotFoundError, RULES, RuleViolationError } from '../errors.js';
+import { ForbiddenError, NotFoundError, RULE_MESSAGES, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { Deal, DealPartner, Member, Opportunity, Prisma } from '../generated/prisma/client.js';
 import type { DealStatus, GroupForm, OpportunityKind } from '../generated/prisma/enums.js';
@@ -225,7 +225,7 @@ const ACTIVE_PARTNERS = {
 
 function viewerOf(context: Context) {
   const viewer = context.access.viewer;
-  if (!viewer) throw new ForbiddenError('Sign in first.');
+  if (!viewer) throw new ForbiddenError('Connectez-vous d’abord.');
   return viewer;
 }
 
@@ -242,7 +242,7 @@ async function lockDeal(tx: Tx, context: Context, dealId: string, field: string)
   });
   if (!deal) throw new NotFoundError(field, 'Deal');
   if (!context.access.changesResourcesOf(deal.collectiveId)) {
-    throw new ForbiddenError('Only the active members of its collective change this deal.');
+    throw new ForbiddenError('Seuls les membres actifs de son collectif modifient cette affaire.');
   }
   return deal;
 }
@@ -452,7 +452,7 @@ export async function changeDealStatus(tx: Tx, context: Context, input: ChangeDe
           deal.partners.map((partner) => draftOf(partner)),
         ),
       () => 'input.status',
-      (error) => `${RULES[error.rule]} (${error.field})`,
+      (error) => `${RULE_MESSAGES[error.rule]} (${error.field})`,
     );
     data.submittedAt = now;
   }
@@ -690,7 +690,7 @@ export async function updateOpportunity(tx: Tx, context: Context, id: string, in
   });
   if (!current) throw new NotFoundError('input.id', 'Opportunity');
   if (!context.access.isSupportStaff && current.broughtById !== viewer.id) {
-    throw new ForbiddenError('Only the member who brought this opportunity and the support staff change it.');
+    throw new ForbiddenError('Seuls le membre qui a apporté cette opportunité et l’équipe d’appui la modifient.');
   }
   const keep = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
   const broughtById = keep(input.broughtById, current.broughtById);

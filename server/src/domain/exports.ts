@@ -49,7 +49,7 @@ export function fileNames(title: string, extension: string): { filename: string;
  * `extensions.bytes` and `extensions.maxBytes` (the content measured, the limit), HTTP 413. Nothing was built.
  */
 export function exportTooLarge(bytes: number, maxBytes: number): GraphQLError {
-  return new GraphQLError(`The tender response is too large to export at once (${bytes} bytes, at most ${maxBytes}).`, {
+  return new GraphQLError(`Réponse trop volumineuse pour être exportée d’un coup (${bytes} octets, au plus ${maxBytes}).`, {
     extensions: { code: 'BAD_USER_INPUT', limit: 'exportBytes', bytes, maxBytes, http: { status: 413 } },
   });
 }

@@ -101,7 +101,7 @@ export async function approve(tx: Tx, actor: Actor, membershipId: string, now: D
   if (membership.status !== 'PENDING') throw new RuleViolationError('membershipId', 'NOT_PENDING');
   if (collective.status === 'CLOSED') throw new RuleViolationError('membershipId', 'COLLECTIVE_CLOSED');
   if (membership.origin === 'INVITED') {
-    if (membership.memberId !== actor.member.id) throw new ForbiddenError('Only the invited member may accept an invitation.');
+    if (membership.memberId !== actor.member.id) throw new ForbiddenError('Seul le membre invité peut accepter une invitation.');
   } else {
     await requireLeader(tx, actor, collective.id);
   }
@@ -243,7 +243,7 @@ export async function setCoAnimator(
  */
 export async function leaveCooperative(tx: Tx, actor: Actor, memberId: string, now: Date): Promise<Member> {
   if (!actor.isSupportStaff && actor.member.id !== memberId)
-    throw new ForbiddenError('Only the support staff record a departure from the cooperative.');
+    throw new ForbiddenError('Seule l’équipe d’appui enregistre un départ de la coopérative.');
   await tx.$queryRaw`SELECT id FROM "Member" WHERE id = ${memberId}::uuid FOR UPDATE`;
   const member = await tx.member.findUnique({ where: { id: memberId } });
   if (!member) throw new NotFoundError('memberId', 'Member');

@@ -24,6 +24,6 @@ export const VIEWER_CAN_CHANGE =
 export function requireChangeable(context: Context, collectiveId: string, field: string | null, what = 'resource'): void {
   if (context.access.changesResourcesOf(collectiveId)) return;
   if (context.access.readsResourcesOf(collectiveId))
-    throw new ForbiddenError(`Only the active members of its collective change this ${what}.`);
+    throw new ForbiddenError('Seuls les membres actifs de son collectif peuvent modifier ceci.');
   throw new NotFoundError(field, what);
 }

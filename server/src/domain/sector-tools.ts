@@ -24,7 +24,7 @@ import { readableCollectivesWhere, requireChangeable } from './resources.js';
 
 function viewerOf(context: Context): Member {
   const viewer = context.access.viewer;
-  if (!viewer) throw new ForbiddenError('Sign in first.');
+  if (!viewer) throw new ForbiddenError('Connectez-vous d’abord.');
   return viewer;
 }
 
@@ -314,7 +314,7 @@ export async function updateSupplierRecommendation(
   const found = await tx.supplierRecommendation.findFirst({ where: { id, ...readableCollectivesWhere(context) } });
   if (!found) throw new NotFoundError('input.id', 'SupplierRecommendation');
   requireChangeable(context, found.collectiveId, 'input.id', 'supplier recommendation');
-  if (found.recommendedById !== viewer.id) throw new ForbiddenError('Only its author changes a recommendation.');
+  if (found.recommendedById !== viewer.id) throw new ForbiddenError('Seul son auteur modifie une recommandation.');
   await lockCollective(tx, found.collectiveId);
   const current = await tx.supplierRecommendation.findUniqueOrThrow({ where: { id: found.id } });
   if (changes.rating != null) checkRating(changes.rating);
@@ -372,17 +372,19 @@ export function nextServiceStatus(
     case 'ACCEPT':
       if (exchange.status !== 'OFFERED') throw refuse();
       if (isProvider) throw new RuleViolationError('input.id', 'OWN_SERVICE');
-      if (exchange.beneficiaryId && !isBeneficiary) throw new ForbiddenError('This service is offered to another member.');
+      if (exchange.beneficiaryId && !isBeneficiary) throw new ForbiddenError('Ce service est proposé à un autre membre.');
       return 'ACCEPTED';
     case 'COMPLETE':
       if (exchange.status !== 'ACCEPTED') throw refuse();
-      if (!isProvider && !isBeneficiary) throw new ForbiddenError('Only its provider or beneficiary marks a service done.');
+      if (!isProvider && !isBeneficiary)
+        throw new ForbiddenError('Seul son prestataire ou son bénéficiaire marque un service comme rendu.');
       return 'DONE';
     case 'CANCEL':
       if (exchange.status === 'OFFERED') {
-        if (!isProvider) throw new ForbiddenError('Only its provider withdraws an offer.');
+        if (!isProvider) throw new ForbiddenError('Seul son prestataire retire une offre.');
       } else if (exchange.status === 'ACCEPTED') {
-        if (!isProvider && !isBeneficiary) throw new ForbiddenError('Only its provider or beneficiary cancels a service.');
+        if (!isProvider && !isBeneficiary)
+          throw new ForbiddenError('Seul son prestataire ou son bénéficiaire annule un service.');
       } else {
         throw refuse();
       }
@@ -582,7 +584,8 @@ export async function changeReferralStatus(
   await lockRow.referral(tx, id);
   const current = await tx.referral.findFirst({ where: { id, ...visibleReferralsWhere(context) } });
   if (!current) throw new NotFoundError('input.id', 'Referral');
-  if (current.toMemberId !== viewer.id) throw new ForbiddenError('Only the member the client was referred to moves it on.');
+  if (current.toMemberId !== viewer.id)
+    throw new ForbiddenError('Seul le membre à qui le client a été recommandé fait avancer la prescription.');
   const next = nextReferral(current, to, amountCents);
   const referral = await tx.referral.update({ where: { id: current.id }, data: next });
   await referralEvent(tx, 'referral.statusChanged', referral, viewer.id, current.status);

@@ -154,7 +154,7 @@ function rightsOnSection(actor: Actor, response: LoadedResponse, section: Tender
 function requireRights(rights: Rights, field: string, what: string): void {
   if (rights === 'change') return;
   if (rights === 'read')
-    throw new ForbiddenError(`Only the collective's active members and the deal's partners change this ${what}.`);
+    throw new ForbiddenError('Seuls les membres actifs du collectif et les partenaires de l’affaire peuvent modifier ceci.');
   throw new NotFoundError(field, what);
 }
 

@@ -36,7 +36,8 @@ export async function claimInTransaction(tx: Prisma.TransactionClient): Promise<
     INSERT INTO "IdempotencyKey" ("memberId", "key", "fingerprint")
     VALUES (${claim.memberId}::uuid, ${claim.key}, ${claim.fingerprint})
     ON CONFLICT DO NOTHING`;
-  if (inserted === 0) throw new UnavailableError('A request with this idempotency key is being applied; retry shortly.');
+  if (inserted === 0)
+    throw new UnavailableError('Une requête avec cette clé d’idempotence est en cours : réessayez dans un instant.');
   claim.claimed = true;
 }
 

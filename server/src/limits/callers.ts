@@ -122,7 +122,7 @@ export class SignInGuard {
   /** Runs a password hash under the concurrency cap; throws `RATE_LIMITED` when the queue is full. */
   hash<T>(work: () => Promise<T>): Promise<T> {
     if (this.#hashing.pendingCount >= this.limits.hashQueue) {
-      throw rateLimited('passwordHashQueue', 'The server is busy signing people in: try again in a moment.', 1000);
+      throw rateLimited('passwordHashQueue', 'Le serveur est occupé par d’autres connexions : réessayez dans un instant.', 1000);
     }
     return this.#hashing(work);
   }
@@ -207,7 +207,7 @@ export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'max
       }
       if (operation !== 'mutation') return;
       setResult({
-        errors: [rateLimited('mutationsPerSecond', 'Too many changes at once: slow down.', state.msBeforeNext, member)],
+        errors: [rateLimited('mutationsPerSecond', 'Trop de modifications à la fois : ralentissez.', state.msBeforeNext, member)],
       });
     },
     onExecute: async ({ args, setResultAndStopExecution }) => {
@@ -245,7 +245,9 @@ export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'max
         // consume counted the refused points too: give them back, the operation runs none of its mutations.
         await mutations.reward(member, asked);
         setResultAndStopExecution({
-          errors: [rateLimited('mutationsPerSecond', 'Too many changes at once: slow down.', error.msBeforeNext, member)],
+          errors: [
+            rateLimited('mutationsPerSecond', 'Trop de modifications à la fois : ralentissez.', error.msBeforeNext, member),
+          ],
         });
       }
     },
@@ -256,7 +258,7 @@ export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'max
       const open = sseStreams.get(key) ?? 0;
       if (open >= limits.maxSseStreamsPerUser) {
         setResultAndStopExecution({
-          errors: [rateLimited('sseStreamsPerUser', 'Too many live streams open: close one first.', undefined, key)],
+          errors: [rateLimited('sseStreamsPerUser', 'Trop de flux en direct ouverts : fermez-en un d’abord.', undefined, key)],
         });
         return;
       }
@@ -299,7 +301,7 @@ export function useInflightLimit(maxPerCaller: number): Plugin {
       const key = member ? `member:${member}` : `address:${clientAddress((serverContext as { req?: IncomingMessage }).req)}`;
       const open = inflight.get(key) ?? 0;
       if (open >= maxPerCaller) {
-        const refusal = rateLimited('requestsInFlight', 'Too many requests at once: wait for the answers.', 100, key);
+        const refusal = rateLimited('requestsInFlight', 'Trop de requêtes à la fois : attendez les réponses.', 100, key);
         endResponse(
           Response.json(
             {

@@ -29,11 +29,31 @@ import { logger } from '../observability/log.js';
  * `onSubscribe` and close the whole socket (4500) for one bad operation.
  */
 function reportRejection(context: ValidationContext | null, error: GraphQLError): void {
-  const refusal = new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
+  const refusal = new GraphQLError(limitInFrench(error.message), {
     extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
   });
   logger.info({ reason: refusal.message }, 'GraphQL document refused by a query limit');
   context?.reportError(refusal);
+}
+
+/** graphql-armor's names of its limits, in French. */
+const LIMIT_NAMES: Record<string, string> = {
+  'Query depth': 'profondeur',
+  'Query Cost': 'coût',
+  Aliases: 'alias',
+  Directives: 'directives',
+  Token: 'jetons',
+};
+
+/** graphql-armor's English refusal (`Syntax Error: Aliases limit of 15 exceeded, found 20.`) in French. */
+function limitInFrench(message: string): string {
+  const match =
+    /^(?:Syntax Error: )?(Query depth|Query Cost|Aliases|Directives|Token) limit(?: of (\d+))? exceeded(?:, found (\d+(?:\.\d+)?))?\.?$/.exec(
+      message,
+    );
+  if (!match) return message.replace(/^Syntax Error: /, '');
+  const [, name = '', limit, found] = match;
+  return `Document GraphQL refusé : ${LIMIT_NAMES[name]} au-delà de la limite${limit ? ` de ${limit}` : ''}${found ? ` (${Math.round(Number(found))})` : ''}.`;
 }
 
 /**
@@ -157,7 +177,7 @@ function maxHeavyWeightRule(limits: Limits['query']): ValidationRule {
           reportRejection(
             context,
             new GraphQLError(
-              `Heavy fields weigh ${weight} in this operation, at most ${limits.maxHeavyWeight}: one export, version save or restore per operation (see SECURITY.md).`,
+              `Document GraphQL refusé : champs lourds de poids ${weight}, au plus ${limits.maxHeavyWeight} (un export, un enregistrement ou une restauration de version par opération, voir SECURITY.md).`,
             ),
           );
       },
@@ -172,7 +192,7 @@ function codeTokenRejections(): Plugin {
       () =>
       ({ result, replaceParseResult }) => {
         if (result instanceof GraphQLError && / limit of \d+ exceeded/.test(result.message)) {
-          const refusal = new GraphQLError(result.message.replace(/^Syntax Error: /, ''), {
+          const refusal = new GraphQLError(limitInFrench(result.message), {
             extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
           });
           logger.info({ reason: refusal.message }, 'GraphQL document refused by a query limit');

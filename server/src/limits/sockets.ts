@@ -42,7 +42,7 @@ export class SocketLimits {
     const key = `address:${clientAddress(request)}`;
     if (!this.#take(key)) {
       logger.info({ limit: 'wsSocketsPerUser', key }, 'Socket closed by a limit');
-      socket.close(CLOSE_TOO_MANY, 'Too many sockets');
+      socket.close(CLOSE_TOO_MANY, 'Trop de sockets ouverts');
       return false;
     }
     this.#held.set(socket, key);
@@ -90,11 +90,12 @@ export class SocketLimits {
         count = 0;
       }
       count += 1;
-      if (count > this.limits.maxMessagesPerSecond) return refuse('wsMessagesPerSecond', CLOSE_TOO_MANY, 'Too many messages');
+      if (count > this.limits.maxMessagesPerSecond)
+        return refuse('wsMessagesPerSecond', CLOSE_TOO_MANY, 'Trop de messages par seconde');
       const bytes = messageBytes(data);
       if (!this.#admitted.has(socket) && bytes.length > this.limits.maxInitPayloadBytes)
-        return refuse('wsInitPayloadBytes', CLOSE_TOO_BIG, 'Message too big before connection_init');
-      if (jsonTooDeep(bytes, this.maxJsonDepth)) return refuse('jsonDepth', CLOSE_BAD_REQUEST, 'JSON nested too deep');
+        return refuse('wsInitPayloadBytes', CLOSE_TOO_BIG, 'Message trop volumineux avant connection_init');
+      if (jsonTooDeep(bytes, this.maxJsonDepth)) return refuse('jsonDepth', CLOSE_BAD_REQUEST, 'JSON imbriqué trop profondément');
       return true;
     };
     const emit = socket.emit.bind(socket);
@@ -114,7 +115,7 @@ export class SocketLimits {
     if (held !== key) {
       if (!this.#take(key)) {
         logger.info({ limit: 'wsSocketsPerUser', key }, 'Socket closed by a limit');
-        socket.close(CLOSE_TOO_MANY, 'Too many sockets');
+        socket.close(CLOSE_TOO_MANY, 'Trop de sockets ouverts');
         return false;
       }
       if (held !== undefined) this.#release(held);

@@ -176,23 +176,23 @@ function invalidText(where: string, fault: TextFault): GraphQLError {
   logger.info({ where, fault }, 'Input refused: invalid text');
   const what =
     fault === 'hidden'
-      ? 'invisible characters that hide, join or reorder text (zero-width spaces and joiners, bidirectional controls such as U+202E, U+FEFF) are not accepted'
-      : 'control characters (such as NUL) and broken Unicode are not accepted';
-  return new GraphQLError(`Invalid text in ${where}: ${what}.`, {
+      ? 'les caractères invisibles qui cachent, joignent ou réordonnent le texte (espaces et liants sans chasse, contrôles bidirectionnels comme U+202E, U+FEFF) sont refusés'
+      : 'les caractères de contrôle (comme NUL) et l’Unicode abîmé sont refusés';
+  return new GraphQLError(`Texte invalide dans ${where} : ${what}.`, {
     extensions: { code: 'BAD_USER_INPUT', field: where, reason: fault === 'hidden' ? 'invisibleCharacter' : 'controlCharacter' },
   });
 }
 
 function tooDeep(where: string, maxDepth: number): GraphQLError {
   logger.info({ where: where.slice(0, 200) }, 'Input refused: nested too deeply');
-  return new GraphQLError(`Input nested too deeply: at most ${maxDepth} levels of lists and objects are accepted.`, {
+  return new GraphQLError(`Données imbriquées trop profondément : au plus ${maxDepth} niveaux de listes et d’objets.`, {
     extensions: { code: 'BAD_USER_INPUT', field: where.slice(0, 200), limit: 'inputDepth', maxDepth },
   });
 }
 
 function tooLong(where: string, length: number, maxItems: number): GraphQLError {
   logger.info({ where, length }, 'Input refused: list too long');
-  return new GraphQLError(`Too many entries in ${where}: ${length} given, at most ${maxItems} accepted in one list.`, {
+  return new GraphQLError(`Trop d’éléments dans ${where} : ${length} donnés, au plus ${maxItems} par liste.`, {
     extensions: { code: 'BAD_USER_INPUT', field: where, limit: 'listItems', maxItems },
   });
 }

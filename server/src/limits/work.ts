@@ -23,9 +23,12 @@ export class ExportGate {
   async run<T>(caller: string, build: () => Promise<T>): Promise<T> {
     const mine = this.#perCaller.get(caller) ?? 0;
     if (mine >= this.limits.exportsPerCaller)
-      throw rateLimited('exportsPerCaller', 'An export of yours is still being built: wait for it before asking another.');
+      throw rateLimited(
+        'exportsPerCaller',
+        'Un de vos exports est encore en préparation : attendez-le avant d’en demander un autre.',
+      );
     if (this.#slots.activeCount >= this.#slots.concurrency && this.#slots.pendingCount >= this.limits.exportQueue)
-      throw rateLimited('exportQueue', 'The server is building as many exports as it can: try again in a moment.', 1_000);
+      throw rateLimited('exportQueue', 'Le serveur prépare déjà autant d’exports qu’il peut : réessayez dans un instant.', 1_000);
     this.#perCaller.set(caller, mine + 1);
     try {
       return await this.#slots(build);

@@ -29,10 +29,10 @@ import type { Connection, LiveConnection } from './connection.js';
 export type EndCode = 'SESSION_REVOKED' | 'SESSION_EXPIRED' | 'ACCESS_REVOKED' | 'UNAVAILABLE';
 
 const END_MESSAGES: Record<EndCode, string> = {
-  SESSION_REVOKED: 'The session has ended (signed out, or left the cooperative); sign in again.',
-  SESSION_EXPIRED: 'The session has expired; sign in again.',
-  ACCESS_REVOKED: 'You may no longer see what this stream is about.',
-  UNAVAILABLE: 'The stream could not go on while a service it needs was unavailable; subscribe again shortly.',
+  SESSION_REVOKED: 'La session a pris fin (déconnexion, ou départ de la coopérative) : reconnectez-vous.',
+  SESSION_EXPIRED: 'La session a expiré : reconnectez-vous.',
+  ACCESS_REVOKED: 'Vous n’avez plus accès à ce que suit ce flux.',
+  UNAVAILABLE: 'Le flux s’est interrompu faute d’un service indisponible : réabonnez-vous dans un instant.',
 };
 
 /** The coded GraphQL error a stream ends with. */
@@ -441,7 +441,7 @@ export class Lifecycle {
     const lifecycle = this;
     async function* run(): AsyncGenerator<T> {
       const session = context.session;
-      if (!session) throw createGraphQLError('Sign in first.', { extensions: { code: 'UNAUTHENTICATED' } });
+      if (!session) throw createGraphQLError('Connectez-vous d’abord.', { extensions: { code: 'UNAUTHENTICATED' } });
       let subject: StreamSubject;
       try {
         subject = await open();

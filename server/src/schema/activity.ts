@@ -101,7 +101,7 @@ const ActivityMessage = builder.unionType('ActivityMessage', {
 export function parsePosition(after: string | null | undefined): bigint | null {
   if (after == null) return null;
   if (!/^\d{1,19}$/.test(after))
-    throw createGraphQLError('`after` must be a position received from this API.', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw createGraphQLError('`after` doit être une position reçue de cette API.', { extensions: { code: 'BAD_USER_INPUT' } });
   return BigInt(after);
 }
 
@@ -305,7 +305,7 @@ async function readHistory(
   page: { size: number; lower: bigint | null; upper: bigint | null; backward: boolean },
 ): Promise<HistoryPage> {
   const session = context.session;
-  if (!session) throw createGraphQLError('Sign in first.', { extensions: { code: 'UNAUTHENTICATED' } });
+  if (!session) throw createGraphQLError('Connectez-vous d’abord.', { extensions: { code: 'UNAUTHENTICATED' } });
   const listener = { memberId: session.member.id, isSupportStaff: context.access.isSupportStaff };
   await context.events.index.watch(listener.memberId);
   // Everything up to this position is in the page's reach; a subscription `after` it continues without a gap.
@@ -343,12 +343,12 @@ async function readHistory(
 function cursorPosition(cursor: string | null | undefined, name: string): bigint | null {
   if (cursor == null) return null;
   if (!/^\d{1,19}$/.test(cursor))
-    throw createGraphQLError(`\`${name}\` must be a cursor received from this connection.`, {
+    throw createGraphQLError(`\`${name}\` doit être un curseur reçu de cette connexion.`, {
       extensions: { code: 'BAD_USER_INPUT' },
     });
   const position = BigInt(cursor);
   if (position > MAX_POSITION)
-    throw createGraphQLError(`\`${name}\` must be a cursor received from this connection.`, {
+    throw createGraphQLError(`\`${name}\` doit être un curseur reçu de cette connexion.`, {
       extensions: { code: 'BAD_USER_INPUT' },
     });
   return position;
@@ -360,7 +360,7 @@ const MAX_POSITION = 2n ** 63n - 1n;
 function pageSize(value: number | null | undefined, name: 'first' | 'last'): number | null {
   if (value == null) return null;
   if (value < 0 || value > HISTORY_MAX_SIZE)
-    throw createGraphQLError(`\`${name}\`: a page holds 0 to ${HISTORY_MAX_SIZE} events.`, {
+    throw createGraphQLError(`\`${name}\` : une page contient de 0 à ${HISTORY_MAX_SIZE} événements.`, {
       // As a validated argument says it (transport/unavailable.ts): the field, the reason and the bound.
       extensions: {
         code: 'BAD_USER_INPUT',
@@ -376,7 +376,7 @@ function collectiveIdOf(globalId: string): string {
   try {
     return idOf(decodeGlobalId(globalId), 'Collective', 'collectiveId');
   } catch {
-    throw createGraphQLError('`collectiveId` is not the global ID of a collective.', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw createGraphQLError('`collectiveId` n’est pas l’ID global d’un collectif.', { extensions: { code: 'BAD_USER_INPUT' } });
   }
 }
 

@@ -28,7 +28,8 @@ async function readableSection(context: Context, sectionId: string, field: strin
 }
 
 function decodeBase64(value: string, field: string): Uint8Array {
-  if (value.length % 4 !== 0 || !BASE64.test(value)) throw new RuleViolationError(field, 'MALFORMED_UPDATE', 'Not base64.');
+  if (value.length % 4 !== 0 || !BASE64.test(value))
+    throw new RuleViolationError(field, 'MALFORMED_UPDATE', 'Ce n’est pas du base64.');
   return new Uint8Array(Buffer.from(value, 'base64'));
 }
 

@@ -188,7 +188,7 @@ builder.mutationField('createCollective', (t) =>
       const id = await context.prisma.$transaction(async (tx) => {
         const animatorId = input.animatorId ? idOf(input.animatorId, 'Member', 'input.animatorId') : viewer.id;
         if (animatorId !== viewer.id && !context.access.isSupportStaff)
-          throw new ForbiddenError('Only the support staff may name another animator.');
+          throw new ForbiddenError('Seule l’équipe d’appui peut nommer un autre animateur.');
         const animator = await tx.member.findUnique({ where: { id: animatorId } });
         if (!animator) throw new NotFoundError('input.animatorId', 'Member');
         const shape = {
@@ -344,7 +344,7 @@ builder.mutationField('closeCollective', (t) =>
 /** The signed-in member; the Mutation type's scope guarantees there is one. */
 export function viewerOf(context: Context) {
   const viewer = context.access.viewer;
-  if (!viewer) throw new ForbiddenError('Sign in first.');
+  if (!viewer) throw new ForbiddenError('Connectez-vous d’abord.');
   return viewer;
 }
 
@@ -352,7 +352,7 @@ export function viewerOf(context: Context) {
 export function requireLeader(context: Context, collectiveId: string): void {
   if (context.access.isSupportStaff) return;
   if (!context.access.animatorOf.has(collectiveId)) {
-    throw new ForbiddenError('Only the animators of this collective and the support staff may do this.');
+    throw new ForbiddenError('Seuls les animateurs de ce collectif et l’équipe d’appui peuvent faire cela.');
   }
 }
 

@@ -162,7 +162,7 @@ const UpdateMyProfileInput = builder.inputType('UpdateMyProfileInput', {
       validate: z
         .array(z.string())
         .max(5, 'At most 5 trades.')
-        .refine((list) => new Set(list).size === list.length, 'Each trade once.'),
+        .refine((list) => new Set(list).size === list.length, 'Chaque métier une seule fois.'),
     }),
   }),
 });
@@ -181,7 +181,7 @@ builder.mutationField('updateMyProfile', (t) =>
     args: { input: t.arg({ type: UpdateMyProfileInput, required: true }) },
     resolve: async (query, _root, { input }, context) => {
       const viewer = context.access.viewer;
-      if (!viewer) throw new ForbiddenError('Sign in first.');
+      if (!viewer) throw new ForbiddenError('Connectez-vous d’abord.');
       await context.prisma.$transaction(async (tx) => {
         await tx.$queryRaw`SELECT id FROM "Member" WHERE id = ${viewer.id}::uuid FOR UPDATE`;
         const current = await tx.member.findUniqueOrThrow({ where: { id: viewer.id } });

@@ -211,7 +211,9 @@ const title = z.string().trim().min(1, 'A title is required.').max(300, 'At most
 const buyer = z.string().trim().min(1, 'The buyer is required.').max(300, 'At most 300 characters.');
 const reference = z.string().trim().max(120, 'At most 120 characters.');
 const description = z.string().max(20_000, 'At most 20 000 characters.');
-const url = z.url({ protocol: /^https?$/, error: 'An http(s) address.' }).max(2000, 'At most 2000 characters.');
+const url = z
+  .url({ protocol: /^https?$/, error: 'Adresse web invalide : http ou https attendu.' })
+  .max(2000, 'At most 2000 characters.');
 
 const OpportunityLotInput = builder.inputType('OpportunityLotInput', {
   description: 'One lot of an opportunity.',

@@ -139,26 +139,30 @@ function encodeCursor(keyset: Keyset, row: Record<string, unknown>): string {
 }
 
 function badCursor(name: 'after' | 'before', why: string): GraphQLError {
-  return createGraphQLError(`\`${name}\` is not a cursor of this list (${why}): pass a cursor this connection returned.`, {
-    extensions: { code: 'BAD_USER_INPUT', argumentName: name },
-  });
+  return createGraphQLError(
+    `\`${name}\` n’est pas un curseur de cette liste (${why}) : passez un curseur rendu par cette connexion.`,
+    {
+      extensions: { code: 'BAD_USER_INPUT', argumentName: name },
+    },
+  );
 }
 
 /** Reads a cursor back into its column values; anything else than one of this order's cursors is BAD_USER_INPUT. */
 function decodeCursor(keyset: Keyset, cursor: string, name: 'after' | 'before'): unknown[] {
   if (cursor.length === 0 || cursor.length > 4096 || cursor.length % 4 !== 0 || !BASE64.test(cursor))
-    throw badCursor(name, 'not base64');
+    throw badCursor(name, 'pas du base64');
   const text = Buffer.from(cursor, 'base64').toString('utf8');
-  if (!text.startsWith(CURSOR_PREFIX)) throw badCursor(name, 'unknown format');
+  if (!text.startsWith(CURSOR_PREFIX)) throw badCursor(name, 'format inconnu');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text.slice(CURSOR_PREFIX.length));
   } catch {
-    throw badCursor(name, 'unreadable');
+    throw badCursor(name, 'illisible');
   }
-  if (!Array.isArray(parsed) || parsed[0] !== keyset.signature) throw badCursor(name, 'issued by another list or order');
+  if (!Array.isArray(parsed) || parsed[0] !== keyset.signature)
+    throw badCursor(name, 'rendu par une autre liste ou un autre ordre');
   const values = parsed.slice(1);
-  if (values.length !== keyset.parts.length) throw badCursor(name, 'wrong length');
+  if (values.length !== keyset.parts.length) throw badCursor(name, 'longueur inattendue');
   return keyset.parts.map((part, index) => {
     const value: unknown = values[index];
     if (value === null) {
@@ -252,7 +256,7 @@ export interface PagePlan {
 function pageSize(value: number | null | undefined, name: 'first' | 'last'): number | null {
   if (value == null) return null;
   if (!Number.isInteger(value) || value < 0)
-    throw createGraphQLError(`\`${name}\` is a number of rows, 0 or more.`, {
+    throw createGraphQLError(`\`${name}\` est un nombre de lignes, 0 ou plus.`, {
       // As a validated argument says it (transport/unavailable.ts): the field, the reason and the bound.
       extensions: { code: 'BAD_USER_INPUT', argumentName: name, field: name, reason: 'TOO_SMALL', limit: 0 },
     });

@@ -20,7 +20,7 @@ async function editableSection(context: Context, sectionId: string, field: strin
   const access = await tenders.sectionBodyAccess(context.prisma, actorOf(context), sectionId);
   if (!access || access.rights === 'none') throw new NotFoundError(field, 'TenderSection');
   if (access.rights !== 'change')
-    throw new ForbiddenError('Only the collective’s active members and the deal’s partners edit this section.');
+    throw new ForbiddenError('Seuls les membres actifs du collectif et les partenaires de l’affaire modifient cette section.');
   if (access.submitted) throw new RuleViolationError(field, 'SUBMITTED_READ_ONLY');
   return access.section;
 }
@@ -257,7 +257,7 @@ builder.mutationField('approveSection', (t) =>
       const sectionId = idOf(input.sectionId, 'TenderSection', 'input.sectionId');
       const section = await editableSection(context, sectionId, 'input.sectionId');
       const reviewer = actorOf(context).member;
-      if (section.reviewerId !== reviewer.id) throw new ForbiddenError('Only the section’s reviewer approves it.');
+      if (section.reviewerId !== reviewer.id) throw new ForbiddenError('Seul le relecteur de la section l’approuve.');
       const { hash } = await contentOf(context, sectionId);
       await context.prisma.$transaction(async (tx) => {
         await tx.sectionApproval.create({ data: { sectionId, reviewerId: reviewer.id, contentHash: hash } });

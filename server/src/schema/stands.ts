@@ -530,7 +530,7 @@ type LockedStand = NonNullable<Awaited<ReturnType<typeof lockStand>>>;
 /** The signed-in member; the Mutation type's scope guarantees there is one. */
 function viewerOf(context: Context) {
   const viewer = context.access.viewer;
-  if (!viewer) throw new ForbiddenError('Sign in first.');
+  if (!viewer) throw new ForbiddenError('Connectez-vous d’abord.');
   return viewer;
 }
 

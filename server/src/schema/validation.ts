@@ -1,16 +1,20 @@
+import { InputValidationError } from '@pothos/plugin-validation';
 import { z } from 'zod';
 import { formatBounded, NUMBER_BOUNDS, type NumberBoundName } from '../limits/numbers.js';
 
+// zod's own messages (a wrong type, a number that is not whole…) in French: what `issueMessage` passes on.
+z.config(z.locales.fr());
+
 /**
  * A trimmed text input of `min` to `max` characters (counted after trimming). An empty one is refused as
- * "Required." alone (the shorter-than-`min` check does not run on it), so that the issue tells empty from too
+ * required alone (the shorter-than-`min` check does not run on it), so that the issue tells empty from too
  * short: `too_small` with `minimum` 1 means empty, a larger `minimum` means too short (see `issueReason`).
  */
 export function text(min: number, max: number) {
   let schema = z.string().trim();
-  if (min >= 1) schema = schema.min(1, { error: 'Required.', abort: true });
-  if (min > 1) schema = schema.min(min, `At least ${min} characters.`);
-  return schema.max(max, `At most ${max} characters.`);
+  if (min >= 1) schema = schema.min(1, { error: 'Obligatoire.', abort: true });
+  if (min > 1) schema = schema.min(min, `Au moins ${min} caractères.`);
+  return schema.max(max, `Au plus ${max} caractères.`);
 }
 
 /**
@@ -46,6 +50,8 @@ export interface ValidationIssue {
   message: string;
   code?: string;
   origin?: string;
+  /** zod's name of the expected format (`email`, `url`…) of an `invalid_format` issue. */
+  format?: string;
   minimum?: number | bigint;
   maximum?: number | bigint;
   /** Where the value is, from the argument down: `['input', 'partners', 0, 'amountCents']`. */
@@ -78,4 +84,55 @@ export function issueReason(issue: ValidationIssue): { reason: IssueReason; limi
   }
   if (issue.code === 'invalid_format') return { reason: 'INVALID_FORMAT', limit: null };
   return { reason: 'INVALID', limit: null };
+}
+
+/** French number formatting (narrow no-break space between thousands), as the web app writes them. */
+const number = (value: number) => value.toLocaleString('fr-FR');
+
+/**
+ * The French sentence of an issue (`InputIssue.message`), from its reason and limit, whatever words its schema
+ * gave it: `Trop long : au plus 120 caractères.`. An issue of another kind (`INVALID`) keeps its own message, which
+ * zod words in French (`z.config` above) unless the schema gives its own (French too).
+ */
+export function issueMessage(issue: ValidationIssue): string {
+  const { reason, limit } = issueReason(issue);
+  const bound = limit === null ? null : number(limit);
+  switch (reason) {
+    case 'REQUIRED':
+      return 'Obligatoire.';
+    case 'TOO_SHORT':
+      return bound === null ? 'Trop court.' : `Trop court : au moins ${bound} caractères.`;
+    case 'TOO_LONG':
+      return bound === null ? 'Trop long.' : `Trop long : au plus ${bound} caractères.`;
+    case 'TOO_FEW':
+      return bound === null ? 'Trop peu d’éléments.' : `Trop peu d’éléments : au moins ${bound}.`;
+    case 'TOO_MANY':
+      return bound === null ? 'Trop d’éléments.' : `Trop d’éléments : au plus ${bound}.`;
+    case 'TOO_SMALL':
+      return bound === null ? 'Trop petit.' : `Trop petit : au moins ${bound}.`;
+    case 'TOO_LARGE':
+      return bound === null ? 'Trop grand.' : `Trop grand : au plus ${bound}.`;
+    case 'INVALID_FORMAT':
+      if (issue.format === 'email') return 'Adresse e-mail invalide.';
+      if (issue.format === 'url') return 'Adresse web invalide : http ou https attendu.';
+      return 'Format invalide.';
+    default:
+      return issue.message;
+  }
+}
+
+/**
+ * The validation plugin's error (`validationError`): Pothos' `InputValidationError` (the typed error mutations
+ * return) with each issue's message in French (`issueMessage`), and a French message naming each field at fault.
+ */
+export function validationError(failure: { issues: ReadonlyArray<ValidationIssue & { path?: ReadonlyArray<unknown> }> }) {
+  // Each issue inherits from zod's (the plugin builds them so: code, origin and bounds live on the prototype).
+  const issues = failure.issues.map((issue) =>
+    Object.create(issue, { message: { value: issueMessage(issue), enumerable: true, configurable: true } }),
+  ) as typeof failure.issues;
+  const error = new InputValidationError({ issues } as ConstructorParameters<typeof InputValidationError>[0]);
+  const where = (path: ReadonlyArray<unknown> | undefined) =>
+    (path ?? []).map((part) => String(typeof part === 'object' && part !== null && 'key' in part ? part.key : part)).join('.');
+  error.message = `Saisie invalide : ${issues.map((issue) => `${where(issue.path) || 'valeur'} : ${issue.message}`).join(' ; ')}`;
+  return error;
 }

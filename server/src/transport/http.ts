@@ -143,14 +143,31 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Requête HTTP mal formée.'];
   logger.debug({ code: error.code, status }, 'HTTP request refused by the parser');
   // Only when nothing of a response has gone out on this connection (Node's own rule), or the peer would be misled.
-  if (!socket._httpMessage?.headersSent) {
-    const body = refusalBody(status, message, {});
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
+  if (!socket._httpMessage?.headersSent) socket.write(rawRefusal(status, message));
   socket.destroy();
+}
+
+/** A whole HTTP/1.1 refusal (head and typed JSON body, `Connection: close`), for a socket with no response object. */
+function rawRefusal(status: number, message: string, headers: Record<string, string> = {}): string {
+  const body = refusalBody(status, message, {});
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n${extra.join('')}` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
+/**
+ * Refuses a WebSocket upgrade request (Node hands it over as a bare socket): the same typed JSON refusal as any
+ * other, then the socket is closed once it is written.
+ */
+export function refuseUpgrade(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.once('finish', () => socket.destroy());
+  socket.end(rawRefusal(status, message, headers));
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import { type IdempotencyClaim, withIdempotencyKey } from '../events/idempotency.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { logger } from '../observability/log.js';
-import { maskedError } from './unavailable.js';
+import { maskedError, UNEXPECTED_MESSAGE } from './unavailable.js';
 
 /** The HTTP header carrying a mutation's idempotency key (as in the IETF draft and Stripe's API). */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -37,7 +37,7 @@ function fingerprintOf(context: OperationContext): string {
  */
 function storable(result: ExecutionResult): Prisma.InputJsonValue {
   const errors = result.errors?.map((error) => {
-    const sent = maskedError(error, 'Unexpected error.') as GraphQLError;
+    const sent = maskedError(error, UNEXPECTED_MESSAGE) as GraphQLError;
     const code = sent.extensions?.code;
     return { message: sent.message, path: error.path, ...(typeof code === 'string' ? { extensions: { code } } : {}) };
   });

@@ -187,9 +187,12 @@ export function useIntrospectionPolicy(policy: IntrospectionPolicy): Plugin {
       if (policy === 'signed-in' && (args.contextValue as Partial<Context>).session) return;
       setResultAndStopExecution({
         errors: [
-          new GraphQLError(policy === 'none' ? 'Introspection is disabled.' : 'Sign in to introspect the schema.', {
-            extensions: { code: policy === 'none' ? 'FORBIDDEN' : 'UNAUTHENTICATED' },
-          }),
+          new GraphQLError(
+            policy === 'none' ? 'L’introspection est désactivée.' : 'Connectez-vous pour consulter le schéma (introspection).',
+            {
+              extensions: { code: policy === 'none' ? 'FORBIDDEN' : 'UNAUTHENTICATED' },
+            },
+          ),
         ],
       });
     },

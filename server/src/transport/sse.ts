@@ -13,8 +13,9 @@ import { isClientGone, isUnavailable } from '../errors.js';
 import { jsonTooDeep } from '../limits/json.js';
 import { rateLimited } from '../limits/refusals.js';
 import { logger } from '../observability/log.js';
+import { errorsInFrench } from './french.js';
 import { jsonTooDeepError, mediaType } from './http.js';
-import { clientGoneError, maskUnavailable, unavailableError } from './unavailable.js';
+import { clientGoneError, maskUnavailable, UNEXPECTED_MESSAGE, unavailableError } from './unavailable.js';
 import { GRAPHQL_PATH } from './websocket.js';
 
 /**
@@ -71,7 +72,7 @@ function releasing(
         // reloads or re-authorises) is UNAVAILABLE, a lost race CONFLICT; only the rest is an unexpected error.
         const coded = error instanceof GraphQLError && typeof error.extensions.code === 'string';
         if (!coded && !isUnavailable(error)) logger.error({ err: error }, 'A stream over graphql-sse failed');
-        const reported = coded ? error : (maskUnavailable(error, 'Unexpected error.') as GraphQLError);
+        const reported = coded ? error : (maskUnavailable(error, UNEXPECTED_MESSAGE) as GraphQLError);
         return { done: false, value: { data: null, errors: [reported] } };
       }
     },
@@ -168,9 +169,9 @@ const CODE_BY_STATUS: Record<number, string> = { 401: 'UNAUTHENTICATED', 404: 'N
 
 /** What graphql-sse answers with no body, said in words. */
 const MESSAGE_BY_STATUS: Record<number, string> = {
-  404: 'Not found.',
-  405: 'Method not allowed: GET, POST, PUT or DELETE.',
-  406: 'Not acceptable: ask for text/event-stream, or application/json when posting onto a stream.',
+  404: 'Introuvable.',
+  405: 'Méthode non acceptée : GET, POST, PUT ou DELETE.',
+  406: 'Non acceptable : demandez text/event-stream, ou application/json pour poster sur un flux.',
   415: 'Les requêtes GraphQL sont acceptées en application/json seulement.',
 };
 
@@ -391,21 +392,23 @@ export function useSingleConnectionSse(options: SseOptions): {
     const status = init.status ?? 200;
     if (status < 400) return new yoga.fetchAPI.Response(body, init);
     const headers = Object.fromEntries(new Headers(init.headers).entries());
-    let errors: { message: string }[] = [{ message: MESSAGE_BY_STATUS[status] ?? init.statusText ?? 'Bad request.' }];
+    let errors: { message: string }[] = [{ message: MESSAGE_BY_STATUS[status] ?? 'Requête invalide.' }];
     try {
       if (body) errors = (JSON.parse(body) as { errors: { message: string }[] }).errors;
     } catch {}
+    // graphql-sse's own refusals are worded in English: said in French (graphql-js' document errors stay as they are).
+    errorsInFrench(errors);
     return refusal(status, errors, headers);
   };
 
   const reserve = async (request: Request, serverContext: object): Promise<Response> => {
     const member = await options.memberOf(request);
-    if (!member) return refusal(401, [{ message: 'Sign in to reserve a stream.' }]);
+    if (!member) return refusal(401, [{ message: 'Connectez-vous pour réserver un flux.' }]);
     const owner = `member:${member}`;
     if ((heldBy.get(owner) ?? 0) >= limits.maxPerUser) {
       const error = rateLimited(
         'sseReservationsPerUser',
-        'Too many streams reserved or open: close one first.',
+        'Trop de flux réservés ou ouverts : fermez-en un d’abord.',
         undefined,
         owner,
       );
@@ -441,7 +444,8 @@ export function useSingleConnectionSse(options: SseOptions): {
       if (mediaType(request) !== 'application/json')
         return refusal(415, [{ message: MESSAGE_BY_STATUS[415] as string }], { accept: 'application/json' });
       const text = await readBody(request, options.maxBodyBytes);
-      if (text === null) return refusal(413, [{ message: `Request bodies are accepted up to ${options.maxBodyBytes} bytes.` }]);
+      if (text === null)
+        return refusal(413, [{ message: `Corps de requête trop volumineux : au plus ${options.maxBodyBytes} octets.` }]);
       if (jsonTooDeep(text, options.maxJsonDepth)) return refusal(400, [jsonTooDeepError(options.maxJsonDepth)]);
       let parsed: unknown;
       try {
@@ -459,14 +463,14 @@ export function useSingleConnectionSse(options: SseOptions): {
         if (value && jsonTooDeep(value, options.maxJsonDepth)) return refusal(400, [jsonTooDeepError(options.maxJsonDepth)]);
       }
     }
-    const noSuchStream = `No such stream: reserve one with PUT, and open it within ${limits.ttlMs} ms.`;
+    const noSuchStream = `Flux introuvable : réservez-en un avec PUT, puis ouvrez-le dans les ${limits.ttlMs} ms.`;
     const reservation = token ? reservations.get(token) : undefined;
     // A stream is its reserver's: opening it, posting onto it or completing its operations takes the same member's
     // session (a token seen by someone else, in a log or a proxy, reads nothing). Anonymous: 401; another member:
     // 404, as for a token never issued, so a token's existence is not told to others either.
     if (reservation) {
       const member = await options.memberOf(request);
-      if (!member) return refusal(401, [{ message: 'Sign in as the member who reserved this stream.' }]);
+      if (!member) return refusal(401, [{ message: 'Connectez-vous en tant que le membre qui a réservé ce flux.' }]);
       if (`member:${member}` !== reservation.owner) return refusal(404, [{ message: noSuchStream }]);
     }
     if (accept === 'text/event-stream') {
@@ -481,7 +485,7 @@ export function useSingleConnectionSse(options: SseOptions): {
       }
       return streaming(request, events, init, unread, () => (reservation ? release(reservation) : unread.close()));
     }
-    if (!token) return refusal(404, [{ message: 'Ask for text/event-stream, or reserve a stream with PUT and post onto it.' }]);
+    if (!token) return refusal(404, [{ message: 'Demandez text/event-stream, ou réservez un flux avec PUT et postez dessus.' }]);
     const [result, init] = await handler(sseRequest(request, body, serverContext));
     // The stream expired or closed while this operation was being prepared: it was accepted onto nothing.
     if (request.method === 'POST' && init.status === 202 && !reservations.has(token))
@@ -498,7 +502,7 @@ export function useSingleConnectionSse(options: SseOptions): {
       return refusal(503, [unavailableError()]);
     }
     logger.error({ err: error }, 'A graphql-sse request failed');
-    return refusal(500, [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    return refusal(500, [{ message: UNEXPECTED_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
   };
 
   const endpoint: Plugin = {

@@ -12,7 +12,10 @@ import { issueField, issueReason, type ValidationIssue } from '../schema/validat
  */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
-const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable; try again shortly.';
+const UNAVAILABLE_MESSAGE = 'Service momentanément indisponible : réessayez dans un instant.';
+
+/** What a caller is told of an unexpected failure (Yoga's `maskedErrors.errorMessage`): nothing of it, in French. */
+export const UNEXPECTED_MESSAGE = 'Erreur inattendue du serveur.';
 
 /** The coded, retryable error a caller gets while a service the request needs is down (HTTP 503). */
 export function unavailableError(): GraphQLError {
@@ -83,7 +86,7 @@ export function maskedError(error: unknown, message: string, isDev?: boolean): E
       });
     }
     case 'CONFLICT':
-      return createGraphQLError('A concurrent change conflicted with this one; nothing was changed, retry.', {
+      return createGraphQLError('Une modification concurrente est passée avant celle-ci : rien n’a changé, réessayez.', {
         extensions: { code: 'CONFLICT', http: { status: 409 } },
       });
     case 'CLIENT_CLOSED_REQUEST':
@@ -106,7 +109,7 @@ export function isArgumentRefusal(error: unknown): error is GraphQLError {
  */
 export function clientGoneError(): GraphQLError {
   logger.debug('Client went away mid-request');
-  return createGraphQLError('The client closed the connection before the request was read.', {
+  return createGraphQLError('Le client a fermé la connexion avant que la requête soit lue.', {
     extensions: { code: 'CLIENT_CLOSED_REQUEST', http: { status: 499 } },
   });
 }

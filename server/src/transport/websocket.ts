@@ -15,6 +15,8 @@ import { LiveConnection } from '../live/connection.js';
 import { sharedPayload, withSharedPayload } from '../live/fanout.js';
 import type { Lifecycle } from '../live/lifecycle.js';
 import { inRequest, logger, requestIdFrom } from '../observability/log.js';
+import { closeReason, handshakeRefusal } from './french.js';
+import { refuseUpgrade, requestPath } from './http.js';
 import { CLOSE_TRY_AGAIN_LATER, isUnavailableGraphQLError, unavailableError } from './unavailable.js';
 
 /** The GraphQL path, shared by HTTP, SSE and graphql-ws. */
@@ -51,11 +53,23 @@ export function attachGraphqlWs(
 ): GraphqlWebSocket {
   // graphql-ws on the same port and path: Yoga's envelop runs the operation, so plugins and context apply.
   // ws closes a socket whose message is past maxPayload with 1009 (its own default would be 100 MiB).
-  const wsServer = new WebSocketServer({
-    server: http,
-    path: GRAPHQL_PATH,
-    maxPayload: limits.maxPayloadBytes,
-    WebSocket: FanoutSocket,
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes, WebSocket: FanoutSocket });
+  // Upgrades are routed here rather than by ws (`server` and `path`), whose refusals are English text/html: each is
+  // the API's typed JSON refusal, in French, as on every other path.
+  let closing = false;
+  http.on('upgrade', (request, socket, head) => {
+    const path = requestPath(request.url);
+    if (path === null) return refuseUpgrade(socket, 400, 'Adresse de requête mal formée.');
+    if (path !== GRAPHQL_PATH)
+      return refuseUpgrade(socket, 404, `Aucun WebSocket à cette adresse : ouvrez-le sur ${GRAPHQL_PATH}.`);
+    if (closing) return refuseUpgrade(socket, 503, 'Le serveur s’arrête : reconnectez-vous.');
+    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
+  });
+  // ws' own checks of the handshake (method, Upgrade, key, version…), answered by us once ws has found the fault.
+  wsServer.on('wsClientError', (error, socket) => {
+    const refusal = handshakeRefusal(error.message);
+    const headers: Record<string, string> = /Version/.test(error.message) ? { 'Sec-WebSocket-Version': '13, 8' } : {};
+    refuseUpgrade(socket, refusal.status, refusal.message, headers);
   });
   const socketLimits = new SocketLimits(limits, maxJsonDepth);
   // Before graphql-ws' own listeners: every socket counts against its address from the start, and each message
@@ -119,7 +133,7 @@ export function attachGraphqlWs(
       onSubscribe: async (ctx, id, payload) => {
         // graphql-ws has registered this operation already: more than the limit running on the socket is refused.
         if (Object.keys(ctx.subscriptions).length > limits.maxOperationsPerSocket) {
-          return [rateLimited('operationsPerSocket', 'Too many operations running on this socket: complete one first.')];
+          return [rateLimited('operationsPerSocket', 'Trop d’opérations en cours sur ce socket : terminez-en une d’abord.')];
         }
         const reqId = `${socketId(ctx)}.${id}`;
         try {
@@ -155,8 +169,10 @@ export function attachGraphqlWs(
             document = parse(payload.query);
           } catch (error) {
             // A syntax error or a query limit (tokens) answers this operation; thrown, it would close the socket.
-            if (error instanceof GraphQLError) return [error];
-            throw error;
+            if (!(error instanceof GraphQLError)) throw error;
+            // Coded as Yoga codes it over HTTP (its own hook only runs on HTTP requests).
+            (error.extensions as Record<string, unknown>).code ??= 'GRAPHQL_PARSE_FAILED';
+            return [error];
           }
           // Read by the context factory (the same object): queries and subscriptions reuse the socket's memberships.
           initial.operationKind = getOperationAST(document, payload.operationName)?.operation;
@@ -220,6 +236,7 @@ export function attachGraphqlWs(
   return {
     server: wsServer,
     close: async () => {
+      closing = true;
       clearInterval(keepAlive);
       await wsDisposable.dispose();
       wsServer.close();
@@ -229,12 +246,20 @@ export function attachGraphqlWs(
 
 /**
  * The server's sockets: a message whose payload is a shared result's token (live/fanout.ts `SharedPayload`) is
- * sent with the result's serialisation in its place; every other message as it is.
+ * sent with the result's serialisation in its place; every other message as it is. Every close carries a French
+ * reason, graphql-ws' and ws' own included (`closeReason`).
  */
 class FanoutSocket extends WebSocket {
   override send(data: unknown, options?: unknown, cb?: unknown): void {
     const message = typeof data === 'string' ? withSharedPayload(data) : data;
     (super.send as (data: unknown, options?: unknown, cb?: unknown) => void)(message, options, cb);
+  }
+
+  override close(code?: number, reason?: string | Buffer): void {
+    const text = typeof reason === 'string' ? reason : reason?.toString('utf8');
+    // A code without a reason (1000, or none) stays so: ws refuses a reason without a code.
+    if (code === undefined) super.close();
+    else super.close(code, closeReason(code, text));
   }
 }
 
@@ -245,7 +270,7 @@ function tryAgainLater(socket: WebSocket, error: unknown): void {
     { reason: String((error as Error | undefined)?.message ?? error).slice(0, 300) },
     'WebSocket closed 1013: a service is unavailable',
   );
-  socket.close(CLOSE_TRY_AGAIN_LATER, 'Try again later');
+  socket.close(CLOSE_TRY_AGAIN_LATER, 'Service momentanément indisponible : réessayez.');
 }
 
 /**
