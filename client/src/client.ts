@@ -47,9 +47,8 @@ const SESSION_CODES = new Set(['UNAUTHENTICATED', 'SESSION_EXPIRED', 'SESSION_RE
 export function isSessionError(error: CombinedError | undefined): boolean {
   if (!error) return false;
   if (error.response && (error.response as { status?: number }).status === 401) return true;
-  return error.graphQLErrors.some(
-    (item) => SESSION_CODES.has(String(item.extensions?.code ?? '')) || /not authori[sz]ed|sign in first/i.test(item.message),
-  );
+  // By code only: the server's words are French and may change.
+  return error.graphQLErrors.some((item) => SESSION_CODES.has(String(item.extensions?.code ?? '')));
 }
 
 /**

@@ -29,14 +29,29 @@ export const MUTATION_ERROR = graphql(`
   }
 `);
 
+/**
+ * What the web app says of each error code the API sends (`extensions.code`): its own French, never the server's
+ * words. A code not listed is an unexpected error.
+ */
+const MESSAGE_BY_CODE: Record<string, string> = {
+  UNAVAILABLE: fr.errors.unavailable,
+  RATE_LIMITED: fr.errors.rateLimited,
+  FORBIDDEN: fr.errors.forbidden,
+  ACCESS_REVOKED: fr.errors.forbidden,
+  UNAUTHENTICATED: fr.errors.signInAgain,
+  SESSION_EXPIRED: fr.errors.signInAgain,
+  SESSION_REVOKED: fr.errors.signInAgain,
+  NOT_FOUND: fr.common.notFound,
+  BAD_USER_INPUT: fr.errors.invalidValue,
+  CONFLICT: fr.errors.conflict,
+  REQUEST_ENTITY_TOO_LARGE: fr.errors.tooLarge,
+};
+
 /** A transport or GraphQL-level error, turned into a sentence for the user (domain errors come as union members). */
 export function describeError(error: CombinedError): string {
   if (error.networkError) return fr.errors.network;
   const code = String(error.graphQLErrors[0]?.extensions?.code ?? '');
-  if (code === 'UNAVAILABLE') return fr.errors.unavailable;
-  if (code === 'RATE_LIMITED') return fr.errors.rateLimited;
-  if (code === 'FORBIDDEN' || code === 'ACCESS_REVOKED') return fr.errors.forbidden;
-  return fr.errors.unexpected;
+  return Object.hasOwn(MESSAGE_BY_CODE, code) ? (MESSAGE_BY_CODE[code] as string) : fr.errors.unexpected;
 }
 
 /** What a mutation's typed error union can carry (`... on Error`, `RuleViolationError`, `InputValidationError`). */
@@ -118,18 +133,23 @@ export function formatLimit(field: string, limit: number): string {
   return limit.toLocaleString('fr-FR');
 }
 
-/** The French sentence for a broken rule when the catalogue has one, else the server's message. */
+/**
+ * The French sentence of a typed error: its rule's from the catalogue, else its kind's. Never the server's own
+ * `message`: the web app says everything in its own words (tests/client/error-messages.test.ts).
+ */
 function translated(payload: ApiErrorPayload): string {
   if (payload.rule && Object.hasOwn(fr.rules, payload.rule)) return label(fr.rules, payload.rule);
   if (payload.__typename === 'ForbiddenError') return fr.errors.forbidden;
   if (payload.__typename === 'NotFoundError') return payload.field ? fr.errors.notFoundField : fr.common.notFound;
   if (payload.__typename === 'InputValidationError') return fr.errors.invalidValue;
-  return payload.message ?? fr.errors.unexpected;
+  if (payload.__typename === 'InvalidCredentialsError') return fr.signIn.invalidCredentials;
+  if (payload.__typename === 'RuleViolationError') return fr.errors.refused;
+  return fr.errors.unexpected;
 }
 
 /** The message of a typed error, or of a transport error, for actions that have no form field. */
 export function messageOf(payload: ApiErrorPayload | null | undefined, error?: CombinedError): string {
   if (payload?.issues?.length) return payload.issues[0] ? issueMessage(payload.issues[0]) : fr.errors.invalidValue;
-  if (payload && (payload.message || payload.rule)) return translated(payload);
+  if (payload && !payload.__typename.endsWith('Success')) return translated(payload);
   return error ? describeError(error) : fr.errors.unexpected;
 }

@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { useMutation } from 'urql';
-import { describeError } from '../../errors';
+import { messageOf } from '../../errors';
 import { graphql } from '../../graphql';
 import { fr } from '../../i18n/fr';
 import { FocusHeading } from '../../ui/FocusHeading';
@@ -61,10 +61,9 @@ export function SignIn({ onSignedIn, notice, focusOnMount }: SignInProps) {
     } else if (payload?.__typename === 'InvalidCredentialsError') {
       setError(fr.signIn.invalidCredentials);
       emailRef.current?.focus();
-    } else if (payload?.message) {
-      setError(payload.message);
     } else {
-      setError(result.error ? describeError(result.error) : fr.errors.unexpected);
+      // The server's words are never shown: its code, kind or issue, in the web app's French.
+      setError(messageOf(payload, result.error));
     }
   }
 

@@ -191,7 +191,7 @@ export function CollectiveAdmin({ collective, activeMembers, pendingMemberIds }:
               targetDate: collective.targetDate ?? '',
             }}
             fields={[
-              { name: 'name', label: fr.create.name, kind: 'text', required: true, minLength: 2, maxLength: 120 },
+              { name: 'name', label: fr.create.name, kind: 'text', required: true, minLength: 2 },
               {
                 name: 'status',
                 label: fr.filters.status,

@@ -4,6 +4,7 @@ import { useMutation } from 'urql';
 import { type FormErrors, MUTATION_ERROR, NO_ERRORS, toFormErrors } from '../../errors';
 import { graphql, type VariablesOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
+import { INPUT_MAX_LENGTH } from '../../input-limits';
 import { FieldError } from '../../ui/FieldError';
 import { Notice } from '../../ui/Notice';
 import { useDraft } from '../../ui/useDraft';
@@ -152,7 +153,7 @@ export function CreateCollective() {
             name="name"
             required
             minLength={NAME_MIN_LENGTH}
-            maxLength={120}
+            maxLength={INPUT_MAX_LENGTH['CreateCollectiveInput.name']}
             value={draft.name}
             onChange={(event) => set('name', event.currentTarget.value)}
             {...invalid('name')}
@@ -255,6 +256,7 @@ export function CreateCollective() {
             name="purpose"
             rows={4}
             required
+            maxLength={INPUT_MAX_LENGTH['CreateCollectiveInput.purpose']}
             value={draft.purpose}
             onChange={(event) => set('purpose', event.currentTarget.value)}
             {...invalid('purpose')}
@@ -270,6 +272,7 @@ export function CreateCollective() {
                 id={fieldId('objective')}
                 name="objective"
                 rows={2}
+                maxLength={INPUT_MAX_LENGTH['CreateCollectiveInput.objective']}
                 value={draft.objective}
                 onChange={(event) => set('objective', event.currentTarget.value)}
                 {...invalid('objective')}

@@ -174,7 +174,7 @@ export function CreateDealForm({
                 options: opportunityOptions(opportunities, TENDER_KINDS),
               },
             ]),
-        { name: 'title', label: fr.forms.dealTitle, kind: 'text', required: true, maxLength: 200, wide: true },
+        { name: 'title', label: fr.forms.dealTitle, kind: 'text', required: true, wide: true },
         {
           name: 'lotId',
           label: fr.forms.lot,
@@ -205,9 +205,9 @@ export function CreateStandForm({ collectiveId, onCancel }: { collectiveId: stri
       onCancel={onCancel}
       initial={{ splitMode: 'EQUAL', minimumStaff: '1' }}
       fields={[
-        { name: 'eventName', label: fr.stand.event, kind: 'text', required: true, maxLength: 200 },
-        { name: 'organiser', label: fr.stand.organiser, kind: 'text', required: true, maxLength: 200 },
-        { name: 'venue', label: fr.stand.venue, kind: 'text', required: true, maxLength: 200 },
+        { name: 'eventName', label: fr.stand.event, kind: 'text', required: true },
+        { name: 'organiser', label: fr.stand.organiser, kind: 'text', required: true },
+        { name: 'venue', label: fr.stand.venue, kind: 'text', required: true },
         {
           name: 'opportunityId',
           label: fr.forms.tradeShow,
@@ -215,7 +215,7 @@ export function CreateStandForm({ collectiveId, onCancel }: { collectiveId: stri
           empty: fr.forms.noOpportunity,
           options: opportunityOptions(opportunities, ['TRADE_SHOW']),
         },
-        { name: 'standNumber', label: fr.stand.standNumber, kind: 'text', maxLength: 40 },
+        { name: 'standNumber', label: fr.stand.standNumber, kind: 'text' },
         { name: 'areaSquareMeters', label: fr.forms.areaM2, kind: 'decimal', bound: NUMBER_BOUNDS.standArea },
         { name: 'splitMode', label: fr.stand.split, kind: 'select', required: true, options: enumOptions(fr.stand.splitModes) },
         { name: 'minimumStaff', label: fr.forms.minimumStaff, kind: 'int', bound: NUMBER_BOUNDS.shiftStaff },
@@ -273,7 +273,6 @@ export const BRAND_FILING_FIELDS = [
     name: 'inpiNumber',
     label: fr.brand.inpi,
     kind: 'text',
-    maxLength: 20,
     show: (values: { legalKind?: unknown }) => values.legalKind !== 'NOT_FILED',
   },
   {
@@ -312,7 +311,7 @@ export function CreateBrandForm({
       onCancel={onCancel}
       initial={{ legalKind: 'NOT_FILED', holders: [{ memberId: '', shareBasisPoints: '100' }] }}
       fields={[
-        { name: 'name', label: fr.forms.brandName, kind: 'text', required: true, maxLength: 120 },
+        { name: 'name', label: fr.forms.brandName, kind: 'text', required: true },
         ...BRAND_FILING_FIELDS,
         holdersField(members),
       ]}
@@ -342,7 +341,7 @@ export function CreateProductForm({
       onSuccess={open}
       onCancel={onCancel}
       fields={[
-        { name: 'name', label: fr.forms.productName, kind: 'text', required: true, maxLength: 120 },
+        { name: 'name', label: fr.forms.productName, kind: 'text', required: true },
         { name: 'brandId', label: fr.product.brand, kind: 'select', empty: fr.forms.noBrand, options: brands },
         { name: 'description', label: fr.forms.description, kind: 'textarea' },
         { name: 'ownerIds', label: fr.product.owners, kind: 'checkboxes', required: true, options: members },
@@ -372,7 +371,7 @@ export function CreateProjectResponseForm({ collectiveId, onCancel }: { collecti
           required: true,
           options: opportunityOptions(opportunities, ['CALL_FOR_PROJECTS']),
         },
-        { name: 'title', label: fr.forms.responseTitle, kind: 'text', maxLength: 200, wide: true },
+        { name: 'title', label: fr.forms.responseTitle, kind: 'text', wide: true },
         { name: 'withDefaultSections', label: fr.forms.withDefaultSections, kind: 'checkbox' },
       ]}
     />

@@ -70,7 +70,7 @@ export function EditDealForm({
           onCancel={close}
           initial={{ title: deal.title, groupForm: deal.groupForm, totalAmountCents: centsToInput(deal.totalAmountCents) }}
           fields={[
-            { name: 'title', label: fr.forms.dealTitle, kind: 'text', required: true, maxLength: 200, wide: true },
+            { name: 'title', label: fr.forms.dealTitle, kind: 'text', required: true, wide: true },
             {
               name: 'groupForm',
               label: fr.deal.groupForm,
@@ -144,14 +144,12 @@ export function SubstitutePartnerForm({
               name: 'replacement.companyName',
               label: fr.dealForms.companyName,
               kind: 'text',
-              maxLength: 200,
               show: (values) => !values['replacement.memberId'],
             },
             {
               name: 'replacement.siret',
               label: fr.dealForms.siret,
               kind: 'text',
-              maxLength: 20,
               show: (values) => !values['replacement.memberId'],
             },
             { name: 'replacement.scopeOfWork', label: fr.deal.scope, kind: 'textarea' },

@@ -76,11 +76,11 @@ const UPDATE_OPPORTUNITY = graphql(
 /** What an opportunity is made of, as both forms ask it. */
 function opportunityFields(bringers: ReturnType<typeof memberOptions>, nobody: string): FieldSpec[] {
   return [
-    { name: 'title', label: fr.opportunityForm.title, kind: 'text', required: true, maxLength: 200, wide: true },
-    { name: 'buyer', label: fr.opportunities.buyer, kind: 'text', required: true, maxLength: 200 },
+    { name: 'title', label: fr.opportunityForm.title, kind: 'text', required: true, wide: true },
+    { name: 'buyer', label: fr.opportunities.buyer, kind: 'text', required: true },
     { name: 'kind', label: fr.opportunities.kind, kind: 'select', required: true, options: enumOptions(fr.opportunities.kinds) },
-    { name: 'reference', label: fr.opportunities.reference, kind: 'text', maxLength: 100 },
-    { name: 'url', label: fr.opportunityForm.url, kind: 'url', maxLength: 500 },
+    { name: 'reference', label: fr.opportunities.reference, kind: 'text' },
+    { name: 'url', label: fr.opportunityForm.url, kind: 'url' },
     {
       name: 'submissionDeadline',
       label: fr.opportunities.submissionDeadline,
@@ -100,7 +100,7 @@ function opportunityFields(bringers: ReturnType<typeof memberOptions>, nobody: s
       blank: { number: '', title: '', estimatedAmountCents: '' },
       fields: [
         { name: 'number', label: fr.opportunityForm.lotNumber, kind: 'int', required: true, bound: NUMBER_BOUNDS.lotNumber },
-        { name: 'title', label: fr.opportunityForm.lotTitle, kind: 'text', required: true, maxLength: 200 },
+        { name: 'title', label: fr.opportunityForm.lotTitle, kind: 'text', required: true },
         { name: 'estimatedAmountCents', label: fr.opportunityForm.estimate, kind: 'money', bound: NUMBER_BOUNDS.amountCents },
       ],
     },

@@ -1,5 +1,7 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
-import { useMutation, useQuery } from 'urql';
+import { type CombinedError, useMutation, useQuery } from 'urql';
+import { type ApiErrorPayload, describeError, messageOf } from '../../errors';
+import { INPUT_MAX_LENGTH } from '../../input-limits';
 import { useConfirm } from '../../ui/form/ConfirmDialog';
 import { APPROVE_SECTION, CHANGE_STATUS, RESTORE_VERSION, SAVE_VERSION, SECTION_VERSIONS } from './queries';
 import { editorStrings as t } from './strings';
@@ -21,16 +23,14 @@ function statusAction(from: Status, to: Status): string {
   return t.statusActions[to] ?? to;
 }
 
-interface Outcome {
-  __typename: string;
-  message?: string;
-}
-
-/** The message of a typed error, of a network failure, or null on success. */
-function failureOf(outcome: Outcome | undefined, failed: boolean): string | null {
-  if (!outcome) return failed ? t.networkError : null;
+/**
+ * The French message of a typed error (its rule, its issue, its kind: never the server's own words), of a transport
+ * error, or null on success.
+ */
+function failureOf(outcome: ApiErrorPayload | undefined, error: CombinedError | undefined): string | null {
+  if (!outcome) return error ? describeError(error) : null;
   if (outcome.__typename.endsWith('Success')) return null;
-  return outcome.message ?? outcome.__typename;
+  return messageOf(outcome, error);
 }
 
 export function SectionSidePanels({
@@ -61,7 +61,7 @@ function StatusPanel({ section, viewerId, submitted, onChanged }: Parameters<typ
 
   async function go(status: Status) {
     const result = await change({ input: { sectionId: section.id, status } });
-    const failure = failureOf(result.data?.changeTenderSectionStatus, !!result.error);
+    const failure = failureOf(result.data?.changeTenderSectionStatus, result.error);
     setError(failure);
     if (!failure) onChanged();
   }
@@ -106,7 +106,7 @@ function ApprovalPanel({ section, viewerId, submitted, onChanged }: Parameters<t
 
   async function onApprove() {
     const result = await approve({ input: { sectionId: section.id } });
-    const failure = failureOf(result.data?.approveSection, !!result.error);
+    const failure = failureOf(result.data?.approveSection, result.error);
     setMessage(failure ? { text: failure, error: true } : { text: t.approved, error: false });
     if (!failure) onChanged();
   }
@@ -170,7 +170,7 @@ function VersionsPanel({ section, submitted, onChanged }: { section: SectionData
   async function onSave(event: FormEvent) {
     event.preventDefault();
     const result = await save({ input: { sectionId: section.id, name: name.trim() } });
-    const failure = failureOf(result.data?.saveSectionVersion, !!result.error);
+    const failure = failureOf(result.data?.saveSectionVersion, result.error);
     setFieldError(failure);
     if (failure) return;
     setName('');
@@ -182,7 +182,7 @@ function VersionsPanel({ section, submitted, onChanged }: { section: SectionData
     const ok = await ask({ title: t.restoreTitle(label), body: <p>{t.restoreBody}</p>, confirmLabel: t.restore });
     if (!ok) return;
     const result = await restore({ input: { versionId: id } });
-    const failure = failureOf(result.data?.restoreSectionVersion, !!result.error);
+    const failure = failureOf(result.data?.restoreSectionVersion, result.error);
     setNotice(failure ?? t.restored);
     if (failure) return;
     refetch({ requestPolicy: 'network-only' });
@@ -199,7 +199,7 @@ function VersionsPanel({ section, submitted, onChanged }: { section: SectionData
             id={inputId}
             value={name}
             required
-            maxLength={200}
+            maxLength={INPUT_MAX_LENGTH['SaveSectionVersionInput.name']}
             onChange={(event) => setName(event.target.value)}
             aria-invalid={fieldError ? true : undefined}
             aria-describedby={fieldError ? errorId : undefined}

@@ -18,10 +18,10 @@ function initials(name: string): string {
     .join('');
 }
 
-/** The refusal in French: the rule's sentence when the server named one. */
+/** The refusal in French: the rule's sentence when the server named one, never the server's own words. */
 function reasonOf(refusal: Refusal | null): string {
   if (!refusal) return '';
-  return refusal.rule && Object.hasOwn(fr.rules, refusal.rule) ? label(fr.rules, refusal.rule) : refusal.message;
+  return refusal.rule && Object.hasOwn(fr.rules, refusal.rule) ? label(fr.rules, refusal.rule) : fr.errors.refused;
 }
 
 /** One section: who is there, the connection, the live editor, its status, approval and versions. */

@@ -173,7 +173,7 @@ function useChoices(responseId: string): Choices {
 /** A section's settings, as both forms ask them. */
 function sectionFields(choices: Choices): FieldSpec[] {
   return [
-    { name: 'title', label: fr.tenderForms.sectionTitle, kind: 'text', maxLength: 200, wide: true },
+    { name: 'title', label: fr.tenderForms.sectionTitle, kind: 'text', wide: true },
     { name: 'assigneeId', label: fr.tenderForms.assignee, kind: 'select', empty: fr.common.nobody, options: choices.people },
     { name: 'reviewerId', label: fr.tenderForms.reviewer, kind: 'select', empty: fr.common.nobody, options: choices.people },
     { name: 'dueAt', label: fr.tenderForms.dueAt, kind: 'datetime', hint: fr.opportunityForm.parisTime },
@@ -211,7 +211,7 @@ export function ResponseSettings({ response }: { response: { id: string; title: 
             onSuccess={close}
             onCancel={close}
             initial={{ title: response.title }}
-            fields={[{ name: 'title', label: fr.tenderForms.responseTitle, kind: 'text', required: true, maxLength: 200 }]}
+            fields={[{ name: 'title', label: fr.tenderForms.responseTitle, kind: 'text', required: true }]}
           />
         )}
       </Disclosure>

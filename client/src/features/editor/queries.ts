@@ -1,3 +1,4 @@
+import { MUTATION_ERROR } from '../../errors';
 import { graphql } from '../../graphql';
 
 export const SECTION_FIELDS = graphql(`
@@ -114,7 +115,8 @@ export const COLLECTIVE_ACTIVITY = graphql(`
   }
 `);
 
-export const SAVE_VERSION = graphql(`
+export const SAVE_VERSION = graphql(
+  `
   mutation EditorSaveSectionVersion($input: SaveSectionVersionInput!) {
     saveSectionVersion(input: $input) {
       __typename
@@ -124,15 +126,12 @@ export const SAVE_VERSION = graphql(`
           name
         }
       }
-      ... on Error {
-        message
-      }
-      ... on RuleViolationError {
-        field
-      }
+      ...MutationError
     }
   }
-`);
+`,
+  [MUTATION_ERROR],
+);
 
 export const RESTORE_VERSION = graphql(
   `
@@ -144,13 +143,11 @@ export const RESTORE_VERSION = graphql(
           ...EditorSection
         }
       }
-      ... on Error {
-        message
-      }
+      ...MutationError
     }
   }
 `,
-  [SECTION_FIELDS],
+  [SECTION_FIELDS, MUTATION_ERROR],
 );
 
 export const APPROVE_SECTION = graphql(
@@ -163,13 +160,11 @@ export const APPROVE_SECTION = graphql(
           ...EditorSection
         }
       }
-      ... on Error {
-        message
-      }
+      ...MutationError
     }
   }
 `,
-  [SECTION_FIELDS],
+  [SECTION_FIELDS, MUTATION_ERROR],
 );
 
 export const CHANGE_STATUS = graphql(
@@ -182,11 +177,9 @@ export const CHANGE_STATUS = graphql(
           ...EditorSection
         }
       }
-      ... on Error {
-        message
-      }
+      ...MutationError
     }
   }
 `,
-  [SECTION_FIELDS],
+  [SECTION_FIELDS, MUTATION_ERROR],
 );

@@ -65,9 +65,9 @@ const UPDATE_MY_PROFILE = graphql(
 type Viewer = NonNullable<ResultOf<typeof MY_PROFILE>['viewer']>;
 
 const FIELDS: readonly FieldSpec[] = [
-  { name: 'firstName', label: fr.profile.firstName, kind: 'text', required: true, maxLength: 80 },
-  { name: 'lastName', label: fr.profile.lastName, kind: 'text', required: true, maxLength: 80 },
-  { name: 'trade', label: fr.profile.trade, kind: 'text', hint: fr.profile.tradeHint, maxLength: 200, wide: true },
+  { name: 'firstName', label: fr.profile.firstName, kind: 'text', required: true },
+  { name: 'lastName', label: fr.profile.lastName, kind: 'text', required: true },
+  { name: 'trade', label: fr.profile.trade, kind: 'text', hint: fr.profile.tradeHint, wide: true },
   {
     name: 'sectors',
     label: fr.profile.sectors,

@@ -148,10 +148,7 @@ export function BrandSettings({ brand, isHolder }: { brand: ManagedBrand; isHold
               filedOn: brand.filedOn ?? '',
               niceClasses: brand.niceClasses.join(', '),
             }}
-            fields={[
-              { name: 'name', label: fr.forms.brandName, kind: 'text', required: true, maxLength: 120 },
-              ...BRAND_FILING_FIELDS,
-            ]}
+            fields={[{ name: 'name', label: fr.forms.brandName, kind: 'text', required: true }, ...BRAND_FILING_FIELDS]}
           />
         )}
       </Disclosure>

@@ -129,7 +129,7 @@ export function ProductSettings({
             onCancel={close}
             initial={{ name: product.name, description: product.description ?? '', brandId: product.brand?.id ?? '' }}
             fields={[
-              { name: 'name', label: fr.forms.productName, kind: 'text', required: true, maxLength: 120 },
+              { name: 'name', label: fr.forms.productName, kind: 'text', required: true },
               { name: 'brandId', label: fr.product.brand, kind: 'select', empty: fr.forms.noBrand, options: brands },
               { name: 'description', label: fr.forms.description, kind: 'textarea' },
             ]}
@@ -215,7 +215,7 @@ export function ProductSettings({
                 required: true,
                 bound: NUMBER_BOUNDS.positiveAmountCents,
               },
-              { name: 'client', label: fr.product.client, kind: 'text', maxLength: 200 },
+              { name: 'client', label: fr.product.client, kind: 'text' },
             ]}
           />
         )}

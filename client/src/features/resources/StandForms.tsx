@@ -189,7 +189,7 @@ export interface ManagedStand {
 const timeOf = (instant: string) => toParisInput(instant).slice(11);
 
 const COST_FIELDS: FieldSpec[] = [
-  { name: 'label', label: fr.manage.costLabel, kind: 'text', required: true, maxLength: 200 },
+  { name: 'label', label: fr.manage.costLabel, kind: 'text', required: true },
   { name: 'category', label: fr.manage.costCategory, kind: 'select', required: true, options: enumOptions(fr.stand.categories) },
   { name: 'amountCents', label: fr.manage.amount, kind: 'money', required: true, bound: NUMBER_BOUNDS.positiveAmountCents },
 ];
@@ -225,10 +225,10 @@ export function StandSettings({ stand }: { stand: ManagedStand }) {
               tearDownEndsAt: toParisInput(stand.tearDownEndsAt),
             }}
             fields={[
-              { name: 'eventName', label: fr.stand.event, kind: 'text', required: true, maxLength: 200 },
-              { name: 'organiser', label: fr.stand.organiser, kind: 'text', required: true, maxLength: 200 },
-              { name: 'venue', label: fr.stand.venue, kind: 'text', required: true, maxLength: 200 },
-              { name: 'standNumber', label: fr.stand.standNumber, kind: 'text', maxLength: 40 },
+              { name: 'eventName', label: fr.stand.event, kind: 'text', required: true },
+              { name: 'organiser', label: fr.stand.organiser, kind: 'text', required: true },
+              { name: 'venue', label: fr.stand.venue, kind: 'text', required: true },
+              { name: 'standNumber', label: fr.stand.standNumber, kind: 'text' },
               { name: 'areaSquareMeters', label: fr.forms.areaM2, kind: 'decimal', bound: NUMBER_BOUNDS.standArea },
               {
                 name: 'minimumStaff',

@@ -231,7 +231,7 @@ const CHANGE_REFERRAL = graphql(
 );
 
 const PRICE_FIELDS: FieldSpec[] = [
-  { name: 'service', label: fr.sectorTools.service, kind: 'text', required: true, maxLength: 200, wide: true },
+  { name: 'service', label: fr.sectorTools.service, kind: 'text', required: true, wide: true },
   { name: 'unit', label: fr.sectorTools.unit, kind: 'select', required: true, options: enumOptions(fr.sectorTools.units) },
   { name: 'sampleSize', label: fr.manage.sampleSize, kind: 'int', required: true, bound: NUMBER_BOUNDS.priceSample },
   { name: 'minCents', label: fr.manage.minPrice, kind: 'money', required: true, bound: NUMBER_BOUNDS.positiveAmountCents },
@@ -336,8 +336,8 @@ export function RecommendSupplier({ collectiveId }: { collectiveId: string }) {
           onSuccess={close}
           onCancel={close}
           fields={[
-            { name: 'supplierName', label: fr.manage.supplier, kind: 'text', required: true, maxLength: 200 },
-            { name: 'category', label: fr.manage.category, kind: 'text', required: true, maxLength: 100 },
+            { name: 'supplierName', label: fr.manage.supplier, kind: 'text', required: true },
+            { name: 'category', label: fr.manage.category, kind: 'text', required: true },
             { name: 'rating', label: fr.manage.rating, kind: 'select', required: true, options: RATINGS },
             { name: 'comment', label: fr.manage.comment, kind: 'textarea' },
           ]}
@@ -367,7 +367,7 @@ export function EditRecommendation({
           onCancel={close}
           initial={{ category: recommendation.category, rating: String(recommendation.rating), comment: recommendation.comment }}
           fields={[
-            { name: 'category', label: fr.manage.category, kind: 'text', required: true, maxLength: 100 },
+            { name: 'category', label: fr.manage.category, kind: 'text', required: true },
             { name: 'rating', label: fr.manage.rating, kind: 'select', required: true, options: RATINGS },
             { name: 'comment', label: fr.manage.comment, kind: 'textarea' },
           ]}
@@ -460,7 +460,7 @@ export function CreateReferral({ collectiveId, members }: { collectiveId: string
           onCancel={close}
           fields={[
             { name: 'toMemberId', label: fr.manage.referTo, kind: 'select', required: true, options: members },
-            { name: 'clientName', label: fr.product.client, kind: 'text', required: true, maxLength: 200 },
+            { name: 'clientName', label: fr.product.client, kind: 'text', required: true },
             { name: 'description', label: fr.forms.description, kind: 'textarea' },
           ]}
         />

@@ -1,4 +1,4 @@
-import { type FormEvent, type ReactNode, useId, useRef, useState } from 'react';
+import { type FormEvent, type ReactNode, useId, useMemo, useRef, useState } from 'react';
 import { type AnyVariables, type DocumentInput, type OperationResult, useMutation } from 'urql';
 import { type ApiErrorPayload, type FormErrors, NO_ERRORS, toFormErrors } from '../../errors';
 import { fr } from '../../i18n/fr';
@@ -17,6 +17,7 @@ import {
   type Value,
   type Values,
 } from './fields';
+import { inputTypeOf, withServerLimits } from './limits';
 
 /** The root field's payload of a mutation result: its `…Success` member or a typed error. */
 export type Payload = ApiErrorPayload & { data?: unknown };
@@ -71,7 +72,9 @@ export interface MutationFormProps {
  * rest above the form. Euros, percents and Paris times are typed as people write them and sent as the API wants.
  */
 export function MutationForm(props: MutationFormProps) {
-  const { fields, testId } = props;
+  const { testId } = props;
+  // Text lengths as the server bounds them, never a number kept by hand (ui/form/limits.ts).
+  const fields = useMemo(() => withServerLimits(props.fields, inputTypeOf(props.mutation)), [props.fields, props.mutation]);
   const id = useId();
   const [values, setValues] = useState<Values>(() => initialValues(fields, props.initial));
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
