@@ -174,5 +174,5 @@ export async function requireOwnershipDecision(
   memberId: string,
 ): Promise<void> {
   if (!(await decidesOwnership(tx, product, memberId)))
-    throw new ForbiddenError('Only the co-owners of the product change its co-owners and its revenue split.');
+    throw new ForbiddenError('Seuls les copropriétaires du produit changent ses copropriétaires et sa répartition des revenus.');
 }

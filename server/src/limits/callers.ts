@@ -67,7 +67,7 @@ export class SignInGuard {
     if (pair && pair.consumedPoints >= this.limits.failuresPerAccount) {
       throw rateLimited(
         'signInAccount',
-        'Too many failed sign-ins for this account from this address: try again later.',
+        'Trop d’échecs de connexion à ce compte depuis cette adresse : réessayez plus tard.',
         pair.msBeforeNext,
         email,
       );
@@ -75,7 +75,7 @@ export class SignInGuard {
     if (fromAddress && fromAddress.consumedPoints >= this.limits.failuresPerAddress) {
       throw rateLimited(
         'signInAddress',
-        'Too many failed sign-ins from this address: try again later.',
+        'Trop d’échecs de connexion depuis cette adresse : réessayez plus tard.',
         fromAddress.msBeforeNext,
         address,
       );
@@ -230,7 +230,7 @@ export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'max
           errors: [
             rateLimited(
               'mutationsPerSecond',
-              `Too many changes in one request: at most ${perSecond} a second.`,
+              `Trop de modifications dans une requête : au plus ${perSecond} par seconde.`,
               undefined,
               member,
             ),

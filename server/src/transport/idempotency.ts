@@ -83,17 +83,18 @@ export function useIdempotencyKeys(): Plugin {
       const memberId = context.session?.member.id;
       if (key === null || !memberId) return;
       if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
-        setResultAndStopExecution(refused('An idempotency key is 1 to 255 printable ASCII characters.'));
+        setResultAndStopExecution(refused('Une clé d’idempotence compte de 1 à 255 caractères ASCII imprimables.'));
         return;
       }
       const fingerprint = fingerprintOf(context);
       setExecuteFn(async (executeArgs) => {
         const existing = await context.prisma.idempotencyKey.findUnique({ where: { memberId_key: { memberId, key } } });
         if (existing) {
-          if (existing.fingerprint !== fingerprint) return refused('This idempotency key was already used for another request.');
+          if (existing.fingerprint !== fingerprint)
+            return refused('Cette clé d’idempotence a déjà servi pour une autre requête.');
           if (existing.result === null)
             return refused(
-              'This request was applied, but its answer was lost in an outage: re-query to see it.',
+              'Cette requête a été appliquée, mais sa réponse s’est perdue dans une panne : relisez pour la voir.',
               'ALREADY_APPLIED',
             );
           return replay(existing.result as Parameters<typeof replay>[0]);
