@@ -129,7 +129,11 @@ describe('Refusals over HTTP', () => {
     const cases: Array<[string, Promise<Answer>, string]> = [
       ['a syntax error', query('{'), 'GRAPHQL_PARSE_FAILED'],
       ['an unknown field', query('{ nope }'), 'GRAPHQL_VALIDATION_FAILED'],
-      ['a variable of the wrong type', query('query($n: Int!) { collectives(first: $n) { totalCount } }', { n: 'deux' }), 'BAD_USER_INPUT'],
+      [
+        'a variable of the wrong type',
+        query('query($n: Int!) { collectives(first: $n) { totalCount } }', { n: 'deux' }),
+        'BAD_USER_INPUT',
+      ],
     ];
     for (const [name, answer, code] of cases) {
       const { errors } = await answer;
