@@ -90,9 +90,10 @@ export function issueReason(issue: ValidationIssue): { reason: IssueReason; limi
 const number = (value: number) => value.toLocaleString('fr-FR');
 
 /**
- * The French sentence of an issue (`InputIssue.message`), from its reason and limit, whatever words its schema
- * gave it: `Trop long : au plus 120 caractères.`. An issue of another kind (`INVALID`) keeps its own message, which
- * zod words in French (`z.config` above) unless the schema gives its own (French too).
+ * The French sentence of an issue (`InputIssue.message`): a text's or a list's from its reason and limit, whatever
+ * words its schema gave it (`Trop long : au plus 120 caractères.`); a number's and any other issue's own message,
+ * which `bounded()` writes in French with its unit (`Au plus 20 000 000 €.`) and zod words in French (`z.config`
+ * above) unless the schema gives its own (French too).
  */
 export function issueMessage(issue: ValidationIssue): string {
   const { reason, limit } = issueReason(issue);
@@ -108,10 +109,6 @@ export function issueMessage(issue: ValidationIssue): string {
       return bound === null ? 'Trop peu d’éléments.' : `Trop peu d’éléments : au moins ${bound}.`;
     case 'TOO_MANY':
       return bound === null ? 'Trop d’éléments.' : `Trop d’éléments : au plus ${bound}.`;
-    case 'TOO_SMALL':
-      return bound === null ? 'Trop petit.' : `Trop petit : au moins ${bound}.`;
-    case 'TOO_LARGE':
-      return bound === null ? 'Trop grand.' : `Trop grand : au plus ${bound}.`;
     case 'INVALID_FORMAT':
       if (issue.format === 'email') return 'Adresse e-mail invalide.';
       if (issue.format === 'url') return 'Adresse web invalide : http ou https attendu.';
