@@ -157,7 +157,9 @@ function checkContent(item: Y.Item, { place, parentSub, depth }: Resolved, bound
         place.kind === 'element' &&
         !content.arr.every((value) => nodeAttributeAllowed(place.nodeName, parentSub, value))
       )
-        throw new InvalidUpdateError(`L’éditeur ne connaît pas l’attribut « ${parentSub} » de cette valeur sur « ${place.nodeName} ».`);
+        throw new InvalidUpdateError(
+          `L’éditeur ne connaît pas l’attribut « ${parentSub} » de cette valeur sur « ${place.nodeName} ».`,
+        );
       return;
     }
     throw new InvalidUpdateError('Une modification ne pose pas de clés sur le corps.');
