@@ -202,7 +202,9 @@ function checkContent(item: Y.Item, { place, parentSub, depth }: Resolved, bound
     // Rows stored before this rule (read at load, unbounded) only keep text out of the body, as they always did.
     if ((bounded || (parent === 'doc' && child === 'text')) && !childAllowed(parent, child))
       throw new InvalidUpdateError(
-        child === 'text' ? `« ${parent} » ne contient pas de texte directement.` : `« ${parent} » ne peut pas contenir « ${child} ».`,
+        child === 'text'
+          ? `« ${parent} » ne contient pas de texte directement.`
+          : `« ${parent} » ne peut pas contenir « ${child} ».`,
       );
     return;
   }
