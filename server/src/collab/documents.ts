@@ -4,6 +4,7 @@ import * as Y from 'yjs';
 import { type Actor, isSubmitted, lockSectionForPush, type PushContext, sectionAccessOf } from '../domain/tenders.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import type { Topics } from '../events/bus.js';
+import { claimInTransaction, currentClaim, type IdempotencyClaim } from '../events/idempotency.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { logger } from '../observability/log.js';
 import { bodyOf, nestsTooDeep, rewriteDeepBlocks, SECTION_FRAGMENT } from './content.js';
@@ -58,6 +59,8 @@ interface Push {
   heldSince?: number;
   /** Computes `update` from the document inside the storing transaction (see `applyComputed`). */
   compute?: (doc: Y.Doc) => Uint8Array;
+  /** The idempotency key of the mutation that queued a computed change, claimed in its storing transaction. */
+  claim?: IdempotencyClaim;
 }
 
 interface OpenDocument {
@@ -465,7 +468,8 @@ export class SectionDocuments {
    * version: delete the body, write the version's): `change` runs inside the section's storing transaction, in a
    * batch of its own, against the document holding every update stored before it. Two restores computed from
    * the same read each deleted only the text they saw and both inserted theirs (48 → 96 → 192 words on
-   * PostgreSQL). Rights were checked by the caller. Resolves with the change's log ID once stored.
+   * PostgreSQL). Rights were checked by the caller. Resolves with the change's log ID once stored. The calling
+   * mutation's idempotency key, if any, is claimed in that transaction (a duplicate stores nothing).
    *
    * @throws what `push` throws (`SUBMITTED_READ_ONLY`, `SECTION_DONE`…), or what `change` throws.
    */
@@ -474,7 +478,8 @@ export class SectionDocuments {
       (document) =>
         new Promise<bigint>((resolve, reject) => {
           const pusher: Pusher = { actor: null, authorId, connectionId: null };
-          document.queue.push({ update: new Uint8Array(), compute: change, pusher, resolve, reject });
+          // The batch is written in whichever request's async context started the writer: keep this one's key.
+          document.queue.push({ update: new Uint8Array(), compute: change, pusher, resolve, reject, claim: currentClaim() });
           if (!document.writing) void this.#write(document);
         }),
     );
@@ -534,6 +539,8 @@ export class SectionDocuments {
         const stored = outcomes.filter((outcome) => outcome.verdict === 'store');
         const logPosition = loaded?.logPosition ?? null;
         if (stored.length === 0) return { outcomes, ids: [], logPosition };
+        // A computed change goes alone in its batch: a duplicate's claim failing rolls back only its own change.
+        for (const { push } of stored) if (push.claim) await claimInTransaction(tx, push.claim);
         const rows = await tx.sectionUpdate.createManyAndReturn({
           data: stored.map(({ push }) => ({
             sectionId: document.sectionId,

@@ -1,5 +1,6 @@
 import type { Limits } from '../config.js';
 import { RuleViolationError } from '../errors.js';
+import { claimInTransaction } from '../events/idempotency.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { logger } from '../observability/log.js';
 
@@ -32,6 +33,7 @@ interface Kept {
  * room for a new one of either kind. Sizes are read with `octet_length`, which PostgreSQL answers from the stored
  * value's header without reading the state.
  *
+ * A named version claims the calling mutation's idempotency key in that transaction (`events/idempotency.ts`).
  * Returns the new version's ID, or null for an automatic version that cannot fit beside the named ones (skipped).
  * @throws RuleViolationError `TOO_MANY_VERSIONS` (field `input.sectionId`) for a named version past a bound;
  * nothing is stored or deleted then.
@@ -41,6 +43,9 @@ export async function keepVersion(prisma: PrismaClient, limits: VersionLimits, v
   return prisma.$transaction(
     async (tx) => {
       await tx.$queryRaw`SELECT id FROM "TenderSection" WHERE id = ${version.sectionId}::uuid FOR UPDATE`;
+      // A named version is a mutation's whole write (it records no event): its idempotency key is claimed here.
+      // An automatic one is the server's, whatever request's async context it runs in.
+      if (!automatic) await claimInTransaction(tx);
       const kept = (
         await tx.$queryRaw<Array<{ id: string; automatic: boolean; bytes: number }>>`
           SELECT id::text AS id, automatic, octet_length(state)::int AS bytes FROM "SectionVersion"

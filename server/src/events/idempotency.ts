@@ -6,8 +6,9 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
  * Idempotency keys: a mutation sent with a key is applied at most once per member and key, however often it
  * is retried (after a timeout, a 503, a dropped connection: an unknown outcome). The key is claimed in the
  * same transaction as the mutation's first recorded event (`claimInTransaction`, called by `recordEvent`), so
- * the claim exists exactly when the change committed. A mutation that records no event (a pushed Yjs update,
- * presence, sign-in) is idempotent by nature or harmless to repeat, and claims nothing.
+ * the claim exists exactly when the change committed. A mutation that writes without recording an event claims
+ * it in its storing transaction itself (a named version: `keepVersion`; a restore: `Documents.applyComputed`).
+ * Those that store nothing or are idempotent by nature (presence, a pushed Yjs update, sign-in) claim nothing.
  */
 export interface IdempotencyClaim {
   memberId: string;
@@ -24,13 +25,20 @@ export function withIdempotencyKey<T>(claim: IdempotencyClaim, operation: () => 
   return scope.run(claim, operation);
 }
 
+/** The key of the mutation running now, to claim later in a transaction run outside its async context. */
+export function currentClaim(): IdempotencyClaim | undefined {
+  return scope.getStore();
+}
+
 /**
- * Inserts the mutation's key in the caller's transaction (once per mutation). Raises `UnavailableError` when
+ * Inserts the mutation's key (`claim`: the one in scope unless given) in the caller's transaction (once per mutation). Raises `UnavailableError` when
  * another request holding the same key committed meanwhile (two concurrent retries): this transaction rolls
  * back and the caller, retrying, is answered the stored result.
  */
-export async function claimInTransaction(tx: Prisma.TransactionClient): Promise<void> {
-  const claim = scope.getStore();
+export async function claimInTransaction(
+  tx: Prisma.TransactionClient,
+  claim: IdempotencyClaim | undefined = scope.getStore(),
+): Promise<void> {
   if (!claim || claim.claimed) return;
   const inserted = await tx.$executeRaw`
     INSERT INTO "IdempotencyKey" ("memberId", "key", "fingerprint")

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { type Json, testAppForFile } from '../support/app.js';
+import { CollabClient, sectionScenario } from '../support/collab.js';
+import { gid } from '../support/scenario.js';
+
+// Attack: saveSectionVersion sent twice with one `Idempotency-Key` stored two versions and the second answer had
+// no `idempotentReplay`: keys were claimed only with a mutation's first recorded event. Every mutation that writes
+// claims its key in its storing transaction. Mutations of the schema that write without recording an event, found
+// by reading server/src/schema (every other one records its event in its storing transaction, which claims):
+//   - saveSectionVersion: a SectionVersion row (claimed in keepVersion's transaction);
+//   - restoreSectionVersion: a computed SectionUpdate, stored before its `versionRestored` event in another
+//     transaction (claimed in the change's storing transaction, Documents.applyComputed).
+// Not listed: updatePresence (memory only), pushSectionUpdate (a Yjs update stored twice applies once),
+// signIn (anonymous: keys are per member), updateMyProfile with nothing changed (writes nothing).
+
+const t = testAppForFile();
+
+/** Posts one mutation through Yoga with an `Idempotency-Key` header; the answer as sent, `extensions` included. */
+async function send(token: string, key: string, query: string, variables: Json): Promise<Json> {
+  const response = await t.app.fetch(
+    new Request('http://collectifs.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': key },
+      body: JSON.stringify({ query, variables }),
+    }),
+  );
+  return response.json();
+}
+
+const SAVE = /* GraphQL */ `mutation($i: SaveSectionVersionInput!) {
+  saveSectionVersion(input: $i) { __typename ... on MutationSaveSectionVersionSuccess { data { id } } } }`;
+const RESTORE = /* GraphQL */ `mutation($i: RestoreSectionVersionInput!) {
+  restoreSectionVersion(input: $i) { __typename ... on MutationRestoreSectionVersionSuccess { data { id content { markdown } } } } }`;
+
+async function section() {
+  const { members, section } = await sectionScenario(t.db.prisma);
+  const token = await t.tokenFor((members[0] as { id: string }).id);
+  const sectionId = gid('TenderSection', section.id);
+  const editor = new CollabClient(t.url, token, section.id);
+  await editor.connect();
+  const paragraph = new Y.XmlElement('paragraph');
+  paragraph.insert(0, [new Y.XmlText('Version retenue du mémoire technique.')]);
+  editor.doc.transact(() => editor.body.insert(0, [paragraph]));
+  await editor.settled();
+  return { token, sectionId, dbId: section.id, editor };
+}
+
+describe('Idempotency keys on mutations that write without an event', () => {
+  it('saveSectionVersion: the same request twice with one key stores one version; the second answer is the replay', async () => {
+    const s = await section();
+    try {
+      const first = await send(s.token, 'version-1', SAVE, { i: { sectionId: s.sectionId, name: 'Première' } });
+      expect(first.data.saveSectionVersion.__typename).toBe('MutationSaveSectionVersionSuccess');
+      expect(first.extensions?.idempotentReplay).toBeUndefined();
+      const second = await send(s.token, 'version-1', SAVE, { i: { sectionId: s.sectionId, name: 'Première' } });
+      expect(second.extensions).toMatchObject({ idempotentReplay: true });
+      expect(second.data).toEqual(first.data);
+      expect(await t.db.prisma.sectionVersion.count({ where: { sectionId: s.dbId } })).toBe(1);
+    } finally {
+      await s.editor.disconnect();
+    }
+  });
+
+  it('restoreSectionVersion: the same request twice with one key stores one change and one event; the second answer is the replay', async () => {
+    const s = await section();
+    try {
+      const saved = await send(s.token, 'save-before-restore', SAVE, { i: { sectionId: s.sectionId, name: 'Retenue' } });
+      const versionId = saved.data.saveSectionVersion.data.id;
+      const updatesBefore = await t.db.prisma.sectionUpdate.count({ where: { sectionId: s.dbId } });
+      const first = await send(s.token, 'restore-1', RESTORE, { i: { versionId } });
+      expect(first.data.restoreSectionVersion.__typename).toBe('MutationRestoreSectionVersionSuccess');
+      const updatesAfterFirst = await t.db.prisma.sectionUpdate.count({ where: { sectionId: s.dbId } });
+      expect(updatesAfterFirst).toBe(updatesBefore + 1);
+      const second = await send(s.token, 'restore-1', RESTORE, { i: { versionId } });
+      expect(second.extensions).toMatchObject({ idempotentReplay: true });
+      expect(second.data).toEqual(first.data);
+      expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId: s.dbId } })).toBe(updatesAfterFirst);
+      expect(await t.db.prisma.eventLog.count({ where: { type: 'tenderSection.versionRestored', subjectId: s.sectionId } })).toBe(
+        1,
+      );
+
+      // Sent twice at once with a new key: the change is stored once, whichever request's claim came second
+      // (it is told to retry, or gets the replay).
+      const [a, b] = await Promise.all([
+        send(s.token, 'restore-2', RESTORE, { i: { versionId } }),
+        send(s.token, 'restore-2', RESTORE, { i: { versionId } }),
+      ]);
+      expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId: s.dbId } })).toBe(updatesAfterFirst + 1);
+      for (const answer of [a, b])
+        expect(
+          answer.data?.restoreSectionVersion?.__typename === 'MutationRestoreSectionVersionSuccess' ||
+            answer.errors?.[0]?.extensions?.code === 'UNAVAILABLE',
+        ).toBe(true);
+    } finally {
+      await s.editor.disconnect();
+    }
+  });
+});
