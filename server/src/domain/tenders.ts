@@ -226,6 +226,8 @@ function event(
           reviewerId: section.reviewerId,
           dueAt: section.dueAt?.toISOString() ?? null,
           restricted: section.restricted,
+          // Who may read a restricted section's events, for an instance that reads them once it is removed.
+          ...(section.restricted ? { ownerPartnerId: section.ownerPartnerId } : {}),
           ...payload,
         }
       : { title: response.title, dealId: response.dealId, opportunityId: response.opportunityId, ...payload },

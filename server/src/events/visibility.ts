@@ -120,10 +120,10 @@ export class DeliveryIndex {
       return;
     }
     const sectionId = idIn(event.subjectId, 'TenderSection');
-    if (sectionId) await this.#readSection(sectionId);
+    if (sectionId) await this.#readSection(sectionId, payload);
   }
 
-  async #readSection(sectionId: string): Promise<void> {
+  async #readSection(sectionId: string, payload: Record<string, unknown> = {}): Promise<void> {
     const section = await this.prisma.tenderSection.findUnique({
       where: { id: sectionId },
       select: {
@@ -134,8 +134,14 @@ export class DeliveryIndex {
         },
       },
     });
-    // A removed section keeps its readers: its `removed` event (and its history) stays theirs.
-    if (!section) return;
+    // A removed section keeps its readers: its `removed` event (and its history) stays theirs. Removed before its
+    // events were applied here (added and removed in quick succession), its readers come from the event itself.
+    if (!section) {
+      if (!this.#restricted.has(sectionId) && payload.restricted === true) {
+        this.#restricted.set(sectionId, await this.#readersFromPayload(payload));
+      }
+      return;
+    }
     if (!section.restricted) {
       this.#restricted.delete(sectionId);
       return;
@@ -144,6 +150,25 @@ export class DeliveryIndex {
     if (section.ownerPartner?.status === 'ACTIVE' && section.ownerPartner.memberId) readers.add(section.ownerPartner.memberId);
     for (const lead of section.response.deal?.partners ?? []) if (lead.memberId) readers.add(lead.memberId);
     this.#restricted.set(sectionId, readers);
+  }
+
+  /** A restricted section's readers from its event's payload: its owner partner's member and the deal's lead's. */
+  async #readersFromPayload(payload: Record<string, unknown>): Promise<Set<string>> {
+    const readers = new Set<string>();
+    const [owner, leads] = await Promise.all([
+      typeof payload.ownerPartnerId === 'string'
+        ? this.prisma.dealPartner.findUnique({ where: { id: payload.ownerPartnerId }, select: { memberId: true, status: true } })
+        : null,
+      typeof payload.responseId === 'string'
+        ? this.prisma.dealPartner.findMany({
+            where: { isLead: true, status: 'ACTIVE', deal: { tenderResponse: { id: payload.responseId } } },
+            select: { memberId: true },
+          })
+        : [],
+    ]);
+    if (owner?.status === 'ACTIVE' && owner.memberId) readers.add(owner.memberId);
+    for (const lead of leads) if (lead.memberId) readers.add(lead.memberId);
+    return readers;
   }
 
   /** Applies an event to the index (before it is delivered to anyone). */
