@@ -82,7 +82,7 @@ describe.skipIf(!chromiumAvailable)('Production mode in a real browser', () => {
       // GraphiQL asks for the schema as it opens, which an anonymous caller is refused, and writes the refusal into
       // the response pane whenever it arrives: awaited first, or on a loaded machine it lands after the query's
       // answer and replaces it.
-      await expect.poll(shown, { timeout: 30_000 }).toContain('Sign in to introspect the schema.');
+      await expect.poll(shown, { timeout: 30_000 }).toContain('Connectez-vous pour consulter le schéma');
       await query.click();
       await page.keyboard.press('ControlOrMeta+A');
       await page.keyboard.type('{ __typename');
