@@ -39,6 +39,20 @@ async function history(token: string, variables: Record<string, unknown>): Promi
   return result.data?.activity;
 }
 
+/** An animator who invites a new member into a collective on invitation (one `membership.invited` for the invitee). */
+async function inviteNewMember() {
+  const animator = await makeMember(t.db.prisma);
+  const invitee = await makeMember(t.db.prisma);
+  const collective = await makeCollective(t.db.prisma, { animatorId: animator.id, openness: 'CLOSED' });
+  const result = await t.gql(
+    INVITE,
+    { collectiveId: gid('Collective', collective.id), memberId: gid('Member', invitee.id) },
+    await t.tokenFor(animator.id),
+  );
+  expect(result.data?.inviteMember.__typename).toBe('MutationInviteMemberSuccess');
+  return { animator, invitee };
+}
+
 describe('Activity history', () => {
   it('should page through a collective’s past events newest first, then continue live after livePosition', async () => {
     const animator = await makeMember(t.db.prisma);
@@ -123,15 +137,7 @@ describe('Activity history', () => {
   });
 
   it('should list what concerns me, done by others, as my feed does', async () => {
-    const animator = await makeMember(t.db.prisma);
-    const invitee = await makeMember(t.db.prisma);
-    const collective = await makeCollective(t.db.prisma, { animatorId: animator.id, openness: 'CLOSED' });
-    const result = await t.gql(
-      INVITE,
-      { collectiveId: gid('Collective', collective.id), memberId: gid('Member', invitee.id) },
-      await t.tokenFor(animator.id),
-    );
-    expect(result.data?.inviteMember.__typename).toBe('MutationInviteMemberSuccess');
+    const { animator, invitee } = await inviteNewMember();
     const mine = await history(await t.tokenFor(invitee.id), { concerningMe: true });
     expect(mine.edges.map((edge: Json) => edge.node.type)).toEqual(['membership.invited']);
     // Its payload names the member with a global ID, as subjectId names the membership.
@@ -143,15 +149,7 @@ describe('Activity history', () => {
   // Found by an attacker: past 5,000 log rows the viewer may not see, a page came back empty with hasNextPage true
   // and endCursor null, so the feed never reached anything older (and the web app's « plus anciens » did nothing).
   it('should page on past a long run of events the viewer may not see, forward and backward', async () => {
-    const animator = await makeMember(t.db.prisma);
-    const invitee = await makeMember(t.db.prisma);
-    const collective = await makeCollective(t.db.prisma, { animatorId: animator.id, openness: 'CLOSED' });
-    const invited = await t.gql(
-      INVITE,
-      { collectiveId: gid('Collective', collective.id), memberId: gid('Member', invitee.id) },
-      await t.tokenFor(animator.id),
-    );
-    expect(invited.data?.inviteMember.__typename).toBe('MutationInviteMemberSuccess');
+    const { animator, invitee } = await inviteNewMember();
     // 5,200 changes of a business collective the invitee is not in, after the invitation.
     const business = await makeCollective(t.db.prisma, { animatorId: animator.id, kind: 'BUSINESS', openness: 'CLOSED' });
     await t.db.prisma.eventLog.createMany({
