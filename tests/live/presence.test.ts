@@ -117,6 +117,11 @@ describe('Cursor shape', () => {
         { at: 1 },
         'caret',
         [at(1)],
+        // A root other than the body (each co-author's Yjs document would create it), even an empty name.
+        { anchor: { type: null, tname: '', item: null }, head: { type: null, tname: '', item: null } },
+        { anchor: { tname: 'autre' }, head: { tname: 'autre' } },
+        // Longer than any two positions: the same refusal, not a rule violation of its own.
+        { ...at(1), note: 'x'.repeat(5_000) },
       ];
       for (const cursor of malformed) {
         const result = await over(w.clients.a, UPDATE, { input: { sectionId: w.sectionId, cursor } });
@@ -129,8 +134,10 @@ describe('Cursor shape', () => {
       const next = await listWhere(w.streams.b.inbox, () => true, seen);
       expect(next[0]?.cursor).toEqual(at(2));
       expect(w.streams.b.inbox.received.length).toBe(seen + 1);
-      // What the editor sends before its first caret stays accepted.
+      // What the editor sends before its first caret stays accepted, as does a caret at the body's end.
       await w.set('a', { cursor: {} });
+      const end = { type: null, tname: 'body', item: null, assoc: 0 };
+      await w.set('a', { cursor: { anchor: end, head: end } });
     } finally {
       await w.dispose();
     }

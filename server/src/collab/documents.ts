@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
 import * as Y from 'yjs';
 import { type Actor, isSubmitted, lockSectionForPush, type PushContext, sectionAccessOf } from '../domain/tenders.js';
-import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
+import { ForbiddenError, NotFoundError, RuleViolationError, UnavailableError } from '../errors.js';
 import type { Topics } from '../events/bus.js';
 import { claimInTransaction, currentClaim, type IdempotencyClaim } from '../events/idempotency.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
@@ -745,8 +745,9 @@ export class SectionDocuments {
     if (this.#resolved.get(document.sectionId) !== document) return;
     this.#open.delete(document.sectionId);
     this.#resolved.delete(document.sectionId);
+    // Nothing of it was stored: the caller retries (UNAVAILABLE), as after any interrupted write.
     for (const push of [...document.queue.splice(0), ...document.held.splice(0)])
-      push.reject(new Error('The section was reloaded: send the update again.'));
+      push.reject(new UnavailableError('La section a été rechargée : renvoyez la modification.'));
     document.doc.destroy();
   }
 

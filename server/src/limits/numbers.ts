@@ -11,8 +11,11 @@
  * nothing, so the client bundles it as it is and the two cannot drift.
  */
 
-/** How a bound's values read: euro cents, basis points (10 000 = 100 %), or a count of `unit`. */
-export type BoundUnit = 'cents' | 'basisPoints' | readonly [singular: string, plural: string];
+/**
+ * How a bound's values read: euro cents, basis points (10 000 = 100 %), a number in a sequence (`ordinal`: a lot's
+ * number, a position, a Nice class, « le n° 1 »), or a count of `unit`.
+ */
+export type BoundUnit = 'cents' | 'basisPoints' | 'ordinal' | readonly [singular: string, plural: string];
 
 /** The accepted range of one kind of number, both ends included. */
 export interface NumberBound {
@@ -73,9 +76,9 @@ export const NUMBER_BOUNDS = {
    */
   priceSample: { min: 3, max: 1_000_000, unit: count('observation', 'observations') },
   /** A class of the Nice classification of goods and services (12th edition): 1 to 45. */
-  niceClass: { min: 1, max: 45, unit: count('classe', 'classes') },
+  niceClass: { min: 1, max: 45, unit: 'ordinal' },
   /** A lot's number in a call for tenders: lots are numbered from 1; buyers split a call in tens at most. */
-  lotNumber: { min: 1, max: 9_999, unit: count('lot', 'lots') },
+  lotNumber: { min: 1, max: 9_999, unit: 'ordinal' },
   /**
    * A section's word limit, set by the buyer: positive; 200 000 words (about 400 pages) is more than any technical
    * proposal a buyer reads.
@@ -87,7 +90,7 @@ export const NUMBER_BOUNDS = {
    * A section's place in its response, from 1. A response has a section per document the buyer asks (about ten);
    * the exact bound, the number of sections, is a rule checked with the response (`POSITION_OUT_OF_RANGE`).
    */
-  sectionPosition: { min: 1, max: 1_000, unit: count('position', 'positions') },
+  sectionPosition: { min: 1, max: 1_000, unit: 'ordinal' },
   /** How many days ahead deadlines are listed (dashboard, upcoming deadlines): today to a year (a leap one). */
   withinDays: { min: 0, max: 366, unit: count('jour', 'jours') },
 } as const satisfies Record<string, NumberBound>;
@@ -98,10 +101,14 @@ const euros = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR
 const percent = new Intl.NumberFormat('fr-FR', { style: 'percent', maximumFractionDigits: 2 });
 const plain = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 2 });
 
-/** `value` in French in the bound's unit: « 20 000 000,00 € » (cents), « 100 % » (basis points), « 100 personnes ». */
+/**
+ * `value` in French in the bound's unit: « 20 000 000,00 € » (cents), « 100 % » (basis points), « le n° 1 »
+ * (ordinal: « au moins 1 lot » would read as a count of lots), « 100 personnes ».
+ */
 export function formatBounded(unit: BoundUnit, value: number): string {
   if (unit === 'cents') return euros.format(value / 100);
   if (unit === 'basisPoints') return percent.format(value / 10_000);
+  if (unit === 'ordinal') return `le n°\u00a0${plain.format(value)}`;
   // French counts 0 and 1 in the singular.
   return `${plain.format(value)}\u00a0${Math.abs(value) < 2 ? unit[0] : unit[1]}`;
 }

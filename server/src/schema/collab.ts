@@ -4,6 +4,7 @@ import * as Y from 'yjs';
 import { z } from 'zod';
 import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
+import { SECTION_FRAGMENT } from '../collab/content.js';
 import { type SectionUpdateMessage, syncBacklog } from '../collab/documents.js';
 import { colourOf, type Presence, presenceKey } from '../collab/presence.js';
 import { decodeStateVector, InvalidUpdateError } from '../collab/updates.js';
@@ -394,7 +395,9 @@ const YjsId = z.strictObject({ client: z.number().int().nonnegative(), clock: z.
 const RelativePositionJson = z
   .strictObject({
     type: YjsId.nullish(),
-    tname: z.string().max(100).nullish(),
+    // A position at the end of a root type names it: the body is the only one an editor has (another name would
+    // make each co-author's Yjs document create that root, `Y.Doc.get`).
+    tname: z.literal(SECTION_FRAGMENT).nullish(),
     item: YjsId.nullish(),
     assoc: z.number().int().optional(),
   })
@@ -438,9 +441,9 @@ builder.mutationField('updatePresence', (t) =>
         context.presence.update(sectionId, context.connection, null);
         return true;
       }
-      if (JSON.stringify(input.cursor ?? null).length > 4096) throw new RuleViolationError('input.cursor', 'TOO_LONG');
       // Co-authors' editors decode the cursor as is: a shape Yjs cannot resolve would throw in each of their pages.
-      if (input.cursor != null && !PresenceCursor.safeParse(input.cursor).success)
+      // A well-formed cursor is two small positions: anything longer is malformed too (one refusal, one code).
+      if (input.cursor != null && (JSON.stringify(input.cursor).length > 4096 || !PresenceCursor.safeParse(input.cursor).success))
         throw createGraphQLError('Curseur mal formé : attendu { anchor, head }, deux positions relatives Yjs.', {
           extensions: { code: 'BAD_USER_INPUT', field: 'input.cursor' },
         });

@@ -122,7 +122,8 @@ function isRelativePosition(value: unknown): boolean {
   if (!value || typeof value !== 'object') return false;
   const { type, tname, item, assoc } = value as Record<string, unknown>;
   if (!isYjsId(type) || !isYjsId(item)) return false;
-  if (tname != null && typeof tname !== 'string') return false;
+  // The body is the only root an editor has: another name would make this page's document create that root.
+  if (tname != null && tname !== 'body') return false;
   if (assoc != null && !Number.isSafeInteger(assoc)) return false;
   return item != null || tname != null || type != null;
 }
