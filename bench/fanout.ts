@@ -3,6 +3,7 @@
 // same number of sockets from the same client processes. One instance on PGlite, and one and two instances
 // on PostgreSQL through Redis (subscribers split between them, changes made on the first).
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Service, startRedis } from '../tests/support/services.js';
 import type { BenchContext } from './lib/context.js';
 import { gql, signIn } from './lib/gql.js';
@@ -88,6 +89,14 @@ async function measureRun(
 ): Promise<FanoutRun> {
   const tag = `Fan-out ${mode} ${subscribers}`;
   const heapBefore = await target.heap();
+  // BENCH_HEAP_SNAPSHOTS=<folder>: the (first) server's heap snapshots before the subscribers and once they are idle,
+  // to compare by constructor what each idle subscription keeps.
+  const snapshots = process.env.BENCH_HEAP_SNAPSHOTS;
+  const snapshot = (when: string) =>
+    snapshots && target.inspector
+      ? target.inspector.writeHeapSnapshot(join(snapshots, `fanout-${mode}-${subscribers}-${when}.heapsnapshot`))
+      : undefined;
+  await snapshot('before');
   const profiling = context.profile && target.inspector ? target.inspector : null;
   await profiling?.startProfile();
   const cpuBefore = target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
@@ -126,6 +135,7 @@ async function measureRun(
   const subscribeWallMs = performance.now() - started;
   await quiet(target.pids, 30_000);
   const heapIdle = await target.heap();
+  await snapshot('idle');
   context.log(`fanout ${mode} ${subscribers}: ${established} live after ${(subscribeWallMs / 1000).toFixed(1)} s`);
   const sentAt: number[] = [];
   await profiling?.startProfile();

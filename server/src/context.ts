@@ -11,6 +11,7 @@ import type { PrismaClient } from './generated/prisma/client.js';
 import { clientAddress, type SignInGuard } from './limits/callers.js';
 import type { WorkSlots } from './limits/work.js';
 import { type Connection, LiveConnection } from './live/connection.js';
+import type { FanoutSink } from './live/fanout.js';
 import type { Lifecycle } from './live/lifecycle.js';
 import type { SseOperationContext } from './transport/sse.js';
 
@@ -62,6 +63,8 @@ export type InitialContext = Partial<YogaInitialContext> &
     liveConnection?: LiveConnection;
     /** Set by the graphql-ws transport once the operation is parsed: its kind (a mutation reads its rights afresh). */
     operationKind?: 'query' | 'mutation' | 'subscription';
+    /** Set by the graphql-ws transport: the operation's socket, for shared events written straight to it (live/fanout.ts). */
+    fanoutSink?: FanoutSink;
     /** Node's request: the HTTP request, or the upgrade request of a graphql-ws socket (absent in `yoga.fetch`). */
     req?: IncomingMessage;
   };

@@ -105,6 +105,8 @@ describe('Fan-out', () => {
       // Three subscribers of one operation (two members, one twice): one execution, two shared results.
       expect(fanoutCounts.executed - before.executed).toBe(1);
       expect(fanoutCounts.shared - before.shared).toBe(2);
+      // Over graphql-ws each of the three is written straight to its socket, serialised once; the others are not shared.
+      expect(fanoutCounts.written - before.written).toBe(3);
       for (const [received] of sharedMessages) {
         expect(received.collectiveActivity.payload.name).toBe('Renommé');
         expect(received.collectiveActivity.actor.displayName).toBe('Ada Byron');

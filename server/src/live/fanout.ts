@@ -196,8 +196,11 @@ const RESULTS_KEPT = 2_048;
  */
 const RESULT_FRESH_MS = 10_000;
 
-/** Counts, for tests and benchmarks: selections executed, and messages answered by a result executed for another. */
-export const fanoutCounts = { executed: 0, shared: 0 };
+/**
+ * Counts, for tests and benchmarks: selections executed, messages answered by a result executed for another, and
+ * messages written straight to a socket (`FanoutSink`).
+ */
+export const fanoutCounts = { executed: 0, shared: 0, written: 0 };
 
 /** The event's result for this operation and class: executed by the first subscriber to need it, shared by the rest. */
 function sharedResult(key: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
@@ -246,8 +249,11 @@ const NEXT_SUFFIX = ',"type":"next","payload":"\\u0000fanout:';
  */
 export class SharedPayload {
   readonly #token: string;
+  /** The result's serialisation (`JSON.stringify`), written as is by `FanoutSink`s. */
+  readonly json: string;
 
   constructor(json: string) {
+    this.json = json;
     const n = nextToken++;
     this.#token = `\u0000fanout:${n}`;
     serialised.set(`${n}`, json);
@@ -262,6 +268,21 @@ export class SharedPayload {
 /** The shared payload standing for `result` in a graphql-ws `next` message, or undefined (serialised as usual). */
 export function sharedPayload(result: ExecutionResult): SharedPayload | undefined {
   return payloads.get(result);
+}
+
+/**
+ * A graphql-ws operation's socket, for its shared events written straight to it (`useSharedFanout`): set by the
+ * graphql-ws transport on the operation's context (`InitialContext.fanoutSink`), absent over SSE.
+ */
+export interface FanoutSink {
+  /** Whether the operation still runs on an open socket (the client has not completed it, the socket is not closed). */
+  readonly open: boolean;
+  /**
+   * Sends the operation's `next` message carrying `payload` (a result's serialisation), after every message sent
+   * before it. Returns a promise, resolved once written, when the socket's buffer is past its bound (the caller
+   * waits, as graphql-ws waits for each write); undefined otherwise.
+   */
+  writeNext(payload: string): Promise<void> | undefined;
 }
 
 /**
@@ -285,7 +306,7 @@ export function withSharedPayload(message: string): string {
 export function useSharedFanout(): Plugin<Context> {
   return {
     onSubscribe: ({ args, setSubscribeFn }) => {
-      const context = args.contextValue as Context;
+      const context = args.contextValue as Context & { fanoutSink?: FanoutSink };
       const plan = planFor(args.schema, args.document, args.operationName);
       const viewerClass = plan && visibilityClass(context);
       if (!plan || !viewerClass) return;
@@ -301,10 +322,15 @@ export function useSharedFanout(): Plugin<Context> {
         const operation = getOperationAST(subscribeArgs.document, subscribeArgs.operationName) as OperationDefinitionNode;
         const run = (message: unknown) => async () =>
           (await execute({ ...(subscribeArgs as ExecutionArgs), rootValue: message })) as ExecutionResult;
-        return mapEvents(source[Symbol.asyncIterator](), operation, (message) => {
-          const key = plan.key(message);
-          return key === null ? run(message)() : sharedResult(prefix + key, run(message));
-        });
+        return mapEvents(
+          source[Symbol.asyncIterator](),
+          operation,
+          (message) => {
+            const key = plan.key(message);
+            return key === null ? run(message)() : sharedResult(prefix + key, run(message));
+          },
+          context.fanoutSink,
+        );
       });
     },
   };
@@ -314,42 +340,80 @@ export function useSharedFanout(): Plugin<Context> {
  * The source stream's messages mapped to their results, as the executor maps them: an error of the source is
  * rethrown located at the operation (its extensions kept) after the source is closed; `return` and `throw`
  * reach the source, so a completed subscription releases its stream at once.
+ *
+ * With a `sink` (graphql-ws), a result shared without errors is written straight to the socket, already
+ * serialised, and the next message is read at once: it does not climb the chain of iterators above (envelop's
+ * result hooks, observability, the request-id steps, graphql-ws' loop), which only act on errors and the end and
+ * otherwise stay parked on one `next()`. Messages are still read one at a time from the source, after the
+ * lifecycle admitted each, so order and re-authorisation are as before; anything else (a result with errors, one
+ * not shared, the end, an error) is returned up the chain as before, after every message written before it.
  */
 function mapEvents(
   source: AsyncIterator<unknown>,
   operation: OperationDefinitionNode,
   map: (message: unknown) => Promise<ExecutionResult>,
+  sink: FanoutSink | undefined,
 ): AsyncIterableIterator<ExecutionResult> {
-  const close = async () => {
-    await source.return?.().catch(() => undefined);
-  };
-  const iterator: AsyncIterableIterator<ExecutionResult> = {
-    next: async () => {
+  return new MappedEvents(source, operation, map, sink);
+}
+
+/** `mapEvents`' iterator: a class, so that each subscription holds one object, not four closures and their scopes. */
+class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
+  #closed = false;
+
+  constructor(
+    private readonly source: AsyncIterator<unknown>,
+    private readonly operation: OperationDefinitionNode,
+    private readonly map: (message: unknown) => Promise<ExecutionResult>,
+    private readonly sink: FanoutSink | undefined,
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    for (;;) {
       let step: IteratorResult<unknown>;
       try {
-        step = await source.next();
+        step = await this.source.next();
       } catch (error) {
-        await close();
+        await this.#close();
         const original = error as Error;
-        throw createGraphQLError(original.message, { originalError: original, nodes: [operation] });
+        throw createGraphQLError(original.message, { originalError: original, nodes: [this.operation] });
       }
       if (step.done) return { done: true, value: undefined };
+      let result: ExecutionResult;
       try {
-        return { done: false, value: await map(step.value) };
+        result = await this.map(step.value);
       } catch (error) {
-        await close();
+        await this.#close();
         throw error;
       }
-    },
-    return: async () => {
-      await source.return?.();
-      return { done: true, value: undefined };
-    },
-    throw: async (error?: unknown) => {
-      await close();
-      throw error;
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
+      const shared = this.sink && !this.#closed ? payloads.get(result) : undefined;
+      if (shared && this.sink?.open) {
+        fanoutCounts.written += 1;
+        const written = this.sink.writeNext(shared.json);
+        if (written) await written;
+        continue;
+      }
+      return { done: false, value: result };
+    }
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.#closed = true;
+    await this.source.return?.();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.#close();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    await this.source.return?.().catch(() => undefined);
+  }
 }

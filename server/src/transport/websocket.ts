@@ -12,7 +12,7 @@ import { callerKey, clientAddress } from '../limits/callers.js';
 import { rateLimited } from '../limits/refusals.js';
 import { SocketLimits } from '../limits/sockets.js';
 import { LiveConnection } from '../live/connection.js';
-import { sharedPayload, withSharedPayload } from '../live/fanout.js';
+import { type FanoutSink, sharedPayload, withSharedPayload } from '../live/fanout.js';
 import type { Lifecycle } from '../live/lifecycle.js';
 import { inRequest, logger, requestIdFrom } from '../observability/log.js';
 import { closeReason, handshakeRefusal } from './french.js';
@@ -149,6 +149,7 @@ export function attachGraphqlWs(
             params: payload,
             connectionParams: ctx.connectionParams,
             liveConnection: connections.get(ctx.extra.socket),
+            fanoutSink: new OperationSink(id, ctx, ctx.extra.socket as FanoutSocket),
             operationKind: undefined,
             prisma: undefined,
             config: undefined,
@@ -250,6 +251,11 @@ export function attachGraphqlWs(
  * reason, graphql-ws' and ws' own included (`closeReason`).
  */
 class FanoutSocket extends WebSocket {
+  /** Sends a message already in its final form (no shared payload to put in place); `done` once written. */
+  sendFinal(message: string, done?: () => void): void {
+    super.send(message, done);
+  }
+
   override send(data: unknown, options?: unknown, cb?: unknown): void {
     const message = typeof data === 'string' ? withSharedPayload(data) : data;
     (super.send as (data: unknown, options?: unknown, cb?: unknown) => void)(message, options, cb);
@@ -260,6 +266,35 @@ class FanoutSocket extends WebSocket {
     // A code without a reason (1000, or none) stays so: ws refuses a reason without a code.
     if (code === undefined) super.close();
     else super.close(code, closeReason(code, text));
+  }
+}
+
+/** A socket's buffered bytes past which a write straight from the fan-out waits until it is written. */
+const SINK_BUFFER_BOUND = 1 << 20;
+
+/**
+ * A graphql-ws operation's socket, for the events the fan-out writes to it itself (live/fanout.ts `FanoutSink`):
+ * the `next` message graphql-ws would send (same fields, same order), without its per-message work.
+ */
+class OperationSink implements FanoutSink {
+  constructor(
+    private readonly id: string,
+    private readonly ctx: { subscriptions: Record<string, unknown> },
+    private readonly socket: FanoutSocket,
+  ) {}
+
+  get open(): boolean {
+    // graphql-ws forgets an operation when its client completes it, and all of them when the socket closes.
+    return this.socket.readyState === WebSocket.OPEN && this.id in this.ctx.subscriptions;
+  }
+
+  writeNext(payload: string): Promise<void> | undefined {
+    const message = `{"id":${JSON.stringify(this.id)},"type":"next","payload":${payload}}`;
+    if (this.socket.bufferedAmount < SINK_BUFFER_BOUND) {
+      this.socket.sendFinal(message);
+      return undefined;
+    }
+    return new Promise((resolve) => this.socket.sendFinal(message, () => resolve()));
   }
 }
 
