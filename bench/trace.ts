@@ -1,13 +1,14 @@
 // The `automerge-paper` trace (259,778 edits by one author) replayed as one editor through the server path,
 // against raw Yjs applying the same transactions in one process; the server's final text must equal the
 // trace's `endContent`. Skipped, with a message, when ../shared/traces is absent.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Y from 'yjs';
 import { draftSection, storedDoc } from './coediting.js';
 import type { BenchContext } from './lib/context.js';
 import { signIn } from './lib/gql.js';
-import { type BenchServer, startServer, startWorker } from './lib/processes.js';
+import { type BenchServer, ROOT, startServer, startWorker } from './lib/processes.js';
 import { ratio } from './lib/stats.js';
 
 const TRACE = fileURLToPath(new URL('../../shared/traces/automerge-paper.json.gz', import.meta.url));
@@ -56,7 +57,10 @@ export async function runTraceBench(context: BenchContext): Promise<TraceResults
     const token = await signIn(server.url);
     const sectionId = await draftSection(server.url, token);
     const url = `${server.url.replace('http', 'ws')}/graphql`;
-    if (context.profile) await server.inspector?.startProfile();
+    if (context.profile) {
+      mkdirSync(join(ROOT, 'bench', 'results', 'profiles'), { recursive: true });
+      await server.inspector?.startProfile();
+    }
     const replay = await worker.call<{
       applied: number;
       elapsedMs: number;
@@ -64,7 +68,17 @@ export async function runTraceBench(context: BenchContext): Promise<TraceResults
       acknowledged: number;
       rejected: string[];
       text: string;
-    }>('server', { url, token, sectionId, boundMs }, boundMs + 120_000);
+    }>(
+      'server',
+      {
+        url,
+        token,
+        sectionId,
+        boundMs,
+        profilePath: context.profile ? join(ROOT, 'bench', 'results', 'profiles', 'trace-client.cpuprofile') : undefined,
+      },
+      boundMs + 120_000,
+    );
     if (context.profile) {
       const { saveProfile } = await import('./lib/profile.js');
       saveProfile('trace-server', await server.inspector?.stopProfile());

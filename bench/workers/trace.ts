@@ -1,11 +1,13 @@
 // Replays a sequential editing trace (`../shared/traces/*.json.gz`) as one editor: raw Yjs in this process
 // (the floor), or through the server like the web editor (each transaction applied locally at full speed,
 // what is typed while a push is in flight merged into the next push, every push awaiting its acknowledgement).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { gunzipSync } from 'node:zlib';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { PendingUpdates } from '../../client/src/features/editor/pendingUpdates.js';
 import { serveCommands } from '../lib/processes.js';
 
 const SYNC = `subscription Sync($sectionId: ID!, $stateVector: String, $clientId: String) {
@@ -82,7 +84,7 @@ serveCommands({
     return { elapsedMs, text: text.toString() };
   },
   /** Through the server: replays at full speed, returns when every push is acknowledged (or at the bound). */
-  server: async (args: { url: string; token: string; sectionId: string; boundMs: number }) => {
+  server: async (args: { url: string; token: string; sectionId: string; boundMs: number; profilePath?: string }) => {
     const t = trace as Trace;
     const client = createClient({
       url: args.url,
@@ -113,15 +115,15 @@ serveCommands({
       const body = doc.getXmlFragment('body');
       body.delete(0, body.length);
     });
-    const queued: Uint8Array[] = [];
+    // The web editor's own queue (client/src/features/editor/sectionSync.ts merges what waits the same way).
+    const queued = new PendingUpdates();
     let pushes = 0;
     let acknowledged = 0;
     const rejected: string[] = [];
     let inFlight: Promise<void> | null = null;
     const drain = async () => {
-      while (queued.length > 0) {
-        const batch = queued.splice(0);
-        const update = batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch);
+      for (let next = queued.take(); next; next = queued.take()) {
+        const { update } = next;
         pushes += 1;
         const result = await request(client, PUSH, {
           input: { sectionId: args.sectionId, update: Buffer.from(update).toString('base64'), clientId },
@@ -133,9 +135,16 @@ serveCommands({
     };
     doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === REMOTE) return;
-      queued.push(update);
+      queued.add(update);
       inFlight ??= drain();
     });
+    // `--profile`: this client's own CPU profile too (the server's is taken over its inspector).
+    const session = args.profilePath ? new Session() : null;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
     const started = performance.now();
     const text = paragraphOf(doc, t.startContent);
     let applied = 0;
@@ -149,6 +158,11 @@ serveCommands({
     const typedMs = performance.now() - started;
     while (inFlight) await inFlight;
     const elapsedMs = performance.now() - started;
+    if (session && args.profilePath) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(args.profilePath, JSON.stringify(profile));
+      session.disconnect();
+    }
     await client.dispose();
     return { applied, typedMs, elapsedMs, pushes, acknowledged, rejected: rejected.slice(0, 5), text: text.toString() };
   },

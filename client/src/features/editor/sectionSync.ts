@@ -3,6 +3,7 @@ import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { finalStreamCode, type LiveState, liveStatusOf, OVER_SOCKET } from '../../client';
 import { graphql } from '../../graphql';
+import { PendingUpdates } from './pendingUpdates';
 
 /** How the section's live connection stands, as the indicator shows it. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'closed';
@@ -233,7 +234,8 @@ export class SectionSync {
   #sync: { unsubscribe(): void } | null = null;
   #presenceSub: { unsubscribe(): void } | null = null;
   #synced = false;
-  #queued: Uint8Array[] = [];
+  /** Local updates waiting for the next push (merged as they come: see `PendingUpdates`). */
+  readonly #queued = new PendingUpdates();
   #inFlight = false;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #retryDelay = 1_000;
@@ -403,12 +405,12 @@ export class SectionSync {
     // A first message (also after graphql-ws reconnected by itself): hand over what only we have.
     this.#synced = true;
     this.#retryDelay = 1_000;
-    this.#queued = [];
+    this.#queued.clear();
     this.#handshakePush = null;
     if (message.stateVector) {
       const missing = Y.encodeStateAsUpdate(this.doc, fromBase64(message.stateVector));
       if (missing.byteLength > EMPTY_UPDATE_BYTES) {
-        this.#queued.push(missing);
+        this.#queued.add(missing, true);
         this.#handshakePush = missing;
       } else if (this.hasRefusedEdits) {
         // The server has everything this document holds: nothing is left unsaved.
@@ -427,7 +429,7 @@ export class SectionSync {
     if (!this.#unackedDeletes && Y.decodeUpdate(update).ds.clients.size > 0) this.#unackedDeletes = true;
     // Before the handshake, the document keeps the edit and the handshake sends it.
     if (!this.#synced) return;
-    this.#queued.push(update);
+    this.#queued.add(update);
     void this.#drain();
   };
 
@@ -435,17 +437,16 @@ export class SectionSync {
     if (this.#inFlight) return;
     this.#inFlight = true;
     try {
-      while (this.#queued.length > 0 && this.#synced && !this.#destroyed) {
-        const batch = this.#queued.splice(0);
-        const update = batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch);
+      while (this.#queued.count > 0 && this.#synced && !this.#destroyed) {
+        const { update, marked } = this.#queued.take() as { update: Uint8Array; marked: boolean };
         // Merged with later edits, the handshake's update is still everything the server lacked.
-        if (this.#handshakePush && batch.includes(this.#handshakePush)) this.#handshakePush = update;
+        if (this.#handshakePush && marked) this.#handshakePush = update;
         const ok = await this.#push(update);
         if (!ok) break;
       }
     } finally {
       this.#inFlight = false;
-      if (this.#synced && this.#queued.length === 0) this.#unsent = false;
+      if (this.#synced && this.#queued.count === 0) this.#unsent = false;
     }
   }
 
@@ -502,7 +503,7 @@ export class SectionSync {
 
   /** The server stored this update: what it carried is no longer "not saved". */
   #stored(update: Uint8Array): void {
-    if (this.#handshakePush === update || this.#queued.length === 0) this.#unackedDeletes = false;
+    if (this.#handshakePush === update || this.#queued.count === 0) this.#unackedDeletes = false;
     if (!this.hasRefusedEdits) return;
     const intervals = intervalsOf(update);
     for (const [key, run] of this.#refused) {
