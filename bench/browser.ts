@@ -18,6 +18,70 @@ export interface BrowserResults {
   relay?: Summary & { missing: number };
   app?: Summary & { missing: number };
   ratios?: { p50: number | null; p99: number | null };
+  /**
+   * Where each character's time went in the editor (p50 / p99 over the characters): keydown → its push leaves the
+   * typing page's socket (`typist`), → the update reaches the watching page's socket (`server`: relay, server,
+   * loopback), → the character is in the watcher's DOM (`watcher`: urql, Yjs, ProseMirror); `ack`: a push's
+   * round trip on the typing page.
+   */
+  segments?: Record<'typist' | 'server' | 'watcher' | 'ack', Summary>;
+}
+
+/**
+ * Timestamps of the app's socket frames on every page of a context, installed before the app loads: pushes
+ * sent (`__pushSent`), their acknowledgements (`__pushAcked`), section updates received (`__syncReceived`).
+ */
+const SOCKET_PROBE = `(() => {
+  window.__pushSent = []; window.__pushAcked = []; window.__syncReceived = [];
+  const now = () => performance.timeOrigin + performance.now();
+  const Native = window.WebSocket;
+  const send = Native.prototype.send;
+  Native.prototype.send = function (data) {
+    if (typeof data === 'string' && data.includes('pushSectionUpdate')) window.__pushSent.push(now());
+    return send.call(this, data);
+  };
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        if (typeof event.data !== 'string') return;
+        if (event.data.includes('"sectionSync"') && event.data.includes('"UPDATE"')) window.__syncReceived.push(now());
+        else if (event.data.includes('MutationPushSectionUpdateSuccess')) window.__pushAcked.push(now());
+      });
+    }
+  };
+})()`;
+
+/** The first of `sorted` at or after `at` (or the last at or before it, with `before`); null if none. */
+function nearest(sorted: readonly number[], at: number, before = false): number | null {
+  if (before) return sorted.findLast((value) => value <= at) ?? null;
+  return sorted.find((value) => value >= at) ?? null;
+}
+
+async function segmentsOf(typist: Page, watcher: Page): Promise<NonNullable<BrowserResults['segments']>> {
+  const keys = await typist.evaluate<number[]>('window.__keys');
+  const seen = await watcher.evaluate<number[]>('window.__seen');
+  const sent = await typist.evaluate<number[]>('window.__pushSent');
+  const acked = await typist.evaluate<number[]>('window.__pushAcked');
+  const received = await watcher.evaluate<number[]>('window.__syncReceived');
+  const typistMs: number[] = [];
+  const serverMs: number[] = [];
+  const watcherMs: number[] = [];
+  for (let i = 3; i < seen.length; i += 1) {
+    const key = keys[i] as number;
+    const shown = seen[i] as number;
+    const left = nearest(sent, key);
+    const arrived = nearest(received, shown, true);
+    if (left === null || arrived === null || arrived < left) continue;
+    typistMs.push(left - key);
+    serverMs.push(arrived - left);
+    watcherMs.push(shown - arrived);
+  }
+  const ackMs = sent.flatMap((at) => {
+    const back = nearest(acked, at);
+    return back === null ? [] : [back - at];
+  });
+  return { typist: summarise(typistMs), server: summarise(serverMs), watcher: summarise(watcherMs), ack: summarise(ackMs) };
 }
 
 /**
@@ -114,6 +178,7 @@ export async function runBrowserBench(context: BenchContext): Promise<BrowserRes
       const token = await signIn(url, email);
       const browserContext = await browser.newContext({ baseURL: url, locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
       await browserContext.addInitScript(`window.localStorage.setItem(${JSON.stringify(TOKEN_KEY)}, ${JSON.stringify(token)})`);
+      await browserContext.addInitScript(SOCKET_PROBE);
       pages.push(await browserContext.newPage());
     }
     const token = await signIn(url, CAMILLE);
@@ -144,7 +209,12 @@ export async function runBrowserBench(context: BenchContext): Promise<BrowserRes
     await camille.keyboard.press('Enter');
     context.log('browser: typing in the editor');
     const app = await measure(camille, thomas, typed, delay);
+    const segments = await segmentsOf(camille, thomas);
+    context.log(
+      `browser: editor p50 ${app.p50} ms = typist ${segments.typist.p50} + server ${segments.server.p50} + watcher ${segments.watcher.p50} (ack ${segments.ack.p50}); p99 ${app.p99}: ${segments.typist.p99} / ${segments.server.p99} / ${segments.watcher.p99}`,
+    );
     return {
+      segments,
       charactersPerSecond,
       characters,
       relay,
