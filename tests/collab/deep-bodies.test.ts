@@ -16,7 +16,10 @@ beforeAll(() => {
   t.app.documents.onStored = null;
 });
 
-/** A body of `levels` bullet lists, each in the one item of the list above, the deepest holding `text`. */
+/**
+ * A body of `levels` bullet lists, each in the one item of the list above, after that item's empty paragraph (a
+ * list item starts with one), the deepest item's paragraph holding `text`.
+ */
 function nestedLists(levels: number, text: string): Y.Doc {
   const doc = new Y.Doc();
   doc.transact(() => {
@@ -24,6 +27,9 @@ function nestedLists(levels: number, text: string): Y.Doc {
     for (let level = 0; level < levels; level += 1) {
       const list = new Y.XmlElement('bulletList');
       const item = new Y.XmlElement('listItem');
+      // A list item starts with a paragraph (`paragraph block*`), here empty as the editor makes it for an item
+      // holding only a sub-list; the sub-list follows it.
+      if (parent instanceof Y.XmlElement) parent.insert(parent.length, [new Y.XmlElement('paragraph')]);
       parent.insert(parent.length, [list]);
       list.insert(0, [item]);
       parent = item;
@@ -59,20 +65,26 @@ describe('Nesting in pushed updates', () => {
     expect(await push(token, section.id, Y.encodeStateAsUpdate(editor))).toEqual({
       __typename: 'MutationPushSectionUpdateSuccess',
     });
-    // One level further, built on the stored document: a list at level 100 is allowed, an item in it (101) is not.
-    let item = editor.getXmlFragment('body').get(0) as Y.XmlElement;
-    for (let level = 1; level < 49; level += 1) item = (item.get(0) as Y.XmlElement).get(0) as Y.XmlElement;
-    item = item.get(0) as Y.XmlElement; // the 49th list's item, at level 98
+    // One level further, built on the stored document: a quote's paragraph at level 100 is allowed, a list item
+    // at 101 is not. Each item holds its (empty) paragraph, then its sub-list.
+    let item = (editor.getXmlFragment('body').get(0) as Y.XmlElement).get(0) as Y.XmlElement;
+    for (let level = 1; level < 49; level += 1) item = (item.get(1) as Y.XmlElement).get(0) as Y.XmlElement;
+    // `item` is the 49th list's item, at level 98.
     let vector = Y.encodeStateVector(editor);
-    const list = new Y.XmlElement('bulletList');
-    const listItem = new Y.XmlElement('listItem');
-    item.insert(item.length, [new Y.XmlElement('blockquote')]);
-    (item.get(item.length - 1) as Y.XmlElement).insert(0, [list]);
+    const quote = new Y.XmlElement('blockquote');
+    const quoted = new Y.XmlElement('paragraph');
+    item.insert(item.length, [quote]);
+    quote.insert(0, [quoted]);
+    quoted.insert(0, [new Y.XmlText('Citée au fond.')]);
     expect(await push(token, section.id, Y.encodeStateAsUpdate(editor, vector))).toEqual({
       __typename: 'MutationPushSectionUpdateSuccess',
     });
     vector = Y.encodeStateVector(editor);
+    const list = new Y.XmlElement('bulletList');
+    const listItem = new Y.XmlElement('listItem');
+    quote.insert(1, [list]);
     list.insert(0, [listItem]);
+    listItem.insert(0, [new Y.XmlElement('paragraph')]);
     expect(await push(token, section.id, Y.encodeStateAsUpdate(editor, vector))).toMatchObject({
       rule: 'MALFORMED_UPDATE',
       message: `Les listes et citations s’imbriquent sur ${MAX_BODY_DEPTH} niveaux au plus.`,
@@ -230,7 +242,9 @@ function deletionOfDeepList(stored: Uint8Array): Uint8Array {
   Y.applyUpdate(doc, stored);
   const before = Y.encodeStateVector(doc);
   const chain: Y.XmlElement[] = [];
-  for (let node = doc.getXmlFragment('body').get(0); node instanceof Y.XmlElement; node = node.get(0)) chain.push(node);
+  // Down each list's item and each item's last child (its sub-list, or the innermost paragraph).
+  for (let node = doc.getXmlFragment('body').get(0); node instanceof Y.XmlElement; node = node.get(node.length - 1))
+    chain.push(node);
   for (const element of chain.reverse()) doc.transact(() => element.delete(0, element.length));
   doc.transact(() => doc.getXmlFragment('body').delete(0, 1));
   return Y.encodeStateAsUpdate(doc, before);

@@ -2,7 +2,15 @@ import { yXmlFragmentToProseMirrorRootNode } from '@tiptap/y-tiptap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { editorSchema } from '../../client/src/features/editor/editorSchema.js';
-import { BODY_CONTENT, BODY_MARKS, BODY_NODES, marksAllowedIn } from '../../server/src/collab/editorSchema.js';
+import {
+  BODY_CONTENT,
+  BODY_MARKS,
+  BODY_NODES,
+  BODY_ORDER,
+  marksAllowedIn,
+  orderKept,
+} from '../../server/src/collab/editorSchema.js';
+import { InvalidUpdateError, judgeUpdate, PendingStructs } from '../../server/src/collab/updates.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { pushOverHttp, sectionScenario } from '../support/collab.js';
 
@@ -93,9 +101,10 @@ const firstText = (body: Y.XmlFragment) => (body.get(0) as Y.XmlElement).get(0) 
 async function rendered(sectionId: string): Promise<{ text: string; deletedByEditor: boolean }> {
   const stored = new Y.Doc();
   Y.applyUpdate(stored, await t.app.documents.storedState(sectionId));
-  const before = Y.encodeStateVector(stored);
+  // What the body holds before and after y-tiptap built it (an update since would carry the whole delete set).
+  const shown = stored.getXmlFragment('body').toString();
   const node = yXmlFragmentToProseMirrorRootNode(stored.getXmlFragment('body'), schema);
-  return { text: node.textContent, deletedByEditor: Y.encodeStateAsUpdate(stored, before).byteLength > 2 };
+  return { text: node.textContent, deletedByEditor: stored.getXmlFragment('body').toString() !== shown };
 }
 
 describe('Formatting and attributes the editor does not know', () => {
@@ -225,5 +234,207 @@ describe('Formatting and attributes the editor does not know', () => {
     });
     expect(await pushOverHttp(t, token, sectionId, update)).toEqual({ __typename: 'MutationPushSectionUpdateSuccess' });
     expect((await rendered(sectionId)).deletedByEditor).toBe(false);
+  });
+});
+
+// Issue 10 item 6, the order inside a node: StarterKit's listItem is `paragraph block*`, lists `listItem+`,
+// blockquote `block+`. A list item whose first paragraph was deleted while its sub-list stayed was stored, then
+// y-tiptap failed `createChecked` and deleted the item with its sub-list's text in every co-author's page.
+const paragraphOf = (words: string) => {
+  const paragraph = new Y.XmlElement('paragraph');
+  paragraph.insert(0, [new Y.XmlText(words)]);
+  return paragraph;
+};
+const elementOf = (name: string, children: Y.XmlElement[]) => {
+  const element = new Y.XmlElement(name);
+  element.insert(0, children);
+  return element;
+};
+
+/**
+ * A section holding a list whose first item has a sub-list (`Point un`, `Sous-point`, `Point deux`), a quote,
+ * and a paragraph, stored by a first push; the doc the partner then edits.
+ */
+async function sectionWithList() {
+  const { members, section } = await sectionScenario(t.db.prisma);
+  const token = await t.tokenFor((members[0] as { id: string }).id);
+  const doc = new Y.Doc();
+  doc
+    .getXmlFragment('body')
+    .insert(0, [
+      elementOf('bulletList', [
+        elementOf('listItem', [
+          paragraphOf('Point un. '),
+          elementOf('bulletList', [elementOf('listItem', [paragraphOf('Sous-point. ')])]),
+        ]),
+        elementOf('listItem', [paragraphOf('Point deux. '), paragraphOf('Suite du point deux. ')]),
+      ]),
+      elementOf('blockquote', [paragraphOf('Citation. ')]),
+      paragraphOf(WORDS),
+    ]);
+  expect(await pushOverHttp(t, token, section.id, Y.encodeStateAsUpdate(doc))).toEqual({
+    __typename: 'MutationPushSectionUpdateSuccess',
+  });
+  return { token, sectionId: section.id, doc };
+}
+
+const ALL_WORDS = `Point un. Sous-point. Point deux. Suite du point deux. Citation. ${WORDS}`;
+const list = (body: Y.XmlFragment) => body.get(0) as Y.XmlElement;
+const item = (body: Y.XmlFragment, index: number) => list(body).get(index) as Y.XmlElement;
+
+describe('The order and minimum inside a node', () => {
+  const refusals: Array<[string, (body: Y.XmlFragment) => void]> = [
+    ['deleting the first paragraph of a list item whose sub-list stays (the data loss)', (body) => item(body, 0).delete(0, 1)],
+    [
+      'a heading inserted before a list item’s paragraph',
+      (body) => {
+        const heading = new Y.XmlElement('heading');
+        heading.setAttribute('level', 2 as never);
+        heading.insert(0, [new Y.XmlText('Titre')]);
+        item(body, 1).insert(0, [heading]);
+      },
+    ],
+    [
+      'a list inserted first in a list item',
+      (body) => item(body, 1).insert(0, [elementOf('bulletList', [elementOf('listItem', [paragraphOf('Avant.')])])]),
+    ],
+    [
+      'a new list item starting with a list',
+      (body) =>
+        list(body).insert(2, [
+          elementOf('listItem', [elementOf('orderedList', [elementOf('listItem', [paragraphOf('Imbriqué.')])])]),
+        ]),
+    ],
+    ['an empty list item', (body) => list(body).insert(2, [new Y.XmlElement('listItem')])],
+    ['an empty bullet list', (body) => body.insert(1, [new Y.XmlElement('bulletList')])],
+    ['an empty ordered list', (body) => body.insert(1, [new Y.XmlElement('orderedList')])],
+    ['an empty quote', (body) => body.insert(1, [new Y.XmlElement('blockquote')])],
+    ['deleting every item of a list, the list kept', (body) => list(body).delete(0, 2)],
+    ['deleting the only block of a quote, the quote kept', (body) => (body.get(1) as Y.XmlElement).delete(0, 1)],
+    ['deleting every block of a list item, the item kept', (body) => item(body, 1).delete(0, 2)],
+  ];
+  for (const [what, change] of refusals)
+    it(`refuses ${what} with MALFORMED_UPDATE, storing nothing, every word shown by the editor`, async () => {
+      const { token, sectionId, doc } = await sectionWithList();
+      expect(await rendered(sectionId)).toEqual({ text: ALL_WORDS, deletedByEditor: false });
+      const stored = await t.db.prisma.sectionUpdate.count({ where: { sectionId } });
+      expect(await pushOverHttp(t, token, sectionId, changeOf(doc, change))).toMatchObject({
+        __typename: 'RuleViolationError',
+        field: 'input.update',
+        rule: 'MALFORMED_UPDATE',
+      });
+      expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId } })).toBe(stored);
+      expect(await rendered(sectionId)).toEqual({ text: ALL_WORDS, deletedByEditor: false });
+    });
+
+  const accepted: Array<[string, (body: Y.XmlFragment) => void, string]> = [
+    [
+      'a sub-list after a list item’s paragraph',
+      (body) => item(body, 1).insert(1, [elementOf('orderedList', [elementOf('listItem', [paragraphOf('Ajout. ')])])]),
+      ALL_WORDS.replace('Point deux. ', 'Point deux. Ajout. '),
+    ],
+    [
+      'deleting a list item’s second paragraph',
+      (body) => item(body, 1).delete(1, 1),
+      ALL_WORDS.replace('Suite du point deux. ', ''),
+    ],
+    [
+      'deleting a list item’s first paragraph when a paragraph follows (it then starts the item)',
+      (body) => item(body, 1).delete(0, 1),
+      ALL_WORDS.replace('Point deux. ', ''),
+    ],
+    ['deleting a whole list item', (body) => list(body).delete(1, 1), ALL_WORDS.replace('Point deux. Suite du point deux. ', '')],
+    ['deleting the whole list', (body) => body.delete(0, 1), ALL_WORDS.replace(/^.*Citation\. /, 'Citation. ')],
+    ['deleting every block (an empty body, as a new section)', (body) => body.delete(0, body.length), ''],
+    [
+      'typing in a list item’s paragraph',
+      (body) => ((item(body, 0).get(0) as Y.XmlElement).get(0) as Y.XmlText).insert(0, 'Premier '),
+      `Premier ${ALL_WORDS}`,
+    ],
+  ];
+  for (const [what, change, text] of accepted)
+    it(`accepts ${what}, and the editor shows it without deleting anything`, async () => {
+      const { token, sectionId, doc } = await sectionWithList();
+      expect(await pushOverHttp(t, token, sectionId, changeOf(doc, change))).toEqual({
+        __typename: 'MutationPushSectionUpdateSuccess',
+      });
+      expect(await rendered(sectionId)).toEqual({ text, deletedByEditor: false });
+    });
+
+  it('refuses an edit sound on its author’s base that breaks a list item merged with a push stored before it', async () => {
+    const { token, sectionId, doc } = await sectionWithList();
+    // Both start from the stored section. Alice deletes the second item's first paragraph (its second one then
+    // starts it: sound); Bruno, meanwhile, inserts a sub-list between the two (sound on his base).
+    const alice = changeOf(doc, (body) => item(body, 1).delete(0, 1));
+    const bruno = changeOf(doc, (body) =>
+      item(body, 1).insert(1, [elementOf('bulletList', [elementOf('listItem', [paragraphOf('Ajout. ')])])]),
+    );
+    expect(await pushOverHttp(t, token, sectionId, alice)).toEqual({ __typename: 'MutationPushSectionUpdateSuccess' });
+    const stored = await t.db.prisma.sectionUpdate.count({ where: { sectionId } });
+    // Merged, the item would start with Bruno's list: y-tiptap would delete it with its text.
+    expect(await pushOverHttp(t, token, sectionId, bruno)).toMatchObject({ rule: 'MALFORMED_UPDATE' });
+    expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId } })).toBe(stored);
+    expect(await rendered(sectionId)).toEqual({
+      text: ALL_WORDS.replace('Point deux. ', ''),
+      deletedByEditor: false,
+    });
+  });
+});
+
+describe("The server's order and minimum of each node", () => {
+  it('is what the client schema content automata require: the first child’s types, and whether it may be empty', () => {
+    for (const [name, type] of Object.entries(schema.nodes)) {
+      if (name === 'text' || type.isLeaf) continue;
+      const start = type.contentMatch;
+      const firsts = new Set(Array.from({ length: start.edgeCount }, (_, i) => start.edge(i).type.name));
+      const children = [...(BODY_CONTENT[name]?.children ?? [])];
+      // After the first child, any allowed child may follow in any order, and the node may end: only the first
+      // child and the minimum are rules (what `BODY_ORDER` holds).
+      for (const first of firsts) {
+        const after = start.matchType(schema.nodes[first] as never);
+        expect(after?.validEnd, `${name} after ${first}`).toBe(true);
+        for (const child of children)
+          expect(after?.matchType(schema.nodes[child] as never), `${name}: ${first} then ${child}`).toBeTruthy();
+      }
+      const order = BODY_ORDER[name];
+      if (name === 'doc') {
+        // Deliberately not a rule on the server (see `BODY_ORDER`): an empty body is every new section's.
+        expect(order).toBeUndefined();
+        expect(start.validEnd).toBe(false);
+        continue;
+      }
+      expect(order?.min ?? 0, `${name} minimum`).toBe(start.validEnd ? 0 : 1);
+      expect(order?.first ? [order.first] : children.sort(), `${name} first child`).toEqual([...firsts].sort());
+      for (const child of children) expect(orderKept(name, child, 1), `${name} starting with ${child}`).toBe(firsts.has(child));
+      expect(orderKept(name, null, 0), `${name} empty`).toBe(start.validEnd);
+    }
+  });
+
+  it('judges a batch in order: an update breaking a list item once merged with an earlier one of the batch is refused', () => {
+    // A document as stored, with a list item of two paragraphs; two authors edit it from the same base.
+    const base = new Y.Doc();
+    const stored = new Y.Doc();
+    base
+      .getXmlFragment('body')
+      .insert(0, [elementOf('bulletList', [elementOf('listItem', [paragraphOf('Premier. '), paragraphOf('Second. ')])])]);
+    Y.applyUpdate(stored, Y.encodeStateAsUpdate(base));
+    const alice = changeOf(base, (body) => item(body, 0).delete(0, 1));
+    const bruno = changeOf(base, (body) =>
+      item(body, 0).insert(1, [elementOf('bulletList', [elementOf('listItem', [paragraphOf('Sous-point. ')])])]),
+    );
+    // Each alone is sound against the stored document.
+    expect(judgeUpdate(stored, alice, new PendingStructs())).toBe('valid');
+    expect(judgeUpdate(stored, bruno, new PendingStructs())).toBe('valid');
+    // In one batch, after Alice's (not applied to the document yet), Bruno's is refused; in the other order,
+    // Alice's is.
+    const batch = new PendingStructs();
+    expect(judgeUpdate(stored, alice, batch)).toBe('valid');
+    expect(() => judgeUpdate(stored, bruno, batch)).toThrow(InvalidUpdateError);
+    // The batch goes on after a refusal: a third, sound update still judged against Alice's.
+    const third = changeOf(base, (body) => list(body).insert(1, [elementOf('listItem', [paragraphOf('Autre. ')])]));
+    expect(judgeUpdate(stored, third, batch)).toBe('valid');
+    const reversed = new PendingStructs();
+    expect(judgeUpdate(stored, bruno, reversed)).toBe('valid');
+    expect(() => judgeUpdate(stored, alice, reversed)).toThrow(/commence par un paragraphe/);
   });
 });

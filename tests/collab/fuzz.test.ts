@@ -16,8 +16,9 @@ import { gid } from '../support/scenario.js';
 // Issue 10 item 6, "never poisoned, never torn": thousands of mutated valid updates (bit flips, truncations,
 // splices, concatenations) go through the storing path; each is refused (MALFORMED_UPDATE) or applied, and after a
 // restart the section still loads (nothing set aside), syncs to a fresh editor and exports. Among them, edits
-// the editor cannot show (a mark or a node attribute its schema does not know, or a node where the schema does not
-// place it, which y-tiptap answers by deleting the whole text node or element for everyone) are always refused,
+// the editor cannot show (a mark or a node attribute its schema does not know, a node where the schema does not
+// place it, a list item not starting with a paragraph or an empty list or quote, which y-tiptap answers by
+// deleting the whole text node or element for everyone) are always refused,
 // and the web editor renders what is stored without deleting anything.
 
 const RUNS = 2_000;
@@ -88,8 +89,9 @@ const paragraphOf = (words: string) => {
 };
 
 /**
- * Edits on top of `history` that the web editor cannot show: unknown marks, attributes and attribute shapes, and
- * nodes where its schema does not place them (y-tiptap deletes the element holding them, with its text).
+ * Edits on top of `history` that the web editor cannot show: unknown marks, attributes and attribute shapes,
+ * nodes where its schema does not place them, list items not starting with a paragraph and empty lists or quotes
+ * (y-tiptap deletes the element holding them, with its text).
  */
 function unknownToEditor(history: readonly Uint8Array[]): Uint8Array[] {
   const edits: Array<(text: Y.XmlText, block: Y.XmlElement, body: Y.XmlFragment) => void> = [
@@ -114,6 +116,39 @@ function unknownToEditor(history: readonly Uint8Array[]): Uint8Array[] {
     (_text, _block, body) => {
       const list = new Y.XmlElement('bulletList');
       list.insert(0, [new Y.XmlText('Texte dans la liste.')]);
+      body.insert(0, [list]);
+    },
+    // Out of order or empty (StarterKit's listItem `paragraph block*`, lists `listItem+`, blockquote `block+`):
+    // y-tiptap deletes such a node with its text.
+    (_text, _block, body) => {
+      const inner = new Y.XmlElement('bulletList');
+      const innerItem = new Y.XmlElement('listItem');
+      innerItem.insert(0, [paragraphOf('Sous-point sans point.')]);
+      inner.insert(0, [innerItem]);
+      const item = new Y.XmlElement('listItem');
+      item.insert(0, [inner]);
+      const list = new Y.XmlElement('bulletList');
+      list.insert(0, [item]);
+      body.insert(0, [list]);
+    },
+    (_text, _block, body) => {
+      // A sound list whose item then loses its paragraph, its sub-list kept (in the same update).
+      const inner = new Y.XmlElement('orderedList');
+      const innerItem = new Y.XmlElement('listItem');
+      innerItem.insert(0, [paragraphOf('Sous-point.')]);
+      inner.insert(0, [innerItem]);
+      const item = new Y.XmlElement('listItem');
+      item.insert(0, [paragraphOf('Point.'), inner]);
+      const list = new Y.XmlElement('bulletList');
+      list.insert(0, [item]);
+      body.insert(0, [list]);
+      item.delete(0, 1);
+    },
+    (_text, _block, body) => body.insert(0, [new Y.XmlElement('orderedList')]),
+    (_text, _block, body) => body.insert(0, [new Y.XmlElement('blockquote')]),
+    (_text, _block, body) => {
+      const list = new Y.XmlElement('bulletList');
+      list.insert(0, [new Y.XmlElement('listItem')]);
       body.insert(0, [list]);
     },
     (text) => text.format(0, 1, { surligne: true }),

@@ -71,9 +71,9 @@ const content = (children: readonly string[], marks = true): NodeContent => ({ c
  * `block+`, paragraph and heading `inline*`, codeBlock `text*` without marks, lists `listItem+`, listItem
  * `paragraph block*`, blockquote `block+`; hardBreak and horizontalRule are leaves). y-tiptap builds each node
  * with `createChecked` and deletes, for everyone, an element whose children it rejects (with all their text),
- * or a text node whose marks it cannot build. `doc` stands for the body. The order inside a node (a listItem
- * starting with a paragraph) is not checked here. tests/collab/editor-schema.test.ts walks the client schema's
- * content automata and compares.
+ * or a text node whose marks it cannot build. `doc` stands for the body. Which child may come first and how many
+ * there must be (a listItem starting with a paragraph) is `BODY_ORDER`'s. tests/collab/editor-schema.test.ts
+ * walks the client schema's content automata and compares.
  */
 export const BODY_CONTENT: Readonly<Record<string, NodeContent>> = {
   doc: content(BLOCK),
@@ -87,6 +87,49 @@ export const BODY_CONTENT: Readonly<Record<string, NodeContent>> = {
   hardBreak: content([]),
   horizontalRule: content([]),
 };
+
+/** The order a node type's visible children keep: the type its first child must be, if one is required. */
+export interface NodeOrder {
+  /** The type the first child must have (a listItem's `paragraph`); any allowed child when absent. */
+  first?: string;
+  /** Fewest children: 1 for the content expressions ending in `+`. */
+  min: number;
+}
+
+/**
+ * The order and minimum of the content expressions of StarterKit, for the node types that have one: listItem
+ * `paragraph block*` (a paragraph first, so never empty), lists `listItem+` and blockquote `block+` (never
+ * empty); after the first child any allowed child may follow, in any order. y-tiptap builds each node with
+ * `createChecked`: a listItem starting with a list or a heading is deleted for everyone with all its text (the
+ * list it starts with included), and an empty list or quote is deleted too (by whichever client renders it, which
+ * then pushes that deletion as its own edit). `doc` (`block+`) is deliberately absent: every section starts with
+ * an empty body, which the editor renders as one empty paragraph (ProseMirror fills the replaced document, see
+ * y-tiptap's `_forceRerender`) without deleting anything, and two authors deleting the last blocks at once must
+ * not be refused. Paragraph, heading (`inline*`) and codeBlock (`text*`) take any order and may be empty.
+ * tests/collab/editor-schema.test.ts compares with the client schema's content automata.
+ */
+export const BODY_ORDER: Readonly<Record<string, NodeOrder>> = {
+  listItem: { first: 'paragraph', min: 1 },
+  bulletList: { min: 1 },
+  orderedList: { min: 1 },
+  blockquote: { min: 1 },
+};
+
+/** Whether a node of type `nodeName` has an order or a minimum to keep (see `BODY_ORDER`). */
+export function orderMatters(nodeName: string): boolean {
+  return Object.hasOwn(BODY_ORDER, nodeName);
+}
+
+/**
+ * Whether a node of type `nodeName` whose first visible child has type `first` (null when it has none) and which
+ * has `count` visible children keeps its order and minimum (see `BODY_ORDER`).
+ */
+export function orderKept(nodeName: string, first: string | null, count: number): boolean {
+  const order = Object.hasOwn(BODY_ORDER, nodeName) ? BODY_ORDER[nodeName] : undefined;
+  if (!order) return true;
+  if (count < order.min) return false;
+  return order.first === undefined || count === 0 || first === order.first;
+}
 
 /** Whether a node of type `parent` (`doc` for the body) may hold a child of type `child` (`text` for text). */
 export function childAllowed(parent: string, child: string): boolean {

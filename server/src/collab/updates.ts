@@ -7,6 +7,8 @@ import {
   markNameOf,
   marksAllowedIn,
   nodeAttributeAllowed,
+  orderKept,
+  orderMatters,
 } from './editorSchema.js';
 
 // Judging a Yjs update against a section's document without touching it: cost grows with the update (each
@@ -71,6 +73,49 @@ interface Entry {
  */
 export class PendingStructs {
   readonly #byClient = new Map<number, Entry[]>();
+  /** The updates judged valid, in order (what `scratch` applies after the document). */
+  readonly #updates: Uint8Array[] = [];
+  /** A copy of the document with the first `#applied` of `#updates` applied; built when first needed. */
+  #scratch: Y.Doc | null = null;
+  #applied = 0;
+
+  /** Whether the scratch copy holds an update not judged yet (the one `scratchWith` last applied). */
+  #judging = false;
+
+  /**
+   * Records `update` as accepted (judged valid): a scratch copy includes it, already if `scratchWith` applied it.
+   * Called after `add` by `judgeUpdate`.
+   */
+  accept(update: Uint8Array): void {
+    this.#updates.push(update);
+    if (this.#judging) this.#applied = this.#updates.length;
+    this.#judging = false;
+  }
+
+  /**
+   * A copy of `doc` with every accepted update of the batch applied, then `update`: what the document will be
+   * once `update` is stored. Built once per batch (O(document)), then each later call applies only what is new.
+   * Then `accept(update)`, or `discard()` if it is refused. Only for updates touching a node whose order matters.
+   */
+  scratchWith(doc: Y.Doc, update: Uint8Array): Y.Doc {
+    if (!this.#scratch) {
+      this.#scratch = new Y.Doc({ gc: false });
+      Y.applyUpdate(this.#scratch, Y.encodeStateAsUpdate(doc));
+      this.#applied = 0;
+    }
+    for (; this.#applied < this.#updates.length; this.#applied += 1)
+      Y.applyUpdate(this.#scratch, this.#updates[this.#applied] as Uint8Array);
+    Y.applyUpdate(this.#scratch, update);
+    this.#judging = true;
+    return this.#scratch;
+  }
+
+  /** The update `scratchWith` last applied is refused: the copy is dropped (rebuilt when next needed). */
+  discard(): void {
+    this.#scratch?.destroy();
+    this.#scratch = null;
+    this.#judging = false;
+  }
 
   add(structs: readonly Struct[]): void {
     for (const struct of structs) {
@@ -218,7 +263,13 @@ function checkContent(item: Y.Item, { place, parentSub, depth }: Resolved, bound
  * `missing` when something it builds on is not known yet (it is then held, not judged). On `valid` its structs
  * are added to `pending`, so the next update of the batch may build on them. Unless `bounded` is false (rows
  * stored before these bounds, read at load), no element may sit more than `MAX_BODY_DEPTH` levels below the
- * body and no attribute or formatting value nest deeper than `MAX_ATTRIBUTE_DEPTH`.
+ * body and no attribute or formatting value nest deeper than `MAX_ATTRIBUTE_DEPTH`, and every node the update
+ * inserts into or deletes from, or inserts, keeps its order and minimum (`BODY_ORDER`: a listItem starts with a
+ * paragraph, a list or quote is not empty) once applied after the document and the batch's earlier updates: an
+ * update sound against its author's base may break the order merged with a push stored before it. That check
+ * applies the update to a scratch copy of the document (`PendingStructs.scratchWith`, built once per batch, so
+ * O(document) once), only when such a node is touched: text typed or erased in a paragraph never pays it. Rows
+ * stored before the rule (`bounded` false) are not checked, as for the child rules.
  *
  * @throws InvalidUpdateError when it does not decode or breaks the shape.
  */
@@ -277,6 +328,9 @@ export function judgeUpdate(
     }
     return level;
   };
+
+  /** Items whose node, or whose parent, has an order to keep (`BODY_ORDER`), checked once the update is applied. */
+  const watched: Y.ID[] = [];
 
   const resolved = new Map<Struct, Resolved | null>();
   /** Where an item goes, following origins as Yjs does when no parent is written; null when unknown yet. */
@@ -340,14 +394,100 @@ export function judgeUpdate(
     for (const reference of [struct.origin, struct.rightOrigin]) if (reference && !lookup(reference)) missing = true;
     const place = resolve(struct);
     if (place === null) missing = true;
-    else checkContent(struct, place, bounded);
+    else {
+      checkContent(struct, place, bounded);
+      // A node inserted into a listItem (maybe before its paragraph), or a list, quote or item inserted (maybe
+      // empty): where it lands depends on how Yjs integrates it, judged below on a scratch copy. Inserting into
+      // a list or a quote cannot empty it: not watched.
+      if (
+        struct.content instanceof Y.ContentType &&
+        place.parentSub === null &&
+        ((place.place.kind === 'element' && place.place.nodeName === 'listItem') ||
+          (struct.content.type instanceof Y.XmlElement && orderMatters(struct.content.type.nodeName)))
+      )
+        watched.push(struct.id);
+    }
   }
   // Deleting what is not known yet waits for it too.
   for (const [client, ranges] of decoded.ds.clients)
     for (const range of ranges) if (range.clock + range.len > Math.max(known(client), own.end(client))) missing = true;
   if (missing) return 'missing';
+  if (bounded) {
+    // Deleting a child of a node whose order matters (a listItem's paragraph, a list's last item). Deleted
+    // characters of a text are one lookup each range and nothing more: typing and erasing stay cheap.
+    for (const [client, ranges] of decoded.ds.clients)
+      for (const range of ranges)
+        for (let clock = range.clock; clock < range.clock + range.len; ) {
+          const found = lookup(Y.createID(client, clock));
+          if (!found) break;
+          const struct = found.struct;
+          clock = struct.id.clock + struct.length;
+          if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentType) || struct.parentSub !== null) continue;
+          const parent = found.inDoc ? struct.parent : resolve(struct)?.place;
+          const parentName =
+            parent instanceof Y.XmlElement
+              ? parent.nodeName
+              : parent && 'kind' in parent && parent.kind === 'element'
+                ? parent.nodeName
+                : null;
+          if (parentName !== null && orderMatters(parentName)) watched.push(struct.id);
+        }
+    if (watched.length > 0) {
+      let scratch: Y.Doc;
+      try {
+        scratch = pending.scratchWith(doc, update);
+      } catch {
+        // Judged sound, yet Yjs throws applying it: it would throw on the document too.
+        pending.discard();
+        throw new InvalidUpdateError('Ce n’est pas une modification Yjs.');
+      }
+      checkOrder(scratch, watched, pending);
+    }
+  }
   pending.add(structs);
+  pending.accept(update);
   return 'valid';
+}
+
+/** The node type of an item's content (`text` for a Y.XmlText), or null when it holds no node. */
+function nodeNameOf(item: Y.Item | null): string | null {
+  if (!item || !(item.content instanceof Y.ContentType)) return null;
+  return item.content.type instanceof Y.XmlElement ? item.content.type.nodeName : 'text';
+}
+
+/**
+ * Checks, on `scratch` (the document once the update is applied), that each watched item, if it is a node whose
+ * order matters, and its parent keep their order and minimum (`BODY_ORDER`): a listItem starts with a paragraph,
+ * a list or a quote is not empty. Only these nodes are walked (the first visible children of each), never the
+ * document. Drops the scratch copy before refusing.
+ *
+ * @throws InvalidUpdateError naming the rule broken.
+ */
+function checkOrder(scratch: Y.Doc, watched: readonly Y.ID[], pending: PendingStructs): void {
+  const check = (type: unknown) => {
+    if (!(type instanceof Y.XmlElement) || type._item?.deleted || !orderMatters(type.nodeName)) return;
+    let first = type._start;
+    while (first?.deleted) first = first.right;
+    if (orderKept(type.nodeName, nodeNameOf(first), type.length)) return;
+    pending.discard();
+    throw new InvalidUpdateError(
+      type.nodeName === 'listItem'
+        ? 'Un élément de liste commence par un paragraphe (l’éditeur supprimerait sinon l’élément et son texte).'
+        : type.nodeName === 'blockquote'
+          ? 'Une citation garde au moins un bloc.'
+          : 'Une liste garde au moins un élément.',
+    );
+  };
+  for (const id of watched) {
+    const item = Y.getItem(scratch.store, id) as Y.Item | Y.GC;
+    if (!(item instanceof Y.Item) || item.deleted) {
+      // Deleted: only its parent may have lost what it needs.
+      if (item instanceof Y.Item) check(item.parent);
+      continue;
+    }
+    if (item.content instanceof Y.ContentType) check(item.content.type);
+    check(item.parent);
+  }
 }
 
 /** Judges an update against an empty document: what a section accepts from anyone, before anything else. */
