@@ -382,6 +382,90 @@ export function judgeUpdate(
     return result;
   };
 
+  const keyOf = (id: Y.ID) => `${id.client}:${id.clock}`;
+  /** The key of the node an item of this update goes into when that node is in this update too, else null. */
+  const ownParents = new Map<Y.Item, string | null>();
+  const ownParentOf = (item: Y.Item): string | null => {
+    const path: Y.Item[] = [];
+    let result: string | null = null;
+    // Yjs reads the parent from the origin (else the right origin) when none is written: follow them, memoised.
+    for (let at: Y.Item | undefined = item; at; ) {
+      const known = ownParents.get(at);
+      if (known !== undefined) {
+        result = known;
+        break;
+      }
+      path.push(at);
+      if (at.parent instanceof Y.ID) {
+        result = own.find(at.parent) ? keyOf(at.parent) : null;
+        break;
+      }
+      const neighbour: Y.ID | null = at.parent === null ? (at.origin ?? at.rightOrigin) : null;
+      const next: Struct | undefined = neighbour ? own.find(neighbour) : undefined;
+      at = next instanceof Y.Item && next !== at ? next : undefined;
+    }
+    for (const at of path) ownParents.set(at, result);
+    return result;
+  };
+
+  /**
+   * Judges from the update alone the watched nodes it creates: nobody knew them before, so all their children are
+   * in it (a new list item and its paragraph, as the editor makes them on Enter; a pasted list): empty is refused,
+   * a list or quote with a child, or an item with one child, decided. Returns the watched items still to judge on
+   * a scratch copy: nodes already stored, and new items of several children (their order is Yjs's integration).
+   *
+   * @throws InvalidUpdateError when a new node is empty or its only child breaks the order.
+   */
+  const decideNewNodes = (ids: readonly Y.ID[]): Y.ID[] => {
+    const isNew = (id: Y.ID) => id.clock >= known(id.client) && own.find(id) !== undefined;
+    let children: Map<string, Y.Item[]> | null = null;
+    const childrenOf = (id: Y.ID): Y.Item[] => {
+      if (!children) {
+        children = new Map();
+        for (const struct of structs)
+          if (
+            struct instanceof Y.Item &&
+            struct.content instanceof Y.ContentType &&
+            struct.parentSub === null &&
+            !Y.isDeleted(decoded.ds, struct.id)
+          ) {
+            const parent = ownParentOf(struct);
+            if (parent !== null) children.set(parent, [...(children.get(parent) ?? []), struct]);
+          }
+      }
+      return children.get(keyOf(id)) ?? [];
+    };
+    const undecided: Y.ID[] = [];
+    for (const id of ids) {
+      const struct = own.find(id);
+      if (!(struct instanceof Y.Item) || !isNew(id)) {
+        undecided.push(id);
+        continue;
+      }
+      let decided = true;
+      const type = struct.content instanceof Y.ContentType ? struct.content.type : null;
+      if (type instanceof Y.XmlElement && orderMatters(type.nodeName) && !Y.isDeleted(decoded.ds, id)) {
+        const within = childrenOf(id);
+        // A new item of several children: their order is Yjs's integration, judged on the copy.
+        if (type.nodeName === 'listItem' && within.length > 1) decided = false;
+        else if (!orderKept(type.nodeName, within.length === 1 ? nodeNameOf(within[0] as Y.Item) : null, within.length))
+          throw new InvalidUpdateError(orderRefusal(type.nodeName));
+      }
+      // Inserted into a list item: one new here is judged as above (it is watched itself), a stored one on the
+      // copy. Inserting into a list or a quote, or deleting what this update inserted, changes nothing stored.
+      const where = resolved.get(struct)?.place;
+      if (
+        where?.kind === 'element' &&
+        where.nodeName === 'listItem' &&
+        ownParentOf(struct) === null &&
+        !Y.isDeleted(decoded.ds, id)
+      )
+        decided = false;
+      if (!decided) undecided.push(id);
+    }
+    return undecided;
+  };
+
   for (const struct of structs) {
     if (struct instanceof Y.Skip) continue;
     const { client, clock } = struct.id;
@@ -432,7 +516,8 @@ export function judgeUpdate(
                 : null;
           if (parentName !== null && orderMatters(parentName)) watched.push(struct.id);
         }
-    if (watched.length > 0) {
+    const undecided = watched.length > 0 ? decideNewNodes(watched) : watched;
+    if (undecided.length > 0) {
       let scratch: Y.Doc;
       try {
         scratch = pending.scratchWith(doc, update);
@@ -441,12 +526,21 @@ export function judgeUpdate(
         pending.discard();
         throw new InvalidUpdateError('Ce n’est pas une modification Yjs.');
       }
-      checkOrder(scratch, watched, pending);
+      checkOrder(scratch, undecided, pending);
     }
   }
   pending.add(structs);
   pending.accept(update);
   return 'valid';
+}
+
+/** Why a node of type `nodeName` breaks its order or minimum (`BODY_ORDER`), in French. */
+function orderRefusal(nodeName: string): string {
+  return nodeName === 'listItem'
+    ? 'Un élément de liste commence par un paragraphe (l’éditeur supprimerait sinon l’élément et son texte).'
+    : nodeName === 'blockquote'
+      ? 'Une citation garde au moins un bloc.'
+      : 'Une liste garde au moins un élément.';
 }
 
 /** The node type of an item's content (`text` for a Y.XmlText), or null when it holds no node. */
@@ -470,13 +564,7 @@ function checkOrder(scratch: Y.Doc, watched: readonly Y.ID[], pending: PendingSt
     while (first?.deleted) first = first.right;
     if (orderKept(type.nodeName, nodeNameOf(first), type.length)) return;
     pending.discard();
-    throw new InvalidUpdateError(
-      type.nodeName === 'listItem'
-        ? 'Un élément de liste commence par un paragraphe (l’éditeur supprimerait sinon l’élément et son texte).'
-        : type.nodeName === 'blockquote'
-          ? 'Une citation garde au moins un bloc.'
-          : 'Une liste garde au moins un élément.',
-    );
+    throw new InvalidUpdateError(orderRefusal(type.nodeName));
   };
   for (const id of watched) {
     const item = Y.getItem(scratch.store, id) as Y.Item | Y.GC;
