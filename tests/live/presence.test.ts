@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { fanoutCounts } from '../../server/src/live/fanout.js';
 import { type Json, testAppForFile } from '../support/app.js';
 import { sectionScenario } from '../support/collab.js';
 import { type Inbox, runOnSocket as over, subscribe } from '../support/live.js';
@@ -182,6 +184,66 @@ describe('Cost', () => {
       }
     } finally {
       await w.dispose();
+    }
+  });
+
+  it('should execute and serialise a presence list and a stored update once for all listeners whose selection is the viewer’s own', async () => {
+    const { members, section } = await sectionScenario(t.db.prisma, { members: 3 });
+    const sectionId = gid('TenderSection', section.id);
+    const clients = await Promise.all(members.map(async (member) => t.ws(await t.tokenFor(member.id), { lazy: false })));
+    const [a, b] = clients as [(typeof clients)[0], (typeof clients)[0]];
+    try {
+      // The bench's selection reads nothing of the viewer; `you` (the web editor's) is each connection's own.
+      const NEUTRAL =
+        'subscription($s: ID!) { sectionPresence(sectionId: $s) { clientId name cursor member { id displayName } } }';
+      const lists = clients.map((client) => subscribe(client, NEUTRAL, { s: sectionId }).inbox);
+      const own = subscribe(b, PRESENCE, { s: sectionId }).inbox;
+      // Each editor sends its own state vector and client ID: variables the updates' execution never reads.
+      const SYNC = `subscription($s: ID!, $v: String, $c: String) {
+        sectionSync(sectionId: $s, stateVector: $v, clientId: $c) { kind update stateVector } }`;
+      const syncs = clients.map((client, i) => subscribe(client, SYNC, { s: sectionId, v: 'AA==', c: `editor-${i}` }).inbox);
+      await Promise.all([...lists, own, ...syncs].map((inbox) => inbox.waitFor(1)));
+      await until(() => t.app.live.streamCount === 7);
+
+      let before = { ...fanoutCounts };
+      const set = await over(a, UPDATE, { input: { sectionId, cursor: at(1) } });
+      expect(set.errors).toBeUndefined();
+      for (const inbox of lists) expect((await listWhere(inbox, (list) => list.length === 1))[0]?.cursor).toEqual(at(1));
+      const mine = await listWhere(own, (list) => list.length === 1);
+      expect(mine[0]?.you).toBe(false);
+      // Three listeners of one selection: executed once, shared twice (the one selecting `you` executes alone, uncounted).
+      expect(fanoutCounts.executed - before.executed).toBe(1);
+      expect(fanoutCounts.shared - before.shared).toBe(2);
+
+      const PUSH = `mutation($input: PushSectionUpdateInput!) { pushSectionUpdate(input: $input) { __typename ... on Error { message } } }`;
+      const paragraph = (text: string) => {
+        const doc = new Y.Doc();
+        const element = new Y.XmlElement('paragraph');
+        element.insert(0, [new Y.XmlText(text)]);
+        doc.getXmlFragment('body').insert(0, [element]);
+        return Y.encodeStateAsUpdate(doc);
+      };
+      const push = async (client: typeof a, update: Uint8Array) => {
+        const result = await over(client, PUSH, { input: { sectionId, update: Buffer.from(update).toString('base64') } });
+        expect(result.data?.pushSectionUpdate.__typename).toBe('MutationPushSectionUpdateSuccess');
+      };
+      before = { ...fanoutCounts };
+      const first = paragraph('de a');
+      await push(a, first);
+      const second = paragraph('de b');
+      await push(b, second);
+      // Echo suppression per connection still holds: each socket receives the other's update, never its own.
+      const [fromB, fromA, both] = await Promise.all([syncs[0]?.waitFor(2), syncs[1]?.waitFor(2), syncs[2]?.waitFor(3)]);
+      expect(fromB?.[1].sectionSync.update).toBe(Buffer.from(second).toString('base64'));
+      expect(fromA?.[1].sectionSync.update).toBe(Buffer.from(first).toString('base64'));
+      expect(both?.slice(1).map((m) => m.sectionSync.update)).toEqual(
+        [first, second].map((u) => Buffer.from(u).toString('base64')),
+      );
+      // Each stored update: executed for one of its two listeners, shared by the other.
+      expect(fanoutCounts.executed - before.executed).toBe(2);
+      expect(fanoutCounts.shared - before.shared).toBe(2);
+    } finally {
+      await Promise.all(clients.map((client) => client.dispose()));
     }
   });
 });

@@ -27,6 +27,9 @@ export interface Presence {
   member?: Member;
 }
 
+/** The list of a section nobody is in (one object: nothing is kept per empty section). */
+const NOBODY: readonly Presence[] = Object.freeze([]);
+
 const PALETTE = ['#d9480f', '#2b8a3e', '#1971c2', '#9c36b5', '#c2255c', '#0c8599', '#e67700', '#5f3dc4'];
 
 /** A stable colour per member, so people keep theirs across sessions. */
@@ -62,6 +65,8 @@ export function presenceKey(connection: Connection): string | null {
 export class PresenceRegistry {
   readonly #sections = new Map<string, Map<string, Presence>>();
   readonly #listeners = new Map<string, Set<() => void>>();
+  /** `list`'s answer per section, until its first entry expires; dropped at every change of the section. */
+  readonly #lists = new Map<string, { list: readonly Presence[]; until: number }>();
   /** The sections each local connection is present in, so its close removes them all. */
   readonly #held = new Map<string, Set<string>>();
   #sweep: NodeJS.Timeout | undefined;
@@ -141,9 +146,28 @@ export class PresenceRegistry {
     return count;
   }
 
-  list(sectionId: string): Presence[] {
+  /**
+   * The section's live entries. The same (frozen) array for every caller until the section's presence changes or
+   * an entry expires: its listeners share one execution and serialisation of it (live/fanout.ts, by identity).
+   */
+  list(sectionId: string): readonly Presence[] {
     const now = Date.now();
-    return [...(this.#sections.get(sectionId)?.values() ?? [])].filter((entry) => now - entry.updatedAt < PRESENCE_TTL_MS);
+    const known = this.#lists.get(sectionId);
+    if (known && now < known.until) return known.list;
+    let until = Number.POSITIVE_INFINITY;
+    const list = [...(this.#sections.get(sectionId)?.values() ?? [])].filter((entry) => {
+      const expires = entry.updatedAt + PRESENCE_TTL_MS;
+      if (now >= expires) return false;
+      until = Math.min(until, expires);
+      return true;
+    });
+    if (list.length === 0) {
+      this.#lists.delete(sectionId);
+      return NOBODY;
+    }
+    Object.freeze(list);
+    this.#lists.set(sectionId, { list, until });
+    return list;
   }
 
   /** Calls `listener` whenever the section's presence changes; returns the unsubscribe function. */
@@ -170,6 +194,7 @@ export class PresenceRegistry {
   #set(sectionId: string, key: string, presence: Presence | null): void {
     const entries = this.#sections.get(sectionId) ?? new Map<string, Presence>();
     if (!presence && !entries.has(key)) return;
+    this.#lists.delete(sectionId);
     this.#sections.set(sectionId, entries);
     if (presence) entries.set(key, presence);
     else entries.delete(key);

@@ -1,4 +1,5 @@
 import {
+  BREAK,
   createSourceEventStream,
   type DocumentNode,
   type ExecutionArgs,
@@ -12,6 +13,7 @@ import {
   Kind,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  visit,
 } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
@@ -40,7 +42,28 @@ const SHARED_STREAMS: Record<string, (message: unknown) => string | null> = {
   nodeChanges: eventKey,
   myFeed: eventKey,
   dashboard: identityKey,
+  sectionSync: syncKey,
+  sectionPresence: identityKey,
 };
+
+/**
+ * Streams whose root field's value is the message itself, whatever its arguments (its arguments chose the
+ * stream, in `subscribe`): their messages are executed alike for subscriptions whose variables differ (each
+ * editor sends its own state vector and client ID), unless a field below the root reads a variable.
+ */
+const ROOT_ARGUMENTS_UNREAD = new Set(['sectionSync', 'sectionPresence']);
+
+/**
+ * A co-editing update's key: the identity of its bytes, which the section's documents hand by reference to every
+ * listener of one stored push (collab/documents.ts `#deliver`). A first sync, a merged backlog or a catch-up is
+ * the subscriber's own (its bytes are computed for it): it executes alone, as its identity is met only once.
+ */
+function syncKey(message: unknown): string | null {
+  const sync = message as { kind?: unknown; update?: unknown; stateVector?: unknown };
+  return sync.kind === 'UPDATE' && sync.stateVector === null && sync.update instanceof Uint8Array
+    ? identityKey(sync.update)
+    : null;
+}
 
 const identities = new WeakMap<object, number>();
 let nextIdentity = 1;
@@ -80,6 +103,11 @@ const VIEWER_NEUTRAL = new Set([
   ...['position', 'collectives', 'deals', 'upcomingDeadlines', 'recentActivity'].map((field) => `Dashboard.${field}`),
   ...['kind', 'status', 'count'].map((field) => `CollectiveCount.${field}`),
   ...['status', 'count', 'totalAmountCents'].map((field) => `DealTotal.${field}`),
+  // A co-editing update and a presence list read only the message (not `SectionPresence.you`: the viewer's own).
+  'Subscription.sectionSync',
+  ...['kind', 'update', 'stateVector'].map((field) => `SectionSyncMessage.${field}`),
+  'Subscription.sectionPresence',
+  ...['clientId', 'memberId', 'member', 'name', 'colour', 'cursor', 'updatedAt'].map((field) => `SectionPresence.${field}`),
   ...['opportunityId', 'title', 'buyer', 'kind', 'at'].map((field) => `Deadline.${field}`),
   'ActivityEvent.position',
   'ActivityEvent.type',
@@ -116,8 +144,11 @@ function visibilityClass(context: Context): string | null {
   return context.session && context.access.isMember ? 'member' : null;
 }
 
-/** What an operation shares, or null: its stream's message key (the document and operation are the cache's). */
-type Plan = { key: (message: unknown) => string | null } | null;
+/**
+ * What an operation shares, or null: its stream's message key (the document and operation are the cache's), and
+ * whether its results depend on its variables (else subscriptions with other variables share them too).
+ */
+type Plan = { key: (message: unknown) => string | null; byVariables: boolean } | null;
 
 const plans = new WeakMap<DocumentNode, Map<string, Plan>>();
 const documentIds = new WeakMap<DocumentNode, number>();
@@ -148,7 +179,23 @@ function makePlan(schema: GraphQLSchema, document: DocumentNode, operationName: 
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions)
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  return neutral(schema, root.name, operation.selectionSet, fragments, new Set()) ? { key } : null;
+  if (!neutral(schema, root.name, operation.selectionSet, fragments, new Set())) return null;
+  const byVariables = !ROOT_ARGUMENTS_UNREAD.has(first.name.value) || readsVariables(first.selectionSet, fragments);
+  return { key, byVariables };
+}
+
+/** Whether anything in `selectionSet` (or a fragment of the document) reads a variable: an argument, a directive. */
+function readsVariables(selectionSet: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>): boolean {
+  let found = false;
+  const visitor = {
+    Variable: () => {
+      found = true;
+      return BREAK;
+    },
+  };
+  if (selectionSet) visit(selectionSet, visitor);
+  for (const fragment of fragments.values()) if (!found) visit(fragment, visitor);
+  return found;
 }
 
 /**
@@ -315,7 +362,8 @@ export function useSharedFanout(): Plugin<Context> {
         documentId = nextDocumentId++;
         documentIds.set(args.document, documentId);
       }
-      const prefix = `${documentId}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}|${viewerClass}|`;
+      const variables = plan.byVariables ? JSON.stringify(args.variableValues ?? {}) : '*';
+      const prefix = `${documentId}|${args.operationName ?? ''}|${variables}|${viewerClass}|`;
       setSubscribeFn(async (subscribeArgs) => {
         const source = await createSourceEventStream(subscribeArgs as ExecutionArgs);
         if (!(Symbol.asyncIterator in source)) return source;

@@ -338,7 +338,7 @@ const SectionPresence = builder.objectRef<Presence>('SectionPresence').implement
   }),
 });
 
-function presenceStream(context: Context, sectionGlobalId: string): AsyncIterableIterator<Presence[]> {
+function presenceStream(context: Context, sectionGlobalId: string): AsyncIterableIterator<readonly Presence[]> {
   let sectionId = '';
   return context.live.stream(
     context,
