@@ -234,6 +234,28 @@ describe('Create', () => {
     }
   });
 
+  // Attack (session 6): the validation plugin stopped at an object's first failing field, so a form learnt its
+  // mistakes one round trip at a time (a bad address showed only once the buyer was given).
+  it('should report every invalid field at once, at every level of the input', async () => {
+    const member = await person();
+    const input = {
+      kind: 'PUBLIC_TENDER',
+      title: 'Marché',
+      buyer: '',
+      url: 'ftp://example.org/dce.zip',
+      lots: [{ number: 0, title: '', estimatedAmountCents: -1 }],
+    };
+    const result = (await unchanged(() => mutate(CREATE, input, member.token))) as { issues?: Array<{ field: string }> };
+    expect(result).toMatchObject({ __typename: 'InputValidationError' });
+    expect(result.issues?.map((issue) => issue.field).sort()).toEqual([
+      'input.buyer',
+      'input.lots.0.estimatedAmountCents',
+      'input.lots.0.number',
+      'input.lots.0.title',
+      'input.url',
+    ]);
+  });
+
   it('should have an opportunity the cooperative brings brought by the support staff', async () => {
     const staff = await person(staffPreset);
     const entrepreneur = await person();
