@@ -40,6 +40,7 @@ export const builder = new SchemaBuilder<{
   plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, PrismaPlugin],
   scopeAuth: {
     authorizeOnSubscribe: true,
+    runScopesOnType: true,
     // A refusal is a coded error (never masked as an internal one): anonymous callers sign in first.
     // Pothos' own message ("Not authorized to resolve…") is English and names the schema: ours says what to do.
     unauthorizedError: (_parent, context) =>
