@@ -15,6 +15,8 @@ export function activeMemberships(prisma: PrismaClient, memberId: string): Promi
  */
 export class Access {
   #business: Promise<Set<string>> | undefined;
+  /** `#business` once read. */
+  #businessIds: Set<string> | undefined;
   #partnerDeals: Promise<Set<string>> | undefined;
 
   private constructor(
@@ -90,11 +92,24 @@ export class Access {
 
   /** The same answer as `canSeeInternals`, from a collective's ID alone. */
   async canSeeInternalsOf(collectiveId: string): Promise<boolean> {
+    return this.seesInternalsOf(collectiveId);
+  }
+
+  /**
+   * `canSeeInternalsOf`, synchronous once the business collectives are known (after the request's first
+   * check, or at once for a non-member or the support staff): a list of 250 memberships then costs one
+   * promise, not one per row (the Membership type check runs per object; see schema/memberships.ts).
+   */
+  seesInternalsOf(collectiveId: string): boolean | Promise<boolean> {
     if (!this.isMember) return false;
     if (this.isSupportStaff) return true;
+    if (this.#businessIds) return !this.#businessIds.has(collectiveId) || this.insiderOf.has(collectiveId);
     this.#business ??= this.prisma.collective
       .findMany({ where: { kind: 'BUSINESS' }, select: { id: true } })
-      .then((rows) => new Set(rows.map((row) => row.id)));
-    return !(await this.#business).has(collectiveId) || this.insiderOf.has(collectiveId);
+      .then((rows) => {
+        this.#businessIds = new Set(rows.map((row) => row.id));
+        return this.#businessIds;
+      });
+    return this.#business.then((business) => !business.has(collectiveId) || this.insiderOf.has(collectiveId));
   }
 }
