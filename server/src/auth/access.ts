@@ -104,12 +104,10 @@ export class Access {
     if (!this.isMember) return false;
     if (this.isSupportStaff) return true;
     if (this.#businessIds) return !this.#businessIds.has(collectiveId) || this.insiderOf.has(collectiveId);
-    this.#business ??= this.prisma.collective
-      .findMany({ where: { kind: 'BUSINESS' }, select: { id: true } })
-      .then((rows) => {
-        this.#businessIds = new Set(rows.map((row) => row.id));
-        return this.#businessIds;
-      });
+    this.#business ??= this.prisma.collective.findMany({ where: { kind: 'BUSINESS' }, select: { id: true } }).then((rows) => {
+      this.#businessIds = new Set(rows.map((row) => row.id));
+      return this.#businessIds;
+    });
     return this.#business.then((business) => !business.has(collectiveId) || this.insiderOf.has(collectiveId));
   }
 }
