@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { GraphQLError, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -245,20 +246,50 @@ export function attachGraphqlWs(
   };
 }
 
+/** Sockets corked during this turn of the event loop (`FanoutSocket`), each with its uncork. */
+let corked: Array<() => void> = [];
+
+function uncorkAll(): void {
+  const now = corked;
+  corked = [];
+  for (const uncork of now) uncork();
+}
+
 /**
  * The server's sockets: a message whose payload is a shared result's token (live/fanout.ts `SharedPayload`) is
  * sent with the result's serialisation in its place; every other message as it is. Every close carries a French
  * reason, graphql-ws' and ws' own included (`closeReason`).
  */
 class FanoutSocket extends WebSocket {
+  #corked = false;
+
   /** Sends a message already in its final form (no shared payload to put in place); `done` once written. */
   sendFinal(message: string, done?: () => void): void {
+    this.#corkUntilNextTurn();
     super.send(message, done);
   }
 
   override send(data: unknown, options?: unknown, cb?: unknown): void {
     const message = typeof data === 'string' ? withSharedPayload(data) : data;
+    this.#corkUntilNextTurn();
     (super.send as (data: unknown, options?: unknown, cb?: unknown) => void)(message, options, cb);
+  }
+
+  /**
+   * Holds the frames sent during this turn of the event loop and writes them together at its end (one `writev`):
+   * a stored batch of co-editing pushes is several `next` messages per listener, and each was a system call of
+   * its own (`writev`, the largest self time at 20 editors). Delayed by the rest of this turn at most.
+   */
+  #corkUntilNextTurn(): void {
+    const raw = (this as unknown as { _socket?: Socket })._socket;
+    if (this.#corked || !raw || raw.destroyed) return;
+    this.#corked = true;
+    raw.cork();
+    if (corked.length === 0) setImmediate(uncorkAll);
+    corked.push(() => {
+      this.#corked = false;
+      raw.uncork();
+    });
   }
 
   override close(code?: number, reason?: string | Buffer): void {
