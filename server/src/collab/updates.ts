@@ -79,6 +79,11 @@ export class PendingStructs {
   #scratch: Y.Doc | null = null;
   #applied = 0;
 
+  /** Whether no update of the batch was accepted yet (the document alone is what an update is judged against). */
+  get alone(): boolean {
+    return this.#updates.length === 0;
+  }
+
   /** Whether the scratch copy holds an update not judged yet (the one `scratchWith` last applied). */
   #judging = false;
 
@@ -436,10 +441,18 @@ export function judgeUpdate(
       return children.get(keyOf(id)) ?? [];
     };
     const undecided: Y.ID[] = [];
+    // Stored children this update deletes, by their stored parent (a list item's paragraph, a list's item).
+    const deletedIn = new Map<Y.XmlElement, number>();
+    const stored: Y.Item[] = [];
     for (const id of ids) {
       const struct = own.find(id);
       if (!(struct instanceof Y.Item) || !isNew(id)) {
-        undecided.push(id);
+        const item = id.clock < Y.getState(store, id.client) ? Y.getItem(store, id) : null;
+        // Alone in its batch, deleting a visible child of a stored node: counted below, without a copy.
+        if (pending.alone && item instanceof Y.Item && !item.deleted && item.parent instanceof Y.XmlElement) {
+          deletedIn.set(item.parent, (deletedIn.get(item.parent) ?? 0) + 1);
+          stored.push(item);
+        } else undecided.push(id);
         continue;
       }
       let decided = true;
@@ -462,6 +475,17 @@ export function judgeUpdate(
       )
         decided = false;
       if (!decided) undecided.push(id);
+    }
+    // What remains of a stored node is its visible children less those deleted here: enough children and, for a
+    // list item, a paragraph first (its first child this update does not delete) is decided. Otherwise (this
+    // update may also insert into it) the copy judges.
+    for (const item of stored) {
+      const parent = item.parent as Y.XmlElement;
+      if (parent._item?.deleted || Y.isDeleted(decoded.ds, (parent._item as Y.Item).id)) continue;
+      let first = parent._start;
+      while (first && (first.deleted || Y.isDeleted(decoded.ds, first.id))) first = first.right;
+      const remaining = parent.length - (deletedIn.get(parent) ?? 0);
+      if (!orderKept(parent.nodeName, nodeNameOf(first), remaining)) undecided.push(item.id);
     }
     return undecided;
   };
