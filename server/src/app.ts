@@ -50,6 +50,13 @@ import { graphiqlDelivery, serveClient } from './transport/static.js';
 import { maskUnavailable, UNEXPECTED_MESSAGE } from './transport/unavailable.js';
 import { attachGraphqlWs, GRAPHQL_PATH } from './transport/websocket.js';
 
+/**
+ * Connections the kernel queues until the server accepts them (capped by `net.core.somaxconn`, 4096 here). Node's
+ * default, 511, overflowed while 10,000 subscribers connected at once (issue 11: the kernel's ListenOverflows
+ * counter grew; a connection whose handshake it dropped past its SYN-ACK retries was reset, and never went live).
+ */
+const LISTEN_BACKLOG = 4096;
+
 export interface App {
   /** Listens on the configured port (0 picks a free one) and returns the base URL. */
   start(): Promise<string>;
@@ -309,7 +316,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     start: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);
-        http.listen(config.port, config.host, () => {
+        http.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
           const { port } = http.address() as AddressInfo;
           resolve(`http://${config.host}:${port}`);
         });

@@ -104,7 +104,7 @@ export class PresenceRegistry {
     const key = presenceKey(connection);
     if (!key) throw new Error('An anonymous connection has no presence');
     // A socket that closed meanwhile keeps no entry (its close hook may have run already).
-    const entry = connection.transport === 'ws' && connection.signal.aborted ? null : presence;
+    const entry = connection.transport === 'ws' && connection.closed ? null : presence;
     if (connection.transport === 'ws') {
       let held = this.#held.get(key);
       if (!held && entry) {

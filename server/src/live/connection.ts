@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ActiveMembership, SignedIn } from '../auth/sessions.js';
+import { logger } from '../observability/log.js';
 
 /** How a caller reaches the server. */
 export type Transport = 'ws' | 'sse' | 'http';
@@ -20,6 +21,8 @@ export interface Connection {
   readonly sessionId: string | null;
   /** Aborted once, when the socket closes (or is terminated), the SSE stream ends or the request is answered. */
   readonly signal: AbortSignal;
+  /** Whether the connection has closed (`signal.aborted`, without making the signal). */
+  readonly closed: boolean;
   /** Calls `listener` once when the connection closes (at once if it already has); returns the unregister function. */
   onClose(listener: () => void): () => void;
 }
@@ -34,7 +37,13 @@ export interface Connection {
  */
 export class LiveConnection implements Connection {
   readonly id = randomUUID();
-  readonly #controller = new AbortController();
+  /**
+   * Made when `signal` is first read: most sockets never need one (an `AbortController` and its listeners' maps
+   * are ~1 KB, for each of thousands of idle subscribers); `onClose` keeps its listeners itself.
+   */
+  #controller: AbortController | null = null;
+  #closed = false;
+  #listeners: Set<() => void> | null = null;
   #session: SignedIn | null;
   /** The viewer's active memberships as read at `epoch` (see `Lifecycle.memberships`), or null: read them. */
   #memberships: { rows: readonly ActiveMembership[]; epoch: number } | null = null;
@@ -58,11 +67,15 @@ export class LiveConnection implements Connection {
   }
 
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#closed) this.#controller.abort();
+    }
     return this.#controller.signal;
   }
 
   get closed(): boolean {
-    return this.#controller.signal.aborted;
+    return this.#closed;
   }
 
   /** The session if it is still live (not expired, not ended by the lifecycle); null otherwise. */
@@ -105,17 +118,33 @@ export class LiveConnection implements Connection {
   }
 
   onClose(listener: () => void): () => void {
-    const signal = this.#controller.signal;
-    if (signal.aborted) {
+    if (this.#closed) {
       listener();
       return () => {};
     }
-    signal.addEventListener('abort', listener, { once: true });
-    return () => signal.removeEventListener('abort', listener);
+    this.#listeners ??= new Set();
+    // Wrapped so that the same function registered twice is called twice, as with the signal's listeners.
+    const once = () => listener();
+    this.#listeners.add(once);
+    return () => {
+      this.#listeners?.delete(once);
+    };
   }
 
-  /** Closes the connection: fires the `onClose` listeners once. */
+  /** Closes the connection: aborts `signal` and fires the `onClose` listeners, once. */
   close(): void {
-    this.#controller.abort();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#controller?.abort();
+    const listeners = this.#listeners;
+    this.#listeners = null;
+    for (const listener of listeners ?? []) {
+      try {
+        listener();
+      } catch (error) {
+        // One listener failing does not keep the others (another stream's release) from running.
+        logger.error({ err: error }, 'A connection close listener failed');
+      }
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { RequestCache } from '@pothos/plugin-scope-auth';
 import {
   BREAK,
   createSourceEventStream,
@@ -366,10 +367,18 @@ export function useSharedFanout(): Plugin<Context> {
       const prefix = `${documentId}|${args.operationName ?? ''}|${variables}|${viewerClass}|`;
       setSubscribeFn(async (subscribeArgs) => {
         const source = await createSourceEventStream(subscribeArgs as ExecutionArgs);
+        // Pothos' per-request cache of scopes (~1.4 KB) is not kept for the subscription's life: an execution for
+        // this subscriber makes a fresh one (from the context's access, as the first did) and it goes after.
+        RequestCache.clearForContext(context);
         if (!(Symbol.asyncIterator in source)) return source;
         const operation = getOperationAST(subscribeArgs.document, subscribeArgs.operationName) as OperationDefinitionNode;
-        const run = (message: unknown) => async () =>
-          (await execute({ ...(subscribeArgs as ExecutionArgs), rootValue: message })) as ExecutionResult;
+        const run = (message: unknown) => async () => {
+          try {
+            return (await execute({ ...(subscribeArgs as ExecutionArgs), rootValue: message })) as ExecutionResult;
+          } finally {
+            RequestCache.clearForContext(context);
+          }
+        };
         return mapEvents(
           source[Symbol.asyncIterator](),
           operation,

@@ -436,58 +436,16 @@ export class Lifecycle {
     open: () => Promise<StreamSubject>,
     body: (live: LiveStream) => AsyncGenerator<T>,
   ): AsyncIterableIterator<T> {
-    let live: LiveStream | null = null;
-    let stopped = false;
-    const lifecycle = this;
-    async function* run(): AsyncGenerator<T> {
-      const session = context.session;
-      if (!session) throw createGraphQLError('Connectez-vous d’abord.', { extensions: { code: 'UNAUTHENTICATED' } });
-      let subject: StreamSubject;
-      try {
-        subject = await open();
-      } catch (error) {
-        throw refusal(error);
-      }
-      if (stopped || context.connection.signal.aborted) return;
-      const stream = new LiveStream(lifecycle, subject, session, context.connection);
-      live = stream;
-      lifecycle.#streams.add(stream);
-      const mine = lifecycle.#byConnection.get(context.connection) ?? new Set<LiveStream>();
-      lifecycle.#byConnection.set(context.connection, mine);
-      mine.add(stream);
-      const unlisten = context.connection.onClose(() => stream.stop());
-      try {
-        // The body admits each message (it knows their positions); this only catches an end meanwhile.
-        for await (const message of body(stream)) {
-          if (stream.ended) break;
-          if (stream.signal.aborted) return;
-          yield message;
-        }
-        if (stream.ended) throw endError(stream.ended);
-      } catch (error) {
-        throw refusal(error);
-      } finally {
-        unlisten();
-        stream.stop();
-      }
-    }
-    const inner = run();
-    return {
-      next: () => inner.next(),
-      return: (value?: unknown) => {
-        stopped = true;
-        (live as LiveStream | null)?.stop();
-        return inner.return(value as T);
-      },
-      throw: (error?: unknown) => {
-        stopped = true;
-        (live as LiveStream | null)?.stop();
-        return inner.throw(error);
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return new StreamRun(this, context, open, body);
+  }
+
+  /** Starts following a stream that opened (`StreamRun`); returns what stops following it. */
+  track(stream: LiveStream, connection: Connection): () => void {
+    this.#streams.add(stream);
+    const mine = this.#byConnection.get(connection) ?? new Set<LiveStream>();
+    this.#byConnection.set(connection, mine);
+    mine.add(stream);
+    return connection.onClose(() => stream.stop());
   }
 
   /** Ends every stream quietly (server shutdown). */
@@ -559,4 +517,73 @@ export function accessChange(event: LogEvent, memberId: string, collectiveId: st
   if (collectiveId !== null && event.collectiveId !== collectiveId) return false;
   if (event.type.startsWith('membership.')) return (event.payload as Record<string, unknown>).memberId === memberId;
   return ACCESS_EVENTS.has(event.type);
+}
+
+/**
+ * `Lifecycle.stream`'s iterator: a class rather than an object of closures, so that each of thousands of idle
+ * subscriptions holds one small object (issue 11: the closures, their scopes and their names were ~0.5 KB each).
+ */
+class StreamRun<T> implements AsyncIterableIterator<T> {
+  #live: LiveStream | null = null;
+  #stopped = false;
+  readonly #inner: AsyncGenerator<T>;
+
+  constructor(
+    private readonly lifecycle: Lifecycle,
+    private readonly context: StreamContext,
+    private readonly open: () => Promise<StreamSubject>,
+    private readonly body: (live: LiveStream) => AsyncGenerator<T>,
+  ) {
+    this.#inner = this.#run();
+  }
+
+  async *#run(): AsyncGenerator<T> {
+    const context = this.context;
+    const session = context.session;
+    if (!session) throw createGraphQLError('Connectez-vous d’abord.', { extensions: { code: 'UNAUTHENTICATED' } });
+    let subject: StreamSubject;
+    try {
+      subject = await this.open();
+    } catch (error) {
+      throw refusal(error);
+    }
+    if (this.#stopped || context.connection.closed) return;
+    const stream = new LiveStream(this.lifecycle, subject, session, context.connection);
+    this.#live = stream;
+    const unlisten = this.lifecycle.track(stream, context.connection);
+    try {
+      // The body admits each message (it knows their positions); this only catches an end meanwhile.
+      for await (const message of this.body(stream)) {
+        if (stream.ended) break;
+        if (stream.signal.aborted) return;
+        yield message;
+      }
+      if (stream.ended) throw endError(stream.ended);
+    } catch (error) {
+      throw refusal(error);
+    } finally {
+      unlisten();
+      stream.stop();
+    }
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    return this.#inner.next();
+  }
+
+  return(value?: unknown): Promise<IteratorResult<T>> {
+    this.#stopped = true;
+    this.#live?.stop();
+    return this.#inner.return(value as T);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T>> {
+    this.#stopped = true;
+    this.#live?.stop();
+    return this.#inner.throw(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
 }

@@ -86,39 +86,48 @@ export function useOperationObservability(metrics: Metrics): Plugin {
           report(result.errors, kind);
           return;
         }
-        const end = metrics.subscribed(kind);
-        const inner = result[Symbol.asyncIterator]();
-        const wrapped: AsyncIterableIterator<ExecutionResult> = {
-          next: async () => {
-            try {
-              const next = await inner.next();
-              if (next.done) end();
-              else report(next.value.errors, kind);
-              return next;
-            } catch (error) {
-              end();
-              report(
-                [error as GraphQLError].filter((e) => typeof e === 'object' && e !== null && 'extensions' in e),
-                kind,
-              );
-              throw error;
-            }
-          },
-          return: async (value?: unknown) => {
-            end();
-            return (await inner.return?.(value as never)) ?? { done: true, value: undefined };
-          },
-          throw: async (error?: unknown) => {
-            end();
-            if (inner.throw) return inner.throw(error);
-            throw error;
-          },
-          [Symbol.asyncIterator]() {
-            return wrapped;
-          },
-        };
-        setResult(wrapped);
+        setResult(new CountedStream(result[Symbol.asyncIterator](), metrics.subscribed(kind), (errors) => report(errors, kind)));
       },
     }),
   };
+}
+
+/**
+ * A subscription's results, counted (`end` once it ends) and their errors reported: a class, so that each idle
+ * subscription holds one object rather than four closures and their scopes (issue 11).
+ */
+class CountedStream implements AsyncIterableIterator<ExecutionResult> {
+  constructor(
+    private readonly inner: AsyncIterator<ExecutionResult>,
+    private readonly end: () => void,
+    private readonly report: (errors: readonly GraphQLError[] | undefined) => void,
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    try {
+      const next = await this.inner.next();
+      if (next.done) this.end();
+      else this.report(next.value.errors);
+      return next;
+    } catch (error) {
+      this.end();
+      this.report([error as GraphQLError].filter((e) => typeof e === 'object' && e !== null && 'extensions' in e));
+      throw error;
+    }
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    return (await this.inner.return?.(value as never)) ?? { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    if (this.inner.throw) return this.inner.throw(error);
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
 }
