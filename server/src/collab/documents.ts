@@ -8,7 +8,7 @@ import { claimInTransaction, currentClaim, type IdempotencyClaim } from '../even
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { logger } from '../observability/log.js';
 import { bodyOf, nestsTooDeep, rewriteDeepBlocks, SECTION_FRAGMENT } from './content.js';
-import { InvalidUpdateError, judgeUpdate, PendingStructs } from './updates.js';
+import { InvalidUpdateError, judgePush, judgeUpdate, PendingStructs } from './updates.js';
 
 export { InvalidUpdateError } from './updates.js';
 
@@ -184,9 +184,10 @@ export function buildDocument(
       const later: StoredRow[] = [];
       for (const row of waiting) {
         let verdict: 'valid' | 'missing';
+        let applied: Uint8Array;
         try {
           // Rows stored before the depth bounds are read, not set aside: the body's readers flatten what is deeper.
-          verdict = judgeUpdate(doc, row.data, new PendingStructs(), { bounded: false });
+          ({ verdict, update: applied } = judgePush(doc, row.data, new PendingStructs(), { bounded: false }));
         } catch (error) {
           aside(row, error instanceof Error ? error.message : String(error));
           if (row.id !== null) setAside.push(row.id);
@@ -197,7 +198,7 @@ export function buildDocument(
           continue;
         }
         try {
-          Y.applyUpdate(doc, row.data);
+          Y.applyUpdate(doc, applied);
         } catch (error) {
           // Judged valid but Yjs threw midway: this document may be torn, so start again without the row.
           aside(row, error instanceof Error ? error.message : String(error));
@@ -528,8 +529,13 @@ export class SectionDocuments {
           // Under the section's lock, after every earlier batch was applied to the document.
           if (push.compute) push.update = push.compute(document.doc);
           try {
-            const verdict = judgeUpdate(document.doc, push.update, pending) === 'valid' ? 'store' : 'hold';
-            if (verdict === 'store') batchBytes += push.update.byteLength;
+            // What is stored and relayed is what Yjs applies: the push without clocks already held (`judgePush`).
+            const judged = judgePush(document.doc, push.update, pending);
+            const verdict = judged.verdict === 'valid' ? 'store' : 'hold';
+            if (verdict === 'store') {
+              push.update = judged.update;
+              batchBytes += push.update.byteLength;
+            }
             return { push, verdict };
           } catch (error) {
             if (error instanceof InvalidUpdateError) return { push, verdict: refusal(error) };

@@ -282,14 +282,66 @@ export function judgeUpdate(
   doc: Y.Doc,
   update: Uint8Array,
   pending: PendingStructs,
-  { bounded = true }: { bounded?: boolean } = {},
+  options: { bounded?: boolean } = {},
 ): Verdict {
+  return judgePush(doc, update, pending, options).verdict;
+}
+
+/**
+ * `judgeUpdate`, also giving the update to store and relay: `update` without the clocks the document or the batch
+ * already hold. Yjs keeps the first struct it integrated for a clock and skips a later copy, whatever that copy
+ * holds or says about its place: an update re-sending a stored struct's ID with other content or another parent
+ * (a paragraph "in the body" under the ID of one in a list item) would otherwise be judged where its copy says,
+ * while what builds on it lands beside the stored one (attack on issue 10: a heading stored first in a list item,
+ * text straight in the body). So the copies are cut as Yjs cuts them when writing from a state vector
+ * (`Y.diffUpdate`: a struct partly known keeps only its new clocks, placed right after the known ones), and what
+ * is judged, stored and sent to co-authors is exactly what Yjs applies, for a client that has not seen the stored
+ * struct yet too. An honest client re-sending an unacknowledged push loses nothing: its copies equal the stored.
+ *
+ * @throws InvalidUpdateError as `judgeUpdate`.
+ */
+export function judgePush(
+  doc: Y.Doc,
+  update: Uint8Array,
+  pending: PendingStructs,
+  { bounded = true }: { bounded?: boolean } = {},
+): { verdict: Verdict; update: Uint8Array } {
   let decoded: ReturnType<typeof Y.decodeUpdate>;
   try {
     decoded = Y.decodeUpdate(update);
   } catch {
     throw new InvalidUpdateError('Ce n’est pas une modification Yjs.');
   }
+  const knownBefore = new Map<number, number>();
+  let repeats = false;
+  for (const struct of decoded.structs as Struct[]) {
+    if (struct instanceof Y.Skip) continue;
+    const { client, clock } = struct.id;
+    let known = knownBefore.get(client);
+    if (known === undefined) {
+      known = Math.max(Y.getState(doc.store, client), pending.end(client));
+      knownBefore.set(client, known);
+    }
+    if (clock < known) repeats = true;
+  }
+  if (repeats) {
+    try {
+      update = Y.diffUpdate(update, Y.encodeStateVector(knownBefore));
+      decoded = Y.decodeUpdate(update);
+    } catch {
+      throw new InvalidUpdateError('Ce n’est pas une modification Yjs.');
+    }
+  }
+  return { verdict: judgeDecoded(doc, update, decoded, pending, bounded), update };
+}
+
+function judgeDecoded(
+  doc: Y.Doc,
+  update: Uint8Array,
+  decoded: ReturnType<typeof Y.decodeUpdate>,
+  pending: PendingStructs,
+  bounded: boolean,
+): Verdict {
   const structs = decoded.structs as Struct[];
   // Yjs writes each client's structs once, in clock order. Clocks going back mean a client listed twice, whose
   // last list Yjs alone would apply: refused, so what is judged here is what Yjs applies.
