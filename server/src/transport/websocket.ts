@@ -1,7 +1,8 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { GraphQLError, getOperationAST } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
+import type { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import WebSocket, { WebSocketServer } from 'ws';
 import { type Authenticated, resolveSignedIn } from '../auth/sessions.js';
@@ -32,6 +33,12 @@ interface EnvelopedRoot {
   reqId: string;
   execute: (args: unknown) => ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>;
   subscribe: (args: unknown) => ReturnType<NonNullable<Parameters<typeof useServer>[0]['subscribe']>>;
+}
+
+/** What graphql-ws' hooks see of a socket (`ctx.extra`). */
+interface SocketExtra {
+  socket: FanoutSocket;
+  request: IncomingMessage;
 }
 
 /** What the app needs to stop the WebSocket side. */
@@ -92,132 +99,185 @@ export function attachGraphqlWs(
     }
     return id;
   };
-  const wsDisposable = useServer(
-    {
-      // Authenticated once, in connection_init: a token that names no live session is refused (4403
-      // Forbidden). Without a token the socket stays anonymous, and every operation but signIn is refused.
-      // The session is kept for the socket's operations; the lifecycle ends it with the session.
-      onConnect: async (ctx) => {
-        const socket = ctx.extra.socket;
-        const token = bearerToken({ connectionParams: ctx.connectionParams ?? {} });
-        // The session and the viewer's memberships in one statement, shared by the sockets of the same token that
-        // authenticate meanwhile or soon after (Lifecycle.authenticate); the memberships are kept for the socket's
-        // queries and subscriptions unless a change of memberships is applied meanwhile (`epoch`, taken before the read).
-        let epoch = lifecycle.accessEpoch;
-        let signedIn: Authenticated | null = null;
-        try {
-          if (token !== null) ({ signedIn, epoch } = await lifecycle.authenticate(token, () => resolveSignedIn(prisma, token)));
-        } catch (error) {
-          if (!isUnavailable(error)) throw error;
-          // The session cannot be read now: 1013 (the client retries), not 4500 (final) nor 4403 (not a refusal).
-          tryAgainLater(socket, error);
-          return false;
-        }
-        const session = signedIn?.session ?? null;
-        if (token !== null && session === null) return false;
-        // Sockets per member (per address when anonymous): past the limit this one is closed 4429.
-        if (!socketLimits.admit(socket, callerKey({ session, clientAddress: clientAddress(ctx.extra.request) }))) return false;
-        const connection = new LiveConnection('ws', session);
-        if (socket.readyState !== WebSocket.OPEN) connection.close();
-        else socket.once('close', () => connection.close());
-        connections.set(socket, connection);
-        lifecycle.register(connection);
-        if (signedIn) lifecycle.remember(connection, signedIn.memberships, epoch);
-        return true;
-      },
-      execute: (args) => {
-        const root = args.rootValue as EnvelopedRoot;
-        return inRequest(root.reqId, () => root.execute(args));
-      },
-      subscribe: async (args) => {
-        const root = args.rootValue as EnvelopedRoot;
-        return inRequestSteps(root.reqId, refusedAsError(await inRequest(root.reqId, () => root.subscribe(args))));
-      },
-      onSubscribe: async (ctx, id, payload) => {
-        // graphql-ws has registered this operation already: more than the limit running on the socket is refused.
-        if (Object.keys(ctx.subscriptions).length > limits.maxOperationsPerSocket) {
-          return [rateLimited('operationsPerSocket', 'Trop d’opérations en cours sur ce socket : terminez-en une d’abord.')];
-        }
-        const reqId = `${socketId(ctx)}.${id}`;
-        try {
-          // Every field the operation's context will hold is in this literal from the start (the context's own unset,
-          // typed so that a field added to Context must be added here), so the object keeps the fast layout V8 gives a
-          // literal: Yoga adds the context factory's fields with Object.assign, which past a dozen added properties
-          // turned it into a dictionary (1.6 KB of each idle subscription, in a heap snapshot). graphql-ws' own
-          // bookkeeping (acknowledged, subscriptions…) is not copied: nothing reads it from the context.
-          const initial: Pick<InitialContext, 'operationKind'> & Record<keyof Context, unknown> & Record<string, unknown> = {
-            extra: ctx.extra,
-            req: ctx.extra.request,
-            socket: ctx.extra.socket,
-            params: payload,
-            connectionParams: ctx.connectionParams,
-            liveConnection: connections.get(ctx.extra.socket),
-            fanoutSink: new OperationSink(id, ctx, ctx.extra.socket as FanoutSocket),
-            operationKind: undefined,
-            prisma: undefined,
-            config: undefined,
-            events: undefined,
-            live: undefined,
-            documents: undefined,
-            presence: undefined,
-            session: undefined,
-            connection: undefined,
-            access: undefined,
-            signInGuard: undefined,
-            work: undefined,
-            clientAddress: undefined,
-          };
-          const { schema: enveloped, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(initial);
-          let document: ReturnType<typeof parse>;
-          try {
-            document = parse(payload.query);
-          } catch (error) {
-            // A syntax error or a query limit (tokens) answers this operation; thrown, it would close the socket.
-            if (!(error instanceof GraphQLError)) throw error;
-            // Coded as Yoga codes it over HTTP (its own hook only runs on HTTP requests).
-            (error.extensions as Record<string, unknown>).code ??= 'GRAPHQL_PARSE_FAILED';
-            return [error];
-          }
-          // Read by the context factory (the same object): queries and subscriptions reuse the socket's memberships.
-          initial.operationKind = getOperationAST(document, payload.operationName)?.operation;
-          const args = {
-            schema: enveloped,
-            operationName: payload.operationName,
-            document,
-            variableValues: payload.variables,
-            contextValue: await inRequest(reqId, contextFactory),
-            rootValue: { execute, subscribe, reqId },
-          };
-          const errors = validate(args.schema, args.document);
-          return errors.length > 0 ? errors : args;
-        } catch (error) {
-          if (!isUnavailable(error)) throw error;
-          tryAgainLater(ctx.extra.socket, error);
-          return [unavailableError()];
-        }
-      },
-      // An operation that meets an outage (its stream could not open, or stopped) closes the socket with 1013:
-      // the client reconnects and subscribes again from its last position.
-      onError: (ctx, _id, _payload, errors) => {
-        if (errors.some(isUnavailableGraphQLError)) tryAgainLater(ctx.extra.socket, errors[0]);
-      },
-      onNext: (ctx, _id, _payload, args, result) => {
-        // An event's result shared by many subscriptions is serialised once (live/fanout.ts, FanoutSocket).
-        const shared = sharedPayload(result);
-        if (shared) return shared as unknown as typeof result;
-        if (!('errors' in result) || !result.errors?.some(isUnavailableGraphQLError)) return undefined;
-        // A mutation or query answers UNAVAILABLE and the socket stays; a subscription's event that could not be
-        // resolved is not delivered half: the socket closes and the client resumes from the event before.
-        if (getOperationAST(args.document, args.operationName)?.operation === 'subscription')
-          tryAgainLater(ctx.extra.socket, result.errors[0]);
-        return undefined;
-      },
+  // Each socket's operations, by the object graphql-ws runs (`SocketOperations`), not only by their ids.
+  const operations = new WeakMap<object, SocketOperations>();
+  // How a socket's `SocketOperations` reads graphql-ws' record of its operations, given in onConnect (before any
+  // operation: graphql-ws refuses one before connection_init is acknowledged).
+  const contexts = new WeakMap<object, (read: () => Record<string, unknown>) => void>();
+  const server = makeServer<Record<string, unknown> | undefined, SocketExtra>({
+    // Authenticated once, in connection_init: a token that names no live session is refused (4403
+    // Forbidden). Without a token the socket stays anonymous, and every operation but signIn is refused.
+    // The session is kept for the socket's operations; the lifecycle ends it with the session.
+    onConnect: async (ctx) => {
+      const socket = ctx.extra.socket;
+      // graphql-ws' operations of the socket (it replaces the record when the socket closes: read it each time).
+      contexts.get(socket)?.(() => ctx.subscriptions);
+      const token = bearerToken({ connectionParams: ctx.connectionParams ?? {} });
+      // The session and the viewer's memberships in one statement, shared by the sockets of the same token that
+      // authenticate meanwhile or soon after (Lifecycle.authenticate); the memberships are kept for the socket's
+      // queries and subscriptions unless a change of memberships is applied meanwhile (`epoch`, taken before the read).
+      let epoch = lifecycle.accessEpoch;
+      let signedIn: Authenticated | null = null;
+      try {
+        if (token !== null) ({ signedIn, epoch } = await lifecycle.authenticate(token, () => resolveSignedIn(prisma, token)));
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+        // The session cannot be read now: 1013 (the client retries), not 4500 (final) nor 4403 (not a refusal).
+        tryAgainLater(socket, error);
+        return false;
+      }
+      const session = signedIn?.session ?? null;
+      if (token !== null && session === null) return false;
+      // Sockets per member (per address when anonymous): past the limit this one is closed 4429.
+      if (!socketLimits.admit(socket, callerKey({ session, clientAddress: clientAddress(ctx.extra.request) }))) return false;
+      const connection = new LiveConnection('ws', session);
+      if (socket.readyState !== WebSocket.OPEN) connection.close();
+      else socket.once('close', () => connection.close());
+      connections.set(socket, connection);
+      lifecycle.register(connection);
+      if (signedIn) lifecycle.remember(connection, signedIn.memberships, epoch);
+      return true;
     },
-    wsServer,
-    // graphql-ws' own keep-alive is off (0): it pinged every socket on a timer of its own every 12 s besides ours
-    // below, twice the frames and timers for nothing (a tenth of a fan-out's CPU in the profile at 1,000 sockets).
-    0,
-  );
+    execute: (args) => {
+      const root = args.rootValue as EnvelopedRoot;
+      return inRequest(root.reqId, () => root.execute(args));
+    },
+    subscribe: async (args) => {
+      const root = args.rootValue as EnvelopedRoot;
+      return inRequestSteps(root.reqId, refusedAsError(await inRequest(root.reqId, () => root.subscribe(args))));
+    },
+    onSubscribe: async (ctx, id, payload) => {
+      // Read before any await: graphql-ws calls this hook within the dispatch of the operation's message.
+      const socketOperations = operations.get(ctx.extra.socket);
+      const operation = socketOperations?.starting ?? new Operation();
+      // Every operation still running on the socket counts, a completed one until its work has ended (its stream
+      // released); this one is not counted yet: past the limit it is refused.
+      if ((socketOperations?.size ?? 0) >= limits.maxOperationsPerSocket) {
+        return [rateLimited('operationsPerSocket', 'Trop d’opérations en cours sur ce socket : terminez-en une d’abord.')];
+      }
+      const reqId = `${socketId(ctx)}.${id}`;
+      try {
+        // Every field the operation's context will hold is in this literal from the start (the context's own unset,
+        // typed so that a field added to Context must be added here), so the object keeps the fast layout V8 gives a
+        // literal: Yoga adds the context factory's fields with Object.assign, which past a dozen added properties
+        // turned it into a dictionary (1.6 KB of each idle subscription, in a heap snapshot). graphql-ws' own
+        // bookkeeping (acknowledged, subscriptions…) is not copied: nothing reads it from the context.
+        const initial: Pick<InitialContext, 'operationKind'> & Record<keyof Context, unknown> & Record<string, unknown> = {
+          extra: ctx.extra,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          connectionParams: ctx.connectionParams,
+          liveConnection: connections.get(ctx.extra.socket),
+          fanoutSink: new OperationSink(id, operation, ctx, ctx.extra.socket),
+          operationKind: undefined,
+          prisma: undefined,
+          config: undefined,
+          events: undefined,
+          live: undefined,
+          documents: undefined,
+          presence: undefined,
+          session: undefined,
+          connection: undefined,
+          access: undefined,
+          signInGuard: undefined,
+          work: undefined,
+          clientAddress: undefined,
+        };
+        const { schema: enveloped, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(initial);
+        let document: ReturnType<typeof parse>;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          // A syntax error or a query limit (tokens) answers this operation; thrown, it would close the socket.
+          if (!(error instanceof GraphQLError)) throw error;
+          // Coded as Yoga codes it over HTTP (its own hook only runs on HTTP requests).
+          (error.extensions as Record<string, unknown>).code ??= 'GRAPHQL_PARSE_FAILED';
+          return [error];
+        }
+        // Read by the context factory (the same object): queries and subscriptions reuse the socket's memberships.
+        initial.operationKind = getOperationAST(document, payload.operationName)?.operation;
+        const args = {
+          schema: enveloped,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await inRequest(reqId, contextFactory),
+          rootValue: { execute, subscribe, reqId },
+        };
+        const errors = validate(args.schema, args.document);
+        return errors.length > 0 ? errors : args;
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+        tryAgainLater(ctx.extra.socket, error);
+        return [unavailableError()];
+      }
+    },
+    // An operation that meets an outage (its stream could not open, or stopped) closes the socket with 1013:
+    // the client reconnects and subscribes again from its last position.
+    onError: (ctx, _id, _payload, errors) => {
+      if (errors.some(isUnavailableGraphQLError)) tryAgainLater(ctx.extra.socket, errors[0]);
+    },
+    onNext: (ctx, _id, _payload, args, result) => {
+      // An event's result shared by many subscriptions is serialised once (live/fanout.ts, FanoutSocket).
+      const shared = sharedPayload(result);
+      if (shared) return shared as unknown as typeof result;
+      if (!('errors' in result) || !result.errors?.some(isUnavailableGraphQLError)) return undefined;
+      // A mutation or query answers UNAVAILABLE and the socket stays; a subscription's event that could not be
+      // resolved is not delivered half: the socket closes and the client resumes from the event before.
+      if (getOperationAST(args.document, args.operationName)?.operation === 'subscription')
+        tryAgainLater(ctx.extra.socket, result.errors[0]);
+      return undefined;
+    },
+  });
+  // graphql-ws' `useServer` for ws, but for two points: its keep-alive is off (it pinged every socket on a timer of
+  // its own every 12 s besides ours below, a tenth of a fan-out's CPU at 1,000 sockets), and each socket's messages
+  // go through `SocketOperations`, so an id reused after `complete` starts its operation only once the completed
+  // one has ended (graphql-ws' cleanup of the old one, keyed by the id, would otherwise forget the new one).
+  wsServer.options.handleProtocols = handleProtocols;
+  wsServer.once('error', (error) => {
+    logger.error({ err: error }, 'WebSocket server error');
+    for (const client of wsServer.clients) client.close(CloseCode.InternalServerError, 'Internal server error');
+  });
+  wsServer.on('connection', (ws, request) => {
+    const socket = ws as FanoutSocket;
+    socket.once('error', (error) => {
+      logger.error({ err: error }, 'WebSocket socket error');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    let handle: ((data: string) => Promise<void>) | undefined;
+    let subscriptions: () => Record<string, unknown> = () => ({});
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== WebSocket.OPEN) return resolve();
+            socket.send(data, (error?: Error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) => {
+          handle = (data) =>
+            cb(data).catch((error: unknown) => {
+              logger.error({ err: error }, 'WebSocket message failed');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            });
+        },
+      },
+      { socket, request },
+    );
+    const socketOperations = new SocketOperations(
+      socket,
+      (data) => handle?.(data) ?? Promise.resolve(),
+      () => subscriptions(),
+    );
+    operations.set(socket, socketOperations);
+    contexts.set(socket, (read) => {
+      subscriptions = read;
+    });
+    socket.on('message', (data) => socketOperations.receive(String(data)));
+    socket.once('close', (code, reason) => void closed(code, String(reason)));
+  });
 
   // Keep-alive: ping every socket; one that has not answered since the last ping is gone.
   const alive = new WeakMap<object, boolean>();
@@ -250,8 +310,9 @@ export function attachGraphqlWs(
     close: async () => {
       closing = true;
       clearInterval(keepAlive);
-      await wsDisposable.dispose();
-      wsServer.close();
+      for (const client of wsServer.clients) client.close(1001, 'Going away');
+      wsServer.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wsServer.close((error) => (error ? reject(error) : resolve())));
     },
   };
 }
@@ -320,13 +381,15 @@ const SINK_BUFFER_BOUND = 1 << 20;
 class OperationSink implements FanoutSink {
   constructor(
     private readonly id: string,
+    private readonly operation: Operation,
     private readonly ctx: { subscriptions: Record<string, unknown> },
     private readonly socket: FanoutSocket,
   ) {}
 
   get open(): boolean {
-    // graphql-ws forgets an operation when its client completes it, and all of them when the socket closes.
-    return this.socket.readyState === WebSocket.OPEN && this.id in this.ctx.subscriptions;
+    // graphql-ws forgets an operation when its client completes it, and all of them when the socket closes; an
+    // id reused later names another operation, so this one's end is checked on the object, not by the id.
+    return this.socket.readyState === WebSocket.OPEN && !this.operation.ended && this.id in this.ctx.subscriptions;
   }
 
   writeNext(payload: string): Promise<void> | undefined {
@@ -336,6 +399,99 @@ class OperationSink implements FanoutSink {
       return undefined;
     }
     return new Promise((resolve) => this.socket.sendFinal(message, () => resolve()));
+  }
+}
+
+/** One `subscribe` message's operation on a socket, ended once graphql-ws has run its cleanup for it. */
+class Operation {
+  ended = false;
+}
+
+/**
+ * A socket's messages on their way to graphql-ws, and its running operations by object. graphql-ws keys an
+ * operation by its id only: its cleanup of a completed operation (`delete ctx.subscriptions[id]`, its final
+ * `complete`) would hit an operation subscribed since under the same id, which could then never be completed,
+ * escaped the per-socket cap and let the old stream write under the id again (issue 10 item 3, issue 9). So a
+ * `subscribe` (and every later message of that id, in order) whose id names an operation completed but not yet
+ * ended waits for that end (its stream is released at once, so the wait is short); a duplicate of an operation
+ * still running is left to graphql-ws, which closes the socket 4409. Messages of other ids are not held.
+ */
+class SocketOperations {
+  /** Per id, the operation graphql-ws runs under it and the end of its message's handling. */
+  readonly #running = new Map<string, { operation: Operation; done: Promise<void> }>();
+  /** Per id, the last of the messages held behind an operation's end. */
+  readonly #held = new Map<string, Promise<void>>();
+  /** The operation whose `subscribe` graphql-ws is handling right now (its `onSubscribe` runs within it). */
+  starting: Operation | undefined;
+
+  constructor(
+    private readonly socket: FanoutSocket,
+    private readonly handle: (data: string) => Promise<void>,
+    private readonly subscriptions: () => Record<string, unknown>,
+  ) {}
+
+  /** Operations whose handling has not ended: running, or completed and still releasing their stream. */
+  get size(): number {
+    return this.#running.size;
+  }
+
+  /** A message of the socket: handled now, or after the end of the operation its id still names. */
+  receive(data: string): void {
+    const { id, type } = peekMessage(data);
+    if (id === undefined) {
+      void this.#dispatch(data, id, type);
+      return;
+    }
+    const held = this.#held.get(id);
+    const wait = held ? held.then(() => this.#endOfPrevious(id, type)) : this.#endOfPrevious(id, type);
+    if (!wait) {
+      this.#dispatch(data, id, type);
+      return;
+    }
+    const tail = wait.then(() => this.#dispatch(data, id, type));
+    this.#held.set(id, tail);
+    void tail.then(() => {
+      if (this.#held.get(id) === tail) this.#held.delete(id);
+    });
+  }
+
+  /** For a `subscribe` whose id names an operation graphql-ws forgot but whose handling runs still: its end. */
+  #endOfPrevious(id: string, type: unknown): Promise<void> | undefined {
+    if (type !== 'subscribe') return undefined;
+    const previous = this.#running.get(id);
+    return previous && !(id in this.subscriptions()) ? previous.done : undefined;
+  }
+
+  #dispatch(data: string, id: string | undefined, type: unknown): void {
+    // Held past the socket's close: graphql-ws has released everything already; nothing may start now.
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (type !== 'subscribe' || id === undefined || this.#running.has(id)) {
+      void this.handle(data);
+      return;
+    }
+    const operation = new Operation();
+    this.starting = operation;
+    let handled: Promise<void>;
+    try {
+      handled = this.handle(data);
+    } finally {
+      this.starting = undefined;
+    }
+    const done = handled.finally(() => {
+      operation.ended = true;
+      if (this.#running.get(id)?.operation === operation) this.#running.delete(id);
+    });
+    this.#running.set(id, { operation, done });
+  }
+}
+
+/** A graphql-transport-ws message's id and type, read without validating it (graphql-ws validates it next). */
+function peekMessage(data: string): { id: string | undefined; type: unknown } {
+  try {
+    const message = JSON.parse(data) as { id?: unknown; type?: unknown } | null;
+    return { id: typeof message?.id === 'string' ? message.id : undefined, type: message?.type };
+  } catch {
+    return { id: undefined, type: undefined };
   }
 }
 
