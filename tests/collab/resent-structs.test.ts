@@ -36,6 +36,15 @@ async function stored(build: (doc: Y.Doc) => void) {
   return { sectionId: section.id, token, doc };
 }
 
+/** Pushes `attack` to `s`'s section: refused as malformed, and the stored body still renders without a deletion. */
+async function refusedUnchanged(s: { sectionId: string; token: string }, attack: Y.Doc) {
+  const result = await pushOverHttp(t, s.token, s.sectionId, Y.encodeStateAsUpdate(attack));
+  expect(result).toMatchObject({ __typename: 'RuleViolationError', rule: 'MALFORMED_UPDATE' });
+  const body = await rendered(s.sectionId);
+  expect(body.after).toBe(body.before);
+  return body;
+}
+
 function paragraph(text: string): Y.XmlElement {
   const p = new Y.XmlElement('paragraph');
   p.insert(0, [new Y.XmlText(text)]);
@@ -58,10 +67,7 @@ describe('Structs re-sent under a stored ID', () => {
     attack.getXmlFragment('body').insert(0, [new Y.XmlElement('paragraph')]);
     attack.clientID = 8000;
     attack.getXmlFragment('body').insert(0, [new Y.XmlElement('heading')]); // right origin: 7001:0
-    const result = await pushOverHttp(t, s.token, s.sectionId, Y.encodeStateAsUpdate(attack));
-    expect(result).toMatchObject({ __typename: 'RuleViolationError', rule: 'MALFORMED_UPDATE' });
-    const body = await rendered(s.sectionId);
-    expect(body.after).toBe(body.before);
+    const body = await refusedUnchanged(s, attack);
     expect(body.text).toBe('Prix confidentiel : 12 000 €');
   });
 
@@ -78,10 +84,7 @@ describe('Structs re-sent under a stored ID', () => {
     fresh.insert(0, [new Y.XmlElement('hardBreak')]);
     attack.clientID = 2000;
     fresh.insert(1, [new Y.XmlText('POISON')]); // origin 1000:0: Yjs puts it in the body
-    const result = await pushOverHttp(t, s.token, s.sectionId, Y.encodeStateAsUpdate(attack));
-    expect(result).toMatchObject({ __typename: 'RuleViolationError', rule: 'MALFORMED_UPDATE' });
-    const body = await rendered(s.sectionId);
-    expect(body.after).toBe(body.before);
+    const body = await refusedUnchanged(s, attack);
     expect(body.text).toBe('Texte de Alice.');
   });
 
@@ -96,10 +99,7 @@ describe('Structs re-sent under a stored ID', () => {
     attack.getXmlFragment('body').insert(0, [quote]);
     attack.clientID = 5000;
     quote.insert(0, [new Y.XmlElement('paragraph')]);
-    const result = await pushOverHttp(t, s.token, s.sectionId, Y.encodeStateAsUpdate(attack));
-    expect(result).toMatchObject({ __typename: 'RuleViolationError', rule: 'MALFORMED_UPDATE' });
-    const body = await rendered(s.sectionId);
-    expect(body.after).toBe(body.before);
+    await refusedUnchanged(s, attack);
   });
 
   it('should store an honest re-send of a stored push merged with what was typed since, keeping only what is new', async () => {
