@@ -145,6 +145,52 @@ describe('Sockets, streams and mutations', () => {
     }
   });
 
+  it('should run, never refuse, an operation sent in the same turn as the complete that frees its place', async () => {
+    const { socket, closed, acknowledged } = await rawSocket(server, token);
+    expect(acknowledged).toBe(true);
+    const answers: { id?: string; type: string; payload?: unknown }[] = [];
+    const waiters: (() => void)[] = [];
+    socket.on('message', (data) => {
+      answers.push(JSON.parse(data.toString()));
+      for (const wake of waiters.splice(0)) wake();
+    });
+    const answerOf = async (id: string) => {
+      for (;;) {
+        const found = answers.find((answer) => answer.id === id && answer.type !== 'complete');
+        if (found) return found;
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    };
+    const send = (message: object) => socket.send(JSON.stringify(message));
+    const feed = (id: string) => send({ id, type: 'subscribe', payload: { query: 'subscription { myFeed { __typename } }' } });
+    try {
+      for (const id of ['f1', 'f2', 'f3']) feed(id);
+      // The cap is full once a fourth is refused (myFeed sends nothing until an event).
+      send({ id: 'probe', type: 'subscribe', payload: { query: '{ viewer { id } }' } });
+      expect((await answerOf('probe')).type).toBe('error');
+      // Each round completes a feed and, in the same turn, runs a query in its place, then starts a new feed as
+      // soon as the query answered: each arrives while the operation it replaces is still releasing its stream;
+      // it waits for that, it is not refused.
+      for (let round = 0; round < 10; round += 1) {
+        send({ id: `f${round + 1}`, type: 'complete' });
+        send({ id: `q${round}`, type: 'subscribe', payload: { query: '{ viewer { id } }' } });
+        const answer = await answerOf(`q${round}`);
+        expect(answer).toMatchObject({ type: 'next', payload: { data: { viewer: { id: expect.any(String) } } } });
+        feed(`f${round + 4}`);
+      }
+      // Still capped: the three feeds run, a fourth operation is refused.
+      send({ id: 'last', type: 'subscribe', payload: { query: '{ viewer { id } }' } });
+      expect(await answerOf('last')).toMatchObject({
+        type: 'error',
+        payload: [{ extensions: { code: 'RATE_LIMITED', limit: 'operationsPerSocket' } }],
+      });
+      expect(answers.filter((answer) => answer.id?.startsWith('f') && answer.type === 'error')).toEqual([]);
+    } finally {
+      socket.close(1000);
+      await closed;
+    }
+  });
+
   it('should refuse an SSE subscription past the per-user limit with RATE_LIMITED', async () => {
     const controller = new AbortController();
     const open = () =>

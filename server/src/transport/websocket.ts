@@ -270,6 +270,7 @@ export function attachGraphqlWs(
       socket,
       (data) => handle?.(data) ?? Promise.resolve(),
       () => subscriptions(),
+      limits.maxOperationsPerSocket,
     );
     operations.set(socket, socketOperations);
     contexts.set(socket, (read) => {
@@ -415,6 +416,8 @@ class Operation {
  * `subscribe` (and every later message of that id, in order) whose id names an operation completed but not yet
  * ended waits for that end (its stream is released at once, so the wait is short); a duplicate of an operation
  * still running is left to graphql-ws, which closes the socket 4409. Messages of other ids are not held.
+ * Likewise a `subscribe` that the cap would refuse only because completed operations are still releasing waits
+ * for one of them to end: a client that completes one operation and starts another is never refused for it.
  */
 class SocketOperations {
   /** Per id, the operation graphql-ws runs under it and the end of its message's handling. */
@@ -428,6 +431,7 @@ class SocketOperations {
     private readonly socket: FanoutSocket,
     private readonly handle: (data: string) => Promise<void>,
     private readonly subscriptions: () => Record<string, unknown>,
+    private readonly cap: number,
   ) {}
 
   /** Operations whose handling has not ended: running, or completed and still releasing their stream. */
@@ -443,7 +447,7 @@ class SocketOperations {
       return;
     }
     const held = this.#held.get(id);
-    const wait = held ? held.then(() => this.#endOfPrevious(id, type)) : this.#endOfPrevious(id, type);
+    const wait = held ? held.then(() => this.#admitted(id, type)) : this.#admitted(id, type);
     if (!wait) {
       this.#dispatch(data, id, type);
       return;
@@ -455,11 +459,23 @@ class SocketOperations {
     });
   }
 
-  /** For a `subscribe` whose id names an operation graphql-ws forgot but whose handling runs still: its end. */
+  /** Resolves once `#endOfPrevious` has nothing more to wait for (judged again after each end); undefined at once. */
+  #admitted(id: string, type: unknown): Promise<void> | undefined {
+    return this.#endOfPrevious(id, type)?.then(() => this.#admitted(id, type));
+  }
+
+  /**
+   * For a `subscribe`, what it waits for: the end of the operation its id names if graphql-ws forgot it but its
+   * handling runs still, or, at the cap, the first end among such operations (judged once one has ended).
+   */
   #endOfPrevious(id: string, type: unknown): Promise<void> | undefined {
     if (type !== 'subscribe') return undefined;
+    const subscriptions = this.subscriptions();
     const previous = this.#running.get(id);
-    return previous && !(id in this.subscriptions()) ? previous.done : undefined;
+    if (previous && !(id in subscriptions)) return previous.done;
+    if (this.#running.size < this.cap) return undefined;
+    const releasing = [...this.#running].filter(([other]) => !(other in subscriptions)).map(([, entry]) => entry.done);
+    return releasing.length > 0 ? Promise.race(releasing) : undefined;
   }
 
   #dispatch(data: string, id: string | undefined, type: unknown): void {
