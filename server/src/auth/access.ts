@@ -18,6 +18,8 @@ export class Access {
   /** `#business` once read. */
   #businessIds: Set<string> | undefined;
   #partnerDeals: Promise<Set<string>> | undefined;
+  /** Kinds of the collectives this request's answer holds (their type check, `checksCollective`). */
+  #kinds: Map<string, CollectiveKind> | undefined;
 
   private constructor(
     private readonly prisma: PrismaClient,
@@ -90,6 +92,20 @@ export class Access {
     return this.#partnerDeals;
   }
 
+  /**
+   * The Collective type's check (the scope `member`, as a boolean), which also remembers the collective's kind: its
+   * memberships' checks (`seesInternalsOf`) then answer synchronously, with no query. Without it the 250 memberships
+   * of 50 collectives were all checked in the executor's first pass, before the business collectives were read, so
+   * each got a promise and every object above them completed asynchronously (issue 11: nested query).
+   */
+  checksCollective(collective: { id: string; kind?: CollectiveKind }): boolean {
+    if (typeof collective.kind === 'string') {
+      this.#kinds ??= new Map();
+      this.#kinds.set(collective.id, collective.kind);
+    }
+    return this.isMember;
+  }
+
   /** The same answer as `canSeeInternals`, from a collective's ID alone. */
   async canSeeInternalsOf(collectiveId: string): Promise<boolean> {
     return this.seesInternalsOf(collectiveId);
@@ -103,6 +119,8 @@ export class Access {
   seesInternalsOf(collectiveId: string): boolean | Promise<boolean> {
     if (!this.isMember) return false;
     if (this.isSupportStaff) return true;
+    const kind = this.#kinds?.get(collectiveId);
+    if (kind !== undefined) return kind !== 'BUSINESS' || this.insiderOf.has(collectiveId);
     if (this.#businessIds) return !this.#businessIds.has(collectiveId) || this.insiderOf.has(collectiveId);
     this.#business ??= this.prisma.collective.findMany({ where: { kind: 'BUSINESS' }, select: { id: true } }).then((rows) => {
       this.#businessIds = new Set(rows.map((row) => row.id));

@@ -25,7 +25,8 @@ builder.prismaNode('Collective', {
   nullable: true,
   description: 'A group of members working together: commons, sector or business.',
   id: { field: 'id' },
-  authScopes: { member: true },
+  // The scope `member`, as a boolean; the collective's kind is remembered for its memberships' checks (auth/access.ts).
+  authScopes: (collective, context) => context.access.checksCollective(collective),
   fields: (t) => ({
     slug: t.exposeString('slug', { description: 'Unique, URL-safe name, e.g. `vie-cooperative`.' }),
     name: t.exposeString('name', { description: 'Name.' }),
