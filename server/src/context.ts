@@ -14,6 +14,7 @@ import { type Connection, LiveConnection } from './live/connection.js';
 import type { FanoutSink } from './live/fanout.js';
 import type { Lifecycle } from './live/lifecycle.js';
 import type { SseOperationContext } from './transport/sse.js';
+import type { UpgradeRequest } from './transport/websocket.js';
 
 /** What every resolver receives. Built once per request (or per WebSocket operation). */
 export interface Context {
@@ -65,8 +66,11 @@ export type InitialContext = Partial<YogaInitialContext> &
     operationKind?: 'query' | 'mutation' | 'subscription';
     /** Set by the graphql-ws transport: the operation's socket, for shared events written straight to it (live/fanout.ts). */
     fanoutSink?: FanoutSink;
-    /** Node's request: the HTTP request, or the upgrade request of a graphql-ws socket (absent in `yoga.fetch`). */
-    req?: IncomingMessage;
+    /**
+     * Node's request (absent in `yoga.fetch`), or over graphql-ws what the socket keeps of its upgrade request
+     * (its `x-request-id` and peer address: transport/websocket.ts `UpgradeRequest`).
+     */
+    req?: IncomingMessage | UpgradeRequest;
   };
 
 /** Reads the bearer token from the Authorization header or, over WebSocket, the connection params. */

@@ -16,8 +16,13 @@ import type { Limits } from '../config.js';
 import type { Context } from '../context.js';
 import { rateLimited } from './refusals.js';
 
-/** The address a request or socket came from (the TCP peer: SECURITY.md says why no forwarded header is read). */
-export function clientAddress(request: IncomingMessage | undefined): string {
+/**
+ * The address a request or socket came from (the TCP peer: SECURITY.md says why no forwarded header is read). Takes
+ * Node's request, or what a graphql-ws socket keeps of its upgrade request (transport/websocket.ts `UpgradeRequest`).
+ */
+export function clientAddress(
+  request: { readonly socket?: { readonly remoteAddress?: string | undefined } } | undefined,
+): string {
   return request?.socket?.remoteAddress ?? 'unknown';
 }
 

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { GraphQLError, getOperationAST } from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
@@ -38,7 +38,17 @@ interface EnvelopedRoot {
 /** What graphql-ws' hooks see of a socket (`ctx.extra`). */
 interface SocketExtra {
   socket: FanoutSocket;
-  request: IncomingMessage;
+  request: UpgradeRequest;
+}
+
+/**
+ * What is kept of a socket's upgrade request for its life: the one header read (`x-request-id`) and the TCP socket
+ * (its peer's address). Node's `IncomingMessage`, with every header of the handshake, was ~1.3 KB of each idle
+ * subscriber (issue 11) and nothing read the rest.
+ */
+export interface UpgradeRequest {
+  readonly headers: { readonly 'x-request-id'?: string | string[] | undefined };
+  readonly socket: { readonly remoteAddress?: string | undefined };
 }
 
 /** What the app needs to stop the WebSocket side. */
@@ -82,36 +92,16 @@ export function attachGraphqlWs(
     refuseUpgrade(socket, refusal.status, refusal.message, headers);
   });
   const socketLimits = new SocketLimits(limits, maxJsonDepth);
-  // Before graphql-ws' own listeners: every socket counts against its address from the start, and each message
-  // is checked (rate, size before connection_init, JSON depth) ahead of anything graphql-ws does with it.
-  wsServer.on('connection', (socket, request) => {
-    if (socketLimits.arrive(socket, request)) socketLimits.watchMessages(socket, request);
-  });
-  // One connection per socket, made once it is authenticated; every operation on the socket shares it.
-  const connections = new WeakMap<object, LiveConnection>();
-  // The socket's request id: its upgrade request's x-request-id when usable, a new one otherwise.
-  const socketIds = new WeakMap<object, string>();
-  const socketId = (ctx: { extra: { socket: object; request: { headers: Record<string, string | string[] | undefined> } } }) => {
-    let id = socketIds.get(ctx.extra.socket);
-    if (!id) {
-      id = requestIdFrom(ctx.extra.request.headers['x-request-id']);
-      socketIds.set(ctx.extra.socket, id);
-    }
-    return id;
-  };
-  // Each socket's operations, by the object graphql-ws runs (`SocketOperations`), not only by their ids.
-  const operations = new WeakMap<object, SocketOperations>();
-  // How a socket's `SocketOperations` reads graphql-ws' record of its operations, given in onConnect (before any
-  // operation: graphql-ws refuses one before connection_init is acknowledged).
-  const contexts = new WeakMap<object, (read: () => Record<string, unknown>) => void>();
   const server = makeServer<Record<string, unknown> | undefined, SocketExtra>({
     // Authenticated once, in connection_init: a token that names no live session is refused (4403
     // Forbidden). Without a token the socket stays anonymous, and every operation but signIn is refused.
     // The session is kept for the socket's operations; the lifecycle ends it with the session.
     onConnect: async (ctx) => {
       const socket = ctx.extra.socket;
-      // graphql-ws' operations of the socket (it replaces the record when the socket closes: read it each time).
-      contexts.get(socket)?.(() => ctx.subscriptions);
+      const wiring = socket.wiring as GraphqlWsSocket;
+      // graphql-ws' operations of the socket (before any operation: graphql-ws refuses one before connection_init
+      // is acknowledged).
+      wiring.ctx = ctx;
       const token = bearerToken({ connectionParams: ctx.connectionParams ?? {} });
       // The session and the viewer's memberships in one statement, shared by the sockets of the same token that
       // authenticate meanwhile or soon after (Lifecycle.authenticate); the memberships are kept for the socket's
@@ -131,9 +121,9 @@ export function attachGraphqlWs(
       // Sockets per member (per address when anonymous): past the limit this one is closed 4429.
       if (!socketLimits.admit(socket, callerKey({ session, clientAddress: clientAddress(ctx.extra.request) }))) return false;
       const connection = new LiveConnection('ws', session);
+      // Closed with the socket (`onSocketClose`), or now if it already has.
       if (socket.readyState !== WebSocket.OPEN) connection.close();
-      else socket.once('close', () => connection.close());
-      connections.set(socket, connection);
+      wiring.connection = connection;
       lifecycle.register(connection);
       if (signedIn) lifecycle.remember(connection, signedIn.memberships, epoch);
       return true;
@@ -148,14 +138,15 @@ export function attachGraphqlWs(
     },
     onSubscribe: async (ctx, id, payload) => {
       // Read before any await: graphql-ws calls this hook within the dispatch of the operation's message.
-      const socketOperations = operations.get(ctx.extra.socket);
+      const wiring = ctx.extra.socket.wiring;
+      const socketOperations = wiring?.operations;
       const operation = socketOperations?.starting ?? new Operation();
       // Every operation still running on the socket counts, a completed one until its work has ended (its stream
       // released); this one is not counted yet: past the limit it is refused.
       if ((socketOperations?.size ?? 0) >= limits.maxOperationsPerSocket) {
         return [rateLimited('operationsPerSocket', 'Trop d’opérations en cours sur ce socket : terminez-en une d’abord.')];
       }
-      const reqId = `${socketId(ctx)}.${id}`;
+      const reqId = `${wiring?.reqId ?? requestIdFrom(undefined)}.${id}`;
       try {
         // Every field the operation's context will hold is in this literal from the start (the context's own unset,
         // typed so that a field added to Context must be added here), so the object keeps the fast layout V8 gives a
@@ -168,7 +159,7 @@ export function attachGraphqlWs(
           socket: ctx.extra.socket,
           params: payload,
           connectionParams: ctx.connectionParams,
-          liveConnection: connections.get(ctx.extra.socket),
+          liveConnection: wiring?.connection,
           fanoutSink: new OperationSink(id, operation, ctx, ctx.extra.socket),
           operationKind: undefined,
           prisma: undefined,
@@ -239,53 +230,28 @@ export function attachGraphqlWs(
     logger.error({ err: error }, 'WebSocket server error');
     for (const client of wsServer.clients) client.close(CloseCode.InternalServerError, 'Internal server error');
   });
+  // One handler per socket, before anything it sends is read: the socket counts against its address from the start,
+  // each message is checked (rate, size before connection_init, JSON depth) ahead of anything graphql-ws does with
+  // it, and graphql-ws' side of it is one object (`GraphqlWsSocket`) with listeners shared by every socket (issue 11:
+  // each idle subscriber held a dozen closures, their scopes and `once` wrappers here).
   wsServer.on('connection', (ws, request) => {
     const socket = ws as FanoutSocket;
-    socket.once('error', (error) => {
-      logger.error({ err: error }, 'WebSocket socket error');
-      socket.close(CloseCode.InternalServerError, 'Internal server error');
-    });
-    let handle: ((data: string) => Promise<void>) | undefined;
-    let subscriptions: () => Record<string, unknown> = () => ({});
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== WebSocket.OPEN) return resolve();
-            socket.send(data, (error?: Error) => (error ? reject(error) : resolve()));
-          }),
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (cb) => {
-          handle = (data) =>
-            cb(data).catch((error: unknown) => {
-              logger.error({ err: error }, 'WebSocket message failed');
-              socket.close(CloseCode.InternalServerError, 'Internal server error');
-            });
-        },
-      },
-      { socket, request },
-    );
-    const socketOperations = new SocketOperations(
-      socket,
-      (data) => handle?.(data) ?? Promise.resolve(),
-      () => subscriptions(),
-      limits.maxOperationsPerSocket,
-    );
-    operations.set(socket, socketOperations);
-    contexts.set(socket, (read) => {
-      subscriptions = read;
-    });
-    socket.on('message', (data) => socketOperations.receive(String(data)));
-    socket.once('close', (code, reason) => void closed(code, String(reason)));
+    const address = clientAddress(request);
+    if (socketLimits.arrive(socket, address)) socketLimits.watchMessages(socket);
+    socket.on('error', onSocketError);
+    const upgrade: UpgradeRequest = {
+      headers: { 'x-request-id': request.headers['x-request-id'] },
+      socket: { remoteAddress: address },
+    };
+    const wiring = new GraphqlWsSocket(socket, upgrade, limits.maxOperationsPerSocket);
+    socket.wiring = wiring;
+    wiring.closed = server.opened(wiring, { socket, request: upgrade });
+    socket.on('message', onSocketMessage);
+    socket.on('close', onSocketClose);
+    socket.on('pong', onSocketPong);
   });
 
   // Keep-alive: ping every socket; one that has not answered since the last ping is gone.
-  const alive = new WeakMap<object, boolean>();
-  wsServer.on('connection', (socket) => {
-    alive.set(socket, true);
-    socket.on('pong', () => alive.set(socket, true));
-  });
   // A round that runs late follows a stall of the event loop (a long collection, a heap snapshot, a burst of
   // subscribes): the pongs that arrived meanwhile are still unread, since timers run before I/O, so such a round
   // judges no socket, it only pings again. Judged anyway, healthy sockets were terminated: 173 of 1,000 idle
@@ -295,12 +261,13 @@ export function attachGraphqlWs(
     const now = performance.now();
     const late = now - lastRound > KEEP_ALIVE_MS + KEEP_ALIVE_LATE_MS;
     lastRound = now;
-    for (const socket of wsServer.clients) {
-      if (!alive.get(socket) && !late) {
+    for (const client of wsServer.clients) {
+      const socket = client as FanoutSocket;
+      if (!socket.alive && !late) {
         socket.terminate();
         continue;
       }
-      alive.set(socket, false);
+      socket.alive = false;
       socket.ping();
     }
   }, KEEP_ALIVE_MS);
@@ -334,6 +301,10 @@ function uncorkAll(): void {
  */
 class FanoutSocket extends WebSocket {
   #corked = false;
+  /** graphql-ws' side of the socket (`attachGraphqlWs`). */
+  wiring: GraphqlWsSocket | undefined;
+  /** Whether it answered the last keep-alive ping (a new socket has not been pinged yet). */
+  alive = true;
 
   /** Sends a message already in its final form (no shared payload to put in place); `done` once written. */
   sendFinal(message: string, done?: () => void): void {
@@ -428,9 +399,7 @@ class SocketOperations {
   starting: Operation | undefined;
 
   constructor(
-    private readonly socket: FanoutSocket,
-    private readonly handle: (data: string) => Promise<void>,
-    private readonly subscriptions: () => Record<string, unknown>,
+    private readonly wiring: GraphqlWsSocket,
     private readonly cap: number,
   ) {}
 
@@ -470,7 +439,7 @@ class SocketOperations {
    */
   #endOfPrevious(id: string, type: unknown): Promise<void> | undefined {
     if (type !== 'subscribe') return undefined;
-    const subscriptions = this.subscriptions();
+    const subscriptions = this.wiring.subscriptions;
     const previous = this.#running.get(id);
     if (previous && !(id in subscriptions)) return previous.done;
     if (this.#running.size < this.cap) return undefined;
@@ -480,16 +449,16 @@ class SocketOperations {
 
   #dispatch(data: string, id: string | undefined, type: unknown): void {
     // Held past the socket's close: graphql-ws has released everything already; nothing may start now.
-    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.wiring.socket.readyState !== WebSocket.OPEN) return;
     if (type !== 'subscribe' || id === undefined || this.#running.has(id)) {
-      void this.handle(data);
+      void this.wiring.handle(data);
       return;
     }
     const operation = new Operation();
     this.starting = operation;
     let handled: Promise<void>;
     try {
-      handled = this.handle(data);
+      handled = this.wiring.handle(data);
     } finally {
       this.starting = undefined;
     }
@@ -499,6 +468,95 @@ class SocketOperations {
     });
     this.#running.set(id, { operation, done });
   }
+}
+
+/** graphql-ws' record of a socket's operations before its connection_init: none. */
+const NO_OPERATIONS: Record<string, unknown> = Object.freeze(Object.create(null));
+
+/**
+ * One socket as graphql-ws sees it (its `WebSocket`: protocol, send, close, onMessage) and what the transport keeps
+ * of it: its operations, its connection once authenticated, its request id. A class, so that each socket holds one
+ * object rather than a closure per field (issue 11).
+ */
+class GraphqlWsSocket {
+  readonly protocol: string;
+  readonly operations: SocketOperations;
+  /** graphql-ws' context of the socket, from its connection_init on (it replaces `subscriptions` when the socket closes). */
+  ctx: { subscriptions: Record<string, unknown> } | undefined;
+  /** The socket's connection, made once it is authenticated; every operation on the socket shares it. */
+  connection: LiveConnection | undefined;
+  /** graphql-ws' end of the socket (`server.opened`'s answer). */
+  closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
+  #handler: ((data: string) => Promise<void>) | undefined;
+  #reqId: string | undefined;
+
+  constructor(
+    readonly socket: FanoutSocket,
+    readonly request: UpgradeRequest,
+    cap: number,
+  ) {
+    this.protocol = socket.protocol;
+    this.operations = new SocketOperations(this, cap);
+  }
+
+  /** The socket's request id: its upgrade request's x-request-id when usable, a new one otherwise. */
+  get reqId(): string {
+    this.#reqId ??= requestIdFrom(this.request.headers['x-request-id']);
+    return this.#reqId;
+  }
+
+  /** graphql-ws' operations of the socket, read each time (graphql-ws replaces the record when the socket closes). */
+  get subscriptions(): Record<string, unknown> {
+    return this.ctx?.subscriptions ?? NO_OPERATIONS;
+  }
+
+  send(data: string): Promise<void> {
+    const socket = this.socket;
+    return new Promise<void>((resolve, reject) => {
+      if (socket.readyState !== WebSocket.OPEN) return resolve();
+      socket.send(data, (error?: Error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  close(code?: number, reason?: string): void {
+    this.socket.close(code, reason);
+  }
+
+  onMessage(cb: (data: string) => Promise<void>): void {
+    this.#handler = cb;
+  }
+
+  /** Hands a message to graphql-ws; a failure closes the socket 4500. */
+  handle(data: string): Promise<void> {
+    const handler = this.#handler;
+    if (!handler) return Promise.resolve();
+    return handler(data).catch((error: unknown) => {
+      logger.error({ err: error }, 'WebSocket message failed');
+      this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+  }
+}
+
+/** A socket's listeners, shared by every socket (`this` is the socket). */
+function onSocketError(this: WebSocket, error: Error): void {
+  logger.error({ err: error }, 'WebSocket socket error');
+  this.close(CloseCode.InternalServerError, 'Internal server error');
+}
+
+function onSocketMessage(this: WebSocket, data: WebSocket.RawData): void {
+  (this as FanoutSocket).wiring?.operations.receive(String(data));
+}
+
+function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
+  const wiring = (this as FanoutSocket).wiring;
+  if (!wiring) return;
+  // graphql-ws first (its operations' iterators returned), then the connection (its streams and listeners).
+  void wiring.closed?.(code, String(reason));
+  wiring.connection?.close();
+}
+
+function onSocketPong(this: WebSocket): void {
+  (this as FanoutSocket).alive = true;
 }
 
 /** A graphql-transport-ws message's id and type, read without validating it (graphql-ws validates it next). */
