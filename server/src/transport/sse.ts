@@ -154,6 +154,30 @@ class Unread {
   }
 }
 
+/**
+ * An operation posted onto a single-connection stream under its `operationId`, from its POST to its end (its
+ * `complete` queued on the stream, then graphql-sse's own cleanup of the id). graphql-sse keys its cleanup by id
+ * only: an operation stopped by DELETE is forgotten at once but its stream ends later, then deletes whatever the
+ * id names and writes its `complete` under it. So a POST reusing the id waits for this end (`done`), as a
+ * graphql-ws `subscribe` does (websocket.ts `SocketOperations`).
+ */
+interface PostedOperation {
+  /** The controller the operation's connection closes with (`SseOperationContext`), once its POST is handled. */
+  operation?: AbortController;
+  /** Completed by the client (DELETE): its events from then on are not sent. */
+  stopped: boolean;
+  /** Handed to graphql-sse (it may run): before that the POST waits for the id's previous operation to end. */
+  forwarded: boolean;
+  /** Answered 202: graphql-sse streams its results, then a `complete`. */
+  accepted: boolean;
+  /** Its `complete` is queued on the stream (graphql-sse's `onComplete`). */
+  completed: boolean;
+  /** Its events are dropped from the stream until its `complete` (included) passes. */
+  silenced: boolean;
+  done: Promise<void>;
+  end: () => void;
+}
+
 /** A single-connection stream reserved by `PUT`: whose it is, until when it may be opened, what it has unread. */
 interface Reservation {
   token: string;
@@ -162,6 +186,44 @@ interface Reservation {
   opened: boolean;
   expiry: NodeJS.Timeout;
   unread: Unread;
+  /** Per operation id, the last operation posted under it that has not ended. */
+  operations: Map<string, PostedOperation>;
+  /** Ids whose events are dropped until their `complete` passes: operations stopped by DELETE, still releasing. */
+  silenced: Set<string>;
+}
+
+/** A new `PostedOperation`, not yet handed to graphql-sse. */
+function postedOperation(): PostedOperation {
+  let end = () => {};
+  const done = new Promise<void>((resolve) => {
+    end = resolve;
+  });
+  return { stopped: false, forwarded: false, accepted: false, completed: false, silenced: false, done, end };
+}
+
+/** The `operationId` an operation posted onto a stream names (POST body's or GET query's extensions), or ''. */
+function operationIdOf(request: Request, body: Record<string, unknown> | null): string {
+  let extensions: unknown = body?.extensions;
+  if (request.method === 'GET') {
+    try {
+      extensions = JSON.parse(new URL(request.url).searchParams.get('extensions') ?? 'null');
+    } catch {
+      return '';
+    }
+  }
+  const id = (extensions as { operationId?: unknown } | null)?.operationId;
+  return id === undefined || id === null ? '' : String(id);
+}
+
+/** The operation id a stream event (`event: next|complete`, data `{"id":…}` as graphql-sse prints it) is for. */
+function eventOperationId(event: string): string | undefined {
+  const quoted = /^data: \{"id":("(?:[^"\\]|\\.)*")/m.exec(event)?.[1];
+  if (!quoted) return undefined;
+  try {
+    return JSON.parse(quoted) as string;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The code a graphql-sse refusal of a given status gets (its own errors carry none). */
@@ -304,6 +366,8 @@ export function useSingleConnectionSse(options: SseOptions): {
   /** The token a PUT reserves, chosen here (random, unguessable) before graphql-sse registers it. */
   const issued = new WeakMap<Request, string>();
   const reservations = new Map<string, Reservation>();
+  /** The operation each POST onto a stream carries, for graphql-sse's `onComplete` (it hands the request). */
+  const postedOf = new WeakMap<Request, PostedOperation>();
   const heldBy = new Map<string, number>();
   /** Distinct-connection streams (one operation each, no token): what their clients have unread. */
   const distinct = new WeakMap<Request, Unread>();
@@ -324,6 +388,9 @@ export function useSingleConnectionSse(options: SseOptions): {
     clearTimeout(reservation.expiry);
     hold(reservation.owner, -1);
     reservation.unread.close();
+    // graphql-sse ends every operation of the stream as it goes: none is waited for any more.
+    for (const posted of reservation.operations.values()) posted.end();
+    reservation.operations.clear();
   };
 
   /**
@@ -347,7 +414,14 @@ export function useSingleConnectionSse(options: SseOptions): {
   };
 
   /** The event stream's response: each result read counts against `unread`; `end` runs once it ends, however. */
-  const streaming = (request: Request, events: AsyncGenerator<string>, init: ResponseInit, unread: Unread, end: () => void) => {
+  const streaming = (
+    request: Request,
+    events: AsyncGenerator<string>,
+    init: ResponseInit,
+    unread: Unread,
+    silenced: Set<string> | undefined,
+    end: () => void,
+  ) => {
     let ended = false;
     const finish = () => {
       if (ended) return;
@@ -358,14 +432,24 @@ export function useSingleConnectionSse(options: SseOptions): {
     const body = new yoga.fetchAPI.ReadableStream<Uint8Array>({
       async pull(controller) {
         try {
-          const { done, value } = await events.next();
-          if (value != null) {
-            if (value.startsWith('event: next')) unread.read();
-            controller.enqueue(encoder.encode(value));
-          }
-          if (done) {
-            finish();
-            controller.close();
+          for (;;) {
+            const { done, value } = await events.next();
+            if (value != null) {
+              const next = value.startsWith('event: next');
+              if (next) unread.read();
+              // An operation stopped by DELETE says nothing more, its `complete` included: the client may already
+              // have posted another operation under its id.
+              const id = silenced?.size && (next || value.startsWith('event: complete')) ? eventOperationId(value) : undefined;
+              if (id !== undefined && silenced?.has(id)) {
+                if (!next) silenced.delete(id);
+                if (!done) continue;
+              } else controller.enqueue(encoder.encode(value));
+            }
+            if (done) {
+              finish();
+              controller.close();
+            }
+            return;
           }
         } catch (error) {
           finish();
@@ -426,7 +510,15 @@ export function useSingleConnectionSse(options: SseOptions): {
       expire(token).catch((error: unknown) => logger.error({ err: error }, 'A graphql-sse reservation could not be dropped'));
     }, limits.ttlMs);
     expiry.unref();
-    reservations.set(token, { token, owner, opened: false, expiry, unread: new Unread(held) });
+    reservations.set(token, {
+      token,
+      owner,
+      opened: false,
+      expiry,
+      unread: new Unread(held),
+      operations: new Map(),
+      silenced: new Set(),
+    });
     return answer(body as string, init);
   };
 
@@ -483,14 +575,93 @@ export function useSingleConnectionSse(options: SseOptions): {
         reservation.opened = true;
         clearTimeout(reservation.expiry);
       }
-      return streaming(request, events, init, unread, () => (reservation ? release(reservation) : unread.close()));
+      return streaming(request, events, init, unread, reservation?.silenced, () =>
+        reservation ? release(reservation) : unread.close(),
+      );
     }
     if (!token) return refusal(404, [{ message: 'Demandez text/event-stream, ou réservez un flux avec PUT et postez dessus.' }]);
-    const [result, init] = await handler(sseRequest(request, body, serverContext));
-    // The stream expired or closed while this operation was being prepared: it was accepted onto nothing.
-    if (request.method === 'POST' && init.status === 202 && !reservations.has(token))
-      (serverContext as SseOperationContext).sseOperation?.abort();
-    return answer(result as string | null, init);
+    if (reservation && request.method === 'DELETE') stopPosted(reservation, new URL(request.url).searchParams.get('operationId'));
+    const id = reservation && request.method !== 'DELETE' ? operationIdOf(request, body) : '';
+    if (!reservation || !id) {
+      const [result, init] = await handler(sseRequest(request, body, serverContext));
+      return answer(result as string | null, init);
+    }
+    return post(request, body, serverContext, reservation, id);
+  };
+
+  /**
+   * A DELETE of operation `id`: it is stopped (its events from now on are not sent), or, still waiting for the end
+   * of the id's previous operation, never starts. graphql-sse then ends it (the DELETE is handed on).
+   */
+  const stopPosted = (reservation: Reservation, id: string | null) => {
+    const posted = id === null ? undefined : reservation.operations.get(id);
+    if (id === null || !posted) return;
+    posted.stopped = true;
+    silence(reservation, id, posted);
+  };
+
+  /** Drops the rest of a stopped operation's events if graphql-sse streams them and its `complete` is not queued yet. */
+  const silence = (reservation: Reservation, id: string, posted: PostedOperation) => {
+    if (!posted.stopped || !posted.accepted || posted.completed || posted.silenced) return;
+    posted.silenced = true;
+    reservation.silenced.add(id);
+  };
+
+  /**
+   * An operation posted onto a stream under `id`. The id names an operation that runs (or waits to): 409 CONFLICT,
+   * as graphql-sse answers a duplicate, and nothing changes. It names one stopped (DELETE) or ended by itself but
+   * still releasing: this one waits for that end, so graphql-sse's cleanup of the old one never touches it.
+   */
+  const post = async (
+    request: Request,
+    body: Record<string, unknown> | null,
+    serverContext: object,
+    reservation: Reservation,
+    id: string,
+  ): Promise<Response> => {
+    const previous = reservation.operations.get(id);
+    if (previous && !previous.stopped && !previous.operation?.signal.aborted)
+      return refusal(409, [
+        {
+          message: `Une opération d’identifiant « ${id} » est déjà en cours sur ce flux : arrêtez-la (DELETE) ou prenez un autre identifiant.`,
+        },
+      ]);
+    const posted = postedOperation();
+    reservation.operations.set(id, posted);
+    const operation = (serverContext as SseOperationContext).sseOperation;
+    try {
+      if (previous) await previous.done;
+      // Completed by the client while it waited, or the stream is gone: it never runs.
+      if (posted.stopped || reservations.get(reservation.token) !== reservation) {
+        operation?.abort();
+        posted.end();
+        return new yoga.fetchAPI.Response(null, { status: 204, statusText: 'No Content' });
+      }
+      posted.forwarded = true;
+      posted.operation = operation;
+      postedOf.set(request, posted);
+      const [result, init] = await handler(sseRequest(request, body, serverContext));
+      if (init.status === 202) {
+        posted.accepted = true;
+        silence(reservation, id, posted);
+        // The stream expired or closed while this operation was being prepared: it was accepted onto nothing.
+        if (!reservations.has(reservation.token)) operation?.abort();
+      } else {
+        // Refused, or completed (DELETE) while prepared: graphql-sse streams nothing of it, and may not have ended
+        // what it started (a 204 after `prepare` drops the subscription unreturned): its connection closes here.
+        operation?.abort();
+        posted.end();
+      }
+      return answer(result as string | null, init);
+    } catch (error) {
+      operation?.abort();
+      posted.end();
+      throw error;
+    } finally {
+      void posted.done.then(() => {
+        if (reservation.operations.get(id) === posted) reservation.operations.delete(id);
+      });
+    }
   };
 
   /** Unexpected failures are masked and logged; an outage is UNAVAILABLE (503), a client gone CLIENT_CLOSED_REQUEST, as on /graphql. */
@@ -550,6 +721,14 @@ export function useSingleConnectionSse(options: SseOptions): {
             | AsyncGenerator<ExecutionResult>;
           // A refusal at execution ({ errors }, no data) is a result all the same: graphql-sse would read it as arguments.
           return isAsyncIterable(result) || 'data' in result ? result : { data: undefined, ...result };
+        },
+        // A posted operation's `complete` is queued: it ends once graphql-sse's cleanup of its id (a microtask
+        // after this hook) has run, so the next operation posted under the id is never touched by it.
+        onComplete: (_ctx, req) => {
+          const posted = postedOf.get(req.raw);
+          if (!posted) return;
+          posted.completed = true;
+          setImmediate(posted.end);
         },
         // Room for one more result on the stream, else this operation waits (see `Unread`).
         onNext: async (_ctx, req, result) => {

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { testAppForFile } from '../support/app.js';
+import { pushOverHttp, sectionScenario } from '../support/collab.js';
+import { gid } from '../support/scenario.js';
+import { until, WAIT_TIMEOUT_MS } from '../support/waits.js';
+
+/**
+ * An operation id reused on one graphql-sse single-connection stream (issue 10, as tests/live/operation-ids.test.ts
+ * over graphql-ws): a POST naming a running operation is refused (409 CONFLICT) and changes nothing; one naming an
+ * operation just stopped (DELETE) waits for its release, is accepted (202), gets none of the old operation's
+ * events (its trailing `complete` included) and stays stoppable, so nothing leaks and the stream caps count right.
+ */
+const t = testAppForFile();
+const SYNC = 'subscription($s: ID!) { sectionSync(sectionId: $s) { kind update } }';
+const ROUNDS = 15;
+
+/** Yjs bytes of a body holding one paragraph of `text`. */
+function paragraph(text: string): Uint8Array {
+  const doc = new Y.Doc();
+  const p = new Y.XmlElement('paragraph');
+  p.insert(0, [new Y.XmlText(text)]);
+  doc.getXmlFragment('body').insert(0, [p]);
+  return Y.encodeStateAsUpdate(doc);
+}
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+interface StreamEvent {
+  event: string;
+  id?: string;
+  update?: string;
+}
+
+describe('an operation id reused on a graphql-sse stream', () => {
+  it('refuses a running id, and one just stopped waits for its release and never gets its events', async () => {
+    const { members, response, section: a } = await sectionScenario(t.db.prisma);
+    const b = await t.db.prisma.tenderSection.create({
+      data: { responseId: response.id, kind: 'PROJECT_DESCRIPTION', title: 'B', position: 2 },
+    });
+    const member = members[0];
+    if (!member) throw new Error('no member');
+    const token = await t.tokenFor(member.id);
+    const authorization = `Bearer ${token}`;
+    const endpoint = `${t.url}/graphql/stream`;
+    // Every request of the test is aborted in `finally`, the event stream included: nothing outlives a failure.
+    const aborts: AbortController[] = [];
+    const request = (init: RequestInit) => {
+      const abort = new AbortController();
+      aborts.push(abort);
+      return fetch(endpoint, { ...init, signal: abort.signal });
+    };
+    try {
+      const reserved = await request({ method: 'PUT', headers: { authorization } });
+      expect(reserved.status).toBe(201);
+      const streamHeader = { 'x-graphql-event-stream-token': await reserved.text() };
+      const opened = await request({ headers: { accept: 'text/event-stream', authorization, ...streamHeader } });
+      expect(opened.status).toBe(200);
+      const events: StreamEvent[] = [];
+      const waiters: Array<() => void> = [];
+      let ended: string | undefined;
+      const wake = () => {
+        for (const waiter of waiters.splice(0)) waiter();
+      };
+      void (async () => {
+        const reader = (opened.body as ReadableStream<Uint8Array>).getReader();
+        const decoder = new TextDecoder();
+        let buffer = '';
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const event = /^event: (.*)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (!event || !data) continue;
+            const parsed = JSON.parse(data) as { id?: string; payload?: { data?: { sectionSync?: { update?: string } } } };
+            events.push({ event, id: parsed.id, update: parsed.payload?.data?.sectionSync?.update });
+          }
+          wake();
+        }
+        ended = 'the event stream ended';
+        wake();
+      })().catch((error: unknown) => {
+        ended = `the event stream failed: ${String(error)}`;
+        wake();
+      });
+      /** Resolves once an event passes `test`; fails if the stream ends or after the safety deadline. */
+      const event = async (test: (e: StreamEvent, index: number) => boolean) => {
+        const deadline = Date.now() + WAIT_TIMEOUT_MS;
+        while (!events.some(test)) {
+          if (ended) throw new Error(ended);
+          if (Date.now() > deadline) throw new Error(`no such event among ${JSON.stringify(events)}`);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()) + 1);
+            waiters.push(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
+        }
+      };
+      const post = async (id: string, section: string) => {
+        const answer = await request({
+          method: 'POST',
+          headers: { authorization, ...streamHeader, 'content-type': 'application/json' },
+          body: JSON.stringify({ query: SYNC, variables: { s: gid('TenderSection', section) }, extensions: { operationId: id } }),
+        });
+        const text = await answer.text();
+        return {
+          status: answer.status,
+          body: text ? (JSON.parse(text) as { errors?: Array<{ extensions?: { code?: string } }> }) : null,
+        };
+      };
+      const stopUrl = (id: string) => `${endpoint}?operationId=${encodeURIComponent(id)}`;
+      const stopById = async (id: string) => {
+        const abort = new AbortController();
+        aborts.push(abort);
+        const answer = await fetch(stopUrl(id), {
+          method: 'DELETE',
+          headers: { authorization, ...streamHeader },
+          signal: abort.signal,
+        });
+        await answer.body?.cancel();
+        return answer.status;
+      };
+
+      // A POST naming an operation that runs is refused, and that operation goes on, still stoppable.
+      expect((await post('1', a.id)).status).toBe(202);
+      await event((e) => e.id === '1' && e.event === 'next');
+      const duplicate = await post('1', b.id);
+      expect(duplicate.status).toBe(409);
+      expect(duplicate.body?.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+      expect(await stopById('1')).toBe(200);
+      await until(
+        () => t.app.live.streamCount === 0 && t.app.documents.listenerCount === 0,
+        () => `the refused duplicate's release: streams=${t.app.live.streamCount} listeners=${t.app.documents.listenerCount}`,
+        { timeoutMs: 15_000 },
+      );
+
+      const leaks: string[] = [];
+      for (let round = 0; round < ROUNDS; round += 1) {
+        const start = events.length;
+        expect((await post('1', a.id)).status).toBe(202);
+        await event((e, index) => index >= start && e.id === '1' && e.event === 'next');
+        const sinceA = events.length;
+        // The reuse right after the stop's answer (two requests on two connections would arrive in either order):
+        // graphql-sse answers the DELETE before the stopped operation has released.
+        expect(await stopById('1')).toBe(200);
+        expect((await post('1', b.id)).status).toBe(202);
+        await event((e, index) => index >= sinceA && e.id === '1' && e.event === 'next');
+        const secretA = paragraph(`secret A ${round}`);
+        const markerB = paragraph(`marker B ${round}`);
+        expect(await pushOverHttp(t, token, a.id, secretA)).toMatchObject({ __typename: 'MutationPushSectionUpdateSuccess' });
+        expect(await pushOverHttp(t, token, b.id, markerB)).toMatchObject({ __typename: 'MutationPushSectionUpdateSuccess' });
+        // Pushes are delivered in order of the event log: once B's marker is here, A's update was sent if it ever would be.
+        await event((e, index) => index >= sinceA && e.update === b64(markerB));
+        const after = events.slice(sinceA);
+        const leaked = after.filter((e) => e.update === b64(secretA)).length;
+        // The server never completes "1" on its own: a `complete` now would be the stopped operation's, said of the new one.
+        const completes = after.filter((e) => e.event === 'complete').length;
+        if (leaked > 0 || completes > 0)
+          leaks.push(`round ${round}: ${leaked} event(s) of A, ${completes} complete(s) under "1"`);
+        expect(await stopById('1')).toBe(200);
+      }
+      // Each DELETE released its own operation, with no event happening (the stream stays open).
+      await until(
+        () => t.app.live.streamCount === 0 && t.app.documents.listenerCount === 0,
+        () => `the release: streams=${t.app.live.streamCount} listeners=${t.app.documents.listenerCount}`,
+        { timeoutMs: 15_000 },
+      );
+      expect(leaks).toEqual([]);
+      expect(ended).toBeUndefined();
+    } finally {
+      for (const abort of aborts) abort.abort();
+    }
+  }, 180_000);
+});
