@@ -312,7 +312,7 @@ export class SectionDocuments {
     })();
     void (async () => {
       for (let next = await marks.next(); !next.done; next = await marks.next())
-        if (next.value.origin !== this.instanceId) this.#sequence(next.value.origin, next.value.seq);
+        if (next.value.origin !== this.instanceId) this.#sequence(next.value.origin, next.value.seq, true);
     })();
     this.#watermark = setInterval(() => {
       this.pubsub.publish('section:watermark', { origin: this.instanceId, seq: this.#seq });
@@ -331,11 +331,16 @@ export class SectionDocuments {
     return this.#open.size;
   }
 
-  /** Notes another instance's sequence number; a gap means a hint was lost: reconcile everything open. */
-  #sequence(origin: string, seq: number): void {
+  /**
+   * Notes another instance's sequence number, from a hint (`watermark` false) or its watermark; a gap means a
+   * hint was lost: reconcile everything open. A hint numbered past the next one skipped some; a watermark past
+   * the last hint seen names hints never received (they are published before it, on the same connection), the
+   * last one included: a single lost hint is a gap too.
+   */
+  #sequence(origin: string, seq: number, watermark = false): void {
     const last = this.#seen.get(origin);
     this.#seen.set(origin, Math.max(seq, last ?? 0));
-    if ((last === undefined && seq > 0) || (last !== undefined && seq > last + 1 && seq > last)) {
+    if ((last === undefined && seq > 0) || (last !== undefined && seq > (watermark ? last : last + 1))) {
       if (last !== undefined || this.#resolved.size > 0) this.reconcileAll();
     }
   }
@@ -353,7 +358,17 @@ export class SectionDocuments {
     const document = this.#resolved.get(sectionId);
     if (!document) return;
     this.reconciliations += 1;
-    const { doc: stored } = buildDocument(sectionId, await readStoredRows(this.prisma, sectionId));
+    await this.#catchUp(document, this.prisma);
+  }
+
+  /**
+   * `reconcile` for an open document, reading through `db`: the storing transaction of a computed change passes
+   * its own (it holds the section's lock), so the change is computed against everything stored, whatever hint
+   * this instance has not received yet.
+   */
+  async #catchUp(document: OpenDocument, db: Db): Promise<void> {
+    const { sectionId } = document;
+    const { doc: stored } = buildDocument(sectionId, await readStoredRows(db, sectionId));
     const before = Y.encodeStateVector(document.doc);
     const missing = Y.encodeStateAsUpdate(stored, before);
     stored.destroy();
@@ -518,6 +533,9 @@ export class SectionDocuments {
           document.dealId = loaded.response.dealId;
           return { outcomes: null, ids: [], logPosition: null };
         }
+        // A computed change (a restore deletes the whole body) must see every stored push, those of other
+        // instances whose hint has not arrived (or was lost) included: caught up under the lock, before computing.
+        if (loaded && batch.some((push) => push.compute)) await this.#catchUp(document, tx);
         const pending = new PendingStructs();
         let batchBytes = 0;
         const outcomes: Outcome[] = batch.map((push) => {
