@@ -45,7 +45,13 @@ describe('Restoring a version across instances', () => {
 
       // Redis away: bob's words are stored by B, and A never hears of them.
       await redis.stop();
-      typeInto(bob, 'texte de bob à effacer');
+      // A paragraph of its own: deleting the version's paragraphs alone leaves it (text typed inside one of them
+      // would go with it).
+      bob.doc.transact(() => {
+        const paragraph = new Y.XmlElement('paragraph');
+        paragraph.insert(0, [new Y.XmlText('texte de bob à effacer')]);
+        bob.body.insert(bob.body.length, [paragraph]);
+      });
       await bob.settled();
       expect(bob.rejected).toEqual([]);
       expect(bob.unacknowledged).toBe(0);
