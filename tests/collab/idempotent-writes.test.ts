@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { type Json, testAppForFile } from '../support/app.js';
-import { CollabClient, sectionScenario } from '../support/collab.js';
+import { CollabClient, sectionScenario, textOf } from '../support/collab.js';
 import { gid } from '../support/scenario.js';
+import { until } from '../support/waits.js';
 
 // Attack: saveSectionVersion sent twice with one `Idempotency-Key` stored two versions and the second answer had
 // no `idempotentReplay`: keys were claimed only with a mutation's first recorded event. Every mutation that writes
@@ -92,6 +93,75 @@ describe('Idempotency keys on mutations that write without an event', () => {
           answer.data?.restoreSectionVersion?.__typename === 'MutationRestoreSectionVersionSuccess' ||
             answer.errors?.[0]?.extensions?.code === 'UNAVAILABLE',
         ).toBe(true);
+    } finally {
+      await s.editor.disconnect();
+    }
+  });
+  it('restoreSectionVersion: duplicates of one key, sequential or at once, store nothing, reach no editor and answer as the first', async () => {
+    const s = await section();
+    try {
+      const saved = await send(s.token, 'save-before-duplicates', SAVE, { i: { sectionId: s.sectionId, name: 'Retenue' } });
+      const versionId = saved.data.saveSectionVersion.data.id;
+      const version = textOf(s.editor.body);
+      const markdown = async () =>
+        (
+          await t.gql(
+            'query($id: ID!) { node(id: $id) { ... on TenderSection { content { markdown } } } }',
+            { id: s.sectionId },
+            s.token,
+          )
+        ).data?.node?.content?.markdown;
+      const versionMarkdown = await markdown();
+      // Text typed after the version, which the restore deletes.
+      s.editor.doc.transact(() => {
+        const paragraph = new Y.XmlElement('paragraph');
+        paragraph.insert(0, [new Y.XmlText('Brouillon à effacer.')]);
+        s.editor.body.insert(s.editor.body.length, [paragraph]);
+      });
+      await s.editor.settled();
+      for (const [round, duplicates] of [
+        ['sequential', 1],
+        ['at once', 5],
+      ] as const) {
+        const updatesBefore = await t.db.prisma.sectionUpdate.count({ where: { sectionId: s.dbId } });
+        const eventsBefore = await t.db.prisma.eventLog.count({
+          where: { type: 'tenderSection.versionRestored', subjectId: s.sectionId },
+        });
+        const key = `restore-duplicates-${round.replace(' ', '-')}`;
+        const answers =
+          duplicates === 1
+            ? [await send(s.token, key, RESTORE, { i: { versionId } }), await send(s.token, key, RESTORE, { i: { versionId } })]
+            : await Promise.all(Array.from({ length: duplicates }, () => send(s.token, key, RESTORE, { i: { versionId } })));
+        const firsts = answers.filter((answer) => answer.extensions?.idempotentReplay === undefined);
+        expect(firsts, `${round}: one answer ran, the others are its replay ${JSON.stringify(answers)}`).toHaveLength(1);
+        const first = firsts[0] as Json;
+        expect(first.data?.restoreSectionVersion?.__typename).toBe('MutationRestoreSectionVersionSuccess');
+        for (const answer of answers) {
+          expect(answer.errors, round).toBeUndefined();
+          expect(answer.data, round).toEqual(first.data);
+        }
+        // One change stored, one event; the editor and the server's document hold the version once.
+        expect(await t.db.prisma.sectionUpdate.count({ where: { sectionId: s.dbId } })).toBe(updatesBefore + 1);
+        expect(
+          await t.db.prisma.eventLog.count({ where: { type: 'tenderSection.versionRestored', subjectId: s.sectionId } }),
+        ).toBe(eventsBefore + 1);
+        await s.editor.settled();
+        expect(await markdown(), round).toBe(versionMarkdown);
+        const stored = await t.db.prisma.sectionUpdate.findMany({ where: { sectionId: s.dbId }, orderBy: { id: 'asc' } });
+        const snapshot = await t.db.prisma.sectionSnapshot.findUnique({ where: { sectionId: s.dbId } });
+        const fromDatabase = new Y.Doc();
+        if (snapshot) Y.applyUpdate(fromDatabase, snapshot.state);
+        for (const row of stored) Y.applyUpdate(fromDatabase, row.update);
+        expect(textOf(fromDatabase.getXmlFragment('body')), round).toBe(version);
+        // The editor holds exactly what is stored (once it received it): no duplicate's change reached it.
+        const svOf = (doc: Y.Doc) => Object.fromEntries(Y.decodeStateVector(Y.encodeStateVector(doc)));
+        await until(
+          () => Object.entries(svOf(fromDatabase)).every(([client, clock]) => (svOf(s.editor.doc)[client] ?? 0) >= clock),
+          () => `${round}: the editor to receive the restore`,
+        );
+        expect(svOf(s.editor.doc), round).toEqual(svOf(fromDatabase));
+        expect(textOf(s.editor.body), round).toBe(version);
+      }
     } finally {
       await s.editor.disconnect();
     }

@@ -71,10 +71,19 @@ const refused = (message: string, code = 'BAD_USER_INPUT'): ExecutionResult => (
  * afterwards; a retry with the same key and the same operation gets that answer back (with
  * `extensions.idempotentReplay: true`) without running again; the same key with another operation is
  * `BAD_USER_INPUT`. If the change committed but its answer could not be stored (the database went down in
- * between), a retry gets `ALREADY_APPLIED`: the change is there, re-query it. Keys are kept a day
+ * between), a retry gets `ALREADY_APPLIED`: the change is there, re-query it. A duplicate sent while the first
+ * still runs on this instance waits for its end, then gets its replay (it runs nothing); one sent to another
+ * instance meanwhile is refused by the claim (UNAVAILABLE, nothing stored: retry for the replay). Keys are kept a day
  * (`IDEMPOTENCY_KEY_TTL_HOURS`). Anonymous calls and mutations that record no event are not tracked.
  */
 export function useIdempotencyKeys(): Plugin {
+  /**
+   * Per `memberId key`, the end of the request running with it on this instance: a duplicate sent meanwhile waits
+   * for it, then reads the key and is answered the replay. Without this, duplicates sent at once all found no key,
+   * all ran (a restore computed its change again, refused only by the claim in its storing transaction) and the
+   * later ones were answered UNAVAILABLE instead of the first's answer.
+   */
+  const running = new Map<string, Promise<void>>();
   return {
     onExecute: ({ args, executeFn, setExecuteFn, setResultAndStopExecution }) => {
       if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
@@ -88,6 +97,21 @@ export function useIdempotencyKeys(): Plugin {
       }
       const fingerprint = fingerprintOf(context);
       setExecuteFn(async (executeArgs) => {
+        const name = `${memberId} ${key}`;
+        for (let before = running.get(name); before; before = running.get(name)) await before;
+        let end = () => {};
+        const ended = new Promise<void>((resolve) => {
+          end = resolve;
+        });
+        running.set(name, ended);
+        try {
+          return await once(executeArgs);
+        } finally {
+          if (running.get(name) === ended) running.delete(name);
+          end();
+        }
+      });
+      const once = async (executeArgs: Parameters<Parameters<typeof setExecuteFn>[0]>[0]) => {
         const existing = await context.prisma.idempotencyKey.findUnique({ where: { memberId_key: { memberId, key } } });
         if (existing) {
           if (existing.fingerprint !== fingerprint)
@@ -108,7 +132,7 @@ export function useIdempotencyKeys(): Plugin {
             .catch((error: unknown) => logger.warn({ err: error }, 'Idempotency key: the answer could not be stored'));
         }
         return result;
-      });
+      };
     },
   };
 }
