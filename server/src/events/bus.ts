@@ -1,5 +1,6 @@
 import type { PubSub } from 'graphql-yoga';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { StopSource } from '../live/lifecycle.js';
 import { logger } from '../observability/log.js';
 import { DeliveryIndex, type Listener } from './visibility.js';
 
@@ -53,7 +54,8 @@ export interface StreamOptions {
    * changed" and recomputes its own authorised view (the dashboard) may take every event.
    */
   authorize?: boolean;
-  signal?: AbortSignal;
+  /** Ends the stream when it stops (the stream lifecycle's `LiveStream`); an `AbortSignal` does too. */
+  signal?: AbortSignal | StopSource;
 }
 
 interface Subscriber {
@@ -68,6 +70,18 @@ interface Subscriber {
 }
 
 const PAGE = 500;
+
+function stopped(signal: AbortSignal | StopSource | undefined): boolean {
+  return signal === undefined ? false : 'aborted' in signal ? signal.aborted : signal.stopped;
+}
+
+/** Calls `listener` once when `signal` aborts or stops; returns the unregister function. */
+function untilStopped(signal: AbortSignal | StopSource | undefined, listener: () => void): () => void {
+  if (signal === undefined) return () => {};
+  if (!('aborted' in signal)) return signal.onStop(listener);
+  signal.addEventListener('abort', listener);
+  return () => signal.removeEventListener('abort', listener);
+}
 const LISTEN_TIMEOUT_MS = 10_000;
 
 /**
@@ -279,11 +293,10 @@ export class EventBus {
       ended: false,
       wake: null,
     };
-    if (options.signal?.aborted) return;
+    if (stopped(options.signal)) return;
     const seam = this.#delivered;
     this.#subscribers.add(subscriber);
-    const onAbort = () => this.#end(subscriber);
-    options.signal?.addEventListener('abort', onAbort);
+    const unlisten = untilStopped(options.signal, () => this.#end(subscriber));
     let last = options.after ?? seam;
     try {
       if (options.after !== null) {
@@ -327,7 +340,7 @@ export class EventBus {
         subscriber.wake = null;
       }
     } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+      unlisten();
       this.#subscribers.delete(subscriber);
     }
   }

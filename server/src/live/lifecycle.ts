@@ -92,18 +92,32 @@ export interface StreamContext {
 const EXPIRY_STEP_MS = 60_000;
 
 /**
+ * What stops something (a stream of the event bus: `EventBus.stream`): whether it has stopped, and a listener called
+ * once when it does (at once if it has). Lighter than an `AbortSignal`, which thousands of idle streams each held
+ * with its listeners' map (issue 11).
+ */
+export interface StopSource {
+  readonly stopped: boolean;
+  /** Calls `listener` once when it stops (at once if it has); returns the unregister function. */
+  onStop(listener: () => void): () => void;
+}
+
+/**
  * A stream while it runs. Its generator waits with `wait()`, is woken by `notify()`, and asks `admit()`
  * before each message it yields: `admit` waits for a pending re-check, throws the coded error when the
  * stream was ended, and answers false when the client left (the generator then returns quietly).
  */
-export class LiveStream {
-  readonly #controller = new AbortController();
+export class LiveStream implements StopSource {
+  /** Made when `signal` is first read (most streams never need one: `stopped` and `onStop` serve the bus). */
+  #controller: AbortController | null = null;
+  #stopped = false;
+  /** `onStop`'s listeners (one, for the bus stream, in the common case). */
+  #onStop: Array<() => void> | null = null;
   #ended: EndCode | null = null;
   #wake: (() => void) | null = null;
   #recheck: Promise<void> | null = null;
   /** The log position of the first event that asked for the pending re-check. */
   #recheckFrom: bigint | null = null;
-  #expiry: NodeJS.Timeout | undefined;
   /** When the session runs out (ms since epoch): nothing is delivered from then on, whatever the timer says. */
   readonly #expiresAt: number;
   readonly memberId: string;
@@ -119,27 +133,42 @@ export class LiveStream {
     this.memberId = session.member.id;
     this.sessionId = session.sessionId;
     this.#expiresAt = session.expiresAt.getTime();
-    this.#armExpiry();
+    // Ended when its session runs out, by a timer shared with the streams of the same expiry (`Lifecycle`).
+    lifecycle.expireAt(this, this.#expiresAt);
   }
 
-  /**
-   * Ends the stream when its session runs out. A Node timer may fire early (its start is the event loop's
-   * cached time, stale after a long turn: by tens of ms under load), so it re-arms until the clock has
-   * passed the expiry: a stream never ends SESSION_EXPIRED while its session is still valid. It waits at
-   * most `EXPIRY_STEP_MS` at a time (why: there).
-   */
-  #armExpiry(): void {
-    const left = Math.min(Math.max(this.#expiresAt - Date.now(), 0), EXPIRY_STEP_MS);
-    this.#expiry = setTimeout(() => {
-      if (Date.now() < this.#expiresAt) this.#armExpiry();
-      else this.end('SESSION_EXPIRED');
-    }, left);
-    this.#expiry.unref();
+  /** When its session runs out (ms since epoch). */
+  get expiresAt(): number {
+    return this.#expiresAt;
   }
 
-  /** Aborted when the stream stops, whether the client left or the server ended it. */
+  /** Aborted when the stream stops, whether the client left or the server ended it (made when first read). */
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#stopped) this.#controller.abort();
+    }
     return this.#controller.signal;
+  }
+
+  /** Whether the stream has stopped (the client left or the server ended it): `signal.aborted`, without the signal. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  onStop(listener: () => void): () => void {
+    if (this.#stopped) {
+      listener();
+      return () => {};
+    }
+    // Wrapped so that the same function registered twice is called twice, as with a signal's listeners.
+    const once = () => listener();
+    this.#onStop ??= [];
+    this.#onStop.push(once);
+    return () => {
+      const at = this.#onStop?.indexOf(once) ?? -1;
+      if (at >= 0) this.#onStop?.splice(at, 1);
+    };
   }
 
   get ended(): EndCode | null {
@@ -148,12 +177,12 @@ export class LiveStream {
 
   /** Open, and no re-check of its right pending: the right it opened with still holds. */
   get settled(): boolean {
-    return !this.signal.aborted && this.#recheck === null;
+    return !this.#stopped && this.#recheck === null;
   }
 
   /** Resolves at the next `notify()`, or at once if the stream has stopped. */
   wait(): Promise<void> {
-    if (this.signal.aborted) return Promise.resolve();
+    if (this.#stopped) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.#wake = resolve;
     });
@@ -182,37 +211,48 @@ export class LiveStream {
   async admit(options: { position?: bigint; barrier?: boolean | number; through?: bigint } = {}): Promise<boolean> {
     let position = options.position;
     if (options.through !== undefined) {
-      if (this.lifecycle.events.position < options.through && !this.signal.aborted) await this.lifecycle.events.sync();
+      if (this.lifecycle.events.position < options.through && !this.#stopped) await this.lifecycle.events.sync();
       // As if it were logged just after `through`: an access change at `through` itself came before it.
       position = options.through + 1n;
-    } else if (options.barrier !== undefined && options.barrier !== false && !this.signal.aborted)
+    } else if (options.barrier !== undefined && options.barrier !== false && !this.#stopped)
       await this.lifecycle.events.sync(options.barrier === true ? undefined : options.barrier);
     while (this.#recheck && (position === undefined || position > (this.#recheckFrom ?? 0n))) {
       await this.#recheck;
     }
     if (Date.now() >= this.#expiresAt) this.end('SESSION_EXPIRED');
     if (this.#ended) throw endError(this.#ended);
-    return !this.signal.aborted;
+    return !this.#stopped;
   }
 
   /** Ends the stream with a coded error (delivered once its generator wakes). */
   end(code: EndCode): void {
-    if (this.signal.aborted) return;
+    if (this.#stopped) return;
     this.#ended = code;
     this.stop();
   }
 
   /** Stops the stream quietly (the client left): wakes its wait and releases it from the lifecycle. */
   stop(): void {
-    clearTimeout(this.#expiry);
+    if (this.#stopped) return;
+    this.#stopped = true;
     this.lifecycle.forget(this);
-    this.#controller.abort();
+    this.#controller?.abort();
+    const listeners = this.#onStop;
+    this.#onStop = null;
+    for (const listener of listeners ?? []) {
+      try {
+        listener();
+      } catch (error) {
+        // One listener failing does not keep the others from running.
+        logger.error({ err: error }, 'A stream stop listener failed');
+      }
+    }
     this.notify();
   }
 
   /** Holds delivery from `position` on until the subject's right is checked again. */
   recheck(position: bigint): void {
-    if (this.signal.aborted) return;
+    if (this.#stopped) return;
     if (this.#recheckFrom === null || position < this.#recheckFrom) this.#recheckFrom = position;
     const run = (this.#recheck ?? Promise.resolve())
       .then(() => this.subject.visible())
@@ -235,6 +275,12 @@ export class LiveStream {
       });
     this.#recheck = run;
   }
+}
+
+/** The open streams whose sessions run out at one time, and the timer that ends them then (`Lifecycle.expireAt`). */
+interface ExpiryGroup {
+  streams: Set<LiveStream>;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -274,6 +320,8 @@ export class Lifecycle {
   #sessionEpoch = 0;
   /** Sessions read for sockets' `connection_init`, by token digest (`authenticate`). */
   readonly #authenticated = new Map<string, KeptAuthentication>();
+  /** Open streams by the time their session runs out, each group under one timer (`expireAt`). */
+  readonly #expiries = new Map<number, ExpiryGroup>();
 
   constructor(readonly events: EventBus) {
     this.#unobserve = events.observe((event) => this.#apply(event));
@@ -416,8 +464,40 @@ export class Lifecycle {
     for (const [key, kept] of this.#authenticated) if (kept.memberId === memberId) this.#authenticated.delete(key);
   }
 
+  /**
+   * Ends `stream` SESSION_EXPIRED once the clock passes `expiresAt` (ms since epoch), under one timer for all the
+   * streams of that expiry (the sockets of one session: issue 11, a timer per stream was ~0.2 KB of each idle
+   * subscriber). A Node timer may fire early (its start is the event loop's cached time, stale after a long turn: by
+   * tens of ms under load), so it re-arms until the clock has passed the expiry: a stream never ends SESSION_EXPIRED
+   * while its session is still valid. It waits at most `EXPIRY_STEP_MS` at a time (why: there). `forget` leaves.
+   */
+  expireAt(stream: LiveStream, expiresAt: number): void {
+    let group = this.#expiries.get(expiresAt);
+    if (!group) {
+      group = { streams: new Set(), timer: undefined };
+      this.#expiries.set(expiresAt, group);
+      this.#armExpiry(group, expiresAt);
+    }
+    group.streams.add(stream);
+  }
+
+  #armExpiry(group: ExpiryGroup, expiresAt: number): void {
+    const left = Math.min(Math.max(expiresAt - Date.now(), 0), EXPIRY_STEP_MS);
+    group.timer = setTimeout(() => {
+      if (Date.now() < expiresAt) return this.#armExpiry(group, expiresAt);
+      if (this.#expiries.get(expiresAt) === group) this.#expiries.delete(expiresAt);
+      for (const stream of [...group.streams]) stream.end('SESSION_EXPIRED');
+    }, left);
+    group.timer.unref();
+  }
+
   /** Called by a stream that stops. */
   forget(stream: LiveStream): void {
+    const group = this.#expiries.get(stream.expiresAt);
+    if (group?.streams.delete(stream) && group.streams.size === 0) {
+      clearTimeout(group.timer);
+      this.#expiries.delete(stream.expiresAt);
+    }
     this.#streams.delete(stream);
     const streams = stream.connection && this.#byConnection.get(stream.connection);
     if (!streams) return;
@@ -555,7 +635,7 @@ class StreamRun<T> implements AsyncIterableIterator<T> {
       // The body admits each message (it knows their positions); this only catches an end meanwhile.
       for await (const message of this.body(stream)) {
         if (stream.ended) break;
-        if (stream.signal.aborted) return;
+        if (stream.stopped) return;
         yield message;
       }
       if (stream.ended) throw endError(stream.ended);

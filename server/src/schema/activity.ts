@@ -128,7 +128,7 @@ export function streamFor(
         listener: { memberId: session.member.id, isSupportStaff: context.access.isSupportStaff },
         after: parsePosition(after),
         matches,
-        signal: live.signal,
+        signal: live,
       });
       for await (const message of stream) {
         if (!(await live.admit(message.kind === 'event' ? { position: message.position } : {}))) return;

@@ -185,7 +185,7 @@ function syncStream(
           update: Y.encodeStateAsUpdate(doc, stateVector ?? undefined),
           stateVector: handed,
         };
-        while (!live.signal.aborted) {
+        while (!live.stopped) {
           if (behind) {
             // What was dropped, and anything else since: the document is read now, once the subscriber reads again.
             behind = false;
@@ -356,7 +356,7 @@ function presenceStream(context: Context, sectionGlobalId: string): AsyncIterabl
         live.notify();
       });
       try {
-        while (!live.signal.aborted) {
+        while (!live.stopped) {
           if (changed) {
             if (!(await live.admit({ barrier: stamp }))) return;
             changed = false;

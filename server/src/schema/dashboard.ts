@@ -302,7 +302,7 @@ function dashboardStream(context: Context, withinDays: number): AsyncIterableIte
       // Only "something changed" matters here, so the dashboard observes the log as the lifecycle does (after the
       // delivery index and the lifecycle's own re-checks, in log order), with no queue of its own to fall behind.
       const unobserve = events.observe((event) => {
-        if (live.signal.aborted || !relevant(event)) return;
+        if (live.stopped || !relevant(event)) return;
         seen = event.position;
         changed = true;
         live.notify();
@@ -319,7 +319,7 @@ function dashboardStream(context: Context, withinDays: number): AsyncIterableIte
         while (true) {
           while (!changed) {
             await live.wait();
-            if (live.signal.aborted) return;
+            if (live.stopped) return;
           }
           // Fold what follows for a moment, and at least until the viewer's shortest interval has passed.
           await pause(Math.max(COALESCE_MS, computedAt + dashboardMinIntervalMs - Date.now()), live.signal);
