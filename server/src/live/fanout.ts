@@ -234,6 +234,26 @@ function neutral(
   return true;
 }
 
+/** Texts kept once (`internText`), each its own key. */
+const texts = new Map<string, string>();
+/** How many texts are kept, and the longest kept (characters): at most ~4 MB, whatever clients send. */
+const TEXTS_KEPT = 1_024;
+const TEXT_MAX_LENGTH = 4_096;
+
+/**
+ * One copy of a text that many long-lived operations hold alike (a subscription's query, its fan-out key): the
+ * first copy seen, flattened, while kept (the oldest forgotten first); a longer text is returned as is. Each of
+ * thousands of idle subscribers held its own copy of both (issue 11, ~0.4 KB).
+ */
+export function internText(text: string): string {
+  if (text.length > TEXT_MAX_LENGTH) return text;
+  const known = texts.get(text);
+  if (known !== undefined) return known;
+  if (texts.size >= TEXTS_KEPT) texts.delete(texts.keys().next().value as string);
+  texts.set(text, text);
+  return text;
+}
+
 /** Results executed lately, by operation, class and message: enough for an event's delivery to every subscriber. */
 const results = new Map<string, { at: number; result: Promise<ExecutionResult> }>();
 /** How many results are kept; the oldest are forgotten first. */
@@ -364,7 +384,7 @@ export function useSharedFanout(): Plugin<Context> {
         documentIds.set(args.document, documentId);
       }
       const variables = plan.byVariables ? JSON.stringify(args.variableValues ?? {}) : '*';
-      const prefix = `${documentId}|${args.operationName ?? ''}|${variables}|${viewerClass}|`;
+      const prefix = internText(`${documentId}|${args.operationName ?? ''}|${variables}|${viewerClass}|`);
       setSubscribeFn(async (subscribeArgs) => {
         const source = await createSourceEventStream(subscribeArgs as ExecutionArgs);
         // Pothos' per-request cache of scopes (~1.4 KB) is not kept for the subscription's life: an execution for

@@ -14,7 +14,7 @@ import { callerKey, clientAddress } from '../limits/callers.js';
 import { rateLimited } from '../limits/refusals.js';
 import { SocketLimits } from '../limits/sockets.js';
 import { LiveConnection } from '../live/connection.js';
-import { type FanoutSink, sharedPayload, withSharedPayload } from '../live/fanout.js';
+import { type FanoutSink, internText, sharedPayload, withSharedPayload } from '../live/fanout.js';
 import type { Lifecycle } from '../live/lifecycle.js';
 import { inRequest, logger, requestIdFrom } from '../observability/log.js';
 import { closeReason, handshakeRefusal } from './french.js';
@@ -24,6 +24,11 @@ import { CLOSE_TRY_AGAIN_LATER, isUnavailableGraphQLError, unavailableError } fr
 /** The GraphQL path, shared by HTTP, SSE and graphql-ws. */
 export const GRAPHQL_PATH = '/graphql';
 const KEEP_ALIVE_MS = 15_000;
+/**
+ * How long a socket may wait before its connection_init (ms): graphql-ws' default, closed 4408 past it. Kept here
+ * rather than by graphql-ws, whose timer (cleared, but held by its closure) stayed with each socket for its life.
+ */
+const CONNECTION_INIT_WAIT_MS = 3_000;
 /** How late a keep-alive round may run (ms) and still judge sockets that have not answered. */
 const KEEP_ALIVE_LATE_MS = 1_000;
 
@@ -93,6 +98,8 @@ export function attachGraphqlWs(
   });
   const socketLimits = new SocketLimits(limits, maxJsonDepth);
   const server = makeServer<Record<string, unknown> | undefined, SocketExtra>({
+    // The wait for connection_init is the transport's (`GraphqlWsSocket`): graphql-ws would keep its timer per socket.
+    connectionInitWaitTimeout: Number.POSITIVE_INFINITY,
     // Authenticated once, in connection_init: a token that names no live session is refused (4403
     // Forbidden). Without a token the socket stays anonymous, and every operation but signIn is refused.
     // The session is kept for the socket's operations; the lifecycle ends it with the session.
@@ -147,6 +154,9 @@ export function attachGraphqlWs(
         return [rateLimited('operationsPerSocket', 'Trop d’opérations en cours sur ce socket : terminez-en une d’abord.')];
       }
       const reqId = `${wiring?.reqId ?? requestIdFrom(undefined)}.${id}`;
+      // One copy of a query text that many subscriptions send alike (the payload is graphql-ws' message, kept with
+      // the operation, and the context's `params`): ~200 B of each idle subscriber of the web app's selection.
+      if (typeof payload.query === 'string') (payload as { query: string }).query = internText(payload.query);
       try {
         // Every field the operation's context will hold is in this literal from the start (the context's own unset,
         // typed so that a field added to Context must be added here), so the object keeps the fast layout V8 gives a
@@ -411,6 +421,7 @@ class SocketOperations {
   /** A message of the socket: handled now, or after the end of the operation its id still names. */
   receive(data: string): void {
     const { id, type } = peekMessage(data);
+    if (type === 'connection_init') this.wiring.initReceived();
     if (id === undefined) {
       void this.#dispatch(data, id, type);
       return;
@@ -489,6 +500,8 @@ class GraphqlWsSocket {
   closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
   #handler: ((data: string) => Promise<void>) | undefined;
   #reqId: string | undefined;
+  /** Closes the socket 4408 unless its connection_init arrives first; dropped then (`initReceived`). */
+  #initWait: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: FanoutSocket,
@@ -497,6 +510,18 @@ class GraphqlWsSocket {
   ) {
     this.protocol = socket.protocol;
     this.operations = new SocketOperations(this, cap);
+    this.#initWait = setTimeout(initTimedOut, CONNECTION_INIT_WAIT_MS, this);
+  }
+
+  /** A connection_init arrived (graphql-ws judges it): the socket no longer waits for one. */
+  initReceived(): void {
+    clearTimeout(this.#initWait);
+    this.#initWait = undefined;
+  }
+
+  /** Whether it still waits for its connection_init. */
+  get awaitingInit(): boolean {
+    return this.#initWait !== undefined;
   }
 
   /** The socket's request id: its upgrade request's x-request-id when usable, a new one otherwise. */
@@ -537,6 +562,11 @@ class GraphqlWsSocket {
   }
 }
 
+/** A socket without connection_init in time is closed as graphql-ws closes it (4408, its French reason). */
+function initTimedOut(wiring: GraphqlWsSocket): void {
+  if (wiring.awaitingInit) wiring.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+}
+
 /** A socket's listeners, shared by every socket (`this` is the socket). */
 function onSocketError(this: WebSocket, error: Error): void {
   logger.error({ err: error }, 'WebSocket socket error');
@@ -550,6 +580,7 @@ function onSocketMessage(this: WebSocket, data: WebSocket.RawData): void {
 function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
   const wiring = (this as FanoutSocket).wiring;
   if (!wiring) return;
+  wiring.initReceived();
   // graphql-ws first (its operations' iterators returned), then the connection (its streams and listeners).
   void wiring.closed?.(code, String(reason));
   wiring.connection?.close();
