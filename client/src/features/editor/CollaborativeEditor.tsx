@@ -4,7 +4,7 @@ import CollaborationCaret from '@tiptap/extension-collaboration-caret';
 import { type EditorState, Plugin, PluginKey } from '@tiptap/pm/state';
 import { Decoration, DecorationSet } from '@tiptap/pm/view';
 import { EditorContent, useEditor } from '@tiptap/react';
-import { relativePositionToAbsolutePosition, ySyncPluginKey } from '@tiptap/y-tiptap';
+import { relativePositionToAbsolutePosition, ySyncPluginKey, yUndoPluginKey } from '@tiptap/y-tiptap';
 import { useEffect, useState } from 'react';
 import * as Y from 'yjs';
 import { EditorToolbar } from './EditorToolbar';
@@ -140,6 +140,18 @@ export function CollaborativeEditor({
   useEffect(() => {
     if (editor && !editor.isDestroyed) editor.view.dispatch(editor.state.tr.setMeta(unsavedKey, unsaved));
   }, [editor, unsaved]);
+  // The editor repaired a shape it could not build (sectionSync.ts, `isEditorRepair`): the view is drawn again
+  // from the document, which no longer holds the item, and the undo history, which holds the repair, is forgotten
+  // (undoing it wrote the item's deletion out as an edit: its text lost on the server, measured in
+  // tests/browser/editor-repair.test.ts).
+  useEffect(() => {
+    if (!editor) return;
+    return sync.onRepaired(() => {
+      if (editor.isDestroyed) return;
+      yUndoPluginKey.getState(editor.state)?.undoManager?.clear();
+      ySyncPluginKey.getState(editor.state)?.binding?._forceRerender();
+    });
+  }, [editor, sync]);
   useEffect(() => {
     if (!editor) return;
     return sync.onUnsavedChanged(() => {

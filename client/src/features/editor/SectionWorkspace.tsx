@@ -77,7 +77,7 @@ export function SectionWorkspace({
     });
     const fallback = setTimeout(() => setReady(true), 4_000);
     // What was typed here on an earlier visit (even offline, tab closed) is merged first; the handshake sends it.
-    const begin = viewerId ? keepOffline(next.doc, viewerId, section.id) : Promise.resolve(null);
+    const begin = viewerId ? keepOffline(next, viewerId, section.id) : Promise.resolve(null);
     void begin.then((persistence) => {
       stored = persistence;
       offlineCopy.current = persistence;

@@ -1,3 +1,4 @@
+import { ySyncPluginKey } from '@tiptap/y-tiptap';
 import type { Client } from 'urql';
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
@@ -199,6 +200,116 @@ function intervalsOf(update: Uint8Array): Map<number, [number, number][]> {
   return intervals;
 }
 
+/** Deleted clock ranges per client, `[from, to)`, sorted and merged. */
+type DeletedRanges = Map<number, Array<[number, number]>>;
+
+/**
+ * Whether a transaction is the editor's repair of a shape it cannot build, not an edit: y-tiptap
+ * (`createNodeFromYElement`) deletes a Yjs element that fails the schema (a list item not starting with a paragraph,
+ * once a co-author's push merged with an edit of this browser the server refused) in a transaction of its own,
+ * origin `ySyncPluginKey`, that only deletes. It runs while a remote update is applied (the binding's observer,
+ * inside `Y.applyUpdate`) or when the editor first renders the document; the editor's own edits also have origin
+ * `ySyncPluginKey` but are written by its view update, which notes `addToHistory` on the transaction.
+ */
+function isEditorRepair(transaction: Y.Transaction, applyingRemote: boolean): boolean {
+  if (transaction.origin !== ySyncPluginKey) return false;
+  if (!applyingRemote && transaction.meta.has('addToHistory')) return false;
+  if (transaction.deleteSet.clients.size === 0) return false;
+  // A repair adds no struct: holding it back leaves no gap in this client's clocks.
+  for (const [client, clock] of transaction.afterState) if ((transaction.beforeState.get(client) ?? 0) < clock) return false;
+  return true;
+}
+
+/** Adds a transaction's deletions to `ranges`. */
+function addDeleted(ranges: DeletedRanges, deleteSet: Y.Transaction['deleteSet']): void {
+  for (const [client, items] of deleteSet.clients) {
+    const list = [...(ranges.get(client) ?? []), ...items.map((item): [number, number] => [item.clock, item.clock + item.len])];
+    list.sort((a, b) => a[0] - b[0]);
+    const merged: Array<[number, number]> = [];
+    for (const [from, to] of list) {
+      const last = merged.at(-1);
+      if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+      else merged.push([from, to]);
+    }
+    ranges.set(client, merged);
+  }
+}
+
+function writeVarUint(bytes: number[], value: number): void {
+  let rest = value;
+  while (rest > 0x7f) {
+    bytes.push(0x80 | (rest % 0x80));
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes.push(rest);
+}
+
+/** A delete set in Yjs's v1 encoding (`writeDeleteSet` with `DSEncoderV1`), clients in the order given. */
+function encodeDeleteSet(clients: Array<[number, Array<[number, number]>]>): number[] {
+  const bytes: number[] = [];
+  writeVarUint(bytes, clients.length);
+  for (const [client, ranges] of clients) {
+    writeVarUint(bytes, client);
+    writeVarUint(bytes, ranges.length);
+    for (const [from, to] of ranges) {
+      writeVarUint(bytes, from);
+      writeVarUint(bytes, to - from);
+    }
+  }
+  return bytes;
+}
+
+/**
+ * `ranges` without the clocks at or beyond `stateVector` (a server's): the deletions of items the server holds. An
+ * item the server lacks is only this browser's (an edit not stored, refused); its deletion goes with it.
+ */
+function heldBack(ranges: DeletedRanges, stateVector: Map<number, number>): DeletedRanges {
+  const held: DeletedRanges = new Map();
+  for (const [client, list] of ranges) {
+    const known = stateVector.get(client) ?? 0;
+    const kept = list.filter(([from]) => from < known).map(([from, to]): [number, number] => [from, Math.min(to, known)]);
+    if (kept.length > 0) held.set(client, kept);
+  }
+  return held;
+}
+
+/**
+ * `update` (Yjs v1) with the deletions of `held` taken out of its delete set, its structs unchanged. A v1 update
+ * is its structs then its delete set, which Yjs writes sorted and merged: re-encoded in the order decoded, the
+ * delete set is byte for byte the update's tail, which is replaced. Throws if it is not (never seen: Yjs's own
+ * encoding), rather than send the repairs.
+ */
+function withoutDeletions(update: Uint8Array, held: DeletedRanges): Uint8Array {
+  const { ds } = Y.decodeUpdate(update);
+  const original: Array<[number, Array<[number, number]>]> = [...ds.clients].map(([client, items]) => [
+    client,
+    items.map((item): [number, number] => [item.clock, item.clock + item.len]),
+  ]);
+  const tail = encodeDeleteSet(original);
+  const start = update.byteLength - tail.length;
+  if (start < 0 || tail.some((byte, i) => update[start + i] !== byte)) throw new Error('Unexpected Yjs update layout');
+  const kept: Array<[number, Array<[number, number]>]> = [];
+  for (const [client, ranges] of original) {
+    const cut = held.get(client) ?? [];
+    const left: Array<[number, number]> = [];
+    for (const [from, to] of ranges) {
+      let at = from;
+      for (const [cutFrom, cutTo] of cut) {
+        if (cutTo <= at || cutFrom >= to) continue;
+        if (cutFrom > at) left.push([at, cutFrom]);
+        at = Math.max(at, cutTo);
+      }
+      if (at < to) left.push([at, to]);
+    }
+    if (left.length > 0) kept.push([client, left]);
+  }
+  const deletions = encodeDeleteSet(kept);
+  const result = new Uint8Array(start + deletions.length);
+  result.set(update.subarray(0, start));
+  result.set(deletions, start);
+  return result;
+}
+
 export interface SectionSyncEvents {
   state(state: ConnectionState): void;
   presence(entries: PresenceEntry[]): void;
@@ -255,6 +366,19 @@ export class SectionSync {
    * (it repeats the whole delete set), so a refused handshake lists deletions from this.
    */
   #unackedDeletes = false;
+
+  /**
+   * What the editor deleted to repair a shape it could not build (see `isEditorRepair`): never pushed, left out of
+   * every handshake's update and of the offline copy. The server keeps that text (it is the truth); this page no
+   * longer shows it.
+   */
+  readonly #repairs: DeletedRanges = new Map();
+  /** True while a server's update is applied (`#onMessage`). */
+  #applyingRemote = false;
+  /** How many repairs the editor made (see `#repairs`). */
+  #repairCount = 0;
+  #resyncScheduled = false;
+  readonly #keptListeners = new Set<(update: Uint8Array) => void>();
 
   /** Text runs typed here that the server refused, by `client:clock` (see `RefusedRun`). */
   #refused = new Map<string, RefusedRun>();
@@ -355,6 +479,8 @@ export class SectionSync {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#unsavedListeners.clear();
+    this.#keptListeners.clear();
+    this.#repairListeners.clear();
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#presenceTimer);
     clearInterval(this.#renewTimer);
@@ -393,8 +519,74 @@ export class SectionSync {
     });
   }
 
+  /**
+   * Calls `listener` with every update of the document except the editor's repairs (see `isEditorRepair`): what
+   * this browser's offline copy keeps. Returns how to stop.
+   */
+  onKeptUpdate(listener: (update: Uint8Array) => void): () => void {
+    this.#keptListeners.add(listener);
+    return () => this.#keptListeners.delete(listener);
+  }
+
+  readonly #repairListeners = new Set<() => void>();
+  #repairAnnounced = false;
+
+  /**
+   * Calls `listener` (once the update being applied is done) after the editor repaired a shape: y-tiptap may have
+   * thrown before showing its own repair (restoring the caret into the deleted item), and a view that still shows
+   * the item would write it back as new text at the next keystroke. Returns how to stop.
+   */
+  onRepaired(listener: () => void): () => void {
+    this.#repairListeners.add(listener);
+    return () => this.#repairListeners.delete(listener);
+  }
+
+  #announceRepair(): void {
+    if (this.#repairAnnounced) return;
+    this.#repairAnnounced = true;
+    queueMicrotask(() => {
+      this.#repairAnnounced = false;
+      if (this.#destroyed) return;
+      for (const listener of this.#repairListeners) listener();
+    });
+  }
+
+  /**
+   * What the document holds beyond `stateVector` (the server's), a handshake's update: without the editor's
+   * repairs of items the server holds. A repair's deletion of items it lacks (an edit of this browser that broke
+   * the shape, refused) is sent with them: stored deleted, they leave no gap in this browser's clocks, so what is
+   * typed afterwards can be stored.
+   */
+  #missing(stateVector: Uint8Array): Uint8Array {
+    const update = Y.encodeStateAsUpdate(this.doc, stateVector);
+    if (this.#repairs.size === 0) return update;
+    return withoutDeletions(update, heldBack(this.#repairs, Y.decodeStateVector(stateVector)));
+  }
+
+  /**
+   * A repair made after the last handshake (an update of a co-author applied, the editor's first render): its
+   * edit that broke the shape is refused, and so would be every later push, which builds on it. A fresh handshake
+   * sends that edit with its deletion (see `#missing`).
+   */
+  #resyncAfterRepair(): void {
+    if (this.#resyncScheduled || !this.#synced) return;
+    this.#resyncScheduled = true;
+    queueMicrotask(() => {
+      this.#resyncScheduled = false;
+      if (this.#synced && !this.#closed && !this.#destroyed) this.#subscribe();
+    });
+  }
+
   #onMessage(message: SyncMessage): void {
-    Y.applyUpdate(this.doc, fromBase64(message.update), REMOTE_ORIGIN);
+    const repairs = this.#repairCount;
+    this.#applyingRemote = true;
+    try {
+      Y.applyUpdate(this.doc, fromBase64(message.update), REMOTE_ORIGIN);
+    } finally {
+      this.#applyingRemote = false;
+      // Also when the editor threw while applying it (y-tiptap restoring the caret into what it just deleted).
+      if (message.kind !== 'SYNC' && this.#repairCount !== repairs) this.#resyncAfterRepair();
+    }
     // A caret may point into text that only just arrived: redraw them now that the editor has it.
     this.#redrawCarets();
     if (message.kind !== 'SYNC') return;
@@ -408,7 +600,7 @@ export class SectionSync {
     this.#queued.clear();
     this.#handshakePush = null;
     if (message.stateVector) {
-      const missing = Y.encodeStateAsUpdate(this.doc, fromBase64(message.stateVector));
+      const missing = this.#missing(fromBase64(message.stateVector));
       if (missing.byteLength > EMPTY_UPDATE_BYTES) {
         this.#queued.add(missing, true);
         this.#handshakePush = missing;
@@ -423,8 +615,19 @@ export class SectionSync {
     this.#sendPresence();
   }
 
-  readonly #onLocalUpdate = (update: Uint8Array, origin: unknown) => {
-    if (origin === REMOTE_ORIGIN || this.#destroyed) return;
+  readonly #onLocalUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+    if (this.#destroyed) return;
+    // Alone such a deletion is valid and would be stored: the item's text lost for every co-author.
+    if (origin !== REMOTE_ORIGIN && isEditorRepair(transaction, this.#applyingRemote)) {
+      addDeleted(this.#repairs, transaction.deleteSet);
+      this.#repairCount += 1;
+      this.#announceRepair();
+      // While a server's update is applied, `#onMessage` decides (a handshake's own update already accounts for it).
+      if (!this.#applyingRemote) this.#resyncAfterRepair();
+      return;
+    }
+    for (const listener of this.#keptListeners) listener(update);
+    if (origin === REMOTE_ORIGIN) return;
     this.#unsent = true;
     if (!this.#unackedDeletes && Y.decodeUpdate(update).ds.clients.size > 0) this.#unackedDeletes = true;
     // Before the handshake, the document keeps the edit and the handshake sends it.
