@@ -36,31 +36,37 @@ async function statementsOfOneKeystroke(writer: CollabClient, editors: CollabCli
 }
 
 describe('What a pushed keystroke costs', () => {
-  it('runs the same four statements whether one or three editors listen, none of them outside its transaction', async () => {
-    const { members, section } = await sectionScenario(t.db.prisma, { members: 3 });
-    const editors: CollabClient[] = [];
-    for (const member of members) {
-      const editor = new CollabClient(url, await t.tokenFor(member.id), section.id);
-      clients.push(editor);
-      editors.push(editor);
-    }
-    const [writer, ...others] = editors as [CollabClient, CollabClient, CollabClient];
-    await writer.connect();
-    const paragraph = new Y.XmlElement('paragraph');
-    paragraph.insert(0, [new Y.XmlText('x')]);
-    writer.body.insert(0, [paragraph]);
-    await writer.settled();
+  it.each([
+    { of: 'a response of the collective alone', deal: false },
+    { of: 'a response preparing a deal (whose lock shares the statement locking the response)', deal: true },
+  ])(
+    'runs the same four statements whether one or three editors listen, none of them outside its transaction: $of',
+    async ({ deal }) => {
+      const { members, section } = await sectionScenario(t.db.prisma, { members: 3, deal });
+      const editors: CollabClient[] = [];
+      for (const member of members) {
+        const editor = new CollabClient(url, await t.tokenFor(member.id), section.id);
+        clients.push(editor);
+        editors.push(editor);
+      }
+      const [writer, ...others] = editors as [CollabClient, CollabClient, CollabClient];
+      await writer.connect();
+      const paragraph = new Y.XmlElement('paragraph');
+      paragraph.insert(0, [new Y.XmlText('x')]);
+      writer.body.insert(0, [paragraph]);
+      await writer.settled();
 
-    const alone = await statementsOfOneKeystroke(writer, [writer]);
-    for (const other of others) await other.connect();
-    const together = await statementsOfOneKeystroke(writer, editors);
+      const alone = await statementsOfOneKeystroke(writer, [writer]);
+      for (const other of others) await other.connect();
+      const together = await statementsOfOneKeystroke(writer, editors);
 
-    // The lock statement (response, pushers, their memberships), the read (section, response, deal, partners, log
-    // position: after the locks, so that a change the push waited for is seen), the insert, the commit.
-    expect(together.length, together.join('\n')).toBe(alone.length);
-    expect(together.length, together.join('\n')).toBeLessThanOrEqual(4);
-    expect(together.filter((sql) => /FROM "public"\."(Membership|EventLog|Session|Member)"/.test(sql))).toEqual([]);
-  });
+      // The lock statement (deal, response, pushers, their memberships), the read (section, response, deal, partners, log
+      // position: after the locks, so that a change the push waited for is seen), the insert, the commit.
+      expect(together.length, together.join('\n')).toBe(alone.length);
+      expect(together.length, together.join('\n')).toBeLessThanOrEqual(4);
+      expect(together.filter((sql) => /FROM "public"\."(Membership|EventLog|Session|Member)"/.test(sql))).toEqual([]);
+    },
+  );
 
   it('refuses the next push on the same socket once the pusher’s membership ended, read in the storing transaction', async () => {
     const { members, section, collective } = await sectionScenario(t.db.prisma, { members: 2 });

@@ -226,7 +226,7 @@ export function textOf(fragment: Y.XmlFragment): string {
 }
 
 /** A collective with an active animator, a call for projects, and a tender response with one section. */
-export async function sectionScenario(prisma: PrismaClient, options: { members?: number } = {}) {
+export async function sectionScenario(prisma: PrismaClient, options: { members?: number; deal?: boolean } = {}) {
   const animator = await makeMember(prisma);
   const others = await Promise.all(Array.from({ length: (options.members ?? 1) - 1 }, () => makeMember(prisma)));
   const collective = await makeCollective(prisma, {
@@ -246,8 +246,20 @@ export async function sectionScenario(prisma: PrismaClient, options: { members?:
       submissionDeadline: new Date('2027-06-01T10:00:00Z'),
     },
   });
+  // `deal`: the response prepares a deal of the collective's own (no partner), so a push locks the deal too.
+  const deal = options.deal
+    ? await prisma.deal.create({
+        data: {
+          collectiveId: collective.id,
+          opportunityId: opportunity.id,
+          title: 'Groupement',
+          groupForm: 'SEVERAL',
+          status: 'PREPARING',
+        },
+      })
+    : null;
   const response = await prisma.tenderResponse.create({
-    data: { collectiveId: collective.id, opportunityId: opportunity.id, title: 'Réponse Tiers-lieux' },
+    data: { collectiveId: collective.id, opportunityId: opportunity.id, dealId: deal?.id ?? null, title: 'Réponse Tiers-lieux' },
   });
   const section = await prisma.tenderSection.create({
     data: { responseId: response.id, kind: 'PROJECT_DESCRIPTION', title: 'Description du projet', position: 1 },

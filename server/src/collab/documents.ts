@@ -526,7 +526,7 @@ export class SectionDocuments {
     const memberIds = [...new Set(batch.flatMap((push) => (push.pusher.actor ? [push.pusher.actor.member.id] : [])))];
     const { outcomes, ids, logPosition } = await this.prisma.$transaction(
       async (tx) => {
-        // Deal first, then response: the order a submission locks them in (FOR UPDATE), so neither deadlocks.
+        // Deal, then response (the order a submission locks them in, FOR UPDATE, so neither deadlocks), in one statement.
         const loaded = await lockSectionForPush(tx, document.sectionId, document.responseId, document.dealId, memberIds);
         if (loaded && loaded.response.dealId !== document.dealId) {
           // The response was attached to a deal meanwhile: lock that one instead (rare), then judge again.

@@ -544,13 +544,13 @@ export interface PushContext extends SectionContext {
  * memberships of the collective (leaving it, being removed, the collective closing). Such a change either waits
  * for the push's commit, or has committed before the push reads.
  *
- * Statements: the deal FOR SHARE (when there is one: first, the order a submission locks in, so the two never
- * deadlock); then response, members and memberships FOR SHARE in one statement, in the order the changes lock
- * them (a member before their memberships, as leaving the cooperative does); then section, response, deal status,
- * active partners and the log's last position, read in a statement of their own. The read must follow the locks:
- * a statement that waited for a row lock re-reads only the rows it locked, so a section marked done or
- * restricted by the change it waited for would be judged as it was. 3 statements (2 without a deal). The rows
- * come back as JSON, with the fields the rights rules read.
+ * Statements: deal, response, members and memberships FOR SHARE in one statement, in the order the changes lock
+ * them: the deal first (the order a submission locks in, so the two never deadlock: the response's scan waits on
+ * a one-time filter reading the locked deal), a member before their memberships (as leaving the cooperative
+ * does); then section, response, deal status, active partners and the log's last position, read in a statement
+ * of their own. The read must follow the locks: a statement that waited for a row lock re-reads only the rows it
+ * locked, so a section marked done or restricted by the change it waited for would be judged as it was. 2
+ * statements, with or without a deal. The rows come back as JSON, with the fields the rights rules read.
  */
 export async function lockSectionForPush(
   tx: Tx | Prisma.TransactionClient,
@@ -559,12 +559,16 @@ export async function lockSectionForPush(
   dealId: string | null,
   memberIds: readonly string[],
 ): Promise<PushContext | null> {
-  if (dealId) await tx.$queryRaw`SELECT id FROM "Deal" WHERE id = ${dealId}::uuid FOR SHARE`;
   // Member IDs travel as one text parameter (a JSON array): the same on PostgreSQL and PGlite adapters.
   const members = JSON.stringify(memberIds);
+  // The deal's lock is an uncorrelated subquery of the response's scan (a one-time filter, evaluated before the
+  // scan returns the row to lock), so the deal is locked before the response, as a submission locks them.
   const [locked] = await tx.$queryRaw<Array<{ responses: number; pushers: unknown }>>`
-    WITH response AS (
-      SELECT id, "collectiveId" FROM "TenderResponse" WHERE id = ${responseId}::uuid FOR SHARE
+    WITH deal AS (
+      SELECT id FROM "Deal" WHERE id = ${dealId}::uuid FOR SHARE
+    ), response AS (
+      SELECT id, "collectiveId" FROM "TenderResponse"
+      WHERE id = ${responseId}::uuid AND (SELECT count(*) FROM deal) >= 0 FOR SHARE
     ), pusher AS (
       SELECT id, situation, kind FROM "Member"
       WHERE id IN (SELECT jsonb_array_elements_text(${members}::jsonb)::uuid) ORDER BY id FOR SHARE
