@@ -96,7 +96,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const metrics = new Metrics();
   const events = new EventBus(db.prisma, pubsub, { bufferSize: config.subscriberBuffer, pollMs: config.eventPollMs });
   await events.start();
-  const documents = new SectionDocuments(db.prisma, pubsub, {
+  const documents = new SectionDocuments(db, pubsub, {
     compactAfter: config.compactAfter,
     maxSectionBytes: config.limits.work.maxSectionBytes,
   });

@@ -21,8 +21,8 @@ afterAll(() => db.dispose());
 async function twoInstances(drop: (hint: Topics['section:update'][0]) => boolean) {
   const { pubsub: fromA } = await createEventPubSub(undefined);
   const { pubsub: toB } = await createEventPubSub(undefined);
-  const a = new SectionDocuments(db.prisma, fromA, { compactAfter: 1000 });
-  const b = new SectionDocuments(db.prisma, toB, { compactAfter: 1000 });
+  const a = new SectionDocuments(db, fromA, { compactAfter: 1000 });
+  const b = new SectionDocuments(db, toB, { compactAfter: 1000 });
   void (async () => {
     for await (const hint of fromA.subscribe('section:update')) if (!drop(hint)) toB.publish('section:update', hint);
   })();

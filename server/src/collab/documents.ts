@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
 import * as Y from 'yjs';
+import type { Database } from '../db/database.js';
 import { type Actor, isSubmitted, lockSectionForPush, type PushContext, sectionAccessOf } from '../domain/tenders.js';
 import { ForbiddenError, NotFoundError, RuleViolationError, UnavailableError } from '../errors.js';
 import type { Topics } from '../events/bus.js';
-import { claimInTransaction, currentClaim, type IdempotencyClaim } from '../events/idempotency.js';
+import { claimInSqlTransaction, currentClaim, type IdempotencyClaim } from '../events/idempotency.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { logger } from '../observability/log.js';
 import { bodyOf, nestsTooDeep, rewriteDeepBlocks, SECTION_FRAGMENT } from './content.js';
@@ -112,6 +113,13 @@ const RECONCILE_HELD_AFTER_MS = 200;
 /** Every instance says how many hints it published this often (ms), so a lost last hint is noticed too. */
 const WATERMARK_MS = 1_000;
 
+/** A push batch's insert: $1 the section, $2 a JSON array of `{ update (base64), authorId }`; the new IDs as text. */
+const INSERT_UPDATES = `
+  INSERT INTO "SectionUpdate" ("sectionId", "update", "authorId")
+  SELECT $1::uuid, decode(u.value->>'update', 'base64'), (u.value->>'authorId')::uuid
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(value, n) ORDER BY u.n
+  RETURNING id::text AS id`;
+
 /** Prisma's Bytes wants a Uint8Array over a plain ArrayBuffer. */
 function bytes(data: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(data);
@@ -128,16 +136,23 @@ export function checkUpdate(update: Uint8Array): void {
 type Db = PrismaClient | Prisma.TransactionClient;
 type StoredRow = { id: bigint | null; data: Uint8Array };
 
+/** `readStoredRows`' statement: $1 the section. */
+const STORED_ROWS = `
+    SELECT NULL::bigint AS id, state AS data FROM "SectionSnapshot" WHERE "sectionId" = $1::uuid
+    UNION ALL
+    SELECT id, "update" AS data FROM "SectionUpdate" WHERE "sectionId" = $1::uuid
+    ORDER BY id NULLS FIRST`;
+
 /**
  * The section's snapshot and update log, read by ONE statement: a statement sees one snapshot of the database
  * (even under READ COMMITTED), so a compaction committing meanwhile cannot make it miss rows it folded.
  */
-export async function readStoredRows(db: Db, sectionId: string): Promise<StoredRow[]> {
-  const rows = await db.$queryRaw<StoredRow[]>`
-    SELECT NULL::bigint AS id, state AS data FROM "SectionSnapshot" WHERE "sectionId" = ${sectionId}::uuid
-    UNION ALL
-    SELECT id, "update" AS data FROM "SectionUpdate" WHERE "sectionId" = ${sectionId}::uuid
-    ORDER BY id NULLS FIRST`;
+export async function readStoredRows(db: Db | Pick<Database['sql'], 'query'>, sectionId: string): Promise<StoredRow[]> {
+  // Through Prisma, or in a push batch's raw transaction (`SectionDocuments.#commit`): the same statement.
+  const rows =
+    '$queryRawUnsafe' in db
+      ? await db.$queryRawUnsafe<StoredRow[]>(STORED_ROWS, sectionId)
+      : await db.query<StoredRow>(STORED_ROWS, [sectionId]);
   return rows.map((row) => ({ id: row.id === null ? null : BigInt(row.id), data: new Uint8Array(row.data) }));
 }
 
@@ -287,11 +302,18 @@ export class SectionDocuments {
   /** How long a push waits for what it builds on before it is refused (ms; `HOLD_MS`, tests shorten it). */
   holdMs = HOLD_MS;
 
+  private readonly prisma: PrismaClient;
+  /** The push batch's transaction runs here: raw SQL on Prisma's own connection or pool (see `#commit`). */
+  private readonly sql: Database['sql'];
+
   constructor(
-    private readonly prisma: PrismaClient,
+    db: Pick<Database, 'prisma' | 'sql'>,
     private readonly pubsub: PubSub<Topics>,
     private readonly options: DocumentsOptions,
-  ) {}
+  ) {
+    this.prisma = db.prisma;
+    this.sql = db.sql;
+  }
 
   start(): void {
     const hints = this.pubsub.subscribe('section:update')[Symbol.asyncIterator]();
@@ -366,7 +388,7 @@ export class SectionDocuments {
    * its own (it holds the section's lock), so the change is computed against everything stored, whatever hint
    * this instance has not received yet.
    */
-  async #catchUp(document: OpenDocument, db: Db): Promise<void> {
+  async #catchUp(document: OpenDocument, db: Db | Pick<Database['sql'], 'query'>): Promise<void> {
     const { sectionId } = document;
     const { doc: stored } = buildDocument(sectionId, await readStoredRows(db, sectionId));
     const before = Y.encodeStateVector(document.doc);
@@ -524,59 +546,60 @@ export class SectionDocuments {
   async #commit(document: OpenDocument, batch: Push[]): Promise<void> {
     type Outcome = { push: Push; verdict: 'store' | 'hold' | Error };
     const memberIds = [...new Set(batch.flatMap((push) => (push.pusher.actor ? [push.pusher.actor.member.id] : [])))];
-    const { outcomes, ids, logPosition } = await this.prisma.$transaction(
-      async (tx) => {
-        // Deal, then response (the order a submission locks them in, FOR UPDATE, so neither deadlocks), in one statement.
-        const loaded = await lockSectionForPush(tx, document.sectionId, document.responseId, document.dealId, memberIds);
-        if (loaded && loaded.response.dealId !== document.dealId) {
-          // The response was attached to a deal meanwhile: lock that one instead (rare), then judge again.
-          document.dealId = loaded.response.dealId;
-          return { outcomes: null, ids: [], logPosition: null };
-        }
-        // A computed change (a restore deletes the whole body) must see every stored push, those of other
-        // instances whose hint has not arrived (or was lost) included: caught up under the lock, before computing.
-        if (loaded && batch.some((push) => push.compute)) await this.#catchUp(document, tx);
-        const pending = new PendingStructs();
-        let batchBytes = 0;
-        const outcomes: Outcome[] = batch.map((push) => {
-          const refused = loaded ? this.#refusal(push.pusher, loaded) : new NotFoundError('input.sectionId', 'TenderSection');
-          if (refused) return { push, verdict: refused };
-          // Before judging: a judged update is counted in `pending`, which later pushes of the batch may build on.
-          if (this.#tooLarge(document, batchBytes, push.update))
-            return { push, verdict: new RuleViolationError('input.update', 'SECTION_TOO_LARGE') };
-          // Under the section's lock, after every earlier batch was applied to the document.
-          if (push.compute) push.update = push.compute(document.doc);
-          try {
-            // What is stored and relayed is what Yjs applies: the push without clocks already held (`judgePush`).
-            const judged = judgePush(document.doc, push.update, pending);
-            const verdict = judged.verdict === 'valid' ? 'store' : 'hold';
-            if (verdict === 'store') {
-              push.update = judged.update;
-              batchBytes += push.update.byteLength;
-            }
-            return { push, verdict };
-          } catch (error) {
-            if (error instanceof InvalidUpdateError) return { push, verdict: refusal(error) };
-            throw error;
+    // Raw SQL, not Prisma's interactive transaction: this runs once per batch of keystrokes, and Prisma's transaction
+    // machinery (its query compiler, its per-statement request and result mapping) cost more CPU than the
+    // statements themselves on the embedded database (issue 11). Same connection or pool as Prisma's, same locks.
+    const { outcomes, ids, logPosition } = await this.sql.transaction(async (tx) => {
+      // Deal, then response (the order a submission locks them in, FOR UPDATE, so neither deadlocks), in one statement.
+      const loaded = await lockSectionForPush(tx, document.sectionId, document.responseId, document.dealId, memberIds);
+      if (loaded && loaded.response.dealId !== document.dealId) {
+        // The response was attached to a deal meanwhile: lock that one instead (rare), then judge again.
+        document.dealId = loaded.response.dealId;
+        return { outcomes: null, ids: [], logPosition: null };
+      }
+      // A computed change (a restore deletes the whole body) must see every stored push, those of other
+      // instances whose hint has not arrived (or was lost) included: caught up under the lock, before computing.
+      if (loaded && batch.some((push) => push.compute)) await this.#catchUp(document, tx);
+      const pending = new PendingStructs();
+      let batchBytes = 0;
+      const outcomes: Outcome[] = batch.map((push) => {
+        const refused = loaded ? this.#refusal(push.pusher, loaded) : new NotFoundError('input.sectionId', 'TenderSection');
+        if (refused) return { push, verdict: refused };
+        // Before judging: a judged update is counted in `pending`, which later pushes of the batch may build on.
+        if (this.#tooLarge(document, batchBytes, push.update))
+          return { push, verdict: new RuleViolationError('input.update', 'SECTION_TOO_LARGE') };
+        // Under the section's lock, after every earlier batch was applied to the document.
+        if (push.compute) push.update = push.compute(document.doc);
+        try {
+          // What is stored and relayed is what Yjs applies: the push without clocks already held (`judgePush`).
+          const judged = judgePush(document.doc, push.update, pending);
+          const verdict = judged.verdict === 'valid' ? 'store' : 'hold';
+          if (verdict === 'store') {
+            push.update = judged.update;
+            batchBytes += push.update.byteLength;
           }
-        });
-        const stored = outcomes.filter((outcome) => outcome.verdict === 'store');
-        const logPosition = loaded?.logPosition ?? null;
-        if (stored.length === 0) return { outcomes, ids: [], logPosition };
-        // A computed change goes alone in its batch: a duplicate's claim failing rolls back only its own change.
-        for (const { push } of stored) if (push.claim) await claimInTransaction(tx, push.claim);
-        const rows = await tx.sectionUpdate.createManyAndReturn({
-          data: stored.map(({ push }) => ({
-            sectionId: document.sectionId,
-            update: bytes(push.update),
-            authorId: push.pusher.authorId,
-          })),
-          select: { id: true },
-        });
-        return { outcomes, ids: rows.map((row) => row.id), logPosition };
-      },
-      { maxWait: 30_000, timeout: 60_000 },
-    );
+          return { push, verdict };
+        } catch (error) {
+          if (error instanceof InvalidUpdateError) return { push, verdict: refusal(error) };
+          throw error;
+        }
+      });
+      const stored = outcomes.filter((outcome) => outcome.verdict === 'store');
+      const logPosition = loaded?.logPosition ?? null;
+      if (stored.length === 0) return { outcomes, ids: [], logPosition };
+      // A computed change goes alone in its batch: a duplicate's claim failing rolls back only its own change.
+      for (const { push } of stored) if (push.claim) await claimInSqlTransaction(tx, push.claim);
+      // One statement for the batch; updates travel base64 in one JSON parameter (the same on both drivers).
+      const rows = await tx.query<{ id: string }>(INSERT_UPDATES, [
+        document.sectionId,
+        JSON.stringify(
+          stored.map(({ push }) => ({ update: Buffer.from(push.update).toString('base64'), authorId: push.pusher.authorId })),
+        ),
+      ]);
+      // IDs come from the sequence in the order the rows were inserted (the order of the array).
+      const ids = rows.map((row) => BigInt(row.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return { outcomes, ids, logPosition };
+    });
     if (!outcomes) {
       document.queue.unshift(...batch);
       return;

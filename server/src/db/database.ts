@@ -9,13 +9,20 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { lockDataDir } from './lock.js';
 
-/** Raw SQL access beside Prisma, for the migrator, locks and tests. */
+/**
+ * Raw SQL access beside Prisma, for the migrator, locks, tests and the co-editing hot path (a push batch's
+ * transaction, `SectionDocuments`): the same connection (PGlite) or pool (`pg`) as Prisma's driver adapter, so a
+ * transaction here queues with Prisma's exactly as Prisma's own do. Every statement is reported to `onQuery`.
+ */
 export interface SqlRunner {
   /** Runs a script of one or more statements, without parameters. */
   exec(script: string): Promise<void>;
   /** Runs one parameterised statement and returns its rows. */
   query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
-  /** Runs `work` inside one transaction on one connection. */
+  /**
+   * Runs `work` inside one transaction on one connection (`BEGIN` … `COMMIT`, rolled back when `work` throws).
+   * On PostgreSQL a connection whose rollback failed is discarded, not returned to the pool.
+   */
   transaction<T>(work: (sql: Omit<SqlRunner, 'transaction'>) => Promise<T>): Promise<T>;
 }
 
@@ -98,18 +105,31 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
   const prisma = prismaClient(new PrismaPGlite(pglite), 'pglite', onQuery);
   const sql: SqlRunner = {
     exec: async (script) => {
+      onQuery?.(script);
       await pglite.exec(script);
     },
-    query: async <Row>(text: string, params: unknown[] = []) => (await pglite.query<Row>(text, params)).rows,
-    transaction: (work) =>
-      pglite.transaction((tx) =>
+    query: async <Row>(text: string, params: unknown[] = []) => {
+      onQuery?.(text);
+      return (await pglite.query<Row>(text, params)).rows;
+    },
+    // PGlite's own transaction (its BEGIN and COMMIT, its lock: the one Prisma's adapter takes too).
+    transaction: async (work) => {
+      onQuery?.('BEGIN');
+      const result = await pglite.transaction((tx) =>
         work({
           exec: async (script) => {
+            onQuery?.(script);
             await tx.exec(script);
           },
-          query: async <Row>(text: string, params: unknown[] = []) => (await tx.query<Row>(text, params)).rows,
+          query: async <Row>(text: string, params: unknown[] = []) => {
+            onQuery?.(text);
+            return (await tx.query<Row>(text, params)).rows;
+          },
         }),
-      ),
+      );
+      onQuery?.('COMMIT');
+      return result;
+    },
   };
   return {
     kind: 'pglite',
@@ -225,24 +245,33 @@ function fromPool(
   const prisma = prismaClient(new PrismaPg(pool), kind, onQuery);
   const onClient = (client: pg.PoolClient | pg.Pool): Omit<SqlRunner, 'transaction'> => ({
     exec: async (script) => {
+      onQuery?.(script);
       await client.query(script);
     },
-    query: async <Row>(text: string, params: unknown[] = []) => (await client.query(text, params)).rows as Row[],
+    query: async <Row>(text: string, params: unknown[] = []) => {
+      onQuery?.(text);
+      return (await client.query(text, params)).rows as Row[];
+    },
   });
   const sql: SqlRunner = {
     ...onClient(pool),
     transaction: async (work) => {
       const client = await pool.connect();
+      const run = onClient(client);
+      let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
-        const result = await work(onClient(client));
-        await client.query('COMMIT');
+        await run.exec('BEGIN');
+        const result = await work(run);
+        await run.exec('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK');
+        await run.exec('ROLLBACK').catch((rollback: unknown) => {
+          // The connection is unusable (the server went away mid-transaction): the pool must not hand it out again.
+          broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+        });
         throw error;
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
   };

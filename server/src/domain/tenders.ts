@@ -1,3 +1,4 @@
+import type { SqlRunner } from '../db/database.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { EventTypeOf } from '../events/types.js';
@@ -536,6 +537,36 @@ export interface PushContext extends SectionContext {
   logPosition: bigint;
 }
 
+/** `lockSectionForPush`'s locking statement: $1 the deal (or null), $2 the response, $3 the pushers (JSON array). */
+const PUSH_LOCK = `
+    WITH deal AS (
+      SELECT id FROM "Deal" WHERE id = $1::uuid FOR SHARE
+    ), response AS (
+      SELECT id, "collectiveId" FROM "TenderResponse"
+      WHERE id = $2::uuid AND (SELECT count(*) FROM deal) >= 0 FOR SHARE
+    ), pusher AS (
+      SELECT id, situation, kind FROM "Member"
+      WHERE id IN (SELECT jsonb_array_elements_text($3::jsonb)::uuid) ORDER BY id FOR SHARE
+    ), membership AS (
+      SELECT "memberId" FROM "Membership"
+      WHERE "collectiveId" = (SELECT "collectiveId" FROM response) AND status = 'ACTIVE'
+        AND "memberId" IN (SELECT id FROM pusher)
+      FOR SHARE
+    )
+    SELECT (SELECT count(*) FROM response)::int AS responses,
+      COALESCE((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'situation', p.situation, 'kind', p.kind,
+                  'insider', EXISTS (SELECT 1 FROM membership m WHERE m."memberId" = p.id))) FROM pusher p),
+               '[]'::jsonb) AS pushers`;
+
+/** `lockSectionForPush`'s read, after the locks: $1 the section. */
+const PUSH_READ = `
+    SELECT to_jsonb(s) AS section, to_jsonb(r) AS response, to_jsonb(d) AS deal,
+      COALESCE((SELECT jsonb_agg(to_jsonb(p)) FROM "DealPartner" p WHERE p."dealId" = r."dealId" AND p.status = 'ACTIVE'),
+               '[]'::jsonb) AS partners,
+      (SELECT COALESCE(max(e.position), 0)::text FROM "EventLog" e) AS "logPosition"
+    FROM "TenderSection" s JOIN "TenderResponse" r ON r.id = s."responseId" LEFT JOIN "Deal" d ON d.id = r."dealId"
+    WHERE s.id = $1::uuid`;
+
 /**
  * For a push's transaction: share-locks everything a push's right depends on, then reads it. Serialised so with
  * every change that can take the right away, each of which locks one of these rows FOR UPDATE (or updates it)
@@ -553,45 +584,25 @@ export interface PushContext extends SectionContext {
  * statements, with or without a deal. The rows come back as JSON, with the fields the rights rules read.
  */
 export async function lockSectionForPush(
-  tx: Tx | Prisma.TransactionClient,
+  tx: Pick<SqlRunner, 'query'>,
   sectionId: string,
   responseId: string,
   dealId: string | null,
   memberIds: readonly string[],
 ): Promise<PushContext | null> {
-  // Member IDs travel as one text parameter (a JSON array): the same on PostgreSQL and PGlite adapters.
-  const members = JSON.stringify(memberIds);
+  // Member IDs travel as one text parameter (a JSON array): the same on PostgreSQL and PGlite.
   // The deal's lock is an uncorrelated subquery of the response's scan (a one-time filter, evaluated before the
   // scan returns the row to lock), so the deal is locked before the response, as a submission locks them.
-  const [locked] = await tx.$queryRaw<Array<{ responses: number; pushers: unknown }>>`
-    WITH deal AS (
-      SELECT id FROM "Deal" WHERE id = ${dealId}::uuid FOR SHARE
-    ), response AS (
-      SELECT id, "collectiveId" FROM "TenderResponse"
-      WHERE id = ${responseId}::uuid AND (SELECT count(*) FROM deal) >= 0 FOR SHARE
-    ), pusher AS (
-      SELECT id, situation, kind FROM "Member"
-      WHERE id IN (SELECT jsonb_array_elements_text(${members}::jsonb)::uuid) ORDER BY id FOR SHARE
-    ), membership AS (
-      SELECT "memberId" FROM "Membership"
-      WHERE "collectiveId" = (SELECT "collectiveId" FROM response) AND status = 'ACTIVE'
-        AND "memberId" IN (SELECT id FROM pusher)
-      FOR SHARE
-    )
-    SELECT (SELECT count(*) FROM response)::int AS responses,
-      COALESCE((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'situation', p.situation, 'kind', p.kind,
-                  'insider', EXISTS (SELECT 1 FROM membership m WHERE m."memberId" = p.id))) FROM pusher p),
-               '[]'::jsonb) AS pushers`;
+  const [locked] = await tx.query<{ responses: number; pushers: unknown }>(PUSH_LOCK, [
+    dealId,
+    responseId,
+    JSON.stringify(memberIds),
+  ]);
   if (!locked || Number(locked.responses) === 0) return null;
-  const [row] = await tx.$queryRaw<
-    Array<{ section: unknown; response: unknown; deal: unknown; partners: unknown; logPosition: string }>
-  >`
-    SELECT to_jsonb(s) AS section, to_jsonb(r) AS response, to_jsonb(d) AS deal,
-      COALESCE((SELECT jsonb_agg(to_jsonb(p)) FROM "DealPartner" p WHERE p."dealId" = r."dealId" AND p.status = 'ACTIVE'),
-               '[]'::jsonb) AS partners,
-      (SELECT COALESCE(max(e.position), 0)::text FROM "EventLog" e) AS "logPosition"
-    FROM "TenderSection" s JOIN "TenderResponse" r ON r.id = s."responseId" LEFT JOIN "Deal" d ON d.id = r."dealId"
-    WHERE s.id = ${sectionId}::uuid`;
+  const [row] = await tx.query<{ section: unknown; response: unknown; deal: unknown; partners: unknown; logPosition: string }>(
+    PUSH_READ,
+    [sectionId],
+  );
   if (!row) return null;
   const deal = json<{ id: string; status: DealStatus } | null>(row.deal);
   const response = {

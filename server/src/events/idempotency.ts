@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { SqlRunner } from '../db/database.js';
 import { UnavailableError } from '../errors.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
@@ -45,6 +46,22 @@ export async function claimInTransaction(
     VALUES (${claim.memberId}::uuid, ${claim.key}, ${claim.fingerprint})
     ON CONFLICT DO NOTHING`;
   if (inserted === 0)
+    throw new UnavailableError('Une requête avec cette clé d’idempotence est en cours : réessayez dans un instant.');
+  claim.claimed = true;
+}
+
+/**
+ * `claimInTransaction` for a transaction of raw SQL (`SqlRunner.transaction`: a push batch's), same statement and
+ * same refusal.
+ */
+export async function claimInSqlTransaction(tx: Pick<SqlRunner, 'query'>, claim: IdempotencyClaim | undefined): Promise<void> {
+  if (!claim || claim.claimed) return;
+  const inserted = await tx.query(
+    `INSERT INTO "IdempotencyKey" ("memberId", "key", "fingerprint") VALUES ($1::uuid, $2, $3)
+     ON CONFLICT DO NOTHING RETURNING 1 AS claimed`,
+    [claim.memberId, claim.key, claim.fingerprint],
+  );
+  if (inserted.length === 0)
     throw new UnavailableError('Une requête avec cette clé d’idempotence est en cours : réessayez dans un instant.');
   claim.claimed = true;
 }
