@@ -113,12 +113,14 @@ const RECONCILE_HELD_AFTER_MS = 200;
 /** Every instance says how many hints it published this often (ms), so a lost last hint is noticed too. */
 const WATERMARK_MS = 1_000;
 
-/** A push batch's insert: $1 the section, $2 a JSON array of `{ update (base64), authorId }`; the new IDs as text. */
-const INSERT_UPDATES = `
-  INSERT INTO "SectionUpdate" ("sectionId", "update", "authorId")
-  SELECT $1::uuid, decode(u.value->>'update', 'base64'), (u.value->>'authorId')::uuid
-  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(value, n) ORDER BY u.n
-  RETURNING id::text AS id`;
+/**
+ * A push batch's insert of `count` rows: $1 the section, then each update (bytea: a `Buffer`, which both drivers
+ * send as bytes) and its author; the new IDs as text. Parameters, not JSON: half the embedded database's CPU.
+ */
+function insertUpdates(count: number): string {
+  const rows = Array.from({ length: count }, (_, i) => `($1::uuid, $${2 * i + 2}::bytea, $${2 * i + 3}::uuid)`);
+  return `INSERT INTO "SectionUpdate" ("sectionId", "update", "authorId") VALUES ${rows.join(', ')} RETURNING id::text AS id`;
+}
 
 /** Prisma's Bytes wants a Uint8Array over a plain ArrayBuffer. */
 function bytes(data: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -305,14 +307,17 @@ export class SectionDocuments {
   private readonly prisma: PrismaClient;
   /** The push batch's transaction runs here: raw SQL on Prisma's own connection or pool (see `#commit`). */
   private readonly sql: Database['sql'];
+  /** Every transaction runs alone on the database (the embedded one): a push reads its rights unlocked, in one statement. */
+  readonly #alone: boolean;
 
   constructor(
-    db: Pick<Database, 'prisma' | 'sql'>,
+    db: Pick<Database, 'prisma' | 'sql' | 'kind'>,
     private readonly pubsub: PubSub<Topics>,
     private readonly options: DocumentsOptions,
   ) {
     this.prisma = db.prisma;
     this.sql = db.sql;
+    this.#alone = db.kind === 'pglite';
   }
 
   start(): void {
@@ -551,7 +556,14 @@ export class SectionDocuments {
     // statements themselves on the embedded database (issue 11). Same connection or pool as Prisma's, same locks.
     const { outcomes, ids, logPosition } = await this.sql.transaction(async (tx) => {
       // Deal, then response (the order a submission locks them in, FOR UPDATE, so neither deadlocks), in one statement.
-      const loaded = await lockSectionForPush(tx, document.sectionId, document.responseId, document.dealId, memberIds);
+      const loaded = await lockSectionForPush(
+        tx,
+        document.sectionId,
+        document.responseId,
+        document.dealId,
+        memberIds,
+        this.#alone,
+      );
       if (loaded && loaded.response.dealId !== document.dealId) {
         // The response was attached to a deal meanwhile: lock that one instead (rare), then judge again.
         document.dealId = loaded.response.dealId;
@@ -589,14 +601,15 @@ export class SectionDocuments {
       if (stored.length === 0) return { outcomes, ids: [], logPosition };
       // A computed change goes alone in its batch: a duplicate's claim failing rolls back only its own change.
       for (const { push } of stored) if (push.claim) await claimInSqlTransaction(tx, push.claim);
-      // One statement for the batch; updates travel base64 in one JSON parameter (the same on both drivers).
-      const rows = await tx.query<{ id: string }>(INSERT_UPDATES, [
+      // One statement for the batch.
+      const rows = await tx.query<{ id: string }>(insertUpdates(stored.length), [
         document.sectionId,
-        JSON.stringify(
-          stored.map(({ push }) => ({ update: Buffer.from(push.update).toString('base64'), authorId: push.pusher.authorId })),
-        ),
+        ...stored.flatMap(({ push }) => [
+          Buffer.from(push.update.buffer, push.update.byteOffset, push.update.byteLength),
+          push.pusher.authorId,
+        ]),
       ]);
-      // IDs come from the sequence in the order the rows were inserted (the order of the array).
+      // IDs come from the sequence in the order the rows were inserted (the order of the VALUES list).
       const ids = rows.map((row) => BigInt(row.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       return { outcomes, ids, logPosition };
     });

@@ -568,6 +568,23 @@ const PUSH_READ = `
     WHERE s.id = $1::uuid`;
 
 /**
+ * `lockSectionForPush`'s one statement when the transaction runs alone on the database (the embedded one): the read
+ * of `PUSH_READ` with the pushers' standing of `PUSH_LOCK`, no row lock. $1 the section, $2 the pushers (JSON array).
+ */
+const PUSH_READ_ALONE = `
+    SELECT to_jsonb(s) AS section, to_jsonb(r) AS response, to_jsonb(d) AS deal,
+      COALESCE((SELECT jsonb_agg(to_jsonb(p)) FROM "DealPartner" p WHERE p."dealId" = r."dealId" AND p.status = 'ACTIVE'),
+               '[]'::jsonb) AS partners,
+      (SELECT COALESCE(max(e.position), 0)::text FROM "EventLog" e) AS "logPosition",
+      COALESCE((SELECT jsonb_agg(jsonb_build_object('id', m.id, 'situation', m.situation, 'kind', m.kind,
+                  'insider', EXISTS (SELECT 1 FROM "Membership" ms WHERE ms."memberId" = m.id
+                                     AND ms."collectiveId" = r."collectiveId" AND ms.status = 'ACTIVE')))
+                FROM "Member" m WHERE m.id IN (SELECT jsonb_array_elements_text($2::jsonb)::uuid)),
+               '[]'::jsonb) AS pushers
+    FROM "TenderSection" s JOIN "TenderResponse" r ON r.id = s."responseId" LEFT JOIN "Deal" d ON d.id = r."dealId"
+    WHERE s.id = $1::uuid`;
+
+/**
  * For a push's transaction: share-locks everything a push's right depends on, then reads it. Serialised so with
  * every change that can take the right away, each of which locks one of these rows FOR UPDATE (or updates it)
  * before it writes: the deal (its status, its partners: `lockDeal`), the response (a section's status,
@@ -582,6 +599,11 @@ const PUSH_READ = `
  * of their own. The read must follow the locks: a statement that waited for a row lock re-reads only the rows it
  * locked, so a section marked done or restricted by the change it waited for would be judged as it was. 2
  * statements, with or without a deal. The rows come back as JSON, with the fields the rights rules read.
+ *
+ * `alone`: the transaction runs alone on the database, as every transaction on the embedded one does (one
+ * connection: PGlite runs one transaction at a time, and a statement outside a transaction waits for the open one
+ * to end; Prisma's transactions take the same turn): nothing can change what it reads before it commits, so no row
+ * lock is needed and everything is read in one statement (`PUSH_READ_ALONE`). 1 statement.
  */
 export async function lockSectionForPush(
   tx: Pick<SqlRunner, 'query'>,
@@ -589,7 +611,12 @@ export async function lockSectionForPush(
   responseId: string,
   dealId: string | null,
   memberIds: readonly string[],
+  alone = false,
 ): Promise<PushContext | null> {
+  if (alone) {
+    const [row] = await tx.query<PushRow & { pushers: unknown }>(PUSH_READ_ALONE, [sectionId, JSON.stringify(memberIds)]);
+    return row ? pushContextOf(row, row.pushers) : null;
+  }
   // Member IDs travel as one text parameter (a JSON array): the same on PostgreSQL and PGlite.
   // The deal's lock is an uncorrelated subquery of the response's scan (a one-time filter, evaluated before the
   // scan returns the row to lock), so the deal is locked before the response, as a submission locks them.
@@ -599,11 +626,14 @@ export async function lockSectionForPush(
     JSON.stringify(memberIds),
   ]);
   if (!locked || Number(locked.responses) === 0) return null;
-  const [row] = await tx.query<{ section: unknown; response: unknown; deal: unknown; partners: unknown; logPosition: string }>(
-    PUSH_READ,
-    [sectionId],
-  );
-  if (!row) return null;
+  const [row] = await tx.query<PushRow>(PUSH_READ, [sectionId]);
+  return row ? pushContextOf(row, locked.pushers) : null;
+}
+
+/** What `PUSH_READ` reads (JSON columns as the driver gives them: parsed, or text). */
+type PushRow = { section: unknown; response: unknown; deal: unknown; partners: unknown; logPosition: string };
+
+function pushContextOf(row: PushRow, pushersJson: unknown): PushContext {
   const deal = json<{ id: string; status: DealStatus } | null>(row.deal);
   const response = {
     ...json<Omit<LoadedResponse, 'deal' | 'opportunity'>>(row.response),
@@ -614,7 +644,7 @@ export async function lockSectionForPush(
     },
   };
   const pushers = new Map(
-    json<Array<PusherStanding & { id: string }>>(locked.pushers).map(({ id, ...standing }) => [id, standing] as const),
+    json<Array<PusherStanding & { id: string }>>(pushersJson).map(({ id, ...standing }) => [id, standing] as const),
   );
   // Only the fields the rights rules read are used (dates stay ISO strings, which is all a null check needs).
   return {
