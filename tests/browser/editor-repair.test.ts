@@ -199,6 +199,13 @@ describe.skipIf(!chromiumAvailable)('an editor repair never pushed', () => {
     expect((await storedMarkdown()).split(texts.price).length - 1, 'stored after the reload').toBe(1);
   }
 
+  /** Camille's page tells her the sub-list she added could not be placed and is not saved. */
+  async function droppedShown(page: Page): Promise<void> {
+    const notice = page.locator('[data-testid="edit-dropped"]');
+    await notice.waitFor({ timeout: 20_000 });
+    expect(await notice.textContent()).toContain('n’est pas enregistrée');
+  }
+
   async function closeCamillePages(): Promise<void> {
     for (const page of camillePages.splice(0)) await page.close();
   }
@@ -214,6 +221,7 @@ describe.skipIf(!chromiumAvailable)('an editor repair never pushed', () => {
       await deletePoint(texts);
       await camille.context.setOffline(false);
       await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
+      await droppedShown(page);
       await priceKept(page, texts);
     });
     await closeCamillePages();
@@ -252,6 +260,7 @@ describe.skipIf(!chromiumAvailable)('an editor repair never pushed', () => {
       await page.keyboard.press('Control+z');
       holding = false;
       for (const message of held.splice(0)) route.toServer?.(message);
+      await droppedShown(page);
       await priceKept(page, texts);
     });
     await closeCamillePages();
@@ -296,6 +305,7 @@ describe.skipIf(!chromiumAvailable)('an editor repair never pushed', () => {
       await deletePoint(texts);
       await camille.context.setOffline(false);
       const page = await camillePage();
+      await droppedShown(page);
       await priceKept(page, texts);
     });
     await closeCamillePages();

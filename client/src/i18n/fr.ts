@@ -947,6 +947,10 @@ export const fr = {
     present: 'Présents',
     you: '(vous)',
     rejected: (message: string) => `Modification refusée\u00a0: ${message}`,
+    editDropped: {
+      body: 'Une modification faite ici au moment où un·e coauteur·rice changeait le même passage ne pouvait plus s’y placer (une liste en tête d’un élément de liste, par exemple)\u00a0: elle a été retirée et n’est pas enregistrée. Le reste de votre saisie l’est.',
+      dismiss: 'Compris',
+    },
     unsaved: {
       title: 'Modifications non enregistrées',
       body: (reason: string) =>

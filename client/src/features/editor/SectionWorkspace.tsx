@@ -53,6 +53,8 @@ export function SectionWorkspace({
   // Bumped to start again from the server's text (refused edits discarded): a fresh document and editor.
   const [generation, setGeneration] = useState(0);
   const [discarded, setDiscarded] = useState(false);
+  /** An edit of this page could not be placed beside a co-author's and was not saved (`editDropped`). */
+  const [dropped, setDropped] = useState(false);
   const offlineCopy = useRef<Awaited<ReturnType<typeof keepOffline>>>(null);
   const { ask, dialog } = useConfirm();
 
@@ -74,6 +76,7 @@ export function SectionWorkspace({
         if (next.hasRefusedEdits) setDiscarded(false);
       },
       firstSync: () => setReady(true),
+      editDropped: () => setDropped(true),
     });
     const fallback = setTimeout(() => setReady(true), 4_000);
     // What was typed here on an earlier visit (even offline, tab closed) is merged first; the handshake sends it.
@@ -208,6 +211,14 @@ export function SectionWorkspace({
       ) : rejection ? (
         <p role="alert" className="field-error">
           {t.rejected(reasonOf(rejection))}
+        </p>
+      ) : null}
+      {dropped ? (
+        <p role="status" className="tender-editor__notice" data-testid="edit-dropped">
+          {t.editDropped.body}{' '}
+          <button type="button" className="button button--small" onClick={() => setDropped(false)}>
+            {t.editDropped.dismiss}
+          </button>
         </p>
       ) : null}
       {!canChange ? (

@@ -322,6 +322,11 @@ export interface SectionSyncEvents {
   unsavedChanged(): void;
   /** The first handshake is done: the document holds the section's text. */
   firstSync(): void;
+  /**
+   * An edit made here, not stored yet, could not be placed once merged with a co-author's stored one (the editor
+   * deleted what it could not build, see `isEditorRepair`): it is sent as deleted, so it is not saved. Once per edit.
+   */
+  editDropped(): void;
 }
 
 /**
@@ -373,6 +378,8 @@ export class SectionSync {
    * longer shows it.
    */
   readonly #repairs: DeletedRanges = new Map();
+  /** Repaired ranges of this page's own unsaved edits already reported (`editDropped`), by `client:clock`. */
+  readonly #dropped = new Set<string>();
   /** True while a server's update is applied (`#onMessage`). */
   #applyingRemote = false;
   /** How many repairs the editor made (see `#repairs`). */
@@ -560,7 +567,20 @@ export class SectionSync {
   #missing(stateVector: Uint8Array): Uint8Array {
     const update = Y.encodeStateAsUpdate(this.doc, stateVector);
     if (this.#repairs.size === 0) return update;
-    return withoutDeletions(update, heldBack(this.#repairs, Y.decodeStateVector(stateVector)));
+    const known = Y.decodeStateVector(stateVector);
+    // Repairs of items the server lacks delete an edit of this page: the person is told it is not saved.
+    let dropped = false;
+    for (const [client, ranges] of this.#repairs) {
+      for (const [from, to] of ranges) {
+        const start = Math.max(from, known.get(client) ?? 0);
+        if (start < to && !this.#dropped.has(`${client}:${start}`)) {
+          this.#dropped.add(`${client}:${start}`);
+          dropped = true;
+        }
+      }
+    }
+    if (dropped) this.#events.editDropped?.();
+    return withoutDeletions(update, heldBack(this.#repairs, known));
   }
 
   /**
