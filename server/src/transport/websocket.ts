@@ -198,6 +198,7 @@ export function attachGraphqlWs(
         }
         // Read by the context factory (the same object): queries and subscriptions reuse the socket's memberships.
         initial.operationKind = getOperationAST(document, payload.operationName)?.operation;
+        operation.kind = initial.operationKind;
         const args = {
           schema: enveloped,
           operationName: payload.operationName,
@@ -216,10 +217,12 @@ export function attachGraphqlWs(
     },
     // An operation that meets an outage (its stream could not open, or stopped) closes the socket with 1013:
     // the client reconnects and subscribes again from its last position.
-    onError: (ctx, _id, _payload, errors) => {
+    onError: (ctx, id, _payload, errors) => {
+      ctx.extra.socket.wiring?.operations.answered(id, true);
       if (errors.some(isUnavailableGraphQLError)) tryAgainLater(ctx.extra.socket, errors[0]);
     },
-    onNext: (ctx, _id, _payload, args, result) => {
+    onNext: (ctx, id, _payload, args, result) => {
+      ctx.extra.socket.wiring?.operations.answered(id, false);
       // An event's result shared by many subscriptions is serialised once (live/fanout.ts, FanoutSocket).
       const shared = sharedPayload(result);
       if (shared) return shared as unknown as typeof result;
@@ -387,6 +390,13 @@ class OperationSink implements FanoutSink {
 /** One `subscribe` message's operation on a socket, ended once graphql-ws has run its cleanup for it. */
 class Operation {
   ended = false;
+  /** Its kind, once its document is parsed. */
+  kind: 'query' | 'mutation' | 'subscription' | undefined;
+  /**
+   * Its answer is being sent (a query's or mutation's result, or an error): it only finishes (graphql-ws sends its
+   * `complete` once the answer is written), so a `subscribe` at the cap waits for its end instead of being refused.
+   */
+  answered = false;
 }
 
 /**
@@ -439,6 +449,15 @@ class SocketOperations {
     });
   }
 
+  /**
+   * graphql-ws is sending operation `id`'s result (`final`: an error, which ends any operation): a query or mutation
+   * has nothing more to send, and only finishes (its `complete` follows once the answer is written).
+   */
+  answered(id: string, final: boolean): void {
+    const operation = this.#running.get(id)?.operation;
+    if (operation && (final || (operation.kind !== undefined && operation.kind !== 'subscription'))) operation.answered = true;
+  }
+
   /** Resolves once `#endOfPrevious` has nothing more to wait for (judged again after each end); undefined at once. */
   #admitted(id: string, type: unknown): Promise<void> | undefined {
     return this.#endOfPrevious(id, type)?.then(() => this.#admitted(id, type));
@@ -454,7 +473,11 @@ class SocketOperations {
     const previous = this.#running.get(id);
     if (previous && !(id in subscriptions)) return previous.done;
     if (this.#running.size < this.cap) return undefined;
-    const releasing = [...this.#running].filter(([other]) => !(other in subscriptions)).map(([, entry]) => entry.done);
+    // Completed by the client and still releasing, or answered and finishing: a client that saw a query's answer
+    // may start the next operation before the query's own `complete` reaches it.
+    const releasing = [...this.#running]
+      .filter(([other, entry]) => !(other in subscriptions) || entry.operation.answered)
+      .map(([, entry]) => entry.done);
     return releasing.length > 0 ? Promise.race(releasing) : undefined;
   }
 
