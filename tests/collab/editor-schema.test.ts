@@ -7,12 +7,15 @@ import {
   BODY_MARKS,
   BODY_NODES,
   BODY_ORDER,
+  MAX_LIST_START,
   marksAllowedIn,
+  OVERLAPPING_MARKS,
   orderKept,
 } from '../../server/src/collab/editorSchema.js';
 import { InvalidUpdateError, judgeUpdate, PendingStructs } from '../../server/src/collab/updates.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { pushOverHttp, sectionScenario } from '../support/collab.js';
+import { gid } from '../support/scenario.js';
 
 // Attack finding (issue 10, items 4 and 6): a partner formatted three characters with a mark the editor does
 // not know (`surligne`); y-tiptap could not build it and deleted the whole text node in every co-author's page,
@@ -30,6 +33,17 @@ afterAll(async () => {
 });
 
 const schema = editorSchema();
+const MARKDOWN = `query($id: ID!) { node(id: $id) { ... on TenderSection { content { markdown } } } }`;
+const paragraphOf = (words: string) => {
+  const paragraph = new Y.XmlElement('paragraph');
+  paragraph.insert(0, [new Y.XmlText(words)]);
+  return paragraph;
+};
+const elementOf = (name: string, children: Y.XmlElement[]) => {
+  const element = new Y.XmlElement(name);
+  element.insert(0, children);
+  return element;
+};
 const WORDS = 'Notre coopérative répond avec trois partenaires du territoire et un calendrier précis.';
 
 describe("The server's list of nodes and marks", () => {
@@ -45,6 +59,15 @@ describe("The server's list of nodes and marks", () => {
         if (!(name === 'link' && attribute === 'href'))
           expect(server[attribute]?.((spec as { default: unknown }).default), `${name}.${attribute}`).toBe(true);
     }
+  });
+});
+
+describe("The server's marks that may overlap themselves", () => {
+  it('are those of the client schema whose type does not exclude itself (y-tiptap hashes only their keys)', () => {
+    const overlapping = Object.values(schema.marks)
+      .filter((type) => !type.excludes(type))
+      .map((type) => type.name);
+    expect([...OVERLAPPING_MARKS].sort()).toEqual(overlapping.sort());
   });
 });
 
@@ -173,6 +196,37 @@ describe('Formatting and attributes the editor does not know', () => {
         body.insert(0, [heading]);
       },
     ],
+    // Attack finding (crafted pushes): two links on one text under hashed keys, which y-tiptap writes only for
+    // marks that may overlap themselves (none here): the editor showed both links, the export kept one.
+    [
+      'two overlapping links under hashed keys',
+      (body) =>
+        firstText(body).format(0, 3, {
+          'link--AAAAAAAA': { href: 'https://a.fr' },
+          'link--BBBBBBBB': { href: 'https://b.fr' },
+        }),
+    ],
+    ['a known mark under a hashed key', (body) => firstText(body).format(0, 3, { 'underline--ZZZZZZZZ': true })],
+    ...(
+      [
+        ['an ordered list starting at -2147483648 (the attack: exported as no list)', { start: -(2 ** 31) }],
+        ['an ordered list starting at -1', { start: -1 }],
+        ['an ordered list starting past Markdown’s 9 digits', { start: MAX_LIST_START + 1 }],
+        ['an ordered list starting at 1.5', { start: 1.5 }],
+        ['an ordered list of an unknown HTML type', { type: 'disc' }],
+        ['a code block whose language holds a line break', { language: 'ts\n# Titre injecté' }, 'codeBlock'],
+        ['a code block whose language holds a backtick', { language: 'ts`' }, 'codeBlock'],
+      ] as Array<[string, Record<string, unknown>, string?]>
+    ).map(([what, attributes, name = 'orderedList']): [string, (body: Y.XmlFragment) => void] => [
+      what,
+      (body) => {
+        const element = new Y.XmlElement(name);
+        for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value as never);
+        if (name === 'codeBlock') element.insert(0, [new Y.XmlText('x = 1')]);
+        else element.insert(0, [elementOf('listItem', [paragraphOf('élément')])]);
+        body.insert(1, [element]);
+      },
+    ]),
   ];
 
   for (const [what, change] of refusals)
@@ -235,21 +289,33 @@ describe('Formatting and attributes the editor does not know', () => {
     expect(await pushOverHttp(t, token, sectionId, update)).toEqual({ __typename: 'MutationPushSectionUpdateSuccess' });
     expect((await rendered(sectionId)).deletedByEditor).toBe(false);
   });
+
+  it('accepts the ordered list starts Markdown can write (0 and the largest), and the export renders them as lists', async () => {
+    const { token, sectionId, doc } = await sectionWithText();
+    const update = changeOf(doc, (body) => {
+      for (const [at, start] of [0, MAX_LIST_START].entries()) {
+        const list = new Y.XmlElement('orderedList');
+        list.setAttribute('start', start as never);
+        list.setAttribute('type', 'a');
+        list.insert(0, [
+          elementOf('listItem', [paragraphOf(`Premier ${at}`)]),
+          elementOf('listItem', [paragraphOf(`Second ${at}`)]),
+        ]);
+        body.insert(at, [list]);
+      }
+    });
+    expect(await pushOverHttp(t, token, sectionId, update)).toEqual({ __typename: 'MutationPushSectionUpdateSuccess' });
+    expect((await rendered(sectionId)).deletedByEditor).toBe(false);
+    const markdown = (await t.gql(MARKDOWN, { id: gid('TenderSection', sectionId) }, token)).data?.node?.content?.markdown;
+    expect(markdown).toContain('0. Premier 0\n1. Second 0');
+    // Two lists in a row: the second uses `)` markers, so Markdown does not merge them.
+    expect(markdown).toContain(`${MAX_LIST_START}) Premier 1\n${MAX_LIST_START + 1}) Second 1`);
+  });
 });
 
 // Issue 10 item 6, the order inside a node: StarterKit's listItem is `paragraph block*`, lists `listItem+`,
 // blockquote `block+`. A list item whose first paragraph was deleted while its sub-list stayed was stored, then
 // y-tiptap failed `createChecked` and deleted the item with its sub-list's text in every co-author's page.
-const paragraphOf = (words: string) => {
-  const paragraph = new Y.XmlElement('paragraph');
-  paragraph.insert(0, [new Y.XmlText(words)]);
-  return paragraph;
-};
-const elementOf = (name: string, children: Y.XmlElement[]) => {
-  const element = new Y.XmlElement(name);
-  element.insert(0, children);
-  return element;
-};
 
 /**
  * A section holding a list whose first item has a sub-list (`Point un`, `Sous-point`, `Point deux`), a quote,

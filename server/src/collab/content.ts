@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as Y from 'yjs';
 import { isSafeLink } from '../limits/urls.js';
+import { MAX_LIST_START, nodeAttributeAllowed } from './editorSchema.js';
 
 // A section body is the Y.XmlFragment that y-prosemirror binds to a Tiptap (StarterKit) editor. This module
 // reads it into a small typed tree, and renders that tree as plain text (for counts) and Markdown (for export
@@ -192,14 +193,19 @@ function readBlock(element: Y.XmlElement, depth: number): Block[] {
     case 'bulletList':
       return [{ type: 'bulletList', items: readItems(element, depth) }];
     case 'orderedList': {
-      const start = Math.trunc(Number(attribute(element, 'start') ?? 1));
+      // Pushes keep the start within what a Markdown list can start at; rows stored before that rule are read
+      // within it too, so every export renders a list.
+      const read = Math.trunc(Number(attribute(element, 'start') ?? 1));
+      const start = Number.isFinite(read) ? Math.min(MAX_LIST_START, Math.max(0, read)) : 1;
       const items = readItems(element, depth);
       return [Number.isFinite(start) && start !== 1 ? { type: 'orderedList', start, items } : { type: 'orderedList', items }];
     }
     case 'blockquote':
       return [{ type: 'blockquote', content: readBlocks(element, depth + 1) }];
     case 'codeBlock': {
-      const language = attribute(element, 'language');
+      // A language that would break the Markdown fence (stored before pushes were checked) is left out.
+      const given = attribute(element, 'language');
+      const language = nodeAttributeAllowed('codeBlock', 'language', given) ? given : undefined;
       const text = readInline(element.toArray())
         .map((run) => (run.type === 'text' ? run.text : '\n'))
         .join('');

@@ -15,20 +15,41 @@ const integerIn =
   (min: number, max: number): AttributeCheck =>
   (value) =>
     Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+const oneOf =
+  (...values: readonly unknown[]): AttributeCheck =>
+  (value) =>
+    values.includes(value);
+
+/**
+ * Largest `orderedList.start`: a CommonMark list marker has 1 to 9 digits (0 to 999,999,999), and each item
+ * counts on from the start, so 8 digits leave room for any list a body can hold. The editor's input rule writes
+ * the number typed before `. ` (digits, so never negative); Tiptap's HTML parsing reads `<ol start>`.
+ */
+export const MAX_LIST_START = 99_999_999;
+
+/**
+ * A code block's language: what Tiptap reads from a `language-…` class (one class name, so no white space) and
+ * the Markdown export writes after the opening fence of backticks (its info string may hold neither a backtick
+ * nor a line break, else the fence breaks and the code spills into the document).
+ */
+const codeLanguage: AttributeCheck = (value) =>
+  value === null || (typeof value === 'string' && value.length <= 64 && /^[^\s`]*$/.test(value));
 
 /**
  * Node types of the editor's schema that a section body may hold (ProseMirror names), each with the attributes
- * it has and their shapes: `heading.level` 1 to 6, `orderedList.start` an integer, strings or null otherwise.
+ * it has and their shapes: `heading.level` 1 to 6, `orderedList.start` an integer 0 to `MAX_LIST_START` (what a
+ * Markdown list can start at), `orderedList.type` null or an HTML `<ol type>` (`1`, `a`, `A`, `i`, `I`),
+ * `codeBlock.language` null or one word (see `codeLanguage`). Whatever is accepted here, every export renders.
  * `doc` and `text` are not listed: the body is the doc, and text is a Y.XmlText.
  */
 export const BODY_NODES: Readonly<Record<string, Readonly<Record<string, AttributeCheck>>>> = {
   paragraph: {},
   heading: { level: integerIn(1, 6) },
   bulletList: {},
-  orderedList: { start: integerIn(-(2 ** 31), 2 ** 31 - 1), type: optionalString },
+  orderedList: { start: integerIn(0, MAX_LIST_START), type: (value) => value === null || oneOf('1', 'a', 'A', 'i', 'I')(value) },
   listItem: {},
   blockquote: {},
-  codeBlock: { language: optionalString },
+  codeBlock: { language: codeLanguage },
   hardBreak: {},
   horizontalRule: {},
 };
@@ -131,6 +152,15 @@ export function orderKept(nodeName: string, first: string | null, count: number)
   return order.first === undefined || count === 0 || first === order.first;
 }
 
+/**
+ * Marks of the editor's schema that may overlap themselves (ProseMirror: their type does not exclude itself).
+ * y-tiptap stores only those under a hashed key `<name>--<8 chars of hash>` (`marksToAttributes`); every other
+ * mark, the link included, is stored under its own name, at most one per character. StarterKit has none: two
+ * `link--…` keys on one text would be two links the editor shows while the export keeps one. Compared with the
+ * client schema by tests/collab/editor-schema.test.ts.
+ */
+export const OVERLAPPING_MARKS: ReadonlySet<string> = new Set<string>();
+
 /** Whether a node of type `parent` (`doc` for the body) may hold a child of type `child` (`text` for text). */
 export function childAllowed(parent: string, child: string): boolean {
   return Object.hasOwn(BODY_CONTENT, parent) && (BODY_CONTENT[parent] as NodeContent).children.has(child);
@@ -158,13 +188,15 @@ function attributesAllowed(attributes: Readonly<Record<string, AttributeCheck>>,
 }
 
 /**
- * Whether formatting text with `key` = `value` (a Yjs format) gives marks the editor knows: `null` removes a
- * mark; a mark without attributes may be set with any object of no keys or `true`/`false` (as `{ bold: true }`
+ * Whether formatting text with `key` = `value` (a Yjs format) gives marks the editor knows, under a key the
+ * editor writes (a hashed one only for `OVERLAPPING_MARKS`): `null` removes a mark; a mark without attributes may be set with any object of no keys or `true`/`false` (as `{ bold: true }`
  * written by other Yjs editors); otherwise the value holds only the mark's attributes, each of its shape (a
  * link's `href` is required and safe).
  */
 export function formatAllowed(key: string, value: unknown): boolean {
   const name = markNameOf(key);
+  // A hashed key only for a mark that may overlap itself: the editor never writes one for any other.
+  if (name !== key && !OVERLAPPING_MARKS.has(name)) return false;
   const attributes = Object.hasOwn(BODY_MARKS, name) ? BODY_MARKS[name] : undefined;
   if (attributes === undefined) return false;
   if (value === null) return true;

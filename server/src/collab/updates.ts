@@ -225,9 +225,11 @@ function checkContent(item: Y.Item, { place, parentSub, depth }: Resolved, bound
       // the web or an e-mail address (a `javascript:` one would run in the browser of whoever follows it).
       if (bounded && !formatAllowed(content.key, content.value))
         throw new InvalidUpdateError(
-          markNameOf(content.key) === 'link'
+          content.key === 'link'
             ? 'Un lien mène à une adresse http, https ou mailto.'
-            : `L’éditeur ne connaît pas la mise en forme « ${content.key} » de cette valeur (gras, italique, souligné, barré, code, lien).`,
+            : markNameOf(content.key) !== content.key
+              ? `L’éditeur n’écrit pas la mise en forme « ${content.key} » : « ${markNameOf(content.key)} » ne se superpose pas à lui-même.`
+              : `L’éditeur ne connaît pas la mise en forme « ${content.key} » de cette valeur (gras, italique, souligné, barré, code, lien).`,
         );
       return;
     }
