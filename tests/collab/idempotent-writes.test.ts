@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { answerWaits } from '../../server/src/transport/idempotency.js';
 import { type Json, testAppForFile } from '../support/app.js';
 import { CollabClient, sectionScenario, textOf } from '../support/collab.js';
 import { gid } from '../support/scenario.js';
@@ -44,7 +46,7 @@ async function section() {
   paragraph.insert(0, [new Y.XmlText('Version retenue du mémoire technique.')]);
   editor.doc.transact(() => editor.body.insert(0, [paragraph]));
   await editor.settled();
-  return { token, sectionId, dbId: section.id, editor };
+  return { token, sectionId, dbId: section.id, editor, memberId: (members[0] as { id: string }).id };
 }
 
 describe('Idempotency keys on mutations that write without an event', () => {
@@ -162,6 +164,71 @@ describe('Idempotency keys on mutations that write without an event', () => {
         expect(svOf(s.editor.doc), round).toEqual(svOf(fromDatabase));
         expect(textOf(s.editor.body), round).toBe(version);
       }
+    } finally {
+      await s.editor.disconnect();
+    }
+  });
+});
+
+// Attack finding (restore duplicates across two instances): a duplicate arriving after the first run claimed the
+// key (its transaction committed) but before its answer was stored was answered ALREADY_APPLIED, "sa réponse s'est
+// perdue dans une panne", with no outage. The first run's claim is written here as another instance's would be
+// (claimed, no answer yet); this instance has no run of that key, so the duplicate reads the key.
+describe('A duplicate finding the key claimed but not answered yet', () => {
+  /** The fingerprint the plugin computes for a request sent by `send` (no operation name). */
+  const fingerprintOf = (query: string, variables: Json) =>
+    createHash('sha256')
+      .update(JSON.stringify([query, null, variables]))
+      .digest('hex');
+
+  async function claimedElsewhere(key: string, createdAt?: Date) {
+    const s = await section();
+    const variables = { i: { sectionId: s.sectionId, name: 'Ailleurs' } };
+    await t.db.prisma.idempotencyKey.create({
+      data: { memberId: s.memberId, key, fingerprint: fingerprintOf(SAVE, variables), ...(createdAt ? { createdAt } : {}) },
+    });
+    return { ...s, variables };
+  }
+
+  it('waits for the first run’s answer and replays it, running nothing', async () => {
+    const s = await claimedElsewhere('claimed-elsewhere');
+    let listener: (memberId: string, key: string) => void = () => {};
+    const waiting = new Promise<'waiting'>((resolve) => {
+      listener = (_memberId, key) => {
+        if (key === 'claimed-elsewhere') resolve('waiting');
+      };
+      answerWaits.on('waiting', listener);
+    });
+    try {
+      const answer = send(s.token, 'claimed-elsewhere', SAVE, s.variables);
+      expect(await Promise.race([waiting, answer.then((sent) => JSON.stringify(sent))])).toBe('waiting');
+      // The first run, elsewhere, stores its answer now.
+      const stored = {
+        data: { saveSectionVersion: { __typename: 'MutationSaveSectionVersionSuccess', data: { id: 'v-ailleurs' } } },
+      };
+      await t.db.prisma.idempotencyKey.updateMany({
+        where: { memberId: s.memberId, key: 'claimed-elsewhere' },
+        data: { result: stored },
+      });
+      const sent = await answer;
+      expect(sent.errors).toBeUndefined();
+      expect(sent.data).toEqual(stored.data);
+      expect(sent.extensions).toMatchObject({ idempotentReplay: true });
+      expect(await t.db.prisma.sectionVersion.count({ where: { sectionId: s.dbId } })).toBe(0);
+    } finally {
+      answerWaits.off('waiting', listener);
+      await s.editor.disconnect();
+    }
+  });
+
+  it('whose first run is gone (claimed long ago, never answered): ALREADY_APPLIED, claiming no outage', async () => {
+    const s = await claimedElsewhere('claimed-long-ago', new Date(Date.now() - 3_600_000));
+    try {
+      const sent = await send(s.token, 'claimed-long-ago', SAVE, s.variables);
+      expect(sent.errors?.[0]?.extensions?.code).toBe('ALREADY_APPLIED');
+      expect(sent.errors?.[0]?.message).toMatch(/appliquée/);
+      expect(sent.errors?.[0]?.message).not.toMatch(/panne/);
+      expect(await t.db.prisma.sectionVersion.count({ where: { sectionId: s.dbId } })).toBe(0);
     } finally {
       await s.editor.disconnect();
     }

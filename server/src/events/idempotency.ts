@@ -17,6 +17,11 @@ export interface IdempotencyClaim {
   fingerprint: string;
   /** Set once a transaction of this mutation inserted the key. */
   claimed: boolean;
+  /**
+   * Set when inserting the key found it committed by another request (a duplicate running on another instance):
+   * the mutation's transaction rolled back, and the plugin answers the other's stored answer instead.
+   */
+  taken?: boolean;
 }
 
 const scope = new AsyncLocalStorage<IdempotencyClaim>();
@@ -32,9 +37,10 @@ export function currentClaim(): IdempotencyClaim | undefined {
 }
 
 /**
- * Inserts the mutation's key (`claim`: the one in scope unless given) in the caller's transaction (once per mutation). Raises `UnavailableError` when
- * another request holding the same key committed meanwhile (two concurrent retries): this transaction rolls
- * back and the caller, retrying, is answered the stored result.
+ * Inserts the mutation's key (`claim`: the one in scope unless given) in the caller's transaction (once per
+ * mutation). Raises `UnavailableError` when another request holding the same key committed meanwhile (two
+ * concurrent retries, on two instances), marking the claim `taken`: this transaction rolls back, and the
+ * idempotency plugin (transport/idempotency.ts) answers the other request's stored answer instead.
  */
 export async function claimInTransaction(
   tx: Prisma.TransactionClient,
@@ -45,8 +51,10 @@ export async function claimInTransaction(
     INSERT INTO "IdempotencyKey" ("memberId", "key", "fingerprint")
     VALUES (${claim.memberId}::uuid, ${claim.key}, ${claim.fingerprint})
     ON CONFLICT DO NOTHING`;
-  if (inserted === 0)
+  if (inserted === 0) {
+    claim.taken = true;
     throw new UnavailableError('Une requête avec cette clé d’idempotence est en cours : réessayez dans un instant.');
+  }
   claim.claimed = true;
 }
 
@@ -61,8 +69,10 @@ export async function claimInSqlTransaction(tx: Pick<SqlRunner, 'query'>, claim:
      ON CONFLICT DO NOTHING RETURNING 1 AS claimed`,
     [claim.memberId, claim.key, claim.fingerprint],
   );
-  if (inserted.length === 0)
+  if (inserted.length === 0) {
+    claim.taken = true;
     throw new UnavailableError('Une requête avec cette clé d’idempotence est en cours : réessayez dans un instant.');
+  }
   claim.claimed = true;
 }
 

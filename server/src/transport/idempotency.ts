@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type ExecutionResult, type GraphQLError, getOperationAST } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
@@ -61,6 +63,46 @@ function replay(stored: {
   };
 }
 
+/**
+ * How long, in milliseconds after a key was claimed, a duplicate waits for the first run's answer to be stored
+ * (polling the key, 10 ms then doubling up to 250 ms). The first run stores it right after its mutation ends
+ * (milliseconds after the claim's commit); past this bound its instance is taken to be gone (crashed, or the
+ * database failed it between the commit and the answer), and the duplicate is answered `ALREADY_APPLIED`.
+ */
+export const ANSWER_WAIT_MS = 5_000;
+
+/**
+ * Emits `waiting` (memberId, key) when a duplicate starts waiting for the first run's stored answer: lets a test
+ * act at that moment instead of sleeping.
+ */
+export const answerWaits = new EventEmitter();
+
+/** A stored idempotency key, as read by the plugin. */
+interface StoredKey {
+  fingerprint: string;
+  result: unknown;
+  createdAt: Date;
+}
+
+/**
+ * Waits for the answer of the run that claimed `key` (claimed at `claimedAt`, its answer not stored yet): polls
+ * the key until it holds an answer, or until `ANSWER_WAIT_MS` after the claim (at most that long from now).
+ * Returns the key with its answer, or null when none came (or the key is gone).
+ */
+async function awaitAnswer(prisma: Context['prisma'], memberId: string, key: string, claimedAt: Date): Promise<StoredKey | null> {
+  const now = Date.now();
+  const deadline = Math.min(now + ANSWER_WAIT_MS, claimedAt.getTime() + ANSWER_WAIT_MS);
+  if (deadline <= now) return null;
+  answerWaits.emit('waiting', memberId, key);
+  for (let delay = 10; Date.now() < deadline; delay = Math.min(delay * 2, 250)) {
+    await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
+    const row = await prisma.idempotencyKey.findUnique({ where: { memberId_key: { memberId, key } } });
+    if (row === null) return null;
+    if (row.result !== null) return row;
+  }
+  return null;
+}
+
 const refused = (message: string, code = 'BAD_USER_INPUT'): ExecutionResult => ({
   errors: [createGraphQLError(message, { extensions: { code } })],
 });
@@ -70,10 +112,12 @@ const refused = (message: string, code = 'BAD_USER_INPUT'): ExecutionResult => (
  * key. The first run claims the key in its first transaction (`events/idempotency.ts`) and stores its answer
  * afterwards; a retry with the same key and the same operation gets that answer back (with
  * `extensions.idempotentReplay: true`) without running again; the same key with another operation is
- * `BAD_USER_INPUT`. If the change committed but its answer could not be stored (the database went down in
- * between), a retry gets `ALREADY_APPLIED`: the change is there, re-query it. A duplicate sent while the first
- * still runs on this instance waits for its end, then gets its replay (it runs nothing); one sent to another
- * instance meanwhile is refused by the claim (UNAVAILABLE, nothing stored: retry for the replay). Keys are kept a day
+ * `BAD_USER_INPUT`. A duplicate sent while the first still runs on this instance waits for its end, then gets its
+ * replay (it runs nothing). One sent to another instance finds the key claimed with no answer yet, or runs and
+ * finds the key claimed when its own transaction tries to (which then rolls back, storing nothing): either way
+ * it waits for the first run's answer (`awaitAnswer`, up to `ANSWER_WAIT_MS` after the claim) and replays it. If
+ * none comes (the first run's instance died, or the database failed it between its commit and its answer), it
+ * gets `ALREADY_APPLIED`: the change is there, re-query it. Keys are kept a day
  * (`IDEMPOTENCY_KEY_TTL_HOURS`). Anonymous calls and mutations that record no event are not tracked.
  */
 export function useIdempotencyKeys(): Plugin {
@@ -111,20 +155,32 @@ export function useIdempotencyKeys(): Plugin {
           end();
         }
       });
+      /** The answer to a request whose key is stored already (by an earlier run, maybe still running elsewhere). */
+      const answerTo = async (existing: StoredKey): Promise<ExecutionResult> => {
+        if (existing.fingerprint !== fingerprint) return refused('Cette clé d’idempotence a déjà servi pour une autre requête.');
+        // Claimed, answer not stored yet: the first run may still be finishing on another instance.
+        const answered =
+          existing.result === null ? await awaitAnswer(context.prisma, memberId, key, existing.createdAt) : existing;
+        if (answered === null || answered.result === null)
+          return refused(
+            'Cette requête a déjà été appliquée, mais sa réponse n’est pas disponible : relisez pour voir le résultat.',
+            'ALREADY_APPLIED',
+          );
+        return replay(answered.result as Parameters<typeof replay>[0]);
+      };
       const once = async (executeArgs: Parameters<Parameters<typeof setExecuteFn>[0]>[0]) => {
         const existing = await context.prisma.idempotencyKey.findUnique({ where: { memberId_key: { memberId, key } } });
-        if (existing) {
-          if (existing.fingerprint !== fingerprint)
-            return refused('Cette clé d’idempotence a déjà servi pour une autre requête.');
-          if (existing.result === null)
-            return refused(
-              'Cette requête a été appliquée, mais sa réponse s’est perdue dans une panne : relisez pour la voir.',
-              'ALREADY_APPLIED',
-            );
-          return replay(existing.result as Parameters<typeof replay>[0]);
-        }
+        if (existing) return answerTo(existing);
         const claim: IdempotencyClaim = { memberId, key, fingerprint, claimed: false };
         const result = await withIdempotencyKey(claim, () => executeFn(executeArgs));
+        if (claim.taken && !claim.claimed && !(Symbol.asyncIterator in Object(result))) {
+          // A duplicate on another instance claimed the key first (this run's transaction rolled back, so nothing
+          // of it is stored): its answer, once stored, rather than UNAVAILABLE. Unreadable: UNAVAILABLE stays.
+          const taken = await context.prisma.idempotencyKey
+            .findUnique({ where: { memberId_key: { memberId, key } } })
+            .catch(() => null);
+          return taken ? answerTo(taken) : result;
+        }
         if (claim.claimed && !(Symbol.asyncIterator in Object(result))) {
           // Applied already: failing to store the answer only costs a retry its replay (ALREADY_APPLIED instead).
           await context.prisma.idempotencyKey
