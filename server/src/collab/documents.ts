@@ -88,6 +88,12 @@ interface OpenDocument {
   size: number;
   /** `size` is exact: nothing was applied since it was measured (a refused push does not measure again). */
   measured: boolean;
+  /**
+   * The highest stored update ID this document is known to hold with everything stored before it (`latestOf` at
+   * load or catch-up, a batch stored here, another instance's hint that follows on it). Compared, in the storing
+   * transaction, with the section's latest ID read under its lock (`PushContext.latestUpdateId`).
+   */
+  appliedThrough: bigint;
 }
 
 /** Told after updates are stored on this instance (figures, automatic versions); once per group commit. */
@@ -136,14 +142,25 @@ export function checkUpdate(update: Uint8Array): void {
 }
 
 type Db = PrismaClient | Prisma.TransactionClient;
-type StoredRow = { id: bigint | null; data: Uint8Array };
+/** A stored row: the snapshot (`id` null, `through` the last update it folded) or an update of the log. */
+type StoredRow = { id: bigint | null; data: Uint8Array; through?: bigint };
 
 /** `readStoredRows`' statement: $1 the section. */
 const STORED_ROWS = `
-    SELECT NULL::bigint AS id, state AS data FROM "SectionSnapshot" WHERE "sectionId" = $1::uuid
+    SELECT NULL::bigint AS id, state AS data, "throughUpdateId"::text AS through FROM "SectionSnapshot" WHERE "sectionId" = $1::uuid
     UNION ALL
-    SELECT id, "update" AS data FROM "SectionUpdate" WHERE "sectionId" = $1::uuid
+    SELECT id, "update" AS data, NULL::text AS through FROM "SectionUpdate" WHERE "sectionId" = $1::uuid
     ORDER BY id NULLS FIRST`;
+
+/** The highest update ID stored rows hold (an update's, or the last one the snapshot folded); 0 when none. */
+function latestOf(rows: readonly StoredRow[]): bigint {
+  let latest = 0n;
+  for (const row of rows) {
+    const id = row.id ?? row.through ?? 0n;
+    if (id > latest) latest = id;
+  }
+  return latest;
+}
 
 /**
  * The section's snapshot and update log, read by ONE statement: a statement sees one snapshot of the database
@@ -155,7 +172,11 @@ export async function readStoredRows(db: Db | Pick<Database['sql'], 'query'>, se
     '$queryRawUnsafe' in db
       ? await db.$queryRawUnsafe<StoredRow[]>(STORED_ROWS, sectionId)
       : await db.query<StoredRow>(STORED_ROWS, [sectionId]);
-  return rows.map((row) => ({ id: row.id === null ? null : BigInt(row.id), data: new Uint8Array(row.data) }));
+  return rows.map((row) => ({
+    id: row.id === null ? null : BigInt(row.id),
+    data: new Uint8Array(row.data),
+    ...(row.through == null ? {} : { through: BigInt(row.through) }),
+  }));
 }
 
 /**
@@ -301,6 +322,8 @@ export class SectionDocuments {
   /** Reconciliations run with the database, and those that brought something missed (for tests and metrics). */
   reconciliations = 0;
   caughtUp = 0;
+  /** Batches that found, under the section's lock, a push stored by another instance not yet applied here. */
+  behindAtCommit = 0;
   /** How long a push waits for what it builds on before it is refused (ms; `HOLD_MS`, tests shorten it). */
   holdMs = HOLD_MS;
 
@@ -329,12 +352,14 @@ export class SectionDocuments {
     );
     void (async () => {
       for (let next = await hints.next(); !next.done; next = await hints.next()) {
-        const { sectionId, update, origin, seq, logPosition } = next.value;
+        const { sectionId, update, origin, seq, logPosition, after, through } = next.value;
         if (origin === this.instanceId) continue;
         this.#sequence(origin, seq);
         const open = this.#open.get(sectionId);
         const position = logPosition === undefined ? null : BigInt(logPosition);
-        if (open) void open.then((document) => this.#remote(document, Buffer.from(update, 'base64'), position)).catch(() => {});
+        const ids = after === undefined || through === undefined ? null : { after: BigInt(after), through: BigInt(through) };
+        if (open)
+          void open.then((document) => this.#remote(document, Buffer.from(update, 'base64'), position, ids)).catch(() => {});
       }
     })();
     void (async () => {
@@ -395,11 +420,14 @@ export class SectionDocuments {
    */
   async #catchUp(document: OpenDocument, db: Db | Pick<Database['sql'], 'query'>): Promise<void> {
     const { sectionId } = document;
-    const { doc: stored } = buildDocument(sectionId, await readStoredRows(db, sectionId));
+    const rows = await readStoredRows(db, sectionId);
+    const { doc: stored } = buildDocument(sectionId, rows);
     const before = Y.encodeStateVector(document.doc);
     const missing = Y.encodeStateAsUpdate(stored, before);
     stored.destroy();
     this.#deliver(document, missing, null, null);
+    const latest = latestOf(rows);
+    if (latest > document.appliedThrough) document.appliedThrough = latest;
     // Held pushes are judged again only if the document advanced (else they would loop until their hold ends).
     if (!Buffer.from(Y.encodeStateVector(document.doc)).equals(Buffer.from(before))) {
       this.caughtUp += 1;
@@ -408,9 +436,20 @@ export class SectionDocuments {
     }
   }
 
-  /** Applies another instance's update (already judged and stored there). */
-  #remote(document: OpenDocument, update: Uint8Array, logPosition: bigint | null): void {
+  /**
+   * Applies another instance's update (already judged and stored there). `ids`: the section's latest stored ID
+   * before it and its last one; it follows on what this document holds only if the first is not past
+   * `appliedThrough` (else a push in between has not reached this instance: the next batch stored here catches up).
+   */
+  #remote(
+    document: OpenDocument,
+    update: Uint8Array,
+    logPosition: bigint | null,
+    ids: { after: bigint; through: bigint } | null = null,
+  ): void {
     this.#deliver(document, update, null, logPosition);
+    if (ids && ids.after <= document.appliedThrough && ids.through > document.appliedThrough)
+      document.appliedThrough = ids.through;
     // It builds on something this instance never received: a hint was lost.
     if (document.doc.store.pendingStructs || document.doc.store.pendingDs)
       void this.reconcile(document.sectionId).catch(() => {});
@@ -487,6 +526,7 @@ export class SectionDocuments {
       dealId: section.response.dealId,
       size: rows.reduce((sum, row) => sum + row.data.byteLength, 0),
       measured: false,
+      appliedThrough: latestOf(rows),
     };
   }
 
@@ -554,6 +594,8 @@ export class SectionDocuments {
     // Raw SQL, not Prisma's interactive transaction: this runs once per batch of keystrokes, and Prisma's transaction
     // machinery (its query compiler, its per-statement request and result mapping) cost more CPU than the
     // statements themselves on the embedded database (issue 11). Same connection or pool as Prisma's, same locks.
+    // Set inside the transaction's callback (TypeScript does not see the assignment through the closure).
+    const read: { latestBefore: bigint | null } = { latestBefore: null };
     const { outcomes, ids, logPosition } = await this.sql.transaction(async (tx) => {
       // Deal, then response (the order a submission locks them in, FOR UPDATE, so neither deadlocks), in one statement.
       const loaded = await lockSectionForPush(
@@ -572,6 +614,14 @@ export class SectionDocuments {
       // A computed change (a restore deletes the whole body) must see every stored push, those of other
       // instances whose hint has not arrived (or was lost) included: caught up under the lock, before computing.
       if (loaded && batch.some((push) => push.compute)) await this.#catchUp(document, tx);
+      // Another instance stored a push this document lacks (its hint still on its way, or lost): judged against
+      // this document, a push valid here could break what the other one built (a list item emptied of its first
+      // paragraph by two deletions, a struct ID stored twice with different content). Caught up under the lock.
+      else if (loaded?.latestUpdateId != null && loaded.latestUpdateId > document.appliedThrough) {
+        this.behindAtCommit += 1;
+        await this.#catchUp(document, tx);
+      }
+      read.latestBefore = loaded?.latestUpdateId ?? null;
       const pending = new PendingStructs();
       let batchBytes = 0;
       const outcomes: Outcome[] = batch.map((push) => {
@@ -640,6 +690,8 @@ export class SectionDocuments {
       } else push.reject(verdict);
     }
     if (stored.length > 0) {
+      const through = ids.at(-1) as bigint;
+      if (through > document.appliedThrough) document.appliedThrough = through;
       this.#seq += 1;
       this.pubsub.publish('section:update', {
         sectionId: document.sectionId,
@@ -647,6 +699,8 @@ export class SectionDocuments {
         origin: this.instanceId,
         seq: this.#seq,
         ...(logPosition === null ? {} : { logPosition: logPosition.toString() }),
+        // The IDs the batch follows on and ends at: an instance holding `after` holds `through` once it applies this.
+        ...(read.latestBefore === null ? {} : { after: read.latestBefore.toString(), through: through.toString() }),
       });
       document.pending += stored.length;
       this.onStored?.(document.sectionId, document.doc, authorId);

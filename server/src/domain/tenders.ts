@@ -535,9 +535,22 @@ export interface PushContext extends SectionContext {
    * has applied the log through it (`LiveStream.admit({ through })`), with no read of the log per listener.
    */
   logPosition: bigint;
+  /**
+   * The highest ID of the section's stored updates (its log's, or the last one its snapshot folded; 0 when none),
+   * read under the section's lock: read on PostgreSQL only (null on the embedded database, where one instance
+   * stores everything). Under that lock IDs grow in commit order, so an instance whose document holds less has
+   * missed another instance's push (`SectionDocuments.#commit` catches up before judging).
+   */
+  latestUpdateId: bigint | null;
 }
 
-/** `lockSectionForPush`'s locking statement: $1 the deal (or null), $2 the response, $3 the pushers (JSON array). */
+/**
+ * `lockSectionForPush`'s locking statement: $1 the deal (or null), $2 the response, $3 the pushers (JSON array),
+ * $4 the section. The section's row is locked FOR NO KEY UPDATE, after the response (the order a change of a
+ * section locks them in): pushes to one section are serialised across instances, so each is judged against every
+ * push stored before it (two instances each judging against its own document stored two valid deletions whose
+ * merge broke a list item, and a re-sent struct ID twice with different content: attack of issue 10).
+ */
 const PUSH_LOCK = `
     WITH deal AS (
       SELECT id FROM "Deal" WHERE id = $1::uuid FOR SHARE
@@ -552,8 +565,11 @@ const PUSH_LOCK = `
       WHERE "collectiveId" = (SELECT "collectiveId" FROM response) AND status = 'ACTIVE'
         AND "memberId" IN (SELECT id FROM pusher)
       FOR SHARE
+    ), section AS (
+      SELECT id FROM "TenderSection"
+      WHERE id = $4::uuid AND (SELECT count(*) FROM response) >= 0 FOR NO KEY UPDATE
     )
-    SELECT (SELECT count(*) FROM response)::int AS responses,
+    SELECT (SELECT count(*) FROM response)::int AS responses, (SELECT count(*) FROM section)::int AS sections,
       COALESCE((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'situation', p.situation, 'kind', p.kind,
                   'insider', EXISTS (SELECT 1 FROM membership m WHERE m."memberId" = p.id))) FROM pusher p),
                '[]'::jsonb) AS pushers`;
@@ -563,7 +579,9 @@ const PUSH_READ = `
     SELECT to_jsonb(s) AS section, to_jsonb(r) AS response, to_jsonb(d) AS deal,
       COALESCE((SELECT jsonb_agg(to_jsonb(p)) FROM "DealPartner" p WHERE p."dealId" = r."dealId" AND p.status = 'ACTIVE'),
                '[]'::jsonb) AS partners,
-      (SELECT COALESCE(max(e.position), 0)::text FROM "EventLog" e) AS "logPosition"
+      (SELECT COALESCE(max(e.position), 0)::text FROM "EventLog" e) AS "logPosition",
+      GREATEST((SELECT max(u.id) FROM "SectionUpdate" u WHERE u."sectionId" = s.id),
+               (SELECT n."throughUpdateId" FROM "SectionSnapshot" n WHERE n."sectionId" = s.id), 0)::text AS "latestUpdateId"
     FROM "TenderSection" s JOIN "TenderResponse" r ON r.id = s."responseId" LEFT JOIN "Deal" d ON d.id = r."dealId"
     WHERE s.id = $1::uuid`;
 
@@ -595,7 +613,8 @@ const PUSH_READ_ALONE = `
  * Statements: deal, response, members and memberships FOR SHARE in one statement, in the order the changes lock
  * them: the deal first (the order a submission locks in, so the two never deadlock: the response's scan waits on
  * a one-time filter reading the locked deal), a member before their memberships (as leaving the cooperative
- * does); then section, response, deal status, active partners and the log's last position, read in a statement
+ * does), the section last, FOR NO KEY UPDATE (pushes to a section serialised across instances; see `PUSH_LOCK`);
+ * then section, response, deal status, active partners and the log's last position, read in a statement
  * of their own. The read must follow the locks: a statement that waited for a row lock re-reads only the rows it
  * locked, so a section marked done or restricted by the change it waited for would be judged as it was. 2
  * statements, with or without a deal. The rows come back as JSON, with the fields the rights rules read.
@@ -620,18 +639,26 @@ export async function lockSectionForPush(
   // Member IDs travel as one text parameter (a JSON array): the same on PostgreSQL and PGlite.
   // The deal's lock is an uncorrelated subquery of the response's scan (a one-time filter, evaluated before the
   // scan returns the row to lock), so the deal is locked before the response, as a submission locks them.
-  const [locked] = await tx.query<{ responses: number; pushers: unknown }>(PUSH_LOCK, [
+  const [locked] = await tx.query<{ responses: number; sections: number; pushers: unknown }>(PUSH_LOCK, [
     dealId,
     responseId,
     JSON.stringify(memberIds),
+    sectionId,
   ]);
-  if (!locked || Number(locked.responses) === 0) return null;
+  if (!locked || Number(locked.responses) === 0 || Number(locked.sections) === 0) return null;
   const [row] = await tx.query<PushRow>(PUSH_READ, [sectionId]);
   return row ? pushContextOf(row, locked.pushers) : null;
 }
 
 /** What `PUSH_READ` reads (JSON columns as the driver gives them: parsed, or text). */
-type PushRow = { section: unknown; response: unknown; deal: unknown; partners: unknown; logPosition: string };
+type PushRow = {
+  section: unknown;
+  response: unknown;
+  deal: unknown;
+  partners: unknown;
+  logPosition: string;
+  latestUpdateId?: string;
+};
 
 function pushContextOf(row: PushRow, pushersJson: unknown): PushContext {
   const deal = json<{ id: string; status: DealStatus } | null>(row.deal);
@@ -653,6 +680,7 @@ function pushContextOf(row: PushRow, pushersJson: unknown): PushContext {
     insiders: new Set([...pushers].filter(([, standing]) => standing.insider).map(([id]) => id)),
     pushers,
     logPosition: BigInt(row.logPosition),
+    latestUpdateId: row.latestUpdateId === undefined ? null : BigInt(row.latestUpdateId),
   };
 }
 

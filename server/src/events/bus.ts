@@ -33,7 +33,18 @@ export type Topics = {
    * A section's body changed on one instance (base64 Yjs update, stored already; `seq` counts per origin): a hint.
    * `logPosition`: the event log's last position its storing transaction saw (decimal), when known.
    */
-  'section:update': [message: { sectionId: string; update: string; origin: string; seq: number; logPosition?: string }];
+  'section:update': [
+    message: {
+      sectionId: string;
+      update: string;
+      origin: string;
+      seq: number;
+      logPosition?: string;
+      /** The section's latest stored update ID before the batch, and the batch's last ID (PostgreSQL only). */
+      after?: string;
+      through?: string;
+    },
+  ];
   /**
    * An instance's count of `section:update` hints published so far, every second: an instance that sees a gap
    * (a hint lost while Redis was away) reconciles its open sections with the database.
