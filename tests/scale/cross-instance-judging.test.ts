@@ -53,7 +53,10 @@ describe('Pushes judged against everything stored, whichever instance stored it'
         item.insert(0, [block('paragraph', 'un'), block('paragraph', 'deux'), block('heading', 'Titre confidentiel')]);
       });
       await alice.settled();
-      await until(() => bob.body.toString().includes('Titre confidentiel'), () => 'bob to receive the list');
+      await until(
+        () => bob.body.toString().includes('Titre confidentiel'),
+        () => 'bob to receive the list',
+      );
       const item = (doc: Y.Doc) => (doc.getXmlFragment('body').get(0) as Y.XmlElement).get(0) as Y.XmlElement;
 
       await redis.stop();
@@ -79,7 +82,10 @@ describe('Pushes judged against everything stored, whichever instance stored it'
         () => 'both instances to answer the stored text',
       );
       expect(stored).toContain('Titre confidentiel');
-      await until(() => alice.body.toString().includes('deux') && !alice.body.toString().includes('>un<'), () => 'alice');
+      await until(
+        () => alice.body.toString().includes('deux') && !alice.body.toString().includes('>un<'),
+        () => 'alice',
+      );
       const onAlice = rendered(alice.doc);
       expect(onAlice.deletedOnRender).toBe(false);
       expect(onAlice.text).toContain('Titre confidentiel');
