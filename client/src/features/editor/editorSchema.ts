@@ -1,5 +1,6 @@
-import { type AnyExtension, getSchema } from '@tiptap/core';
+import { type AnyExtension, Extension, getSchema } from '@tiptap/core';
 import StarterKit from '@tiptap/starter-kit';
+import { attributeBounds } from './attributeBounds';
 import { isSafeLink } from './links';
 
 /**
@@ -20,6 +21,8 @@ export function schemaExtensions(): AnyExtension[] {
         isAllowedUri: (url, { defaultValidate }) => isSafeLink(url) && defaultValidate(url),
       },
     }),
+    // Attributes typed or pasted kept within what the server stores (a list's start, a code block's language).
+    Extension.create({ name: 'attributeBounds', addProseMirrorPlugins: () => [attributeBounds()] }),
   ];
 }
 
