@@ -187,6 +187,21 @@ describe('Cost', () => {
     }
   });
 
+  it('should deliver the latest cursor of a burst (changes are coalesced per section: the last one is never held back)', async () => {
+    const w = await twoEditors();
+    try {
+      await w.set('a', { cursor: at(0) });
+      await listWhere(w.streams.b.inbox, (list) => list[0]?.cursor?.anchor?.item?.clock === 0);
+      const seen = w.streams.b.inbox.received.length;
+      // Thirty moves sent at once (as a busy co-author's would queue): the last one always arrives.
+      await Promise.all(Array.from({ length: 30 }, (_, i) => w.set('a', { cursor: at(i + 1) })));
+      const last = await listWhere(w.streams.b.inbox, (list) => list[0]?.cursor?.anchor?.item?.clock === 30, seen);
+      expect(last).toHaveLength(1);
+    } finally {
+      await w.dispose();
+    }
+  });
+
   it('should execute and serialise a presence list and a stored update once for all listeners whose selection is the viewer’s own', async () => {
     const { members, section } = await sectionScenario(t.db.prisma, { members: 3 });
     const sectionId = gid('TenderSection', section.id);
