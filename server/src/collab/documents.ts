@@ -497,19 +497,26 @@ export class SectionDocuments {
     });
     if (!section) throw new NotFoundError('input.sectionId', 'TenderSection');
     // Registered as open before reading, so an update published meanwhile is applied too (twice is harmless).
-    const rows = await readStoredRows(this.prisma, sectionId);
+    let rows = await readStoredRows(this.prisma, sectionId);
     let { doc } = buildDocument(sectionId, rows);
     let pending = rows.filter((row) => row.id !== null).length;
     if (nestsTooDeep(bodyOf(doc))) {
       const rewritten = await this.rewriteDeep(sectionId).catch((error: unknown) => {
         // Readers flatten it still; the rewrite is tried again at the next load.
         logger.warn({ err: error, sectionId }, 'A section nested too deep could not be rewritten');
-        return null;
+        return undefined;
       });
       if (rewritten) {
         doc.destroy();
         doc = rewritten;
         pending = 0;
+      } else if (rewritten === null) {
+        // Another instance rewrote it between this read and the rewrite's lock: what is stored now is its rewrite.
+        const again = await readStoredRows(this.prisma, sectionId);
+        doc.destroy();
+        ({ doc } = buildDocument(sectionId, again));
+        rows = again;
+        pending = again.filter((row) => row.id !== null).length;
       }
     }
     return {
@@ -897,26 +904,41 @@ export class SectionDocuments {
    * (`deepSectionsRewritten`). Resolves with the rewritten document, or null when it is no longer too deep.
    */
   async rewriteDeep(sectionId: string): Promise<Y.Doc | null> {
-    return this.prisma.$transaction(
-      async (tx) => {
-        await tx.$queryRaw`SELECT id FROM "TenderSection" WHERE id = ${sectionId}::uuid FOR UPDATE`;
-        const rows = await readStoredRows(tx, sectionId);
-        const { doc, folded } = buildDocument(sectionId, rows);
-        const blocks = rewriteDeepBlocks(doc);
-        if (blocks === 0) {
-          doc.destroy();
-          return null;
-        }
-        const size = await storeSnapshot(tx, sectionId, doc, folded);
-        deepSectionsRewritten.count += 1;
-        logger.warn(
-          { sectionId, blocks, bytes: size },
-          'Section nested deeper than MAX_BODY_DEPTH rewritten with its deep part flattened (text kept)',
-        );
-        return doc;
-      },
-      { maxWait: 30_000, timeout: 60_000 },
-    );
+    return this.prisma
+      .$transaction(
+        async (tx) => {
+          await tx.$queryRaw`SELECT id FROM "TenderSection" WHERE id = ${sectionId}::uuid FOR UPDATE`;
+          const rows = await readStoredRows(tx, sectionId);
+          const { doc, folded } = buildDocument(sectionId, rows);
+          const before = Y.encodeStateVector(doc);
+          const blocks = rewriteDeepBlocks(doc);
+          if (blocks === 0) {
+            doc.destroy();
+            return null;
+          }
+          const size = await storeSnapshot(tx, sectionId, doc, folded);
+          deepSectionsRewritten.count += 1;
+          logger.warn(
+            { sectionId, blocks, bytes: size },
+            'Section nested deeper than MAX_BODY_DEPTH rewritten with its deep part flattened (text kept)',
+          );
+          return { doc, change: Y.encodeStateAsUpdate(doc, before) };
+        },
+        { maxWait: 30_000, timeout: 60_000 },
+      )
+      .then((rewritten) => {
+        if (!rewritten) return null;
+        // Other instances holding the section apply the rewrite as a change (it is only in the snapshot, which
+        // keeps `throughUpdateId`: nothing else would tell them; found by attack, 2026-11-30).
+        this.#seq += 1;
+        this.pubsub.publish('section:update', {
+          sectionId,
+          update: Buffer.from(rewritten.change).toString('base64'),
+          origin: this.instanceId,
+          seq: this.#seq,
+        });
+        return rewritten.doc;
+      });
   }
 
   /**
