@@ -4,7 +4,7 @@ import { MAX_BODY_DEPTH, toBlocks, toMarkdown } from '../../server/src/collab/co
 import { checkUpdate, deepSectionsRewritten, InvalidUpdateError } from '../../server/src/collab/documents.js';
 import { MAX_ATTRIBUTE_DEPTH } from '../../server/src/collab/updates.js';
 import { testAppForFile } from '../support/app.js';
-import { pushOverHttp, sectionScenario } from '../support/collab.js';
+import { nestedLists, nestingOf, pushOverHttp, sectionScenario } from '../support/collab.js';
 import { gid } from '../support/scenario.js';
 
 // ATTACK.md (second run) 5: one accepted push of lists nested 3,000 deep made the section's content, the response's
@@ -15,34 +15,6 @@ beforeAll(() => {
   // Word counts are recounted after pushes on a timer: not what these tests look at.
   t.app.documents.onStored = null;
 });
-
-/**
- * A body of `levels` bullet lists, each in the one item of the list above, after that item's empty paragraph (a
- * list item starts with one), the deepest item's paragraph holding `text`.
- */
-function nestedLists(levels: number, text: string): Y.Doc {
-  const doc = new Y.Doc();
-  doc.transact(() => {
-    let parent: Y.XmlFragment | Y.XmlElement = doc.getXmlFragment('body');
-    for (let level = 0; level < levels; level += 1) {
-      const list = new Y.XmlElement('bulletList');
-      const item = new Y.XmlElement('listItem');
-      // A list item starts with a paragraph (`paragraph block*`), here empty as the editor makes it for an item
-      // holding only a sub-list; the sub-list follows it.
-      if (parent instanceof Y.XmlElement) parent.insert(parent.length, [new Y.XmlElement('paragraph')]);
-      parent.insert(parent.length, [list]);
-      list.insert(0, [item]);
-      parent = item;
-    }
-    const paragraph = new Y.XmlElement('paragraph');
-    paragraph.insert(0, [new Y.XmlText(text)]);
-    parent.insert(parent.length, [paragraph]);
-    const after = new Y.XmlElement('paragraph');
-    after.insert(0, [new Y.XmlText('Après la liste.')]);
-    doc.getXmlFragment('body').insert(1, [after]);
-  });
-  return doc;
-}
 
 const push = (token: string, sectionId: string, update: Uint8Array) => pushOverHttp(t, token, sectionId, update);
 
@@ -223,15 +195,6 @@ describe('A body stored deeper than the bound (before it existed)', () => {
     expect(markdown.indexOf('mot du fond')).toBeLessThan(markdown.indexOf('texte nu'));
   });
 });
-
-/** The deepest level of elements under a body, read iteratively (a paragraph of the body is at 1). */
-function nestingOf(fragment: Y.XmlFragment): number {
-  const elements = (nodes: unknown[]) => nodes.filter((node): node is Y.XmlElement => node instanceof Y.XmlElement);
-  let depth = 0;
-  for (let level = elements(fragment.toArray()); level.length > 0; depth += 1)
-    level = level.flatMap((node) => elements(node.toArray()));
-  return depth;
-}
 
 /**
  * A co-author's deletion of the deep list of `nestedLists`, made by a client holding the stored document: deleted

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { post, printOutputOnFailure, twoInstances, twoMembers, until } from '../resilience/support.js';
-import { CollabClient } from '../support/collab.js';
+import { CollabClient, nestedLists, nestingOf } from '../support/collab.js';
 import { gid } from '../support/scenario.js';
 
 // A section stored deeper than MAX_BODY_DEPTH (before pushes were bounded), opened at once on two instances: each
@@ -11,34 +11,6 @@ import { gid } from '../support/scenario.js';
 // rewrite, and a rewrite is published to instances holding the section.
 
 const CONTENT = /* GraphQL */ `query($id: ID!) { node(id: $id) { ... on TenderSection { content { markdown } } } }`;
-
-function nestedLists(levels: number, text: string): Y.Doc {
-  const doc = new Y.Doc();
-  doc.transact(() => {
-    let parent: Y.XmlFragment | Y.XmlElement = doc.getXmlFragment('body');
-    for (let level = 0; level < levels; level += 1) {
-      const list = new Y.XmlElement('bulletList');
-      const item = new Y.XmlElement('listItem');
-      if (parent instanceof Y.XmlElement) parent.insert(parent.length, [new Y.XmlElement('paragraph')]);
-      parent.insert(parent.length, [list]);
-      list.insert(0, [item]);
-      parent = item;
-    }
-    const paragraph = new Y.XmlElement('paragraph');
-    paragraph.insert(0, [new Y.XmlText(text)]);
-    parent.insert(parent.length, [paragraph]);
-  });
-  return doc;
-}
-
-/** How many levels of elements the fragment nests. */
-function nestingOf(fragment: Y.XmlFragment): number {
-  const elements = (nodes: unknown[]) => nodes.filter((node): node is Y.XmlElement => node instanceof Y.XmlElement);
-  let depth = 0;
-  for (let level = elements(fragment.toArray()); level.length > 0; depth += 1)
-    level = level.flatMap((n) => elements(n.toArray()));
-  return depth;
-}
 
 describe('A section nested too deep, opened on two instances at once', () => {
   const instances = twoInstances();

@@ -266,3 +266,40 @@ export async function sectionScenario(prisma: PrismaClient, options: { members?:
   });
   return { members: [animator, ...others], collective, response, section };
 }
+
+/**
+ * A body of `levels` bullet lists, each in the one item of the list above, after that item's empty paragraph (a
+ * list item starts with one), the deepest item's paragraph holding `text`.
+ */
+export function nestedLists(levels: number, text: string): Y.Doc {
+  const doc = new Y.Doc();
+  doc.transact(() => {
+    let parent: Y.XmlFragment | Y.XmlElement = doc.getXmlFragment('body');
+    for (let level = 0; level < levels; level += 1) {
+      const list = new Y.XmlElement('bulletList');
+      const item = new Y.XmlElement('listItem');
+      // A list item starts with a paragraph (`paragraph block*`), here empty as the editor makes it for an item
+      // holding only a sub-list; the sub-list follows it.
+      if (parent instanceof Y.XmlElement) parent.insert(parent.length, [new Y.XmlElement('paragraph')]);
+      parent.insert(parent.length, [list]);
+      list.insert(0, [item]);
+      parent = item;
+    }
+    const paragraph = new Y.XmlElement('paragraph');
+    paragraph.insert(0, [new Y.XmlText(text)]);
+    parent.insert(parent.length, [paragraph]);
+    const after = new Y.XmlElement('paragraph');
+    after.insert(0, [new Y.XmlText('Après la liste.')]);
+    doc.getXmlFragment('body').insert(1, [after]);
+  });
+  return doc;
+}
+
+/** The deepest level of elements under a body, read iteratively (a paragraph of the body is at 1). */
+export function nestingOf(fragment: Y.XmlFragment): number {
+  const elements = (nodes: unknown[]) => nodes.filter((node): node is Y.XmlElement => node instanceof Y.XmlElement);
+  let depth = 0;
+  for (let level = elements(fragment.toArray()); level.length > 0; depth += 1)
+    level = level.flatMap((node) => elements(node.toArray()));
+  return depth;
+}
