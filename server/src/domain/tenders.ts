@@ -612,8 +612,9 @@ const PUSH_READ_ALONE = `
  *
  * Statements: deal, response, members and memberships FOR SHARE in one statement, in the order the changes lock
  * them: the deal first (the order a submission locks in, so the two never deadlock: the response's scan waits on
- * a one-time filter reading the locked deal), a member before their memberships (as leaving the cooperative
- * does), the section last, FOR NO KEY UPDATE (pushes to a section serialised across instances; see `PUSH_LOCK`);
+ * a one-time filter reading the locked deal), the section right after the response, FOR NO KEY UPDATE (pushes to
+ * a section serialised across instances; see `PUSH_LOCK`; the select list reads them in that order), then a member
+ * before their memberships (as leaving the cooperative does; no change holding those waits on a section);
  * then section, response, deal status, active partners and the log's last position, read in a statement
  * of their own. The read must follow the locks: a statement that waited for a row lock re-reads only the rows it
  * locked, so a section marked done or restricted by the change it waited for would be judged as it was. 2
