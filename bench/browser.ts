@@ -99,7 +99,10 @@ async function instrument(typist: Page, watcher: Page, typed: string): Promise<v
     const root = document.querySelector(${JSON.stringify(EDITOR)});
     new MutationObserver(() => {
       const at = performance.timeOrigin + performance.now();
-      const text = root.textContent || '';
+      // The document's text, not the element's: a co-author's caret is drawn inside the text with their name, so
+      // the element's textContent splits what was typed wherever the caret sits until their next presence update
+      // moves it (that wait, 50–170 ms, was counted as the watcher's until 2026-11-30).
+      const text = root.editor ? root.editor.state.doc.textContent : root.textContent || '';
       let k = window.__seen.length;
       while (k < typed.length && text.includes(typed.slice(0, k + 1))) {
         window.__seen.push(at);
