@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import * as Y from 'yjs';
 import type { Json } from '../support/app.js';
 import { testAppForFile } from '../support/app.js';
-import { pushOverHttp, sectionScenario } from '../support/collab.js';
+import { paragraphUpdate, pushOverHttp, sectionScenario } from '../support/collab.js';
 import { gid } from '../support/scenario.js';
 import { until } from '../support/waits.js';
 
@@ -15,15 +14,6 @@ import { until } from '../support/waits.js';
 const t = testAppForFile();
 const SYNC = 'subscription($s: ID!) { sectionSync(sectionId: $s) { kind update } }';
 const ROUNDS = 20;
-
-/** Yjs bytes of a body holding one paragraph of `text`. */
-function paragraph(text: string): Uint8Array {
-  const doc = new Y.Doc();
-  const p = new Y.XmlElement('paragraph');
-  p.insert(0, [new Y.XmlText(text)]);
-  doc.getXmlFragment('body').insert(0, [p]);
-  return Y.encodeStateAsUpdate(doc);
-}
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const updateOf = (frame: Json) =>
@@ -72,8 +62,8 @@ describe('an operation id reused after complete', () => {
       socket.send(JSON.stringify({ id: '1', type: 'complete' }));
       subscribe(b.id);
       await frame((f) => f.id === '1' && f.type === 'next' && frames.indexOf(f) >= sinceA);
-      const secretA = paragraph(`secret A ${round}`);
-      const markerB = paragraph(`marker B ${round}`);
+      const secretA = paragraphUpdate(`secret A ${round}`);
+      const markerB = paragraphUpdate(`marker B ${round}`);
       expect(await pushOverHttp(t, token, a.id, secretA)).toMatchObject({ __typename: 'MutationPushSectionUpdateSuccess' });
       expect(await pushOverHttp(t, token, b.id, markerB)).toMatchObject({ __typename: 'MutationPushSectionUpdateSuccess' });
       // Pushes are delivered in order of the event log: once B's marker is here, A's update was sent if it ever would be.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
 import { testAppForFile } from '../support/app.js';
-import { pushOverHttp, sectionScenario } from '../support/collab.js';
+import { paragraphUpdate, pushOverHttp, sectionScenario } from '../support/collab.js';
+import { readSseEvents } from '../support/live.js';
 import { gid } from '../support/scenario.js';
 import { until, WAIT_TIMEOUT_MS } from '../support/waits.js';
 
@@ -14,15 +14,6 @@ import { until, WAIT_TIMEOUT_MS } from '../support/waits.js';
 const t = testAppForFile();
 const SYNC = 'subscription($s: ID!) { sectionSync(sectionId: $s) { kind update } }';
 const ROUNDS = 15;
-
-/** Yjs bytes of a body holding one paragraph of `text`. */
-function paragraph(text: string): Uint8Array {
-  const doc = new Y.Doc();
-  const p = new Y.XmlElement('paragraph');
-  p.insert(0, [new Y.XmlText(text)]);
-  doc.getXmlFragment('body').insert(0, [p]);
-  return Y.encodeStateAsUpdate(doc);
-}
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
@@ -63,24 +54,14 @@ describe('an operation id reused on a graphql-sse stream', () => {
         for (const waiter of waiters.splice(0)) waiter();
       };
       void (async () => {
-        const reader = (opened.body as ReadableStream<Uint8Array>).getReader();
-        const decoder = new TextDecoder();
-        let buffer = '';
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          buffer += decoder.decode(value, { stream: true });
-          for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const event = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (!event || !data) continue;
+        await readSseEvents(opened.body as ReadableStream<Uint8Array>, (event, data) => {
+          if (event && data) {
             const parsed = JSON.parse(data) as { id?: string; payload?: { data?: { sectionSync?: { update?: string } } } };
             events.push({ event, id: parsed.id, update: parsed.payload?.data?.sectionSync?.update });
           }
           wake();
-        }
+          return true;
+        });
         ended = 'the event stream ended';
         wake();
       })().catch((error: unknown) => {
@@ -151,8 +132,8 @@ describe('an operation id reused on a graphql-sse stream', () => {
         expect(await stopById('1')).toBe(200);
         expect((await post('1', b.id)).status).toBe(202);
         await event((e, index) => index >= sinceA && e.id === '1' && e.event === 'next');
-        const secretA = paragraph(`secret A ${round}`);
-        const markerB = paragraph(`marker B ${round}`);
+        const secretA = paragraphUpdate(`secret A ${round}`);
+        const markerB = paragraphUpdate(`marker B ${round}`);
         expect(await pushOverHttp(t, token, a.id, secretA)).toMatchObject({ __typename: 'MutationPushSectionUpdateSuccess' });
         expect(await pushOverHttp(t, token, b.id, markerB)).toMatchObject({ __typename: 'MutationPushSectionUpdateSuccess' });
         // Pushes are delivered in order of the event log: once B's marker is here, A's update was sent if it ever would be.

@@ -303,3 +303,12 @@ export function nestingOf(fragment: Y.XmlFragment): number {
     level = level.flatMap((node) => elements(node.toArray()));
   return depth;
 }
+
+/** Yjs bytes of a body holding one paragraph of `text` (a new client's). */
+export function paragraphUpdate(text: string): Uint8Array {
+  const doc = new Y.Doc();
+  const paragraph = new Y.XmlElement('paragraph');
+  paragraph.insert(0, [new Y.XmlText(text)]);
+  doc.getXmlFragment('body').insert(0, [paragraph]);
+  return Y.encodeStateAsUpdate(doc);
+}

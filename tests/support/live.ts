@@ -147,6 +147,29 @@ export function subscribe(
  * text/event-stream`), filling the same kind of inbox; `stop` aborts the request as a browser closing its
  * EventSource does.
  */
+/**
+ * Reads a `text/event-stream` body, calling `onEvent` with each event's name and data line (either may be
+ * undefined) until the body ends or `onEvent` returns false.
+ */
+export async function readSseEvents(
+  body: ReadableStream<Uint8Array>,
+  onEvent: (event: string | undefined, data: string | undefined) => boolean,
+): Promise<void> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      if (!onEvent(/^event: (.*)$/m.exec(block)?.[1], /^data: (.*)$/m.exec(block)?.[1])) return;
+    }
+  }
+}
+
 export function sseSubscribe(
   baseUrl: string,
   token: string | null,
@@ -166,29 +189,18 @@ export function sseSubscribe(
       },
       body: JSON.stringify({ query, variables }),
     });
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event === 'complete') {
-          inbox.complete();
-          return;
-        }
-        if (event === 'next' && data) {
-          const result = JSON.parse(data) as { data?: Json; errors?: unknown[] };
-          if (result.errors) inbox.fail(result.errors);
-          else inbox.push(result.data);
-        }
+    await readSseEvents(response.body as ReadableStream<Uint8Array>, (event, data) => {
+      if (event === 'complete') {
+        inbox.complete();
+        return false;
       }
-    }
+      if (event === 'next' && data) {
+        const result = JSON.parse(data) as { data?: Json; errors?: unknown[] };
+        if (result.errors) inbox.fail(result.errors);
+        else inbox.push(result.data);
+      }
+      return true;
+    });
     inbox.complete();
   })().catch((error: unknown) => {
     if (!controller.signal.aborted) inbox.fail(error);
