@@ -1,4 +1,5 @@
 import { Plugin, type Transaction } from '@tiptap/pm/state';
+import { ySyncPluginKey } from '@tiptap/y-tiptap';
 
 /**
  * Largest `orderedList.start` the server stores (`MAX_LIST_START` in server/src/collab/editorSchema.ts, checked
@@ -32,16 +33,20 @@ function bounded(name: string, attrs: Record<string, unknown>): Record<string, u
  * Keeps the attributes the editor writes within what the server stores (server/src/collab/editorSchema.ts
  * `BODY_NODES`): Tiptap's input rule writes any number typed before `. ` as a list's start (1234567890), and
  * pasted HTML can bring `<ol start="-3">`, an unknown `type` or a `language-…` class with a backtick. Unbounded,
- * such an edit is refused by the server and everything typed after it with it. Only nodes in the changed ranges
- * are looked at, so typing pays nothing on a long body.
+ * such an edit is refused by the server and everything typed after it with it. Only nodes in the ranges this
+ * page's own transactions changed are looked at, so typing pays nothing on a long body.
  */
 export function attributeBounds(): Plugin {
   return new Plugin({
     appendTransaction(transactions: readonly Transaction[], _old, state) {
-      if (!transactions.some((tr) => tr.docChanged)) return null;
+      // What y-tiptap writes from the Yjs document (a co-author's stored edit, undo) replaces the whole document:
+      // walking it at every remote keystroke would cost the size of the body; the server judged it already.
+      const local = (tr: Transaction) => tr.docChanged && !tr.getMeta(ySyncPluginKey)?.isChangeOrigin;
+      if (!transactions.some(local)) return null;
       // Changed ranges in the new document: each step's map, carried through the later steps and transactions.
       const ranges: Array<[number, number]> = [];
       transactions.forEach((tr, at) => {
+        if (!local(tr)) return;
         const later = transactions.slice(at + 1);
         tr.mapping.maps.forEach((map, index) => {
           const rest = tr.mapping.slice(index + 1);
