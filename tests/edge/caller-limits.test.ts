@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import * as Y from 'yjs';
 import { loadConfig } from '../../server/src/config.js';
 import { DEMO_ACCOUNT } from '../../server/src/seed/demo.js';
 import { codes, latencyUnderAbuse } from '../support/abuse.js';
@@ -189,6 +190,45 @@ describe('Sockets, streams and mutations', () => {
       socket.close(1000);
       await closed;
     }
+  });
+
+  it('should close a socket with 4429 rather than hold its messages without bound behind an operation still ending', async () => {
+    const found = await http(
+      server,
+      token,
+      '{ tenderResponses(first: 10) { edges { node { isSubmitted viewerCanChange sections { id status } } } } }',
+    );
+    const responses = ((found.data?.tenderResponses.edges ?? []) as Json[]).map((edge) => edge.node);
+    const sectionId = responses
+      .find((node) => node.viewerCanChange && !node.isSubmitted)
+      ?.sections.find((section: Json) => section.status !== 'DONE')?.id;
+    expect(sectionId).toBeTruthy();
+    // A push building on a paragraph nobody stored: the server holds it (HOLD_MS, 15 s) while it waits for it.
+    const known = new Y.Doc();
+    const paragraph = new Y.XmlElement('paragraph');
+    paragraph.insert(0, [new Y.XmlText('jamais envoyé')]);
+    known.getXmlFragment('body').insert(0, [paragraph]);
+    const stateVector = Y.encodeStateVector(known);
+    (paragraph.get(0) as Y.XmlText).insert(0, 'dépend ');
+    const update = Buffer.from(Y.encodeStateAsUpdate(known, stateVector)).toString('base64');
+
+    const { socket, closed, acknowledged } = await rawSocket(server, token);
+    expect(acknowledged).toBe(true);
+    const send = (message: object) => socket.send(JSON.stringify(message));
+    for (const id of ['f1', 'f2']) send({ id, type: 'subscribe', payload: { query: 'subscription { myFeed { __typename } }' } });
+    send({
+      id: 'held',
+      type: 'subscribe',
+      payload: {
+        query: 'mutation($i: PushSectionUpdateInput!) { pushSectionUpdate(input: $i) { __typename } }',
+        variables: { i: { sectionId, update } },
+      },
+    });
+    // Completed by the client, the push still runs: at the cap, new operations wait for it, three at most.
+    send({ id: 'held', type: 'complete' });
+    for (let i = 0; i < 4; i += 1) send({ id: `q${i}`, type: 'subscribe', payload: { query: '{ viewer { id } }' } });
+    expect((await closed).code).toBe(4429);
+    await probe();
   });
 
   it('should refuse an SSE subscription past the per-user limit with RATE_LIMITED', async () => {

@@ -12,7 +12,7 @@ import { isUnavailable } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { callerKey, clientAddress } from '../limits/callers.js';
 import { rateLimited } from '../limits/refusals.js';
-import { SocketLimits } from '../limits/sockets.js';
+import { CLOSE_TOO_MANY, SocketLimits } from '../limits/sockets.js';
 import { LiveConnection } from '../live/connection.js';
 import { type FanoutSink, internText, sharedPayload, withSharedPayload } from '../live/fanout.js';
 import type { Lifecycle } from '../live/lifecycle.js';
@@ -387,6 +387,13 @@ class OperationSink implements FanoutSink {
   }
 }
 
+/**
+ * Characters of a socket's messages held behind operations still ending (`SocketOperations`), at most: room for
+ * two messages of the largest size a socket may send (`WS_MAX_PAYLOAD_BYTES`, 2 MiB by default) is not needed by any
+ * client that waits for answers; a socket past it is closed 4429.
+ */
+const MAX_HELD_BYTES = 4 * 1024 * 1024;
+
 /** One `subscribe` message's operation on a socket, ended once graphql-ws has run its cleanup for it. */
 class Operation {
   ended = false;
@@ -417,6 +424,9 @@ class SocketOperations {
   readonly #held = new Map<string, Promise<void>>();
   /** The operation whose `subscribe` graphql-ws is handling right now (its `onSubscribe` runs within it). */
   starting: Operation | undefined;
+  /** Messages held (waiting in `#held`), and their characters: at most `cap`, and `MAX_HELD_BYTES`. */
+  #heldCount = 0;
+  #heldBytes = 0;
 
   constructor(
     private readonly wiring: GraphqlWsSocket,
@@ -442,7 +452,20 @@ class SocketOperations {
       this.#dispatch(data, id, type);
       return;
     }
-    const tail = wait.then(() => this.#dispatch(data, id, type));
+    // Held messages are bounded like running operations (attack of 8e1b886: behind an operation completed while
+    // still running, new subscribes of 0.5 MiB were held 15 s each, +328 MiB for one socket): past the bound the
+    // socket is closed 4429, as a message flood is.
+    if (this.#heldCount >= this.cap || this.#heldBytes + data.length > MAX_HELD_BYTES) {
+      this.wiring.socket.close(CLOSE_TOO_MANY, 'Trop de messages en attente sur ce socket.');
+      return;
+    }
+    this.#heldCount += 1;
+    this.#heldBytes += data.length;
+    const tail = wait.then(() => {
+      this.#heldCount -= 1;
+      this.#heldBytes -= data.length;
+      this.#dispatch(data, id, type);
+    });
     this.#held.set(id, tail);
     void tail.then(() => {
       if (this.#held.get(id) === tail) this.#held.delete(id);
