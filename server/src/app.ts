@@ -116,7 +116,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const answering = new Set<ServerResponse>();
   const signInGuard = new SignInGuard(config.limits.signIn);
   const work = workSlots(config.limits.work);
-  const server = { prisma: db.prisma, config, events, live, documents, presence, signInGuard, work };
+  const server = { prisma: db.prisma, sql: db.sql, config, events, live, documents, presence, signInGuard, work };
   const pruning = setInterval(() => {
     // Fire and forget: a failure (the database down this hour) is logged; the next hour prunes what is due.
     pruneEventLog(db.prisma, new Date(Date.now() - config.eventRetentionDays * 86_400_000)).catch((error: unknown) =>
@@ -276,7 +276,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maxPerAddress: config.http.maxConnectionsPerAddress,
     max: config.http.maxConnections,
   });
-  const websocket = attachGraphqlWs(http, yoga, db.prisma, live, config.limits.ws, config.limits.maxJsonDepth);
+  const websocket = attachGraphqlWs(http, yoga, db.sql, live, config.limits.ws, config.limits.maxJsonDepth);
   metrics.watch({
     openSockets: () => websocket.server.clients.size,
     liveConnections: () => live.connectionCount,

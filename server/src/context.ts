@@ -6,6 +6,7 @@ import { type ActiveMembership, resolveSignedIn, type SignedIn } from './auth/se
 import type { SectionDocuments } from './collab/documents.js';
 import type { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
+import type { SqlRunner } from './db/database.js';
 import type { EventBus } from './events/bus.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { clientAddress, type SignInGuard } from './limits/callers.js';
@@ -45,6 +46,8 @@ export interface Context {
 
 export interface ServerContext {
   prisma: PrismaClient;
+  /** Raw SQL on the same database (a request's authentication: one statement without Prisma's per-query cost). */
+  sql: Pick<SqlRunner, 'query'>;
   config: Config;
   events: EventBus;
   live: Lifecycle;
@@ -106,7 +109,7 @@ export async function createContext(server: ServerContext, initial: InitialConte
       });
   } else {
     const token = bearerToken(initial);
-    const signedIn = token ? await resolveSignedIn(server.prisma, token) : null;
+    const signedIn = token ? await resolveSignedIn(server.sql, token) : null;
     session = signedIn?.session ?? null;
     memberships = signedIn?.memberships ?? null;
     // An operation posted onto a graphql-sse single-connection stream lives until it ends, not its request.

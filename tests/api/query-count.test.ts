@@ -76,7 +76,7 @@ describe('Authentication', () => {
     expect(await t.gql('{ __typename }', {}, token)).toEqual({ data: { __typename: 'Query' } });
     expect(statements, statements.join('\n')).toHaveLength(1);
     // The member as Prisma reads it, every field (a column added later and not read would fail here).
-    const signedIn = await resolveSignedIn(t.db.prisma, token);
+    const signedIn = await resolveSignedIn(t.db.sql, token);
     expect(signedIn?.session.member).toEqual(await t.db.prisma.member.findUnique({ where: { id: viewerId } }));
     const memberships = await t.db.prisma.membership.findMany({
       where: { memberId: viewerId, status: 'ACTIVE' },

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { SqlRunner } from '../db/database.js';
 import type { Member, PrismaClient } from '../generated/prisma/client.js';
 import type { ContractKind, MemberKind, MemberSituation, MembershipRole, Sector } from '../generated/prisma/enums.js';
 
@@ -80,8 +81,13 @@ export interface Authenticated {
  * cost three, the session, its member and their memberships). The member's columns are listed as Prisma reads them
  * (enums as text); tests/api/auth.test.ts checks the row has every field `prisma.member` returns.
  */
-export async function resolveSignedIn(prisma: PrismaClient, token: string, now = new Date()): Promise<Authenticated | null> {
-  const [row] = await prisma.$queryRaw<SignedInRow[]>`
+export async function resolveSignedIn(
+  sql: Pick<SqlRunner, 'query'>,
+  token: string,
+  now = new Date(),
+): Promise<Authenticated | null> {
+  const [row] = await sql.query<SignedInRow>(
+    `
     SELECT s.id AS "sessionId", s."expiresAt", s."revokedAt",
       m.id, m.email, m."firstName", m."lastName", m.kind::text AS kind, m.contract::text AS contract, m."isAssociate",
       m."associateSince", m.situation::text AS situation, m.trade, m.sectors::text[] AS sectors, m."joinedCooperativeOn",
@@ -89,7 +95,9 @@ export async function resolveSignedIn(prisma: PrismaClient, token: string, now =
       ARRAY(SELECT ms."collectiveId"::text || ':' || ms.role::text FROM "Membership" ms
             WHERE ms."memberId" = m.id AND ms.status = 'ACTIVE') AS memberships
     FROM "Session" s JOIN "Member" m ON m.id = s."memberId"
-    WHERE s."tokenHash" = ${hashToken(token)}`;
+    WHERE s."tokenHash" = $1`,
+    [hashToken(token)],
+  );
   if (!row || row.revokedAt || row.expiresAt <= now || row.situation !== 'ACTIVE') return null;
   const { sessionId, expiresAt, revokedAt: _revokedAt, memberships, ...member } = row;
   return {

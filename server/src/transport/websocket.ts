@@ -8,8 +8,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { type Authenticated, resolveSignedIn } from '../auth/sessions.js';
 import type { Limits } from '../config.js';
 import { bearerToken, type Context, type InitialContext } from '../context.js';
+import type { SqlRunner } from '../db/database.js';
 import { isUnavailable } from '../errors.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
 import { callerKey, clientAddress } from '../limits/callers.js';
 import { rateLimited } from '../limits/refusals.js';
 import { CLOSE_TOO_MANY, SocketLimits } from '../limits/sockets.js';
@@ -71,7 +71,7 @@ export function attachGraphqlWs(
   http: Server,
   // biome-ignore lint/suspicious/noExplicitAny: Yoga's server context type is the app's own; only getEnveloped is used.
   yoga: YogaServerInstance<any, Context>,
-  prisma: PrismaClient,
+  sql: Pick<SqlRunner, 'query'>,
   lifecycle: Lifecycle,
   limits: Limits['ws'],
   maxJsonDepth: number,
@@ -116,7 +116,7 @@ export function attachGraphqlWs(
       let epoch = lifecycle.accessEpoch;
       let signedIn: Authenticated | null = null;
       try {
-        if (token !== null) ({ signedIn, epoch } = await lifecycle.authenticate(token, () => resolveSignedIn(prisma, token)));
+        if (token !== null) ({ signedIn, epoch } = await lifecycle.authenticate(token, () => resolveSignedIn(sql, token)));
       } catch (error) {
         if (!isUnavailable(error)) throw error;
         // The session cannot be read now: 1013 (the client retries), not 4500 (final) nor 4403 (not a refusal).
