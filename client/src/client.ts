@@ -6,6 +6,7 @@ import {
   composeExchanges,
   type Exchange,
   fetchExchange,
+  gql,
   makeOperation,
   mapExchange,
   type Operation,
@@ -15,6 +16,7 @@ import type { EventFamily } from '../../server/src/events/types.js';
 import { EMBEDDED_TYPES } from './cache-keys';
 import { mutationUpdates } from './cache-updates';
 import { introspection } from './graphql-introspection';
+import { changesMoreThanFigures, figuresOf } from './liveFigures';
 
 /** Where the session token is kept between visits. */
 export const TOKEN_KEY = 'collectifs.token';
@@ -145,7 +147,37 @@ interface LiveEvent {
   type?: string;
   subjectId?: string;
   collectiveId?: string | null;
+  payload?: unknown;
 }
+
+/**
+ * A section's recount that changes only its figures (see liveFigures.ts), written into the cached section: every
+ * screen showing it updates from the cache, none re-queries. False when the event says more, or the section is not
+ * cached as far as needed to tell: the caller invalidates as for any event.
+ */
+function wroteFigures(cache: Cache, message: LiveEvent, section: string): boolean {
+  const figures = figuresOf(message);
+  if (!figures) return false;
+  const entity = { __typename: 'TenderSection', id: section };
+  const isOverLimit = cache.resolve(entity, 'isOverLimit');
+  const approval = cache.resolve(entity, 'approval');
+  const known = {
+    isOverLimit: typeof isOverLimit === 'boolean' ? isOverLimit : undefined,
+    hasApproval: approval === undefined ? undefined : approval !== null,
+  };
+  if (changesMoreThanFigures(figures, known)) return false;
+  cache.writeFragment(SECTION_FIGURES, { __typename: 'TenderSection', id: section, ...figures });
+  return true;
+}
+
+const SECTION_FIGURES = gql`
+  fragment _ on TenderSection {
+    id
+    wordCount
+    characterCount
+    isOverLimit
+  }
+`;
 
 /**
  * Applies one live event to the cache: the changed entity and the lists of its collective are invalidated,
@@ -161,6 +193,7 @@ export function applyLiveEvent(cache: Cache, message: LiveEvent | null | undefin
   const prefix = type.split('.')[0] ?? '';
   const subject = message.subjectId;
   const subjectType = subject ? typenameOfGlobalId(subject) : null;
+  if (subject && subjectType === 'TenderSection' && wroteFigures(cache, message, subject)) return;
   if (subject && subjectType) cache.invalidate({ __typename: subjectType, id: subject });
   const collective = message.collectiveId ?? collectiveId;
   if (!collective) return;

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { type FragmentOf, readFragment } from '../../graphql';
 import { fr } from '../../i18n/fr';
+import { changesMoreThanFigures, type Figures, figuresOf } from '../../liveFigures';
 import { NotFound } from '../../ui/QueryState';
 import { usePageTitle } from '../../ui/usePageTitle';
 import { ExportButtons } from './ExportButtons';
@@ -17,13 +18,6 @@ export type SectionData = ReturnType<typeof readSection>;
 
 function readSection(section: EditorSection) {
   return readFragment(SECTION_FIELDS, section);
-}
-
-/** Live figures pushed by `tenderSection.figuresChanged`, applied before the next re-query lands. */
-interface Figures {
-  wordCount: number;
-  characterCount: number;
-  isOverLimit: boolean;
 }
 
 // Paris time whatever the browser's zone, as every date of the app.
@@ -68,6 +62,9 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
 
   const response = data?.node?.__typename === 'TenderResponse' ? data.node : null;
   const sections = useMemo(() => (response ? response.sections.map(readSection) : []), [response]);
+  // The subscription's handler reads the sections as they are when an event comes.
+  const sectionsNow = useRef(sections);
+  sectionsNow.current = sections;
   const selected = sections.find((s) => s.id === selectedId) ?? sections[0] ?? null;
   usePageTitle(response?.title ?? (data ? fr.notFound.title : null));
 
@@ -86,18 +83,12 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
     if (message.__typename === 'ResyncRequired') {
       refetch.current();
     } else if (message.__typename === 'ActivityEvent' && /^tender(Section|Response)\./.test(message.type)) {
-      const payload = (message.payload ?? {}) as Partial<Figures>;
-      if (message.type === 'tenderSection.figuresChanged' && typeof payload.wordCount === 'number') {
-        setFigures((previous) => ({
-          ...previous,
-          [message.subjectId]: {
-            wordCount: payload.wordCount ?? 0,
-            characterCount: payload.characterCount ?? 0,
-            isOverLimit: payload.isOverLimit ?? false,
-          },
-        }));
-      }
-      refetch.current();
+      const live = figuresOf(message);
+      if (live) setFigures((previous) => ({ ...previous, [message.subjectId]: live }));
+      // A recount's figures are all it changes, most of the time (see liveFigures.ts): no re-query for them.
+      const section = sectionsNow.current.find((s) => s.id === message.subjectId);
+      const known = { isOverLimit: section?.isOverLimit, hasApproval: section ? section.approval !== null : undefined };
+      if (!live || changesMoreThanFigures(live, known)) refetch.current();
     }
     return next;
   });
