@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { testAppForFile } from '../support/app.js';
 import { paragraphUpdate, pushOverHttp, sectionScenario } from '../support/collab.js';
@@ -156,6 +158,100 @@ describe('an operation id reused on a graphql-sse stream', () => {
       expect(ended).toBeUndefined();
     } finally {
       for (const abort of aborts) abort.abort();
+    }
+  }, 180_000);
+
+  it('keeps an id stopped twice silent while the client reads slowly (trailing events of the second never pass)', async () => {
+    // Review C3 (issue 10): the stream drops a stopped operation's events until its `complete` passes. An id stopped,
+    // reused and stopped again before the reader reached the first `complete` was one silence for two operations:
+    // the first `complete` lifted it, and the second operation's queued events and `complete` reached the client.
+    const { members, response, section: a } = await sectionScenario(t.db.prisma);
+    const [b, filler] = await Promise.all(
+      ['B', 'Filler'].map((title, index) =>
+        t.db.prisma.tenderSection.create({
+          data: { responseId: response.id, kind: 'PROJECT_DESCRIPTION', title, position: index + 2 },
+        }),
+      ),
+    );
+    const member = members[0];
+    if (!member || !b || !filler) throw new Error('no member or section');
+    const token = await t.tokenFor(member.id);
+    const authorization = `Bearer ${token}`;
+    const endpoint = `${t.url}/graphql/stream`;
+    const alpha = paragraphUpdate('alpha');
+    const beta = paragraphUpdate('beta');
+    expect(await pushOverHttp(t, token, a.id, alpha)).toMatchObject({ __typename: 'MutationPushSectionUpdateSuccess' });
+    expect(await pushOverHttp(t, token, b.id, beta)).toMatchObject({ __typename: 'MutationPushSectionUpdateSuccess' });
+    let stream: IncomingMessage | undefined;
+    try {
+      const reserved = await fetch(endpoint, { method: 'PUT', headers: { authorization } });
+      expect(reserved.status).toBe(201);
+      const streamToken = await reserved.text();
+      const streamHeader = { 'x-graphql-event-stream-token': streamToken };
+      // The event stream over node:http, paused at once: the client reads nothing until the end of the test.
+      stream = await new Promise<IncomingMessage>((resolve, reject) => {
+        const opening = httpRequest(
+          endpoint,
+          { headers: { accept: 'text/event-stream', authorization, ...streamHeader } },
+          (res) => {
+            res.pause();
+            resolve(res);
+          },
+        );
+        opening.on('error', reject);
+        opening.end();
+      });
+      expect(stream.statusCode).toBe(200);
+      const post = async (id: string, section: string) =>
+        (
+          await fetch(endpoint, {
+            method: 'POST',
+            headers: { authorization, ...streamHeader, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              query: SYNC,
+              variables: { s: gid('TenderSection', section) },
+              extensions: { operationId: id },
+            }),
+          })
+        ).status;
+      const stop = async (id: string) =>
+        (
+          await fetch(`${endpoint}?operationId=${encodeURIComponent(id)}`, {
+            method: 'DELETE',
+            headers: { authorization, ...streamHeader },
+          })
+        ).status;
+
+      // Fill the connection: a few MB of another operation's events the client does not read.
+      expect(await post('filler', filler.id)).toBe(202);
+      for (let index = 0; index < 6; index += 1)
+        expect(await pushOverHttp(t, token, filler.id, paragraphUpdate(`${index}`.repeat(600_000)))).toMatchObject({
+          __typename: 'MutationPushSectionUpdateSuccess',
+        });
+      // "a" runs on A, is stopped, runs again on A and is stopped again, then runs on B: all queued behind the filler.
+      expect(await post('a', a.id)).toBe(202);
+      expect(await stop('a')).toBe(200);
+      expect(await post('a', a.id)).toBe(202);
+      expect(await stop('a')).toBe(200);
+      expect(await post('a', b.id)).toBe(202);
+      expect(await stop('filler')).toBe(200);
+
+      // Now read everything: the events under "a" are the last operation's only (B's text), none of A's, no complete.
+      const underA: Array<{ event: string; update?: string }> = [];
+      await readSseEvents(Readable.toWeb(stream) as ReadableStream<Uint8Array>, (event, data) => {
+        if (!event || !data) return true;
+        const parsed = JSON.parse(data) as { id?: string; payload?: { data?: { sectionSync?: { update?: string } } } };
+        if (parsed.id !== 'a') return true;
+        underA.push({ event, update: parsed.payload?.data?.sectionSync?.update });
+        // B's state reached the client: whatever the stopped operations would have said came before it.
+        return event !== 'next';
+      });
+      expect(underA.map((e) => e.event)).toEqual(['next']);
+      const state = Buffer.from(underA[0]?.update ?? '', 'base64');
+      expect(state.includes(Buffer.from('beta'))).toBe(true);
+      expect(state.includes(Buffer.from('alpha'))).toBe(false);
+    } finally {
+      stream?.destroy();
     }
   }, 180_000);
 });

@@ -188,8 +188,12 @@ interface Reservation {
   unread: Unread;
   /** Per operation id, the last operation posted under it that has not ended. */
   operations: Map<string, PostedOperation>;
-  /** Ids whose events are dropped until their `complete` passes: operations stopped by DELETE, still releasing. */
-  silenced: Set<string>;
+  /**
+   * Per id, how many operations stopped by DELETE (still releasing) have their `complete` yet to pass: the id's
+   * events are dropped while it is above 0. A count, not a flag: an id stopped, reused and stopped again before the
+   * reader reaches the first `complete` has two operations to silence.
+   */
+  silenced: Map<string, number>;
 }
 
 /** A new `PostedOperation`, not yet handed to graphql-sse. */
@@ -419,7 +423,7 @@ export function useSingleConnectionSse(options: SseOptions): {
     events: AsyncGenerator<string>,
     init: ResponseInit,
     unread: Unread,
-    silenced: Set<string> | undefined,
+    silenced: Map<string, number> | undefined,
     end: () => void,
   ) => {
     let ended = false;
@@ -440,8 +444,12 @@ export function useSingleConnectionSse(options: SseOptions): {
               // An operation stopped by DELETE says nothing more, its `complete` included: the client may already
               // have posted another operation under its id.
               const id = silenced?.size && (next || value.startsWith('event: complete')) ? eventOperationId(value) : undefined;
-              if (id !== undefined && silenced?.has(id)) {
-                if (!next) silenced.delete(id);
+              const silencing = id === undefined ? 0 : (silenced?.get(id) ?? 0);
+              if (id !== undefined && silencing > 0) {
+                if (!next) {
+                  if (silencing > 1) silenced?.set(id, silencing - 1);
+                  else silenced?.delete(id);
+                }
                 if (!done) continue;
               } else controller.enqueue(encoder.encode(value));
             }
@@ -517,7 +525,7 @@ export function useSingleConnectionSse(options: SseOptions): {
       expiry,
       unread: new Unread(held),
       operations: new Map(),
-      silenced: new Set(),
+      silenced: new Map(),
     });
     return answer(body as string, init);
   };
@@ -604,7 +612,7 @@ export function useSingleConnectionSse(options: SseOptions): {
   const silence = (reservation: Reservation, id: string, posted: PostedOperation) => {
     if (!posted.stopped || !posted.accepted || posted.completed || posted.silenced) return;
     posted.silenced = true;
-    reservation.silenced.add(id);
+    reservation.silenced.set(id, (reservation.silenced.get(id) ?? 0) + 1);
   };
 
   /**
