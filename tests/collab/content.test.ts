@@ -73,6 +73,7 @@ const RICH: Block[] = [
   {
     type: 'orderedList',
     start: 3,
+    listType: 'i',
     items: [item(p(text('Troisième point'))), item(p(text('Quatrième'), { type: 'hardBreak' }, text('sur deux lignes')))],
   },
   { type: 'blockquote', content: [p(text('Une citation du '), text('CCTP', { code: true }))] },
@@ -108,6 +109,21 @@ describe('Blocks', () => {
       { type: 'orderedList', items: [item(p(text('a'), { type: 'hardBreak' }, text('b')))] },
     ]);
     expect(shape(fragment)).toBe('heading{"level":2}(Titre) orderedList{"start":1}(listItem(paragraph(a hardBreak b)))');
+  });
+
+  it('should keep an ordered list’s HTML type (letters, roman numerals) and leave out one no export renders', () => {
+    const doc = new Y.Doc();
+    const fragment = bodyOf(doc);
+    for (const type of ['A', 'disc', '1'])
+      xmlText(element(element(element(fragment, 'orderedList', { start: 1, type }), 'listItem'), 'paragraph')).insert(0, type);
+    expect(toBlocks(fragment)).toStrictEqual([
+      { type: 'orderedList', listType: 'A', items: [item(p(text('A')))] },
+      { type: 'orderedList', items: [item(p(text('disc')))] },
+      { type: 'orderedList', items: [item(p(text('1')))] },
+    ]);
+    expect(shape(body([{ type: 'orderedList', listType: 'i', items: [item(p(text('x')))] }]))).toBe(
+      'orderedList{"start":1,"type":"i"}(listItem(paragraph(x)))',
+    );
   });
 
   it('should read a document built by hand, marks stored as {} or true and levels as strings', () => {

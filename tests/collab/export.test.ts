@@ -214,6 +214,32 @@ describe('Word export', () => {
     const { value: html } = await mammoth.convertToHtml({ buffer });
     expect(html).toContain('<ol><li>Quatre</li></ol>');
   });
+
+  it('should number a list in letters or roman numerals as the editor shows it', async () => {
+    const buffer = await responseToDocx({
+      title: 'Réponse',
+      sections: [
+        {
+          position: 1,
+          title: 'Suite',
+          body: body([
+            { type: 'orderedList', start: 3, listType: 'i', items: [item(p(text('Trois')))] },
+            { type: 'orderedList', listType: 'A', items: [item(p(text('Premier')))] },
+            { type: 'orderedList', items: [item(p(text('Un')))] },
+          ]),
+        },
+      ],
+    });
+    const zip = await JSZip.loadAsync(buffer);
+    const numbering = (await zip.file('word/numbering.xml')?.async('string')) ?? '';
+    // One definition per list kind, its first level in the list's own numbering.
+    const firstLevels = [...numbering.matchAll(/<w:lvl w:ilvl="0"[^>]*>(.*?)<\/w:lvl>/gs)].map((match) => match[1] ?? '');
+    const formatOf = (level: string) => /<w:numFmt w:val="(\w+)"\/>/.exec(level)?.[1];
+    const startOf = (level: string) => /<w:start w:val="(\d+)"\/>/.exec(level)?.[1];
+    expect(firstLevels.map((level) => `${formatOf(level)} ${startOf(level)}`)).toEqual(
+      expect.arrayContaining(['lowerRoman 3', 'upperLetter 1', 'decimal 1']),
+    );
+  });
 });
 
 describe('File names', () => {

@@ -37,19 +37,24 @@ export type Inline = { type: 'text'; text: string; marks?: Marks } | { type: 'ha
 
 export type HeadingLevel = 1 | 2 | 3 | 4 | 5 | 6;
 
+/** An ordered list's numbering other than decimal: HTML `<ol type>` letters (`a`, `A`) or roman numerals (`i`, `I`). */
+export type ListType = 'a' | 'A' | 'i' | 'I';
+const LIST_TYPES: ReadonlySet<string> = new Set<ListType>(['a', 'A', 'i', 'I']);
+
 export interface ListItem {
   content: Block[];
 }
 
 /**
  * A block of a section. Optional fields are left out when they hold the editor's default (`start` 1, no
- * `language`), so `toBlocks` returns one canonical tree per document.
+ * `listType` (decimal), no `language`), so `toBlocks` returns one canonical tree per document. `listType` is the
+ * HTML `<ol type>` the editor keeps (Tiptap's `orderedList.type`: `a`/`A` letters, `i`/`I` roman numerals).
  */
 export type Block =
   | { type: 'paragraph'; content: Inline[] }
   | { type: 'heading'; level: HeadingLevel; content: Inline[] }
   | { type: 'bulletList'; items: ListItem[] }
-  | { type: 'orderedList'; start?: number; items: ListItem[] }
+  | { type: 'orderedList'; start?: number; listType?: ListType; items: ListItem[] }
   | { type: 'blockquote'; content: Block[] }
   | { type: 'codeBlock'; language?: string; text: string }
   | { type: 'horizontalRule' };
@@ -198,7 +203,15 @@ function readBlock(element: Y.XmlElement, depth: number): Block[] {
       const read = Math.trunc(Number(attribute(element, 'start') ?? 1));
       const start = Number.isFinite(read) ? Math.min(MAX_LIST_START, Math.max(0, read)) : 1;
       const items = readItems(element, depth);
-      return [Number.isFinite(start) && start !== 1 ? { type: 'orderedList', start, items } : { type: 'orderedList', items }];
+      const listType = attribute(element, 'type');
+      return [
+        {
+          type: 'orderedList',
+          ...(Number.isFinite(start) && start !== 1 ? { start } : {}),
+          ...(typeof listType === 'string' && LIST_TYPES.has(listType) ? { listType: listType as ListType } : {}),
+          items,
+        },
+      ];
     }
     case 'blockquote':
       return [{ type: 'blockquote', content: readBlocks(element, depth + 1) }];
@@ -267,6 +280,7 @@ function writeBlock(parent: Y.XmlFragment | Y.XmlElement, block: Block, index = 
       break;
     case 'orderedList':
       element.setAttribute('start', block.start ?? 1);
+      if (block.listType) element.setAttribute('type', block.listType);
       writeItems(element as Y.XmlElement, block.items);
       break;
     case 'bulletList':
@@ -529,6 +543,8 @@ function renderParagraph(content: readonly Inline[]): string {
 }
 
 function renderList(block: Extract<Block, { type: 'bulletList' | 'orderedList' }>, alternate: boolean): string {
+  // CommonMark numbers lists in decimals only: a list in letters or roman numerals (`listType`) is numbered 1., 2.…
+  // here, and as the editor shows it in the Word export.
   return block.items
     .map((item, index) => {
       const marker =

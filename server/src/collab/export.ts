@@ -25,7 +25,15 @@ import {
   WidthType,
 } from 'docx';
 import type * as Y from 'yjs';
-import { type Block, blocksToMarkdown, type Inline, type HeadingLevel as Level, type ListItem, toBlocks } from './content.js';
+import {
+  type Block,
+  blocksToMarkdown,
+  type Inline,
+  type HeadingLevel as Level,
+  type ListItem,
+  type ListType,
+  toBlocks,
+} from './content.js';
 
 /** What the cover page says of the tender a response answers and of the group that answers it. */
 export interface ResponseCover {
@@ -111,6 +119,13 @@ const HEADINGS = {
 const BULLET_LIST = 'bullet';
 const BULLETS = ['\u2022', '\u25E6', '\u25AA'];
 const NUMBER_FORMATS = [LevelFormat.DECIMAL, LevelFormat.LOWER_LETTER, LevelFormat.LOWER_ROMAN];
+/** Word's format for an ordered list's `<ol type>` (content.ts `ListType`). */
+const LIST_TYPE_FORMATS: Readonly<Record<ListType, (typeof LevelFormat)[keyof typeof LevelFormat]>> = {
+  a: LevelFormat.LOWER_LETTER,
+  A: LevelFormat.UPPER_LETTER,
+  i: LevelFormat.LOWER_ROMAN,
+  I: LevelFormat.UPPER_ROMAN,
+};
 
 const levelIndent = (level: number) => ({ left: INDENT * (level + 1), hanging: HANGING });
 
@@ -124,11 +139,12 @@ function bulletLevels(): ILevelsOptions[] {
   }));
 }
 
-// One definition per start number, every level starting there: each list is an instance of its own, and uses one level.
-function orderedLevels(start: number): ILevelsOptions[] {
+// One definition per start number and list type, every level starting there (and numbered in that type, when the
+// list has one): each list is an instance of its own, and uses one level.
+function orderedLevels(start: number, listType: ListType | undefined): ILevelsOptions[] {
   return Array.from({ length: LEVELS }, (_, level) => ({
     level,
-    format: NUMBER_FORMATS[level % NUMBER_FORMATS.length],
+    format: listType ? LIST_TYPE_FORMATS[listType] : NUMBER_FORMATS[level % NUMBER_FORMATS.length],
     text: `%${level + 1}.`,
     start,
     alignment: AlignmentType.LEFT,
@@ -145,7 +161,8 @@ interface Place {
 
 /** Turns blocks into Word paragraphs, collecting the list definitions they use. */
 class DocxWriter {
-  readonly orderedStarts = new Set<number>();
+  /** The ordered-list definitions the paragraphs use, by reference. */
+  readonly orderedDefinitions = new Map<string, { start: number; listType: ListType | undefined }>();
   private instances = 0;
 
   blocks(blocks: readonly Block[], place: Place): Paragraph[] {
@@ -195,10 +212,14 @@ class DocxWriter {
 
   private list(block: Extract<Block, { type: 'bulletList' | 'orderedList' }>, place: Place): Paragraph[] {
     const level = Math.min(LEVELS - 1, place.level + 1);
-    const start = block.type === 'orderedList' ? (block.start ?? 1) : 1;
-    if (block.type === 'orderedList') this.orderedStarts.add(start);
+    let reference = BULLET_LIST;
+    if (block.type === 'orderedList') {
+      const start = block.start ?? 1;
+      reference = `ordered-${start}${block.listType ? `-${block.listType}` : ''}`;
+      this.orderedDefinitions.set(reference, { start, listType: block.listType });
+    }
     const numbering = {
-      reference: block.type === 'orderedList' ? `ordered-${start}` : BULLET_LIST,
+      reference,
       level,
       // Every list is an instance of its own, so each one counts from its start.
       instance: ++this.instances,
@@ -460,7 +481,10 @@ export async function responseToDocx(response: ResponseExport): Promise<Buffer> 
     numbering: {
       config: [
         { reference: BULLET_LIST, levels: bulletLevels() },
-        ...[...writer.orderedStarts].map((start) => ({ reference: `ordered-${start}`, levels: orderedLevels(start) })),
+        ...[...writer.orderedDefinitions].map(([reference, { start, listType }]) => ({
+          reference,
+          levels: orderedLevels(start, listType),
+        })),
       ],
     },
     sections: [
