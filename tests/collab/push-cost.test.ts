@@ -40,7 +40,7 @@ describe('What a pushed keystroke costs', () => {
     { of: 'a response of the collective alone', deal: false },
     { of: 'a response preparing a deal (whose lock shares the statement locking the response)', deal: true },
   ])(
-    'runs the same statements (4 embedded, 5 on PostgreSQL) whether one or three editors listen, none of them outside its transaction: $of',
+    'runs the same statements (1 embedded, 5 on PostgreSQL) whether one or three editors listen, none of them outside its transaction: $of',
     async ({ deal }) => {
       const { members, section } = await sectionScenario(t.db.prisma, { members: 3, deal });
       const editors: CollabClient[] = [];
@@ -62,14 +62,54 @@ describe('What a pushed keystroke costs', () => {
 
       // On PostgreSQL: BEGIN, the lock statement (deal, response, pushers, their memberships), the read (section,
       // response, deal, partners, log position: after the locks, so that a change the push waited for is seen), the
-      // insert, COMMIT. On the embedded database every transaction runs alone: no lock, the read includes the
-      // pushers. (Through Prisma's transaction its log listed them all but BEGIN: 4, 5 with a deal's own lock.)
+      // insert, COMMIT. On the embedded database every transaction runs alone, and nothing was written since the
+      // previous push read the rights: the insert alone, which stores only if that still holds (it was BEGIN, the
+      // read, the insert, COMMIT: 4). (Through Prisma's transaction its log listed them all but BEGIN: 4, 5 with a
+      // deal's own lock.)
       expect(together.length, together.join('\n')).toBe(alone.length);
-      expect(together, together.join('\n')).toHaveLength(t.db.kind === 'pglite' ? 4 : 5);
-      expect([together[0], together.at(-1)]).toEqual(['BEGIN', 'COMMIT']);
+      expect(together, together.join('\n')).toHaveLength(t.db.kind === 'pglite' ? 1 : 5);
+      if (t.db.kind === 'pglite') expect(together[0]).toMatch(/^INSERT INTO "SectionUpdate".*pg_snapshot_xmax/s);
+      else expect([together[0], together.at(-1)]).toEqual(['BEGIN', 'COMMIT']);
       expect(together.filter((sql) => /FROM "public"\."(Membership|EventLog|Session|Member)"/.test(sql))).toEqual([]);
     },
   );
+
+  it('reads the rights again in the storing transaction once anything was written since the last push: a section marked done refuses the next push, then a reopened one stores it', async () => {
+    const { members, section } = await sectionScenario(t.db.prisma, { members: 1 });
+    const editor = new CollabClient(url, await t.tokenFor((members[0] as { id: string }).id), section.id);
+    clients.push(editor);
+    await editor.connect();
+    const paragraph = new Y.XmlElement('paragraph');
+    paragraph.insert(0, [new Y.XmlText('un')]);
+    editor.body.insert(0, [paragraph]);
+    await editor.settled();
+    textNode(editor).insert(0, 'deux ');
+    await editor.settled();
+    expect(editor.rejected).toEqual([]);
+
+    // Behind the server's back (no event): only the database knows.
+    await t.db.prisma.tenderSection.update({ where: { id: section.id }, data: { status: 'DONE' } });
+    textNode(editor).insert(0, 'trois ');
+    await editor.settled();
+    expect(editor.rejected).toHaveLength(1);
+    expect(editor.rejected[0]).toContain('SECTION_DONE');
+
+    await t.db.prisma.tenderSection.update({ where: { id: section.id }, data: { status: 'DRAFT' } });
+    // A new editor (the first one's document holds the refused 'trois ', which its next pushes build on).
+    const again = new CollabClient(url, await t.tokenFor((members[0] as { id: string }).id), section.id);
+    clients.push(again);
+    await again.connect();
+    statements.length = 0;
+    textNode(again).insert(0, 'quatre ');
+    await again.settled();
+    expect(again.rejected).toEqual([]);
+    // Read again: on PostgreSQL as always; on the embedded database because something was written since.
+    expect(statements[0]).toBe('BEGIN');
+    const stored = new Y.Doc();
+    Y.applyUpdate(stored, await t.app.documents.storedState(section.id));
+    expect(textOf(stored.getXmlFragment('body'))).toContain('quatre');
+    expect(textOf(stored.getXmlFragment('body'))).not.toContain('trois');
+  });
 
   it('refuses the next push on the same socket once the pusher’s membership ended, read in the storing transaction', async () => {
     const { members, section, collective } = await sectionScenario(t.db.prisma, { members: 2 });

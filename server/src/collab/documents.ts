@@ -94,7 +94,24 @@ interface OpenDocument {
    * transaction, with the section's latest ID read under its lock (`PushContext.latestUpdateId`).
    */
   appliedThrough: bigint;
+  /**
+   * On the embedded database, what the last batch's statement read of the rights, while nothing else has written
+   * since (`#commitUnchanged`); null until a batch's transaction read it, and after anything was written meanwhile.
+   */
+  rights: StoredRights | null;
 }
+
+/** The rights a push batch read, and the next transaction ID to be handed out if nothing has written since. */
+interface StoredRights {
+  context: PushContext;
+  /** The pushers (member IDs) the read asked about: a batch of anyone else reads again. */
+  asked: ReadonlySet<string>;
+  /** `pg_snapshot_xmax` expected at the next batch: this instance's last writing transaction's ID + 1. */
+  xmax: bigint;
+}
+
+/** A push as a batch judged it: stored, held for what it builds on, or refused. */
+type Outcome = { push: Push; verdict: 'store' | 'hold' | Error };
 
 /** Told after updates are stored on this instance (figures, automatic versions); once per group commit. */
 export type OnStored = (sectionId: string, doc: Y.Doc, authorId: string | null) => void;
@@ -125,7 +142,21 @@ const WATERMARK_MS = 1_000;
  */
 function insertUpdates(count: number): string {
   const rows = Array.from({ length: count }, (_, i) => `($1::uuid, $${2 * i + 2}::bytea, $${2 * i + 3}::uuid)`);
-  return `INSERT INTO "SectionUpdate" ("sectionId", "update", "authorId") VALUES ${rows.join(', ')} RETURNING id::text AS id`;
+  // The transaction's ID too: on the embedded database, what the next batch expects to be the last one handed out.
+  return `INSERT INTO "SectionUpdate" ("sectionId", "update", "authorId") VALUES ${rows.join(', ')} RETURNING id::text AS id, pg_current_xact_id()::text AS xid`;
+}
+
+/**
+ * `insertUpdates` as a statement of its own that inserts only if no transaction ID was handed out since the one
+ * expected (the last parameter, `pg_snapshot_xmax` of this statement's snapshot: the next ID to be handed out):
+ * if anything was written since the batch's rights were read, it inserts nothing (no row back).
+ */
+function insertUpdatesIfUnchanged(count: number): string {
+  const rows = Array.from({ length: count }, (_, i) => `($${2 * i + 2}::bytea, $${2 * i + 3}::uuid)`);
+  return `INSERT INTO "SectionUpdate" ("sectionId", "update", "authorId")
+    SELECT $1::uuid, v.update, v.author FROM (VALUES ${rows.join(', ')}) AS v(update, author)
+    WHERE pg_snapshot_xmax(pg_current_snapshot()) = $${2 * count + 2}::text::xid8
+    RETURNING id::text AS id, pg_current_xact_id()::text AS xid`;
 }
 
 /** Prisma's Bytes wants a Uint8Array over a plain ArrayBuffer. */
@@ -303,7 +334,10 @@ function refusal(error: InvalidUpdateError): RuleViolationError {
  * next transaction takes them all. Each transaction share-locks the deal, then the response (the order
  * submitting takes them), re-reads what a push depends on (deal not submitted, section not done, its
  * restriction, the pusher's partnership) and judges every update against the document before inserting it,
- * so an update is acknowledged only once stored, and pushing and submitting are serialised.
+ * so an update is acknowledged only once stored, and pushing and submitting are serialised. On the embedded
+ * database, where transactions run one at a time, a batch written when nothing else has written since the previous
+ * one read the rights is judged against that read and inserted by one statement that checks it still holds
+ * (`#commitUnchanged`); anything written meanwhile sends it through the transaction.
  *
  * The pub/sub message is a hint: each carries its instance's sequence number, and each instance publishes
  * its latest number every second; an instance that sees a gap (a hint lost while Redis was away) reconciles
@@ -534,6 +568,7 @@ export class SectionDocuments {
       size: rows.reduce((sum, row) => sum + row.data.byteLength, 0),
       measured: false,
       appliedThrough: latestOf(rows),
+      rights: null,
     };
   }
 
@@ -596,14 +631,19 @@ export class SectionDocuments {
   }
 
   async #commit(document: OpenDocument, batch: Push[]): Promise<void> {
-    type Outcome = { push: Push; verdict: 'store' | 'hold' | Error };
-    const memberIds = [...new Set(batch.flatMap((push) => (push.pusher.actor ? [push.pusher.actor.member.id] : [])))];
+    if (this.#alone && document.rights && (await this.#commitUnchanged(document, batch, document.rights))) return;
+    const asked = new Set(batch.flatMap((push) => (push.pusher.actor ? [push.pusher.actor.member.id] : [])));
+    // On the embedded database the pushers read before are read again with these, so the next batches of the same
+    // editors find them all in `rights` (`#commitUnchanged`).
+    if (this.#alone) for (const id of document.rights?.asked ?? []) asked.add(id);
+    const memberIds = [...asked];
+    document.rights = null;
     // Raw SQL, not Prisma's interactive transaction: this runs once per batch of keystrokes, and Prisma's transaction
     // machinery (its query compiler, its per-statement request and result mapping) cost more CPU than the
     // statements themselves on the embedded database (issue 11). Same connection or pool as Prisma's, same locks.
     // Set inside the transaction's callback (TypeScript does not see the assignment through the closure).
     const read: { latestBefore: bigint | null } = { latestBefore: null };
-    const { outcomes, ids, logPosition } = await this.sql.transaction(async (tx) => {
+    const { outcomes, ids, logPosition, loaded, xid } = await this.sql.transaction(async (tx) => {
       // Deal, then response (the order a submission locks them in, FOR UPDATE, so neither deadlocks), in one statement.
       const loaded = await lockSectionForPush(
         tx,
@@ -616,7 +656,7 @@ export class SectionDocuments {
       if (loaded && loaded.response.dealId !== document.dealId) {
         // The response was attached to a deal meanwhile: lock that one instead (rare), then judge again.
         document.dealId = loaded.response.dealId;
-        return { outcomes: null, ids: [], logPosition: null };
+        return { outcomes: null, ids: [], logPosition: null, loaded: null, xid: null };
       }
       // A computed change (a restore deletes the whole body) must see every stored push, those of other
       // instances whose hint has not arrived (or was lost) included: caught up under the lock, before computing.
@@ -629,37 +669,14 @@ export class SectionDocuments {
         await this.#catchUp(document, tx);
       }
       read.latestBefore = loaded?.latestUpdateId ?? null;
-      const pending = new PendingStructs();
-      let batchBytes = 0;
-      const outcomes: Outcome[] = batch.map((push) => {
-        const refused = loaded ? this.#refusal(push.pusher, loaded) : new NotFoundError('input.sectionId', 'TenderSection');
-        if (refused) return { push, verdict: refused };
-        // Before judging: a judged update is counted in `pending`, which later pushes of the batch may build on.
-        if (this.#tooLarge(document, batchBytes, push.update))
-          return { push, verdict: new RuleViolationError('input.update', 'SECTION_TOO_LARGE') };
-        // Under the section's lock, after every earlier batch was applied to the document.
-        if (push.compute) push.update = push.compute(document.doc);
-        try {
-          // What is stored and relayed is what Yjs applies: the push without clocks already held (`judgePush`).
-          const judged = judgePush(document.doc, push.update, pending);
-          const verdict = judged.verdict === 'valid' ? 'store' : 'hold';
-          if (verdict === 'store') {
-            push.update = judged.update;
-            batchBytes += push.update.byteLength;
-          }
-          return { push, verdict };
-        } catch (error) {
-          if (error instanceof InvalidUpdateError) return { push, verdict: refusal(error) };
-          throw error;
-        }
-      });
+      const outcomes = this.#judgeBatch(document, batch, loaded);
       const stored = outcomes.filter((outcome) => outcome.verdict === 'store');
       const logPosition = loaded?.logPosition ?? null;
-      if (stored.length === 0) return { outcomes, ids: [], logPosition };
+      if (stored.length === 0) return { outcomes, ids: [], logPosition, loaded, xid: null };
       // A computed change goes alone in its batch: a duplicate's claim failing rolls back only its own change.
       for (const { push } of stored) if (push.claim) await claimInSqlTransaction(tx, push.claim);
       // One statement for the batch.
-      const rows = await tx.query<{ id: string }>(insertUpdates(stored.length), [
+      const rows = await tx.query<{ id: string; xid: string }>(insertUpdates(stored.length), [
         document.sectionId,
         ...stored.flatMap(({ push }) => [
           Buffer.from(push.update.buffer, push.update.byteOffset, push.update.byteLength),
@@ -668,12 +685,98 @@ export class SectionDocuments {
       ]);
       // IDs come from the sequence in the order the rows were inserted (the order of the VALUES list).
       const ids = rows.map((row) => BigInt(row.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      return { outcomes, ids, logPosition };
+      return { outcomes, ids, logPosition, loaded, xid: rows[0] ? BigInt(rows[0].xid) : null };
     });
     if (!outcomes) {
       document.queue.unshift(...batch);
       return;
     }
+    // What the transaction read stays true until another transaction writes: the next transaction ID to be handed
+    // out is then ours + 1 (the read's own when this one wrote nothing).
+    if (this.#alone && loaded?.xmax != null)
+      document.rights = { context: loaded, asked, xmax: xid === null ? loaded.xmax : xid + 1n };
+    this.#settle(document, outcomes, ids, logPosition, read.latestBefore);
+  }
+
+  /**
+   * The embedded database's batch when nothing was written since the previous batch read the rights (`rights`):
+   * judged against that read, and stored by one statement that inserts only if the next transaction ID to be
+   * handed out is still the one expected (every transaction that writes takes one: a membership ended, a section
+   * restricted or done, a deal submitted, the log grown, whatever the path, Prisma's or raw SQL's). Resolves false,
+   * having stored nothing, when the batch needs the full transaction: a pusher not read yet, a computed change, a
+   * push refused or held (its refusal is decided in the transaction, as always), or something written since.
+   */
+  async #commitUnchanged(document: OpenDocument, batch: Push[], rights: StoredRights): Promise<boolean> {
+    if (batch.some((push) => push.compute || (push.pusher.actor && !rights.asked.has(push.pusher.actor.member.id)))) return false;
+    const updates = batch.map((push) => push.update);
+    const outcomes = this.#judgeBatch(document, batch, rights.context);
+    const restore = () => {
+      for (const [i, push] of batch.entries()) push.update = updates[i] as Uint8Array;
+    };
+    if (!outcomes.every((outcome) => outcome.verdict === 'store')) {
+      restore();
+      return false;
+    }
+    const rows = await this.sql.query<{ id: string; xid: string }>(insertUpdatesIfUnchanged(batch.length), [
+      document.sectionId,
+      ...batch.flatMap((push) => [
+        Buffer.from(push.update.buffer, push.update.byteOffset, push.update.byteLength),
+        push.pusher.authorId,
+      ]),
+      rights.xmax.toString(),
+    ]);
+    if (rows.length === 0) {
+      // Written meanwhile: the full transaction reads the rights again and judges anew.
+      restore();
+      document.rights = null;
+      return false;
+    }
+    rights.xmax = BigInt((rows[0] as { xid: string }).xid) + 1n;
+    const ids = rows.map((row) => BigInt(row.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    this.#settle(document, outcomes, ids, rights.context.logPosition, null);
+    return true;
+  }
+
+  /**
+   * Judges each push of a batch against `loaded` (the rights as the storing statement sees them; null: the section
+   * is gone) and the document: stored, held (something it builds on is not known yet) or refused. Stored pushes'
+   * `update` becomes what is stored and relayed (`judgePush`).
+   */
+  #judgeBatch(document: OpenDocument, batch: Push[], loaded: PushContext | null): Outcome[] {
+    const pending = new PendingStructs();
+    let batchBytes = 0;
+    return batch.map((push) => {
+      const refused = loaded ? this.#refusal(push.pusher, loaded) : new NotFoundError('input.sectionId', 'TenderSection');
+      if (refused) return { push, verdict: refused };
+      // Before judging: a judged update is counted in `pending`, which later pushes of the batch may build on.
+      if (this.#tooLarge(document, batchBytes, push.update))
+        return { push, verdict: new RuleViolationError('input.update', 'SECTION_TOO_LARGE') };
+      // Under the section's lock, after every earlier batch was applied to the document.
+      if (push.compute) push.update = push.compute(document.doc);
+      try {
+        // What is stored and relayed is what Yjs applies: the push without clocks already held (`judgePush`).
+        const judged = judgePush(document.doc, push.update, pending);
+        const verdict = judged.verdict === 'valid' ? 'store' : 'hold';
+        if (verdict === 'store') {
+          push.update = judged.update;
+          batchBytes += push.update.byteLength;
+        }
+        return { push, verdict };
+      } catch (error) {
+        if (error instanceof InvalidUpdateError) return { push, verdict: refusal(error) };
+        throw error;
+      }
+    });
+  }
+
+  /** After a batch's statement committed: acknowledges and delivers what was stored, holds or refuses the rest. */
+  #settle(
+    document: OpenDocument,
+    outcomes: Outcome[],
+    ids: bigint[],
+    logPosition: bigint | null,
+    latestBefore: bigint | null,
+  ): void {
     const stored: Uint8Array[] = [];
     let authorId: string | null = null;
     let index = 0;
@@ -707,7 +810,7 @@ export class SectionDocuments {
         seq: this.#seq,
         ...(logPosition === null ? {} : { logPosition: logPosition.toString() }),
         // The IDs the batch follows on and ends at: an instance holding `after` holds `through` once it applies this.
-        ...(read.latestBefore === null ? {} : { after: read.latestBefore.toString(), through: through.toString() }),
+        ...(latestBefore === null ? {} : { after: latestBefore.toString(), through: through.toString() }),
       });
       document.pending += stored.length;
       this.onStored?.(document.sectionId, document.doc, authorId);

@@ -542,6 +542,11 @@ export interface PushContext extends SectionContext {
    * missed another instance's push (`SectionDocuments.#commit` catches up before judging).
    */
   latestUpdateId: bigint | null;
+  /**
+   * The next transaction ID to be handed out as the read saw it (`pg_snapshot_xmax`), on the embedded database only
+   * (null on PostgreSQL): while it has not moved, nothing was written since, so the read still holds.
+   */
+  xmax: bigint | null;
 }
 
 /**
@@ -598,7 +603,8 @@ const PUSH_READ_ALONE = `
                   'insider', EXISTS (SELECT 1 FROM "Membership" ms WHERE ms."memberId" = m.id
                                      AND ms."collectiveId" = r."collectiveId" AND ms.status = 'ACTIVE')))
                 FROM "Member" m WHERE m.id IN (SELECT jsonb_array_elements_text($2::jsonb)::uuid)),
-               '[]'::jsonb) AS pushers
+               '[]'::jsonb) AS pushers,
+      pg_snapshot_xmax(pg_current_snapshot())::text AS xmax
     FROM "TenderSection" s JOIN "TenderResponse" r ON r.id = s."responseId" LEFT JOIN "Deal" d ON d.id = r."dealId"
     WHERE s.id = $1::uuid`;
 
@@ -659,6 +665,7 @@ type PushRow = {
   partners: unknown;
   logPosition: string;
   latestUpdateId?: string;
+  xmax?: string;
 };
 
 function pushContextOf(row: PushRow, pushersJson: unknown): PushContext {
@@ -682,6 +689,7 @@ function pushContextOf(row: PushRow, pushersJson: unknown): PushContext {
     pushers,
     logPosition: BigInt(row.logPosition),
     latestUpdateId: row.latestUpdateId === undefined ? null : BigInt(row.latestUpdateId),
+    xmax: row.xmax === undefined ? null : BigInt(row.xmax),
   };
 }
 
