@@ -8,7 +8,7 @@ import type * as Y from 'yjs';
 import { draftSection, storedDoc } from './coediting.js';
 import type { BenchContext } from './lib/context.js';
 import { signIn } from './lib/gql.js';
-import { type BenchServer, ROOT, startServer, startWorker } from './lib/processes.js';
+import { type BenchServer, cpuMs, ROOT, startServer, startWorker } from './lib/processes.js';
 import { ratio } from './lib/stats.js';
 
 const TRACE = fileURLToPath(new URL('../../shared/traces/automerge-paper.json.gz', import.meta.url));
@@ -25,6 +25,12 @@ export interface TraceResults {
     pushes: number;
     acknowledged: number;
     rejected: string[];
+    /**
+     * CPU time (user + system, ms) the replay took in the client's process and in the server's (with its
+     * embedded database): on a shared machine, where wall time is mostly waiting, what a change saves.
+     */
+    clientCpuMs: number;
+    serverCpuMs: number;
     /** The server's stored text equals the trace's end (or, for a partial replay, raw Yjs's text at that point). */
     textMatches: boolean;
   };
@@ -61,8 +67,10 @@ export async function runTraceBench(context: BenchContext): Promise<TraceResults
       mkdirSync(join(ROOT, 'bench', 'results', 'profiles'), { recursive: true });
       await server.inspector?.startProfile();
     }
+    const serverCpuBefore = cpuMs(server.pid);
     const replay = await worker.call<{
       applied: number;
+      cpuMs: number;
       elapsedMs: number;
       pushes: number;
       acknowledged: number;
@@ -79,6 +87,7 @@ export async function runTraceBench(context: BenchContext): Promise<TraceResults
       },
       boundMs + 120_000,
     );
+    const serverCpuMs = cpuMs(server.pid) - serverCpuBefore;
     if (context.profile) {
       const { saveProfile } = await import('./lib/profile.js');
       saveProfile('trace-server', await server.inspector?.stopProfile());
@@ -89,7 +98,7 @@ export async function runTraceBench(context: BenchContext): Promise<TraceResults
     const rawSpeed = (txns / raw.elapsedMs) * 1000;
     const serverSpeed = (replay.applied / replay.elapsedMs) * 1000;
     context.log(
-      `trace: server path ${replay.applied} edits in ${(replay.elapsedMs / 1000).toFixed(1)} s, ${replay.pushes} pushes`,
+      `trace: server path ${replay.applied} edits in ${(replay.elapsedMs / 1000).toFixed(1)} s, ${replay.pushes} pushes, CPU: client ${(replay.cpuMs / 1000).toFixed(1)} s, server ${(serverCpuMs / 1000).toFixed(1)} s`,
     );
     return {
       txns,
@@ -101,6 +110,8 @@ export async function runTraceBench(context: BenchContext): Promise<TraceResults
         editsPerSecond: Math.round(serverSpeed),
         pushes: replay.pushes,
         acknowledged: replay.acknowledged,
+        clientCpuMs: Math.round(replay.cpuMs),
+        serverCpuMs: Math.round(serverCpuMs),
         rejected: replay.rejected,
         textMatches: stored === expected && (!complete || limit !== null || stored === endContent),
       },

@@ -115,8 +115,8 @@ serveCommands({
       const body = doc.getXmlFragment('body');
       body.delete(0, body.length);
     });
-    // The web editor's own queue (client/src/features/editor/sectionSync.ts merges what waits the same way).
-    const queued = new PendingUpdates();
+    // The web editor's own queue (client/src/features/editor/sectionSync.ts adds its transactions the same way).
+    const queued = new PendingUpdates(doc);
     let pushes = 0;
     let acknowledged = 0;
     const rejected: string[] = [];
@@ -133,9 +133,10 @@ serveCommands({
       }
       inFlight = null;
     };
-    doc.on('update', (update: Uint8Array, origin: unknown) => {
+    // On `update` as the web editor (which also keeps each update for its offline copy): Yjs encodes each one.
+    doc.on('update', (_update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
       if (origin === REMOTE) return;
-      queued.add(update);
+      queued.addTransaction(transaction);
       inFlight ??= drain();
     });
     // `--profile`: this client's own CPU profile too (the server's is taken over its inspector).
@@ -146,6 +147,7 @@ serveCommands({
       await session.post('Profiler.start');
     }
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const text = paragraphOf(doc, t.startContent);
     let applied = 0;
     for (const txn of t.txns) {
@@ -158,12 +160,14 @@ serveCommands({
     const typedMs = performance.now() - started;
     while (inFlight) await inFlight;
     const elapsedMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
     if (session && args.profilePath) {
       const { profile } = await session.post('Profiler.stop');
       writeFileSync(args.profilePath, JSON.stringify(profile));
       session.disconnect();
     }
     await client.dispose();
-    return { applied, typedMs, elapsedMs, pushes, acknowledged, rejected: rejected.slice(0, 5), text: text.toString() };
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    return { applied, typedMs, elapsedMs, cpuMs, pushes, acknowledged, rejected: rejected.slice(0, 5), text: text.toString() };
   },
 });

@@ -2,36 +2,50 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { PendingUpdates } from '../../client/src/features/editor/pendingUpdates.js';
 
-/** A document typing `count` one-character transactions (and a deletion every tenth), each update in `updates`. */
-function typed(count: number): { doc: Y.Doc; updates: Uint8Array[] } {
+interface Typing {
+  doc: Y.Doc;
+  node: Y.XmlText;
+  pending: PendingUpdates;
+}
+
+/**
+ * A document with one paragraph whose transactions are all added to `pending` as the web editor's are, except
+ * those of origin `repair` (the editor's repairs, never pushed).
+ */
+function editor(): Typing {
   const doc = new Y.Doc();
-  const updates: Uint8Array[] = [];
-  doc.on('update', (update: Uint8Array) => updates.push(update));
+  const pending = new PendingUpdates(doc);
+  doc.on('update', (_update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+    if (origin !== 'repair') pending.addTransaction(transaction);
+  });
   doc.getXmlFragment('body').insert(0, [new Y.XmlElement('paragraph')]);
   const paragraph = doc.getXmlFragment('body').get(0) as Y.XmlElement;
   const node = new Y.XmlText();
   paragraph.insert(0, [node]);
+  return { doc, node, pending };
+}
+
+/** Types `count` one-character transactions (and a deletion every tenth). */
+function type(node: Y.XmlText, count: number): void {
   for (let i = 0; i < count; i += 1) {
     node.insert(node.length, String.fromCharCode(97 + (i % 26)));
     if (i % 10 === 9) node.delete(i % node.length, 1);
   }
-  return { doc, updates };
 }
 
-function textOf(doc: Y.Doc): string {
-  return ((doc.getXmlFragment('body').get(0) as Y.XmlElement).get(0) as Y.XmlText).toString();
+function textOf(doc: Y.Doc, index = 0): string {
+  return ((doc.getXmlFragment('body').get(index) as Y.XmlElement).get(0) as Y.XmlText).toString();
 }
 
 describe('The web editor’s pending updates (PendingUpdates)', () => {
-  it('should hand over, in one update, exactly what was added, however many updates', () => {
-    const { doc, updates } = typed(1_000);
-    const pending = new PendingUpdates();
-    // The first ones are taken (as by a push), the rest wait for the next.
-    for (const update of updates.slice(0, 300)) pending.add(update);
-    expect(pending.count).toBe(300);
+  it('should hand over, in one update, exactly what the added transactions did, however many', () => {
+    const { doc, node, pending } = editor();
+    type(node, 300);
+    expect(pending.count).toBe(302 + 30);
     const first = pending.take();
     expect(pending.count).toBe(0);
-    for (const update of updates.slice(300)) pending.add(update);
+    type(node, 700);
+    node.delete(0, 5);
     const second = pending.take();
     expect(pending.take()).toBeNull();
 
@@ -41,21 +55,60 @@ describe('The web editor’s pending updates (PendingUpdates)', () => {
     expect(textOf(copy)).toBe(textOf(doc));
     expect(Y.encodeStateVector(copy)).toEqual(Y.encodeStateVector(doc));
     expect(copy.store.pendingStructs).toBeNull();
+    // Typed in order, the keystrokes are the document's few merged items, not one struct each (before: 700).
+    expect(Y.decodeUpdate(second?.update as Uint8Array).structs.length).toBeLessThan(150);
   });
 
   it('should say whether a marked update (a handshake’s) is in what it hands over, and forget all on clear', () => {
-    const { updates } = typed(20);
-    const pending = new PendingUpdates();
-    pending.add(updates[0] as Uint8Array, true);
-    for (const update of updates.slice(1, 10)) pending.add(update);
+    const { doc, node, pending } = editor();
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, pending.take()?.update as Uint8Array);
+    type(node, 5);
+    pending.clear();
+    // A handshake: everything the copy lacks, marked, then more typing.
+    pending.add(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(copy)), true);
+    type(node, 10);
     expect(pending.hasMarked).toBe(true);
-    expect(pending.take()?.marked).toBe(true);
-    for (const update of updates.slice(10)) pending.add(update);
+    const taken = pending.take();
+    expect(taken?.marked).toBe(true);
+    Y.applyUpdate(copy, taken?.update as Uint8Array);
+    expect(textOf(copy)).toBe(textOf(doc));
+    type(node, 3);
     expect(pending.take()?.marked).toBe(false);
-    pending.add(updates[1] as Uint8Array, true);
+    pending.add(new Uint8Array([0, 0]), true);
+    type(node, 3);
     pending.clear();
     expect(pending.count).toBe(0);
     expect(pending.hasMarked).toBe(false);
     expect(pending.take()).toBeNull();
+  });
+
+  it('should hand over waiting text as typed, also once a deletion it does not hold (a repair) removed it', () => {
+    const { doc, node, pending } = editor();
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, pending.take()?.update as Uint8Array);
+    // A stored second paragraph; then text typed in both, and a repair deleting the typed text and that paragraph.
+    const second = new Y.XmlElement('paragraph');
+    const secondText = new Y.XmlText();
+    doc.getXmlFragment('body').insert(1, [second]);
+    second.insert(0, [secondText]);
+    Y.applyUpdate(copy, pending.take()?.update as Uint8Array);
+    node.insert(0, 'kept ');
+    secondText.insert(0, 'inside');
+    doc.transact(() => {
+      node.delete(0, 5);
+      doc.getXmlFragment('body').delete(1, 1);
+    }, 'repair');
+    expect(textOf(doc)).toBe('');
+    Y.applyUpdate(copy, pending.take()?.update as Uint8Array);
+    // The copy (the server) has the text and the paragraph: the repair was not handed over.
+    expect(textOf(copy)).toBe('kept ');
+    expect(textOf(copy, 1)).toBe('inside');
+    // Nothing waits any more: the document collects deleted content again.
+    node.insert(0, 'x');
+    node.delete(0, 1);
+    expect(pending.count).toBe(2);
+    Y.applyUpdate(copy, pending.take()?.update as Uint8Array);
+    expect(textOf(copy)).toBe('kept ');
   });
 });

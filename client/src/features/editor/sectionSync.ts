@@ -350,8 +350,8 @@ export class SectionSync {
   #sync: { unsubscribe(): void } | null = null;
   #presenceSub: { unsubscribe(): void } | null = null;
   #synced = false;
-  /** Local updates waiting for the next push (merged as they come: see `PendingUpdates`). */
-  readonly #queued = new PendingUpdates();
+  /** Local edits waiting for the next push (encoded from the document when taken: see `PendingUpdates`). */
+  readonly #queued = new PendingUpdates(this.doc);
   #inFlight = false;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #retryDelay = 1_000;
@@ -652,7 +652,7 @@ export class SectionSync {
     if (!this.#unackedDeletes && Y.decodeUpdate(update).ds.clients.size > 0) this.#unackedDeletes = true;
     // Before the handshake, the document keeps the edit and the handshake sends it.
     if (!this.#synced) return;
-    this.#queued.add(update);
+    this.#queued.addTransaction(transaction);
     void this.#drain();
   };
 
