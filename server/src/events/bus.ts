@@ -23,7 +23,10 @@ export interface ResyncRequired {
   position: bigint | null;
 }
 
-export type StreamMessage = ({ kind: 'event' } & LogEvent) | ResyncRequired;
+/** An event of the log as a stream's message. */
+export type EventMessage = { kind: 'event' } & LogEvent;
+
+export type StreamMessage = EventMessage | ResyncRequired;
 
 /** The typed topics of the pub/sub shared by every instance (in-process, or through Redis). */
 export type Topics = {
@@ -67,13 +70,29 @@ export interface StreamOptions {
   authorize?: boolean;
   /** Ends the stream when it stops (the stream lifecycle's `LiveStream`); an `AbortSignal` does too. */
   signal?: AbortSignal | StopSource;
+  /**
+   * Asked before each message is handed over (the stream lifecycle's `LiveStream`, which waits for a pending
+   * re-check of the right): true hands it over, false ends the stream quietly; what it throws ends the stream
+   * with that error.
+   */
+  admission?: Admission;
 }
 
-interface Subscriber {
+/** What admits a stream's messages one at a time (`StreamOptions.admission`). */
+export interface Admission {
+  /** Resolves true to hand the message at `position` (none: a resync request) over, false to end quietly. */
+  admit(options: { position?: bigint }): Promise<boolean>;
+  /** `admit`'s answer when it needs no wait (true or false), else undefined (then `admit` is asked). */
+  admitted?(position: bigint | undefined): boolean | undefined;
+}
+
+/** A stream's entry in the bus (`BusStream`): what it follows, and what was delivered to it. */
+export interface Subscriber {
   listener: StreamOptions['listener'];
   matches: (event: LogEvent) => boolean;
   authorize: boolean;
-  queue: LogEvent[];
+  /** Events delivered and not yet handed over, each as the message every subscriber of it shares. */
+  queue: EventMessage[];
   lagged: boolean;
   /** Set when the stream must finish (its signal aborted, or the bus stopped). */
   ended: boolean;
@@ -250,6 +269,8 @@ export class EventBus {
     this.index.apply(event);
     this.#delivered = event.position;
     for (const observer of this.#observers) observer(event);
+    // One message for every subscriber it goes to (read-only for all of them), made for the first.
+    let message: EventMessage | undefined;
     for (const subscriber of this.#subscribers) {
       const { listener } = subscriber;
       if (subscriber.lagged || !subscriber.matches(event)) continue;
@@ -258,7 +279,8 @@ export class EventBus {
         // Falls behind: keep what it has, tell it to resume from there, and stop holding events for it.
         subscriber.lagged = true;
       } else {
-        subscriber.queue.push(event);
+        message ??= Object.freeze({ kind: 'event' as const, ...event });
+        subscriber.queue.push(message);
       }
       subscriber.wake?.();
     }
@@ -291,11 +313,87 @@ export class EventBus {
 
   /**
    * A subscriber's stream: first the events after `after` from the log, then live ones, with neither gap
-   * nor duplicate at the seam (live delivery starts exactly past the last position replay may read).
+   * nor duplicate at the seam (live delivery starts exactly past the last position replay may read). Each
+   * message is admitted (`StreamOptions.admission`) before it is handed over.
    */
-  async *stream(options: StreamOptions): AsyncGenerator<StreamMessage> {
-    await this.index.watch(options.listener.memberId);
-    const subscriber: Subscriber = {
+  stream(options: StreamOptions): AsyncIterableIterator<StreamMessage> {
+    return new BusStream(this, options);
+  }
+
+  /**
+   * Registers `subscriber` for live delivery (`BusStream`), once the delivery index follows its member: returns the
+   * seam (live delivery starts past it), or null when `signal` stopped meanwhile (nothing registered).
+   */
+  async enter(subscriber: Subscriber, signal: StreamOptions['signal']): Promise<bigint | null> {
+    await this.index.watch(subscriber.listener.memberId);
+    if (stopped(signal)) return null;
+    this.#subscribers.add(subscriber);
+    return this.#delivered;
+  }
+
+  /** Unregisters `subscriber` (its stream ended). */
+  leave(subscriber: Subscriber): void {
+    this.#subscribers.delete(subscriber);
+  }
+
+  /** Ends `subscriber`'s stream (its signal stopped): it hands over what it holds, then finishes. */
+  end(subscriber: Subscriber): void {
+    this.#end(subscriber);
+  }
+
+  /**
+   * The replay of `BusStream`: the events in (`after`, `seam`] the listener may see, page by page, or a resync
+   * request when the log no longer reaches back to `after`. Stops early when `subscriber` has ended.
+   */
+  async *replay(subscriber: Subscriber, after: bigint, seam: bigint): AsyncGenerator<StreamMessage> {
+    const horizon = await this.prisma.eventLogHorizon.findUnique({ where: { id: 1 } });
+    if (horizon && after < horizon.prunedThrough) {
+      yield { kind: 'resync', reason: 'LOG_TRUNCATED', position: null };
+      return;
+    }
+    for (let last = after; ; ) {
+      const page = await this.prisma.eventLog.findMany({
+        where: { position: { gt: last, lte: seam } },
+        orderBy: { position: 'asc' },
+        take: PAGE,
+      });
+      if (subscriber.ended) return;
+      for (const event of page) {
+        last = event.position;
+        if (subscriber.matches(event) && (!subscriber.authorize || this.index.mayReceive(subscriber.listener, event)))
+          yield { kind: 'event', ...event };
+      }
+      if (page.length < PAGE) return;
+    }
+  }
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * `EventBus.stream`'s iterator. Live, it is one object and its subscriber entry, parked on one promise until the
+ * bus wakes it (issue 11: the async generators it replaces, and the one of `streamFor` whose admission it now asks
+ * itself, each kept a generator, its scopes and a parked promise per idle subscriber, and cost several microtask
+ * turns per message). Replay (`after`) runs the bus' `replay` generator first. Its caller asks one message at a
+ * time; `return()` releases it at once, a `next()` waiting meanwhile then ends.
+ */
+class BusStream implements AsyncIterableIterator<StreamMessage> {
+  readonly #subscriber: Subscriber;
+  /** The replay still to hand over (`after` given), until the seam is known: null live. */
+  #replay: AsyncGenerator<StreamMessage> | null = null;
+  /** The last position handed over (or replayed past), for a LAGGED resync. */
+  #last: bigint | null = null;
+  #opened = false;
+  #finished = false;
+  #unlisten: (() => void) | null = null;
+  /** The log position live delivery started past. */
+  #seam: bigint | null = null;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly options: StreamOptions,
+  ) {
+    this.#subscriber = {
       listener: options.listener,
       matches: options.matches,
       authorize: options.authorize ?? true,
@@ -304,55 +402,111 @@ export class EventBus {
       ended: false,
       wake: null,
     };
-    if (stopped(options.signal)) return;
-    const seam = this.#delivered;
-    this.#subscribers.add(subscriber);
-    const unlisten = untilStopped(options.signal, () => this.#end(subscriber));
-    let last = options.after ?? seam;
+  }
+
+  async next(): Promise<IteratorResult<StreamMessage>> {
+    if (this.#finished) return DONE;
+    const subscriber = this.#subscriber;
     try {
-      if (options.after !== null) {
-        const horizon = await this.prisma.eventLogHorizon.findUnique({ where: { id: 1 } });
-        if (horizon && options.after < horizon.prunedThrough) {
-          yield { kind: 'resync', reason: 'LOG_TRUNCATED', position: null };
-          last = seam;
-        } else {
-          for (let page: LogEvent[] = []; ; ) {
-            page = await this.prisma.eventLog.findMany({
-              where: { position: { gt: last, lte: seam } },
-              orderBy: { position: 'asc' },
-              take: PAGE,
-            });
-            if (subscriber.ended) return;
-            for (const event of page) {
-              last = event.position;
-              if (options.matches(event) && (!subscriber.authorize || this.index.mayReceive(options.listener, event)))
-                yield { kind: 'event', ...event };
-            }
-            if (page.length < PAGE) break;
-          }
-          last = seam;
-        }
-      }
-      while (true) {
-        const event = subscriber.queue.shift();
-        if (event) {
-          last = event.position;
-          yield { kind: 'event', ...event };
-          continue;
-        }
-        if (subscriber.ended) return;
-        if (subscriber.lagged) {
-          yield { kind: 'resync', reason: 'LAGGED', position: last };
-          return;
-        }
+      // Opening and replay first (undefined once live); then live, waiting in this very call (one promise).
+      let message = !this.#opened || this.#replay ? await this.#early() : undefined;
+      while (message === undefined) {
+        message = this.#take();
+        if (message !== undefined) break;
         await new Promise<void>((resolve) => {
           subscriber.wake = resolve;
         });
         subscriber.wake = null;
       }
-    } finally {
-      unlisten();
-      this.#subscribers.delete(subscriber);
+      if (message === null || this.#finished) return this.#finish();
+      const admission = this.options.admission;
+      if (admission) {
+        const position = message.kind === 'event' ? message.position : undefined;
+        // Decided at once in the common case (no re-check pending): no promise of its own per message.
+        const admitted = admission.admitted?.(position) ?? (await admission.admit(position === undefined ? {} : { position }));
+        if (!admitted) return this.#finish();
+      }
+      return { done: false, value: message };
+    } catch (error) {
+      this.#finish();
+      throw error;
     }
+  }
+
+  /**
+   * Opens the stream (registers it live past the seam), then hands over its replay: a replayed message, null when
+   * the stream is over, undefined once live.
+   */
+  async #early(): Promise<StreamMessage | null | undefined> {
+    const subscriber = this.#subscriber;
+    if (!this.#opened) {
+      this.#opened = true;
+      const seam = await this.bus.enter(subscriber, this.options.signal);
+      if (seam === null) return null;
+      if (this.#finished) {
+        this.bus.leave(subscriber);
+        return null;
+      }
+      this.#unlisten = untilStopped(this.options.signal, () => this.bus.end(subscriber));
+      this.#last = this.options.after ?? seam;
+      this.#seam = seam;
+      if (this.options.after !== null) this.#replay = this.bus.replay(subscriber, this.options.after, seam);
+    }
+    if (this.#replay) {
+      const step = await this.#replay.next();
+      if (!step.done) {
+        if (step.value.kind === 'event') this.#last = step.value.position;
+        return step.value;
+      }
+      this.#replay = null;
+      if (subscriber.ended) return null;
+      this.#last = this.#seam;
+    }
+    return undefined;
+  }
+
+  /** Live: the next message delivered, null when the stream is over, undefined when there is none yet. */
+  #take(): StreamMessage | null | undefined {
+    const subscriber = this.#subscriber;
+    const event = subscriber.queue.shift();
+    if (event) {
+      this.#last = event.position;
+      return event;
+    }
+    if (subscriber.ended || this.#finished) return null;
+    if (subscriber.lagged) {
+      // Told once, then the stream ends.
+      subscriber.ended = true;
+      return { kind: 'resync', reason: 'LAGGED', position: this.#last };
+    }
+    return undefined;
+  }
+
+  return(): Promise<IteratorResult<StreamMessage>> {
+    return Promise.resolve(this.#finish());
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<StreamMessage>> {
+    this.#finish();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<StreamMessage> {
+    return this;
+  }
+
+  /** Releases the subscriber (idempotent) and wakes a `next()` waiting for an event, which then ends. */
+  #finish(): IteratorReturnResult<undefined> {
+    if (this.#finished) return DONE;
+    this.#finished = true;
+    this.#unlisten?.();
+    this.#unlisten = null;
+    void this.#replay?.return(undefined);
+    this.#replay = null;
+    const subscriber = this.#subscriber;
+    this.bus.leave(subscriber);
+    subscriber.ended = true;
+    subscriber.wake?.();
+    return DONE;
   }
 }

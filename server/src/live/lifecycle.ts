@@ -224,6 +224,16 @@ export class LiveStream implements StopSource {
     return !this.#stopped;
   }
 
+  /**
+   * `admit({ position })`'s answer when it needs no wait (no re-check pending before `position`, the session not run
+   * out, not ended by the server): whether the client is still there. Undefined otherwise: ask `admit`.
+   */
+  admitted(position: bigint | undefined): boolean | undefined {
+    if (this.#recheck && (position === undefined || position > (this.#recheckFrom ?? 0n))) return undefined;
+    if (this.#ended || Date.now() >= this.#expiresAt) return undefined;
+    return !this.#stopped;
+  }
+
   /** Ends the stream with a coded error (delivered once its generator wakes). */
   end(code: EndCode): void {
     if (this.#stopped) return;
@@ -523,7 +533,7 @@ export class Lifecycle {
   stream<T>(
     context: StreamContext,
     open: () => Promise<StreamSubject>,
-    body: (live: LiveStream) => AsyncGenerator<T>,
+    body: (live: LiveStream) => AsyncIterator<T>,
   ): AsyncIterableIterator<T> {
     return new StreamRun(this, context, open, body);
   }
@@ -612,24 +622,43 @@ export function accessChange(event: LogEvent, memberId: string, collectiveId: st
 }
 
 /**
- * `Lifecycle.stream`'s iterator: a class rather than an object of closures, so that each of thousands of idle
- * subscriptions holds one small object (issue 11: the closures, their scopes and their names were ~0.5 KB each).
+ * `Lifecycle.stream`'s iterator: a class rather than an object of closures or a generator, so that each of thousands
+ * of idle subscriptions holds one small object and waits on its body's promise alone (issue 11: the closures, their
+ * scopes and their names were ~0.5 KB each; a generator of its own kept a frame and a parked promise more, and
+ * cost microtask turns per message). Asked one message at a time; `return()` stops the stream at once.
  */
 class StreamRun<T> implements AsyncIterableIterator<T> {
   #live: LiveStream | null = null;
   #stopped = false;
-  readonly #inner: AsyncGenerator<T>;
+  #finished = false;
+  #inner: AsyncIterator<T> | null = null;
+  #unlisten: (() => void) | null = null;
 
   constructor(
     private readonly lifecycle: Lifecycle,
     private readonly context: StreamContext,
     private readonly open: () => Promise<StreamSubject>,
-    private readonly body: (live: LiveStream) => AsyncGenerator<T>,
-  ) {
-    this.#inner = this.#run();
+    private readonly body: (live: LiveStream) => AsyncIterator<T>,
+  ) {}
+
+  async next(): Promise<IteratorResult<T>> {
+    if (this.#finished) return { done: true, value: undefined };
+    try {
+      if (!this.#inner && !(await this.#start())) return await this.#finish();
+      const stream = this.#live as LiveStream;
+      const step = await (this.#inner as AsyncIterator<T>).next();
+      // The body admits each message (it knows their positions); this only catches an end meanwhile.
+      if (stream.ended) throw endError(stream.ended);
+      if (step.done || stream.stopped) return await this.#finish();
+      return step;
+    } catch (error) {
+      await this.#finish().catch(() => undefined);
+      throw refusal(error);
+    }
   }
 
-  async *#run(): AsyncGenerator<T> {
+  /** Checks the right to open the stream and starts its body: false when the client left meanwhile. */
+  async #start(): Promise<boolean> {
     const context = this.context;
     const session = context.session;
     if (!session) throw createGraphQLError('Connectez-vous d’abord.', { extensions: { code: 'UNAUTHENTICATED' } });
@@ -639,40 +668,38 @@ class StreamRun<T> implements AsyncIterableIterator<T> {
     } catch (error) {
       throw refusal(error);
     }
-    if (this.#stopped || context.connection.closed) return;
+    if (this.#stopped || context.connection.closed) return false;
     const stream = new LiveStream(this.lifecycle, subject, session, context.connection);
     this.#live = stream;
-    const unlisten = this.lifecycle.track(stream, context.connection);
-    try {
-      // The body admits each message (it knows their positions); this only catches an end meanwhile.
-      for await (const message of this.body(stream)) {
-        if (stream.ended) break;
-        if (stream.stopped) return;
-        yield message;
-      }
-      if (stream.ended) throw endError(stream.ended);
-    } catch (error) {
-      throw refusal(error);
-    } finally {
-      unlisten();
-      stream.stop();
+    this.#unlisten = this.lifecycle.track(stream, context.connection);
+    this.#inner = this.body(stream);
+    return true;
+  }
+
+  /** Ends the stream once: its body is released, the lifecycle stops following it. */
+  async #finish(): Promise<IteratorReturnResult<undefined>> {
+    if (!this.#finished) {
+      this.#finished = true;
+      this.#unlisten?.();
+      this.#live?.stop();
+      const inner = this.#inner;
+      this.#inner = null;
+      await inner?.return?.();
     }
+    return { done: true, value: undefined };
   }
 
-  next(): Promise<IteratorResult<T>> {
-    return this.#inner.next();
-  }
-
-  return(value?: unknown): Promise<IteratorResult<T>> {
+  return(): Promise<IteratorResult<T>> {
     this.#stopped = true;
     this.#live?.stop();
-    return this.#inner.return(value as T);
+    return this.#finish();
   }
 
-  throw(error?: unknown): Promise<IteratorResult<T>> {
+  async throw(error?: unknown): Promise<IteratorResult<T>> {
     this.#stopped = true;
     this.#live?.stop();
-    return this.#inner.throw(error);
+    await this.#finish();
+    throw error;
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {

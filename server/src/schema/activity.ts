@@ -122,18 +122,16 @@ export function streamFor(
       parsePosition(after);
       return open();
     },
-    async function* (live) {
+    (live) => {
       const session = context.session as NonNullable<Context['session']>;
-      const stream = context.events.stream({
+      // The stream admits each message itself (at its position): no generator of its own per subscriber.
+      return context.events.stream({
         listener: { memberId: session.member.id, isSupportStaff: context.access.isSupportStaff },
         after: parsePosition(after),
         matches,
         signal: live,
+        admission: live,
       });
-      for await (const message of stream) {
-        if (!(await live.admit(message.kind === 'event' ? { position: message.position } : {}))) return;
-        yield message;
-      }
     },
   );
 }
