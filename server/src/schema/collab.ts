@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
 import { SECTION_FRAGMENT } from '../collab/content.js';
-import { type SectionUpdateMessage, syncBacklog } from '../collab/documents.js';
+import { type SectionUpdateMessage, stateVectorOf, syncBacklog } from '../collab/documents.js';
 import { colourOf, type Presence, presenceKey } from '../collab/presence.js';
 import { decodeStateVector, InvalidUpdateError } from '../collab/updates.js';
 import type { Context } from '../context.js';
@@ -179,7 +179,7 @@ function syncStream(
       });
       try {
         if (!(await live.admit())) return;
-        handed = Y.encodeStateVector(doc);
+        handed = stateVectorOf(doc);
         yield {
           kind: 'SYNC',
           update: Y.encodeStateAsUpdate(doc, stateVector ?? undefined),
@@ -192,7 +192,7 @@ function syncStream(
             take();
             if (!(await live.admit({ barrier: true }))) return;
             const update = Y.encodeStateAsUpdate(doc, handed);
-            handed = Y.encodeStateVector(doc);
+            handed = stateVectorOf(doc);
             yield { kind: 'UPDATE', update, stateVector: null };
             continue;
           }
@@ -203,7 +203,7 @@ function syncStream(
           // Each update is sent once every access change committed before it was stored is applied here.
           const batch = take();
           // The document now holds what the subscriber was handed and this batch (and its own pushes).
-          handed = Y.encodeStateVector(doc);
+          handed = stateVectorOf(doc);
           const through = reachOf(batch);
           if (!(await live.admit(through === null ? { barrier: true } : { through }))) return;
           for (const next of batch) {
