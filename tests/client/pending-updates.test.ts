@@ -111,4 +111,18 @@ describe('The web editor’s pending updates (PendingUpdates)', () => {
     Y.applyUpdate(copy, pending.take()?.update as Uint8Array);
     expect(textOf(copy)).toBe('kept ');
   });
+
+  it('should hand over text typed at the end of pushed text (one item for Yjs) when a repair deletes its paragraph', () => {
+    // Attack of 59b8bc9: Yjs merges a keystroke into the item of the text before it, pushed already (its clock is
+    // below the first waiting one): the document collected it once a repair deleted its paragraph, and the push said
+    // the typed text was deleted, with no deletion of its own.
+    const { doc, node, pending } = editor();
+    const copy = new Y.Doc();
+    node.insert(0, 'prix : 12');
+    Y.applyUpdate(copy, pending.take()?.update as Uint8Array);
+    node.insert(node.length, '0 EUR');
+    doc.transact(() => doc.getXmlFragment('body').delete(0, 1), 'repair');
+    Y.applyUpdate(copy, pending.take()?.update as Uint8Array);
+    expect(textOf(copy)).toBe('prix : 120 EUR');
+  });
 });

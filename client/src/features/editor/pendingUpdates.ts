@@ -37,7 +37,9 @@ export class PendingUpdates {
   #keeps(item: Y.Item): boolean {
     if (this.#count === 0) return false;
     const from = this.#clocks.get(item.id.client)?.from;
-    return (from !== undefined && item.id.clock >= from) || item.content instanceof Y.ContentType;
+    // Any part at or past the first waiting clock: Yjs merges a keystroke into the item of the text before it,
+    // pushed already, so a waiting struct may start inside an item that begins before `from`.
+    return (from !== undefined && item.id.clock + item.length > from) || item.content instanceof Y.ContentType;
   }
 
   /** How many updates (transactions and updates added as bytes) are waiting (0: nothing to push). */
