@@ -300,8 +300,14 @@ export function attachGraphqlWs(
 
 /** Sockets corked during this turn of the event loop (`FanoutSocket`), each with its uncork. */
 let corked: Array<() => void> = [];
+/** The turn of the event loop frames are being sent in (`FanoutSocket`): counted up at each turn's end. */
+let turn = 0;
+/** Whether the end of the current turn is scheduled (`endTurn`, in a setImmediate). */
+let turnEnding = false;
 
-function uncorkAll(): void {
+function endTurn(): void {
+  turn += 1;
+  turnEnding = false;
   const now = corked;
   corked = [];
   for (const uncork of now) uncork();
@@ -310,10 +316,13 @@ function uncorkAll(): void {
 /**
  * The server's sockets: a message whose payload is a shared result's token (live/fanout.ts `SharedPayload`) is
  * sent with the result's serialisation in its place; every other message as it is. Every close carries a French
- * reason, graphql-ws' and ws' own included (`closeReason`).
+ * reason, graphql-ws' and ws' own included (`closeReason`). A socket's first frame in a turn of the event loop is
+ * written at once, the next ones of that turn together at its end (`#corkUntilNextTurn`).
  */
-class FanoutSocket extends WebSocket {
+export class FanoutSocket extends WebSocket {
   #corked = false;
+  /** The turn in which it last sent a frame (`turn`). */
+  #sentInTurn = -1;
   /** graphql-ws' side of the socket (`attachGraphqlWs`). */
   wiring: GraphqlWsSocket | undefined;
   /** Whether it answered the last keep-alive ping (a new socket has not been pinged yet). */
@@ -332,16 +341,26 @@ class FanoutSocket extends WebSocket {
   }
 
   /**
-   * Holds the frames sent during this turn of the event loop and writes them together at its end (one `writev`):
-   * a stored batch of co-editing pushes is several `next` messages per listener, and each was a system call of
-   * its own (`writev`, the largest self time at 20 editors). Delayed by the rest of this turn at most.
+   * The first frame of a turn of the event loop goes out at once; from its second frame on, the socket is corked
+   * until the turn's end, so the rest are written together (one `writev`): a stored batch of co-editing pushes is
+   * several `next` messages per listener, and each was a system call of its own (`writev`, the largest self time
+   * at 20 editors). A fan-out sends one frame per socket per turn: corking it too held every socket's write until
+   * the whole fan-out had run, so the first subscriber got its event only when the last one's was ready, and the
+   * clients stayed idle meanwhile (issue 11). Delayed by the rest of this turn at most; written in order either way.
    */
   #corkUntilNextTurn(): void {
+    if (!turnEnding) {
+      turnEnding = true;
+      setImmediate(endTurn);
+    }
+    if (this.#sentInTurn !== turn) {
+      this.#sentInTurn = turn;
+      return;
+    }
     const raw = (this as unknown as { _socket?: Socket })._socket;
     if (this.#corked || !raw || raw.destroyed) return;
     this.#corked = true;
     raw.cork();
-    if (corked.length === 0) setImmediate(uncorkAll);
     corked.push(() => {
       this.#corked = false;
       raw.uncork();
