@@ -8,6 +8,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { lockDataDir } from './lock.js';
+import { PgliteStatements } from './pglite-statements.js';
 
 /**
  * Raw SQL access beside Prisma, for the migrator, locks, tests and the co-editing hot path (a push batch's
@@ -117,14 +118,21 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
     throw error;
   }
   const prisma = prismaClient(new PrismaPGlite(pglite), 'pglite', onQuery);
+  // Parameterised statements prepared once, each execution one call into PGlite (see `PgliteStatements`); a
+  // script may have changed the schema, so every script forgets them once it ran.
+  const statements = new PgliteStatements(pglite);
   const sql: SqlRunner = {
     exec: async (script) => {
       onQuery?.(script);
-      await pglite.exec(script);
+      try {
+        await pglite.exec(script);
+      } finally {
+        statements.forget();
+      }
     },
     query: async <Row>(text: string, params: unknown[] = []) => {
       onQuery?.(text);
-      return (await pglite.query<Row>(text, params)).rows;
+      return statements.query<Row>(text, params);
     },
     // PGlite's own transaction (its BEGIN and COMMIT, its lock: the one Prisma's adapter takes too).
     transaction: async (work) => {
@@ -133,11 +141,17 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
         work({
           exec: async (script) => {
             onQuery?.(script);
-            await tx.exec(script);
+            try {
+              await tx.exec(script);
+            } finally {
+              statements.forget();
+            }
           },
           query: async <Row>(text: string, params: unknown[] = []) => {
             onQuery?.(text);
-            return (await tx.query<Row>(text, params)).rows;
+            // As PGlite's own transaction object refuses a statement once it ended.
+            if (tx.closed) throw new Error('Transaction is closed');
+            return statements.queryInTransaction<Row>(text, params);
           },
         }),
       );
