@@ -45,6 +45,8 @@ export interface FaultResults {
   subscribers: number;
   editors: number;
   acknowledgedWrites: number;
+  /** Of those, answered `ALREADY_APPLIED` (applied by an instance that went away before storing its answer). */
+  alreadyApplied: number;
   lostWrites: number;
   /** Writes applied more than once (an unknown outcome retried without effect of its key): 0. */
   duplicatedWrites: number;
@@ -350,6 +352,7 @@ export async function runFaultBench(
     let longestUnavailableMs = 0;
     let lastAcknowledged = Date.now();
     let lastAnswer = 'none yet';
+    let alreadyApplied = 0;
     const writer = (async () => {
       for (let i = 0; running; i += 1) {
         const key = randomUUID();
@@ -372,6 +375,13 @@ export async function runFaultBench(
             if (body.data?.updateCollective?.__typename === 'MutationUpdateCollectiveSuccess') break;
             lastAnswer = JSON.stringify(body).slice(0, 300);
             const code = body.errors?.[0]?.extensions?.code;
+            // Applied once already, its answer lost (its instance killed, or PostgreSQL stopped, between the commit and
+            // storing the answer; server/src/transport/idempotency.ts): acknowledged; the log's count below tells
+            // whether it really was applied once.
+            if (code === 'ALREADY_APPLIED') {
+              alreadyApplied += 1;
+              break;
+            }
             if (code !== 'UNAVAILABLE') unexpectedErrors.push(`mutation: ${JSON.stringify(body).slice(0, 300)}`);
           } catch (error) {
             // The instance went away (a restart), or did not answer within 10 s: retry elsewhere.
@@ -494,6 +504,7 @@ export async function runFaultBench(
       subscribers: subscriberCount,
       editors: editorCount,
       acknowledgedWrites,
+      alreadyApplied,
       // Each acknowledged write is one `collective.updated` (idempotency keys: never two for one write).
       lostWrites: Math.max(0, acknowledgedWrites - writesLogged),
       duplicatedWrites: Math.max(0, writesLogged - acknowledgedWrites),
@@ -517,7 +528,7 @@ export async function runFaultBench(
       faults,
     };
     context.log(
-      `fault: ${result.acknowledgedWrites} writes (${result.lostWrites} lost, ${result.duplicatedWrites} applied twice), ${result.events} events × ${subscriberCount} subscribers ` +
+      `fault: ${result.acknowledgedWrites} writes (${result.alreadyApplied} answered ALREADY_APPLIED, ${result.lostWrites} lost, ${result.duplicatedWrites} applied twice), ${result.events} events × ${subscriberCount} subscribers ` +
         `(${lostEvents} lost, ${duplicatedEvents} duplicated), ${lostEdits} editors lost edits, ${unaskedExits} unasked exits, ` +
         `UNAVAILABLE at most ${longestUnavailableMs} ms, heap with no client ${result.heapStartMb} → ${result.heapEndMb} MB (${result.heapLoadedMb} MB with every client connected)`,
     );
