@@ -2,18 +2,7 @@
 // the total time (self + callees) under functions named on the command line.
 //   npx tsx bench/profile-summary.ts bench/results/profiles/coediting-graphql.cpuprofile [--top=30] [name…]
 import { readFileSync } from 'node:fs';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import type { CpuProfile, ProfileNode } from './lib/profile.js';
 
 /** The package (`node_modules/<name>`), our own directory (`server/src/<dir>`), node's core, or the URL. */
 function packageOf(url: string): string {
