@@ -78,6 +78,12 @@ export interface App {
   live: Lifecycle;
   presence: PresenceRegistry;
   documents: SectionDocuments;
+  /**
+   * What follows sections' edits on this instance: recounts and automatic versions, scheduled after pushes and
+   * run in the background (`flush` runs what is scheduled now; tests use it so no earlier push's work lands in
+   * what they record).
+   */
+  activity: SectionActivity;
   /** The Prometheus registry behind `/metrics`. */
   metrics: Metrics;
 }
@@ -353,6 +359,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     events,
     live,
     documents,
+    activity: sectionActivity,
     presence,
     metrics,
   };
