@@ -85,4 +85,23 @@ describe('Authentication', () => {
     expect(signedIn?.memberships).toEqual(expect.arrayContaining(memberships));
     expect(signedIn?.memberships).toHaveLength(memberships.length);
   });
+
+  it('should read the member’s days (DATE columns) as Prisma does, whatever the process’s time zone', async () => {
+    const zone = process.env.TZ;
+    // Fourteen hours ahead of UTC: a day read as local midnight would be the day before in UTC.
+    process.env.TZ = 'Pacific/Kiritimati';
+    try {
+      await t.db.prisma.member.update({
+        where: { id: viewerId },
+        data: { associateSince: new Date('2024-03-05T00:00:00Z'), leftCooperativeOn: null },
+      });
+      const signedIn = await resolveSignedIn(t.db.sql, token);
+      const member = await t.db.prisma.member.findUnique({ where: { id: viewerId } });
+      expect(signedIn?.session.member.associateSince?.toISOString()).toBe('2024-03-05T00:00:00.000Z');
+      expect(signedIn?.session.member).toEqual(member);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
 });

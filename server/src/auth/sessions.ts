@@ -79,7 +79,8 @@ export interface Authenticated {
 /**
  * `resolveSession` and the member's active memberships in one statement (issue 11: a request's authentication
  * cost three, the session, its member and their memberships). The member's columns are listed as Prisma reads them
- * (enums as text); tests/api/auth.test.ts checks the row has every field `prisma.member` returns.
+ * (enums as text, days as UTC midnight: `pg` would read a DATE as the process's local midnight);
+ * tests/api/query-count.test.ts checks the row equals what `prisma.member` returns, in any time zone.
  */
 export async function resolveSignedIn(
   sql: Pick<SqlRunner, 'query'>,
@@ -90,8 +91,9 @@ export async function resolveSignedIn(
     `
     SELECT s.id AS "sessionId", s."expiresAt", s."revokedAt",
       m.id, m.email, m."firstName", m."lastName", m.kind::text AS kind, m.contract::text AS contract, m."isAssociate",
-      m."associateSince", m.situation::text AS situation, m.trade, m.sectors::text[] AS sectors, m."joinedCooperativeOn",
-      m."leftCooperativeOn", m."passwordHash", m."createdAt", m."updatedAt",
+      m."associateSince"::timestamp AT TIME ZONE 'UTC' AS "associateSince", m.situation::text AS situation, m.trade,
+      m.sectors::text[] AS sectors, m."joinedCooperativeOn"::timestamp AT TIME ZONE 'UTC' AS "joinedCooperativeOn",
+      m."leftCooperativeOn"::timestamp AT TIME ZONE 'UTC' AS "leftCooperativeOn", m."passwordHash", m."createdAt", m."updatedAt",
       ARRAY(SELECT ms."collectiveId"::text || ':' || ms.role::text FROM "Membership" ms
             WHERE ms."memberId" = m.id AND ms.status = 'ACTIVE') AS memberships
     FROM "Session" s JOIN "Member" m ON m.id = s."memberId"
