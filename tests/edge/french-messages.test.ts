@@ -1,3 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
@@ -262,5 +266,75 @@ describe('Refusals of WebSockets', () => {
     });
     expect(errors[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
     expect(frenchProblems('a syntax error over graphql-ws', errors)).toEqual([]);
+  });
+});
+
+/**
+ * Where the server's code hands a person a message: the argument of each error constructor or helper that is the
+ * message (its index), a `message:` property, and every value of a table whose name says it holds messages
+ * (`RULE_MESSAGES`, `END_MESSAGES`, `MESSAGE_BY_STATUS`…).
+ */
+const MESSAGE_ARGUMENT: Record<string, number> = {
+  ForbiddenError: 0,
+  UnavailableError: 0,
+  NotFoundError: 2,
+  RuleViolationError: 2,
+  GraphQLError: 0,
+  createGraphQLError: 0,
+  rateLimited: 1,
+};
+
+/** Each message written in the server's source (`file: text`, a template's parts joined by `…`). */
+function messagesInSource(): string[] {
+  const root = fileURLToPath(new URL('../../server/src/', import.meta.url));
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? files(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+    );
+  const found: string[] = [];
+  for (const file of files(root)) {
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const where = file.slice(root.length);
+    const text = (node: ts.Node): string | null => {
+      if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
+      if (ts.isTemplateExpression(node))
+        return [node.head.text, ...node.templateSpans.map((span) => span.literal.text)].join('…');
+      return null;
+    };
+    const add = (node: ts.Node | undefined) => {
+      const message = node && text(node);
+      if (message) found.push(`${where}: ${message}`);
+    };
+    const visit = (node: ts.Node) => {
+      if ((ts.isNewExpression(node) || ts.isCallExpression(node)) && node.arguments) {
+        const index = MESSAGE_ARGUMENT[node.expression.getText(source).split('.').pop() ?? ''];
+        if (index !== undefined) add(node.arguments[index]);
+      }
+      if (ts.isPropertyAssignment(node) && node.name.getText(source) === 'message') add(node.initializer);
+      if (ts.isVariableDeclaration(node) && /MESSAGE/.test(node.name.getText(source)) && node.initializer) {
+        let table: ts.Expression = node.initializer;
+        while (ts.isAsExpression(table) || ts.isSatisfiesExpression(table) || ts.isParenthesizedExpression(table))
+          table = table.expression;
+        if (ts.isObjectLiteralExpression(table))
+          for (const property of table.properties) if (ts.isPropertyAssignment(property)) add(property.initializer);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return found;
+}
+
+describe('Every message in the server’s code', () => {
+  it('should be French, whichever transport or stream sends it (a refusal met only on some path included)', () => {
+    const messages = messagesInSource();
+    // The scan reads what it should: the rules' messages and the streams' end messages among them.
+    expect(messages.filter((message) => message.startsWith('errors.ts: ')).length).toBeGreaterThan(100);
+    expect(messages.some((message) => message.startsWith('live/lifecycle.ts: '))).toBe(true);
+    const problems = messages.flatMap((message) => {
+      const problem = notFrench(message.slice(message.indexOf(': ') + 2));
+      return problem ? [`${message.slice(0, message.indexOf(': '))}: ${problem}`] : [];
+    });
+    expect(problems).toEqual([]);
   });
 });

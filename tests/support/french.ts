@@ -3,9 +3,12 @@
  * grammar: no common English word, and some French (an accent, French punctuation, or a common French word).
  */
 
-/** English words that no French message of ours contains (`invalid` is not `invalide`: words are whole). */
+/**
+ * English words that no French message of ours contains (`invalid` is not `invalide`: words are whole, told apart by
+ * any letter around them, accented ones included: `sign` is not in `désignée`).
+ */
 const ENGLISH = new RegExp(
-  `\\b(${[
+  `(?<![\\p{L}\\p{N}_])(${[
     'the',
     'is',
     'are',
@@ -54,8 +57,8 @@ const ENGLISH = new RegExp(
     'please',
     'header',
     'method',
-  ].join('|')})\\b`,
-  'i',
+  ].join('|')})(?![\\p{L}\\p{N}_])`,
+  'iu',
 );
 
 /** Some French: an accented letter, French punctuation (« », a space before a colon, ’), or a common French word. */

@@ -236,8 +236,24 @@ export function sseSingleClient(
   return { client, streamsOpened: () => streams, accepted: () => accepted };
 }
 
-/** The transports every stream works over: graphql-ws, SSE on /graphql, and graphql-sse's single-connection mode. */
-export type Transport = 'ws' | 'sse' | 'sse-single';
+/**
+ * A real `graphql-sse` client in distinct-connections mode on the server's /graphql/stream: one `text/event-stream`
+ * POST per operation, no reserved stream (the protocol's other mode, as on /graphql).
+ */
+export function sseDistinctClient(baseUrl: string, token: string | null): SseClient<false> {
+  return createSseClient({
+    url: `${baseUrl}/graphql/stream`,
+    singleConnection: false,
+    retryAttempts: 0,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+}
+
+/**
+ * The transports every stream works over: graphql-ws, SSE on /graphql, and graphql-sse's single-connection and
+ * distinct-connections modes on /graphql/stream.
+ */
+export type Transport = 'ws' | 'sse' | 'sse-single' | 'sse-distinct';
 
 /**
  * Opens a subscription on its own connection over `transport` (a graphql-ws socket of its own, or an SSE
@@ -254,8 +270,8 @@ export function open(
     const { inbox, stop } = sseSubscribe(baseUrl, token, query, variables);
     return { inbox, stop: async () => stop() };
   }
-  if (transport === 'sse-single') {
-    const { client } = sseSingleClient(baseUrl, token);
+  if (transport === 'sse-single' || transport === 'sse-distinct') {
+    const client = transport === 'sse-single' ? sseSingleClient(baseUrl, token).client : sseDistinctClient(baseUrl, token);
     const { inbox, stop } = subscribe(client, query, variables);
     return {
       inbox,

@@ -268,13 +268,62 @@ export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'max
         return;
       }
       sseStreams.set(key, open + 1);
-      context.connection.onClose(() => {
+      let held = true;
+      const release = () => {
+        if (!held) return;
+        held = false;
         const left = (sseStreams.get(key) ?? 1) - 1;
         if (left > 0) sseStreams.set(key, left);
         else sseStreams.delete(key);
-      });
+      };
+      // The place is the stream's, not its request's: a stream refused as it opens (FORBIDDEN, NOT_FOUND) or ended
+      // frees it as it ends, before its response has finished closing, so a client that opens its next stream on
+      // reading the refusal is not refused RATE_LIMITED for the one it was just told is over.
+      context.connection.onClose(release);
+      return {
+        onSubscribeResult: ({ result, setResult }) => {
+          if (isAsyncIterable(result)) setResult(onEnd(result, release));
+          else release();
+        },
+        onSubscribeError: release,
+      };
     },
   };
+}
+
+const isAsyncIterable = <T>(value: unknown): value is AsyncIterable<T> =>
+  typeof Object(value)[Symbol.asyncIterator] === 'function';
+
+/**
+ * `source`, calling `end` once it ends however it does: done, thrown (a refusal as it opens, an error it ends with)
+ * or returned by its consumer. Values and errors pass through unchanged.
+ */
+function onEnd<T>(source: AsyncIterable<T>, end: () => void): AsyncGenerator<T, undefined> {
+  const iterator = source[Symbol.asyncIterator]();
+  const generator: AsyncGenerator<T, undefined> = {
+    [Symbol.asyncIterator]: () => generator,
+    async next() {
+      try {
+        const step = await iterator.next();
+        if (step.done) end();
+        return step.done ? { done: true, value: undefined } : step;
+      } catch (error) {
+        end();
+        throw error;
+      }
+    },
+    async return() {
+      end();
+      await iterator.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(error: unknown) {
+      end();
+      if (iterator.throw) return (await iterator.throw(error)) as IteratorResult<T, undefined>;
+      throw error;
+    },
+  };
+  return generator;
 }
 
 /**

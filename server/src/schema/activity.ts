@@ -190,7 +190,7 @@ builder.subscriptionFields((t) => ({
           };
           if (!(await mayFollow(context.access)))
             throw new ForbiddenError(
-              "A business collective's activity is for its members, its deals' partners and the support staff.",
+              'L’activité d’un collectif business est réservée à ses membres, aux partenaires de ses affaires et à l’équipe d’appui.',
             );
           return {
             affectedBy: (event) => accessChange(event, me, collectiveId),

@@ -41,20 +41,20 @@ export interface SseOperationContext {
 
 /**
  * An async iterable whose end, however it comes (completed, returned by a DELETE or a closed stream, thrown),
- * aborts `operation` first: the stream generators wait on their connection's signal, so aborting is what lets a
+ * aborts `operation` first (a posted operation's; a distinct-connection stream has none, its request is its connection): the stream generators wait on their connection's signal, so aborting is what lets a
  * `return()` through while they wait for the next event. A stream that ends with an error (SESSION_REVOKED,
  * ACCESS_REVOKED…) delivers it as its last result, as graphql-ws and SSE on /graphql do: thrown, it would end the
  * whole shared event stream, every other operation on it included.
  */
 function releasing(
   source: AsyncIterable<ExecutionResult>,
-  operation: AbortController,
+  operation?: AbortController,
 ): AsyncGenerator<ExecutionResult, undefined> {
   const iterator = source[Symbol.asyncIterator]();
   let ended = false;
   const release = () => {
     ended = true;
-    operation.abort();
+    operation?.abort();
   };
   const done = { done: true, value: undefined } as const;
   const generator: AsyncGenerator<ExecutionResult, undefined> = {
@@ -727,8 +727,14 @@ export function useSingleConnectionSse(options: SseOptions): {
           const result = (await (subscription ? enveloped.subscribe(args) : enveloped.execute(args))) as
             | ExecutionResult
             | AsyncGenerator<ExecutionResult>;
+          // A stream refused as it opens (FORBIDDEN, NOT_FOUND: its generator throws on its first step) or ended
+          // with an error delivers it as its last result, then `complete`, as on /graphql: thrown, it would fail the
+          // distinct-connection stream's response (logged as a server error, the request left open with its place).
+          // Posted operations are wrapped already (`operations.onSubscribeResult`).
+          if (isAsyncIterable<ExecutionResult>(result))
+            return (contextValue as SseOperationContext).sseOperation ? result : releasing(result);
           // A refusal at execution ({ errors }, no data) is a result all the same: graphql-sse would read it as arguments.
-          return isAsyncIterable(result) || 'data' in result ? result : { data: undefined, ...result };
+          return 'data' in result ? result : { data: undefined, ...result };
         },
         // A posted operation's `complete` is queued: it ends once graphql-sse's cleanup of its id (a microtask
         // after this hook) has run, so the next operation posted under the id is never touched by it.
