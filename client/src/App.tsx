@@ -7,6 +7,7 @@ import { Directory } from './features/collectives/Directory';
 import { graphql } from './graphql';
 import { fr } from './i18n/fr';
 import { LiveStatusNotice } from './ui/LiveStatus';
+import { OfflineStoresNotice } from './ui/OfflineStoresNotice';
 import { wipeOfflineStores } from './ui/offlineIndex';
 import { NotFoundPage } from './ui/QueryState';
 import { SessionContext } from './ui/session';
@@ -119,6 +120,7 @@ function Session() {
         {token ? <MainNav /> : null}
       </header>
       {token ? <LiveStatusNotice /> : null}
+      {token ? <OfflineStoresNotice /> : null}
       <main id="contenu" className="container" tabIndex={-1}>
         {token ? (
           <SessionContext value={sessionActions}>

@@ -437,6 +437,36 @@ function livePositionExchange(status: LiveStatus): Exchange {
   });
 }
 
+/**
+ * A stream's error result without the data of its previous event. graphql-ws ends a stream with an `error` message
+ * (`ACCESS_REVOKED`, `SESSION_REVOKED`…, a list of GraphQL errors), which urql's `subscriptionExchange` merges into the
+ * stream's last result (`mergeResultPatch`): the error came with the previous event's data, which a consumer reading
+ * `data` first took for a new event (the section editor re-ran its last handshake and stayed "connected" after its
+ * access was revoked). Placed right above the subscription exchange, this drops that repeated data, so an ended
+ * stream reads `data: undefined` with its error, as its first result would.
+ */
+export function endedStreamExchange(): Exchange {
+  /** The data of each running stream's last result, by operation key. */
+  const last = new Map<number, unknown>();
+  return mapExchange({
+    onOperation(operation) {
+      if (operation.kind === 'teardown') last.delete(operation.key);
+    },
+    onResult(result) {
+      if (result.operation.kind !== 'subscription') return;
+      const { key } = result.operation;
+      const previous = last.get(key);
+      if (result.error && result.data !== undefined && result.data === previous) {
+        last.delete(key);
+        return { ...result, data: undefined };
+      }
+      if (result.data !== undefined) last.set(key, result.data);
+      if (result.error) last.delete(key);
+      return result;
+    },
+  });
+}
+
 /** Waits before the `retries`-th reconnection: exponential, with jitter, capped (so a page retries for ever). */
 function retryWait(retries: number): Promise<void> {
   const base = Math.min(MAX_RETRY_WAIT_MS, 500 * 2 ** Math.min(retries, 10));
@@ -511,6 +541,7 @@ export function createGraphqlSession({ getToken, onSessionLost }: SessionOptions
       refetchingCache(createCache()),
       authExchange({ getToken, onSessionLost }),
       livePositionExchange(status),
+      endedStreamExchange(),
       subscriptionExchange({
         // Subscriptions, and the mutations a page sends over its socket (OVER_SOCKET); the rest over HTTP.
         isSubscriptionOperation: (operation) =>

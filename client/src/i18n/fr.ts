@@ -944,6 +944,17 @@ export const fr = {
       offline: 'Hors ligne : vous pouvez continuer, tout sera envoyé au retour du réseau',
       closed: 'Vous n’avez plus accès à cette section.',
     } as Record<string, string>,
+    sectionClosed: {
+      title: 'Vous n’avez plus accès à cette section.',
+      body: 'Son texte a été retiré de ce navigateur (la copie gardée pour le travail hors ligne est effacée).',
+      lostEdits:
+        'Des modifications faites ici n’avaient pas encore été enregistrées\u00a0: elles ne peuvent plus être envoyées et sont perdues.',
+      notFound: 'Cette section n’existe plus ou ne vous est plus accessible.',
+      reopen: 'Rouvrir la section',
+      reopenHint: 'Si l’accès vous a été rendu, rouvrez-la pour repartir du texte enregistré.',
+    },
+    storesForgotten: (count: number) =>
+      `${count === 1 ? 'Une section' : `${count} sections`} que vous gardiez pour le travail hors ligne ne vous ${count === 1 ? 'est' : 'sont'} plus accessible${count === 1 ? '' : 's'}\u00a0: ${count === 1 ? 'sa copie a été effacée' : 'leurs copies ont été effacées'} de ce navigateur, avec les modifications qui n’avaient pas été enregistrées.`,
     present: 'Présents',
     you: '(vous)',
     rejected: (message: string) => `Modification refusée\u00a0: ${message}`,

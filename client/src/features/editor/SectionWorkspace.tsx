@@ -31,6 +31,7 @@ export function SectionWorkspace({
   submitted,
   canChange = true,
   onChanged,
+  onClosed,
 }: {
   section: SectionData;
   viewerId: string | null;
@@ -38,6 +39,11 @@ export function SectionWorkspace({
   /** False for a reader only (the support staff): no editing, no status or approval buttons. */
   canChange?: boolean;
   onChanged(): void;
+  /**
+   * The section closed for good on this page (access revoked, section gone, session over): its text and this
+   * browser's copy are gone; `lostEdits` when edits typed here were never stored.
+   */
+  onClosed?(closed: { code: string | null; lostEdits: boolean }): void;
 }) {
   const client = useClient();
   const [sync, setSync] = useState<SectionSync | null>(null);
@@ -55,7 +61,12 @@ export function SectionWorkspace({
   const [discarded, setDiscarded] = useState(false);
   /** An edit of this page could not be placed beside a co-author's and was not saved (`editDropped`). */
   const [dropped, setDropped] = useState(false);
+  /** The section closed for good (see `SectionSync` `closedCode`): no editor any more, the page says why. */
+  const [closed, setClosed] = useState<{ code: string | null; lostEdits: boolean } | null>(null);
   const offlineCopy = useRef<Awaited<ReturnType<typeof keepOffline>>>(null);
+  // Read when the section closes, not when the effect ran.
+  const closedHandlers = useRef({ onChanged, onClosed });
+  closedHandlers.current = { onChanged, onClosed };
   const { ask, dialog } = useConfirm();
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new generation starts a fresh document on purpose
@@ -65,8 +76,15 @@ export function SectionWorkspace({
     const next = new SectionSync(client, section.id, {
       state: (state) => {
         setConnection(state);
-        // Refused or ended for good (access lost, session over): this browser's copy goes too.
-        if (state === 'closed') void stored?.forget();
+        // Refused or ended for good (access lost, session over): this browser's copy goes too, the editor with its
+        // text, and the section list is read again (a section restricted away from the viewer leaves it).
+        if (state === 'closed') {
+          void stored?.forget();
+          const info = { code: next.closedCode, lostEdits: next.lostEdits };
+          setClosed(info);
+          closedHandlers.current.onClosed?.(info);
+          closedHandlers.current.onChanged();
+        }
       },
       presence: setPresence,
       rejected: setRejection,
@@ -101,6 +119,7 @@ export function SectionWorkspace({
       setUnsaved(false);
       setRefused(null);
       setRejection(null);
+      setClosed(null);
     };
   }, [client, section.id, viewerId, generation]);
 
@@ -173,7 +192,30 @@ export function SectionWorkspace({
           {t.connection[connection]}
         </p>
       </div>
-      {unsaved ? (
+      {closed ? (
+        <div role="alert" className="unsaved-notice" data-testid="section-closed" data-code={closed.code ?? ''}>
+          <p className="unsaved-notice__line">
+            <strong>{closed.code === 'NOT_FOUND' ? t.sectionClosed.notFound : t.sectionClosed.title}</strong>
+          </p>
+          <p className="unsaved-notice__line">{t.sectionClosed.body}</p>
+          {closed.lostEdits ? (
+            <p className="unsaved-notice__line" data-testid="section-closed-lost">
+              {t.sectionClosed.lostEdits}
+            </p>
+          ) : null}
+          <p className="unsaved-notice__line">{t.sectionClosed.reopenHint}</p>
+          <div className="row-actions">
+            <button
+              type="button"
+              className="button button--small"
+              data-testid="section-reopen"
+              onClick={() => setGeneration((current) => current + 1)}
+            >
+              {t.sectionClosed.reopen}
+            </button>
+          </div>
+        </div>
+      ) : unsaved ? (
         <div role="alert" className="unsaved-notice" data-testid="unsaved-notice">
           <p className="unsaved-notice__line">
             <strong>{t.unsaved.title}</strong>
@@ -226,7 +268,7 @@ export function SectionWorkspace({
       ) : readOnly && !submitted ? (
         <p className="tender-editor__notice">{t.readOnlyDone}</p>
       ) : null}
-      {sync && ready ? (
+      {closed ? null : sync && ready ? (
         <CollaborativeEditor sync={sync} title={section.title} editable={!readOnly} viewerId={viewerId} unsaved={unsaved} />
       ) : (
         <p className="editor-frame editor-frame--loading" aria-busy="true">

@@ -59,13 +59,18 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
     return fromHash && fromHash !== window.location.hash ? decodeURIComponent(fromHash) : null;
   });
   const [figures, setFigures] = useState<Record<string, Figures>>({});
+  /**
+   * The section that closed on this page (access revoked…), kept chosen once it leaves the list: the page says so
+   * instead of opening another section in its place.
+   */
+  const [lost, setLost] = useState<{ id: string; lostEdits: boolean } | null>(null);
 
   const response = data?.node?.__typename === 'TenderResponse' ? data.node : null;
   const sections = useMemo(() => (response ? response.sections.map(readSection) : []), [response]);
   // The subscription's handler reads the sections as they are when an event comes.
   const sectionsNow = useRef(sections);
   sectionsNow.current = sections;
-  const selected = sections.find((s) => s.id === selectedId) ?? sections[0] ?? null;
+  const selected = sections.find((s) => s.id === selectedId) ?? (lost && lost.id === selectedId ? null : sections[0]) ?? null;
   usePageTitle(response?.title ?? (data ? fr.notFound.title : null));
 
   // Re-query (debounced) when the server says something about the response changed.
@@ -184,8 +189,20 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
                 submitted={response.isSubmitted}
                 canChange={response.viewerCanChange}
                 onChanged={() => refetch.current()}
+                onClosed={({ lostEdits }) => {
+                  setSelectedId(selected.id);
+                  setLost({ id: selected.id, lostEdits });
+                }}
               />
             </SectionErrorBoundary>
+          ) : lost && lost.id === selectedId ? (
+            <div role="alert" className="unsaved-notice" data-testid="section-closed">
+              <p className="unsaved-notice__line">
+                <strong>{t.sectionClosed.title}</strong>
+              </p>
+              <p className="unsaved-notice__line">{t.sectionClosed.body}</p>
+              {lost.lostEdits ? <p className="unsaved-notice__line">{t.sectionClosed.lostEdits}</p> : null}
+            </div>
           ) : (
             <p>{t.selectSection}</p>
           )}

@@ -475,8 +475,10 @@ export class SectionSync {
   start(): void {
     this.#subscribe();
     this.#presenceSub = this.#client.subscription(SECTION_PRESENCE, { sectionId: this.#sectionId }).subscribe((result) => {
-      const list = result.data?.sectionPresence;
-      if (list) this.#applyPresence(list);
+      // Presence ends with the same code as the document's stream (access revoked…): the section is closed either way.
+      const code = finalStreamCode(result.error);
+      if (code) this.#close(code);
+      else if (!result.error && result.data?.sectionPresence) this.#applyPresence(result.data.sectionPresence);
     });
     this.#sendPresence();
     this.#renewTimer = setInterval(() => this.#sendPresence(), PRESENCE_RENEW_MS);
@@ -518,11 +520,12 @@ export class SectionSync {
       clientId: this.clientId,
     };
     this.#sync = this.#client.subscription(SECTION_SYNC, variables).subscribe((result) => {
-      const message = result.data?.sectionSync;
-      if (message) this.#onMessage(message);
+      // The error first: a stream's end may still carry its previous message (see `endedStreamExchange`).
+      const code = finalStreamCode(result.error);
       // Refused or ended for good (no such section, access revoked, session over): never resubscribe.
-      else if (finalStreamCode(result.error)) this.#close();
+      if (code) this.#close(code);
       else if (result.error) this.#lost();
+      else if (result.data?.sectionSync) this.#onMessage(result.data.sectionSync);
     });
   }
 
@@ -748,15 +751,32 @@ export class SectionSync {
     this.#retryDelay = Math.min(this.#retryDelay * 2, 10_000);
   }
 
-  /** The stream was refused or ended for good: stop listening and retrying; the page says so. */
-  #close(): void {
+  /**
+   * The stream was refused or ended for good (`code`, see `finalStreamCode`): stop listening, retrying, pushing and
+   * announcing presence; the page says so. What was typed here and not stored (`lostEdits`) can no longer be sent.
+   */
+  #close(code: string): void {
+    if (this.#closed || this.#destroyed) return;
+    this.closedCode = code;
+    this.lostEdits = this.hasUnsentEdits;
     this.#closed = true;
     this.#synced = false;
+    this.#queued.clear();
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#presenceTimer);
+    clearInterval(this.#renewTimer);
     this.#sync?.unsubscribe();
     this.#sync = null;
+    this.#presenceSub?.unsubscribe();
+    this.#presenceSub = null;
+    this.#applyPresence([]);
     this.#setState('closed');
   }
+
+  /** Why the section closed (`ACCESS_REVOKED`, `NOT_FOUND`, `SESSION_EXPIRED`…), or null while it is open. */
+  closedCode: string | null = null;
+  /** True when edits typed here were not stored when the section closed: they are lost (never sent, never kept). */
+  lostEdits = false;
 
   readonly #onOnline = () => {
     if (this.#synced || this.#closed) return;
@@ -817,7 +837,7 @@ export class SectionSync {
   };
 
   #sendPresence(): void {
-    if (this.#destroyed) return;
+    if (this.#destroyed || this.#closed) return;
     void this.#client
       .mutation(UPDATE_PRESENCE, { input: { sectionId: this.#sectionId, cursor: this.#lastCursor ?? {} } }, OVER_SOCKET)
       .toPromise()

@@ -1,0 +1,48 @@
+import { useEffect, useState } from 'react';
+import { useClient, useQuery } from 'urql';
+import { graphql } from '../graphql';
+import { fr } from '../i18n/fr';
+import { forgetUnreadableStores } from './offlineIndex';
+
+const OFFLINE_VIEWER = graphql(`
+  query OfflineViewer {
+    viewer {
+      id
+    }
+  }
+`);
+
+/**
+ * At load and at sign-in, deletes the signed-in member's offline copies of sections they can no longer open (see
+ * `forgetUnreadableStores`), and says so: edits left in such a copy are lost, never kept without the member knowing.
+ * Shows nothing otherwise.
+ */
+export function OfflineStoresNotice() {
+  const client = useClient();
+  const [{ data }] = useQuery({ query: OFFLINE_VIEWER });
+  const memberId = data?.viewer?.id ?? null;
+  const [forgotten, setForgotten] = useState(0);
+
+  useEffect(() => {
+    if (!memberId) return;
+    let live = true;
+    void forgetUnreadableStores(client, memberId).then((count) => {
+      if (live && count > 0) setForgotten(count);
+    });
+    return () => {
+      live = false;
+    };
+  }, [client, memberId]);
+
+  if (forgotten === 0) return null;
+  return (
+    <div className="container">
+      <p role="status" className="tender-editor__notice" data-testid="offline-stores-forgotten">
+        {fr.editor.storesForgotten(forgotten)}{' '}
+        <button type="button" className="button button--small" onClick={() => setForgotten(0)}>
+          {fr.editor.editDropped.dismiss}
+        </button>
+      </p>
+    </div>
+  );
+}
