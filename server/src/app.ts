@@ -100,14 +100,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const db = options.db ?? (await openMigrated(config));
   const { pubsub, close: closePubSub, ping: pingRedis } = await createEventPubSub(config.redisUrl);
   const metrics = new Metrics();
-  const events = new EventBus(db.prisma, pubsub, { bufferSize: config.subscriberBuffer, pollMs: config.eventPollMs });
+  const events = new EventBus(db.prisma, pubsub, { bufferSize: config.subscriberBuffer, pollMs: config.eventPollMs }, db.sql);
   await events.start();
   const documents = new SectionDocuments(db, pubsub, {
     compactAfter: config.compactAfter,
     maxSectionBytes: config.limits.work.maxSectionBytes,
   });
   documents.start();
-  const sectionActivity = new SectionActivity(db.prisma, events, config.limits.work);
+  const sectionActivity = new SectionActivity(db.prisma, db.sql, events, config.limits.work);
   documents.onStored = (sectionId, doc, authorId) => sectionActivity.touched(sectionId, doc, authorId);
   const presence = new PresenceRegistry(pubsub, documents.instanceId);
   presence.start();

@@ -52,6 +52,27 @@ describe('Delivery', () => {
     expect(received.map((event) => event.position)).toEqual(committed.map((row) => row.position.toString()));
   });
 
+  it('should hand observers each event exactly as the log holds it (position, time, payload and their types)', async () => {
+    const animator = await makeMember(t.db.prisma);
+    const collective = await makeCollective(t.db.prisma, { animatorId: animator.id });
+    const token = await t.tokenFor(animator.id);
+    const seen: unknown[] = [];
+    const unobserve = t.app.events.observe((event) => {
+      if (event.collectiveId === collective.id) seen.push(event);
+    });
+    try {
+      await change(token, collective.id, 'Un but « accentué » ✓');
+      await t.app.events.sync();
+    } finally {
+      unobserve();
+    }
+    const stored = await t.db.prisma.eventLog.findMany({ where: { collectiveId: collective.id }, orderBy: { position: 'asc' } });
+    expect(stored.length).toBeGreaterThan(0);
+    expect(seen).toEqual(stored);
+    expect(typeof (seen[0] as { position: unknown }).position).toBe('bigint');
+    expect((seen[0] as { createdAt: unknown }).createdAt).toBeInstanceOf(Date);
+  });
+
   it('should not leak one collective’s events to another’s subscribers, nor a business collective’s to outsiders', async () => {
     const animator = await makeMember(t.db.prisma);
     const outsider = await makeMember(t.db.prisma);

@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
+import type { SqlRunner } from '../db/database.js';
 import type { EventBus } from '../events/bus.js';
-import { recordEvent } from '../events/record.js';
+import { recordEventInSql } from '../events/record.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { bodyOf, contentHash, textFigures } from './content.js';
 import { keepVersion, type VersionLimits } from './versions.js';
@@ -12,6 +13,23 @@ import { keepVersion, type VersionLimits } from './versions.js';
 const FIGURES_EVERY_MS = 500;
 /** An automatic version is kept at most this often while a section is being written. */
 export const AUTOMATIC_VERSION_EVERY_MS = 5 * 60_000;
+
+/**
+ * A recount's write: $1 the section, $2 its words, $3 its characters. Updates the figures only when they differ, and
+ * returns what the event needs (no row: unchanged, or the section is gone).
+ */
+const RECOUNT = `UPDATE "TenderSection" AS s SET "wordCount" = $2::int, "characterCount" = $3::int, "updatedAt" = now()
+  FROM "TenderResponse" AS r
+  WHERE s.id = $1::uuid AND r.id = s."responseId" AND (s."wordCount" <> $2::int OR s."characterCount" <> $3::int)
+  RETURNING s."responseId", s."wordLimit", s."characterLimit", r."collectiveId"`;
+
+/** A row of `RECOUNT`. */
+interface RecountedSection {
+  responseId: string;
+  wordLimit: number | null;
+  characterLimit: number | null;
+  collectiveId: string;
+}
 
 /**
  * What follows a section's edits: its word and character counts (pushed through the live updates, with
@@ -29,6 +47,8 @@ export class SectionActivity {
 
   constructor(
     private readonly prisma: PrismaClient,
+    /** Raw SQL on the same database: the recount's transaction (`settle`). */
+    private readonly sql: Pick<SqlRunner, 'transaction'>,
     private readonly events: EventBus,
     private readonly versionLimits: VersionLimits,
   ) {}
@@ -83,20 +103,20 @@ export class SectionActivity {
   async settle(sectionId: string, doc: Y.Doc, authorId: string | null): Promise<void> {
     const body = bodyOf(doc);
     const { words, characters } = textFigures(body);
-    const changed = await this.prisma.$transaction(async (tx) => {
-      const section = await tx.tenderSection.findUnique({
-        where: { id: sectionId },
-        include: { response: { select: { collectiveId: true } } },
-      });
-      if (!section || (section.wordCount === words && section.characterCount === characters)) return false;
-      await tx.tenderSection.update({ where: { id: sectionId }, data: { wordCount: words, characterCount: characters } });
+    // Raw SQL, not Prisma's interactive transaction: this runs every `FIGURES_EVERY_MS` while a section is written, on
+    // the embedded database on the event loop's thread, between the pushes; Prisma's took 7.2 ms of CPU per recount
+    // there against 0.7 ms for the same writes in raw SQL (issue 11, `process.cpuUsage` over 100 runs). The figures
+    // are written only when they changed, and the event recorded in the same transaction.
+    const changed = await this.sql.transaction(async (tx) => {
+      const [section] = await tx.query<RecountedSection>(RECOUNT, [sectionId, words, characters]);
+      if (!section) return false;
       const overLimit =
         (section.wordLimit !== null && words > section.wordLimit) ||
         (section.characterLimit !== null && characters > section.characterLimit);
-      await recordEvent(tx, {
+      await recordEventInSql(tx, {
         type: 'tenderSection.figuresChanged',
         subject: { typename: 'TenderSection', id: sectionId },
-        collectiveId: section.response.collectiveId,
+        collectiveId: section.collectiveId,
         actorId: authorId,
         payload: {
           responseId: section.responseId,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
 import * as Y from 'yjs';
-import type { Database } from '../db/database.js';
+import type { Database, SqlRunner } from '../db/database.js';
 import { type Actor, isSubmitted, lockSectionForPush, type PushContext, sectionAccessOf } from '../domain/tenders.js';
 import { ForbiddenError, NotFoundError, RuleViolationError, UnavailableError } from '../errors.js';
 import type { Topics } from '../events/bus.js';
@@ -183,11 +183,6 @@ function insertUpdatesIfUnchanged(count: number): string {
     RETURNING id::text AS id, pg_current_xact_id()::text AS xid`;
 }
 
-/** Prisma's Bytes wants a Uint8Array over a plain ArrayBuffer. */
-function bytes(data: Uint8Array): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(data);
-}
-
 /**
  * Validates a binary update on its own (no document): it must decode as a Yjs update and keep the body's
  * shape. Pushes are judged again against the section's document when stored (see `judgeUpdate`).
@@ -324,23 +319,32 @@ export async function storedStateIn(db: Db, sectionId: string): Promise<Uint8Arr
   return state;
 }
 
+/** `storeSnapshot`'s write: $1 the section, $2 the state, $3 the last update ID folded (decimal). */
+const UPSERT_SNAPSHOT = `INSERT INTO "SectionSnapshot" ("sectionId", "state", "throughUpdateId", "updatedAt")
+  VALUES ($1::uuid, $2::bytea, $3::bigint, now())
+  ON CONFLICT ("sectionId") DO UPDATE SET "state" = EXCLUDED."state", "throughUpdateId" = EXCLUDED."throughUpdateId",
+    "updatedAt" = EXCLUDED."updatedAt"`;
+/** `storeSnapshot`'s delete: $1 the section, $2 the IDs folded (decimal, comma-separated). */
+const DELETE_FOLDED = `DELETE FROM "SectionUpdate" WHERE "sectionId" = $1::uuid AND id = ANY (string_to_array($2::text, ',')::bigint[])`;
+/** Locks the section's row, as a compaction does ($1 the section): two compactions never interleave. */
+const LOCK_SECTION = `SELECT id FROM "TenderSection" WHERE id = $1::uuid FOR UPDATE`;
+
 /**
  * Stores `doc` as the section's snapshot and deletes the log rows it folded (`folded`), in the caller's transaction
- * (which locks the section). Resolves with the snapshot's size in bytes.
+ * (which locks the section). Resolves with the snapshot's size in bytes. Raw SQL (a compaction runs every
+ * `compactAfter` pushes of a busy section, between its pushes: issue 11).
  */
-async function storeSnapshot(tx: Prisma.TransactionClient, sectionId: string, doc: Y.Doc, folded: readonly bigint[]) {
-  const state = bytes(Y.encodeStateAsUpdate(doc));
+async function storeSnapshot(tx: Pick<SqlRunner, 'query'>, sectionId: string, doc: Y.Doc, folded: readonly bigint[]) {
+  const state = Y.encodeStateAsUpdate(doc);
   // BigInt IDs: Math.max does not take them. Informative: which log rows the snapshot folded.
   let throughUpdateId = 0n;
   for (const id of folded) if (id > throughUpdateId) throughUpdateId = id;
-  await tx.sectionSnapshot.upsert({
-    where: { sectionId },
-    create: { sectionId, state, throughUpdateId },
-    update: { state, throughUpdateId, updatedAt: new Date() },
-    // Not the state back: it is what was just written (up to MAX_SECTION_BYTES).
-    select: { sectionId: true },
-  });
-  await tx.sectionUpdate.deleteMany({ where: { id: { in: [...folded] } } });
+  await tx.query(UPSERT_SNAPSHOT, [
+    sectionId,
+    Buffer.from(state.buffer, state.byteOffset, state.byteLength),
+    throughUpdateId.toString(),
+  ]);
+  if (folded.length > 0) await tx.query(DELETE_FOLDED, [sectionId, folded.join(',')]);
   return state.byteLength;
 }
 
@@ -1006,19 +1010,21 @@ export class SectionDocuments {
    * the snapshot. Rows set aside stay in the log, kept for inspection.
    */
   async compact(sectionId: string): Promise<number> {
-    return this.prisma.$transaction(
-      async (tx) => {
-        await tx.$queryRaw`SELECT id FROM "TenderSection" WHERE id = ${sectionId}::uuid FOR UPDATE`;
-        const rows = await readStoredRows(tx, sectionId);
-        if (!rows.some((row) => row.id !== null)) return 0;
-        const { doc, folded } = buildDocument(sectionId, rows);
+    // Raw SQL, not Prisma's interactive transaction: its five statements through Prisma cost more CPU than the
+    // document's rebuild, on the event loop's thread between a busy section's pushes on the embedded database.
+    return this.sql.transaction(async (tx) => {
+      await tx.query(LOCK_SECTION, [sectionId]);
+      const rows = await readStoredRows(tx, sectionId);
+      if (!rows.some((row) => row.id !== null)) return 0;
+      const { doc, folded } = buildDocument(sectionId, rows);
+      try {
         if (folded.length === 0) return 0;
         await storeSnapshot(tx, sectionId, doc, folded);
-        doc.destroy();
         return folded.length;
-      },
-      { maxWait: 30_000, timeout: 60_000 },
-    );
+      } finally {
+        doc.destroy();
+      }
+    });
   }
 
   /**
@@ -1031,28 +1037,25 @@ export class SectionDocuments {
    * (`deepSectionsRewritten`). Resolves with the rewritten document, or null when it is no longer too deep.
    */
   async rewriteDeep(sectionId: string): Promise<Y.Doc | null> {
-    return this.prisma
-      .$transaction(
-        async (tx) => {
-          await tx.$queryRaw`SELECT id FROM "TenderSection" WHERE id = ${sectionId}::uuid FOR UPDATE`;
-          const rows = await readStoredRows(tx, sectionId);
-          const { doc, folded } = buildDocument(sectionId, rows);
-          const before = Y.encodeStateVector(doc);
-          const blocks = rewriteDeepBlocks(doc);
-          if (blocks === 0) {
-            doc.destroy();
-            return null;
-          }
-          const size = await storeSnapshot(tx, sectionId, doc, folded);
-          deepSectionsRewritten.count += 1;
-          logger.warn(
-            { sectionId, blocks, bytes: size },
-            'Section nested deeper than MAX_BODY_DEPTH rewritten with its deep part flattened (text kept)',
-          );
-          return { doc, change: Y.encodeStateAsUpdate(doc, before) };
-        },
-        { maxWait: 30_000, timeout: 60_000 },
-      )
+    return this.sql
+      .transaction(async (tx) => {
+        await tx.query(LOCK_SECTION, [sectionId]);
+        const rows = await readStoredRows(tx, sectionId);
+        const { doc, folded } = buildDocument(sectionId, rows);
+        const before = Y.encodeStateVector(doc);
+        const blocks = rewriteDeepBlocks(doc);
+        if (blocks === 0) {
+          doc.destroy();
+          return null;
+        }
+        const size = await storeSnapshot(tx, sectionId, doc, folded);
+        deepSectionsRewritten.count += 1;
+        logger.warn(
+          { sectionId, blocks, bytes: size },
+          'Section nested deeper than MAX_BODY_DEPTH rewritten with its deep part flattened (text kept)',
+        );
+        return { doc, change: Y.encodeStateAsUpdate(doc, before) };
+      })
       .then((rewritten) => {
         if (!rewritten) return null;
         // Other instances holding the section apply the rewrite as a change (it is only in the snapshot, which

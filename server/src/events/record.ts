@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { SqlRunner } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { claimInTransaction } from './idempotency.js';
 import type { EventPayloads, EventSubject, EventType } from './types.js';
@@ -39,6 +40,21 @@ export async function recordEvent<T extends EventType>(tx: Prisma.TransactionCli
   await claimInTransaction(tx);
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK})`;
   await tx.eventLog.create({ data: logRow(event) });
+}
+
+/**
+ * `recordEvent` for a transaction of raw SQL (`SqlRunner.transaction`), for the server's own events outside any
+ * mutation (a section's recount, `SectionActivity`): the same lock and the same row, two statements instead of
+ * Prisma's machinery. Claims no idempotency key (no caller's mutation is being stored) and marks nothing recorded:
+ * the caller announces the log once its transaction committed.
+ */
+export async function recordEventInSql<T extends EventType>(tx: Pick<SqlRunner, 'query'>, event: DomainEvent<T>): Promise<void> {
+  const row = logRow(event);
+  await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [EVENT_LOG_LOCK]);
+  await tx.query(
+    'INSERT INTO "EventLog" ("type", "subjectId", "collectiveId", "actorId", "payload") VALUES ($1, $2, $3::uuid, $4::uuid, $5::jsonb)',
+    [row.type, row.subjectId, row.collectiveId, row.actorId, JSON.stringify(row.payload)],
+  );
 }
 
 /** The log row of an event (its position and, unless given, its time are the database's). */
