@@ -153,6 +153,31 @@ describe('Compaction', () => {
     const server = await serverDoc(section.id);
     expect(server.getXmlFragment('body').toString()).toBe(editors[0]?.body.toString());
   });
+
+  it('should keep every stored update when compacting, one the loaded document never applied included', async () => {
+    const { members, section } = await sectionScenario(t.db.prisma, { members: 1 });
+    const editor = client(await t.tokenFor((members[0] as { id: string }).id), section.id);
+    await editor.connect();
+    const typed = new Y.XmlElement('paragraph');
+    typed.insert(0, [new Y.XmlText('Tapé dans l’éditeur.')]);
+    editor.body.insert(0, [typed]);
+    await editor.settled();
+    // A row stored behind the loaded document's back (as by another writer): on top of what the editor has.
+    const other = new Y.Doc();
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(editor.doc));
+    const before = Y.encodeStateVector(other);
+    const added = new Y.XmlElement('paragraph');
+    added.insert(0, [new Y.XmlText('Écrit hors du serveur.')]);
+    other.getXmlFragment('body').push([added]);
+    await t.db.sql.query('INSERT INTO "SectionUpdate" ("sectionId", "update") VALUES ($1::uuid, $2::bytea)', [
+      section.id,
+      Buffer.from(Y.encodeStateAsUpdate(other, before)),
+    ]);
+    expect(await t.app.documents.compact(section.id)).toBeGreaterThan(0);
+    const stored = (await serverDoc(section.id)).getXmlFragment('body').toString();
+    expect(stored).toContain('Tapé dans l’éditeur.');
+    expect(stored).toContain('Écrit hors du serveur.');
+  });
 });
 
 describe('Rejections', () => {

@@ -123,6 +123,14 @@ interface OpenDocument {
    * since (`#commitUnchanged`); null until a batch's transaction read it, and after anything was written meanwhile.
    */
   rights: StoredRights | null;
+  /**
+   * On the embedded database (one instance, every transaction alone), the IDs of the log rows this document holds:
+   * those its load folded and those stored here since, each added once applied. A compaction then stores the
+   * document as it is and folds exactly these (`#compactLoaded`), instead of rebuilding it from the stored rows. Null
+   * elsewhere, and when the document cannot stand for what is stored (the snapshot was set aside at load, or the
+   * document was rewritten or rebuilt then).
+   */
+  applied: Set<bigint> | null;
 }
 
 /** The rights a push batch read, and the next transaction ID to be handed out if nothing has written since. */
@@ -251,7 +259,7 @@ export const setAsideCounter = { count: 0 };
 export function buildDocument(
   sectionId: string,
   rows: readonly StoredRow[],
-): { doc: Y.Doc; folded: bigint[]; setAside: bigint[] } {
+): { doc: Y.Doc; folded: bigint[]; setAside: bigint[]; snapshotSetAside: boolean } {
   const excluded = new Set<StoredRow>();
   for (;;) {
     const doc = new Y.Doc({ gc: true });
@@ -307,7 +315,8 @@ export function buildDocument(
       Y.applyUpdate(doc, row.data);
       if (row.id !== null) folded.push(row.id);
     }
-    return { doc, folded, setAside };
+    const snapshot = rows.find((row) => row.id === null);
+    return { doc, folded, setAside, snapshotSetAside: snapshot !== undefined && excluded.has(snapshot) };
   }
 }
 
@@ -326,6 +335,8 @@ const UPSERT_SNAPSHOT = `INSERT INTO "SectionSnapshot" ("sectionId", "state", "t
     "updatedAt" = EXCLUDED."updatedAt"`;
 /** `storeSnapshot`'s delete: $1 the section, $2 the IDs folded (decimal, comma-separated). */
 const DELETE_FOLDED = `DELETE FROM "SectionUpdate" WHERE "sectionId" = $1::uuid AND id = ANY (string_to_array($2::text, ',')::bigint[])`;
+/** The IDs (decimal) of a section's log rows ($1 the section). */
+const LOG_IDS = `SELECT id::text AS id FROM "SectionUpdate" WHERE "sectionId" = $1::uuid`;
 /** Locks the section's row, as a compaction does ($1 the section): two compactions never interleave. */
 const LOCK_SECTION = `SELECT id FROM "TenderSection" WHERE id = $1::uuid FOR UPDATE`;
 
@@ -518,19 +529,20 @@ export class SectionDocuments {
     this.#retryHeld(document);
   }
 
-  /** Applies an update known to be stored and sends it to the listeners. */
-  #deliver(document: OpenDocument, update: Uint8Array, connectionId: string | null, logPosition: bigint | null): void {
+  /** Applies an update known to be stored and sends it to the listeners; false when it failed to apply. */
+  #deliver(document: OpenDocument, update: Uint8Array, connectionId: string | null, logPosition: bigint | null): boolean {
     try {
       Y.applyUpdate(document.doc, update);
     } catch (error) {
       logger.error({ err: error, sectionId: document.sectionId }, 'A stored update failed to apply: reloading the section');
       this.#forget(document);
-      return;
+      return false;
     }
     document.size += update.byteLength;
     document.measured = false;
     const message = { sectionId: document.sectionId, update, connectionId, logPosition };
     for (const listener of document.listeners) listener(message);
+    return true;
   }
 
   /** The section's current document, loading it (snapshot + every update not yet folded) if needed. */
@@ -560,9 +572,13 @@ export class SectionDocuments {
     if (!section) throw new NotFoundError('input.sectionId', 'TenderSection');
     // Registered as open before reading, so an update published meanwhile is applied too (twice is harmless).
     let rows = await readStoredRows(this.prisma, sectionId);
-    let { doc } = buildDocument(sectionId, rows);
+    const built = buildDocument(sectionId, rows);
+    let doc = built.doc;
+    // What this document holds of the log, on the embedded database, while it holds the snapshot too (`applied`).
+    let applied = this.#alone && !built.snapshotSetAside ? new Set(built.folded) : null;
     let pending = rows.filter((row) => row.id !== null).length;
     if (nestsTooDeep(bodyOf(doc))) {
+      applied = null;
       const rewritten = await this.rewriteDeep(sectionId).catch((error: unknown) => {
         // Readers flatten it still; the rewrite is tried again at the next load.
         logger.warn({ err: error, sectionId }, 'A section nested too deep could not be rewritten');
@@ -597,6 +613,7 @@ export class SectionDocuments {
       measured: false,
       appliedThrough: latestOf(rows),
       rights: null,
+      applied,
     };
   }
 
@@ -811,7 +828,9 @@ export class SectionDocuments {
     let newlyHeld = 0;
     for (const { push, verdict } of outcomes) {
       if (verdict === 'store') {
-        this.#deliver(document, push.update, push.pusher.connectionId, logPosition);
+        // Held once applied (a failed apply forgets the whole document).
+        if (this.#deliver(document, push.update, push.pusher.connectionId, logPosition))
+          document.applied?.add(ids[index] as bigint);
         stored.push(push.update);
         authorId = push.pusher.authorId ?? authorId;
         push.resolve(ids[index] as bigint);
@@ -1010,6 +1029,8 @@ export class SectionDocuments {
    * the snapshot. Rows set aside stay in the log, kept for inspection.
    */
   async compact(sectionId: string): Promise<number> {
+    const loaded = this.#resolved.get(sectionId);
+    if (loaded?.applied) return this.#compactLoaded(loaded);
     // Raw SQL, not Prisma's interactive transaction: its five statements through Prisma cost more CPU than the
     // document's rebuild, on the event loop's thread between a busy section's pushes on the embedded database.
     return this.sql.transaction(async (tx) => {
@@ -1025,6 +1046,33 @@ export class SectionDocuments {
         doc.destroy();
       }
     });
+  }
+
+  /**
+   * `compact` on the embedded database for a loaded document that holds the snapshot and the rows of `applied`:
+   * stores the document as it is and deletes those rows, in a transaction locking the section as `compact` does.
+   * Rebuilding the document from the stored rows (decoding the snapshot, judging and applying each row again) took
+   * ~100 ms of the event loop's thread for 200 keystrokes in a 30 KB section, every 200 pushes of a busy section
+   * (issue 11, `process.cpuUsage`); encoding the loaded document takes a few. Safe because every row folded is one
+   * this document applied (a row stored but not applied here, or applied after the read, stays in the log, and is
+   * applied again on top of the snapshot at the next load: harmless), and the document holds nothing that is not
+   * stored: only stored updates are applied to it, and the snapshot it was loaded from.
+   */
+  async #compactLoaded(document: OpenDocument): Promise<number> {
+    const sectionId = document.sectionId;
+    const folded = await this.sql.transaction(async (tx) => {
+      await tx.query(LOCK_SECTION, [sectionId]);
+      const rows = await tx.query<{ id: string }>(LOG_IDS, [sectionId]);
+      // Read and stored with nothing in between on this thread: the document cannot change meanwhile.
+      const applied = document.applied;
+      if (!applied || this.#resolved.get(sectionId) !== document) return [];
+      const folded = rows.map((row) => BigInt(row.id)).filter((id) => applied.has(id));
+      if (folded.length === 0) return [];
+      await storeSnapshot(tx, sectionId, document.doc, folded);
+      return folded;
+    });
+    for (const id of folded) document.applied?.delete(id);
+    return folded.length;
   }
 
   /**
