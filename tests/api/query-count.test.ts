@@ -67,6 +67,23 @@ describe('Nested lists', () => {
     expect(large.count).toBe(small.count);
     expect(large.count, statements.join('\n')).toBeLessThanOrEqual(5);
   });
+
+  it('should read only the columns the selection needs', async () => {
+    await countStatements(50);
+    // Columns of each model's table a statement reads (in its SELECT list, before FROM).
+    const read = (table: string) =>
+      new Set(
+        statements.flatMap((sql) =>
+          [...(sql.split(' FROM ')[0] ?? '').matchAll(new RegExp(`"public"\\."${table}"\\."(\\w+)"`, 'g'))].map((m) => m[1]),
+        ),
+      );
+    // Member: the id, the names behind displayName, sectors; never passwordHash, email and the rest.
+    expect([...read('Member')].sort()).toEqual(['firstName', 'id', 'lastName', 'sectors']);
+    // Collective: the id and kind (its memberships' checks), the name; never purpose and the rest.
+    expect([...read('Collective')].sort()).toEqual(['id', 'kind', 'name']);
+    // Membership: the ids its check needs, role and status, and the columns of its order (its cursors).
+    expect([...read('Membership')].sort()).toEqual(['collectiveId', 'id', 'joinedAt', 'memberId', 'role', 'status']);
+  });
 });
 
 describe('Authentication', () => {

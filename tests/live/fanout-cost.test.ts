@@ -55,8 +55,9 @@ describe('Fan-out', () => {
       // depends on timing, so they are left out of the comparison.
       const perChange = (run: string[]) => run.filter((sql) => !/FROM "(public"\.")?EventLog"\s+WHERE/.test(sql));
       expect(perChange(five).length, five.join('\n')).toBe(perChange(one).length);
-      // The actor is read once for all of them.
-      expect(five.filter((sql) => /FROM "public"\."Member" WHERE/.test(sql)).length, five.join('\n')).toBeLessThanOrEqual(2);
+      // The actor is read once for all of them, and its whole row answers their selection: Member is in select mode,
+      // and a row no planned query loaded is not read again for columns it holds (the @pothos/plugin-prisma patch).
+      expect(five.filter((sql) => /FROM "public"\."Member" WHERE/.test(sql)).length, five.join('\n')).toBe(1);
     } finally {
       await Promise.all(clients.map((client) => client.dispose()));
     }

@@ -25,6 +25,9 @@ builder.prismaNode('Collective', {
   nullable: true,
   description: 'A group of members working together: commons, sector or business.',
   id: { field: 'id' },
+  // Select mode: a planned query reads the columns its selection needs, not the whole row (`purpose` and the
+  // rest are read only when asked for); `kind` always, for the type check below.
+  select: { id: true, kind: true },
   // The scope `member`, as a boolean; the collective's kind is remembered for its memberships' checks (auth/access.ts).
   authScopes: (collective, context) => context.access.checksCollective(collective),
   fields: (t) => ({

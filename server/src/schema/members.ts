@@ -42,6 +42,10 @@ export const MemberRef = builder.prismaNode('Member', {
   nullable: true,
   description: 'A person of the cooperative: an entrepreneur or a member of the support staff.',
   id: { field: 'id' },
+  // Select mode: a planned query reads the columns its selection needs, not the whole row (`passwordHash` among
+  // them); a row handed over from elsewhere (an event's actor, a presence entry's member) answers every column it
+  // holds without a read (the @pothos/plugin-prisma patch), and is read again only for a column it lacks.
+  select: { id: true },
   // The scopes `member` or `viewerIs`, answered as a boolean: a scope map per row allocated ≈ 5 KB (bench/query.ts).
   authScopes: (member, context) => context.access.isMember || context.access.viewer?.id === member.id,
   fields: (t) => ({
@@ -49,8 +53,7 @@ export const MemberRef = builder.prismaNode('Member', {
     lastName: t.exposeString('lastName', { description: 'Last name.' }),
     displayName: t.string({
       description: 'First and last name, as shown to others.',
-      // No `select`: Member is read whole (include mode) wherever Pothos loads it, and a row handed over from
-      // elsewhere (an event's actor, a presence entry's member) already holds both names, so nothing is re-read.
+      select: { firstName: true, lastName: true },
       resolve: (member) => `${member.firstName} ${member.lastName}`,
     }),
     email: t.exposeString('email', { description: 'Email address, also used to sign in.' }),

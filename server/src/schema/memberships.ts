@@ -13,6 +13,8 @@ export const MembershipRef = builder.prismaNode('Membership', {
   nullable: true,
   description: "A member's place in a collective, from request or invitation to departure. Never deleted.",
   id: { field: 'id' },
+  // Select mode: a planned query reads the columns its selection needs; the two ids always, for the type check.
+  select: { id: true, memberId: true, collectiveId: true },
   // node(id) finds only what the viewer may see, so a hidden membership looks like a missing one.
   findUnique: (id, context) =>
     context.access.isSupportStaff
