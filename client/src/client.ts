@@ -13,9 +13,11 @@ import {
   subscriptionExchange,
 } from 'urql';
 import type { EventFamily } from '../../server/src/events/types.js';
+import type { SocketAckLimits } from '../../server/src/transport/websocket.js';
 import { EMBEDDED_TYPES } from './cache-keys';
 import { mutationUpdates } from './cache-updates';
 import { introspection } from './graphql-introspection';
+import { fr } from './i18n/fr';
 import { changesMoreThanFigures, figuresOf } from './liveFigures';
 
 /** Where the session token is kept between visits. */
@@ -394,6 +396,11 @@ export class LiveStatus {
   first: string | null = null;
   /** The latest position an answer reflected. */
   latest: string | null = null;
+  /**
+   * What the server's `connection_ack` said its socket accepts (`SocketAckLimits`: the largest message, the largest
+   * co-editing update), once the socket has been acknowledged; null before.
+   */
+  limits: SocketAckLimits | null = null;
   readonly #listeners = new Set<(state: LiveState) => void>();
 
   /** Calls `listener` on every change of state; returns the unsubscribe function. */
@@ -467,6 +474,50 @@ export function endedStreamExchange(): Exchange {
   });
 }
 
+/** A `connection_ack` payload's limits, if it carries well-formed ones. */
+function ackLimits(payload: unknown): SocketAckLimits | null {
+  const limits = (payload as { limits?: Partial<SocketAckLimits> } | null | undefined)?.limits;
+  const { maxMessageBytes, maxUpdateBytes } = limits ?? {};
+  return Number.isSafeInteger(maxMessageBytes) && Number.isSafeInteger(maxUpdateBytes)
+    ? { maxMessageBytes: maxMessageBytes as number, maxUpdateBytes: maxUpdateBytes as number }
+    : null;
+}
+
+/** UTF-8 length of `text`, in bytes. */
+function utf8Bytes(text: string): number {
+  return new TextEncoder().encode(text).byteLength;
+}
+
+/**
+ * The browser's WebSocket, but an operation whose `subscribe` message is past the server's `maxMessageBytes` is
+ * never sent: the server would close the socket (1009) and graphql-ws would send the same message again on every
+ * reconnect, for ever. The operation is answered here instead with the `error` the server would give a body past
+ * its limit (`REQUEST_ENTITY_TOO_LARGE`), so graphql-ws ends it and the socket stays up for the others.
+ */
+function boundedWebSocket(limits: () => SocketAckLimits | null): typeof WebSocket {
+  return class BoundedWebSocket extends WebSocket {
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      const max = limits()?.maxMessageBytes;
+      // A UTF-8 byte is at least a third of a UTF-16 unit: only a long message is measured.
+      if (typeof data === 'string' && max !== undefined && data.length * 3 > max && utf8Bytes(data) > max) {
+        // graphql-ws serialises `{ id, type, payload }` in that order; its ids are plain (no quote to escape).
+        const id = /^\{"id":"([^"\\]+)","type":"subscribe"/.exec(data)?.[1];
+        if (id !== undefined) {
+          const refusal = {
+            id,
+            type: 'error',
+            payload: [{ message: fr.errors.tooLarge, extensions: { code: 'REQUEST_ENTITY_TOO_LARGE', limit: max } }],
+          };
+          // Answered after this send returns, as the server's answer would be (graphql-ws listens already).
+          queueMicrotask(() => this.onmessage?.(new MessageEvent('message', { data: JSON.stringify(refusal) })));
+          return;
+        }
+      }
+      super.send(data);
+    }
+  };
+}
+
 /** Waits before the `retries`-th reconnection: exponential, with jitter, capped (so a page retries for ever). */
 function retryWait(retries: number): Promise<void> {
   const base = Math.min(MAX_RETRY_WAIT_MS, 500 * 2 ** Math.min(retries, 10));
@@ -497,6 +548,7 @@ export function createGraphqlSession({ getToken, onSessionLost }: SessionOptions
   let pongTimer: ReturnType<typeof setTimeout> | undefined;
   const ws = createWsClient({
     url: websocketUrl(),
+    webSocketImpl: boundedWebSocket(() => status.limits),
     lazy: true,
     // Pages come and go: keep the socket a moment so that the next page's streams reuse it.
     lazyCloseTimeout: 3_000,
@@ -511,8 +563,9 @@ export function createGraphqlSession({ getToken, onSessionLost }: SessionOptions
     },
     on: {
       connecting: (isRetry) => status.set(isRetry || status.state === 'reconnecting' ? 'reconnecting' : 'connecting'),
-      connected: (opened) => {
+      connected: (opened, payload) => {
         socket = opened as WebSocket;
+        status.limits = ackLimits(payload);
         status.set('connected');
       },
       closed: () => {

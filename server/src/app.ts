@@ -282,7 +282,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maxPerAddress: config.http.maxConnectionsPerAddress,
     max: config.http.maxConnections,
   });
-  const websocket = attachGraphqlWs(http, yoga, db.sql, live, config.limits.ws, config.limits.maxJsonDepth);
+  const websocket = attachGraphqlWs(
+    http,
+    yoga,
+    db.sql,
+    live,
+    config.limits.ws,
+    config.limits.maxJsonDepth,
+    config.maxUpdateBytes,
+  );
   metrics.watch({
     openSockets: () => websocket.server.clients.size,
     liveConnections: () => live.connectionCount,

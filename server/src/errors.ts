@@ -310,7 +310,8 @@ export const RULE_MESSAGES = {
   TARGET_DATE_IN_PAST: 'La date cible est déjà passée.',
   TARGET_DATE_REQUIRED: 'Un collectif business ponctuel a besoin d’une date cible.',
   TOO_LONG: 'Ce texte est trop long.',
-  UPDATE_TOO_LARGE: 'Cette modification est trop volumineuse pour le serveur.',
+  UPDATE_TOO_LARGE:
+    'Cette modification est trop volumineuse pour être enregistrée d’un coup\xa0: collez ce texte en plusieurs fois.',
   SECTION_TOO_LARGE: 'Cette section a atteint la taille maximale : raccourcissez-la avant d’en ajouter.',
   TOO_MANY_VERSIONS: 'Cette section garde déjà autant de versions nommées que le serveur le permet.',
   USAGE_RULES_ALREADY_APPROVED: 'Vous avez déjà approuvé cette version.',

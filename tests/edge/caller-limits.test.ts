@@ -6,12 +6,14 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { loadConfig } from '../../server/src/config.js';
 import { DEMO_ACCOUNT } from '../../server/src/seed/demo.js';
+import { PUSH_ENVELOPE_BYTES } from '../../server/src/transport/websocket.js';
 import { codes, latencyUnderAbuse } from '../support/abuse.js';
 import type { GraphQLResponse, Json } from '../support/app.js';
 import { createTestApp } from '../support/app.js';
 import { subscribe, wsClient } from '../support/live.js';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
 import { gid, makeMember } from '../support/scenario.js';
+import { until } from '../support/waits.js';
 
 const SMALL = '{ viewer { id displayName } collectives(first: 5) { edges { node { id name memberCount } } } }';
 const SIGN_IN =
@@ -41,15 +43,19 @@ async function rawSocket(server: ServerProcess, token: string) {
     socket.once('error', reject);
   });
   socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  let ackPayload: unknown;
   const acknowledged = await Promise.race([
     new Promise<boolean>((resolve) =>
       socket.on('message', (data) => {
-        if ((JSON.parse(data.toString()) as { type: string }).type === 'connection_ack') resolve(true);
+        const message = JSON.parse(data.toString()) as { type: string; payload?: unknown };
+        if (message.type !== 'connection_ack') return;
+        ackPayload = message.payload;
+        resolve(true);
       }),
     ),
     closed.then(() => false),
   ]);
-  return { socket, closed, acknowledged };
+  return { socket, closed, acknowledged, ackPayload };
 }
 
 describe('Sockets, streams and mutations', () => {
@@ -74,6 +80,8 @@ describe('Sockets, streams and mutations', () => {
       SSE_MAX_STREAMS_PER_USER: '2',
       MUTATIONS_PER_SECOND: '5',
       HTTP_MAX_IN_FLIGHT_PER_CALLER: '8',
+      // Logged (a server under vitest logs nothing unless told): the 1009 close is checked not to be an error.
+      LOG_LEVEL: 'info',
     });
     token = (await signIn(server, DEMO_ACCOUNT)).data?.signIn.data.token;
     probeToken = (await signIn(server, { email: 'thomas.girard@collectifs.coop', password: DEMO_ACCOUNT.password })).data?.signIn
@@ -86,12 +94,30 @@ describe('Sockets, streams and mutations', () => {
     await server?.stop();
   });
 
-  it('should close a socket whose message is past the size limit with 1009, and keep answering', async () => {
-    const { socket, closed, acknowledged } = await rawSocket(server, token);
+  it('should tell the limits on connection_ack, close a socket whose message is past them with 1009 (a client fault, not a server error), and keep answering', async () => {
+    const { socket, closed, acknowledged, ackPayload } = await rawSocket(server, token);
     expect(acknowledged).toBe(true);
+    // The web app keeps to these (client/src/client.ts): 64 KiB messages; updates of the 1 MiB default, lowered so
+    // that their base64 and the push's envelope fit in one message.
+    expect(ackPayload).toEqual({
+      limits: { maxMessageBytes: 64 * 1024, maxUpdateBytes: Math.floor(((64 * 1024 - PUSH_ENVELOPE_BYTES) * 3) / 4) },
+    });
+    const logged = server.output().length;
     socket.send(JSON.stringify({ type: 'ping', payload: { padding: 'x'.repeat(100 * 1024) } }));
     expect((await closed).code).toBe(1009);
     await probe();
+    const lines = (): { level: number; msg: string }[] =>
+      server
+        .output()
+        .slice(logged)
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line));
+    await until(
+      () => lines().some((line) => /protocol refuses/.test(line.msg)),
+      () => `the close logged: ${JSON.stringify(lines())}`,
+    );
+    expect(lines().filter((line) => line.level >= 50)).toEqual([]);
   });
 
   it('should close a socket that sends too many messages a second with 4429, within 10× the unloaded latency', async () => {

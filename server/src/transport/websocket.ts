@@ -56,6 +56,31 @@ export interface UpgradeRequest {
   readonly socket: { readonly remoteAddress?: string | undefined };
 }
 
+/**
+ * The limits a client needs to know before it sends, in the `connection_ack` payload (`{ limits }`): a message past
+ * `maxMessageBytes` closes the socket (1009) and would be sent again on every reconnect by graphql-ws' client, so
+ * the web app never sends one (client/src/client.ts); a `pushSectionUpdate` update past `maxUpdateBytes` (decoded
+ * bytes) is refused `UPDATE_TOO_LARGE`, so the editor marks such an edit refused without sending it.
+ */
+export interface SocketAckLimits {
+  /** `WS_MAX_PAYLOAD_BYTES`: the largest message the socket reads, in bytes (UTF-8 JSON text). */
+  maxMessageBytes: number;
+  /**
+   * The largest co-editing update pushed, in decoded bytes: `MAX_UPDATE_BYTES`, lowered if need be so that its
+   * base64 (4/3) and the push's envelope fit in one message.
+   */
+  maxUpdateBytes: number;
+}
+
+/** The envelope of a `pushSectionUpdate` message around its base64 update (document, ids, JSON), in bytes, with room. */
+export const PUSH_ENVELOPE_BYTES = 8 * 1024;
+
+/** The limits `connection_ack` carries, from the server's settings (see `SocketAckLimits`). */
+export function socketAckLimits(maxPayloadBytes: number, maxUpdateBytes: number): SocketAckLimits {
+  const fitting = Math.floor(((maxPayloadBytes - PUSH_ENVELOPE_BYTES) * 3) / 4);
+  return { maxMessageBytes: maxPayloadBytes, maxUpdateBytes: Math.max(0, Math.min(maxUpdateBytes, fitting)) };
+}
+
 /** What the app needs to stop the WebSocket side. */
 export interface GraphqlWebSocket {
   server: WebSocketServer;
@@ -75,7 +100,9 @@ export function attachGraphqlWs(
   lifecycle: Lifecycle,
   limits: Limits['ws'],
   maxJsonDepth: number,
+  maxUpdateBytes: number,
 ): GraphqlWebSocket {
+  const acknowledged = { limits: socketAckLimits(limits.maxPayloadBytes, maxUpdateBytes) };
   // graphql-ws on the same port and path: Yoga's envelop runs the operation, so plugins and context apply.
   // ws closes a socket whose message is past maxPayload with 1009 (its own default would be 100 MiB).
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes, WebSocket: FanoutSocket });
@@ -133,7 +160,8 @@ export function attachGraphqlWs(
       wiring.connection = connection;
       lifecycle.register(connection);
       if (signedIn) lifecycle.remember(connection, signedIn.memberships, epoch);
-      return true;
+      // Acknowledged with the limits the client must keep to (`SocketAckLimits`).
+      return acknowledged;
     },
     execute: (args) => {
       const root = args.rootValue as EnvelopedRoot;
@@ -632,8 +660,20 @@ function initTimedOut(wiring: GraphqlWsSocket): void {
   if (wiring.awaitingInit) wiring.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
 }
 
-/** A socket's listeners, shared by every socket (`this` is the socket). */
+/**
+ * A socket's listeners, shared by every socket (`this` is the socket). ws' own protocol errors (`WS_ERR_*`: a message
+ * past `maxPayload`, invalid UTF-8, a bad frame) are the client's fault and ws has already closed the socket with
+ * their code (1009, 1007, 1002): logged as such, not as a server error. Anything else is.
+ */
 function onSocketError(this: WebSocket, error: Error): void {
+  const code = (error as Error & { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('WS_ERR_')) {
+    logger.info(
+      { code, reason: error.message.slice(0, 200) },
+      'WebSocket closed: the client sent a message the protocol refuses',
+    );
+    return;
+  }
   logger.error({ err: error }, 'WebSocket socket error');
   this.close(CloseCode.InternalServerError, 'Internal server error');
 }

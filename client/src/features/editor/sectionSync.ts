@@ -2,6 +2,7 @@ import { ySyncPluginKey } from '@tiptap/y-tiptap';
 import type { Client } from 'urql';
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
+import { RULE_MESSAGES } from '../../../../server/src/errors.js';
 import { finalStreamCode, type LiveState, liveStatusOf, OVER_SOCKET } from '../../client';
 import { graphql } from '../../graphql';
 import { PendingUpdates } from './pendingUpdates';
@@ -676,8 +677,17 @@ export class SectionSync {
     }
   }
 
-  /** Pushes one update and waits for its acknowledgement; false when the connection is lost. */
+  /**
+   * Pushes one update and waits for its acknowledgement; false when the connection is lost. An update past what
+   * the server accepts (`maxUpdateBytes` of its `connection_ack`, `UPDATE_TOO_LARGE`) is never sent: it is refused
+   * here as the server would refuse it, its text marked not saved, and the socket stays up for everything else.
+   */
   async #push(update: Uint8Array): Promise<boolean> {
+    const maxUpdateBytes = liveStatusOf(this.#client).limits?.maxUpdateBytes;
+    if (maxUpdateBytes !== undefined && update.byteLength > maxUpdateBytes) {
+      this.#refuse(update, 'UPDATE_TOO_LARGE');
+      return true;
+    }
     const drops = this.#socketDrops;
     const result = await this.#client
       .mutation(
@@ -689,6 +699,11 @@ export class SectionSync {
     // Sent again after a drop: the handshake, not this answer, says what is stored (see `#socketDrops`).
     if (drops !== this.#socketDrops) return true;
     const outcome = result.data?.pushSectionUpdate;
+    // Past the socket's message limit (client.ts never sends it): refused like an update past the server's limit.
+    if (!outcome && result.error?.graphQLErrors.some((error) => error.extensions?.code === 'REQUEST_ENTITY_TOO_LARGE')) {
+      this.#refuse(update, 'UPDATE_TOO_LARGE');
+      return true;
+    }
     if (!outcome) {
       // No answer: the content stays in the document and the next handshake re-sends it.
       this.#lost();
@@ -702,6 +717,11 @@ export class SectionSync {
       });
     }
     return true;
+  }
+
+  /** Refuses `update` without the server's answer (it would refuse it for `rule`): as a refusal it sent. */
+  #refuse(update: Uint8Array, rule: 'UPDATE_TOO_LARGE'): void {
+    if (this.#markRefused(update)) this.#events.rejected?.({ rule, message: RULE_MESSAGES[rule] });
   }
 
   /**
