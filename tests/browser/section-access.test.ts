@@ -182,6 +182,24 @@ describe.skipIf(!chromiumAvailable)('a section whose access ends while its edito
     });
   }, 120_000);
 
+  it('says so, and drops it from the list, when a section restricted away is chosen from a stale list', async () => {
+    await step('access-revoked-stale-list', async () => {
+      await bothOpen();
+      // Thomas works in another section: the restriction of this one is not his to see, nothing tells his list.
+      const other = pageB.locator('[data-testid="section-item"]').filter({ hasNotText: target.title }).first();
+      await other.click();
+      await pageB.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
+      await restrict(target, camille.token, true);
+      await pageB.locator('[data-testid="section-item"]', { hasText: target.title }).click();
+      await pageB.locator('[data-testid="section-closed"]').waitFor({ timeout: 20_000 });
+      expect(await pageB.locator(EDITOR).count()).toBe(0);
+      await expect
+        .poll(() => pageB.locator('[data-testid="section-item"]', { hasText: target.title }).count(), { timeout: 15_000 })
+        .toBe(0);
+      await expect.poll(() => databases(pageB), { timeout: 10_000 }).not.toContain(storeName(target));
+    });
+  }, 120_000);
+
   it('restricted then opened again: the idle page never keeps editing a copy that no longer follows', async () => {
     await step('access-revoked-restored', async () => {
       await bothOpen();
