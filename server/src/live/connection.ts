@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ActiveMembership, SignedIn } from '../auth/sessions.js';
-import { logger } from '../observability/log.js';
+import { flatText, logger } from '../observability/log.js';
 
 /** How a caller reaches the server. */
 export type Transport = 'ws' | 'sse' | 'http';
@@ -36,7 +36,8 @@ export interface Connection {
  * is applied, when the viewer's own mutation recorded an event, and with the session).
  */
 export class LiveConnection implements Connection {
-  readonly id = randomUUID();
+  /** A flat string (`flatText`): it is kept as long as the connection. */
+  readonly id = flatText(randomUUID());
   /**
    * Made when `signal` is first read: most sockets never need one (an `AbortController` and its listeners' maps
    * are ~1 KB, for each of thousands of idle subscribers); `onClose` keeps its listeners itself.

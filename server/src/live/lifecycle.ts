@@ -161,12 +161,15 @@ export class LiveStream implements StopSource {
       listener();
       return () => {};
     }
-    // Wrapped so that the same function registered twice is called twice, as with a signal's listeners.
-    const once = () => listener();
+    // Kept as given (no wrapper: a closure less per idle subscriber, issue 11): a function registered twice is
+    // called twice, as with a signal's listeners, and each unregister function removes one registration, once.
     this.#onStop ??= [];
-    this.#onStop.push(once);
+    this.#onStop.push(listener);
+    let registered = true;
     return () => {
-      const at = this.#onStop?.indexOf(once) ?? -1;
+      if (!registered) return;
+      registered = false;
+      const at = this.#onStop?.lastIndexOf(listener) ?? -1;
       if (at >= 0) this.#onStop?.splice(at, 1);
     };
   }
@@ -634,27 +637,68 @@ class StreamRun<T> implements AsyncIterableIterator<T> {
   #inner: AsyncIterator<T> | null = null;
   #unlisten: (() => void) | null = null;
 
+  /**
+   * How the stream opens and its body, until it has started: dropped then, with whatever their closures hold (a
+   * resolver's arguments, its scope), which an idle subscription does not need (issue 11).
+   */
+  #open: (() => Promise<StreamSubject>) | null;
+  #body: ((live: LiveStream) => AsyncIterator<T>) | null;
+
   constructor(
     private readonly lifecycle: Lifecycle,
     private readonly context: StreamContext,
-    private readonly open: () => Promise<StreamSubject>,
-    private readonly body: (live: LiveStream) => AsyncIterator<T>,
-  ) {}
+    open: () => Promise<StreamSubject>,
+    body: (live: LiveStream) => AsyncIterator<T>,
+  ) {
+    this.#open = open;
+    this.#body = body;
+  }
 
-  async next(): Promise<IteratorResult<T>> {
-    if (this.#finished) return { done: true, value: undefined };
+  next(): Promise<IteratorResult<T>> {
+    if (this.#finished) return Promise.resolve({ done: true, value: undefined });
+    if (!this.#live) return this.#first();
+    return this.#step();
+  }
+
+  /** The first `next`: checks the right to open the stream and starts it, then asks its body. */
+  async #first(): Promise<IteratorResult<T>> {
     try {
-      if (!this.#inner && !(await this.#start())) return await this.#finish();
-      const stream = this.#live as LiveStream;
-      const step = await (this.#inner as AsyncIterator<T>).next();
-      // The body admits each message (it knows their positions); this only catches an end meanwhile.
-      if (stream.ended) throw endError(stream.ended);
-      if (step.done || stream.stopped) return await this.#finish();
-      return step;
+      if (!(await this.#start())) return await this.#finish();
     } catch (error) {
-      await this.#finish().catch(() => undefined);
-      throw refusal(error);
+      return this.#failed(error);
     }
+    return this.#step();
+  }
+
+  /**
+   * The body's next message. No async function of its own: a parked one (its frame, its promises) was ~0.4 KB of
+   * each idle subscriber (issue 11); this is one reaction on the body's promise.
+   */
+  #step(): Promise<IteratorResult<T>> {
+    const inner = this.#inner;
+    if (!inner) return this.#finish();
+    let step: Promise<IteratorResult<T>>;
+    try {
+      step = inner.next();
+    } catch (error) {
+      return this.#failed(error);
+    }
+    return step.then(
+      (result): IteratorResult<T> | Promise<IteratorResult<T>> => {
+        const stream = this.#live as LiveStream;
+        // The body admits each message (it knows their positions); this only catches an end meanwhile.
+        if (stream.ended) return this.#failed(endError(stream.ended));
+        if (result.done || stream.stopped) return this.#finish();
+        return result;
+      },
+      (error: unknown) => this.#failed(error),
+    );
+  }
+
+  /** Ends the stream and rejects with `error` as the caller sees it (`refusal`). */
+  async #failed(error: unknown): Promise<never> {
+    await this.#finish().catch(() => undefined);
+    throw refusal(error);
   }
 
   /** Checks the right to open the stream and starts its body: false when the client left meanwhile. */
@@ -662,9 +706,15 @@ class StreamRun<T> implements AsyncIterableIterator<T> {
     const context = this.context;
     const session = context.session;
     if (!session) throw createGraphQLError('Connectez-vous d’abord.', { extensions: { code: 'UNAUTHENTICATED' } });
+    const open = this.#open;
+    const body = this.#body;
+    // Asked one `next` at a time (graphql-ws, SSE): a stream is opened once, never again.
+    if (!open || !body) return false;
+    this.#open = null;
+    this.#body = null;
     let subject: StreamSubject;
     try {
-      subject = await this.open();
+      subject = await open();
     } catch (error) {
       throw refusal(error);
     }
@@ -672,7 +722,7 @@ class StreamRun<T> implements AsyncIterableIterator<T> {
     const stream = new LiveStream(this.lifecycle, subject, session, context.connection);
     this.#live = stream;
     this.#unlisten = this.lifecycle.track(stream, context.connection);
-    this.#inner = this.body(stream);
+    this.#inner = body(stream);
     return true;
   }
 

@@ -103,17 +103,31 @@ class CountedStream implements AsyncIterableIterator<ExecutionResult> {
     private readonly report: (errors: readonly GraphQLError[] | undefined) => void,
   ) {}
 
-  async next(): Promise<IteratorResult<ExecutionResult>> {
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    // No async function of its own: parked on an idle stream, one was ~0.4 KB of each idle subscriber (issue 11).
+    let next: Promise<IteratorResult<ExecutionResult>>;
     try {
-      const next = await this.inner.next();
-      if (next.done) this.end();
-      else this.report(next.value.errors);
-      return next;
+      next = this.inner.next();
     } catch (error) {
-      this.end();
-      this.report([error as GraphQLError].filter((e) => typeof e === 'object' && e !== null && 'extensions' in e));
-      throw error;
+      return Promise.reject(this.#failed(error));
     }
+    return next.then(
+      (step) => {
+        if (step.done) this.end();
+        else this.report(step.value.errors);
+        return step;
+      },
+      (error: unknown) => {
+        throw this.#failed(error);
+      },
+    );
+  }
+
+  /** Counts the end and reports the error; returns it, to be rethrown. */
+  #failed(error: unknown): unknown {
+    this.end();
+    this.report([error as GraphQLError].filter((e) => typeof e === 'object' && e !== null && 'extensions' in e));
+    return error;
   }
 
   async return(value?: unknown): Promise<IteratorResult<ExecutionResult>> {

@@ -16,7 +16,7 @@ import { CLOSE_TOO_MANY, SocketLimits } from '../limits/sockets.js';
 import { LiveConnection } from '../live/connection.js';
 import { type FanoutSink, internText, sharedPayload, withSharedPayload } from '../live/fanout.js';
 import type { Lifecycle } from '../live/lifecycle.js';
-import { inRequest, logger, requestIdFrom } from '../observability/log.js';
+import { flatText, inRequest, logger, requestIdFrom } from '../observability/log.js';
 import { closeReason, handshakeRefusal } from './french.js';
 import { refuseUpgrade, requestPath } from './http.js';
 import { CLOSE_TRY_AGAIN_LATER, isUnavailableGraphQLError, unavailableError } from './unavailable.js';
@@ -181,7 +181,8 @@ export function attachGraphqlWs(
       if ((socketOperations?.size ?? 0) >= limits.maxOperationsPerSocket) {
         return [rateLimited('operationsPerSocket', 'Trop d’opérations en cours sur ce socket : terminez-en une d’abord.')];
       }
-      const reqId = `${wiring?.reqId ?? requestIdFrom(undefined)}.${id}`;
+      // Flat (`flatText`): a subscription keeps it for its life, and a template literal is a rope.
+      const reqId = flatText(`${wiring?.reqId ?? requestIdFrom(undefined)}.${id}`);
       // One copy of a query text that many subscriptions send alike (the payload is graphql-ws' message, kept with
       // the operation, and the context's `params`): ~200 B of each idle subscriber of the web app's selection.
       if (typeof payload.query === 'string') (payload as { query: string }).query = internText(payload.query);
