@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { SignedIn } from '../../server/src/auth/sessions.js';
 import type { EventBus } from '../../server/src/events/bus.js';
 import type { Member } from '../../server/src/generated/prisma/client.js';
+import { LiveConnection } from '../../server/src/live/connection.js';
 import { Lifecycle, LiveStream, VIEWER } from '../../server/src/live/lifecycle.js';
 import { flatText } from '../../server/src/observability/log.js';
 
-// Issue 11: a stream keeps its stop listeners as given (no wrapper closure per listener, per idle subscriber), and
+// Issue 11: a stream keeps its stop listeners (and a connection its close listeners) as given (no wrapper closure per listener, per idle subscriber), and
 // long-lived ids are flat strings. Neither may change what callers see: a listener registered twice runs twice, as
 // with an AbortSignal's listeners, and an unregister function removes one registration, however often it is called.
 
@@ -46,6 +47,25 @@ describe('A stream’s stop listeners', () => {
     unregister();
     live.stop();
     expect(calls).toBe(1);
+  });
+});
+
+describe('A connection’s close listeners', () => {
+  it('should call a listener registered twice twice, and each unregister should remove one registration once', () => {
+    const calls: string[] = [];
+    const a = () => calls.push('a');
+    const b = () => calls.push('b');
+    const connection = new LiveConnection('ws', null);
+    const first = connection.onClose(a);
+    connection.onClose(a);
+    connection.onClose(b);
+    const third = connection.onClose(a);
+    first();
+    first();
+    third();
+    connection.close();
+    connection.close();
+    expect(calls.sort()).toEqual(['a', 'b']);
   });
 });
 

@@ -163,8 +163,9 @@ export class LiveStream implements StopSource {
     }
     // Kept as given (no wrapper: a closure less per idle subscriber, issue 11): a function registered twice is
     // called twice, as with a signal's listeners, and each unregister function removes one registration, once.
-    this.#onStop ??= [];
-    this.#onStop.push(listener);
+    // An array literal holds exactly its one listener (a `[]` grown by `push` reserves 17 slots: ~150 B per stream).
+    if (this.#onStop) this.#onStop.push(listener);
+    else this.#onStop = [listener];
     let registered = true;
     return () => {
       if (!registered) return;
