@@ -502,21 +502,35 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
       return;
     }
     mapped.then(
-      (result) => {
-        const shared = this.sink && !this.#closed ? payloads.get(result) : undefined;
-        if (shared && this.sink?.open) {
-          fanoutCounts.written += 1;
-          const written = this.sink.writeNext(shared.json);
-          if (written) written.then(() => this.#read(resolve, reject), reject);
-          else this.#read(resolve, reject);
-          return;
-        }
-        resolve({ done: false, value: result });
-      },
+      (result) => this.#write(result, resolve, reject),
       (error: unknown) => {
         this.#close().then(() => reject(error));
       },
     );
+  }
+
+  /**
+   * A result: written straight to the socket when shared (then the next read), else handed up. Whatever throws here
+   * rejects the pending `next`, as a throw in an async `next` would: it is never left unsettled.
+   */
+  #write(
+    result: ExecutionResult,
+    resolve: (step: IteratorResult<ExecutionResult>) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    try {
+      const shared = this.sink && !this.#closed ? payloads.get(result) : undefined;
+      if (shared && this.sink?.open) {
+        fanoutCounts.written += 1;
+        const written = this.sink.writeNext(shared.json);
+        if (written) written.then(() => this.#read(resolve, reject), reject);
+        else this.#read(resolve, reject);
+        return;
+      }
+      resolve({ done: false, value: result });
+    } catch (error) {
+      reject(error);
+    }
   }
 
   /** The source failed: closed, and its error located at the operation. */
