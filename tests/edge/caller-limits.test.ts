@@ -379,6 +379,11 @@ describe('Sockets, streams and mutations', () => {
       const started = performance.now();
       const full = await http(server, first, profile(5, `first${attempt}`));
       const more = await http(server, second, profile(1, `second${attempt}`));
+      if (attempt < 5 && full.errors?.[0]?.extensions?.code === 'RATE_LIMITED') {
+        // The last attempt's `more` landed after its window and opened the next one: `full` no longer fits in it.
+        await new Promise((resolve) => setTimeout(resolve, Number(full.errors?.[0]?.extensions?.retryAfterMs) + 1));
+        continue;
+      }
       if (performance.now() - started >= 1000 && attempt < 5) continue;
       expect(full.errors).toBeUndefined();
       expect(more.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'mutationsPerSecond' });
