@@ -13,6 +13,28 @@ function count(snapshot: Json, kind: string, status: string): number {
   return snapshot.dashboard.collectives.find((row: Json) => row.kind === kind && row.status === status)?.count ?? 0;
 }
 
+const PROPOSE_COMMONS =
+  'mutation($name: String!) { createCollective(input: { name: $name, kind: COMMONS, purpose: "Essai" }) { __typename } }';
+
+/**
+ * Proposes a commons as a client does, asserting it was created. The burst's transactions queue on the event log's
+ * lock with ten pooled connections on PostgreSQL: under load, one may find no connection within Prisma's `maxWait`
+ * (2 s) and be answered UNAVAILABLE, nothing committed, which the client retries (as the message asks). Ignoring that
+ * answer left the figures short of the burst and the test waiting 60 s for a change that was never made. Any other
+ * error fails the test.
+ */
+async function proposeCommons(name: string, token: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    const answer = await t.gql(PROPOSE_COMMONS, { name }, token);
+    const error = answer.errors?.[0];
+    if (!error) {
+      expect(answer.data?.createCollective).toEqual({ __typename: 'MutationCreateCollectiveSuccess' });
+      return;
+    }
+    if (error.extensions?.code !== 'UNAVAILABLE' || attempt === 5) throw new Error(`${name}: ${JSON.stringify(answer.errors)}`);
+  }
+}
+
 describe('Dashboard', () => {
   it('should push new figures after a change, coalescing a burst into few updates', async () => {
     const founder = await makeMember(t.db.prisma);
@@ -22,15 +44,7 @@ describe('Dashboard', () => {
     const [initial] = await inbox.waitFor(1);
     const proposedBefore = count(initial, 'COMMONS', 'PROPOSED');
     const burst = 20;
-    await Promise.all(
-      Array.from({ length: burst }, (_, i) =>
-        t.gql(
-          'mutation($name: String!) { createCollective(input: { name: $name, kind: COMMONS, purpose: "Essai" }) { __typename } }',
-          { name: `Commun en rafale ${i}` },
-          token,
-        ),
-      ),
-    );
+    await Promise.all(Array.from({ length: burst }, (_, i) => proposeCommons(`Commun en rafale ${i}`, token)));
     // Figures converge to the new count; far fewer pushes than changes.
     const deadline = Date.now() + INBOX_TIMEOUT_MS;
     while (count(inbox.received.at(-1), 'COMMONS', 'PROPOSED') !== proposedBefore + burst) {
