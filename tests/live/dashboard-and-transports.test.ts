@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { recordEvent } from '../../server/src/events/record.js';
 import { type Json, testAppForFile } from '../support/app.js';
 import { INBOX_TIMEOUT_MS, subscribe } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
@@ -53,6 +54,31 @@ describe('Dashboard', () => {
     }
     expect(inbox.received.length - 1).toBeLessThan(burst);
     expect(inbox.received.at(-1).dashboard.recentActivity[0].type).toBe('collective.proposed');
+  });
+});
+
+describe('Dashboard without notifications', () => {
+  it('should push new figures for a change whose notification never came, through the log poll', async () => {
+    const founder = await makeMember(t.db.prisma);
+    const token = await t.tokenFor(founder.id);
+    const { inbox } = subscribe(t.ws(token), DASHBOARD);
+    const [initial] = await inbox.waitFor(1);
+    const proposedBefore = count(initial, 'COMMONS', 'PROPOSED');
+    // The dashboard is the only live stream here (it observes the log, it is no subscriber of it).
+    expect(t.app.events.subscriberCount).toBe(0);
+    // Committed as by another instance whose notification was lost (Redis away): nothing announces it.
+    await t.db.prisma.$transaction(async (tx) => {
+      const collective = await makeCollective(tx as typeof t.db.prisma, { animatorId: founder.id, status: 'PROPOSED' });
+      await recordEvent(tx, {
+        type: 'collective.proposed',
+        subject: { typename: 'Collective', id: collective.id },
+        collectiveId: collective.id,
+        actorId: founder.id,
+        payload: { name: collective.name, kind: collective.kind, status: collective.status, animatorId: founder.id },
+      });
+    });
+    const [, pushed] = await inbox.waitFor(2);
+    expect(count(pushed, 'COMMONS', 'PROPOSED')).toBe(proposedBefore + 1);
   });
 });
 

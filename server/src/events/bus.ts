@@ -139,6 +139,8 @@ const LISTEN_TIMEOUT_MS = 10_000;
 export class EventBus {
   readonly #subscribers = new Set<Subscriber>();
   readonly #observers = new Set<(event: LogEvent) => void>();
+  /** Observers that follow the log for a live stream of their own (`observe`'s `follows`): the poll serves them too. */
+  #following = 0;
   readonly index: DeliveryIndex;
   #delivered = 0n;
   #pumping: Promise<void> | null = null;
@@ -178,7 +180,8 @@ export class EventBus {
       }
     })().catch((error: unknown) => logger.error({ err: error }, 'Live updates: the notification loop ended'));
     this.#poll = setInterval(() => {
-      if (this.#subscribers.size > 0) void this.#pumpLogged();
+      // Only while someone follows the log live: a notification lost (Redis away) is caught up here.
+      if (this.#subscribers.size > 0 || this.#following > 0) void this.#pumpLogged();
     }, this.options.pollMs);
     this.#poll.unref();
     await this.#untilListening(listening);
@@ -277,10 +280,22 @@ export class EventBus {
   /**
    * Calls `observer` with every event, in log order, once the delivery index has applied it and before any
    * subscriber receives it (the stream lifecycle re-checks rights there). Returns the unregister function.
+   * `follows`: the observer stands for a live stream (a dashboard), so the poll reads the log while it is registered,
+   * as it does for subscribers: without it, an instance whose only live streams were dashboards never read the log
+   * again after a lost notification (Redis away) until the next one arrived, and its dashboards stayed stale.
    */
-  observe(observer: (event: LogEvent) => void): () => void {
+  observe(observer: (event: LogEvent) => void, options: { follows?: boolean } = {}): () => void {
+    if (this.#observers.has(observer)) return () => {};
     this.#observers.add(observer);
-    return () => this.#observers.delete(observer);
+    const follows = options.follows === true;
+    if (follows) this.#following += 1;
+    let registered = true;
+    return () => {
+      if (!registered) return;
+      registered = false;
+      this.#observers.delete(observer);
+      if (follows) this.#following -= 1;
+    };
   }
 
   /** The last position delivered on this instance. */

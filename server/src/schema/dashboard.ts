@@ -301,12 +301,16 @@ function dashboardStream(context: Context, withinDays: number): AsyncIterableIte
       let changed = false;
       // Only "something changed" matters here, so the dashboard observes the log as the lifecycle does (after the
       // delivery index and the lifecycle's own re-checks, in log order), with no queue of its own to fall behind.
-      const unobserve = events.observe((event) => {
-        if (live.stopped || !relevant(event)) return;
-        seen = event.position;
-        changed = true;
-        live.notify();
-      });
+      // Followed live: the bus' poll reads the log for it too, so a lost notification is caught up.
+      const unobserve = events.observe(
+        (event) => {
+          if (live.stopped || !relevant(event)) return;
+          seen = event.position;
+          changed = true;
+          live.notify();
+        },
+        { follows: true },
+      );
       const { share, leave } = joinShare(context, withinDays);
       try {
         // Observed from here on: the first figures reflect at least everything applied until now.
