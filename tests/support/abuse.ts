@@ -18,6 +18,9 @@ export async function medianDuration(probe: () => Promise<void>, samples: number
   return median(durations);
 }
 
+/** At most this many times `samples` loaded probes while waiting for a round of abuse to finish. */
+const MAX_SAMPLES_FACTOR = 100;
+
 export interface UnderAbuse {
   /** Median latency of the probe before the abuse, in ms. */
   unloaded: number;
@@ -25,7 +28,7 @@ export interface UnderAbuse {
   loaded: number;
   /** loaded / unloaded: what the limit tests assert (below 10), never an absolute time. */
   ratio: number;
-  /** How many abusive rounds ran while the probe was measured (at least one per sample). */
+  /** How many abusive rounds finished while the probe was measured (the probe samples until one has). */
   rounds: number;
 }
 
@@ -33,7 +36,8 @@ export interface UnderAbuse {
  * Measures a small legitimate request's latency unloaded, then again while `abuse` runs in `lanes` loops
  * of rounds, in the same run, so the two are compared as a ratio on whatever machine runs the test. The
  * loaded samples start only once each lane has finished a round (the abuse is really running), and the
- * abuse goes on until the last sample is in. Medians over several samples keep one slow sample out.
+ * abuse goes on until the last sample is in; loaded samples go on past `samples` until a round has finished
+ * meanwhile (bounded). Medians over several samples keep one slow sample out.
  */
 export async function latencyUnderAbuse(
   probe: () => Promise<void>,
@@ -66,7 +70,15 @@ export async function latencyUnderAbuse(
   const failed = Promise.all(loops).then(() => {});
   await Promise.race([allStarted, failed]);
   const before = rounds;
-  const loaded = await medianDuration(probe, samples);
+  // Sampled until at least one round of abuse has finished meanwhile: on a quiet machine `samples` fast probes can
+  // all fit inside one round (a trickle round takes at least 10 ms), which measured nothing (CI, quiet run).
+  const durations: number[] = [];
+  while (durations.length < samples || (rounds === before && durations.length < samples * MAX_SAMPLES_FACTOR)) {
+    const sampleStarted = performance.now();
+    await probe();
+    durations.push(performance.now() - sampleStarted);
+  }
+  const loaded = median(durations);
   const during = rounds - before;
   stop = true;
   await failed;
