@@ -1,5 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
+import { DeliveryIndex } from '../../server/src/events/visibility.js';
 import { fanoutCounts } from '../../server/src/live/fanout.js';
 import { testAppForFile } from '../support/app.js';
 import { type Inbox, subscribe } from '../support/live.js';
@@ -16,6 +17,46 @@ const ACTIVITY = `subscription($id: ID!) { collectiveActivity(collectiveId: $id)
 const RENAME = `mutation($id: ID!, $n: String!) { updateCollective(input: { id: $id, name: $n }) { __typename } }`;
 
 describe('Fan-out', () => {
+  it('reads a listener once for the subscriptions of one member opening at once', async () => {
+    // Issue 11: a thousand sockets of one member subscribing together each read the member's collectives and deals
+    // (four statements) before the first read had answered: ~600 statements while 1,000 subscribers opened.
+    const member = await makeMember(t.db.prisma);
+    await makeCollective(t.db.prisma, { animatorId: member.id });
+    const index = new DeliveryIndex(t.db.prisma);
+    statements.length = 0;
+    await Promise.all(Array.from({ length: 5 }, () => index.watch(member.id)));
+    await index.watch(member.id);
+    const reads = statements.filter((sql) => /FROM "public"\."Membership" WHERE/.test(sql));
+    expect(reads.length, statements.join('\n')).toBe(1);
+  });
+
+  it('keeps a membership change applied while the listener was being read', async () => {
+    const member = await makeMember(t.db.prisma);
+    const animator = await makeMember(t.db.prisma);
+    const business = await makeCollective(t.db.prisma, { animatorId: animator.id, memberIds: [member.id], kind: 'BUSINESS' });
+    const index = new DeliveryIndex(t.db.prisma);
+    await index.load();
+    const listener = { memberId: member.id, isSupportStaff: false };
+    const event = (position: bigint, type: string, payload: Record<string, unknown>) => ({
+      position,
+      type,
+      subjectId: gid('Membership', `m-${position}`),
+      collectiveId: business.id,
+      actorId: animator.id,
+      payload,
+      createdAt: new Date(),
+    });
+    // The read sees the membership active (its row is); the member leaves, and that event is applied before the
+    // read answers: the listener must not receive the collective's next events.
+    const watching = index.watch(member.id);
+    index.apply(event(1n, 'membership.left', { memberId: member.id, status: 'LEFT' }));
+    await watching;
+    expect(index.mayReceive(listener, event(2n, 'document.created', {}))).toBe(false);
+    // And joins again: applied as usual once the listener is known.
+    index.apply(event(3n, 'membership.joined', { memberId: member.id, status: 'ACTIVE' }));
+    expect(index.mayReceive(listener, event(4n, 'document.created', {}))).toBe(true);
+  });
+
   it('runs the same statements for a change whether one or five sockets follow the collective', async () => {
     const animator = await makeMember(t.db.prisma, { firstName: 'Ada', lastName: 'Lovelace' });
     const collective = await makeCollective(t.db.prisma, { animatorId: animator.id });

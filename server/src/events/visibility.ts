@@ -18,6 +18,39 @@ function idIn(globalId: string, typename: string): string | null {
 /** Events after which a deal's member-partners (or a restricted section's readers) are read again. */
 const REFRESHING = new Set(['deal.created', 'deal.partnersSet', 'deal.partnerSubstituted', 'tenderResponse.created']);
 
+/** A listener's read under way (`DeliveryIndex.watch`), and the events that may change its collectives applied meanwhile. */
+interface Watching {
+  read: Promise<void>;
+  applied: LogEvent[];
+}
+
+/**
+ * The member whose active collectives `event` may change (a membership's member, a proposed collective's founder),
+ * or null (`collective.closed` changes everyone's).
+ */
+function insiderNamed(event: LogEvent): string | null {
+  if (!event.collectiveId) return null;
+  const payload = event.payload as Record<string, unknown>;
+  if (event.type === 'collective.proposed' && typeof payload.animatorId === 'string') return payload.animatorId;
+  if (event.type.startsWith('membership.') && typeof payload.memberId === 'string') return payload.memberId;
+  return null;
+}
+
+/** Applies `event` to `memberId`'s active collectives (`collectives`): joined, left, founded or closed. */
+function applyToInsiders(event: LogEvent, memberId: string, collectives: Set<string>): void {
+  if (!event.collectiveId) return;
+  if (event.type === 'collective.closed') {
+    collectives.delete(event.collectiveId);
+    return;
+  }
+  if (insiderNamed(event) !== memberId) return;
+  const payload = event.payload as Record<string, unknown>;
+  // Its founder is an active member from the start, with no membership event to say so.
+  if (event.type === 'collective.proposed') collectives.add(event.collectiveId);
+  else if (payload.status === 'ACTIVE') collectives.add(event.collectiveId);
+  else if (payload.status === 'LEFT') collectives.delete(event.collectiveId);
+}
+
 /**
  * What each instance needs to authorise events at delivery, kept current by the events themselves:
  * collectives' kinds, who is an active member where, each deal's active member-partners and which
@@ -33,6 +66,8 @@ export class DeliveryIndex {
   readonly #responseDeal = new Map<string, string>();
   /** Restricted section ID → the members who may read it (its owner partner's and the lead's). */
   readonly #restricted = new Map<string, Set<string>>();
+  /** Listeners being read (`watch`), by member ID: the read their subscribers share. */
+  readonly #watching = new Map<string, Watching>();
 
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -56,9 +91,25 @@ export class DeliveryIndex {
     await Promise.all(restricted.map((row) => this.#readSection(row.id)));
   }
 
-  /** Loads a listener's active collectives and deals, once, before their subscription starts. */
-  async watch(memberId: string): Promise<void> {
-    if (this.#insiders.has(memberId)) return;
+  /**
+   * Loads a listener's active collectives and deals, once, before their subscription starts. Sockets of one member
+   * subscribing at once share one read (issue 11: a thousand subscribers of one member opened together each read
+   * their memberships, deals and responses, four statements each, before the first read had answered); a failed read
+   * is not kept, the next subscriber reads again. Throws what the read throws (the database unreachable).
+   */
+  watch(memberId: string): Promise<void> {
+    if (this.#insiders.has(memberId)) return Promise.resolve();
+    const pending = this.#watching.get(memberId);
+    if (pending) return pending.read;
+    const entry: Watching = { read: Promise.resolve(), applied: [] };
+    entry.read = this.#readListener(memberId, entry.applied).finally(() => {
+      if (this.#watching.get(memberId) === entry) this.#watching.delete(memberId);
+    });
+    this.#watching.set(memberId, entry);
+    return entry.read;
+  }
+
+  async #readListener(memberId: string, applied: LogEvent[]): Promise<void> {
     const [rows, partnerships] = await Promise.all([
       this.prisma.membership.findMany({ where: { memberId, status: 'ACTIVE' }, select: { collectiveId: true } }),
       this.prisma.dealPartner.findMany({
@@ -66,7 +117,11 @@ export class DeliveryIndex {
         select: { dealId: true, deal: { select: { tenderResponse: { select: { id: true } } } } },
       }),
     ]);
-    this.#insiders.set(memberId, new Set(rows.map((row) => row.collectiveId)));
+    const collectives = new Set(rows.map((row) => row.collectiveId));
+    // Events applied while the read ran may have committed after it read: applied again, in order, on what it read
+    // (each sets the state it leaves, so one the read already saw changes nothing).
+    for (const event of applied) applyToInsiders(event, memberId, collectives);
+    this.#insiders.set(memberId, collectives);
     // Their deals too, whatever the index has heard of them so far.
     for (const { dealId, deal } of partnerships) {
       const members = this.#partners.get(dealId) ?? new Set<string>();
@@ -176,18 +231,16 @@ export class DeliveryIndex {
     const payload = event.payload as Record<string, unknown>;
     if (event.type === 'collective.proposed' && event.collectiveId && typeof payload.kind === 'string') {
       this.#kinds.set(event.collectiveId, payload.kind as CollectiveKind);
-      // Its founder is an active member from the start, with no membership event to say so.
-      if (typeof payload.animatorId === 'string') this.#insiders.get(payload.animatorId)?.add(event.collectiveId);
-    }
-    if (event.type.startsWith('membership.') && event.collectiveId && typeof payload.memberId === 'string') {
-      const collectives = this.#insiders.get(payload.memberId);
-      if (collectives) {
-        if (payload.status === 'ACTIVE') collectives.add(event.collectiveId);
-        else if (payload.status === 'LEFT') collectives.delete(event.collectiveId);
-      }
     }
     if (event.type === 'collective.closed' && event.collectiveId) {
       for (const collectives of this.#insiders.values()) collectives.delete(event.collectiveId);
+    } else {
+      const memberId = insiderNamed(event);
+      const collectives = memberId === null ? undefined : this.#insiders.get(memberId);
+      if (memberId !== null && collectives) applyToInsiders(event, memberId, collectives);
+    }
+    if (this.#watching.size > 0 && (event.type === 'collective.closed' || insiderNamed(event) !== null)) {
+      for (const watching of this.#watching.values()) watching.applied.push(event);
     }
   }
 
