@@ -295,6 +295,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     openSockets: () => websocket.server.clients.size,
     liveConnections: () => live.connectionCount,
     openDocuments: () => documents.openCount,
+    writeTransactions: () => db.writes,
     sseUnreadResults: sse.unreadResults,
     syncBacklogBytes: () => syncBacklog.bytes,
     sectionsRewritten: () => deepSectionsRewritten.count,

@@ -9,6 +9,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { lockDataDir } from './lock.js';
 import { PgliteStatements } from './pglite-statements.js';
+import { queueTransactions, type WriteQueue } from './write-queue.js';
 
 /**
  * Raw SQL access beside Prisma, for the migrator, locks, tests and the co-editing hot path (a push batch's
@@ -29,8 +30,11 @@ export interface SqlRunner {
 
 export interface Database {
   kind: 'pglite' | 'postgres';
+  /** Its `$transaction`s queue in this process for a turn (`WRITE_TURNS`, see `queueTransactions`). */
   prisma: PrismaClient;
   sql: SqlRunner;
+  /** The transactions of `prisma` running and waiting for their turn. */
+  writes: WriteQueue;
   close(): Promise<void>;
 }
 
@@ -63,7 +67,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
  */
 const PGLITE_TRANSACTIONS = { maxWait: 30_000, timeout: 30_000 };
 
-function prismaClient(adapter: PrismaPg | PrismaPGlite, kind: Database['kind'], onQuery?: (sql: string) => void): PrismaClient {
+/** Connections in the PostgreSQL pool. */
+const POSTGRES_POOL_SIZE = 10;
+
+/**
+ * Prisma transactions running at once on one instance (`queueTransactions`): on PostgreSQL half the pool, so that a
+ * burst of writes, which the event log's lock runs one after the other anyway, never holds every connection while
+ * reads and co-editing pushes wait; on the embedded database one, as its one connection runs one at a time.
+ */
+export const WRITE_TURNS: Record<Database['kind'], number> = { postgres: POSTGRES_POOL_SIZE / 2, pglite: 1 };
+
+function prismaClient(
+  adapter: PrismaPg | PrismaPGlite,
+  kind: Database['kind'],
+  onQuery?: (sql: string) => void,
+): { prisma: PrismaClient; writes: WriteQueue } {
   const transactionOptions = kind === 'pglite' ? PGLITE_TRANSACTIONS : undefined;
   const client = onQuery
     ? new PrismaClient({ adapter, transactionOptions, log: [{ emit: 'event', level: 'query' }] })
@@ -71,7 +89,7 @@ function prismaClient(adapter: PrismaPg | PrismaPGlite, kind: Database['kind'], 
   if (onQuery) (client as PrismaClient<'query'>).$on('query', (event) => onQuery(event.query));
   // A GraphQL selection of only `__typename` gives Pothos an empty `select`, which Prisma refuses:
   // read the ID alone instead.
-  return client.$extends({
+  const extended = client.$extends({
     query: {
       $allModels: {
         $allOperations({ args, query }) {
@@ -82,6 +100,8 @@ function prismaClient(adapter: PrismaPg | PrismaPGlite, kind: Database['kind'], 
       },
     },
   }) as unknown as PrismaClient;
+  const { client: prisma, queue } = queueTransactions(extended, WRITE_TURNS[kind]);
+  return { prisma, writes: queue };
 }
 
 /**
@@ -117,7 +137,7 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
     unlock();
     throw error;
   }
-  const prisma = prismaClient(new PrismaPGlite(pglite), 'pglite', onQuery);
+  const { prisma, writes } = prismaClient(new PrismaPGlite(pglite), 'pglite', onQuery);
   // Parameterised statements prepared once, each execution one call into PGlite (see `PgliteStatements`); a
   // script may have changed the schema, so every script forgets them once it ran.
   const statements = new PgliteStatements(pglite);
@@ -163,6 +183,7 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
     kind: 'pglite',
     prisma,
     sql,
+    writes,
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();
@@ -253,10 +274,10 @@ function lockFolder(dataDir: string): () => void {
 
 async function openPostgres(connectionString: string, onQuery?: (sql: string) => void): Promise<Database> {
   // Idle connections are kept (`idleTimeoutMillis: 0`): pg-pool otherwise arms a timer at every release and clears it
-  // at the next acquire, which was 6 % of a `{ __typename }` request's CPU (issue 11); ten connections at most.
+  // at the next acquire, which was 6 % of a `{ __typename }` request's CPU (issue 11); `POSTGRES_POOL_SIZE` connections at most.
   return fromPool(
     'postgres',
-    new pg.Pool({ connectionString, max: 10, idleTimeoutMillis: 0, options: '-c TimeZone=UTC' }),
+    new pg.Pool({ connectionString, max: POSTGRES_POOL_SIZE, idleTimeoutMillis: 0, options: '-c TimeZone=UTC' }),
     onQuery,
   );
 }
@@ -270,7 +291,7 @@ function fromPool(
 ): Database {
   // An idle connection the server closes (restart, dropped test database) must not crash the process.
   pool.on('error', () => {});
-  const prisma = prismaClient(new PrismaPg(pool), kind, onQuery);
+  const { prisma, writes } = prismaClient(new PrismaPg(pool), kind, onQuery);
   const onClient = (client: pg.PoolClient | pg.Pool): Omit<SqlRunner, 'transaction'> => ({
     exec: async (script) => {
       onQuery?.(script);
@@ -307,6 +328,7 @@ function fromPool(
     kind,
     prisma,
     sql,
+    writes,
     close: async () => {
       await prisma.$disconnect();
       await pool.end();

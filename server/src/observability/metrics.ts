@@ -31,6 +31,8 @@ export interface MetricSources {
   syncBacklogBytes(): number;
   /** Sections rewritten so far because their body nested deeper than `MAX_BODY_DEPTH` (collab/documents.ts). */
   sectionsRewritten(): number;
+  /** Prisma transactions running and waiting for their turn on this instance (db/write-queue.ts). */
+  writeTransactions(): { readonly running: number; readonly queued: number };
   /** Open TCP connections of the HTTP server, and those refused so far for their address's cap or the server's (transport/connections.ts). */
   connections: { readonly open: number; readonly refused: number; readonly refusedTotal: number };
 }
@@ -110,6 +112,17 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.openDocuments());
+      },
+    });
+    new Gauge({
+      name: 'collectifs_write_transactions',
+      help: 'Database transactions (mutations writing to the event log) on this instance, by state: running, or queued for their turn (a burst waits here, not for a connection).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const writes = sources.writeTransactions();
+        this.set({ state: 'running' }, writes.running);
+        this.set({ state: 'queued' }, writes.queued);
       },
     });
     new Gauge({
