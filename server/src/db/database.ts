@@ -308,6 +308,13 @@ function fromPool(
       const client = await pool.connect();
       const run = onClient(client);
       let broken: Error | undefined;
+      // A connection lost while checked out and between statements (PostgreSQL stopped) emits `error` on the client,
+      // which pg-pool listens for only on idle ones: unheard, it was an uncaught exception. The next statement fails
+      // with it anyway (and the rollback, which discards the connection).
+      const lost = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', lost);
       try {
         await run.exec('BEGIN');
         const result = await work(run);
@@ -320,6 +327,7 @@ function fromPool(
         });
         throw error;
       } finally {
+        client.off('error', lost);
         client.release(broken);
       }
     },
