@@ -149,6 +149,9 @@ describe('Fan-out', () => {
       expect(fanoutCounts.shared - before.shared).toBe(2);
       // Over graphql-ws each of the three is written straight to its socket, serialised once; the others are not shared.
       expect(fanoutCounts.written - before.written).toBe(3);
+      // Handed by the bus straight to those three subscriptions' sinks, in its delivery loop: none of their iterators
+      // climbed for it (issue 11); the three executed alone go through their streams as before.
+      expect(fanoutCounts.direct - before.direct).toBe(3);
       for (const [received] of sharedMessages) {
         expect(received.collectiveActivity.payload.name).toBe('Renommé');
         expect(received.collectiveActivity.actor.displayName).toBe('Ada Byron');

@@ -97,7 +97,50 @@ export interface Subscriber {
   lagged: boolean;
   /** Set when the stream must finish (its signal aborted, or the bus stopped). */
   ended: boolean;
+  /** Set while the stream's reader waits for a message (parked in `next`); the bus calls it once to wake it. */
   wake: (() => void) | null;
+  /** What writes its live events straight to the client while its reader waits (`DirectSink`), or null. */
+  direct: DirectSink | null;
+}
+
+/**
+ * What writes a stream's live events straight to its client, skipping its reader (live/fanout.ts: a graphql-ws
+ * subscription whose event results are shared and serialised once). Issue 11: each subscriber's event climbed the
+ * stream's chain of iterators (the bus stream, the lifecycle's run, the fan-out mapping) with a handful of promises
+ * and async-context hooks each; this way the bus hands an event to every such subscriber in its one synchronous loop,
+ * and the sink writes the shared result to each of them in one loop once it is executed.
+ *
+ * Order: the bus offers an event to `take` only while the stream's reader waits with nothing queued, or while the
+ * sink still holds events it took (`pending`): those it must take, and it hands each event over in the order taken,
+ * either written (`DirectLane.writable` said so at that moment) or handed back to the reader (`DirectLane.handBack`),
+ * after which the reader is no longer idle and every later event goes back to it too. Who may receive an event is
+ * decided by the bus as for every subscriber (`DeliveryIndex.mayReceive`) before `take`; the stream's admission
+ * (pending re-checks of the right, the session's end) is asked again when each event is written.
+ */
+export interface DirectSink {
+  /** Events taken and not yet written, handed back or dropped. */
+  readonly pending: number;
+  /**
+   * Takes `event` to write it straight to the client (true), or leaves it to the reader (false: only while `pending`
+   * is 0). Synchronous, called within the bus' delivery loop.
+   */
+  take(event: EventMessage): boolean;
+  /** Told once which stream it writes for (`BusStream.attach`). */
+  attached(lane: DirectLane): void;
+}
+
+/** A bus stream as its `DirectSink` sees it. */
+export interface DirectLane {
+  /**
+   * Whether the event at `position` may be written straight to the client now: true when the stream's reader waits
+   * with nothing queued and its admission decides at once that the event is the listener's; false when the stream
+   * has finished (the event is dropped, as the reader would drop it); undefined otherwise: hand it back.
+   */
+  writable(position: bigint): boolean | undefined;
+  /** An event taken, given to the reader instead (queued, as the bus queues it, and the reader woken). */
+  handBack(event: EventMessage): void;
+  /** An event taken was written to the client (the position a LAGGED resync resumes from). */
+  written(position: bigint): void;
 }
 
 const PAGE = 500;
@@ -313,15 +356,28 @@ export class EventBus {
       const { listener } = subscriber;
       if (subscriber.lagged || !subscriber.matches(event)) continue;
       if (subscriber.authorize && !this.index.mayReceive(listener, event)) continue;
-      if (subscriber.queue.length >= this.options.bufferSize) {
-        // Falls behind: keep what it has, tell it to resume from there, and stop holding events for it.
-        subscriber.lagged = true;
-      } else {
-        message ??= Object.freeze({ kind: 'event' as const, ...event });
-        subscriber.queue.push(message);
-      }
-      subscriber.wake?.();
+      message ??= Object.freeze({ kind: 'event' as const, ...event });
+      // Written straight to the client while its reader waits (or behind what the sink holds): see `DirectSink`.
+      const direct = subscriber.direct;
+      if (
+        direct !== null &&
+        (direct.pending > 0 || (subscriber.queue.length === 0 && subscriber.wake !== null)) &&
+        direct.take(message)
+      )
+        continue;
+      this.queue(subscriber, message);
     }
+  }
+
+  /**
+   * Queues `message` for `subscriber`'s reader and wakes it; one that falls behind (`bufferSize` queued) keeps what it
+   * has, is told to resume from there, and no event is held for it any more.
+   */
+  queue(subscriber: Subscriber, message: EventMessage): void {
+    if (subscriber.lagged || subscriber.ended) return;
+    if (subscriber.queue.length >= this.options.bufferSize) subscriber.lagged = true;
+    else subscriber.queue.push(message);
+    subscriber.wake?.();
   }
 
   /**
@@ -415,7 +471,7 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  * turns per message). Replay (`after`) runs the bus' `replay` generator first. Its caller asks one message at a
  * time; `return()` releases it at once, a `next()` waiting meanwhile then ends.
  */
-class BusStream implements AsyncIterableIterator<StreamMessage> {
+class BusStream implements AsyncIterableIterator<StreamMessage>, DirectLane {
   readonly #subscriber: Subscriber;
   /** The replay still to hand over (`after` given), until the seam is known: null live. */
   #replay: AsyncGenerator<StreamMessage> | null = null;
@@ -439,7 +495,36 @@ class BusStream implements AsyncIterableIterator<StreamMessage> {
       lagged: false,
       ended: false,
       wake: null,
+      direct: null,
     };
+  }
+
+  /**
+   * Lets `sink` write this stream's live events straight to its client while the reader waits (`DirectSink`); it
+   * answers for them as the reader would (`DirectLane`). Only when the stream is admitted (its lifecycle decides at
+   * once for most events): a stream without admission is left to its reader.
+   */
+  attach(sink: DirectSink): void {
+    if (!this.options.admission?.admitted || this.#finished) return;
+    this.#subscriber.direct = sink;
+    sink.attached(this);
+  }
+
+  writable(position: bigint): boolean | undefined {
+    const subscriber = this.#subscriber;
+    if (this.#finished || subscriber.ended) return false;
+    if (subscriber.lagged || subscriber.queue.length > 0 || subscriber.wake === null) return undefined;
+    // False once stopped (the client left): dropped, as `#hand` drops it.
+    return this.options.admission?.admitted?.(position);
+  }
+
+  handBack(event: EventMessage): void {
+    if (this.#finished) return;
+    this.bus.queue(this.#subscriber, event);
+  }
+
+  written(position: bigint): void {
+    this.#last = position;
   }
 
   next(): Promise<IteratorResult<StreamMessage>> {

@@ -18,6 +18,9 @@ import {
 } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
+import type { DirectLane, DirectSink, EventMessage } from '../events/bus.js';
+import { logger } from '../observability/log.js';
+import { attachSink } from './lifecycle.js';
 
 /**
  * Fan-out without executing per subscriber (issue 11): an event delivered to many subscriptions of the same
@@ -265,10 +268,11 @@ const RESULTS_KEPT = 2_048;
 const RESULT_FRESH_MS = 10_000;
 
 /**
- * Counts, for tests and benchmarks: selections executed, messages answered by a result executed for another, and
- * messages written straight to a socket (`FanoutSink`).
+ * Counts, for tests and benchmarks: selections executed, messages answered by a result executed for another,
+ * messages written straight to a socket (`FanoutSink`), and events the bus handed straight to a subscription's sink
+ * (`MappedEvents.take`: no iterator of the subscription climbed for them).
  */
-export const fanoutCounts = { executed: 0, shared: 0, written: 0 };
+export const fanoutCounts = { executed: 0, shared: 0, written: 0, direct: 0 };
 
 /** The event's result for this operation and class: executed by the first subscriber to need it, shared by the rest. */
 function sharedResult(key: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
@@ -351,6 +355,8 @@ export interface FanoutSink {
    * waits, as graphql-ws waits for each write); undefined otherwise.
    */
   writeNext(payload: string): Promise<void> | undefined;
+  /** Whether the socket's buffer is past the bound at which `writeNext` makes its caller wait. */
+  readonly congested: boolean;
 }
 
 /**
@@ -392,12 +398,15 @@ export function useSharedFanout(): Plugin<Context> {
         RequestCache.clearForContext(context);
         if (!(Symbol.asyncIterator in source)) return source;
         const operation = getOperationAST(subscribeArgs.document, subscribeArgs.operationName) as OperationDefinitionNode;
-        return mapEvents(
+        const events = mapEvents(
           source[Symbol.asyncIterator](),
           operation,
           new EventExecution(subscribeArgs as ExecutionArgs, context, plan, prefix),
           context.fanoutSink,
         );
+        // Over graphql-ws, the bus hands its live events to the mapping itself while the stream waits (`take`).
+        if (context.fanoutSink) attachSink(source, events);
+        return events;
       });
     },
   };
@@ -412,13 +421,25 @@ class EventExecution {
     private readonly args: ExecutionArgs,
     private readonly context: Context,
     private readonly plan: NonNullable<Plan>,
-    private readonly prefix: string,
+    /** The operation's shared key up to the message's own (document, operation name, variables, class). */
+    readonly prefix: string,
   ) {}
 
   /** The message's result: shared with the subscriptions of the same operation and class, or executed alone. */
   map(message: unknown): Promise<ExecutionResult> {
+    const key = this.keyOf(message);
+    return key === null ? this.#run(message) : this.shared(key, message);
+  }
+
+  /** The key the message's result is shared under (operation, variables, class, message), or null: executed alone. */
+  keyOf(message: unknown): string | null {
     const key = this.plan.key(message);
-    return key === null ? this.#run(message) : sharedResult(this.prefix + key, () => this.#run(message));
+    return key === null ? null : this.prefix + key;
+  }
+
+  /** The result shared under `key` (`keyOf`): executed for this subscription if nobody has yet. */
+  shared(key: string, message: unknown): Promise<ExecutionResult> {
+    return sharedResult(key, () => this.#run(message));
   }
 
   async #run(message: unknown): Promise<ExecutionResult> {
@@ -448,13 +469,45 @@ function mapEvents(
   operation: OperationDefinitionNode,
   execution: EventExecution,
   sink: FanoutSink | undefined,
-): AsyncIterableIterator<ExecutionResult> {
+): MappedEvents {
   return new MappedEvents(source, operation, execution, sink);
 }
 
+/**
+ * Events of one log position taken by subscriptions sharing one result (`MappedEvents.take`): executed once, then
+ * handed to each of them in one loop. Also, alone, an event a subscription took only to keep its order behind those
+ * it holds (no result: handed back to its reader).
+ */
+class TakenEvent {
+  /** Its result is known (or failed): each subscription holding it may hand it over once it is first in its line. */
+  ready = false;
+  /** The result's serialisation when it has no errors; undefined otherwise (handed back: the reader answers it). */
+  payload: SharedPayload | undefined;
+  readonly takers: MappedEvents[] = [];
+
+  constructor(readonly event: EventMessage) {}
+
+  /** The result is known: every taker hands over what it holds, in its order, up to the first event not ready. */
+  settle(result: ExecutionResult | undefined): void {
+    this.payload = result && payloads.get(result);
+    this.ready = true;
+    for (const taker of this.takers) taker.handOver();
+  }
+}
+
+/**
+ * The last event taken for each operation and class (`EventExecution.prefix`) while its result is executed: the
+ * subscriptions taking that same event join it.
+ */
+const executing = new Map<string, TakenEvent>();
+
 /** `mapEvents`' iterator: a class, so that each subscription holds one object, not four closures and their scopes. */
-class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
+class MappedEvents implements AsyncIterableIterator<ExecutionResult>, DirectSink {
   #closed = false;
+  /** Its bus stream, once it lets the bus hand its events here (`attached`). */
+  #lane: DirectLane | null = null;
+  /** Events taken from the bus and not yet handed over, in the bus' order (null: none). */
+  #taken: TakenEvent[] | null = null;
 
   constructor(
     private readonly source: AsyncIterator<unknown>,
@@ -531,6 +584,99 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
     } catch (error) {
       reject(error);
     }
+  }
+
+  get pending(): number {
+    return this.#taken?.length ?? 0;
+  }
+
+  attached(lane: DirectLane): void {
+    this.#lane = lane;
+  }
+
+  /**
+   * The bus offers a live event while this subscription's reader waits, or while it holds events taken earlier
+   * (`DirectSink`). Taken when its result can be shared and its stream admits it at once: it joins the subscriptions
+   * taking the same event under the same key, executed once (`sharedResult`), then written to each socket in one
+   * loop (`handOver`). Otherwise the reader gets it, or, behind events held, it waits its turn here to be handed back.
+   */
+  take(event: EventMessage): boolean {
+    const lane = this.#lane;
+    if (this.#closed || !lane) return this.#closed;
+    // The event being executed for this subscription's operation and class, if another took it first: looked up by
+    // the operation's prefix and the event itself, without making its key (a string per subscriber).
+    const prefix = this.execution.prefix;
+    let taken = executing.get(prefix);
+    if (taken?.event !== event) {
+      const key = this.sink && lane.writable(event.position) === true ? this.execution.keyOf(event) : null;
+      if (key === null) return this.#holdAlone(event);
+      const joined = new TakenEvent(event);
+      taken = joined;
+      executing.set(prefix, joined);
+      const executed = () => {
+        if (executing.get(prefix) === joined) executing.delete(prefix);
+      };
+      this.execution.shared(key, event).then(
+        (result) => {
+          executed();
+          joined.settle(result);
+        },
+        () => {
+          // Handed back: each reader executes it again, and reports the error as it always has.
+          executed();
+          joined.settle(undefined);
+        },
+      );
+    } else if (lane.writable(event.position) !== true) return this.#holdAlone(event);
+    else fanoutCounts.shared += 1;
+    fanoutCounts.direct += 1;
+    taken.takers.push(this);
+    this.#hold(taken);
+    return true;
+  }
+
+  /** An event this subscription's reader must answer: left to it (false), or held behind those taken before. */
+  #holdAlone(event: EventMessage): boolean {
+    if (this.pending === 0) return false;
+    const alone = new TakenEvent(event);
+    alone.ready = true;
+    this.#hold(alone);
+    return true;
+  }
+
+  #hold(taken: TakenEvent): void {
+    if (this.#taken) this.#taken.push(taken);
+    else this.#taken = [taken];
+  }
+
+  /**
+   * Hands over the events taken, in order, while the first is ready: each written to the socket if its stream still
+   * admits it at once and the socket is not congested, dropped if the stream has finished, else handed back to the
+   * reader (a re-check of the right pending, the session's end: the reader waits for it or ends the stream).
+   */
+  handOver(): void {
+    const line = this.#taken;
+    const lane = this.#lane;
+    if (!line || !lane) return;
+    while (line.length > 0 && (line[0] as TakenEvent).ready) {
+      const taken = line.shift() as TakenEvent;
+      if (this.#closed) continue;
+      const event = taken.event;
+      try {
+        const sink = this.sink;
+        const writable = taken.payload && sink?.open && !sink.congested ? lane.writable(event.position) : undefined;
+        if (writable === false) continue;
+        if (writable === true && taken.payload && sink) {
+          fanoutCounts.written += 1;
+          sink.writeNext(taken.payload.json);
+          lane.written(event.position);
+        } else lane.handBack(event);
+      } catch (error) {
+        logger.error({ err: error }, 'A shared event could not be written to its socket; handed to its stream');
+        lane.handBack(event);
+      }
+    }
+    if (line.length === 0) this.#taken = null;
   }
 
   /** The source failed: closed, and its error located at the operation. */

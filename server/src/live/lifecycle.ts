@@ -2,7 +2,7 @@ import type { GraphQLError } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import { type ActiveMembership, type Authenticated, hashToken, type SignedIn } from '../auth/sessions.js';
 import { ForbiddenError, isUnavailable, NotFoundError, RuleViolationError } from '../errors.js';
-import type { EventBus, LogEvent } from '../events/bus.js';
+import type { DirectSink, EventBus, LogEvent } from '../events/bus.js';
 import type { EventType } from '../events/types.js';
 import { logger } from '../observability/log.js';
 import type { Connection, LiveConnection } from './connection.js';
@@ -625,6 +625,12 @@ export function accessChange(event: LogEvent, memberId: string, collectiveId: st
   return ACCESS_EVENTS.has(event.type);
 }
 
+/** Hands `sink` to an iterator that takes one (an event-bus stream: `attach`); any other ignores it. */
+export function attachSink(iterator: unknown, sink: DirectSink): void {
+  const target = iterator as { attach?: unknown } | null;
+  if (typeof target?.attach === 'function') (target.attach as (sink: DirectSink) => void)(sink);
+}
+
 /**
  * `Lifecycle.stream`'s iterator: a class rather than an object of closures or a generator, so that each of thousands
  * of idle subscriptions holds one small object and waits on its body's promise alone (issue 11: the closures, their
@@ -637,6 +643,8 @@ class StreamRun<T> implements AsyncIterableIterator<T> {
   #finished = false;
   #inner: AsyncIterator<T> | null = null;
   #unlisten: (() => void) | null = null;
+  /** What writes the body's events straight to the client (`attach`), until the body has started. */
+  #sink: DirectSink | null = null;
 
   /**
    * How the stream opens and its body, until it has started: dropped then, with whatever their closures hold (a
@@ -724,7 +732,21 @@ class StreamRun<T> implements AsyncIterableIterator<T> {
     this.#live = stream;
     this.#unlisten = this.lifecycle.track(stream, context.connection);
     this.#inner = body(stream);
+    const sink = this.#sink;
+    this.#sink = null;
+    if (sink) attachSink(this.#inner, sink);
     return true;
+  }
+
+  /**
+   * Lets `sink` write the body's live events straight to the client (events/bus.ts `DirectSink`), when the body is an
+   * event-bus stream. Every event so written was admitted by this stream first (`LiveStream.admitted`, the same answer
+   * `#step`'s checks would give), so nothing the run would refuse is written.
+   */
+  attach(sink: DirectSink): void {
+    if (this.#finished) return;
+    if (this.#inner) attachSink(this.#inner, sink);
+    else this.#sink = sink;
   }
 
   /** Ends the stream once: its body is released, the lifecycle stops following it. */

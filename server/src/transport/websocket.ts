@@ -425,6 +425,10 @@ class OperationSink implements FanoutSink {
     return this.socket.readyState === WebSocket.OPEN && !this.operation.ended && this.id in this.ctx.subscriptions;
   }
 
+  get congested(): boolean {
+    return this.socket.bufferedAmount >= SINK_BUFFER_BOUND;
+  }
+
   writeNext(payload: string): Promise<void> | undefined {
     const message = `{"id":${JSON.stringify(this.id)},"type":"next","payload":${payload}}`;
     if (this.socket.bufferedAmount < SINK_BUFFER_BOUND) {
