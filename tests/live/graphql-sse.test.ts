@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
-import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { type Json, testAppForFile } from '../support/app.js';
 import { errorCodes, sseSingleClient, subscribe } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 import { until as waitUntil } from '../support/waits.js';
@@ -11,16 +11,8 @@ import { until as waitUntil } from '../support/waits.js';
 
 /** SSE streams per member: more than the eight one test multiplexes, and what another test fills. */
 const STREAM_LIMIT = 9;
-let t: TestApp;
-let url: string;
-
-beforeAll(async () => {
-  const { limits } = loadConfig({ ...GENEROUS_LIMITS_ENV, SSE_MAX_STREAMS_PER_USER: String(STREAM_LIMIT) });
-  t = await createTestApp({ config: { limits } });
-  url = await t.app.start();
-});
-afterAll(async () => {
-  await t?.close();
+const t = testAppForFile({
+  config: { limits: loadConfig({ ...GENEROUS_LIMITS_ENV, SSE_MAX_STREAMS_PER_USER: String(STREAM_LIMIT) }).limits },
 });
 
 const ACTIVITY = /* GraphQL */ `
@@ -44,7 +36,7 @@ describe('Single connection mode', () => {
     const collectives = await Promise.all(
       Array.from({ length: 8 }, () => makeCollective(t.db.prisma, { animatorId: member.id })),
     );
-    const { client, streamsOpened } = sseSingleClient(url, token);
+    const { client, streamsOpened } = sseSingleClient(t.url, token);
     const subscriptions = collectives.map((collective) => subscribe(client, ACTIVITY, { id: gid('Collective', collective.id) }));
     await until(() => t.app.live.streamCount === 8, 'eight streams registered');
     for (const [index, collective] of collectives.entries()) {
@@ -67,7 +59,7 @@ describe('Single connection mode', () => {
     const member = await makeMember(t.db.prisma);
     const token = await t.tokenFor(member.id);
     const [one, two] = await Promise.all([1, 2].map(() => makeCollective(t.db.prisma, { animatorId: member.id })));
-    const { client, accepted } = sseSingleClient(url, token);
+    const { client, accepted } = sseSingleClient(t.url, token);
     const first = subscribe(client, ACTIVITY, { id: gid('Collective', one?.id as string) });
     const second = subscribe(client, ACTIVITY, { id: gid('Collective', two?.id as string) });
     await until(() => t.app.live.streamCount === 2 && accepted() === 2, 'two streams registered');
@@ -86,7 +78,7 @@ describe('Single connection mode', () => {
     const token = await t.tokenFor(member.id);
     const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
     const variables = { id: gid('Collective', collective.id) };
-    const { client, accepted } = sseSingleClient(url, token);
+    const { client, accepted } = sseSingleClient(t.url, token);
     const open = Array.from({ length: STREAM_LIMIT }, () => subscribe(client, ACTIVITY, variables));
     await until(() => t.app.live.streamCount === STREAM_LIMIT && accepted() === STREAM_LIMIT, 'the allowed streams registered');
     const refused = subscribe(client, ACTIVITY, variables);
@@ -106,7 +98,7 @@ describe('Single connection mode', () => {
     const member = await makeMember(t.db.prisma);
     const token = await t.tokenFor(member.id);
     const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
-    const { client } = sseSingleClient(url, token);
+    const { client } = sseSingleClient(t.url, token);
     const { inbox } = subscribe(client, ACTIVITY, { id: gid('Collective', collective.id) });
     await until(() => t.app.live.streamCount === 1, 'the stream registered');
     const signOut = await t.gql('mutation { signOut }', {}, token);
@@ -120,7 +112,7 @@ describe('Single connection mode', () => {
   it('should answer a query and a refusal on the stream too (typed errors, never INTERNAL_SERVER_ERROR)', async () => {
     const member = await makeMember(t.db.prisma);
     const token = await t.tokenFor(member.id);
-    const { client } = sseSingleClient(url, token);
+    const { client } = sseSingleClient(t.url, token);
     // Both on the stream at once (the lazy client closes its stream after its last operation).
     const viewer = subscribe(client, '{ viewer { id } }');
     const refused = subscribe(client, ACTIVITY, { id: gid('Collective', '00000000-0000-4000-8000-000000000000') });
@@ -140,7 +132,7 @@ describe('Distinct connections mode, still', () => {
     const token = await t.tokenFor(member.id);
     const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
     const controller = new AbortController();
-    const response = await fetch(`${url}/graphql/stream`, {
+    const response = await fetch(`${t.url}/graphql/stream`, {
       method: 'POST',
       signal: controller.signal,
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },

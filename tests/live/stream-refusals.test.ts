@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { afterEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
 import { logger } from '../../server/src/observability/log.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { testAppForFile } from '../support/app.js';
 import { frenchProblems } from '../support/french.js';
 import { errorCodes, open, type Transport } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
@@ -13,19 +13,11 @@ import { until } from '../support/waits.js';
 
 /** SSE streams a member may hold at once: the refusals below outnumber them. */
 const STREAM_LIMIT = 3;
-let t: TestApp;
-let url: string;
+const t = testAppForFile({
+  config: { limits: loadConfig({ ...GENEROUS_LIMITS_ENV, SSE_MAX_STREAMS_PER_USER: String(STREAM_LIMIT) }).limits },
+});
 let errors: MockInstance;
 let fatals: MockInstance;
-
-beforeAll(async () => {
-  const { limits } = loadConfig({ ...GENEROUS_LIMITS_ENV, SSE_MAX_STREAMS_PER_USER: String(STREAM_LIMIT) });
-  t = await createTestApp({ config: { limits } });
-  url = await t.app.start();
-});
-afterAll(async () => {
-  await t?.close();
-});
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -53,7 +45,7 @@ describe.each(TRANSPORTS)('Refused subscriptions over %s', (transport) => {
     // One after another, more of them than the member has places: each must have freed its own.
     for (let round = 0; round <= STREAM_LIMIT; round += 1) {
       for (const [query, variables, code] of refused) {
-        const { inbox, stop } = open(transport, url, token, query, variables);
+        const { inbox, stop } = open(transport, t.url, token, query, variables);
         await inbox.waitForEnd();
         expect(errorCodes(inbox), `${query} ${JSON.stringify(variables)}`).toEqual([code]);
         expect(frenchProblems(transport, inbox.errors.flat() as never)).toEqual([]);
@@ -61,7 +53,7 @@ describe.each(TRANSPORTS)('Refused subscriptions over %s', (transport) => {
       }
     }
     // The member's valid stream opens (no RATE_LIMITED: the refused ones hold nothing).
-    const feed = open(transport, url, token, FEED);
+    const feed = open(transport, t.url, token, FEED);
     await until(
       () => t.app.live.streamCount === 1 || feed.inbox.errors.length > 0,
       () => `myFeed opened: ${t.app.live.streamCount} streams`,
