@@ -65,4 +65,21 @@ describe('Socket writes', () => {
     expect(socket.bufferedAmount).toBe(0);
     expect(await until(4)).toEqual(['{"un":1}', '{"deux":2}', '{"trois":3}', '{"quatre":4}']);
   });
+
+  it('should end the turn once the promise jobs of the callback that sent them have run, before the event loop runs any other callback', async () => {
+    const { socket, until } = await connect();
+    // Sent from a promise job, as a mutation's answer is: the frames its later jobs send belong to the same turn.
+    await Promise.resolve();
+    socket.sendFinal('{"un":1}');
+    socket.sendFinal('{"deux":2}');
+    await Promise.resolve();
+    socket.sendFinal('{"trois":3}');
+    expect(socket.bufferedAmount).toBeGreaterThan(0);
+    // Ended in a tick queued by the turn's first frame: it runs before this later one, and before any other
+    // callback of the loop (ended in an immediate, the frames waited for every other socket's message read with
+    // this one: a co-editing acknowledgement waited behind the execution of every other push and presence).
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    expect(socket.bufferedAmount).toBe(0);
+    expect(await until(3)).toEqual(['{"un":1}', '{"deux":2}', '{"trois":3}']);
+  });
 });

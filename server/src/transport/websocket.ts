@@ -327,11 +327,18 @@ export function attachGraphqlWs(
   };
 }
 
-/** Sockets corked during this turn of the event loop (`FanoutSocket`), each with its uncork. */
+/**
+ * Sockets corked during this turn (`FanoutSocket`), each with its uncork. A turn is the callback the event loop is
+ * running (a socket's message, a timer, an immediate) with the promise jobs it queued: it ends in a `process.nextTick`
+ * queued by its first frame, which runs once those jobs have run. Ended in a setImmediate instead, it lasted until
+ * every other callback of the loop's poll phase had run: a corked acknowledgement waited behind the execution of
+ * every other message read in the same phase (several milliseconds each at 20 editors, issue 11), and a frame sent
+ * from an immediate (a section's group commit) waited for the next iteration of the loop.
+ */
 let corked: Array<() => void> = [];
 /** The turn of the event loop frames are being sent in (`FanoutSocket`): counted up at each turn's end. */
 let turn = 0;
-/** Whether the end of the current turn is scheduled (`endTurn`, in a setImmediate). */
+/** Whether the end of the current turn is scheduled (`endTurn`, in a `process.nextTick`). */
 let turnEnding = false;
 
 function endTurn(): void {
@@ -380,7 +387,7 @@ export class FanoutSocket extends WebSocket {
   #corkUntilNextTurn(): void {
     if (!turnEnding) {
       turnEnding = true;
-      setImmediate(endTurn);
+      process.nextTick(endTurn);
     }
     if (this.#sentInTurn !== turn) {
       this.#sentInTurn = turn;
