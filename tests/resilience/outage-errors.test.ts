@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../server/src/db/database.js';
+import { type Database, openDatabase, WRITE_TURNS } from '../../server/src/db/database.js';
 import { migrate } from '../../server/src/db/migrate.js';
-import { isUnavailable } from '../../server/src/errors.js';
+import { isUnavailable, UnavailableError } from '../../server/src/errors.js';
 import { maskUnavailable } from '../../server/src/transport/unavailable.js';
 import { type PostgresService, startPostgres } from '../support/services.js';
 import { until } from './support.js';
@@ -176,5 +176,30 @@ describe('Errors of a PostgreSQL outage', () => {
     expectAllUnavailable([['no connection in time', waiting]]);
     postgres.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'");
     expectAllUnavailable((await Promise.all(holders)).map((error, index) => [`terminated ${index}`, error]));
+  }, 120_000);
+
+  it('should answer the transactions queued behind one that found no connection at once, without each waiting in turn', async () => {
+    const holders = Array.from({ length: 10 }, () => failure(() => db.prisma.$queryRaw`SELECT pg_sleep(30)::text`));
+    await sleeping(10);
+    // A burst on the saturated pool: the transactions holding a turn (db/write-queue.ts) wait `maxWait` for a
+    // connection; the first to give up answers those queued behind it, which never ask the pool.
+    const burst = 4 * WRITE_TURNS.postgres;
+    const failures = await Promise.all(
+      Array.from({ length: burst }, (_, index) =>
+        failure(() => db.prisma.$transaction((tx) => tx.member.findFirst())).then(
+          (error) => [`burst ${index}`, error] as [string, unknown],
+        ),
+      ),
+    );
+    expectAllUnavailable(failures);
+    const waited = failures.filter(([, error]) =>
+      /Unable to start a transaction in the given time/.test(String((error as Error)?.message)),
+    );
+    const queued = failures.filter(([, error]) => error instanceof UnavailableError);
+    expect([waited.length, queued.length]).toEqual([WRITE_TURNS.postgres, burst - WRITE_TURNS.postgres]);
+    postgres.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'");
+    expectAllUnavailable((await Promise.all(holders)).map((error, index) => [`terminated ${index}`, error]));
+    // Back to normal: the next transaction runs.
+    expect(await failure(() => db.prisma.$transaction((tx) => tx.member.findFirst()))).toBeNull();
   }, 120_000);
 });

@@ -34,23 +34,28 @@ export function queueTransactions(client: PrismaClient, turns: number): { client
   const transaction = client.$transaction.bind(client) as (arg: unknown, options?: unknown) => Promise<unknown>;
   const queued = async (arg: unknown, options?: unknown): Promise<unknown> => {
     let turn = false;
-    let started = false;
     try {
       // p-limit runs the function in the caller's async context (the idempotency key and event tracking it holds).
-      return await limit(() => {
+      return await limit(async () => {
         turn = true;
         if (typeof arg !== 'function') return transaction(arg, options);
-        return transaction((tx: unknown) => {
-          started = true;
-          return (arg as (tx: unknown) => unknown)(tx);
-        }, options);
+        let started = false;
+        try {
+          return await transaction((tx: unknown) => {
+            started = true;
+            return (arg as (tx: unknown) => unknown)(tx);
+          }, options);
+        } catch (error) {
+          // Emptied before this turn is given back, so that none of the queued takes it to meet the outage too.
+          if (!started && isUnavailable(error)) {
+            outage = error;
+            limit.clearQueue();
+          }
+          throw error;
+        }
       });
     } catch (error) {
       if (!turn) throw new UnavailableError(undefined, { cause: outage });
-      if (!started && typeof arg === 'function' && isUnavailable(error)) {
-        outage = error;
-        limit.clearQueue();
-      }
       throw error;
     }
   };
