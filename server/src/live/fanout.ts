@@ -323,6 +323,7 @@ export class SharedPayload {
   readonly #token: string;
   /** The result's serialisation (`JSON.stringify`), written as is by `FanoutSink`s. */
   readonly json: string;
+  #tail: Buffer | null = null;
 
   constructor(json: string) {
     this.json = json;
@@ -334,6 +335,15 @@ export class SharedPayload {
 
   toJSON(): string {
     return this.#token;
+  }
+
+  /**
+   * The end of every graphql-ws `next` message carrying it, after the operation's id (`,"type":"next","payload":`,
+   * the serialisation, `}`), as UTF-8 bytes made once: each socket's frame copies it instead of encoding the message.
+   */
+  get tail(): Buffer {
+    this.#tail ??= Buffer.from(`,"type":"next","payload":${this.json}}`);
+    return this.#tail;
   }
 }
 
@@ -354,7 +364,7 @@ export interface FanoutSink {
    * before it. Returns a promise, resolved once written, when the socket's buffer is past its bound (the caller
    * waits, as graphql-ws waits for each write); undefined otherwise.
    */
-  writeNext(payload: string): Promise<void> | undefined;
+  writeNext(payload: SharedPayload): Promise<void> | undefined;
   /** Whether the socket's buffer is past the bound at which `writeNext` makes its caller wait. */
   readonly congested: boolean;
 }
@@ -575,7 +585,7 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult>, DirectSink
       const shared = this.sink && !this.#closed ? payloads.get(result) : undefined;
       if (shared && this.sink?.open) {
         fanoutCounts.written += 1;
-        const written = this.sink.writeNext(shared.json);
+        const written = this.sink.writeNext(shared);
         if (written) written.then(() => this.#read(resolve, reject), reject);
         else this.#read(resolve, reject);
         return;
@@ -668,7 +678,7 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult>, DirectSink
         if (writable === false) continue;
         if (writable === true && taken.payload && sink) {
           fanoutCounts.written += 1;
-          sink.writeNext(taken.payload.json);
+          sink.writeNext(taken.payload);
           lane.written(event.position);
         } else lane.handBack(event);
       } catch (error) {

@@ -14,7 +14,7 @@ import { callerKey, clientAddress } from '../limits/callers.js';
 import { rateLimited } from '../limits/refusals.js';
 import { CLOSE_TOO_MANY, SocketLimits } from '../limits/sockets.js';
 import { LiveConnection } from '../live/connection.js';
-import { type FanoutSink, internText, sharedPayload, withSharedPayload } from '../live/fanout.js';
+import { type FanoutSink, internText, type SharedPayload, sharedPayload, withSharedPayload } from '../live/fanout.js';
 import type { Lifecycle } from '../live/lifecycle.js';
 import { flatText, inRequest, logger, requestIdFrom } from '../observability/log.js';
 import { closeReason, handshakeRefusal } from './french.js';
@@ -370,6 +370,43 @@ export class FanoutSocket extends WebSocket {
     super.send(message, done);
   }
 
+  /**
+   * Sends a text message made of `head` (a few characters) and `tail` (UTF-8 bytes shared by many sockets: a shared
+   * result's `next` message, `SharedPayload.tail`) as one WebSocket frame in one buffer, written to the TCP socket in
+   * one call: ws would encode the whole message from a string for each socket and write its header and body apart
+   * (a `writev` of two). Server frames are not masked and this one is not compressed (RSV1 clear: valid with or
+   * without permessage-deflate), so the frame is its header and the bytes. Through ws' own `send` whenever ws holds
+   * frames of its own back (compressing, reading a blob) or the socket is not open, so frames keep their order.
+   */
+  sendShared(head: string, tail: Buffer, done?: () => void): void {
+    const raw = (this as unknown as { _socket?: Socket })._socket;
+    const sender = (this as unknown as { _sender?: { _state?: unknown; _queue?: unknown[] } })._sender;
+    if (this.readyState !== WebSocket.OPEN || !raw || !raw.writable || sender?._state !== 0 || sender._queue?.length) {
+      this.sendFinal(`${head}${tail.toString('utf8')}`, done);
+      return;
+    }
+    const headBytes = Buffer.byteLength(head);
+    const length = headBytes + tail.length;
+    const offset = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+    const frame = Buffer.allocUnsafe(offset + length);
+    // FIN and the text opcode; then the payload length, in 7 bits, 16 or 64 (RFC 6455 §5.2).
+    frame[0] = 0x81;
+    if (offset === 2) frame[1] = length;
+    else if (offset === 4) {
+      frame[1] = 126;
+      frame.writeUInt16BE(length, 2);
+    } else {
+      frame[1] = 127;
+      frame.writeUInt32BE(0, 2);
+      frame.writeUInt32BE(length, 6);
+    }
+    frame.write(head, offset, 'utf8');
+    tail.copy(frame, offset + headBytes);
+    this.#corkUntilNextTurn();
+    if (done) raw.write(frame, () => done());
+    else raw.write(frame);
+  }
+
   override send(data: unknown, options?: unknown, cb?: unknown): void {
     const message = typeof data === 'string' ? withSharedPayload(data) : data;
     this.#corkUntilNextTurn();
@@ -436,13 +473,13 @@ class OperationSink implements FanoutSink {
     return this.socket.bufferedAmount >= SINK_BUFFER_BOUND;
   }
 
-  writeNext(payload: string): Promise<void> | undefined {
-    const message = `{"id":${JSON.stringify(this.id)},"type":"next","payload":${payload}}`;
+  writeNext(payload: SharedPayload): Promise<void> | undefined {
+    const head = `{"id":${JSON.stringify(this.id)}`;
     if (this.socket.bufferedAmount < SINK_BUFFER_BOUND) {
-      this.socket.sendFinal(message);
+      this.socket.sendShared(head, payload.tail);
       return undefined;
     }
-    return new Promise((resolve) => this.socket.sendFinal(message, () => resolve()));
+    return new Promise((resolve) => this.socket.sendShared(head, payload.tail, () => resolve()));
   }
 }
 
