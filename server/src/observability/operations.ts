@@ -57,6 +57,9 @@ export function rootFields(document: DocumentNode, operationName?: string | null
   return names.length > 0 ? names.join(',') : 'unknown';
 }
 
+/** What a plugin's `onSubscribe` may return: the hooks of that subscription. */
+type SubscribeHooks = Exclude<Awaited<ReturnType<NonNullable<Plugin['onSubscribe']>>>, void>;
+
 /**
  * Envelop plugin (HTTP, SSE and graphql-ws alike): counts every error of a result by code and logs refusals
  * as `info` with the operation and path; counts open subscriptions per stream kind until each ends (completed,
@@ -73,22 +76,25 @@ export function useOperationObservability(metrics: Metrics): Plugin {
         logger.info({ code, operation, path: error.path }, `Refused: ${error.message}`);
     }
   };
+  // One hooks object for every subscription (it reads the operation from its payload): envelop keeps an operation's
+  // hooks for the subscription's life, an object and a closure each per idle subscriber (issue 11).
+  const afterSubscribe: SubscribeHooks = {
+    onSubscribeResult: ({ args, result, setResult }) => {
+      const kind = rootFields(args.document, args.operationName);
+      if (!(Symbol.asyncIterator in result)) {
+        report(result.errors, kind);
+        return;
+      }
+      setResult(new CountedStream(result[Symbol.asyncIterator](), metrics.subscribed(kind), report, kind));
+    },
+  };
   return {
     onExecute: ({ args }) => ({
       onExecuteDone: ({ result }) => {
         if (!(Symbol.asyncIterator in result)) report(result.errors, rootFields(args.document, args.operationName));
       },
     }),
-    onSubscribe: ({ args }) => ({
-      onSubscribeResult: ({ result, setResult }) => {
-        const kind = rootFields(args.document, args.operationName);
-        if (!(Symbol.asyncIterator in result)) {
-          report(result.errors, kind);
-          return;
-        }
-        setResult(new CountedStream(result[Symbol.asyncIterator](), metrics.subscribed(kind), (errors) => report(errors, kind)));
-      },
-    }),
+    onSubscribe: () => afterSubscribe,
   };
 }
 
@@ -100,7 +106,9 @@ class CountedStream implements AsyncIterableIterator<ExecutionResult> {
   constructor(
     private readonly inner: AsyncIterator<ExecutionResult>,
     private readonly end: () => void,
-    private readonly report: (errors: readonly GraphQLError[] | undefined) => void,
+    private readonly report: (errors: readonly GraphQLError[] | undefined, operation: string) => void,
+    /** The operation's root fields, as `report` names them. */
+    private readonly operation: string,
   ) {}
 
   next(): Promise<IteratorResult<ExecutionResult>> {
@@ -114,7 +122,7 @@ class CountedStream implements AsyncIterableIterator<ExecutionResult> {
     return next.then(
       (step) => {
         if (step.done) this.end();
-        else this.report(step.value.errors);
+        else this.report(step.value.errors, this.operation);
         return step;
       },
       (error: unknown) => {
@@ -126,7 +134,10 @@ class CountedStream implements AsyncIterableIterator<ExecutionResult> {
   /** Counts the end and reports the error; returns it, to be rethrown. */
   #failed(error: unknown): unknown {
     this.end();
-    this.report([error as GraphQLError].filter((e) => typeof e === 'object' && e !== null && 'extensions' in e));
+    this.report(
+      [error as GraphQLError].filter((e) => typeof e === 'object' && e !== null && 'extensions' in e),
+      this.operation,
+    );
     return error;
   }
 

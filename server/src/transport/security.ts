@@ -239,19 +239,23 @@ function onEveryError(fix: (result: ExecutionResult, refusedAtExecution: boolean
   const fixResult = ({ result }: { result: unknown }) => {
     if (!isAsyncIterable(result)) fix(result as ExecutionResult, !('data' in (result as object)));
   };
-  const onNext = ({ result }: { result: ExecutionResult }) => fix(result, false);
+  const eachResult = { onNext: ({ result }: { result: ExecutionResult }) => fix(result, false) };
+  // The hooks of an operation read nothing of it but their payload: one object for every operation, rather than an
+  // object and a closure each, which envelop keeps for a subscription's life (issue 11: each idle subscriber held them).
+  const afterExecute = {
+    onExecuteDone: (payload: { result: unknown }) => (isAsyncIterable(payload.result) ? eachResult : fixResult(payload)),
+  };
+  const afterSubscribe = {
+    onSubscribeResult: (payload: { result: unknown }) => (isAsyncIterable(payload.result) ? eachResult : fixResult(payload)),
+  };
   return {
     onValidate:
       () =>
       ({ result }) =>
         // Not a request refused at execution: validation errors keep Yoga's GRAPHQL_VALIDATION_FAILED.
         fix({ errors: result as readonly GraphQLError[] }, false),
-    onExecute: () => ({
-      onExecuteDone: (payload) => (isAsyncIterable(payload.result) ? { onNext } : fixResult(payload)),
-    }),
-    onSubscribe: () => ({
-      onSubscribeResult: (payload) => (isAsyncIterable(payload.result) ? { onNext } : fixResult(payload)),
-    }),
+    onExecute: () => afterExecute,
+    onSubscribe: () => afterSubscribe,
   };
 }
 
