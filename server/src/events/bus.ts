@@ -94,6 +94,13 @@ export interface Subscriber {
   authorize: boolean;
   /** Events delivered and not yet handed over, each as the message every subscriber of it shares. */
   queue: EventMessage[];
+  /**
+   * The stream's `after` (null: none): live delivery skips events at or before it. An instance behind the log (a lost
+   * notification) registers a stream whose `after` (a history's `livePosition`) is past its seam: the replay
+   * (`after`, seam] is then empty, and the events between the seam and `after` arrive live although the client had
+   * them already (attack1 finding 2). A stream delivers nothing at or before max(seam, `after`).
+   */
+  after: bigint | null;
   lagged: boolean;
   /** Set when the stream must finish (its signal aborted, or the bus stopped). */
   ended: boolean;
@@ -359,7 +366,8 @@ export class EventBus {
     let message: EventMessage | undefined;
     for (const subscriber of this.#subscribers) {
       const { listener } = subscriber;
-      if (subscriber.lagged || !subscriber.matches(event)) continue;
+      if (subscriber.lagged || (subscriber.after !== null && event.position <= subscriber.after) || !subscriber.matches(event))
+        continue;
       if (subscriber.authorize && !this.index.mayReceive(listener, event)) continue;
       message ??= Object.freeze({ kind: 'event' as const, ...event });
       // Written straight to the client while its reader waits (or behind what the sink holds): see `DirectSink`.
@@ -450,7 +458,8 @@ export class EventBus {
       yield { kind: 'resync', reason: 'LOG_TRUNCATED', position: null };
       return;
     }
-    for (let last = after; ; ) {
+    // Past the seam already (this instance is behind the log): nothing to replay; live delivery skips up to `after`.
+    for (let last = after; last < seam; ) {
       const page = await this.prisma.eventLog.findMany({
         where: { position: { gt: last, lte: seam } },
         orderBy: { position: 'asc' },
@@ -497,6 +506,7 @@ class BusStream implements AsyncIterableIterator<StreamMessage>, DirectLane {
       matches: options.matches,
       authorize: options.authorize ?? true,
       queue: [],
+      after: options.after,
       lagged: false,
       ended: false,
       wake: null,
@@ -617,7 +627,9 @@ class BusStream implements AsyncIterableIterator<StreamMessage>, DirectLane {
       }
       this.#replay = null;
       if (subscriber.ended) return null;
-      this.#last = this.#seam;
+      // Past the seam, or past `after` when this instance had not read that far (nothing at or before it is live).
+      const after = this.options.after;
+      this.#last = after !== null && after > (this.#seam ?? 0n) ? after : this.#seam;
     }
     return undefined;
   }
