@@ -358,6 +358,17 @@ export class EventBus {
     return this.#delivered;
   }
 
+  /**
+   * Resolves once this instance has applied the log at least through `position`: at once when it has (a comparison),
+   * else after a read of the log (`sync`), which applies everything committed before the call. A reader that filters
+   * rows of the log with the delivery index (history, dashboard) calls it with the last position it read: the index
+   * only knows what this instance has read, and an instance behind the log (a notification lost, events committed by
+   * another instance) judged later rows by memberships already ended (attack1 finding 1).
+   */
+  caughtUp(position: bigint): Promise<void> {
+    return this.#delivered >= position ? Promise.resolve() : this.sync();
+  }
+
   #deliver(event: LogEvent): void {
     this.index.apply(event);
     this.#delivered = event.position;

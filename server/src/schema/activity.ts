@@ -309,9 +309,12 @@ async function readHistory(
   // Everything up to this position is in the page's reach; a subscription `after` it continues without a gap.
   const last = await context.prisma.eventLog.findFirst({ orderBy: { position: 'desc' }, select: { position: true } });
   const livePosition = last?.position ?? 0n;
+  // Judged by the delivery index as it stands at (at least) `livePosition`, and nothing past it is read: an instance
+  // behind the log reads it first, else an ex-member saw what followed their leaving (attack1 finding 1).
+  await context.events.caughtUp(livePosition);
   const matches = filter.concerningMe ? concerns(listener.memberId) : () => true;
   const events: LogEvent[] = [];
-  let upper = page.upper ?? livePosition + 1n;
+  let upper = page.upper !== null && page.upper <= livePosition ? page.upper : livePosition + 1n;
   let lower = page.lower ?? 0n;
   let scanned = 0;
   for (;;) {
