@@ -229,6 +229,48 @@ describe('Directory', () => {
     });
   });
 
+  it('should answer selections of only `__typename`, at the root, nested and by global ID', async () => {
+    // Pothos plans an empty Prisma `select` for them unless its adapter reads the id (Prisma refuses `select: {}`).
+    const { member, token } = await viewer();
+    const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
+    const membership = await t.db.prisma.membership.findFirstOrThrow({ where: { collectiveId: collective.id } });
+    const response = await t.gql(
+      /* GraphQL */ `
+        query($slug: String!, $ids: [ID!]!) {
+          collective(slug: $slug) {
+            __typename
+            memberships { edges { node { __typename member { __typename } collective { __typename } } } }
+            animator { __typename }
+            viewerMembership { __typename }
+          }
+          nodes(ids: $ids) { __typename }
+          viewer { __typename }
+        }
+      `,
+      {
+        slug: collective.slug,
+        ids: [gid('Member', member.id), gid('Membership', membership.id), gid('Collective', collective.id)],
+      },
+      token,
+    );
+    expect(response).toEqual({
+      data: {
+        collective: {
+          __typename: 'Collective',
+          memberships: {
+            edges: [
+              { node: { __typename: 'Membership', member: { __typename: 'Member' }, collective: { __typename: 'Collective' } } },
+            ],
+          },
+          animator: { __typename: 'Member' },
+          viewerMembership: { __typename: 'Membership' },
+        },
+        nodes: [{ __typename: 'Member' }, { __typename: 'Membership' }, { __typename: 'Collective' }],
+        viewer: { __typename: 'Member' },
+      },
+    });
+  });
+
   const MEMBERS = /* GraphQL */ `
     query($search: String, $kind: MemberKind, $sector: Sector, $situation: MemberSituation) {
       members(search: $search, kind: $kind, sector: $sector, situation: $situation, first: 10) { totalCount edges { node { id displayName } } }
