@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase, WRITE_TURNS } from '../../server/src/db/database.js';
+import { type Database, openDatabase, POSTGRES_POOL_SIZE, WRITE_TURNS } from '../../server/src/db/database.js';
 import { migrate } from '../../server/src/db/migrate.js';
 import { isUnavailable, UnavailableError } from '../../server/src/errors.js';
 import { maskUnavailable } from '../../server/src/transport/unavailable.js';
@@ -169,8 +169,10 @@ describe('Errors of a PostgreSQL outage', () => {
   it('should classify a transaction that finds no free connection in time (P2028) as UNAVAILABLE', async () => {
     // Every pooled connection held by a statement that does not return: the next transactions wait `maxWait`
     // (2 s) for one, as they do when connections hang on a server going away.
-    const holders = Array.from({ length: 10 }, () => failure(() => db.prisma.$queryRaw`SELECT pg_sleep(30)::text`));
-    await sleeping(10);
+    const holders = Array.from({ length: POSTGRES_POOL_SIZE }, () =>
+      failure(() => db.prisma.$queryRaw`SELECT pg_sleep(30)::text`),
+    );
+    await sleeping(POSTGRES_POOL_SIZE);
     const waiting = await failure(() => db.prisma.$transaction((tx) => tx.member.findFirst()));
     expect(String((waiting as Error)?.message)).toContain('Unable to start a transaction in the given time');
     expectAllUnavailable([['no connection in time', waiting]]);
@@ -179,8 +181,10 @@ describe('Errors of a PostgreSQL outage', () => {
   }, 120_000);
 
   it('should answer the transactions queued behind one that found no connection at once, without each waiting in turn', async () => {
-    const holders = Array.from({ length: 10 }, () => failure(() => db.prisma.$queryRaw`SELECT pg_sleep(30)::text`));
-    await sleeping(10);
+    const holders = Array.from({ length: POSTGRES_POOL_SIZE }, () =>
+      failure(() => db.prisma.$queryRaw`SELECT pg_sleep(30)::text`),
+    );
+    await sleeping(POSTGRES_POOL_SIZE);
     // A burst on the saturated pool: the transactions holding a turn (db/write-queue.ts) wait `maxWait` for a
     // connection; the first to give up answers those queued behind it, which never ask the pool.
     const burst = 4 * WRITE_TURNS.postgres;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pLimit from 'p-limit';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
@@ -67,15 +68,28 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
  */
 const PGLITE_TRANSACTIONS = { maxWait: 30_000, timeout: 30_000 };
 
-/** Connections in the PostgreSQL pool. */
-const POSTGRES_POOL_SIZE = 10;
+/**
+ * Prisma transactions running at once on one instance (`queueTransactions`): on PostgreSQL fewer than the pool, so
+ * that a burst of writes, which the event log's lock runs one after the other anyway, never holds every connection
+ * while reads and co-editing pushes wait; on the embedded database one, as its one connection runs one at a time.
+ */
+export const WRITE_TURNS: Record<Database['kind'], number> = { postgres: 5, pglite: 1 };
 
 /**
- * Prisma transactions running at once on one instance (`queueTransactions`): on PostgreSQL half the pool, so that a
- * burst of writes, which the event log's lock runs one after the other anyway, never holds every connection while
- * reads and co-editing pushes wait; on the embedded database one, as its one connection runs one at a time.
+ * Raw SQL transactions (`SqlRunner.transaction`: co-editing pushes, compactions, activity recounts) running at once
+ * on one instance; the others wait for a turn in this process, without a connection. Why: each of them may wait on
+ * a row lock held elsewhere (a deal's row locked by a long submission or another instance): unbounded, a dozen
+ * pushes to one locked deal held every pooled connection and an unrelated collective's write waited the whole hold
+ * (attack 2, finding B: 20.6 s). Bounded, they keep at most these connections, whatever they wait for.
  */
-export const WRITE_TURNS: Record<Database['kind'], number> = { postgres: POSTGRES_POOL_SIZE / 2, pglite: 1 };
+export const RAW_TURNS: Record<Database['kind'], number> = { postgres: 4, pglite: 1 };
+
+/**
+ * Connections in the PostgreSQL pool: the Prisma transactions' turns, the raw transactions' turns, and three
+ * more for reads outside a transaction (GraphQL queries, the event bus's tail, the documents' loads), which then
+ * always find a connection whatever both kinds of transaction wait for.
+ */
+export const POSTGRES_POOL_SIZE = WRITE_TURNS.postgres + RAW_TURNS.postgres + 3;
 
 function prismaClient(
   adapter: PrismaPg | PrismaPGlite,
@@ -292,35 +306,38 @@ function fromPool(
       return (await client.query(text, params)).rows as Row[];
     },
   });
+  const transactionOnClient = async <T>(work: (sql: Omit<SqlRunner, 'transaction'>) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    const run = onClient(client);
+    let broken: Error | undefined;
+    // A connection lost while checked out and between statements (PostgreSQL stopped) emits `error` on the client,
+    // which pg-pool listens for only on idle ones: unheard, it was an uncaught exception. The next statement fails
+    // with it anyway (and the rollback, which discards the connection).
+    const lost = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', lost);
+    try {
+      await run.exec('BEGIN');
+      const result = await work(run);
+      await run.exec('COMMIT');
+      return result;
+    } catch (error) {
+      await run.exec('ROLLBACK').catch((rollback: unknown) => {
+        // The connection is unusable (the server went away mid-transaction): the pool must not hand it out again.
+        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+      });
+      throw error;
+    } finally {
+      client.off('error', lost);
+      client.release(broken);
+    }
+  };
+  // Raw transactions wait for one of `RAW_TURNS` here (in the caller's async context) before taking a connection.
+  const rawTurns = pLimit(RAW_TURNS[kind]);
   const sql: SqlRunner = {
     ...onClient(pool),
-    transaction: async (work) => {
-      const client = await pool.connect();
-      const run = onClient(client);
-      let broken: Error | undefined;
-      // A connection lost while checked out and between statements (PostgreSQL stopped) emits `error` on the client,
-      // which pg-pool listens for only on idle ones: unheard, it was an uncaught exception. The next statement fails
-      // with it anyway (and the rollback, which discards the connection).
-      const lost = (error: Error) => {
-        broken = error;
-      };
-      client.on('error', lost);
-      try {
-        await run.exec('BEGIN');
-        const result = await work(run);
-        await run.exec('COMMIT');
-        return result;
-      } catch (error) {
-        await run.exec('ROLLBACK').catch((rollback: unknown) => {
-          // The connection is unusable (the server went away mid-transaction): the pool must not hand it out again.
-          broken = rollback instanceof Error ? rollback : new Error(String(rollback));
-        });
-        throw error;
-      } finally {
-        client.off('error', lost);
-        client.release(broken);
-      }
-    },
+    transaction: (work) => rawTurns(() => transactionOnClient(work)),
   };
   return {
     kind,
