@@ -18,10 +18,14 @@ function idIn(globalId: string, typename: string): string | null {
 /** Events after which a deal's member-partners (or a restricted section's readers) are read again. */
 const REFRESHING = new Set(['deal.created', 'deal.partnersSet', 'deal.partnerSubstituted', 'tenderResponse.created']);
 
-/** A listener's read under way (`DeliveryIndex.watch`), and the events that may change its collectives applied meanwhile. */
+/**
+ * A listener's read under way (`DeliveryIndex.watch`), the events that may change its collectives applied meanwhile,
+ * and the deals whose partners `refresh` read again meanwhile (their partners here are newer than the read's).
+ */
 interface Watching {
   read: Promise<void>;
   applied: LogEvent[];
+  refreshedDeals: Set<string>;
 }
 
 /**
@@ -101,15 +105,15 @@ export class DeliveryIndex {
     if (this.#insiders.has(memberId)) return Promise.resolve();
     const pending = this.#watching.get(memberId);
     if (pending) return pending.read;
-    const entry: Watching = { read: Promise.resolve(), applied: [] };
-    entry.read = this.#readListener(memberId, entry.applied).finally(() => {
+    const entry: Watching = { read: Promise.resolve(), applied: [], refreshedDeals: new Set() };
+    entry.read = this.#readListener(memberId, entry).finally(() => {
       if (this.#watching.get(memberId) === entry) this.#watching.delete(memberId);
     });
     this.#watching.set(memberId, entry);
     return entry.read;
   }
 
-  async #readListener(memberId: string, applied: LogEvent[]): Promise<void> {
+  async #readListener(memberId: string, { applied, refreshedDeals }: Watching): Promise<void> {
     const [rows, partnerships] = await Promise.all([
       this.prisma.membership.findMany({ where: { memberId, status: 'ACTIVE' }, select: { collectiveId: true } }),
       this.prisma.dealPartner.findMany({
@@ -122,12 +126,15 @@ export class DeliveryIndex {
     // (each sets the state it leaves, so one the read already saw changes nothing).
     for (const event of applied) applyToInsiders(event, memberId, collectives);
     this.#insiders.set(memberId, collectives);
-    // Their deals too, whatever the index has heard of them so far.
+    // Their deals too, whatever the index has heard of them so far, except those whose partners `refresh` read
+    // again while this read ran: that read may predate the change (a substitution, a new set of partners) and would
+    // bring an ex-partner back (attack 2, finding C); the refreshed partners already hold every change applied.
     for (const { dealId, deal } of partnerships) {
+      if (deal.tenderResponse) this.#responseDeal.set(deal.tenderResponse.id, dealId);
+      if (refreshedDeals.has(dealId)) continue;
       const members = this.#partners.get(dealId) ?? new Set<string>();
       members.add(memberId);
       this.#partners.set(dealId, members);
-      if (deal.tenderResponse) this.#responseDeal.set(deal.tenderResponse.id, dealId);
     }
   }
 
@@ -161,6 +168,7 @@ export class DeliveryIndex {
         select: { memberId: true },
       });
       this.#partners.set(dealId, new Set(rows.flatMap((row) => (row.memberId ? [row.memberId] : []))));
+      for (const watching of this.#watching.values()) watching.refreshedDeals.add(dealId);
       // The lead may have changed: restricted sections of this deal are read again.
       const sections = await this.prisma.tenderSection.findMany({
         where: { restricted: true, response: { dealId } },
