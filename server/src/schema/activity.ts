@@ -119,7 +119,19 @@ export function streamFor(
   return context.live.stream(
     context,
     async () => {
-      parsePosition(after);
+      const position = parsePosition(after);
+      // Past the log's end (a cursor from a restored or reseeded database, a client's bug): refused, not a stream
+      // that skips every event up to it in silence (attack 3). Read the log first: this instance may only be behind.
+      if (position !== null && position > context.events.position) {
+        await context.events.caughtUp(position);
+        if (position > context.events.position)
+          throw createGraphQLError(
+            '`after` est au-delà de la dernière position du journal : relisez l’historique, puis abonnez-vous sans `after` ou avec sa `livePosition`.',
+            {
+              extensions: { code: 'BAD_USER_INPUT' },
+            },
+          );
+      }
       return open();
     },
     (live) => {
