@@ -1,5 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { testAppForFile } from '../support/app.js';
+import { logHead } from '../support/events.js';
 import { subscribe, wsClient } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 import { until } from '../support/waits.js';
@@ -18,7 +19,7 @@ describe('A subscription resuming after a position past the log', () => {
     await t.app.events.sync();
     const token = await t.tokenFor(member.id);
     const id = gid('Collective', collective.id);
-    const head = (await t.db.prisma.eventLog.aggregate({ _max: { position: true } }))._max.position ?? 0n;
+    const head = await logHead(t.db.prisma);
     const client = wsClient(t.url, token);
     onTestFinished(() => client.dispose());
     const q =

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordEvent } from '../../server/src/events/record.js';
 import { testAppForFile } from '../support/app.js';
+import { logHead } from '../support/events.js';
 import { makeCollective, makeMember } from '../support/scenario.js';
 
 // The live read of the log takes the backlog a page (500 events) at a time. Ordered by the position's text, as it was
@@ -13,7 +14,7 @@ describe('The live read of the event log, a backlog past one page', () => {
     const ada = await makeMember(t.db.prisma);
     const collective = await makeCollective(t.db.prisma, { animatorId: ada.id });
     await t.app.events.pump();
-    const head = (await t.db.prisma.eventLog.aggregate({ _max: { position: true } }))._max.position ?? 0n;
+    const head = await logHead(t.db.prisma);
     const seen = new Set<string>();
     const unobserve = t.app.events.observe((event) => seen.add(String(event.position)));
     let next = 1000n;

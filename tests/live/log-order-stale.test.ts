@@ -1,9 +1,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { recordEvent } from '../../server/src/events/record.js';
 import type { Json } from '../support/app.js';
 import { testAppForFile } from '../support/app.js';
+import { caughtUpCollective, logHead, recordUnannounced } from '../support/events.js';
 import { open, type Transport } from '../support/live.js';
-import { gid, makeCollective, makeMember } from '../support/scenario.js';
 import { until } from '../support/waits.js';
 
 const t = testAppForFile();
@@ -21,28 +20,13 @@ const ACTIVITY =
  */
 describe('Catching up several events at once on an instance behind the log', () => {
   it.each<Transport>(['ws', 'sse', 'sse-single'])('should deliver them once each and in log order (%s)', async (transport) => {
-    await until(() => t.app.events.subscriberCount === 0, 'no subscriber left');
-    const member = await makeMember(t.db.prisma);
-    const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
-    await t.app.events.sync();
-    const token = await t.tokenFor(member.id);
-    const id = gid('Collective', collective.id);
+    const { member, collective, token, id } = await caughtUpCollective(t);
     const { inbox, stop } = open(transport, t.url, token, ACTIVITY, { c: id });
     onTestFinished(stop);
     await until(() => t.app.events.subscriberCount > 0, 'the subscription is live on the bus');
 
-    const record = (purpose: string) =>
-      t.db.prisma.$transaction((tx) =>
-        recordEvent(tx, {
-          type: 'collective.updated',
-          subject: { typename: 'Collective', id: collective.id },
-          collectiveId: collective.id,
-          actorId: member.id,
-          payload: { name: `${collective.name} ${purpose}`, status: 'ACTIVE', openness: 'OPEN' },
-        }),
-      );
-    const head = async () =>
-      (await t.db.prisma.eventLog.findFirst({ orderBy: { position: 'desc' }, select: { position: true } }))?.position ?? 0n;
+    const record = (purpose: string) => recordUnannounced(t.db.prisma, collective, member.id, `${collective.name} ${purpose}`);
+    const head = () => logHead(t.db.prisma);
     // Committed behind this instance's back (as by another instance whose notification was lost): one event, then,
     // past the next power of ten (positions only need to increase: a sequence may skip), two more. The first at
     // 2·10^k, the others at 10^(k+1): as text, "100" sorts before "20".

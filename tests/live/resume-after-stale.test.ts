@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type App, buildApp } from '../../server/src/app.js';
 import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
-import { recordEvent } from '../../server/src/events/record.js';
 import type { Json } from '../support/app.js';
 import { testAppForFile } from '../support/app.js';
+import { caughtUpCollective, logHead, recordUnannounced } from '../support/events.js';
 import { open, type Transport } from '../support/live.js';
-import { gid, makeCollective, makeMember } from '../support/scenario.js';
 import { until } from '../support/waits.js';
 
 const t = testAppForFile();
@@ -45,24 +44,9 @@ describe('Resuming after livePosition on an instance behind the log', () => {
     'should deliver nothing at or before `after` (%s)',
     async (transport) => {
       // No live stream left by an earlier attempt (its poll would read the log before this one subscribes).
-      await until(() => t.app.events.subscriberCount === 0, 'no subscriber left');
-      const member = await makeMember(t.db.prisma);
-      const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
-      await t.app.events.sync();
-      const token = await t.tokenFor(member.id);
-      const id = gid('Collective', collective.id);
+      const { member, collective, token, id } = await caughtUpCollective(t);
       // Committed as by another instance whose notification was lost: nothing announces them here.
-      for (let i = 0; i < 3; i += 1) {
-        await t.db.prisma.$transaction((tx) =>
-          recordEvent(tx, {
-            type: 'collective.updated',
-            subject: { typename: 'Collective', id: collective.id },
-            collectiveId: collective.id,
-            actorId: member.id,
-            payload: { name: `${collective.name} ${i}`, status: 'ACTIVE', openness: 'OPEN' },
-          }),
-        );
-      }
+      for (let i = 0; i < 3; i += 1) await recordUnannounced(t.db.prisma, collective, member.id, `${collective.name} ${i}`);
       // The history, read on the other instance (as a client's load balancer may send it).
       const history = await post(
         other,
@@ -92,8 +76,7 @@ describe('Resuming after livePosition on an instance behind the log', () => {
         token,
       );
       expect(changed.data?.updateCollective.__typename, JSON.stringify(changed)).toBe('MutationUpdateCollectiveSuccess');
-      const head = await t.db.prisma.eventLog.findFirst({ orderBy: { position: 'desc' }, select: { position: true } });
-      const position = head?.position ?? 0n;
+      const position = await logHead(t.db.prisma);
       for (let n = 1; ; n += 1) {
         const received = await inbox.waitFor(n);
         if (BigInt(received[n - 1].collectiveActivity.position) >= position) break;

@@ -1,7 +1,11 @@
 import { expect } from 'vitest';
 import { payloadWithGlobalIds } from '../../server/src/events/payload-ids.js';
+import { recordEvent } from '../../server/src/events/record.js';
 import { PAYLOAD_ID_TYPES } from '../../server/src/events/types.js';
+import type { PrismaClient } from '../../server/src/generated/prisma/client.js';
 import type { TestApp } from './app.js';
+import { gid, makeCollective, makeMember } from './scenario.js';
+import { until } from './waits.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ID_KEY = /Ids?$/;
@@ -43,4 +47,37 @@ export async function expectGlobalPayloadIds(t: TestApp): Promise<void> {
     }),
   );
   expect([...new Set(problems)]).toEqual([]);
+}
+
+/** The event log's last position (0 when it is empty). */
+export async function logHead(prisma: PrismaClient): Promise<bigint> {
+  return (await prisma.eventLog.aggregate({ _max: { position: true } }))._max.position ?? 0n;
+}
+
+/**
+ * A new member animating a new collective on `t`, once no live stream of an earlier test is left (its poll would read
+ * the log) and the instance has applied the log: `{ member, collective, token, id }`, `id` the collective's global ID.
+ */
+export async function caughtUpCollective(t: TestApp) {
+  await until(() => t.app.events.subscriberCount === 0, 'no subscriber left');
+  const member = await makeMember(t.db.prisma);
+  const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
+  await t.app.events.sync();
+  return { member, collective, token: await t.tokenFor(member.id), id: gid('Collective', collective.id) };
+}
+
+/**
+ * Records a `collective.updated` of `collective` (renamed `name`, by `actorId`) as another instance whose notification
+ * was lost would: committed, and announced to nobody, so an instance that does not poll stays behind the log.
+ */
+export function recordUnannounced(prisma: PrismaClient, collective: { id: string }, actorId: string, name: string) {
+  return prisma.$transaction((tx) =>
+    recordEvent(tx, {
+      type: 'collective.updated',
+      subject: { typename: 'Collective', id: collective.id },
+      collectiveId: collective.id,
+      actorId,
+      payload: { name, status: 'ACTIVE', openness: 'OPEN' },
+    }),
+  );
 }
