@@ -3,6 +3,7 @@ import type { SqlRunner } from '../db/database.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { StopSource } from '../live/lifecycle.js';
 import { logger } from '../observability/log.js';
+import { readLogHead } from './prune.js';
 import { DeliveryIndex, type Listener } from './visibility.js';
 
 /** One entry of the event log, as delivered. */
@@ -217,8 +218,7 @@ export class EventBus {
 
   async start(): Promise<void> {
     await this.index.load();
-    const last = await this.prisma.eventLog.findFirst({ orderBy: { position: 'desc' }, select: { position: true } });
-    this.#delivered = last?.position ?? 0n;
+    this.#delivered = await readLogHead(this.prisma);
     const iterator = this.pubsub.subscribe('eventLog:advanced')[Symbol.asyncIterator]();
     this.#unsubscribe = () => void iterator.return?.();
     let heard: () => void = () => {};

@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { LogEvent, StreamMessage } from '../events/bus.js';
 import { payloadWithGlobalIds } from '../events/payload-ids.js';
+import { readLogHead } from '../events/prune.js';
 import { COPIED_TO_COLLECTIVES, isCollectiveCopy } from '../events/types.js';
 import type { Member, Prisma } from '../generated/prisma/client.js';
 import { accessChange, type StreamSubject, VIEWER } from '../live/lifecycle.js';
@@ -319,8 +320,7 @@ async function readHistory(
   const listener = { memberId: session.member.id, isSupportStaff: context.access.isSupportStaff };
   await context.events.index.watch(listener.memberId);
   // Everything up to this position is in the page's reach; a subscription `after` it continues without a gap.
-  const last = await context.prisma.eventLog.findFirst({ orderBy: { position: 'desc' }, select: { position: true } });
-  const livePosition = last?.position ?? 0n;
+  const livePosition = await readLogHead(context.prisma);
   // Judged by the delivery index as it stands at (at least) `livePosition`, and nothing past it is read: an instance
   // behind the log reads it first, else an ex-member saw what followed their leaving (attack1 finding 1).
   await context.events.caughtUp(livePosition);

@@ -2,6 +2,7 @@ import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { LogEvent } from '../events/bus.js';
+import { readLogHead } from '../events/prune.js';
 import { type EventType, isCollectiveCopy } from '../events/types.js';
 import { NUMBER_BOUNDS as BOUNDS, describeBound } from '../limits/numbers.js';
 import { VIEWER } from '../live/lifecycle.js';
@@ -106,7 +107,7 @@ async function computeDashboard(context: Context, access: Access, withinDays: nu
     ? {}
     : { OR: [{ kind: { not: 'BUSINESS' as const } }, { id: { in: [...access.insiderOf] } }] };
   // The position is read first: the figures read after it reflect at least everything up to it.
-  const head = await prisma.eventLog.findFirst({ orderBy: { position: 'desc' }, select: { position: true } });
+  const position = await readLogHead(prisma);
   const [collectives, deals, opportunities, recent] = await Promise.all([
     prisma.collective.groupBy({
       by: ['kind', 'status'],
@@ -131,9 +132,8 @@ async function computeDashboard(context: Context, access: Access, withinDays: nu
   const viewer = access.viewer;
   const listener = { memberId: viewer?.id ?? '', isSupportStaff: access.isSupportStaff };
   if (viewer) await context.events.index.watch(viewer.id);
-  // The recent activity is judged by the delivery index at (at least) `head`, and rows committed since are left for
+  // The recent activity is judged by the delivery index at (at least) `position`, and rows committed since are left for
   // the next figures: an instance behind the log reads it first (attack1 finding 1, as `readHistory`).
-  const position = head?.position ?? 0n;
   await context.events.caughtUp(position);
   const deadlines = opportunities.flatMap((opportunity) =>
     (
