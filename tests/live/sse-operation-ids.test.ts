@@ -19,6 +19,13 @@ const ROUNDS = 15;
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
+/** Results the app's graphql-sse streams hold unread: produced, not yet taken by a response (`/metrics`). */
+async function unreadResults(): Promise<number> {
+  const value = (await t.app.metrics.registry.getSingleMetric('collectifs_sse_unread_results')?.get())?.values[0]?.value;
+  if (value === undefined) throw new Error('no collectifs_sse_unread_results gauge');
+  return value;
+}
+
 interface StreamEvent {
   event: string;
   id?: string;
@@ -222,12 +229,18 @@ describe('an operation id reused on a graphql-sse stream', () => {
           })
         ).status;
 
-      // Fill the connection: a few MB of another operation's events the client does not read.
+      // Fill the connection with another operation's events the client does not read, until the server holds 16 of
+      // them (12.8 MB) unread: whatever follows then queues on the server, behind them. A fixed amount proved nothing:
+      // loopback's socket buffers took in 4.8 MB at once in one run, and in another 4.8 MB more seconds after the
+      // stream had stalled, so six fillers (the test's old amount) let the first operation's `next` out before its
+      // DELETE, rightly sent, and read under the reused id (failing every attempt once pushes were timed otherwise).
       expect(await post('filler', filler.id)).toBe(202);
-      for (let index = 0; index < 6; index += 1)
-        expect(await pushOverHttp(t, token, filler.id, paragraphUpdate(`${index}`.repeat(600_000)))).toMatchObject({
+      for (let index = 0; (await unreadResults()) < 16; index += 1) {
+        if (index >= 64) throw new Error('64 pushes of 600 KB never filled the connection');
+        expect(await pushOverHttp(t, token, filler.id, paragraphUpdate(`${index % 10}`.repeat(600_000)))).toMatchObject({
           __typename: 'MutationPushSectionUpdateSuccess',
         });
+      }
       // "a" runs on A, is stopped, runs again on A and is stopped again, then runs on B: all queued behind the filler.
       expect(await post('a', a.id)).toBe(202);
       expect(await stop('a')).toBe(200);
