@@ -156,37 +156,40 @@ async function runOn(
       context.log(`query ${kind}: concurrency ${concurrency}`);
       const floorMeasure = await measure(load, floor.pid, floorUrl, '{}', {}, concurrency, '"collectives"', windows);
       const profiling = context.profile && concurrency === 16 && server.inspector;
-      if (profiling) await server.inspector?.startProfile();
-      const typename = await measure(
-        load,
-        server.pid,
-        `${server.url}/graphql`,
-        JSON.stringify({ query: TYPENAME }),
-        headers,
-        concurrency,
-        '"Query"',
-        windows,
-      );
-      if (profiling) {
-        typenameProfile = saveProfile(`query-typename-${kind}-c16`, await server.inspector?.stopProfile());
-        await server.inspector?.startProfile();
-      }
-      const nested = await measure(
-        load,
-        server.pid,
-        `${server.url}/graphql`,
-        JSON.stringify({ query: NESTED, variables: { first: 50 } }),
-        headers,
-        concurrency,
-        '"totalCount"',
-        windows,
-      );
-      if (profiling) profile = saveProfile(`query-nested-${kind}-c16`, await server.inspector?.stopProfile());
-      const earlier =
+      const measureAfter = async (profiled: boolean) => {
+        if (profiled) await server?.inspector?.startProfile();
+        const typename = await measure(
+          load as Worker,
+          (server as BenchServer).pid,
+          `${(server as BenchServer).url}/graphql`,
+          JSON.stringify({ query: TYPENAME }),
+          headers,
+          concurrency,
+          '"Query"',
+          windows,
+        );
+        if (profiled) {
+          typenameProfile = saveProfile(`query-typename-${kind}-c16`, await server?.inspector?.stopProfile());
+          await server?.inspector?.startProfile();
+        }
+        const nested = await measure(
+          load as Worker,
+          (server as BenchServer).pid,
+          `${(server as BenchServer).url}/graphql`,
+          JSON.stringify({ query: NESTED, variables: { first: 50 } }),
+          headers,
+          concurrency,
+          '"totalCount"',
+          windows,
+        );
+        if (profiled) profile = saveProfile(`query-nested-${kind}-c16`, await server?.inspector?.stopProfile());
+        return { typename, nested };
+      };
+      const measureBefore = async () =>
         before && beforeHeaders
           ? {
               typenameBefore: await measure(
-                load,
+                load as Worker,
                 before.pid,
                 `${before.url}/graphql`,
                 JSON.stringify({ query: TYPENAME }),
@@ -196,7 +199,7 @@ async function runOn(
                 windows,
               ),
               nestedBefore: await measure(
-                load,
+                load as Worker,
                 before.pid,
                 `${before.url}/graphql`,
                 JSON.stringify({ query: NESTED, variables: { first: 50 } }),
@@ -207,6 +210,23 @@ async function runOn(
               ),
             }
           : {};
+      // BENCH_ROUNDS=n with a before server: n rounds, alternating which server is measured first; the figures
+      // kept are the median round's (by nested p50), every round is logged.
+      const rounds = before ? Math.max(1, Number(process.env.BENCH_ROUNDS) || 1) : 1;
+      const results: Array<{ typename: Measure; nested: Measure } & Partial<Record<BeforeTarget, Measure>>> = [];
+      for (let round = 0; round < rounds; round++) {
+        let earlierRound: Partial<Record<BeforeTarget, Measure>> = {};
+        if (round % 2 === 1) earlierRound = await measureBefore();
+        const now = await measureAfter(Boolean(profiling) && round === 0);
+        if (round % 2 === 0) earlierRound = await measureBefore();
+        results.push({ ...now, ...earlierRound });
+        const show = (m?: Measure) => (m ? `p50 ${m.p50} ms cpu ${m.cpuMsPerRequest} ms` : '-');
+        context.log(
+          `query ${kind} c${concurrency} round ${round + 1}: nested ${show(now.nested)} | before ${show(earlierRound.nestedBefore)}; typename ${show(now.typename)} | before ${show(earlierRound.typenameBefore)}`,
+        );
+      }
+      results.sort((a, b) => a.nested.p50 - b.nested.p50);
+      const { typename, nested, ...earlier } = results[Math.floor(results.length / 2)] as (typeof results)[number];
       byConcurrency[concurrency] = {
         floor: floorMeasure,
         typename,
