@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import type { Actor } from '../../server/src/domain/tenders.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { CollabClient, sectionScenario, textOf } from '../support/collab.js';
 import { until } from '../support/waits.js';
@@ -73,6 +74,41 @@ describe('What a pushed keystroke costs', () => {
       expect(together.filter((sql) => /FROM "public"\."(Membership|EventLog|Session|Member)"/.test(sql))).toEqual([]);
     },
   );
+
+  it('stores the pushes of several editors that arrive in the same turn of the event loop with one statement (1 embedded, 5 on PostgreSQL), each acknowledged with its own ID', async () => {
+    const { members, collective, section } = await sectionScenario(t.db.prisma, { members: 3 });
+    const pushers = members.map((member) => ({
+      actor: { member: member as Actor['member'], isSupportStaff: false, insiderOf: new Set([collective.id]) },
+      authorId: member.id,
+      connectionId: null,
+    }));
+    // Each editor's own paragraph: independent updates, valid in any order.
+    const paragraphOf = (text: string) => {
+      const doc = new Y.Doc();
+      const paragraph = new Y.XmlElement('paragraph');
+      paragraph.insert(0, [new Y.XmlText(text)]);
+      doc.getXmlFragment('body').insert(0, [paragraph]);
+      return Y.encodeStateAsUpdate(doc);
+    };
+    // Someone listens (the document stays loaded). Each pusher once on its own first: on the embedded database
+    // their rights are then known, and read again only when something is written meanwhile.
+    const listening = await t.app.documents.listen(section.id, () => {});
+    for (const [i, pusher] of pushers.entries()) await t.app.documents.push(section.id, paragraphOf(`seul ${i}`), pusher);
+
+    statements.length = 0;
+    const ids = await Promise.all(
+      pushers.map((pusher, i) => t.app.documents.push(section.id, paragraphOf(`ensemble ${i}`), pusher)),
+    );
+    // Before: the first push's batch was started at once, alone (its statement runs on this thread on the
+    // embedded database), and each of the others went in a batch of its own: 3 statements (15 on PostgreSQL).
+    expect(statements, statements.join('\n')).toHaveLength(t.db.kind === 'pglite' ? 1 : 5);
+    expect(statements.filter((sql) => sql.startsWith('INSERT INTO "SectionUpdate"'))).toHaveLength(1);
+    expect(new Set(ids.map(String)).size).toBe(3);
+    const stored = new Y.Doc();
+    Y.applyUpdate(stored, await t.app.documents.storedState(section.id));
+    for (const i of [0, 1, 2]) expect(textOf(stored.getXmlFragment('body'))).toContain(`ensemble ${i}`);
+    listening.close();
+  });
 
   it('reads the rights again in the storing transaction once anything was written since the last push: a section marked done refuses the next push, then a reopened one stores it', async () => {
     const { members, section } = await sectionScenario(t.db.prisma, { members: 1 });

@@ -629,7 +629,7 @@ export class SectionDocuments {
     const document = await this.document(sectionId);
     return new Promise<bigint>((resolve, reject) => {
       document.queue.push({ update, pusher, resolve, reject });
-      if (!document.writing) void this.#write(document);
+      this.#schedule(document);
     });
   }
 
@@ -650,9 +650,22 @@ export class SectionDocuments {
           const pusher: Pusher = { actor: null, authorId, connectionId: null };
           // The batch is written in whichever request's async context started the writer: keep this one's key.
           document.queue.push({ update: new Uint8Array(), compute: change, pusher, resolve, reject, claim: currentClaim() });
-          if (!document.writing) void this.#write(document);
+          this.#schedule(document);
         }),
     );
+  }
+
+  /**
+   * Starts the section's writer, unless it runs or is due: at the end of this turn of the event loop (setImmediate),
+   * not at once. On the embedded database a statement runs on this thread within the push's own microtasks, so a
+   * writer started at once stored each push alone before the next socket's message was even read: batches of one,
+   * every push paying the whole statement (issue 11, 20 editors). Started after the poll phase, it takes every push
+   * read in that phase; when idle, a push waits only for the other messages already read with it.
+   */
+  #schedule(document: OpenDocument): void {
+    if (document.writing) return;
+    document.writing = true;
+    setImmediate(() => void this.#write(document));
   }
 
   /** Group commit: one transaction per batch of queued pushes, until the queue is empty. */
