@@ -8,7 +8,7 @@ import { deepSectionsRewritten, SectionDocuments, syncBacklog } from './collab/d
 import { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
 import { bearerToken, type Context, createContext, type InitialContext } from './context.js';
-import { type Database, openDatabase } from './db/database.js';
+import { type Database, inReadLane, openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { EventBus } from './events/bus.js';
 import { pruneIdempotencyKeys } from './events/idempotency.js';
@@ -180,6 +180,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // A query whose caller has gone resolves no further field (transport/cancellation.ts).
       useCancelWhenGone(),
       announceCommittedEvents(events),
+      queriesInReadLane(),
       // After (around) the announcement: a replayed answer neither runs nor announces again.
       useIdempotencyKeys(),
       useLivePosition(events),
@@ -403,9 +404,28 @@ function announceCommittedEvents(events: EventBus): Plugin {
   };
 }
 
+/**
+ * A query's statements (outside transactions) run in the database's read lane (`inReadLane`): on PostgreSQL they
+ * share `READ_TURNS` connections, so that queries waiting on a lock held elsewhere never hold the connections a
+ * mutation, a session's read or the event bus needs. Mutations and subscriptions keep the pool as before.
+ */
+function queriesInReadLane(): Plugin {
+  return {
+    onExecute: ({ args, executeFn, setExecuteFn }) => {
+      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
+      setExecuteFn((executeArgs) => inReadLane(() => executeFn(executeArgs)));
+    },
+  };
+}
+
 /** Opens the configured database, applies pending migrations and, when it is empty, seeds the demo cooperative. */
 export async function openMigrated(config: Config): Promise<Database> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgliteThread: config.pgliteThread });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    pgliteThread: config.pgliteThread,
+    deadlines: config.databaseDeadlines,
+  });
   await migrate(db.sql);
   if (config.seedWhenEmpty && (await db.prisma.member.count()) === 0) await seedDemoData(db.prisma);
   return db;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type DatabaseDeadlines, DEFAULT_DEADLINES } from './db/deadlines.js';
 import type { IntrospectionPolicy, SecuritySettings } from './transport/security.js';
 
 /** The repository root: the default data folder lives there, whatever the working directory. */
@@ -34,6 +35,8 @@ export interface Config {
   compactAfter: number;
   /** Where embedded PGlite runs: the event loop's thread (`main`) or a thread of its own (`worker`). */
   pgliteThread: 'main' | 'worker';
+  /** How long a request may wait on PostgreSQL: a lock, a statement, a connection (see `DatabaseDeadlines`). */
+  databaseDeadlines: DatabaseDeadlines;
   /** HTTP limits (slow or oversized clients); see `HttpLimits`. */
   http: HttpLimits;
   /** How long `/ready` waits for each dependency (database `SELECT 1`, Redis `PING`), in milliseconds. */
@@ -232,6 +235,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUpdateBytes: env.MAX_UPDATE_BYTES ? Number(env.MAX_UPDATE_BYTES) : 1024 * 1024,
     compactAfter: env.COMPACT_AFTER ? Number(env.COMPACT_AFTER) : 200,
     pgliteThread: env.PGLITE_THREAD === 'worker' ? 'worker' : 'main',
+    databaseDeadlines: {
+      lockTimeoutMs: numberFrom(env.DATABASE_LOCK_TIMEOUT_MS, DEFAULT_DEADLINES.lockTimeoutMs),
+      statementTimeoutMs: numberFrom(env.DATABASE_STATEMENT_TIMEOUT_MS, DEFAULT_DEADLINES.statementTimeoutMs),
+      connectTimeoutMs: numberFrom(env.DATABASE_CONNECT_TIMEOUT_MS, DEFAULT_DEADLINES.connectTimeoutMs),
+    },
     http: {
       headersTimeoutMs: numberFrom(env.HTTP_HEADERS_TIMEOUT_MS, 10_000),
       requestTimeoutMs: numberFrom(env.HTTP_REQUEST_TIMEOUT_MS, 30_000),

@@ -439,9 +439,11 @@ const SOCKET_UNAVAILABLE = new Set([
 ]);
 /**
  * PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01–57P03 (shutting down, crashed, not yet accepting
- * connections), 53300 (too many connections).
+ * connections), 53300 (too many connections), and the deadlines of db/database.ts' `DatabaseDeadlines`: 55P03
+ * (`lock_timeout` passed: a lock held elsewhere) and 57014 (`statement_timeout` passed, or the statement cancelled).
+ * Nothing was committed; a retry once the lock is gone succeeds.
  */
-const SQLSTATE_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+const SQLSTATE_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300|55P03|57014)$/;
 /**
  * Prisma's transaction errors (P2028) that mean the database did not answer in time, measured by its own clocks:
  * no pooled connection became free within `maxWait` (every connection stuck on a server that went away, or

@@ -3,6 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { type App, buildApp } from '../../server/src/app.js';
 import { openSession } from '../../server/src/auth/sessions.js';
 import { type Config, GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
+import type { DatabaseDeadlines } from '../../server/src/db/database.js';
 import { seedDemoData } from '../../server/src/seed/demo.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import type { Json } from './json.js';
@@ -40,7 +41,14 @@ export interface TestApp {
  * the demo cooperative first, as the server does at start with SEED=true (its event history included).
  */
 export async function createTestApp(
-  options: { onQuery?: (sql: string) => void; config?: Partial<Config>; clientDist?: string; demo?: boolean } = {},
+  options: {
+    onQuery?: (sql: string) => void;
+    config?: Partial<Config>;
+    clientDist?: string;
+    demo?: boolean;
+    /** The database's deadlines (PostgreSQL; `DatabaseDeadlines`), short for a test of them. */
+    deadlines?: Partial<DatabaseDeadlines>;
+  } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(options);
   if (options.demo) await seedDemoData(db.prisma);

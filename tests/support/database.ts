@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { type Database, openDatabase } from '../../server/src/db/database.js';
+import { type Database, type DatabaseDeadlines, openDatabase } from '../../server/src/db/database.js';
 import { migrate } from '../../server/src/db/migrate.js';
 
 export interface TestDatabase extends Database {
@@ -10,9 +10,12 @@ export interface TestDatabase extends Database {
 
 /**
  * A fresh, migrated database for one test file: in-memory PGlite, or with DATABASE_URL a new
- * PostgreSQL database created beside the one the URL names.
+ * PostgreSQL database created beside the one the URL names. `deadlines` (PostgreSQL only) shortens the waits a test
+ * of them meets (see `DatabaseDeadlines`).
  */
-export async function createTestDatabase(options: { onQuery?: (sql: string) => void } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { onQuery?: (sql: string) => void; deadlines?: Partial<DatabaseDeadlines> } = {},
+): Promise<TestDatabase> {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     // PGLITE_THREAD=worker runs the suites on PGlite's own thread (see the README's configuration table).
@@ -28,7 +31,7 @@ export async function createTestDatabase(options: { onQuery?: (sql: string) => v
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: url.toString(), onQuery: options.onQuery });
+  const db = await openDatabase({ databaseUrl: url.toString(), onQuery: options.onQuery, deadlines: options.deadlines });
   await migrate(db.sql);
   return {
     ...db,

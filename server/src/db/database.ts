@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,10 +8,14 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pLimit from 'p-limit';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { UnavailableError } from '../errors.js';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { type DatabaseDeadlines, DEFAULT_DEADLINES } from './deadlines.js';
 import { lockDataDir } from './lock.js';
 import { PgliteStatements } from './pglite-statements.js';
 import { queueTransactions, type WriteQueue } from './write-queue.js';
+
+export { type DatabaseDeadlines, DEFAULT_DEADLINES };
 
 /**
  * Raw SQL access beside Prisma, for the migrator, locks, tests and the co-editing hot path (a push batch's
@@ -51,12 +56,14 @@ export interface DatabaseOptions {
    * reached over the PostgreSQL wire protocol (`worker`; setting `PGLITE_THREAD`).
    */
   pgliteThread?: 'main' | 'worker' | undefined;
+  /** How long anything may wait on PostgreSQL (`DATABASE_*_TIMEOUT_MS`); `DEFAULT_DEADLINES` for those left out. */
+  deadlines?: Partial<DatabaseDeadlines> | undefined;
 }
 
 /** Opens the database the configuration names: PostgreSQL when a URL is given, PGlite otherwise. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.onQuery)
+    ? openPostgres(options.databaseUrl, { ...DEFAULT_DEADLINES, ...options.deadlines }, options.onQuery)
     : options.pgliteThread === 'worker'
       ? openPgliteWorker(options.dataDir ?? './data', options.onQuery)
       : openPglite(options.dataDir ?? './data', options.onQuery);
@@ -85,11 +92,62 @@ export const WRITE_TURNS: Record<Database['kind'], number> = { postgres: 5, pgli
 export const RAW_TURNS: Record<Database['kind'], number> = { postgres: 4, pglite: 1 };
 
 /**
- * Connections in the PostgreSQL pool: the Prisma transactions' turns, the raw transactions' turns, and three
- * more for reads outside a transaction (GraphQL queries, the event bus's tail, the documents' loads), which then
- * always find a connection whatever both kinds of transaction wait for.
+ * Statements of GraphQL queries (`inReadLane`) running at once on one instance, outside transactions; the others
+ * wait for a turn in this process (at most `connectTimeoutMs`), without a connection. Why: reads of a table locked
+ * elsewhere each held a pooled connection until the lock went; twenty of them held the whole pool, and every
+ * mutation (its session read first) waited behind them in pg's queue (attack: 95 s, no answer). Bounded, they
+ * keep at most these connections, whatever they wait for, and the lock's deadline answers them UNAVAILABLE.
  */
-export const POSTGRES_POOL_SIZE = WRITE_TURNS.postgres + RAW_TURNS.postgres + 3;
+export const READ_TURNS: Record<Database['kind'], number> = { postgres: 3, pglite: 1 };
+
+/**
+ * Connections in the PostgreSQL pool (12, as before the read lane): the Prisma transactions' turns, the raw
+ * transactions' turns, and the queries' turns. The other reads outside a transaction (sessions, a mutation's own
+ * reads, the event bus's tail, the documents' loads) take whichever is free: quick, and bounded by the deadlines
+ * (`DatabaseDeadlines`), they find one while both kinds of transaction and the queries wait on locks. Not more
+ * connections: each new one is a PostgreSQL backend forked mid-burst, and a transaction that waited for it past
+ * Prisma's `maxWait` (2 s) on a loaded machine emptied the write queue (bench/burst.ts with 15: 35 of 40 UNAVAILABLE
+ * in one burst of five).
+ */
+export const POSTGRES_POOL_SIZE = WRITE_TURNS.postgres + RAW_TURNS.postgres + READ_TURNS.postgres;
+
+const readLane = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `work` (a GraphQL query's execution) with its statements outside transactions in the read lane: on
+ * PostgreSQL they wait for one of `READ_TURNS` (see there); elsewhere nothing changes.
+ */
+export function inReadLane<T>(work: () => T): T {
+  return readLane.run(true, work);
+}
+
+/**
+ * A p-limit of `concurrency` whose callers give up waiting for a turn after `waitMs` (0: never) with
+ * `UnavailableError`; a call that finds a free turn and nobody waiting arms no timer.
+ */
+function turnsWithDeadline(concurrency: number, waitMs: number): <T>(work: () => Promise<T>) => Promise<T> {
+  const limit = pLimit(concurrency);
+  return <T>(work: () => Promise<T>) => {
+    if (waitMs === 0 || (limit.activeCount < concurrency && limit.pendingCount === 0)) return limit(work);
+    return new Promise<T>((resolve, reject) => {
+      let expired = false;
+      const timer = setTimeout(() => {
+        expired = true;
+        reject(new UnavailableError());
+      }, waitMs);
+      limit(async () => {
+        // Its turn came after it gave up: given to the next at once.
+        if (expired) return;
+        clearTimeout(timer);
+        try {
+          resolve(await work());
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  };
+}
 
 function prismaClient(
   adapter: PrismaPg | PrismaPGlite,
@@ -276,22 +334,96 @@ function lockFolder(dataDir: string): () => void {
   return dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
 }
 
-async function openPostgres(connectionString: string, onQuery?: (sql: string) => void): Promise<Database> {
-  // Idle connections are kept (`idleTimeoutMillis: 0`): pg-pool otherwise arms a timer at every release and clears it
-  // at the next acquire, which was 6 % of a `{ __typename }` request's CPU (issue 11); `POSTGRES_POOL_SIZE` connections at most.
-  return fromPool(
-    'postgres',
-    new pg.Pool({ connectionString, max: POSTGRES_POOL_SIZE, idleTimeoutMillis: 0, options: '-c TimeZone=UTC' }),
-    onQuery,
-  );
+/**
+ * A `pg` pool with two deadlines of its own. `query` (statements outside transactions: Prisma's adapter and
+ * `SqlRunner.query`) waits for a read turn when called in the read lane (`inReadLane`). `connect` (transactions,
+ * and `query` underneath) waits at most `waitMs` when no idle connection is left for it, then fails as pg's own
+ * `connectionTimeoutMillis` does (`timeout exceeded when trying to connect`, `UNAVAILABLE`). Not pg's option: with
+ * it pg-pool arms and clears a timer at every acquire, idle connections or not (a cost issue 11 measured at 6 % of
+ * a small request's CPU for the idle timer). A subclass, as Prisma's adapter takes only a `pg.Pool` (`instanceof`).
+ */
+class LanedPool extends pg.Pool {
+  readonly #readTurns: <T>(work: () => Promise<T>) => Promise<T>;
+  readonly #waitMs: number;
+  constructor(config: pg.PoolConfig, readTurns: number, waitMs: number) {
+    super(config);
+    this.#readTurns = turnsWithDeadline(readTurns, waitMs);
+    this.#waitMs = waitMs;
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: pg's overloads (callback forms included) are passed through as they are.
+  override query(...args: any[]): any {
+    // biome-ignore lint/suspicious/noExplicitAny: as above.
+    const query = super.query as (...a: any[]) => any;
+    if (!readLane.getStore() || typeof args[args.length - 1] === 'function') return query.apply(this, args);
+    return this.#readTurns(() => query.apply(this, args));
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: pg's callback and promise forms, passed through.
+  override connect(callback?: any): any {
+    // An idle connection for this caller (pg-pool serves its queue in order): no wait, no timer.
+    if (this.#waitMs === 0 || this.idleCount > this.waitingCount) return super.connect(callback);
+    const connecting = super.connect() as Promise<pg.PoolClient>;
+    const waited = new Promise<pg.PoolClient>((resolve, reject) => {
+      let expired = false;
+      const timer = setTimeout(() => {
+        expired = true;
+        reject(new Error('timeout exceeded when trying to connect'));
+      }, this.#waitMs);
+      connecting.then(
+        (client) => {
+          // Came after its caller gave up: back to the pool for the next.
+          if (expired) client.release();
+          else {
+            clearTimeout(timer);
+            resolve(client);
+          }
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          if (!expired) reject(error);
+        },
+      );
+    });
+    if (!callback) return waited;
+    waited.then(
+      (client) => callback(undefined, client, client.release),
+      (error: unknown) => callback(error),
+    );
+    return undefined;
+  }
 }
 
-/** Prisma and raw SQL over a `pg` pool (PostgreSQL, or the embedded database's socket). */
+async function openPostgres(
+  connectionString: string,
+  deadlines: DatabaseDeadlines,
+  onQuery?: (sql: string) => void,
+): Promise<Database> {
+  // Idle connections are kept (`idleTimeoutMillis: 0`): pg-pool otherwise arms a timer at every release and clears it
+  // at the next acquire, which was 6 % of a `{ __typename }` request's CPU (issue 11); `POSTGRES_POOL_SIZE` connections at most.
+  // The lock and statement deadlines are the session's defaults, sent once per connection (no statement of their own).
+  const options = `-c TimeZone=UTC -c lock_timeout=${deadlines.lockTimeoutMs} -c statement_timeout=${deadlines.statementTimeoutMs}`;
+  const pool = new LanedPool(
+    {
+      connectionString,
+      max: POSTGRES_POOL_SIZE,
+      idleTimeoutMillis: 0,
+      options,
+    },
+    READ_TURNS.postgres,
+    deadlines.connectTimeoutMs,
+  );
+  return fromPool('postgres', pool, onQuery, undefined, deadlines.connectTimeoutMs);
+}
+
+/**
+ * Prisma and raw SQL over a `pg` pool (PostgreSQL, or the embedded database's socket). A raw transaction waits
+ * at most `turnWaitMs` for its turn (0: as long as it takes; the embedded database's one connection).
+ */
 function fromPool(
   kind: Database['kind'],
   pool: pg.Pool,
   onQuery?: (sql: string) => void,
   afterClose?: () => Promise<void>,
+  turnWaitMs = 0,
 ): Database {
   // An idle connection the server closes (restart, dropped test database) must not crash the process.
   pool.on('error', () => {});
@@ -334,7 +466,7 @@ function fromPool(
     }
   };
   // Raw transactions wait for one of `RAW_TURNS` here (in the caller's async context) before taking a connection.
-  const rawTurns = pLimit(RAW_TURNS[kind]);
+  const rawTurns = turnsWithDeadline(RAW_TURNS[kind], turnWaitMs);
   const sql: SqlRunner = {
     ...onClient(pool),
     transaction: (work) => rawTurns(() => transactionOnClient(work)),

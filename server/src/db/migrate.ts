@@ -59,6 +59,8 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 export async function migrate(sql: SqlRunner, dir = MIGRATIONS_DIR): Promise<string[]> {
   const migrations = await readMigrations(dir);
   return sql.transaction(async (tx) => {
+    // A migration may wait for another instance's, and rewrite a large table: no deadline (`DatabaseDeadlines`) here.
+    await tx.exec('SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0');
     // A transaction-scoped lock: several instances starting together apply each migration once.
     await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK_KEY]);
     await tx.exec(MIGRATIONS_TABLE);

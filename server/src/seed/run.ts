@@ -10,7 +10,12 @@ import { DEMO_ACCOUNT, seedDemoData } from './demo.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgliteThread: config.pgliteThread });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    pgliteThread: config.pgliteThread,
+    deadlines: config.databaseDeadlines,
+  });
   try {
     await migrate(db.sql);
     const { members, collectives } = await seedDemoData(db.prisma);
