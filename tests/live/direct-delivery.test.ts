@@ -1,8 +1,9 @@
 import type { Client } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
-import { type DomainEvent, recordEvent } from '../../server/src/events/record.js';
+import { recordEvent } from '../../server/src/events/record.js';
 import { fanoutCounts } from '../../server/src/live/fanout.js';
 import { type Json, testAppForFile } from '../support/app.js';
+import { renamed } from '../support/events.js';
 import { type Inbox, subscribe } from '../support/live.js';
 import { gid, makeCollective, makeMember } from '../support/scenario.js';
 import { until } from '../support/waits.js';
@@ -15,14 +16,6 @@ const t = testAppForFile();
 
 const ACTIVITY = `subscription($id: ID!, $after: String) { collectiveActivity(collectiveId: $id, after: $after) { __typename
   ... on ActivityEvent { position type payload actor { displayName } } } }`;
-
-const renamed = (collectiveId: string, actorId: string, name: string): DomainEvent<'collective.updated'> => ({
-  type: 'collective.updated',
-  subject: { typename: 'Collective', id: collectiveId },
-  collectiveId,
-  actorId,
-  payload: { name, status: 'ACTIVE', openness: 'OPEN' },
-});
 
 describe('Direct delivery', () => {
   it('keeps each subscriber’s order across a re-check of its right, and ends a revoked session before anything after', async () => {

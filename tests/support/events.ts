@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { payloadWithGlobalIds } from '../../server/src/events/payload-ids.js';
-import { recordEvent } from '../../server/src/events/record.js';
+import { type DomainEvent, recordEvent } from '../../server/src/events/record.js';
 import { PAYLOAD_ID_TYPES } from '../../server/src/events/types.js';
 import type { PrismaClient } from '../../server/src/generated/prisma/client.js';
 import type { TestApp } from './app.js';
@@ -71,13 +71,16 @@ export async function caughtUpCollective(t: TestApp) {
  * was lost would: committed, and announced to nobody, so an instance that does not poll stays behind the log.
  */
 export function recordUnannounced(prisma: PrismaClient, collective: { id: string }, actorId: string, name: string) {
-  return prisma.$transaction((tx) =>
-    recordEvent(tx, {
-      type: 'collective.updated',
-      subject: { typename: 'Collective', id: collective.id },
-      collectiveId: collective.id,
-      actorId,
-      payload: { name, status: 'ACTIVE', openness: 'OPEN' },
-    }),
-  );
+  return prisma.$transaction((tx) => recordEvent(tx, renamed(collective.id, actorId, name)));
+}
+
+/** A `collective.updated` event of an open, active collective renamed `name` by `actorId`. */
+export function renamed(collectiveId: string, actorId: string, name: string): DomainEvent<'collective.updated'> {
+  return {
+    type: 'collective.updated',
+    subject: { typename: 'Collective', id: collectiveId },
+    collectiveId,
+    actorId,
+    payload: { name, status: 'ACTIVE', openness: 'OPEN' },
+  };
 }
