@@ -1,5 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { createClient } from 'graphql-ws';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, onTestFailed } from 'vitest';
 import WebSocket from 'ws';
 import { openSession } from '../../server/src/auth/sessions.js';
@@ -204,4 +205,48 @@ export async function expectEveryEventOnce(inboxes: Inbox[], logged: ReadonlyArr
   await Promise.all(inboxes.map((inbox) => inbox.waitFor(logged.length)));
   for (const inbox of inboxes) expect(positions(inbox)).toEqual(logged.map((row) => row.position.toString()));
   expect(inboxes.flatMap((inbox) => inbox.errors)).toEqual([]);
+}
+
+/** A lock taken from outside the server (`holdLock`): whether it is still held, and its release. */
+export interface HeldLock {
+  readonly held: boolean;
+  /** Ends the holder's transaction (once; later calls do nothing). */
+  release(): Promise<void>;
+  /** Releases it, then closes the holder's connection. */
+  end(): Promise<void>;
+}
+
+/**
+ * Takes a lock on the test's PostgreSQL database from a client of its own (an operator's or another program's), in a
+ * transaction left open: `statement` (`LOCK TABLE …`, `SELECT … FOR UPDATE`) runs after `BEGIN`. It is released after
+ * `safetyMs` whatever happens, so that a request waiting without a deadline cannot hang the test.
+ */
+export async function holdLock(sql: Database['sql'], statement: string, params: unknown[] = [], safetyMs = 40_000) {
+  const [{ name }] = (await sql.query<{ name: string }>('SELECT current_database() AS name')) as [{ name: string }];
+  const url = new URL(process.env.DATABASE_URL as string);
+  url.pathname = `/${name}`;
+  const holder = new pg.Client({ connectionString: url.toString() });
+  await holder.connect();
+  let held = true;
+  const release = async () => {
+    if (!held) return;
+    held = false;
+    await holder.query('ROLLBACK');
+  };
+  const safety = setTimeout(() => void release(), safetyMs);
+  await holder.query('BEGIN');
+  await holder.query(statement, params);
+  const lock: HeldLock & { holder: pg.Client } = {
+    holder,
+    get held() {
+      return held;
+    },
+    release,
+    end: async () => {
+      clearTimeout(safety);
+      await release().catch(() => {});
+      await holder.end();
+    },
+  };
+  return lock;
 }
