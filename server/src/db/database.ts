@@ -122,6 +122,16 @@ export function inReadLane<T>(work: () => T): T {
 }
 
 /**
+ * Runs `work` outside the read lane, whoever calls it: for work one caller starts and others then share (the event
+ * bus' read of the log, the delivery index's read of a member). Started by a query (a history catching the bus up), it
+ * ran in that query's lane, and every mutation, stream and poll joining it waited for a query's turn: with the turns
+ * held by queries of a table locked elsewhere, the bus' read was answered UNAVAILABLE (attack of stop 24, finding 3).
+ */
+export function outsideReadLane<T>(work: () => T): T {
+  return readLane.exit(work);
+}
+
+/**
  * A p-limit of `concurrency` whose callers give up waiting for a turn after `waitMs` (0: never) with
  * `UnavailableError`; a call that finds a free turn and nobody waiting arms no timer.
  */

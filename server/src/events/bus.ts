@@ -1,5 +1,5 @@
 import type { PubSub } from 'graphql-yoga';
-import type { SqlRunner } from '../db/database.js';
+import { outsideReadLane, type SqlRunner } from '../db/database.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { StopSource } from '../live/lifecycle.js';
 import { logger } from '../observability/log.js';
@@ -297,7 +297,8 @@ export class EventBus {
       this.#again = true;
       return this.#pumping;
     }
-    this.#pumping = (async () => {
+    // Shared by every caller meanwhile: never in the lane of the query that happened to start it (`outsideReadLane`).
+    this.#pumping = outsideReadLane(async () => {
       try {
         do {
           this.#again = false;
@@ -320,7 +321,7 @@ export class EventBus {
       } finally {
         this.#pumping = null;
       }
-    })();
+    });
     return this.#pumping;
   }
 

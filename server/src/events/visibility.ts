@@ -1,3 +1,4 @@
+import { outsideReadLane } from '../db/database.js';
 import type { CollectiveKind, PrismaClient } from '../generated/prisma/client.js';
 import type { LogEvent } from './bus.js';
 
@@ -106,7 +107,8 @@ export class DeliveryIndex {
     const pending = this.#watching.get(memberId);
     if (pending) return pending.read;
     const entry: Watching = { read: Promise.resolve(), applied: [], refreshedDeals: new Set() };
-    entry.read = this.#readListener(memberId, entry).finally(() => {
+    // Shared by the member's subscribers and readers: outside the lane of the query that happened to start it.
+    entry.read = outsideReadLane(() => this.#readListener(memberId, entry)).finally(() => {
       if (this.#watching.get(memberId) === entry) this.#watching.delete(memberId);
     });
     this.#watching.set(memberId, entry);
