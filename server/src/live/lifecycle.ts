@@ -480,6 +480,26 @@ export class Lifecycle {
   }
 
   /**
+   * Ends session `sessionId` on this instance at once (`signOut`, once its transaction has committed and before its
+   * answer is sent): its sockets run their next operations anonymously and its streams end SESSION_REVOKED, as when
+   * the `session.revoked` event is applied, which may come later (attack of stop 24, finding 5: the very socket that
+   * signed out still ran operations as the member until then).
+   */
+  endSession(sessionId: string): void {
+    this.#endSessions(sessionId, undefined);
+  }
+
+  /** Ends, on this instance, the connections and streams of `revokedSession` or of `leftMember` (either may be absent). */
+  #endSessions(revokedSession: unknown, leftMember: unknown): void {
+    for (const connection of this.#connections) {
+      const session = connection.session();
+      if (session && (session.sessionId === revokedSession || session.member.id === leftMember)) connection.endSession();
+    }
+    for (const stream of this.#streams)
+      if (stream.sessionId === revokedSession || stream.memberId === leftMember) stream.end('SESSION_REVOKED');
+  }
+
+  /**
    * Forgets the kept sessions of `memberId` (`authenticate`): they recorded an event, so their next socket reads what
    * they just changed, before this instance has applied it.
    */
@@ -582,15 +602,10 @@ export class Lifecycle {
     if (SESSION_CHANGES.some((prefix) => event.type.startsWith(prefix))) this.#sessionEpoch += 1;
     const revokedSession = event.type === 'session.revoked' ? payload.sessionId : undefined;
     const leftMember = event.type === 'member.leftCooperative' ? payload.memberId : undefined;
-    if (revokedSession !== undefined || leftMember !== undefined) {
-      for (const connection of this.#connections) {
-        const session = connection.session();
-        if (session && (session.sessionId === revokedSession || session.member.id === leftMember)) connection.endSession();
-      }
-    }
+    if (revokedSession !== undefined || leftMember !== undefined) this.#endSessions(revokedSession, leftMember);
     for (const stream of this.#streams) {
-      if (stream.sessionId === revokedSession || stream.memberId === leftMember) stream.end('SESSION_REVOKED');
-      else if (stream.subject.affectedBy(event)) stream.recheck(event.position);
+      if (stream.sessionId === revokedSession || stream.memberId === leftMember) continue;
+      if (stream.subject.affectedBy(event)) stream.recheck(event.position);
     }
   }
 }

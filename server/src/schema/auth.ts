@@ -93,6 +93,8 @@ builder.mutationFields((t) => ({
           payload: { sessionId: session.sessionId },
         });
       });
+      // Committed: this socket (and every stream of the session here) stops acting for it before the answer is sent.
+      context.live.endSession(session.sessionId);
       return true;
     },
   }),
