@@ -110,35 +110,3 @@ describe('Kept sessions', () => {
     });
   });
 });
-
-describe('Kept sessions before this instance applies the event', () => {
-  it('should refuse a co-animator removed by the animator on their next request, the log not yet applied', async () => {
-    // An instance of its own whose event bus applies nothing: only the mutation's own forgetting can drop what is kept.
-    const own = await createTestApp();
-    try {
-      own.app.events.stop();
-      const animator = await makeMember(own.db.prisma);
-      const coAnimator = await makeMember(own.db.prisma);
-      const collective = await makeCollective(own.db.prisma, { animatorId: animator.id, coAnimatorId: coAnimator.id });
-      const token = await own.tokenFor(coAnimator.id);
-      const rename = (name: string) =>
-        mutate(own, UPDATE_COLLECTIVE, { input: { id: gid('Collective', collective.id), name } }, token);
-      // A query (a mutation of their own would forget their kept session itself): their memberships are kept.
-      expect(await own.gql(VIEWER, {}, token)).toEqual({ data: { viewer: { id: gid('Member', coAnimator.id) } } });
-      await mutate(
-        own,
-        SET_CO_ANIMATOR,
-        { input: { collectiveId: gid('Collective', collective.id) } },
-        await own.tokenFor(animator.id),
-      );
-      expectForbidden(await rename('Renommé deux fois'));
-
-      const other = await own.tokenFor(animator.id);
-      expect(await own.gql(VIEWER, {}, other)).toEqual({ data: { viewer: { id: gid('Member', animator.id) } } });
-      expect(await own.gql(SIGN_OUT, {}, other)).toEqual({ data: { signOut: true } });
-      expect(await own.gql(VIEWER, {}, other)).toEqual({ data: { viewer: null } });
-    } finally {
-      await own.close();
-    }
-  });
-});
