@@ -387,15 +387,12 @@ function announceCommittedEvents(events: EventBus): Plugin {
     onExecute: ({ args, executeFn, setExecuteFn }) => {
       if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
       setExecuteFn(async (executeArgs) => {
-        const { result, recorded, types } = await trackRecording(() => executeFn(executeArgs));
+        const { result, recorded } = await trackRecording(() => executeFn(executeArgs));
         if (recorded) {
           const { connection, session, live } = args.contextValue as Partial<Context>;
           if (connection instanceof LiveConnection) connection.forgetMemberships();
           // Their next socket reads what they just changed too (Lifecycle.authenticate).
           if (session) live?.forgetViewer(session.member.id);
-          // Anyone's next request or socket reads a session this mutation may have ended or changed (a sign-out, a
-          // membership removed), before this instance applies its events.
-          live?.forgetSessionsAfter(types);
           events.announce();
         }
         return result;

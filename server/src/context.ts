@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Kind, parse } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { Access, activeMemberships } from './auth/access.js';
-import { type ActiveMembership, type Authenticated, resolveSignedIn, type SignedIn } from './auth/sessions.js';
+import { type ActiveMembership, resolveSignedIn, type SignedIn } from './auth/sessions.js';
 import type { SectionDocuments } from './collab/documents.js';
 import type { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
@@ -109,7 +109,7 @@ export async function createContext(server: ServerContext, initial: InitialConte
       });
   } else {
     const token = bearerToken(initial);
-    const signedIn = token ? await authenticateRequest(server, token) : null;
+    const signedIn = token ? await resolveSignedIn(server.sql, token) : null;
     session = signedIn?.session ?? null;
     memberships = signedIn?.memberships ?? null;
     // An operation posted onto a graphql-sse single-connection stream lives until it ends, not its request.
@@ -124,21 +124,6 @@ export async function createContext(server: ServerContext, initial: InitialConte
       ? Access.withoutMemberships(server.prisma, viewer)
       : await Access.forViewer(server.prisma, viewer);
   return { ...server, session, connection, access, clientAddress: clientAddress(initial.req) };
-}
-
-/**
- * A request's session and memberships. With one instance (no `REDIS_URL`: README, several instances share Redis) they
- * are kept per token as for sockets' `connection_init` (`Lifecycle.authenticate`, issue 11: `{ __typename }` signed
- * in cost a statement): a kept answer is dropped when this instance applies an event that may change it, and at once,
- * before its answer is sent, by any mutation here that recorded such an event (a sign-out, a member leaving, a
- * membership removed: app.ts `forgetSessionsAfter`), so the next request sees it; an expired session is refused at
- * each use. With several instances, another's sign-out reaches this one only when it applies the event, so every
- * request reads its session (one statement).
- */
-function authenticateRequest(server: ServerContext, token: string): Promise<Authenticated | null> {
-  const read = () => resolveSignedIn(server.sql, token);
-  if (server.config.redisUrl) return read();
-  return server.live.authenticate(token, read).then((kept) => kept.signedIn);
 }
 
 /**

@@ -20,28 +20,22 @@ export interface DomainEvent<T extends EventType = EventType> {
   payload?: EventPayloads[T];
 }
 
-const recording = new AsyncLocalStorage<{ recorded: boolean; types: Set<string> }>();
+const recording = new AsyncLocalStorage<{ recorded: boolean }>();
 
 /**
  * Runs `operation` and tells whether it recorded any event (committed or not), so that only an operation
- * that may have grown the log announces it (the "log advanced" notification is then never sent for nothing), and
- * the types of the events it recorded (a sign-out or a membership change forgets kept sessions: app.ts).
+ * that may have grown the log announces it (the "log advanced" notification is then never sent for nothing).
  */
-export async function trackRecording<T>(
-  operation: () => Promise<T> | T,
-): Promise<{ result: T; recorded: boolean; types: ReadonlySet<string> }> {
-  const store = { recorded: false, types: new Set<string>() };
+export async function trackRecording<T>(operation: () => Promise<T> | T): Promise<{ result: T; recorded: boolean }> {
+  const store = { recorded: false };
   const result = await recording.run(store, operation);
-  return { result, recorded: store.recorded, types: store.types };
+  return { result, recorded: store.recorded };
 }
 
 /** Appends an event to the log inside the caller's transaction; it commits or vanishes with the change. */
 export async function recordEvent<T extends EventType>(tx: Prisma.TransactionClient, event: DomainEvent<T>): Promise<void> {
   const store = recording.getStore();
-  if (store) {
-    store.recorded = true;
-    store.types.add(event.type);
-  }
+  if (store) store.recorded = true;
   // A mutation sent with an idempotency key claims it here, so the claim commits or vanishes with the change.
   await claimInTransaction(tx);
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK})`;

@@ -508,22 +508,6 @@ export class Lifecycle {
   }
 
   /**
-   * Forgets every kept session (`authenticate`) when a mutation on this instance recorded an event that may end a
-   * session, change a member's row or anyone's memberships (`SESSION_CHANGES`, `changesMemberships`): a sign-out,
-   * a member leaving, a membership removed by an animator. Called as the mutation's execution ends, before its answer
-   * is sent, so the next request of anyone it affects reads their session afresh, before this instance has applied the
-   * event (HTTP requests are authenticated through `authenticate` too when this is the only instance: context.ts).
-   */
-  forgetSessionsAfter(types: Iterable<string>): void {
-    for (const type of types) {
-      if (SESSION_CHANGES.some((prefix) => type.startsWith(prefix)) || changesMemberships({ type })) {
-        this.#authenticated.clear();
-        return;
-      }
-    }
-  }
-
-  /**
    * Ends `stream` SESSION_EXPIRED once the clock passes `expiresAt` (ms since epoch), under one timer for all the
    * streams of that expiry (the sockets of one session: issue 11, a timer per stream was ~0.2 KB of each idle
    * subscriber). A Node timer may fire early (its start is the event loop's cached time, stale after a long turn: by
@@ -615,7 +599,7 @@ export class Lifecycle {
  * collective proposed with its founder or closed, a member leaving the cooperative): connections then read their
  * viewer's memberships again (`Lifecycle.memberships`).
  */
-function changesMemberships(event: Pick<LogEvent, 'type'>): boolean {
+function changesMemberships(event: LogEvent): boolean {
   return event.type.startsWith('membership.') || MEMBERSHIP_CHANGES.has(event.type);
 }
 
