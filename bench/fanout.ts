@@ -15,6 +15,8 @@ import { now, ratio, type Summary, summarise } from './lib/stats.js';
 export const ACTIVITY = `subscription Activity($id: ID!) { collectiveActivity(collectiveId: $id) { __typename
   ... on ActivityEvent { position type createdAt subjectId collectiveId payload actor { id displayName } } } }`;
 const RENAME = 'mutation($id: ID!, $n: String!) { updateCollective(input: { id: $id, name: $n }) { __typename } }';
+/** Subscribers of the first round that each run opens and closes before the one it measures (at most). */
+const FIRST_ROUND = 1_000;
 /** Client processes the subscribers are spread over. */
 const CLIENT_PROCESSES = 4;
 
@@ -32,8 +34,15 @@ export interface FanoutRun {
   errors: string[];
   /** Wall time from the first socket to every subscription live, in ms. */
   subscribeWallMs: number;
-  /** Server CPU spent opening the sockets and subscriptions, per subscriber, in ms. */
+  /**
+   * Server CPU spent opening the sockets and subscriptions, per subscriber, in ms: a second round, once a first
+   * (`firstSubscribers`) has opened and closed on the same processes.
+   */
   subscribeCpuMsPerSubscriber: number | null;
+  /** The first round's size: the first subscribers a fresh server process opens (`FIRST_ROUND` at most). */
+  firstSubscribers?: number;
+  /** Server CPU per subscriber of the first round, in ms: the steady cost plus the process's warm-up. */
+  firstSubscribeCpuMsPerSubscriber?: number;
   /** Server heap (after forced collections) per idle subscriber, in KB. */
   heapKbPerSubscriber: number | null;
   /** Server CPU per change while the changes are delivered (the mutation and its fan-out to every subscriber), in ms. */
@@ -79,6 +88,46 @@ interface Target {
   inspector?: Inspector | null;
 }
 
+/** The server processes' CPU time so far, in ms. */
+const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+
+/** Opens `count` subscribers (or bare sockets), shared out between the client processes; resolves once all are open. */
+async function openAll(target: Target, tag: string, count: number, clients: Worker[]): Promise<void> {
+  const share = (i: number) => Math.floor(count / clients.length) + (i < count % clients.length ? 1 : 0);
+  await Promise.all(
+    clients.map((client, i) =>
+      client.call('open', {
+        urls: target.urls,
+        bare: target.bare,
+        count: share(i),
+        token: target.token,
+        query: ACTIVITY,
+        variables: target.variables,
+        tag,
+      }),
+    ),
+  );
+}
+
+/**
+ * Sends the warm-up change `<tag> warm` until every subscriber has received it or its socket closed (within a bound):
+ * how many subscriptions are live.
+ */
+async function establish(context: BenchContext, target: Target, tag: string, count: number, clients: Worker[]): Promise<number> {
+  const total = (command: string) =>
+    Promise.all(clients.map((client) => client.call<number>(command))).then((all) => all.reduce((a, b) => a + b, 0));
+  const warmDeadline = Date.now() + (context.smoke ? 20_000 : 60_000);
+  while (Date.now() < warmDeadline) {
+    await target.change(`${tag} warm`);
+    await sleep(200);
+    // A socket closed meanwhile (its events count as missed) is not waited for.
+    if ((await total('settled')) === count) break;
+  }
+  // Read after the loop: a warm-up that arrived between two calls would settle the loop after a count of the live
+  // (a 10,000 run reported 4,438 live, then delivered all 100,000 of its events).
+  return total('warm');
+}
+
 async function measureRun(
   context: BenchContext,
   target: Target,
@@ -97,44 +146,34 @@ async function measureRun(
       ? target.inspector.writeHeapSnapshot(join(snapshots, `fanout-${mode}-${subscribers}-${when}.heapsnapshot`))
       : undefined;
   await snapshot('before');
+  // A first round on the fresh process, reported on its own (`firstSubscribeCpuMsPerSubscriber`), before the round
+  // measured: its subscribers also pay the process's warm-up (code run for the first time, compiled by V8 as it gets
+  // hot, on the main thread and V8's helper threads), a cost per process that 1,000 subscribers did not amortise
+  // (0.14–0.34 ms more per subscriber than a second 1,000 on the same process, in three runs). The heap baseline
+  // was read before it, so whatever it leaves behind counts in the heap per subscriber.
+  const firstRound = Math.min(subscribers, FIRST_ROUND);
+  const firstCpuBefore = cpuOf(target.pids);
+  await openAll(target, `${tag} (first round)`, firstRound, clients);
+  await quiet(target.pids, context.smoke ? 20_000 : 120_000);
+  const firstSubscribeCpu = cpuOf(target.pids) - firstCpuBefore;
+  await establish(context, target, `${tag} (first round)`, firstRound, clients);
+  await Promise.all(clients.map((client) => client.call('close')));
+  await quiet(target.pids, 30_000);
+  // The first round's garbage collected now (as before the first round): otherwise the measured round would pay
+  // for a major collection of what the first round's closed subscriptions left.
+  await target.heap();
   const profiling = context.profile && target.inspector ? target.inspector : null;
   await profiling?.startProfile();
-  const cpuBefore = target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const cpuBefore = cpuOf(target.pids);
   const started = performance.now();
-  const share = (i: number) => Math.floor(subscribers / clients.length) + (i < subscribers % clients.length ? 1 : 0);
-  await Promise.all(
-    clients.map((client, i) =>
-      client.call('open', {
-        urls: target.urls,
-        bare: target.bare,
-        count: share(i),
-        token: target.token,
-        query: ACTIVITY,
-        variables: target.variables,
-        tag,
-      }),
-    ),
-  );
+  await openAll(target, tag, subscribers, clients);
   // Opening is done once the server's CPU settles (every connection_init and subscribe worked off).
   await quiet(target.pids, context.smoke ? 20_000 : 120_000);
-  const subscribeCpu = target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0) - cpuBefore;
+  const subscribeCpu = cpuOf(target.pids) - cpuBefore;
   const subscribeProfile = profiling
     ? saveProfile(`fanout-${mode}-${subscribers}-subscribe`, await profiling.stopProfile())
     : undefined;
-  // Live once a warm-up change reaches every subscriber (sent again until it does, within a bound).
-  const warmDeadline = Date.now() + (context.smoke ? 20_000 : 60_000);
-  let established = 0;
-  while (Date.now() < warmDeadline) {
-    await target.change(`${tag} warm`);
-    await sleep(200);
-    established = (await Promise.all(clients.map((client) => client.call<number>('warm')))).reduce((a, b) => a + b, 0);
-    // A socket closed meanwhile (its events count as missed) is not waited for.
-    const settled = (await Promise.all(clients.map((client) => client.call<number>('settled')))).reduce((a, b) => a + b, 0);
-    if (settled === subscribers) break;
-  }
-  // Read again: a warm-up that arrived between the two calls above settled the loop after `established` was counted
-  // (a 10,000 run reported 4,438 live, then delivered all 100,000 of its events).
-  established = (await Promise.all(clients.map((client) => client.call<number>('warm')))).reduce((a, b) => a + b, 0);
+  const established = await establish(context, target, tag, subscribers, clients);
   const subscribeWallMs = performance.now() - started;
   await quiet(target.pids, 30_000);
   const heapIdle = await target.heap();
@@ -142,14 +181,14 @@ async function measureRun(
   context.log(`fanout ${mode} ${subscribers}: ${established} live after ${(subscribeWallMs / 1000).toFixed(1)} s`);
   const sentAt: number[] = [];
   await profiling?.startProfile();
-  const deliveryCpuBefore = target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const deliveryCpuBefore = cpuOf(target.pids);
   for (let k = 0; k < changes; k += 1) {
     sentAt[k] = now();
     await target.change(`${tag} ${k}`);
     await Promise.all(clients.map((client) => client.call('waitMarker', { k, timeoutMs: 15_000 })));
     await sleep(context.smoke ? 20 : 100);
   }
-  const deliveryCpu = target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0) - deliveryCpuBefore;
+  const deliveryCpu = cpuOf(target.pids) - deliveryCpuBefore;
   const profile = profiling ? saveProfile(`fanout-${mode}-${subscribers}`, await profiling.stopProfile()) : undefined;
   const collected = await Promise.all(
     clients.map((client) =>
@@ -177,6 +216,8 @@ async function measureRun(
     errors: collected.flatMap((c) => c.errors).slice(0, 5),
     subscribeWallMs: Math.round(subscribeWallMs),
     subscribeCpuMsPerSubscriber: Math.round((subscribeCpu / subscribers) * 1000) / 1000,
+    firstSubscribers: firstRound,
+    firstSubscribeCpuMsPerSubscriber: Math.round((firstSubscribeCpu / firstRound) * 1000) / 1000,
     heapKbPerSubscriber:
       heapBefore !== null && heapIdle !== null ? Math.round(((heapIdle - heapBefore) / 1024 / subscribers) * 10) / 10 : null,
     deliveryCpuMsPerChange: Math.round((deliveryCpu / changes) * 10) / 10,

@@ -229,6 +229,9 @@ export async function writeReport(): Promise<void> {
       'Baseline: a bare `ws` server broadcasting the same message (the exact bytes a subscriber received) to as many',
       'sockets from the same client processes. Two instances: PostgreSQL and a Redis of the benchmark’s own, half the',
       'subscribers on each, changes made on the first. Heap: the server’s, after forced collections, per idle subscriber.',
+      'Server CPU per subscribe: each server first opens and closes a round of its own (the first 1,000 subscribers of',
+      'the fresh process, at most; their figure is the last column: the steady cost plus the process’s warm-up, code run',
+      'for the first time and compiled by V8 as it gets hot), then, after a forced collection, the N measured here.',
       '',
       row([
         'subscribers',
@@ -242,8 +245,9 @@ export async function writeReport(): Promise<void> {
         'subscribe (wall)',
         'server CPU / subscribe',
         'heap / idle subscriber',
+        'CPU / subscribe, fresh process (first round)',
       ]),
-      row(['---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---']),
+      row(['---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---']),
     );
     for (const run of [...runs].sort((a, b) => a.subscribers - b.subscribers)) {
       const r = fanout.result.ratios.find((q) => q.mode === run.mode && q.subscribers === run.subscribers);
@@ -260,6 +264,9 @@ export async function writeReport(): Promise<void> {
           `${(run.subscribeWallMs / 1000).toFixed(1)} s`,
           run.subscribeCpuMsPerSubscriber == null ? '–' : `${run.subscribeCpuMsPerSubscriber} ms`,
           run.heapKbPerSubscriber == null ? '–' : `${run.heapKbPerSubscriber} KB`,
+          run.firstSubscribeCpuMsPerSubscriber == null
+            ? '–'
+            : `${run.firstSubscribeCpuMsPerSubscriber} ms (${run.firstSubscribers})`,
         ]),
       );
     }
