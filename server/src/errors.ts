@@ -498,6 +498,32 @@ export function isUnavailable(error: unknown, depth = 0): boolean {
   );
 }
 
+/** A wait for a pooled connection that ran out (Prisma's `maxWait`, `LanedPool.connect`'s deadline). */
+const CONNECTION_WAIT = /Unable to start a transaction in the given time|timeout exceeded when trying to connect/;
+
+/**
+ * Whether `error` (or anything in its `cause`/`originalError` chain) is only a wait for a pooled connection that
+ * ran out: Prisma's P2028 "Unable to start a transaction in the given time" (`maxWait`), or the pool's own deadline
+ * ("timeout exceeded when trying to connect"). Still `isUnavailable`, but it does not say the database is down: a
+ * pool whose connections are all busy on a database that answers gives it too (db/write-queue.ts asks the database
+ * before treating it as an outage).
+ */
+export function isConnectionWait(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 8) return false;
+  const candidate = error as {
+    message?: unknown;
+    cause?: unknown;
+    originalError?: unknown;
+    meta?: { driverAdapterError?: unknown };
+  };
+  if (typeof candidate.message === 'string' && CONNECTION_WAIT.test(candidate.message)) return true;
+  return (
+    isConnectionWait(candidate.cause, depth + 1) ||
+    isConnectionWait(candidate.originalError, depth + 1) ||
+    isConnectionWait(candidate.meta?.driverAdapterError, depth + 1)
+  );
+}
+
 /**
  * Whether `error` (or anything in its `cause`/`originalError` chain) is the client going away mid-request: Node's
  * `aborted` error (code `ECONNRESET`) on a request whose connection closed before its body arrived. Not a fault and not an outage: nobody is left to answer, it is logged at `debug` and

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase, POSTGRES_POOL_SIZE, WRITE_TURNS } from '../../server/src/db/database.js';
 import { migrate } from '../../server/src/db/migrate.js';
-import { isUnavailable, UnavailableError } from '../../server/src/errors.js';
+import { isConnectionWait, isUnavailable, UnavailableError } from '../../server/src/errors.js';
 import { maskUnavailable } from '../../server/src/transport/unavailable.js';
 import { type PostgresService, startPostgres } from '../support/services.js';
 import { until } from './support.js';
@@ -16,10 +16,12 @@ import { until } from './support.js';
  */
 let postgres: PostgresService;
 let db: Database;
+let url: string;
 
 beforeAll(async () => {
   postgres = await startPostgres();
-  db = await openDatabase({ databaseUrl: await postgres.createDatabase() });
+  url = await postgres.createDatabase();
+  db = await openDatabase({ databaseUrl: url });
   await migrate(db.sql);
   await db.prisma.$executeRawUnsafe('CREATE TABLE kept (value int)');
 }, 120_000);
@@ -168,42 +170,89 @@ describe('Errors of a PostgreSQL outage', () => {
 
   it('should classify a transaction that finds no free connection in time (P2028) as UNAVAILABLE', async () => {
     // Every pooled connection held by a statement that does not return: the next transactions wait `maxWait`
-    // (2 s) for one, as they do when connections hang on a server going away.
+    // (2 s here, shorter than the pool's deadline) for one, as they do when connections hang on a server going away.
     const holders = Array.from({ length: POSTGRES_POOL_SIZE }, () =>
       failure(() => db.prisma.$queryRaw`SELECT pg_sleep(30)::text`),
     );
     await sleeping(POSTGRES_POOL_SIZE);
-    const waiting = await failure(() => db.prisma.$transaction((tx) => tx.member.findFirst()));
+    const waiting = await failure(() => db.prisma.$transaction((tx) => tx.member.findFirst(), { maxWait: 2_000 }));
     expect(String((waiting as Error)?.message)).toContain('Unable to start a transaction in the given time');
     expectAllUnavailable([['no connection in time', waiting]]);
     postgres.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'");
     expectAllUnavailable((await Promise.all(holders)).map((error, index) => [`terminated ${index}`, error]));
   }, 120_000);
 
-  it('should answer the transactions queued behind one that found no connection at once, without each waiting in turn', async () => {
-    const holders = Array.from({ length: POSTGRES_POOL_SIZE }, () =>
-      failure(() => db.prisma.$queryRaw`SELECT pg_sleep(30)::text`),
-    );
-    await sleeping(POSTGRES_POOL_SIZE);
-    // A burst on the saturated pool: the transactions holding a turn (db/write-queue.ts) wait `maxWait` for a
-    // connection; the first to give up answers those queued behind it, which never ask the pool.
-    const burst = 4 * WRITE_TURNS.postgres;
-    const failures = await Promise.all(
-      Array.from({ length: burst }, (_, index) =>
-        failure(() => db.prisma.$transaction((tx) => tx.member.findFirst())).then(
-          (error) => [`burst ${index}`, error] as [string, unknown],
+  it('should serve a burst queued behind transactions that waited out their deadline on a saturated pool, the database answering', async () => {
+    // Every pooled connection held by a read (as by reads of a table locked elsewhere) on a database that answers:
+    // the transactions holding a turn (db/write-queue.ts) wait the connection deadline and are refused; the ones
+    // queued behind keep their place and are served once the reads end. Before: the first to give up (Prisma's
+    // 2 s `maxWait`) took the pool for an outage and answered the whole queue UNAVAILABLE at once.
+    const quick = await openDatabase({ databaseUrl: url, deadlines: { connectTimeoutMs: 3_000 } });
+    try {
+      const holders = Array.from({ length: POSTGRES_POOL_SIZE }, () =>
+        failure(() => quick.prisma.$queryRaw`SELECT pg_sleep(60)::text`),
+      );
+      await sleeping(POSTGRES_POOL_SIZE);
+      let firstRefused: () => void = () => {};
+      const refused = new Promise<void>((resolve) => {
+        firstRefused = resolve;
+      });
+      const burst = 4 * WRITE_TURNS.postgres;
+      const answers = Array.from({ length: burst }, (_, index) =>
+        failure(() => quick.prisma.$transaction((tx) => tx.member.findFirst())).then((error) => {
+          if (error) firstRefused();
+          return [`burst ${index}`, error] as [string, unknown];
+        }),
+      );
+      // The reads end once the first of the burst has been refused, not before (whatever the machine's pace).
+      await refused;
+      postgres.psql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'");
+      await Promise.all(holders);
+      const failures = (await Promise.all(answers)).filter(([, error]) => error !== null);
+      expectAllUnavailable(failures);
+      expect(
+        failures
+          .filter(([, error]) => error instanceof UnavailableError || !isConnectionWait(error))
+          .map(([label, error]) => `${label}: ${described(error)}`),
+      ).toEqual([]);
+      expect(failures.length).toBeLessThanOrEqual(WRITE_TURNS.postgres);
+      expect(quick.writes.queued + quick.writes.running).toBe(0);
+    } finally {
+      await quick.close();
+    }
+  }, 120_000);
+
+  it('should answer the transactions queued behind one that found no connection at once when the database does not answer', async () => {
+    const quick = await openDatabase({ databaseUrl: url, deadlines: { connectTimeoutMs: 3_000 } });
+    try {
+      const holders = Array.from({ length: POSTGRES_POOL_SIZE }, () =>
+        failure(() => quick.prisma.$queryRaw`SELECT pg_sleep(60)::text`),
+      );
+      await sleeping(POSTGRES_POOL_SIZE);
+      // The postmaster stopped: new connections (the write queue's question) are never answered.
+      postgres.freeze(true);
+      // A burst on the saturated pool: the transactions holding a turn wait the deadline for a connection; the first
+      // to give up finds the database silent and answers those queued behind it, which never ask the pool.
+      const burst = 4 * WRITE_TURNS.postgres;
+      const failures = await Promise.all(
+        Array.from({ length: burst }, (_, index) =>
+          failure(() => quick.prisma.$transaction((tx) => tx.member.findFirst())).then(
+            (error) => [`burst ${index}`, error] as [string, unknown],
+          ),
         ),
-      ),
-    );
-    expectAllUnavailable(failures);
-    const waited = failures.filter(([, error]) =>
-      /Unable to start a transaction in the given time/.test(String((error as Error)?.message)),
-    );
-    const queued = failures.filter(([, error]) => error instanceof UnavailableError);
-    expect([waited.length, queued.length]).toEqual([WRITE_TURNS.postgres, burst - WRITE_TURNS.postgres]);
-    postgres.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'");
-    expectAllUnavailable((await Promise.all(holders)).map((error, index) => [`terminated ${index}`, error]));
-    // Back to normal: the next transaction runs.
-    expect(await failure(() => db.prisma.$transaction((tx) => tx.member.findFirst()))).toBeNull();
+      );
+      postgres.freeze(false);
+      expectAllUnavailable(failures);
+      const waited = failures.filter(([, error]) => !(error instanceof UnavailableError) && isConnectionWait(error));
+      const queued = failures.filter(([, error]) => error instanceof UnavailableError);
+      expect([waited.length, queued.length]).toEqual([WRITE_TURNS.postgres, burst - WRITE_TURNS.postgres]);
+      postgres.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'");
+      expectAllUnavailable((await Promise.all(holders)).map((error, index) => [`terminated ${index}`, error]));
+      // Back to normal: the next transaction runs.
+      expect(await failure(() => quick.prisma.$transaction((tx) => tx.member.findFirst()))).toBeNull();
+    } finally {
+      postgres.freeze(false);
+      await quick.close();
+    }
   }, 120_000);
 });

@@ -61,6 +61,11 @@ export interface PostgresService extends Service {
   createDatabase(name?: string): Promise<string>;
   /** Runs SQL through psql on the `postgres` database (or `database`), returns its unaligned output. */
   psql(sql: string, database?: string): string;
+  /**
+   * SIGSTOP (`true`) or SIGCONT (`false`) to the postmaster alone: stopped, it accepts TCP connections but never
+   * answers them (a database hung or out of reach), while the backends already running go on.
+   */
+  freeze(frozen: boolean): void;
 }
 
 const POLL_MS = 50;
@@ -237,7 +242,11 @@ export async function startPostgres(
         () => 'PostgreSQL backends after SIGKILL',
       );
     },
+    freeze(frozen) {
+      child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+    },
     async dispose() {
+      child?.kill('SIGCONT');
       await service.kill();
       await rm(dir, { recursive: true, force: true });
     },
@@ -349,7 +358,11 @@ export async function startRedis(options: { port?: number } = {}): Promise<Servi
       current.kill('SIGKILL');
       await waitForExit(current);
     },
+    freeze(frozen) {
+      child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+    },
     async dispose() {
+      child?.kill('SIGCONT');
       await service.kill();
       await rm(dir, { recursive: true, force: true });
     },

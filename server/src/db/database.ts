@@ -159,12 +159,26 @@ function turnsWithDeadline(concurrency: number, waitMs: number): <T>(work: () =>
   };
 }
 
+/**
+ * A transaction's `maxWait` on PostgreSQL (ms): the pool's own deadline for a connection (`connectTimeoutMs`, which
+ * answers first, returning nothing to leak) and a second more. Prisma's default, 2 s, refused transactions that
+ * waited for a connection freed by reads, or forked for them on a loaded machine, long before the deadline every
+ * other wait has (bench/burst.ts with a pool of 15). No deadline (0): as long as a timer can wait.
+ */
+export function transactionMaxWait(connectTimeoutMs: number): number {
+  return connectTimeoutMs > 0 ? connectTimeoutMs + 1_000 : 2_147_483_647;
+}
+
+/** The embedded database never goes away under the server: a wait that ran out is its one connection busy. */
+const ALWAYS_ANSWERS = async () => true;
+
 function prismaClient(
   adapter: PrismaPg | PrismaPGlite,
   kind: Database['kind'],
-  onQuery?: (sql: string) => void,
+  onQuery: ((sql: string) => void) | undefined,
+  transactionOptions: { maxWait: number } | undefined,
+  answers: () => Promise<boolean>,
 ): { prisma: PrismaClient; writes: WriteQueue } {
-  const transactionOptions = kind === 'pglite' ? PGLITE_TRANSACTIONS : undefined;
   const client = onQuery
     ? new PrismaClient({ adapter, transactionOptions, log: [{ emit: 'event', level: 'query' }] })
     : new PrismaClient({ adapter, transactionOptions });
@@ -172,7 +186,7 @@ function prismaClient(
   // No `$extends`: a query extension put every operation through Prisma's extension machinery (≈ 1.4 ms of the
   // nested query's ≈ 5 ms in Prisma, bench/query.ts). The empty `select` it fixed (a selection of only
   // `__typename`) is never built: Pothos' adapter reads the id then (patches/@pothos__plugin-prisma).
-  const { client: prisma, queue } = queueTransactions(client, WRITE_TURNS[kind]);
+  const { client: prisma, queue } = queueTransactions(client, WRITE_TURNS[kind], answers);
   return { prisma, writes: queue };
 }
 
@@ -209,7 +223,7 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
     unlock();
     throw error;
   }
-  const { prisma, writes } = prismaClient(new PrismaPGlite(pglite), 'pglite', onQuery);
+  const { prisma, writes } = prismaClient(new PrismaPGlite(pglite), 'pglite', onQuery, PGLITE_TRANSACTIONS, ALWAYS_ANSWERS);
   // Parameterised statements prepared once, each execution one call into PGlite (see `PgliteStatements`); a
   // script may have changed the schema, so every script forgets them once it ran.
   const statements = new PgliteStatements(pglite);
@@ -329,7 +343,8 @@ async function openPgliteWorker(dataDir: string, onQuery?: (sql: string) => void
     max: PGLITE_POOL_SIZE,
     idleTimeoutMillis: 0,
   });
-  return fromPool('pglite', pool, onQuery, async () => {
+  const pglite = { transactionOptions: PGLITE_TRANSACTIONS, answers: ALWAYS_ANSWERS };
+  return fromPool('pglite', pool, pglite, onQuery, async () => {
     const closed = next('closed');
     worker.postMessage('close');
     await closed.catch(() => {});
@@ -421,7 +436,33 @@ async function openPostgres(
     READ_TURNS.postgres,
     deadlines.connectTimeoutMs,
   );
-  return fromPool('postgres', pool, onQuery, undefined, deadlines.connectTimeoutMs);
+  const probeWaitMs = deadlines.connectTimeoutMs || DEFAULT_DEADLINES.connectTimeoutMs;
+  const postgres = {
+    transactionOptions: { maxWait: transactionMaxWait(deadlines.connectTimeoutMs) },
+    answers: () =>
+      databaseAnswers({ connectionString, options, connectionTimeoutMillis: probeWaitMs, query_timeout: probeWaitMs }),
+  };
+  return fromPool('postgres', pool, postgres, onQuery, undefined, deadlines.connectTimeoutMs);
+}
+
+/**
+ * Whether PostgreSQL answers `SELECT 1` on a connection of its own, outside the pool, within the `config`'s
+ * deadlines: false when it refuses, fails or stays silent. For the write queue, to tell a pool whose connections are
+ * all busy from a database that is down (`queueTransactions`).
+ */
+async function databaseAnswers(config: pg.ClientConfig): Promise<boolean> {
+  const client = new pg.Client(config);
+  // A connection lost while asking must not crash the process.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    void client.end().catch(() => {});
+  }
 }
 
 /**
@@ -431,13 +472,20 @@ async function openPostgres(
 function fromPool(
   kind: Database['kind'],
   pool: pg.Pool,
+  transactions: { transactionOptions: { maxWait: number }; answers: () => Promise<boolean> },
   onQuery?: (sql: string) => void,
   afterClose?: () => Promise<void>,
   turnWaitMs = 0,
 ): Database {
   // An idle connection the server closes (restart, dropped test database) must not crash the process.
   pool.on('error', () => {});
-  const { prisma, writes } = prismaClient(new PrismaPg(pool), kind, onQuery);
+  const { prisma, writes } = prismaClient(
+    new PrismaPg(pool),
+    kind,
+    onQuery,
+    transactions.transactionOptions,
+    transactions.answers,
+  );
   const onClient = (client: pg.PoolClient | pg.Pool): Omit<SqlRunner, 'transaction'> => ({
     exec: async (script) => {
       onQuery?.(script);

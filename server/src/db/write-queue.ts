@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { isUnavailable, UnavailableError } from '../errors.js';
+import { isConnectionWait, isUnavailable, UnavailableError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 
 /** How many of an instance's Prisma transactions are running (holding a connection) or waiting for their turn. */
@@ -21,14 +21,33 @@ export interface WriteQueue {
  * co-editing pushes (raw SQL, not queued). Across instances the database lock still orders the events.
  *
  * A database that is really down is still answered promptly: when a transaction could not even start for an
- * outage (`isUnavailable`: refused, no connection within `maxWait`), every transaction queued behind it is
- * answered UnavailableError at once rather than trying in turn; those arriving later queue and try again.
+ * outage (`isUnavailable`: refused, terminated, unreachable), every transaction queued behind it is answered
+ * UnavailableError at once rather than trying in turn; those arriving later queue and try again. A transaction that
+ * only waited out its deadline for a pooled connection (`isConnectionWait`) is no proof of an outage: every
+ * connection may be busy on a database that answers (reads of a locked table, a burst's new connections forked on a
+ * loaded machine: bench/burst.ts with a pool of 15 refused 75 of 600 joins so). Then `answers` asks the database
+ * outside the pool (one question at a time, shared): if it answers, only that transaction is refused (it reached its
+ * deadline) and the queued keep their place; if not, the queue is emptied as for an outage.
  *
  * A transaction must not wait, inside its callback, for another `$transaction` of the same client: with every
  * turn taken, the inner one would wait for a turn forever.
  */
-export function queueTransactions(client: PrismaClient, turns: number): { client: PrismaClient; queue: WriteQueue } {
+export function queueTransactions(
+  client: PrismaClient,
+  turns: number,
+  answers: () => Promise<boolean>,
+): { client: PrismaClient; queue: WriteQueue } {
   const limit = pLimit({ concurrency: turns, rejectOnClear: true });
+  // The question in flight, shared by the transactions whose waits ran out together.
+  let asking: Promise<boolean> | undefined;
+  const databaseAnswers = () => {
+    asking ??= answers()
+      .catch(() => false)
+      .finally(() => {
+        asking = undefined;
+      });
+    return asking;
+  };
   // The outage that last emptied the queue: the cause of the refusals it gave.
   let outage: unknown;
   const transaction = client.$transaction.bind(client) as (arg: unknown, options?: unknown) => Promise<unknown>;
@@ -47,7 +66,7 @@ export function queueTransactions(client: PrismaClient, turns: number): { client
           }, options);
         } catch (error) {
           // Emptied before this turn is given back, so that none of the queued takes it to meet the outage too.
-          if (!started && isUnavailable(error)) {
+          if (!started && isUnavailable(error) && !(isConnectionWait(error) && (await databaseAnswers()))) {
             outage = error;
             limit.clearQueue();
           }
