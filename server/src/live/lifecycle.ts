@@ -1,6 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import { type ActiveMembership, type Authenticated, hashToken, type SignedIn } from '../auth/sessions.js';
+import { inReadLane } from '../db/database.js';
 import { ForbiddenError, isUnavailable, NotFoundError, RuleViolationError } from '../errors.js';
 import type { DirectSink, EventBus, LogEvent } from '../events/bus.js';
 import type { EventType } from '../events/types.js';
@@ -738,7 +739,10 @@ class StreamRun<T> implements AsyncIterableIterator<T> {
     this.#body = null;
     let subject: StreamSubject;
     try {
-      subject = await open();
+      // The subscribe resolver's first reads, in the read lane as a query's (db/database.ts' `READ_TURNS`): a burst
+      // of subscriptions reading a table locked elsewhere held a pooled connection each, the whole pool, and
+      // unrelated mutations waited behind them (tests/resilience/subscribe-lock-deadline.test.ts).
+      subject = await inReadLane(open);
     } catch (error) {
       throw refusal(error);
     }
