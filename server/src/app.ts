@@ -404,7 +404,8 @@ function announceCommittedEvents(events: EventBus): Plugin {
 /**
  * A query's statements (outside transactions) run in the database's read lane (`inReadLane`): on PostgreSQL they
  * share `READ_TURNS` connections, so that queries waiting on a lock held elsewhere never hold the connections a
- * mutation, a session's read or the event bus needs. Mutations and subscriptions keep the pool as before.
+ * mutation, a session's read or the event bus needs. Mutations keep the pool as before; a subscription's first reads
+ * take the lane too (live/lifecycle.ts' `StreamRun`), its deliveries do not.
  */
 function queriesInReadLane(): Plugin {
   return {

@@ -92,7 +92,7 @@ export const WRITE_TURNS: Record<Database['kind'], number> = { postgres: 5, pgli
 export const RAW_TURNS: Record<Database['kind'], number> = { postgres: 4, pglite: 1 };
 
 /**
- * Statements of GraphQL queries (`inReadLane`) running at once on one instance, outside transactions; the others
+ * Statements of GraphQL queries and of subscriptions' first reads (`inReadLane`) running at once on one instance, outside transactions; the others
  * wait for a turn in this process (at most `connectTimeoutMs`), without a connection. Why: reads of a table locked
  * elsewhere each held a pooled connection until the lock went; twenty of them held the whole pool, and every
  * mutation (its session read first) waited behind them in pg's queue (attack: 95 s, no answer). Bounded, they
@@ -105,9 +105,10 @@ export const READ_TURNS: Record<Database['kind'], number> = { postgres: 3, pglit
  * transactions' turns, and the queries' turns. The other reads outside a transaction (sessions, a mutation's own
  * reads, the event bus's tail, the documents' loads) take whichever is free: quick, and bounded by the deadlines
  * (`DatabaseDeadlines`), they find one while both kinds of transaction and the queries wait on locks. Not more
- * connections: each new one is a PostgreSQL backend forked mid-burst, and a transaction that waited for it past
- * Prisma's `maxWait` (2 s) on a loaded machine emptied the write queue (bench/burst.ts with 15: 35 of 40 UNAVAILABLE
- * in one burst of five).
+ * connections: each new one is a PostgreSQL backend forked mid-burst (a transaction that waited for it past Prisma's
+ * default `maxWait`, 2 s, on a loaded machine once emptied the write queue: bench/burst.ts with 15, 35 of 40
+ * UNAVAILABLE in one burst of five; since, `maxWait` is the pool's deadline and a busy pool is told from an outage,
+ * see `queueTransactions`).
  */
 export const POSTGRES_POOL_SIZE = WRITE_TURNS.postgres + RAW_TURNS.postgres + READ_TURNS.postgres;
 

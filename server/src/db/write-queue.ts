@@ -25,7 +25,7 @@ export interface WriteQueue {
  * UnavailableError at once rather than trying in turn; those arriving later queue and try again. A transaction that
  * only waited out its deadline for a pooled connection (`isConnectionWait`) is no proof of an outage: every
  * connection may be busy on a database that answers (reads of a locked table, a burst's new connections forked on a
- * loaded machine: bench/burst.ts with a pool of 15 refused 75 of 600 joins so). Then `answers` asks the database
+ * loaded machine: in the last attack bench/burst.ts with a pool of 15 refused 75 of 600 joins so). Then `answers` asks the database
  * outside the pool (one question at a time, shared): if it answers, only that transaction is refused (it reached its
  * deadline) and the queued keep their place; if not, the queue is emptied as for an outage.
  *
