@@ -358,11 +358,7 @@ export async function startRedis(options: { port?: number } = {}): Promise<Servi
       current.kill('SIGKILL');
       await waitForExit(current);
     },
-    freeze(frozen) {
-      child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
-    },
     async dispose() {
-      child?.kill('SIGCONT');
       await service.kill();
       await rm(dir, { recursive: true, force: true });
     },
