@@ -29,12 +29,14 @@ describe.skipIf(!process.env.DATABASE_URL)('A table locked from outside on Postg
     const socket = t.ws(await t.tokenFor(outsider.id), { lazy: false });
     await connected(socket);
     const lock = await holdLock(t.db.sql, 'LOCK TABLE "DealPartner" IN ACCESS EXCLUSIVE MODE', []);
-    const waitingOnLocks = async () =>
-      (
-        await lock.holder.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-        )
-      ).rows[0]?.n ?? 0;
+    // Read afresh each time: inside the holder's transaction pg_stat_activity would be the snapshot of its first read.
+    const waitingOnLocks = async () => {
+      await lock.holder.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await lock.holder.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+      );
+      return rows[0]?.n ?? 0;
+    };
     try {
       const streams = Array.from({ length: SUBSCRIPTIONS }, () =>
         subscribe(socket, ACTIVITY, { id: gid('Collective', business.id) }),

@@ -102,7 +102,8 @@ export const READ_TURNS: Record<Database['kind'], number> = { postgres: 3, pglit
 
 /**
  * Connections in the PostgreSQL pool (12, as before the read lane): the Prisma transactions' turns, the raw
- * transactions' turns, and the queries' turns. The other reads outside a transaction (sessions, a mutation's own
+ * transactions' turns, and as many again as the queries' turns; the queries' statements themselves run on a pool of
+ * their own of `READ_TURNS` connections (`LanedPool`, for their shorter lock wait), so an instance opens at most 15. The other reads outside a transaction (sessions, a mutation's own
  * reads, the event bus's tail, the documents' loads) take whichever is free: quick, and bounded by the deadlines
  * (`DatabaseDeadlines`), they find one while both kinds of transaction and the queries wait on locks. Not more
  * connections: each new one is a PostgreSQL backend forked mid-burst (a transaction that waited for it past Prisma's
@@ -111,6 +112,17 @@ export const READ_TURNS: Record<Database['kind'], number> = { postgres: 3, pglit
  * see `queueTransactions`).
  */
 export const POSTGRES_POOL_SIZE = WRITE_TURNS.postgres + RAW_TURNS.postgres + READ_TURNS.postgres;
+
+/**
+ * One wait for a lock by a statement of the read lane, in ms (the PostgreSQL `lock_timeout` of its connections; the
+ * configured `lockTimeoutMs` when shorter, none when that is 0), past which the query is answered `UNAVAILABLE`. Why
+ * shorter than the others' (10 s): the lane's turns are shared by every query, first come first served, so queries
+ * of a table locked elsewhere held them for the whole lock deadline and queries of other tables, waiting behind them,
+ * were answered `UNAVAILABLE` at the connection deadline (attack of stop 24, finding 1). A read outside a transaction
+ * waits for a lock only behind an `ACCESS EXCLUSIVE` one (`LOCK TABLE`, `ALTER TABLE`, `TRUNCATE`, `VACUUM FULL`):
+ * no write of rows ever blocks it, so this only shortens the wait behind an operator's or a migration's lock.
+ */
+export const READ_LANE_LOCK_TIMEOUT_MS = 1_000;
 
 const readLane = new AsyncLocalStorage<true>();
 
@@ -361,27 +373,16 @@ function lockFolder(dataDir: string): () => void {
 }
 
 /**
- * A `pg` pool with two deadlines of its own. `query` (statements outside transactions: Prisma's adapter and
- * `SqlRunner.query`) waits for a read turn when called in the read lane (`inReadLane`). `connect` (transactions,
- * and `query` underneath) waits at most `waitMs` when no idle connection is left for it, then fails as pg's own
- * `connectionTimeoutMillis` does (`timeout exceeded when trying to connect`, `UNAVAILABLE`). Not pg's option: with
- * it pg-pool arms and clears a timer at every acquire, idle connections or not (a cost issue 11 measured at 6 % of
- * a small request's CPU for the idle timer). A subclass, as Prisma's adapter takes only a `pg.Pool` (`instanceof`).
+ * A `pg` pool whose `connect` (transactions, and `query` underneath) waits at most `waitMs` when no idle connection
+ * is left for it, then fails as pg's own `connectionTimeoutMillis` does (`timeout exceeded when trying to connect`,
+ * `UNAVAILABLE`). Not pg's option: with it pg-pool arms and clears a timer at every acquire, idle connections or not
+ * (a cost issue 11 measured at 6 % of a small request's CPU for the idle timer).
  */
-class LanedPool extends pg.Pool {
-  readonly #readTurns: <T>(work: () => Promise<T>) => Promise<T>;
+class DeadlinePool extends pg.Pool {
   readonly #waitMs: number;
-  constructor(config: pg.PoolConfig, readTurns: number, waitMs: number) {
+  constructor(config: pg.PoolConfig, waitMs: number) {
     super(config);
-    this.#readTurns = turnsWithDeadline(readTurns, waitMs);
     this.#waitMs = waitMs;
-  }
-  // biome-ignore lint/suspicious/noExplicitAny: pg's overloads (callback forms included) are passed through as they are.
-  override query(...args: any[]): any {
-    // biome-ignore lint/suspicious/noExplicitAny: as above.
-    const query = super.query as (...a: any[]) => any;
-    if (!readLane.getStore() || typeof args[args.length - 1] === 'function') return query.apply(this, args);
-    return this.#readTurns(() => query.apply(this, args));
   }
   // biome-ignore lint/suspicious/noExplicitAny: pg's callback and promise forms, passed through.
   override connect(callback?: any): any {
@@ -418,6 +419,40 @@ class LanedPool extends pg.Pool {
   }
 }
 
+/**
+ * The server's `pg` pool (`DeadlinePool`): `query` called in the read lane (`inReadLane`; statements outside
+ * transactions: Prisma's adapter and `SqlRunner.query`) waits for one of `readTurns` turns, at most `waitMs`, then
+ * runs on a pool of its own of `readTurns` connections whose lock wait is `laneOptions`' (`READ_LANE_LOCK_TIMEOUT_MS`).
+ * A subclass, as Prisma's adapter takes only a `pg.Pool` (`instanceof`).
+ */
+class LanedPool extends DeadlinePool {
+  readonly #readTurns: <T>(work: () => Promise<T>) => Promise<T>;
+  readonly #lane: DeadlinePool;
+  constructor(config: pg.PoolConfig, readTurns: number, laneOptions: string, waitMs: number) {
+    super(config, waitMs);
+    this.#readTurns = turnsWithDeadline(readTurns, waitMs);
+    this.#lane = new DeadlinePool({ ...config, max: readTurns, options: laneOptions }, waitMs);
+    // An idle connection the server closes must not crash the process (as `fromPool` does for this pool).
+    this.#lane.on('error', () => {});
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: pg's overloads (callback forms included) are passed through as they are.
+  override query(...args: any[]): any {
+    // biome-ignore lint/suspicious/noExplicitAny: as above.
+    const query = super.query as (...a: any[]) => any;
+    if (!readLane.getStore() || typeof args[args.length - 1] === 'function') return query.apply(this, args);
+    const lane = this.#lane;
+    // biome-ignore lint/suspicious/noExplicitAny: as above.
+    return this.#readTurns(() => (lane.query as (...a: any[]) => any).apply(lane, args));
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: pg's callback and promise forms, passed through.
+  override end(callback?: any): any {
+    const ended = Promise.all([super.end(), this.#lane.end()]).then(() => undefined);
+    if (!callback) return ended;
+    ended.then(() => callback(), callback);
+    return undefined;
+  }
+}
+
 async function openPostgres(
   connectionString: string,
   deadlines: DatabaseDeadlines,
@@ -426,7 +461,10 @@ async function openPostgres(
   // Idle connections are kept (`idleTimeoutMillis: 0`): pg-pool otherwise arms a timer at every release and clears it
   // at the next acquire, which was 6 % of a `{ __typename }` request's CPU (issue 11); `POSTGRES_POOL_SIZE` connections at most.
   // The lock and statement deadlines are the session's defaults, sent once per connection (no statement of their own).
-  const options = `-c TimeZone=UTC -c lock_timeout=${deadlines.lockTimeoutMs} -c statement_timeout=${deadlines.statementTimeoutMs}`;
+  const sessionOptions = (lockTimeoutMs: number) =>
+    `-c TimeZone=UTC -c lock_timeout=${lockTimeoutMs} -c statement_timeout=${deadlines.statementTimeoutMs}`;
+  const options = sessionOptions(deadlines.lockTimeoutMs);
+  const laneLockTimeoutMs = deadlines.lockTimeoutMs === 0 ? 0 : Math.min(deadlines.lockTimeoutMs, READ_LANE_LOCK_TIMEOUT_MS);
   const pool = new LanedPool(
     {
       connectionString,
@@ -435,6 +473,7 @@ async function openPostgres(
       options,
     },
     READ_TURNS.postgres,
+    sessionOptions(laneLockTimeoutMs),
     deadlines.connectTimeoutMs,
   );
   const probeWaitMs = deadlines.connectTimeoutMs || DEFAULT_DEADLINES.connectTimeoutMs;
