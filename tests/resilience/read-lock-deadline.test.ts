@@ -29,12 +29,15 @@ describe.skipIf(!process.env.DATABASE_URL)('A table locked from outside on Postg
     );
     // Another client holds the table, in a transaction left open.
     const lock = await holdLock(t.db.sql, 'LOCK TABLE "Opportunity" IN ACCESS EXCLUSIVE MODE', []);
-    const waitingOnLocks = async () =>
-      (
-        await lock.holder.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-        )
-      ).rows[0]?.n ?? 0;
+    // Read afresh each time: inside the holder's transaction pg_stat_activity would be the snapshot of its first read
+    // (with the lane's 1 s lock wait, a first read before the queries reached the lock saw none for good).
+    const waitingOnLocks = async () => {
+      await lock.holder.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await lock.holder.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+      );
+      return rows[0]?.n ?? 0;
+    };
     try {
       const started = Date.now();
       const reads = Promise.all(Array.from({ length: 20 }, () => t.gql(READ, {}, readerToken)));
