@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { RequestCache } from '@pothos/plugin-scope-auth';
 import { Kind, parse } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { Access, activeMemberships } from './auth/access.js';
@@ -117,13 +118,53 @@ export async function createContext(server: ServerContext, initial: InitialConte
     const sse = operation !== undefined || (initial.request?.headers.get('accept')?.includes('text/event-stream') ?? false);
     connection = new LiveConnection(sse ? 'sse' : 'http', session, operation?.signal ?? initial.request?.signal);
   }
-  const viewer = session?.member ?? null;
-  const access = memberships
-    ? Access.withMemberships(server.prisma, viewer, memberships)
-    : light
-      ? Access.withoutMemberships(server.prisma, viewer)
-      : await Access.forViewer(server.prisma, viewer);
+  const access = await accessOf(server, session, memberships, light);
   return { ...server, session, connection, access, clientAddress: clientAddress(initial.req) };
+}
+
+/** The `Access` of `session` with its `memberships` when read (none read: read by `Access` itself, unless `light`). */
+function accessOf(
+  server: ServerContext,
+  session: SignedIn | null,
+  memberships: readonly ActiveMembership[] | null,
+  light: boolean,
+): Access | Promise<Access> {
+  const viewer = session?.member ?? null;
+  if (memberships) return Access.withMemberships(server.prisma, viewer, memberships);
+  return light ? Access.withoutMemberships(server.prisma, viewer) : Access.forViewer(server.prisma, viewer);
+}
+
+/**
+ * Reads the caller's session and memberships afresh into `context` (the object the resolvers hold: Yoga copies
+ * `createContext`'s fields onto its initial context, so that one has the request, the socket's connection and the
+ * parameters too) and drops what Pothos' scope-auth worked out from the old ones. Between a mutation document's root
+ * fields once an earlier one recorded events (schema/index.ts), so that a later field never acts with rights an
+ * earlier one ended. Over graphql-ws: the socket's session (ended by the lifecycle at a sign-out's commit) and its
+ * memberships read afresh; over HTTP and SSE: the token read again, never a kept answer. A session gone meanwhile
+ * leaves the rest of the request anonymous.
+ */
+export async function rereadRights(context: Context): Promise<void> {
+  const initial = context as Context & InitialContext;
+  const server: ServerContext = context as Context & Pick<ServerContext, 'sql'>;
+  const light = readsNoMemberships(initial);
+  let session: SignedIn | null;
+  let memberships: readonly ActiveMembership[] | null = null;
+  const socket = initial.liveConnection;
+  if (socket) {
+    session = socket.session();
+    const member = session?.member;
+    if (member && !light)
+      memberships = await server.live.memberships(socket, () => activeMemberships(server.prisma, member.id), { fresh: true });
+  } else {
+    const token = bearerToken(initial);
+    const signedIn = token ? await resolveSignedIn(server.sql, token) : null;
+    session = signedIn?.session ?? null;
+    memberships = signedIn?.memberships ?? null;
+    if (!session && context.connection instanceof LiveConnection) context.connection.endSession();
+  }
+  context.access = await accessOf(server, session, memberships, light);
+  context.session = session;
+  RequestCache.clearForContext(context);
 }
 
 /**

@@ -20,22 +20,33 @@ export interface DomainEvent<T extends EventType = EventType> {
   payload?: EventPayloads[T];
 }
 
-const recording = new AsyncLocalStorage<{ recorded: boolean }>();
+const recording = new AsyncLocalStorage<{ recorded: boolean; count: number }>();
 
 /**
  * Runs `operation` and tells whether it recorded any event (committed or not), so that only an operation
  * that may have grown the log announces it (the "log advanced" notification is then never sent for nothing).
  */
 export async function trackRecording<T>(operation: () => Promise<T> | T): Promise<{ result: T; recorded: boolean }> {
-  const store = { recorded: false };
+  const store = { recorded: false, count: 0 };
   const result = await recording.run(store, operation);
   return { result, recorded: store.recorded };
+}
+
+/**
+ * How many events the operation running under `trackRecording` has recorded so far (committed or not; 0 outside
+ * one): a mutation document's later root fields compare it to know whether an earlier one may have changed rights.
+ */
+export function eventsRecordedSoFar(): number {
+  return recording.getStore()?.count ?? 0;
 }
 
 /** Appends an event to the log inside the caller's transaction; it commits or vanishes with the change. */
 export async function recordEvent<T extends EventType>(tx: Prisma.TransactionClient, event: DomainEvent<T>): Promise<void> {
   const store = recording.getStore();
-  if (store) store.recorded = true;
+  if (store) {
+    store.recorded = true;
+    store.count += 1;
+  }
   // A mutation sent with an idempotency key claims it here, so the claim commits or vanishes with the change.
   await claimInTransaction(tx);
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK})`;

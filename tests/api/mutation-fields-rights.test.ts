@@ -1,0 +1,93 @@
+import type { Client } from 'graphql-ws';
+import { describe, expect, it } from 'vitest';
+import { testAppForFile } from '../support/app.js';
+import type { Json } from '../support/json.js';
+import { connected } from '../support/live.js';
+import { gid, makeCollective, makeMember } from '../support/scenario.js';
+
+// GraphQL runs a mutation document's root fields one after the other on one context: a later field must act with
+// the rights an earlier one left, never with those read before the first (attack, 2026-12-01: `signOut` then
+// `updateMyProfile` stored the profile; a co-animator's `leaveCollective` then `updateCollective` renamed the
+// collective they had left). Over HTTP and over an open graphql-ws socket.
+const t = testAppForFile();
+
+const SIGN_OUT_THEN_PROFILE = `mutation { signOut
+  profile: updateMyProfile(input: { firstName: "AprèsSortie" }) { __typename ... on Error { message } } }`;
+const LEAVE_THEN_RENAME = `mutation($ref: CollectiveRefInput!, $rename: UpdateCollectiveInput!) {
+  left: leaveCollective(input: $ref) { __typename }
+  renamed: updateCollective(input: $rename) { __typename ... on Error { message } } }`;
+const TWO_PROFILES = `mutation { a: updateMyProfile(input: { firstName: "Premier" }) { __typename }
+  b: updateMyProfile(input: { lastName: "Second" }) { __typename } }`;
+
+type Answer = { data?: Record<string, Json> | null; errors?: Array<{ extensions?: { code?: string } }> };
+
+function overSocket(client: Client, query: string, variables: Record<string, unknown> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    let answer: Answer = {};
+    client.subscribe(
+      { query, variables },
+      { next: (value) => (answer = value as Answer), error: reject, complete: () => resolve(answer) },
+    );
+  });
+}
+
+async function coAnimated() {
+  const animator = await makeMember(t.db.prisma);
+  const coAnimator = await makeMember(t.db.prisma);
+  const collective = await makeCollective(t.db.prisma, { animatorId: animator.id, coAnimatorId: coAnimator.id });
+  const variables = {
+    ref: { collectiveId: gid('Collective', collective.id) },
+    rename: { id: gid('Collective', collective.id), name: 'Renommé après départ' },
+  };
+  return { coAnimator, collective, variables };
+}
+
+/** The code of the error a refused field came back with (its own, or the document's when its null spread up). */
+function refusal(answer: Answer): string | undefined {
+  return answer.errors?.[0]?.extensions?.code;
+}
+
+describe.each(['http', 'ws'] as const)('a mutation document whose first field ends rights (%s)', (transport) => {
+  const send = async (token: string, query: string, variables: Record<string, unknown> = {}): Promise<Answer> => {
+    if (transport === 'http') return (await t.gql(query, variables, token)) as Answer;
+    const client = t.ws(token, { lazy: false });
+    await connected(client);
+    try {
+      return await overSocket(client, query, variables);
+    } finally {
+      await client.dispose();
+    }
+  };
+
+  it('signOut, then updateMyProfile: the profile is not changed, the second field is refused', async () => {
+    const member = await makeMember(t.db.prisma);
+    const token = await t.tokenFor(member.id);
+    const answer = await send(token, SIGN_OUT_THEN_PROFILE);
+    expect(refusal(answer)).toBe('UNAUTHENTICATED');
+    const row = await t.db.prisma.member.findUniqueOrThrow({ where: { id: member.id } });
+    expect(row.firstName).toBe(member.firstName);
+    expect((await t.gql('{ viewer { id } }', {}, token)).data?.viewer).toBeNull();
+  });
+
+  it('a co-animator leaves, then renames the collective: the rename is refused and not stored', async () => {
+    const { coAnimator, collective, variables } = await coAnimated();
+    const token = await t.tokenFor(coAnimator.id);
+    const answer = await send(token, LEAVE_THEN_RENAME, variables);
+    expect(JSON.stringify(answer)).toContain('MutationLeaveCollectiveSuccess');
+    // Refused as any caller who is no co-animator is: the typed error of the union.
+    expect(answer.data?.renamed).toEqual({ __typename: 'ForbiddenError', message: expect.any(String) });
+    const row = await t.db.prisma.collective.findUniqueOrThrow({ where: { id: collective.id } });
+    expect(row.name).toBe(collective.name);
+  });
+
+  it('two fields that change no rights both run, as before', async () => {
+    const member = await makeMember(t.db.prisma);
+    const answer = await send(await t.tokenFor(member.id), TWO_PROFILES);
+    expect(answer.data).toEqual({
+      a: { __typename: 'MutationUpdateMyProfileSuccess' },
+      b: { __typename: 'MutationUpdateMyProfileSuccess' },
+    });
+    const row = await t.db.prisma.member.findUniqueOrThrow({ where: { id: member.id } });
+    expect([row.firstName, row.lastName]).toEqual(['Premier', 'Second']);
+  });
+});
