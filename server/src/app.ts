@@ -111,7 +111,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   documents.onStored = (sectionId, doc, authorId) => sectionActivity.touched(sectionId, doc, authorId);
   const presence = new PresenceRegistry(pubsub, documents.instanceId);
   presence.start();
-  const live = new Lifecycle(events);
+  const live = new Lifecycle(events, db.accessWrites);
   const unobserveLag = events.observe((event) => metrics.delivered(event.createdAt));
   let draining = false;
   const inFlight = new InFlight();

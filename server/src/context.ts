@@ -3,7 +3,7 @@ import { RequestCache } from '@pothos/plugin-scope-auth';
 import { Kind, parse } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { Access, activeMemberships } from './auth/access.js';
-import { type ActiveMembership, resolveSignedIn, type SignedIn } from './auth/sessions.js';
+import { type ActiveMembership, type Authenticated, resolveSignedIn, type SignedIn } from './auth/sessions.js';
 import type { SectionDocuments } from './collab/documents.js';
 import type { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
@@ -110,7 +110,7 @@ export async function createContext(server: ServerContext, initial: InitialConte
       });
   } else {
     const token = bearerToken(initial);
-    const signedIn = token ? await resolveSignedIn(server.sql, token) : null;
+    const signedIn = token ? await authenticateRequest(server, token) : null;
     session = signedIn?.session ?? null;
     memberships = signedIn?.memberships ?? null;
     // An operation posted onto a graphql-sse single-connection stream lives until it ends, not its request.
@@ -165,6 +165,21 @@ export async function rereadRights(context: Context): Promise<void> {
   context.access = await accessOf(server, session, memberships, light);
   context.session = session;
   RequestCache.clearForContext(context);
+}
+
+/**
+ * A request's session and memberships. On the embedded database (`Lifecycle.writes` given: one process writes it) they
+ * are kept per token as for sockets' `connection_init` (`Lifecycle.authenticate`, issue 11: `{ __typename }` signed
+ * in cost a statement), and serve its next requests only while nothing could have changed them: no event that may
+ * change them applied here, and no write to the tables they are read from (db/access-writes.ts: a sign-out, a member
+ * leaving, a membership changed, counted from the statement's sending to its transaction's commit, so the next
+ * request sees it; a test fixture's row too); an expired session is refused at each use. On PostgreSQL (other
+ * processes may write it) and with `REDIS_URL`, every request reads its session (one statement).
+ */
+function authenticateRequest(server: ServerContext, token: string): Promise<Authenticated | null> {
+  const read = () => resolveSignedIn(server.sql, token);
+  if (server.config.redisUrl || !server.live.writes) return read();
+  return server.live.authenticate(token, read).then((kept) => kept.signedIn);
 }
 
 /**

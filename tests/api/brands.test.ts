@@ -948,6 +948,8 @@ describe('Query count', () => {
       expect(response.data?.brands.edges[0].node.pendingUsageRules.missingApprovals).toHaveLength(2);
       return statements.length;
     };
+    // The token's first request reads its session too (kept for its next requests: context.ts), so read once first.
+    await count(2);
     expect(await count(12)).toBe(await count(2));
   });
 });

@@ -872,6 +872,8 @@ describe('Query count', () => {
       expect(response.data?.products.edges[0].node.revenueByOwner).toHaveLength(3);
       return statements.length;
     };
+    // The token's first request reads its session too (kept for its next requests: context.ts), so read once first.
+    await count(2);
     expect(await count(12)).toBe(await count(2));
   });
 });

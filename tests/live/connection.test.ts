@@ -7,6 +7,8 @@ import { gid, makeCollective, makeMember, SUPPORT_STAFF } from '../support/scena
 import { until } from '../support/waits.js';
 
 // Every SQL statement the server runs, to see what a graphql-ws operation reads.
+/** PostgreSQL: nothing is kept between session reads there (other processes may write it: live/lifecycle.ts). */
+const onPostgres = Boolean(process.env.DATABASE_URL);
 const statements: string[] = [];
 const t = testAppForFile({ onQuery: (sql) => statements.push(sql) });
 // Each test starts with no connection and no stream left by the one before (sockets close asynchronously).
@@ -73,12 +75,15 @@ describe('Sessions shared by the sockets of one token', () => {
     const opened = await Promise.all(Array.from({ length: 20 }, () => connect(token)));
     try {
       expect(opened.map((o) => o.outcome)).toEqual(Array(20).fill('ack'));
-      expect(sessionReads(), statements.join('\n')).toBe(1);
-      // A socket opened later still is served by the same read.
+      // On PostgreSQL (other processes may write it) a read serves only the sockets that arrive while it runs, so
+      // how many reads a burst takes depends on timing; what is kept on the embedded database is counted there.
+      if (!onPostgres) expect(sessionReads(), statements.join('\n')).toBe(1);
+      // A socket opened later is served by the same read on the embedded database, read afresh on PostgreSQL.
+      const before = sessionReads();
       const later = await connect(token);
       opened.push(later);
       expect(later.outcome).toBe('ack');
-      expect(sessionReads()).toBe(1);
+      expect(sessionReads()).toBe(onPostgres ? before + 1 : 1);
 
       // Signed out over HTTP: once this instance applies the event, the kept session is not served again.
       expect((await t.gql('mutation { signOut }', {}, token)).data?.signOut).toBe(true);
@@ -86,8 +91,10 @@ describe('Sessions shared by the sockets of one token', () => {
       const refused = await connect(token);
       opened.push(refused);
       expect(refused.outcome).toBe(4403);
-      // The sign-out request's own, and the refused socket's.
-      expect(sessionReads()).toBe(3);
+      // The refused socket's alone: the sign-out request was served by the session the sockets kept (HTTP requests
+      // share it on the embedded database: context.ts `authenticateRequest`), and its write made the socket read
+      // afresh. On PostgreSQL the sign-out request read it too.
+      expect(sessionReads()).toBe(onPostgres ? before + 3 : 2);
     } finally {
       for (const { socket } of opened) socket.close();
     }

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { UnavailableError } from '../errors.js';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { AccessWrites, watchAccessWrites } from './access-writes.js';
 import { type DatabaseDeadlines, DEFAULT_DEADLINES } from './deadlines.js';
 import { lockDataDir } from './lock.js';
 import { PgliteStatements } from './pglite-statements.js';
@@ -41,6 +42,14 @@ export interface Database {
   sql: SqlRunner;
   /** The transactions of `prisma` running and waiting for their turn. */
   writes: WriteQueue;
+  /**
+   * Writes through `prisma` to the tables rights are read from (`AccessWrites`): a token's kept session serves only
+   * while it has not moved (`Lifecycle.authenticate`). Embedded PGlite only: its folder is opened by one process, so
+   * every write to it goes through this client. A PostgreSQL database can be written by others (a second instance
+   * sharing it without Redis, the old process of a rolling deploy, `psql`): there it is absent, and a kept session is
+   * never reused once read (attack of 2026-12-01: a second instance served a signed-out token for 10 s).
+   */
+  accessWrites?: AccessWrites;
   close(): Promise<void>;
 }
 
@@ -191,7 +200,9 @@ function prismaClient(
   onQuery: ((sql: string) => void) | undefined,
   transactionOptions: { maxWait: number } | undefined,
   answers: () => Promise<boolean>,
-): { prisma: PrismaClient; writes: WriteQueue } {
+): { prisma: PrismaClient; writes: WriteQueue; accessWrites: AccessWrites } {
+  const accessWrites = new AccessWrites();
+  adapter = watchAccessWrites(adapter, accessWrites);
   const client = onQuery
     ? new PrismaClient({ adapter, transactionOptions, log: [{ emit: 'event', level: 'query' }] })
     : new PrismaClient({ adapter, transactionOptions });
@@ -200,7 +211,7 @@ function prismaClient(
   // nested query's ≈ 5 ms in Prisma, bench/query.ts). The empty `select` it fixed (a selection of only
   // `__typename`) is never built: Pothos' adapter reads the id then (patches/@pothos__plugin-prisma).
   const { client: prisma, queue } = queueTransactions(client, WRITE_TURNS[kind], answers);
-  return { prisma, writes: queue };
+  return { prisma, writes: queue, accessWrites };
 }
 
 /**
@@ -236,7 +247,13 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
     unlock();
     throw error;
   }
-  const { prisma, writes } = prismaClient(new PrismaPGlite(pglite), 'pglite', onQuery, PGLITE_TRANSACTIONS, ALWAYS_ANSWERS);
+  const { prisma, writes, accessWrites } = prismaClient(
+    new PrismaPGlite(pglite),
+    'pglite',
+    onQuery,
+    PGLITE_TRANSACTIONS,
+    ALWAYS_ANSWERS,
+  );
   // Parameterised statements prepared once, each execution one call into PGlite (see `PgliteStatements`); a
   // script may have changed the schema, so every script forgets them once it ran.
   const statements = new PgliteStatements(pglite);
@@ -283,6 +300,7 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
     prisma,
     sql,
     writes,
+    accessWrites,
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();
@@ -574,6 +592,7 @@ function fromPool(
     prisma,
     sql,
     writes,
+    // Not `accessWrites`: others may write this database (see `Database.accessWrites`).
     close: async () => {
       await prisma.$disconnect();
       await pool.end();

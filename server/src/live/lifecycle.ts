@@ -1,6 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import { type ActiveMembership, type Authenticated, hashToken, type SignedIn } from '../auth/sessions.js';
+import type { AccessWrites } from '../db/access-writes.js';
 import { inReadLane } from '../db/database.js';
 import { ForbiddenError, isUnavailable, NotFoundError, RuleViolationError } from '../errors.js';
 import type { DirectSink, EventBus, LogEvent } from '../events/bus.js';
@@ -303,8 +304,9 @@ interface ExpiryGroup {
 
 /**
  * How long a token's session, read at a socket's `connection_init`, serves the next sockets of the same token (ms),
- * unless an event that may end a session or change memberships is applied first (`Lifecycle.authenticate`). Bounds
- * how long a change made behind the log's back (SQL by hand) goes unseen by new sockets.
+ * unless an event that may end a session or change memberships is applied first or this process writes to the rights'
+ * tables (`Lifecycle.authenticate`). Bounds how long a change made behind the log's back outside this process (SQL by
+ * hand) goes unseen by new sockets and HTTP requests.
  */
 const AUTHENTICATED_FRESH_MS = 10_000;
 /** Tokens whose session is kept at most (the oldest are forgotten first). */
@@ -317,6 +319,8 @@ interface KeptAuthentication {
   /** The access and session epochs when the read began: the entry serves only while both are unchanged. */
   accessEpoch: number;
   sessionEpoch: number;
+  /** `AccessWrites.epoch` when the read began (0 without): the entry serves only while it is unchanged. */
+  writeEpoch: number;
   read: Promise<Authenticated | null>;
   /** The member the token names, once read (`forgetViewer`). */
   memberId?: string;
@@ -341,7 +345,15 @@ export class Lifecycle {
   /** Open streams by the time their session runs out, each group under one timer (`expireAt`). */
   readonly #expiries = new Map<number, ExpiryGroup>();
 
-  constructor(readonly events: EventBus) {
+  /**
+   * `events`: the log's delivery on this instance. `writes`: the database's writes to the rights' tables through this
+   * process (db/access-writes.ts), given only where no other process writes the database (embedded PGlite); without
+   * it a session read is shared only by the sockets that authenticate while it runs, never kept after it.
+   */
+  constructor(
+    readonly events: EventBus,
+    readonly writes?: AccessWrites,
+  ) {
     this.#unobserve = events.observe((event) => this.#apply(event));
   }
 
@@ -429,9 +441,14 @@ export class Lifecycle {
    * runs once for all the sockets of a token that authenticate meanwhile, and its answer serves the next ones for
    * `AUTHENTICATED_FRESH_MS` while nothing could have changed it: no event that ends a session or changes a member
    * (sign-out, leaving the cooperative, a profile change) and none that changes memberships has been applied since
-   * the read began, and the viewer recorded no event since (`forgetViewer`). A session that ends later ends every
+   * the read began, the viewer recorded no event since (`forgetViewer`), and nothing was written through this
+   * process to the tables rights are read from (`writes`, db/access-writes.ts: a sign-out, a membership changed, a
+   * fixture's row, from the moment the statement is sent until its transaction commits). A session that ends later ends every
    * socket holding it, as before (`#apply`), so a kept answer never outlives the right: the same "at once" as the
-   * sockets' own sessions. A session ended while it was read is read again; an unknown token is never kept.
+   * sockets' own sessions. A session ended while it was read is read again; an unknown token is never kept. Without
+   * `writes` (PostgreSQL, which other processes may write: another instance, a rolling deploy's old process) an answer
+   * is shared only by the callers that arrive while its read runs: another instance's sign-out, committed before a
+   * socket's `connection_init`, is seen by it even before this instance applies the event (attack of 2026-12-01).
    * Returns the answer (null: no live session) and the access epoch its memberships were read at, for `remember`.
    * Throws what `read` throws (the database unreachable).
    */
@@ -447,9 +464,16 @@ export class Lifecycle {
         !entry ||
         now - entry.at >= AUTHENTICATED_FRESH_MS ||
         entry.accessEpoch !== this.#accessEpoch ||
-        entry.sessionEpoch !== this.#sessionEpoch
+        entry.sessionEpoch !== this.#sessionEpoch ||
+        entry.writeEpoch !== (this.writes?.epoch ?? 0)
       ) {
-        entry = { at: now, accessEpoch: this.#accessEpoch, sessionEpoch: this.#sessionEpoch, read: read() };
+        entry = {
+          at: now,
+          accessEpoch: this.#accessEpoch,
+          sessionEpoch: this.#sessionEpoch,
+          writeEpoch: this.writes?.epoch ?? 0,
+          read: read(),
+        };
         this.#keepAuthentication(key, entry);
       }
       let signedIn: Authenticated | null;
@@ -458,6 +482,9 @@ export class Lifecycle {
       } catch (error) {
         if (this.#authenticated.get(key) === entry) this.#authenticated.delete(key);
         throw error;
+      } finally {
+        // Others may have written the database meanwhile: the next caller reads again.
+        if (!this.writes && this.#authenticated.get(key) === entry) this.#authenticated.delete(key);
       }
       // A session may have ended while it was read (the read may predate the commit): read it again.
       if (entry.sessionEpoch !== this.#sessionEpoch) continue;
