@@ -10,7 +10,9 @@ import { holdLock } from './support.js';
 // up (`events.caughtUp` → `sync` → `pump`), and every other waiter of that read (a mutation's or a stream's `sync`, the
 // poll, notifications) then waited for a query's turn: with the turns held by queries of a table locked elsewhere, the
 // bus' read was answered UNAVAILABLE. `inReadLane(() => events.sync())` is what `readHistory` runs inside a query.
-const DEADLINES = { lockTimeoutMs: 15_000, statementTimeoutMs: 60_000, connectTimeoutMs: 4_000 };
+// The lane's own lock wait as long as the others' (its default, 1 s, frees the turns before the 4 s connection deadline,
+// and the shared read would pass even inside the lane).
+const DEADLINES = { lockTimeoutMs: 15_000, statementTimeoutMs: 60_000, connectTimeoutMs: 4_000, readLaneLockTimeoutMs: 15_000 };
 const t = testAppForFile({ deadlines: DEADLINES });
 const LOCKED_READ = '{ opportunities(first: 1) { edges { node { id } } } }';
 

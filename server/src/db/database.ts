@@ -482,7 +482,10 @@ async function openPostgres(
   const sessionOptions = (lockTimeoutMs: number) =>
     `-c TimeZone=UTC -c lock_timeout=${lockTimeoutMs} -c statement_timeout=${deadlines.statementTimeoutMs}`;
   const options = sessionOptions(deadlines.lockTimeoutMs);
-  const laneLockTimeoutMs = deadlines.lockTimeoutMs === 0 ? 0 : Math.min(deadlines.lockTimeoutMs, READ_LANE_LOCK_TIMEOUT_MS);
+  const laneLockTimeoutMs =
+    deadlines.lockTimeoutMs === 0
+      ? 0
+      : Math.min(deadlines.lockTimeoutMs, deadlines.readLaneLockTimeoutMs ?? READ_LANE_LOCK_TIMEOUT_MS);
   const pool = new LanedPool(
     {
       connectionString,

@@ -18,6 +18,12 @@ export interface DatabaseDeadlines {
    * Prisma's `maxWait`/`timeout`, and a burst must not be refused for its length (tests/api/write-burst).
    */
   connectTimeoutMs: number;
+  /**
+   * One wait for a lock by a statement of the read lane (database.ts `READ_LANE_LOCK_TIMEOUT_MS`, 1 s, when absent;
+   * never longer than `lockTimeoutMs`). Not configured by the environment: a test of what the lane's turns, held for
+   * longer, must not stop (tests/resilience/read-lane-shared) sets it.
+   */
+  readLaneLockTimeoutMs?: number;
 }
 
 /** The deadlines when the configuration names none (README's configuration table). */
