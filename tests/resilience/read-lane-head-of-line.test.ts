@@ -22,17 +22,9 @@ describe.skipIf(!process.env.DATABASE_URL)('Queries behind queries of a table lo
     const collective = await makeCollective(t.db.prisma, { animatorId: member.id });
     const token = await t.tokenFor(member.id);
     const lock = await holdLock(t.db.sql, 'LOCK TABLE "Opportunity" IN ACCESS EXCLUSIVE MODE', []);
-    // Read afresh each time: inside the holder's transaction pg_stat_activity would be the snapshot of its first read.
-    const waitingOnLocks = async () => {
-      await lock.holder.query('SELECT pg_stat_clear_snapshot()');
-      const { rows } = await lock.holder.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-      );
-      return rows[0]?.n ?? 0;
-    };
     try {
       const locked = Promise.all(Array.from({ length: READ_TURNS.postgres }, () => t.gql(LOCKED, {}, token)));
-      await until(async () => (await waitingOnLocks()) >= READ_TURNS.postgres, 'queries to wait on the lock');
+      await until(async () => (await lock.waitingOnLocks()) >= READ_TURNS.postgres, 'queries to wait on the lock');
       const started = Date.now();
       const other = await t.gql(OTHER, { id: gid('Collective', collective.id) }, token);
       const whileLocked = lock.held;

@@ -26,14 +26,7 @@ describe.skipIf(!process.env.DATABASE_URL)('The event bus while queries of a loc
     const lock = await holdLock(t.db.sql, 'LOCK TABLE "Opportunity" IN ACCESS EXCLUSIVE MODE');
     try {
       const blocked = Promise.all(Array.from({ length: READ_TURNS.postgres }, () => t.gql(LOCKED_READ, {}, token)));
-      // pg_stat_activity read afresh each time (inside the holder's transaction it is the snapshot of its first read).
-      await until(async () => {
-        await lock.holder.query('SELECT pg_stat_clear_snapshot()');
-        const { rows } = await lock.holder.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-        );
-        return rows[0]?.n === READ_TURNS.postgres;
-      }, 'queries to wait on the lock');
+      await until(async () => (await lock.waitingOnLocks()) === READ_TURNS.postgres, 'queries to wait on the lock');
       // A history query catches the bus up (inside its query's execution)...
       const byQuery = inReadLane(() => t.app.events.sync()).catch((error: unknown) => error);
       // ...and a mutation's or a stream's catch-up joins that read.

@@ -29,19 +29,10 @@ describe.skipIf(!process.env.DATABASE_URL)('A table locked from outside on Postg
     );
     // Another client holds the table, in a transaction left open.
     const lock = await holdLock(t.db.sql, 'LOCK TABLE "Opportunity" IN ACCESS EXCLUSIVE MODE', []);
-    // Read afresh each time: inside the holder's transaction pg_stat_activity would be the snapshot of its first read
-    // (with the lane's 1 s lock wait, a first read before the queries reached the lock saw none for good).
-    const waitingOnLocks = async () => {
-      await lock.holder.query('SELECT pg_stat_clear_snapshot()');
-      const { rows } = await lock.holder.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-      );
-      return rows[0]?.n ?? 0;
-    };
     try {
       const started = Date.now();
       const reads = Promise.all(Array.from({ length: 20 }, () => t.gql(READ, {}, readerToken)));
-      await until(async () => (await waitingOnLocks()) >= READ_TURNS.postgres, 'queries to wait on the lock');
+      await until(async () => (await lock.waitingOnLocks()) >= READ_TURNS.postgres, 'queries to wait on the lock');
       const writesStarted = Date.now();
       const writes = await Promise.all(others.map((o, i) => t.gql(UPDATE, { id: o.id, p: `Objet ${i}` }, o.token)));
       const writesWhileLocked = lock.held;

@@ -29,24 +29,16 @@ describe.skipIf(!process.env.DATABASE_URL)('A table locked from outside on Postg
     const socket = t.ws(await t.tokenFor(outsider.id), { lazy: false });
     await connected(socket);
     const lock = await holdLock(t.db.sql, 'LOCK TABLE "DealPartner" IN ACCESS EXCLUSIVE MODE', []);
-    // Read afresh each time: inside the holder's transaction pg_stat_activity would be the snapshot of its first read.
-    const waitingOnLocks = async () => {
-      await lock.holder.query('SELECT pg_stat_clear_snapshot()');
-      const { rows } = await lock.holder.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-      );
-      return rows[0]?.n ?? 0;
-    };
     try {
       const streams = Array.from({ length: SUBSCRIPTIONS }, () =>
         subscribe(socket, ACTIVITY, { id: gid('Collective', business.id) }),
       );
-      await until(async () => (await waitingOnLocks()) >= READ_TURNS.postgres, 'subscriptions to wait on the lock');
+      await until(async () => (await lock.waitingOnLocks()) >= READ_TURNS.postgres, 'subscriptions to wait on the lock');
       const started = Date.now();
       const answer = await t.gql(UPDATE, { id: gid('Collective', own.id), p: 'Toujours servi' }, writerToken);
       const whileLocked = lock.held;
       const ms = Date.now() - started;
-      const waiting = await waitingOnLocks();
+      const waiting = await lock.waitingOnLocks();
       console.log(
         `mutation ${JSON.stringify(answer.errors ?? answer.data)} in ${ms} ms; ${waiting} statements waiting on the lock`,
       );

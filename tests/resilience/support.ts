@@ -214,6 +214,8 @@ export interface HeldLock {
   release(): Promise<void>;
   /** Releases it, then closes the holder's connection. */
   end(): Promise<void>;
+  /** How many statements of the test's database wait on a lock now (`pg_stat_activity`). */
+  waitingOnLocks(): Promise<number>;
 }
 
 /**
@@ -246,6 +248,14 @@ export async function holdLock(sql: Database['sql'], statement: string, params: 
       clearTimeout(safety);
       await release().catch(() => {});
       await holder.end();
+    },
+    waitingOnLocks: async () => {
+      // Read afresh each time: inside the holder's transaction pg_stat_activity is the snapshot of its first read.
+      await holder.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await holder.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+      );
+      return rows[0]?.n ?? 0;
     },
   };
   return lock;
