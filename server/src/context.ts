@@ -93,26 +93,10 @@ export function bearerToken(initial: InitialContext): string | null {
  * it asks for `text/event-stream`).
  */
 export async function createContext(server: ServerContext, initial: InitialContext): Promise<Context> {
-  let connection = initial.liveConnection;
-  let session: SignedIn | null;
-  /** The viewer's memberships: with their session over HTTP and SSE (one statement), from the socket over graphql-ws. */
-  let memberships: readonly ActiveMembership[] | null = null;
   const light = readsNoMemberships(initial);
-  if (connection) {
-    session = connection.session();
-    // Over graphql-ws the viewer's memberships are kept on the socket for its queries and subscriptions; a mutation
-    // reads them afresh (live/lifecycle.ts `memberships`).
-    const member = session?.member;
-    if (member && !light)
-      memberships = await server.live.memberships(connection, () => activeMemberships(server.prisma, member.id), {
-        // Unknown kind: read as for a mutation.
-        fresh: initial.operationKind !== 'query' && initial.operationKind !== 'subscription',
-      });
-  } else {
-    const token = bearerToken(initial);
-    const signedIn = token ? await authenticateRequest(server, token) : null;
-    session = signedIn?.session ?? null;
-    memberships = signedIn?.memberships ?? null;
+  const { session, memberships } = await readRights(server, initial, light, false);
+  let connection = initial.liveConnection;
+  if (!connection) {
     // An operation posted onto a graphql-sse single-connection stream lives until it ends, not its request.
     const operation = initial.sseOperation;
     const sse = operation !== undefined || (initial.request?.headers.get('accept')?.includes('text/event-stream') ?? false);
@@ -120,6 +104,34 @@ export async function createContext(server: ServerContext, initial: InitialConte
   }
   const access = await accessOf(server, session, memberships, light);
   return { ...server, session, connection, access, clientAddress: clientAddress(initial.req) };
+}
+
+/**
+ * The caller's session and memberships. Over graphql-ws: the socket's session, and its memberships kept on the socket
+ * for queries and subscriptions, read afresh for a mutation or when `fresh` (live/lifecycle.ts `memberships`); none
+ * when `light`. Over HTTP and SSE: the token's (one statement), kept between requests where `authenticateRequest`
+ * allows it unless `fresh`.
+ */
+async function readRights(
+  server: ServerContext,
+  initial: InitialContext,
+  light: boolean,
+  fresh: boolean,
+): Promise<{ session: SignedIn | null; memberships: readonly ActiveMembership[] | null }> {
+  const socket = initial.liveConnection;
+  if (socket) {
+    const session = socket.session();
+    const member = session?.member;
+    if (!member || light) return { session, memberships: null };
+    const memberships = await server.live.memberships(socket, () => activeMemberships(server.prisma, member.id), {
+      // Unknown kind: read as for a mutation.
+      fresh: fresh || (initial.operationKind !== 'query' && initial.operationKind !== 'subscription'),
+    });
+    return { session, memberships };
+  }
+  const token = bearerToken(initial);
+  const signedIn = token ? await (fresh ? resolveSignedIn(server.sql, token) : authenticateRequest(server, token)) : null;
+  return { session: signedIn?.session ?? null, memberships: signedIn?.memberships ?? null };
 }
 
 /** The `Access` of `session` with its `memberships` when read (none read: read by `Access` itself, unless `light`). */
@@ -147,21 +159,8 @@ export async function rereadRights(context: Context): Promise<void> {
   const initial = context as Context & InitialContext;
   const server: ServerContext = context as Context & Pick<ServerContext, 'sql'>;
   const light = readsNoMemberships(initial);
-  let session: SignedIn | null;
-  let memberships: readonly ActiveMembership[] | null = null;
-  const socket = initial.liveConnection;
-  if (socket) {
-    session = socket.session();
-    const member = session?.member;
-    if (member && !light)
-      memberships = await server.live.memberships(socket, () => activeMemberships(server.prisma, member.id), { fresh: true });
-  } else {
-    const token = bearerToken(initial);
-    const signedIn = token ? await resolveSignedIn(server.sql, token) : null;
-    session = signedIn?.session ?? null;
-    memberships = signedIn?.memberships ?? null;
-    if (!session && context.connection instanceof LiveConnection) context.connection.endSession();
-  }
+  const { session, memberships } = await readRights(server, initial, light, true);
+  if (!session && !initial.liveConnection && context.connection instanceof LiveConnection) context.connection.endSession();
   context.access = await accessOf(server, session, memberships, light);
   context.session = session;
   RequestCache.clearForContext(context);
