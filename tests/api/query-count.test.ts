@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSignedIn } from '../../server/src/auth/sessions.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { makeCollective, makeMember } from '../support/scenario.js';
+import { gid, makeCollective, makeMember } from '../support/scenario.js';
 
 // CONVENTIONS 12: count the SQL, so an N+1 shows up as a failing test.
 const statements: string[] = [];
@@ -86,6 +86,53 @@ describe('Nested lists', () => {
     expect([...read('Collective')].sort()).toEqual(['id', 'kind', 'name']);
     // Membership: the ids its check needs, role and status, and the columns of its order (its cursors).
     expect([...read('Membership')].sort()).toEqual(['collectiveId', 'id', 'joinedAt', 'memberId', 'role', 'status']);
+  });
+});
+
+describe('Nodes by ID', () => {
+  const NODES = 'query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Membership { role member { displayName } } } }';
+
+  async function nodes(ids: string[]) {
+    await t.gql('{ __typename }', {}, token);
+    statements.length = 0;
+    const result = await t.gql<{ nodes: Array<{ id: string; member: { displayName: string } } | null> }>(NODES, { ids }, token);
+    expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+    return { nodes: result.data?.nodes ?? [], count: statements.length };
+  }
+
+  it('should read the IDs of one type asked together in one statement, whatever their number', async () => {
+    // Membership's node filter depends on the viewer (`findUnique` in schema/memberships.ts), so Prisma cannot batch
+    // it: each ID took a statement of its own (issue 9's `nodes` of versions, 10 statements for 10 IDs).
+    const memberships = await t.db.prisma.membership.findMany({ where: { status: 'ACTIVE' }, take: 60, orderBy: { id: 'asc' } });
+    expect(memberships.length).toBeGreaterThanOrEqual(50);
+    const ids = memberships.map((membership) => gid('Membership', membership.id));
+    const two = await nodes(ids.slice(0, 2));
+    const fifty = await nodes(ids.slice(0, 50));
+    expect(fifty.nodes.map((node) => node?.id)).toEqual(ids.slice(0, 50));
+    expect(fifty.nodes.every((node) => node?.member.displayName)).toBe(true);
+    expect(fifty.count, statements.join('\n')).toBe(two.count);
+    // The memberships, their members and the business collectives (the memberships' checks), whatever the number;
+    // on PostgreSQL the session read too (context.ts keeps it only on the embedded database).
+    expect(fifty.count, statements.join('\n')).toBeLessThanOrEqual(4);
+  });
+
+  it('should answer null in place for an ID hidden from the viewer or naming nothing, and the others as asked', async () => {
+    const owner = await makeMember(t.db.prisma);
+    const partner = await makeMember(t.db.prisma);
+    const business = await makeCollective(t.db.prisma, { animatorId: owner.id, memberIds: [partner.id], kind: 'BUSINESS' });
+    const hidden = await t.db.prisma.membership.findFirstOrThrow({ where: { collectiveId: business.id, memberId: partner.id } });
+    const open = await makeCollective(t.db.prisma, { animatorId: owner.id, memberIds: [partner.id] });
+    const shown = await t.db.prisma.membership.findMany({ where: { collectiveId: open.id }, orderBy: { role: 'asc' } });
+    const missing = gid('Membership', '00000000-0000-4000-8000-000000000000');
+    const ids = [gid('Membership', shown[0]?.id), gid('Membership', hidden.id), missing, gid('Membership', shown[1]?.id)];
+    const { nodes: answered } = await nodes(ids);
+    expect(answered.map((node) => node?.id ?? null)).toEqual([ids[0], null, null, ids[3]]);
+    // An ID in capitals names the same row (a UUID's case does not matter to PostgreSQL).
+    const upper = gid('Membership', (shown[0]?.id ?? '').toUpperCase());
+    const { nodes: again } = await nodes([upper, ids[3] as string]);
+    expect(again.map((node) => node?.member.displayName)).toEqual(
+      answered.filter(Boolean).map((node) => node?.member.displayName),
+    );
   });
 });
 
