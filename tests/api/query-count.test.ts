@@ -122,13 +122,16 @@ describe('Nodes by ID', () => {
     const business = await makeCollective(t.db.prisma, { animatorId: owner.id, memberIds: [partner.id], kind: 'BUSINESS' });
     const hidden = await t.db.prisma.membership.findFirstOrThrow({ where: { collectiveId: business.id, memberId: partner.id } });
     const open = await makeCollective(t.db.prisma, { animatorId: owner.id, memberIds: [partner.id] });
-    const shown = await t.db.prisma.membership.findMany({ where: { collectiveId: open.id }, orderBy: { role: 'asc' } });
+    const [first, second] = (
+      await t.db.prisma.membership.findMany({ where: { collectiveId: open.id }, orderBy: { role: 'asc' } })
+    ).map((membership) => membership.id);
+    if (!first || !second) throw new Error('the open collective has two memberships');
     const missing = gid('Membership', '00000000-0000-4000-8000-000000000000');
-    const ids = [gid('Membership', shown[0]?.id), gid('Membership', hidden.id), missing, gid('Membership', shown[1]?.id)];
+    const ids = [gid('Membership', first), gid('Membership', hidden.id), missing, gid('Membership', second)];
     const { nodes: answered } = await nodes(ids);
     expect(answered.map((node) => node?.id ?? null)).toEqual([ids[0], null, null, ids[3]]);
     // An ID in capitals names the same row (a UUID's case does not matter to PostgreSQL).
-    const upper = gid('Membership', (shown[0]?.id ?? '').toUpperCase());
+    const upper = gid('Membership', first.toUpperCase());
     const { nodes: again } = await nodes([upper, ids[3] as string]);
     expect(again.map((node) => node?.member.displayName)).toEqual(
       answered.filter(Boolean).map((node) => node?.member.displayName),
