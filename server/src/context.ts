@@ -3,7 +3,13 @@ import { RequestCache } from '@pothos/plugin-scope-auth';
 import { Kind, parse } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { Access, activeMemberships } from './auth/access.js';
-import { type ActiveMembership, type Authenticated, resolveSignedIn, type SignedIn } from './auth/sessions.js';
+import {
+  type ActiveMembership,
+  type Authenticated,
+  resolveSignedIn,
+  resolveSignedInSession,
+  type SignedIn,
+} from './auth/sessions.js';
 import type { SectionDocuments } from './collab/documents.js';
 import type { PresenceRegistry } from './collab/presence.js';
 import type { Config } from './config.js';
@@ -107,9 +113,10 @@ export async function createContext(server: ServerContext, initial: InitialConte
 }
 
 /**
- * The caller's session and memberships. Over graphql-ws: the socket's session, and its memberships kept on the socket
- * for queries and subscriptions, read afresh for a mutation or when `fresh` (live/lifecycle.ts `memberships`); none
- * when `light`. Over HTTP and SSE: the token's (one statement), kept between requests where `authenticateRequest`
+ * The caller's session and memberships. Over graphql-ws: for queries and subscriptions the socket's session and its
+ * memberships kept on the socket (live/lifecycle.ts `memberships`); for a mutation or when `fresh`, both as the database
+ * has them now (`resolveSignedInSession`, one statement; a session no longer live ends the socket's); for `light`
+ * mutations (a keystroke, a cursor) the socket's session and no memberships. Over HTTP and SSE: the token's (one statement), kept between requests where `authenticateRequest`
  * allows it unless `fresh`.
  */
 async function readRights(
@@ -123,9 +130,21 @@ async function readRights(
     const session = socket.session();
     const member = session?.member;
     if (!member || light) return { session, memberships: null };
+    // Unknown kind: read as for a mutation.
+    if (fresh || (initial.operationKind !== 'query' && initial.operationKind !== 'subscription')) {
+      // A mutation, or a later field of one: the session as the database has it now, with the memberships, in the one
+      // statement the memberships alone took. The socket's own session ends only when this instance applies the event
+      // that ended it: after the document for a `leaveCooperative` in it (attack of stop 25, F1), later for a sign-out
+      // on another instance (F2), so a mutation would have been stored for a member signed out or gone.
+      const signedIn = await resolveSignedInSession(server.sql, session.sessionId);
+      if (!signedIn) {
+        socket.endSession();
+        return { session: null, memberships: null };
+      }
+      return { session: signedIn.session, memberships: signedIn.memberships };
+    }
     const memberships = await server.live.memberships(socket, () => activeMemberships(server.prisma, member.id), {
-      // Unknown kind: read as for a mutation.
-      fresh: fresh || (initial.operationKind !== 'query' && initial.operationKind !== 'subscription'),
+      fresh: false,
     });
     return { session, memberships };
   }
@@ -151,8 +170,8 @@ function accessOf(
  * `createContext`'s fields onto its initial context, so that one has the request, the socket's connection and the
  * parameters too) and drops what Pothos' scope-auth worked out from the old ones. Between a mutation document's root
  * fields once an earlier one recorded events (schema/index.ts), so that a later field never acts with rights an
- * earlier one ended. Over graphql-ws: the socket's session (ended by the lifecycle at a sign-out's commit) and its
- * memberships read afresh; over HTTP and SSE: the token read again, never a kept answer. A session gone meanwhile
+ * earlier one ended. Over graphql-ws: the socket's session read again by its ID, with its memberships; over HTTP and
+ * SSE: the token read again, never a kept answer. A session gone meanwhile
  * leaves the rest of the request anonymous.
  */
 export async function rereadRights(context: Context): Promise<void> {

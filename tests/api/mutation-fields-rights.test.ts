@@ -16,6 +16,10 @@ const SIGN_OUT_THEN_PROFILE = `mutation { signOut
 const LEAVE_THEN_RENAME = `mutation($ref: CollectiveRefInput!, $rename: UpdateCollectiveInput!) {
   left: leaveCollective(input: $ref) { __typename }
   renamed: updateCollective(input: $rename) { __typename ... on Error { message } } }`;
+const LEAVE_COOPERATIVE_THEN_ACT = `mutation($me: ID!, $collective: ID!) {
+  left: leaveCooperative(input: { memberId: $me }) { __typename }
+  profile: updateMyProfile(input: { firstName: "Fantôme" }) { __typename ... on Error { message } }
+  joined: joinCollective(input: { collectiveId: $collective }) { __typename ... on Error { message } } }`;
 const TWO_PROFILES = `mutation { a: updateMyProfile(input: { firstName: "Premier" }) { __typename }
   b: updateMyProfile(input: { lastName: "Second" }) { __typename } }`;
 
@@ -78,6 +82,25 @@ describe.each(['http', 'ws'] as const)('a mutation document whose first field en
     expect(answer.data?.renamed).toEqual({ __typename: 'ForbiddenError', message: expect.any(String) });
     const row = await t.db.prisma.collective.findUniqueOrThrow({ where: { id: collective.id } });
     expect(row.name).toBe(collective.name);
+  });
+
+  // Attack of 2026-12-01 (stop 25, F1): over graphql-ws the later fields used the socket's session, which ends only
+  // when this instance applies `member.leftCooperative`, after the document: the profile and the joining were stored.
+  it('a member leaves the cooperative, then edits their profile and joins a collective: both refused, nothing stored', async () => {
+    const member = await makeMember(t.db.prisma);
+    const animator = await makeMember(t.db.prisma);
+    const open = await makeCollective(t.db.prisma, { animatorId: animator.id });
+    const token = await t.tokenFor(member.id);
+    const answer = await send(token, LEAVE_COOPERATIVE_THEN_ACT, {
+      me: gid('Member', member.id),
+      collective: gid('Collective', open.id),
+    });
+    // The later fields' refusal is the document's (their null spreads up): the leaving is seen in the database.
+    expect(refusal(answer), JSON.stringify(answer)).toBe('UNAUTHENTICATED');
+    const row = await t.db.prisma.member.findUniqueOrThrow({ where: { id: member.id } });
+    expect(row.situation).toBe('LEFT');
+    expect(row.firstName).toBe(member.firstName);
+    expect(await t.db.prisma.membership.count({ where: { memberId: member.id, collectiveId: open.id } })).toBe(0);
   });
 
   it('two fields that change no rights both run, as before', async () => {

@@ -77,18 +77,12 @@ export interface Authenticated {
 }
 
 /**
- * `resolveSession` and the member's active memberships in one statement (issue 11: a request's authentication
- * cost three, the session, its member and their memberships). The member's columns are listed as Prisma reads them
- * (enums as text, days as UTC midnight: `pg` would read a DATE as the process's local midnight);
- * tests/api/query-count.test.ts checks the row equals what `prisma.member` returns, in any time zone.
+ * The columns and tables of `resolveSignedIn` and `resolveSignedInSession`, up to their WHERE ($1). The member's
+ * columns are listed as Prisma reads them (enums as text, days as UTC midnight: `pg` would read a DATE as the
+ * process's local midnight); tests/api/query-count.test.ts checks the row equals what `prisma.member` returns, in any
+ * time zone.
  */
-export async function resolveSignedIn(
-  sql: Pick<SqlRunner, 'query'>,
-  token: string,
-  now = new Date(),
-): Promise<Authenticated | null> {
-  const [row] = await sql.query<SignedInRow>(
-    `
+const SIGNED_IN = `
     SELECT s.id AS "sessionId", s."expiresAt", s."revokedAt",
       m.id, m.email, m."firstName", m."lastName", m.kind::text AS kind, m.contract::text AS contract, m."isAssociate",
       m."associateSince"::timestamp AT TIME ZONE 'UTC' AS "associateSince", m.situation::text AS situation, m.trade,
@@ -96,10 +90,36 @@ export async function resolveSignedIn(
       m."leftCooperativeOn"::timestamp AT TIME ZONE 'UTC' AS "leftCooperativeOn", m."passwordHash", m."createdAt", m."updatedAt",
       ARRAY(SELECT ms."collectiveId"::text || ':' || ms.role::text FROM "Membership" ms
             WHERE ms."memberId" = m.id AND ms.status = 'ACTIVE') AS memberships
-    FROM "Session" s JOIN "Member" m ON m.id = s."memberId"
-    WHERE s."tokenHash" = $1`,
-    [hashToken(token)],
-  );
+    FROM "Session" s JOIN "Member" m ON m.id = s."memberId"`;
+
+/**
+ * `resolveSession` and the member's active memberships in one statement (issue 11: a request's authentication
+ * cost three, the session, its member and their memberships). Null when the token names no live session.
+ */
+export function resolveSignedIn(sql: Pick<SqlRunner, 'query'>, token: string, now = new Date()): Promise<Authenticated | null> {
+  return readSignedIn(sql, `${SIGNED_IN} WHERE s."tokenHash" = $1`, hashToken(token), now);
+}
+
+/**
+ * `resolveSignedIn` by the session's ID (a UUID), for a graphql-ws socket, which keeps its session, not its token:
+ * what the database says now of a session the socket read at `connection_init` (ended since by a sign-out, a
+ * member leaving the cooperative, here or on another instance). Null when it is no longer live.
+ */
+export function resolveSignedInSession(
+  sql: Pick<SqlRunner, 'query'>,
+  sessionId: string,
+  now = new Date(),
+): Promise<Authenticated | null> {
+  return readSignedIn(sql, `${SIGNED_IN} WHERE s.id = $1::uuid`, sessionId, now);
+}
+
+async function readSignedIn(
+  sql: Pick<SqlRunner, 'query'>,
+  statement: string,
+  key: string,
+  now: Date,
+): Promise<Authenticated | null> {
+  const [row] = await sql.query<SignedInRow>(statement, [key]);
   if (!row || row.revokedAt || row.expiresAt <= now || row.situation !== 'ACTIVE') return null;
   const { sessionId, expiresAt, revokedAt: _revokedAt, memberships, ...member } = row;
   return {
