@@ -232,7 +232,8 @@ export class EventBus {
       }
     })().catch((error: unknown) => logger.error({ err: error }, 'Live updates: the notification loop ended'));
     this.#poll = setInterval(() => {
-      // Only while someone follows the log live: a notification lost (Redis away) is caught up here.
+      // Only while someone follows the log live (a subscriber, a dashboard, a signed-in socket): a notification lost
+      // (Redis away) is caught up here.
       if (this.#subscribers.size > 0 || this.#following > 0) void this.#pumpLogged();
     }, this.options.pollMs);
     this.#poll.unref();
@@ -344,14 +345,30 @@ export class EventBus {
     if (this.#observers.has(observer)) return () => {};
     this.#observers.add(observer);
     const follows = options.follows === true;
-    if (follows) this.#following += 1;
+    if (follows) this.addFollower();
     let registered = true;
     return () => {
       if (!registered) return;
       registered = false;
       this.#observers.delete(observer);
-      if (follows) this.#following -= 1;
+      if (follows) this.removeFollower();
     };
+  }
+
+  /**
+   * Counts one more live stream or connection the poll reads the log for, as for subscribers: a dashboard
+   * (`observe`'s `follows`), a signed-in graphql-ws socket or SSE stream (live/lifecycle.ts `register`), whose session
+   * the log's events end. Without it, a socket with no subscription on an instance whose notification was lost (Redis
+   * away) kept a session ended on another instance until the next notification, for as long as Redis was away
+   * (attack of stop 25, F2: 134 mutations accepted in 30 s). Call `removeFollower` once for each call.
+   */
+  addFollower(): void {
+    this.#following += 1;
+  }
+
+  /** Undoes one `addFollower`. */
+  removeFollower(): void {
+    this.#following -= 1;
   }
 
   /** The last position delivered on this instance. */

@@ -368,14 +368,19 @@ export class Lifecycle {
   }
 
   /**
-   * Follows a connection until it closes, so that its cached session ends with the session; when it closes, its
-   * open streams stop (`track` then adds no close listener per stream).
+   * Follows a connection until it closes, so that its cached session ends with the session (a signed-in one has the
+   * log polled meanwhile: `EventBus.addFollower`); when it closes, its open streams stop (`track` then adds no close
+   * listener per stream).
    */
   register(connection: LiveConnection): void {
     if (connection.closed) return;
     this.#connections.add(connection);
+    // A signed-in connection has the log read at each poll while it is open: its session ends with an event of it.
+    const follows = connection.sessionId !== null;
+    if (follows) this.events.addFollower();
     connection.onClose(() => {
       this.#connections.delete(connection);
+      if (follows) this.events.removeFollower();
       for (const stream of [...(this.#byConnection.get(connection) ?? [])]) stream.stop();
     });
   }

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { recordEvent } from '../../server/src/events/record.js';
+import { createTestApp } from '../support/app.js';
+import { connected, runOnSocket, wsClient } from '../support/live.js';
+import { gid, makeMember } from '../support/scenario.js';
+
+// Attack of stop 25 (F2), two instances sharing Redis: a graphql-ws socket on B kept a session signed out on A until B
+// applied the `session.revoked` event. With Redis paused and no subscription open on B, B never read the log (its poll
+// ran only for subscribers): the socket's mutations were accepted for the whole pause (134 in 30 s). Here one instance
+// stands for B: the sign-out is committed straight to the database, as by another instance whose notification was lost.
+
+/** Ends `sessionId` as a sign-out on another instance does, announcing nothing here. */
+async function signedOutElsewhere(t: Awaited<ReturnType<typeof createTestApp>>, memberId: string, sessionId: string) {
+  await t.db.prisma.$transaction(async (tx) => {
+    await tx.session.update({ where: { id: sessionId }, data: { revokedAt: new Date() } });
+    await recordEvent(tx, {
+      type: 'session.revoked',
+      subject: { typename: 'Member', id: memberId },
+      actorId: memberId,
+      payload: { sessionId },
+    });
+  });
+}
+
+describe('A graphql-ws socket whose session ends on another instance', () => {
+  it('should be anonymous once this instance reads the log at its poll, with no subscription open', async () => {
+    const t = await createTestApp();
+    const url = await t.app.start();
+    try {
+      const member = await makeMember(t.db.prisma);
+      const token = await t.tokenFor(member.id);
+      const socket = wsClient(url, token, { lazy: false });
+      try {
+        await connected(socket);
+        expect((await runOnSocket(socket, '{ viewer { id } }')).data).toEqual({ viewer: { id: gid('Member', member.id) } });
+        expect(t.app.events.subscriberCount).toBe(0);
+        const { id: sessionId } = await t.db.prisma.session.findFirstOrThrow({ where: { memberId: member.id } });
+        // Applied here (after the lifecycle, which observes first) only if something reads the log: the poll.
+        const applied = new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('The sign-out was never applied: nothing read the log')), 30_000);
+          const stop = t.app.events.observe((event) => {
+            if (event.type === 'session.revoked' && (event.payload as { sessionId: string }).sessionId === sessionId) {
+              clearTimeout(timer);
+              stop();
+              resolve();
+            }
+          });
+        });
+        await signedOutElsewhere(t, member.id, sessionId);
+        await applied;
+        expect((await runOnSocket(socket, '{ viewer { id } }')).data).toEqual({ viewer: null });
+      } finally {
+        await socket.dispose();
+      }
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
+
+  it('should have its mutations refused before this instance applies the sign-out, and store nothing', async () => {
+    const t = await createTestApp();
+    const url = await t.app.start();
+    try {
+      // This instance applies nothing (its bus stopped): only the database knows the session ended.
+      t.app.events.stop();
+      const member = await makeMember(t.db.prisma);
+      const token = await t.tokenFor(member.id);
+      const socket = wsClient(url, token, { lazy: false });
+      try {
+        await connected(socket);
+        const { id: sessionId } = await t.db.prisma.session.findFirstOrThrow({ where: { memberId: member.id } });
+        await signedOutElsewhere(t, member.id, sessionId);
+        const answer = await runOnSocket(
+          socket,
+          'mutation { updateMyProfile(input: { firstName: "Déconnecté" }) { __typename } }',
+        );
+        expect(answer.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe('UNAUTHENTICATED');
+        const row = await t.db.prisma.member.findUniqueOrThrow({ where: { id: member.id } });
+        expect(row.firstName).toBe(member.firstName);
+        // The socket has learnt it: its next operations are anonymous too.
+        expect((await runOnSocket(socket, '{ viewer { id } }')).data).toEqual({ viewer: null });
+      } finally {
+        await socket.dispose();
+      }
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
+});
