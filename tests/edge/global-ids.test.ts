@@ -266,3 +266,21 @@ describe('Every ID argument given an existing thing of another type', () => {
     },
   );
 });
+
+describe('A global ID whose UUID is written in capitals', () => {
+  // Attack of stop 25 (F3): a UUID's case does not matter to PostgreSQL, so `node(id:)` found the collective, but
+  // `nodes(ids:)` answered null for it (Prisma's batch of `findUnique` matches the rows it read to the IDs asked
+  // case-sensitively). The same thing, whichever way it is written and asked for.
+  it('should name the same thing as in small letters, through node and nodes', async () => {
+    const uuid = Buffer.from(existing.collective, 'base64').toString('utf8').split(':')[1] as string;
+    const upper = gid('Collective', uuid.toUpperCase());
+    const query = 'query($id: ID!, $ids: [ID!]!) { node(id: $id) { id } nodes(ids: $ids) { id } }';
+    const result = await t.gql(query, { id: upper, ids: [upper, existing.collective] }, token);
+    expect(result).toEqual({
+      data: {
+        node: { id: existing.collective },
+        nodes: [{ id: existing.collective }, { id: existing.collective }],
+      },
+    });
+  });
+});

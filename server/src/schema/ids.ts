@@ -14,7 +14,9 @@ export function parseGlobalId(globalId: string): { typename: string; id: string 
   if (!/^[A-Z][A-Za-z]*$/.test(typename) || rest.length > 0 || !UUID.test(id)) {
     throw createGraphQLError('Identifiant global mal formé.', { extensions: { code: 'BAD_USER_INPUT' } });
   }
-  return { typename, id };
+  // In small letters, as PostgreSQL writes a UUID: Prisma matches the rows of a batched read to the IDs asked as
+  // strings, so `nodes(ids:)` answered null for an ID written in capitals (attack of stop 25, F3).
+  return { typename, id: id.toLowerCase() };
 }
 
 /** The database ID inside a global ID, checking it names the expected type (a wrong one is simply not found). */
@@ -22,7 +24,7 @@ export function idOf(globalId: { typename: string; id: string }, typename: strin
   if (globalId.typename !== typename || !UUID.test(globalId.id)) {
     throw new NotFoundError(field, typename);
   }
-  return globalId.id;
+  return globalId.id.toLowerCase();
 }
 
 /** Splits a Relay global ID (base64 of `Typename:id`) for arguments typed as plain `ID`. */
