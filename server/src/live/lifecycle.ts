@@ -362,7 +362,7 @@ export class Lifecycle {
     return this.#streams.size;
   }
 
-  /** Open connections registered here (graphql-ws sockets and SSE streams). */
+  /** Open connections registered here (graphql-ws sockets: `register`). */
   get connectionCount(): number {
     return this.#connections.size;
   }
