@@ -283,4 +283,19 @@ describe('A global ID whose UUID is written in capitals', () => {
       },
     });
   });
+
+  // The second attack of stop 25: `activity(subjectId:)` and `nodeChanges(id:)` compared the ID as given with the
+  // log's subjects (lower-case UUIDs): in capitals, no event, and no error.
+  it('should find the same history through activity(subjectId:)', async () => {
+    const changed = await t.gql('mutation { updateMyProfile(input: { trade: "Majuscules" }) { __typename } }', {}, token);
+    expect(changed.data?.updateMyProfile.__typename, JSON.stringify(changed)).toBe('MutationUpdateMyProfileSuccess');
+    const me = (await t.gql('{ viewer { id } }', {}, token)).data?.viewer.id as string;
+    const uuid = Buffer.from(me, 'base64').toString('utf8').split(':')[1] as string;
+    const history = async (id: string) =>
+      (await t.gql('query($id: ID!) { activity(subjectId: $id) { edges { node { type position } } } }', { id }, token)).data
+        ?.activity.edges as unknown[];
+    const lower = await history(me);
+    expect(lower.length).toBeGreaterThan(0);
+    expect(await history(gid('Member', uuid.toUpperCase()))).toEqual(lower);
+  });
 });

@@ -10,7 +10,7 @@ import { readLogHead } from '../events/prune.js';
 import { COPIED_TO_COLLECTIVES, isCollectiveCopy } from '../events/types.js';
 import type { Member, Prisma } from '../generated/prisma/client.js';
 import { accessChange, type StreamSubject, VIEWER } from '../live/lifecycle.js';
-import { decodeGlobalId, idOf } from './ids.js';
+import { canonicalGlobalId, decodeGlobalId, idOf } from './ids.js';
 import { MemberRef } from './members.js';
 
 type EventMessage = Extract<StreamMessage, { kind: 'event' }>;
@@ -223,7 +223,7 @@ builder.subscriptionFields((t) => ({
       after: t.arg.string({ description: 'Replay the events after this position first.' }),
     },
     subscribe: (_root, args, context, info) => {
-      const id = String(args.id);
+      const id = canonicalGlobalId(String(args.id));
       const me = context.session?.member.id ?? '';
       let collectiveId: string | null = null;
       return streamFor(
@@ -415,7 +415,7 @@ builder.queryField('activity', (t) =>
         const before = cursorPosition(args.before, 'before');
         const filter: HistoryFilter = {
           collectiveId: args.collectiveId ? collectiveIdOf(String(args.collectiveId)) : undefined,
-          subjectId: args.subjectId ? String(args.subjectId) : undefined,
+          subjectId: args.subjectId ? canonicalGlobalId(String(args.subjectId)) : undefined,
           concerningMe: args.concerningMe ?? false,
         };
         // Newest first: `after` a cursor is older than it, `before` newer.

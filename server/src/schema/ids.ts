@@ -1,3 +1,4 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createGraphQLError } from 'graphql-yoga';
 import { NotFoundError } from '../errors.js';
 
@@ -31,4 +32,15 @@ export function idOf(globalId: { typename: string; id: string }, typename: strin
 export function decodeGlobalId(globalId: string): { typename: string; id: string } {
   const [typename = '', id = ''] = Buffer.from(globalId, 'base64').toString('utf8').split(':');
   return { typename, id };
+}
+
+/**
+ * `globalId` as the event log stores subjects' IDs (`encodeGlobalID` of the lower-case UUID, events/record.ts), for an
+ * argument compared with them as text (`activity(subjectId:)`, `nodeChanges(id:)`): a UUID written in capitals named
+ * nothing there (attack of stop 25). Anything not of the shape `Typename:uuid` is returned as given (it matches nothing).
+ */
+export function canonicalGlobalId(globalId: string): string {
+  const [typename = '', id = '', ...rest] = Buffer.from(globalId, 'base64').toString('utf8').split(':');
+  if (!/^[A-Z][A-Za-z]*$/.test(typename) || rest.length > 0 || !UUID.test(id)) return globalId;
+  return encodeGlobalID(typename, id.toLowerCase());
 }
