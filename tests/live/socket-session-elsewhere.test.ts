@@ -1,3 +1,4 @@
+import type { Client } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import { recordEvent } from '../../server/src/events/record.js';
 import { createTestApp } from '../support/app.js';
@@ -10,7 +11,7 @@ import { gid, makeMember } from '../support/scenario.js';
 // stands for B: the sign-out is committed straight to the database, as by another instance whose notification was lost.
 
 /** Ends `sessionId` as a sign-out on another instance does, announcing nothing here. */
-async function signedOutElsewhere(t: Awaited<ReturnType<typeof createTestApp>>, memberId: string, sessionId: string) {
+async function signedOutElsewhere(t: TestApp, memberId: string, sessionId: string) {
   await t.db.prisma.$transaction(async (tx) => {
     await tx.session.update({ where: { id: sessionId }, data: { revokedAt: new Date() } });
     await recordEvent(tx, {
@@ -22,68 +23,67 @@ async function signedOutElsewhere(t: Awaited<ReturnType<typeof createTestApp>>, 
   });
 }
 
+type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+type Member = Awaited<ReturnType<typeof makeMember>>;
+
+/**
+ * A server of its own (its bus stopped when `applyNothing`: only the database knows what ends), a member signed in on
+ * an open socket, and that member's session ID; everything closed after `body`.
+ */
+async function onOwnServer(
+  applyNothing: boolean,
+  body: (t: TestApp, socket: Client, member: Member, sessionId: string) => Promise<void>,
+): Promise<void> {
+  const t = await createTestApp();
+  const url = await t.app.start();
+  try {
+    if (applyNothing) t.app.events.stop();
+    const member = await makeMember(t.db.prisma);
+    const socket = wsClient(url, await t.tokenFor(member.id), { lazy: false });
+    try {
+      await connected(socket);
+      const { id: sessionId } = await t.db.prisma.session.findFirstOrThrow({ where: { memberId: member.id } });
+      await body(t, socket, member, sessionId);
+    } finally {
+      await socket.dispose();
+    }
+  } finally {
+    await t.close();
+  }
+}
+
 describe('A graphql-ws socket whose session ends on another instance', () => {
   it('should be anonymous once this instance reads the log at its poll, with no subscription open', async () => {
-    const t = await createTestApp();
-    const url = await t.app.start();
-    try {
-      const member = await makeMember(t.db.prisma);
-      const token = await t.tokenFor(member.id);
-      const socket = wsClient(url, token, { lazy: false });
-      try {
-        await connected(socket);
-        expect((await runOnSocket(socket, '{ viewer { id } }')).data).toEqual({ viewer: { id: gid('Member', member.id) } });
-        expect(t.app.events.subscriberCount).toBe(0);
-        const { id: sessionId } = await t.db.prisma.session.findFirstOrThrow({ where: { memberId: member.id } });
-        // Applied here (after the lifecycle, which observes first) only if something reads the log: the poll.
-        const applied = new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('The sign-out was never applied: nothing read the log')), 30_000);
-          const stop = t.app.events.observe((event) => {
-            if (event.type === 'session.revoked' && (event.payload as { sessionId: string }).sessionId === sessionId) {
-              clearTimeout(timer);
-              stop();
-              resolve();
-            }
-          });
+    await onOwnServer(false, async (t, socket, member, sessionId) => {
+      expect((await runOnSocket(socket, '{ viewer { id } }')).data).toEqual({ viewer: { id: gid('Member', member.id) } });
+      expect(t.app.events.subscriberCount).toBe(0);
+      // Applied here (after the lifecycle, which observes first) only if something reads the log: the poll.
+      const applied = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('The sign-out was never applied: nothing read the log')), 30_000);
+        const stop = t.app.events.observe((event) => {
+          if (event.type === 'session.revoked' && (event.payload as { sessionId: string }).sessionId === sessionId) {
+            clearTimeout(timer);
+            stop();
+            resolve();
+          }
         });
-        await signedOutElsewhere(t, member.id, sessionId);
-        await applied;
-        expect((await runOnSocket(socket, '{ viewer { id } }')).data).toEqual({ viewer: null });
-      } finally {
-        await socket.dispose();
-      }
-    } finally {
-      await t.close();
-    }
+      });
+      await signedOutElsewhere(t, member.id, sessionId);
+      await applied;
+      expect((await runOnSocket(socket, '{ viewer { id } }')).data).toEqual({ viewer: null });
+    });
   }, 120_000);
 
   it('should have its mutations refused before this instance applies the sign-out, and store nothing', async () => {
-    const t = await createTestApp();
-    const url = await t.app.start();
-    try {
-      // This instance applies nothing (its bus stopped): only the database knows the session ended.
-      t.app.events.stop();
-      const member = await makeMember(t.db.prisma);
-      const token = await t.tokenFor(member.id);
-      const socket = wsClient(url, token, { lazy: false });
-      try {
-        await connected(socket);
-        const { id: sessionId } = await t.db.prisma.session.findFirstOrThrow({ where: { memberId: member.id } });
-        await signedOutElsewhere(t, member.id, sessionId);
-        const answer = await runOnSocket(
-          socket,
-          'mutation { updateMyProfile(input: { firstName: "Déconnecté" }) { __typename } }',
-        );
-        expect(answer.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe('UNAUTHENTICATED');
-        const row = await t.db.prisma.member.findUniqueOrThrow({ where: { id: member.id } });
-        expect(row.firstName).toBe(member.firstName);
-        // The socket has learnt it: its next operations are anonymous too.
-        expect((await runOnSocket(socket, '{ viewer { id } }')).data).toEqual({ viewer: null });
-      } finally {
-        await socket.dispose();
-      }
-    } finally {
-      await t.close();
-    }
+    // This instance applies nothing (its bus stopped): only the database knows the session ended.
+    await onOwnServer(true, async (t, socket, member, sessionId) => {
+      await signedOutElsewhere(t, member.id, sessionId);
+      const answer = await runOnSocket(socket, 'mutation { updateMyProfile(input: { firstName: "Déconnecté" }) { __typename } }');
+      expect(answer.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe('UNAUTHENTICATED');
+      const row = await t.db.prisma.member.findUniqueOrThrow({ where: { id: member.id } });
+      expect(row.firstName).toBe(member.firstName);
+      // The socket has learnt it: its next operations are anonymous too.
+      expect((await runOnSocket(socket, '{ viewer { id } }')).data).toEqual({ viewer: null });
+    });
   }, 120_000);
 });
