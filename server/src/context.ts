@@ -116,8 +116,8 @@ export async function createContext(server: ServerContext, initial: InitialConte
  * The caller's session and memberships. Over graphql-ws: for queries and subscriptions the socket's session and its
  * memberships kept on the socket (live/lifecycle.ts `memberships`); for a mutation or when `fresh`, both as the database
  * has them now (`resolveSignedInSession`, one statement; a session no longer live ends the socket's); for `light`
- * mutations (a keystroke, a cursor) the socket's session and no memberships. Over HTTP and SSE: the token's (one statement), kept between requests where `authenticateRequest`
- * allows it unless `fresh`.
+ * mutations (a keystroke, a cursor) the socket's session and no memberships. Over HTTP and SSE: the token's (one
+ * statement), kept between requests where `authenticateRequest` allows it unless `fresh`.
  */
 async function readRights(
   server: ServerContext,
@@ -143,9 +143,7 @@ async function readRights(
       }
       return { session: signedIn.session, memberships: signedIn.memberships };
     }
-    const memberships = await server.live.memberships(socket, () => activeMemberships(server.prisma, member.id), {
-      fresh: false,
-    });
+    const memberships = await server.live.memberships(socket, () => activeMemberships(server.prisma, member.id));
     return { session, memberships };
   }
   const token = bearerToken(initial);
@@ -171,8 +169,7 @@ function accessOf(
  * parameters too) and drops what Pothos' scope-auth worked out from the old ones. Between a mutation document's root
  * fields once an earlier one recorded events (schema/index.ts), so that a later field never acts with rights an
  * earlier one ended. Over graphql-ws: the socket's session read again by its ID, with its memberships; over HTTP and
- * SSE: the token read again, never a kept answer. A session gone meanwhile
- * leaves the rest of the request anonymous.
+ * SSE: the token read again, never a kept answer. A session gone meanwhile leaves the rest of the request anonymous.
  */
 export async function rereadRights(context: Context): Promise<void> {
   const initial = context as Context & InitialContext;

@@ -358,9 +358,9 @@ export class EventBus {
   /**
    * Counts one more live stream or connection the poll reads the log for, as for subscribers: a dashboard
    * (`observe`'s `follows`), a signed-in graphql-ws socket (live/lifecycle.ts `register`; an SSE stream is a
-   * subscriber), whose session the log's events end. Without it, a socket with no subscription on an instance whose notification was lost (Redis
-   * away) kept a session ended on another instance until the next notification, for as long as Redis was away
-   * (attack of stop 25, F2: 134 mutations accepted in 30 s). Call `removeFollower` once for each call.
+   * subscriber), whose session the log's events end. Without it, a socket with no subscription on an instance whose
+   * notification was lost (Redis away) kept a session ended on another instance until the next notification, for as
+   * long as Redis was away (attack of stop 25, F2: 134 mutations accepted in 30 s). Call `removeFollower` once for each call.
    */
   addFollower(): void {
     this.#following += 1;

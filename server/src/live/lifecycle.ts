@@ -406,20 +406,16 @@ export class Lifecycle {
    * The viewer's active memberships for an operation on `connection` (issue 11: no statement per operation over
    * graphql-ws): those the connection keeps, when no change of anyone's memberships has been applied since they
    * were read and the session is still live; otherwise `read()`, kept for the next operations unless such a change
-   * was applied meanwhile. `fresh` always reads (a mutation's rights are read as it runs).
+   * was applied meanwhile. (A mutation reads its session and memberships afresh in one statement: context.ts.)
    *
    * Fresh as the streams' own re-authorisation: a change counts from the moment this instance applies its event
    * (in log order, before any subscriber receives it), and the viewer's own mutations drop the cache at once
    * (`LiveConnection.forgetMemberships`, app.ts). A change made behind the log's back (SQL by hand) is seen by new
    * connections and HTTP requests, not by a socket that kept its viewer's memberships.
    */
-  async memberships(
-    connection: LiveConnection,
-    read: () => Promise<ActiveMembership[]>,
-    options: { fresh?: boolean } = {},
-  ): Promise<readonly ActiveMembership[]> {
+  async memberships(connection: LiveConnection, read: () => Promise<ActiveMembership[]>): Promise<readonly ActiveMembership[]> {
     const epoch = this.#accessEpoch;
-    const cached = options.fresh ? null : connection.cachedMemberships(epoch);
+    const cached = connection.cachedMemberships(epoch);
     if (cached) return cached;
     const generation = connection.membershipsGeneration;
     const rows = await read();

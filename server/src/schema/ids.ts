@@ -11,12 +11,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * for the caller to refuse as not found.
  */
 export function parseGlobalId(globalId: string): { typename: string; id: string } {
+  const parsed = wellFormed(globalId);
+  if (!parsed) throw createGraphQLError('Identifiant global mal formé.', { extensions: { code: 'BAD_USER_INPUT' } });
+  return parsed;
+}
+
+/**
+ * `{ typename, id }` of a global ID of the shape `Typename:uuid`, the UUID in small letters as PostgreSQL writes it
+ * (Prisma matches the rows of a batched read to the IDs asked as strings, so `nodes(ids:)` answered null for an ID
+ * written in capitals: attack of stop 25, F3); null for any other shape.
+ */
+function wellFormed(globalId: string): { typename: string; id: string } | null {
   const [typename = '', id = '', ...rest] = Buffer.from(globalId, 'base64').toString('utf8').split(':');
-  if (!/^[A-Z][A-Za-z]*$/.test(typename) || rest.length > 0 || !UUID.test(id)) {
-    throw createGraphQLError('Identifiant global mal formé.', { extensions: { code: 'BAD_USER_INPUT' } });
-  }
-  // In small letters, as PostgreSQL writes a UUID: Prisma matches the rows of a batched read to the IDs asked as
-  // strings, so `nodes(ids:)` answered null for an ID written in capitals (attack of stop 25, F3).
+  if (!/^[A-Z][A-Za-z]*$/.test(typename) || rest.length > 0 || !UUID.test(id)) return null;
   return { typename, id: id.toLowerCase() };
 }
 
@@ -40,7 +47,6 @@ export function decodeGlobalId(globalId: string): { typename: string; id: string
  * nothing there (attack of stop 25). Anything not of the shape `Typename:uuid` is returned as given (it matches nothing).
  */
 export function canonicalGlobalId(globalId: string): string {
-  const [typename = '', id = '', ...rest] = Buffer.from(globalId, 'base64').toString('utf8').split(':');
-  if (!/^[A-Z][A-Za-z]*$/.test(typename) || rest.length > 0 || !UUID.test(id)) return globalId;
-  return encodeGlobalID(typename, id.toLowerCase());
+  const parsed = wellFormed(globalId);
+  return parsed ? encodeGlobalID(parsed.typename, parsed.id) : globalId;
 }
