@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import type { BenchContext } from './lib/context.js';
 import { gql, signIn } from './lib/gql.js';
 import { type BenchServer, cpuMs, startServer, startWorker, type Worker } from './lib/processes.js';
-import { ratio, type Summary, summarise } from './lib/stats.js';
+import { now, ratio, type Summary, summarise } from './lib/stats.js';
 
 const CLIENT_PROCESSES = 4;
 
@@ -15,17 +15,29 @@ export interface CoeditingRun {
   mode: 'graphql' | 'relay' | 'graphql-before';
   editors: number;
   editsPerSecond: number;
+  /** Measured: typing after the warm-up, in ms. */
   durationMs: number;
+  /**
+   * Typing before the measured window, in ms (`BENCH_COEDITING_WARMUP_SECONDS`): the edits typed then are not in
+   * `edits`, `propagation` or `acknowledgement` but in `warmUp`, so a fresh server's first seconds (code run for the
+   * first time and compiled by V8 as it gets hot, first reads of the section) are shown apart from its steady speed,
+   * as the fan-out's first round is.
+   */
+  warmUpMs: number;
+  /** Edits typed in the measured window. */
   edits: number;
   propagation: Summary;
   acknowledgement: Summary;
+  /** The same figures for the edits typed during the warm-up (null without one). */
+  warmUp: { edits: number; propagation: Summary; acknowledgement: Summary } | null;
   /** Markers some editor never received. */
   undelivered: number;
   converged: boolean;
   rejected: string[];
   /**
-   * CPU the server process used from the first keystroke until every editor caught up, per edit typed (ms):
-   * less sensitive to a shared machine's load than latencies. Null for the relay.
+   * CPU the server process used from the end of the warm-up until every editor caught up, per edit typed in that
+   * window (ms): less sensitive to a shared machine's load than latencies. For the relay, its process's (the
+   * floor of this figure).
    */
   serverCpuMsPerEdit: number | null;
 }
@@ -39,6 +51,8 @@ export interface CoeditingResults {
     propagationP99: number | null;
     acknowledgementP50: number | null;
     acknowledgementP99: number | null;
+    /** Server CPU per edit, the real path's process ÷ the relay's. */
+    serverCpuPerEdit: number | null;
   };
 }
 
@@ -53,7 +67,7 @@ export async function draftSection(url: string, token: string): Promise<string> 
 interface Collected {
   typed: Array<[string, number]>;
   received: Array<readonly [number, string, number]>;
-  ackMs: number[];
+  acks: Array<[number, number]>;
   typedBy: Record<string, number>;
   texts: string[];
   rejected: string[];
@@ -66,6 +80,7 @@ async function session(
   editors: number,
   editsPerSecond: number,
   durationMs: number,
+  warmUpMs: number,
   serverText: (() => Promise<string>) | null,
 ): Promise<CoeditingRun> {
   const processes = Math.min(CLIENT_PROCESSES, editors);
@@ -84,9 +99,14 @@ async function session(
       ),
     );
     await Promise.all(workers.map((worker) => worker.call('setup')));
-    context.log(`coediting ${mode}: ${editors} editors typing for ${durationMs / 1000} s`);
-    const cpuBefore = target.serverPid ? cpuMs(target.serverPid) : null;
+    context.log(
+      `coediting ${mode}: ${editors} editors typing for ${(warmUpMs + durationMs) / 1000} s (${warmUpMs / 1000} s warm-up)`,
+    );
     await Promise.all(workers.map((worker) => worker.call('start', { ratePerSecond: editsPerSecond })));
+    await new Promise((resolve) => setTimeout(resolve, warmUpMs));
+    // Edits typed from here on (and pushes sent) are measured; `now()` instants compare across processes.
+    const measuredFrom = now();
+    const cpuBefore = target.serverPid ? cpuMs(target.serverPid) : null;
     await new Promise((resolve) => setTimeout(resolve, durationMs));
     const typedBy = Object.assign(
       {},
@@ -101,10 +121,18 @@ async function session(
     const cpuUsed = cpuBefore === null || !target.serverPid ? null : cpuMs(target.serverPid) - cpuBefore;
     const collected = await Promise.all(workers.map((worker) => worker.call<Collected>('collect')));
     const typedAt = new Map(collected.flatMap((c) => c.typed));
+    const measured = (at: number) => at >= measuredFrom;
     const propagation: number[] = [];
-    for (const c of collected) for (const [, key, at] of c.received) propagation.push(at - (typedAt.get(key) as number));
-    const edits = typedAt.size;
-    const expected = edits * (editors - 1);
+    const warmPropagation: number[] = [];
+    for (const c of collected)
+      for (const [, key, at] of c.received) {
+        const typed = typedAt.get(key) as number;
+        (measured(typed) ? propagation : warmPropagation).push(at - typed);
+      }
+    const acks = collected.flatMap((c) => c.acks);
+    const edits = [...typedAt.values()].filter(measured).length;
+    const warmEdits = typedAt.size - edits;
+    const expected = typedAt.size * (editors - 1);
     const texts = collected.flatMap((c) => c.texts);
     if (serverText) texts.push(await serverText());
     return {
@@ -112,10 +140,19 @@ async function session(
       editors,
       editsPerSecond,
       durationMs,
+      warmUpMs,
       edits,
       propagation: summarise(propagation),
-      acknowledgement: summarise(collected.flatMap((c) => c.ackMs)),
-      undelivered: expected - propagation.length,
+      acknowledgement: summarise(acks.filter(([sent]) => measured(sent)).map(([, ms]) => ms)),
+      warmUp:
+        warmUpMs > 0
+          ? {
+              edits: warmEdits,
+              propagation: summarise(warmPropagation),
+              acknowledgement: summarise(acks.filter(([sent]) => !measured(sent)).map(([, ms]) => ms)),
+            }
+          : null,
+      undelivered: expected - propagation.length - warmPropagation.length,
       converged: texts.every((text) => text === texts[0]),
       rejected: collected.flatMap((c) => c.rejected).slice(0, 5),
       serverCpuMsPerEdit: cpuUsed === null || edits === 0 ? null : Math.round((cpuUsed / edits) * 100) / 100,
@@ -163,6 +200,7 @@ async function realPath(
   counts: number[],
   rate: number,
   durationMs: number,
+  warmUpMs: number,
   runs: CoeditingRun[],
 ): Promise<void> {
   const dataDir = context.pglite.copy();
@@ -176,8 +214,15 @@ async function realPath(
       const profiling = context.profile && editors === counts.at(-1);
       if (profiling) await server.inspector?.startProfile();
       runs.push(
-        await session(context, mode, { url: wsUrl, token, sectionId, serverPid: server.pid }, editors, rate, durationMs, () =>
-          storedDoc(wsUrl, token, sectionId).then((doc) => doc.getXmlFragment('body').toString()),
+        await session(
+          context,
+          mode,
+          { url: wsUrl, token, sectionId, serverPid: server.pid },
+          editors,
+          rate,
+          durationMs,
+          warmUpMs,
+          () => storedDoc(wsUrl, token, sectionId).then((doc) => doc.getXmlFragment('body').toString()),
         ),
       );
       if (profiling) {
@@ -197,13 +242,26 @@ export async function runCoeditingBench(context: BenchContext): Promise<Coeditin
   const counts = sized > 0 ? [sized] : context.smoke ? [3] : [5, 10, 20];
   const rate = 5;
   const durationMs = (Number(process.env.BENCH_COEDITING_SECONDS) || 0) * 1000 || (context.smoke ? 2_000 : 12_000);
+  // BENCH_COEDITING_WARMUP_SECONDS=0: no warm-up, every edit measured from the first keystroke.
+  const warmUpSetting = process.env.BENCH_COEDITING_WARMUP_SECONDS;
+  const warmUpMs =
+    warmUpSetting !== undefined && warmUpSetting !== '' ? Number(warmUpSetting) * 1000 : context.smoke ? 500 : 3_000;
   const runs: CoeditingRun[] = [];
   const relay = await startWorker('bare-ws');
   try {
     const { ws } = await relay.call<{ ws: string }>('relay');
     for (const editors of counts)
       runs.push(
-        await session(context, 'relay', { url: ws, token: '', sectionId: `section-${editors}` }, editors, rate, durationMs, null),
+        await session(
+          context,
+          'relay',
+          { url: ws, token: '', sectionId: `section-${editors}`, serverPid: relay.pid },
+          editors,
+          rate,
+          durationMs,
+          warmUpMs,
+          null,
+        ),
       );
   } finally {
     await relay.stop();
@@ -212,8 +270,8 @@ export async function runCoeditingBench(context: BenchContext): Promise<Coeditin
   const before = process.env.BENCH_BEFORE_ROOT;
   const rounds = before ? Math.max(1, Number(process.env.BENCH_ROUNDS) || 1) : 1;
   for (let round = 0; round < rounds; round += 1) {
-    if (before) await realPath(context, 'graphql-before', before, counts, rate, durationMs, runs);
-    await realPath(context, 'graphql', undefined, counts, rate, durationMs, runs);
+    if (before) await realPath(context, 'graphql-before', before, counts, rate, durationMs, warmUpMs, runs);
+    await realPath(context, 'graphql', undefined, counts, rate, durationMs, warmUpMs, runs);
   }
   const most = Math.max(...counts);
   const [bare, real] = [
@@ -228,6 +286,7 @@ export async function runCoeditingBench(context: BenchContext): Promise<Coeditin
       propagationP99: ratio(real?.propagation.p99, bare?.propagation.p99),
       acknowledgementP50: ratio(real?.acknowledgement.p50, bare?.acknowledgement.p50),
       acknowledgementP99: ratio(real?.acknowledgement.p99, bare?.acknowledgement.p99),
+      serverCpuPerEdit: ratio(real?.serverCpuMsPerEdit, bare?.serverCpuMsPerEdit),
     },
   };
 }

@@ -28,6 +28,14 @@ export interface FanoutRun {
   /** Subscriptions that received the warm-up (the others never became live within the bound). */
   established: number;
   latency: Summary;
+  /**
+   * Changes made and delivered before the measured ones (`changes`), on the same sockets: a fresh server runs the
+   * mutation and the delivery for the first time then (code not yet compiled by V8 as it gets hot), a cost per
+   * process that a handful of changes does not amortise (the first of 20 changes at 1,000 took 175 ms of server
+   * time, the tenth ~60: bench/results/profiles). Their latency is `warmUpLatency`; missed and duplicated count them.
+   */
+  warmUpChanges: number;
+  warmUpLatency: Summary;
   missed: number;
   duplicated: number;
   closedEarly: number;
@@ -137,6 +145,7 @@ async function measureRun(
   clients: Worker[],
 ): Promise<FanoutRun> {
   const tag = `Fan-out ${mode} ${subscribers}`;
+  const warmUpChanges = context.smoke ? 1 : subscribers <= 1_000 ? 10 : 5;
   const heapBefore = await target.heap();
   // BENCH_HEAP_SNAPSHOTS=<folder>: the (first) server's heap snapshots before the subscribers and once they are idle,
   // to compare by constructor what each idle subscription keeps.
@@ -180,9 +189,12 @@ async function measureRun(
   await snapshot('idle');
   context.log(`fanout ${mode} ${subscribers}: ${established} live after ${(subscribeWallMs / 1000).toFixed(1)} s`);
   const sentAt: number[] = [];
-  await profiling?.startProfile();
-  const deliveryCpuBefore = cpuOf(target.pids);
-  for (let k = 0; k < changes; k += 1) {
+  let deliveryCpuBefore = 0;
+  for (let k = 0; k < warmUpChanges + changes; k += 1) {
+    if (k === warmUpChanges) {
+      await profiling?.startProfile();
+      deliveryCpuBefore = cpuOf(target.pids);
+    }
     sentAt[k] = now();
     await target.change(`${tag} ${k}`);
     await Promise.all(clients.map((client) => client.call('waitMarker', { k, timeoutMs: 15_000 })));
@@ -199,17 +211,22 @@ async function measureRun(
         closedEarly: number;
         errors: string[];
         errorCount: number;
-      }>('collect', { changes }),
+      }>('collect', { changes: warmUpChanges + changes }),
     ),
   );
   await Promise.all(clients.map((client) => client.call('close')));
-  const latencies = collected.flatMap((c) => c.firsts.flatMap((times, k) => times.map((at) => at - (sentAt[k] as number))));
+  const latenciesOf = (measured: boolean) =>
+    collected.flatMap((c) =>
+      c.firsts.flatMap((times, k) => (k >= warmUpChanges === measured ? times.map((at) => at - (sentAt[k] as number)) : [])),
+    );
   return {
     mode,
     subscribers,
     changes,
     established,
-    latency: summarise(latencies),
+    latency: summarise(latenciesOf(true)),
+    warmUpChanges,
+    warmUpLatency: summarise(latenciesOf(false)),
     missed: collected.reduce((sum, c) => sum + c.missed, 0),
     duplicated: collected.reduce((sum, c) => sum + c.duplicated, 0),
     closedEarly: collected.reduce((sum, c) => sum + c.closedEarly, 0),

@@ -55,7 +55,8 @@ class Editor {
   readonly typed = new Map<string, number>();
   /** First receipt instant of each marker typed by others. */
   readonly received = new Map<string, number>();
-  readonly ackMs: number[] = [];
+  /** Each push's `[sent at, milliseconds until acknowledged]` (instants as `now()`, comparable across processes). */
+  readonly acks: Array<[number, number]> = [];
   readonly rejected: string[] = [];
   seq = 0;
   #queued: Uint8Array[] = [];
@@ -191,7 +192,7 @@ class Editor {
       const update = batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch);
       const sent = now();
       await this.#push(update);
-      this.ackMs.push(now() - sent);
+      this.acks.push([sent, now() - sent]);
     }
     this.#inFlight = null;
   }
@@ -266,7 +267,7 @@ serveCommands({
   collect: () => ({
     typed: editors.flatMap((editor) => [...editor.typed]),
     received: editors.flatMap((editor) => [...editor.received].map(([key, at]) => [editor.number, key, at] as const)),
-    ackMs: editors.flatMap((editor) => editor.ackMs),
+    acks: editors.flatMap((editor) => editor.acks),
     typedBy: Object.fromEntries(editors.map((editor) => [editor.number, editor.seq])),
     texts: editors.map((editor) => editor.text()),
     rejected: editors.flatMap((editor) => editor.rejected).slice(0, 5),
