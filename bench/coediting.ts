@@ -245,7 +245,7 @@ export async function runCoeditingBench(context: BenchContext): Promise<Coeditin
   // BENCH_COEDITING_WARMUP_SECONDS=0: no warm-up, every edit measured from the first keystroke.
   const warmUpSetting = process.env.BENCH_COEDITING_WARMUP_SECONDS;
   const warmUpMs =
-    warmUpSetting !== undefined && warmUpSetting !== '' ? Number(warmUpSetting) * 1000 : context.smoke ? 500 : 3_000;
+    warmUpSetting !== undefined && warmUpSetting !== '' ? Number(warmUpSetting) * 1000 : context.smoke ? 500 : 2_000;
   const runs: CoeditingRun[] = [];
   const relay = await startWorker('bare-ws');
   try {

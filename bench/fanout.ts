@@ -145,7 +145,7 @@ async function measureRun(
   clients: Worker[],
 ): Promise<FanoutRun> {
   const tag = `Fan-out ${mode} ${subscribers}`;
-  const warmUpChanges = context.smoke ? 1 : subscribers <= 1_000 ? 10 : 5;
+  const warmUpChanges = context.smoke ? 1 : subscribers <= 1_000 ? 5 : 3;
   const heapBefore = await target.heap();
   // BENCH_HEAP_SNAPSHOTS=<folder>: the (first) server's heap snapshots before the subscribers and once they are idle,
   // to compare by constructor what each idle subscription keeps.

@@ -8,6 +8,7 @@ import { type GraphQLResolveInfo, GraphQLScalarType, isObjectType } from 'graphq
 import { DateResolver, DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Context } from './context.js';
+import { unauthenticatedError } from './errors.js';
 import type PrismaTypes from './generated/pothos-types.js';
 import { getDatamodel } from './generated/pothos-types.js';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -46,7 +47,7 @@ export const builder = new SchemaBuilder<{
     unauthorizedError: (_parent, context) =>
       context.access.isMember
         ? createGraphQLError('Vous n’avez pas le droit de faire cela.', { extensions: { code: 'FORBIDDEN' } })
-        : createGraphQLError('Connectez-vous d’abord.', { extensions: { code: 'UNAUTHENTICATED' } }),
+        : unauthenticatedError(),
     authScopes: (context) => ({
       member: context.access.isMember,
       supportStaff: context.access.isSupportStaff,

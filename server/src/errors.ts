@@ -1,3 +1,6 @@
+import type { GraphQLError } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
+
 /**
  * Expected failures. Each class is a GraphQL type (see schema/errors.ts) that a mutation returns as a
  * typed result; anything else thrown is unexpected and masked by Yoga.
@@ -390,6 +393,19 @@ export class NotFoundError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The refusal of an operation that needs a signed-in caller and has none (never signed in, signed out here or on
+ * another instance, session expired): a top-level GraphQL error coded `UNAUTHENTICATED` that says to sign in.
+ */
+export function unauthenticatedError(): GraphQLError {
+  return createGraphQLError('Connectez-vous d’abord.', { extensions: { code: 'UNAUTHENTICATED' } });
+}
+
+/** Whether `error` is `unauthenticatedError`'s kind of refusal (coded `UNAUTHENTICATED`). */
+export function isUnauthenticated(error: unknown): boolean {
+  return (error as GraphQLError | null)?.extensions?.code === 'UNAUTHENTICATED';
 }
 
 /** The viewer may see the thing but not do this to it. */

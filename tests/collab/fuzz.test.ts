@@ -182,6 +182,7 @@ describe('Never poisoned', () => {
       actor: { member, isSupportStaff: false, insiderOf: new Set([collective.id]) },
       authorId: member.id,
       connectionId: null,
+      sessionId: null,
     };
     const valid = editorUpdates(120);
     // The section starts with a real editor's text: mutations then refer to structs that exist.

@@ -56,6 +56,7 @@ describe('Hints', () => {
       actor: { member, isSupportStaff: false, insiderOf: new Set([collective.id]) },
       authorId: member.id,
       connectionId: null,
+      sessionId: null,
     };
     let dropped = 0;
     const { a, b, stop } = await twoInstances(() => dropped++ === 0 || dropped === 3);

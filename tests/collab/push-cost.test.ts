@@ -81,6 +81,7 @@ describe('What a pushed keystroke costs', () => {
       actor: { member: member as Actor['member'], isSupportStaff: false, insiderOf: new Set([collective.id]) },
       authorId: member.id,
       connectionId: null,
+      sessionId: null,
     }));
     // Each editor's own paragraph: independent updates, valid in any order.
     const paragraphOf = (text: string) => {

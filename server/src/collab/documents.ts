@@ -3,7 +3,7 @@ import type { PubSub } from 'graphql-yoga';
 import * as Y from 'yjs';
 import type { Database, SqlRunner } from '../db/database.js';
 import { type Actor, isSubmitted, lockSectionForPush, type PushContext, sectionAccessOf } from '../domain/tenders.js';
-import { ForbiddenError, NotFoundError, RuleViolationError, UnavailableError } from '../errors.js';
+import { ForbiddenError, NotFoundError, RuleViolationError, UnavailableError, unauthenticatedError } from '../errors.js';
 import type { Topics } from '../events/bus.js';
 import { claimInSqlTransaction, currentClaim, type IdempotencyClaim } from '../events/idempotency.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
@@ -71,6 +71,12 @@ export interface Borrowed {
 export interface Pusher {
   actor: Actor | null;
   authorId: string | null;
+  /**
+   * The session the push was made under (null: the server itself, or a change whose mutation read its session in
+   * the same turn): the storing transaction reads whether it is still live, and refuses the push UNAUTHENTICATED
+   * if not, whatever this instance knows of it yet (a graphql-ws socket keeps its session from `connection_init`).
+   */
+  sessionId: string | null;
   /** `context.connection.id`: echo suppression is keyed by it, never by an ID the client chooses. */
   connectionId: string | null;
 }
@@ -138,6 +144,8 @@ interface StoredRights {
   context: PushContext;
   /** The pushers (member IDs) the read asked about: a batch of anyone else reads again. */
   asked: ReadonlySet<string>;
+  /** The sessions the read asked about: a batch pushed under any other reads again. */
+  askedSessions: ReadonlySet<string>;
   /** `pg_snapshot_xmax` expected at the next batch: this instance's last writing transaction's ID + 1. */
   xmax: bigint;
 }
@@ -647,7 +655,7 @@ export class SectionDocuments {
     return this.document(sectionId).then(
       (document) =>
         new Promise<bigint>((resolve, reject) => {
-          const pusher: Pusher = { actor: null, authorId, connectionId: null };
+          const pusher: Pusher = { actor: null, authorId, connectionId: null, sessionId: null };
           // The batch is written in whichever request's async context started the writer: keep this one's key.
           document.queue.push({ update: new Uint8Array(), compute: change, pusher, resolve, reject, claim: currentClaim() });
           this.#schedule(document);
@@ -691,9 +699,13 @@ export class SectionDocuments {
   async #commit(document: OpenDocument, batch: Push[]): Promise<void> {
     if (this.#alone && document.rights && (await this.#commitUnchanged(document, batch, document.rights))) return;
     const asked = new Set(batch.flatMap((push) => (push.pusher.actor ? [push.pusher.actor.member.id] : [])));
-    // On the embedded database the pushers read before are read again with these, so the next batches of the same
-    // editors find them all in `rights` (`#commitUnchanged`).
-    if (this.#alone) for (const id of document.rights?.asked ?? []) asked.add(id);
+    const askedSessions = new Set(batch.flatMap((push) => (push.pusher.sessionId ? [push.pusher.sessionId] : [])));
+    // On the embedded database the pushers and sessions read before are read again with these, so the next batches
+    // of the same editors find them all in `rights` (`#commitUnchanged`).
+    if (this.#alone) {
+      for (const id of document.rights?.asked ?? []) asked.add(id);
+      for (const id of document.rights?.askedSessions ?? []) askedSessions.add(id);
+    }
     const memberIds = [...asked];
     document.rights = null;
     // Raw SQL, not Prisma's interactive transaction: this runs once per batch of keystrokes, and Prisma's transaction
@@ -709,6 +721,7 @@ export class SectionDocuments {
         document.responseId,
         document.dealId,
         memberIds,
+        [...askedSessions],
         this.#alone,
       );
       if (loaded && loaded.response.dealId !== document.dealId) {
@@ -752,7 +765,7 @@ export class SectionDocuments {
     // What the transaction read stays true until another transaction writes: the next transaction ID to be handed
     // out is then ours + 1 (the read's own when this one wrote nothing).
     if (this.#alone && loaded?.xmax != null)
-      document.rights = { context: loaded, asked, xmax: xid === null ? loaded.xmax : xid + 1n };
+      document.rights = { context: loaded, asked, askedSessions, xmax: xid === null ? loaded.xmax : xid + 1n };
     this.#settle(document, outcomes, ids, logPosition, read.latestBefore);
   }
 
@@ -765,7 +778,10 @@ export class SectionDocuments {
    * push refused or held (its refusal is decided in the transaction, as always), or something written since.
    */
   async #commitUnchanged(document: OpenDocument, batch: Push[], rights: StoredRights): Promise<boolean> {
-    if (batch.some((push) => push.compute || (push.pusher.actor && !rights.asked.has(push.pusher.actor.member.id)))) return false;
+    const unread = (push: Push) =>
+      (push.pusher.actor && !rights.asked.has(push.pusher.actor.member.id)) ||
+      (push.pusher.sessionId && !rights.askedSessions.has(push.pusher.sessionId));
+    if (batch.some((push) => push.compute || unread(push))) return false;
     const updates = batch.map((push) => push.update);
     const outcomes = this.#judgeBatch(document, batch, rights.context);
     const restore = () => {
@@ -916,6 +932,8 @@ export class SectionDocuments {
 
   /** Why the pusher may not store into the section now, judged on what the transaction read; null when they may. */
   #refusal(pusher: Pusher, loaded: PushContext): Error | null {
+    // Signed out (here or on another instance) or expired since the socket read its session: nothing is stored.
+    if (pusher.sessionId && !loaded.liveSessions.has(pusher.sessionId)) return unauthenticatedError();
     // The pusher as the storing transaction read and locked them: their situation in the cooperative, and their
     // membership of the section's collective (the only one the rule reads), not as their request began.
     const standing = pusher.actor && loaded.pushers.get(pusher.actor.member.id);

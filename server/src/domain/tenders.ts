@@ -530,6 +530,13 @@ export interface PushContext extends SectionContext {
   /** Each pusher (of those asked, by member ID) as the transaction read them; absent: no such member. */
   pushers: ReadonlyMap<string, PusherStanding>;
   /**
+   * The sessions asked about (the pushers', by ID) that were live as the transaction read them: not revoked, not
+   * expired. A push made under any other is refused: its socket kept a session signed out on another instance, or
+   * ended by a member leaving the cooperative, that this instance had not applied yet (issue 11: a socket's kept
+   * session must end "at once").
+   */
+  liveSessions: ReadonlySet<string>;
+  /**
    * The event log's last committed position as the statement saw it: every access change committed before the
    * batch's reading statement began is at or before it, so a listener is sent the batch only once its stream
    * has applied the log through it (`LiveStream.admit({ through })`), with no read of the log per listener.
@@ -551,7 +558,8 @@ export interface PushContext extends SectionContext {
 
 /**
  * `lockSectionForPush`'s locking statement: $1 the deal (or null), $2 the response, $3 the pushers (JSON array),
- * $4 the section. The section's row is locked FOR NO KEY UPDATE, after the response (the order a change of a
+ * $4 the section, $5 the pushers' sessions (JSON array). The sessions are share-locked, and judged live on the row
+ * as locked (a sign-out updates it: it waits for the push's commit, or the push reads the row it committed). The section's row is locked FOR NO KEY UPDATE, after the response (the order a change of a
  * section locks them in): pushes to one section are serialised across instances, so each is judged against every
  * push stored before it (two instances each judging against its own document stored two valid deletions whose
  * merge broke a list item, and a re-sent struct ID twice with different content: attack of issue 10).
@@ -573,11 +581,16 @@ const PUSH_LOCK = `
     ), section AS (
       SELECT id FROM "TenderSection"
       WHERE id = $4::uuid AND (SELECT count(*) FROM response) >= 0 FOR NO KEY UPDATE
+    ), session AS (
+      SELECT id, "revokedAt", "expiresAt" FROM "Session"
+      WHERE id IN (SELECT jsonb_array_elements_text($5::jsonb)::uuid) ORDER BY id FOR SHARE
     )
     SELECT (SELECT count(*) FROM response)::int AS responses, (SELECT count(*) FROM section)::int AS sections,
       COALESCE((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'situation', p.situation, 'kind', p.kind,
                   'insider', EXISTS (SELECT 1 FROM membership m WHERE m."memberId" = p.id))) FROM pusher p),
-               '[]'::jsonb) AS pushers`;
+               '[]'::jsonb) AS pushers,
+      COALESCE((SELECT jsonb_agg(s.id) FROM session s WHERE s."revokedAt" IS NULL AND s."expiresAt" > now()),
+               '[]'::jsonb) AS sessions`;
 
 /** `lockSectionForPush`'s read, after the locks: $1 the section. */
 const PUSH_READ = `
@@ -592,7 +605,8 @@ const PUSH_READ = `
 
 /**
  * `lockSectionForPush`'s one statement when the transaction runs alone on the database (the embedded one): the read
- * of `PUSH_READ` with the pushers' standing of `PUSH_LOCK`, no row lock. $1 the section, $2 the pushers (JSON array).
+ * of `PUSH_READ` with the pushers' standing and live sessions of `PUSH_LOCK`, no row lock. $1 the section, $2 the
+ * pushers (JSON array), $3 their sessions (JSON array).
  */
 const PUSH_READ_ALONE = `
     SELECT to_jsonb(s) AS section, to_jsonb(r) AS response, to_jsonb(d) AS deal,
@@ -604,6 +618,10 @@ const PUSH_READ_ALONE = `
                                      AND ms."collectiveId" = r."collectiveId" AND ms.status = 'ACTIVE')))
                 FROM "Member" m WHERE m.id IN (SELECT jsonb_array_elements_text($2::jsonb)::uuid)),
                '[]'::jsonb) AS pushers,
+      COALESCE((SELECT jsonb_agg(ss.id) FROM "Session" ss
+                WHERE ss.id IN (SELECT jsonb_array_elements_text($3::jsonb)::uuid)
+                  AND ss."revokedAt" IS NULL AND ss."expiresAt" > now()),
+               '[]'::jsonb) AS sessions,
       pg_snapshot_xmax(pg_current_snapshot())::text AS xmax
     FROM "TenderSection" s JOIN "TenderResponse" r ON r.id = s."responseId" LEFT JOIN "Deal" d ON d.id = r."dealId"
     WHERE s.id = $1::uuid`;
@@ -612,11 +630,12 @@ const PUSH_READ_ALONE = `
  * For a push's transaction: share-locks everything a push's right depends on, then reads it. Serialised so with
  * every change that can take the right away, each of which locks one of these rows FOR UPDATE (or updates it)
  * before it writes: the deal (its status, its partners: `lockDeal`), the response (a section's status,
- * restriction, owner: `changeableSection`), the pushers' member rows (leaving the cooperative) and their
- * memberships of the collective (leaving it, being removed, the collective closing). Such a change either waits
- * for the push's commit, or has committed before the push reads.
+ * restriction, owner: `changeableSection`), the pushers' member rows (leaving the cooperative), their
+ * memberships of the collective (leaving it, being removed, the collective closing) and the sessions they pushed
+ * under (a sign-out, on any instance: `sessionIds`, read live or not in `PushContext.liveSessions`). Such a change
+ * either waits for the push's commit, or has committed before the push reads.
  *
- * Statements: deal, response, members and memberships FOR SHARE in one statement, in the order the changes lock
+ * Statements: deal, response, members, memberships and sessions FOR SHARE in one statement, in the order the changes lock
  * them: the deal first (the order a submission locks in, so the two never deadlock: the response's scan waits on
  * a one-time filter reading the locked deal), the section right after the response, FOR NO KEY UPDATE (pushes to
  * a section serialised across instances; see `PUSH_LOCK`; the select list reads them in that order), then a member
@@ -637,24 +656,30 @@ export async function lockSectionForPush(
   responseId: string,
   dealId: string | null,
   memberIds: readonly string[],
+  sessionIds: readonly string[],
   alone = false,
 ): Promise<PushContext | null> {
   if (alone) {
-    const [row] = await tx.query<PushRow & { pushers: unknown }>(PUSH_READ_ALONE, [sectionId, JSON.stringify(memberIds)]);
-    return row ? pushContextOf(row, row.pushers) : null;
+    const [row] = await tx.query<PushRow & { pushers: unknown; sessions: unknown }>(PUSH_READ_ALONE, [
+      sectionId,
+      JSON.stringify(memberIds),
+      JSON.stringify(sessionIds),
+    ]);
+    return row ? pushContextOf(row, row.pushers, row.sessions) : null;
   }
   // Member IDs travel as one text parameter (a JSON array): the same on PostgreSQL and PGlite.
   // The deal's lock is an uncorrelated subquery of the response's scan (a one-time filter, evaluated before the
   // scan returns the row to lock), so the deal is locked before the response, as a submission locks them.
-  const [locked] = await tx.query<{ responses: number; sections: number; pushers: unknown }>(PUSH_LOCK, [
+  const [locked] = await tx.query<{ responses: number; sections: number; pushers: unknown; sessions: unknown }>(PUSH_LOCK, [
     dealId,
     responseId,
     JSON.stringify(memberIds),
     sectionId,
+    JSON.stringify(sessionIds),
   ]);
   if (!locked || Number(locked.responses) === 0 || Number(locked.sections) === 0) return null;
   const [row] = await tx.query<PushRow>(PUSH_READ, [sectionId]);
-  return row ? pushContextOf(row, locked.pushers) : null;
+  return row ? pushContextOf(row, locked.pushers, locked.sessions) : null;
 }
 
 /** What `PUSH_READ` reads (JSON columns as the driver gives them: parsed, or text). */
@@ -668,7 +693,7 @@ type PushRow = {
   xmax?: string;
 };
 
-function pushContextOf(row: PushRow, pushersJson: unknown): PushContext {
+function pushContextOf(row: PushRow, pushersJson: unknown, sessionsJson: unknown): PushContext {
   const deal = json<{ id: string; status: DealStatus } | null>(row.deal);
   const response = {
     ...json<Omit<LoadedResponse, 'deal' | 'opportunity'>>(row.response),
@@ -687,6 +712,7 @@ function pushContextOf(row: PushRow, pushersJson: unknown): PushContext {
     response: response as unknown as LoadedResponse,
     insiders: new Set([...pushers].filter(([, standing]) => standing.insider).map(([id]) => id)),
     pushers,
+    liveSessions: new Set(json<string[]>(sessionsJson)),
     logPosition: BigInt(row.logPosition),
     latestUpdateId: row.latestUpdateId === undefined ? null : BigInt(row.latestUpdateId),
     xmax: row.xmax === undefined ? null : BigInt(row.xmax),

@@ -3,7 +3,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import { type ActiveMembership, type Authenticated, hashToken, type SignedIn } from '../auth/sessions.js';
 import type { AccessWrites } from '../db/access-writes.js';
 import { inReadLane } from '../db/database.js';
-import { ForbiddenError, isUnavailable, NotFoundError, RuleViolationError } from '../errors.js';
+import { ForbiddenError, isUnavailable, NotFoundError, RuleViolationError, unauthenticatedError } from '../errors.js';
 import type { DirectSink, EventBus, LogEvent } from '../events/bus.js';
 import type { EventType } from '../events/types.js';
 import { logger } from '../observability/log.js';
@@ -758,7 +758,7 @@ class StreamRun<T> implements AsyncIterableIterator<T> {
   async #start(): Promise<boolean> {
     const context = this.context;
     const session = context.session;
-    if (!session) throw createGraphQLError('Connectez-vous d’abord.', { extensions: { code: 'UNAUTHENTICATED' } });
+    if (!session) throw unauthenticatedError();
     const open = this.#open;
     const body = this.#body;
     // Asked one `next` at a time (graphql-ws, SSE): a stream is opened once, never again.

@@ -3,7 +3,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import { Access } from '../auth/access.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
-import { ForbiddenError, NotFoundError } from '../errors.js';
+import { ForbiddenError, NotFoundError, unauthenticatedError } from '../errors.js';
 import type { LogEvent, StreamMessage } from '../events/bus.js';
 import { payloadWithGlobalIds } from '../events/payload-ids.js';
 import { readLogHead } from '../events/prune.js';
@@ -316,7 +316,7 @@ async function readHistory(
   page: { size: number; lower: bigint | null; upper: bigint | null; backward: boolean },
 ): Promise<HistoryPage> {
   const session = context.session;
-  if (!session) throw createGraphQLError('Connectez-vous d’abord.', { extensions: { code: 'UNAUTHENTICATED' } });
+  if (!session) throw unauthenticatedError();
   const listener = { memberId: session.member.id, isSupportStaff: context.access.isSupportStaff };
   await context.events.index.watch(listener.memberId);
   // Everything up to this position is in the page's reach; a subscription `after` it continues without a gap.

@@ -10,7 +10,8 @@ import { colourOf, type Presence, presenceKey } from '../collab/presence.js';
 import { decodeStateVector, InvalidUpdateError } from '../collab/updates.js';
 import type { Context } from '../context.js';
 import * as tenders from '../domain/tenders.js';
-import { NotFoundError, RuleViolationError } from '../errors.js';
+import { isUnauthenticated, NotFoundError, RuleViolationError } from '../errors.js';
+import { LiveConnection } from '../live/connection.js';
 import { accessChange, type StreamSubject } from '../live/lifecycle.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { decodeGlobalId, idOf } from './ids.js';
@@ -287,13 +288,21 @@ builder.mutationField('pushSectionUpdate', (t) =>
       const update = decodeBase64(input.update, 'input.update');
       if (update.byteLength > context.config.maxUpdateBytes) throw new RuleViolationError('input.update', 'UPDATE_TOO_LARGE');
       const actor = actorOf(context);
-      // Rights, submission, status and the update itself are all judged in the transaction that stores it.
-      const updateId = await context.documents.push(sectionId, update, {
-        actor,
-        authorId: actor.member.id,
-        connectionId: context.connection.id,
-      });
-      return { sectionId, updateId };
+      // Rights, submission, status, the session and the update itself are all judged in the transaction that stores
+      // it: a socket keeps its session from connection_init, so one signed out on another instance is refused there.
+      try {
+        const updateId = await context.documents.push(sectionId, update, {
+          actor,
+          authorId: actor.member.id,
+          connectionId: context.connection.id,
+          sessionId: context.session?.sessionId ?? null,
+        });
+        return { sectionId, updateId };
+      } catch (error) {
+        // The socket learns it at once: its later operations are anonymous, before this instance applies the event.
+        if (isUnauthenticated(error) && context.connection instanceof LiveConnection) context.connection.endSession();
+        throw error;
+      }
     },
   }),
 );
