@@ -464,6 +464,11 @@ export class SectionDocuments {
     return this.#open.size;
   }
 
+  /** Whether the section's document is loaded on this instance (held by an editor, a reader, or a write). */
+  isOpen(sectionId: string): boolean {
+    return this.#open.has(sectionId);
+  }
+
   /**
    * Notes another instance's sequence number, from a hint (`watermark` false) or its watermark; a gap means a
    * hint was lost: reconcile everything open. A hint numbered past the next one skipped some; a watermark past
