@@ -138,7 +138,8 @@ async function readRights(
       // on another instance (F2), so a mutation would have been stored for a member signed out or gone.
       const signedIn = await resolveSignedInSession(server.sql, session.sessionId);
       if (!signedIn) {
-        socket.endSession();
+        // Every socket and stream of that session on this instance, as a sign-out here ends them.
+        server.live.endSession(session.sessionId);
         return { session: null, memberships: null };
       }
       return { session: signedIn.session, memberships: signedIn.memberships };

@@ -938,7 +938,8 @@ export class SectionDocuments {
   /** Why the pusher may not store into the section now, judged on what the transaction read; null when they may. */
   #refusal(pusher: Pusher, loaded: PushContext): Error | null {
     // Signed out (here or on another instance) or expired since the socket read its session: nothing is stored.
-    if (pusher.sessionId && !loaded.liveSessions.has(pusher.sessionId)) return unauthenticatedError();
+    // The expiry is checked now: a later batch may be judged on an earlier read (`#commitUnchanged`).
+    if (pusher.sessionId && !((loaded.liveSessions.get(pusher.sessionId) ?? 0) > Date.now())) return unauthenticatedError();
     // The pusher as the storing transaction read and locked them: their situation in the cooperative, and their
     // membership of the section's collective (the only one the rule reads), not as their request began.
     const standing = pusher.actor && loaded.pushers.get(pusher.actor.member.id);

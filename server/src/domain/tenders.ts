@@ -530,12 +530,13 @@ export interface PushContext extends SectionContext {
   /** Each pusher (of those asked, by member ID) as the transaction read them; absent: no such member. */
   pushers: ReadonlyMap<string, PusherStanding>;
   /**
-   * The sessions asked about (the pushers', by ID) that were live as the transaction read them: not revoked, not
-   * expired. A push made under any other is refused: its socket kept a session signed out on another instance, or
-   * ended by a member leaving the cooperative, that this instance had not applied yet (issue 11: a socket's kept
-   * session must end "at once").
+   * The sessions asked about (the pushers', by ID) that were live as the transaction read them (not revoked, not
+   * expired), each with its expiry (ms since epoch). A push made under any other, or judged past that expiry, is
+   * refused: its socket kept a session signed out on another instance that this instance had not applied yet
+   * (issue 11: a socket's kept session must end "at once"). The expiry goes with it because the embedded database's
+   * next batches may be judged on this read (`#commitUnchanged`) and time passing writes nothing.
    */
-  liveSessions: ReadonlySet<string>;
+  liveSessions: ReadonlyMap<string, number>;
   /**
    * The event log's last committed position as the statement saw it: every access change committed before the
    * batch's reading statement began is at or before it, so a listener is sent the batch only once its stream
@@ -589,7 +590,8 @@ const PUSH_LOCK = `
       COALESCE((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'situation', p.situation, 'kind', p.kind,
                   'insider', EXISTS (SELECT 1 FROM membership m WHERE m."memberId" = p.id))) FROM pusher p),
                '[]'::jsonb) AS pushers,
-      COALESCE((SELECT jsonb_agg(s.id) FROM session s WHERE s."revokedAt" IS NULL AND s."expiresAt" > now()),
+      COALESCE((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'expiresAt', (extract(epoch FROM s."expiresAt") * 1000)::bigint)) FROM session s
+                WHERE s."revokedAt" IS NULL AND s."expiresAt" > now()),
                '[]'::jsonb) AS sessions`;
 
 /** `lockSectionForPush`'s read, after the locks: $1 the section. */
@@ -618,7 +620,7 @@ const PUSH_READ_ALONE = `
                                      AND ms."collectiveId" = r."collectiveId" AND ms.status = 'ACTIVE')))
                 FROM "Member" m WHERE m.id IN (SELECT jsonb_array_elements_text($2::jsonb)::uuid)),
                '[]'::jsonb) AS pushers,
-      COALESCE((SELECT jsonb_agg(ss.id) FROM "Session" ss
+      COALESCE((SELECT jsonb_agg(jsonb_build_object('id', ss.id, 'expiresAt', (extract(epoch FROM ss."expiresAt") * 1000)::bigint)) FROM "Session" ss
                 WHERE ss.id IN (SELECT jsonb_array_elements_text($3::jsonb)::uuid)
                   AND ss."revokedAt" IS NULL AND ss."expiresAt" > now()),
                '[]'::jsonb) AS sessions,
@@ -712,7 +714,10 @@ function pushContextOf(row: PushRow, pushersJson: unknown, sessionsJson: unknown
     response: response as unknown as LoadedResponse,
     insiders: new Set([...pushers].filter(([, standing]) => standing.insider).map(([id]) => id)),
     pushers,
-    liveSessions: new Set(json<string[]>(sessionsJson)),
+    liveSessions: new Map(
+      // Expiry as ms since epoch, computed by the database (a column without time zone, in UTC).
+      json<Array<{ id: string; expiresAt: number }>>(sessionsJson).map(({ id, expiresAt }) => [id, Number(expiresAt)]),
+    ),
     logPosition: BigInt(row.logPosition),
     latestUpdateId: row.latestUpdateId === undefined ? null : BigInt(row.latestUpdateId),
     xmax: row.xmax === undefined ? null : BigInt(row.xmax),

@@ -11,7 +11,6 @@ import { decodeStateVector, InvalidUpdateError } from '../collab/updates.js';
 import type { Context } from '../context.js';
 import * as tenders from '../domain/tenders.js';
 import { isUnauthenticated, NotFoundError, RuleViolationError } from '../errors.js';
-import { LiveConnection } from '../live/connection.js';
 import { accessChange, type StreamSubject } from '../live/lifecycle.js';
 import { MUTATION_ERRORS } from './errors.js';
 import { decodeGlobalId, idOf } from './ids.js';
@@ -299,8 +298,9 @@ builder.mutationField('pushSectionUpdate', (t) =>
         });
         return { sectionId, updateId };
       } catch (error) {
-        // The socket learns it at once: its later operations are anonymous, before this instance applies the event.
-        if (isUnauthenticated(error) && context.connection instanceof LiveConnection) context.connection.endSession();
+        // This instance learns it at once: the session's sockets run their later operations anonymously and its
+        // streams end (its presence entries go with them), before this instance applies the event.
+        if (isUnauthenticated(error) && context.session) context.live.endSession(context.session.sessionId);
         throw error;
       }
     },
