@@ -530,9 +530,9 @@ export interface PushContext extends SectionContext {
   /** Each pusher (of those asked, by member ID) as the transaction read them; absent: no such member. */
   pushers: ReadonlyMap<string, PusherStanding>;
   /**
-   * The sessions asked about (the pushers', by ID) that were live as the transaction read them (not revoked, not
-   * expired), each with its expiry (ms since epoch). A push made under any other, or judged past that expiry, is
-   * refused: its socket kept a session signed out on another instance that this instance had not applied yet
+   * The sessions asked about (the pushers', by ID) that were not revoked as the transaction read them, each with its
+   * expiry (ms since epoch), judged against the clock when the push is (one place for it). A push made under any
+   * other, or judged past that expiry, is refused: its socket kept a session signed out on another instance that this instance had not applied yet
    * (issue 11: a socket's kept session must end "at once"). The expiry goes with it because the embedded database's
    * next batches may be judged on this read (`#commitUnchanged`) and time passing writes nothing.
    */
@@ -559,11 +559,12 @@ export interface PushContext extends SectionContext {
 
 /**
  * `lockSectionForPush`'s locking statement: $1 the deal (or null), $2 the response, $3 the pushers (JSON array),
- * $4 the section, $5 the pushers' sessions (JSON array). The sessions are share-locked, and judged live on the row
- * as locked (a sign-out updates it: it waits for the push's commit, or the push reads the row it committed). The section's row is locked FOR NO KEY UPDATE, after the response (the order a change of a
- * section locks them in): pushes to one section are serialised across instances, so each is judged against every
- * push stored before it (two instances each judging against its own document stored two valid deletions whose
- * merge broke a list item, and a re-sent struct ID twice with different content: attack of issue 10).
+ * $4 the section, $5 the pushers' sessions (JSON array). The sessions are share-locked, and read unrevoked or not on
+ * the row as locked (a sign-out updates it: it waits for the push's commit, or the push reads the row it committed).
+ * The section's row is locked FOR NO KEY UPDATE, after the response (the order a change of a section locks them
+ * in): pushes to one section are serialised across instances, so each is judged against every push stored before it
+ * (two instances each judging against its own document stored two valid deletions whose merge broke a list item, and
+ * a re-sent struct ID twice with different content: attack of issue 10).
  */
 const PUSH_LOCK = `
     WITH deal AS (
@@ -591,7 +592,7 @@ const PUSH_LOCK = `
                   'insider', EXISTS (SELECT 1 FROM membership m WHERE m."memberId" = p.id))) FROM pusher p),
                '[]'::jsonb) AS pushers,
       COALESCE((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'expiresAt', (extract(epoch FROM s."expiresAt") * 1000)::bigint)) FROM session s
-                WHERE s."revokedAt" IS NULL AND s."expiresAt" > now()),
+                WHERE s."revokedAt" IS NULL),
                '[]'::jsonb) AS sessions`;
 
 /** `lockSectionForPush`'s read, after the locks: $1 the section. */
@@ -622,7 +623,7 @@ const PUSH_READ_ALONE = `
                '[]'::jsonb) AS pushers,
       COALESCE((SELECT jsonb_agg(jsonb_build_object('id', ss.id, 'expiresAt', (extract(epoch FROM ss."expiresAt") * 1000)::bigint)) FROM "Session" ss
                 WHERE ss.id IN (SELECT jsonb_array_elements_text($3::jsonb)::uuid)
-                  AND ss."revokedAt" IS NULL AND ss."expiresAt" > now()),
+                  AND ss."revokedAt" IS NULL),
                '[]'::jsonb) AS sessions,
       pg_snapshot_xmax(pg_current_snapshot())::text AS xmax
     FROM "TenderSection" s JOIN "TenderResponse" r ON r.id = s."responseId" LEFT JOIN "Deal" d ON d.id = r."dealId"
