@@ -88,3 +88,44 @@ describe('Redis outage', () => {
     expect(`${a.output()}${b.output()}`).not.toMatch(/Unhandled promise rejection|Uncaught exception/);
   }, 240_000);
 });
+
+/**
+ * Redis away with the log poll out of the way (`EVENT_POLL_MS` of 10 minutes): an instance's own changes still reach
+ * its own subscribers, read when announced, not when their notification comes back through Redis (they waited for
+ * the poll); the other instance's catch up with its next notification once Redis is back.
+ */
+describe('Redis away, without the poll', () => {
+  const instances = twoInstances({ EVENT_POLL_MS: '600000' });
+
+  it('should deliver each instance’s own changes to its own subscribers, then everything to everyone once Redis is back', async () => {
+    const { redis, a, b, db } = instances;
+    printOutputOnFailure(instances, 8000);
+    const members = await twoMembers(db);
+    const { collective, collectiveId, token } = members;
+    const { head, onA, onB } = await activityOnBoth(instances, members);
+    const change = async (server: ServerProcess, purpose: string) => {
+      const answer = await post(server.url, UPDATE, { id: collectiveId, p: purpose }, token);
+      expect(answer.body.data?.updateCollective.__typename).toBe('MutationUpdateCollectiveSuccess');
+    };
+    await change(a, 'Avant');
+    await Promise.all([onA.inbox.waitFor(1), onB.inbox.waitFor(1)]);
+
+    await readiness([a, b], true);
+    await redis.stop();
+    await readiness([a, b], false);
+    // A's change reaches A's subscriber; B's change reaches B's, after A's (B reads the log past what it delivered).
+    await change(a, 'Pendant A');
+    await onA.inbox.waitFor(2);
+    await change(b, 'Pendant B');
+    await onB.inbox.waitFor(3);
+    expect(onA.inbox.received).toHaveLength(2);
+
+    await redis.start();
+    await readiness([a, b], true);
+    await change(a, 'Après');
+    const logged = await loggedSince(db, collective.id, head);
+    expect(logged).toHaveLength(4);
+    await expectEveryEventOnce([onA.inbox, onB.inbox], logged);
+    expect(alive(a) && alive(b)).toBe(true);
+  }, 240_000);
+});

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
 import { outsideReadLane, type SqlRunner } from '../db/database.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
@@ -32,8 +33,11 @@ export type StreamMessage = EventMessage | ResyncRequired;
 
 /** The typed topics of the pub/sub shared by every instance (in-process, or through Redis). */
 export type Topics = {
-  /** A transaction that wrote events has committed; the log reaches at least this position. */
-  'eventLog:advanced': [position: string];
+  /**
+   * A transaction that wrote events has committed: every instance reads the log past what it has delivered. The
+   * announcing instance's ID (`EventBus.origin`): that instance has read the log already and ignores its own.
+   */
+  'eventLog:advanced': [origin: string];
   /**
    * A section's body changed on one instance (base64 Yjs update, stored already; `seq` counts per origin): a hint.
    * `logPosition`: the event log's last position its storing transaction saw (decimal), when known.
@@ -205,6 +209,8 @@ export class EventBus {
   #failing = false;
   #poll: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
+  /** This instance's ID in its `eventLog:advanced` notifications. */
+  readonly origin = randomUUID();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -228,7 +234,8 @@ export class EventBus {
     void (async () => {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         heard();
-        void this.#pumpLogged();
+        // Its own: read at once when announced (`announce`).
+        if (next.value !== this.origin) void this.#pumpLogged();
       }
     })().catch((error: unknown) => logger.error({ err: error }, 'Live updates: the notification loop ended'));
     this.#poll = setInterval(() => {
@@ -272,9 +279,14 @@ export class EventBus {
     return this.#subscribers.size;
   }
 
-  /** Tells every instance that the log has grown (call after a transaction that recorded events commits). */
+  /**
+   * Tells every instance that the log has grown (call after a transaction that recorded events commits). This
+   * instance reads it at once, not when its own notification comes back: its subscribers never wait for the round
+   * trip through Redis, nor, while Redis is away, for the next poll (`EVENT_POLL_MS`).
+   */
   announce(): void {
-    this.pubsub.publish('eventLog:advanced', this.#delivered.toString());
+    void this.#pumpLogged();
+    this.pubsub.publish('eventLog:advanced', this.origin);
   }
 
   /**
