@@ -9,23 +9,6 @@ import type { EventPayloads, EventSubject, EventType } from './types.js';
 // position n+1 before a transaction holding position n has committed.
 const EVENT_LOG_LOCK = 5_021_777;
 
-/**
- * Appends one row to the log, taking the log's lock first, in one statement (one round trip, one statement of the
- * embedded database's single connection, instead of two: issue 11). The INSERT reads its one row from the CTE, so
- * the lock is taken before the row's position is drawn from the sequence, as when it was a statement of its own;
- * `createdAt` is read after the lock too, so times follow positions. Parameters: type, subject's global ID,
- * collective ID (or null), actor ID (or null), payload as JSON text.
- */
-const APPEND_EVENT = `WITH locked AS (SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK}))
-  INSERT INTO "EventLog" ("type", "subjectId", "collectiveId", "actorId", "payload", "createdAt")
-  SELECT $1, $2, $3::uuid, $4::uuid, $5::jsonb, clock_timestamp() FROM locked`;
-
-/** `APPEND_EVENT`'s parameters for `event`. */
-function appendParameters(event: DomainEvent): [string, string, string | null, string | null, string] {
-  const row = logRow(event);
-  return [row.type, row.subjectId, row.collectiveId ?? null, row.actorId ?? null, JSON.stringify(row.payload)];
-}
-
 /** One change to record; its type, subject and payload shape come from the registry (`events/types.ts`). */
 export interface DomainEvent<T extends EventType = EventType> {
   type: T;
@@ -66,16 +49,23 @@ export async function recordEvent<T extends EventType>(tx: Prisma.TransactionCli
   }
   // A mutation sent with an idempotency key claims it here, so the claim commits or vanishes with the change.
   await claimInTransaction(tx);
-  await tx.$executeRawUnsafe(APPEND_EVENT, ...appendParameters(event));
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK})`;
+  await tx.eventLog.create({ data: logRow(event) });
 }
 
 /**
  * `recordEvent` for a transaction of raw SQL (`SqlRunner.transaction`), for the server's own events outside any
- * mutation (a section's recount, `SectionActivity`): the same statement. Claims no idempotency key (no caller's
- * mutation is being stored) and marks nothing recorded: the caller announces the log once its transaction committed.
+ * mutation (a section's recount, `SectionActivity`): the same lock and the same row, two statements instead of
+ * Prisma's machinery. Claims no idempotency key (no caller's mutation is being stored) and marks nothing recorded:
+ * the caller announces the log once its transaction committed.
  */
 export async function recordEventInSql<T extends EventType>(tx: Pick<SqlRunner, 'query'>, event: DomainEvent<T>): Promise<void> {
-  await tx.query(APPEND_EVENT, appendParameters(event));
+  const row = logRow(event);
+  await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [EVENT_LOG_LOCK]);
+  await tx.query(
+    'INSERT INTO "EventLog" ("type", "subjectId", "collectiveId", "actorId", "payload") VALUES ($1, $2, $3::uuid, $4::uuid, $5::jsonb)',
+    [row.type, row.subjectId, row.collectiveId, row.actorId, JSON.stringify(row.payload)],
+  );
 }
 
 /** The log row of an event (its position and, unless given, its time are the database's). */
