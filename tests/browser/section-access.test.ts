@@ -24,6 +24,7 @@ interface Target {
   responseId: string;
   sectionId: string;
   title: string;
+  dealId: string;
   /** Camille's partner entry (the lead): the section restricted to it is closed to Thomas. */
   camillePartner: string;
   camilleId: string;
@@ -34,7 +35,7 @@ async function seededTarget(token: string): Promise<Target> {
   const data = await graphqlRequest(
     app.url,
     `{ tenderResponses(first: 10) { edges { node { id
-        deal { partners { id isLead member { id email } } }
+        deal { id partners { id isLead member { id email } } }
         sections { id title kind status } } } } }`,
     {},
     token,
@@ -55,6 +56,7 @@ async function seededTarget(token: string): Promise<Target> {
         responseId: node.id,
         sectionId: section.id,
         title: section.title,
+        dealId: node.deal.id,
         camillePartner: camille.id,
         camilleId: camille.member.id,
         thomasId: thomas.member.id,
@@ -182,21 +184,34 @@ describe.skipIf(!chromiumAvailable)('a section whose access ends while its edito
     });
   }, 120_000);
 
-  it('says so, and drops it from the list, when a section restricted away is chosen from a stale list', async () => {
-    await step('access-revoked-stale-list', async () => {
+  it('drops a section restricted away from every open page of the member, without a reload', async () => {
+    await step('access-revoked-other-pages', async () => {
       await bothOpen();
-      // Thomas works in another section: the restriction of this one is not his to see, nothing tells his list.
+      // Thomas works in another section, and has the deal's page open in another tab: neither shows this one's text,
+      // both list it (title, status), until the restriction tells them it is no longer his.
       const other = pageB.locator('[data-testid="section-item"]').filter({ hasNotText: target.title }).first();
+      const otherTitle = (await other.textContent()) ?? '';
       await other.click();
       await pageB.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
-      await restrict(target, camille.token, true);
-      await pageB.locator('[data-testid="section-item"]', { hasText: target.title }).click();
-      await pageB.locator('[data-testid="section-closed"]').waitFor({ timeout: 20_000 });
-      expect(await pageB.locator(EDITOR).count()).toBe(0);
-      await expect
-        .poll(() => pageB.locator('[data-testid="section-item"]', { hasText: target.title }).count(), { timeout: 15_000 })
-        .toBe(0);
-      await expect.poll(() => databases(pageB), { timeout: 10_000 }).not.toContain(storeName(target));
+      const dealPage = await thomas.context.newPage();
+      pageErrors(dealPage);
+      try {
+        await dealPage.goto(`/affaires/${encodeURIComponent(target.dealId)}`);
+        const dealRow = dealPage.locator('tbody th[scope="row"]', { hasText: target.title });
+        await dealRow.waitFor({ timeout: 20_000 });
+        await restrict(target, camille.token, true);
+        await expect
+          .poll(() => pageB.locator('[data-testid="section-item"]', { hasText: target.title }).count(), { timeout: 15_000 })
+          .toBe(0);
+        await expect.poll(() => dealRow.count(), { timeout: 15_000 }).toBe(0);
+        // The section he is in stays open and connected; his copy of the withdrawn one is deleted, and he is told.
+        await expect(pageB.locator('[data-testid="section-item"]', { hasText: otherTitle.trim() }).count()).resolves.toBe(1);
+        expect(await pageB.locator('[data-testid="connection-status"]').getAttribute('data-state')).toBe('connected');
+        await expect.poll(() => databases(pageB), { timeout: 10_000 }).not.toContain(storeName(target));
+        await pageB.locator('[data-testid="offline-stores-forgotten"]').waitFor({ timeout: 10_000 });
+      } finally {
+        await dealPage.close();
+      }
     });
   }, 120_000);
 

@@ -162,7 +162,21 @@ async function world(restrictedToPartner: boolean) {
     staff: await t.tokenFor(staff.id),
     other: await t.tokenFor(other.id),
   };
-  return { lead, insider, partner, staff, other, collective, elsewhere, deal, leadPartner, memberPartner, section, tokens };
+  return {
+    lead,
+    insider,
+    partner,
+    staff,
+    other,
+    collective,
+    elsewhere,
+    deal,
+    leadPartner,
+    memberPartner,
+    response,
+    section,
+    tokens,
+  };
 }
 type World = Awaited<ReturnType<typeof world>>;
 
@@ -349,6 +363,14 @@ for (const transport of ['ws', 'sse'] as Transport[]) {
             expect(preparing(next)).toBe(stillPartner ? 1 : 0);
             outcomes.dashboard = 'continues';
           }
+          if (kind === 'sectionRestricted' || kind === 'sectionOwnerChanged') {
+            // Their screens are told the section is no longer theirs, with nothing of it but its response; the
+            // change itself (a restricted section's update) is not theirs.
+            const { inbox } = streams.collectiveActivity;
+            const withdrawn = await messageWhere(inbox, 0, (m) => m.collectiveActivity.type === 'tenderSection.withdrawn');
+            expect(withdrawn.collectiveActivity.payload).toEqual({ responseId: gid('TenderResponse', w.response.id) });
+            expect(inbox.received.map((m) => m.collectiveActivity.type)).not.toContain('tenderSection.updated');
+          }
           if (expected.collectiveActivity === 'continues') {
             await mutate(
               'mutation($id: ID!) { updateCollective(input: { id: $id, purpose: "Toujours visible" }) { __typename ... on Error { message } } }',
@@ -385,3 +407,35 @@ for (const transport of ['ws', 'sse'] as Transport[]) {
     }
   });
 }
+
+describe('A section restricted away', () => {
+  it('is withdrawn from the screens of those who lose it, and only theirs', async () => {
+    const w = await world(false);
+    const activity = (token: string) =>
+      open('ws', url, token, QUERIES.collectiveActivity, { id: gid('Collective', w.collective.id) });
+    const listeners = { insider: activity(w.tokens.insider), partner: activity(w.tokens.partner), lead: activity(w.tokens.lead) };
+    try {
+      await until(() => t.app.live.streamCount === 3);
+      await change('sectionRestricted', w, w.tokens.insider);
+      // Then a change all three see: what came before it is all the restriction sent them.
+      await mutate(
+        'mutation($id: ID!) { updateDeal(input: { id: $id, title: "Après la restriction" }) { __typename ... on Error { message } } }',
+        { id: gid('Deal', w.deal.id) },
+        w.tokens.lead,
+      );
+      const seen: Record<string, string[]> = {};
+      for (const [who, { inbox }] of Object.entries(listeners)) {
+        await messageWhere(inbox, 0, (m) => m.collectiveActivity.type === 'deal.updated');
+        seen[who] = inbox.received.map((m) => m.collectiveActivity.type).filter((type) => type !== 'deal.updated');
+      }
+      // The insider could read it and no longer can; the owner partner's member and the lead still read it.
+      expect(seen).toEqual({
+        insider: ['tenderSection.withdrawn'],
+        partner: ['tenderSection.updated'],
+        lead: ['tenderSection.updated'],
+      });
+    } finally {
+      await Promise.all(Object.values(listeners).map((listener) => listener.stop()));
+    }
+  }, 60_000);
+});

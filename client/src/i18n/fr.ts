@@ -446,6 +446,7 @@ export const fr = {
     'tenderSection.figuresChanged': 'Texte d’une section modifié',
     'tenderSection.versionRestored': 'Version d’une section restaurée',
     'tenderSection.approved': 'Section approuvée',
+    'tenderSection.withdrawn': 'Section réservée à d’autres partenaires',
     'stand.created': 'Nouveau stand',
     'stand.updated': 'Stand modifié',
     'stand.shiftAdded': 'Créneau de présence ajouté',

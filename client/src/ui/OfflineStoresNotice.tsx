@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useClient, useQuery } from 'urql';
 import { graphql } from '../graphql';
 import { fr } from '../i18n/fr';
+import { onSectionWithdrawn } from '../withdrawals';
 import { forgetUnreadableStores } from './offlineIndex';
 
 const OFFLINE_VIEWER = graphql(`
@@ -13,7 +14,8 @@ const OFFLINE_VIEWER = graphql(`
 `);
 
 /**
- * At load and at sign-in, deletes the signed-in member's offline copies of sections they can no longer open (see
+ * At load, at sign-in and when a live event withdraws a section from them (`onSectionWithdrawn`), deletes the
+ * signed-in member's offline copies of sections they can no longer open (see
  * `forgetUnreadableStores`), and says so: edits left in such a copy are lost, never kept without the member knowing.
  * Shows nothing otherwise.
  */
@@ -26,11 +28,15 @@ export function OfflineStoresNotice() {
   useEffect(() => {
     if (!memberId) return;
     let live = true;
-    void forgetUnreadableStores(client, memberId).then((count) => {
-      if (live && count > 0) setForgotten(count);
-    });
+    const forget = () =>
+      void forgetUnreadableStores(client, memberId).then((count) => {
+        if (live && count > 0) setForgotten((before) => before + count);
+      });
+    forget();
+    const stop = onSectionWithdrawn(forget);
     return () => {
       live = false;
+      stop();
     };
   }, [client, memberId]);
 

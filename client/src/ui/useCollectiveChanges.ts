@@ -11,6 +11,8 @@ const COLLECTIVE_CHANGES = graphql(`
         type
         subjectId
         collectiveId
+        # A section's recount carries its figures: the cache takes them in place (client.ts, applyLiveEvent).
+        payload
       }
       ... on ResyncRequired {
         reason

@@ -424,6 +424,17 @@ export async function updateSection(tx: Tx, actor: Actor, sectionId: string, cha
   const next = await settle(tx, actor, response, section, changes);
   const updated = await tx.tenderSection.update({ where: { id: section.id }, data: next });
   await event(tx, 'tenderSection.updated', actor, response, updated);
+  // Restricted now, or to another partner: those who could read it and no longer can are told so (the update
+  // itself is only its readers'), or a page of theirs would list its title and figures until reloaded.
+  if (updated.restricted && (!section.restricted || section.ownerPartnerId !== updated.ownerPartnerId)) {
+    await recordEvent(tx, {
+      type: 'tenderSection.withdrawn',
+      subject: { typename: 'TenderSection', id: updated.id },
+      collectiveId: response.collectiveId,
+      actorId: actor.member.id,
+      payload: { responseId: response.id },
+    });
+  }
   return updated;
 }
 

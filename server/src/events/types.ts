@@ -206,6 +206,11 @@ export interface EventPayloads {
   };
   'tenderSection.versionRestored': { responseId: string; versionId: string; name: string | null };
   'tenderSection.approved': { responseId: string; reviewerId: string; contentHash: string; assigneeId: string | null };
+  /**
+   * The section is now restricted away from whoever receives this (`DeliveryIndex.mayReceive`: those who may see its
+   * response but not it): a screen listing it drops it. Its response alone, nothing of the section.
+   */
+  'tenderSection.withdrawn': { responseId: string };
 
   'stand.created': JsonObject & { eventName: string; venue: string; splitMode: string; openingDays: Day[] };
   'stand.updated': JsonObject & { eventName: string; venue: string };
@@ -301,6 +306,7 @@ export const EVENT_TYPES = {
   'tenderSection.figuresChanged': { subject: 'TenderSection' },
   'tenderSection.versionRestored': { subject: 'TenderSection' },
   'tenderSection.approved': { subject: 'TenderSection' },
+  'tenderSection.withdrawn': { subject: 'TenderSection' },
 
   'stand.created': { subject: 'TradeShowStand' },
   'stand.updated': { subject: 'TradeShowStand' },
@@ -357,6 +363,15 @@ export const COPIED_TO_COLLECTIVES: readonly EventType[] = (Object.keys(EVENT_TY
  */
 export function isCollectiveCopy(event: { type: string; collectiveId: string | null }): boolean {
   return event.collectiveId !== null && (COPIED_TO_COLLECTIVES as readonly string[]).includes(event.type);
+}
+
+/**
+ * True for an event that is a cue to live screens, not a part of the history (`tenderSection.withdrawn`: it names a
+ * section its receivers may no longer see, which the history otherwise shows them as if it did not exist): the
+ * activity history and the dashboard's recent activity leave it out; streams and their catch-up deliver it.
+ */
+export function isLiveOnly(event: { type: string }): boolean {
+  return event.type === 'tenderSection.withdrawn';
 }
 
 /** True for a string that names a registered event type. */

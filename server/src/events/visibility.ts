@@ -19,6 +19,9 @@ function idIn(globalId: string, typename: string): string | null {
 /** Events after which a deal's member-partners (or a restricted section's readers) are read again. */
 const REFRESHING = new Set(['deal.created', 'deal.partnersSet', 'deal.partnerSubstituted', 'tenderResponse.created']);
 
+/** Section events that change nothing of who may read the section. */
+const NO_REFRESH = new Set(['tenderSection.figuresChanged', 'tenderSection.withdrawn']);
+
 /**
  * A listener's read under way (`DeliveryIndex.watch`), the events that may change its collectives applied meanwhile,
  * and the deals whose partners `refresh` read again meanwhile (their partners here are newer than the read's).
@@ -149,11 +152,12 @@ export class DeliveryIndex {
     return this.#kinds.get(collectiveId);
   }
 
-  /** Whether `refresh` must read the database for this event before it is applied (deal partners, restrictions). */
+  /**
+   * Whether `refresh` must read the database for this event before it is applied (deal partners, restrictions). Not
+   * for a `withdrawn`: the `updated` before it in the log, from the same change, read the section.
+   */
   needsRefresh(event: LogEvent): boolean {
-    return (
-      REFRESHING.has(event.type) || (event.type.startsWith('tenderSection.') && event.type !== 'tenderSection.figuresChanged')
-    );
+    return REFRESHING.has(event.type) || (event.type.startsWith('tenderSection.') && !NO_REFRESH.has(event.type));
   }
 
   /**
@@ -269,7 +273,8 @@ export class DeliveryIndex {
    * members and the support staff); the events of shared resources go to the collective's active members
    * and the support staff only, and a deal's (its response's, its sections') also to its active
    * member-partners from outside the collective (DOMAIN.md: a deal's partners are members or companies).
-   * A restricted section's events reach only its owner partner's member, the lead's and the support staff.
+   * A restricted section's events reach only its owner partner's member, the lead's and the support staff; its
+   * `withdrawn` (restricted away) reaches the others who may see its response.
    */
   mayReceive(listener: Listener, event: LogEvent): boolean {
     if (listener.isSupportStaff) return true;
@@ -279,7 +284,11 @@ export class DeliveryIndex {
     // Outside any collective: the cooperative's shared pipeline and directory are public to members;
     // anything else (a private referral, a session) is only for those it names.
     if (!event.collectiveId) return PUBLIC_OUTSIDE_COLLECTIVES.some((prefix) => event.type.startsWith(prefix));
-    if (event.type.startsWith('tenderSection.')) {
+    if (event.type === 'tenderSection.withdrawn') {
+      // For those who may see its response but not it: its readers keep it (then, below, the response's rule).
+      const sectionId = idIn(event.subjectId, 'TenderSection');
+      if (sectionId && this.#restricted.get(sectionId)?.has(listener.memberId)) return false;
+    } else if (event.type.startsWith('tenderSection.')) {
       const sectionId = idIn(event.subjectId, 'TenderSection');
       const readers = sectionId ? this.#restricted.get(sectionId) : undefined;
       if (readers) return readers.has(listener.memberId);

@@ -7,7 +7,7 @@ import { ForbiddenError, NotFoundError, unauthenticatedError } from '../errors.j
 import type { LogEvent, StreamMessage } from '../events/bus.js';
 import { payloadWithGlobalIds } from '../events/payload-ids.js';
 import { readLogHead } from '../events/prune.js';
-import { COPIED_TO_COLLECTIVES, isCollectiveCopy } from '../events/types.js';
+import { COPIED_TO_COLLECTIVES, isCollectiveCopy, isLiveOnly } from '../events/types.js';
 import type { Member, Prisma } from '../generated/prisma/client.js';
 import { accessChange, type StreamSubject, VIEWER } from '../live/lifecycle.js';
 import { canonicalGlobalId, decodeGlobalId, idOf } from './ids.js';
@@ -344,7 +344,7 @@ async function readHistory(
       scanned += 1;
       if (page.backward) lower = row.position;
       else upper = row.position;
-      if (!matches(row) || !context.events.index.mayReceive(listener, row)) continue;
+      if (!matches(row) || isLiveOnly(row) || !context.events.index.mayReceive(listener, row)) continue;
       events.push(row);
       if (events.length > page.size) return { events: events.slice(0, page.size), more: true, scannedTo: null, livePosition };
     }

@@ -3,7 +3,7 @@ import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { LogEvent } from '../events/bus.js';
 import { readLogHead } from '../events/prune.js';
-import { type EventType, isCollectiveCopy } from '../events/types.js';
+import { type EventType, isCollectiveCopy, isLiveOnly } from '../events/types.js';
 import { NUMBER_BOUNDS as BOUNDS, describeBound } from '../limits/numbers.js';
 import { VIEWER } from '../live/lifecycle.js';
 import { ActivityEvent, NOT_A_COLLECTIVE_COPY } from './activity.js';
@@ -157,7 +157,7 @@ async function computeDashboard(context: Context, access: Access, withinDays: nu
     deals: deals.map((row) => ({ status: row.status, count: row._count._all, totalAmountCents: row._sum.totalAmountCents ?? 0 })),
     deadlines: deadlines.sort((a, b) => a.at.getTime() - b.at.getTime()),
     recentActivity: recent
-      .filter((event) => event.position <= position && context.events.index.mayReceive(listener, event))
+      .filter((event) => event.position <= position && !isLiveOnly(event) && context.events.index.mayReceive(listener, event))
       .slice(0, RECENT)
       .map((event) => ({ kind: 'event' as const, ...event })),
   };

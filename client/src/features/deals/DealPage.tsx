@@ -7,6 +7,7 @@ import { fr, label } from '../../i18n/fr';
 import { formatDateTime, formatEuros, formatShare } from '../../ui/format';
 import { Notice } from '../../ui/Notice';
 import { PageState } from '../../ui/QueryState';
+import { useCollectiveChanges } from '../../ui/useCollectiveChanges';
 import { useNodeChanges } from '../../ui/useNodeChanges';
 import { usePageQuery } from '../../ui/usePageQuery';
 import { usePageTitle } from '../../ui/usePageTitle';
@@ -74,6 +75,10 @@ const DEAL_PAGE = graphql(
             status
             effectiveDueAt
             isOverLimit
+            # Known, a recount's figures go into the cache instead of re-querying the page (client.ts, wroteFigures).
+            approval {
+              approvedAt
+            }
             assignee {
               id
               displayName
@@ -114,8 +119,12 @@ export function DealPage() {
   const { id = '' } = useParams();
   const page = usePageQuery({ query: DEAL_PAGE, variables: { id } }, id, 'node');
   useNodeChanges(id, page.refetch);
-  if (page.data?.node?.__typename !== 'Deal') return <PageState {...page} />;
-  return <DealView deal={page.data.node} />;
+  // Its response's sections change with no event of the deal's (one restricted away, renamed, done): the
+  // collective's events refresh them in the cache (client.ts, `applyLiveEvent`); a resync re-queries.
+  const deal = page.data?.node?.__typename === 'Deal' ? page.data.node : null;
+  useCollectiveChanges(deal?.collective.id, [], page.refetch);
+  if (!deal) return <PageState {...page} />;
+  return <DealView deal={deal} />;
 }
 
 function DealView({ deal }: { deal: Deal }) {

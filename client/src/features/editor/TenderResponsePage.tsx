@@ -43,6 +43,9 @@ export function countLabel(section: Pick<SectionData, 'wordCount' | 'characterCo
 }
 
 /** The tender response editor: its sections on the side, the chosen one co-edited live. */
+/** The deal's events after which the sections the viewer may open are read again (`useSubscription` below). */
+const PARTNERS_CHANGED = new Set(['deal.partnersSet', 'deal.partnerSubstituted']);
+
 export function TenderResponsePage({ responseId }: { responseId: string }) {
   const [{ data: latest, fetching, error }, reexecute] = useQuery({
     query: TENDER_RESPONSE,
@@ -86,6 +89,9 @@ export function TenderResponsePage({ responseId }: { responseId: string }) {
   useSubscription({ query: COLLECTIVE_ACTIVITY, variables: { collectiveId }, pause: !collectiveId }, (_previous, next) => {
     const message = next.collectiveActivity;
     if (message.__typename === 'ResyncRequired') {
+      refetch.current();
+    } else if (message.__typename === 'ActivityEvent' && PARTNERS_CHANGED.has(message.type)) {
+      // A new lead or partner changes who may open the restricted sections, with no event of the sections'.
       refetch.current();
     } else if (message.__typename === 'ActivityEvent' && /^tender(Section|Response)\./.test(message.type)) {
       const live = figuresOf(message);
