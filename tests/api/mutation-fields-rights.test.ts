@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { testAppForFile } from '../support/app.js';
 import type { Json } from '../support/json.js';
 import { connected } from '../support/live.js';
-import { gid, makeCollective, makeMember } from '../support/scenario.js';
+import { gid, makeBiddingCollective, makeCollective, makeMember, makeTenderDeal } from '../support/scenario.js';
 
 // GraphQL runs a mutation document's root fields one after the other on one context: a later field must act with
 // the rights an earlier one left, never with those read before the first (attack, 2026-12-01: `signOut` then
@@ -101,6 +101,46 @@ describe.each(['http', 'ws'] as const)('a mutation document whose first field en
     expect(row.situation).toBe('LEFT');
     expect(row.firstName).toBe(member.firstName);
     expect(await t.db.prisma.membership.count({ where: { memberId: member.id, collectiveId: open.id } })).toBe(0);
+  });
+
+  // Attack of 2026-11 (finding 4): the answer of `leaveCollective` listed the business collective's memberships and
+  // deals to the member who had just left it, read with the rights of before. A field's own answer is read with the
+  // rights its change left, as a query sent right after it would be.
+  it('a member leaves a business collective: the answer shows what a query right after shows, not its internals', async () => {
+    const animator = await makeMember(t.db.prisma);
+    const member = await makeMember(t.db.prisma);
+    const collective = await makeBiddingCollective(t.db.prisma, animator.id, [member.id]);
+    await makeTenderDeal(t.db.prisma, collective.id);
+    const token = await t.tokenFor(member.id);
+    const selection = `id name memberCount viewerMembership { status }
+      memberships(first: 10) { edges { node { id role } } } deals(first: 10) { edges { node { id title } } }`;
+    const before = (
+      await t.gql(
+        `query($id: ID!) { node(id: $id) { ... on Collective { ${selection} } } }`,
+        { id: gid('Collective', collective.id) },
+        token,
+      )
+    ).data?.node as Json;
+    expect(before.memberships.edges).toHaveLength(2);
+    expect(before.deals.edges).toHaveLength(1);
+    const answer = await send(
+      token,
+      `mutation($ref: CollectiveRefInput!) { leaveCollective(input: $ref) { __typename
+        ... on MutationLeaveCollectiveSuccess { data { status collective { ${selection} } } } } }`,
+      { ref: { collectiveId: gid('Collective', collective.id) } },
+    );
+    const left = answer.data?.leaveCollective as Json;
+    expect(left?.data?.status, JSON.stringify(answer)).toBe('LEFT');
+    const after = (
+      await t.gql(
+        `query($id: ID!) { node(id: $id) { ... on Collective { ${selection} } } }`,
+        { id: gid('Collective', collective.id) },
+        token,
+      )
+    ).data?.node as Json;
+    expect(after.memberships.edges).toEqual([]);
+    expect(after.deals.edges).toEqual([]);
+    expect(left.data.collective).toEqual(after);
   });
 
   it('two fields that change no rights both run, as before', async () => {

@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import type { Context } from '../context.js';
+import { type Context, rereadRights } from '../context.js';
 import * as memberships from '../domain/memberships.js';
 import { NotFoundError, RuleViolationError } from '../errors.js';
 import type { Membership, Prisma } from '../generated/prisma/client.js';
@@ -53,7 +53,13 @@ function actorOf(context: Context): memberships.Actor {
 
 type MembershipQuery = { include?: Prisma.MembershipInclude; select?: Prisma.MembershipSelect };
 
-/** Runs a membership change in one transaction, then reloads the result with the client's selection. */
+/**
+ * Runs a membership change in one transaction, then reloads the result with the client's selection. A change of the
+ * caller's own membership (leaving, joining, an invitation accepted) changes what they may see: the answer is then
+ * read with the rights it left, as a query sent right after it would be (context.ts `rereadRights`), its selection
+ * loaded field by field under them, not through `query`, whose filters were worked out with the rights of before
+ * (attack finding: a member who had just left a business collective was shown its memberships and deals).
+ */
 async function change(
   context: Context,
   query: MembershipQuery,
@@ -61,7 +67,10 @@ async function change(
 ) {
   const actor = actorOf(context);
   const membership = await context.prisma.$transaction((tx) => work(tx, actor, new Date()));
-  return context.prisma.membership.findUniqueOrThrow({ ...query, where: { id: membership.id } });
+  if (membership.memberId !== actor.member.id)
+    return context.prisma.membership.findUniqueOrThrow({ ...query, where: { id: membership.id } });
+  await rereadRights(context);
+  return context.prisma.membership.findUniqueOrThrow({ where: { id: membership.id } });
 }
 
 /** Rule checks name bare fields; mutation arguments sit under `input`. */
