@@ -19,7 +19,7 @@ import { mutationUpdates } from './cache-updates';
 import { introspection } from './graphql-introspection';
 import { fr } from './i18n/fr';
 import { changesMoreThanFigures, figuresOf } from './liveFigures';
-import { sectionWithdrawn } from './withdrawals';
+import { sawEvent } from './withdrawals';
 
 /** Where the session token is kept between visits. */
 export const TOKEN_KEY = 'collectifs.token';
@@ -193,7 +193,7 @@ export function applyLiveEvent(cache: Cache, message: LiveEvent | null | undefin
     return;
   }
   const type = message.type ?? '';
-  if (type === 'tenderSection.withdrawn') sectionWithdrawn();
+  sawEvent(type);
   const prefix = type.split('.')[0] ?? '';
   const subject = message.subjectId;
   const subjectType = subject ? typenameOfGlobalId(subject) : null;

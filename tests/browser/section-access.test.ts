@@ -206,9 +206,9 @@ describe.skipIf(!chromiumAvailable)('a section whose access ends while its edito
         await expect.poll(() => dealRow.count(), { timeout: 15_000 }).toBe(0);
         // The section he is in stays open and connected; his copy of the withdrawn one is deleted, and he is told.
         await expect(pageB.locator('[data-testid="section-item"]', { hasText: otherTitle.trim() }).count()).resolves.toBe(1);
-        expect(await pageB.locator('[data-testid="connection-status"]').getAttribute('data-state')).toBe('connected');
-        await expect.poll(() => databases(pageB), { timeout: 10_000 }).not.toContain(storeName(target));
-        await pageB.locator('[data-testid="offline-stores-forgotten"]').waitFor({ timeout: 10_000 });
+        await pageB.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
+        await expect.poll(() => databases(pageB), { timeout: 20_000 }).not.toContain(storeName(target));
+        await pageB.locator('[data-testid="offline-stores-forgotten"]').waitFor({ timeout: 20_000 });
       } finally {
         await dealPage.close();
       }

@@ -408,16 +408,18 @@ for (const transport of ['ws', 'sse'] as Transport[]) {
   });
 }
 
+const REPLAY = `subscription($id: ID!, $after: String) { collectiveActivity(collectiveId: $id, after: $after) {
+  __typename ... on ActivityEvent { type position payload } } }`;
+
 describe('A section restricted away', () => {
-  it('is withdrawn from the screens of those who lose it, and only theirs', async () => {
-    const w = await world(false);
+  /** The types each listener's stream delivered up to a `deal.updated` made after `act` (which all three see). */
+  async function typesSeen(w: World, act: () => Promise<void>, after?: string) {
     const activity = (token: string) =>
-      open('ws', url, token, QUERIES.collectiveActivity, { id: gid('Collective', w.collective.id) });
+      open('ws', url, token, REPLAY, { id: gid('Collective', w.collective.id), ...(after ? { after } : {}) });
     const listeners = { insider: activity(w.tokens.insider), partner: activity(w.tokens.partner), lead: activity(w.tokens.lead) };
     try {
       await until(() => t.app.live.streamCount === 3);
-      await change('sectionRestricted', w, w.tokens.insider);
-      // Then a change all three see: what came before it is all the restriction sent them.
+      await act();
       await mutate(
         'mutation($id: ID!) { updateDeal(input: { id: $id, title: "Après la restriction" }) { __typename ... on Error { message } } }',
         { id: gid('Deal', w.deal.id) },
@@ -428,14 +430,41 @@ describe('A section restricted away', () => {
         await messageWhere(inbox, 0, (m) => m.collectiveActivity.type === 'deal.updated');
         seen[who] = inbox.received.map((m) => m.collectiveActivity.type).filter((type) => type !== 'deal.updated');
       }
-      // The insider could read it and no longer can; the owner partner's member and the lead still read it.
-      expect(seen).toEqual({
-        insider: ['tenderSection.withdrawn'],
-        partner: ['tenderSection.updated'],
-        lead: ['tenderSection.updated'],
-      });
+      return seen;
     } finally {
       await Promise.all(Object.values(listeners).map((listener) => listener.stop()));
     }
+  }
+
+  const logHead = async () => String((await t.db.prisma.eventLog.aggregate({ _max: { position: true } }))._max.position ?? 0n);
+
+  it('is withdrawn from the screens of those who lose it, and only theirs, live and in a replay', async () => {
+    const w = await world(false);
+    const before = await logHead();
+    const live = await typesSeen(w, () => change('sectionRestricted', w, w.tokens.insider));
+    // The insider could read it and no longer can; the owner partner's member and the lead still read it.
+    expect(live).toEqual({
+      insider: ['tenderSection.withdrawn'],
+      partner: ['tenderSection.updated'],
+      lead: ['tenderSection.updated'],
+    });
+    // Opened to all again, then replayed from before the restriction: the withdrawal stays the insider's alone, as
+    // it was when it happened (not judged by who reads the section now).
+    await mutate(
+      'mutation($input: UpdateTenderSectionInput!) { updateTenderSection(input: $input) { __typename ... on Error { message } } }',
+      { input: { sectionId: gid('TenderSection', w.section.id), restricted: false } },
+      w.tokens.lead,
+    );
+    const replayed = await typesSeen(w, async () => {}, before);
+    expect(replayed.insider).toContain('tenderSection.withdrawn');
+    expect(replayed.partner).not.toContain('tenderSection.withdrawn');
+    expect(replayed.lead).not.toContain('tenderSection.withdrawn');
+  }, 60_000);
+
+  it('given to another partner: only its former owner is told, no one who never could open it', async () => {
+    // Restricted to the member-partner from the start: the insider never could open it, nor learn its ID.
+    const w = await world(true);
+    const seen = await typesSeen(w, () => change('sectionOwnerChanged', w, w.tokens.partner));
+    expect(seen).toEqual({ insider: [], partner: ['tenderSection.withdrawn'], lead: ['tenderSection.updated'] });
   }, 60_000);
 });

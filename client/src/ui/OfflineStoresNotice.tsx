@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { useClient, useQuery } from 'urql';
 import { graphql } from '../graphql';
 import { fr } from '../i18n/fr';
-import { onSectionWithdrawn } from '../withdrawals';
+import { onSectionsWithdrawn } from '../withdrawals';
 import { forgetUnreadableStores } from './offlineIndex';
 
 const OFFLINE_VIEWER = graphql(`
@@ -14,7 +14,7 @@ const OFFLINE_VIEWER = graphql(`
 `);
 
 /**
- * At load, at sign-in and when a live event withdraws a section from them (`onSectionWithdrawn`), deletes the
+ * At load, at sign-in and when a live event withdraws a section from them (`onSectionsWithdrawn`), deletes the
  * signed-in member's offline copies of sections they can no longer open (see
  * `forgetUnreadableStores`), and says so: edits left in such a copy are lost, never kept without the member knowing.
  * Shows nothing otherwise.
@@ -28,12 +28,29 @@ export function OfflineStoresNotice() {
   useEffect(() => {
     if (!memberId) return;
     let live = true;
-    const forget = () =>
-      void forgetUnreadableStores(client, memberId).then((count) => {
-        if (live && count > 0) setForgotten((before) => before + count);
-      });
+    // One sweep at a time: events during a sweep ask for one more after it, so a copy is never counted twice.
+    let sweeping = false;
+    let again = false;
+    const forget = () => {
+      if (sweeping) {
+        again = true;
+        return;
+      }
+      sweeping = true;
+      void forgetUnreadableStores(client, memberId)
+        .then((count) => {
+          if (live && count > 0) setForgotten((before) => before + count);
+        })
+        .finally(() => {
+          sweeping = false;
+          if (again && live) {
+            again = false;
+            forget();
+          }
+        });
+    };
     forget();
-    const stop = onSectionWithdrawn(forget);
+    const stop = onSectionsWithdrawn(forget);
     return () => {
       live = false;
       stop();

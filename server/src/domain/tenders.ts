@@ -425,17 +425,45 @@ export async function updateSection(tx: Tx, actor: Actor, sectionId: string, cha
   const updated = await tx.tenderSection.update({ where: { id: section.id }, data: next });
   await event(tx, 'tenderSection.updated', actor, response, updated);
   // Restricted now, or to another partner: those who could read it and no longer can are told so (the update
-  // itself is only its readers'), or a page of theirs would list its title and figures until reloaded.
+  // itself is only its readers'), or a page of theirs would list its title and figures until reloaded. Only they:
+  // to anyone else the event would name a section they never could open.
   if (updated.restricted && (!section.restricted || section.ownerPartnerId !== updated.ownerPartnerId)) {
-    await recordEvent(tx, {
-      type: 'tenderSection.withdrawn',
-      subject: { typename: 'TenderSection', id: updated.id },
-      collectiveId: response.collectiveId,
-      actorId: actor.member.id,
-      payload: { responseId: response.id },
-    });
+    const lostBy = await readersLost(tx, response, section, updated);
+    if (lostBy.length > 0) {
+      await recordEvent(tx, {
+        type: 'tenderSection.withdrawn',
+        subject: { typename: 'TenderSection', id: updated.id },
+        collectiveId: response.collectiveId,
+        actorId: actor.member.id,
+        payload: { responseId: response.id, lostBy },
+      });
+    }
   }
   return updated;
+}
+
+/**
+ * The member IDs of those who could open `before` and cannot open `after` (the section restricted, or given to
+ * another partner), in no order: whom its `tenderSection.withdrawn` event is for. An open section is opened by the
+ * response's contributors (its collective's active members, its deal's active member-partners); a restricted one by
+ * its owner partner's member and the lead's (DOMAIN.md, restricted sections). The support staff open every section.
+ */
+async function readersLost(tx: Tx, response: LoadedResponse, before: TenderSection, after: TenderSection): Promise<string[]> {
+  const partners = response.deal?.partners ?? [];
+  const restrictedReaders = (section: TenderSection) =>
+    partners.flatMap((p) => (p.memberId && (p.isLead || p.id === section.ownerPartnerId) ? [p.memberId] : []));
+  const former = new Set<string>();
+  if (before.restricted) for (const id of restrictedReaders(before)) former.add(id);
+  else {
+    const insiders = await tx.membership.findMany({
+      where: { collectiveId: response.collectiveId, status: 'ACTIVE' },
+      select: { memberId: true },
+    });
+    for (const { memberId } of insiders) former.add(memberId);
+    for (const { memberId } of partners) if (memberId) former.add(memberId);
+  }
+  for (const id of restrictedReaders(after)) former.delete(id);
+  return [...former];
 }
 
 /** Gives positions 1…n to the sections in this order (positions are unique, so the rows step aside first). */

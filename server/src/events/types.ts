@@ -207,10 +207,11 @@ export interface EventPayloads {
   'tenderSection.versionRestored': { responseId: string; versionId: string; name: string | null };
   'tenderSection.approved': { responseId: string; reviewerId: string; contentHash: string; assigneeId: string | null };
   /**
-   * The section is now restricted away from whoever receives this (`DeliveryIndex.mayReceive`: those who may see its
-   * response but not it): a screen listing it drops it. Its response alone, nothing of the section.
+   * The section is now restricted away from those who could open it before (`lostBy`, member IDs: the only ones who
+   * receive it, `DeliveryIndex.mayReceive`): a screen listing it drops it. The API shows its response alone
+   * (`lostBy` is the server's, `INTERNAL_PAYLOAD_KEYS`), nothing of the section.
    */
-  'tenderSection.withdrawn': { responseId: string };
+  'tenderSection.withdrawn': { responseId: string; lostBy: string[] };
 
   'stand.created': JsonObject & { eventName: string; venue: string; splitMode: string; openingDays: Day[] };
   'stand.updated': JsonObject & { eventName: string; venue: string };
@@ -364,6 +365,12 @@ export const COPIED_TO_COLLECTIVES: readonly EventType[] = (Object.keys(EVENT_TY
 export function isCollectiveCopy(event: { type: string; collectiveId: string | null }): boolean {
   return event.collectiveId !== null && (COPIED_TO_COLLECTIVES as readonly string[]).includes(event.type);
 }
+
+/**
+ * Top-level payload keys that are the server's alone (`tenderSection.withdrawn`'s `lostBy`: whom it is for, naming
+ * other members): stored and read by delivery, never sent (events/payload-ids.ts `payloadWithGlobalIds`).
+ */
+export const INTERNAL_PAYLOAD_KEYS: ReadonlySet<string> = new Set(['lostBy']);
 
 /**
  * True for an event that is a cue to live screens, not a part of the history (`tenderSection.withdrawn`: it names a

@@ -274,7 +274,7 @@ export class DeliveryIndex {
    * and the support staff only, and a deal's (its response's, its sections') also to its active
    * member-partners from outside the collective (DOMAIN.md: a deal's partners are members or companies).
    * A restricted section's events reach only its owner partner's member, the lead's and the support staff; its
-   * `withdrawn` (restricted away) reaches the others who may see its response.
+   * `withdrawn` (restricted away), only those it names as having lost it, and the support staff.
    */
   mayReceive(listener: Listener, event: LogEvent): boolean {
     if (listener.isSupportStaff) return true;
@@ -284,11 +284,10 @@ export class DeliveryIndex {
     // Outside any collective: the cooperative's shared pipeline and directory are public to members;
     // anything else (a private referral, a session) is only for those it names.
     if (!event.collectiveId) return PUBLIC_OUTSIDE_COLLECTIVES.some((prefix) => event.type.startsWith(prefix));
-    if (event.type === 'tenderSection.withdrawn') {
-      // For those who may see its response but not it: its readers keep it (then, below, the response's rule).
-      const sectionId = idIn(event.subjectId, 'TenderSection');
-      if (sectionId && this.#restricted.get(sectionId)?.has(listener.memberId)) return false;
-    } else if (event.type.startsWith('tenderSection.')) {
+    // Only for those it names, who could open the section before (its readers then, not now: a replay is exact).
+    if (event.type === 'tenderSection.withdrawn')
+      return Array.isArray(payload.lostBy) && payload.lostBy.includes(listener.memberId);
+    if (event.type.startsWith('tenderSection.')) {
       const sectionId = idIn(event.subjectId, 'TenderSection');
       const readers = sectionId ? this.#restricted.get(sectionId) : undefined;
       if (readers) return readers.has(listener.memberId);
