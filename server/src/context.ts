@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { queryFromInfo } from '@pothos/plugin-prisma';
 import { RequestCache } from '@pothos/plugin-scope-auth';
-import { Kind, parse } from 'graphql';
+import { type GraphQLResolveInfo, Kind, parse } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { Access, activeMemberships } from './auth/access.js';
 import {
@@ -181,6 +182,33 @@ export async function rereadRights(context: Context): Promise<void> {
   context.access = await accessOf(server, session, memberships, light);
   context.session = session;
   RequestCache.clearForContext(context);
+}
+
+/**
+ * A mutation's answer after a change that narrowed the caller's own rights (they left a collective, closed it, left
+ * the cooperative): `load(fresh)`'s row, read under the rights the change left (`rereadRights`), as a query sent
+ * right after it would be. `fresh` is the answer's selection as Prisma includes, planned again under those rights:
+ * the `query` Pothos planned before the change had its relation filters worked out with the rights of before (attack
+ * findings: the memberships and deals of a business collective just left or closed, shown in the answer).
+ * `inNoCollective`: rights are not read again but narrowed to the same viewer in no collective (a member who has
+ * just left the cooperative: their session has ended, yet their answer confirms it to them). Resolves with what
+ * `load` resolves; throws what it throws.
+ */
+export async function answerWithRightsLeft<T>(
+  context: Context,
+  info: GraphQLResolveInfo,
+  query: object,
+  load: (fresh: object) => Promise<T>,
+  inNoCollective = false,
+): Promise<T> {
+  if (!inNoCollective) await rereadRights(context);
+  else {
+    context.access = Access.withoutMemberships(context.prisma, context.access.viewer);
+    RequestCache.clearForContext(context);
+  }
+  // Reading its keys tells Pothos' check of unused queries (builder.ts `onUnusedQuery`) it is set aside on purpose.
+  Object.values(query);
+  return load(await queryFromInfo({ context, info, awaitSelections: true }));
 }
 
 /**

@@ -143,6 +143,61 @@ describe.each(['http', 'ws'] as const)('a mutation document whose first field en
     expect(left.data.collective).toEqual(after);
   });
 
+  // Attack of 2026-12-02 (F1): the animator closing a business collective (every membership ends, theirs too) was
+  // answered with its past memberships, their emails, and its deals.
+  it('the animator closes a business collective: the answer shows what a query right after shows', async () => {
+    const animator = await makeMember(t.db.prisma);
+    const member = await makeMember(t.db.prisma);
+    const collective = await makeBiddingCollective(t.db.prisma, animator.id, [member.id]);
+    await makeTenderDeal(t.db.prisma, collective.id);
+    const token = await t.tokenFor(animator.id);
+    const selection = `status memberCount past: memberships(first: 5, scope: ALL) { totalCount edges { node { id member { email } } } }
+      deals(first: 5) { totalCount edges { node { id title } } }`;
+    const answer = await send(
+      token,
+      `mutation($id: ID!) { closeCollective(id: $id) { __typename ... on MutationCloseCollectiveSuccess { data { ${selection} } } } }`,
+      { id: gid('Collective', collective.id) },
+    );
+    const closed = (answer.data?.closeCollective as Json)?.data;
+    expect(closed?.status, JSON.stringify(answer)).toBe('CLOSED');
+    const after = (
+      await t.gql(
+        `query($id: ID!) { node(id: $id) { ... on Collective { ${selection} } } }`,
+        { id: gid('Collective', collective.id) },
+        token,
+      )
+    ).data?.node as Json;
+    expect(after.past.totalCount).toBe(0);
+    expect(after.deals.totalCount).toBe(0);
+    expect(closed).toEqual(after);
+  });
+
+  // Attack of 2026-12-02 (F2): a member leaving the cooperative was answered with their business collectives' deals
+  // and memberships (counts and cursors, which hold IDs, roles and dates).
+  it('a member leaves the cooperative: the answer shows their own row, nothing of the collectives they left', async () => {
+    const animator = await makeMember(t.db.prisma);
+    const member = await makeMember(t.db.prisma);
+    const collective = await makeBiddingCollective(t.db.prisma, animator.id, [member.id]);
+    await makeTenderDeal(t.db.prisma, collective.id);
+    const answer = await send(
+      await t.tokenFor(member.id),
+      `mutation($me: ID!) { leaveCooperative(input: { memberId: $me }) { __typename ... on Error { message }
+        ... on MutationLeaveCooperativeSuccess { data { id situation leftCooperativeOn memberships(first: 5) { edges { node { status
+          collective { id d: deals(first: 5) { totalCount edges { cursor } } m: memberships(first: 5, scope: ALL) { totalCount edges { cursor } } } } } } } } } }`,
+      { me: gid('Member', member.id) },
+    );
+    const left = (answer.data?.leaveCooperative as Json)?.data;
+    // What the web app asks for is there (memberships.tsx): the leaving is confirmed.
+    expect(left?.id, JSON.stringify(answer)).toBe(gid('Member', member.id));
+    expect(left.situation).toBe('LEFT');
+    expect(left.leftCooperativeOn).toEqual(expect.any(String));
+    for (const { node } of left.memberships?.edges ?? []) {
+      if (!node?.collective) continue;
+      expect(node.collective.d.totalCount).toBe(0);
+      expect(node.collective.m.totalCount).toBe(0);
+    }
+  });
+
   it('two fields that change no rights both run, as before', async () => {
     const member = await makeMember(t.db.prisma);
     const answer = await send(await t.tokenFor(member.id), TWO_PROFILES);

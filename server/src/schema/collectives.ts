@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../builder.js';
-import type { Context } from '../context.js';
+import { answerWithRightsLeft, type Context } from '../context.js';
 import { parisDay } from '../domain/calendar.js';
 import { checkAnimator, checkCollectiveShape, checkStatusChange, lockCollective, slugOfName } from '../domain/collectives.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
@@ -313,7 +313,7 @@ builder.mutationField('closeCollective', (t) =>
     description: 'Closes a collective for good: every membership ends today and pending ones are declined. History is kept.',
     errors: { types: MUTATION_ERRORS },
     args: { id: t.arg.globalID({ required: true, description: 'The collective.' }) },
-    resolve: async (query, _root, { id }, context) => {
+    resolve: async (query, _root, { id }, context, info) => {
       const viewer = viewerOf(context);
       const now = new Date();
       await context.prisma.$transaction(async (tx) => {
@@ -340,7 +340,10 @@ builder.mutationField('closeCollective', (t) =>
           payload: { status: 'CLOSED', closedAt: now.toISOString(), day: parisDay(now).toISOString().slice(0, 10) },
         });
       });
-      return context.prisma.collective.findUniqueOrThrow({ ...query, where: { id: id.id } });
+      // Every membership ended, the caller's included: the answer shows what is left to see of it.
+      return answerWithRightsLeft(context, info, query, (fresh) =>
+        context.prisma.collective.findUniqueOrThrow({ ...fresh, where: { id: id.id } }),
+      );
     },
   }),
 );

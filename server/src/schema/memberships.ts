@@ -1,5 +1,6 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../builder.js';
-import { type Context, rereadRights } from '../context.js';
+import { answerWithRightsLeft, type Context } from '../context.js';
 import * as memberships from '../domain/memberships.js';
 import { NotFoundError, RuleViolationError } from '../errors.js';
 import type { Membership, Prisma } from '../generated/prisma/client.js';
@@ -56,23 +57,21 @@ type MembershipQuery = { include?: Prisma.MembershipInclude; select?: Prisma.Mem
 /**
  * Runs a membership change in one transaction, then reloads the result with the client's selection. A change of the
  * caller's own membership (leaving, joining, an invitation accepted) changes what they may see: the answer is then
- * read with the rights it left, as a query sent right after it would be (context.ts `rereadRights`), its selection
- * loaded field by field under them, not through `query`, whose filters were worked out with the rights of before
- * (attack finding: a member who had just left a business collective was shown its memberships and deals).
+ * read with the rights it left (context.ts `answerWithRightsLeft`).
  */
 async function change(
   context: Context,
   query: MembershipQuery,
+  info: GraphQLResolveInfo,
   work: (tx: Prisma.TransactionClient, actor: memberships.Actor, now: Date) => Promise<Membership>,
 ) {
   const actor = actorOf(context);
   const membership = await context.prisma.$transaction((tx) => work(tx, actor, new Date()));
   if (membership.memberId !== actor.member.id)
     return context.prisma.membership.findUniqueOrThrow({ ...query, where: { id: membership.id } });
-  await rereadRights(context);
-  // Set aside on purpose: reading its keys tells Pothos' check of unused queries (builder.ts `onUnusedQuery`) so.
-  Object.values(query);
-  return context.prisma.membership.findUniqueOrThrow({ where: { id: membership.id } });
+  return answerWithRightsLeft(context, info, query, (fresh) =>
+    context.prisma.membership.findUniqueOrThrow({ ...fresh, where: { id: membership.id } }),
+  );
 }
 
 /** Rule checks name bare fields; mutation arguments sit under `input`. */
@@ -116,9 +115,9 @@ builder.mutationFields((t) => ({
       'Joins a collective: at once for commons and open ones; a pending request for those on request. Closed ones need an invitation.',
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: CollectiveInput, required: true }) },
-    resolve: (query, _root, { input }, context) =>
+    resolve: (query, _root, { input }, context, info) =>
       inInput(() =>
-        change(context, query, (tx, actor, now) =>
+        change(context, query, info, (tx, actor, now) =>
           memberships.join(tx, actor, idOf(input.collectiveId, 'Collective', 'input.collectiveId'), now),
         ),
       ),
@@ -128,9 +127,9 @@ builder.mutationFields((t) => ({
     description: 'Approves a pending request (animators and support staff) or accepts an invitation (the invitee).',
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: MembershipInput, required: true }) },
-    resolve: (query, _root, { input }, context) =>
+    resolve: (query, _root, { input }, context, info) =>
       inInput(() =>
-        change(context, query, (tx, actor, now) =>
+        change(context, query, info, (tx, actor, now) =>
           memberships.approve(tx, actor, idOf(input.membershipId, 'Membership', 'input.membershipId'), now),
         ),
       ),
@@ -140,9 +139,9 @@ builder.mutationFields((t) => ({
     description: 'Declines a pending request (animators and support staff) or an invitation (the invitee). Kept as history.',
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: MembershipInput, required: true }) },
-    resolve: (query, _root, { input }, context) =>
+    resolve: (query, _root, { input }, context, info) =>
       inInput(() =>
-        change(context, query, (tx, actor, now) =>
+        change(context, query, info, (tx, actor, now) =>
           memberships.decline(tx, actor, idOf(input.membershipId, 'Membership', 'input.membershipId'), now),
         ),
       ),
@@ -152,9 +151,9 @@ builder.mutationFields((t) => ({
     description: 'Invites a member to a collective (animators and support staff). The invitation waits for the invitee.',
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: CollectiveMemberInput, required: true }) },
-    resolve: (query, _root, { input }, context) =>
+    resolve: (query, _root, { input }, context, info) =>
       inInput(() =>
-        change(context, query, (tx, actor, now) =>
+        change(context, query, info, (tx, actor, now) =>
           memberships.invite(
             tx,
             actor,
@@ -171,9 +170,9 @@ builder.mutationFields((t) => ({
       'Leaves a collective, or withdraws a pending request. An animator who leaves flags the collective as needing one.',
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: CollectiveInput, required: true }) },
-    resolve: (query, _root, { input }, context) =>
+    resolve: (query, _root, { input }, context, info) =>
       inInput(() =>
-        change(context, query, (tx, actor, now) =>
+        change(context, query, info, (tx, actor, now) =>
           memberships.leave(tx, actor, idOf(input.collectiveId, 'Collective', 'input.collectiveId'), now),
         ),
       ),
@@ -184,9 +183,9 @@ builder.mutationFields((t) => ({
       "Makes another active member the animator (the animator, or the support staff). A commons collective's animator must be an associate entrepreneur.",
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: CollectiveMemberInput, required: true }) },
-    resolve: (query, _root, { input }, context) =>
+    resolve: (query, _root, { input }, context, info) =>
       inInput(() =>
-        change(context, query, (tx, actor) =>
+        change(context, query, info, (tx, actor) =>
           memberships.handOver(
             tx,
             actor,
@@ -248,13 +247,21 @@ builder.mutationField('leaveCooperative', (t) =>
         required: true,
       }),
     },
-    resolve: (query, _root, { input }, context) =>
+    resolve: (query, _root, { input }, context, info) =>
       inInput(async () => {
         const actor = actorOf(context);
         const member = await context.prisma.$transaction((tx) =>
           memberships.leaveCooperative(tx, actor, idOf(input.memberId, 'Member', 'input.memberId'), new Date()),
         );
-        return context.prisma.member.findUniqueOrThrow({ ...query, where: { id: member.id } });
+        // Leaving themself, the member's answer is read as a member of no collective (their session has ended too).
+        if (member.id !== actor.member.id) return context.prisma.member.findUniqueOrThrow({ ...query, where: { id: member.id } });
+        return answerWithRightsLeft(
+          context,
+          info,
+          query,
+          (fresh) => context.prisma.member.findUniqueOrThrow({ ...fresh, where: { id: member.id } }),
+          true,
+        );
       }),
   }),
 );
