@@ -46,6 +46,21 @@ async function coAnimated() {
   return { coAnimator, collective, variables };
 }
 
+/** A business collective of an animator and a member, with one deal. */
+async function biddingWithDeal() {
+  const animator = await makeMember(t.db.prisma);
+  const member = await makeMember(t.db.prisma);
+  const collective = await makeBiddingCollective(t.db.prisma, animator.id, [member.id]);
+  await makeTenderDeal(t.db.prisma, collective.id);
+  return { animator, member, collective };
+}
+
+/** `selection` of the collective as `token` reads it now (a query sent right after a mutation). */
+async function collectiveAs(token: string, collectiveId: string, selection: string): Promise<Json> {
+  const query = `query($id: ID!) { node(id: $id) { ... on Collective { ${selection} } } }`;
+  return (await t.gql(query, { id: gid('Collective', collectiveId) }, token)).data?.node as Json;
+}
+
 /** The code of the error a refused field came back with (its own, or the document's when its null spread up). */
 function refusal(answer: Answer): string | undefined {
   return answer.errors?.[0]?.extensions?.code;
@@ -107,20 +122,11 @@ describe.each(['http', 'ws'] as const)('a mutation document whose first field en
   // deals to the member who had just left it, read with the rights of before. A field's own answer is read with the
   // rights its change left, as a query sent right after it would be.
   it('a member leaves a business collective: the answer shows what a query right after shows, not its internals', async () => {
-    const animator = await makeMember(t.db.prisma);
-    const member = await makeMember(t.db.prisma);
-    const collective = await makeBiddingCollective(t.db.prisma, animator.id, [member.id]);
-    await makeTenderDeal(t.db.prisma, collective.id);
+    const { member, collective } = await biddingWithDeal();
     const token = await t.tokenFor(member.id);
     const selection = `id name memberCount viewerMembership { status }
       memberships(first: 10) { edges { node { id role } } } deals(first: 10) { edges { node { id title } } }`;
-    const before = (
-      await t.gql(
-        `query($id: ID!) { node(id: $id) { ... on Collective { ${selection} } } }`,
-        { id: gid('Collective', collective.id) },
-        token,
-      )
-    ).data?.node as Json;
+    const before = await collectiveAs(token, collective.id, selection);
     expect(before.memberships.edges).toHaveLength(2);
     expect(before.deals.edges).toHaveLength(1);
     const answer = await send(
@@ -131,13 +137,7 @@ describe.each(['http', 'ws'] as const)('a mutation document whose first field en
     );
     const left = answer.data?.leaveCollective as Json;
     expect(left?.data?.status, JSON.stringify(answer)).toBe('LEFT');
-    const after = (
-      await t.gql(
-        `query($id: ID!) { node(id: $id) { ... on Collective { ${selection} } } }`,
-        { id: gid('Collective', collective.id) },
-        token,
-      )
-    ).data?.node as Json;
+    const after = await collectiveAs(token, collective.id, selection);
     expect(after.memberships.edges).toEqual([]);
     expect(after.deals.edges).toEqual([]);
     expect(left.data.collective).toEqual(after);
@@ -146,10 +146,7 @@ describe.each(['http', 'ws'] as const)('a mutation document whose first field en
   // Attack of 2026-12-02 (F1): the animator closing a business collective (every membership ends, theirs too) was
   // answered with its past memberships, their emails, and its deals.
   it('the animator closes a business collective: the answer shows what a query right after shows', async () => {
-    const animator = await makeMember(t.db.prisma);
-    const member = await makeMember(t.db.prisma);
-    const collective = await makeBiddingCollective(t.db.prisma, animator.id, [member.id]);
-    await makeTenderDeal(t.db.prisma, collective.id);
+    const { animator, collective } = await biddingWithDeal();
     const token = await t.tokenFor(animator.id);
     const selection = `status memberCount past: memberships(first: 5, scope: ALL) { totalCount edges { node { id member { email } } } }
       deals(first: 5) { totalCount edges { node { id title } } }`;
@@ -160,13 +157,7 @@ describe.each(['http', 'ws'] as const)('a mutation document whose first field en
     );
     const closed = (answer.data?.closeCollective as Json)?.data;
     expect(closed?.status, JSON.stringify(answer)).toBe('CLOSED');
-    const after = (
-      await t.gql(
-        `query($id: ID!) { node(id: $id) { ... on Collective { ${selection} } } }`,
-        { id: gid('Collective', collective.id) },
-        token,
-      )
-    ).data?.node as Json;
+    const after = await collectiveAs(token, collective.id, selection);
     expect(after.past.totalCount).toBe(0);
     expect(after.deals.totalCount).toBe(0);
     expect(closed).toEqual(after);
@@ -175,10 +166,7 @@ describe.each(['http', 'ws'] as const)('a mutation document whose first field en
   // Attack of 2026-12-02 (F2): a member leaving the cooperative was answered with their business collectives' deals
   // and memberships (counts and cursors, which hold IDs, roles and dates).
   it('a member leaves the cooperative: the answer shows their own row, nothing of the collectives they left', async () => {
-    const animator = await makeMember(t.db.prisma);
-    const member = await makeMember(t.db.prisma);
-    const collective = await makeBiddingCollective(t.db.prisma, animator.id, [member.id]);
-    await makeTenderDeal(t.db.prisma, collective.id);
+    const { member } = await biddingWithDeal();
     const answer = await send(
       await t.tokenFor(member.id),
       `mutation($me: ID!) { leaveCooperative(input: { memberId: $me }) { __typename ... on Error { message }
