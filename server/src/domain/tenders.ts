@@ -446,7 +446,7 @@ export async function updateSection(tx: Tx, actor: Actor, sectionId: string, cha
  * The member IDs of those who could open `before` and cannot open `after` (the section restricted, or given to
  * another partner), in no order: whom its `tenderSection.withdrawn` event is for. An open section is opened by the
  * response's contributors (its collective's active members, its deal's active member-partners); a restricted one by
- * its owner partner's member and the lead's (DOMAIN.md, restricted sections). The support staff open every section.
+ * its owner partner's member and the lead's (the rule of `rightsOnSection` above). The support staff open every section.
  */
 async function readersLost(tx: Tx, response: LoadedResponse, before: TenderSection, after: TenderSection): Promise<string[]> {
   const partners = response.deal?.partners ?? [];
