@@ -42,10 +42,10 @@ export function countLabel(section: Pick<SectionData, 'wordCount' | 'characterCo
   return t.words(section.wordCount, section.wordLimit);
 }
 
-/** The tender response editor: its sections on the side, the chosen one co-edited live. */
 /** The deal's events after which the sections the viewer may open are read again (`useSubscription` below). */
 const PARTNERS_CHANGED = new Set(['deal.partnersSet', 'deal.partnerSubstituted']);
 
+/** The tender response editor: its sections on the side, the chosen one co-edited live. */
 export function TenderResponsePage({ responseId }: { responseId: string }) {
   const [{ data: latest, fetching, error }, reexecute] = useQuery({
     query: TENDER_RESPONSE,
