@@ -1052,6 +1052,133 @@ describe('Restricted sections', () => {
   });
 });
 
+describe('A restricted section whose owner partner leaves the deal', () => {
+  const SET_PARTNERS = /* GraphQL */ `
+    mutation($input: SetDealPartnersInput!) { result: setDealPartners(input: $input) { __typename ...Failure } }
+    ${FAILURE}
+  `;
+  const SUBSTITUTE = /* GraphQL */ `
+    mutation($input: SubstituteDealPartnerInput!) { result: substituteDealPartner(input: $input) { __typename ...Failure } }
+    ${FAILURE}
+  `;
+
+  /** The scene's response, its second section restricted to the member-partner (in review by the lead). */
+  async function ownedByPartner(s: Scene) {
+    const response = await responseFor(s, [
+      { title: 'Commun' },
+      {
+        title: 'Prix du partenaire',
+        restricted: true,
+        ownerPartnerId: s.memberPartner.id,
+        status: 'REVIEW',
+        reviewerId: s.lead.id,
+      },
+    ]);
+    return { id: at(response.sections, 1).id, gid: sectionId(at(response.sections, 1).id) };
+  }
+
+  /** The scene's deal without its member-partner: the lead and the company, 60 / 40. */
+  function withoutMemberPartner(s: Scene, groupForm: 'JOINT' | 'NONE', lead: boolean) {
+    return {
+      dealId: gid('Deal', s.deal.id),
+      groupForm,
+      totalAmountCents: 100_000,
+      partners: [
+        {
+          memberId: gid('Member', s.lead.id),
+          isLead: lead,
+          amountCents: 60_000,
+          shareBasisPoints: 6_000,
+          scopeOfWork: 'Conception',
+        },
+        {
+          companyName: 'Atelier Numérique SARL',
+          siret: '73282932000074',
+          amountCents: 40_000,
+          shareBasisPoints: 4_000,
+          scopeOfWork: 'Intégration',
+        },
+      ],
+    };
+  }
+
+  it('should pass to the lead partner when the partner list drops its owner, and stay open to changes', async () => {
+    const s = await scene();
+    const section = await ownedByPartner(s);
+    const result = await mutate(t, SET_PARTNERS, { input: withoutMemberPartner(s, 'JOINT', true) }, s.lead.token);
+    expect(result, JSON.stringify(result)).toMatchObject({ __typename: 'MutationSetDealPartnersSuccess' });
+    // Before: the owner's row was deleted and the section kept no owner, so every later change was refused OWNER_REQUIRED.
+    expect(await t.db.prisma.tenderSection.findUniqueOrThrow({ where: { id: section.id } })).toMatchObject({
+      restricted: true,
+      ownerPartnerId: s.leadPartner.id,
+    });
+    expect(
+      success(await mutate(t, UPDATE, { input: { sectionId: section.gid, title: 'Prix repris' } }, s.lead.token)),
+    ).toMatchObject({
+      title: 'Prix repris',
+      restricted: true,
+      ownerPartner: { id: gid('DealPartner', s.leadPartner.id) },
+    });
+    // Nobody gained it: the dropped partner and the collective's other members still cannot read it.
+    for (const who of [s.partner, s.colleague]) expect(await node(section.gid, who.token)).toBeNull();
+  });
+
+  it('should pass to the lead partner, not to the replacement, when its owner is substituted', async () => {
+    const s = await scene();
+    const section = await ownedByPartner(s);
+    await t.db.prisma.deal.update({
+      where: { id: s.deal.id },
+      data: { status: 'SUBMITTED', submittedAt: new Date(), totalAmountCents: 90_000 },
+    });
+    for (const partner of [s.leadPartner, s.memberPartner, s.company])
+      await t.db.prisma.dealPartner.update({
+        where: { id: partner.id },
+        data: {
+          scopeOfWork: 'Lot',
+          amountCents: 30_000,
+          shareBasisPoints: partner === s.leadPartner ? 3_334 : 3_333,
+          ...(partner === s.company ? { siret: '73282932000074' } : {}),
+        },
+      });
+    const result = await mutate(
+      t,
+      SUBSTITUTE,
+      {
+        input: {
+          dealId: gid('Deal', s.deal.id),
+          partnerId: gid('DealPartner', s.memberPartner.id),
+          replacement: { memberId: gid('Member', s.outsider.id), scopeOfWork: 'Chiffrage' },
+          reason: 'Cessation d’activité',
+        },
+      },
+      s.lead.token,
+    );
+    expect(result, JSON.stringify(result)).toMatchObject({ __typename: 'MutationSubstituteDealPartnerSuccess' });
+    expect(await t.db.prisma.tenderSection.findUniqueOrThrow({ where: { id: section.id } })).toMatchObject({
+      restricted: true,
+      ownerPartnerId: s.leadPartner.id,
+    });
+    // The replacement is another company: the part its predecessor wrote stays between the lead and the staff.
+    for (const who of [s.partner, s.outsider, s.colleague]) expect(await node(section.gid, who.token)).toBeNull();
+    expect(await node(section.gid, s.lead.token)).toMatchObject({ restricted: true });
+  });
+
+  it('should refuse to drop its owner from a deal with no lead to take it, changing nothing', async () => {
+    const s = await scene();
+    const section = await ownedByPartner(s);
+    await t.db.prisma.dealPartner.update({ where: { id: s.leadPartner.id }, data: { isLead: false } });
+    await t.db.prisma.deal.update({ where: { id: s.deal.id }, data: { groupForm: 'NONE' } });
+    const before = await Promise.all([tenderSnapshot(), t.db.prisma.dealPartner.findMany({ orderBy: { id: 'asc' } })]);
+    const result = await mutate(t, SET_PARTNERS, { input: withoutMemberPartner(s, 'NONE', false) }, s.lead.token);
+    expectRefusal(result, 'RESTRICTED_SECTIONS_NEED_LEAD', 'input.partners');
+    expect(await Promise.all([tenderSnapshot(), t.db.prisma.dealPartner.findMany({ orderBy: { id: 'asc' } })])).toEqual(before);
+    // Lifted first (by its owner: without a lead, nobody else opens it), the same change goes through.
+    success(await mutate(t, UPDATE, { input: { sectionId: section.gid, restricted: false } }, s.partner.token));
+    const retried = await mutate(t, SET_PARTNERS, { input: withoutMemberPartner(s, 'NONE', false) }, s.lead.token);
+    expect(retried, JSON.stringify(retried)).toMatchObject({ __typename: 'MutationSetDealPartnersSuccess' });
+  });
+});
+
 describe('Checklist', () => {
   it('should count sections done, in review and over their limit, and the progress', async () => {
     const s = await scene();

@@ -400,18 +400,17 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
   );
   const existing = new Map(deal.partners.map((partner) => [partyKey(partner), partner]));
   const kept = new Set<string>();
+  let leadId: string | null = null;
   for (const [index, draft] of drafts.entries()) {
     const current = existing.get(partyKey(draft));
-    if (current) {
-      kept.add(current.id);
-      await tx.dealPartner.update({ where: { id: current.id }, data: partnerData(draft) });
-    } else {
-      const created = await tx.dealPartner.create({
-        data: { ...partnerData(draft), dealId: deal.id, createdAt: joinedAt(now, index) },
-      });
-      kept.add(created.id);
-    }
+    const id = current
+      ? (await tx.dealPartner.update({ where: { id: current.id }, data: partnerData(draft) })).id
+      : (await tx.dealPartner.create({ data: { ...partnerData(draft), dealId: deal.id, createdAt: joinedAt(now, index) } })).id;
+    kept.add(id);
+    if (draft.isLead) leadId = id;
   }
+  const dropped = deal.partners.flatMap((partner) => (kept.has(partner.id) ? [] : [partner.id]));
+  await handOverRestrictedSections(tx, dropped, leadId, 'input.partners');
   await tx.dealPartner.deleteMany({
     where: { dealId: deal.id, status: 'ACTIVE', id: { notIn: [...kept] } },
   });
@@ -424,6 +423,25 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
     payload: { ...terms, ...totalsOf(drafts), leadIndex: drafts.findIndex((draft) => draft.isLead) },
   });
   return updated;
+}
+
+/**
+ * Hands the restricted tender sections owned by partners leaving a deal (dropped by `setDealPartners`, substituted)
+ * to the deal's lead partner `leadId`, who reads them already (domain/tenders.ts `rightsOnSection`: a restricted
+ * section is read by its owner partner's member and the lead's): nobody gains a section's text by it, not even a
+ * replacement, and the section keeps the owner a restricted section needs (OWNER_REQUIRED; before, a dropped owner
+ * left none and every later change of the section was refused). The lead hands it on to someone else if it must.
+ * Throws RuleViolationError(`field`, RESTRICTED_SECTIONS_NEED_LEAD) when such a section exists and the deal has no
+ * lead to take it; open sections owned by a leaving partner keep no owner (dropped) or their old one (substituted).
+ */
+async function handOverRestrictedSections(tx: Tx, leaving: readonly string[], leadId: string | null, field: string) {
+  if (leaving.length === 0) return;
+  const owned = { restricted: true, ownerPartnerId: { in: [...leaving] } };
+  if (leadId) {
+    await tx.tenderSection.updateMany({ where: owned, data: { ownerPartnerId: leadId } });
+    return;
+  }
+  if ((await tx.tenderSection.count({ where: owned })) > 0) throw new RuleViolationError(field, 'RESTRICTED_SECTIONS_NEED_LEAD');
 }
 
 export interface ChangeDealStatusInput {
@@ -532,6 +550,8 @@ export async function substituteDealPartner(
   if (partyKey(replacement) === partyKey(replaced)) throw new RuleViolationError('input.replacement', 'DEAL_DUPLICATE_PARTNER');
   await tx.dealPartner.update({ where: { id: replaced.id }, data: { status: 'SUBSTITUTED' } });
   const created = await tx.dealPartner.create({ data: { ...partnerData(replacement), dealId: deal.id, createdAt: now } });
+  const leadId = created.isLead ? created.id : (deal.partners.find((partner) => partner.isLead)?.id ?? null);
+  await handOverRestrictedSections(tx, [replaced.id], leadId, 'input.partnerId');
   await tx.dealSubstitution.create({
     data: {
       dealId: deal.id,

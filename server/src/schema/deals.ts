@@ -398,7 +398,8 @@ builder.mutationFields((t) => ({
   setDealPartners: t.prismaField({
     type: 'Deal',
     description:
-      "Replaces a deal's whole partner list at once (with its form and total if given), checking every invariant together. Refused once submitted: use substituteDealPartner.",
+      "Replaces a deal's whole partner list at once (with its form and total if given), checking every invariant together. Refused once submitted: use substituteDealPartner. " +
+      'A restricted tender section owned by a partner dropped passes to the lead partner (who reads it already); RESTRICTED_SECTIONS_NEED_LEAD when there is no lead to take it.',
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: SetDealPartnersInput, required: true }) },
     resolve: (query, _root, { input }, context) =>
@@ -429,7 +430,8 @@ builder.mutationFields((t) => ({
   substituteDealPartner: t.prismaField({
     type: 'Deal',
     description:
-      'After submission, replaces a partner: the old one is kept as substituted, the new one takes over its scope, amount, share and lead flag, and the substitution is recorded with its reason.',
+      'After submission, replaces a partner: the old one is kept as substituted, the new one takes over its scope, amount, share and lead flag, and the substitution is recorded with its reason. ' +
+      'Restricted tender sections the old one owned pass to the lead partner, not to the newcomer (another company: it reads them once the lead gives them to it); RESTRICTED_SECTIONS_NEED_LEAD when there is no lead.',
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: SubstituteDealPartnerInput, required: true }) },
     resolve: (query, _root, { input }, context) =>
