@@ -1071,6 +1071,7 @@ describe('A restricted section whose owner partner leaves the deal', () => {
         restricted: true,
         ownerPartnerId: s.memberPartner.id,
         status: 'REVIEW',
+        assigneeId: s.partner.id,
         reviewerId: s.lead.id,
       },
     ]);
@@ -1126,20 +1127,7 @@ describe('A restricted section whose owner partner leaves the deal', () => {
   it('should pass to the lead partner, not to the replacement, when its owner is substituted', async () => {
     const s = await scene();
     const section = await ownedByPartner(s);
-    await t.db.prisma.deal.update({
-      where: { id: s.deal.id },
-      data: { status: 'SUBMITTED', submittedAt: new Date(), totalAmountCents: 90_000 },
-    });
-    for (const partner of [s.leadPartner, s.memberPartner, s.company])
-      await t.db.prisma.dealPartner.update({
-        where: { id: partner.id },
-        data: {
-          scopeOfWork: 'Lot',
-          amountCents: 30_000,
-          shareBasisPoints: partner === s.leadPartner ? 3_334 : 3_333,
-          ...(partner === s.company ? { siret: '73282932000074' } : {}),
-        },
-      });
+    await submitted(s);
     const result = await mutate(
       t,
       SUBSTITUTE,
@@ -1176,6 +1164,153 @@ describe('A restricted section whose owner partner leaves the deal', () => {
     success(await mutate(t, UPDATE, { input: { sectionId: section.gid, restricted: false } }, s.partner.token));
     const retried = await mutate(t, SET_PARTNERS, { input: withoutMemberPartner(s, 'NONE', false) }, s.lead.token);
     expect(retried, JSON.stringify(retried)).toMatchObject({ __typename: 'MutationSetDealPartnersSuccess' });
+  });
+
+  /** A partner list for the scene's deal (JOINT, 100 000 cents shared as given): members by ID, `company` the SARL. */
+  function partnersOf(s: Scene, parties: Array<{ member?: string; share: number; lead?: boolean }>) {
+    return {
+      dealId: gid('Deal', s.deal.id),
+      groupForm: 'JOINT',
+      totalAmountCents: 100_000,
+      partners: parties.map(({ member, share, lead }) => ({
+        ...(member ? { memberId: gid('Member', member) } : { companyName: 'Atelier Numérique SARL', siret: '73282932000074' }),
+        isLead: lead ?? false,
+        amountCents: share * 10,
+        shareBasisPoints: share,
+        scopeOfWork: 'Lot',
+      })),
+    };
+  }
+
+  /** The scene's deal submitted, its three partners with the terms a substitution checks (a third each). */
+  async function submitted(s: Scene) {
+    await t.db.prisma.deal.update({
+      where: { id: s.deal.id },
+      data: { status: 'SUBMITTED', submittedAt: new Date(), totalAmountCents: 90_000 },
+    });
+    for (const partner of [s.leadPartner, s.memberPartner, s.company])
+      await t.db.prisma.dealPartner.update({
+        where: { id: partner.id },
+        data: {
+          scopeOfWork: 'Lot',
+          amountCents: 30_000,
+          shareBasisPoints: partner === s.leadPartner ? 3_334 : 3_333,
+          ...(partner === s.company ? { siret: '73282932000074' } : {}),
+        },
+      });
+  }
+
+  /** Substitutes the scene's lead partner by `newcomer` (a member), as `token`. */
+  function substituteLead(s: Scene, newcomer: string, token: string) {
+    const input = {
+      dealId: gid('Deal', s.deal.id),
+      partnerId: gid('DealPartner', s.leadPartner.id),
+      replacement: { memberId: gid('Member', newcomer), scopeOfWork: 'Pilotage' },
+      reason: 'Cessation d’activité',
+    };
+    return mutate(t, SUBSTITUTE, { input }, token);
+  }
+
+  it("should let only the lead's member name another member lead, who then reads every restricted section", async () => {
+    const s = await scene();
+    const section = await ownedByPartner(s);
+    const rows = () => Promise.all([tenderSnapshot(), t.db.prisma.dealPartner.findMany({ orderBy: { id: 'asc' } })]);
+    const before = await rows();
+    // A colleague who is no partner names themself lead (attack F1: they then read the partner's price).
+    const takeover = partnersOf(s, [{ member: s.colleague.id, share: 6_000, lead: true }, { share: 4_000 }]);
+    expectRefusal(await mutate(t, SET_PARTNERS, { input: takeover }, s.colleague.token), 'LEAD_CHANGE_BY_LEAD', 'input.partners');
+    const kept = partnersOf(s, [
+      { member: s.lead.id, share: 4_000 },
+      { member: s.partner.id, share: 2_000 },
+      { member: s.colleague.id, share: 2_000, lead: true },
+      { share: 2_000 },
+    ]);
+    expectRefusal(await mutate(t, SET_PARTNERS, { input: kept }, s.colleague.token), 'LEAD_CHANGE_BY_LEAD', 'input.partners');
+    expect(await rows()).toEqual(before);
+    expect(await node(section.gid, s.colleague.token)).toBeNull();
+    // The lead hands the role over themself.
+    const handed = await mutate(t, SET_PARTNERS, { input: kept }, s.lead.token);
+    expect(handed, JSON.stringify(handed)).toMatchObject({ __typename: 'MutationSetDealPartnersSuccess' });
+    expect(await node(section.gid, s.colleague.token)).toMatchObject({ restricted: true });
+    // The former lead reviewed it and can no longer open it: the new lead's member reviews it now.
+    expect(await node(section.gid, s.lead.token)).toBeNull();
+    expect(await t.db.prisma.tenderSection.findUniqueOrThrow({ where: { id: section.id } })).toMatchObject({
+      ownerPartnerId: s.memberPartner.id,
+      assigneeId: s.partner.id,
+      reviewerId: s.colleague.id,
+    });
+  });
+
+  it('should hand its assignee and reviewer roles to the lead when they can no longer open it, and let the lead give it back', async () => {
+    const s = await scene();
+    const section = await ownedByPartner(s);
+    const without = partnersOf(s, [{ member: s.lead.id, share: 6_000, lead: true }, { share: 4_000 }]);
+    success(await mutate(t, SET_PARTNERS, { input: without }, s.lead.token));
+    // The dropped member was its assignee (RESTRICTED_CONTRIBUTOR: whoever works on it opens it).
+    expect(await t.db.prisma.tenderSection.findUniqueOrThrow({ where: { id: section.id } })).toMatchObject({
+      ownerPartnerId: s.leadPartner.id,
+      assigneeId: s.lead.id,
+      reviewerId: s.lead.id,
+    });
+    // The partner comes back (a new partner row): the lead gives them their section again.
+    const back = partnersOf(s, [
+      { member: s.lead.id, share: 5_000, lead: true },
+      { member: s.partner.id, share: 3_000 },
+      { share: 2_000 },
+    ]);
+    success(await mutate(t, SET_PARTNERS, { input: back }, s.lead.token));
+    expect(await node(section.gid, s.partner.token)).toBeNull();
+    const returned = await t.db.prisma.dealPartner.findFirstOrThrow({ where: { dealId: s.deal.id, memberId: s.partner.id } });
+    success(
+      await mutate(
+        t,
+        UPDATE,
+        {
+          input: {
+            sectionId: section.gid,
+            ownerPartnerId: gid('DealPartner', returned.id),
+            assigneeId: gid('Member', s.partner.id),
+          },
+        },
+        s.lead.token,
+      ),
+    );
+    expect(await node(section.gid, s.partner.token)).toMatchObject({
+      restricted: true,
+      assignee: { id: gid('Member', s.partner.id) },
+    });
+  });
+
+  it('should refuse to drop its owner when the lead is a company, which no member opens it for', async () => {
+    const s = await scene();
+    await ownedByPartner(s);
+    await t.db.prisma.dealPartner.update({ where: { id: s.leadPartner.id }, data: { isLead: false } });
+    await t.db.prisma.dealPartner.update({ where: { id: s.company.id }, data: { isLead: true, siret: '73282932000074' } });
+    const before = await tenderSnapshot();
+    const input = partnersOf(s, [
+      { member: s.lead.id, share: 6_000 },
+      { share: 4_000, lead: true },
+    ]);
+    expectRefusal(await mutate(t, SET_PARTNERS, { input }, s.lead.token), 'RESTRICTED_SECTIONS_NEED_LEAD', 'input.partners');
+    expect(await tenderSnapshot()).toEqual(before);
+  });
+
+  it("should let only the lead's member substitute the lead by a member, or anyone once that member has left", async () => {
+    const s = await scene();
+    const section = await ownedByPartner(s);
+    await submitted(s);
+    // A colleague substitutes the lead by themself (attack F2: the new lead reads every restricted section).
+    expectRefusal(
+      await substituteLead(s, s.colleague.id, s.colleague.token),
+      'LEAD_CHANGE_BY_LEAD',
+      'input.replacement.memberId',
+    );
+    expect(await node(section.gid, s.colleague.token)).toBeNull();
+    // The lead's member has left the cooperative: nobody else could hand the role over.
+    await t.db.prisma.member.update({ where: { id: s.lead.id }, data: { situation: 'LEFT', leftCooperativeOn: new Date() } });
+    const result = await substituteLead(s, s.colleague.id, s.colleague.token);
+    expect(result, JSON.stringify(result)).toMatchObject({ __typename: 'MutationSubstituteDealPartnerSuccess' });
+    expect(await node(section.gid, s.colleague.token)).toMatchObject({ restricted: true });
   });
 });
 

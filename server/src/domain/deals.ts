@@ -398,19 +398,21 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
     () => checkDealTerms(terms, drafts),
     (field) => `input.${field}`,
   );
+  const nextLeadMember = drafts.find((draft) => draft.isLead)?.memberId ?? null;
+  await checkLeadChange(tx, deal, viewer.id, nextLeadMember, 'input.partners');
   const existing = new Map(deal.partners.map((partner) => [partyKey(partner), partner]));
   const kept = new Set<string>();
-  let leadId: string | null = null;
+  let lead: PartnerOfDeal | null = null;
   for (const [index, draft] of drafts.entries()) {
     const current = existing.get(partyKey(draft));
     const id = current
       ? (await tx.dealPartner.update({ where: { id: current.id }, data: partnerData(draft) })).id
       : (await tx.dealPartner.create({ data: { ...partnerData(draft), dealId: deal.id, createdAt: joinedAt(now, index) } })).id;
     kept.add(id);
-    if (draft.isLead) leadId = id;
+    if (draft.isLead) lead = { id, memberId: draft.memberId ?? null };
   }
   const dropped = deal.partners.flatMap((partner) => (kept.has(partner.id) ? [] : [partner.id]));
-  await handOverRestrictedSections(tx, dropped, leadId, 'input.partners');
+  await keepRestrictedSectionsOpenable(tx, deal.id, dropped, lead, 'input.partners');
   await tx.dealPartner.deleteMany({
     where: { dealId: deal.id, status: 'ACTIVE', id: { notIn: [...kept] } },
   });
@@ -425,23 +427,78 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
   return updated;
 }
 
+/** A deal partner as the rules on restricted sections need it: its row and its member (null for a company). */
+interface PartnerOfDeal {
+  id: string;
+  memberId: string | null;
+}
+
+/** Whether the deal's tender response has a restricted section (`domain/tenders.ts`: read by its owner and the lead). */
+async function hasRestrictedSections(tx: Tx, dealId: string): Promise<boolean> {
+  return (await tx.tenderSection.count({ where: { restricted: true, response: { dealId } } })) > 0;
+}
+
 /**
- * Hands the restricted tender sections owned by partners leaving a deal (dropped by `setDealPartners`, substituted)
- * to the deal's lead partner `leadId`, who reads them already (domain/tenders.ts `rightsOnSection`: a restricted
- * section is read by its owner partner's member and the lead's): nobody gains a section's text by it, not even a
- * replacement, and the section keeps the owner a restricted section needs (OWNER_REQUIRED; before, a dropped owner
- * left none and every later change of the section was refused). The lead hands it on to someone else if it must.
- * Throws RuleViolationError(`field`, RESTRICTED_SECTIONS_NEED_LEAD) when such a section exists and the deal has no
- * lead to take it; open sections owned by a leaving partner keep no owner (dropped) or their old one (substituted).
+ * A change of the deal's lead while its response has restricted sections: the lead's member reads every one of them
+ * (domain/tenders.ts `rightsOnSection`), so naming another member lead (`setDealPartners`, or `substituteDealPartner`
+ * replacing the lead) hands them that member. Only the lead's own member does it (attack of stop 27, F1 and F2: a
+ * colleague who was no partner named themself lead, or substituted the lead by themself, and read them all), or anyone
+ * who may change the deal once that member has left the cooperative (nobody else could hand it over). A company named
+ * lead, or the same member, is given nothing. Throws RuleViolationError(`field`, LEAD_CHANGE_BY_LEAD).
  */
-async function handOverRestrictedSections(tx: Tx, leaving: readonly string[], leadId: string | null, field: string) {
-  if (leaving.length === 0) return;
-  const owned = { restricted: true, ownerPartnerId: { in: [...leaving] } };
-  if (leadId) {
-    await tx.tenderSection.updateMany({ where: owned, data: { ownerPartnerId: leadId } });
-    return;
+async function checkLeadChange(
+  tx: Tx,
+  deal: { id: string; partners: readonly { isLead: boolean; memberId: string | null }[] },
+  viewerId: string,
+  nextLeadMember: string | null,
+  field: string,
+): Promise<void> {
+  const leadMember = deal.partners.find((partner) => partner.isLead)?.memberId ?? null;
+  if (nextLeadMember === null || nextLeadMember === leadMember || viewerId === leadMember) return;
+  if (!(await hasRestrictedSections(tx, deal.id))) return;
+  const departed =
+    leadMember !== null &&
+    (await tx.member.findUnique({ where: { id: leadMember }, select: { situation: true } }))?.situation !== 'ACTIVE';
+  if (!departed) throw new RuleViolationError(field, 'LEAD_CHANGE_BY_LEAD');
+}
+
+/**
+ * Keeps every restricted tender section of a deal open to someone after its partners changed (`setDealPartners`,
+ * `substituteDealPartner`), without showing it to anyone new:
+ * - a section owned by a partner leaving (`leaving`: dropped, substituted) passes to the deal's lead partner `lead`,
+ *   whose member reads it already (domain/tenders.ts `rightsOnSection`: owner and lead), not to a replacement (another
+ *   company); before, a dropped owner left none (every later change refused OWNER_REQUIRED), a substituted one stayed
+ *   owner. Put back later, the old owner gets it back from the lead (`updateTenderSection`'s `ownerPartnerId`);
+ * - its assignee and reviewer, who must be able to open it (RESTRICTED_CONTRIBUTOR), become the lead's member (with a
+ *   company lead, the owner's) where they no longer can (a dropped member, a former lead).
+ * Throws RuleViolationError(`field`, RESTRICTED_SECTIONS_NEED_LEAD) when a leaving partner owns one and the lead has
+ * no member to take it (no lead, or a company: nobody could open the section again).
+ */
+async function keepRestrictedSectionsOpenable(
+  tx: Tx,
+  dealId: string,
+  leaving: readonly string[],
+  lead: PartnerOfDeal | null,
+  field: string,
+): Promise<void> {
+  const sections = await tx.tenderSection.findMany({
+    where: { restricted: true, response: { dealId } },
+    select: { id: true, ownerPartnerId: true, assigneeId: true, reviewerId: true, ownerPartner: { select: { memberId: true } } },
+  });
+  for (const section of sections) {
+    const handedOver = section.ownerPartnerId !== null && leaving.includes(section.ownerPartnerId);
+    if (handedOver && !lead?.memberId) throw new RuleViolationError(field, 'RESTRICTED_SECTIONS_NEED_LEAD');
+    const ownerMember = handedOver ? null : (section.ownerPartner?.memberId ?? null);
+    const opens = (memberId: string | null) => memberId === null || memberId === lead?.memberId || memberId === ownerMember;
+    // The lead's member takes over; with a company lead, the owner's (a section in review keeps a reviewer).
+    const successor = lead?.memberId ?? ownerMember;
+    const data = {
+      ...(handedOver && lead ? { ownerPartnerId: lead.id } : {}),
+      ...(opens(section.assigneeId) ? {} : { assigneeId: successor }),
+      ...(opens(section.reviewerId) ? {} : { reviewerId: successor }),
+    };
+    if (Object.keys(data).length > 0) await tx.tenderSection.update({ where: { id: section.id }, data });
   }
-  if ((await tx.tenderSection.count({ where: owned })) > 0) throw new RuleViolationError(field, 'RESTRICTED_SECTIONS_NEED_LEAD');
 }
 
 export interface ChangeDealStatusInput {
@@ -537,6 +594,7 @@ export async function substituteDealPartner(
     () => 'input.replacement',
   );
   const replacement = fresh as PartnerDraft;
+  if (replaced.isLead) await checkLeadChange(tx, deal, viewer.id, replacement.memberId ?? null, 'input.replacement.memberId');
   // The others stay as they are (one who has left is substituted in turn); only the newcomer is checked in full.
   const next = deal.partners.map((partner, at) => (at === index ? replacement : draftOf(partner, true)));
   renamed(
@@ -550,8 +608,8 @@ export async function substituteDealPartner(
   if (partyKey(replacement) === partyKey(replaced)) throw new RuleViolationError('input.replacement', 'DEAL_DUPLICATE_PARTNER');
   await tx.dealPartner.update({ where: { id: replaced.id }, data: { status: 'SUBSTITUTED' } });
   const created = await tx.dealPartner.create({ data: { ...partnerData(replacement), dealId: deal.id, createdAt: now } });
-  const leadId = created.isLead ? created.id : (deal.partners.find((partner) => partner.isLead)?.id ?? null);
-  await handOverRestrictedSections(tx, [replaced.id], leadId, 'input.partnerId');
+  const lead = created.isLead ? created : (deal.partners.find((partner) => partner.isLead) ?? null);
+  await keepRestrictedSectionsOpenable(tx, deal.id, [replaced.id], lead, 'input.partnerId');
   await tx.dealSubstitution.create({
     data: {
       dealId: deal.id,
