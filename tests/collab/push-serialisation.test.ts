@@ -198,6 +198,60 @@ async function pushWaitsThenIsRefused(
   expect(stored).toBe(1);
 }
 
+describe.skipIf(!process.env.DATABASE_URL)('A lead change is serialised with a section being restricted', () => {
+  const SET_PARTNERS = /* GraphQL */ `
+    mutation($input: SetDealPartnersInput!) { setDealPartners(input: $input) { __typename ... on RuleViolationError { rule field } } }
+  `;
+
+  /** What the first statement other than the held change's waits for: the response's row lock, or something else. */
+  async function firstWait(): Promise<string> {
+    for (;;) {
+      const [row] = await t.db.prisma.$queryRaw<Array<{ query: string; wait_event: string }>>`
+        SELECT query, wait_event FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+      if (row) return /"TenderResponse".*FOR UPDATE/s.test(row.query) ? 'the response' : `${row.wait_event}: ${row.query}`;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  it('should refuse a colleague naming themself lead while the lead restricts a section, once it is restricted', async () => {
+    const s = await scenario();
+    const section = await s.section();
+    const outsiderPartner = s.deal.partners.find((p) => p.memberId === s.outsider.id);
+    const held = await holdOpen((tx) =>
+      updateSection(tx, tendersActor(s.lead, [s.collective.id]), section.id, {
+        restricted: true,
+        ownerPartnerId: outsiderPartner?.id ?? null,
+      }),
+    );
+    // A colleague who is no partner names themself lead: without the response's lock, the section's restriction, not
+    // committed yet, was not counted, and they became lead of a response with a restricted section.
+    const parties = [
+      { memberId: gid('Member', s.lead.id), amountCents: 500, shareBasisPoints: 5000 },
+      { memberId: gid('Member', s.outsider.id), amountCents: 400, shareBasisPoints: 4000 },
+      { memberId: gid('Member', s.stayer.id), isLead: true, amountCents: 100, shareBasisPoints: 1000 },
+    ].map((party) => ({ ...party, scopeOfWork: 'Lot' }));
+    const answer = t.gql(
+      SET_PARTNERS,
+      { input: { dealId: gid('Deal', s.deal.id), groupForm: 'JOINT', totalAmountCents: 1000, partners: parties } },
+      s.tokens.stayer,
+    );
+    let first: unknown;
+    try {
+      first = await Promise.race([answer.then((a) => ({ answered: a })), firstWait()]);
+    } finally {
+      await held.commit();
+    }
+    expect(first).toBe('the response');
+    expect((await answer).data?.setDealPartners).toEqual({
+      __typename: 'RuleViolationError',
+      rule: 'LEAD_CHANGE_BY_LEAD',
+      field: 'input.partners',
+    });
+    expect(await t.db.prisma.dealPartner.count({ where: { dealId: s.deal.id, memberId: s.stayer.id } })).toBe(0);
+  });
+});
+
 describe.skipIf(!process.env.DATABASE_URL)('Pushes are serialised with every change that can refuse them', () => {
   it('should refuse a push waiting on a member leaving the collective, once they left', async () => {
     const { s, section } = await afterOnePush('leaver');

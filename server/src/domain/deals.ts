@@ -398,6 +398,7 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
     () => checkDealTerms(terms, drafts),
     (field) => `input.${field}`,
   );
+  await lockResponseOfDeal(tx, deal.id);
   const nextLeadMember = drafts.find((draft) => draft.isLead)?.memberId ?? null;
   await checkLeadChange(tx, deal, viewer.id, nextLeadMember, 'input.partners');
   const existing = new Map(deal.partners.map((partner) => [partyKey(partner), partner]));
@@ -431,6 +432,16 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
 interface PartnerOfDeal {
   id: string;
   memberId: string | null;
+}
+
+/**
+ * Locks the deal's tender response, if it has one (after the deal: the order a submission and a push take them in), so
+ * that the rules on its restricted sections below judge what is committed: a section's settings change locks its
+ * response (domain/tenders.ts `lockResponse`), so a section being restricted meanwhile is waited for, and a change
+ * of settings waiting on this one then reads the new partners.
+ */
+async function lockResponseOfDeal(tx: Tx, dealId: string): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM "TenderResponse" WHERE "dealId" = ${dealId}::uuid FOR UPDATE`;
 }
 
 /** Whether the deal's tender response has a restricted section (`domain/tenders.ts`: read by its owner and the lead). */
@@ -594,6 +605,7 @@ export async function substituteDealPartner(
     () => 'input.replacement',
   );
   const replacement = fresh as PartnerDraft;
+  await lockResponseOfDeal(tx, deal.id);
   if (replaced.isLead) await checkLeadChange(tx, deal, viewer.id, replacement.memberId ?? null, 'input.replacement.memberId');
   // The others stay as they are (one who has left is substituted in turn); only the newcomer is checked in full.
   const next = deal.partners.map((partner, at) => (at === index ? replacement : draftOf(partner, true)));
