@@ -69,9 +69,9 @@ export const RULES = {
   LIMIT_NOT_POSITIVE: 'A word or character limit is a positive whole number.',
   OWNER_REQUIRED: 'A restricted section names the partner that owns it.',
   RESTRICTED_SECTIONS_NEED_LEAD:
-    'This partner owns restricted sections and the deal has no lead member to take them over: give them another owner or lift their restriction first.',
+    'A restricted section would be left with no member to open it (its owner leaves or is a company, and the lead has no member): give it another owner or lift its restriction first.',
   LEAD_CHANGE_BY_LEAD:
-    "While the response has restricted sections, only the lead's member names another member lead (the lead reads them all), unless that member has left the cooperative.",
+    "While the response has restricted sections, only the lead's member changes who leads (the lead reads them all), unless that member has left the cooperative; with a company lead, lift the restrictions first.",
   NOT_A_DEAL_PARTNER: "Not an active partner of the response's deal.",
   RESTRICTED_BY_OWNER_OR_LEAD: "Only the owner partner's member or the lead's member restricts a section to that partner.",
   RESTRICTED_CONTRIBUTOR: "A restricted section is assigned to and reviewed by its owner partner's member or the lead's member.",
@@ -271,9 +271,9 @@ export const RULE_MESSAGES = {
   RESTRICTED_BY_OWNER_OR_LEAD: 'Seul le partenaire concerné ou le mandataire réserve une section à ce partenaire.',
   RESTRICTED_CONTRIBUTOR: 'Une section réservée est rédigée et relue par le partenaire concerné ou par le mandataire.',
   RESTRICTED_SECTIONS_NEED_LEAD:
-    'Ce partenaire détient des sections réservées et l’affaire n’a pas de mandataire membre pour les reprendre\xa0: confiez-les d’abord à un autre partenaire ou levez leur réserve.',
+    'Une section réservée n’aurait plus aucun membre pour l’ouvrir (son partenaire part ou est une entreprise, et le mandataire n’est pas un membre)\xa0: confiez-la d’abord à un autre partenaire ou levez sa réserve.',
   LEAD_CHANGE_BY_LEAD:
-    'Tant que la réponse a des sections réservées, seul le mandataire désigne un autre membre comme mandataire (le mandataire les lit toutes), sauf s’il a quitté la coopérative.',
+    'Tant que la réponse a des sections réservées, seul le membre mandataire change de mandataire (le mandataire les lit toutes), sauf s’il a quitté la coopérative\xa0; avec une entreprise pour mandataire, levez d’abord les réserves.',
   REVIEWER_REQUIRED: 'Une section part en relecture avec une personne désignée pour la relire.',
   SALE_AMOUNT_NOT_POSITIVE: 'Une vente vaut au moins un centime.',
   SALE_DATE_IN_FUTURE: 'Une vente ne peut pas être datée dans le futur.',

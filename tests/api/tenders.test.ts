@@ -1295,6 +1295,48 @@ describe('A restricted section whose owner partner leaves the deal', () => {
     expect(await tenderSnapshot()).toEqual(before);
   });
 
+  it("should refuse a colleague naming a company lead, which would take every restricted section from the lead's member", async () => {
+    const s = await scene();
+    const section = await ownedByPartner(s);
+    await t.db.prisma.dealPartner.update({ where: { id: s.company.id }, data: { siret: '73282932000074' } });
+    const before = await tenderSnapshot();
+    const input = partnersOf(s, [
+      { member: s.lead.id, share: 5_000 },
+      { member: s.partner.id, share: 3_000 },
+      { share: 2_000, lead: true },
+    ]);
+    expectRefusal(await mutate(t, SET_PARTNERS, { input }, s.colleague.token), 'LEAD_CHANGE_BY_LEAD', 'input.partners');
+    expect(await tenderSnapshot()).toEqual(before);
+    expect(await node(section.gid, s.lead.token)).toMatchObject({ restricted: true });
+    // The lead's member may step back: the owner still opens their section.
+    success(await mutate(t, SET_PARTNERS, { input }, s.lead.token));
+    expect(await node(section.gid, s.partner.token)).toMatchObject({ restricted: true });
+    expect(await node(section.gid, s.lead.token)).toBeNull();
+  });
+
+  it('should refuse a company lead when a restricted section owned by a company would be left to no member', async () => {
+    const s = await scene();
+    await t.db.prisma.dealPartner.update({ where: { id: s.company.id }, data: { siret: '73282932000074' } });
+    await responseFor(s, [
+      {
+        title: 'Prix de la SARL',
+        restricted: true,
+        ownerPartnerId: s.company.id,
+        status: 'REVIEW',
+        assigneeId: s.lead.id,
+        reviewerId: s.lead.id,
+      },
+    ]);
+    const before = await tenderSnapshot();
+    const input = partnersOf(s, [
+      { member: s.lead.id, share: 5_000 },
+      { member: s.partner.id, share: 3_000 },
+      { share: 2_000, lead: true },
+    ]);
+    expectRefusal(await mutate(t, SET_PARTNERS, { input }, s.lead.token), 'RESTRICTED_SECTIONS_NEED_LEAD', 'input.partners');
+    expect(await tenderSnapshot()).toEqual(before);
+  });
+
   it("should let only the lead's member substitute the lead by a member, or anyone once that member has left", async () => {
     const s = await scene();
     const section = await ownedByPartner(s);

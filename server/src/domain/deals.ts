@@ -450,12 +450,13 @@ async function hasRestrictedSections(tx: Tx, dealId: string): Promise<boolean> {
 }
 
 /**
- * A change of the deal's lead while its response has restricted sections: the lead's member reads every one of them
+ * A change of the deal's lead's member while its response has restricted sections: that member reads every one of them
  * (domain/tenders.ts `rightsOnSection`), so naming another member lead (`setDealPartners`, or `substituteDealPartner`
- * replacing the lead) hands them that member. Only the lead's own member does it (attack of stop 27, F1 and F2: a
- * colleague who was no partner named themself lead, or substituted the lead by themself, and read them all), or anyone
- * who may change the deal once that member has left the cooperative (nobody else could hand it over). A company named
- * lead, or the same member, is given nothing. Throws RuleViolationError(`field`, LEAD_CHANGE_BY_LEAD).
+ * replacing the lead) hands them that member, and naming a company or no lead takes them from the lead. Only the lead's
+ * own member does either (attacks of stop 27: a colleague who was no partner named themself lead, or substituted the
+ * lead by themself, and read them all; or named a company lead and deposed the lead's member for good), or anyone who
+ * may change the deal once that member has left the cooperative (nobody else could hand it over). With a company lead,
+ * nobody: the owners lift their restrictions first. Throws RuleViolationError(`field`, LEAD_CHANGE_BY_LEAD).
  */
 async function checkLeadChange(
   tx: Tx,
@@ -465,7 +466,7 @@ async function checkLeadChange(
   field: string,
 ): Promise<void> {
   const leadMember = deal.partners.find((partner) => partner.isLead)?.memberId ?? null;
-  if (nextLeadMember === null || nextLeadMember === leadMember || viewerId === leadMember) return;
+  if (nextLeadMember === leadMember || (leadMember !== null && viewerId === leadMember)) return;
   if (!(await hasRestrictedSections(tx, deal.id))) return;
   const departed =
     leadMember !== null &&
@@ -482,8 +483,8 @@ async function checkLeadChange(
  *   owner. Put back later, the old owner gets it back from the lead (`updateTenderSection`'s `ownerPartnerId`);
  * - its assignee and reviewer, who must be able to open it (RESTRICTED_CONTRIBUTOR), become the lead's member (with a
  *   company lead, the owner's) where they no longer can (a dropped member, a former lead).
- * Throws RuleViolationError(`field`, RESTRICTED_SECTIONS_NEED_LEAD) when a leaving partner owns one and the lead has
- * no member to take it (no lead, or a company: nobody could open the section again).
+ * Throws RuleViolationError(`field`, RESTRICTED_SECTIONS_NEED_LEAD) when one would be left with no member to open it:
+ * the lead has no member (no lead, or a company) and its owner is leaving or is a company too.
  */
 async function keepRestrictedSectionsOpenable(
   tx: Tx,
@@ -498,11 +499,11 @@ async function keepRestrictedSectionsOpenable(
   });
   for (const section of sections) {
     const handedOver = section.ownerPartnerId !== null && leaving.includes(section.ownerPartnerId);
-    if (handedOver && !lead?.memberId) throw new RuleViolationError(field, 'RESTRICTED_SECTIONS_NEED_LEAD');
     const ownerMember = handedOver ? null : (section.ownerPartner?.memberId ?? null);
-    const opens = (memberId: string | null) => memberId === null || memberId === lead?.memberId || memberId === ownerMember;
     // The lead's member takes over; with a company lead, the owner's (a section in review keeps a reviewer).
     const successor = lead?.memberId ?? ownerMember;
+    if (successor === null) throw new RuleViolationError(field, 'RESTRICTED_SECTIONS_NEED_LEAD');
+    const opens = (memberId: string | null) => memberId === null || memberId === lead?.memberId || memberId === ownerMember;
     const data = {
       ...(handedOver && lead ? { ownerPartnerId: lead.id } : {}),
       ...(opens(section.assigneeId) ? {} : { assigneeId: successor }),

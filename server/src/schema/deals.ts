@@ -399,8 +399,8 @@ builder.mutationFields((t) => ({
     type: 'Deal',
     description:
       "Replaces a deal's whole partner list at once (with its form and total if given), checking every invariant together. Refused once submitted: use substituteDealPartner. " +
-      "While the response has restricted sections, only the lead's member names another member lead (LEAD_CHANGE_BY_LEAD; anyone once that member has left the cooperative), as the lead reads them all. " +
-      "A restricted section owned by a partner dropped passes to the lead partner, who reads it already (give it back with updateTenderSection if the partner returns), and whoever works on one and can no longer open it is replaced by the lead's member; RESTRICTED_SECTIONS_NEED_LEAD when the lead has no member to take it.",
+      "While the response has restricted sections, only the lead's member changes who leads, to another member, a company or none (LEAD_CHANGE_BY_LEAD; anyone once that member has left the cooperative; with a company lead, lift the restrictions first), as the lead reads them all. " +
+      "A restricted section owned by a partner dropped passes to the lead partner, who reads it already (give it back with updateTenderSection if the partner returns), and whoever works on one and can no longer open it is replaced by the lead's member; RESTRICTED_SECTIONS_NEED_LEAD when a restricted section would be left with no member to open it.",
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: SetDealPartnersInput, required: true }) },
     resolve: (query, _root, { input }, context) =>
@@ -432,7 +432,7 @@ builder.mutationFields((t) => ({
     type: 'Deal',
     description:
       'After submission, replaces a partner: the old one is kept as substituted, the new one takes over its scope, amount, share and lead flag, and the substitution is recorded with its reason. ' +
-      "Restricted tender sections the old one owned pass to the lead partner, not to the newcomer (another company: it reads them once the lead gives them to it), unless the old one was the lead: the newcomer then leads and reads them all, so only the lead's member names a member newcomer (LEAD_CHANGE_BY_LEAD; anyone once that member has left the cooperative). RESTRICTED_SECTIONS_NEED_LEAD when the lead has no member to take them.",
+      "Restricted tender sections the old one owned pass to the lead partner, not to the newcomer (another company: it reads them once the lead gives them to it), unless the old one was the lead: the newcomer then leads and reads them all, so only the lead's member replaces it while the response has restricted sections (LEAD_CHANGE_BY_LEAD; anyone once that member has left the cooperative). RESTRICTED_SECTIONS_NEED_LEAD when a restricted section would be left with no member to open it.",
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: SubstituteDealPartnerInput, required: true }) },
     resolve: (query, _root, { input }, context) =>
