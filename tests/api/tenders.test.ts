@@ -1337,6 +1337,31 @@ describe('A restricted section whose owner partner leaves the deal', () => {
     expect(await tenderSnapshot()).toEqual(before);
   });
 
+  it('should ask a lead from outside the collective to lift their restrictions before the collective changes the lead', async () => {
+    const s = await scene();
+    await t.db.prisma.dealPartner.update({ where: { id: s.leadPartner.id }, data: { isLead: false } });
+    await t.db.prisma.dealPartner.update({ where: { id: s.memberPartner.id }, data: { isLead: true } });
+    await t.db.prisma.dealPartner.update({ where: { id: s.company.id }, data: { siret: '73282932000074' } });
+    const response = await responseFor(s, [
+      { title: 'Prix du mandataire', restricted: true, ownerPartnerId: s.memberPartner.id },
+    ]);
+    const input = partnersOf(s, [
+      { member: s.lead.id, share: 4_000, lead: true },
+      { member: s.partner.id, share: 4_000 },
+      { share: 2_000 },
+    ]);
+    // The outside lead may not change the deal (only the collective's members do), and no one else may take the
+    // sections it reads: refused, typed, until they are no longer restricted (attack 3: confidentiality first).
+    expectForbidden(await mutate(t, SET_PARTNERS, { input }, s.partner.token));
+    expectRefusal(await mutate(t, SET_PARTNERS, { input }, s.colleague.token), 'LEAD_CHANGE_BY_LEAD', 'input.partners');
+    const id = sectionId(at(response.sections, 0).id);
+    success(await mutate(t, UPDATE, { input: { sectionId: id, restricted: false } }, s.partner.token));
+    success(await mutate(t, SET_PARTNERS, { input }, s.colleague.token));
+    expect(await t.db.prisma.dealPartner.findFirstOrThrow({ where: { dealId: s.deal.id, isLead: true } })).toMatchObject({
+      memberId: s.lead.id,
+    });
+  });
+
   it("should let only the lead's member substitute the lead by a member, or anyone once that member has left", async () => {
     const s = await scene();
     const section = await ownedByPartner(s);

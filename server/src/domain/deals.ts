@@ -456,7 +456,8 @@ async function hasRestrictedSections(tx: Tx, dealId: string): Promise<boolean> {
  * own member does either (attacks of stop 27: a colleague who was no partner named themself lead, or substituted the
  * lead by themself, and read them all; or named a company lead and deposed the lead's member for good), or anyone who
  * may change the deal once that member has left the cooperative (nobody else could hand it over). With a company lead,
- * nobody: the owners lift their restrictions first. Throws RuleViolationError(`field`, LEAD_CHANGE_BY_LEAD).
+ * or a lead from outside the collective (who may not change the deal, `lockDeal`), nobody: the owners lift their
+ * restrictions first (attack 3; confidentiality first). Throws RuleViolationError(`field`, LEAD_CHANGE_BY_LEAD).
  */
 async function checkLeadChange(
   tx: Tx,

@@ -399,7 +399,7 @@ builder.mutationFields((t) => ({
     type: 'Deal',
     description:
       "Replaces a deal's whole partner list at once (with its form and total if given), checking every invariant together. Refused once submitted: use substituteDealPartner. " +
-      "While the response has restricted sections, only the lead's member changes who leads, to another member, a company or none (LEAD_CHANGE_BY_LEAD; anyone once that member has left the cooperative; with a company lead, lift the restrictions first), as the lead reads them all. " +
+      "While the response has restricted sections, only the lead's member changes who leads, to another member, a company or none (LEAD_CHANGE_BY_LEAD; anyone once that member has left the cooperative; with a company lead or one from outside the collective, lift the restrictions first), as the lead reads them all. " +
       "A restricted section owned by a partner dropped passes to the lead partner, who reads it already (give it back with updateTenderSection if the partner returns), and whoever works on one and can no longer open it is replaced by the lead's member; RESTRICTED_SECTIONS_NEED_LEAD when a restricted section would be left with no member to open it.",
     errors: { types: MUTATION_ERRORS },
     args: { input: t.arg({ type: SetDealPartnersInput, required: true }) },
