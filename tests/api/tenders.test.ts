@@ -1062,6 +1062,16 @@ describe('A restricted section whose owner partner leaves the deal', () => {
     ${FAILURE}
   `;
 
+  /** Every row a partner change may touch: the tender rows and the deals' partners. */
+  const partnerRows = () => Promise.all([tenderSnapshot(), t.db.prisma.dealPartner.findMany({ orderBy: { id: 'asc' } })]);
+
+  /** `setDealPartners` with `input` as `token`, refused `rule` on `input.partners`, every row unchanged. */
+  async function expectPartnersRefused(input: Record<string, unknown>, token: string, rule: string) {
+    const before = await partnerRows();
+    expectRefusal(await mutate(t, SET_PARTNERS, { input }, token), rule, 'input.partners');
+    expect(await partnerRows()).toEqual(before);
+  }
+
   /** The scene's response, its second section restricted to the member-partner (in review by the lead). */
   async function ownedByPartner(s: Scene) {
     const response = await responseFor(s, [
@@ -1156,10 +1166,7 @@ describe('A restricted section whose owner partner leaves the deal', () => {
     const section = await ownedByPartner(s);
     await t.db.prisma.dealPartner.update({ where: { id: s.leadPartner.id }, data: { isLead: false } });
     await t.db.prisma.deal.update({ where: { id: s.deal.id }, data: { groupForm: 'NONE' } });
-    const before = await Promise.all([tenderSnapshot(), t.db.prisma.dealPartner.findMany({ orderBy: { id: 'asc' } })]);
-    const result = await mutate(t, SET_PARTNERS, { input: withoutMemberPartner(s, 'NONE', false) }, s.lead.token);
-    expectRefusal(result, 'RESTRICTED_SECTIONS_NEED_LEAD', 'input.partners');
-    expect(await Promise.all([tenderSnapshot(), t.db.prisma.dealPartner.findMany({ orderBy: { id: 'asc' } })])).toEqual(before);
+    await expectPartnersRefused(withoutMemberPartner(s, 'NONE', false), s.lead.token, 'RESTRICTED_SECTIONS_NEED_LEAD');
     // Lifted first (by its owner: without a lead, nobody else opens it), the same change goes through.
     success(await mutate(t, UPDATE, { input: { sectionId: section.gid, restricted: false } }, s.partner.token));
     const retried = await mutate(t, SET_PARTNERS, { input: withoutMemberPartner(s, 'NONE', false) }, s.lead.token);
@@ -1214,8 +1221,7 @@ describe('A restricted section whose owner partner leaves the deal', () => {
   it("should let only the lead's member name another member lead, who then reads every restricted section", async () => {
     const s = await scene();
     const section = await ownedByPartner(s);
-    const rows = () => Promise.all([tenderSnapshot(), t.db.prisma.dealPartner.findMany({ orderBy: { id: 'asc' } })]);
-    const before = await rows();
+    const before = await partnerRows();
     // A colleague who is no partner names themself lead (attack F1: they then read the partner's price).
     const takeover = partnersOf(s, [{ member: s.colleague.id, share: 6_000, lead: true }, { share: 4_000 }]);
     expectRefusal(await mutate(t, SET_PARTNERS, { input: takeover }, s.colleague.token), 'LEAD_CHANGE_BY_LEAD', 'input.partners');
@@ -1226,7 +1232,7 @@ describe('A restricted section whose owner partner leaves the deal', () => {
       { share: 2_000 },
     ]);
     expectRefusal(await mutate(t, SET_PARTNERS, { input: kept }, s.colleague.token), 'LEAD_CHANGE_BY_LEAD', 'input.partners');
-    expect(await rows()).toEqual(before);
+    expect(await partnerRows()).toEqual(before);
     expect(await node(section.gid, s.colleague.token)).toBeNull();
     // The lead hands the role over themself.
     const handed = await mutate(t, SET_PARTNERS, { input: kept }, s.lead.token);
@@ -1286,27 +1292,23 @@ describe('A restricted section whose owner partner leaves the deal', () => {
     await ownedByPartner(s);
     await t.db.prisma.dealPartner.update({ where: { id: s.leadPartner.id }, data: { isLead: false } });
     await t.db.prisma.dealPartner.update({ where: { id: s.company.id }, data: { isLead: true, siret: '73282932000074' } });
-    const before = await tenderSnapshot();
     const input = partnersOf(s, [
       { member: s.lead.id, share: 6_000 },
       { share: 4_000, lead: true },
     ]);
-    expectRefusal(await mutate(t, SET_PARTNERS, { input }, s.lead.token), 'RESTRICTED_SECTIONS_NEED_LEAD', 'input.partners');
-    expect(await tenderSnapshot()).toEqual(before);
+    await expectPartnersRefused(input, s.lead.token, 'RESTRICTED_SECTIONS_NEED_LEAD');
   });
 
   it("should refuse a colleague naming a company lead, which would take every restricted section from the lead's member", async () => {
     const s = await scene();
     const section = await ownedByPartner(s);
     await t.db.prisma.dealPartner.update({ where: { id: s.company.id }, data: { siret: '73282932000074' } });
-    const before = await tenderSnapshot();
     const input = partnersOf(s, [
       { member: s.lead.id, share: 5_000 },
       { member: s.partner.id, share: 3_000 },
       { share: 2_000, lead: true },
     ]);
-    expectRefusal(await mutate(t, SET_PARTNERS, { input }, s.colleague.token), 'LEAD_CHANGE_BY_LEAD', 'input.partners');
-    expect(await tenderSnapshot()).toEqual(before);
+    await expectPartnersRefused(input, s.colleague.token, 'LEAD_CHANGE_BY_LEAD');
     expect(await node(section.gid, s.lead.token)).toMatchObject({ restricted: true });
     // The lead's member may step back: the owner still opens their section.
     success(await mutate(t, SET_PARTNERS, { input }, s.lead.token));
@@ -1327,14 +1329,12 @@ describe('A restricted section whose owner partner leaves the deal', () => {
         reviewerId: s.lead.id,
       },
     ]);
-    const before = await tenderSnapshot();
     const input = partnersOf(s, [
       { member: s.lead.id, share: 5_000 },
       { member: s.partner.id, share: 3_000 },
       { share: 2_000, lead: true },
     ]);
-    expectRefusal(await mutate(t, SET_PARTNERS, { input }, s.lead.token), 'RESTRICTED_SECTIONS_NEED_LEAD', 'input.partners');
-    expect(await tenderSnapshot()).toEqual(before);
+    await expectPartnersRefused(input, s.lead.token, 'RESTRICTED_SECTIONS_NEED_LEAD');
   });
 
   it('should ask a lead from outside the collective to lift their restrictions before the collective changes the lead', async () => {
