@@ -14309,6 +14309,10 @@ const introspection = {
             "isDeprecated": false
           },
           {
+            "name": "LEAD_CHANGE_BY_LEAD",
+            "isDeprecated": false
+          },
+          {
             "name": "LIMIT_NOT_POSITIVE",
             "isDeprecated": false
           },
@@ -14498,6 +14502,10 @@ const introspection = {
           },
           {
             "name": "RESTRICTED_CONTRIBUTOR",
+            "isDeprecated": false
+          },
+          {
+            "name": "RESTRICTED_SECTIONS_NEED_LEAD",
             "isDeprecated": false
           },
           {
