@@ -9,6 +9,7 @@ import type { Tx } from './collectives.js';
 import { WHOLE_SHARE } from './money.js';
 import { requireChangeable } from './resources.js';
 import { compactSiret, isValidSiret } from './siret.js';
+import { restrictedSectionReaders } from './tenders.js';
 
 // ───────────────────────────── Visibility ─────────────────────────────
 
@@ -398,24 +399,23 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
     () => checkDealTerms(terms, drafts),
     (field) => `input.${field}`,
   );
-  await lockResponseOfDeal(tx, deal.id);
+  const restricted = await restrictedSectionsOf(tx, deal.id);
   const nextLeadMember = drafts.find((draft) => draft.isLead)?.memberId ?? null;
-  await checkLeadChange(tx, deal, viewer.id, nextLeadMember, 'input.partners');
+  await checkLeadChange(tx, deal, viewer.id, nextLeadMember, restricted.length > 0, 'input.partners');
   const existing = new Map(deal.partners.map((partner) => [partyKey(partner), partner]));
-  const kept = new Set<string>();
-  let lead: PartnerOfDeal | null = null;
+  const kept: PartnerOfDeal[] = [];
   for (const [index, draft] of drafts.entries()) {
     const current = existing.get(partyKey(draft));
-    const id = current
-      ? (await tx.dealPartner.update({ where: { id: current.id }, data: partnerData(draft) })).id
-      : (await tx.dealPartner.create({ data: { ...partnerData(draft), dealId: deal.id, createdAt: joinedAt(now, index) } })).id;
-    kept.add(id);
-    if (draft.isLead) lead = { id, memberId: draft.memberId ?? null };
+    const { id, memberId, isLead } = current
+      ? await tx.dealPartner.update({ where: { id: current.id }, data: partnerData(draft) })
+      : await tx.dealPartner.create({ data: { ...partnerData(draft), dealId: deal.id, createdAt: joinedAt(now, index) } });
+    kept.push({ id, memberId, isLead });
   }
-  const dropped = deal.partners.flatMap((partner) => (kept.has(partner.id) ? [] : [partner.id]));
-  await keepRestrictedSectionsOpenable(tx, deal.id, dropped, lead, 'input.partners');
+  const keptIds = new Set(kept.map((partner) => partner.id));
+  const dropped = deal.partners.flatMap((partner) => (keptIds.has(partner.id) ? [] : [partner.id]));
+  await keepRestrictedSectionsOpenable(tx, restricted, dropped, kept, 'input.partners');
   await tx.dealPartner.deleteMany({
-    where: { dealId: deal.id, status: 'ACTIVE', id: { notIn: [...kept] } },
+    where: { dealId: deal.id, status: 'ACTIVE', id: { notIn: [...keptIds] } },
   });
   const updated = await tx.deal.update({ where: { id: deal.id }, data: terms });
   await recordEvent(tx, {
@@ -428,26 +428,27 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
   return updated;
 }
 
-/** A deal partner as the rules on restricted sections need it: its row and its member (null for a company). */
+/** A deal's active partner as the rules on restricted sections need it (domain/tenders.ts `restrictedSectionReaders`). */
 interface PartnerOfDeal {
   id: string;
   memberId: string | null;
+  isLead: boolean;
 }
 
 /**
- * Locks the deal's tender response, if it has one (after the deal: the order a submission and a push take them in), so
- * that the rules on its restricted sections below judge what is committed: a section's settings change locks its
- * response (domain/tenders.ts `lockResponse`), so a section being restricted meanwhile is waited for, and a change
- * of settings waiting on this one then reads the new partners.
+ * Locks the deal's tender response, if it has one (after the deal: the order a submission and a push take them in),
+ * then reads its restricted sections, so that the rules below judge what is committed: a section's settings change
+ * locks its response (domain/tenders.ts `lockResponse`), so a section being restricted meanwhile is waited for, and a
+ * change of settings waiting on this one then reads the new partners.
  */
-async function lockResponseOfDeal(tx: Tx, dealId: string): Promise<void> {
+async function restrictedSectionsOf(tx: Tx, dealId: string) {
   await tx.$queryRaw`SELECT id FROM "TenderResponse" WHERE "dealId" = ${dealId}::uuid FOR UPDATE`;
+  return tx.tenderSection.findMany({
+    where: { restricted: true, response: { dealId } },
+    select: { id: true, ownerPartnerId: true, assigneeId: true, reviewerId: true },
+  });
 }
-
-/** Whether the deal's tender response has a restricted section (`domain/tenders.ts`: read by its owner and the lead). */
-async function hasRestrictedSections(tx: Tx, dealId: string): Promise<boolean> {
-  return (await tx.tenderSection.count({ where: { restricted: true, response: { dealId } } })) > 0;
-}
+type RestrictedSection = Awaited<ReturnType<typeof restrictedSectionsOf>>[number];
 
 /**
  * A change of the deal's lead's member while its response has restricted sections: that member reads every one of them
@@ -461,14 +462,14 @@ async function hasRestrictedSections(tx: Tx, dealId: string): Promise<boolean> {
  */
 async function checkLeadChange(
   tx: Tx,
-  deal: { id: string; partners: readonly { isLead: boolean; memberId: string | null }[] },
+  deal: { partners: readonly { isLead: boolean; memberId: string | null }[] },
   viewerId: string,
   nextLeadMember: string | null,
+  anyRestricted: boolean,
   field: string,
 ): Promise<void> {
   const leadMember = deal.partners.find((partner) => partner.isLead)?.memberId ?? null;
-  if (nextLeadMember === leadMember || (leadMember !== null && viewerId === leadMember)) return;
-  if (!(await hasRestrictedSections(tx, deal.id))) return;
+  if (!anyRestricted || nextLeadMember === leadMember || (leadMember !== null && viewerId === leadMember)) return;
   const departed =
     leadMember !== null &&
     (await tx.member.findUnique({ where: { id: leadMember }, select: { situation: true } }))?.situation !== 'ACTIVE';
@@ -476,12 +477,13 @@ async function checkLeadChange(
 }
 
 /**
- * Keeps every restricted tender section of a deal open to someone after its partners changed (`setDealPartners`,
- * `substituteDealPartner`), without showing it to anyone new:
- * - a section owned by a partner leaving (`leaving`: dropped, substituted) passes to the deal's lead partner `lead`,
- *   whose member reads it already (domain/tenders.ts `rightsOnSection`: owner and lead), not to a replacement (another
- *   company); before, a dropped owner left none (every later change refused OWNER_REQUIRED), a substituted one stayed
- *   owner. Put back later, the old owner gets it back from the lead (`updateTenderSection`'s `ownerPartnerId`);
+ * Keeps each of a deal's restricted tender `sections` (`restrictedSectionsOf`) open to someone after its partners
+ * changed (`setDealPartners`, `substituteDealPartner`), without showing it to anyone new:
+ * - a section owned by a partner leaving (`leaving`: dropped, substituted) passes to the lead among `partners` (the
+ *   deal's active partners once changed), whose member reads it already (domain/tenders.ts
+ *   `restrictedSectionReaders`: owner and lead), not to a replacement (another company); before, a dropped owner left
+ *   none (every later change refused OWNER_REQUIRED), a substituted one stayed owner. Put back later, the old owner
+ *   gets it back from the lead (`updateTenderSection`'s `ownerPartnerId`);
  * - its assignee and reviewer, who must be able to open it (RESTRICTED_CONTRIBUTOR), become the lead's member (with a
  *   company lead, the owner's) where they no longer can (a dropped member, a former lead).
  * Throws RuleViolationError(`field`, RESTRICTED_SECTIONS_NEED_LEAD) when one would be left with no member to open it:
@@ -489,24 +491,22 @@ async function checkLeadChange(
  */
 async function keepRestrictedSectionsOpenable(
   tx: Tx,
-  dealId: string,
+  sections: readonly RestrictedSection[],
   leaving: readonly string[],
-  lead: PartnerOfDeal | null,
+  partners: readonly PartnerOfDeal[],
   field: string,
 ): Promise<void> {
-  const sections = await tx.tenderSection.findMany({
-    where: { restricted: true, response: { dealId } },
-    select: { id: true, ownerPartnerId: true, assigneeId: true, reviewerId: true, ownerPartner: { select: { memberId: true } } },
-  });
+  const lead = partners.find((partner) => partner.isLead) ?? null;
   for (const section of sections) {
     const handedOver = section.ownerPartnerId !== null && leaving.includes(section.ownerPartnerId);
-    const ownerMember = handedOver ? null : (section.ownerPartner?.memberId ?? null);
+    const owner = handedOver ? (lead?.id ?? null) : section.ownerPartnerId;
+    const readers = restrictedSectionReaders(partners, owner);
     // The lead's member takes over; with a company lead, the owner's (a section in review keeps a reviewer).
-    const successor = lead?.memberId ?? ownerMember;
-    if (successor === null) throw new RuleViolationError(field, 'RESTRICTED_SECTIONS_NEED_LEAD');
-    const opens = (memberId: string | null) => memberId === null || memberId === lead?.memberId || memberId === ownerMember;
+    const successor = lead?.memberId ?? readers[0];
+    if (!successor) throw new RuleViolationError(field, 'RESTRICTED_SECTIONS_NEED_LEAD');
+    const opens = (memberId: string | null) => memberId === null || readers.includes(memberId);
     const data = {
-      ...(handedOver && lead ? { ownerPartnerId: lead.id } : {}),
+      ...(owner !== section.ownerPartnerId ? { ownerPartnerId: owner } : {}),
       ...(opens(section.assigneeId) ? {} : { assigneeId: successor }),
       ...(opens(section.reviewerId) ? {} : { reviewerId: successor }),
     };
@@ -607,8 +607,9 @@ export async function substituteDealPartner(
     () => 'input.replacement',
   );
   const replacement = fresh as PartnerDraft;
-  await lockResponseOfDeal(tx, deal.id);
-  if (replaced.isLead) await checkLeadChange(tx, deal, viewer.id, replacement.memberId ?? null, 'input.replacement.memberId');
+  const restricted = await restrictedSectionsOf(tx, deal.id);
+  if (replaced.isLead)
+    await checkLeadChange(tx, deal, viewer.id, replacement.memberId ?? null, restricted.length > 0, 'input.replacement.memberId');
   // The others stay as they are (one who has left is substituted in turn); only the newcomer is checked in full.
   const next = deal.partners.map((partner, at) => (at === index ? replacement : draftOf(partner, true)));
   renamed(
@@ -622,8 +623,8 @@ export async function substituteDealPartner(
   if (partyKey(replacement) === partyKey(replaced)) throw new RuleViolationError('input.replacement', 'DEAL_DUPLICATE_PARTNER');
   await tx.dealPartner.update({ where: { id: replaced.id }, data: { status: 'SUBSTITUTED' } });
   const created = await tx.dealPartner.create({ data: { ...partnerData(replacement), dealId: deal.id, createdAt: now } });
-  const lead = created.isLead ? created : (deal.partners.find((partner) => partner.isLead) ?? null);
-  await keepRestrictedSectionsOpenable(tx, deal.id, [replaced.id], lead, 'input.partnerId');
+  const partners = [...deal.partners.filter((partner) => partner.id !== replaced.id), created];
+  await keepRestrictedSectionsOpenable(tx, restricted, [replaced.id], partners, 'input.partnerId');
   await tx.dealSubstitution.create({
     data: {
       dealId: deal.id,

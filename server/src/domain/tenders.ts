@@ -141,9 +141,21 @@ function rightsOnResponse(actor: Actor, response: LoadedResponse): Rights {
   return actor.isSupportStaff ? 'read' : 'none';
 }
 
+/**
+ * The members who open a restricted section owned by `ownerPartnerId`, among its deal's active `partners`: the owner
+ * partner's member and the lead's (the support staff aside), in the partners' order. The one statement of that rule:
+ * `rightsOnSection`, `readersLost`, and domain/deals.ts once a deal's partners change.
+ */
+export function restrictedSectionReaders(
+  partners: readonly { id: string; memberId: string | null; isLead: boolean }[],
+  ownerPartnerId: string | null,
+): string[] {
+  return partners.flatMap((p) => (p.memberId && (p.isLead || p.id === ownerPartnerId) ? [p.memberId] : []));
+}
+
 /** Whether the actor is the member of the lead partner or of this owner partner: those see a restricted section. */
 function seesRestricted(actor: Actor, response: LoadedResponse, ownerPartnerId: string | null): boolean {
-  return (response.deal?.partners ?? []).some((p) => p.memberId === actor.member.id && (p.isLead || p.id === ownerPartnerId));
+  return restrictedSectionReaders(response.deal?.partners ?? [], ownerPartnerId).includes(actor.member.id);
 }
 
 function rightsOnSection(actor: Actor, response: LoadedResponse, section: TenderSection): Rights {
@@ -374,8 +386,8 @@ async function settle(
         'RESTRICTED_BY_OWNER_OR_LEAD',
       );
     // Whoever works on a restricted section must be able to open it.
-    const opens = (memberId: string) =>
-      partners.some((p) => p.memberId === memberId && (p.isLead || p.id === next.ownerPartnerId));
+    const readers = restrictedSectionReaders(partners, next.ownerPartnerId);
+    const opens = (memberId: string) => readers.includes(memberId);
     const people: Array<['assigneeId' | 'reviewerId', string | null]> = [
       ['assigneeId', next.assigneeId],
       ['reviewerId', next.reviewerId],
@@ -450,10 +462,8 @@ export async function updateSection(tx: Tx, actor: Actor, sectionId: string, cha
  */
 async function readersLost(tx: Tx, response: LoadedResponse, before: TenderSection, after: TenderSection): Promise<string[]> {
   const partners = response.deal?.partners ?? [];
-  const restrictedReaders = (section: TenderSection) =>
-    partners.flatMap((p) => (p.memberId && (p.isLead || p.id === section.ownerPartnerId) ? [p.memberId] : []));
   const former = new Set<string>();
-  if (before.restricted) for (const id of restrictedReaders(before)) former.add(id);
+  if (before.restricted) for (const id of restrictedSectionReaders(partners, before.ownerPartnerId)) former.add(id);
   else {
     const insiders = await tx.membership.findMany({
       where: { collectiveId: response.collectiveId, status: 'ACTIVE' },
@@ -462,7 +472,7 @@ async function readersLost(tx: Tx, response: LoadedResponse, before: TenderSecti
     for (const { memberId } of insiders) former.add(memberId);
     for (const { memberId } of partners) if (memberId) former.add(memberId);
   }
-  for (const id of restrictedReaders(after)) former.delete(id);
+  for (const id of restrictedSectionReaders(partners, after.ownerPartnerId)) former.delete(id);
   return [...former];
 }
 
