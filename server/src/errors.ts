@@ -71,7 +71,7 @@ export const RULES = {
   RESTRICTED_SECTIONS_NEED_LEAD:
     'A restricted section would be left with no member to open it (its owner leaves or is a company, and the lead has no member): give it another owner or lift its restriction first.',
   LEAD_CHANGE_BY_LEAD:
-    "While the response has restricted sections, only the lead's member changes who leads (the lead reads them all), unless that member has left the cooperative; where that member cannot (a company lead, a lead from outside the collective), lift the restrictions first.",
+    "The lead reads every restricted section: while there are any, only the lead's member names another lead (anyone, once that member has left the cooperative). With a company lead, or one from outside the collective, lift the restrictions first.",
   NOT_A_DEAL_PARTNER: "Not an active partner of the response's deal.",
   RESTRICTED_BY_OWNER_OR_LEAD: "Only the owner partner's member or the lead's member restricts a section to that partner.",
   RESTRICTED_CONTRIBUTOR: "A restricted section is assigned to and reviewed by its owner partner's member or the lead's member.",
@@ -273,7 +273,7 @@ export const RULE_MESSAGES = {
   RESTRICTED_SECTIONS_NEED_LEAD:
     'Une section réservée n’aurait plus aucun membre pour l’ouvrir (son partenaire part ou est une entreprise, et le mandataire n’est pas un membre)\xa0: confiez-la d’abord à un autre partenaire ou levez sa réserve.',
   LEAD_CHANGE_BY_LEAD:
-    'Tant que la réponse a des sections réservées, seul le membre mandataire change de mandataire (le mandataire les lit toutes), sauf s’il a quitté la coopérative\xa0; s’il ne le peut pas (une entreprise, un mandataire hors du collectif), levez d’abord les réserves.',
+    'Le mandataire lit toutes les sections réservées\xa0: tant qu’il y en a, lui seul en désigne un autre (ou quiconque, s’il a quitté la coopérative). Si le mandataire est une entreprise ou n’est pas du collectif, levez d’abord les réserves.',
   REVIEWER_REQUIRED: 'Une section part en relecture avec une personne désignée pour la relire.',
   SALE_AMOUNT_NOT_POSITIVE: 'Une vente vaut au moins un centime.',
   SALE_DATE_IN_FUTURE: 'Une vente ne peut pas être datée dans le futur.',

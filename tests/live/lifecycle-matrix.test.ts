@@ -411,33 +411,56 @@ for (const transport of ['ws', 'sse'] as Transport[]) {
 const REPLAY = `subscription($id: ID!, $after: String) { collectiveActivity(collectiveId: $id, after: $after) {
   __typename ... on ActivityEvent { type position payload } } }`;
 
-describe('A section restricted away', () => {
-  /** The types each listener's stream delivered up to a `deal.updated` made after `act` (which all three see). */
-  async function typesSeen(w: World, act: () => Promise<void>, after?: string) {
-    const activity = (token: string) =>
-      open('ws', url, token, REPLAY, { id: gid('Collective', w.collective.id), ...(after ? { after } : {}) });
-    const listeners = { insider: activity(w.tokens.insider), partner: activity(w.tokens.partner), lead: activity(w.tokens.lead) };
-    try {
-      await until(() => t.app.live.streamCount === 3);
-      await act();
-      await mutate(
-        'mutation($id: ID!) { updateDeal(input: { id: $id, title: "Après la restriction" }) { __typename ... on Error { message } } }',
-        { id: gid('Deal', w.deal.id) },
-        w.tokens.lead,
-      );
-      const seen: Record<string, string[]> = {};
-      for (const [who, { inbox }] of Object.entries(listeners)) {
-        await messageWhere(inbox, 0, (m) => m.collectiveActivity.type === 'deal.updated');
-        seen[who] = inbox.received.map((m) => m.collectiveActivity.type).filter((type) => type !== 'deal.updated');
-      }
-      return seen;
-    } finally {
-      await Promise.all(Object.values(listeners).map((listener) => listener.stop()));
+type Listening = 'insider' | 'partner' | 'lead';
+
+/**
+ * What each of `who`'s `collectiveActivity` streams (from `after`, if given) delivered up to a `deal.updated` made
+ * after `act` (which they all see): the events, the `deal.updated` left out.
+ */
+async function activitySeen(
+  w: World,
+  act: () => Promise<void>,
+  { after, who = ['insider', 'partner', 'lead'] }: { after?: string; who?: Listening[] } = {},
+): Promise<Record<string, Json[]>> {
+  const listeners = Object.fromEntries(
+    who.map((listener) => [
+      listener,
+      open('ws', url, w.tokens[listener], REPLAY, { id: gid('Collective', w.collective.id), ...(after ? { after } : {}) }),
+    ]),
+  );
+  try {
+    await until(() => t.app.live.streamCount === who.length);
+    await act();
+    await mutate(
+      'mutation($id: ID!) { updateDeal(input: { id: $id, title: "Après la restriction" }) { __typename ... on Error { message } } }',
+      { id: gid('Deal', w.deal.id) },
+      w.tokens.lead,
+    );
+    const seen: Record<string, Json[]> = {};
+    for (const [listener, { inbox }] of Object.entries(listeners)) {
+      await messageWhere(inbox, 0, (m) => m.collectiveActivity.type === 'deal.updated');
+      seen[listener] = inbox.received.map((m) => m.collectiveActivity).filter((event) => event.type !== 'deal.updated');
     }
+    return seen;
+  } finally {
+    await Promise.all(Object.values(listeners).map((listener) => listener.stop()));
   }
+}
 
-  const logHead = async () => String((await t.db.prisma.eventLog.aggregate({ _max: { position: true } }))._max.position ?? 0n);
+/** The types `activitySeen` saw, those of `prefix` only. */
+async function typesSeen(w: World, act: () => Promise<void>, options: { after?: string; who?: Listening[] } = {}, prefix = '') {
+  const seen = await activitySeen(w, act, options);
+  return Object.fromEntries(
+    Object.entries(seen).map(([listener, events]) => [
+      listener,
+      events.map((event) => event.type as string).filter((type) => type.startsWith(prefix)),
+    ]),
+  );
+}
 
+const logHead = async () => String((await t.db.prisma.eventLog.aggregate({ _max: { position: true } }))._max.position ?? 0n);
+
+describe('A section restricted away', () => {
   it('is withdrawn from the screens of those who lose it, and only theirs, live and in a replay', async () => {
     const w = await world(false);
     const before = await logHead();
@@ -455,7 +478,7 @@ describe('A section restricted away', () => {
       { input: { sectionId: gid('TenderSection', w.section.id), restricted: false } },
       w.tokens.lead,
     );
-    const replayed = await typesSeen(w, async () => {}, before);
+    const replayed = await typesSeen(w, async () => {}, { after: before });
     expect(replayed.insider).toContain('tenderSection.withdrawn');
     expect(replayed.partner).not.toContain('tenderSection.withdrawn');
     expect(replayed.lead).not.toContain('tenderSection.withdrawn');
@@ -466,5 +489,81 @@ describe('A section restricted away', () => {
     const w = await world(true);
     const seen = await typesSeen(w, () => change('sectionOwnerChanged', w, w.tokens.partner));
     expect(seen).toEqual({ insider: [], partner: ['tenderSection.withdrawn'], lead: ['tenderSection.updated'] });
+  }, 60_000);
+});
+
+describe('A restricted section whose readers change with the deal’s partners', () => {
+  const SET_PARTNERS = `mutation($input: SetDealPartnersInput!) { setDealPartners(input: $input) { __typename
+    ... on Error { message } } }`;
+  /** `setDealPartners` by the lead: the listed members, in this order, the first `lead` leading, equal shares. */
+  const setPartners = (w: World, members: Array<{ id: string }>, lead: { id: string }) =>
+    mutate(
+      SET_PARTNERS,
+      {
+        input: {
+          dealId: gid('Deal', w.deal.id),
+          partners: members.map((member, index) => ({
+            memberId: gid('Member', member.id),
+            isLead: member.id === lead.id,
+            shareBasisPoints: index === 0 ? 10_000 - 3_000 * (members.length - 1) : 3_000,
+          })),
+        },
+      },
+      w.tokens.lead,
+    );
+  const sectionNode = (token: string, w: World) =>
+    t.gql('query($id: ID!) { node(id: $id) { id } }', { id: gid('TenderSection', w.section.id) }, token);
+
+  it('handed to a new lead: the new lead is given it, the former lead told it is gone, live and in a replay', async () => {
+    // Restricted to the member-partner from outside the collective: read by them and the lead.
+    const w = await world(true);
+    const before = await logHead();
+    const live = await typesSeen(w, () => setPartners(w, [w.lead, w.partner, w.insider], w.insider), {}, 'tenderSection.');
+    // Before: nothing of the section was recorded, so the former lead's screens kept it and the new lead's lacked it.
+    expect(live).toEqual({
+      insider: ['tenderSection.updated'],
+      partner: ['tenderSection.updated'],
+      lead: ['tenderSection.withdrawn'],
+    });
+    expect((await sectionNode(w.tokens.insider, w)).data?.node).not.toBeNull();
+    expect((await sectionNode(w.tokens.lead, w)).data?.node).toBeNull();
+    // A replay from before the change says the same to the former lead (the withdrawal names whom it was for).
+    const replayed = await typesSeen(w, async () => {}, { after: before }, 'tenderSection.');
+    expect(replayed.lead).toEqual(['tenderSection.withdrawn']);
+  }, 60_000);
+
+  it('handed over when its owner is dropped: its readers see its new owner and people, the one dropped is told', async () => {
+    const w = await world(false);
+    // The insider joins the deal and restricts the section to their own part, assigned to themself.
+    await setPartners(w, [w.lead, w.partner, w.insider], w.lead);
+    const insiderPartner = await t.db.prisma.dealPartner.findFirstOrThrow({
+      where: { dealId: w.deal.id, memberId: w.insider.id, status: 'ACTIVE' },
+    });
+    await mutate(
+      'mutation($input: UpdateTenderSectionInput!) { updateTenderSection(input: $input) { __typename ... on Error { message } } }',
+      {
+        input: {
+          sectionId: gid('TenderSection', w.section.id),
+          restricted: true,
+          ownerPartnerId: gid('DealPartner', insiderPartner.id),
+          assigneeId: gid('Member', w.insider.id),
+        },
+      },
+      w.tokens.insider,
+    );
+    const seen = await activitySeen(w, () => setPartners(w, [w.lead, w.partner], w.lead));
+    const sectionEvents = (listener: string) =>
+      (seen[listener] ?? []).filter((event) => (event.type as string).startsWith('tenderSection.'));
+    expect(sectionEvents('insider').map((event) => event.type)).toEqual(['tenderSection.withdrawn']);
+    // The partner from outside the collective never could open it, and learns nothing of it.
+    expect(sectionEvents('partner')).toEqual([]);
+    const [updated] = sectionEvents('lead');
+    expect(sectionEvents('lead')).toHaveLength(1);
+    expect(updated?.type).toBe('tenderSection.updated');
+    expect(updated?.payload).toMatchObject({
+      restricted: true,
+      ownerPartnerId: gid('DealPartner', w.leadPartner.id),
+      assigneeId: gid('Member', w.lead.id),
+    });
   }, 60_000);
 });

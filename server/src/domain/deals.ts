@@ -3,13 +3,21 @@ import { recordSubmission } from '../collab/records.js';
 import type { Context } from '../context.js';
 import { ForbiddenError, NotFoundError, RULE_MESSAGES, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
-import type { Deal, DealPartner, Member, Opportunity, Prisma } from '../generated/prisma/client.js';
+import type {
+  Deal,
+  DealPartner,
+  Member,
+  Opportunity,
+  Prisma,
+  TenderResponse,
+  TenderSection,
+} from '../generated/prisma/client.js';
 import type { DealStatus, GroupForm, OpportunityKind } from '../generated/prisma/enums.js';
 import type { Tx } from './collectives.js';
 import { WHOLE_SHARE } from './money.js';
 import { requireChangeable } from './resources.js';
 import { compactSiret, isValidSiret } from './siret.js';
-import { restrictedSectionReaders } from './tenders.js';
+import { recordReadersChange, restrictedSectionReaders, type SectionPartner } from './tenders.js';
 
 // ───────────────────────────── Visibility ─────────────────────────────
 
@@ -401,9 +409,9 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
   );
   const restricted = await restrictedSectionsOf(tx, deal.id);
   const nextLeadMember = drafts.find((draft) => draft.isLead)?.memberId ?? null;
-  await checkLeadChange(tx, deal, viewer.id, nextLeadMember, restricted.length > 0, 'input.partners');
+  await checkLeadChange(tx, deal, viewer.id, nextLeadMember, restricted.sections.length > 0, 'input.partners');
   const existing = new Map(deal.partners.map((partner) => [partyKey(partner), partner]));
-  const kept: PartnerOfDeal[] = [];
+  const kept: SectionPartner[] = [];
   for (const [index, draft] of drafts.entries()) {
     const current = existing.get(partyKey(draft));
     const { id, memberId, isLead } = current
@@ -413,7 +421,7 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
   }
   const keptIds = new Set(kept.map((partner) => partner.id));
   const dropped = deal.partners.flatMap((partner) => (keptIds.has(partner.id) ? [] : [partner.id]));
-  await keepRestrictedSectionsOpenable(tx, restricted, dropped, kept, 'input.partners');
+  await keepRestrictedSectionsOpenable(tx, viewer, restricted, deal.partners, dropped, kept, 'input.partners');
   await tx.dealPartner.deleteMany({
     where: { dealId: deal.id, status: 'ACTIVE', id: { notIn: [...keptIds] } },
   });
@@ -428,27 +436,26 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
   return updated;
 }
 
-/** A deal's active partner as the rules on restricted sections need it (domain/tenders.ts `restrictedSectionReaders`). */
-interface PartnerOfDeal {
-  id: string;
-  memberId: string | null;
-  isLead: boolean;
-}
-
 /**
  * Locks the deal's tender response, if it has one (after the deal: the order a submission and a push take them in),
  * then reads its restricted sections, so that the rules below judge what is committed: a section's settings change
  * locks its response (domain/tenders.ts `lockResponse`), so a section being restricted meanwhile is waited for, and a
  * change of settings waiting on this one then reads the new partners.
  */
-async function restrictedSectionsOf(tx: Tx, dealId: string) {
+async function restrictedSectionsOf(tx: Tx, dealId: string): Promise<RestrictedSections> {
   await tx.$queryRaw`SELECT id FROM "TenderResponse" WHERE "dealId" = ${dealId}::uuid FOR UPDATE`;
-  return tx.tenderSection.findMany({
-    where: { restricted: true, response: { dealId } },
-    select: { id: true, ownerPartnerId: true, assigneeId: true, reviewerId: true },
+  const response = await tx.tenderResponse.findUnique({
+    where: { dealId },
+    include: { sections: { where: { restricted: true } } },
   });
+  return { response, sections: response?.sections ?? [] };
 }
-type RestrictedSection = Awaited<ReturnType<typeof restrictedSectionsOf>>[number];
+
+/** A deal's tender response (none: no response yet) and its restricted sections. */
+interface RestrictedSections {
+  response: TenderResponse | null;
+  sections: readonly TenderSection[];
+}
 
 /**
  * A change of the deal's lead's member while its response has restricted sections: that member reads every one of them
@@ -486,16 +493,21 @@ async function checkLeadChange(
  *   gets it back from the lead (`updateTenderSection`'s `ownerPartnerId`);
  * - its assignee and reviewer, who must be able to open it (RESTRICTED_CONTRIBUTOR), become the lead's member (with a
  *   company lead, the owner's) where they no longer can (a dropped member, a former lead).
+ * Each change of a section or of its readers (`partnersBefore` → `partners`; a new lead) is recorded, by `actor`
+ * (domain/tenders.ts `recordReadersChange`: the section as it is for its readers now, a withdrawal for those who lost it).
  * Throws RuleViolationError(`field`, RESTRICTED_SECTIONS_NEED_LEAD) when one would be left with no member to open it:
  * the lead has no member (no lead, or a company) and its owner is leaving or is a company too.
  */
 async function keepRestrictedSectionsOpenable(
   tx: Tx,
-  sections: readonly RestrictedSection[],
+  actor: Member,
+  { response, sections }: RestrictedSections,
+  partnersBefore: readonly SectionPartner[],
   leaving: readonly string[],
-  partners: readonly PartnerOfDeal[],
+  partners: readonly SectionPartner[],
   field: string,
 ): Promise<void> {
+  if (!response) return;
   const lead = partners.find((partner) => partner.isLead) ?? null;
   for (const section of sections) {
     const handedOver = section.ownerPartnerId !== null && leaving.includes(section.ownerPartnerId);
@@ -510,7 +522,8 @@ async function keepRestrictedSectionsOpenable(
       ...(opens(section.assigneeId) ? {} : { assigneeId: successor }),
       ...(opens(section.reviewerId) ? {} : { reviewerId: successor }),
     };
-    if (Object.keys(data).length > 0) await tx.tenderSection.update({ where: { id: section.id }, data });
+    const after = Object.keys(data).length > 0 ? await tx.tenderSection.update({ where: { id: section.id }, data }) : section;
+    await recordReadersChange(tx, actor, response, section, after, partnersBefore, partners);
   }
 }
 
@@ -609,7 +622,14 @@ export async function substituteDealPartner(
   const replacement = fresh as PartnerDraft;
   const restricted = await restrictedSectionsOf(tx, deal.id);
   if (replaced.isLead)
-    await checkLeadChange(tx, deal, viewer.id, replacement.memberId ?? null, restricted.length > 0, 'input.replacement.memberId');
+    await checkLeadChange(
+      tx,
+      deal,
+      viewer.id,
+      replacement.memberId ?? null,
+      restricted.sections.length > 0,
+      'input.replacement.memberId',
+    );
   // The others stay as they are (one who has left is substituted in turn); only the newcomer is checked in full.
   const next = deal.partners.map((partner, at) => (at === index ? replacement : draftOf(partner, true)));
   renamed(
@@ -624,7 +644,7 @@ export async function substituteDealPartner(
   await tx.dealPartner.update({ where: { id: replaced.id }, data: { status: 'SUBSTITUTED' } });
   const created = await tx.dealPartner.create({ data: { ...partnerData(replacement), dealId: deal.id, createdAt: now } });
   const partners = [...deal.partners.filter((partner) => partner.id !== replaced.id), created];
-  await keepRestrictedSectionsOpenable(tx, restricted, [replaced.id], partners, 'input.partnerId');
+  await keepRestrictedSectionsOpenable(tx, viewer, restricted, deal.partners, [replaced.id], partners, 'input.partnerId');
   await tx.dealSubstitution.create({
     data: {
       dealId: deal.id,

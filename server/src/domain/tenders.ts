@@ -141,15 +141,19 @@ function rightsOnResponse(actor: Actor, response: LoadedResponse): Rights {
   return actor.isSupportStaff ? 'read' : 'none';
 }
 
+/** A deal's active partner as the rules on restricted sections read it: its ID, its member (none: a company), whether it leads. */
+export interface SectionPartner {
+  id: string;
+  memberId: string | null;
+  isLead: boolean;
+}
+
 /**
  * The members who open a restricted section owned by `ownerPartnerId`, among its deal's active `partners`: the owner
  * partner's member and the lead's (the support staff aside), in the partners' order. The one statement of that rule:
  * `rightsOnSection`, `readersLost`, and domain/deals.ts once a deal's partners change.
  */
-export function restrictedSectionReaders(
-  partners: readonly { id: string; memberId: string | null; isLead: boolean }[],
-  ownerPartnerId: string | null,
-): string[] {
+export function restrictedSectionReaders(partners: readonly SectionPartner[], ownerPartnerId: string | null): string[] {
   return partners.flatMap((p) => (p.memberId && (p.isLead || p.id === ownerPartnerId) ? [p.memberId] : []));
 }
 
@@ -217,7 +221,7 @@ async function isContributor(tx: Tx, response: LoadedResponse, memberId: string)
 function event(
   tx: Tx,
   type: EventTypeOf<'tenderResponse' | 'tenderSection'>,
-  actor: Actor,
+  actor: Pick<Actor, 'member'>,
   response: TenderResponse,
   section: TenderSection | null,
   payload = {},
@@ -440,18 +444,49 @@ export async function updateSection(tx: Tx, actor: Actor, sectionId: string, cha
   // itself is only its readers'), or a page of theirs would list its title and figures until reloaded. Only they:
   // to anyone else the event would name a section they never could open.
   if (updated.restricted && (!section.restricted || section.ownerPartnerId !== updated.ownerPartnerId)) {
-    const lostBy = await readersLost(tx, response, section, updated);
-    if (lostBy.length > 0) {
-      await recordEvent(tx, {
-        type: 'tenderSection.withdrawn',
-        subject: { typename: 'TenderSection', id: updated.id },
-        collectiveId: response.collectiveId,
-        actorId: actor.member.id,
-        payload: { responseId: response.id, lostBy },
-      });
-    }
+    await withdrawn(tx, actor.member, response, updated, await readersLost(tx, response, section, updated));
   }
   return updated;
+}
+
+/** Records `tenderSection.withdrawn` for the members in `lostBy` (none: nothing), who no longer open `section`. */
+async function withdrawn(tx: Tx, actor: Member, response: TenderResponse, section: TenderSection, lostBy: string[]) {
+  if (lostBy.length === 0) return;
+  await recordEvent(tx, {
+    type: 'tenderSection.withdrawn',
+    subject: { typename: 'TenderSection', id: section.id },
+    collectiveId: response.collectiveId,
+    actorId: actor.id,
+    payload: { responseId: response.id, lostBy },
+  });
+}
+
+/**
+ * Records what a change of a deal's partners (domain/deals.ts `setDealPartners`, `substituteDealPartner`, by `actor`)
+ * did to a restricted section of its `response`, `before` → `after` (its owner, assignee or reviewer handed over, or
+ * only its readers changed with the lead): `tenderSection.updated` with the section as it is, for its readers now (a
+ * new lead among them), and `tenderSection.withdrawn` for those who opened it among `partnersBefore` and do not among
+ * `partnersAfter` (a former lead, a dropped owner's member), as `updateSection` tells those it restricts a section
+ * away from. Before, nothing was recorded: a screen fed by events kept the old owner and people, and one that lost
+ * the section kept listing it. Records nothing when neither the row nor its readers changed.
+ */
+export async function recordReadersChange(
+  tx: Tx,
+  actor: Member,
+  response: TenderResponse,
+  before: TenderSection,
+  after: TenderSection,
+  partnersBefore: readonly SectionPartner[],
+  partnersAfter: readonly SectionPartner[],
+): Promise<void> {
+  const readersBefore = new Set(restrictedSectionReaders(partnersBefore, before.ownerPartnerId));
+  const readersAfter = new Set(restrictedSectionReaders(partnersAfter, after.ownerPartnerId));
+  const lostBy = [...readersBefore].filter((id) => !readersAfter.has(id));
+  const gained = [...readersAfter].some((id) => !readersBefore.has(id));
+  const people = (section: TenderSection) => [section.ownerPartnerId, section.assigneeId, section.reviewerId].join();
+  if (people(before) === people(after) && !gained && lostBy.length === 0) return;
+  await event(tx, 'tenderSection.updated', { member: actor }, response, after);
+  await withdrawn(tx, actor, response, after, lostBy);
 }
 
 /**
