@@ -91,3 +91,44 @@ describe('A push batch with pushers of several sessions', () => {
     }
   });
 });
+
+describe('The rights a document keeps between batches (embedded database)', () => {
+  it('should ask a batch’s read about a bounded number of sessions, however many have pushed while it stays open', async (test) => {
+    // PostgreSQL reads each batch's own pushers and sessions only.
+    if (t.db.kind !== 'pglite') test.skip();
+    const { members, collective, section } = await sectionScenario(t.db.prisma, { members: 1 });
+    const [member] = members as [Actor['member']];
+    // The session lists the reads asked about (the third parameter of the embedded read: a JSON array).
+    const asked: number[] = [];
+    const sql = t.db.sql;
+    const transaction = sql.transaction.bind(sql);
+    sql.transaction = (work) =>
+      transaction((tx) =>
+        work({
+          ...tx,
+          query: (text, params) => {
+            if (/pushers/.test(text) && typeof params?.[2] === 'string') asked.push(JSON.parse(params[2]).length);
+            return tx.query(text, params);
+          },
+        }),
+      );
+    // A co-author keeps the section open between the pushes (closed, a document forgets what it read).
+    const listening = await t.app.documents.listen(section.id, () => {});
+    try {
+      // One member signing in again and again (each sign-in a session), pushing once from each.
+      for (let i = 0; i < 100; i += 1) {
+        const session = await t.db.prisma.session.create({
+          data: { memberId: member.id, tokenHash: `carried-${i}-${Math.random()}`, expiresAt: new Date(Date.now() + 3_600_000) },
+        });
+        await t.app.documents.push(section.id, paragraphUpdate(`p${i}`), pusherOf(member, collective.id, session.id));
+      }
+    } finally {
+      sql.transaction = transaction;
+      listening.close();
+    }
+    expect(asked.length).toBeGreaterThanOrEqual(100);
+    // Before: the 100th read asked about all 100 sessions, and kept growing with every new one.
+    expect(Math.max(...asked)).toBeLessThanOrEqual(65);
+    expect(await storedText(section.id)).toContain('p99');
+  }, 60_000);
+});

@@ -169,6 +169,13 @@ export interface DocumentsOptions {
 
 /** Pushes stored in one transaction at most (a busy section costs one write per batch, not per keystroke). */
 const MAX_BATCH = 256;
+
+/**
+ * Pushers and sessions a full read of the rights carries over to the next (embedded database, `#commit`) at most:
+ * beyond, the set starts again from the batch's own, or it would grow with every session that ever pushed while the
+ * document stayed open (one member signing in again and again), and every read with it.
+ */
+const MAX_CARRIED = 64;
 /** A push whose dependencies never arrive is refused after this long (ms); the client sends its state again. */
 export const HOLD_MS = 15_000;
 /** A push held for missing dependencies makes the instance catch up with the database after this long (ms). */
@@ -707,9 +714,10 @@ export class SectionDocuments {
     const askedSessions = new Set(batch.flatMap((push) => (push.pusher.sessionId ? [push.pusher.sessionId] : [])));
     // On the embedded database the pushers and sessions read before are read again with these, so the next batches
     // of the same editors find them all in `rights` (`#commitUnchanged`).
-    if (this.#alone) {
-      for (const id of document.rights?.asked ?? []) asked.add(id);
-      for (const id of document.rights?.askedSessions ?? []) askedSessions.add(id);
+    const carried = document.rights;
+    if (this.#alone && carried && carried.asked.size + carried.askedSessions.size <= MAX_CARRIED) {
+      for (const id of carried.asked) asked.add(id);
+      for (const id of carried.askedSessions) askedSessions.add(id);
     }
     const memberIds = [...asked];
     document.rights = null;
