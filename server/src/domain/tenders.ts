@@ -439,17 +439,22 @@ export async function updateSection(tx: Tx, actor: Actor, sectionId: string, cha
   const { response, section } = await changeableSection(tx, actor, sectionId, 'input.sectionId');
   const next = await settle(tx, actor, response, section, changes);
   const updated = await tx.tenderSection.update({ where: { id: section.id }, data: next });
-  await event(tx, 'tenderSection.updated', actor, response, updated);
   // Restricted now, or to another partner: those who could read it and no longer can are told so (the update
   // itself is only its readers'), or a page of theirs would list its title and figures until reloaded. Only they:
   // to anyone else the event would name a section they never could open.
   if (updated.restricted && (!section.restricted || section.ownerPartnerId !== updated.ownerPartnerId)) {
     await withdrawn(tx, actor.member, response, updated, await readersLost(tx, response, section, updated));
   }
+  await event(tx, 'tenderSection.updated', actor, response, updated);
   return updated;
 }
 
-/** Records `tenderSection.withdrawn` for the members in `lostBy` (none: nothing), who no longer open `section`. */
+/**
+ * Records `tenderSection.withdrawn` for the members in `lostBy` (none: nothing), who no longer open `section`. Before
+ * the change's `tenderSection.updated`, an access change (live/lifecycle.ts `ACCESS_EVENTS`) that ends the streams of
+ * one who lost the deal with the section (a dropped partner from outside the collective): told first, they are told
+ * (attack of stop 28: after it, their stream had ended).
+ */
 async function withdrawn(tx: Tx, actor: Member, response: TenderResponse, section: TenderSection, lostBy: string[]) {
   if (lostBy.length === 0) return;
   await recordEvent(tx, {
@@ -485,8 +490,17 @@ export async function recordReadersChange(
   const gained = [...readersAfter].some((id) => !readersBefore.has(id));
   const people = (section: TenderSection) => [section.ownerPartnerId, section.assigneeId, section.reviewerId].join();
   if (people(before) === people(after) && !gained && lostBy.length === 0) return;
-  await event(tx, 'tenderSection.updated', { member: actor }, response, after);
   await withdrawn(tx, actor, response, after, lostBy);
+  await event(tx, 'tenderSection.updated', { member: actor }, response, after);
+}
+
+/**
+ * `{ readers }`, a restricted section's readers (`restrictedSectionReaders`) for its removal's payload, kept by the
+ * server alone (events/types.ts `INTERNAL_PAYLOAD_KEYS`): an instance started after the removal judges the section's
+ * events still in the log by them (events/visibility.ts `DeliveryIndex.load`). Nothing for an open section.
+ */
+function readersOf(response: LoadedResponse, section: TenderSection): { readers?: string[] } {
+  return section.restricted ? { readers: restrictedSectionReaders(response.deal?.partners ?? [], section.ownerPartnerId) } : {};
 }
 
 /**
@@ -553,7 +567,7 @@ export async function removeSection(tx: Tx, actor: Actor, sectionId: string): Pr
     response.id,
     rest.map((row) => row.id),
   );
-  await event(tx, 'tenderSection.removed', actor, response, section);
+  await event(tx, 'tenderSection.removed', actor, response, section, readersOf(response, section));
   return response;
 }
 

@@ -368,9 +368,9 @@ export function isCollectiveCopy(event: { type: string; collectiveId: string | n
 
 /**
  * Top-level payload keys that are the server's alone (`tenderSection.withdrawn`'s `lostBy`: whom it is for, naming
- * other members): stored and read by delivery, never sent (events/payload-ids.ts `payloadWithGlobalIds`).
+ * other members; a restricted section's `readers` at its removal): stored and read by delivery, never sent (events/payload-ids.ts `payloadWithGlobalIds`).
  */
-export const INTERNAL_PAYLOAD_KEYS: ReadonlySet<string> = new Set(['lostBy']);
+export const INTERNAL_PAYLOAD_KEYS: ReadonlySet<string> = new Set(['lostBy', 'readers']);
 
 /**
  * True for an event that is a cue to live screens, not a part of the history (`tenderSection.withdrawn`: it names a

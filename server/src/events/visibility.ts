@@ -80,7 +80,7 @@ export class DeliveryIndex {
   constructor(private readonly prisma: PrismaClient) {}
 
   async load(): Promise<void> {
-    const [collectives, partners, responses, restricted] = await Promise.all([
+    const [collectives, partners, responses, restricted, removed] = await Promise.all([
       this.prisma.collective.findMany({ select: { id: true, kind: true } }),
       this.prisma.dealPartner.findMany({
         where: { status: 'ACTIVE', memberId: { not: null } },
@@ -88,6 +88,13 @@ export class DeliveryIndex {
       }),
       this.prisma.tenderResponse.findMany({ where: { dealId: { not: null } }, select: { id: true, dealId: true } }),
       this.prisma.tenderSection.findMany({ where: { restricted: true }, select: { id: true } }),
+      // Restricted sections removed before this instance started: their events still in the log stay their readers'
+      // (attack of stop 28: a former lead, the partner change's actor, was sent its update; figures, approvals and
+      // versions, whose payloads do not say restricted, went to every member of its collective).
+      this.prisma.eventLog.findMany({
+        where: { type: 'tenderSection.removed', payload: { path: ['restricted'], equals: true } },
+        select: { subjectId: true, payload: true },
+      }),
     ]);
     for (const collective of collectives) this.#kinds.set(collective.id, collective.kind);
     for (const row of partners) {
@@ -97,6 +104,12 @@ export class DeliveryIndex {
     }
     for (const row of responses) if (row.dealId) this.#responseDeal.set(row.id, row.dealId);
     await Promise.all(restricted.map((row) => this.#readSection(row.id)));
+    await Promise.all(
+      removed.map(async ({ subjectId, payload }) => {
+        const sectionId = idIn(subjectId, 'TenderSection');
+        if (sectionId) this.#restricted.set(sectionId, await this.#readersFromPayload(payload as Record<string, unknown>));
+      }),
+    );
   }
 
   /**
@@ -221,8 +234,12 @@ export class DeliveryIndex {
     this.#restricted.set(sectionId, readers);
   }
 
-  /** A restricted section's readers from its event's payload: its owner partner's member and the deal's lead's. */
+  /**
+   * A restricted section's readers from its event's payload: those it names (`readers`), or, recorded before it named
+   * them, its owner partner's member and the deal's lead's now.
+   */
   async #readersFromPayload(payload: Record<string, unknown>): Promise<Set<string>> {
+    if (Array.isArray(payload.readers)) return new Set(payload.readers.filter((id): id is string => typeof id === 'string'));
     const readers = new Set<string>();
     const [owner, leads] = await Promise.all([
       typeof payload.ownerPartnerId === 'string'

@@ -254,7 +254,8 @@ builder.subscriptionFields((t) => ({
   }),
   myFeed: t.field({
     type: ActivityMessage,
-    description: 'What concerns you: invitations, approvals and declines, sections assigned to you or to review, your referrals.',
+    description:
+      'What concerns you: invitations, approvals and declines, sections assigned to you or to review, sections withdrawn from you, your referrals.',
     args: { after: t.arg.string({ description: 'Replay the events after this position first.' }) },
     subscribe: (_root, args, context) => streamFor(context, args.after, concerns(context.session?.member.id)),
     resolve: (message) => message,
@@ -269,11 +270,15 @@ export const NOT_A_COLLECTIVE_COPY = {
   NOT: { type: { in: [...COPIED_TO_COLLECTIVES] }, collectiveId: { not: null } },
 } satisfies Prisma.EventLogWhereInput;
 
-/** The events of someone's own feed: what names them (invitee, assignee, reviewer, referral recipient), done by others. */
+/**
+ * The events of someone's own feed: what names them (invitee, assignee, reviewer, referral recipient; a section
+ * withdrawn from them, `lostBy`), done by others.
+ */
 export function concerns(memberId: string | undefined): (event: LogEvent) => boolean {
   return (event) => {
     if (!memberId || event.actorId === memberId || isCollectiveCopy(event)) return false;
     const payload = event.payload as Record<string, unknown>;
+    if (Array.isArray(payload.lostBy) && payload.lostBy.includes(memberId)) return true;
     return [payload.memberId, payload.assigneeId, payload.reviewerId, payload.toMemberId].includes(memberId);
   };
 }
