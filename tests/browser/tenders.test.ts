@@ -76,6 +76,46 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
     });
   }, 120_000);
 
+  it('edits the partners: a share that is no number marked by its field, nothing sent; the lead given away only once confirmed', async () => {
+    await step('deal-partners-editor', async () => {
+      const { deal } = await dealAndResponse();
+      const partners = async () =>
+        (
+          await graphqlRequest(
+            app.url,
+            'query($id: ID!) { node(id: $id) { ... on Deal { partners { id isLead shareBasisPoints } } } }',
+            { id: deal },
+            camille.token,
+          )
+        ).node.partners;
+      const before = await partners();
+      await openAt(a, `/affaires/${deal}`);
+      await a.locator('main button', { hasText: 'Modifier les partenaires' }).click();
+      const editor = a.locator('[data-testid="deal-partners-form"]');
+      const share = editor.locator('[id$="-p0-shareBasisPoints"]');
+      const typed = await share.inputValue();
+      await share.fill('abc');
+      await editor.locator('button[type="submit"]').click();
+      // Before: « Total des parts : NaN % », no field marked, and the list sent anyway.
+      await expect.poll(() => share.getAttribute('aria-invalid'), { timeout: 10_000 }).toBe('true');
+      expect(await a.locator('[data-testid="deal-running-total"]').textContent()).not.toContain('NaN');
+      expect(await partners()).toEqual(before);
+      await share.fill(typed);
+      // Camille leads: another partner named lead, she is asked first (she would lose the restricted sections, and
+      // only the new lead could give the role back); cancelled, nothing is sent and the editor stays open.
+      await editor.locator('input[type="radio"]:not(:checked)').first().check();
+      await editor.locator('button[type="submit"]').click();
+      const dialog = a.locator('[data-testid="confirm-dialog"]');
+      await dialog.waitFor({ timeout: 10_000 });
+      await screenshot(a, 'deal-partners-hand-over');
+      await dialog.locator('[data-testid="confirm-no"]').click();
+      await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+      expect(await editor.count()).toBe(1);
+      expect(await partners()).toEqual(before);
+      await editor.locator('button', { hasText: 'Annuler' }).click();
+    });
+  }, 120_000);
+
   it('adds a section with its limit and restriction checked by the server, seen live, then removes it', async () => {
     await step('tender-sections', async () => {
       const { response } = await dealAndResponse();

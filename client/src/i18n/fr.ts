@@ -574,6 +574,11 @@ export const fr = {
     removePartner: 'Retirer ce partenaire',
     editPartners: 'Modifier les partenaires et la répartition',
     savePartners: 'Enregistrer les partenaires',
+    handOverLead: {
+      title: 'Confier le rôle de mandataire\u00a0?',
+      body: 'Le mandataire lit toutes les sections réservées de la réponse. Vous ne pourrez plus ouvrir celles des autres partenaires, et seul le nouveau mandataire pourra vous rendre ce rôle.',
+      confirm: 'Confier le rôle',
+    },
     frozen: 'L’offre est remise\u00a0: les partenaires sont figés (une substitution est enregistrée à part).',
     running: (shares: string, amounts: string, total: string) =>
       `Total des parts\u00a0: ${shares} · montants\u00a0: ${amounts} sur ${total}`,

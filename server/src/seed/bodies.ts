@@ -19,8 +19,15 @@ const BODIES: Record<number, Block[]> = {
   ],
   2: [
     h(1, 'Compréhension des besoins'),
-    p('La Métropole souhaite des contenus '),
-    p('clairs, accessibles et conformes au RGAA, produits au rythme de ses campagnes.', { bold: true }),
+    // One sentence, its second half in bold (two paragraphs before: the sentence cut in two on screen).
+    {
+      type: 'paragraph',
+      content: [
+        { type: 'text', text: 'La Métropole souhaite des contenus ' },
+        { type: 'text', text: 'clairs, accessibles et conformes au RGAA', marks: { bold: true } },
+        { type: 'text', text: ', produits au rythme de ses campagnes.' },
+      ],
+    },
     h(2, 'Méthodologie'),
     list(
       'Ateliers de cadrage avec les directions concernées',

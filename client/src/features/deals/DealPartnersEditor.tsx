@@ -4,9 +4,11 @@ import { type FormErrors, MUTATION_ERROR, NO_ERRORS, toFormErrors } from '../../
 import { graphql, type VariablesOf } from '../../graphql';
 import { fr, label } from '../../i18n/fr';
 import { FieldError } from '../../ui/FieldError';
+import { useConfirm } from '../../ui/form/ConfirmDialog';
 import { formatEuros, formatShare } from '../../ui/format';
 import { Notice } from '../../ui/Notice';
 import { useDraft } from '../../ui/useDraft';
+import { useViewerChoice } from '../../ui/useMembers';
 
 const COLLECTIVE_MEMBERS = graphql(`
   query DealCollectiveMembers($slug: String!) {
@@ -151,9 +153,13 @@ export function DealPartnersEditor({ deal, onDone }: EditorProps) {
     membersData?.collective?.memberships.edges.filter((edge) => edge.node.status === 'ACTIVE').map((edge) => edge.node.member) ??
     [];
 
-  const shareTotal = draft.rows.reduce((sum, row) => sum + Math.round(parseDecimal(row.share) * 100), 0);
-  const amountTotal = draft.rows.reduce((sum, row) => sum + Math.round(parseDecimal(row.amount) * 100), 0);
-  const totalCents = Math.round(parseDecimal(draft.total) * 100);
+  const viewer = useViewerChoice();
+  const { ask, dialog } = useConfirm();
+  // Running totals of what parses (a cell that does not is marked when saving): never « NaN ».
+  const sumOf = (cells: string[]) => cells.reduce((sum, cell) => sum + (Math.round(parseDecimal(cell) * 100) || 0), 0);
+  const shareTotal = sumOf(draft.rows.map((row) => row.share));
+  const amountTotal = sumOf(draft.rows.map((row) => row.amount));
+  const totalCents = sumOf([draft.total]);
 
   const setRow = (index: number, patch: Partial<PartnerRow>) =>
     setDraft((current) => ({
@@ -169,9 +175,32 @@ export function DealPartnersEditor({ deal, onDone }: EditorProps) {
   const described = (index: number, field: string) =>
     errorOf(index, field) ? { 'aria-invalid': true as const, 'aria-describedby': `${cellId(index, field)}-error` } : {};
 
+  /** The cells that are no number (« abc »), by their input's field path: refused here, nothing sent. */
+  function notNumbers(): Record<string, string> {
+    const fields: Record<string, string> = {};
+    if (Number.isNaN(parseDecimal(draft.total))) fields.totalAmountCents = fr.errors.notANumber;
+    for (const [index, row] of draft.rows.entries()) {
+      if (Number.isNaN(parseDecimal(row.share))) fields[`partners[${index}].shareBasisPoints`] = fr.errors.notANumber;
+      if (Number.isNaN(parseDecimal(row.amount))) fields[`partners[${index}].amountCents`] = fr.errors.notANumber;
+    }
+    return fields;
+  }
+
   async function handleSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (fetching) return;
+    const local = notNumbers();
+    if (Object.keys(local).length > 0) {
+      showErrors({ fields: local, general: null });
+      return;
+    }
+    // The lead reads every restricted section, and only the lead hands the role back: asked before giving it away.
+    const wasLead = deal.partners.some((partner) => partner.isLead && partner.member?.id === viewer?.id);
+    const staysLead = draft.rows.some((row) => row.isLead && row.kind === 'member' && row.memberId === viewer?.id);
+    if (viewer && wasLead && !staysLead) {
+      const { title, body, confirm } = fr.deal.handOverLead;
+      if (!(await ask({ title, body, confirmLabel: confirm, danger: true }))) return;
+    }
     const input: Input = {
       dealId: deal.id,
       groupForm: draft.groupForm,
@@ -194,8 +223,11 @@ export function DealPartnersEditor({ deal, onDone }: EditorProps) {
       onDone();
       return;
     }
-    const next = payload ? toFormErrors(payload) : { fields: {}, general: fr.errors.network };
-    // Errors about the list as a whole sit above the table.
+    showErrors(payload ? toFormErrors(payload) : { fields: {}, general: fr.errors.network });
+  }
+
+  /** Shows `next` (errors about the list as a whole above the table) and focuses the first cell in error. */
+  function showErrors(next: FormErrors) {
     const general = [next.general, next.fields.partners].filter(Boolean).join(' ') || null;
     setErrors({ fields: next.fields, general });
     const first = Object.keys(next.fields).find((key) => key !== 'partners');
@@ -206,6 +238,7 @@ export function DealPartnersEditor({ deal, onDone }: EditorProps) {
 
   return (
     <form ref={formRef} className="stack" onSubmit={handleSubmit} noValidate data-testid="deal-partners-form">
+      {dialog}
       <div id={`${id}-summary`} tabIndex={-1}>
         {errors.general ? <Notice tone="error">{errors.general}</Notice> : null}
       </div>
