@@ -413,6 +413,9 @@ const REPLAY = `subscription($id: ID!, $after: String) { collectiveActivity(coll
 
 type Listening = 'insider' | 'partner' | 'lead';
 
+/** Marks made so far (`activitySeen`). */
+let marks = 0;
+
 /**
  * What each of `who`'s `collectiveActivity` streams (from `after`, if given) delivered up to a `deal.updated` made
  * after `act` (which they all see): the events, the `deal.updated` left out.
@@ -431,9 +434,11 @@ async function activitySeen(
   try {
     await until(() => t.app.live.streamCount === who.length);
     await act();
+    // A title of its own each time: a deal renamed to its own title records nothing.
+    marks += 1;
     await mutate(
-      'mutation($id: ID!) { updateDeal(input: { id: $id, title: "Après la restriction" }) { __typename ... on Error { message } } }',
-      { id: gid('Deal', w.deal.id) },
+      'mutation($id: ID!, $title: String!) { updateDeal(input: { id: $id, title: $title }) { __typename ... on Error { message } } }',
+      { id: gid('Deal', w.deal.id), title: `Après la restriction ${marks}` },
       w.tokens.lead,
     );
     const seen: Record<string, Json[]> = {};

@@ -38,7 +38,7 @@ const SET_PARTNERS = `mutation($input: SetDealPartnersInput!) { setDealPartners(
   ... on Error { message } } }`;
 const SUBSTITUTE = `mutation($input: SubstituteDealPartnerInput!) { substituteDealPartner(input: $input) { __typename
   ... on Error { message } } }`;
-const UPDATE_DEAL = `mutation($id: ID!) { updateDeal(input: { id: $id, title: "Marque" }) { __typename
+const UPDATE_DEAL = `mutation($id: ID!, $title: String!) { updateDeal(input: { id: $id, title: $title }) { __typename
   ... on Error { message } } }`;
 const INVITE = `mutation($c: ID!, $m: ID!) { inviteMember(input: { collectiveId: $c, memberId: $m }) { __typename
   ... on Error { message } } }`;
@@ -195,7 +195,8 @@ async function sectionEventsSeen(
     await act();
     const marks = await logHead();
     const marked = (event: Json | undefined, type: string) => event?.type === type && BigInt(event.position) > marks;
-    await mutateOk(UPDATE_DEAL, { id: gid('Deal', w.deal.id) }, w.tokens.lead);
+    // A title of its own each time: a deal renamed to its own title records nothing.
+    await mutateOk(UPDATE_DEAL, { id: gid('Deal', w.deal.id), title: `Marque ${marks}` }, w.tokens.lead);
     // `other` animates a collective of their own and invites each listener: an event of their feed.
     const elsewhere = await makeCollective(t.db.prisma, {
       animatorId: w.other.id,

@@ -221,8 +221,9 @@ describe('Authorization', () => {
     const { inbox } = subscribe(client(token), ACTIVITY, { collectiveId: gid('Collective', collective.id) });
     // Once a live event arrives the subscription is registered: only then sign out.
     let received = 0;
-    while (received === 0) {
-      await change(token, collective.id, 'Signe de vie');
+    for (let attempt = 1; received === 0; attempt += 1) {
+      // A purpose of its own each time: setting the one it has records nothing.
+      await change(token, collective.id, `Signe de vie ${attempt}`);
       received = await inbox.waitFor(1, 500).then(
         () => 1,
         () => 0,

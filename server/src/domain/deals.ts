@@ -18,6 +18,7 @@ import { WHOLE_SHARE } from './money.js';
 import { requireChangeable } from './resources.js';
 import { compactSiret, isValidSiret } from './siret.js';
 import { recordReadersChange, restrictedSectionReaders, type SectionPartner } from './tenders.js';
+import { changesNothing } from './unchanged.js';
 
 // ───────────────────────────── Visibility ─────────────────────────────
 
@@ -368,10 +369,9 @@ export async function updateDeal(tx: Tx, context: Context, input: UpdateDealInpu
       field === 'partners' && totalAmountCents !== deal.totalAmountCents ? 'input.totalAmountCents' : 'input.groupForm',
     (error) => `${error.message} (${error.field})`,
   );
-  const updated = await tx.deal.update({
-    where: { id: deal.id },
-    data: { title: input.title ?? deal.title, groupForm, totalAmountCents, lotId },
-  });
+  const data = { title: input.title ?? deal.title, groupForm, totalAmountCents, lotId };
+  if (changesNothing(deal, data)) return deal;
+  const updated = await tx.deal.update({ where: { id: deal.id }, data });
   await recordEvent(tx, {
     type: 'deal.updated',
     subject: { typename: 'Deal', id: deal.id },

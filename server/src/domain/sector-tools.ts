@@ -16,6 +16,7 @@ import { NUMBER_BOUNDS } from '../limits/numbers.js';
 import { parisDay } from './calendar.js';
 import { lockCollective, type Tx } from './collectives.js';
 import { readableCollectivesWhere, requireChangeable } from './resources.js';
+import { changesNothing } from './unchanged.js';
 
 // The four tools of a sector collective (DOMAIN.md, "Sector tools"). Rule checks name the input
 // field at fault (`input.…`), since every one of them answers a mutation's input.
@@ -169,19 +170,18 @@ export async function updatePriceReference(tx: Tx, context: Context, id: string,
   const given = Object.fromEntries(present) as Partial<Omit<PriceReferenceInput, 'collectiveId'>>;
   const next = { ...current, ...given };
   checkPriceFigures(next, now, new Set(present.map(([key]) => key)) as Set<keyof PriceFigures>);
-  const reference = await tx.priceReference.update({
-    where: { id: current.id },
-    data: {
-      service: tidy(next.service),
-      unit: next.unit,
-      minCents: next.minCents,
-      medianCents: next.medianCents,
-      maxCents: next.maxCents,
-      sampleSize: next.sampleSize,
-      periodStart: next.periodStart,
-      periodEnd: next.periodEnd,
-    },
-  });
+  const data = {
+    service: tidy(next.service),
+    unit: next.unit,
+    minCents: next.minCents,
+    medianCents: next.medianCents,
+    maxCents: next.maxCents,
+    sampleSize: next.sampleSize,
+    periodStart: next.periodStart,
+    periodEnd: next.periodEnd,
+  };
+  if (changesNothing(current, data)) return current;
+  const reference = await tx.priceReference.update({ where: { id: current.id }, data });
   await priceEvent(tx, 'priceReference.updated', reference, viewer.id);
   return reference;
 }

@@ -4,6 +4,7 @@ import { recordEvent } from '../events/record.js';
 import type { EventTypeOf } from '../events/types.js';
 import type { Member, Prisma, TenderResponse, TenderSection } from '../generated/prisma/client.js';
 import type { DealStatus, OpportunityKind, SectionKind, SectionStatus } from '../generated/prisma/enums.js';
+import { changesNothing } from './unchanged.js';
 
 export type Tx = Prisma.TransactionClient;
 
@@ -327,7 +328,8 @@ export async function createResponse(tx: Tx, actor: Actor, input: CreateResponse
 
 /** Renames a response. */
 export async function updateResponse(tx: Tx, actor: Actor, responseId: string, title: string): Promise<TenderResponse> {
-  await changeableResponse(tx, actor, responseId, 'input.responseId');
+  const current = await changeableResponse(tx, actor, responseId, 'input.responseId');
+  if (changesNothing(current, { title })) return current;
   const response = await tx.tenderResponse.update({ where: { id: responseId }, data: { title } });
   await event(tx, 'tenderResponse.updated', actor, response, null);
   return response;
@@ -438,6 +440,7 @@ export async function addSection(
 export async function updateSection(tx: Tx, actor: Actor, sectionId: string, changes: SectionSettings): Promise<TenderSection> {
   const { response, section } = await changeableSection(tx, actor, sectionId, 'input.sectionId');
   const next = await settle(tx, actor, response, section, changes);
+  if (changesNothing(section, next)) return section;
   const updated = await tx.tenderSection.update({ where: { id: section.id }, data: next });
   // Restricted now, or to another partner: those who could read it and no longer can are told so (the update
   // itself is only its readers'), or a page of theirs would list its title and figures until reloaded. Only they:

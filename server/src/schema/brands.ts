@@ -14,6 +14,7 @@ import {
 import { parisDay } from '../domain/calendar.js';
 import type { Tx } from '../domain/collectives.js';
 import { readableCollectivesWhere, requireChangeable, VIEWER_CAN_CHANGE } from '../domain/resources.js';
+import { changesNothing } from '../domain/unchanged.js';
 import { NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { EventPayloads, EventSubject, EventTypeOf } from '../events/types.js';
@@ -467,7 +468,9 @@ builder.mutationFields((t) => ({
           },
           parisDay(now),
         );
-        const updated = await tx.brand.update({ where: { id: brand.id }, data: { name: input.name ?? brand.name, ...filing } });
+        const data = { name: input.name ?? brand.name, ...filing };
+        if (changesNothing(brand, data)) return brand.id;
+        const updated = await tx.brand.update({ where: { id: brand.id }, data });
         await brandEvent(tx, 'brand.updated', { typename: 'Brand', id: brand.id }, brand.collectiveId, viewer.id, {
           name: updated.name,
           legalKind: updated.legalKind,

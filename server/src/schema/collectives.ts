@@ -3,6 +3,7 @@ import { builder } from '../builder.js';
 import { answerWithRightsLeft, type Context } from '../context.js';
 import { parisDay } from '../domain/calendar.js';
 import { checkAnimator, checkCollectiveShape, checkStatusChange, lockCollective, slugOfName } from '../domain/collectives.js';
+import { changesNothing } from '../domain/unchanged.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -293,6 +294,7 @@ builder.mutationField('updateCollective', (t) =>
           purpose: input.purpose ?? current.purpose,
           status: input.status ?? current.status,
         };
+        if (changesNothing(current, data)) return;
         const updated = await tx.collective.update({ where: { id: current.id }, data });
         await recordEvent(tx, {
           type: 'collective.updated',

@@ -18,6 +18,7 @@ import {
   splitSale,
 } from '../domain/products.js';
 import { readableCollectivesWhere, requireChangeable, VIEWER_CAN_CHANGE } from '../domain/resources.js';
+import { changesNothing } from '../domain/unchanged.js';
 import { NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { Member, Prisma } from '../generated/prisma/client.js';
@@ -418,10 +419,9 @@ builder.mutationFields((t) => ({
         let brandId = product.brandId;
         if (input.brandId === null) brandId = null;
         else if (input.brandId) brandId = await brandFor(tx, context, input.brandId, product.collectiveId, 'input.brandId');
-        const updated = await tx.product.update({
-          where: { id: product.id },
-          data: { name: input.name ?? product.name, description: input.description ?? product.description, brandId },
-        });
+        const data = { name: input.name ?? product.name, description: input.description ?? product.description, brandId };
+        if (changesNothing(product, data)) return product.id;
+        const updated = await tx.product.update({ where: { id: product.id }, data });
         await recordEvent(tx, {
           type: 'product.updated',
           subject: { typename: 'Product', id: product.id },

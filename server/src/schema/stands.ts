@@ -24,6 +24,7 @@ import {
   type SplitResult,
   uncoveredSlots,
 } from '../domain/stands.js';
+import { changesNothing } from '../domain/unchanged.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { EventPayloads, EventTypeOf } from '../events/types.js';
@@ -816,15 +817,14 @@ builder.mutationFields((t) => ({
           opportunityId = input.opportunityId ? idOf(input.opportunityId, 'Opportunity', 'input.opportunityId') : null;
           if (opportunityId) await checkOpportunity(tx, opportunityId);
         }
-        const updated = await tx.tradeShowStand.update({
-          where: { id: stand.id },
-          data: {
-            ...data,
-            areaSquareMeters: input.areaSquareMeters === undefined ? stand.areaSquareMeters : input.areaSquareMeters,
-            payerId,
-            opportunityId,
-          },
-        });
+        const changes = {
+          ...data,
+          areaSquareMeters: input.areaSquareMeters === undefined ? stand.areaSquareMeters : input.areaSquareMeters,
+          payerId,
+          opportunityId,
+        };
+        if (changesNothing(stand, changes)) return;
+        const updated = await tx.tradeShowStand.update({ where: { id: stand.id }, data: changes });
         await standEvent(tx, 'stand.updated', stand, actorId, {
           eventName: updated.eventName,
           organiser: updated.organiser,

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type Json, type TestApp } from '../support/app.js';
+import { gid } from '../support/scenario.js';
+
+// An update that changes nothing writes nothing and records no event: it answers with the row as it is. Found by the
+// new-user test of stop 28: `updateTenderSection` naming only its section (or resending its word limit) recorded
+// « Section modifiée » in every co-author's feed each time. The kind: every update mutation (domain/unchanged.ts).
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ demo: true });
+});
+afterAll(() => t.close());
+
+const logHead = async () => (await t.db.prisma.eventLog.aggregate({ _max: { position: true } }))._max.position ?? 0n;
+
+/** A token of the animator of `collectiveId` (who may change everything of it). */
+async function animatorOf(collectiveId: string): Promise<string> {
+  const { memberId } = await t.db.prisma.membership.findFirstOrThrow({
+    where: { collectiveId, status: 'ACTIVE', role: 'ANIMATOR' },
+  });
+  return t.tokenFor(memberId);
+}
+
+/** Runs `mutation` (`input` as its variable) and returns its payload's type name, no top-level error. */
+async function run(mutation: string, input: Record<string, unknown>, token: string): Promise<Json> {
+  const result = await t.gql(
+    `mutation($input: ${mutation[0]?.toUpperCase()}${mutation.slice(1)}Input!) { result: ${mutation}(input: $input) {
+      __typename ... on Error { message } } }`,
+    { input },
+    token,
+  );
+  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+  return result.data?.result as Json;
+}
+
+/** An update mutation and a row of the demo it may change. */
+interface Case {
+  mutation: string;
+  /** The row, its collective, and the input that changes nothing (its ID, perhaps a value it already has). */
+  target(): Promise<{ collectiveId: string; input: Record<string, unknown>; row: () => Promise<unknown> }>;
+}
+
+const openCollective = { status: { not: 'CLOSED' } } as const;
+
+const CASES: Case[] = [
+  {
+    mutation: 'updateTenderSection',
+    async target() {
+      const section = await t.db.prisma.tenderSection.findFirstOrThrow({
+        where: { restricted: false, response: { submittedAt: null, deal: { status: 'PREPARING' }, collective: openCollective } },
+        include: { response: true },
+      });
+      const row = () => t.db.prisma.tenderSection.findUniqueOrThrow({ where: { id: section.id } });
+      return { collectiveId: section.response.collectiveId, input: { sectionId: gid('TenderSection', section.id) }, row };
+    },
+  },
+  {
+    mutation: 'updateTenderResponse',
+    async target() {
+      const response = await t.db.prisma.tenderResponse.findFirstOrThrow({
+        where: { submittedAt: null, deal: { status: 'PREPARING' }, collective: openCollective },
+      });
+      const row = () => t.db.prisma.tenderResponse.findUniqueOrThrow({ where: { id: response.id } });
+      return {
+        collectiveId: response.collectiveId,
+        input: { responseId: gid('TenderResponse', response.id), title: response.title },
+        row,
+      };
+    },
+  },
+  {
+    mutation: 'updateDeal',
+    async target() {
+      const deal = await t.db.prisma.deal.findFirstOrThrow({ where: { status: 'PREPARING', collective: openCollective } });
+      const row = () => t.db.prisma.deal.findUniqueOrThrow({ where: { id: deal.id } });
+      return { collectiveId: deal.collectiveId, input: { id: gid('Deal', deal.id), title: deal.title }, row };
+    },
+  },
+  {
+    mutation: 'updateCollective',
+    async target() {
+      const collective = await t.db.prisma.collective.findFirstOrThrow({ where: { status: 'ACTIVE' } });
+      const row = () => t.db.prisma.collective.findUniqueOrThrow({ where: { id: collective.id } });
+      return { collectiveId: collective.id, input: { id: gid('Collective', collective.id), name: collective.name }, row };
+    },
+  },
+  {
+    mutation: 'updateBrand',
+    async target() {
+      const brand = await t.db.prisma.brand.findFirstOrThrow({ where: { collective: openCollective } });
+      const row = () => t.db.prisma.brand.findUniqueOrThrow({ where: { id: brand.id } });
+      return { collectiveId: brand.collectiveId, input: { id: gid('Brand', brand.id), niceClasses: brand.niceClasses }, row };
+    },
+  },
+  {
+    mutation: 'updateProduct',
+    async target() {
+      const product = await t.db.prisma.product.findFirstOrThrow({ where: { collective: openCollective } });
+      const row = () => t.db.prisma.product.findUniqueOrThrow({ where: { id: product.id } });
+      return { collectiveId: product.collectiveId, input: { id: gid('Product', product.id), name: product.name }, row };
+    },
+  },
+  {
+    mutation: 'updateStand',
+    async target() {
+      const stand = await t.db.prisma.tradeShowStand.findFirstOrThrow({ where: { collective: openCollective } });
+      const row = () => t.db.prisma.tradeShowStand.findUniqueOrThrow({ where: { id: stand.id } });
+      return {
+        collectiveId: stand.collectiveId,
+        input: { standId: gid('TradeShowStand', stand.id), venue: stand.venue, minimumStaff: stand.minimumStaff },
+        row,
+      };
+    },
+  },
+  {
+    mutation: 'updatePriceReference',
+    async target() {
+      const reference = await t.db.prisma.priceReference.findFirstOrThrow({ where: { collective: openCollective } });
+      const row = () => t.db.prisma.priceReference.findUniqueOrThrow({ where: { id: reference.id } });
+      return {
+        collectiveId: reference.collectiveId,
+        input: { id: gid('PriceReference', reference.id), medianCents: reference.medianCents },
+        row,
+      };
+    },
+  },
+];
+
+describe('An update that changes nothing', () => {
+  it.each(CASES)(
+    '$mutation: answers success with the row as it is, writes nothing, records no event',
+    async ({ mutation, target }) => {
+      const { collectiveId, input, row } = await target();
+      const token = await animatorOf(collectiveId);
+      const [head, before] = [await logHead(), await row()];
+      const result = await run(mutation, input, token);
+      expect(result.__typename, JSON.stringify(result)).toMatch(/Success$/);
+      expect(await row()).toEqual(before);
+      expect(await logHead()).toBe(head);
+    },
+  );
+
+  it('still records a change that changes something', async () => {
+    const { collectiveId, input } = await (CASES[0] as Case).target();
+    const head = await logHead();
+    const result = await run('updateTenderSection', { ...input, title: 'Titre changé' }, await animatorOf(collectiveId));
+    expect(result.__typename, JSON.stringify(result)).toMatch(/Success$/);
+    expect(await logHead()).toBeGreaterThan(head);
+  });
+});
