@@ -10,6 +10,11 @@ export interface Listener {
   isSupportStaff: boolean;
 }
 
+/** The global ID of a row of `typename` (as the log's `subjectId` holds it). */
+function globalIdOf(typename: string, id: string): string {
+  return Buffer.from(`${typename}:${id}`).toString('base64');
+}
+
 /** The database ID inside a global ID of the given type, or null. */
 function idIn(globalId: string, typename: string): string | null {
   const [type, id] = Buffer.from(globalId, 'base64').toString('utf8').split(':');
@@ -93,7 +98,7 @@ export class DeliveryIndex {
       // versions, whose payloads do not say restricted, went to every member of its collective).
       this.prisma.eventLog.findMany({
         where: { type: 'tenderSection.removed', payload: { path: ['restricted'], equals: true } },
-        select: { subjectId: true, payload: true },
+        select: { subjectId: true, payload: true, actorId: true },
       }),
     ]);
     for (const collective of collectives) this.#kinds.set(collective.id, collective.kind);
@@ -104,12 +109,10 @@ export class DeliveryIndex {
     }
     for (const row of responses) if (row.dealId) this.#responseDeal.set(row.id, row.dealId);
     await Promise.all(restricted.map((row) => this.#readSection(row.id)));
-    await Promise.all(
-      removed.map(async ({ subjectId, payload }) => {
-        const sectionId = idIn(subjectId, 'TenderSection');
-        if (sectionId) this.#restricted.set(sectionId, await this.#readersFromPayload(payload as Record<string, unknown>));
-      }),
-    );
+    for (const removal of removed) {
+      const sectionId = idIn(removal.subjectId, 'TenderSection');
+      if (sectionId) this.#applyRemoval(sectionId, removal);
+    }
   }
 
   /**
@@ -202,10 +205,10 @@ export class DeliveryIndex {
       return;
     }
     const sectionId = idIn(event.subjectId, 'TenderSection');
-    if (sectionId) await this.#readSection(sectionId, payload);
+    if (sectionId) await this.#readSection(sectionId);
   }
 
-  async #readSection(sectionId: string, payload: Record<string, unknown> = {}): Promise<void> {
+  async #readSection(sectionId: string): Promise<void> {
     const section = await this.prisma.tenderSection.findUnique({
       where: { id: sectionId },
       select: {
@@ -216,12 +219,16 @@ export class DeliveryIndex {
         },
       },
     });
-    // A removed section keeps its readers: its `removed` event (and its history) stays theirs. Removed before its
-    // events were applied here (added and removed in quick succession), its readers come from the event itself.
+    // A removed section's events stay those of its readers at its removal, as an instance started after it judges
+    // them (`load`), whatever this one applies later or missed meanwhile (attack 2 of stop 28: an instance behind the
+    // log gave a section removed just after a partner change to its former lead, not to the new one).
     if (!section) {
-      if (!this.#restricted.has(sectionId) && payload.restricted === true) {
-        this.#restricted.set(sectionId, await this.#readersFromPayload(payload));
-      }
+      const removal = await this.prisma.eventLog.findFirst({
+        where: { type: 'tenderSection.removed', subjectId: globalIdOf('TenderSection', sectionId) },
+        select: { payload: true, actorId: true },
+      });
+      // None (removed with its response): what is known stays, an unknown one is judged by `mayReceive`'s fallback.
+      if (removal) this.#applyRemoval(sectionId, removal);
       return;
     }
     if (!section.restricted) {
@@ -235,26 +242,17 @@ export class DeliveryIndex {
   }
 
   /**
-   * A restricted section's readers from its event's payload: those it names (`readers`), or, recorded before it named
-   * them, its owner partner's member and the deal's lead's now.
+   * Applies a section's `tenderSection.removed` row: restricted, its readers then (`readers`; recorded before it named
+   * them, the one who removed it, who could open it: never someone named lead since, attack 2 of stop 28); open, none.
    */
-  async #readersFromPayload(payload: Record<string, unknown>): Promise<Set<string>> {
-    if (Array.isArray(payload.readers)) return new Set(payload.readers.filter((id): id is string => typeof id === 'string'));
-    const readers = new Set<string>();
-    const [owner, leads] = await Promise.all([
-      typeof payload.ownerPartnerId === 'string'
-        ? this.prisma.dealPartner.findUnique({ where: { id: payload.ownerPartnerId }, select: { memberId: true, status: true } })
-        : null,
-      typeof payload.responseId === 'string'
-        ? this.prisma.dealPartner.findMany({
-            where: { isLead: true, status: 'ACTIVE', deal: { tenderResponse: { id: payload.responseId } } },
-            select: { memberId: true },
-          })
-        : [],
-    ]);
-    if (owner?.status === 'ACTIVE' && owner.memberId) readers.add(owner.memberId);
-    for (const lead of leads) if (lead.memberId) readers.add(lead.memberId);
-    return readers;
+  #applyRemoval(sectionId: string, removal: { payload: unknown; actorId: string | null }): void {
+    const payload = removal.payload as Record<string, unknown>;
+    if (payload.restricted !== true) {
+      this.#restricted.delete(sectionId);
+      return;
+    }
+    const named = Array.isArray(payload.readers) ? payload.readers : [removal.actorId];
+    this.#restricted.set(sectionId, new Set(named.filter((id): id is string => typeof id === 'string')));
   }
 
   /** Applies an event to the index (before it is delivered to anyone). */
@@ -304,13 +302,15 @@ export class DeliveryIndex {
     // Only for those it names, who could open the section before (its readers then, not now: a replay is exact).
     if (event.type === 'tenderSection.withdrawn')
       return Array.isArray(payload.lostBy) && payload.lostBy.includes(listener.memberId);
+    // A restricted section's readers, among those who may see the response now (below): a reader who has since left
+    // the deal or the collective reads no more of it, removed or not (attack 2 of stop 28: a dropped partner replayed
+    // a removed section's whole history).
     if (event.type.startsWith('tenderSection.')) {
       const sectionId = idIn(event.subjectId, 'TenderSection');
       const readers = sectionId ? this.#restricted.get(sectionId) : undefined;
-      if (readers) return readers.has(listener.memberId);
-      // Restricted when it happened, and its readers unknown here (the section was removed before this instance
-      // loaded the index): only whoever did it (and the support staff, above) may see it.
-      if (payload.restricted === true) return event.actorId === listener.memberId;
+      if (readers && !readers.has(listener.memberId)) return false;
+      // Restricted when it happened, and its readers unknown here: only whoever did it (and the support staff, above).
+      if (!readers && payload.restricted === true && event.actorId !== listener.memberId) return false;
     }
     const insider = this.#insiders.get(listener.memberId)?.has(event.collectiveId) ?? false;
     if (insider) return true;
