@@ -4,6 +4,7 @@ import { openSession } from '../../server/src/auth/sessions.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { textOf } from '../support/collab.js';
 import { errorCodes, type Inbox, open, type Transport } from '../support/live.js';
+import { membersAsPartners } from '../support/restricted-deal.js';
 import { gid, makeBiddingCollective, makeCollective, makeMember, makeTenderDeal, SUPPORT_STAFF } from '../support/scenario.js';
 import { until } from '../support/waits.js';
 
@@ -502,20 +503,7 @@ describe('A restricted section whose readers change with the deal’s partners',
     ... on Error { message } } }`;
   /** `setDealPartners` by the lead: the listed members, in this order, the first `lead` leading, equal shares. */
   const setPartners = (w: World, members: Array<{ id: string }>, lead: { id: string }) =>
-    mutate(
-      SET_PARTNERS,
-      {
-        input: {
-          dealId: gid('Deal', w.deal.id),
-          partners: members.map((member, index) => ({
-            memberId: gid('Member', member.id),
-            isLead: member.id === lead.id,
-            shareBasisPoints: index === 0 ? 10_000 - 3_000 * (members.length - 1) : 3_000,
-          })),
-        },
-      },
-      w.tokens.lead,
-    );
+    mutate(SET_PARTNERS, { input: membersAsPartners(w.deal.id, members, lead) }, w.tokens.lead);
   const sectionNode = (token: string, w: World) =>
     t.gql('query($id: ID!) { node(id: $id) { id } }', { id: gid('TenderSection', w.section.id) }, token);
 

@@ -5,7 +5,8 @@ import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { paragraphUpdate } from '../support/collab.js';
 import { errorCodes, type Inbox, open, type Transport } from '../support/live.js';
-import { gid, makeBiddingCollective, makeCollective, makeMember, makeTenderDeal, SUPPORT_STAFF } from '../support/scenario.js';
+import { membersAsPartners, restrictedDealScene } from '../support/restricted-deal.js';
+import { gid, makeCollective } from '../support/scenario.js';
 import { until } from '../support/waits.js';
 
 /**
@@ -58,93 +59,14 @@ async function mutateOk(query: string, variables: Record<string, unknown>, token
 
 const logHead = async () => (await t.db.prisma.eventLog.aggregate({ _max: { position: true } }))._max.position ?? 0n;
 
-/**
- * A one-off business collective: `lead` animates it and leads the deal, `insider` is a member (not a partner at
- * first), `colleague` a member never a partner, `partner` a member-partner from outside the collective, `newcomer`
- * a member from nowhere, `staff` support staff. The response's section is restricted to `partner`, assigned to
- * them, in review by the lead.
- */
-async function world() {
-  const prisma = t.db.prisma;
-  const [lead, insider, colleague, partner, newcomer, other] = await Promise.all([
-    makeMember(prisma),
-    makeMember(prisma),
-    makeMember(prisma),
-    makeMember(prisma),
-    makeMember(prisma),
-    makeMember(prisma),
-  ]);
-  const staff = await makeMember(prisma, SUPPORT_STAFF);
-  const collective = await makeBiddingCollective(prisma, lead.id, [insider.id, colleague.id]);
-  const deal = await makeTenderDeal(prisma, collective.id);
-  const leadPartner = await prisma.dealPartner.create({
-    data: { dealId: deal.id, memberId: lead.id, isLead: true, shareBasisPoints: 5000 },
-  });
-  const memberPartner = await prisma.dealPartner.create({
-    data: { dealId: deal.id, memberId: partner.id, shareBasisPoints: 5000 },
-  });
-  const response = await prisma.tenderResponse.create({
-    data: { collectiveId: collective.id, dealId: deal.id, opportunityId: deal.opportunityId, title: 'Réponse' },
-  });
-  const section = await prisma.tenderSection.create({
-    data: {
-      responseId: response.id,
-      kind: 'PRICE_SCHEDULE',
-      title: 'Prix du partenaire',
-      position: 1,
-      restricted: true,
-      ownerPartnerId: memberPartner.id,
-      status: 'REVIEW',
-      assigneeId: partner.id,
-      reviewerId: lead.id,
-    },
-  });
-  const tokens = {
-    lead: await t.tokenFor(lead.id),
-    insider: await t.tokenFor(insider.id),
-    colleague: await t.tokenFor(colleague.id),
-    partner: await t.tokenFor(partner.id),
-    newcomer: await t.tokenFor(newcomer.id),
-    staff: await t.tokenFor(staff.id),
-  };
-  const otherToken = await t.tokenFor(other.id);
-  return {
-    lead,
-    insider,
-    colleague,
-    partner,
-    newcomer,
-    staff,
-    collective,
-    other,
-    otherToken,
-    deal,
-    leadPartner,
-    memberPartner,
-    response,
-    section,
-    tokens,
-  };
-}
+/** The scene (tests/support/restricted-deal.ts), its section in review by the lead. */
+const world = () => restrictedDealScene(t, 'REVIEW');
 type World = Awaited<ReturnType<typeof world>>;
 type Who = keyof World['tokens'];
 
 /** `setDealPartners` as `token`: the listed members, in order, `lead` leading, shares summing to 100 %. */
 const setPartners = (w: World, members: Array<{ id: string }>, lead: { id: string }, token = w.tokens.lead) =>
-  mutate(
-    SET_PARTNERS,
-    {
-      input: {
-        dealId: gid('Deal', w.deal.id),
-        partners: members.map((member, index) => ({
-          memberId: gid('Member', member.id),
-          isLead: member.id === lead.id,
-          shareBasisPoints: index === 0 ? 10_000 - 3_000 * (members.length - 1) : 3_000,
-        })),
-      },
-    },
-    token,
-  );
+  mutate(SET_PARTNERS, { input: membersAsPartners(w.deal.id, members, lead) }, token);
 
 /** The deal submitted, straight in the database (as tests/api/tenders.test.ts does). */
 async function submit(w: World) {

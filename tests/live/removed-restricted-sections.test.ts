@@ -3,7 +3,8 @@ import { type App, buildApp } from '../../server/src/app.js';
 import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
 import { createTestApp, type Json, type TestApp } from '../support/app.js';
 import { errorCodes, open, type Transport } from '../support/live.js';
-import { gid, makeBiddingCollective, makeCollective, makeMember, makeTenderDeal, SUPPORT_STAFF } from '../support/scenario.js';
+import { membersAsPartners, restrictedDealScene } from '../support/restricted-deal.js';
+import { gid, makeCollective, makeMember } from '../support/scenario.js';
 import { until } from '../support/waits.js';
 
 /**
@@ -61,66 +62,12 @@ async function mutateOk(query: string, variables: Record<string, unknown>, token
 
 const logHead = async () => (await t.db.prisma.eventLog.aggregate({ _max: { position: true } }))._max.position ?? 0n;
 
-/** `lead` animates a bidding collective and leads; `partner` is a member-partner from outside; the section is restricted to `partner`. */
-async function world() {
-  const prisma = t.db.prisma;
-  const [lead, insider, colleague, partner] = await Promise.all([
-    makeMember(prisma),
-    makeMember(prisma),
-    makeMember(prisma),
-    makeMember(prisma),
-  ]);
-  const staff = await makeMember(prisma, SUPPORT_STAFF);
-  const collective = await makeBiddingCollective(prisma, lead.id, [insider.id, colleague.id]);
-  const deal = await makeTenderDeal(prisma, collective.id);
-  const leadPartner = await prisma.dealPartner.create({
-    data: { dealId: deal.id, memberId: lead.id, isLead: true, shareBasisPoints: 5000 },
-  });
-  const memberPartner = await prisma.dealPartner.create({
-    data: { dealId: deal.id, memberId: partner.id, shareBasisPoints: 5000 },
-  });
-  const response = await prisma.tenderResponse.create({
-    data: { collectiveId: collective.id, dealId: deal.id, opportunityId: deal.opportunityId, title: 'Réponse' },
-  });
-  const section = await prisma.tenderSection.create({
-    data: {
-      responseId: response.id,
-      kind: 'PRICE_SCHEDULE',
-      title: 'Prix du partenaire',
-      position: 1,
-      restricted: true,
-      ownerPartnerId: memberPartner.id,
-      status: 'TODO',
-      assigneeId: partner.id,
-      reviewerId: lead.id,
-    },
-  });
-  const tokens = {
-    lead: await t.tokenFor(lead.id),
-    insider: await t.tokenFor(insider.id),
-    colleague: await t.tokenFor(colleague.id),
-    partner: await t.tokenFor(partner.id),
-    staff: await t.tokenFor(staff.id),
-  };
-  return { lead, insider, colleague, partner, staff, collective, deal, leadPartner, memberPartner, response, section, tokens };
-}
+/** The scene (tests/support/restricted-deal.ts), its section still to do (a section is removed only then). */
+const world = () => restrictedDealScene(t, 'TODO');
 type World = Awaited<ReturnType<typeof world>>;
 
 const setPartners = (w: World, members: Array<{ id: string }>, lead: { id: string }, token = w.tokens.lead) =>
-  mutateOk(
-    SET_PARTNERS,
-    {
-      input: {
-        dealId: gid('Deal', w.deal.id),
-        partners: members.map((member, index) => ({
-          memberId: gid('Member', member.id),
-          isLead: member.id === lead.id,
-          shareBasisPoints: index === 0 ? 10_000 - 3_000 * (members.length - 1) : 3_000,
-        })),
-      },
-    },
-    token,
-  );
+  mutateOk(SET_PARTNERS, { input: membersAsPartners(w.deal.id, members, lead) }, token);
 
 /**
  * The section's secret events as the server records them (figures, approval, version restored, status, move), straight

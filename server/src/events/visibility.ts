@@ -1,3 +1,4 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { outsideReadLane } from '../db/database.js';
 import type { CollectiveKind, PrismaClient } from '../generated/prisma/client.js';
 import type { LogEvent } from './bus.js';
@@ -8,11 +9,6 @@ const PUBLIC_OUTSIDE_COLLECTIVES = ['opportunity.', 'member.'];
 export interface Listener {
   memberId: string;
   isSupportStaff: boolean;
-}
-
-/** The global ID of a row of `typename` (as the log's `subjectId` holds it). */
-function globalIdOf(typename: string, id: string): string {
-  return Buffer.from(`${typename}:${id}`).toString('base64');
 }
 
 /** The database ID inside a global ID of the given type, or null. */
@@ -224,7 +220,7 @@ export class DeliveryIndex {
     // log gave a section removed just after a partner change to its former lead, not to the new one).
     if (!section) {
       const removal = await this.prisma.eventLog.findFirst({
-        where: { type: 'tenderSection.removed', subjectId: globalIdOf('TenderSection', sectionId) },
+        where: { type: 'tenderSection.removed', subjectId: encodeGlobalID('TenderSection', sectionId) },
         select: { payload: true, actorId: true },
       });
       // None (removed with its response): what is known stays, an unknown one is judged by `mayReceive`'s fallback.
