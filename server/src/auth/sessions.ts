@@ -94,10 +94,11 @@ const SIGNED_IN = `
 
 /**
  * `resolveSession` and the member's active memberships in one statement (issue 11: a request's authentication
- * cost three, the session, its member and their memberships). Null when the token names no live session.
+ * cost three, the session, its member and their memberships). Null when the token names no live session. Reads
+ * that meet are grouped (`GroupedReads`): one statement for them all.
  */
 export function resolveSignedIn(sql: Pick<SqlRunner, 'query'>, token: string, now = new Date()): Promise<Authenticated | null> {
-  return readSignedIn(sql, `${SIGNED_IN} WHERE s."tokenHash" = $1`, hashToken(token), now);
+  return readsOf(sql, 'token').read(hashToken(token), now);
 }
 
 /**
@@ -110,20 +111,97 @@ export function resolveSignedInSession(
   sessionId: string,
   now = new Date(),
 ): Promise<Authenticated | null> {
-  return readSignedIn(sql, `${SIGNED_IN} WHERE s.id = $1::uuid`, sessionId, now);
+  return readsOf(sql, 'session').read(sessionId, now);
 }
 
-async function readSignedIn(
-  sql: Pick<SqlRunner, 'query'>,
-  statement: string,
-  key: string,
-  now: Date,
-): Promise<Authenticated | null> {
-  const [row] = await sql.query<SignedInRow>(statement, [key]);
+/** The statement of each kind of read, for any number of keys (`$1`, an array), each row naming its key. */
+const GROUPED = {
+  token: `${SIGNED_IN.replace('SELECT ', 'SELECT s."tokenHash" AS "readKey", ')} WHERE s."tokenHash" = ANY($1::text[])`,
+  session: `${SIGNED_IN.replace('SELECT ', 'SELECT s.id::text AS "readKey", ')} WHERE s.id = ANY($1::uuid[])`,
+} as const;
+
+/** At most this many keys in one statement; the rest wait for the next. */
+const GROUP_MAX = 256;
+
+const groupedReads = new WeakMap<Pick<SqlRunner, 'query'>, Record<keyof typeof GROUPED, GroupedReads>>();
+
+function readsOf(sql: Pick<SqlRunner, 'query'>, kind: keyof typeof GROUPED): GroupedReads {
+  let reads = groupedReads.get(sql);
+  if (!reads) {
+    reads = { token: new GroupedReads(sql, GROUPED.token), session: new GroupedReads(sql, GROUPED.session) };
+    groupedReads.set(sql, reads);
+  }
+  return reads[kind];
+}
+
+interface Waiter {
+  now: Date;
+  resolve: (signedIn: Authenticated | null) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Sessions read as a group (issue 11: on PostgreSQL every signed-in request read its own, a statement that cost more
+ * server CPU than the rest of a `{ __typename }`). The first read is sent at once; the reads asked while it runs wait
+ * and go together in the next statement, as a group commit does. Every read still starts after its request arrived
+ * (a read never takes the answer of a statement sent before it was asked), so a sign-out or a departure committed
+ * before a request is seen by it, on any instance: nothing is kept. A statement that fails rejects every read of its
+ * group with its error.
+ */
+class GroupedReads {
+  #waiting = new Map<string, Waiter[]>();
+  #running = false;
+
+  constructor(
+    private readonly sql: Pick<SqlRunner, 'query'>,
+    private readonly statement: string,
+  ) {}
+
+  read(key: string, now: Date): Promise<Authenticated | null> {
+    return new Promise((resolve, reject) => {
+      const waiters = this.#waiting.get(key);
+      if (waiters) waiters.push({ now, resolve, reject });
+      else this.#waiting.set(key, [{ now, resolve, reject }]);
+      if (!this.#running) void this.#send();
+    });
+  }
+
+  async #send(): Promise<void> {
+    this.#running = true;
+    while (this.#waiting.size > 0) {
+      const group = new Map<string, Waiter[]>();
+      for (const [key, waiters] of this.#waiting) {
+        if (group.size === GROUP_MAX) break;
+        group.set(key, waiters);
+      }
+      for (const key of group.keys()) this.#waiting.delete(key);
+      try {
+        const rows = await this.sql.query<SignedInRow & { readKey: string }>(this.statement, [[...group.keys()]]);
+        const byKey = new Map(rows.map((row) => [row.readKey, row]));
+        for (const [key, waiters] of group) for (const waiter of waiters) waiter.resolve(signedInOf(byKey.get(key), waiter.now));
+      } catch (error) {
+        for (const waiters of group.values()) for (const waiter of waiters) waiter.reject(error);
+      }
+    }
+    this.#running = false;
+  }
+}
+
+/** A row as `resolveSignedIn` answers it: null unless its session is live and its member active. New objects each call. */
+function signedInOf(row: SignedInRow | undefined, now: Date): Authenticated | null {
   if (!row || row.revokedAt || row.expiresAt <= now || row.situation !== 'ACTIVE') return null;
-  const { sessionId, expiresAt, revokedAt: _revokedAt, memberships, ...member } = row;
+  const {
+    sessionId,
+    expiresAt,
+    revokedAt: _revokedAt,
+    memberships,
+    readKey: _readKey,
+    ...member
+  } = row as SignedInRow & {
+    readKey?: string;
+  };
   return {
-    session: { sessionId, expiresAt, member },
+    session: { sessionId, expiresAt, member: { ...member, sectors: [...member.sectors] } },
     memberships: memberships.map((entry) => {
       const [collectiveId = '', role] = entry.split(':');
       return { collectiveId, role: role as MembershipRole };
