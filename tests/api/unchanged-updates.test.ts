@@ -37,8 +37,11 @@ async function run(mutation: string, input: Record<string, unknown>, token: stri
 /** An update mutation and a row of the demo it may change. */
 interface Case {
   mutation: string;
-  /** The row, its collective, and the input that changes nothing (its ID, perhaps a value it already has). */
-  target(): Promise<{ collectiveId: string; input: Record<string, unknown>; row: () => Promise<unknown> }>;
+  /**
+   * The row, its collective, and the input that changes nothing (its ID, perhaps a value it already has); `token`,
+   * who may change it when not the collective's animator.
+   */
+  target(): Promise<{ collectiveId: string; input: Record<string, unknown>; row: () => Promise<unknown>; token?: string }>;
 }
 
 const openCollective = { status: { not: 'CLOSED' } } as const;
@@ -125,14 +128,33 @@ const CASES: Case[] = [
       };
     },
   },
+  {
+    mutation: 'updateOpportunity',
+    async target() {
+      const opportunity = await t.db.prisma.opportunity.findFirstOrThrow({
+        where: { broughtById: { not: null }, lots: { some: {} } },
+        include: { lots: true },
+      });
+      const row = () => t.db.prisma.opportunity.findUniqueOrThrow({ where: { id: opportunity.id }, include: { lots: true } });
+      // The lots resent as they are, in reverse order: the same list.
+      const lots = opportunity.lots
+        .map(({ number, title, estimatedAmountCents }) => ({ number, title, estimatedAmountCents }))
+        .reverse();
+      return {
+        collectiveId: '',
+        input: { id: gid('Opportunity', opportunity.id), title: opportunity.title, lots },
+        row,
+        token: await t.tokenFor(opportunity.broughtById as string),
+      };
+    },
+  },
 ];
 
 describe('An update that changes nothing', () => {
   it.each(CASES)(
     '$mutation: answers success with the row as it is, writes nothing, records no event',
     async ({ mutation, target }) => {
-      const { collectiveId, input, row } = await target();
-      const token = await animatorOf(collectiveId);
+      const { collectiveId, input, row, token = await animatorOf(collectiveId) } = await target();
       const [head, before] = [await logHead(), await row()];
       const result = await run(mutation, input, token);
       expect(result.__typename, JSON.stringify(result)).toMatch(/Success$/);

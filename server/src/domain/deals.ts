@@ -789,10 +789,25 @@ export async function createOpportunity(
   return opportunity;
 }
 
+/** Whether `given` lists the lots `current` holds (by number, same title and estimate), in any order. */
+function sameLots(
+  given: ReadonlyArray<{ number: number; title: string; estimatedAmountCents?: number | null }>,
+  current: ReadonlyArray<{ number: number; title: string; estimatedAmountCents: number | null }>,
+): boolean {
+  const byNumber = new Map(current.map((lot) => [lot.number, lot]));
+  return (
+    given.length === current.length &&
+    given.every((lot) => {
+      const kept = byNumber.get(lot.number);
+      return kept?.title === lot.title && kept.estimatedAmountCents === (lot.estimatedAmountCents ?? null);
+    })
+  );
+}
+
 /**
  * Changes an opportunity: for the support staff and the member who brought it. Given lots replace the
  * list, matched by number (a kept number keeps its lot and the deals answering it); a lot a deal
- * answers cannot be removed.
+ * answers cannot be removed. One that changes nothing (lots included) writes nothing and records no event.
  */
 export async function updateOpportunity(tx: Tx, context: Context, id: string, input: OpportunityInput): Promise<Opportunity> {
   const viewer = viewerOf(context);
@@ -820,6 +835,19 @@ export async function updateOpportunity(tx: Tx, context: Context, id: string, in
     (field) =>
       field === 'questionsDeadline' && input.questionsDeadline === undefined ? 'input.submissionDeadline' : `input.${field}`,
   );
+  const data = {
+    kind: input.kind ?? current.kind,
+    title: input.title ?? current.title,
+    buyer: input.buyer ?? current.buyer,
+    reference: keep(input.reference, current.reference),
+    description: input.description ?? current.description,
+    url: keep(input.url, current.url),
+    questionsDeadline: shape.questionsDeadline,
+    submissionDeadline: shape.submissionDeadline,
+    broughtByCooperative: shape.broughtByCooperative,
+    broughtById,
+  };
+  if ((!input.lots || sameLots(input.lots, current.lots)) && changesNothing(current, data)) return current;
   if (input.lots) {
     const numbers = new Set(input.lots.map((lot) => lot.number));
     const removed = current.lots.filter((lot) => !numbers.has(lot.number));
@@ -834,21 +862,7 @@ export async function updateOpportunity(tx: Tx, context: Context, id: string, in
       });
     }
   }
-  const opportunity = await tx.opportunity.update({
-    where: { id },
-    data: {
-      kind: input.kind ?? current.kind,
-      title: input.title ?? current.title,
-      buyer: input.buyer ?? current.buyer,
-      reference: keep(input.reference, current.reference),
-      description: input.description ?? current.description,
-      url: keep(input.url, current.url),
-      questionsDeadline: shape.questionsDeadline,
-      submissionDeadline: shape.submissionDeadline,
-      broughtByCooperative: shape.broughtByCooperative,
-      broughtById,
-    },
-  });
+  const opportunity = await tx.opportunity.update({ where: { id }, data });
   await recordEvent(tx, {
     type: 'opportunity.updated',
     subject: { typename: 'Opportunity', id },
