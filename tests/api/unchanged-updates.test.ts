@@ -148,6 +148,34 @@ const CASES: Case[] = [
       };
     },
   },
+  {
+    mutation: 'setDealPartners',
+    async target() {
+      const deal = await t.db.prisma.deal.findFirstOrThrow({
+        where: { status: 'PREPARING', collective: openCollective, partners: { some: { companyName: { not: null } } } },
+        include: { partners: { where: { status: 'ACTIVE' } } },
+      });
+      const row = () =>
+        t.db.prisma.deal.findUniqueOrThrow({ where: { id: deal.id }, include: { partners: { orderBy: { id: 'asc' } } } });
+      // Its partners resent as they are, in reverse order, with its terms: the same list.
+      const partners = deal.partners
+        .map((partner) => ({
+          ...(partner.memberId
+            ? { memberId: gid('Member', partner.memberId) }
+            : { companyName: partner.companyName, siret: partner.siret }),
+          isLead: partner.isLead,
+          scopeOfWork: partner.scopeOfWork,
+          amountCents: partner.amountCents,
+          shareBasisPoints: partner.shareBasisPoints,
+        }))
+        .reverse();
+      return {
+        collectiveId: deal.collectiveId,
+        input: { dealId: gid('Deal', deal.id), partners, totalAmountCents: deal.totalAmountCents },
+        row,
+      };
+    },
+  },
 ];
 
 describe('An update that changes nothing', () => {

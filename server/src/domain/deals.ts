@@ -411,6 +411,15 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
   const nextLeadMember = drafts.find((draft) => draft.isLead)?.memberId ?? null;
   await checkLeadChange(tx, deal, viewer.id, nextLeadMember, restricted.sections.length > 0, 'input.partners');
   const existing = new Map(deal.partners.map((partner) => [partyKey(partner), partner]));
+  // The list as it is (any order), with the same terms: nothing written, no event (as any update that changes nothing).
+  const unchanged =
+    changesNothing(deal, terms) &&
+    drafts.length === deal.partners.length &&
+    drafts.every((draft) => {
+      const current = existing.get(partyKey(draft));
+      return current !== undefined && changesNothing(current, partnerData(draft));
+    });
+  if (unchanged) return deal;
   const kept: SectionPartner[] = [];
   for (const [index, draft] of drafts.entries()) {
     const current = existing.get(partyKey(draft));
