@@ -176,6 +176,22 @@ const CASES: Case[] = [
       };
     },
   },
+  {
+    mutation: 'updateSupplierRecommendation',
+    async target() {
+      const recommendation = await t.db.prisma.supplierRecommendation.findFirstOrThrow({
+        where: { collective: openCollective, recommendedBy: { situation: 'ACTIVE' } },
+      });
+      const row = () => t.db.prisma.supplierRecommendation.findUniqueOrThrow({ where: { id: recommendation.id } });
+      return {
+        collectiveId: recommendation.collectiveId,
+        input: { id: gid('SupplierRecommendation', recommendation.id), rating: recommendation.rating },
+        row,
+        // Only its author revises it.
+        token: await t.tokenFor(recommendation.recommendedById),
+      };
+    },
+  },
 ];
 
 describe('An update that changes nothing', () => {

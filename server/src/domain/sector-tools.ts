@@ -302,7 +302,10 @@ export async function recommendSupplier(tx: Tx, context: Context, input: Recomme
   return recommendation;
 }
 
-/** Its author revises a recommendation (rating, comment, category); its date becomes today's. */
+/**
+ * Its author revises a recommendation (rating, comment, category); its date becomes today's. Resent as it is, nothing is
+ * written and no event recorded.
+ */
 export async function updateSupplierRecommendation(
   tx: Tx,
   context: Context,
@@ -329,14 +332,16 @@ export async function updateSupplierRecommendation(
       'input.category',
       current.id,
     );
+  const revised = {
+    category,
+    rating: changes.rating ?? current.rating,
+    comment: changes.comment != null ? changes.comment.trim() : current.comment,
+  };
+  // Resent as it is, it is not revised: its date stays (it says when it was made or last revised).
+  if (changesNothing(current, revised)) return current;
   const recommendation = await tx.supplierRecommendation.update({
     where: { id: current.id },
-    data: {
-      category,
-      rating: changes.rating ?? current.rating,
-      comment: changes.comment != null ? changes.comment.trim() : current.comment,
-      recommendedAt: now,
-    },
+    data: { ...revised, recommendedAt: now },
   });
   await recommendationEvent(tx, 'supplierRecommendation.updated', recommendation);
   return recommendation;
