@@ -1,5 +1,6 @@
+import { AsyncResource } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
-import type { SqlRunner } from '../db/database.js';
+import { outsideReadLane, type SqlRunner } from '../db/database.js';
 import type { Member, PrismaClient } from '../generated/prisma/client.js';
 import type { ContractKind, MemberKind, MemberSituation, MembershipRole, Sector } from '../generated/prisma/enums.js';
 
@@ -111,7 +112,15 @@ export function resolveSignedInSession(
   sessionId: string,
   now = new Date(),
 ): Promise<Authenticated | null> {
-  return readsOf(sql, 'session').read(sessionId, now);
+  // Compared with the row's ID as PostgreSQL spells it (its uuid input also takes upper case and braces); anything
+  // else names no session, and fails no one's group.
+  const hex = sessionId
+    .toLowerCase()
+    .replace(/^\{(.*)\}$/, '$1')
+    .replaceAll('-', '');
+  if (!/^[0-9a-f]{32}$/.test(hex)) return Promise.resolve(null);
+  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return readsOf(sql, 'session').read(id, now);
 }
 
 /** The statement of each kind of read, for any number of keys (`$1`, an array), each row naming its key. */
@@ -120,7 +129,7 @@ const GROUPED = {
   session: `${SIGNED_IN.replace('SELECT ', 'SELECT s.id::text AS "readKey", ')} WHERE s.id = ANY($1::uuid[])`,
 } as const;
 
-/** At most this many keys in one statement; the rest wait for the next. */
+/** At most this many keys in one statement; the rest go in another. */
 const GROUP_MAX = 256;
 
 const groupedReads = new WeakMap<Pick<SqlRunner, 'query'>, Record<keyof typeof GROUPED, GroupedReads>>();
@@ -142,15 +151,17 @@ interface Waiter {
 
 /**
  * Sessions read as a group (issue 11: on PostgreSQL every signed-in request read its own, a statement that cost more
- * server CPU than the rest of a `{ __typename }`). The first read is sent at once; the reads asked while it runs wait
- * and go together in the next statement, as a group commit does. Every read still starts after its request arrived
- * (a read never takes the answer of a statement sent before it was asked), so a sign-out or a departure committed
- * before a request is seen by it, on any instance: nothing is kept. A statement that fails rejects every read of its
- * group with its error.
+ * server CPU than the rest of a `{ __typename }`). The reads asked during one turn of the event loop (the requests it
+ * read and worked on) go together in one statement, sent once that turn's callbacks have run (`setImmediate`). Every
+ * read is still sent after it was asked (never answered by a statement sent before), so a sign-out or a departure
+ * committed before a request is seen by it, on any instance: nothing is kept. Groups do not wait for each other: a
+ * statement held (a table locked elsewhere, a connection gone silent) holds only the reads of its own group, as it held
+ * only its own request before (attack of stop 29). A statement that fails rejects the reads of its group with its error.
+ * The sending runs outside the request that asked first (its log scope and read lane are not the others').
  */
 class GroupedReads {
   #waiting = new Map<string, Waiter[]>();
-  #running = false;
+  #scheduled = false;
 
   constructor(
     private readonly sql: Pick<SqlRunner, 'query'>,
@@ -162,30 +173,43 @@ class GroupedReads {
       const waiters = this.#waiting.get(key);
       if (waiters) waiters.push({ now, resolve, reject });
       else this.#waiting.set(key, [{ now, resolve, reject }]);
-      if (!this.#running) void this.#send();
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      detached.runInAsyncScope(() => setImmediate(() => this.#sendWaiting()));
     });
   }
 
-  async #send(): Promise<void> {
-    this.#running = true;
-    while (this.#waiting.size > 0) {
-      const group = new Map<string, Waiter[]>();
-      for (const [key, waiters] of this.#waiting) {
-        if (group.size === GROUP_MAX) break;
-        group.set(key, waiters);
-      }
-      for (const key of group.keys()) this.#waiting.delete(key);
-      try {
-        const rows = await this.sql.query<SignedInRow & { readKey: string }>(this.statement, [[...group.keys()]]);
-        const byKey = new Map(rows.map((row) => [row.readKey, row]));
-        for (const [key, waiters] of group) for (const waiter of waiters) waiter.resolve(signedInOf(byKey.get(key), waiter.now));
-      } catch (error) {
-        for (const waiters of group.values()) for (const waiter of waiters) waiter.reject(error);
-      }
+  #sendWaiting(): void {
+    this.#scheduled = false;
+    const waiting = [...this.#waiting];
+    this.#waiting = new Map();
+    for (let from = 0; from < waiting.length; from += GROUP_MAX)
+      void outsideReadLane(() => this.#send(waiting.slice(from, from + GROUP_MAX)));
+  }
+
+  async #send(group: Array<[string, Waiter[]]>): Promise<void> {
+    let rows: Array<SignedInRow & { readKey: string }>;
+    try {
+      rows = await this.sql.query(this.statement, [group.map(([key]) => key)]);
+    } catch (error) {
+      for (const [, waiters] of group) for (const waiter of waiters) waiter.reject(error);
+      return;
     }
-    this.#running = false;
+    const byKey = new Map(rows.map((row) => [row.readKey, row]));
+    // Each answered alone: a row that cannot be read fails its own callers only.
+    for (const [key, waiters] of group)
+      for (const waiter of waiters) {
+        try {
+          waiter.resolve(signedInOf(byKey.get(key), waiter.now));
+        } catch (error) {
+          waiter.reject(error);
+        }
+      }
   }
 }
+
+/** The scope the groups are sent from: made at load, outside any request. */
+const detached = new AsyncResource('GroupedReads');
 
 /** A row as `resolveSignedIn` answers it: null unless its session is live and its member active. New objects each call. */
 function signedInOf(row: SignedInRow | undefined, now: Date): Authenticated | null {
@@ -201,7 +225,7 @@ function signedInOf(row: SignedInRow | undefined, now: Date): Authenticated | nu
     readKey?: string;
   };
   return {
-    session: { sessionId, expiresAt, member: { ...member, sectors: [...member.sectors] } },
+    session: { sessionId, expiresAt, member: { ...member } },
     memberships: memberships.map((entry) => {
       const [collectiveId = '', role] = entry.split(':');
       return { collectiveId, role: role as MembershipRole };
