@@ -96,7 +96,7 @@ const SIGNED_IN = `
 /**
  * `resolveSession` and the member's active memberships in one statement (issue 11: a request's authentication
  * cost three, the session, its member and their memberships). Null when the token names no live session. Reads
- * that meet are grouped (`GroupedReads`): one statement for them all.
+ * asked in one turn of the event loop are grouped (`GroupedReads`): one statement for them all.
  */
 export function resolveSignedIn(sql: Pick<SqlRunner, 'query'>, token: string, now = new Date()): Promise<Authenticated | null> {
   return readsOf(sql, 'token').read(hashToken(token), now);
