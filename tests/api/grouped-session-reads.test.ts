@@ -91,6 +91,19 @@ describe('Grouped session reads', () => {
     expect(runner.statements).toBe(2);
   });
 
+  it('should give each caller of one token its own lists and dates (attack of stop 29)', async () => {
+    const member = await makeMember(t.db.prisma, { sectors: ['DESIGN', 'WRITING'] });
+    const token = await t.tokenFor(member.id);
+    const [a, b] = await Promise.all([resolveSignedIn(t.db.sql, token), resolveSignedIn(t.db.sql, token)]);
+    expect(b).toEqual(a);
+    a?.session.member.sectors.splice(0);
+    a?.session.expiresAt.setTime(0);
+    a?.session.member.joinedCooperativeOn.setTime(0);
+    expect(b?.session.member.sectors).toEqual(['DESIGN', 'WRITING']);
+    expect(b?.session.expiresAt.getTime()).toBeGreaterThan(Date.now());
+    expect(b?.session.member.joinedCooperativeOn.getTime()).not.toBe(0);
+  });
+
   it('should answer a member whose row is odd (sectors NULL, which the column allows) and the others grouped with it', async () => {
     const [odd, other] = await Promise.all([makeMember(t.db.prisma), makeMember(t.db.prisma)]);
     const tokens = [await t.tokenFor(odd.id), await t.tokenFor(other.id)];

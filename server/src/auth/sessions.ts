@@ -211,6 +211,14 @@ class GroupedReads {
 /** The scope the groups are sent from: made at load, outside any request. */
 const detached = new AsyncResource('GroupedReads');
 
+/** The member's row with its own lists and dates. */
+function ownCopy<Row extends object>(row: Row): Row {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row))
+    copy[key] = value instanceof Date ? new Date(value) : Array.isArray(value) ? [...value] : value;
+  return copy as Row;
+}
+
 /** A row as `resolveSignedIn` answers it: null unless its session is live and its member active. New objects each call. */
 function signedInOf(row: SignedInRow | undefined, now: Date): Authenticated | null {
   if (!row || row.revokedAt || row.expiresAt <= now || row.situation !== 'ACTIVE') return null;
@@ -225,7 +233,8 @@ function signedInOf(row: SignedInRow | undefined, now: Date): Authenticated | nu
     readKey?: string;
   };
   return {
-    session: { sessionId, expiresAt, member: { ...member } },
+    // Copies for each caller (callers of one token share a row): no caller can change another's.
+    session: { sessionId, expiresAt: new Date(expiresAt), member: ownCopy(member) },
     memberships: memberships.map((entry) => {
       const [collectiveId = '', role] = entry.split(':');
       return { collectiveId, role: role as MembershipRole };
