@@ -192,6 +192,21 @@ const CASES: Case[] = [
       };
     },
   },
+  {
+    mutation: 'moveTenderSection',
+    async target() {
+      const section = await t.db.prisma.tenderSection.findFirstOrThrow({
+        where: { restricted: false, response: { submittedAt: null, deal: { status: 'PREPARING' }, collective: openCollective } },
+        include: { response: true },
+      });
+      const row = () => t.db.prisma.tenderSection.findMany({ where: { responseId: section.responseId }, orderBy: { id: 'asc' } });
+      return {
+        collectiveId: section.response.collectiveId,
+        input: { sectionId: gid('TenderSection', section.id), position: section.position },
+        row,
+      };
+    },
+  },
 ];
 
 describe('An update that changes nothing', () => {

@@ -536,7 +536,10 @@ async function renumber(tx: Tx, responseId: string, orderedIds: string[]): Promi
   }
 }
 
-/** Moves a section to `position` (1 is first; positions count every section, restricted ones included). */
+/**
+ * Moves a section to `position` (1 is first; positions count every section, restricted ones included). To the
+ * position it has, it writes nothing and records no event.
+ */
 export async function moveSection(tx: Tx, actor: Actor, sectionId: string, position: number): Promise<TenderSection> {
   const { response, section } = await changeableSection(tx, actor, sectionId, 'input.sectionId');
   const order = await tx.tenderSection.findMany({
@@ -546,9 +549,11 @@ export async function moveSection(tx: Tx, actor: Actor, sectionId: string, posit
   });
   if (!Number.isInteger(position) || position < 1 || position > order.length)
     throw new RuleViolationError('input.position', 'POSITION_OUT_OF_RANGE');
+  // To the position it has: nothing moves, no event (as any update that changes nothing).
+  if (section.position === position) return section;
   const ids = order.map((row) => row.id).filter((id) => id !== section.id);
   ids.splice(position - 1, 0, section.id);
-  if (section.position !== position) await renumber(tx, response.id, ids);
+  await renumber(tx, response.id, ids);
   const moved = await tx.tenderSection.findUniqueOrThrow({ where: { id: section.id } });
   await event(tx, 'tenderSection.moved', actor, response, moved, { from: section.position });
   return moved;
