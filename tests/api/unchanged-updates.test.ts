@@ -207,6 +207,21 @@ const CASES: Case[] = [
       };
     },
   },
+  {
+    mutation: 'setCoAnimator',
+    async target() {
+      const coAnimator = await t.db.prisma.membership.findFirstOrThrow({
+        where: { status: 'ACTIVE', role: 'CO_ANIMATOR', collective: openCollective },
+      });
+      const row = () =>
+        t.db.prisma.membership.findMany({ where: { collectiveId: coAnimator.collectiveId }, orderBy: { id: 'asc' } });
+      return {
+        collectiveId: coAnimator.collectiveId,
+        input: { collectiveId: gid('Collective', coAnimator.collectiveId), memberId: gid('Member', coAnimator.memberId) },
+        row,
+      };
+    },
+  },
 ];
 
 describe('An update that changes nothing', () => {

@@ -199,7 +199,10 @@ export async function handOver(tx: Tx, actor: Actor, collectiveId: string, membe
   return animator;
 }
 
-/** Names the co-animator (replacing any previous one), or removes it when `memberId` is null. */
+/**
+ * Names the co-animator (replacing any previous one), or removes it when `memberId` is null. Naming the one it has
+ * (removing none) writes nothing and records no event.
+ */
 export async function setCoAnimator(
   tx: Tx,
   actor: Actor,
@@ -219,6 +222,12 @@ export async function setCoAnimator(
     if (next.role === 'ANIMATOR') throw new RuleViolationError('memberId', 'ALREADY_ANIMATOR');
     checkCoAnimator(collective.kind, next.member, 'memberId');
   }
+  const current = await tx.membership.findFirst({
+    where: { collectiveId: collective.id, status: 'ACTIVE', role: 'CO_ANIMATOR' },
+    select: { id: true },
+  });
+  // The co-animator it has already (or none when it has none): nothing written, no event.
+  if ((current?.id ?? null) === (next?.id ?? null)) return next;
   await tx.membership.updateMany({
     where: { collectiveId: collective.id, status: 'ACTIVE', role: 'CO_ANIMATOR' },
     data: { role: 'MEMBER' },
