@@ -208,6 +208,28 @@ const CASES: Case[] = [
     },
   },
   {
+    mutation: 'setBrandHolders',
+    async target() {
+      const brand = await t.db.prisma.brand.findFirstOrThrow({
+        where: { collective: openCollective, holders: { some: {} } },
+        include: { holders: true },
+      });
+      const row = () =>
+        t.db.prisma.brand.findUniqueOrThrow({ where: { id: brand.id }, include: { holders: { orderBy: { memberId: 'asc' } } } });
+      // Its holders and shares resent as they are, in reverse order: the same list.
+      const holders = brand.holders
+        .map(({ memberId, shareBasisPoints }) => ({ memberId: gid('Member', memberId), shareBasisPoints }))
+        .reverse();
+      return {
+        collectiveId: brand.collectiveId,
+        input: { brandId: gid('Brand', brand.id), holders },
+        row,
+        // Only its holders change them.
+        token: await t.tokenFor((brand.holders[0] as { memberId: string }).memberId),
+      };
+    },
+  },
+  {
     mutation: 'setCoAnimator',
     async target() {
       const coAnimator = await t.db.prisma.membership.findFirstOrThrow({
@@ -219,6 +241,29 @@ const CASES: Case[] = [
         collectiveId: coAnimator.collectiveId,
         input: { collectiveId: gid('Collective', coAnimator.collectiveId), memberId: gid('Member', coAnimator.memberId) },
         row,
+      };
+    },
+  },
+  {
+    mutation: 'setProductOwners',
+    async target() {
+      const product = await t.db.prisma.product.findFirstOrThrow({
+        where: { collective: openCollective, owners: { some: {} } },
+        include: { owners: true },
+      });
+      const row = () =>
+        t.db.prisma.product.findUniqueOrThrow({
+          where: { id: product.id },
+          include: { owners: { orderBy: { memberId: 'asc' } } },
+        });
+      // Its co-owners resent as they are, in reverse order: the same list.
+      const ownerIds = product.owners.map((owner) => gid('Member', owner.memberId)).reverse();
+      return {
+        collectiveId: product.collectiveId,
+        input: { productId: gid('Product', product.id), ownerIds },
+        row,
+        // Its co-owners decide who they are.
+        token: await t.tokenFor((product.owners[0] as { memberId: string }).memberId),
       };
     },
   },

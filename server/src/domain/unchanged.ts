@@ -14,3 +14,24 @@ function same(a: unknown, b: unknown): boolean {
   // Decimals (their JSON is their digits), lists, JSON values; null and undefined stay apart from every value.
   return a != null && b != null && typeof a === 'object' && typeof b === 'object' && JSON.stringify(a) === JSON.stringify(b);
 }
+
+/**
+ * Whether `given` lists the rows `current` holds, in any order: as many, with distinct keys (`keyOf`), each matching
+ * the row of `current` with its key and leaving it as it is (`changesNothing`). A set-the-list mutation given such a
+ * list writes nothing and records no event (the list resent as a page shows it, sorted otherwise).
+ */
+export function sameList<Row extends object, Given extends { [Key in keyof Row]?: unknown }>(
+  current: readonly Row[],
+  given: readonly Given[],
+  keyOf: (row: Row | Given) => unknown,
+): boolean {
+  const byKey = new Map(current.map((row) => [keyOf(row), row]));
+  return (
+    given.length === current.length &&
+    new Set(given.map(keyOf)).size === given.length &&
+    given.every((row) => {
+      const kept = byKey.get(keyOf(row));
+      return kept !== undefined && changesNothing(kept, row);
+    })
+  );
+}

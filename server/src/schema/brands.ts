@@ -14,7 +14,7 @@ import {
 import { parisDay } from '../domain/calendar.js';
 import type { Tx } from '../domain/collectives.js';
 import { readableCollectivesWhere, requireChangeable, VIEWER_CAN_CHANGE } from '../domain/resources.js';
-import { changesNothing } from '../domain/unchanged.js';
+import { changesNothing, sameList } from '../domain/unchanged.js';
 import { NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { EventPayloads, EventSubject, EventTypeOf } from '../events/types.js';
@@ -521,6 +521,12 @@ builder.mutationFields((t) => ({
           holders.map((holder) => holder.memberId),
           (index) => `input.holders.${index}.memberId`,
         );
+        // Its holders and shares as they are (any order): nothing written, no event.
+        const current = await tx.brandHolder.findMany({
+          where: { brandId: brand.id },
+          select: { memberId: true, shareBasisPoints: true },
+        });
+        if (sameList(current, holders, (holder) => holder.memberId)) return brand.id;
         await tx.brandHolder.deleteMany({ where: { brandId: brand.id } });
         await tx.brandHolder.createMany({ data: holders.map((holder) => ({ ...holder, brandId: brand.id })) });
         const usageRules = await settlePendingUsageRules(tx, brand.id, now);

@@ -18,7 +18,7 @@ import {
   splitSale,
 } from '../domain/products.js';
 import { readableCollectivesWhere, requireChangeable, VIEWER_CAN_CHANGE } from '../domain/resources.js';
-import { changesNothing } from '../domain/unchanged.js';
+import { changesNothing, sameList } from '../domain/unchanged.js';
 import { NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { Member, Prisma } from '../generated/prisma/client.js';
@@ -472,6 +472,10 @@ builder.mutationFields((t) => ({
           select: { memberId: true },
         });
         if (stillShared) throw new RuleViolationError('input.ownerIds', 'OWNER_HAS_REVENUE_SHARE');
+        // Its co-owners as they are (any order): nothing written, no event.
+        const current = await tx.productOwner.findMany({ where: { productId: product.id }, select: { memberId: true } });
+        const given = ownerIds.map((memberId) => ({ memberId }));
+        if (sameList(current, given, (owner) => owner.memberId)) return product.id;
         await tx.productOwner.deleteMany({ where: { productId: product.id, memberId: { notIn: ownerIds } } });
         await tx.productOwner.createMany({
           data: ownerIds.map((memberId) => ({ productId: product.id, memberId })),
