@@ -22,10 +22,18 @@ async function animatorOf(collectiveId: string): Promise<string> {
   return t.tokenFor(memberId);
 }
 
-/** Runs `mutation` (`input` as its variable) and returns its payload's type name, no top-level error. */
-async function run(mutation: string, input: Record<string, unknown>, token: string): Promise<Json> {
+/**
+ * Runs `mutation` (`input` as its variable, of type `inputType`, by default the mutation's name and Input) and returns
+ * its payload's type name, no top-level error.
+ */
+async function run(
+  mutation: string,
+  input: Record<string, unknown>,
+  token: string,
+  inputType = `${mutation[0]?.toUpperCase()}${mutation.slice(1)}Input`,
+): Promise<Json> {
   const result = await t.gql(
-    `mutation($input: ${mutation[0]?.toUpperCase()}${mutation.slice(1)}Input!) { result: ${mutation}(input: $input) {
+    `mutation($input: ${inputType}!) { result: ${mutation}(input: $input) {
       __typename ... on Error { message } } }`,
     { input },
     token,
@@ -37,6 +45,8 @@ async function run(mutation: string, input: Record<string, unknown>, token: stri
 /** An update mutation and a row of the demo it may change. */
 interface Case {
   mutation: string;
+  /** Its input's type, when not the mutation's name and Input. */
+  inputType?: string;
   /**
    * The row, its collective, and the input that changes nothing (its ID, perhaps a value it already has); `token`,
    * who may change it when not the collective's animator.
@@ -45,6 +55,30 @@ interface Case {
 }
 
 const openCollective = { status: { not: 'CLOSED' } } as const;
+
+/** A stand of an open collective that has opening days, participants and costs, and its reader with them all. */
+async function demoStand() {
+  const stand = await t.db.prisma.tradeShowStand.findFirstOrThrow({
+    where: {
+      collective: openCollective,
+      openingDays: { some: {} },
+      participants: { some: {} },
+      costLines: { some: {} },
+    },
+    include: { openingDays: true, participants: true, costLines: true },
+  });
+  const row = () =>
+    t.db.prisma.tradeShowStand.findUniqueOrThrow({
+      where: { id: stand.id },
+      include: {
+        openingDays: { orderBy: { day: 'asc' } },
+        participants: { orderBy: { memberId: 'asc' } },
+        costLines: { orderBy: { id: 'asc' } },
+        costShares: { orderBy: { memberId: 'asc' } },
+      },
+    });
+  return { stand, row };
+}
 
 const CASES: Case[] = [
   {
@@ -267,15 +301,74 @@ const CASES: Case[] = [
       };
     },
   },
+  {
+    mutation: 'setStandOpeningDays',
+    inputType: 'StandOpeningDaysInput',
+    async target() {
+      const { stand, row } = await demoStand();
+      // Its days and hours resent as they are, in reverse order: the same list.
+      const openingDays = stand.openingDays
+        .map(({ day, opensAt, closesAt }) => ({
+          day: day.toISOString().slice(0, 10),
+          opensAt: opensAt.toISOString(),
+          closesAt: closesAt.toISOString(),
+        }))
+        .reverse();
+      return { collectiveId: stand.collectiveId, input: { standId: gid('TradeShowStand', stand.id), openingDays }, row };
+    },
+  },
+  {
+    mutation: 'setStandParticipants',
+    async target() {
+      const { stand, row } = await demoStand();
+      // Its participants resent as they are, in reverse order: the same list.
+      const participants = stand.participants
+        .map(({ memberId, daysPresent, customShareBasisPoints }) => ({
+          memberId: gid('Member', memberId),
+          daysPresent,
+          customShareBasisPoints,
+        }))
+        .reverse();
+      return { collectiveId: stand.collectiveId, input: { standId: gid('TradeShowStand', stand.id), participants }, row };
+    },
+  },
+  {
+    mutation: 'setStandSplitMode',
+    async target() {
+      const { stand, row } = await demoStand();
+      return {
+        collectiveId: stand.collectiveId,
+        input: { standId: gid('TradeShowStand', stand.id), splitMode: stand.splitMode },
+        row,
+      };
+    },
+  },
+  {
+    mutation: 'updateStandCostLine',
+    async target() {
+      const { stand, row } = await demoStand();
+      const line = stand.costLines[0] as (typeof stand.costLines)[number];
+      return {
+        collectiveId: stand.collectiveId,
+        input: {
+          costLineId: gid('StandCostLine', line.id),
+          label: line.label,
+          category: line.category,
+          amountCents: line.amountCents,
+        },
+        row,
+      };
+    },
+  },
 ];
 
 describe('An update that changes nothing', () => {
   it.each(CASES)(
     '$mutation: answers success with the row as it is, writes nothing, records no event',
-    async ({ mutation, target }) => {
+    async ({ mutation, inputType, target }) => {
       const { collectiveId, input, row, token = await animatorOf(collectiveId) } = await target();
       const [head, before] = [await logHead(), await row()];
-      const result = await run(mutation, input, token);
+      const result = await run(mutation, input, token, inputType);
       expect(result.__typename, JSON.stringify(result)).toMatch(/Success$/);
       expect(await row()).toEqual(before);
       expect(await logHead()).toBe(head);

@@ -24,7 +24,7 @@ import {
   type SplitResult,
   uncoveredSlots,
 } from '../domain/stands.js';
-import { changesNothing } from '../domain/unchanged.js';
+import { changesNothing, sameList } from '../domain/unchanged.js';
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js';
 import { recordEvent } from '../events/record.js';
 import type { EventPayloads, EventTypeOf } from '../events/types.js';
@@ -852,6 +852,12 @@ builder.mutationFields((t) => ({
         const shifts = await tx.standShift.findMany({ where: { standId: stand.id }, select: { startsAt: true, endsAt: true } });
         if (shifts.some((shift) => !openingDayOf(shift, openingDays)))
           throw new RuleViolationError('openingDays', 'SHIFT_OUTSIDE_OPENING_HOURS');
+        // Its days and hours as they are (any order): nothing written, no event.
+        const current = await tx.standOpeningDay.findMany({
+          where: { standId: stand.id },
+          select: { day: true, opensAt: true, closesAt: true },
+        });
+        if (sameList(current, openingDays, (day) => day.day.getTime())) return;
         await tx.standOpeningDay.deleteMany({ where: { standId: stand.id } });
         await tx.standOpeningDay.createMany({ data: openingDays.map((day) => ({ ...day, standId: stand.id })) });
         // Days present are bounded by the number of opening days; the shares themselves do not move.
@@ -889,14 +895,15 @@ builder.mutationFields((t) => ({
     resolve: (query, _root, { input }, context) =>
       changeStand(context, query, costLineChange(input.costLineId, input), async (tx, stand, actorId, now) => {
         if (input.amountCents != null) checkCost(input.amountCents);
-        const line = await tx.standCostLine.update({
-          where: { id: input.costLineId.id },
-          data: {
-            label: input.label ?? undefined,
-            category: input.category ?? undefined,
-            amountCents: input.amountCents ?? undefined,
-          },
-        });
+        const data = {
+          ...(input.label != null && { label: input.label }),
+          ...(input.category != null && { category: input.category }),
+          ...(input.amountCents != null && { amountCents: input.amountCents }),
+        };
+        const current = await tx.standCostLine.findUniqueOrThrow({ where: { id: input.costLineId.id } });
+        // Its values as they are: nothing written, the costs not split again, no event.
+        if (changesNothing(current, data)) return;
+        const line = await tx.standCostLine.update({ where: { id: current.id }, data });
         await resplitAndRecord(tx, 'stand.costLineUpdated', stand, actorId, now, costLinePayload(line));
       }),
   }),
@@ -928,7 +935,10 @@ builder.mutationFields((t) => ({
           daysPresent: participant.daysPresent ?? 0,
           customShareBasisPoints: participant.customShareBasisPoints ?? null,
         }));
-        const current = await tx.standParticipant.findMany({ where: { standId: stand.id }, select: { memberId: true } });
+        const current = await tx.standParticipant.findMany({
+          where: { standId: stand.id },
+          select: { memberId: true, daysPresent: true, customShareBasisPoints: true },
+        });
         const staying = new Set(current.map((participant) => participant.memberId));
         const active = new Set(
           (
@@ -954,6 +964,8 @@ builder.mutationFields((t) => ({
         checkParticipants(stand.splitMode, participants, openingDayCount);
         if (stand.payerId && participants.length > 0 && !seen.has(stand.payerId))
           throw new RuleViolationError('participants', 'STAND_PAYER_NOT_PARTICIPANT');
+        // Its participants as they are (any order): nothing written, the costs not split again, no event.
+        if (sameList(current, participants, (participant) => participant.memberId)) return;
         const removed = [...staying].filter((memberId) => !seen.has(memberId));
         const unassigned = await tx.standShiftAssignment.deleteMany({
           where: { memberId: { in: removed }, shift: { standId: stand.id } },
@@ -981,6 +993,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SetSplitModeInput, required: true }) },
     resolve: (query, _root, { input }, context) =>
       changeStand(context, query, standChange(input.standId, input, 'splitMode'), async (tx, stand, actorId, now) => {
+        // The mode it has: its participants already fit it, nothing to write or split again, no event.
+        if (input.splitMode === stand.splitMode) return;
         await tx.tradeShowStand.update({ where: { id: stand.id }, data: { splitMode: input.splitMode as CostSplitMode } });
         await resplitAndRecord(tx, 'stand.splitModeSet', stand, actorId, now, {});
       }),
