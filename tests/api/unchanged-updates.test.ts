@@ -360,6 +360,19 @@ const CASES: Case[] = [
       };
     },
   },
+  {
+    mutation: 'updateMyProfile',
+    async target() {
+      const member = await t.db.prisma.member.findFirstOrThrow({ where: { situation: 'ACTIVE' } });
+      const row = () => t.db.prisma.member.findUniqueOrThrow({ where: { id: member.id } });
+      return {
+        collectiveId: '',
+        input: { firstName: member.firstName, trade: member.trade, sectors: member.sectors },
+        row,
+        token: await t.tokenFor(member.id),
+      };
+    },
+  },
 ];
 
 describe('An update that changes nothing', () => {
