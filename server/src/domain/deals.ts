@@ -18,7 +18,7 @@ import { WHOLE_SHARE } from './money.js';
 import { requireChangeable } from './resources.js';
 import { compactSiret, isValidSiret } from './siret.js';
 import { recordReadersChange, restrictedSectionReaders, type SectionPartner } from './tenders.js';
-import { changesNothing } from './unchanged.js';
+import { changesNothing, sameList } from './unchanged.js';
 
 // ───────────────────────────── Visibility ─────────────────────────────
 
@@ -412,14 +412,7 @@ export async function setDealPartners(tx: Tx, context: Context, input: SetDealPa
   await checkLeadChange(tx, deal, viewer.id, nextLeadMember, restricted.sections.length > 0, 'input.partners');
   const existing = new Map(deal.partners.map((partner) => [partyKey(partner), partner]));
   // The list as it is (any order), with the same terms: nothing written, no event (as any update that changes nothing).
-  const unchanged =
-    changesNothing(deal, terms) &&
-    drafts.length === deal.partners.length &&
-    drafts.every((draft) => {
-      const current = existing.get(partyKey(draft));
-      return current !== undefined && changesNothing(current, partnerData(draft));
-    });
-  if (unchanged) return deal;
+  if (changesNothing(deal, terms) && sameList(deal.partners, drafts.map(partnerData), partyKey)) return deal;
   const kept: SectionPartner[] = [];
   for (const [index, draft] of drafts.entries()) {
     const current = existing.get(partyKey(draft));
@@ -798,21 +791,6 @@ export async function createOpportunity(
   return opportunity;
 }
 
-/** Whether `given` lists the lots `current` holds (by number, same title and estimate), in any order. */
-function sameLots(
-  given: ReadonlyArray<{ number: number; title: string; estimatedAmountCents?: number | null }>,
-  current: ReadonlyArray<{ number: number; title: string; estimatedAmountCents: number | null }>,
-): boolean {
-  const byNumber = new Map(current.map((lot) => [lot.number, lot]));
-  return (
-    given.length === current.length &&
-    given.every((lot) => {
-      const kept = byNumber.get(lot.number);
-      return kept?.title === lot.title && kept.estimatedAmountCents === (lot.estimatedAmountCents ?? null);
-    })
-  );
-}
-
 /**
  * Changes an opportunity: for the support staff and the member who brought it. Given lots replace the
  * list, matched by number (a kept number keeps its lot and the deals answering it); a lot a deal
@@ -856,7 +834,8 @@ export async function updateOpportunity(tx: Tx, context: Context, id: string, in
     broughtByCooperative: shape.broughtByCooperative,
     broughtById,
   };
-  if ((!input.lots || sameLots(input.lots, current.lots)) && changesNothing(current, data)) return current;
+  const givenLots = input.lots?.map((lot) => ({ ...lot, estimatedAmountCents: lot.estimatedAmountCents ?? null }));
+  if ((!givenLots || sameList(current.lots, givenLots, (lot) => lot.number)) && changesNothing(current, data)) return current;
   if (input.lots) {
     const numbers = new Set(input.lots.map((lot) => lot.number));
     const removed = current.lots.filter((lot) => !numbers.has(lot.number));
