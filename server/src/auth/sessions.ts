@@ -1,5 +1,6 @@
+import { AsyncResource } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
-import type { SqlRunner } from '../db/database.js';
+import { outsideReadLane, type SqlRunner } from '../db/database.js';
 import type { Member, PrismaClient } from '../generated/prisma/client.js';
 import type { ContractKind, MemberKind, MemberSituation, MembershipRole, Sector } from '../generated/prisma/enums.js';
 
@@ -94,10 +95,11 @@ const SIGNED_IN = `
 
 /**
  * `resolveSession` and the member's active memberships in one statement (issue 11: a request's authentication
- * cost three, the session, its member and their memberships). Null when the token names no live session.
+ * cost three, the session, its member and their memberships). Null when the token names no live session. Reads
+ * asked in one turn of the event loop are grouped (`GroupedReads`): one statement for them all.
  */
 export function resolveSignedIn(sql: Pick<SqlRunner, 'query'>, token: string, now = new Date()): Promise<Authenticated | null> {
-  return readSignedIn(sql, `${SIGNED_IN} WHERE s."tokenHash" = $1`, hashToken(token), now);
+  return readsOf(sql, 'token').read(hashToken(token), now);
 }
 
 /**
@@ -110,20 +112,129 @@ export function resolveSignedInSession(
   sessionId: string,
   now = new Date(),
 ): Promise<Authenticated | null> {
-  return readSignedIn(sql, `${SIGNED_IN} WHERE s.id = $1::uuid`, sessionId, now);
+  // Compared with the row's ID as PostgreSQL spells it (its uuid input also takes upper case and braces); anything
+  // else names no session, and fails no one's group.
+  const hex = sessionId
+    .toLowerCase()
+    .replace(/^\{(.*)\}$/, '$1')
+    .replaceAll('-', '');
+  if (!/^[0-9a-f]{32}$/.test(hex)) return Promise.resolve(null);
+  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return readsOf(sql, 'session').read(id, now);
 }
 
-async function readSignedIn(
-  sql: Pick<SqlRunner, 'query'>,
-  statement: string,
-  key: string,
-  now: Date,
-): Promise<Authenticated | null> {
-  const [row] = await sql.query<SignedInRow>(statement, [key]);
+/** The statement of each kind of read, for any number of keys (`$1`, an array), each row naming its key. */
+const GROUPED = {
+  token: `${SIGNED_IN.replace('SELECT ', 'SELECT s."tokenHash" AS "readKey", ')} WHERE s."tokenHash" = ANY($1::text[])`,
+  session: `${SIGNED_IN.replace('SELECT ', 'SELECT s.id::text AS "readKey", ')} WHERE s.id = ANY($1::uuid[])`,
+} as const;
+
+/** At most this many keys in one statement; the rest go in another. */
+const GROUP_MAX = 256;
+
+const groupedReads = new WeakMap<Pick<SqlRunner, 'query'>, Record<keyof typeof GROUPED, GroupedReads>>();
+
+function readsOf(sql: Pick<SqlRunner, 'query'>, kind: keyof typeof GROUPED): GroupedReads {
+  let reads = groupedReads.get(sql);
+  if (!reads) {
+    reads = { token: new GroupedReads(sql, GROUPED.token), session: new GroupedReads(sql, GROUPED.session) };
+    groupedReads.set(sql, reads);
+  }
+  return reads[kind];
+}
+
+interface Waiter {
+  now: Date;
+  resolve: (signedIn: Authenticated | null) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Sessions read as a group (issue 11: on PostgreSQL every signed-in request read its own, a statement that cost more
+ * server CPU than the rest of a `{ __typename }`). The reads asked during one turn of the event loop (the requests it
+ * read and worked on) go together in one statement, sent once that turn's callbacks have run (`setImmediate`). Every
+ * read is still sent after it was asked (never answered by a statement sent before), so a sign-out or a departure
+ * committed before a request is seen by it, on any instance: nothing is kept. Groups do not wait for each other: a
+ * statement held (a table locked elsewhere, a connection gone silent) holds only the reads of its own group, as it held
+ * only its own request before (attack of stop 29). A statement that fails rejects the reads of its group with its error.
+ * The sending runs outside the request that asked first (its log scope and read lane are not the others').
+ */
+class GroupedReads {
+  #waiting = new Map<string, Waiter[]>();
+  #scheduled = false;
+
+  constructor(
+    private readonly sql: Pick<SqlRunner, 'query'>,
+    private readonly statement: string,
+  ) {}
+
+  read(key: string, now: Date): Promise<Authenticated | null> {
+    return new Promise((resolve, reject) => {
+      const waiters = this.#waiting.get(key);
+      if (waiters) waiters.push({ now, resolve, reject });
+      else this.#waiting.set(key, [{ now, resolve, reject }]);
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      detached.runInAsyncScope(() => setImmediate(() => this.#sendWaiting()));
+    });
+  }
+
+  #sendWaiting(): void {
+    this.#scheduled = false;
+    const waiting = [...this.#waiting];
+    this.#waiting = new Map();
+    for (let from = 0; from < waiting.length; from += GROUP_MAX)
+      void outsideReadLane(() => this.#send(waiting.slice(from, from + GROUP_MAX)));
+  }
+
+  async #send(group: Array<[string, Waiter[]]>): Promise<void> {
+    let rows: Array<SignedInRow & { readKey: string }>;
+    try {
+      rows = await this.sql.query(this.statement, [group.map(([key]) => key)]);
+    } catch (error) {
+      for (const [, waiters] of group) for (const waiter of waiters) waiter.reject(error);
+      return;
+    }
+    const byKey = new Map(rows.map((row) => [row.readKey, row]));
+    // Each answered alone: a row that cannot be read fails its own callers only.
+    for (const [key, waiters] of group)
+      for (const waiter of waiters) {
+        try {
+          waiter.resolve(signedInOf(byKey.get(key), waiter.now));
+        } catch (error) {
+          waiter.reject(error);
+        }
+      }
+  }
+}
+
+/** The scope the groups are sent from: made at load, outside any request. */
+const detached = new AsyncResource('GroupedReads');
+
+/** The member's row with its own lists and dates. */
+function ownCopy<Row extends object>(row: Row): Row {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row))
+    copy[key] = value instanceof Date ? new Date(value) : Array.isArray(value) ? [...value] : value;
+  return copy as Row;
+}
+
+/** A row as `resolveSignedIn` answers it: null unless its session is live and its member active. New objects each call. */
+function signedInOf(row: SignedInRow | undefined, now: Date): Authenticated | null {
   if (!row || row.revokedAt || row.expiresAt <= now || row.situation !== 'ACTIVE') return null;
-  const { sessionId, expiresAt, revokedAt: _revokedAt, memberships, ...member } = row;
+  const {
+    sessionId,
+    expiresAt,
+    revokedAt: _revokedAt,
+    memberships,
+    readKey: _readKey,
+    ...member
+  } = row as SignedInRow & {
+    readKey?: string;
+  };
   return {
-    session: { sessionId, expiresAt, member },
+    // Copies for each caller (callers of one token share a row): no caller can change another's.
+    session: { sessionId, expiresAt: new Date(expiresAt), member: ownCopy(member) },
     memberships: memberships.map((entry) => {
       const [collectiveId = '', role] = entry.split(':');
       return { collectiveId, role: role as MembershipRole };
