@@ -158,13 +158,17 @@ describe('Kept sessions and rows written straight to the database', () => {
       const token = await t.tokenFor(coAnimator.id);
       expect(await t.gql(VIEWER, {}, token)).toEqual({ data: { viewer: { id: gid('Member', coAnimator.id) } } });
       // Whether the co-animator's next request would read their session afresh: `authenticate` calls `read` at once
-      // (synchronously) when it serves nothing kept.
+      // (synchronously) when it serves nothing kept. Each probe is awaited before the test ends: its read may be sent
+      // a turn later (sessions.ts groups the reads of one turn), after the app has closed.
+      const probes: Promise<unknown>[] = [];
       const readsAfresh = () => {
         let read = false;
-        void t.app.live.authenticate(token, () => {
-          read = true;
-          return resolveSignedIn(t.db.sql, token);
-        });
+        probes.push(
+          t.app.live.authenticate(token, () => {
+            read = true;
+            return resolveSignedIn(t.db.sql, token);
+          }),
+        );
         return read;
       };
       expect(readsAfresh()).toBe(false);
@@ -195,6 +199,7 @@ describe('Kept sessions and rows written straight to the database', () => {
       );
       expect(answer.errors).toBeUndefined();
       expect(seen, statements.join('\n')).toEqual([true]);
+      await Promise.all(probes);
     },
   );
 });
