@@ -477,7 +477,7 @@ const SQLSTATE_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300|55P03|57014)$/;
 const TRANSACTION_UNAVAILABLE = /Unable to start a transaction in the given time|cannot be executed on an expired transaction/;
 /** What `pg` and `ioredis` say, without a code, when a connection dies under a query. */
 const MESSAGE_UNAVAILABLE =
-  /Connection terminated|terminating connection due to (unexpected postmaster exit|administrator command|crash of another server process)|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed|Can't reach database server|Server has closed the connection/i;
+  /Connection terminated|terminating connection due to (unexpected postmaster exit|administrator command|crash of another server process)|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed|Can't reach database server|Server has closed the connection|Query read timeout/i;
 
 /**
  * Whether `error` (or anything in its `cause`/`originalError` chain) says a service is unreachable rather than

@@ -13,13 +13,18 @@ import { until } from '../support/waits.js';
 // Attack of stop 29 on grouped session reads (auth/sessions.ts `GroupedReads`), PostgreSQL: one pooled connection that
 // stops answering (a link black-holed by a NAT or a firewall, a backend stopped: PostgreSQL's statement_timeout cannot
 // fire) while it carries a session read. Only that request may wait, as before the grouping: the first design sent the
-// next group only once the running one had ended, so every signed-in request of the instance waited with it.
+// next group only once the running one had ended, so every signed-in request of the instance waited with it. And it
+// waits only until the client-side deadline (db/database.ts `clientDeadlineMs`), past which it is answered
+// UNAVAILABLE and the silent connection is dropped: before, it waited for as long as the TCP connection lived.
 
 const SESSION_READ = 'JOIN "Member" m ON m.id = s."memberId"';
 
-/** A TCP proxy to PostgreSQL that black-holes the first connection to send a session read, once `armed`. */
+/** PostgreSQL's deadline in this file, in ms: the client's is `clientDeadlineMs` of it. */
+const STATEMENT_TIMEOUT_MS = 1_000;
+
+/** A TCP proxy to PostgreSQL that black-holes the first connection to send a statement containing `armed`. */
 class FreezingProxy {
-  armed = false;
+  armed: string | null = null;
   frozen: Socket | null = null;
   readonly #held: Buffer[] = [];
   readonly #sockets = new Set<Socket>();
@@ -40,7 +45,7 @@ class FreezingProxy {
     upstream.on('data', (chunk) => client.write(chunk));
     client.on('data', (chunk) => {
       if (this.frozen === client) return void this.#held.push(chunk);
-      if (this.armed && !this.frozen && chunk.includes(SESSION_READ)) {
+      if (this.armed && !this.frozen && chunk.includes(this.armed)) {
         this.frozen = client;
         this.#held.push(chunk);
         return;
@@ -79,7 +84,7 @@ beforeAll(async () => {
   url.pathname = `/${name}`;
   url.hostname = '127.0.0.1';
   url.port = String(proxy.port);
-  db = await openDatabase({ databaseUrl: url.toString() });
+  db = await openDatabase({ databaseUrl: url.toString(), deadlines: { statementTimeoutMs: STATEMENT_TIMEOUT_MS } });
   await migrate(db.sql);
   const config = { ...loadConfig({ ...GENEROUS_LIMITS_ENV }), port: 0, seedWhenEmpty: false };
   app = await buildApp(config, { db });
@@ -96,15 +101,38 @@ afterAll(async () => {
   await cleanup.end();
 });
 
-async function viewer(token: string) {
+interface Answer {
+  data?: { viewer?: { id: string } | null } | null;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+async function graphql(token: string, query: string): Promise<Answer> {
   const response = await app.fetch(
     new Request('http://collectifs.test/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: '{ viewer { id } }' }),
+      body: JSON.stringify({ query }),
     }),
   );
-  return (await response.json()) as { data?: { viewer: { id: string } | null }; errors?: unknown[] };
+  return (await response.json()) as Answer;
+}
+
+const viewer = (token: string) => graphql(token, '{ viewer { id } }');
+
+/**
+ * Black-holes the next connection to send a statement containing `pattern` while `ask` runs; returns `ask`'s answer
+ * once the client-side deadline has answered it, after checking the silent connection was dropped.
+ */
+async function heldBySilentConnection(pattern: string, ask: () => Promise<Answer>): Promise<Answer> {
+  proxy.frozen = null;
+  proxy.armed = pattern;
+  const answer = ask();
+  await until(() => proxy.frozen !== null, `a statement containing ${pattern} to be black-holed`);
+  proxy.armed = null;
+  const answered = await answer;
+  // The pool ended that connection (`DeadlineClient`): the proxy saw its socket close.
+  await until(() => proxy.frozen?.destroyed, 'the silent connection to be dropped');
+  return answered;
 }
 
 describe.skipIf(!adminUrl)('A session read on a connection that stops answering (PostgreSQL)', () => {
@@ -117,7 +145,7 @@ describe.skipIf(!adminUrl)('A session read on a connection that stops answering 
     expect((await viewer(tokenA)).data?.viewer).not.toBeNull();
     expect((await viewer(tokenB)).data?.viewer).not.toBeNull();
 
-    proxy.armed = true;
+    proxy.armed = SESSION_READ;
     const stuck = viewer(tokenA).catch(() => null);
     await until(() => proxy.frozen !== null, 'the first session read to be black-holed');
     let answer: Awaited<ReturnType<typeof viewer>> | null = null;
@@ -127,6 +155,36 @@ describe.skipIf(!adminUrl)('A session read on a connection that stops answering 
     await until(() => answer, 'the other member’s request to be answered while one connection hangs');
     expect(JSON.stringify(answer)).toContain('"viewer":{"id"');
     proxy.frozen?.destroy();
+    proxy.armed = null;
     await stuck;
+  }, 120_000);
+
+  it('answers a session read on a silent connection UNAVAILABLE at the client-side deadline, and drops that connection', async () => {
+    const member = await makeMember(db.prisma);
+    const token = (await openSession(db.prisma, member.id, 3_600_000)).token;
+    const answer = await heldBySilentConnection(SESSION_READ, () => viewer(token));
+    expect(answer.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe('UNAVAILABLE');
+    // The same member's next request is answered, on a sound connection.
+    expect((await viewer(token)).data?.viewer?.id).toBeTruthy();
+  }, 120_000);
+
+  it('answers a Prisma query on a silent connection UNAVAILABLE at the client-side deadline, and drops that connection', async () => {
+    const member = await makeMember(db.prisma);
+    const token = (await openSession(db.prisma, member.id, 3_600_000)).token;
+    const query = '{ collectives(first: 1) { totalCount } }';
+    const answer = await heldBySilentConnection('FROM "public"."Collective"', () => graphql(token, query));
+    expect(answer.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe('UNAVAILABLE');
+    expect(await graphql(token, query)).toMatchObject({ data: { collectives: { totalCount: 0 } } });
+  }, 120_000);
+
+  it('answers a mutation whose transaction meets a silent connection UNAVAILABLE, keeps nothing of it, and drops that connection', async () => {
+    const member = await makeMember(db.prisma);
+    const token = (await openSession(db.prisma, member.id, 3_600_000)).token;
+    const answer = await heldBySilentConnection('UPDATE "public"."Session"', () => graphql(token, 'mutation { signOut }'));
+    expect(answer.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe('UNAVAILABLE');
+    // Not signed out: the session still serves, on sound connections.
+    expect((await viewer(token)).data?.viewer?.id).toBeTruthy();
+    expect(await graphql(token, 'mutation { signOut }')).toMatchObject({ data: { signOut: true } });
+    expect((await viewer(token)).data?.viewer).toBeNull();
   }, 120_000);
 });

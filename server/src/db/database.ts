@@ -25,14 +25,23 @@ export { type DatabaseDeadlines, DEFAULT_DEADLINES };
  */
 export interface SqlRunner {
   /** Runs a script of one or more statements, without parameters. */
-  exec(script: string): Promise<void>;
+  exec(script: string, options?: StatementOptions): Promise<void>;
   /** Runs one parameterised statement and returns its rows. */
-  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[], options?: StatementOptions): Promise<Row[]>;
   /**
    * Runs `work` inside one transaction on one connection (`BEGIN` … `COMMIT`, rolled back when `work` throws).
    * On PostgreSQL a connection whose rollback failed is discarded, not returned to the pool.
    */
   transaction<T>(work: (sql: Omit<SqlRunner, 'transaction'>) => Promise<T>): Promise<T>;
+}
+
+/** How one statement of `SqlRunner` runs. */
+export interface StatementOptions {
+  /**
+   * No client-side deadline (`clientDeadlineMs`) on PostgreSQL: for a statement that lifted its own
+   * `statement_timeout` (a migration, which may wait for another instance's and rewrite a large table).
+   */
+  unbounded?: boolean;
 }
 
 export interface Database {
@@ -390,6 +399,64 @@ function lockFolder(dataDir: string): () => void {
   return dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
 }
 
+/** Past PostgreSQL's own `statement_timeout`, how long a statement's answer is waited for, in ms (`clientDeadlineMs`). */
+export const CLIENT_DEADLINE_MARGIN_MS = 5_000;
+
+/** The longest timer Node arms (about 24.8 days): a statement "without" a client-side deadline (`StatementOptions`). */
+const NO_CLIENT_DEADLINE_MS = 2_147_483_647;
+
+/**
+ * The client-side deadline of one PostgreSQL statement, in ms (pg's `query_timeout`): its `statement_timeout` and
+ * `CLIENT_DEADLINE_MARGIN_MS`; none (undefined) when statements have no deadline (`statementTimeoutMs` 0). Why: a
+ * connection gone silent (a link black-holed by a NAT or a firewall, a backend host frozen) never answers, and
+ * PostgreSQL's own deadline cannot reach the client: the statement and its caller waited for as long as the TCP
+ * connection lived (attack of stop 29 on grouped session reads). Past it the caller gets `UNAVAILABLE` and the
+ * connection is dropped (`DeadlineClient`). Any statement PostgreSQL would let run is answered before it.
+ */
+export function clientDeadlineMs(statementTimeoutMs: number): number | undefined {
+  return statementTimeoutMs > 0 ? statementTimeoutMs + CLIENT_DEADLINE_MARGIN_MS : undefined;
+}
+
+/** A statement without the client-side deadline (pg reads `query_timeout` from it; its types do not list it). */
+function unbounded(text: string): pg.QueryConfig {
+  return { text, query_timeout: NO_CLIENT_DEADLINE_MS } as pg.QueryConfig;
+}
+
+/** pg's error when a statement outlives its `query_timeout` (pg/lib/client.js). */
+const QUERY_READ_TIMEOUT = 'Query read timeout';
+
+/**
+ * A `pg` client that ends its connection when a statement outlives its `query_timeout`: pg answers the caller but
+ * keeps the statement as the connection's active one, so the next statement given that connection (a transaction's
+ * ROLLBACK, a pooled connection handed out again, as Prisma's adapter releases it without an error) waited behind
+ * it, as long again. Ended, it leaves the pool (pg-pool drops a connection that is no longer queryable).
+ */
+class DeadlineClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's overloads (callback and promise forms) are passed through as they are.
+  override query(...args: any[]): any {
+    // biome-ignore lint/suspicious/noExplicitAny: as above.
+    const query = super.query as (...a: any[]) => any;
+    const last = args[args.length - 1];
+    if (typeof last === 'function') {
+      args[args.length - 1] = (error: unknown, result: unknown) => {
+        this.#endIfTimedOut(error);
+        last(error, result);
+      };
+      return query.apply(this, args);
+    }
+    const result = query.apply(this, args);
+    if (!(result instanceof Promise)) return result;
+    return result.catch((error: unknown) => {
+      this.#endIfTimedOut(error);
+      throw error;
+    });
+  }
+  #endIfTimedOut(error: unknown): void {
+    if (!(error instanceof Error) || error.message !== QUERY_READ_TIMEOUT) return;
+    (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  }
+}
+
 /**
  * A `pg` pool whose `connect` (transactions, and `query` underneath) waits at most `waitMs` when no idle connection
  * is left for it, then fails as pg's own `connectionTimeoutMillis` does (`timeout exceeded when trying to connect`,
@@ -492,6 +559,8 @@ async function openPostgres(
       max: POSTGRES_POOL_SIZE,
       idleTimeoutMillis: 0,
       options,
+      Client: DeadlineClient,
+      query_timeout: clientDeadlineMs(deadlines.statementTimeoutMs),
     },
     READ_TURNS.postgres,
     sessionOptions(laneLockTimeoutMs),
@@ -548,13 +617,13 @@ function fromPool(
     transactions.answers,
   );
   const onClient = (client: pg.PoolClient | pg.Pool): Omit<SqlRunner, 'transaction'> => ({
-    exec: async (script) => {
+    exec: async (script, options) => {
       onQuery?.(script);
-      await client.query(script);
+      await client.query(options?.unbounded ? unbounded(script) : script);
     },
-    query: async <Row>(text: string, params: unknown[] = []) => {
+    query: async <Row>(text: string, params: unknown[] = [], options?: StatementOptions) => {
       onQuery?.(text);
-      return (await client.query(text, params)).rows as Row[];
+      return (await client.query(options?.unbounded ? unbounded(text) : text, params)).rows as Row[];
     },
   });
   const transactionOnClient = async <T>(work: (sql: Omit<SqlRunner, 'transaction'>) => Promise<T>): Promise<T> => {

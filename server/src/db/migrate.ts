@@ -62,7 +62,7 @@ export async function migrate(sql: SqlRunner, dir = MIGRATIONS_DIR): Promise<str
     // A migration may wait for another instance's, and rewrite a large table: no deadline (`DatabaseDeadlines`) here.
     await tx.exec('SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0');
     // A transaction-scoped lock: several instances starting together apply each migration once.
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK_KEY]);
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK_KEY], { unbounded: true });
     await tx.exec(MIGRATIONS_TABLE);
     const rows = await tx.query<AppliedRow>(
       'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
@@ -90,7 +90,7 @@ export async function migrate(sql: SqlRunner, dir = MIGRATIONS_DIR): Promise<str
         'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
         [id, migration.checksum, migration.name],
       );
-      await tx.exec(migration.script);
+      await tx.exec(migration.script, { unbounded: true });
       await tx.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
       done.push(migration.name);
     }
