@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../../server/src/app.js';
 import { openSession } from '../../server/src/auth/sessions.js';
 import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
 import { type Database, openDatabase } from '../../server/src/db/database.js';
 import { migrate } from '../../server/src/db/migrate.js';
+import { createPostgresDatabase } from '../support/database.js';
 import { makeMember } from '../support/scenario.js';
 import { until } from '../support/waits.js';
 
@@ -69,19 +68,15 @@ const adminUrl = process.env.DATABASE_URL;
 let proxy: FreezingProxy;
 let db: Database;
 let app: App;
-let name: string;
+let created: Awaited<ReturnType<typeof createPostgresDatabase>>;
 
 beforeAll(async () => {
   if (!adminUrl) return;
-  name = `collectifs_stuck_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
+  created = await createPostgresDatabase(adminUrl, 'collectifs_stuck');
   const target = new URL(adminUrl);
   proxy = await FreezingProxy.start(target.hostname, Number(target.port || 5432));
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  // The same database, through the proxy.
+  const url = new URL(created.url);
   url.hostname = '127.0.0.1';
   url.port = String(proxy.port);
   db = await openDatabase({ databaseUrl: url.toString(), deadlines: { statementTimeoutMs: STATEMENT_TIMEOUT_MS } });
@@ -95,10 +90,7 @@ afterAll(async () => {
   await proxy.close();
   await app.stop().catch(() => {});
   await db.close().catch(() => {});
-  const cleanup = new pg.Client({ connectionString: adminUrl });
-  await cleanup.connect();
-  await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await cleanup.end();
+  await created.drop();
 });
 
 interface Answer {

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession } from '../../server/src/auth/sessions.js';
 import { type Database, openDatabase } from '../../server/src/db/database.js';
 import { migrate } from '../../server/src/db/migrate.js';
+import { createPostgresDatabase } from '../support/database.js';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';
 import { gid, makeMember } from '../support/scenario.js';
 
@@ -11,25 +10,19 @@ import { gid, makeMember } from '../support/scenario.js';
 // of stop 29, held): a sign-out answered by instance A is seen by the next request on instance B, while B is busy
 // grouping other members' session reads.
 const adminUrl = process.env.DATABASE_URL;
-let name: string;
+let created: Awaited<ReturnType<typeof createPostgresDatabase>>;
 let db: Database;
 let a: ServerProcess;
 let b: ServerProcess;
 
 beforeAll(async () => {
   if (!adminUrl) return;
-  name = `collectifs_signout_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  db = await openDatabase({ databaseUrl: url.toString() });
+  created = await createPostgresDatabase(adminUrl, 'collectifs_signout');
+  db = await openDatabase({ databaseUrl: created.url });
   await migrate(db.sql);
   [a, b] = await Promise.all([
-    startServerProcess({ DATABASE_URL: url.toString() }),
-    startServerProcess({ DATABASE_URL: url.toString() }),
+    startServerProcess({ DATABASE_URL: created.url }),
+    startServerProcess({ DATABASE_URL: created.url }),
   ]);
 }, 240_000);
 
@@ -37,10 +30,7 @@ afterAll(async () => {
   if (!adminUrl) return;
   await Promise.all([a?.stop(), b?.stop()]);
   await db?.close();
-  const cleanup = new pg.Client({ connectionString: adminUrl });
-  await cleanup.connect();
-  await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await cleanup.end();
+  await created?.drop();
 });
 
 async function gql(url: string, query: string, token: string) {

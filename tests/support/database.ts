@@ -24,19 +24,37 @@ export async function createTestDatabase(
     await migrate(db.sql);
     return { ...db, dispose: () => db.close() };
   }
-  const name = `collectifs_test_${randomBytes(6).toString('hex')}`;
+  const created = await createPostgresDatabase(adminUrl);
+  const db = await openDatabase({ databaseUrl: created.url, onQuery: options.onQuery, deadlines: options.deadlines });
+  await migrate(db.sql);
+  return {
+    ...db,
+    dispose: async () => {
+      await db.close();
+      await created.drop();
+    },
+  };
+}
+
+/**
+ * A new, empty PostgreSQL database beside the one `adminUrl` names (`<prefix>_<12 hex>`): its URL, and `drop`, which
+ * removes it, ending any connection still open to it (a server process, a proxy's).
+ */
+export async function createPostgresDatabase(
+  adminUrl: string,
+  prefix = 'collectifs_test',
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: url.toString(), onQuery: options.onQuery, deadlines: options.deadlines });
-  await migrate(db.sql);
   return {
-    ...db,
-    dispose: async () => {
-      await db.close();
+    url: url.toString(),
+    name,
+    drop: async () => {
       const cleanup = new pg.Client({ connectionString: adminUrl });
       await cleanup.connect();
       await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
