@@ -344,4 +344,53 @@ describe.skipIf(!chromiumAvailable)('a deal and its tender response set up from 
       await screenshot(a, 'tender-response-buttons');
     });
   }, 120_000);
+
+  it('marks in the deal’s checklist a section restricted to the lead, as the editor’s list does; a partner does not see it', async () => {
+    await step('checklist-restricted', async () => {
+      // From the response (an earlier test of the file adds a deal without one).
+      const { response } = await dealAndResponse();
+      const data = await graphqlRequest(
+        app.url,
+        `query ($id: ID!) { node(id: $id) { ... on TenderResponse {
+          deal { id partners { id member { id email } } }
+          sections { id title status restricted } } } }`,
+        { id: response },
+        camille.token,
+      );
+      const deal: string = data.node.deal.id;
+      const lead = data.node.deal.partners.find((p: { member: { email: string } | null }) => p.member?.email === CAMILLE);
+      const section = data.node.sections.find(
+        (s: { status: string; restricted: boolean }) => s.status === 'DRAFT' && !s.restricted,
+      );
+      expect(lead && section, JSON.stringify(data)).toBeTruthy();
+      const restrict = async (restricted: boolean) => {
+        const input = restricted
+          ? { sectionId: section.id, restricted, ownerPartnerId: lead.id, assigneeId: lead.member.id, reviewerId: null }
+          : { sectionId: section.id, restricted };
+        const answer = await graphqlRequest(
+          app.url,
+          `mutation ($input: UpdateTenderSectionInput!) { updateTenderSection(input: $input) { __typename ... on Error { message } } }`,
+          { input },
+          camille.token,
+        );
+        expect(answer.updateTenderSection.__typename, JSON.stringify(answer)).toBe('MutationUpdateTenderSectionSuccess');
+      };
+      await openAt(a, `/affaires/${deal}`);
+      const row = a.locator('tbody th[scope="row"]', { hasText: section.title });
+      await row.waitFor({ timeout: 15_000 });
+      expect(await row.locator('[data-testid="checklist-restricted"]').count()).toBe(0);
+      await restrict(true);
+      try {
+        // The lead's page (Camille) marks it; the partner's (Thomas) does not list it.
+        await openAt(a, `/affaires/${deal}`);
+        await row.locator('[data-testid="checklist-restricted"]', { hasText: 'réservée' }).waitFor({ timeout: 15_000 });
+        await openAt(b, `/affaires/${deal}`);
+        await b.locator('tbody th[scope="row"]').first().waitFor({ timeout: 15_000 });
+        expect(await b.locator('tbody th[scope="row"]', { hasText: section.title }).count()).toBe(0);
+        await screenshot(a, 'deal-checklist-restricted');
+      } finally {
+        await restrict(false);
+      }
+    });
+  }, 120_000);
 });

@@ -75,6 +75,7 @@ const DEAL_PAGE = graphql(
             status
             effectiveDueAt
             isOverLimit
+            restricted
             # Known, a recount's figures go into the cache instead of re-querying the page (client.ts, wroteFigures).
             approval {
               approvedAt
@@ -329,6 +330,13 @@ function Checklist({ deal }: { deal: Deal }) {
                   <tr key={section.id} className={section.isOverLimit ? 'row--warning' : undefined}>
                     <th scope="row">
                       {section.position}. {section.title}
+                      {/* Restricted to one partner: the others' members do not see it in this list (the editor's badge). */}
+                      {section.restricted ? (
+                        <span className="editor-badge" data-testid="checklist-restricted">
+                          {' '}
+                          {fr.editor.restricted}
+                        </span>
+                      ) : null}
                     </th>
                     <td>{label(fr.sections.statuses, section.status)}</td>
                     <td>{section.assignee?.displayName ?? '—'}</td>
