@@ -66,11 +66,10 @@ describe.skipIf(!chromiumAvailable)('a collective run from the browser', () => {
       await fill(edit, { openness: 'OPEN', purpose });
       await submit(a, 'edit-collective-form');
       await b.locator('[data-testid="collective-purpose"]', { hasText: purpose }).waitFor({ timeout: 15_000 });
-      // The change also shows in the other person's activity, with a link to the collective.
-      await b
-        .locator('[data-testid="collective-activity"] [data-event-type="collective.updated"] a')
-        .first()
-        .waitFor({ timeout: 15_000 });
+      // The change also shows in the other person's activity, with a link to the collective, which it names.
+      const line = b.locator('[data-testid="collective-activity"] [data-event-type="collective.updated"] a').first();
+      await line.waitFor({ timeout: 15_000 });
+      expect(await line.textContent()).toBe('Collectif modifié\u00a0: «\u00a0Vie coopérative\u00a0»');
       await screenshot(b, 'collective-page');
     });
   }, 120_000);

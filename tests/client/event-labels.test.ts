@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fr } from '../../client/src/i18n/fr.js';
-import { eventLabel, SUBJECT_PAGES, subjectPath } from '../../client/src/ui/events.js';
+import { eventItemName, eventLabel, SUBJECT_PAGES, subjectPath } from '../../client/src/ui/events.js';
 import { EVENT_TYPES, type EventType } from '../../server/src/events/types.js';
 
 // The server's registry of event types against the web app: every type has a French label and its subject a page.
@@ -37,5 +37,20 @@ describe('Event labels', () => {
   it('should show an unknown type from a newer server as a neutral change, never as its key', () => {
     expect(eventLabel('thing.happened')).toBe(fr.common.somethingChanged);
     expect(subjectPath('not a global id')).toBeNull();
+  });
+
+  it('should name an event’s item from its payload, never a restricted section, and cut a long name', () => {
+    expect(eventItemName({ name: 'Vie coopérative', status: 'ACTIVE', openness: 'OPEN' })).toBe('Vie coopérative');
+    expect(eventItemName({ title: '  Mémoire\n technique ', responseId: 'x' })).toBe('Mémoire technique');
+    expect(eventItemName({ eventName: 'Salon Maison & Objet', venue: 'Paris' })).toBe('Salon Maison & Objet');
+    // A section restricted to a partner goes to the others without its title (server/src/events/types.ts).
+    expect(eventItemName({ title: null, restricted: true, responseId: 'x' })).toBeNull();
+    // Memberships, shifts and status changes carry no name.
+    expect(eventItemName({ memberId: 'x', role: 'MEMBER', status: 'ACTIVE' })).toBeNull();
+    expect(eventItemName(null)).toBeNull();
+    expect(eventItemName('collective')).toBeNull();
+    const long = eventItemName({ name: 'a'.repeat(200) });
+    expect(long).toHaveLength(80);
+    expect(long?.endsWith('…')).toBe(true);
   });
 });

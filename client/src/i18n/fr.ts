@@ -409,6 +409,8 @@ export const fr = {
     older: 'Afficher les événements plus anciens',
     liveError: 'Le direct est interrompu. Les événements reprendront à la reconnexion.',
     by: (name: string) => ` — ${name}`,
+    /** An event's label with the name of its item. */
+    named: (label: string, name: string) => `${label}\u00a0: «\u00a0${name}\u00a0»`,
     assigned: 'Sections qui vous sont confiées',
     noAssigned: 'Aucune section en cours ne vous est confiée.',
   },

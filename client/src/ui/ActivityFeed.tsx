@@ -1,6 +1,6 @@
 import { Link } from 'react-router';
 import { fr } from '../i18n/fr';
-import { eventLabel, subjectPath } from './events';
+import { eventItemName, eventLabel, subjectPath } from './events';
 import { formatDateTime } from './format';
 import { Notice } from './Notice';
 import type { ActivityState } from './useActivity';
@@ -12,6 +12,8 @@ export interface FeedEvent {
   createdAt: string;
   subjectId?: string;
   actor?: { displayName: string } | null;
+  /** The event's payload: its item's name is read from it (`eventItemName`). */
+  payload?: unknown;
 }
 
 /** Events newest first, at most `limit`, without duplicates (a resubscription may replay some). */
@@ -37,7 +39,8 @@ export function ActivityList({ events, empty, testId, label }: ActivityListProps
         <ol className="activity">
           {events.map((event) => {
             const path = event.subjectId ? subjectPath(event.subjectId) : null;
-            const text = eventLabel(event.type);
+            const name = eventItemName(event.payload);
+            const text = name ? fr.feed.named(eventLabel(event.type), name) : eventLabel(event.type);
             return (
               <li key={event.position} className="activity__item" data-event-type={event.type}>
                 <span className="activity__what">{path ? <Link to={path}>{text}</Link> : text}</span>

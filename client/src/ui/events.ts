@@ -45,3 +45,29 @@ export function subjectPath(subjectId: string): string | null {
 export function eventLabel(type: string): string {
   return Object.hasOwn(fr.events, type) ? label(fr.events, type) : fr.common.somethingChanged;
 }
+
+/**
+ * The payload fields that name an event's item, in the order they are looked for: a collective's, brand's or
+ * product's `name`, a deal's, response's or section's `title` (null for a restricted section: not named), a stand's
+ * `eventName`, a cost line's `label`, a supplier's, a client's or a price reference's own (`server/src/events/types.ts`).
+ */
+const ITEM_NAME_FIELDS = ['title', 'name', 'eventName', 'label', 'supplierName', 'clientName', 'service'] as const;
+
+/** Longest item name shown in an activity line, in characters; longer ones are cut with an ellipsis. */
+const ITEM_NAME_MAX = 80;
+
+/**
+ * The name of the item an event is about, as its payload carries it (no request of its own), or null when it carries
+ * none (a membership, a shift, a status change) or the item is not to be named (a restricted section's title is null).
+ */
+export function eventItemName(payload: unknown): string | null {
+  if (!payload || typeof payload !== 'object') return null;
+  for (const field of ITEM_NAME_FIELDS) {
+    const value = (payload as Record<string, unknown>)[field];
+    if (typeof value !== 'string') continue;
+    const name = value.trim().replace(/\s+/g, ' ');
+    if (name === '') continue;
+    return name.length > ITEM_NAME_MAX ? `${name.slice(0, ITEM_NAME_MAX - 1).trimEnd()}…` : name;
+  }
+  return null;
+}

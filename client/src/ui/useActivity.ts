@@ -11,6 +11,7 @@ const EVENT_FIELDS = graphql(`
     createdAt
     subjectId
     collectiveId
+    payload
     actor {
       id
       displayName
