@@ -464,10 +464,11 @@ const SOCKET_UNAVAILABLE = new Set([
 /**
  * PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01–57P03 (shutting down, crashed, not yet accepting
  * connections), 53300 (too many connections), and the deadlines of db/database.ts' `DatabaseDeadlines`: 55P03
- * (`lock_timeout` passed: a lock held elsewhere) and 57014 (`statement_timeout` passed, or the statement cancelled).
+ * (`lock_timeout` passed: a lock held elsewhere), 57014 (`statement_timeout` passed, or the statement cancelled) and
+ * 25P03 (`idle_in_transaction_session_timeout` passed: the transaction's link went silent, its connection ended).
  * Nothing was committed; a retry once the lock is gone succeeds.
  */
-const SQLSTATE_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300|55P03|57014)$/;
+const SQLSTATE_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300|55P03|57014|25P03)$/;
 /**
  * Prisma's transaction errors (P2028) that mean the database did not answer in time, measured by its own clocks:
  * no pooled connection became free within `maxWait` (every connection stuck on a server that went away, or
@@ -477,7 +478,7 @@ const SQLSTATE_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300|55P03|57014)$/;
 const TRANSACTION_UNAVAILABLE = /Unable to start a transaction in the given time|cannot be executed on an expired transaction/;
 /** What `pg` and `ioredis` say, without a code, when a connection dies under a query. */
 const MESSAGE_UNAVAILABLE =
-  /Connection terminated|terminating connection due to (unexpected postmaster exit|administrator command|crash of another server process)|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed|Can't reach database server|Server has closed the connection|Query read timeout/i;
+  /Connection terminated|terminating connection due to (unexpected postmaster exit|administrator command|crash of another server process)|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection is closed|Can't reach database server|Server has closed the connection|timeout expired/i;
 
 /**
  * Whether `error` (or anything in its `cause`/`originalError` chain) says a service is unreachable rather than

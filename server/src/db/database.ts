@@ -25,21 +25,21 @@ export { type DatabaseDeadlines, DEFAULT_DEADLINES };
  */
 export interface SqlRunner {
   /** Runs a script of one or more statements, without parameters. */
-  exec(script: string, options?: StatementOptions): Promise<void>;
+  exec(script: string): Promise<void>;
   /** Runs one parameterised statement and returns its rows. */
-  query<Row = Record<string, unknown>>(text: string, params?: unknown[], options?: StatementOptions): Promise<Row[]>;
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
   /**
    * Runs `work` inside one transaction on one connection (`BEGIN` … `COMMIT`, rolled back when `work` throws).
    * On PostgreSQL a connection whose rollback failed is discarded, not returned to the pool.
    */
-  transaction<T>(work: (sql: Omit<SqlRunner, 'transaction'>) => Promise<T>): Promise<T>;
+  transaction<T>(work: (sql: Omit<SqlRunner, 'transaction'>) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
-/** How one statement of `SqlRunner` runs. */
-export interface StatementOptions {
+/** How one transaction of `SqlRunner` runs. */
+export interface TransactionOptions {
   /**
-   * No client-side deadline (`clientDeadlineMs`) on PostgreSQL: for a statement that lifted its own
-   * `statement_timeout` (a migration, which may wait for another instance's and rewrite a large table).
+   * No client-side deadline (`clientDeadlineMs`) for any of its statements, on PostgreSQL: for a transaction that
+   * lifts its own `statement_timeout` (a migration, which may wait for another instance's and rewrite a large table).
    */
   unbounded?: boolean;
 }
@@ -402,58 +402,80 @@ function lockFolder(dataDir: string): () => void {
 /** Past PostgreSQL's own `statement_timeout`, how long a statement's answer is waited for, in ms (`clientDeadlineMs`). */
 export const CLIENT_DEADLINE_MARGIN_MS = 5_000;
 
-/** The longest timer Node arms (about 24.8 days): a statement "without" a client-side deadline (`StatementOptions`). */
-const NO_CLIENT_DEADLINE_MS = 2_147_483_647;
+/** PostgreSQL's largest setting in ms (`idle_in_transaction_session_timeout` takes no more). */
+const POSTGRES_MAX_MS = 2_147_483_647;
 
 /**
- * The client-side deadline of one PostgreSQL statement, in ms (pg's `query_timeout`): its `statement_timeout` and
- * `CLIENT_DEADLINE_MARGIN_MS`; none (undefined) when statements have no deadline (`statementTimeoutMs` 0). Why: a
- * connection gone silent (a link black-holed by a NAT or a firewall, a backend host frozen) never answers, and
- * PostgreSQL's own deadline cannot reach the client: the statement and its caller waited for as long as the TCP
- * connection lived (attack of stop 29 on grouped session reads). Past it the caller gets `UNAVAILABLE` and the
- * connection is dropped (`DeadlineClient`). Any statement PostgreSQL would let run is answered before it.
+ * The client-side deadline of one PostgreSQL statement, in ms: its `statement_timeout` and
+ * `CLIENT_DEADLINE_MARGIN_MS` (at most PostgreSQL's largest setting); none (undefined) when statements have no deadline
+ * (`statementTimeoutMs` 0). Why: a connection gone silent (a link black-holed by a NAT or a firewall, a frozen host)
+ * never answers, and PostgreSQL's own deadline cannot reach the client: the statement and its caller waited for as
+ * long as the TCP connection lived (attack of stop 29 on grouped session reads). Past it `SilentStatementWatch` drops
+ * the connection and its caller gets `UNAVAILABLE`. Any statement PostgreSQL would let run is answered before it.
  */
 export function clientDeadlineMs(statementTimeoutMs: number): number | undefined {
-  return statementTimeoutMs > 0 ? statementTimeoutMs + CLIENT_DEADLINE_MARGIN_MS : undefined;
+  return statementTimeoutMs > 0 ? Math.min(statementTimeoutMs + CLIENT_DEADLINE_MARGIN_MS, POSTGRES_MAX_MS) : undefined;
 }
 
-/** A statement without the client-side deadline (pg reads `query_timeout` from it; its types do not list it). */
-function unbounded(text: string): pg.QueryConfig {
-  return { text, query_timeout: NO_CLIENT_DEADLINE_MS } as pg.QueryConfig;
+/** pg's internals `SilentStatementWatch` reads: the statement a connection has sent and awaits (pg 8). */
+interface WatchedClient {
+  _getActiveQuery(): { text?: string } | null | undefined;
+  connection?: { stream?: { destroy(): void } };
 }
-
-/** pg's error when a statement outlives its `query_timeout` (pg/lib/client.js). */
-const QUERY_READ_TIMEOUT = 'Query read timeout';
 
 /**
- * A `pg` client that ends its connection when a statement outlives its `query_timeout`: pg answers the caller but
- * keeps the statement as the connection's active one, so the next statement given that connection (a transaction's
- * ROLLBACK, a pooled connection handed out again, as Prisma's adapter releases it without an error) waited behind
- * it, as long again. Ended, it leaves the pool (pg-pool drops a connection that is no longer queryable).
+ * A `pg` client with what `SilentStatementWatch` needs: whether its statements are watched now, and its own deadline
+ * for the connection's startup (`connectDeadlineMs` in its pool's configuration: pg's per-connection
+ * `connectionTimeoutMillis`, not pg-pool's, which would arm a timer at every acquire). Why the startup's: connections
+ * opened while the link was silent never finished starting, and held the pool's places for good (attack of stop 30, P2).
  */
 class DeadlineClient extends pg.Client {
-  // biome-ignore lint/suspicious/noExplicitAny: pg's overloads (callback and promise forms) are passed through as they are.
-  override query(...args: any[]): any {
-    // biome-ignore lint/suspicious/noExplicitAny: as above.
-    const query = super.query as (...a: any[]) => any;
-    const last = args[args.length - 1];
-    if (typeof last === 'function') {
-      args[args.length - 1] = (error: unknown, result: unknown) => {
-        this.#endIfTimedOut(error);
-        last(error, result);
-      };
-      return query.apply(this, args);
-    }
-    const result = query.apply(this, args);
-    if (!(result instanceof Promise)) return result;
-    return result.catch((error: unknown) => {
-      this.#endIfTimedOut(error);
-      throw error;
-    });
+  /** Its statements run without the client-side deadline (a migration's transaction, `TransactionOptions`). */
+  unbounded = false;
+  constructor(config: pg.ClientConfig & { connectDeadlineMs?: number } = {}) {
+    super({ ...config, connectionTimeoutMillis: config.connectDeadlineMs || config.connectionTimeoutMillis });
   }
-  #endIfTimedOut(error: unknown): void {
-    if (!(error instanceof Error) || error.message !== QUERY_READ_TIMEOUT) return;
-    (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/**
+ * Drops a pooled connection whose statement has gone unanswered past the client-side deadline (`clientDeadlineMs`):
+ * its caller then gets pg's "Connection terminated" (`UNAVAILABLE`), and the pool, which listens for it, forgets the
+ * connection, so no later statement waits behind the silent one. A sweep of the pool's connections (at most a
+ * quarter of the deadline apart, 1 s at most), not a timer per statement: no cost on the path of a request (issue 11),
+ * and a statement is timed from when it is seen sent, never while it waits its turn behind others of its connection
+ * (attack of stop 30, F4). Not watched: a `COMMIT` (its outcome would be unknown: PostgreSQL's `statement_timeout`
+ * does not bound a wait for a synchronous standby, and a commit answered `UNAVAILABLE` must have kept nothing, F3) and
+ * the statements of an `unbounded` transaction (migrations, F2).
+ */
+class SilentStatementWatch {
+  readonly #seen = new Map<WatchedClient, { statement: unknown; since: number }>();
+  readonly #timer: NodeJS.Timeout;
+  constructor(
+    pool: pg.Pool,
+    private readonly deadlineMs: number,
+  ) {
+    pool.on('connect', (client) => this.#seen.set(client as unknown as WatchedClient, { statement: null, since: 0 }));
+    pool.on('remove', (client) => this.#seen.delete(client as unknown as WatchedClient));
+    this.#timer = setInterval(() => this.#sweep(), Math.max(10, Math.min(1_000, Math.floor(deadlineMs / 4))));
+    this.#timer.unref();
+  }
+  #sweep(): void {
+    const now = performance.now();
+    for (const [client, seen] of this.#seen) {
+      const statement = client._getActiveQuery() ?? null;
+      if (statement !== seen.statement) {
+        seen.statement = statement;
+        seen.since = now;
+        continue;
+      }
+      if (!statement || now - seen.since <= this.deadlineMs) continue;
+      if ((client as unknown as DeadlineClient).unbounded || /^\s*COMMIT\b/i.test(statement.text ?? '')) continue;
+      this.#seen.delete(client);
+      client.connection?.stream?.destroy();
+    }
+  }
+  stop(): void {
+    clearInterval(this.#timer);
   }
 }
 
@@ -465,9 +487,17 @@ class DeadlineClient extends pg.Client {
  */
 class DeadlinePool extends pg.Pool {
   readonly #waitMs: number;
-  constructor(config: pg.PoolConfig, waitMs: number) {
+  readonly #watch: SilentStatementWatch | null;
+  /** `statementDeadlineMs`: the client-side deadline of its statements (`clientDeadlineMs`; none when undefined). */
+  constructor(config: pg.PoolConfig, waitMs: number, statementDeadlineMs?: number) {
     super(config);
     this.#waitMs = waitMs;
+    this.#watch = statementDeadlineMs ? new SilentStatementWatch(this, statementDeadlineMs) : null;
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: pg's callback and promise forms, passed through.
+  override end(callback?: any): any {
+    this.#watch?.stop();
+    return super.end(callback);
   }
   // biome-ignore lint/suspicious/noExplicitAny: pg's callback and promise forms, passed through.
   override connect(callback?: any): any {
@@ -513,10 +543,16 @@ class DeadlinePool extends pg.Pool {
 class LanedPool extends DeadlinePool {
   readonly #readTurns: <T>(work: () => Promise<T>) => Promise<T>;
   readonly #lane: DeadlinePool;
-  constructor(config: pg.PoolConfig, readTurns: number, laneOptions: string, waitMs: number) {
-    super(config, waitMs);
+  constructor(
+    config: pg.PoolConfig,
+    readTurns: number,
+    laneOptions: string,
+    waitMs: number,
+    statementDeadlineMs: number | undefined,
+  ) {
+    super(config, waitMs, statementDeadlineMs);
     this.#readTurns = turnsWithDeadline(readTurns, waitMs);
-    this.#lane = new DeadlinePool({ ...config, max: readTurns, options: laneOptions }, waitMs);
+    this.#lane = new DeadlinePool({ ...config, max: readTurns, options: laneOptions }, waitMs, statementDeadlineMs);
     // An idle connection the server closes must not crash the process (as `fromPool` does for this pool).
     this.#lane.on('error', () => {});
   }
@@ -546,8 +582,13 @@ async function openPostgres(
   // Idle connections are kept (`idleTimeoutMillis: 0`): pg-pool otherwise arms a timer at every release and clears it
   // at the next acquire, which was 6 % of a `{ __typename }` request's CPU (issue 11); `POSTGRES_POOL_SIZE` connections at most.
   // The lock and statement deadlines are the session's defaults, sent once per connection (no statement of their own).
+  // A transaction left idle past the client-side deadline is ended by PostgreSQL itself, with its locks: a connection
+  // dropped for its silence (`SilentStatementWatch`) whose backend never heard of it held the event log's lock, and
+  // every write on every instance waited (attack of stop 30, F5).
+  const statementDeadlineMs = clientDeadlineMs(deadlines.statementTimeoutMs);
   const sessionOptions = (lockTimeoutMs: number) =>
-    `-c TimeZone=UTC -c lock_timeout=${lockTimeoutMs} -c statement_timeout=${deadlines.statementTimeoutMs}`;
+    `-c TimeZone=UTC -c lock_timeout=${lockTimeoutMs} -c statement_timeout=${deadlines.statementTimeoutMs}` +
+    ` -c idle_in_transaction_session_timeout=${statementDeadlineMs ?? 0}`;
   const options = sessionOptions(deadlines.lockTimeoutMs);
   const laneLockTimeoutMs =
     deadlines.lockTimeoutMs === 0
@@ -560,11 +601,12 @@ async function openPostgres(
       idleTimeoutMillis: 0,
       options,
       Client: DeadlineClient,
-      query_timeout: clientDeadlineMs(deadlines.statementTimeoutMs),
-    },
+      connectDeadlineMs: deadlines.connectTimeoutMs,
+    } as pg.PoolConfig,
     READ_TURNS.postgres,
     sessionOptions(laneLockTimeoutMs),
     deadlines.connectTimeoutMs,
+    statementDeadlineMs,
   );
   const probeWaitMs = deadlines.connectTimeoutMs || DEFAULT_DEADLINES.connectTimeoutMs;
   const postgres = {
@@ -617,18 +659,24 @@ function fromPool(
     transactions.answers,
   );
   const onClient = (client: pg.PoolClient | pg.Pool): Omit<SqlRunner, 'transaction'> => ({
-    exec: async (script, options) => {
+    exec: async (script) => {
       onQuery?.(script);
-      await client.query(options?.unbounded ? unbounded(script) : script);
+      await client.query(script);
     },
-    query: async <Row>(text: string, params: unknown[] = [], options?: StatementOptions) => {
+    query: async <Row>(text: string, params: unknown[] = []) => {
       onQuery?.(text);
-      return (await client.query(options?.unbounded ? unbounded(text) : text, params)).rows as Row[];
+      return (await client.query(text, params)).rows as Row[];
     },
   });
-  const transactionOnClient = async <T>(work: (sql: Omit<SqlRunner, 'transaction'>) => Promise<T>): Promise<T> => {
+  const transactionOnClient = async <T>(
+    work: (sql: Omit<SqlRunner, 'transaction'>) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> => {
     const client = await pool.connect();
     const run = onClient(client);
+    // Unwatched for the transaction's length (`SilentStatementWatch`); a plain `pg.Client` (PGlite's socket) has no watch.
+    const watched = client as unknown as { unbounded?: boolean };
+    if (options?.unbounded && 'unbounded' in watched) watched.unbounded = true;
     let broken: Error | undefined;
     // A connection lost while checked out and between statements (PostgreSQL stopped) emits `error` on the client,
     // which pg-pool listens for only on idle ones: unheard, it was an uncaught exception. The next statement fails
@@ -649,6 +697,7 @@ function fromPool(
       });
       throw error;
     } finally {
+      if ('unbounded' in watched) watched.unbounded = false;
       client.off('error', lost);
       client.release(broken);
     }
@@ -657,7 +706,7 @@ function fromPool(
   const rawTurns = turnsWithDeadline(RAW_TURNS[kind], turnWaitMs);
   const sql: SqlRunner = {
     ...onClient(pool),
-    transaction: (work) => rawTurns(() => transactionOnClient(work)),
+    transaction: (work, options) => rawTurns(() => transactionOnClient(work, options)),
   };
   return {
     kind,

@@ -58,42 +58,48 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
  */
 export async function migrate(sql: SqlRunner, dir = MIGRATIONS_DIR): Promise<string[]> {
   const migrations = await readMigrations(dir);
-  return sql.transaction(async (tx) => {
-    // A migration may wait for another instance's, and rewrite a large table: no deadline (`DatabaseDeadlines`) here.
-    await tx.exec('SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0');
-    // A transaction-scoped lock: several instances starting together apply each migration once.
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK_KEY], { unbounded: true });
-    await tx.exec(MIGRATIONS_TABLE);
-    const rows = await tx.query<AppliedRow>(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
-    );
-    const applied = new Map(rows.map((row) => [row.migration_name, row]));
-    const known = new Set(migrations.map((migration) => migration.name));
-    for (const row of rows) {
-      if (!row.finished_at)
-        throw new MigrationError(`Migration ${row.migration_name} failed earlier; resolve it before starting.`);
-      if (!known.has(row.migration_name)) {
-        throw new MigrationError(`The database has migration ${row.migration_name}, which this code does not know.`);
-      }
-    }
-    const done: string[] = [];
-    for (const migration of migrations) {
-      const row = applied.get(migration.name);
-      if (row) {
-        if (row.checksum !== migration.checksum) {
-          throw new MigrationError(`Migration ${migration.name} was edited after it was applied (checksum differs).`);
-        }
-        continue;
-      }
-      const id = randomUUID();
-      await tx.query(
-        'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
-        [id, migration.checksum, migration.name],
+  return sql.transaction(
+    async (tx) => {
+      // A migration may wait for another instance's, and rewrite a large table: no deadline (`DatabaseDeadlines`) here,
+      // nor the client's (`TransactionOptions.unbounded`).
+      await tx.exec(
+        'SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0',
       );
-      await tx.exec(migration.script, { unbounded: true });
-      await tx.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
-      done.push(migration.name);
-    }
-    return done;
-  });
+      // A transaction-scoped lock: several instances starting together apply each migration once.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK_KEY]);
+      await tx.exec(MIGRATIONS_TABLE);
+      const rows = await tx.query<AppliedRow>(
+        'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
+      );
+      const applied = new Map(rows.map((row) => [row.migration_name, row]));
+      const known = new Set(migrations.map((migration) => migration.name));
+      for (const row of rows) {
+        if (!row.finished_at)
+          throw new MigrationError(`Migration ${row.migration_name} failed earlier; resolve it before starting.`);
+        if (!known.has(row.migration_name)) {
+          throw new MigrationError(`The database has migration ${row.migration_name}, which this code does not know.`);
+        }
+      }
+      const done: string[] = [];
+      for (const migration of migrations) {
+        const row = applied.get(migration.name);
+        if (row) {
+          if (row.checksum !== migration.checksum) {
+            throw new MigrationError(`Migration ${migration.name} was edited after it was applied (checksum differs).`);
+          }
+          continue;
+        }
+        const id = randomUUID();
+        await tx.query(
+          'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
+          [id, migration.checksum, migration.name],
+        );
+        await tx.exec(migration.script);
+        await tx.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
+        done.push(migration.name);
+      }
+      return done;
+    },
+    { unbounded: true },
+  );
 }

@@ -447,16 +447,18 @@ export class Lifecycle {
    * fixture's row, from the moment the statement is sent until its transaction commits). A session that ends later ends every
    * socket holding it, as before (`#apply`), so a kept answer never outlives the right: the same "at once" as the
    * sockets' own sessions. A session ended while it was read is read again; an unknown token is never kept. Without
-   * `writes` (PostgreSQL, which other processes may write: another instance, a rolling deploy's old process) an answer
-   * is shared only by the callers that arrive while its read runs: another instance's sign-out, committed before a
-   * socket's `connection_init`, is seen by it even before this instance applies the event (attack of 2026-12-01).
-   * Returns the answer (null: no live session) and the access epoch its memberships were read at, for `remember`.
+   * `writes` (PostgreSQL, which other processes may write: another instance, a rolling deploy's old process) nothing
+   * is shared: each caller's `read` is its own, sent after it was asked (sessions.ts groups the reads of one turn of the
+   * event loop into one statement, so a thousand sockets still cost a few), so another instance's sign-out, committed
+   * before a socket's `connection_init`, is seen by it even before this instance applies the event (attack of
+   * 2026-12-01; sharing a read already sent, as before stop 30, let a socket in after such a sign-out, P1). Returns the answer (null: no live session) and the access epoch its memberships were read at, for `remember`.
    * Throws what `read` throws (the database unreachable).
    */
   async authenticate(
     token: string,
     read: () => Promise<Authenticated | null>,
   ): Promise<{ signedIn: Authenticated | null; epoch: number }> {
+    if (!this.writes) return this.#authenticateAlone(read);
     const key = hashToken(token);
     for (;;) {
       const now = Date.now();
@@ -483,9 +485,6 @@ export class Lifecycle {
       } catch (error) {
         if (this.#authenticated.get(key) === entry) this.#authenticated.delete(key);
         throw error;
-      } finally {
-        // Others may have written the database meanwhile: the next caller reads again.
-        if (!this.writes && this.#authenticated.get(key) === entry) this.#authenticated.delete(key);
       }
       // A session may have ended while it was read (the read may predate the commit): read it again.
       if (entry.sessionEpoch !== this.#sessionEpoch) continue;
@@ -495,6 +494,20 @@ export class Lifecycle {
       }
       entry.memberId = signedIn.session.member.id;
       return { signedIn, epoch: entry.accessEpoch };
+    }
+  }
+
+  /** `authenticate` without sharing (no `writes`): its own read, read again when a session ended meanwhile. */
+  async #authenticateAlone(
+    read: () => Promise<Authenticated | null>,
+  ): Promise<{ signedIn: Authenticated | null; epoch: number }> {
+    for (;;) {
+      const accessEpoch = this.#accessEpoch;
+      const sessionEpoch = this.#sessionEpoch;
+      const signedIn = await read();
+      if (sessionEpoch !== this.#sessionEpoch) continue;
+      if (!signedIn || signedIn.session.expiresAt.getTime() <= Date.now()) return { signedIn: null, epoch: accessEpoch };
+      return { signedIn, epoch: accessEpoch };
     }
   }
 
