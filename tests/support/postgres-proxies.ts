@@ -5,6 +5,11 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
+import { type App, buildApp } from '../../server/src/app.js';
+import { GENEROUS_LIMITS_ENV, loadConfig } from '../../server/src/config.js';
+import { type Database, type DatabaseDeadlines, openDatabase } from '../../server/src/db/database.js';
+import { migrate } from '../../server/src/db/migrate.js';
+import { createPostgresDatabase } from './database.js';
 
 /**
  * A TCP proxy to PostgreSQL that black-holes, in both directions, the first connection to send a statement containing
@@ -120,4 +125,71 @@ export class SilentConnectProxy {
     this.cutAll();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** A GraphQL answer as the resilience tests read it. */
+export interface GraphqlAnswer {
+  // biome-ignore lint/suspicious/noExplicitAny: each test reads the fields its own query asked for.
+  data?: Record<string, any> | null;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+/** A migrated database of its own, reached through a proxy, and the app over it. */
+export interface BehindProxy<P> {
+  proxy: P;
+  db: Database;
+  /** The database's name and its removal. */
+  created: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  /** The app over `db` (null with `app: false`). */
+  app: App | null;
+  /** Posts `query` to the app with `token`. */
+  graphql(token: string, query: string): Promise<GraphqlAnswer>;
+  /** Closes the proxy, the app and the database, and drops it. */
+  close(): Promise<void>;
+}
+
+/**
+ * A new database beside `adminUrl`'s, opened through the proxy `start` makes (to PostgreSQL's host and port) with
+ * `deadlines`, migrated, and with `app` (default true) an app over it (generous limits, no demo data).
+ */
+export async function behindProxy<P extends { port: number; close(): Promise<void> }>(
+  adminUrl: string,
+  start: (host: string, port: number) => Promise<P>,
+  options: { deadlines?: Partial<DatabaseDeadlines>; app?: boolean } = {},
+): Promise<BehindProxy<P>> {
+  const created = await createPostgresDatabase(adminUrl, 'collectifs_fault');
+  const target = new URL(adminUrl);
+  const proxy = await start(target.hostname, Number(target.port || 5432));
+  const url = new URL(created.url);
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  const db = await openDatabase({ databaseUrl: url.toString(), deadlines: options.deadlines });
+  await migrate(db.sql);
+  const app =
+    options.app === false
+      ? null
+      : await buildApp({ ...loadConfig({ ...GENEROUS_LIMITS_ENV }), port: 0, seedWhenEmpty: false }, { db });
+  return {
+    proxy,
+    db,
+    created,
+    app,
+    graphql: async (token, query) => {
+      if (!app) throw new Error('behindProxy: opened without an app');
+      const response = await app.fetch(
+        new Request('http://collectifs.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query }),
+        }),
+      );
+      return (await response.json()) as GraphqlAnswer;
+    },
+    close: async () => {
+      await proxy.close();
+      await app?.stop().catch(() => {});
+      await db.close().catch(() => {});
+      await created.drop();
+    },
+  };
 }
