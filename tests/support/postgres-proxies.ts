@@ -127,6 +127,62 @@ export class SilentConnectProxy {
   }
 }
 
+/**
+ * A TCP proxy to PostgreSQL that black-holes, for good and in both directions, every connection that sends a chunk
+ * containing `armed` (while armed, up to `limit` connections): nothing more reaches either side, not even a close
+ * (FIN/RST), as with a NAT entry expired or a firewall dropping packets. Unlike `BlackHoleProxy`, the
+ * server's own close of a frozen connection (e.g. idle_in_transaction_session_timeout) is not passed to the client.
+ */
+export class TrueBlackHoleProxy {
+  armed: string | null = null;
+  limit = Number.POSITIVE_INFINITY;
+  readonly frozen = new Set<Socket>();
+  /** Frozen connections whose server side has closed (the server gave up on them). */
+  upstreamClosed = 0;
+  readonly #sockets = new Set<Socket>();
+  constructor(
+    readonly server: Server,
+    readonly port: number,
+  ) {}
+  static async start(host: string, port: number): Promise<TrueBlackHoleProxy> {
+    let proxy: TrueBlackHoleProxy | null = null;
+    const server = createServer((client) => proxy?.accept(client, host, port));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    proxy = new TrueBlackHoleProxy(server, (server.address() as { port: number }).port);
+    return proxy;
+  }
+  accept(client: Socket, host: string, port: number): void {
+    const upstream = connect(port, host);
+    this.#sockets.add(client).add(upstream);
+    upstream.on('data', (chunk) => {
+      if (!this.frozen.has(client)) client.write(chunk);
+    });
+    client.on('data', (chunk) => {
+      if (this.frozen.has(client)) return;
+      if (this.armed && this.frozen.size < this.limit && chunk.includes(this.armed)) {
+        this.frozen.add(client);
+        return;
+      }
+      upstream.write(chunk);
+    });
+    client
+      .on('error', () => {})
+      .on('close', () => {
+        if (!this.frozen.has(client)) upstream.destroy();
+      });
+    upstream
+      .on('error', () => {})
+      .on('close', () => {
+        if (this.frozen.has(client)) this.upstreamClosed += 1;
+        else client.destroy();
+      });
+  }
+  close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
 /** A GraphQL answer as the resilience tests read it. */
 export interface GraphqlAnswer {
   // biome-ignore lint/suspicious/noExplicitAny: each test reads the fields its own query asked for.

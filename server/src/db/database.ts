@@ -420,6 +420,8 @@ export function clientDeadlineMs(statementTimeoutMs: number): number | undefined
 /** pg's internals `SilentStatementWatch` reads: the statement a connection has sent and awaits (pg 8). */
 interface WatchedClient {
   _getActiveQuery(): { text?: string } | null | undefined;
+  /** The backend's process ID (pg's `BackendKeyData`), once connected. */
+  processID?: number | null;
   connection?: { stream?: { destroy(): void } };
 }
 
@@ -440,18 +442,23 @@ class DeadlineClient extends pg.Client {
 /**
  * Drops a pooled connection whose statement has gone unanswered past the client-side deadline (`clientDeadlineMs`):
  * its caller then gets pg's "Connection terminated" (`UNAVAILABLE`), and the pool, which listens for it, forgets the
- * connection, so no later statement waits behind the silent one. A sweep of the pool's connections (at most a
- * quarter of the deadline apart, 1 s at most), not a timer per statement: no cost on the path of a request (issue 11),
- * and a statement is timed from when it is seen sent, never while it waits its turn behind others of its connection
- * (attack of stop 30, F4). Not watched: a `COMMIT` (its outcome would be unknown: PostgreSQL's `statement_timeout`
- * does not bound a wait for a synchronous standby, and a commit answered `UNAVAILABLE` must have kept nothing, F3) and
- * the statements of an `unbounded` transaction (migrations, F2).
+ * connection, so no later statement waits behind the silent one; then asks PostgreSQL, on another connection, to end
+ * that connection's backend (`pg_terminate_backend`, best effort): the server never learns a black-holed client left,
+ * and its backend stayed for as long as its TCP stack kept it, one more each time (attack 2 of stop 30, finding 3).
+ * A sweep of the pool's connections (at most a quarter of the deadline apart, 1 s at most), not a timer per statement:
+ * no cost on the path of a request (issue 11), and a statement is timed from when it is seen sent, never while it
+ * waits its turn behind others of its connection (attack of stop 30, F4). A `COMMIT` is watched too: left unwatched, a
+ * commit on a link gone silent was never answered and held its write turn for good, five of them every write of the
+ * instance (attack 2, finding 1). Its outcome is then unknown (a commit waiting for a synchronous standby, which
+ * `statement_timeout` does not bound, may still complete): the mutation is answered `UNAVAILABLE`, and a retry with the
+ * same `Idempotency-Key` (the web app sends one) is applied at most once. Not watched: the statements of an
+ * `unbounded` transaction (migrations, F2).
  */
 class SilentStatementWatch {
   readonly #seen = new Map<WatchedClient, { statement: unknown; since: number }>();
   readonly #timer: NodeJS.Timeout;
   constructor(
-    pool: pg.Pool,
+    private readonly pool: pg.Pool,
     private readonly deadlineMs: number,
   ) {
     pool.on('connect', (client) => this.#seen.set(client as unknown as WatchedClient, { statement: null, since: 0 }));
@@ -468,10 +475,13 @@ class SilentStatementWatch {
         seen.since = now;
         continue;
       }
-      if (!statement || now - seen.since <= this.deadlineMs) continue;
-      if ((client as unknown as DeadlineClient).unbounded || /^\s*COMMIT\b/i.test(statement.text ?? '')) continue;
+      if (!statement || now - seen.since <= this.deadlineMs || (client as unknown as DeadlineClient).unbounded) continue;
       this.#seen.delete(client);
       client.connection?.stream?.destroy();
+      if (client.processID)
+        this.pool.query('SELECT pg_terminate_backend($1)', [client.processID]).catch(() => {
+          // The server out of reach too: its own TCP stack ends the backend, as before.
+        });
     }
   }
   stop(): void {
@@ -496,8 +506,12 @@ class DeadlinePool extends pg.Pool {
   }
   // biome-ignore lint/suspicious/noExplicitAny: pg's callback and promise forms, passed through.
   override end(callback?: any): any {
-    this.#watch?.stop();
-    return super.end(callback);
+    // Stopped once every connection is back: pg-pool's `end` waits for the checked-out ones, and a statement on a
+    // silent link must still be cut (attack 2 of stop 30, finding 2: closing hung).
+    const ended = (super.end() as Promise<void>).finally(() => this.#watch?.stop());
+    if (!callback) return ended;
+    ended.then(() => callback(), callback);
+    return undefined;
   }
   // biome-ignore lint/suspicious/noExplicitAny: pg's callback and promise forms, passed through.
   override connect(callback?: any): any {
@@ -585,9 +599,11 @@ async function openPostgres(
   // A transaction left idle past the client-side deadline is ended by PostgreSQL itself, with its locks: a connection
   // dropped for its silence (`SilentStatementWatch`) whose backend never heard of it held the event log's lock, and
   // every write on every instance waited (attack of stop 30, F5).
-  const statementDeadlineMs = clientDeadlineMs(deadlines.statementTimeoutMs);
+  // In whole milliseconds, as PostgreSQL rounds them (0.4 is no deadline there; the client's must agree, finding 5).
+  const statementTimeoutMs = Math.round(deadlines.statementTimeoutMs);
+  const statementDeadlineMs = clientDeadlineMs(statementTimeoutMs);
   const sessionOptions = (lockTimeoutMs: number) =>
-    `-c TimeZone=UTC -c lock_timeout=${lockTimeoutMs} -c statement_timeout=${deadlines.statementTimeoutMs}` +
+    `-c TimeZone=UTC -c lock_timeout=${Math.round(lockTimeoutMs)} -c statement_timeout=${statementTimeoutMs}` +
     ` -c idle_in_transaction_session_timeout=${statementDeadlineMs ?? 0}`;
   const options = sessionOptions(deadlines.lockTimeoutMs);
   const laneLockTimeoutMs =

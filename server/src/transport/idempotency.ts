@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type ExecutionResult, type GraphQLError, getOperationAST } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
+import { isUnavailable } from '../errors.js';
 import { type IdempotencyClaim, withIdempotencyKey } from '../events/idempotency.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { logger } from '../observability/log.js';
@@ -103,6 +104,11 @@ async function awaitAnswer(prisma: Context['prisma'], memberId: string, key: str
   return null;
 }
 
+/** Whether an answer is (or carries) `UNAVAILABLE`: a database or service the mutation could not finish on. */
+function answersUnavailable(result: ExecutionResult): boolean {
+  return (result.errors ?? []).some((error) => isUnavailable(error));
+}
+
 const refused = (message: string, code = 'BAD_USER_INPUT'): ExecutionResult => ({
   errors: [createGraphQLError(message, { extensions: { code } })],
 });
@@ -181,8 +187,11 @@ export function useIdempotencyKeys(): Plugin {
             .catch(() => null);
           return taken ? answerTo(taken) : result;
         }
-        if (claim.claimed && !(Symbol.asyncIterator in Object(result))) {
+        if (claim.claimed && !(Symbol.asyncIterator in Object(result)) && !answersUnavailable(result as ExecutionResult)) {
           // Applied already: failing to store the answer only costs a retry its replay (ALREADY_APPLIED instead).
+          // Not an UNAVAILABLE answer: it says nothing was kept, yet the key is stored only if the transaction
+          // committed (a COMMIT cut by the client-side deadline, its outcome unknown): replayed, every retry was
+          // answered UNAVAILABLE for a day; unstored, the retry is told ALREADY_APPLIED (attack 2 of stop 30).
           await context.prisma.idempotencyKey
             .updateMany({ where: { memberId, key }, data: { result: storable(result as ExecutionResult) } })
             .catch((error: unknown) => logger.warn({ err: error }, 'Idempotency key: the answer could not be stored'));
