@@ -35,6 +35,8 @@ export const MUTATION_ERROR = graphql(`
  */
 const MESSAGE_BY_CODE: Record<string, string> = {
   UNAVAILABLE: fr.errors.unavailable,
+  // A retry (same Idempotency-Key) of a change that committed, its answer lost (server/src/transport/idempotency.ts).
+  ALREADY_APPLIED: fr.errors.alreadyApplied,
   RATE_LIMITED: fr.errors.rateLimited,
   FORBIDDEN: fr.errors.forbidden,
   ACCESS_REVOKED: fr.errors.forbidden,

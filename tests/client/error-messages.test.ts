@@ -61,5 +61,9 @@ describe('What the web app says of a refusal', () => {
       expect(notFrench(said), code).toBeNull();
     }
     expect(describeError(new CombinedError({ networkError: new Error('socket hang up') }))).toBe(fr.errors.network);
+    // A retry of a change that was kept, its answer lost: said as done, not as an unexpected error.
+    expect(
+      describeError(new CombinedError({ graphQLErrors: [{ message: SERVER_WORDS, extensions: { code: 'ALREADY_APPLIED' } }] })),
+    ).toBe(fr.errors.alreadyApplied);
   });
 });

@@ -113,6 +113,7 @@ export const fr = {
     unexpected: 'Une erreur inattendue est survenue. Réessayez dans un instant.',
     forbidden: 'Vous n’avez pas le droit de faire cela.',
     unavailable: 'Le service est momentanément indisponible. Réessayez dans un instant.',
+    alreadyApplied: 'C’était déjà enregistré\u00a0: rechargez la page pour voir le résultat.',
     rateLimited: 'Trop de demandes d’un coup. Patientez un peu avant de réessayer.',
     invalidValue: 'Cette valeur n’est pas valide.',
     notFoundField: 'Ce choix n’existe pas ou plus.',
