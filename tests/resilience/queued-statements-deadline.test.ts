@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../server/src/db/database.js';
-import { createPostgresDatabase } from '../support/database.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 // Attack of stop 30 (F4): pg's query_timeout, the first client-side deadline, was armed when a statement was handed to
 // the client, not when it was sent: statements queued on one connection (a transaction's concurrent statements,
@@ -8,21 +7,16 @@ import { createPostgresDatabase } from '../support/database.js';
 // the one running. `SilentStatementWatch` times a statement from when it is seen sent. Each
 // statement here runs 0.9 s, under PostgreSQL's statement_timeout (1 s); together they pass statement_timeout + 5 s.
 const adminUrl = process.env.DATABASE_URL;
-let created: Awaited<ReturnType<typeof createPostgresDatabase>>;
-let db: Database;
+let db: TestDatabase;
 const STATEMENTS = 8;
 const EACH = 'SELECT 1 AS ok FROM pg_sleep(0.9)';
 
 beforeAll(async () => {
-  if (!adminUrl) return;
-  created = await createPostgresDatabase(adminUrl, 'collectifs_fault');
-  db = await openDatabase({ databaseUrl: created.url, deadlines: { statementTimeoutMs: 1_000 } });
+  if (adminUrl) db = await createTestDatabase({ deadlines: { statementTimeoutMs: 1_000 } });
 });
 
 afterAll(async () => {
-  if (!adminUrl) return;
-  await db?.close().catch(() => {});
-  await created?.drop();
+  if (adminUrl) await db?.dispose();
 });
 
 describe.skipIf(!adminUrl)('concurrent statements of one transaction, each under statement_timeout', () => {

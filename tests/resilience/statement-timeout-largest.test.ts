@@ -1,24 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../server/src/db/database.js';
-import { createPostgresDatabase } from '../support/database.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 // DATABASE_STATEMENT_TIMEOUT_MS near PostgreSQL's maximum (INT_MAX ms, which PostgreSQL accepts). Attack of stop 30
 // (F1): the client-side deadline was that + 5 s, past Node's largest timer, which Node arms at 1 ms instead: every
 // statement failed at once. The deadline is capped at PostgreSQL's maximum and timed by a sweep, with no timer.
 const adminUrl = process.env.DATABASE_URL;
-let created: Awaited<ReturnType<typeof createPostgresDatabase>>;
-let db: Database;
+let db: TestDatabase;
 
 beforeAll(async () => {
-  if (!adminUrl) return;
-  created = await createPostgresDatabase(adminUrl, 'collectifs_fault');
-  db = await openDatabase({ databaseUrl: created.url, deadlines: { statementTimeoutMs: 2_147_483_000 } });
+  if (adminUrl) db = await createTestDatabase({ deadlines: { statementTimeoutMs: 2_147_483_000 } });
 });
 
 afterAll(async () => {
-  if (!adminUrl) return;
-  await db?.close().catch(() => {});
-  await created?.drop();
+  if (adminUrl) await db?.dispose();
 });
 
 describe.skipIf(!adminUrl)('statement_timeout near INT_MAX (PostgreSQL accepts it)', () => {
