@@ -1,7 +1,9 @@
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startArgs } from '../../server/scripts/start-args.js';
 import { GENEROUS_LIMITS_ENV } from '../../server/src/config.js';
 import { Inspector } from './inspector.js';
 
@@ -38,18 +40,18 @@ export interface BenchServer {
 const built = new Set<string>();
 
 /**
- * The server as production runs it (`pnpm start`: `node server/dist/main.js`), compiled once per run and checkout
- * by the server's own build (esbuild, about a second). Not through tsx: tsx compiles with esbuild's `keepNames`,
+ * The server as production runs it (`pnpm start`: `node [its flags] server/dist/main.js`, the flags read from that
+ * checkout's start script), compiled once per run and checkout by the server's own build (esbuild, about a second). Not through tsx: tsx compiles with esbuild's `keepNames`,
  * which defines a `name` on every function it creates, so each closure a subscription keeps carried a property
  * store of its own (≈ 6 KB per idle subscriber of 44, in a heap snapshot) and cost a `defineProperty` to make,
  * which production never pays. `BENCH_TSX=1` runs `server/src/main.ts` through tsx instead.
  */
-function builtServer(root: string): string {
+function builtServer(root: string): string[] {
   if (!built.has(root)) {
     execFileSync(process.execPath, ['server/scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
     built.add(root);
   }
-  return 'server/dist/main.js';
+  return startArgs(join(root, 'server/')).map((arg) => (arg === 'dist/main.js' ? 'server/dist/main.js' : arg));
 }
 
 /**
@@ -63,7 +65,7 @@ export async function startServer(
   options: { inspect?: boolean; root?: string } = {},
 ): Promise<BenchServer> {
   const cwd = options.root ?? ROOT;
-  const entry = process.env.BENCH_TSX === '1' ? ['--import', TSX_LOADER, 'server/src/main.ts'] : [builtServer(cwd)];
+  const entry = process.env.BENCH_TSX === '1' ? ['--import', TSX_LOADER, 'server/src/main.ts'] : builtServer(cwd);
   const started = performance.now();
   const child = spawn(process.execPath, [...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...entry], {
     // `root`: another checkout of the project (an earlier commit, `BENCH_BEFORE_ROOT`), to measure before/after.
