@@ -41,8 +41,8 @@ const built = new Set<string>();
 
 /**
  * The server as production runs it (`pnpm start`: `node [its flags] server/dist/main.js`, the flags read from that
- * checkout's start script), compiled once per run and checkout by the server's own build (esbuild, about a second). Not through tsx: tsx compiles with esbuild's `keepNames`,
- * which defines a `name` on every function it creates, so each closure a subscription keeps carried a property
+ * checkout's start script), compiled once per run and checkout by the server's own build (esbuild, about a
+ * second). Not through tsx: tsx compiles with esbuild's `keepNames`, which defines a `name` on every function it creates, so each closure a subscription keeps carried a property
  * store of its own (≈ 6 KB per idle subscriber of 44, in a heap snapshot) and cost a `defineProperty` to make,
  * which production never pays. `BENCH_TSX=1` runs `server/src/main.ts` through tsx instead.
  */
@@ -51,7 +51,7 @@ function builtServer(root: string): string[] {
     execFileSync(process.execPath, ['server/scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
     built.add(root);
   }
-  return startArgs(join(root, 'server/')).map((arg) => (arg === 'dist/main.js' ? 'server/dist/main.js' : arg));
+  return startArgs(join(root, 'server')).map((arg) => (arg === 'dist/main.js' ? 'server/dist/main.js' : arg));
 }
 
 /**

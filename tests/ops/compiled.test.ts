@@ -23,7 +23,7 @@ describe.skipIf(repeat)('Production build', () => {
     execFileSync(process.execPath, ['server/scripts/build.mjs'], { cwd: ROOT, stdio: 'pipe' });
     const started = performance.now();
     // What `pnpm start` runs (server/package.json), without the web app's build.
-    const args = startArgs(`${ROOT}server/`);
+    const args = startArgs(`${ROOT}server`);
     child = spawn(process.execPath, args, {
       cwd: `${ROOT}server`,
       env: { ...process.env, NODE_ENV: 'production', PORT: '0', DATA_DIR: 'memory://', SEED: 'false', NODE_OPTIONS: '' },
@@ -45,8 +45,8 @@ describe.skipIf(repeat)('Production build', () => {
 
     const commandLine = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     expect(commandLine.slice(1)).toEqual(args);
-    // A young generation of 64 MB a half (Node 20: 16): a fifth less server CPU per nested query, fan-out change and
-    // subscribe in paired benchmarks (bench/README.md), the idle memory unchanged.
+    // A young generation of 64 MB a half (Node 20: 16): 8–15 % less server CPU per nested query, co-editing push and
+    // fan-out change in paired benchmarks (bench/README.md), the idle memory unchanged.
     expect(args).toEqual(['--max-semi-space-size=64', 'dist/main.js']);
     expect(output).not.toMatch(/tsx/);
 
