@@ -45,7 +45,7 @@ describe.skipIf(repeat)('Production build', () => {
 
     const commandLine = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     expect(commandLine.slice(1)).toEqual(args);
-    // A young generation of 64 MB a half (Node 20: 16): 8–15 % less server CPU per nested query, co-editing push and
+    // A young generation of 64 MB a half (Node 20: 16): 0–17 % less server CPU per nested query, co-editing push and
     // fan-out change in paired benchmarks (bench/README.md), the idle memory unchanged.
     expect(args).toEqual(['--max-semi-space-size=64', 'dist/main.js']);
     expect(output).not.toMatch(/tsx/);
