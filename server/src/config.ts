@@ -144,8 +144,14 @@ export interface Limits {
     /** Sign-ins waiting for a hashing slot before more are refused (`PASSWORD_HASH_QUEUE`, 32). */
     hashQueue: number;
   };
-  /** Mutations per member per second (`MUTATIONS_PER_SECOND`, 30; presence and co-editing pushes included). */
+  /** Mutations per member per second (`MUTATIONS_PER_SECOND`, 30), co-editing's pushes and cursor positions aside. */
   mutationsPerSecond: number;
+  /**
+   * Co-editing's pushes and cursor positions (`pushSectionUpdate`, `updatePresence`) per member per second
+   * (`COEDITING_MESSAGES_PER_SECOND`, 120): a push per keystroke (a held key repeats up to about 50 times a second)
+   * and a cursor position at most every 120 ms, in two sections at once, fit.
+   */
+  coeditingMessagesPerSecond: number;
   /** Work one change or one request may cause. */
   work: {
     /**
@@ -286,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         hashQueue: numberFrom(env.PASSWORD_HASH_QUEUE, 32),
       },
       mutationsPerSecond: numberFrom(env.MUTATIONS_PER_SECOND, 30),
+      coeditingMessagesPerSecond: numberFrom(env.COEDITING_MESSAGES_PER_SECOND, 120),
       work: {
         maxSectionBytes: numberFrom(env.MAX_SECTION_BYTES, 4 * 1024 * 1024),
         maxExportBytes: numberFrom(env.EXPORT_MAX_BYTES, 16 * 1024 * 1024),
@@ -320,6 +327,7 @@ export const GENEROUS_LIMITS_ENV: Readonly<Record<string, string>> = {
   SIGN_IN_FAILURES_PER_ADDRESS: '1000000',
   PASSWORD_HASH_QUEUE: '100000',
   MUTATIONS_PER_SECOND: '1000000',
+  COEDITING_MESSAGES_PER_SECOND: '1000000',
   MAX_SECTION_BYTES: '1000000000',
   EXPORT_MAX_BYTES: '1000000000',
   EXPORT_CONCURRENCY: '1000',

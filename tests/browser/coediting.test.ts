@@ -7,10 +7,12 @@ import {
   chromiumAvailable,
   EDITOR,
   graphqlRequest,
+  openSection,
   pageErrors,
   runStep,
   type SignedIn,
   screenshot,
+  seededDraftSection,
   signedInContext,
   THOMAS,
 } from '../support/browser.js';
@@ -18,21 +20,6 @@ import {
 const app = browserAppForFile();
 
 /** The seeded joint deal's tender response and its technical proposal (a draft both partners write). */
-async function seededSection(token: string): Promise<{ responseId: string; sectionId: string; title: string }> {
-  const data = await graphqlRequest(
-    app.url,
-    `{ tenderResponses(first: 10) { edges { node { id title sections { id title kind status } } } } }`,
-    {},
-    token,
-  );
-  for (const { node } of data.tenderResponses.edges) {
-    const section = node.sections.find(
-      (s: { kind: string; status: string }) => s.kind === 'TECHNICAL_PROPOSAL' && s.status === 'DRAFT',
-    );
-    if (section) return { responseId: node.id, sectionId: section.id, title: section.title };
-  }
-  throw new Error(`No draft technical proposal in ${JSON.stringify(data)}`);
-}
 
 /** The editor's text without the remote carets' name labels. */
 const editorText = (page: Page) =>
@@ -50,12 +37,6 @@ async function waitForText(page: Page, text: string): Promise<void> {
   await expect.poll(() => editorText(page), { timeout: 15_000, interval: 100 }).toContain(text);
 }
 
-async function openSection(page: Page, responseId: string, sectionId: string): Promise<void> {
-  await page.goto(`/reponses/${encodeURIComponent(responseId)}#section=${encodeURIComponent(sectionId)}`);
-  await page.locator(EDITOR).waitFor({ timeout: 20_000 });
-  await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
-}
-
 describe.skipIf(!chromiumAvailable)('co-editing a tender response section in two browsers', () => {
   let camille: SignedIn;
   let thomas: SignedIn;
@@ -66,7 +47,7 @@ describe.skipIf(!chromiumAvailable)('co-editing a tender response section in two
   beforeAll(async () => {
     camille = await signedInContext(app, CAMILLE);
     thomas = await signedInContext(app, THOMAS);
-    target = await seededSection(camille.token);
+    target = await seededDraftSection(app, camille.token);
     pageA = await camille.context.newPage();
     pageB = await thomas.context.newPage();
     pageErrors(pageA);

@@ -6,9 +6,11 @@ import {
   chromiumAvailable,
   EDITOR,
   graphqlRequest,
+  openSection,
   pageErrors,
   runStep,
   type SignedIn,
+  seededDraftSection,
   signedInContext,
   THOMAS,
 } from '../support/browser.js';
@@ -35,29 +37,7 @@ function textsOf(name: string) {
 }
 type Texts = ReturnType<typeof textsOf>;
 
-async function seededSection(token: string): Promise<{ responseId: string; sectionId: string }> {
-  const data = await graphqlRequest(
-    app.url,
-    `{ tenderResponses(first: 10) { edges { node { id sections { id kind status } } } } }`,
-    {},
-    token,
-  );
-  for (const { node } of data.tenderResponses.edges) {
-    const section = node.sections.find(
-      (s: { kind: string; status: string }) => s.kind === 'TECHNICAL_PROPOSAL' && s.status === 'DRAFT',
-    );
-    if (section) return { responseId: node.id, sectionId: section.id };
-  }
-  throw new Error(`No draft technical proposal in ${JSON.stringify(data)}`);
-}
-
 const editorText = async (page: Page) => (await page.locator(EDITOR).textContent()) ?? '';
-
-async function openSection(page: Page, responseId: string, sectionId: string): Promise<void> {
-  await page.goto(`/reponses/${encodeURIComponent(responseId)}#section=${encodeURIComponent(sectionId)}`);
-  await page.locator(EDITOR).waitFor({ timeout: 20_000 });
-  await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
-}
 
 /**
  * Runs an edit through the page's Tiptap editor (kept on its view's element), as a toolbar command would: `edit`
@@ -94,7 +74,7 @@ describe.skipIf(!chromiumAvailable)('an editor repair never pushed', () => {
   beforeAll(async () => {
     camille = await signedInContext(app, CAMILLE);
     thomas = await signedInContext(app, THOMAS);
-    target = await seededSection(camille.token);
+    target = await seededDraftSection(app, camille.token);
     pageB = await thomas.context.newPage();
     pageErrors(pageB);
     await openSection(pageB, target.responseId, target.sectionId);

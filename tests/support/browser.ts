@@ -257,6 +257,36 @@ export async function openAt(page: Page, path: string): Promise<void> {
 export const EDITOR = '[data-testid="editor"] .ProseMirror';
 
 /**
+ * The seeded joint deal's tender response and its technical proposal, a draft both partners write (global IDs, the
+ * section's title), as the holder of `token` sees them.
+ */
+export async function seededDraftSection(
+  app: BrowserApp,
+  token: string,
+): Promise<{ responseId: string; sectionId: string; title: string }> {
+  const data = await graphqlRequest(
+    app.url,
+    `{ tenderResponses(first: 10) { edges { node { id title sections { id title kind status } } } } }`,
+    {},
+    token,
+  );
+  for (const { node } of data.tenderResponses.edges) {
+    const section = node.sections.find(
+      (s: { kind: string; status: string }) => s.kind === 'TECHNICAL_PROPOSAL' && s.status === 'DRAFT',
+    );
+    if (section) return { responseId: node.id, sectionId: section.id, title: section.title };
+  }
+  throw new Error(`No draft technical proposal in ${JSON.stringify(data)}`);
+}
+
+/** Opens a section of a tender response (global IDs) and resolves once its editor shows itself connected. */
+export async function openSection(page: Page, responseId: string, sectionId: string): Promise<void> {
+  await page.goto(`/reponses/${encodeURIComponent(responseId)}#section=${encodeURIComponent(sectionId)}`);
+  await page.locator(EDITOR).waitFor({ timeout: 20_000 });
+  await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
+}
+
+/**
  * Resolves once the page's section editor itself (its state, not the page's DOM selection) has its caret at the
  * end of the text, or `text` selected ending there. The browser moves the caret of a key it handles (Ctrl+End,
  * Shift+arrows) or of a click at once, but ProseMirror reads it only at the next `selectionchange` event, which a

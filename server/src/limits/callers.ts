@@ -146,34 +146,49 @@ function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
 
+/** A per-member allowance of `perSecond` points a second (at least one). */
+function allowance(keyPrefix: string, perSecond: number): { perSecond: number; limiter: RateLimiterMemory } {
+  const most = Math.max(1, perSecond);
+  return { perSecond: most, limiter: new RateLimiterMemory({ keyPrefix, points: most, duration: 1 }) };
+}
+
 function isLimiterRes(value: unknown): value is RateLimiterRes {
   return typeof value === 'object' && value !== null && 'msBeforeNext' in value;
 }
 
 /**
- * The mutations one operation asks for: its root fields, each alias apart, fragments on the root type expanded
- * (`__typename` aside). `@skip`/`@include` are not read: a field they would leave out still counts, so the count
- * never falls short. Validation has already refused unknown fragments and cycles.
+ * The mutations one operation asks for: the name of each of its root fields, each alias apart, fragments on the root
+ * type expanded (`__typename` aside). `@skip`/`@include` are not read: a field they would leave out still counts, so
+ * the count never falls short. Validation has already refused unknown fragments and cycles.
  */
-export function rootFieldCount(document: DocumentNode, operation: OperationDefinitionNode): number {
+export function rootFieldNames(document: DocumentNode, operation: OperationDefinitionNode): string[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const count = (selections: readonly SelectionNode[], seen: Set<string>): number => {
-    let total = 0;
+  const names: string[] = [];
+  const collect = (selections: readonly SelectionNode[], seen: Set<string>): void => {
     for (const selection of selections) {
-      if (selection.kind === Kind.FIELD) total += selection.name.value === '__typename' ? 0 : 1;
-      else if (selection.kind === Kind.INLINE_FRAGMENT) total += count(selection.selectionSet.selections, seen);
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value !== '__typename') names.push(selection.name.value);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet.selections, seen);
       else if (!seen.has(selection.name.value)) {
         const fragment = fragments.get(selection.name.value);
-        if (fragment) total += count(fragment.selectionSet.selections, new Set([...seen, selection.name.value]));
+        if (fragment) collect(fragment.selectionSet.selections, new Set([...seen, selection.name.value]));
       }
     }
-    return total;
   };
-  return count(operation.selectionSet.selections, new Set());
+  collect(operation.selectionSet.selections, new Set());
+  return names;
 }
+
+/**
+ * The mutations an editor sends while typing and moving its cursor (a Yjs update per keystroke when the previous one
+ * is acknowledged, a cursor position at most every 120 ms): counted against their own allowance
+ * (`coeditingMessagesPerSecond`), so a fast typist, or a held key repeating, never uses up the member's allowance for
+ * every other change, and is not refused at typing speed.
+ */
+export const COEDITING_MUTATIONS: ReadonlySet<string> = new Set(['pushSectionUpdate', 'updatePresence']);
 
 /**
  * Yoga plugin for what each caller may run: mutations per second per member (a `RATE_LIMITED` error with
@@ -181,16 +196,23 @@ export function rootFieldCount(document: DocumentNode, operation: OperationDefin
  *
  * Each mutation counts, not each request: an operation of n root mutation fields (aliases included) takes n
  * points from its member's allowance, over HTTP, SSE and graphql-ws alike, keyed by the session's member so a new
- * sign-in (another token) gets no new allowance. An operation that would go past the allowance is refused whole,
- * before any resolver runs, and its points are given back; one asking more than the allowance itself can never
- * run and says so. While a member has nothing left, their next requests (by a token seen running a mutation) are
- * refused as soon as their parameters are read, before any database work, so a refused flood costs little.
+ * sign-in (another token) gets no new allowance. Co-editing's pushes and cursor positions (`COEDITING_MUTATIONS`)
+ * take theirs from an allowance of their own (`coeditingMessagesPerSecond`), every other mutation from
+ * `mutationsPerSecond`. An operation that would go past either is refused whole, before any resolver runs, and its
+ * points are given back; one asking more than an allowance itself can never run and says so. While a member has
+ * nothing left of `mutationsPerSecond`, their next requests of other mutations (by a token seen running a mutation)
+ * are refused as soon as their parameters are read, before any database work, so a refused flood costs little.
  * Anonymous callers can only sign in, which has limits of its own (`SignInGuard`); a flood of
  * requests is bounded before this by `useInflightLimit`.
  */
-export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'maxSseStreamsPerUser' | 'query'>): Plugin {
-  const perSecond = Math.max(1, limits.mutationsPerSecond);
-  const mutations = new RateLimiterMemory({ keyPrefix: 'mutations', points: perSecond, duration: 1 });
+export function useCallerLimits(
+  limits: Pick<Limits, 'mutationsPerSecond' | 'coeditingMessagesPerSecond' | 'maxSseStreamsPerUser' | 'query'>,
+): Plugin {
+  const allowances = {
+    mutationsPerSecond: allowance('mutations', limits.mutationsPerSecond),
+    coeditingMessagesPerSecond: allowance('coediting', limits.coeditingMessagesPerSecond),
+  };
+  const { perSecond, limiter: mutations } = allowances.mutationsPerSecond;
   const sseStreams = new Map<string, number>();
   /** Token digest → the member whose session it named when one of its mutations ran (the oldest forgotten first). */
   const known = new Map<string, string>();
@@ -203,14 +225,18 @@ export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'max
       if (!member || typeof params.query !== 'string') return;
       const state = await mutations.get(member);
       if (!state || state.consumedPoints < perSecond) return;
-      let operation: string | undefined;
+      let names: string[];
       try {
         // Bounded like Yoga's own parse (the token limit); a document that does not parse is Yoga's to refuse.
-        operation = getOperationAST(parse(params.query, { maxTokens: limits.query.maxTokens }), params.operationName)?.operation;
+        const document = parse(params.query, { maxTokens: limits.query.maxTokens });
+        const operation = getOperationAST(document, params.operationName);
+        if (operation?.operation !== 'mutation') return;
+        names = rootFieldNames(document, operation);
       } catch {
         return;
       }
-      if (operation !== 'mutation') return;
+      // Only co-editing's: its own allowance decides, in onExecute.
+      if (names.every((name) => COEDITING_MUTATIONS.has(name))) return;
       setResult({
         errors: [rateLimited('mutationsPerSecond', 'Trop de modifications à la fois : ralentissez.', state.msBeforeNext, member)],
       });
@@ -228,32 +254,35 @@ export function useCallerLimits(limits: Pick<Limits, 'mutationsPerSecond' | 'max
         known.set(digest, member);
         if (known.size > KNOWN_TOKENS) known.delete(known.keys().next().value as string);
       }
-      const asked = rootFieldCount(args.document, operation);
-      if (asked === 0) return;
-      if (asked > perSecond) {
-        setResultAndStopExecution({
-          errors: [
-            rateLimited(
-              'mutationsPerSecond',
-              `Trop de modifications dans une requête : au plus ${perSecond} par seconde.`,
-              undefined,
-              member,
-            ),
-          ],
-        });
+      const names = rootFieldNames(args.document, operation);
+      const coediting = names.filter((name) => COEDITING_MUTATIONS.has(name)).length;
+      const asked: Array<[keyof typeof allowances, number]> = [
+        ['mutationsPerSecond', names.length - coediting],
+        ['coeditingMessagesPerSecond', coediting],
+      ];
+      const taken: Array<[keyof typeof allowances, number]> = [];
+      for (const [name, points] of asked) {
+        if (points === 0) continue;
+        const { perSecond: most, limiter } = allowances[name];
+        let refusal: ReturnType<typeof rateLimited> | undefined;
+        if (points > most) {
+          refusal = rateLimited(name, `Trop de modifications dans une requête : au plus ${most} par seconde.`, undefined, member);
+        } else {
+          try {
+            await limiter.consume(member, points);
+            taken.push([name, points]);
+            continue;
+          } catch (error) {
+            if (!isLimiterRes(error)) throw error;
+            // consume counted the refused points too: given back below with the others.
+            taken.push([name, points]);
+            refusal = rateLimited(name, 'Trop de modifications à la fois : ralentissez.', error.msBeforeNext, member);
+          }
+        }
+        // Refused whole: the operation runs none of its mutations, so every point it took is given back.
+        for (const [givenBack, count] of taken) await allowances[givenBack].limiter.reward(member, count);
+        setResultAndStopExecution({ errors: [refusal] });
         return;
-      }
-      try {
-        await mutations.consume(member, asked);
-      } catch (error) {
-        if (!isLimiterRes(error)) throw error;
-        // consume counted the refused points too: give them back, the operation runs none of its mutations.
-        await mutations.reward(member, asked);
-        setResultAndStopExecution({
-          errors: [
-            rateLimited('mutationsPerSecond', 'Trop de modifications à la fois : ralentissez.', error.msBeforeNext, member),
-          ],
-        });
       }
     },
     onSubscribe: ({ args, setResultAndStopExecution }) => {

@@ -7,6 +7,7 @@ export type LimitName =
   | 'signInAddress'
   | 'passwordHashQueue'
   | 'mutationsPerSecond'
+  | 'coeditingMessagesPerSecond'
   | 'sseStreamsPerUser'
   | 'sseReservationsPerUser'
   | 'operationsPerSocket'

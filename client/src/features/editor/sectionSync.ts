@@ -87,6 +87,23 @@ const PRESENCE_RENEW_MS = 10_000;
 /** An empty Yjs update (nothing the server lacks) is 2 bytes. */
 const EMPTY_UPDATE_BYTES = 2;
 
+/** Bounds of the wait before sending again what a `RATE_LIMITED` refusal sent back, in milliseconds. */
+const RATE_LIMIT_WAIT_MS = { least: 20, most: 5_000 } as const;
+
+/**
+ * How long to wait before sending again an operation refused for going past a per-second allowance
+ * (`RATE_LIMITED` with `retryAfterMs`, server/src/limits), in milliseconds; null for any other outcome.
+ */
+export function rateLimitWait(
+  error: { graphQLErrors: ReadonlyArray<{ extensions?: Record<string, unknown> | undefined }> } | undefined,
+): number | null {
+  const refusal = error?.graphQLErrors.find((e) => e.extensions?.code === 'RATE_LIMITED');
+  if (!refusal) return null;
+  const asked = Number(refusal.extensions?.retryAfterMs);
+  const wait = Number.isFinite(asked) ? asked : 1_000;
+  return Math.min(RATE_LIMIT_WAIT_MS.most, Math.max(RATE_LIMIT_WAIT_MS.least, wait));
+}
+
 function toBase64(bytes: Uint8Array): string {
   let binary = '';
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -689,13 +706,14 @@ export class SectionSync {
       return true;
     }
     const drops = this.#socketDrops;
-    const result = await this.#client
-      .mutation(
-        PUSH_SECTION_UPDATE,
-        { input: { sectionId: this.#sectionId, update: toBase64(update), clientId: this.clientId } },
-        OVER_SOCKET,
-      )
-      .toPromise();
+    let result = await this.#sendPush(update);
+    // Typing faster than the member's allowance (`RATE_LIMITED`, `coeditingMessagesPerSecond`): the same update
+    // again once the server says it fits, the edits typed meanwhile queued behind it; still connected, nothing lost.
+    for (let wait = rateLimitWait(result.error); wait !== null; wait = rateLimitWait(result.error)) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (this.#destroyed || this.#closed || drops !== this.#socketDrops) return true;
+      result = await this.#sendPush(update);
+    }
     // Sent again after a drop: the handshake, not this answer, says what is stored (see `#socketDrops`).
     if (drops !== this.#socketDrops) return true;
     const outcome = result.data?.pushSectionUpdate;
@@ -717,6 +735,16 @@ export class SectionSync {
       });
     }
     return true;
+  }
+
+  #sendPush(update: Uint8Array) {
+    return this.#client
+      .mutation(
+        PUSH_SECTION_UPDATE,
+        { input: { sectionId: this.#sectionId, update: toBase64(update), clientId: this.clientId } },
+        OVER_SOCKET,
+      )
+      .toPromise();
   }
 
   /** Refuses `update` without the server's answer (it would refuse it for `rule`): as a refusal it sent. */
@@ -864,6 +892,13 @@ export class SectionSync {
       .then((result) => {
         if (this.#destroyed) return;
         if (!result.data && result.error?.networkError) this.#lost();
+        // Past the allowance: the latest position once it fits (unless a newer one is already on its way).
+        const wait = rateLimitWait(result.error);
+        if (wait !== null && this.#presenceTimer === undefined)
+          this.#presenceTimer = setTimeout(() => {
+            this.#presenceTimer = undefined;
+            this.#sendPresence();
+          }, wait);
       });
   }
 
