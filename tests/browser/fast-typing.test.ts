@@ -6,18 +6,13 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   browserAppForFile,
-  CAMILLE,
   caretToEnd,
   chromiumAvailable,
   EDITOR,
   graphqlRequest,
-  openSection,
-  pageErrors,
   runStep,
   type SignedIn,
-  seededDraftSection,
-  signedInContext,
-  THOMAS,
+  twoEditorsOnSeededSection,
 } from '../support/browser.js';
 
 const app = browserAppForFile({ COEDITING_MESSAGES_PER_SECOND: '3', LOG_LEVEL: 'info' });
@@ -36,20 +31,10 @@ describe.skipIf(!chromiumAvailable)('typing faster than co-editing’s allowance
   let thomas: SignedIn;
   let pageA: Page;
   let pageB: Page;
-  let target: { responseId: string; sectionId: string };
+  let target: { responseId: string; sectionId: string; title: string };
 
   beforeAll(async () => {
-    camille = await signedInContext(app, CAMILLE);
-    thomas = await signedInContext(app, THOMAS);
-    target = await seededDraftSection(app, camille.token);
-    pageA = await camille.context.newPage();
-    pageB = await thomas.context.newPage();
-    pageErrors(pageA);
-    pageErrors(pageB);
-    await Promise.all([
-      openSection(pageA, target.responseId, target.sectionId),
-      openSection(pageB, target.responseId, target.sectionId),
-    ]);
+    ({ camille, thomas, pageA, pageB, target } = await twoEditorsOnSeededSection(app));
   }, 60_000);
   afterAll(async () => {
     await camille?.context.close();

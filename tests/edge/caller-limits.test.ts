@@ -8,10 +8,10 @@ import { loadConfig } from '../../server/src/config.js';
 import { DEMO_ACCOUNT } from '../../server/src/seed/demo.js';
 import { PUSH_ENVELOPE_BYTES } from '../../server/src/transport/websocket.js';
 import { codes, latencyUnderAbuse } from '../support/abuse.js';
-import type { GraphQLResponse, Json } from '../support/app.js';
+import type { Json } from '../support/app.js';
 import { createTestApp } from '../support/app.js';
 import { subscribe, wsClient } from '../support/live.js';
-import { type ServerProcess, startServerProcess } from '../support/processes.js';
+import { postGraphql, type ServerProcess, startServerProcess } from '../support/processes.js';
 import { gid, makeMember } from '../support/scenario.js';
 import { until } from '../support/waits.js';
 
@@ -19,14 +19,7 @@ const SMALL = '{ viewer { id displayName } collectives(first: 5) { edges { node 
 const SIGN_IN =
   'mutation($input: SignInInput!) { signIn(input: $input) { __typename ... on MutationSignInSuccess { data { token } } } }';
 
-async function http(server: ServerProcess, token: string | null, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, ...((await response.json()) as GraphQLResponse<Json>) };
-}
+const http = postGraphql;
 
 async function signIn(server: ServerProcess, input: { email: string; password: string }) {
   return http(server, null, SIGN_IN, { input });

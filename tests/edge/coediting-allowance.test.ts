@@ -3,22 +3,15 @@
 // a held key repeating) was refused at typing speed, and the web editor then showed itself reconnecting.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ACCOUNT } from '../../server/src/seed/demo.js';
-import type { GraphQLResponse, Json } from '../support/app.js';
+import type { Json } from '../support/app.js';
 import { CollabClient, paragraphUpdate, textOf, typeInto } from '../support/collab.js';
 import { subscribe, wsClient } from '../support/live.js';
-import { type ServerProcess, startServerProcess } from '../support/processes.js';
+import { postGraphql, type ServerProcess, startServerProcess } from '../support/processes.js';
 
 const MUTATIONS_PER_SECOND = 5;
 const COEDITING_MESSAGES_PER_SECOND = 40;
 
-async function http(server: ServerProcess, token: string | null, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, ...((await response.json()) as GraphQLResponse<Json>) };
-}
+const http = postGraphql;
 
 const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString('utf8').split(':')[1] as string;
 

@@ -279,6 +279,31 @@ export async function seededDraftSection(
   throw new Error(`No draft technical proposal in ${JSON.stringify(data)}`);
 }
 
+/**
+ * Camille and Thomas, each signed in in a browser context of their own, each with a page open on the seeded draft
+ * section (`seededDraftSection`, as Camille sees it), both editors connected; page errors are recorded.
+ */
+export async function twoEditorsOnSeededSection(app: BrowserApp): Promise<{
+  camille: SignedIn;
+  thomas: SignedIn;
+  pageA: Page;
+  pageB: Page;
+  target: { responseId: string; sectionId: string; title: string };
+}> {
+  const camille = await signedInContext(app, CAMILLE);
+  const thomas = await signedInContext(app, THOMAS);
+  const target = await seededDraftSection(app, camille.token);
+  const pageA = await camille.context.newPage();
+  const pageB = await thomas.context.newPage();
+  pageErrors(pageA);
+  pageErrors(pageB);
+  await Promise.all([
+    openSection(pageA, target.responseId, target.sectionId),
+    openSection(pageB, target.responseId, target.sectionId),
+  ]);
+  return { camille, thomas, pageA, pageB, target };
+}
+
 /** Opens a section of a tender response (global IDs) and resolves once its editor shows itself connected. */
 export async function openSection(page: Page, responseId: string, sectionId: string): Promise<void> {
   await page.goto(`/reponses/${encodeURIComponent(responseId)}#section=${encodeURIComponent(sectionId)}`);

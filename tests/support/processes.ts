@@ -2,9 +2,28 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GENEROUS_LIMITS_ENV } from '../../server/src/config.js';
+import type { GraphQLResponse, Json } from './app.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(`${ROOT}server/package.json`).resolve('tsx/esm')).href;
+
+/**
+ * One GraphQL request over HTTP (POST, JSON) to a server process, as the holder of `token` (anonymous when null):
+ * the HTTP status with the response's `data` and `errors`.
+ */
+export async function postGraphql(
+  server: ServerProcess,
+  token: string | null,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<{ status: number } & GraphQLResponse<Json>> {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, ...((await response.json()) as GraphQLResponse<Json>) };
+}
 
 export interface ServerProcess {
   url: string;
