@@ -148,8 +148,9 @@ export interface Limits {
   mutationsPerSecond: number;
   /**
    * Co-editing's pushes and cursor positions (`pushSectionUpdate`, `updatePresence`) per member per second
-   * (`COEDITING_MESSAGES_PER_SECOND`, 120): a push per keystroke (a held key repeats up to about 50 times a second)
-   * and a cursor position at most every 120 ms, in two sections at once, fit.
+   * (`COEDITING_MESSAGES_PER_SECOND`, 50): a push per keystroke (a held key repeats about 30 times a second) and a
+   * cursor position at most every 120 ms fit; past it the web editor waits and sends what is pending merged. Not
+   * higher: a push costs more the larger its section, and 120 a second from one member slowed others 3× (attack).
    */
   coeditingMessagesPerSecond: number;
   /** Work one change or one request may cause. */
@@ -292,7 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         hashQueue: numberFrom(env.PASSWORD_HASH_QUEUE, 32),
       },
       mutationsPerSecond: numberFrom(env.MUTATIONS_PER_SECOND, 30),
-      coeditingMessagesPerSecond: numberFrom(env.COEDITING_MESSAGES_PER_SECOND, 120),
+      coeditingMessagesPerSecond: numberFrom(env.COEDITING_MESSAGES_PER_SECOND, 50),
       work: {
         maxSectionBytes: numberFrom(env.MAX_SECTION_BYTES, 4 * 1024 * 1024),
         maxExportBytes: numberFrom(env.EXPORT_MAX_BYTES, 16 * 1024 * 1024),

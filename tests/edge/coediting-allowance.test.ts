@@ -1,7 +1,9 @@
 // Co-editing's pushes and cursor positions count against an allowance of their own (COEDITING_MESSAGES_PER_SECOND),
 // not against MUTATIONS_PER_SECOND: a member typing fast (a push per keystroke once the previous one is acknowledged,
 // a held key repeating) was refused at typing speed, and the web editor then showed itself reconnecting.
+import { getOperationAST, type OperationDefinitionNode, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rootFieldNames } from '../../server/src/limits/callers.js';
 import { DEMO_ACCOUNT } from '../../server/src/seed/demo.js';
 import type { Json } from '../support/app.js';
 import { CollabClient, paragraphUpdate, textOf, typeInto } from '../support/collab.js';
@@ -120,5 +122,41 @@ describe('Co-editing’s allowance', () => {
     const one = await http(server, token, `mutation { ${pushes[1]} }`);
     expect(one.errors).toBeUndefined();
     expect(one.data?.p1.__typename).toBe('MutationPushSectionUpdateSuccess');
+  });
+
+  it('should refuse, at once, a mutation of fragments that expand exponentially once the member’s allowance is used', async () => {
+    // Used up: single mutations until one is refused (at most the allowance and one more, within a second).
+    for (let k = 0; k <= MUTATIONS_PER_SECOND; k += 1) {
+      const one = await http(server, token, `mutation { updateMyProfile(input: { trade: "plein ${k}" }) { __typename } }`);
+      if (one.errors?.[0]?.extensions?.code === 'RATE_LIMITED') break;
+    }
+    // 2^60 spreads of one field: read spread by spread (the early refusal did), it never ends.
+    const fragments = Array.from({ length: 60 }, (_, k) => `fragment F${k} on Mutation { ...F${k + 1} ...F${k + 1} }`);
+    const chain = `mutation Chain { ...F0 } ${fragments.join(' ')} fragment F60 on Mutation { updateMyProfile(input: { trade: "x" }) { __typename } }`;
+    const refused = await http(server, token, chain);
+    expect(refused.data ?? null).toBeNull();
+    // Refused early while the allowance is used up; by the expansion limit if a second passed meanwhile.
+    expect(['RATE_LIMITED', 'BAD_REQUEST']).toContain(refused.errors?.[0]?.extensions?.code);
+  });
+});
+
+describe('rootFieldNames', () => {
+  const names = (source: string) => {
+    const document = parse(source);
+    return rootFieldNames(document, getOperationAST(document) as OperationDefinitionNode);
+  };
+  it('should name each response key once, aliases apart, fragments expanded once however often spread', () => {
+    expect(
+      names('mutation { a: updatePresence(input: {}) { __typename } b: updatePresence(input: {}) { __typename } __typename }'),
+    ).toEqual(['updatePresence', 'updatePresence']);
+    expect(
+      names(
+        'mutation { ...F ...F ... on Mutation { ...F } } fragment F on Mutation { pushSectionUpdate(input: {}) { __typename } }',
+      ),
+    ).toEqual(['pushSectionUpdate']);
+    const fragments = Array.from({ length: 60 }, (_, k) => `fragment F${k} on Mutation { ...F${k + 1} ...F${k + 1} }`);
+    expect(
+      names(`mutation { ...F0 } ${fragments.join(' ')} fragment F60 on Mutation { updateMyProfile { __typename } }`),
+    ).toEqual(['updateMyProfile']);
   });
 });

@@ -3,7 +3,7 @@ import { buildSchema, parse, validate } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/src/config.js';
-import { queryLimitRules } from '../../server/src/limits/query.js';
+import { expandedFieldCount, queryLimitRules } from '../../server/src/limits/query.js';
 import { DEMO_ACCOUNT } from '../../server/src/seed/demo.js';
 import { codes, latencyUnderAbuse } from '../support/abuse.js';
 import type { GraphQLResponse, Json } from '../support/app.js';
@@ -29,6 +29,11 @@ const DIRECTIVES = `{ viewer { id ${'@include(if: true) '.repeat(40)} } }`;
 const TOKENS = `{ viewer { ${'id '.repeat(4000)} } }`;
 const DEEP_SUBSCRIPTION = `subscription { myFeed { node { actor { memberships { edges { node { collective { memberships {
   edges { node { member { memberships { edges { node { id } } } } } } } } } } } } } } }`;
+/** `n` fragments on Query, each spreading the next twice, the last selecting `leaf`: 2^n leaves in about 40n bytes. */
+function fragmentChain(n: number, leaf: string): string {
+  const fragments = Array.from({ length: n }, (_, k) => `fragment F${k} on Query { ...F${k + 1} ...F${k + 1} }`);
+  return `query Chain { ...F0 } ${fragments.join(' ')} fragment F${n} on Query { ${leaf} }`;
+}
 const SMALL = '{ viewer { id displayName } collectives(first: 5) { edges { node { id name memberCount } } } }';
 
 beforeAll(async () => {
@@ -101,6 +106,31 @@ describe('Query limits', () => {
     });
   }
 
+  for (const [name, run] of Object.entries(TRANSPORTS)) {
+    // Attack finding: under a kilobyte of fragments, each spreading the next twice, froze the server in the depth
+    // and cost rules (which walk each spread): 2.5 s at 20 fragments, 7.1 s at 22, doubling with each one more.
+    it(`should refuse a document whose fragments expand past the cost limit over ${name} without walking them`, async () => {
+      const refused = await run(fragmentChain(60, '__typename'));
+      expect(refused.data ?? null).toBeNull();
+      expect(codes(refused)).toEqual(['BAD_REQUEST']);
+      expect(refused.errors?.[0]?.message).toMatch(/une fois ses fragments développés/);
+      const small = await run(SMALL);
+      expect(small.errors ?? []).toEqual([]);
+      expect(small.data?.viewer.id).toBeTruthy();
+    });
+  }
+
+  it('should refuse an anonymous caller’s expanding fragments too', async () => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: fragmentChain(60, 'viewer { id }') }),
+    });
+    const refused = (await response.json()) as GraphQLResponse<Json>;
+    expect(codes(refused)).toEqual(['BAD_REQUEST']);
+    expect(refused.errors?.[0]?.message).toMatch(/une fois ses fragments développés/);
+  });
+
   it('should refuse a deep subscription over graphql-ws and SSE', async () => {
     for (const run of [ws, sse]) {
       const refused = await run(DEEP_SUBSCRIPTION);
@@ -157,8 +187,21 @@ describe("The web app's documents", () => {
     const schema = buildSchema(readFileSync(new URL('schema.graphql', root), 'utf8'));
     const rules = queryLimitRules(limits);
     for (const operation of operations) {
-      const errors = validate(schema, parse(`${operation}\n${fragments}`), rules);
+      const document = parse(`${operation}\n${fragments}`);
+      const errors = validate(schema, document, rules);
       expect(errors.map((error) => `${operation.trim().slice(0, 40)}: ${error.message}`)).toEqual([]);
+      expect(expandedFieldCount(document)).toBeLessThanOrEqual(limits.maxCost);
     }
+  });
+});
+
+describe('expandedFieldCount', () => {
+  it('should count each spread where it is spread, in time linear in the document', () => {
+    expect(expandedFieldCount(parse('{ viewer { id displayName } }'))).toBe(3);
+    expect(expandedFieldCount(parse('{ ...A ...A } fragment A on Query { viewer { id } }'))).toBe(4);
+    // 2^60 leaves: walked spread by spread, this would never return.
+    expect(expandedFieldCount(parse(fragmentChain(60, '__typename')))).toBe(2 ** 60);
+    // A cycle (refused by validation) and an unknown fragment count nothing.
+    expect(expandedFieldCount(parse('{ ...A ...Z } fragment A on Query { id ...B } fragment B on Query { ...A }'))).toBe(1);
   });
 });

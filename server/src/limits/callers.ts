@@ -6,7 +6,7 @@ import {
   Kind,
   type OperationDefinitionNode,
   parse,
-  type SelectionNode,
+  type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -157,29 +157,34 @@ function isLimiterRes(value: unknown): value is RateLimiterRes {
 }
 
 /**
- * The mutations one operation asks for: the name of each of its root fields, each alias apart, fragments on the root
- * type expanded (`__typename` aside). `@skip`/`@include` are not read: a field they would leave out still counts, so
- * the count never falls short. Validation has already refused unknown fragments and cycles.
+ * The mutations one operation asks for: the field name of each of its root fields, once per response key (an alias
+ * or the name: GraphQL merges the fields of one key into one, which runs once), fragments on the root type expanded
+ * (`__typename` aside). `@skip`/`@include` are not read: a field they would leave out still counts, so the count
+ * never falls short. Runs on documents not yet validated too (`onParams`): each fragment is expanded once, so a
+ * fragment spread many times (or in a cycle) costs no more than once.
  */
 export function rootFieldNames(document: DocumentNode, operation: OperationDefinitionNode): string[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const names: string[] = [];
-  const collect = (selections: readonly SelectionNode[], seen: Set<string>): void => {
+  const byKey = new Map<string, string>();
+  const expanded = new Set<string>();
+  const collect = (selections: SelectionSetNode['selections']): void => {
     for (const selection of selections) {
       if (selection.kind === Kind.FIELD) {
-        if (selection.name.value !== '__typename') names.push(selection.name.value);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet.selections, seen);
-      else if (!seen.has(selection.name.value)) {
+        if (selection.name.value !== '__typename')
+          byKey.set(selection.alias?.value ?? selection.name.value, selection.name.value);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet.selections);
+      else if (!expanded.has(selection.name.value)) {
+        expanded.add(selection.name.value);
         const fragment = fragments.get(selection.name.value);
-        if (fragment) collect(fragment.selectionSet.selections, new Set([...seen, selection.name.value]));
+        if (fragment) collect(fragment.selectionSet.selections);
       }
     }
   };
-  collect(operation.selectionSet.selections, new Set());
-  return names;
+  collect(operation.selectionSet.selections);
+  return [...byKey.values()];
 }
 
 /**

@@ -5,7 +5,9 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import {
   type ASTVisitor,
+  type DocumentNode,
   type FieldNode,
+  type FragmentDefinitionNode,
   GraphQLError,
   type GraphQLField,
   type GraphQLOutputType,
@@ -68,13 +70,64 @@ export function useQueryLimits(limits: Limits['query']): Plugin[] {
     // Yoga and our graphql-ws `onSubscribe` answer as a bad request.
     maxTokensPlugin({ n: limits.maxTokens }) as Plugin,
     codeTokenRejections(),
-    // What graphql-armor's own plugins do with these rules (`addValidationRule`), with our rejection report.
+    // What graphql-armor's own plugins do with these rules (`addValidationRule`), with our rejection report;
+    // first, a document whose fragments expand past the cost limit is refused without validating it at all.
     {
-      onValidate: ({ addValidationRule }) => {
+      onValidate: ({ params, addValidationRule, setResult }) => {
+        if (expandedFieldCount(params.documentAST) > limits.maxCost) {
+          const refusal = new GraphQLError(
+            `Document GraphQL refusé : plus de ${limits.maxCost} champs une fois ses fragments développés (voir SECURITY.md).`,
+            { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+          );
+          logger.info({ reason: refusal.message }, 'GraphQL document refused by a query limit');
+          setResult([refusal]);
+          return;
+        }
         for (const rule of rules) addValidationRule(rule);
       },
     },
   ];
+}
+
+/**
+ * The field selections of the document's operations once every fragment spread is replaced by its fragment, a
+ * fragment spread n times counting n times: what validation rules that walk fragments where they are spread
+ * (graphql-armor's depth and cost, `maxHeavyWeightRule`) would visit. Counted in time linear in the document (each
+ * fragment's count once), so a kilobyte of fragments each spreading the next twice (2^n fields, which froze the
+ * server for seconds in those rules) costs nothing to measure. A spread of an unknown fragment, or one in a cycle,
+ * counts nothing (validation refuses both). Beyond 2^53 the count is approximate (Infinity past about 1.8e308): it is
+ * only compared with a bound.
+ */
+export function expandedFieldCount(document: DocumentNode): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const counted = new Map<string, number>();
+  const counting = new Set<string>();
+  const count = (selectionSet: SelectionSetNode): number => {
+    let total = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) total += 1 + (selection.selectionSet ? count(selection.selectionSet) : 0);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) total += count(selection.selectionSet);
+      else total += fragmentCount(selection.name.value);
+    }
+    return total;
+  };
+  const fragmentCount = (name: string): number => {
+    const known = counted.get(name);
+    if (known !== undefined) return known;
+    const fragment = fragments.get(name);
+    if (!fragment || counting.has(name)) return 0;
+    counting.add(name);
+    const total = count(fragment.selectionSet);
+    counting.delete(name);
+    counted.set(name, total);
+    return total;
+  };
+  let total = 0;
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.OPERATION_DEFINITION) total += count(definition.selectionSet);
+  return total;
 }
 
 /** graphql-armor's validation rules (depth, cost, aliases, directives) at `limits`, reported as `BAD_REQUEST`. */

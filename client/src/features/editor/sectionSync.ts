@@ -92,16 +92,17 @@ const RATE_LIMIT_WAIT_MS = { least: 20, most: 5_000 } as const;
 
 /**
  * How long to wait before sending again an operation refused for going past a per-second allowance
- * (`RATE_LIMITED` with `retryAfterMs`, server/src/limits), in milliseconds; null for any other outcome.
+ * (`RATE_LIMITED` with `retryAfterMs`, server/src/limits), in milliseconds, within `RATE_LIMIT_WAIT_MS`; null for
+ * any other outcome, a `RATE_LIMITED` without `retryAfterMs` included.
  */
 export function rateLimitWait(
   error: { graphQLErrors: ReadonlyArray<{ extensions?: Record<string, unknown> | undefined }> } | undefined,
 ): number | null {
   const refusal = error?.graphQLErrors.find((e) => e.extensions?.code === 'RATE_LIMITED');
-  if (!refusal) return null;
-  const asked = Number(refusal.extensions?.retryAfterMs);
-  const wait = Number.isFinite(asked) ? asked : 1_000;
-  return Math.min(RATE_LIMIT_WAIT_MS.most, Math.max(RATE_LIMIT_WAIT_MS.least, wait));
+  // Without `retryAfterMs` waiting does not help (too many operations open on the socket, say): not a wait.
+  const asked = Number(refusal?.extensions?.retryAfterMs);
+  if (!refusal || !Number.isFinite(asked)) return null;
+  return Math.min(RATE_LIMIT_WAIT_MS.most, Math.max(RATE_LIMIT_WAIT_MS.least, asked));
 }
 
 function toBase64(bytes: Uint8Array): string {
@@ -890,7 +891,7 @@ export class SectionSync {
       .mutation(UPDATE_PRESENCE, { input: { sectionId: this.#sectionId, cursor: this.#lastCursor ?? {} } }, OVER_SOCKET)
       .toPromise()
       .then((result) => {
-        if (this.#destroyed) return;
+        if (this.#destroyed || this.#closed) return;
         if (!result.data && result.error?.networkError) this.#lost();
         // Past the allowance: the latest position once it fits (unless a newer one is already on its way).
         const wait = rateLimitWait(result.error);
